@@ -1,0 +1,65 @@
+"""The ``cordon`` command.
+
+Each subcommand lives in its own module with ``add_arguments(parser)`` and ``run(args) -> int``.
+Modules of the pure cores (policy, epi) run without Django; the rest get Django set up first.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# name: (module, needs_django, help)
+COMMANDS: dict[str, tuple[str, bool, str]] = {
+    "demo": ("cordon.commands.demo", True, "build the demo city on the embedded database and serve it"),
+    "serve": ("cordon.commands.serve", True, "run the production web server"),
+    "migrate": ("cordon.commands.migrate", True, "create or upgrade the database tables"),
+    "createuser": ("cordon.commands.createuser", True, "create an account with a role over an area"),
+    "import": ("cordon.commands.importer", True, "import records from CSV/XLSX files"),
+    "bench": ("cordon.bench.runner", True, "run a benchmark (last line: JSON figures)"),
+    "policy": ("cordon.policy.cli", False, "check or show a policy pack"),
+    "epi": ("cordon.epi.cli", False, "epidemiology tools (reproduction number)"),
+}
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.config.settings")
+    import django
+
+    django.setup()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cordon", description="Cordon outbreak response command platform")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, _dj, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:  # a command whose module is not installed
+            if exc.name != module:
+                raise
+            continue
+        mod.add_arguments(p)
+        p.set_defaults(_module=module, _django=_dj)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_module", None):
+        parser.print_help()
+        return 2
+    if args._django:
+        setup_django()
+    mod = importlib.import_module(args._module)
+    try:
+        return int(mod.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

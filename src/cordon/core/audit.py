@@ -1,0 +1,53 @@
+"""Writing audit rows. Actions call ``record`` explicitly inside their transaction."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+
+from cordon.core import clock
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    return value
+
+
+def actor_name(actor) -> str:
+    if actor is None:
+        return "system"
+    if isinstance(actor, str):
+        return actor
+    return actor.get_username()
+
+
+def record(action: str, *, actor, obj=None, object_type: str = "", object_id="", before=None, after=None,
+           reason: str = "", rule: str = "", scope=None):
+    """Append one audit row. ``scope`` (a record with ancestor ids, or an Area) places it in a jurisdiction."""
+    from cordon.core.models import AuditEntry
+
+    entry = AuditEntry(
+        at=clock.now(),
+        actor=None if (actor is None or isinstance(actor, str)) else actor,
+        actor_name=actor_name(actor),
+        action=action,
+        object_type=object_type or (obj._meta.model_name if obj is not None else ""),
+        object_id=str(object_id or (obj.pk if obj is not None else "")),
+        object_repr=str(obj)[:400] if obj is not None else "",
+        before=_plain(before),
+        after=_plain(after),
+        reason=reason or "",
+        rule=rule or "",
+    )
+    src = scope if scope is not None else obj
+    if src is not None and hasattr(src, "district_id"):
+        entry.set_scope_from(src)
+    entry.save()
+    return entry

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cordon.core.access import ScopedManager
+
+LEVELS = ("district", "street", "community", "compound", "building", "unit")
+
+
+def _anc():
+    return models.ForeignKey(
+        "places.Area", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+", db_index=True,
+    )
+
+
+class ScopedFields(models.Model):
+    """Ancestor ids at each level (self-inclusive for areas); the basis of jurisdiction scoping."""
+
+    district = _anc()
+    street = _anc()
+    community = _anc()
+    compound = _anc()
+    building = _anc()
+    unit = _anc()
+
+    class Meta:
+        abstract = True
+
+    def set_scope_from(self, area) -> None:
+        for level in LEVELS:
+            setattr(self, f"{level}_id", getattr(area, f"{level}_id") if area is not None else None)
+
+    def scope_dict(self) -> dict:
+        return {f"{lv}_id": getattr(self, f"{lv}_id") for lv in LEVELS}
+
+
+class Role(models.TextChoices):
+    COMMANDER = "commander", _("Commander")
+    DISTRICT_OFFICER = "district_officer", _("District officer")
+    STREET_OFFICER = "street_officer", _("Street officer")
+    COMMUNITY_WORKER = "community_worker", _("Community worker")
+    HOTLINE_OPERATOR = "hotline_operator", _("Hotline operator")
+    MEDICAL_DISPATCHER = "medical_dispatcher", _("Medical dispatcher")
+    LOGISTICS_OFFICER = "logistics_officer", _("Logistics officer")
+    KEYPLACE_MANAGER = "keyplace_manager", _("Key-place manager")
+    AUDITOR = "auditor", _("Auditor (read-only)")
+
+
+class Grant(models.Model):
+    """A role held over a jurisdiction node (``area`` null = the whole city)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants")
+    role = models.CharField(max_length=24, choices=Role.choices)
+    area = models.ForeignKey("places.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "role", "area"], name="grant_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} @ {self.area.path if self.area_id else '*'}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only a hash is kept; the token is shown once at creation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @staticmethod
+    def new_secret() -> str:
+        return "cdn_" + secrets.token_urlsafe(32)
+
+
+class AuditEntry(ScopedFields):
+    """Append-only record of an action. Updates and deletes are refused by the model and by DB triggers."""
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+                              db_constraint=False, related_name="+")
+    actor_name = models.CharField(max_length=150)
+    action = models.CharField(max_length=80, db_index=True)
+    object_type = models.CharField(max_length=40, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(max_length=400, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    rule = models.CharField(max_length=120, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("audit entries are append-only")
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("audit entries are append-only")

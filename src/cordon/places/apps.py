@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PlacesConfig(AppConfig):
+    name = "cordon.places"
+    label = "places"
+    verbose_name = "City model"
