@@ -52,9 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_module", None):
         parser.print_help()
         return 2
+    mod = importlib.import_module(args._module)
+    if hasattr(mod, "before_django"):
+        mod.before_django(args)
     if args._django:
         setup_django()
-    mod = importlib.import_module(args._module)
     try:
         return int(mod.run(args) or 0)
     except KeyboardInterrupt:

@@ -115,6 +115,18 @@ class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
     pass
 
 
+class AppendOnlyQuerySet(ScopedQuerySet):
+    def update(self, **kwargs):
+        raise RuntimeError("audit entries are append-only")
+
+    def delete(self):
+        raise RuntimeError("audit entries are append-only")
+
+
+class AppendOnlyManager(models.Manager.from_queryset(AppendOnlyQuerySet)):
+    pass
+
+
 def access(model_or_qs, user, pk, *, write: bool = False, perm: str | None = None):
     """Fetch one record the user may see; ``write=True`` also demands the write permission.
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.access import ScopedManager
+from cordon.core.access import AppendOnlyManager
 
 LEVELS = ("district", "street", "community", "compound", "building", "unit")
 
@@ -103,7 +103,7 @@ class AuditEntry(ScopedFields):
     reason = models.TextField(blank=True)
     rule = models.CharField(max_length=120, blank=True)
 
-    objects = ScopedManager()
+    objects = AppendOnlyManager()
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -1,0 +1,91 @@
+"""Actions on accounts, grants and API tokens. Each is atomic and writes its audit row."""
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from cordon.core import audit
+from cordon.core.models import ApiToken, Grant, Role
+
+
+class ActionError(Exception):
+    """A refused action, with the field it concerns and a readable reason."""
+
+    def __init__(self, message: str, field: str = "", rule: str = ""):
+        super().__init__(message)
+        self.field = field
+        self.rule = rule
+
+
+def _check_role(role: str) -> None:
+    if role not in Role.values:
+        raise ActionError(f"unknown role {role!r}; roles: {', '.join(Role.values)}", field="role")
+
+
+@transaction.atomic
+def do_create_user(username: str, password: str, *, role: str, area=None, actor=None, reason: str = "",
+                   check_password: bool = True):
+    """Create an account holding ``role`` over ``area`` (None = the whole city)."""
+    User = get_user_model()
+    _check_role(role)
+    if not username or len(username) > 150:
+        raise ActionError("a user name of 1 to 150 characters is required", field="username")
+    if User.objects.filter(username=username).exists():
+        raise ActionError(f"user {username!r} already exists", field="username")
+    if role == Role.COMMANDER and area is not None and area.kind != "district":
+        pass  # a commander over a part of the city is allowed; the whole city is area=None
+    user = User(username=username)
+    if check_password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ActionError("; ".join(exc.messages), field="password") from None
+    user.set_password(password)
+    user.save()
+    grant = Grant.objects.create(user=user, role=role, area=area)
+    audit.record("user.create", actor=actor, obj=user, object_type="user",
+                 after={"username": username, "role": role, "area": area.path if area else "*"},
+                 reason=reason, scope=area)
+    return user, grant
+
+
+@transaction.atomic
+def do_grant_role(user, role: str, area=None, *, actor=None, reason: str = ""):
+    _check_role(role)
+    grant, created = Grant.objects.get_or_create(user=user, role=role, area=area)
+    if created:
+        audit.record("grant.create", actor=actor, obj=grant, object_type="grant",
+                     after={"user": user.username, "role": role, "area": area.path if area else "*"},
+                     reason=reason, scope=area)
+    user.__dict__.pop("_cordon_grants", None)
+    return grant
+
+
+@transaction.atomic
+def do_revoke_grant(grant, *, actor=None, reason: str = ""):
+    before = {"user": grant.user.username, "role": grant.role, "area": grant.area.path if grant.area_id else "*"}
+    area = grant.area
+    grant.delete()
+    audit.record("grant.revoke", actor=actor, object_type="grant", object_id=before["user"], before=before,
+                 reason=reason, scope=area)
+
+
+@transaction.atomic
+def do_create_token(user, name: str, *, actor=None) -> tuple[ApiToken, str]:
+    """Create an API token; the secret is returned once and only its hash is stored."""
+    secret = ApiToken.new_secret()
+    token = ApiToken.objects.create(user=user, name=name[:80] or "token", digest=ApiToken.hash(secret),
+                                    prefix=secret[:8])
+    audit.record("token.create", actor=actor or user, obj=token, object_type="token",
+                 after={"user": user.username, "name": token.name, "prefix": token.prefix})
+    return token, secret
+
+
+@transaction.atomic
+def do_revoke_token(token, *, actor=None, reason: str = ""):
+    token.revoked = True
+    token.save(update_fields=["revoked"])
+    audit.record("token.revoke", actor=actor, obj=token, object_type="token", before={"revoked": False},
+                 after={"revoked": True}, reason=reason)

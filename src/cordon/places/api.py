@@ -1,0 +1,305 @@
+"""API for the city model: areas, households, residents (masked), unmasking, audit log."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from ninja import Query, Router, Schema, Status
+
+from cordon.core import access, clock, ids
+from cordon.core.actions import ActionError
+from cordon.core.models import AuditEntry
+from cordon.places import actions
+from cordon.places.models import Area, Household, Resident, special_groups
+
+router = Router(tags=["city"])
+
+
+def _user(request):
+    from cordon.core.api import user_of
+
+    return user_of(request)
+
+
+def _page(qs, page, page_size):
+    from cordon.core.api import paginate
+
+    return paginate(qs, page, page_size)
+
+
+class AreaOut(Schema):
+    id: int
+    kind: str
+    name: str
+    path: str
+    parent_id: int | None
+    population: int
+
+
+class AreaList(Schema):
+    items: list[AreaOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+class AreaFilter(Schema):
+    parent: int | None = None
+    kind: str | None = None
+    q: str | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+@router.get("/areas", response=AreaList)
+def list_areas(request, f: Query[AreaFilter]):
+    user = _user(request)
+    qs = Area.objects.for_user(user).order_by("path")
+    if f.parent is not None:
+        qs = qs.filter(parent_id=f.parent)
+    elif not f.q and not f.kind:
+        scope = access.scope_for(user)
+        qs = qs.filter(depth=0) if scope.everything else qs.filter(
+            pk__in=[g.area_id for g in access.grants_of(user) if g.area_id])
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.q:
+        qs = qs.filter(path__contains=f.q.strip())
+    items, meta = _page(qs, f.page, f.page_size)
+    return {"items": items, **meta}
+
+
+@router.get("/areas/{area_id}", response=AreaOut)
+def get_area(request, area_id: int):
+    return access.access(Area, _user(request), area_id)
+
+
+class ResidentOut(Schema):
+    id: int
+    name: str
+    id_number: str
+    phone: str
+    birth_date: dt.date
+    age: int
+    sex: str
+    household_id: int
+    household: str
+    unit_id: int | None
+    special_groups: list[str]
+
+
+def resident_out(r: Resident, today: dt.date) -> dict:
+    return {
+        "id": r.pk, "name": ids.mask_name(r.name), "id_number": ids.mask_id_number(r.id_number),
+        "phone": ids.mask_phone(r.phone), "birth_date": r.birth_date.replace(day=1), "age": r.age_on(today),
+        "sex": r.sex, "household_id": r.household_id, "household": r.household.number, "unit_id": r.unit_id,
+        "special_groups": special_groups(r, today),
+    }
+
+
+class HouseholdOut(Schema):
+    id: int
+    number: str
+    unit_id: int
+    residents: list[ResidentOut]
+
+
+class HouseholdList(Schema):
+    items: list[HouseholdOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+@router.get("/areas/{area_id}/households", response=HouseholdList)
+def list_households(request, area_id: int, page: int = 1, page_size: int = 50):
+    user = _user(request)
+    area = access.access(Area, user, area_id)
+    if area.kind != "unit":
+        raise ActionError("households are listed per building unit", field="area_id")
+    qs = Household.objects.for_user(user).filter(unit_id=area.pk).order_by("number")
+    items, meta = _page(qs, page, page_size)
+    today = clock.today()
+    by_hh: dict[int, list] = {h.pk: [] for h in items}
+    for r in Resident.objects.filter(household_id__in=list(by_hh)).select_related("household").order_by("id"):
+        by_hh[r.household_id].append(resident_out(r, today))
+    return {"items": [{"id": h.pk, "number": h.number, "unit_id": h.unit_id, "residents": by_hh[h.pk]}
+                      for h in items], **meta}
+
+
+class ResidentList(Schema):
+    items: list[ResidentOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+class ResidentFilter(Schema):
+    area: int | None = None
+    q: str | None = None
+    special: bool = False
+    page: int = 1
+    page_size: int = 50
+
+
+@router.get("/residents", response=ResidentList)
+def list_residents(request, f: Query[ResidentFilter]):
+    user = _user(request)
+    qs = Resident.objects.for_user(user).select_related("household").order_by("id")
+    if f.area is not None:
+        area = access.access(Area, user, f.area)
+        qs = qs.filter(**{f"{area.kind}_id": area.pk})
+    if f.q:
+        q = f.q.strip()
+        qs = qs.filter(Q(name=q) | Q(id_number=q.upper()) | Q(phone=q))
+    if f.special:
+        cutoff = clock.today().replace(year=clock.today().year - 80)
+        qs = qs.filter(Q(birth_date__lte=cutoff) | Q(lives_alone=True) | Q(pregnant_due__isnull=False)
+                       | ~Q(treatment="") | Q(disability=True) | Q(chronic_illness=True))
+    items, meta = _page(qs, f.page, f.page_size)
+    today = clock.today()
+    return {"items": [resident_out(r, today) for r in items], **meta}
+
+
+@router.get("/residents/{resident_id}", response=ResidentOut)
+def get_resident(request, resident_id: int):
+    r = access.access(Resident.objects.select_related("household"), _user(request), resident_id)
+    return resident_out(r, clock.today())
+
+
+class ResidentCreate(Schema):
+    household_id: int | None = None
+    unit_id: int | None = None
+    household: str | None = None
+    name: str
+    id_number: str
+    phone: str = ""
+    birth_date: dt.date | None = None
+    sex: str | None = None
+    lives_alone: bool = False
+    pregnant_due: dt.date | None = None
+    treatment: str = ""
+    disability: bool = False
+    chronic_illness: bool = False
+    reason: str = ""
+
+
+@router.post("/residents", response={201: ResidentOut})
+def create_resident(request, payload: ResidentCreate):
+    user = _user(request)
+    data = payload.dict()
+    reason = data.pop("reason")
+    hh_id, unit_id, number = data.pop("household_id"), data.pop("unit_id"), data.pop("household")
+    if hh_id is not None:
+        household = access.access(Household, user, hh_id, write=True)
+    elif unit_id is not None and number:
+        unit = access.access(Area, user, unit_id, write=True)
+        household = actions.do_get_or_create_household(unit, number, actor=user)
+    else:
+        raise ActionError("give household_id, or unit_id and household (door number)", field="household_id")
+    data = {k: v for k, v in data.items() if v is not None}
+    r = actions.do_create_resident(household, data, actor=user, reason=reason)
+    return Status(201, resident_out(Resident.objects.select_related("household").get(pk=r.pk), clock.today()))
+
+
+class ResidentUpdate(Schema):
+    name: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    lives_alone: bool | None = None
+    pregnant_due: dt.date | None = None
+    treatment: str | None = None
+    disability: bool | None = None
+    chronic_illness: bool | None = None
+    household_id: int | None = None
+    reason: str = ""
+
+
+@router.patch("/residents/{resident_id}", response=ResidentOut)
+def update_resident(request, resident_id: int, payload: ResidentUpdate):
+    user = _user(request)
+    r = access.access(Resident.objects.select_related("household"), user, resident_id, write=True)
+    data = payload.dict(exclude_unset=True)
+    reason = data.pop("reason", "")
+    hh_id = data.pop("household_id", None)
+    if data:
+        actions.do_update_resident(r, data, actor=user, reason=reason)
+    if hh_id is not None:
+        household = access.access(Household, user, hh_id, write=True)
+        actions.do_move_resident(r, household, actor=user, reason=reason)
+    r = Resident.objects.select_related("household").get(pk=r.pk)
+    return resident_out(r, clock.today())
+
+
+class UnmaskIn(Schema):
+    field: str
+    reason: str = ""
+
+
+class UnmaskOut(Schema):
+    field: str
+    value: str
+
+
+@router.post("/residents/{resident_id}/unmask", response=UnmaskOut)
+def unmask_resident(request, resident_id: int, payload: UnmaskIn):
+    user = _user(request)
+    r = access.access(Resident, user, resident_id, perm=access.UNMASK)
+    value = actions.do_unmask_resident(r, payload.field, actor=user, reason=payload.reason)
+    return {"field": payload.field, "value": value}
+
+
+class AuditOut(Schema):
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    before: dict | list | None
+    after: dict | list | None
+    reason: str
+    rule: str
+
+
+class AuditList(Schema):
+    items: list[AuditOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+class AuditFilter(Schema):
+    actor: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+@router.get("/audit", response=AuditList, tags=["audit"])
+def list_audit(request, f: Query[AuditFilter]):
+    user = _user(request)
+    if not access.has_perm(user, access.AUDIT):
+        raise access.Forbidden
+    qs = AuditEntry.objects.for_user(user, access.AUDIT)
+    if f.actor:
+        qs = qs.filter(actor_name=f.actor)
+    if f.action:
+        qs = qs.filter(action__startswith=f.action)
+    if f.object_type:
+        qs = qs.filter(object_type=f.object_type)
+    if f.object_id:
+        qs = qs.filter(object_id=f.object_id)
+    if f.since:
+        qs = qs.filter(at__date__gte=f.since)
+    if f.until:
+        qs = qs.filter(at__date__lte=f.until)
+    items, meta = _page(qs, f.page, f.page_size)
+    return {"items": [{**{k: getattr(e, k) for k in ("id", "at", "action", "object_type", "object_id",
+                                                       "object_repr", "before", "after", "reason", "rule")},
+                       "actor": e.actor_name} for e in items], **meta}

@@ -1,0 +1,90 @@
+"""Personas (DESIGN.md): commander, in-scope community worker, out-of-scope community worker, read-only
+auditor, anonymous public; on a tiny city of two communities in one street."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+PASSWORD = "test-pass-2022"
+UNIT_A = "城关区/皋兰路街道/五泉社区/五泉小区/1号楼/1单元"
+UNIT_B = "城关区/皋兰路街道/白银路社区/白银小区/2号楼/1单元"
+
+
+@pytest.fixture(autouse=True)
+def _cordon_home(tmp_path_factory, settings):
+    os.environ.setdefault("CORDON_HOME", str(tmp_path_factory.getbasetemp() / "home"))
+
+
+@pytest.fixture
+def city(db):
+    from cordon.core import ids
+    from cordon.places.actions import do_create_resident, do_ensure_area, do_get_or_create_household
+
+    unit_a = do_ensure_area(UNIT_A, actor="test")
+    unit_b = do_ensure_area(UNIT_B, actor="test")
+    hh_a = do_get_or_create_household(unit_a, "101", actor="test")
+    hh_b = do_get_or_create_household(unit_b, "201", actor="test")
+    ra = do_create_resident(hh_a, {"name": "王秀英", "id_number": ids.make_id_number("620102", dt.date(1938, 3, 2), 1, "F"),
+                                   "phone": "13909310001", "lives_alone": True}, actor="test")
+    ra2 = do_create_resident(hh_a, {"name": "李建国", "id_number": ids.make_id_number("620102", dt.date(1985, 7, 19), 2, "M"),
+                                    "phone": "13909310002"}, actor="test")
+    rb = do_create_resident(hh_b, {"name": "张伟", "id_number": ids.make_id_number("620102", dt.date(1970, 1, 5), 3, "M"),
+                                   "phone": "13909310003"}, actor="test")
+    from cordon.places.models import Area
+
+    return {
+        "unit_a": unit_a, "unit_b": unit_b, "hh_a": hh_a, "hh_b": hh_b, "resident_a": ra, "resident_a2": ra2,
+        "resident_b": rb, "community_a": Area.objects.get(path="城关区/皋兰路街道/五泉社区"),
+        "community_b": Area.objects.get(path="城关区/皋兰路街道/白银路社区"),
+        "district": Area.objects.get(path="城关区"), "street": Area.objects.get(path="城关区/皋兰路街道"),
+    }
+
+
+def _user(name, role, area):
+    from cordon.core.actions import do_create_user
+
+    user, _ = do_create_user(name, PASSWORD, role=role, area=area, actor="test")
+    return user
+
+
+@pytest.fixture
+def commander(city):
+    return _user("commander", "commander", None)
+
+
+@pytest.fixture
+def worker(city):
+    """Community worker of 五泉社区 (community A): in scope for unit A."""
+    return _user("worker_a", "community_worker", city["community_a"])
+
+
+@pytest.fixture
+def outsider(city):
+    """Community worker of 白银路社区 (community B): out of scope for community A."""
+    return _user("worker_b", "community_worker", city["community_b"])
+
+
+@pytest.fixture
+def auditor(city):
+    return _user("auditor", "auditor", None)
+
+
+@pytest.fixture
+def personas(commander, worker, outsider, auditor):
+    return {"commander": commander, "worker": worker, "outsider": outsider, "auditor": auditor}
+
+
+def client_for(user):
+    from django.test import Client
+
+    c = Client()
+    if user is not None:
+        c.force_login(user)
+    return c
+
+
+@pytest.fixture
+def as_user():
+    return client_for

@@ -1,0 +1,212 @@
+"""Every API route is enumerated: out-of-scope users get 404 on objects, read-only users 403 on writes.
+
+A new route that is not listed in ROUTES below fails ``test_every_route_is_covered``, so no route can skip
+scoping.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cordon.core.api import api
+from cordon.core.models import AuditEntry
+
+# (method, path template) -> how to call it: path params from the city fixture, a body, and what it is.
+#   "object": the route addresses one record of community A (404 for the outsider)
+#   "write":  the route changes state (403 for the read-only auditor, on an in-scope object)
+#   "own":    the route acts on the caller's own account (no jurisdiction)
+ROUTES = {
+    ("GET", "/api/me"): {"kind": "own"},
+    ("POST", "/api/tokens"): {"kind": "own", "body": {"name": "t"}},
+    ("GET", "/api/areas"): {"kind": "list"},
+    ("GET", "/api/areas/{area_id}"): {"kind": "object", "params": {"area_id": "unit_a"}},
+    ("GET", "/api/areas/{area_id}/households"): {"kind": "object", "params": {"area_id": "unit_a"}},
+    ("GET", "/api/residents"): {"kind": "list"},
+    ("POST", "/api/residents"): {"kind": "write", "params": {}, "body": "new_resident"},
+    ("GET", "/api/residents/{resident_id}"): {"kind": "object", "params": {"resident_id": "resident_a"}},
+    ("PATCH", "/api/residents/{resident_id}"): {"kind": "write", "params": {"resident_id": "resident_a"},
+                                                "body": {"phone": "13800000000", "reason": "moved"}},
+    ("POST", "/api/residents/{resident_id}/unmask"): {"kind": "write", "params": {"resident_id": "resident_a"},
+                                                       "body": {"field": "phone", "reason": "call"}},
+    ("GET", "/api/audit"): {"kind": "audit"},
+}
+
+
+def api_routes():
+    schema = api.get_openapi_schema()
+    out = set()
+    for path, ops in schema["paths"].items():
+        for method in ops:
+            out.add((method.upper(), path))
+    return out
+
+
+def test_every_route_is_covered():
+    missing = api_routes() - set(ROUTES)
+    assert not missing, f"routes without a scoping case: {sorted(missing)}"
+    assert set(ROUTES) <= api_routes()
+
+
+def _fill(template, params, city):
+    path = template
+    for name, key in params.items():
+        path = path.replace("{" + name + "}", str(city[key].pk))
+    return path
+
+
+def _body(spec, city):
+    body = spec.get("body")
+    if body == "new_resident":
+        return {"unit_id": city["unit_a"].pk, "household": "102", "name": "赵敏",
+                "id_number": "620102199001010012" if False else _new_id()}
+    return body
+
+
+def _new_id():
+    import datetime as dt
+
+    from cordon.core import ids
+
+    return ids.make_id_number("620102", dt.date(1990, 1, 1), 77, "F")
+
+
+def _call(client, method, path, body=None):
+    kw = {}
+    if body is not None:
+        kw = {"data": json.dumps(body), "content_type": "application/json"}
+    return getattr(client, method.lower())(path, **kw)
+
+
+@pytest.mark.parametrize("route", sorted(r for r, s in ROUTES.items() if s["kind"] in ("object", "write")
+                                         and s.get("params")))
+def test_outsider_gets_404(route, city, outsider, as_user):
+    method, template = route
+    spec = ROUTES[route]
+    path = _fill(template, spec["params"], city)
+    c = as_user(outsider)
+    before = AuditEntry.objects.count()
+    r = _call(c, method, path, _body(spec, city))
+    assert r.status_code == 404, (route, r.status_code, r.content)
+    assert AuditEntry.objects.count() == before
+
+
+def test_outsider_cannot_create_in_other_community(city, outsider, as_user):
+    r = _call(as_user(outsider), "POST", "/api/residents", _body(ROUTES[("POST", "/api/residents")], city))
+    assert r.status_code == 404
+
+
+@pytest.mark.parametrize("route", sorted(r for r, s in ROUTES.items() if s["kind"] == "write"))
+def test_read_only_gets_403_on_writes(route, city, auditor, as_user):
+    method, template = route
+    spec = ROUTES[route]
+    path = _fill(template, spec.get("params", {}), city)
+    c = as_user(auditor)
+    before = AuditEntry.objects.count()
+    r = _call(c, method, path, _body(spec, city))
+    assert r.status_code == 403, (route, r.status_code, r.content)
+    assert AuditEntry.objects.count() == before
+
+
+@pytest.mark.parametrize("route", sorted(r for r, s in ROUTES.items() if s["kind"] == "write"))
+def test_write_succeeds_with_one_audit_row(route, city, worker, as_user):
+    method, template = route
+    spec = ROUTES[route]
+    path = _fill(template, spec.get("params", {}), city)
+    c = as_user(worker)
+    before = AuditEntry.objects.count()
+    r = _call(c, method, path, _body(spec, city))
+    assert r.status_code in (200, 201), (route, r.status_code, r.content)
+    new = list(AuditEntry.objects.order_by("-id")[: AuditEntry.objects.count() - before])
+    actions = [e.action for e in new if not e.action.startswith("household.")]
+    assert len(actions) == 1, actions
+    assert new[0].actor_name == "worker_a"
+
+
+def test_anonymous_gets_401_everywhere(city, client):
+    for method, template in ROUTES:
+        spec = ROUTES[(method, template)]
+        path = _fill(template, spec.get("params", {}), city)
+        r = _call(client, method, path, _body(spec, city))
+        assert r.status_code == 401, (method, path, r.status_code)
+
+
+def test_lists_are_scoped(city, worker, outsider, as_user):
+    ids_a = {x["id"] for x in as_user(worker).get("/api/residents").json()["items"]}
+    assert ids_a == {city["resident_a"].pk, city["resident_a2"].pk}
+    ids_b = {x["id"] for x in as_user(outsider).get("/api/residents").json()["items"]}
+    assert ids_b == {city["resident_b"].pk}
+    roots = as_user(worker).get("/api/areas").json()["items"]
+    assert [a["path"] for a in roots] == ["城关区/皋兰路街道/五泉社区"]
+
+
+def test_list_is_masked(city, commander, as_user):
+    item = as_user(commander).get(f"/api/residents/{city['resident_a'].pk}").json()
+    assert "*" in item["id_number"] and item["id_number"] != city["resident_a"].id_number
+    assert item["phone"] == "139****0001"
+    assert item["name"] == "王**"
+
+
+def test_unmask_reveals_and_audits(city, worker, as_user):
+    r = as_user(worker).post(f"/api/residents/{city['resident_a'].pk}/unmask",
+                             data=json.dumps({"field": "id_number", "reason": "hotline callback"}),
+                             content_type="application/json")
+    assert r.json()["value"] == city["resident_a"].id_number
+    e = AuditEntry.objects.filter(action="resident.unmask").get()
+    assert e.object_id == str(city["resident_a"].pk) and e.reason == "hotline callback"
+    assert e.community_id == city["community_a"].pk
+
+
+def test_hotline_operator_cannot_unmask(city, as_user):
+    from cordon.core.actions import do_create_user
+
+    op, _ = do_create_user("op", "test-pass-2022", role="hotline_operator", area=None)
+    r = as_user(op).post(f"/api/residents/{city['resident_a'].pk}/unmask",
+                         data=json.dumps({"field": "phone"}), content_type="application/json")
+    assert r.status_code == 403
+
+
+def test_bad_input_is_400_with_field(city, worker, as_user):
+    r = as_user(worker).patch(f"/api/residents/{city['resident_a'].pk}", data=json.dumps({"phone": "12345"}),
+                              content_type="application/json")
+    assert r.status_code == 400 and r.json()["field"] == "phone"
+    r = as_user(worker).post("/api/residents", data=json.dumps({"unit_id": city["unit_a"].pk, "household": "1"}),
+                             content_type="application/json")
+    assert r.status_code == 400 and r.json()["field"] in ("name", "id_number")
+
+
+def test_token_auth(city, worker, client):
+    from cordon.core.actions import do_create_token
+
+    _, secret = do_create_token(worker, "script")
+    r = client.get("/api/residents", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert r.status_code == 200 and len(r.json()["items"]) == 2
+    assert client.get("/api/residents", HTTP_AUTHORIZATION="Bearer nope").status_code == 401
+
+
+def test_session_writes_need_csrf(city, worker):
+    from django.test import Client
+
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(worker)
+    r = c.patch(f"/api/residents/{city['resident_a'].pk}", data=json.dumps({"phone": "13800000000"}),
+                content_type="application/json")
+    assert r.status_code == 403
+
+
+def test_audit_api_for_auditor_only(city, auditor, worker, as_user):
+    assert as_user(auditor).get("/api/audit").status_code == 200
+    assert as_user(worker).get("/api/audit").status_code == 403
+
+
+def test_openapi_schema_public_shape(client):
+    r = client.get("/api/openapi.json")
+    assert r.status_code == 200 and "/api/residents" in r.json()["paths"]
+
+
+def test_list_query_budget(city, commander, as_user, django_assert_max_num_queries):
+    c = as_user(commander)
+    with django_assert_max_num_queries(6):
+        c.get(f"/api/areas/{city['unit_a'].pk}/households")
+    with django_assert_max_num_queries(6):
+        c.get("/api/residents")
