@@ -28,8 +28,8 @@ def actor_name(actor) -> str:
     return actor.get_username()
 
 
-def record(action: str, *, actor, obj=None, object_type: str = "", object_id="", before=None, after=None,
-           reason: str = "", rule: str = "", scope=None):
+def record(action: str, *, actor, obj=None, object_type: str = "", object_id="", object_repr: str = "",
+           before=None, after=None, reason: str = "", rule: str = "", scope=None):
     """Append one audit row. ``scope`` (a record with ancestor ids, or an Area) places it in a jurisdiction."""
     from cordon.core.models import AuditEntry
 
@@ -40,7 +40,7 @@ def record(action: str, *, actor, obj=None, object_type: str = "", object_id="",
         action=action,
         object_type=object_type or (obj._meta.model_name if obj is not None else ""),
         object_id=str(object_id or (obj.pk if obj is not None else "")),
-        object_repr=str(obj)[:400] if obj is not None else "",
+        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:400],
         before=_plain(before),
         after=_plain(after),
         reason=reason or "",
