@@ -1,0 +1,838 @@
+"""Policy packs: loading and validation.
+
+A pack is a YAML file (format: docs/policy-pack.md) holding every figure the engines use: area levels and
+how they are left, what counts against an area's clock, person categories with their periods and test
+days, response-task deadlines, and the guardrail messages. This module is pure: no Django.
+
+    load_pack("ninth-edition") -> Pack        (built-in name or a path; raises PackInvalid)
+    list_packs() -> list[str]                 (built-in names, default first)
+    validate(text_or_path) -> list[PackError] (each with line, field path and reason)
+
+Validation composes the YAML into nodes first, so every error carries the line it points at.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import yaml
+
+PACKS_DIR = Path(__file__).resolve().parent / "packs"
+DEFAULT_PACK = "ninth-edition"
+FORMAT_VERSION = 1
+
+CATEGORY_KEYS = ("close_contact", "contact_of_contact", "inbound", "from_high_area", "from_medium_area",
+                 "from_low_area")
+PERIOD_KINDS = ("centralized", "home_quarantine", "home_monitoring")
+FOUND_KINDS = ("community", "controlled_area", "quarantine_site")
+REQUIRED_TASKS = ("transfer", "investigation", "contact_tracing", "designation", "disinfection", "area_round")
+ACTIONS = ("block", "flag")
+# guardrail rule -> the check keys the engines look up (each needs a message in the pack)
+GUARDRAIL_CHECKS: dict[str, tuple[str, ...]] = {
+    "nine-prohibitions-1": ("designation_without_link",),
+    "nine-prohibitions-2": ("quarantine_low_area_arrival",),
+    "nine-prohibitions-3": ("kept_past_due",),
+    "nine-prohibitions-4": ("order_category_missing", "order_without_link", "designation_above_granularity"),
+    "nine-prohibitions-5": ("extension_without_positive",),
+    "nine-prohibitions-6": ("care_refused",),
+    "nine-prohibitions-7": ("student_low_area_quarantine",),
+    "nine-prohibitions-8": (),
+    "nine-prohibitions-9": ("essential_place_closure",),
+}
+
+
+# --------------------------------------------------------------------------------------------- errors
+
+@dataclass(frozen=True)
+class PackError:
+    line: int
+    field: str
+    reason: str
+    file: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file or '<pack>'}:{self.line}: {self.field or '(pack)'}: {self.reason}"
+
+
+class PackInvalid(ValueError):
+    def __init__(self, errors: list[PackError], source: str | None = None):
+        self.errors = list(errors)
+        self.source = source
+        head = f"invalid policy pack {source}" if source else "invalid policy pack"
+        super().__init__(head + ":\n" + "\n".join(str(e) for e in self.errors))
+
+
+# --------------------------------------------------------------------------------------------- model
+
+@dataclass(frozen=True)
+class Text:
+    zh: str
+    en: str
+
+    def get(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+    def format(self, lang: str = "zh", **values: Any) -> str:
+        return _fill(self.get(lang), values)
+
+
+@dataclass(frozen=True)
+class Exit:
+    """How a level is left: `clean_days` with no counted infection (L+1 .. L+N), optionally a negative full
+    round on `round_on_day` (date L+round_on_day), then the area moves `to` another level."""
+    clean_days: int
+    to: str
+    round_on_day: int | None = None
+    source: str = ""
+    unverified: bool = False
+
+
+@dataclass(frozen=True)
+class AreaTests:
+    days: tuple[int, ...]
+    antigen_days: tuple[int, ...] = ()
+    source: str = ""
+    unverified: bool = False
+
+
+@dataclass(frozen=True)
+class Level:
+    key: str
+    title: Text
+    measures: Text
+    what: Text | None = None
+    exit: Exit | None = None
+    exit_if_entered_from: Mapping[str, Exit] = field(default_factory=lambda: MappingProxyType({}))
+    area_tests: AreaTests | None = None
+    designated: bool = True  # False for the base level (the undesignated rest of a county)
+
+
+@dataclass(frozen=True)
+class Counting:
+    found: frozenset[str]  # where-found kinds that count against an area's clock
+    home_isolating_counts: bool
+    source: str = ""
+    unverified: bool = False
+
+
+@dataclass(frozen=True)
+class PeriodSpec:
+    kind: str  # centralized | home_quarantine | home_monitoring
+    days: int
+    tests: tuple[int, ...]  # period-relative days (for the first period this equals anchor-relative)
+    source: str = ""
+    unverified: bool = False
+
+    @property
+    def status(self) -> str:
+        return "centralized" if self.kind == "centralized" else "home"
+
+
+@dataclass(frozen=True)
+class TestWindow:
+    count: int
+    within_days: int
+    min_gap_hours: int
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    title: Text
+    periods: tuple[PeriodSpec, ...]
+    test_window: TestWindow | None = None
+    note: Text | None = None
+    source: str = ""
+    unverified: bool = False
+
+    @property
+    def total_days(self) -> int:
+        return sum(p.days for p in self.periods)
+
+    @property
+    def restricts(self) -> bool:
+        return bool(self.periods)
+
+
+@dataclass(frozen=True)
+class Task:
+    key: str
+    title: Text
+    deadline_hours: int
+    playbook: tuple[Text, ...]
+    source: str = ""
+    unverified: bool = False
+
+
+@dataclass(frozen=True)
+class Cadence:
+    key: str
+    title: Text
+    times: int
+    per_days: int
+    source: str = ""
+    unverified: bool = False
+
+
+@dataclass(frozen=True)
+class Screening:
+    pool_size: int
+    round_hours: int
+    alt_pool_size: int | None = None
+    note: Text | None = None
+    source: str = ""
+    unverified: bool = False
+
+
+@dataclass(frozen=True)
+class GuardrailCheck:
+    key: str
+    action: str  # block | flag
+    message: Text
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    rule: str  # nine-prohibitions-N
+    number: int
+    prohibits: Text
+    checks: tuple[GuardrailCheck, ...]
+    in_scope: bool = True
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Pack:
+    name: str
+    title: Text
+    effective: dt.date
+    node_kinds: tuple[str, ...]
+    granularity: str
+    default_kind: str
+    granularity_source: str
+    base_level: str
+    levels: Mapping[str, Level]  # in pack order, highest first, base level last
+    counting: Counting
+    observation_days: int
+    observation_source: str
+    observation_unverified: bool
+    persons: Mapping[str, Category]
+    tasks: Mapping[str, Task]
+    key_populations: tuple[Cadence, ...]
+    screening: Screening
+    essential_places: tuple[str, ...]
+    guardrails: Mapping[str, Guardrail]
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    path: str | None = None
+
+    __hash__ = object.__hash__  # identity: packs are loaded once and cached
+
+    # levels
+    @property
+    def level_order(self) -> tuple[str, ...]:
+        return tuple(self.levels)
+
+    @property
+    def designated_levels(self) -> tuple[str, ...]:
+        return tuple(k for k, lv in self.levels.items() if lv.designated)
+
+    def level(self, key: str) -> Level:
+        try:
+            return self.levels[key]
+        except KeyError:
+            raise KeyError(f"pack {self.name} has no level {key!r} (levels: {', '.join(self.levels)})") from None
+
+    def level_rank(self, key: str) -> int:
+        """0 for the highest level; larger is lower."""
+        return self.level_order.index(key)
+
+    def exit_for(self, level: str, entered_from: str | None = None) -> Exit | None:
+        lv = self.level(level)
+        if entered_from is not None and entered_from in lv.exit_if_entered_from:
+            return lv.exit_if_entered_from[entered_from]
+        return lv.exit
+
+    # counting
+    def counts(self, found: str, at_home_isolating: bool = False) -> bool:
+        if found not in FOUND_KINDS:
+            raise ValueError(f"found must be one of {', '.join(FOUND_KINDS)}, not {found!r}")
+        if at_home_isolating and not self.counting.home_isolating_counts:
+            return False
+        return found in self.counting.found
+
+    # granularity
+    def node_rank(self, kind: str) -> int:
+        """0 for the largest node kind (district)."""
+        try:
+            return self.node_kinds.index(kind)
+        except ValueError:
+            raise KeyError(f"unknown node kind {kind!r} (kinds: {', '.join(self.node_kinds)})") from None
+
+    def above_granularity(self, kind: str) -> bool:
+        return self.node_rank(kind) < self.node_rank(self.granularity)
+
+    # persons
+    def category(self, key: str) -> Category | None:
+        return self.persons.get(key)
+
+    # guardrails
+    def check(self, rule: str, key: str) -> GuardrailCheck:
+        for c in self.guardrails[rule].checks:
+            if c.key == key:
+                return c
+        raise KeyError(f"pack {self.name}: guardrail {rule} has no check {key!r}")
+
+    def cite(self, source: str) -> str:
+        return self.sources.get(source, source)
+
+
+# --------------------------------------------------------------------------------------------- schema
+
+class _Bad:
+    pass
+
+
+BAD = _Bad()
+_IDENT = r"[a-z][a-z0-9_]*"
+
+
+class _Ctx:
+    def __init__(self) -> None:
+        self.errors: list[PackError] = []
+        self.lines: dict[str, int] = {}
+
+    def err(self, node: yaml.Node | int, path: str, reason: str) -> None:
+        line = node if isinstance(node, int) else node.start_mark.line + 1
+        self.errors.append(PackError(line, path, reason))
+
+    def line(self, path: str, default: int = 1) -> int:
+        return self.lines.get(path, default)
+
+
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    t = node.tag.rsplit(":", 1)[-1]
+    return {"str": "text", "int": "an integer", "bool": "true/false", "null": "empty", "float": "a number",
+            "timestamp": "a date"}.get(t, t)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+class _S:
+    nullable = False
+
+    def __call__(self, node: yaml.Node, path: str, ctx: _Ctx) -> Any:
+        ctx.lines.setdefault(path, node.start_mark.line + 1)
+        if self.nullable and isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+            return None
+        return self.check(node, path, ctx)
+
+    def check(self, node, path, ctx):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Opt(_S):
+    nullable = True
+
+    def __init__(self, inner: _S):
+        self.inner = inner
+
+    def check(self, node, path, ctx):
+        return self.inner.check(node, path, ctx)
+
+
+class Str(_S):
+    def __init__(self, pattern: str | None = None, choices: tuple[str, ...] | None = None):
+        self.pattern = re.compile(pattern) if pattern else None
+        self.choices = choices
+
+    def check(self, node, path, ctx):
+        if not isinstance(node, yaml.ScalarNode) or not node.tag.endswith(":str"):
+            ctx.err(node, path, f"expected text, got {_kind(node)}")
+            return BAD
+        v = node.value
+        if not v.strip():
+            ctx.err(node, path, "must not be empty")
+            return BAD
+        if self.choices is not None and v not in self.choices:
+            ctx.err(node, path, f"{v!r} is not one of: {', '.join(self.choices)}")
+            return BAD
+        if self.pattern is not None and not self.pattern.fullmatch(v):
+            ctx.err(node, path, f"{v!r} does not match {self.pattern.pattern}")
+            return BAD
+        return v
+
+
+class Int(_S):
+    def __init__(self, min: int | None = None, max: int | None = None):
+        self.min, self.max = min, max
+
+    def check(self, node, path, ctx):
+        if not isinstance(node, yaml.ScalarNode) or not node.tag.endswith(":int"):
+            ctx.err(node, path, f"expected an integer, got {_kind(node)}")
+            return BAD
+        v = _constructor.construct_object(node)
+        if self.min is not None and v < self.min:
+            if self.min == 0:
+                ctx.err(node, path, f"must not be negative (got {v})")
+            else:
+                ctx.err(node, path, f"must be at least {self.min} (got {v})")
+            return BAD
+        if self.max is not None and v > self.max:
+            ctx.err(node, path, f"must be at most {self.max} (got {v})")
+            return BAD
+        return v
+
+
+class Bool(_S):
+    def check(self, node, path, ctx):
+        if not isinstance(node, yaml.ScalarNode) or not node.tag.endswith(":bool"):
+            ctx.err(node, path, f"expected true or false, got {_kind(node)}")
+            return BAD
+        return _constructor.construct_object(node)
+
+
+class Date(_S):
+    def check(self, node, path, ctx):
+        if isinstance(node, yaml.ScalarNode) and node.tag.endswith((":timestamp", ":str")):
+            try:
+                return dt.date.fromisoformat(node.value.strip())
+            except ValueError:
+                pass
+        ctx.err(node, path, f"expected a date YYYY-MM-DD, got {node.value if isinstance(node, yaml.ScalarNode) else _kind(node)!r}")
+        return BAD
+
+
+class ListOf(_S):
+    def __init__(self, item: _S, unique: bool = False, ascending: bool = False, min_len: int = 0):
+        self.item, self.unique, self.ascending, self.min_len = item, unique, ascending, min_len
+
+    def check(self, node, path, ctx):
+        if not isinstance(node, yaml.SequenceNode):
+            ctx.err(node, path, f"expected a list, got {_kind(node)}")
+            return BAD
+        out, seen, prev = [], set(), None
+        for i, sub in enumerate(node.value):
+            p = f"{path}[{i}]"
+            v = self.item(sub, p, ctx)
+            if v is BAD:
+                continue
+            if self.unique and isinstance(v, (str, int)):
+                if v in seen:
+                    ctx.err(sub, p, f"{v!r} appears twice")
+                    continue
+                seen.add(v)
+            if self.ascending and prev is not None and v < prev:
+                ctx.err(sub, p, f"{v} comes after {prev}: list in ascending order")
+            prev = v
+            out.append(v)
+        if len(node.value) < self.min_len:
+            ctx.err(node, path, f"needs at least {self.min_len} item(s)")
+        return out
+
+
+def _mapping_items(node, path, ctx):
+    """(key, key_node, value_node) with duplicate keys reported."""
+    seen: set[str] = set()
+    for knode, vnode in node.value:
+        if not isinstance(knode, yaml.ScalarNode):
+            ctx.err(knode, path, "keys must be text")
+            continue
+        k = str(knode.value)
+        if k in seen:
+            ctx.err(knode, _join(path, k), "duplicate key")
+            continue
+        seen.add(k)
+        yield k, knode, vnode
+
+
+class Struct(_S):
+    """A mapping with known fields. `sourced` adds `source` (text) and `unverified` (bool): True makes
+    `source` required, "optional" allows both."""
+
+    def __init__(self, fields: dict[str, tuple[_S, bool]], sourced: bool | str = False):
+        self.fields = dict(fields)
+        if sourced:
+            self.fields["source"] = (Str(), sourced is True)
+            self.fields["unverified"] = (Bool(), False)
+
+    def check(self, node, path, ctx):
+        if not isinstance(node, yaml.MappingNode):
+            ctx.err(node, path, f"expected a mapping, got {_kind(node)}")
+            return BAD
+        out: dict[str, Any] = {}
+        present: set[str] = set()
+        for k, knode, vnode in _mapping_items(node, path, ctx):
+            p = _join(path, k)
+            present.add(k)
+            if k not in self.fields:
+                ctx.err(knode, p, f"unknown key (allowed: {', '.join(self.fields)})")
+                continue
+            v = self.fields[k][0](vnode, p, ctx)
+            if v is not BAD:
+                out[k] = v
+        for k, (_s, required) in self.fields.items():
+            if required and k not in present:
+                ctx.err(node, _join(path, k), "required key missing")
+        return out
+
+
+class MapOf(_S):
+    def __init__(self, key: Str, value: _S, min_len: int = 0):
+        self.key, self.value, self.min_len = key, value, min_len
+
+    def check(self, node, path, ctx):
+        if not isinstance(node, yaml.MappingNode):
+            ctx.err(node, path, f"expected a mapping, got {_kind(node)}")
+            return BAD
+        out: dict[str, Any] = {}
+        for k, knode, vnode in _mapping_items(node, path, ctx):
+            p = _join(path, k)
+            if self.key.check(knode, p, ctx) is BAD:
+                continue
+            ctx.lines.setdefault(p, knode.start_mark.line + 1)
+            v = self.value(vnode, p, ctx)
+            if v is not BAD:
+                out[k] = v
+        if len(node.value) < self.min_len:
+            ctx.err(node, path, f"needs at least {self.min_len} entries")
+        return out
+
+
+TEXT = Struct({"zh": (Str(), True), "en": (Str(), True)})
+EXIT = Struct({"clean_days": (Int(min=1), True), "round_on_day": (Opt(Int(min=1)), False),
+               "to": (Str(), True)}, sourced=True)
+AREA_TESTS = Struct({"days": (ListOf(Int(min=1), unique=True, ascending=True), True),
+                     "antigen_days": (ListOf(Int(min=1), unique=True, ascending=True), False)}, sourced=True)
+LEVEL = Struct({"title": (TEXT, True), "what": (TEXT, False), "measures": (TEXT, True), "exit": (EXIT, False),
+                "exit_if_entered_from": (MapOf(Str(), EXIT), False), "area_tests": (AREA_TESTS, False),
+                "note": (TEXT, False)})
+COUNTING = Struct({"found": (Struct({k: (Bool(), True) for k in FOUND_KINDS}), True),
+                   "home_isolating_counts": (Bool(), True)}, sourced=True)
+OBSERVATION = Struct({"days": (Int(min=0), True)}, sourced=True)
+PERIOD = Struct({"kind": (Str(choices=PERIOD_KINDS), True), "days": (Int(min=1), True),
+                 "tests": (ListOf(Int(min=1), unique=True, ascending=True), False)}, sourced="optional")
+TEST_WINDOW = Struct({"count": (Int(min=1), True), "within_days": (Int(min=1), True),
+                      "min_gap_hours": (Int(min=0), True)})
+CATEGORY = Struct({"title": (TEXT, True), "periods": (ListOf(PERIOD), True), "test_window": (TEST_WINDOW, False),
+                   "note": (TEXT, False)}, sourced=True)
+TASK = Struct({"title": (TEXT, True), "deadline_hours": (Int(min=1), True), "playbook": (ListOf(TEXT), True)},
+              sourced=True)
+CADENCE = Struct({"key": (Str(pattern=_IDENT), True), "title": (TEXT, True), "times": (Int(min=1), True),
+                  "per_days": (Int(min=1), True)}, sourced=True)
+SCREENING = Struct({"pool_size": (Int(min=1), True), "alt_pool_size": (Opt(Int(min=1)), False),
+                    "round_hours": (Int(min=1), True), "note": (TEXT, False)}, sourced=True)
+CHECK = Struct({"key": (Str(pattern=_IDENT), True), "action": (Str(choices=ACTIONS), True), "message": (TEXT, True)})
+GUARDRAIL = Struct({"rule": (Str(pattern=r"nine-prohibitions-[1-9]"), True), "prohibits": (TEXT, True),
+                    "in_scope": (Bool(), False), "checks": (ListOf(CHECK), True)}, sourced=True)
+DESIGNATION = Struct({"granularity": (Str(), True), "default_kind": (Str(), True)}, sourced=True)
+PACK = Struct({
+    "format": (Int(min=FORMAT_VERSION, max=FORMAT_VERSION), True),
+    "name": (Str(pattern=r"[a-z0-9][a-z0-9-]*"), True),
+    "title": (TEXT, True),
+    "description": (TEXT, False),
+    "effective": (Date(), True),
+    "sources": (MapOf(Str(), Str()), False),
+    "node_kinds": (ListOf(Str(pattern=_IDENT), unique=True, min_len=1), True),
+    "designation": (DESIGNATION, True),
+    "base_level": (Str(), True),
+    "levels": (MapOf(Str(pattern=_IDENT), LEVEL, min_len=2), True),
+    "counting": (COUNTING, True),
+    "observation": (OBSERVATION, True),
+    "persons": (MapOf(Str(choices=CATEGORY_KEYS), CATEGORY, min_len=1), True),
+    "tasks": (MapOf(Str(pattern=_IDENT), TASK), True),
+    "key_populations": (ListOf(CADENCE), True),
+    "screening": (SCREENING, True),
+    "essential_places": (ListOf(Str(pattern=_IDENT), unique=True), True),
+    "guardrails": (ListOf(GUARDRAIL), True),
+})
+
+
+# --------------------------------------------------------------------------------------------- semantics
+
+def _semantic(d: dict, ctx: _Ctx) -> None:
+    L = ctx.line
+    levels: dict = d.get("levels") or {}
+    order = list(levels)
+    base = d.get("base_level")
+    if base is not None and levels:
+        if base not in levels:
+            ctx.err(L("base_level"), "base_level", f"{base!r} is not a level (levels: {', '.join(order)})")
+        elif order[-1] != base:
+            ctx.err(L(f"levels.{base}"), f"levels.{base}", "the base level must be listed last (levels go highest first)")
+    for key, lv in levels.items():
+        p = f"levels.{key}"
+        if key == base:
+            if "exit" in lv:
+                ctx.err(L(p + ".exit"), p + ".exit", "the base level is not left: it has no exit")
+            continue
+        if "exit" not in lv and base in levels:
+            ctx.err(L(p), p + ".exit", "required key missing (every designated level needs an exit)")
+        exits = []
+        if "exit" in lv:
+            exits.append((p + ".exit", lv["exit"]))
+        for frm, ex in (lv.get("exit_if_entered_from") or {}).items():
+            fp = f"{p}.exit_if_entered_from.{frm}"
+            if frm not in levels:
+                ctx.err(L(fp), fp, f"{frm!r} is not a level")
+            elif order.index(frm) >= order.index(key):
+                ctx.err(L(fp), fp, f"{frm!r} is not above {key!r}: a level is entered from above by stepping down")
+            exits.append((fp, ex))
+        for ep, ex in exits:
+            to = ex.get("to")
+            if to is not None:
+                if to not in levels:
+                    ctx.err(L(ep + ".to"), ep + ".to", f"exit to unknown level {to!r} (levels: {', '.join(order)})")
+                elif order.index(to) <= order.index(key):
+                    ctx.err(L(ep + ".to"), ep + ".to", f"exit must lead to a lower level than {key!r}, not {to!r}")
+            rd, cd = ex.get("round_on_day"), ex.get("clean_days")
+            if rd is not None and cd is not None and rd > cd:
+                ctx.err(L(ep + ".round_on_day"), ep + ".round_on_day",
+                        f"round on day {rd} falls outside the {cd} clean days")
+        at = lv.get("area_tests")
+        cd = (lv.get("exit") or {}).get("clean_days")
+        if at and cd:
+            for fld in ("days", "antigen_days"):
+                for i, day in enumerate(at.get(fld) or []):
+                    if day > cd:
+                        fp = f"{p}.area_tests.{fld}[{i}]"
+                        ctx.err(L(fp), fp, f"test day {day} is outside the level's {cd} clean days")
+
+    kinds = d.get("node_kinds") or []
+    des = d.get("designation") or {}
+    for k in ("granularity", "default_kind"):
+        if k in des and kinds and des[k] not in kinds:
+            ctx.err(L(f"designation.{k}"), f"designation.{k}", f"{des[k]!r} is not a node kind ({', '.join(kinds)})")
+    if des.get("granularity") in kinds and des.get("default_kind") in kinds:
+        if kinds.index(des["default_kind"]) < kinds.index(des["granularity"]):
+            ctx.err(L("designation.default_kind"), "designation.default_kind",
+                    "the default node kind is larger than the granularity")
+
+    for key, cat in (d.get("persons") or {}).items():
+        p = f"persons.{key}"
+        for i, per in enumerate(cat.get("periods") or []):
+            for j, day in enumerate(per.get("tests") or []):
+                if "days" in per and day > per["days"]:
+                    fp = f"{p}.periods[{i}].tests[{j}]"
+                    ctx.err(L(fp), fp, f"test day {day} is outside the {per['days']}-day period")
+        if key == "from_low_area" and cat.get("periods"):
+            ctx.err(L(p + ".periods"), p + ".periods",
+                    "people from a low-risk area get no quarantine (nine prohibitions #2)")
+        tw = cat.get("test_window")
+        if tw and {"count", "within_days", "min_gap_hours"} <= tw.keys():
+            if (tw["count"] - 1) * tw["min_gap_hours"] > tw["within_days"] * 24:
+                ctx.err(L(p + ".test_window"), p + ".test_window",
+                        f"{tw['count']} tests {tw['min_gap_hours']} h apart do not fit in {tw['within_days']} days")
+    if "persons" in d and "close_contact" not in d["persons"]:
+        ctx.err(L("persons"), "persons.close_contact", "required key missing")
+
+    if "tasks" in d:
+        for t in REQUIRED_TASKS:
+            if t not in d["tasks"]:
+                ctx.err(L("tasks"), f"tasks.{t}", "required key missing")
+
+    seen: set[str] = set()
+    for i, c in enumerate(d.get("key_populations") or []):
+        if c.get("key") in seen:
+            ctx.err(L(f"key_populations[{i}].key"), f"key_populations[{i}].key", f"{c['key']!r} appears twice")
+        seen.add(c.get("key"))
+
+    if "guardrails" in d:
+        rules: dict[str, int] = {}
+        for i, g in enumerate(d["guardrails"]):
+            rule = g.get("rule")
+            p = f"guardrails[{i}]"
+            if rule is None:
+                continue
+            if rule in rules:
+                ctx.err(L(p + ".rule"), p + ".rule", f"{rule} appears twice")
+                continue
+            rules[rule] = i
+            wanted = GUARDRAIL_CHECKS[rule]
+            have = []
+            for j, c in enumerate(g.get("checks") or []):
+                cp = f"{p}.checks[{j}].key"
+                if c.get("key") is None:
+                    continue
+                if c["key"] not in wanted:
+                    ctx.err(L(cp), cp, f"unknown check for {rule} (known: {', '.join(wanted) or 'none'})")
+                elif c["key"] in have:
+                    ctx.err(L(cp), cp, f"{c['key']!r} appears twice")
+                have.append(c["key"])
+            for w in wanted:
+                if w not in have and g.get("in_scope", True):
+                    ctx.err(L(p + ".checks"), p + ".checks", f"{rule} needs a check {w!r} with its message")
+        for rule in GUARDRAIL_CHECKS:
+            if rule not in rules:
+                ctx.err(L("guardrails"), "guardrails", f"{rule} is missing")
+
+
+# --------------------------------------------------------------------------------------------- build
+
+def _text(v: dict | None) -> Text | None:
+    return Text(zh=v["zh"], en=v["en"]) if v else None
+
+
+def _exit(v: dict) -> Exit:
+    return Exit(clean_days=v["clean_days"], to=v["to"], round_on_day=v.get("round_on_day"),
+                source=v.get("source", ""), unverified=v.get("unverified", False))
+
+
+def _build(d: dict, path: str | None) -> Pack:
+    base = d["base_level"]
+    levels = {}
+    for key, lv in d["levels"].items():
+        at = lv.get("area_tests")
+        levels[key] = Level(
+            key=key, title=_text(lv["title"]), measures=_text(lv["measures"]), what=_text(lv.get("what")),
+            exit=_exit(lv["exit"]) if "exit" in lv else None,
+            exit_if_entered_from=MappingProxyType({k: _exit(v) for k, v in (lv.get("exit_if_entered_from") or {}).items()}),
+            area_tests=AreaTests(tuple(at["days"]), tuple(at.get("antigen_days") or ()), at.get("source", ""),
+                                 at.get("unverified", False)) if at else None,
+            designated=key != base)
+    c = d["counting"]
+    persons = {}
+    for key, cat in d["persons"].items():
+        tw = cat.get("test_window")
+        persons[key] = Category(
+            key=key, title=_text(cat["title"]),
+            periods=tuple(PeriodSpec(p["kind"], p["days"], tuple(p.get("tests") or ()), p.get("source", ""),
+                                     p.get("unverified", False)) for p in cat["periods"]),
+            test_window=TestWindow(tw["count"], tw["within_days"], tw["min_gap_hours"]) if tw else None,
+            note=_text(cat.get("note")), source=cat.get("source", ""), unverified=cat.get("unverified", False))
+    tasks = {k: Task(k, _text(t["title"]), t["deadline_hours"], tuple(_text(x) for x in t["playbook"]),
+                     t.get("source", ""), t.get("unverified", False)) for k, t in d["tasks"].items()}
+    s = d["screening"]
+    guardrails = {}
+    for g in sorted(d["guardrails"], key=lambda g: int(g["rule"].rsplit("-", 1)[1])):
+        guardrails[g["rule"]] = Guardrail(
+            rule=g["rule"], number=int(g["rule"].rsplit("-", 1)[1]), prohibits=_text(g["prohibits"]),
+            checks=tuple(GuardrailCheck(x["key"], x["action"], _text(x["message"])) for x in g["checks"]),
+            in_scope=g.get("in_scope", True), source=g.get("source", ""))
+    return Pack(
+        name=d["name"], title=_text(d["title"]), effective=d["effective"], node_kinds=tuple(d["node_kinds"]),
+        granularity=d["designation"]["granularity"], default_kind=d["designation"]["default_kind"],
+        granularity_source=d["designation"].get("source", ""),
+        base_level=base, levels=MappingProxyType(levels),
+        counting=Counting(frozenset(k for k, v in c["found"].items() if v), c["home_isolating_counts"],
+                          c.get("source", ""), c.get("unverified", False)),
+        observation_days=d["observation"]["days"], observation_source=d["observation"].get("source", ""),
+        observation_unverified=d["observation"].get("unverified", False),
+        persons=MappingProxyType(persons), tasks=MappingProxyType(tasks),
+        key_populations=tuple(Cadence(x["key"], _text(x["title"]), x["times"], x["per_days"], x.get("source", ""),
+                                      x.get("unverified", False)) for x in d["key_populations"]),
+        screening=Screening(s["pool_size"], s["round_hours"], s.get("alt_pool_size"), _text(s.get("note")),
+                            s.get("source", ""), s.get("unverified", False)),
+        essential_places=tuple(d["essential_places"]), guardrails=MappingProxyType(guardrails),
+        sources=MappingProxyType(dict(d.get("sources") or {})), path=path)
+
+
+# --------------------------------------------------------------------------------------------- API
+
+def _read(text_or_path: str | os.PathLike) -> tuple[str, str | None]:
+    if isinstance(text_or_path, os.PathLike):
+        p = Path(text_or_path)
+        return p.read_text(encoding="utf-8"), str(p)
+    s = str(text_or_path)
+    if "\n" not in s and len(s) < 4096:
+        p = Path(s)
+        if p.suffix in (".yaml", ".yml") or p.is_file():
+            return p.read_text(encoding="utf-8"), s
+    return s, None
+
+
+def _parse(text: str, file: str | None) -> tuple[Pack | None, list[PackError]]:
+    ctx = _Ctx()
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        return None, [PackError(line, "", f"not valid YAML: {exc.problem or exc}", file)]
+    except yaml.YAMLError as exc:
+        return None, [PackError(1, "", f"not valid YAML: {exc}", file)]
+    if node is None:
+        return None, [PackError(1, "", "empty file: a pack is a mapping", file)]
+    d = PACK(node, "", ctx)
+    if d is not BAD:
+        _semantic(d, ctx)
+    errors = sorted(ctx.errors, key=lambda e: (e.line, e.field))
+    errors = [PackError(e.line, e.field, e.reason, file) for e in errors]
+    if errors:
+        return None, errors
+    return _build(d, file), []
+
+
+def validate(text_or_path: str | os.PathLike) -> list[PackError]:
+    """All errors of a pack (text, or a path to a .yaml file); empty when the pack is valid."""
+    text, file = _read(text_or_path)
+    return _parse(text, file)[1]
+
+
+def parse_pack(text: str, file: str | None = None) -> Pack:
+    pack, errors = _parse(text, file)
+    if errors:
+        raise PackInvalid(errors, file)
+    assert pack is not None
+    return pack
+
+
+_CACHE: dict[str, tuple[tuple[int, int], Pack]] = {}
+
+
+def pack_path(name_or_path: str | os.PathLike) -> Path:
+    s = str(name_or_path)
+    if re.fullmatch(r"[a-z0-9][a-z0-9-]*", s) and (PACKS_DIR / f"{s}.yaml").is_file():
+        return PACKS_DIR / f"{s}.yaml"
+    p = Path(s)
+    if p.is_file():
+        return p
+    raise FileNotFoundError(f"no policy pack {s!r} (built-in: {', '.join(list_packs())}; or give a path to a .yaml file)")
+
+
+def load_pack(name_or_path: str | os.PathLike = DEFAULT_PACK) -> Pack:
+    """A built-in pack by name (see list_packs) or a pack file by path. Cached per file and modification
+    time. Raises FileNotFoundError or PackInvalid."""
+    if isinstance(name_or_path, Pack):
+        return name_or_path
+    path = pack_path(name_or_path)
+    st = path.stat()
+    key = str(path.resolve())
+    stamp = (st.st_mtime_ns, st.st_size)
+    hit = _CACHE.get(key)
+    if hit and hit[0] == stamp:
+        return hit[1]
+    pack = parse_pack(path.read_text(encoding="utf-8"), str(path))
+    _CACHE[key] = (stamp, pack)
+    return pack
+
+
+def list_packs() -> list[str]:
+    """Names of the built-in packs, the default first."""
+    names = sorted(p.stem for p in PACKS_DIR.glob("*.yaml"))
+    if DEFAULT_PACK in names:
+        names.remove(DEFAULT_PACK)
+        names.insert(0, DEFAULT_PACK)
+    return names
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fill(template: str, values: Mapping[str, Any]) -> str:
+    return template.format_map(_Keep({k: ("" if v is None else v) for k, v in values.items()}))
