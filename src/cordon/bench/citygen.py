@@ -1,0 +1,154 @@
+"""``cordon bench citygen [--population N] [--seed S] [--database URL] [--keep]``.
+
+Generates the synthetic city and bulk-loads it (``cordon.places.bulk.load_city``) into a throwaway
+database, then prints a table (generation + load time per step, rows per table, rows/s, peak memory) and,
+as the very last line, ``{"bench": "citygen", "seconds", "peak_rss_mb", "rows_per_s", "population", ...}``.
+
+Which database: the one the process was started with (``DATABASE_URL``, read by the settings at startup),
+or ``--database URL`` (same syntax) to override it for this run. Either way the configured database itself
+is never touched:
+
+- SQLite (no ``DATABASE_URL`` or ``sqlite:///...``): a new file in a temporary folder, removed afterwards.
+- PostgreSQL (``postgres://user:pass@host:port/db``): a scratch database ``cordon_bench`` (``--scratch``)
+  on that server, dropped and created through the server's ``postgres`` database, migrated, loaded and
+  dropped afterwards. E.g. ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/cordon_bench cordon bench citygen``.
+
+``--keep`` leaves the database in place (its location is printed). Peak memory is this process's peak
+resident set size (the PostgreSQL server's own memory is not included).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--population", type=int, default=4_400_000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--database", default=None,
+                   help="postgres://... or sqlite:///path (default: the DATABASE_URL the process started with)")
+    p.add_argument("--scratch", default="cordon_bench", help="scratch database name on PostgreSQL")
+    p.add_argument("--keep", action="store_true", help="keep the loaded database")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def _settings_for(url: str | None) -> dict:
+    """A DATABASES entry for ``url`` (None: the configured one), as the settings module builds it."""
+    from django.conf import settings
+
+    if not url:
+        return dict(settings.DATABASES["default"])
+    old = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    try:
+        from cordon.config import settings as conf
+
+        return conf._database()
+    finally:
+        if old is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = old
+
+
+def _use(db: dict) -> None:
+    """Point the ``default`` connection at ``db`` (before or after it was first used)."""
+    from django.conf import settings
+    from django.db import connections
+
+    connections.close_all()
+    settings.DATABASES["default"] = db
+    connections.settings = connections.configure_settings(settings.DATABASES)
+    try:
+        del connections["default"]
+    except AttributeError:
+        pass
+
+
+def _pg_admin(db: dict):
+    import psycopg
+
+    return psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"] or None,
+                           dbname="postgres", autocommit=True)
+
+
+def run(args) -> int:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from cordon.bench.common import emit, peak_rss_mb
+    from cordon.places.bulk import load_city
+    from cordon.places.models import Area, Household, Resident
+
+    db = _settings_for(args.database)
+    tmpdir = None
+    if db["ENGINE"].endswith("postgresql"):
+        vendor = "postgresql"
+        name = args.scratch
+        with _pg_admin(db) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        db = {**db, "NAME": name, "CONN_MAX_AGE": 0}
+        where = f"postgresql://{db['HOST']}:{db['PORT']}/{name}"
+    else:
+        vendor = "sqlite"
+        tmpdir = tempfile.mkdtemp(prefix="cordon-bench-")
+        db = {**db, "NAME": os.path.join(tmpdir, "bench.sqlite3")}
+        where = db["NAME"]
+    _use(db)
+    try:
+        t = time.perf_counter()
+        call_command("migrate", interactive=False, verbosity=0)
+        migrate_s = time.perf_counter() - t
+        print(f"citygen bench: {args.population:,} residents, seed {args.seed}, {vendor} at {where}",
+              file=sys.stderr, flush=True)
+        stats = load_city(args.population, args.seed, progress=not args.no_progress)
+        counts = {m.__name__: m.objects.count() for m in (Area, Household, Resident)}
+        if vendor == "sqlite":
+            size_mb = os.path.getsize(db["NAME"]) / 1e6
+        else:
+            with connection.cursor() as c:
+                c.execute("SELECT pg_database_size(current_database())")
+                size_mb = c.fetchone()[0] / 1e6
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            if tmpdir:
+                shutil.rmtree(tmpdir, ignore_errors=True)
+            else:
+                with _pg_admin(db) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
+        else:
+            print(f"kept the database at {where}", file=sys.stderr)
+
+    tm = stats["timings"]
+    seconds = stats["seconds"]
+    peak = peak_rss_mb()
+    rows = [
+        ("database", f"{vendor} ({where})"),
+        ("population / seed", f"{stats['population']:,} / {stats['seed']}"),
+        ("migrate (not counted)", f"{migrate_s:.1f} s"),
+        ("tree + households generated", f"{tm.get('tree', 0):.1f} s"),
+        ("drop indexes", f"{tm.get('drop_indexes', 0):.1f} s"),
+        ("areas written", f"{counts['Area']:,} rows in {tm.get('areas', 0):.1f} s"),
+        ("households written", f"{counts['Household']:,} rows in {tm.get('households', 0):.1f} s"),
+        ("residents generated + written", f"{counts['Resident']:,} rows in {tm.get('residents', 0):.1f} s "
+                                          f"(generation {tm.get('residents_generate', 0):.1f} s)"),
+        ("indexes + constraints rebuilt", f"{tm.get('indexes', 0):.1f} s"),
+        ("sequences / pragmas / analyze", f"{tm.get('finish', 0):.1f} s"),
+        ("total (generation + load)", f"{seconds:.1f} s"),
+        ("rows/s (all tables)", f"{stats['rows_per_s']:,}"),
+        ("database size", f"{size_mb:,.0f} MB"),
+        ("peak memory (RSS)", f"{peak:,.0f} MB"),
+    ]
+    emit("citygen", rows, {
+        "seconds": seconds, "peak_rss_mb": peak, "rows_per_s": stats["rows_per_s"],
+        "population": stats["population"], "database": vendor, "areas": counts["Area"],
+        "households": counts["Household"], "residents": counts["Resident"], "units": stats["units"],
+    })
+    return 0
