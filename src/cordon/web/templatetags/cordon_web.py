@@ -1,0 +1,33 @@
+import json
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def compact_json(value) -> str:
+    """One-line JSON with readable Chinese (no \\u escapes)."""
+    if value is None or value == {} or value == []:
+        return ""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+@register.filter
+def minutes(delta) -> int:
+    """Whole minutes in a timedelta (rounded up)."""
+    try:
+        secs = delta.total_seconds()
+    except AttributeError:
+        return 0
+    return int(-(-secs // 60))
+
+
+@register.filter
+def kind_label(value) -> str:
+    from cordon.places.models import Kind
+
+    try:
+        return Kind(value).label
+    except ValueError:
+        return value

@@ -1,0 +1,249 @@
+"""Server-rendered pages. Thin: parse, authorize through ``core.access``, call actions, render.
+
+Every page needs a login except the public ones (``PUBLIC``); single objects come through
+``core.access.access`` (NotFound -> 404, Forbidden -> 403); lists through ``Model.objects.for_user``.
+"""
+from __future__ import annotations
+
+import functools
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.db.models.functions import Length
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from cordon.core import access, clock, ids
+from cordon.core.actions import ActionError
+from cordon.core.models import AuditEntry, Role
+from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Household, Resident, special_groups
+from cordon.web.forms import AuditFilterForm, UnmaskForm
+
+PAGE_SIZE = 50
+HOME_TILES = 12
+
+
+def scoped(view):
+    """Map the access layer's exceptions to HTTP answers: NotFound -> 404, Forbidden -> 403."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except access.NotFound:
+            raise Http404 from None
+        except access.Forbidden:
+            raise PermissionDenied from None
+
+    return wrapper
+
+
+def paginate(request, qs, per_page: int = PAGE_SIZE):
+    return Paginator(qs, per_page).get_page(request.GET.get("page"))
+
+
+def query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def scope_roots(user) -> list[Area]:
+    """The top nodes of the user's jurisdiction: districts for a city-wide grant, else the granted nodes
+    that do not lie under another granted node."""
+    scope = access.scope_for(user, access.VIEW)
+    if scope.everything:
+        return list(Area.objects.filter(kind="district").order_by("id"))
+    granted = {}
+    for g in access.grants_of(user):
+        if g.area_id is not None and access.VIEW in access.ROLE_PERMS.get(g.role, ()):
+            granted[g.area_id] = g.area
+    roots = []
+    for area in granted.values():
+        ancestors = [getattr(area, f"{lv}_id") for lv in access.LEVELS[: area.depth]]
+        if not any(a in granted for a in ancestors if a and a != area.pk):
+            roots.append(area)
+    return sorted(roots, key=lambda a: (a.depth, a.path))
+
+
+def breadcrumb(user, area: Area) -> list[dict]:
+    """Ancestors of ``area`` (excluding itself); only those in scope get a link."""
+    scope = access.scope_for(user, access.VIEW)
+    return [{"area": a, "link": scope.contains(a)} for a in area.ancestors() if a.pk != area.pk]
+
+
+def resident_row(r: Resident, today) -> dict:
+    groups = special_groups(r, today)
+    return {
+        "resident": r,
+        "name": ids.mask_name(r.name),
+        "id_number": ids.mask_id_number(r.id_number),
+        "phone": ids.mask_phone(r.phone),
+        "age": r.age_on(today),
+        "groups": [(g, SPECIAL_GROUP_LABELS[g]) for g in groups],
+    }
+
+
+ROLE_BLURBS = {
+    Role.COMMANDER: "commander",
+    Role.DISTRICT_OFFICER: "officer",
+    Role.STREET_OFFICER: "officer",
+    Role.COMMUNITY_WORKER: "worker",
+    Role.HOTLINE_OPERATOR: "hotline",
+    Role.MEDICAL_DISPATCHER: "medical",
+    Role.LOGISTICS_OFFICER: "logistics",
+    Role.KEYPLACE_MANAGER: "keyplace",
+    Role.AUDITOR: "auditor",
+}
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "web/landing.html")
+    user = request.user
+    grants = sorted(access.grants_of(user), key=lambda g: (g.area.depth if g.area_id else -1, g.role))
+    roots = scope_roots(user)
+    roles = {g.role for g in grants}
+    root_children = []
+    if len(roots) == 1 and roots[0].kind != "unit":
+        root_children = list(Area.objects.for_user(user).filter(parent=roots[0]).order_by("id")[:HOME_TILES + 1])
+    context = {
+        "grants": [{"role": Role(g.role).label if g.role in Role.values else g.role,
+                    "area": g.area} for g in grants],
+        "roots": roots,
+        "total_population": sum(a.population for a in roots),
+        "root_children": root_children[:HOME_TILES],
+        "root_children_more": len(root_children) > HOME_TILES,
+        "blurbs": sorted({ROLE_BLURBS[r] for r in roles if r in ROLE_BLURBS}),
+        "can_unmask": access.has_perm(user, access.UNMASK),
+        "can_write": access.has_perm(user, access.WRITE),
+    }
+    return render(request, "web/home.html", context)
+
+
+@login_required
+def area_list(request):
+    user = request.user
+    q = (request.GET.get("q") or "").strip()[:100]
+    context = {"q": q, "roots": scope_roots(user)}
+    if q:
+        qs = (Area.objects.for_user(user)
+              .filter(Q(name__icontains=q) | Q(path__icontains=q))
+              .order_by("depth", "path"))
+        context["results"] = paginate(request, qs)
+        context["querystring"] = query_without_page(request)
+    return render(request, "web/area_list.html", context)
+
+
+@login_required
+@scoped
+def area_detail(request, pk: int):
+    user = request.user
+    area = access.access(Area, user, pk)
+    context = {
+        "area": area,
+        "crumbs": breadcrumb(user, area),
+        "querystring": query_without_page(request),
+    }
+    if area.kind == "unit":
+        today = clock.today()
+        households = (Household.objects.for_user(user).filter(unit=area)
+                      .order_by(Length("number"), "number")
+                      .prefetch_related(Prefetch("residents", queryset=Resident.objects.order_by("birth_date", "id"))))
+        page = paginate(request, households, 20)
+        context["households"] = page
+        context["household_rows"] = [
+            {"household": hh, "residents": [resident_row(r, today) for r in hh.residents.all()]}
+            for hh in page.object_list
+        ]
+    else:
+        children = Area.objects.for_user(user).filter(parent=area).order_by("id")
+        context["children"] = paginate(request, children)
+    return render(request, "web/area_detail.html", context)
+
+
+@login_required
+@scoped
+@require_http_methods(["GET", "POST"])
+def resident_detail(request, pk: int):
+    user = request.user
+    resident = access.access(Resident.objects.select_related("household"), user, pk)
+    can_unmask = access.scope_for(user, access.UNMASK).contains(resident)
+    revealed = {}
+    form = UnmaskForm()
+    status = 200
+    if request.method == "POST":
+        if not can_unmask:
+            raise PermissionDenied
+        form = UnmaskForm(request.POST)
+        if form.is_valid():
+            field = form.cleaned_data["field"]
+            try:
+                revealed[field] = do_unmask(resident, field, user, form.cleaned_data["reason"])
+            except ActionError as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            form = UnmaskForm(initial={"reason": form.cleaned_data["reason"]}) if revealed else form
+        else:
+            status = 400
+    today = clock.today()
+    unit = Area.objects.filter(pk=resident.unit_id).first()
+    context = {
+        "resident": resident,
+        "row": resident_row(resident, today),
+        "unit": unit,
+        "crumbs": breadcrumb(user, unit) + [{"area": unit, "link": True}] if unit else [],
+        "birth_date": resident.birth_date,
+        "can_unmask": can_unmask,
+        "form": form,
+        "revealed": revealed,
+    }
+    response = render(request, "web/resident_detail.html", context, status=status)
+    if revealed:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+def do_unmask(resident, field, user, reason):
+    from cordon.places.actions import do_unmask_resident
+
+    return do_unmask_resident(resident, field, actor=user, reason=reason)
+
+
+@login_required
+def audit_list(request):
+    user = request.user
+    if not access.has_perm(user, access.AUDIT):
+        raise PermissionDenied
+    qs = AuditEntry.objects.for_user(user, access.AUDIT)
+    form = AuditFilterForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        if d.get("actor"):
+            qs = qs.filter(actor_name__icontains=d["actor"])
+        if d.get("action"):
+            qs = qs.filter(action__startswith=d["action"])
+        if d.get("object_type"):
+            qs = qs.filter(object_type=d["object_type"])
+        if d.get("date_from"):
+            qs = qs.filter(at__date__gte=d["date_from"])
+        if d.get("date_to"):
+            qs = qs.filter(at__date__lte=d["date_to"])
+        if d.get("text"):
+            t = d["text"]
+            qs = qs.filter(Q(object_repr__icontains=t) | Q(reason__icontains=t) | Q(object_id=t)
+                           | Q(rule__icontains=t))
+    page = paginate(request, qs.order_by("-at", "-id"))
+    return render(request, "web/audit_list.html", {
+        "form": form, "entries": page, "querystring": query_without_page(request),
+    })
+
