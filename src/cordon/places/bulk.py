@@ -292,6 +292,8 @@ def _load_sqlite(conn, city: City, bar: Progress, timings: dict, replace: bool) 
             if replace:
                 for table in reversed(tables):
                     cur.execute(f'DELETE FROM "{table}"')
+                # AUTOINCREMENT keeps the highest id ever used; start again from the loaded ids
+                cur.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({','.join('?' * len(tables))})", tables)
             timings["drop_indexes"] = time.perf_counter() - t
 
             t = time.perf_counter()
