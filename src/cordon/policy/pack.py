@@ -747,9 +747,13 @@ def _read(text_or_path: str | os.PathLike) -> tuple[str, str | None]:
         p = Path(text_or_path)
         return p.read_text(encoding="utf-8"), str(p)
     s = str(text_or_path)
-    if "\n" not in s and len(s) < 4096:
+    if "\n" not in s and len(s) < 1024:
         p = Path(s)
-        if p.suffix in (".yaml", ".yml") or p.is_file():
+        try:
+            is_file = p.is_file()
+        except OSError:
+            is_file = False
+        if is_file or p.suffix in (".yaml", ".yml"):
             return p.read_text(encoding="utf-8"), s
     return s, None
 
