@@ -52,6 +52,9 @@ class Progress:
         self.t0 = time.monotonic()
         self._last = 0.0
         self.label = ""
+        self._step = None
+        isatty = getattr(self.stream, "isatty", None)
+        self.tty = bool(isatty and isatty())
 
     def update(self, n: int = 0, label: str | None = None, force: bool = False) -> None:
         self.done += n
@@ -60,20 +63,27 @@ class Progress:
         if not self.enabled:
             return
         now = time.monotonic()
-        if not force and now - self._last < 0.2:
+        frac = min(1.0, self.done / self.total)
+        if not self.tty:  # a log file: one line per 10 % step or new phase, no carriage returns
+            step = (int(frac * 10), self.label)
+            if step == self._step and not force:
+                return
+            self._step = step
+        elif not force and now - self._last < 0.2:
             return
         self._last = now
-        frac = min(1.0, self.done / self.total)
         fill = int(frac * self.width)
         bar = "#" * fill + "." * (self.width - fill)
-        self.stream.write(f"\r[{bar}] {frac * 100:5.1f}% {self.done:>10,}/{self.total:,} rows "
-                          f"{now - self.t0:6.1f}s {self.label:<24}")
+        start, end = ("\r", "") if self.tty else ("", "\n")
+        self.stream.write(f"{start}[{bar}] {frac * 100:5.1f}% {self.done:>10,}/{self.total:,} rows "
+                          f"{now - self.t0:6.1f}s {self.label:<24}{end}")
         self.stream.flush()
 
     def close(self, label: str = "done") -> None:
         if self.enabled:
             self.update(0, label, force=True)
-            self.stream.write("\n")
+            if self.tty:
+                self.stream.write("\n")
             self.stream.flush()
 
 
