@@ -299,3 +299,12 @@ def test_list_pages_query_budget(personas, city, big_unit, as_user, django_asser
         assert c.get("/areas/", {"q": "单元"}).status_code == 200
     with django_assert_max_num_queries(10):
         assert c.get("/").status_code == 200
+
+
+def test_search_below_an_area(personas, city, as_user):
+    c = as_user(personas["commander"])
+    body = c.get(f'/areas/{city["community_a"].pk}/', {"q": "1单元"}).content.decode()
+    assert f'/areas/{city["unit_a"].pk}/' in body
+    assert f'/areas/{city["unit_b"].pk}/' not in body  # another community
+    # An out-of-scope node cannot be searched below at all.
+    assert as_user(personas["outsider"]).get(f'/areas/{city["community_a"].pk}/', {"q": "1"}).status_code == 404

@@ -166,8 +166,16 @@ def area_detail(request, pk: int):
             for hh in page.object_list
         ]
     else:
-        children = Area.objects.for_user(user).filter(parent=area).order_by("id")
-        context["children"] = paginate(request, children)
+        q = (request.GET.get("q") or "").strip()[:100]
+        context["q"] = q
+        if q:
+            # Search below this node (the node is in scope, so everything under it is too).
+            below = (Area.objects.for_user(user).filter(**{f"{area.kind}_id": area.pk}).exclude(pk=area.pk)
+                     .filter(Q(name__icontains=q) | Q(path__icontains=q)).order_by("depth", "path"))
+            context["results"] = paginate(request, below)
+        else:
+            children = Area.objects.for_user(user).filter(parent=area).order_by("id")
+            context["children"] = paginate(request, children)
     return render(request, "web/area_detail.html", context)
 
 
