@@ -82,6 +82,7 @@ def test_check_deploy_is_clean(tmp_path):
                CORDON_ALLOWED_HOSTS="cordon.example.org", CORDON_HOME=str(tmp_path),
                DJANGO_SETTINGS_MODULE="cordon.config.settings")
     env.pop("CORDON_DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' process, never in deployment
     out = subprocess.run([sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
                          env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "axes",
     "cordon.core",
     "cordon.places",
+    "cordon.cases",
+    "cordon.zones",
     "cordon.web",
 ]
 

@@ -115,3 +115,19 @@ class AuditEntry(ScopedFields):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("audit entries are append-only")
+
+
+class JobRun(models.Model):
+    """One run of a named periodic job for a key (e.g. the day-start tick for a date).
+
+    The unique (name, key) row is the lock: several workers may race, exactly one inserts it and runs.
+    """
+
+    name = models.CharField(max_length=60)
+    key = models.CharField(max_length=60)
+    started = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "key"], name="jobrun_once")]

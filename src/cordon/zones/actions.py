@@ -1,0 +1,501 @@
+"""Actions on risk areas: designate, adjust, record rounds, keep, lift, re-seal, proposals, the day tick.
+
+The pure engine (``cordon.policy.areas``) decides levels and dates from each designation's events; these
+actions store the events, ask the engine, cache its answer on the designation, and write audit rows
+(with the rule that decided, where one did) and guardrail flags.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import defaultdict
+
+from django.db import IntegrityError, transaction
+
+from cordon.core import audit, clock
+from cordon.core.actions import ActionError
+from cordon.core.models import LEVELS
+from cordon.places.models import Area
+from cordon.policy import areas as engine
+from cordon.policy import guardrails
+from cordon.policy.pack import Pack, PackInvalid, load_pack
+from cordon.zones.models import (Designation, Event, EventKind, Flag, Member, Notice, PackSetting, Proposal,
+                                 ProposalStatus, Status)
+
+DEFAULT_PACK = "ninth-edition"
+ONE = dt.timedelta(days=1)
+
+
+# ------------------------------------------------------------------------------------------ the pack
+
+@functools.lru_cache(maxsize=16)
+def _load(name: str) -> Pack:
+    return load_pack(name)
+
+
+def active_pack_name(on: dt.date | None = None) -> str:
+    on = on or clock.today()
+    s = PackSetting.objects.filter(effective_from__lte=on).order_by("-effective_from", "-id").first()
+    return s.pack if s else DEFAULT_PACK
+
+
+def active_pack(on: dt.date | None = None) -> Pack:
+    return _load(active_pack_name(on))
+
+
+def pack_of(designation: Designation) -> Pack:
+    return _load(designation.pack)
+
+
+@transaction.atomic
+def do_set_pack(name: str, *, effective_from: dt.date, actor=None, reason: str = "") -> PackSetting:
+    """Select the policy pack that applies from ``effective_from`` (audited). New designations use it."""
+    try:
+        pack = _load(name)
+    except (PackInvalid, FileNotFoundError, ValueError) as exc:
+        raise ActionError(f"policy pack {name!r} cannot be used: {exc}", field="pack") from None
+    before = active_pack_name(effective_from)
+    s = PackSetting.objects.create(pack=pack.name if "/" not in name else name, effective_from=effective_from,
+                                   created_by=audit.actor_name(actor), reason=reason)
+    audit.record("policy.set_pack", actor=actor, object_type="pack", object_id=s.pack,
+                 before={"pack": before}, after={"pack": s.pack, "effective_from": effective_from}, reason=reason)
+    return s
+
+
+# ------------------------------------------------------------------------------------------ engine glue
+
+def engine_events(rows) -> list:
+    """Convert stored events (ordered by date, then id) to the engine's event values."""
+    out = []
+    for e in rows:
+        k = e.kind
+        if k == EventKind.DESIGNATE:
+            out.append(engine.Designate(e.on, e.level, e.reason))
+        elif k == EventKind.RESEAL:
+            out.append(engine.Reseal(e.on, e.level, e.reason))
+        elif k == EventKind.INFECTION:
+            out.append(engine.Infection(e.on, e.found or "community", e.home_isolating,
+                                        ref=e.reason or None))
+        elif k == EventKind.ROUND:
+            out.append(engine.Round(e.on, e.result or None))
+        elif k == EventKind.KEEP:
+            out.append(engine.Keep(e.on, e.reason))
+        elif k == EventKind.RESUME:
+            out.append(engine.Resume(e.on, e.reason))
+        elif k == EventKind.LIFT:
+            out.append(engine.Lift(e.on, e.reason, e.level or None))
+    return out
+
+
+def state_of(designation: Designation, on: dt.date | None = None, events=None) -> engine.AreaState:
+    on = on or clock.today()
+    rows = events if events is not None else list(designation.events.all())
+    return engine.area_state(pack_of(designation), engine_events(rows), on, subject=designation.area.path)
+
+
+def _apply_state(d: Designation, st: engine.AreaState, on: dt.date, actor) -> list[str]:
+    """Cache the engine's answer on the designation; record automatic changes. Returns changed fields."""
+    pack = pack_of(d)
+    changed = []
+    if st.level != d.level:
+        # The pack moved the area (or a lift did): write the change event and its audit row.
+        manual = bool(d.pk) and d.events.filter(kind=EventKind.LIFT, on=st.since).exists()
+        rule = "" if manual else f"{pack.name}: levels.{d.level}.exit -> {st.level}"
+        Event.objects.create(designation=d, on=st.since or on, kind=EventKind.CHANGE, level=st.level,
+                             actor=audit.actor_name(actor), reason="lifted by hand" if manual else "due under the pack")
+        audit.record("designation.change", actor=actor, obj=d, before={"level": d.level},
+                     after={"level": st.level, "on": st.since}, rule=rule)
+        d.level = st.level
+        changed.append("level")
+    new = {
+        "since": st.since or d.since,
+        "next_level": st.next.level if st.next else "",
+        "next_on": st.next.on if st.next else None,
+        "waiting": (st.waiting.text("zh") + " / " + st.waiting.text("en"))[:200] if st.waiting else "",
+        "status": Status.ACTIVE if st.designated else (Status.OBSERVATION if st.under_observation
+                                                        else Status.CLOSED),
+        "kept": st.kept is not None,
+        "lifted_on": None if st.designated else st.lifted_on,
+        "observation_until": None if st.designated else st.observation_until,
+    }
+    if st.due is not None and st.due.on <= on and st.kept is not None and d.eligible_on is None:
+        new["eligible_on"] = st.due.on
+    if st.designated and d.eligible_on is not None and st.kept is None and "level" in changed:
+        new["eligible_on"] = None
+    for k, v in new.items():
+        if getattr(d, k) != v:
+            setattr(d, k, v)
+            changed.append(k)
+    return changed
+
+
+def refresh(d: Designation, on: dt.date | None = None, *, actor=None) -> engine.AreaState:
+    """Re-evaluate one designation on ``on`` and store the result (with flags for that day)."""
+    on = on or clock.today()
+    st = state_of(d, on)
+    changed = _apply_state(d, st, on, actor)
+    if changed:
+        d.save(update_fields=list(set(changed)))
+    for v in st.flags:
+        _flag(v, d, on, actor=actor, reason=st.kept.reason if st.kept else "")
+    return st
+
+
+def _flag(v: guardrails.Verdict, d: Designation | None, on: dt.date, *, actor=None, reason: str = "",
+          scope=None) -> Flag | None:
+    f = Flag(rule=v.rule, on=on, designation=d, subject=v.subject or (d.area.path if d else ""),
+             message=v.message_zh, message_en=v.message_en, reason=reason, actor=audit.actor_name(actor))
+    f.set_scope_from(scope if scope is not None else (d.area if d else None))
+    try:
+        with transaction.atomic():
+            f.save()
+    except IntegrityError:
+        return None  # already flagged today
+    audit.record("guardrail.flag", actor=actor, obj=f, object_type="flag",
+                 after={"rule": v.rule, "subject": f.subject, "on": on}, reason=reason, rule=v.rule, scope=f)
+    return f
+
+
+# ------------------------------------------------------------------------------------------ designations
+
+def covering(area: Area, statuses=(Status.ACTIVE,)):
+    """Designations whose current extent contains ``area`` (a member that is ``area`` or an ancestor)."""
+    anc = [getattr(area, f"{lv}_id") for lv in LEVELS if getattr(area, f"{lv}_id")]
+    return Designation.objects.filter(
+        status__in=statuses, members__area_id__in=anc, members__removed_on__isnull=True).distinct()
+
+
+def _check_level(pack: Pack, level: str) -> None:
+    if level not in pack.designated_levels:
+        raise ActionError(f"pack {pack.name} designates only {', '.join(pack.designated_levels)}, not {level!r}",
+                          field="level", rule=f"{pack.name}:levels")
+
+
+def _public_reason(level: str) -> str:
+    return {"high": "感染者居住地 / where an infected person lives",
+            "medium": "感染者活动地 / where an infected person stayed"}.get(level, "")
+
+
+@transaction.atomic
+def do_designate(area: Area, level: str, *, on: dt.date | None = None, reason: str, infections=(),
+                 exposure_note: str = "", actor=None) -> Designation:
+    """Designate ``area`` (a unit by default; larger nodes need the reason and are flagged above the pack's
+    granularity) as high or medium risk from ``on``."""
+    on = on or clock.today()
+    pack = active_pack(on)
+    _check_level(pack, level)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionError("a designation needs a reason", field="reason")
+    infections = list(infections)
+    existing = Designation.objects.filter(area=area).exclude(status=Status.CLOSED).first()
+    if existing is not None:
+        if existing.status == Status.OBSERVATION:
+            return do_reseal(existing, level=level, on=on, reason=reason, infections=infections, actor=actor)
+        if pack.level_rank(level) > pack.level_rank(existing.level):
+            return _raise_level(existing, level, on=on, reason=reason, infections=infections, actor=actor)
+        raise ActionError(f"{area.path} is already designated {existing.level}", field="area")
+    first = min((i.reported_at or _day_start(i.confirmed_on) for i in infections), default=None)
+    d = Designation(area=area, pack=pack.name, level=level, status=Status.ACTIVE, designated_on=on, since=on,
+                    reason=reason, public_reason=_public_reason(level), exposure_note=exposure_note[:200],
+                    first_infection_at=first, designated_at=clock.now(), created_by=audit.actor_name(actor))
+    d.set_scope_from(area)
+    d.save()
+    Member.objects.create(designation=d, area=area, added_on=on)
+    if infections:
+        d.infections.set(infections)
+    Event.objects.create(designation=d, on=on, kind=EventKind.DESIGNATE, level=level, reason=reason,
+                         actor=audit.actor_name(actor))
+    audit.record("designation.create", actor=actor, obj=d,
+                 after={"area": area.path, "level": level, "on": on, "pack": pack.name,
+                        "infections": [i.label for i in infections]}, reason=reason)
+    verdicts = guardrails.check_designation(pack, node_kind=area.kind, level=level, area=area.path,
+                                            linked_infections=[i.label for i in infections],
+                                            linked_places=[exposure_note] if exposure_note else [])
+    for v in verdicts:
+        _flag(v, d, on, actor=actor, reason=reason)
+    _settle_proposals(area, level, d, on, actor)
+    refresh(d, on, actor=actor)
+    return d
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=clock.tz())
+
+
+def _raise_level(d: Designation, level: str, *, on, reason, infections, actor) -> Designation:
+    Event.objects.create(designation=d, on=on, kind=EventKind.DESIGNATE, level=level, reason=reason,
+                         actor=audit.actor_name(actor))
+    if infections:
+        d.infections.add(*infections)
+    audit.record("designation.raise", actor=actor, obj=d, before={"level": d.level}, after={"level": level},
+                 reason=reason)
+    d.level = level
+    d.public_reason = _public_reason(level)
+    d.save(update_fields=["level", "public_reason"])
+    _settle_proposals(d.area, level, d, on, actor)
+    refresh(d, on, actor=actor)
+    return d
+
+
+@transaction.atomic
+def do_reseal(d: Designation, *, level: str = "high", on: dt.date | None = None, reason: str, infections=(),
+              actor=None) -> Designation:
+    """Re-seal a lifted area (under observation, or closed) at ``level``."""
+    on = on or clock.today()
+    pack = pack_of(d)
+    _check_level(pack, level)
+    if not (reason or "").strip():
+        raise ActionError("a re-seal needs a reason", field="reason")
+    if d.status == Status.ACTIVE:
+        raise ActionError(f"{d.area.path} is still designated {d.level}", field="designation")
+    Event.objects.create(designation=d, on=on, kind=EventKind.RESEAL, level=level, reason=reason,
+                         actor=audit.actor_name(actor))
+    if infections:
+        d.infections.add(*infections)
+    audit.record("designation.reseal", actor=actor, obj=d, before={"level": d.level, "status": d.status},
+                 after={"level": level, "on": on}, reason=reason)
+    d.level, d.status, d.designated_on, d.since = level, Status.ACTIVE, on, on
+    d.lifted_on = d.observation_until = d.eligible_on = None
+    d.public_reason = _public_reason(level)
+    d.designated_at = clock.now()
+    d.save()
+    Proposal.objects.filter(designation=d, kind="reseal", status=ProposalStatus.OPEN).update(
+        status=ProposalStatus.CONFIRMED, decided_on=on, decided_by=audit.actor_name(actor))
+    refresh(d, on, actor=actor)
+    return d
+
+
+@transaction.atomic
+def do_adjust_extent(d: Designation, *, add=(), remove=(), on: dt.date | None = None, reason: str,
+                     actor=None) -> Designation:
+    """Add or remove nodes (units by default) from a designation's extent."""
+    on = on or clock.today()
+    if not (reason or "").strip():
+        raise ActionError("adjusting an extent needs a reason", field="reason")
+    if d.status != Status.ACTIVE:
+        raise ActionError("only a designated area's extent can be adjusted", field="designation")
+    current = {m.area_id: m for m in d.members.filter(removed_on__isnull=True)}
+    added, removed = [], []
+    for a in add:
+        if a.pk not in current:
+            Member.objects.create(designation=d, area=a, added_on=on)
+            added.append(a.path)
+    for a in remove:
+        m = current.get(a.pk)
+        if m is None:
+            raise ActionError(f"{a.path} is not part of this designation", field="remove")
+        if a.pk == d.area_id and len(current) - len(removed) <= 1:
+            raise ActionError("the last part of an extent cannot be removed; lift the area instead",
+                              field="remove")
+        m.removed_on = on
+        m.save(update_fields=["removed_on"])
+        removed.append(a.path)
+    Event.objects.create(designation=d, on=on, kind=EventKind.ADJUST, reason=reason, actor=audit.actor_name(actor))
+    audit.record("designation.adjust", actor=actor, obj=d, after={"added": added, "removed": removed, "on": on},
+                 reason=reason)
+    pack = pack_of(d)
+    for a in add:
+        for v in guardrails.check_granularity(pack, a.kind, a.path):
+            _flag(v, d, on, actor=actor, reason=reason)
+    return d
+
+
+@transaction.atomic
+def do_record_round(d: Designation, *, on: dt.date | None = None, result: str = "negative", actor=None,
+                    reason: str = "") -> Event:
+    """Record a full-area test round (全员核酸) for the designation: negative, positive, or pending ('')."""
+    on = on or clock.today()
+    if result not in ("negative", "positive", ""):
+        raise ActionError("result must be negative, positive or empty (pending)", field="result")
+    ev = Event.objects.create(designation=d, on=on, kind=EventKind.ROUND, result=result, reason=reason,
+                              actor=audit.actor_name(actor))
+    audit.record("designation.round", actor=actor, obj=d, after={"on": on, "result": result or "pending"},
+                 reason=reason)
+    refresh(d, on, actor=actor)
+    return ev
+
+
+@transaction.atomic
+def do_keep(d: Designation, *, on: dt.date | None = None, reason: str, actor=None) -> Designation:
+    """Hold the area at its level past its change date. Needs a reason; flagged every day it holds (#3)."""
+    on = on or clock.today()
+    if not (reason or "").strip():
+        raise ActionError("keeping an area past its change date needs a written reason", field="reason",
+                          rule="nine-prohibitions-3")
+    if d.status != Status.ACTIVE:
+        raise ActionError("only a designated area can be kept", field="designation")
+    Event.objects.create(designation=d, on=on, kind=EventKind.KEEP, reason=reason, actor=audit.actor_name(actor))
+    audit.record("designation.keep", actor=actor, obj=d, after={"on": on, "level": d.level}, reason=reason,
+                 rule="nine-prohibitions-3")
+    refresh(d, on, actor=actor)
+    return d
+
+
+@transaction.atomic
+def do_resume(d: Designation, *, on: dt.date | None = None, reason: str = "", actor=None) -> Designation:
+    """End a keep: the pack's clock decides again (an overdue change takes effect at once)."""
+    on = on or clock.today()
+    Event.objects.create(designation=d, on=on, kind=EventKind.RESUME, reason=reason, actor=audit.actor_name(actor))
+    audit.record("designation.resume", actor=actor, obj=d, after={"on": on}, reason=reason)
+    refresh(d, on, actor=actor)
+    return d
+
+
+@transaction.atomic
+def do_lift(d: Designation, *, on: dt.date | None = None, reason: str, level: str | None = None,
+            actor=None) -> Designation:
+    """Lift by hand (to low, or step down to ``level``). The area then stays under observation."""
+    on = on or clock.today()
+    if not (reason or "").strip():
+        raise ActionError("a lift needs a reason (the assessment)", field="reason")
+    if d.status != Status.ACTIVE:
+        raise ActionError(f"{d.area.path} is not designated", field="designation")
+    pack = pack_of(d)
+    if level is not None and (level not in pack.levels or pack.level_rank(level) >= pack.level_rank(d.level)):
+        raise ActionError(f"a lift goes down from {d.level}; {level!r} is not below it", field="level")
+    Event.objects.create(designation=d, on=on, kind=EventKind.LIFT, level=level or "", reason=reason,
+                         actor=audit.actor_name(actor))
+    audit.record("designation.lift", actor=actor, obj=d, before={"level": d.level},
+                 after={"level": level or pack.base_level, "on": on}, reason=reason)
+    refresh(d, on, actor=actor)
+    return d
+
+
+# ------------------------------------------------------------------------------------------ proposals
+
+def _settle_proposals(area: Area, level: str, d: Designation, on: dt.date, actor) -> None:
+    """A designation answers the open proposals for the same area at the same or a lower level."""
+    pack = pack_of(d)
+    for p in Proposal.objects.filter(area=area, status=ProposalStatus.OPEN, kind="new"):
+        if pack.level_rank(p.level) <= pack.level_rank(level):
+            p.status, p.decided_on, p.decided_by, p.designation = (ProposalStatus.CONFIRMED, on,
+                                                                   audit.actor_name(actor), d)
+            p.save(update_fields=["status", "decided_on", "decided_by", "designation"])
+
+
+def _propose(area: Area, level: str, infection, on: dt.date, *, kind: str = "new", designation=None,
+             actor=None) -> Proposal:
+    p = Proposal.objects.filter(area=area, level=level, kind=kind, status=ProposalStatus.OPEN).first()
+    if p is None:
+        p = Proposal(area=area, level=level, kind=kind, designation=designation, proposed_on=on, because=[])
+        p.set_scope_from(area)
+        p.save()
+        audit.record("proposal.create", actor=actor, obj=p, object_type="proposal",
+                     after={"area": area.path, "level": level, "kind": kind, "because": [infection.label]},
+                     rule="发现一起" if kind == "new" else "observation-reseal")
+    if infection.label not in p.because:
+        p.because = [*p.because, infection.label]
+        p.save(update_fields=["because"])
+        p.infections.add(infection)
+    return p
+
+
+def on_new_infection(inf, *, actor=None) -> None:
+    """A new infection counts against the designations that contain its home, and proposes designations:
+    its home unit high, the places it visited medium (where the pack has medium), a re-seal where a lifted
+    area under observation is hit."""
+    on = inf.confirmed_on
+    home = inf.home
+    hit = list(covering(home, statuses=(Status.ACTIVE, Status.OBSERVATION)).select_related("area"))
+    for d in hit:
+        Event.objects.create(designation=d, on=on, kind=EventKind.INFECTION, found=inf.found,
+                             home_isolating=inf.home_isolating, infection=inf, reason=inf.label,
+                             actor=audit.actor_name(actor))
+        d.infections.add(inf)
+        st = refresh(d, on, actor=actor)
+        if st.proposes_reseal and not st.designated:
+            _propose(d.area, "high", inf, on, kind="reseal", designation=d, actor=actor)
+    pack = active_pack(on)
+    if inf.found == "quarantine_site" or not pack.counts(inf.found, inf.home_isolating):
+        return
+    if not any(d.status == Status.ACTIVE and d.level == "high" for d in hit) and not any(
+            d.status == Status.OBSERVATION for d in hit):
+        _propose(home, "high", inf, on, actor=actor)
+    if "medium" in pack.designated_levels:
+        for place in inf.visited.all():
+            if not covering(place).exists():
+                _propose(place, "medium", inf, on, actor=actor)
+
+
+@transaction.atomic
+def do_confirm_proposal(p: Proposal, *, actor=None, on: dt.date | None = None, reason: str = "") -> Designation:
+    """The commander's one click: designate (or re-seal) as proposed, linked to the infections."""
+    on = on or clock.today()
+    if p.status != ProposalStatus.OPEN:
+        raise ActionError("this proposal is already decided", field="proposal")
+    infections = list(p.infections.all())
+    why = reason or ("发现一起: " + ", ".join(p.because))
+    if p.kind == "reseal" and p.designation is not None:
+        d = do_reseal(p.designation, level=p.level, on=on, reason=why, infections=infections, actor=actor)
+    else:
+        d = do_designate(p.area, p.level, on=on, reason=why, infections=infections, actor=actor)
+    p.refresh_from_db()
+    if p.status == ProposalStatus.OPEN:
+        p.status, p.decided_on, p.decided_by, p.designation = (ProposalStatus.CONFIRMED, on,
+                                                               audit.actor_name(actor), d)
+        p.save(update_fields=["status", "decided_on", "decided_by", "designation"])
+    audit.record("proposal.confirm", actor=actor, obj=p, object_type="proposal", after={"designation": d.pk})
+    return d
+
+
+@transaction.atomic
+def do_dismiss_proposal(p: Proposal, *, reason: str, actor=None, on: dt.date | None = None) -> Proposal:
+    if not (reason or "").strip():
+        raise ActionError("dismissing a proposal needs a reason", field="reason")
+    if p.status != ProposalStatus.OPEN:
+        raise ActionError("this proposal is already decided", field="proposal")
+    p.status, p.decided_on, p.decided_by = ProposalStatus.DISMISSED, on or clock.today(), audit.actor_name(actor)
+    p.save(update_fields=["status", "decided_on", "decided_by"])
+    audit.record("proposal.dismiss", actor=actor, obj=p, object_type="proposal", reason=reason)
+    return p
+
+
+# ------------------------------------------------------------------------------------------ the tick
+
+def tick(on: dt.date | None = None, *, actor="system") -> dict:
+    """Day start: every change that falls due on ``on`` takes effect; kept areas are flagged (#3);
+    observation periods end. Only designations that can change today are evaluated."""
+    from django.db.models import Q
+
+    on = on or clock.today()
+    due = list(Designation.objects.filter(
+        Q(status=Status.ACTIVE, next_on__lte=on) | Q(status=Status.ACTIVE, kept=True)
+        | Q(status=Status.OBSERVATION, observation_until__lt=on)).select_related("area"))
+    by_d: dict[int, list] = defaultdict(list)
+    for e in Event.objects.filter(designation_id__in=[d.pk for d in due]).order_by("on", "id"):
+        by_d[e.designation_id].append(e)
+    changes = flags = 0
+    with transaction.atomic():
+        for d in due:
+            st = state_of(d, on, events=by_d[d.pk])
+            before = d.level
+            fields = _apply_state(d, st, on, actor)
+            if fields:
+                d.save(update_fields=list(set(fields)))
+            changes += d.level != before
+            for v in st.flags:
+                flags += _flag(v, d, on, actor=actor, reason=st.kept.reason if st.kept else "") is not None
+    return {"date": on.isoformat(), "evaluated": len(due), "changes": changes, "flags": flags}
+
+
+# ------------------------------------------------------------------------------------------ notices
+
+@transaction.atomic
+def do_publish_notice(*, actor=None, effective: dt.date | None = None) -> Notice | None:
+    """Publish every designation, level change, lift and re-seal not yet announced as one numbered notice."""
+    effective = effective or clock.today()
+    events = list(Event.objects.filter(notice__isnull=True, kind__in=[
+        EventKind.DESIGNATE, EventKind.CHANGE, EventKind.LIFT, EventKind.RESEAL]).select_related(
+        "designation__area").order_by("on", "id"))
+    if not events:
+        return None
+    last = Notice.objects.order_by("-number").first()
+    items = [{"change": e.kind, "area": e.designation.area.path, "level": e.level or pack_of(e.designation).base_level,
+              "on": e.on.isoformat(), "reason": e.designation.public_reason} for e in events]
+    n = Notice.objects.create(number=(last.number + 1) if last else 1, effective=effective,
+                              published_at=clock.now(), published_by=audit.actor_name(actor), items=items)
+    Event.objects.filter(pk__in=[e.pk for e in events]).update(notice=n)
+    audit.record("notice.publish", actor=actor, obj=n, object_type="notice", object_id=n.number,
+                 after={"number": n.number, "items": len(items)})
+    return n
