@@ -85,7 +85,7 @@ def parse(text: str) -> Scenario:
     for req in ("start", "days", "city"):
         if req not in top:
             raise ScenarioError(_line(root), f"missing key {req!r}")
-    start = _plain(top["start"])
+    start = top["start"].value if isinstance(top["start"], yaml.ScalarNode) else None
     if isinstance(start, str):
         try:
             start = dt.date.fromisoformat(start)
