@@ -479,6 +479,21 @@ def tick(on: dt.date | None = None, *, actor="system") -> dict:
     return {"date": on.isoformat(), "evaluated": len(due), "changes": changes, "flags": flags}
 
 
+def rounds_due(on: dt.date) -> list[Designation]:
+    """Designated areas whose pack asks for a full-area round on ``on`` (day N after L) not yet recorded."""
+    out = []
+    for d in Designation.objects.filter(status=Status.ACTIVE).select_related("area"):
+        st = state_of(d, on)
+        if st.clock_start is None:
+            continue
+        ex = pack_of(d).exit_for(st.level, st.entered_from)
+        if ex is not None and ex.round_on_day is not None and \
+                st.clock_start + dt.timedelta(days=ex.round_on_day) == on and \
+                not d.events.filter(kind=EventKind.ROUND, on=on).exists():
+            out.append(d)
+    return out
+
+
 # ------------------------------------------------------------------------------------------ notices
 
 @transaction.atomic

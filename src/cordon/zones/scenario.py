@@ -125,21 +125,10 @@ def _auto_rounds(ctx):
     """Every full-area round the pack requires happens on its day, negative, unless an event says otherwise."""
     if not ctx.scenario.auto_rounds:
         return
-    import datetime as dt
+    from cordon.zones.actions import do_record_round, rounds_due
 
-    from cordon.zones.actions import do_record_round, pack_of, state_of
-    from cordon.zones.models import Designation, Status
-
-    for d in Designation.objects.filter(status=Status.ACTIVE).select_related("area"):
-        if (d.area.path, ctx.day) in ctx.explicit_rounds:
-            continue
-        st = state_of(d, ctx.date)
-        if st.clock_start is None:
-            continue
-        ex = pack_of(d).exit_for(st.level, st.entered_from)
-        if ex is None or ex.round_on_day is None:
-            continue
-        if st.clock_start + dt.timedelta(days=ex.round_on_day) == ctx.date:
+    for d in rounds_due(ctx.date):
+        if (d.area.path, ctx.day) not in ctx.explicit_rounds:
             do_record_round(d, on=ctx.date, result="negative", actor=ctx.actor, reason="auto round (scenario)")
 
 
