@@ -18,11 +18,7 @@ resident set size (the PostgreSQL server's own memory is not included).
 """
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
-import time
 
 
 def add_arguments(p) -> None:
@@ -35,96 +31,17 @@ def add_arguments(p) -> None:
     p.add_argument("--no-progress", action="store_true")
 
 
-def _settings_for(url: str | None) -> dict:
-    """A DATABASES entry for ``url`` (None: the configured one), as the settings module builds it."""
-    from django.conf import settings
-
-    if not url:
-        return dict(settings.DATABASES["default"])
-    old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    try:
-        from cordon.config import settings as conf
-
-        return conf._database()
-    finally:
-        if old is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = old
-
-
-def _use(db: dict) -> None:
-    """Point the ``default`` connection at ``db`` (before or after it was first used)."""
-    from django.conf import settings
-    from django.db import connections
-
-    connections.close_all()
-    settings.DATABASES["default"] = db
-    connections.settings = connections.configure_settings(settings.DATABASES)
-    try:
-        del connections["default"]
-    except AttributeError:
-        pass
-
-
-def _pg_admin(db: dict):
-    import psycopg
-
-    return psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"] or None,
-                           dbname="postgres", autocommit=True)
-
-
 def run(args) -> int:
-    from django.core.management import call_command
-    from django.db import connection
-
-    from cordon.bench.common import emit, peak_rss_mb
+    from cordon.bench.common import database_size_mb, emit, peak_rss_mb, scratch_database
     from cordon.places.bulk import load_city
     from cordon.places.models import Area, Household, Resident
 
-    db = _settings_for(args.database)
-    tmpdir = None
-    if db["ENGINE"].endswith("postgresql"):
-        vendor = "postgresql"
-        name = args.scratch
-        with _pg_admin(db) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        db = {**db, "NAME": name, "CONN_MAX_AGE": 0}
-        where = f"postgresql://{db['HOST']}:{db['PORT']}/{name}"
-    else:
-        vendor = "sqlite"
-        tmpdir = tempfile.mkdtemp(prefix="cordon-bench-")
-        db = {**db, "NAME": os.path.join(tmpdir, "bench.sqlite3")}
-        where = db["NAME"]
-    _use(db)
-    try:
-        t = time.perf_counter()
-        call_command("migrate", interactive=False, verbosity=0)
-        migrate_s = time.perf_counter() - t
+    with scratch_database(args.database, args.scratch, keep=args.keep) as (vendor, where, migrate_s):
         print(f"citygen bench: {args.population:,} residents, seed {args.seed}, {vendor} at {where}",
               file=sys.stderr, flush=True)
         stats = load_city(args.population, args.seed, progress=not args.no_progress)
         counts = {m.__name__: m.objects.count() for m in (Area, Household, Resident)}
-        if vendor == "sqlite":
-            size_mb = os.path.getsize(db["NAME"]) / 1e6
-        else:
-            with connection.cursor() as c:
-                c.execute("SELECT pg_database_size(current_database())")
-                size_mb = c.fetchone()[0] / 1e6
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            if tmpdir:
-                shutil.rmtree(tmpdir, ignore_errors=True)
-            else:
-                with _pg_admin(db) as admin:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
-        else:
-            print(f"kept the database at {where}", file=sys.stderr)
+        size_mb = database_size_mb()
 
     tm = stats["timings"]
     seconds = stats["seconds"]

@@ -1,9 +1,14 @@
 """Shared bench output: a readable table, then one JSON object as the very last line."""
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import resource
+import shutil
 import sys
+import tempfile
+import time
 
 
 def peak_rss_mb() -> float:
@@ -30,3 +35,97 @@ def emit(name: str, rows: list[tuple], figures: dict, headers=("step", "value"))
     out.setdefault("peak_rss_mb", peak_rss_mb())
     sys.stdout.flush()
     print(json.dumps(out, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------------------------- scratch databases
+
+def _settings_for(url: str | None) -> dict:
+    """A DATABASES entry for ``url`` (None: the configured one), as the settings module builds it."""
+    from django.conf import settings
+
+    if not url:
+        return dict(settings.DATABASES["default"])
+    old = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    try:
+        from cordon.config import settings as conf
+
+        return conf._database()
+    finally:
+        if old is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = old
+
+
+def _use(db: dict) -> None:
+    """Point the ``default`` connection at ``db`` (before or after it was first used)."""
+    from django.conf import settings
+    from django.db import connections
+
+    connections.close_all()
+    settings.DATABASES["default"] = db
+    connections.settings = connections.configure_settings(settings.DATABASES)
+    try:
+        del connections["default"]
+    except AttributeError:
+        pass
+
+
+def _pg_admin(db: dict):
+    import psycopg
+
+    return psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"] or None,
+                           dbname="postgres", autocommit=True)
+
+
+@contextlib.contextmanager
+def scratch_database(url: str | None = None, scratch: str = "cordon_bench", *, keep: bool = False):
+    """A throwaway migrated database of the configured kind (or ``url``'s), used as ``default``.
+
+    SQLite: a file in a temporary folder. PostgreSQL: database ``scratch`` on the same server, dropped and
+    created through the ``postgres`` database. Yields (vendor, where, migrate_seconds); removed afterwards
+    unless ``keep``. The configured database itself is never touched.
+    """
+    from django.core.management import call_command
+    from django.db import connections
+
+    db = _settings_for(url)
+    tmpdir = None
+    if db["ENGINE"].endswith("postgresql"):
+        vendor = "postgresql"
+        with _pg_admin(db) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{scratch}"')
+        db = {**db, "NAME": scratch, "CONN_MAX_AGE": 0}
+        where = f"postgresql://{db['HOST']}:{db['PORT']}/{scratch}"
+    else:
+        vendor = "sqlite"
+        tmpdir = tempfile.mkdtemp(prefix="cordon-bench-")
+        db = {**db, "NAME": os.path.join(tmpdir, "bench.sqlite3")}
+        where = db["NAME"]
+    _use(db)
+    try:
+        t = time.perf_counter()
+        call_command("migrate", interactive=False, verbosity=0)
+        yield vendor, where, time.perf_counter() - t
+    finally:
+        connections.close_all()
+        if not keep:
+            if tmpdir:
+                shutil.rmtree(tmpdir, ignore_errors=True)
+            else:
+                with _pg_admin(db) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
+        else:
+            print(f"kept the database at {where}", file=sys.stderr)
+
+
+def database_size_mb() -> float:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return os.path.getsize(connection.settings_dict["NAME"]) / 1e6
+    with connection.cursor() as c:
+        c.execute("SELECT pg_database_size(current_database())")
+        return c.fetchone()[0] / 1e6

@@ -28,9 +28,16 @@ def actor_name(actor) -> str:
     return actor.get_username()
 
 
-def record(action: str, *, actor, obj=None, object_type: str = "", object_id="", object_repr: str = "",
-           before=None, after=None, reason: str = "", rule: str = "", scope=None):
+def record(action: str, **kwargs):
     """Append one audit row. ``scope`` (a record with ancestor ids, or an Area) places it in a jurisdiction."""
+    e = entry(action, **kwargs)
+    e.save()
+    return e
+
+
+def entry(action: str, *, actor, obj=None, object_type: str = "", object_id="", object_repr: str = "",
+          before=None, after=None, reason: str = "", rule: str = "", scope=None):
+    """An unsaved audit row (bulk paths collect these and write them with ``bulk_create``)."""
     from cordon.core.models import AuditEntry
 
     entry = AuditEntry(
@@ -49,5 +56,4 @@ def record(action: str, *, actor, obj=None, object_type: str = "", object_id="",
     src = scope if scope is not None else obj
     if src is not None and hasattr(src, "district_id"):
         entry.set_scope_from(src)
-    entry.save()
     return entry

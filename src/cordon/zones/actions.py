@@ -93,18 +93,30 @@ def state_of(designation: Designation, on: dt.date | None = None, events=None) -
     return engine.area_state(pack_of(designation), engine_events(rows), on, subject=designation.area.path)
 
 
-def _apply_state(d: Designation, st: engine.AreaState, on: dt.date, actor) -> list[str]:
-    """Cache the engine's answer on the designation; record automatic changes. Returns changed fields."""
+def _apply_state(d: Designation, st: engine.AreaState, on: dt.date, actor, *, events=None,
+                 out: list | None = None) -> list[str]:
+    """Cache the engine's answer on the designation; record automatic changes. Returns changed fields.
+
+    The change event and its audit row are saved at once, or appended to ``out`` for a bulk write.
+    """
     pack = pack_of(d)
     changed = []
     if st.level != d.level:
         # The pack moved the area (or a lift did): write the change event and its audit row.
-        manual = bool(d.pk) and d.events.filter(kind=EventKind.LIFT, on=st.since).exists()
+        if events is None:
+            manual = d.events.filter(kind=EventKind.LIFT, on=st.since).exists()
+        else:
+            manual = any(e.kind == EventKind.LIFT and e.on == st.since for e in events)
         rule = "" if manual else f"{pack.name}: levels.{d.level}.exit -> {st.level}"
-        Event.objects.create(designation=d, on=st.since or on, kind=EventKind.CHANGE, level=st.level,
-                             actor=audit.actor_name(actor), reason="lifted by hand" if manual else "due under the pack")
-        audit.record("designation.change", actor=actor, obj=d, before={"level": d.level},
-                     after={"level": st.level, "on": st.since}, rule=rule)
+        ev = Event(designation=d, on=st.since or on, kind=EventKind.CHANGE, level=st.level,
+                   actor=audit.actor_name(actor), reason="lifted by hand" if manual else "due under the pack")
+        row = audit.entry("designation.change", actor=actor, obj=d, before={"level": d.level},
+                          after={"level": st.level, "on": st.since}, rule=rule)
+        if out is None:
+            ev.save()
+            row.save()
+        else:
+            out += [ev, row]
         d.level = st.level
         changed.append("level")
     new = {
@@ -127,6 +139,25 @@ def _apply_state(d: Designation, st: engine.AreaState, on: dt.date, actor) -> li
             setattr(d, k, v)
             changed.append(k)
     return changed
+
+
+CACHED = ("level", "since", "next_level", "next_on", "waiting", "status", "kept", "lifted_on",
+          "observation_until", "eligible_on")
+
+
+def save_cached(designations: list[Designation]) -> None:
+    """Write the cached engine answers of many designations in one executemany (bulk_update's CASE
+    expressions cost more than the tick itself)."""
+    from django.db import connection
+
+    fields = [Designation._meta.get_field(f) for f in CACHED]
+    sql = "UPDATE {} SET {} WHERE id = %s".format(
+        connection.ops.quote_name(Designation._meta.db_table),
+        ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields))
+    rows = [[f.get_db_prep_save(getattr(d, f.attname), connection) for f in fields] + [d.pk]
+            for d in designations]
+    with connection.cursor() as cur:
+        cur.executemany(sql, rows)
 
 
 def refresh(d: Designation, on: dt.date | None = None, *, actor=None) -> engine.AreaState:
@@ -455,28 +486,53 @@ def do_dismiss_proposal(p: Proposal, *, reason: str, actor=None, on: dt.date | N
 
 def tick(on: dt.date | None = None, *, actor="system") -> dict:
     """Day start: every change that falls due on ``on`` takes effect; kept areas are flagged (#3);
-    observation periods end. Only designations that can change today are evaluated."""
+    observation periods end. Only designations that can change today are evaluated, and the writes go
+    out in bulk (one statement per table)."""
     from django.db.models import Q
 
+    from cordon.core.models import AuditEntry
+
     on = on or clock.today()
-    due = list(Designation.objects.filter(
-        Q(status=Status.ACTIVE, next_on__lte=on) | Q(status=Status.ACTIVE, kept=True)
-        | Q(status=Status.OBSERVATION, observation_until__lt=on)).select_related("area"))
-    by_d: dict[int, list] = defaultdict(list)
-    for e in Event.objects.filter(designation_id__in=[d.pk for d in due]).order_by("on", "id"):
-        by_d[e.designation_id].append(e)
-    changes = flags = 0
     with transaction.atomic():
+        due = list(Designation.objects.filter(
+            Q(status=Status.ACTIVE, next_on__lte=on) | Q(status=Status.ACTIVE, kept=True)
+            | Q(status=Status.OBSERVATION, observation_until__lt=on)).select_related("area"))
+        by_d: dict[int, list] = defaultdict(list)
+        ids = [d.pk for d in due]
+        for i in range(0, len(ids), 5000):
+            for e in Event.objects.filter(designation_id__in=ids[i:i + 5000]).order_by("on", "id"):
+                by_d[e.designation_id].append(e)
+        flagged = set(Flag.objects.filter(on=on, designation_id__in=ids).values_list("rule", "designation_id")) \
+            if ids else set()
+        out: list = []
+        flags: list[Flag] = []
+        to_save: list[Designation] = []
+        changes = 0
         for d in due:
             st = state_of(d, on, events=by_d[d.pk])
             before = d.level
-            fields = _apply_state(d, st, on, actor)
-            if fields:
-                d.save(update_fields=list(set(fields)))
+            changed = _apply_state(d, st, on, actor, events=by_d[d.pk], out=out)
+            if changed:
+                to_save.append(d)
             changes += d.level != before
             for v in st.flags:
-                flags += _flag(v, d, on, actor=actor, reason=st.kept.reason if st.kept else "") is not None
-    return {"date": on.isoformat(), "evaluated": len(due), "changes": changes, "flags": flags}
+                if (v.rule, d.pk) not in flagged:
+                    f = Flag(rule=v.rule, on=on, designation=d, subject=v.subject or d.area.path,
+                             message=v.message_zh, message_en=v.message_en,
+                             reason=st.kept.reason if st.kept else "", actor=audit.actor_name(actor))
+                    f.set_scope_from(d.area)
+                    flags.append(f)
+        if to_save:
+            save_cached(to_save)
+        Event.objects.bulk_create([o for o in out if isinstance(o, Event)], batch_size=1000)
+        audits = [o for o in out if isinstance(o, AuditEntry)]
+        if flags:
+            Flag.objects.bulk_create(flags, batch_size=1000)
+            audits += [audit.entry("guardrail.flag", actor=actor, obj=f, object_type="flag",
+                                   after={"rule": f.rule, "subject": f.subject, "on": on}, reason=f.reason,
+                                   rule=f.rule, scope=f) for f in flags]
+        AuditEntry.objects.bulk_create(audits, batch_size=1000)
+    return {"date": on.isoformat(), "evaluated": len(due), "changes": changes, "flags": len(flags)}
 
 
 def rounds_due(on: dt.date) -> list[Designation]:
