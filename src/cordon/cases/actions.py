@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.db import transaction
 
-from cordon.core import access, audit
+from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError
 from cordon.cases.models import Found, Infection, InfectionKind
 
@@ -29,7 +29,7 @@ def do_record_infection(*, label: str, home, found: str, confirmed_on: dt.date, 
         raise ActionError("the home address (a building unit) is required", field="home")
     inf = Infection(label=label, home=home, found=found, kind=kind, confirmed_on=confirmed_on,
                     resident=resident, home_isolating=home_isolating, sampled_at=sampled_at,
-                    reported_at=reported_at)
+                    reported_at=reported_at or clock.now())
     inf.set_scope_from(home)
     inf.save()
     visited = [v for v in visited if v is not None]
@@ -40,7 +40,448 @@ def do_record_infection(*, label: str, home, found: str, confirmed_on: dt.date, 
     audit.record("infection.create", actor=actor, obj=inf,
                  after={"label": label, "home": home.path, "found": found, "kind": kind,
                         "confirmed_on": confirmed_on, "visited": [v.path for v in visited]}, reason=reason)
+    open_response(inf, actor=actor)
     from cordon.zones.actions import on_new_infection
 
     on_new_infection(inf, actor=actor)
     return inf
+
+
+# ============================================================================ response to each infection
+
+TEAM_OWNERS = {"transfer": "120 转运组 / transfer team", "investigation": "区疾控流调组 / district CDC team",
+               "designation": "指挥部 / command centre"}
+
+
+def _pack(on):
+    from cordon.zones.actions import active_pack
+
+    return active_pack(on)
+
+
+def open_response(inf: Infection, *, actor=None) -> list:
+    """Open the infection's response tasks from the pack (deadline from the report time, checklist)."""
+    from cordon.cases.models import ResponseTask
+
+    pack = _pack(inf.confirmed_on)
+    start = inf.reported_at or clock.now()
+    community = inf.home.path.split("/")[:3]
+    tasks = []
+    for key, t in pack.tasks.items():
+        owner = TEAM_OWNERS.get(key) or "/".join(community)
+        task = ResponseTask(infection=inf, step=key, title=f"{t.title.zh} / {t.title.en}", owner=owner,
+                            deadline=start + dt.timedelta(hours=t.deadline_hours),
+                            checklist=[{"zh": p.zh, "en": p.en, "done": False} for p in t.playbook],
+                            rule=f"{pack.name}: tasks.{key} ({t.deadline_hours} h)")
+        task.set_scope_from(inf)
+        tasks.append(task)
+    ResponseTask.objects.bulk_create(tasks)
+    audit.record("response.open", actor=actor, obj=inf, object_type="infection",
+                 after={"tasks": [t.step for t in tasks]}, rule=f"{pack.name}: tasks")
+    return tasks
+
+
+@transaction.atomic
+def do_reclassify_infection(inf: Infection, kind: str, *, actor=None, reason: str = "") -> Infection:
+    """Asymptomatic -> confirmed (or back): the same infection, not a new one; clocks are not touched."""
+    if kind not in InfectionKind.values:
+        raise ActionError(f"kind must be one of {', '.join(InfectionKind.values)}", field="kind")
+    if kind == inf.kind:
+        return inf
+    before = inf.kind
+    inf.kind = kind
+    inf.save(update_fields=["kind"])
+    audit.record("infection.reclassify", actor=actor, obj=inf, before={"kind": before}, after={"kind": kind},
+                 reason=reason)
+    return inf
+
+
+@transaction.atomic
+def do_complete_task(task, *, actor=None, note: str = ""):
+    from cordon.cases.models import TaskNote, TaskStatus
+
+    if task.status == TaskStatus.DONE:
+        raise ActionError("this task is already done", field="task")
+    task.status, task.done_at = TaskStatus.DONE, clock.now()
+    task.checklist = [{**c, "done": True} for c in task.checklist]
+    task.save(update_fields=["status", "done_at", "checklist"])
+    TaskNote.objects.create(task=task, at=task.done_at, actor=audit.actor_name(actor), text=note or "done")
+    audit.record("task.done", actor=actor, obj=task, object_type="task",
+                 after={"step": task.step, "late": task.done_at > task.deadline}, reason=note)
+    return task
+
+
+@transaction.atomic
+def do_note_task(task, text: str, *, actor=None, check: int | None = None):
+    from cordon.cases.models import TaskNote
+
+    if check is not None:
+        if not 0 <= check < len(task.checklist):
+            raise ActionError("no such checklist item", field="check")
+        task.checklist = [{**c, "done": True} if i == check else c for i, c in enumerate(task.checklist)]
+        task.save(update_fields=["checklist"])
+    TaskNote.objects.create(task=task, at=clock.now(), actor=audit.actor_name(actor), text=text or "")
+    audit.record("task.note", actor=actor, obj=task, object_type="task", after={"check": check}, reason=text)
+    return task
+
+
+def escalate_overdue(now=None, *, actor="system") -> int:
+    """Overdue open tasks climb a level (1 street, 2 district, 3 city) for each deadline-length overdue."""
+    from cordon.cases.models import ResponseTask, TaskNote, TaskStatus
+    from cordon.core.models import AuditEntry
+
+    now = now or clock.now()
+    n = 0
+    rows, notes = [], []
+    with transaction.atomic():
+        for t in ResponseTask.objects.filter(status=TaskStatus.OPEN, deadline__lt=now, escalation__lt=3):
+            span = max((t.deadline - t.infection.reported_at).total_seconds() if t.infection.reported_at else 0, 3600)
+            level = min(3, 1 + int((now - t.deadline).total_seconds() // span))
+            if level > t.escalation:
+                before = t.escalation
+                t.escalation, t.escalated_at = level, now
+                t.save(update_fields=["escalation", "escalated_at"])
+                notes.append(TaskNote(task=t, at=now, actor=audit.actor_name(actor),
+                                      text=f"overdue: escalated to level {level}"))
+                rows.append(audit.entry("task.escalate", actor=actor, obj=t, object_type="task",
+                                        before={"escalation": before}, after={"escalation": level}, rule=t.rule))
+                n += 1
+        TaskNote.objects.bulk_create(notes)
+        AuditEntry.objects.bulk_create(rows)
+    return n
+
+
+def infection_kpis(inf: Infection) -> dict:
+    """Hours from the report to transfer, contacts identified, contacts placed, designation."""
+    start = inf.reported_at or dt.datetime.combine(inf.confirmed_on, dt.time(0, 0), tzinfo=clock.tz())
+    hours = lambda t: round((t - start).total_seconds() / 3600, 1) if t else None  # noqa: E731
+    tasks = {t.step: t for t in inf.tasks.all()}
+    contacts = list(inf.contacts.all())
+    placed = [c.placed_at for c in contacts if c.placed_at]
+    designated = min((d.designated_at for d in inf.designations.all()), default=None)
+    return {
+        "to_transfer_h": hours(tasks["transfer"].done_at) if "transfer" in tasks else None,
+        "to_contacts_identified_h": hours(min((c.created for c in contacts), default=None)),
+        "to_contacts_placed_h": hours(max(placed)) if contacts and len(placed) == len(contacts) else None,
+        "to_designation_h": hours(designated),
+    }
+
+
+# ============================================================================ people under orders
+
+def _order_fields(order) -> dict:
+    return {"centralized_until": order.centralized_until, "home_until": order.home_until, "free_on": order.free_on,
+            "test_days": [d.isoformat() for d in order.test_days],
+            "missed_test_days": [d.isoformat() for d in order.missed_test_days]}
+
+
+def _refuse(verdicts) -> None:
+    from cordon.policy import guardrails
+
+    v = guardrails.blocking(verdicts)
+    if v is not None:
+        raise ActionError(f"{v.message_zh} / {v.message_en}", field="category", rule=v.rule)
+
+
+def has_link(label: str) -> bool:
+    """A person has a recorded link: an infection, an order from tracing/arrival/spill-over, or an arrival."""
+    from cordon.cases.models import Arrival, PersonOrder
+
+    return (Infection.objects.filter(label=label).exists()
+            or PersonOrder.objects.filter(label=label, manual=False).exists()
+            or Arrival.objects.filter(label=label).exists())
+
+
+@transaction.atomic
+def _make_order(*, label: str, category: str, anchor: dt.date, identified_on: dt.date, home=None, resident=None,
+                infection=None, via=None, arrival=None, from_area=None, manual=False, reason="", actor=None,
+                arrival_from_level=None, arrival_kind=None):
+    from cordon.cases.models import OrderStatus, PersonOrder
+    from cordon.policy import guardrails, persons
+
+    pack = _pack(identified_on)
+    label = (label or "").strip()
+    if not label or len(label) > 40:
+        raise ActionError("a person reference of 1 to 40 characters is required", field="person")
+    linked = not manual or has_link(label)
+    _refuse(guardrails.check_order(pack, category, person=label, has_link=linked,
+                                   arrival_from_level=arrival_from_level, arrival_kind=arrival_kind))
+    if anchor > identified_on:
+        raise ActionError("the anchor day (last exposure, arrival or leaving) cannot be after today", field="anchor")
+    order = persons.compute_order(pack, category, anchor, identified_on)
+    if not order.restricts:
+        # No quarantine under this category (e.g. from a low-risk area): nobody is put under an order;
+        # the arrival record carries the pack's tests. A contact found after the order would have ended is
+        # free at once (the clock never restarts).
+        audit.record("order.none", actor=actor, object_type="order", object_id=label, object_repr=label,
+                     after={"person": label, "category": category, "anchor": anchor, "identified_on": identified_on,
+                            "void": order.void}, reason=reason, rule=f"{pack.name}: persons.{category}",
+                     scope=home)
+        return None
+    existing = PersonOrder.objects.filter(label=label, status=OrderStatus.ACTIVE).first()
+    if existing is not None and not manual:
+        # Already under an order: keep the stricter one (never lengthen by re-identification, #5).
+        if existing.free_on and order.free_on and order.free_on <= existing.free_on:
+            return existing
+    if existing is not None:
+        existing.status, existing.released_on = OrderStatus.RELEASED, identified_on
+        existing.save(update_fields=["status", "released_on"])
+        audit.record("order.replace", actor=actor, obj=existing, object_type="order",
+                     after={"by_category": category}, reason=reason)
+    home = home or (resident.household.unit if resident is not None else None) \
+        or (existing.home if existing is not None else None)
+    po = PersonOrder(label=label, resident=resident, home=home, category=category, pack=pack.name,
+                     infection=infection, via=via, arrival=arrival, from_area=from_area, manual=manual,
+                     anchor=anchor, identified_on=identified_on, reason=reason,
+                     status=OrderStatus.VOID if order.void else OrderStatus.ACTIVE, **_order_fields(order))
+    if home is not None:
+        po.set_scope_from(home)
+    po.save()
+    if actor is not None and not isinstance(actor, str) and home is not None:
+        access.require_in_scope(actor, po, access.WRITE)
+    audit.record("order.create", actor=actor, obj=po, object_type="order",
+                 after={"person": label, "category": category, "anchor": anchor, "identified_on": identified_on,
+                        "free_on": order.free_on, "void": order.void},
+                 reason=reason, rule=f"{pack.name}: persons.{category}")
+    return po
+
+
+def do_register_contact(infection: Infection, *, label: str, category: str = "close_contact",
+                        last_exposure: dt.date, identified_on: dt.date | None = None, home=None, resident=None,
+                        via=None, actor=None, reason: str = ""):
+    """A close contact (or contact of a contact) of an infection; the clock runs from the last exposure."""
+    if category not in ("close_contact", "contact_of_contact"):
+        raise ActionError("contacts are close_contact or contact_of_contact", field="category")
+    return _make_order(label=label, category=category, anchor=last_exposure,
+                       identified_on=identified_on or clock.today(), home=home, resident=resident,
+                       infection=infection, via=via, actor=actor, reason=reason or f"contact of {infection.label}")
+
+
+@transaction.atomic
+def do_register_arrival(*, label: str, from_level: str, kind: str, arrived_on: dt.date, destination,
+                        region=None, identified_on: dt.date | None = None, resident=None, actor=None,
+                        reason: str = ""):
+    """An arrival (来兰返兰): its category follows from the origin's level; measures come from the pack.
+    Arrivals from low-risk areas get no quarantine (#2, #7), only the pack's tests."""
+    from cordon.cases.models import Arrival, ArrivalKind
+    from cordon.policy import persons
+
+    if from_level not in ("high", "medium", "low"):
+        raise ActionError("from_level must be high, medium or low", field="from_level")
+    if kind not in ArrivalKind.values:
+        raise ActionError(f"kind must be one of {', '.join(ArrivalKind.values)}", field="kind")
+    identified_on = identified_on or clock.today()
+    category = persons.arrival_category(from_level)
+    a = Arrival(label=label, resident=resident, destination=destination, region=region, from_level=from_level,
+                kind=kind, arrived_on=arrived_on, category=category)
+    a.set_scope_from(destination)
+    a.save()
+    audit.record("arrival.create", actor=actor, obj=a, object_type="arrival",
+                 after={"person": label, "from_level": from_level, "kind": kind, "arrived_on": arrived_on,
+                        "category": category}, reason=reason)
+    order = _make_order(label=label, category=category, anchor=arrived_on, identified_on=identified_on,
+                        home=destination, resident=resident, arrival=a, actor=actor, reason=reason or "arrival",
+                        arrival_from_level=from_level, arrival_kind=kind)
+    return a, order
+
+
+def do_register_spillover(*, label: str, from_area, left_on: dt.date, home=None, identified_on=None,
+                          actor=None, reason: str = ""):
+    """Someone who left a high- or medium-risk area (spill-over): category by the area's level when they left."""
+    from cordon.zones.actions import covering, state_of
+    from cordon.zones.models import Status
+
+    level = None
+    for d in covering(from_area, statuses=(Status.ACTIVE, Status.OBSERVATION, Status.CLOSED)).select_related("area"):
+        lv = state_of(d, left_on).level
+        if lv in ("high", "medium") and (level is None or lv == "high"):
+            level = lv
+    if level is None:
+        raise ActionError(f"{from_area.path} was not a high- or medium-risk area on {left_on}", field="from_area",
+                          rule="nine-prohibitions-4")
+    return _make_order(label=label, category=f"from_{level}_area", anchor=left_on,
+                       identified_on=identified_on or clock.today(), home=home, from_area=from_area,
+                       actor=actor, reason=reason or f"left {from_area.path}")
+
+
+def do_manual_order(*, label: str, category: str, reason: str, on: dt.date | None = None, home=None,
+                    actor=None):
+    """Put a person under a category's measures by hand. Blocked for a category the pack lacks or a person
+    with no recorded link (#4), and for arrivals from low-risk areas (#2, #7)."""
+    from cordon.cases.models import Arrival, PersonOrder
+
+    if not (reason or "").strip():
+        raise ActionError("a manual order needs a reason", field="reason")
+    on = on or clock.today()
+    prev = PersonOrder.objects.filter(label=label, manual=False).order_by("-id").first()
+    arrival = Arrival.objects.filter(label=label).order_by("-id").first()
+    anchor = prev.anchor if prev else (arrival.arrived_on if arrival else on)
+    return _make_order(label=label, category=category, anchor=anchor, identified_on=on, manual=True,
+                       home=home or (prev.home if prev else (arrival.destination if arrival else None)),
+                       infection=prev.infection if prev else None, arrival=arrival, reason=reason, actor=actor,
+                       arrival_from_level=arrival.from_level if arrival else None,
+                       arrival_kind=arrival.kind if arrival else None)
+
+
+@transaction.atomic
+def do_record_checkin(order, *, on: dt.date | None = None, temperature=None, symptoms: str = "",
+                      test_result: str = "", actor=None):
+    from cordon.cases.models import CheckIn
+
+    on = on or clock.today()
+    if test_result not in ("", "negative", "positive"):
+        raise ActionError("test_result must be negative, positive or empty", field="test_result")
+    c, _ = CheckIn.objects.update_or_create(order=order, on=on, defaults={
+        "temperature": temperature, "symptoms": symptoms, "test_result": test_result,
+        "actor": audit.actor_name(actor)})
+    audit.record("order.checkin", actor=actor, obj=order, object_type="order",
+                 after={"on": on, "temperature": temperature, "test_result": test_result})
+    return c
+
+
+@transaction.atomic
+def do_extend_order(order, *, days: int, reason: str, on: dt.date | None = None, actor=None):
+    """Extend an order. Only a positive result of the person is a reason (nine prohibitions #5)."""
+    from cordon.cases.models import OrderStatus
+    from cordon.policy import persons
+
+    on = on or clock.today()
+    if order.status != OrderStatus.ACTIVE:
+        raise ActionError("only an active order can be extended", field="order")
+    positive = order.checkins.filter(test_result="positive").exists() or \
+        Infection.objects.filter(label=order.label).exists()
+    pack = _pack(order.identified_on)
+    current = _as_engine_order(order, pack)
+    try:
+        new = persons.extend_order(current, days, "positive_result" if positive else "other", on=on, pack=pack,
+                                   person=order.label, reason=reason)
+    except persons.OrderRefused as exc:
+        raise ActionError(f"{exc.verdict.message_zh} / {exc.verdict.message_en}", field="days",
+                          rule=exc.verdict.rule) from None
+    before = {"free_on": order.free_on}
+    for k, v in _order_fields(new).items():
+        setattr(order, k, v)
+    order.extended_by += days
+    order.save()
+    audit.record("order.extend", actor=actor, obj=order, object_type="order", before=before,
+                 after={"free_on": order.free_on, "days": days}, reason=reason, rule="nine-prohibitions-5")
+    return order
+
+
+def _as_engine_order(order, pack):
+    """Rebuild the engine's Order from the stored one (compute again, then re-apply stored extensions)."""
+    from cordon.policy import persons
+
+    o = persons.compute_order(pack, order.category, order.anchor, order.identified_on)
+    if order.extended_by:
+        o = persons.extend_order(o, order.extended_by, "positive_result", on=order.identified_on, pack=pack,
+                                 person=order.label, reason="stored extension")
+    return o
+
+
+def release_due(on: dt.date | None = None, *, actor="system") -> int:
+    """Day start: every order whose free day has come is released (bulk), with its audit rows, and the
+    person's facility placement is discharged."""
+    from cordon.cases.models import Facility, OrderStatus, PersonOrder, Placement
+    from cordon.core.models import AuditEntry
+    from django.db.models import Count
+
+    on = on or clock.today()
+    with transaction.atomic():
+        due = list(PersonOrder.objects.filter(status=OrderStatus.ACTIVE, free_on__lte=on).only(
+            "id", "label", "free_on", *[f"{lv}_id" for lv in ("district", "street", "community", "compound",
+                                                               "building", "unit")]))
+        if not due:
+            return 0
+        ids = [o.pk for o in due]
+        for i in range(0, len(ids), 20000):
+            PersonOrder.objects.filter(pk__in=ids[i:i + 20000]).update(status=OrderStatus.RELEASED, released_on=on)
+        # Discharge their placements and give the beds back.
+        freed = {}
+        for i in range(0, len(ids), 20000):
+            qs = Placement.objects.filter(order_id__in=ids[i:i + 20000], discharged_on__isnull=True)
+            for row in qs.values("facility_id").annotate(n=Count("id")):
+                freed[row["facility_id"]] = freed.get(row["facility_id"], 0) + row["n"]
+            qs.update(discharged_on=on)
+        from django.db.models import F
+
+        for fid, n in freed.items():
+            Facility.objects.filter(pk=fid).update(occupied=F("occupied") - n)
+        rows = []
+        for o in due:
+            e = audit.entry("order.release", actor=actor, obj=o, object_type="order", object_repr=o.label,
+                            after={"released_on": on, "free_on": o.free_on}, rule="order end (pack)")
+            rows.append(e)
+        AuditEntry.objects.bulk_create(rows, batch_size=5000)
+    return len(due)
+
+
+# ============================================================================ facilities
+
+@transaction.atomic
+def do_create_facility(*, name: str, kind: str, area, capacity: int, actor=None):
+    from cordon.cases.models import Facility, FacilityKind
+
+    if kind not in FacilityKind.values:
+        raise ActionError(f"kind must be one of {', '.join(FacilityKind.values)}", field="kind")
+    if capacity < 1:
+        raise ActionError("capacity must be at least 1", field="capacity")
+    f = Facility(name=name, kind=kind, area=area, capacity=capacity)
+    f.set_scope_from(area)
+    f.save()
+    audit.record("facility.create", actor=actor, obj=f, object_type="facility",
+                 after={"name": name, "kind": kind, "capacity": capacity})
+    return f
+
+
+@transaction.atomic
+def do_place(facility, *, order=None, infection=None, on: dt.date | None = None, actor=None, note: str = ""):
+    """Admit a person under an order (or an infection) to a facility. Never beyond its capacity."""
+    from cordon.cases.models import Facility, Placement
+    from django.db.models import F
+
+    on = on or clock.today()
+    if (order is None) == (infection is None):
+        raise ActionError("place either a person under an order or an infection", field="order")
+    if order is not None and order.placements.filter(discharged_on__isnull=True).exists():
+        raise ActionError(f"{order.label} is already placed", field="order")
+    took = Facility.objects.filter(pk=facility.pk, occupied__lt=F("capacity")).update(occupied=F("occupied") + 1)
+    if not took:
+        facility.refresh_from_db()
+        raise ActionError(f"{facility.name} is full ({facility.occupied} of {facility.capacity} places taken)",
+                          field="facility")
+    p = Placement.objects.create(facility=facility, order=order, infection=infection, admitted_on=on, note=note)
+    if order is not None and order.placed_at is None:
+        order.placed_at = clock.now()
+        order.save(update_fields=["placed_at"])
+    audit.record("facility.admit", actor=actor, obj=facility, object_type="facility",
+                 after={"placement": p.pk, "person": order.label if order else infection.label, "on": on},
+                 scope=facility)
+    return p
+
+
+@transaction.atomic
+def do_discharge(placement, *, on: dt.date | None = None, actor=None, reason: str = ""):
+    from cordon.cases.models import Facility
+    from django.db.models import F
+
+    if placement.discharged_on is not None:
+        raise ActionError("already discharged", field="placement")
+    placement.discharged_on = on or clock.today()
+    placement.save(update_fields=["discharged_on"])
+    Facility.objects.filter(pk=placement.facility_id).update(occupied=F("occupied") - 1)
+    audit.record("facility.discharge", actor=actor, obj=placement.facility, object_type="facility",
+                 after={"placement": placement.pk, "on": placement.discharged_on}, reason=reason,
+                 scope=placement.facility)
+    return placement
+
+
+def facility_outlook(facility, on: dt.date | None = None, days: int = 3) -> dict:
+    """Occupancy and days of capacity left at the current intake (admissions per day over ``days``)."""
+    on = on or clock.today()
+    since = on - dt.timedelta(days=days - 1)
+    intake = facility.placements.filter(admitted_on__gte=since, admitted_on__lte=on).count() / days
+    free = facility.capacity - facility.occupied
+    return {"capacity": facility.capacity, "occupied": facility.occupied, "free": free,
+            "intake_per_day": round(intake, 1),
+            "days_left": round(free / intake, 1) if intake > 0 else None}

@@ -42,3 +42,170 @@ class Infection(ScopedFields):
 
     def __str__(self) -> str:
         return self.label
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+
+
+class ResponseTask(ScopedFields):
+    """One step of an infection's response (转运、流调、密接追踪、划定、消毒、核酸), with a deadline from the pack,
+    an owner (the responsible community or team) and the pack's checklist."""
+
+    infection = models.ForeignKey(Infection, on_delete=models.CASCADE, related_name="tasks")
+    step = models.CharField(max_length=30)
+    title = models.CharField(max_length=120)
+    owner = models.CharField(max_length=200, help_text="responsible community or team")
+    deadline = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=8, choices=TaskStatus.choices, default=TaskStatus.OPEN, db_index=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    checklist = models.JSONField(default=list)  # [{"zh", "en", "done": bool}]
+    escalation = models.PositiveSmallIntegerField(default=0, help_text="0 none, 1 street, 2 district, 3 city")
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    rule = models.CharField(max_length=120, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["infection", "step"], name="task_once_per_step")]
+
+
+class TaskNote(models.Model):
+    """The task's timeline."""
+
+    task = models.ForeignKey(ResponseTask, on_delete=models.CASCADE, related_name="notes")
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class FacilityKind(models.TextChoices):
+    QUARANTINE_SITE = "quarantine_site", _("Centralized quarantine site (集中隔离点)")
+    DESIGNATED_HOSPITAL = "designated_hospital", _("Designated hospital (定点医院)")
+    SHELTER_HOSPITAL = "shelter_hospital", _("Shelter hospital (方舱医院)")
+
+
+class Facility(ScopedFields):
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=24, choices=FacilityKind.choices)
+    area = models.ForeignKey("places.Area", on_delete=models.PROTECT, related_name="+")
+    capacity = models.PositiveIntegerField()
+    occupied = models.PositiveIntegerField(default=0, help_text="placements not yet discharged")
+
+    objects = ScopedManager()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutsideRegion(models.Model):
+    """The maintained list of risk regions outside the city (for arrivals 来兰返兰)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    level = models.CharField(max_length=8)  # high | medium | low
+    updated_on = models.DateField()
+    source = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.level})"
+
+
+class ArrivalKind(models.TextChoices):
+    RESIDENT = "resident", _("Returning resident")
+    STUDENT = "student", _("College student returning home")
+    DRIVER = "driver", _("Passenger or freight driver")
+    OTHER = "other", _("Other traveller")
+
+
+class Arrival(ScopedFields):
+    label = models.CharField(max_length=40)
+    resident = models.ForeignKey("places.Resident", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", db_constraint=False)
+    destination = models.ForeignKey("places.Area", on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(OutsideRegion, null=True, blank=True, on_delete=models.PROTECT)
+    from_level = models.CharField(max_length=8)
+    kind = models.CharField(max_length=10, choices=ArrivalKind.choices)
+    arrived_on = models.DateField()
+    category = models.CharField(max_length=24)
+    tests_done = models.JSONField(default=list)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+
+
+class OrderStatus(models.TextChoices):
+    ACTIVE = "active", _("Under the order")
+    RELEASED = "released", _("Released")
+    VOID = "void", _("No order (identified after it would have ended)")
+
+
+class PersonOrder(ScopedFields):
+    """A person under a category's measures (密接、次密接、入境、风险区外溢...), computed from the pack and the
+    anchor day; released automatically when it ends."""
+
+    label = models.CharField(max_length=40, db_index=True)
+    resident = models.ForeignKey("places.Resident", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", db_constraint=False)
+    home = models.ForeignKey("places.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(max_length=24)
+    pack = models.CharField(max_length=80)
+    infection = models.ForeignKey(Infection, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="contacts")
+    via = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="onward",
+                            help_text="the close contact through whom a contact of a contact is linked")
+    arrival = models.ForeignKey(Arrival, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    from_area = models.ForeignKey("places.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                  help_text="risk area left (spill-over)")
+    manual = models.BooleanField(default=False)
+    anchor = models.DateField()
+    identified_on = models.DateField()
+    centralized_until = models.DateField(null=True, blank=True)
+    home_until = models.DateField(null=True, blank=True)
+    free_on = models.DateField(null=True, blank=True, db_index=True)
+    test_days = models.JSONField(default=list)
+    missed_test_days = models.JSONField(default=list)
+    extended_by = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.ACTIVE, db_index=True)
+    released_on = models.DateField(null=True, blank=True)
+    placed_at = models.DateTimeField(null=True, blank=True, help_text="when the person was placed (KPI)")
+    reason = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "free_on"]), models.Index(fields=["community", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.category})"
+
+
+class Placement(models.Model):
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="placements")
+    order = models.ForeignKey(PersonOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="placements")
+    infection = models.ForeignKey(Infection, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="placements")
+    admitted_on = models.DateField()
+    discharged_on = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["facility", "discharged_on"])]
+
+
+class CheckIn(models.Model):
+    """Daily check-in or test result of a person under an order."""
+
+    order = models.ForeignKey(PersonOrder, on_delete=models.CASCADE, related_name="checkins")
+    on = models.DateField()
+    temperature = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    symptoms = models.CharField(max_length=200, blank=True)
+    test_result = models.CharField(max_length=10, blank=True)  # negative | positive | ""
+    actor = models.CharField(max_length=150)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "on"], name="checkin_once_a_day")]

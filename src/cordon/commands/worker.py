@@ -15,13 +15,18 @@ def run_due_jobs() -> list[dict]:
     from django.db import IntegrityError, transaction
     from django.utils import timezone
 
+    from cordon.cases.actions import escalate_overdue
     from cordon.core import clock
+    from cordon.core.jobs import day_start
     from cordon.core.models import JobRun
-    from cordon.zones.actions import tick
 
     done = []
-    today = clock.today()
-    jobs = [("tick", today.isoformat(), lambda: tick(today, actor="worker"))]
+    now = clock.now()
+    today = now.date()
+    jobs = [("day_start", today.isoformat(), lambda: day_start(today, actor="worker")),
+            # deadlines: every 5 minutes
+            ("escalate", now.strftime("%Y-%m-%dT%H:") + f"{now.minute // 5 * 5:02d}",
+             lambda: {"escalated": escalate_overdue(now, actor="worker")})]
     for name, key, fn in jobs:
         try:
             with transaction.atomic():

@@ -116,9 +116,9 @@ def confirm(ctx, ev):
 
 
 def _tick(ctx):
-    from cordon.zones.actions import tick
+    from cordon.core.jobs import day_start
 
-    tick(ctx.date, actor="system")
+    day_start(ctx.date, actor="system")
 
 
 def _auto_rounds(ctx):

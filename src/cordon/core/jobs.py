@@ -1,0 +1,18 @@
+"""The day-start jobs, in order. ``cordon tick`` and ``cordon worker`` run them; the scenario runner too."""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+
+DAY_START_JOBS = [
+    ("areas", "cordon.zones.actions:tick"),          # level changes fall due, #3 flags, observation ends
+    ("orders", "cordon.cases.actions:release_due"),  # orders that have ended are released
+]
+
+
+def day_start(on: dt.date, *, actor="system") -> dict:
+    out = {"date": on.isoformat()}
+    for name, ref in DAY_START_JOBS:
+        module, func = ref.split(":")
+        out[name] = getattr(importlib.import_module(module), func)(on, actor=actor)
+    return out
