@@ -30,7 +30,64 @@ ROUTES = {
     ("POST", "/api/residents/{resident_id}/unmask"): {"kind": "write", "params": {"resident_id": "resident_a"},
                                                        "body": {"field": "phone", "reason": "call"}},
     ("GET", "/api/audit"): {"kind": "audit"},
+    # Risk areas. Zones actions may write more audit rows than their own (guardrail flags, level changes,
+    # the designation a confirmed proposal creates): "action" names the one that must appear exactly once.
+    ("GET", "/api/designations"): {"kind": "list"},
+    ("POST", "/api/designations"): {"kind": "write", "params": {}, "body": "new_designation",
+                                    "action": "designation.create"},
+    ("GET", "/api/designations/{designation_id}"): {"kind": "object", "params": {"designation_id": "designation_a"}},
+    ("POST", "/api/designations/{designation_id}/lift"): {
+        "kind": "write", "params": {"designation_id": "designation_a"}, "body": {"reason": "assessed"},
+        "action": "designation.lift"},
+    ("POST", "/api/designations/{designation_id}/keep"): {
+        "kind": "write", "params": {"designation_id": "designation_a"}, "body": {"reason": "review"},
+        "action": "designation.keep"},
+    ("POST", "/api/designations/{designation_id}/resume"): {
+        "kind": "write", "params": {"designation_id": "designation_a"}, "body": {}, "action": "designation.resume"},
+    ("POST", "/api/designations/{designation_id}/round"): {
+        "kind": "write", "params": {"designation_id": "designation_a"}, "body": {"result": "negative"},
+        "action": "designation.round"},
+    ("POST", "/api/designations/{designation_id}/reseal"): {
+        "kind": "write", "params": {"designation_id": "lifted_a"}, "body": {"reason": "new case", "level": "high"},
+        "action": "designation.reseal"},
+    ("POST", "/api/designations/{designation_id}/adjust"): {
+        "kind": "write", "params": {"designation_id": "designation_a"}, "body": "adjust_a",
+        "action": "designation.adjust"},
+    ("GET", "/api/proposals"): {"kind": "list"},
+    ("POST", "/api/proposals/{proposal_id}/confirm"): {
+        "kind": "write", "params": {"proposal_id": "proposal_a"}, "body": {}, "action": "proposal.confirm"},
+    ("POST", "/api/proposals/{proposal_id}/dismiss"): {
+        "kind": "write", "params": {"proposal_id": "proposal_a"}, "body": {"reason": "moved away"},
+        "action": "proposal.dismiss"},
+    ("GET", "/api/flags"): {"kind": "list"},
 }
+
+ZONE_UNITS = {"unit_a2": "城关区/皋兰路街道/五泉社区/五泉小区/1号楼/2单元",
+              "unit_a3": "城关区/皋兰路街道/五泉社区/五泉小区/2号楼/1单元",
+              "unit_a4": "城关区/皋兰路街道/五泉社区/五泉小区/2号楼/2单元",
+              "unit_a5": "城关区/皋兰路街道/五泉社区/五泉小区/3号楼/1单元"}
+
+
+@pytest.fixture
+def city(city):
+    """The personas' city plus risk-area records in community A: an active designation, a lifted one,
+    an open proposal (from an infection), and free units to designate or add."""
+    from cordon.cases.actions import do_record_infection
+    from cordon.core import clock
+    from cordon.places.actions import do_ensure_area
+    from cordon.zones.actions import do_designate, do_lift
+
+    units = {k: do_ensure_area(v, actor="test") for k, v in ZONE_UNITS.items()}
+    today = clock.today()
+    inf = do_record_infection(label="S1", home=city["unit_a"], found="community", confirmed_on=today, actor="test")
+    designation = do_designate(city["unit_a"], "high", reason="S1", infections=[inf], actor="test")
+    lifted = do_designate(units["unit_a2"], "high", reason="exposure", exposure_note="market", actor="test")
+    do_lift(lifted, reason="assessed", actor="test")
+    do_record_infection(label="S2", home=units["unit_a5"], found="community", confirmed_on=today, actor="test")
+    from cordon.zones.models import Proposal
+
+    return {**city, **units, "designation_a": designation, "lifted_a": lifted,
+            "proposal_a": Proposal.objects.get(area=units["unit_a5"])}
 
 
 def api_routes():
@@ -57,6 +114,11 @@ def _fill(template, params, city):
 
 def _body(spec, city):
     body = spec.get("body")
+    if body == "new_designation":
+        return {"area_id": city["unit_a3"].pk, "level": "high", "reason": "S3 lives here",
+                "exposure_note": "home of S3"}
+    if body == "adjust_a":
+        return {"add": [city["unit_a4"].pk], "reason": "same stairwell"}
     if body == "new_resident":
         return {"unit_id": city["unit_a"].pk, "household": "102", "name": "赵敏",
                 "id_number": "620102199001010012" if False else _new_id()}
@@ -94,6 +156,14 @@ def test_outsider_gets_404(route, city, outsider, as_user):
 def test_outsider_cannot_create_in_other_community(city, outsider, as_user):
     r = _call(as_user(outsider), "POST", "/api/residents", _body(ROUTES[("POST", "/api/residents")], city))
     assert r.status_code == 404
+    c = as_user(outsider)
+    before = AuditEntry.objects.count()
+    r = _call(c, "POST", "/api/designations", _body(ROUTES[("POST", "/api/designations")], city))
+    assert r.status_code == 404
+    r = _call(c, "POST", f"/api/designations/{city['designation_a'].pk}/adjust",
+              {"add": [city["unit_b"].pk], "reason": "x"})
+    assert r.status_code == 404
+    assert AuditEntry.objects.count() == before
 
 
 @pytest.mark.parametrize("route", sorted(r for r, s in ROUTES.items() if s["kind"] == "write"))
@@ -118,6 +188,12 @@ def test_write_succeeds_with_one_audit_row(route, city, worker, as_user):
     r = _call(c, method, path, _body(spec, city))
     assert r.status_code in (200, 201), (route, r.status_code, r.content)
     new = list(AuditEntry.objects.order_by("-id")[: AuditEntry.objects.count() - before])
+    if "action" in spec:
+        main = [e for e in new if e.action == spec["action"]]
+        assert len(main) == 1, [e.action for e in new]
+        assert main[0].actor_name == "worker_a"
+        assert all(e.actor_name == "worker_a" for e in new)
+        return
     actions = [e.action for e in new if not e.action.startswith("household.")]
     assert len(actions) == 1, actions
     assert new[0].actor_name == "worker_a"

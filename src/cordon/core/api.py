@@ -136,3 +136,7 @@ api.add_router("/", core_router)
 from cordon.places.api import router as places_router  # noqa: E402
 
 api.add_router("/", places_router)
+
+from cordon.zones.api import router as zones_router  # noqa: E402
+
+api.add_router("/", zones_router)

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from cordon.web import views
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("areas/<int:pk>/", views.area_detail, name="area_detail"),
     path("residents/<int:pk>/", views.resident_detail, name="resident_detail"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("", include("cordon.zones.urls")),
 ]

@@ -1,0 +1,411 @@
+"""Risk-area pages: the command view, a designation's page with its actions, designating by hand, and the
+public list (HTML and JSON, no login, no personal data).
+
+Thin, as the rest of ``web``: parse, authorize through ``core.access``, call ``zones.actions``, render.
+Lists are scoped with ``for_user``; single objects come through ``access.access`` (NotFound -> 404,
+Forbidden -> 403).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import OrderedDict
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_POST
+
+from cordon.cases.models import Infection
+from cordon.core import access, clock
+from cordon.core.actions import ActionError
+from cordon.places.models import Area
+from cordon.web.views import paginate, query_without_page, scoped
+from cordon.zones import actions, forms, kpi, queries
+from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Notice, Proposal, ProposalStatus, Status
+
+PAGE_SIZE = 50
+TABS = (Status.ACTIVE, Status.OBSERVATION, Status.CLOSED)
+PUBLIC_LIFTED_DAYS = 14
+PUBLIC_NOTICES = 30
+NOTICE_KINDS = [EventKind.DESIGNATE, EventKind.CHANGE, EventKind.LIFT, EventKind.RESEAL]
+
+
+def level_label(level: str) -> str:
+    try:
+        return Level(level).label
+    except ValueError:
+        return level
+
+
+def _is_commander(user) -> bool:
+    return "commander" in access.roles_of(user)
+
+
+def _tree(rows: list[dict]) -> list[dict]:
+    """Group rows (ordered by path) into district > street > community, from the path (no query)."""
+    districts: OrderedDict = OrderedDict()
+    for row in rows:
+        parts = row["d"].area.path.split("/")
+        dn, sn, cn = (parts + ["", "", ""])[:3]
+        street = districts.setdefault(dn, OrderedDict()).setdefault(sn, OrderedDict())
+        street.setdefault(cn, []).append(row)
+    return [{"name": dn, "count": sum(len(c) for s in streets.values() for c in s.values()),
+             "streets": [{"name": sn, "communities": [{"name": cn, "rows": rs} for cn, rs in comms.items()]}
+                         for sn, comms in streets.items()]}
+            for dn, streets in districts.items()]
+
+
+def in_language(zh: str, en: str) -> str:
+    return zh if (translation.get_language() or "zh").startswith("zh") or not en else en
+
+
+def waiting_text(waiting: str) -> str:
+    """The cached waiting text is "zh / en": the half in the page's language."""
+    zh, _sep, en = (waiting or "").partition(" / ")
+    return in_language(zh, en)
+
+
+def _rows(designations, today) -> list[dict]:
+    members = queries.members_of(designations)
+    people = queries.people_inside(designations, members, today)
+    rows = []
+    for d in designations:
+        flags = list(d.flags.all())
+        seen, latest = set(), []
+        for f in flags:  # newest first: one line per rule
+            if f.rule not in seen:
+                seen.add(f.rule)
+                latest.append(f)
+        for f in flags:
+            f.text = in_language(f.message, f.message_en)
+        rows.append({"d": d, "labels": sorted(i.label for i in d.infections.all()), "flags": latest,
+                     "all_flags": flags, "waiting": waiting_text(d.waiting),
+                     "members": members.get(d.pk, []), "residents": people[d.pk][0], "special": people[d.pk][1],
+                     "kpi": kpi.of(d, today), "level_label": level_label(d.level),
+                     "next_label": level_label(d.next_level) if d.next_level else ""})
+    return rows
+
+
+def _with_related(qs):
+    return qs.select_related("area").prefetch_related(
+        Prefetch("infections", queryset=Infection.objects.only("id", "label")),
+        Prefetch("flags", queryset=Flag.objects.order_by("-on", "-id")))
+
+
+# ---------------------------------------------------------------------------------------------- command view
+
+@login_required
+def zone_list(request):
+    user = request.user
+    if not access.has_perm(user, access.VIEW):
+        raise PermissionDenied
+    today = clock.today()
+    tab = request.GET.get("tab") or Status.ACTIVE
+    if tab not in TABS:
+        tab = Status.ACTIVE
+    level = request.GET.get("level") or ""
+    q = (request.GET.get("q") or "").strip()[:100]
+    scoped_qs = Designation.objects.for_user(user)
+    counts = dict(scoped_qs.order_by().values_list("status").annotate(n=Count("id")))
+    qs = scoped_qs.filter(status=tab)
+    if level in Level.values:
+        qs = qs.filter(level=level)
+    if q:
+        qs = qs.filter(area__path__icontains=q)
+    page = paginate(request, _with_related(qs.order_by("area__path", "id")), PAGE_SIZE)
+    rows = _rows(list(page.object_list), today)
+    write_scope = access.scope_for(user, access.WRITE)
+    for row in rows:
+        row["can_write"] = write_scope.contains(row["d"])
+    proposals = list(Proposal.objects.for_user(user).filter(status=ProposalStatus.OPEN)
+                     .select_related("area").order_by("-proposed_on", "-id")[:50])
+    for p in proposals:
+        p.can_write = write_scope.contains(p)
+        p.level_label = level_label(p.level)
+    commander = _is_commander(user)
+    context = {
+        "tab": tab, "tabs": [(t, Status(t).label, counts.get(t, 0)) for t in TABS], "level": level, "q": q,
+        "levels": [(lv, level_label(lv)) for lv in ("high", "medium")],
+        "page": page, "tree": _tree(rows), "querystring": query_without_page(request),
+        "proposals": proposals, "kpis": kpi.summary(scoped_qs),
+        "can_write": access.has_perm(user, access.WRITE), "is_commander": commander,
+        "unpublished": Event.objects.filter(notice__isnull=True, kind__in=NOTICE_KINDS).count() if commander else 0,
+        "last_notice": Notice.objects.order_by("-number").first() if commander else None,
+        "dismiss_form": forms.DismissForm(),
+    }
+    return render(request, "zones/list.html", context)
+
+
+# ---------------------------------------------------------------------------------------------- detail
+
+ACTION_FORMS = {"round": forms.RoundForm, "keep": forms.ReasonForm, "resume": forms.ReasonForm,
+                "lift": forms.LiftForm, "reseal": forms.ResealForm, "adjust": forms.AdjustForm}
+
+
+def _detail_context(user, d: Designation, bound: dict | None = None) -> dict:
+    today = clock.today()
+    row = _rows([d], today)[0]
+    events = list(d.events.select_related("infection").order_by("-on", "-id"))
+    for e in events:
+        e.level_label = level_label(e.level) if e.level else ""
+    all_members = list(d.members.select_related("area").order_by("removed_on", "area__path"))
+    can_write = access.scope_for(user, access.WRITE).contains(d)
+    neighbours = []
+    if can_write and d.status == Status.ACTIVE and d.area.parent_id:
+        current = {m.area_id for m in row["members"]}
+        neighbours = [a for a in Area.objects.for_user(user, access.WRITE).filter(parent_id=d.area.parent_id)
+                      .order_by("id")[:60] if a.pk not in current]
+    fs = {k: (bound or {}).get(k) or cls(prefix=k) for k, cls in ACTION_FORMS.items()}
+    return {
+        "d": d, "row": row, "events": events, "members": all_members, "can_write": can_write,
+        "neighbours": neighbours, "forms": fs, "today": today,
+        "proposals": list(d.proposals.filter(status=ProposalStatus.OPEN)),
+        "kpi_goal_hours": kpi.DESIGNATE_GOAL_HOURS,
+    }
+
+
+@login_required
+@scoped
+def zone_detail(request, pk: int):
+    user = request.user
+    d = access.access(_with_related(Designation.objects.all()), user, pk)
+    return render(request, "zones/detail.html", _detail_context(user, d))
+
+
+def _resolve_area(user, value: str) -> Area:
+    """An area by id or address path, in the user's write scope (NotFound/Forbidden otherwise)."""
+    value = (value or "").strip().strip("/")
+    if value.isdigit():
+        return access.access(Area, user, int(value), write=True)
+    a = Area.objects.for_user(user).filter(path=value).first()
+    if a is None:
+        raise access.NotFound
+    return access.access(Area, user, a.pk, write=True)
+
+
+@login_required
+@scoped
+@require_POST
+def zone_action(request, pk: int, action: str):
+    user = request.user
+    if action not in ACTION_FORMS:
+        raise access.NotFound
+    d = access.access(_with_related(Designation.objects.all()), user, pk, write=True)
+    form = ACTION_FORMS[action](request.POST, prefix=action)
+    error = None
+    if form.is_valid():
+        c = form.cleaned_data
+        try:
+            if action == "round":
+                actions.do_record_round(d, result="" if c["result"] == "pending" else c["result"],
+                                        reason=c["reason"], actor=user)
+                done = _("Round result recorded.")
+            elif action == "keep":
+                actions.do_keep(d, reason=c["reason"], actor=user)
+                done = _("The area is kept at its level; this is flagged every day it holds.")
+            elif action == "resume":
+                actions.do_resume(d, reason=c["reason"], actor=user)
+                done = _("The keep ended: the pack's clock decides again.")
+            elif action == "lift":
+                actions.do_lift(d, reason=c["reason"], level=c["level"] or None, actor=user)
+                done = _("The area was lifted.")
+            elif action == "reseal":
+                actions.do_reseal(d, level=c["level"], reason=c["reason"], actor=user)
+                done = _("The area was re-sealed.")
+            else:
+                add, remove = [], []
+                if c.get("add"):
+                    try:
+                        add = [_resolve_area(user, c["add"])]
+                    except (access.NotFound, access.Forbidden):
+                        raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["add"]},
+                                          field="add") from None
+                if c.get("remove"):
+                    remove = list(Area.objects.filter(pk=c["remove"]))
+                if not add and not remove:
+                    raise ActionError(_("Choose an area to add or remove."), field="add")
+                actions.do_adjust_extent(d, add=add, remove=remove, reason=c["reason"], actor=user)
+                done = _("The extent was adjusted.")
+        except ActionError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, done)
+            return redirect("zones_detail", pk=d.pk)
+    else:
+        error = "; ".join(f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}".lstrip(": ")
+                          for f, e in form.errors.items())
+    d = access.access(_with_related(Designation.objects.all()), user, pk)
+    context = _detail_context(user, d, {action: form})
+    context.update({"error": error, "error_action": action})
+    return render(request, "zones/detail.html", context, status=400)
+
+
+# ---------------------------------------------------------------------------------------------- designate
+
+@login_required
+@scoped
+def zone_new(request):
+    user = request.user
+    if not access.has_perm(user, access.WRITE):
+        raise PermissionDenied
+    initial = {}
+    if request.method == "GET" and request.GET.get("area", "").isdigit():
+        initial["area"] = access.access(Area, user, int(request.GET["area"])).path
+    form = forms.DesignateForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            c = form.cleaned_data
+            try:
+                try:
+                    area = _resolve_area(user, c["area"])
+                except (access.NotFound, access.Forbidden):
+                    raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["area"]},
+                                      field="area") from None
+                labels = [x for x in re.split(r"[,，;；\s]+", c["infections"] or "") if x]
+                found = {i.label: i for i in Infection.objects.for_user(user).filter(label__in=labels)}
+                missing = [x for x in labels if x not in found]
+                if missing:
+                    raise ActionError(_("No infection %(l)s in your jurisdiction") % {"l": ", ".join(missing)},
+                                      field="infections")
+                d = actions.do_designate(area, c["level"], reason=c["reason"], infections=[found[x] for x in labels],
+                                         exposure_note=c["exposure_note"], actor=user)
+            except ActionError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                messages.success(request, _("Designated: %(a)s") % {"a": d.area.path})
+                return redirect("zones_detail", pk=d.pk)
+    return render(request, "zones/new.html", {"form": form}, status=status)
+
+
+# ---------------------------------------------------------------------------------------------- proposals, notices
+
+@login_required
+@scoped
+@require_POST
+def proposal_confirm(request, pk: int):
+    user = request.user
+    p = access.access(Proposal.objects.select_related("area", "designation"), user, pk, write=True)
+    try:
+        d = actions.do_confirm_proposal(p, actor=user)
+    except ActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Confirmed: %(a)s is designated %(l)s.") % {"a": d.area.path,
+                                                                              "l": level_label(d.level)})
+    return redirect("zones_list")
+
+
+@login_required
+@scoped
+@require_POST
+def proposal_dismiss(request, pk: int):
+    user = request.user
+    p = access.access(Proposal.objects.select_related("area"), user, pk, write=True)
+    form = forms.DismissForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        actions.do_dismiss_proposal(p, reason=reason, actor=user)
+    except ActionError as exc:
+        messages.error(request, _("Not dismissed: %(e)s") % {"e": exc})
+    else:
+        messages.success(request, _("Proposal for %(a)s dismissed.") % {"a": p.area.path})
+    return redirect("zones_list")
+
+
+@login_required
+@require_POST
+def notice_publish(request):
+    user = request.user
+    if not _is_commander(user):
+        raise PermissionDenied
+    n = actions.do_publish_notice(actor=user)
+    if n is None:
+        messages.info(request, _("Nothing new to publish."))
+    else:
+        messages.success(request, _("Notice No. %(n)s published with %(k)s items.") % {"n": n.number,
+                                                                                       "k": len(n.items)})
+    return redirect("zones_list")
+
+
+# ---------------------------------------------------------------------------------------------- public
+
+def public_data(q: str = "") -> dict:
+    """What the public may see: current high/medium areas, recent lifts, the notices. No personal data:
+    address path, level, dates and the public reason only. Four queries whatever the size."""
+    today = clock.today()
+    q = (q or "").strip()[:100]
+    current = (Designation.objects.filter(status=Status.ACTIVE, level__in=("high", "medium"))
+               .select_related("area").only("id", "level", "since", "next_level", "next_on", "public_reason",
+                                            "area__path").order_by("area__path"))
+    lifted = (Designation.objects.exclude(status=Status.ACTIVE)
+              .filter(lifted_on__gte=today - dt.timedelta(days=PUBLIC_LIFTED_DAYS), lifted_on__lte=today)
+              .select_related("area").only("id", "lifted_on", "area__path").order_by("-lifted_on", "area__path"))
+    if q:
+        current = current.filter(area__path__icontains=q)
+        lifted = lifted.filter(area__path__icontains=q)
+    current = list(current)
+    extents = queries.members_of(current) if current else {}
+    areas = []
+    for d in current:
+        extent = [m.area.path for m in extents.get(d.pk, [])]
+        areas.append({
+            "area": d.area.path, "level": d.level, "since": d.since.isoformat(),
+            "expected_change": ({"level": d.next_level, "on": d.next_on.isoformat()}
+                                if d.next_on and d.next_level else None),
+            "reason": d.public_reason, "extent": extent if extent != [d.area.path] else [],
+        })
+    return {
+        "updated": clock.now().isoformat(timespec="seconds"),
+        "areas": areas,
+        "lifted": [{"area": d.area.path, "lifted_on": d.lifted_on.isoformat()} for d in lifted[:200]],
+        "notices": [{"number": n.number, "effective": n.effective.isoformat(),
+                     "items": [{k: it.get(k) for k in ("change", "area", "level", "on", "reason")} for it in n.items]}
+                    for n in Notice.objects.only("number", "effective", "items").order_by("-number")[:PUBLIC_NOTICES]],
+    }
+
+
+CHANGE_LABELS = {"designate": EventKind.DESIGNATE.label, "change": EventKind.CHANGE.label,
+                 "lift": EventKind.LIFT.label, "reseal": EventKind.RESEAL.label}
+
+
+@require_GET
+@cache_control(public=True, max_age=60)
+def public_risk_areas(request):
+    q = (request.GET.get("q") or "").strip()[:100]
+    data = public_data(q)
+    groups: OrderedDict = OrderedDict()
+    for a in data["areas"]:
+        a["level_label"] = level_label(a["level"])
+        if a["expected_change"]:
+            a["next_label"] = level_label(a["expected_change"]["level"])
+        groups.setdefault(a["area"].split("/")[0], []).append(a)
+    for n in data["notices"]:
+        for it in n["items"]:
+            it["change_label"] = CHANGE_LABELS.get(it["change"], it["change"])
+            it["level_label"] = level_label(it["level"])
+    context = {"q": q, "groups": [{"name": k, "areas": v, "high": sum(1 for a in v if a["level"] == "high"),
+                                   "medium": sum(1 for a in v if a["level"] == "medium")}
+                                  for k, v in groups.items()],
+               "total": len(data["areas"]), "lifted": data["lifted"], "notices": data["notices"],
+               "updated": clock.now(), "lifted_days": PUBLIC_LIFTED_DAYS,
+               "json_url": reverse("public_risk_areas_json") + ("?" + urlencode({"q": q}) if q else "")}
+    return render(request, "zones/public.html", context)
+
+
+@require_GET
+@cache_control(public=True, max_age=60)
+def public_risk_areas_json(request):
+    resp = JsonResponse(public_data(request.GET.get("q") or ""), json_dumps_params={"ensure_ascii": False})
+    resp["Access-Control-Allow-Origin"] = "*"
+    return resp
