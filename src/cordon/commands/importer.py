@@ -5,10 +5,13 @@ from pathlib import Path
 
 
 def add_arguments(p):
-    p.add_argument("kind", choices=["residents"], help="what the file holds")
+    p.add_argument("kind", choices=["residents", "samples", "results"], help="what the file holds")
     p.add_argument("file")
     p.add_argument("--as", dest="as_user", default=None, help="import as this user (their jurisdiction applies)")
     p.add_argument("--errors", default=None, help="where to write the error report (default FILE.errors.csv)")
+    p.add_argument("--round", dest="round_id", type=int, default=None,
+                   help="samples: the round (default: the only open round)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
 def run(args) -> int:
@@ -23,6 +26,8 @@ def run(args) -> int:
         except get_user_model().DoesNotExist:
             print(f"error: no user {args.as_user!r}", file=sys.stderr)
             return 1
+    if args.kind in ("samples", "results"):
+        return run_screening(args, actor)
     t0 = time.monotonic()
 
     def progress(rep):
@@ -45,3 +50,47 @@ def run(args) -> int:
             print(f"  ... {len(report.errors) - 20} more")
         print(f"error report: {out}")
     return 0 if not report.errors else 1
+
+
+def run_screening(args, actor) -> int:
+    """``cordon import samples FILE [--round ID]`` / ``cordon import results FILE`` (screening.ingest)."""
+    from cordon.core.actions import ActionError
+    from cordon.screening.ingest import ImportFileError, import_results, import_samples, write_error_report
+    from cordon.screening.models import Round, RoundStatus
+
+    t0 = time.monotonic()
+    try:
+        if args.kind == "samples":
+            if args.round_id is not None:
+                rnd = Round.objects.filter(pk=args.round_id).first()
+                if rnd is None:
+                    print(f"error: no round {args.round_id}", file=sys.stderr)
+                    return 2
+            else:
+                open_rounds = list(Round.objects.filter(status=RoundStatus.OPEN)[:2])
+                if len(open_rounds) != 1:
+                    print("error: give --round ID (" + ("no open round" if not open_rounds else
+                                                        "several rounds are open") + ")", file=sys.stderr)
+                    return 2
+                rnd = open_rounds[0]
+            out = import_samples(args.file, round=rnd, actor=actor, progress=not args.no_progress)
+        else:
+            out = import_results(args.file, actor=actor, progress=not args.no_progress)
+    except (ImportFileError, ActionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    b = out.batch
+    if out.already:
+        print(f"{args.file}: already imported (batch {b.pk}, {b.rows_ok} rows kept, {b.rows_bad} bad); nothing changed")
+        return 0
+    print(f"{args.file}: batch {b.pk}: {b.rows_ok} rows kept, {b.rows_bad} bad ({b.rows_duplicate} duplicates) "
+          f"in {time.monotonic() - t0:.1f}s")
+    if b.rows_bad:
+        path = Path(args.errors or f"{args.file}.errors.csv")
+        n = write_error_report(b, path)
+        for e in b.errors.order_by("line")[:20]:
+            print(f"  line {e.line}: {e.field}: {e.reason}")
+        if n > 20:
+            print(f"  ... {n - 20} more")
+        print(f"error report: {path}")
+    return 0 if not b.rows_bad else 1

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "cordon.places",
     "cordon.cases",
     "cordon.zones",
+    "cordon.screening",
     "cordon.web",
 ]
 

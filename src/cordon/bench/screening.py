@@ -1,0 +1,175 @@
+"""``cordon bench screening [--population N]``: a whole city round end to end against a bare bulk load.
+
+Builds the synthetic city in a scratch database (``bench.common.scratch_database`` + ``places.bulk.load_city``),
+writes a round's files with ``citygen.screening.write_round`` (10-in-1 pools, duplicates, malformed rows, late
+registrations, missing results), then times
+
+1. **the round**: create a whole-city round, import the registrations, the results, the late registrations
+   (``screening.ingest``: streamed, validated, resolved against the residents, idempotent, chunk commits),
+   then ``do_refresh_round`` (coverage at every level and per day, tube figures, recall tasks);
+2. **the bare load** of the same files' rows into plain tables of text columns: Python's ``csv.reader``
+   (rows padded/cut to the header's width, since the malformed rows would stop a server-side CSV COPY)
+   written with psycopg's ``COPY ... FROM STDIN`` (``write_row``) on PostgreSQL, ``executemany`` in one
+   transaction on SQLite. No validation, no resolution, no indexes.
+
+Prints both times and their ratio (goal <= 1.5 at 4.4 M) and, last, one JSON line:
+``{"bench": "screening", "seconds", "peak_rss_mb", "ratio", "bare_seconds", "population", ...}``.
+``seconds`` is the round; generation of the city and files is not counted.
+"""
+from __future__ import annotations
+
+import csv
+import gc
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--population", type=int, default=4_400_000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--pool", type=int, default=10)
+    p.add_argument("--positive-rate", type=float, default=0.0003)
+    p.add_argument("--database", default=None)
+    p.add_argument("--scratch", default="cordon_bench_screening")
+    p.add_argument("--keep", action="store_true")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--profile", default=None, help="write a cProfile of the round to this file")
+
+
+def bare_load(paths: list[Path]) -> int:
+    """Rows of the files into plain text tables: COPY (PostgreSQL) / executemany (SQLite). Returns rows."""
+    from django.db import connection, transaction
+
+    total = 0
+    with transaction.atomic():
+        with connection.cursor() as c:
+            for k, path in enumerate(paths):
+                with open(path, encoding="utf-8", newline="") as fh:
+                    reader = csv.reader(fh)
+                    header = next(reader)
+                    w = len(header)
+                    table = f"bench_bare_{k}"
+                    c.execute(f"DROP TABLE IF EXISTS {table}")
+                    c.execute(f"CREATE TABLE {table} ({', '.join(f'c{i} text' for i in range(w))})")
+                    if connection.vendor == "postgresql":
+                        with c.cursor.copy(f"COPY {table} FROM STDIN") as cp:
+                            for row in reader:
+                                if len(row) != w:
+                                    row = (row + [None] * w)[:w]
+                                cp.write_row(row)
+                                total += 1
+                    else:
+                        sql = f"INSERT INTO {table} VALUES ({','.join('?' * w)})"
+                        raw = connection.connection
+                        batch = []
+                        for row in reader:
+                            if len(row) != w:
+                                row = (row + [None] * w)[:w]
+                            batch.append(row)
+                            if len(batch) >= 50_000:
+                                raw.executemany(sql, batch)
+                                total += len(batch)
+                                batch = []
+                        if batch:
+                            raw.executemany(sql, batch)
+                            total += len(batch)
+    return total
+
+
+def run_round(files, day, progress: bool) -> dict:
+    from cordon.screening import actions
+    from cordon.screening.ingest import import_results, import_samples
+
+    t = {}
+    t0 = time.perf_counter()
+    rnd = actions.do_create_round(name="全员核酸 bench", on=day, coverage="city", actor="bench")
+    s = time.perf_counter()
+    a = import_samples(files.samples, round=rnd, actor="bench", progress=progress).batch
+    t["samples"] = time.perf_counter() - s
+    s = time.perf_counter()
+    b = import_results(files.results, actor="bench", progress=progress).batch
+    t["results"] = time.perf_counter() - s
+    s = time.perf_counter()
+    c = import_samples(files.samples_late, round=rnd, actor="bench", progress=progress).batch
+    t["late"] = time.perf_counter() - s
+    s = time.perf_counter()
+    rnd = actions.do_refresh_round(rnd, actor="bench")
+    t["refresh"] = time.perf_counter() - s
+    t["total"] = time.perf_counter() - t0
+    return {"t": t, "round": rnd, "batches": (a, b, c)}
+
+
+def run(args) -> int:
+    from cordon.bench.common import emit, peak_rss_mb, scratch_database
+    from cordon.citygen import City
+    from cordon.citygen.screening import write_round
+    from cordon.places.bulk import load_city
+    from cordon.screening.models import RecallMember
+
+    tmp = Path(tempfile.mkdtemp(prefix="cordon-screening-"))
+    try:
+        with scratch_database(args.database, args.scratch, keep=args.keep) as (vendor, where, _):
+            print(f"screening bench: {args.population:,} residents, {vendor} at {where}", file=sys.stderr, flush=True)
+            t = time.perf_counter()
+            load_city(args.population, args.seed, progress=not args.no_progress)
+            t_city = time.perf_counter() - t
+            t = time.perf_counter()
+            city = City(args.population, seed=args.seed)
+            day = city.today
+            files = write_round(city, tmp, pool=args.pool, positive_rate=args.positive_rate, seed=args.seed)
+            del city
+            gc.collect()
+            t_files = time.perf_counter() - t
+            print(f"files written in {t_files:.1f}s: {files.sample_rows:,} registration rows, "
+                  f"{files.result_rows:,} result rows", file=sys.stderr, flush=True)
+
+            if args.profile:
+                import cProfile
+
+                prof = cProfile.Profile()
+                prof.enable()
+            out = run_round(files, day, progress=not args.no_progress)
+            if args.profile:
+                prof.disable()
+                prof.dump_stats(args.profile)
+            rnd = out["round"]
+            recalled = RecallMember.objects.filter(task__round=rnd).count()
+            rows_in = sum(b.rows_ok + b.rows_bad for b in out["batches"])
+
+            t = time.perf_counter()
+            bare_rows = bare_load([files.samples, files.results, files.samples_late])
+            bare = time.perf_counter() - t
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    tt = out["t"]
+    seconds = tt["total"]
+    ratio = seconds / bare if bare else 0
+    a, b, c = out["batches"]
+    peak = peak_rss_mb()
+    rows = [
+        ("database", f"{vendor} ({where})"),
+        ("city loaded (not counted)", f"{args.population:,} residents in {t_city:.1f} s"),
+        ("files generated (not counted)", f"{files.sample_rows + files.result_rows:,} rows in {t_files:.1f} s"),
+        ("registrations", f"{a.rows_ok:,} kept, {a.rows_bad:,} bad ({a.rows_duplicate:,} dup) in {tt['samples']:.1f} s"),
+        ("results", f"{b.rows_ok:,} kept, {b.rows_bad:,} bad ({b.rows_duplicate:,} dup) in {tt['results']:.1f} s"),
+        ("late registrations", f"{c.rows_ok:,} kept, {c.rows_bad:,} bad in {tt['late']:.1f} s"),
+        ("coverage + tubes + recall", f"{tt['refresh']:.1f} s"),
+        ("round: due / sampled / missing", f"{rnd.due:,} / {rnd.sampled:,} / {rnd.missing:,}"),
+        ("round: tubes / reported / positive", f"{rnd.tubes:,} / {rnd.tubes_reported:,} / {rnd.tubes_positive:,}"),
+        ("people recalled", f"{recalled:,} (generator: {len(files.positive_people):,})"),
+        ("round total", f"{seconds:.1f} s ({rows_in / seconds:,.0f} rows/s)"),
+        ("bare load (same rows)", f"{bare_rows:,} rows in {bare:.1f} s ({bare_rows / bare:,.0f} rows/s)"),
+        ("ratio round / bare", f"{ratio:.2f} (goal <= 1.5)"),
+        ("peak memory (RSS)", f"{peak:,.0f} MB"),
+    ]
+    emit("screening", rows, {
+        "seconds": round(seconds, 2), "peak_rss_mb": peak, "ratio": round(ratio, 3), "bare_seconds": round(bare, 2),
+        "population": args.population, "database": vendor, "rows": rows_in, "sampled": rnd.sampled,
+        "tubes": rnd.tubes, "positive_tubes": rnd.tubes_positive, "recalled": recalled,
+        "timings": {k: round(v, 2) for k, v in tt.items()},
+    })
+    return 0

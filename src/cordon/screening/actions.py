@@ -1,0 +1,339 @@
+"""Screening actions (DESIGN.md #2): each is atomic and writes its audit row.
+
+- ``do_create_round``: a round over the whole city, chosen nodes, or the extent of designated risk areas.
+- ``do_refresh_round``: coverage per node (unit .. district) and per day, tube figures, and recall tasks for
+  positive pools -- all set-based SQL (GROUP BY on the ancestor ids the registrations carry).
+- ``do_record_retest``: a single-tube retest result for one person of a positive pool; a positive one
+  becomes an infection through ``cases.actions.do_record_infection``.
+- ``do_set_round_status``: close / reopen; closing a round linked to a designation records the area's
+  full round (``zones.actions.do_record_round``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
+
+from cordon.core import access, audit, clock
+from cordon.core.actions import ActionError
+from cordon.core.models import LEVELS
+from cordon.places.models import Area, Resident
+
+from .models import (ROUND_TRANSITIONS, Coverage, CoverageDay, CoverageRow, RecallMember, RecallTask, Retest, Round,
+                     RoundArea, RoundStatus, Sample, TaskStatus, TubeResult)
+
+POOL_SIZES = (10, 5)   # POLICY.md: pooled 10-in-1, 5-in-1 alternative
+
+
+def _require_write(actor, areas) -> None:
+    if actor is None or isinstance(actor, str):
+        return
+    scope = access.scope_for(actor, access.WRITE)
+    if not areas:
+        if not scope.everything:
+            if not access.scope_for(actor, access.VIEW).everything:
+                raise access.NotFound
+            raise access.Forbidden
+        return
+    view = access.scope_for(actor, access.VIEW)
+    for a in areas:
+        if not view.contains(a):
+            raise access.NotFound
+        if not scope.contains(a):
+            raise access.Forbidden
+
+
+@transaction.atomic
+def do_create_round(*, name: str, on: dt.date, pool_size: int = 10, coverage: str = Coverage.AREAS, areas=(),
+                    designations=(), actor=None, reason: str = "") -> Round:
+    """Create a round. ``areas`` for chosen nodes; ``designations`` for designated areas (their current
+    extent); a whole-city round needs a city-wide grant."""
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ActionError("a name of 1 to 120 characters is required", field="name")
+    if pool_size not in POOL_SIZES:
+        raise ActionError("pooling is 10-in-1 or 5-in-1", field="pool_size")
+    if coverage not in Coverage.values:
+        raise ActionError(f"coverage must be one of {', '.join(Coverage.values)}", field="coverage")
+    if not isinstance(on, dt.date):
+        raise ActionError("a date is required", field="on")
+    designations = list(designations)
+    nodes: list[Area] = []
+    designation = None
+    if coverage == Coverage.AREAS:
+        nodes = [a for a in areas if a is not None]
+        if not nodes:
+            raise ActionError("choose at least one area", field="areas")
+    elif coverage == Coverage.DESIGNATED:
+        if not designations:
+            raise ActionError("choose at least one designated area", field="designations")
+        from cordon.zones.models import Member
+
+        for d in designations:
+            nodes += [m.area for m in Member.objects.filter(designation=d, removed_on__isnull=True)
+                      .select_related("area")] or [d.area]
+        designation = designations[0] if len(designations) == 1 else None
+    _require_write(actor, nodes)
+    # keep the top nodes only (a node under another chosen node adds nothing)
+    ids_ = {a.pk for a in nodes}
+    top = []
+    for a in sorted({a.pk: a for a in nodes}.values(), key=lambda a: a.depth):
+        anc = {getattr(a, f"{lv}_id") for lv in LEVELS[: a.depth]}
+        if not (anc & ids_):
+            top.append(a)
+    r = Round.objects.create(name=name, coverage=coverage, on=on, pool_size=pool_size, designation=designation,
+                             created=clock.now(), created_by=audit.actor_name(actor))
+    ras = []
+    for a in top:
+        ra = RoundArea(round=r, area=a)
+        ra.set_scope_from(a)
+        ras.append(ra)
+    RoundArea.objects.bulk_create(ras)
+    audit.record("screening.round_create", actor=actor, obj=r, scope=top[0] if len(top) == 1 else None,
+                 after={"name": name, "on": on, "pool_size": pool_size, "coverage": coverage,
+                        "areas": [a.path for a in top], "designations": [d.pk for d in designations]},
+                 reason=reason)
+    return r
+
+
+def access_round(user, pk, *, write: bool = False) -> Round:
+    """A round the user may see (NotFound otherwise); ``write`` demands write rights over all its areas."""
+    try:
+        r = Round.objects.for_user(user).get(pk=pk)
+    except (Round.DoesNotExist, ValueError, TypeError):
+        raise access.NotFound from None
+    if write:
+        areas = [ra.area for ra in r.areas.select_related("area")]
+        scope = access.scope_for(user, access.WRITE)
+        if r.coverage == Coverage.CITY:
+            if not scope.everything:
+                raise access.Forbidden
+        elif not scope.everything and not any(scope.contains(a) or _above(a, scope) for a in areas):
+            raise access.Forbidden
+    return r
+
+
+def _above(area: Area, scope) -> bool:
+    """True when a node of the scope lies below ``area`` (a worker of one community in a district round)."""
+    for lv, ids_ in scope.by_level.items():
+        for i in ids_:
+            a = Area.objects.filter(pk=i).only(f"{area.kind}_id").first()
+            if a is not None and getattr(a, f"{area.kind}_id") == area.pk:
+                return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------- coverage
+def _covered_filter(r: Round, alias: str) -> tuple[str, list]:
+    """SQL condition on ``alias``'s ancestor ids selecting the round's nodes (empty for the whole city)."""
+    if r.coverage == Coverage.CITY:
+        return "", []
+    parts, params = [], []
+    by_level: dict[str, list[int]] = {}
+    for ra in RoundArea.objects.filter(round=r).select_related("area"):
+        by_level.setdefault(ra.area.kind, []).append(ra.area_id)
+    if not by_level:
+        return " AND 1 = 0", []
+    for lv, ids_ in by_level.items():
+        parts.append(f"{alias}.{lv}_id IN ({', '.join(['%s'] * len(ids_))})")
+        params += ids_
+    return " AND (" + " OR ".join(parts) + ")", params
+
+
+def _tz_offset_hours(on: dt.date) -> float:
+    t = dt.datetime.combine(on, dt.time(12), tzinfo=clock.tz())
+    return t.utcoffset().total_seconds() / 3600
+
+
+def refresh_coverage(r: Round) -> dict:
+    """Recompute the round's coverage rows (every node from unit to district) and per-day counts."""
+    cov = CoverageRow._meta.db_table
+    area = Area._meta.db_table
+    smp = Sample._meta.db_table
+    anc = ", ".join(f"{lv}_id" for lv in LEVELS)
+    a_anc = ", ".join(f"a.{lv}_id" for lv in LEVELS)
+    cond, params = _covered_filter(r, "a")
+    with connection.cursor() as c:
+        c.execute(f"DELETE FROM {cov} WHERE round_id = %s", [r.pk])
+        c.execute(f"DELETE FROM {CoverageDay._meta.db_table} WHERE round_id = %s", [r.pk])
+        # units: due = residents living there (Area.population, kept by every write), sampled = registrations
+        c.execute(
+            f"INSERT INTO {cov} (round_id, area_id, kind, parent_id, due, sampled, {anc}) "
+            f"SELECT %s, a.id, 'unit', a.parent_id, a.population, coalesce(s.n, 0), {a_anc} FROM {area} a "
+            f"LEFT JOIN (SELECT unit_id, count(*) AS n FROM {smp} WHERE round_id = %s GROUP BY unit_id) s "
+            f"ON s.unit_id = a.id WHERE a.kind = 'unit'{cond}", [r.pk, r.pk, *params])
+        # every level above: sums of the unit rows
+        for i in range(len(LEVELS) - 2, -1, -1):
+            lv = LEVELS[i]
+            c.execute(
+                f"INSERT INTO {cov} (round_id, area_id, kind, parent_id, due, sampled, {anc}) "
+                f"SELECT %s, a.id, a.kind, a.parent_id, x.due, x.sampled, {a_anc} FROM "
+                f"(SELECT {lv}_id AS id, sum(due) AS due, sum(sampled) AS sampled FROM {cov} "
+                f"WHERE round_id = %s AND kind = 'unit' GROUP BY {lv}_id) x JOIN {area} a ON a.id = x.id",
+                [r.pk, r.pk])
+        # per day and district (city time)
+        if connection.vendor == "postgresql":
+            day = "(sampled_at AT TIME ZONE %s)::date"
+            dparams = [str(clock.tz())]
+        else:
+            day = "date(sampled_at, %s)"
+            dparams = [f"{_tz_offset_hours(r.on):+g} hours"]
+        c.execute(f"INSERT INTO {CoverageDay._meta.db_table} (round_id, day, district_id, sampled) "
+                  f"SELECT %s, {day}, district_id, count(*) FROM {smp} WHERE round_id = %s GROUP BY {day}, district_id",
+                  [r.pk, *dparams, r.pk, *dparams])
+        c.execute(f"SELECT coalesce(sum(due), 0), coalesce(sum(sampled), 0) FROM {cov} "
+                  f"WHERE round_id = %s AND kind = 'district'", [r.pk])
+        due, sampled = c.fetchone()
+    return {"due": int(due), "sampled": int(sampled)}
+
+
+def tube_figures(r: Round) -> dict:
+    """Tubes registered in the round, with a result, positive, invalid (joined on barcode now)."""
+    smp, res = Sample._meta.db_table, TubeResult._meta.db_table
+    with connection.cursor() as c:
+        c.execute(f"SELECT count(*), count(t.barcode), "
+                  f"coalesce(sum(CASE WHEN t.result = 'positive' THEN 1 ELSE 0 END), 0), "
+                  f"coalesce(sum(CASE WHEN t.result = 'invalid' THEN 1 ELSE 0 END), 0) "
+                  f"FROM (SELECT DISTINCT barcode FROM {smp} WHERE round_id = %s) b "
+                  f"LEFT JOIN {res} t ON t.barcode = b.barcode", [r.pk])
+        n, rep, pos, inv = c.fetchone()
+    return {"tubes": int(n), "tubes_reported": int(rep), "tubes_positive": int(pos), "tubes_invalid": int(inv)}
+
+
+def build_recall(r: Round) -> dict:
+    """Recall tasks: everyone registered in a positive tube, grouped by unit (new people only)."""
+    smp, res = Sample._meta.db_table, TubeResult._meta.db_table
+    with connection.cursor() as c:
+        c.execute(f"SELECT s.resident_id, s.barcode, s.unit_id FROM {res} t JOIN {smp} s ON s.barcode = t.barcode "
+                  f"WHERE t.result = 'positive' AND s.round_id = %s ORDER BY s.unit_id, s.resident_id", [r.pk])
+        rows = c.fetchall()
+    if not rows:
+        return {"tasks_new": 0, "people_new": 0}
+    existing = set(RecallMember.objects.filter(task__round=r).values_list("resident_id", flat=True))
+    rows = [x for x in rows if x[0] not in existing and x[2]]
+    if not rows:
+        return {"tasks_new": 0, "people_new": 0}
+    unit_ids = sorted({x[2] for x in rows})
+    tasks = {t.area_id: t for t in RecallTask.objects.filter(round=r, area_id__in=unit_ids)}
+    units = Area.objects.in_bulk([u for u in unit_ids if u not in tasks])
+    now = clock.now()
+    new_tasks = []
+    for uid, a in units.items():
+        t = RecallTask(round=r, area=a, created=now)
+        t.set_scope_from(a)
+        new_tasks.append(t)
+    RecallTask.objects.bulk_create(new_tasks, batch_size=1000)
+    tasks.update({t.area_id: t for t in RecallTask.objects.filter(round=r, area_id__in=list(units))})
+    members = []
+    for rid, bc, uid in rows:
+        t = tasks[uid]
+        m = RecallMember(task=t, resident_id=rid, barcode=bc)
+        m.set_scope_from(t.area)
+        members.append(m)
+    RecallMember.objects.bulk_create(members, batch_size=2000)
+    counts = dict(RecallMember.objects.filter(task__round=r, task__area_id__in=unit_ids).values_list("task_id")
+                  .annotate(n=Count("id")))
+    for t in tasks.values():
+        if t.pk in counts and counts[t.pk] != t.people:
+            RecallTask.objects.filter(pk=t.pk).update(people=counts[t.pk], status=TaskStatus.OPEN)
+    return {"tasks_new": len(new_tasks), "people_new": len(members)}
+
+
+@transaction.atomic
+def do_refresh_round(r: Round, *, actor=None, reason: str = "") -> Round:
+    """Coverage, tube figures and recall tasks of the round, recomputed from the registrations and results."""
+    if actor is not None and not isinstance(actor, str):
+        access_round(actor, r.pk, write=True)
+    cov = refresh_coverage(r)
+    tubes = tube_figures(r)
+    recall = build_recall(r)
+    people = RecallMember.objects.filter(task__round=r).count()
+    Round.objects.filter(pk=r.pk).update(refreshed=clock.now(), people_recalled=people, **cov, **tubes)
+    r.refresh_from_db()
+    audit.record("screening.round_refresh", actor=actor, obj=r, after={**cov, **tubes, **recall,
+                                                                        "people_recalled": people}, reason=reason)
+    return r
+
+
+# ---------------------------------------------------------------------------------------------- recall
+@transaction.atomic
+def do_record_retest(member: RecallMember, *, result: str, actor=None, reason: str = "",
+                     confirmed_on: dt.date | None = None) -> RecallMember:
+    """A single-tube retest result for one recalled person; positive -> a new infection (cases)."""
+    if result not in (Retest.NEGATIVE, Retest.POSITIVE):
+        raise ActionError("result must be negative or positive", field="result")
+    member = RecallMember.objects.select_for_update().select_related("task", "task__round", "task__area").get(
+        pk=member.pk)
+    if actor is not None and not isinstance(actor, str):
+        access.require_in_scope(actor, member, access.WRITE)
+    if member.retest:
+        raise ActionError(f"this person's retest is already recorded ({member.retest})", field="result")
+    before = member.retest
+    member.retest = result
+    member.retested_at = clock.now()
+    task = member.task
+    if result == Retest.POSITIVE:
+        from cordon.cases.actions import do_record_infection
+        from cordon.cases.models import Found
+
+        resident = Resident.objects.get(pk=member.resident_id)
+        rnd = task.round
+        found = Found.CONTROLLED_AREA if rnd.designation_id else Found.COMMUNITY
+        sampled = Sample.objects.filter(round=rnd, resident_id=resident.pk).values_list("sampled_at", flat=True)
+        member.infection = do_record_infection(
+            label=f"筛{rnd.pk}-{resident.pk}"[:40], home=Area.objects.get(pk=resident.unit_id), found=found,
+            confirmed_on=confirmed_on or clock.today(), resident=resident, sampled_at=sampled.first(),
+            reported_at=member.retested_at, actor=actor,
+            reason=f"single-tube retest positive (round {rnd.pk}, pool {member.barcode})")
+    member.save(update_fields=["retest", "retested_at", "infection"])
+    agg = RecallMember.objects.filter(task=task).aggregate(
+        done=Count("id", filter=~Q(retest="")), pos=Count("id", filter=Q(retest=Retest.POSITIVE)), n=Count("id"))
+    status = TaskStatus.DONE if agg["done"] == agg["n"] else TaskStatus.OPEN
+    RecallTask.objects.filter(pk=task.pk).update(retested=agg["done"], positives=agg["pos"], status=status)
+    audit.record("screening.retest", actor=actor, obj=member, object_repr=f"{task.area.path} {member.barcode}",
+                 before={"retest": before or "pending"},
+                 after={"retest": result, "infection": member.infection.label if member.infection else None},
+                 reason=reason)
+    return member
+
+
+@transaction.atomic
+def do_set_round_status(r: Round, status: str, *, actor=None, reason: str = "") -> Round:
+    if status not in ROUND_TRANSITIONS.get(r.status, set()):
+        raise ActionError(f"a round cannot go from {r.status} to {status}", field="status")
+    if actor is not None and not isinstance(actor, str):
+        access_round(actor, r.pk, write=True)
+    before = r.status
+    r.status = status
+    r.save(update_fields=["status"])
+    after = {"status": status}
+    if status == RoundStatus.CLOSED and r.designation_id:
+        from cordon.zones.actions import do_record_round
+
+        t = tube_figures(r)
+        result = "positive" if t["tubes_positive"] else ("negative" if t["tubes"] and
+                                                          t["tubes_reported"] == t["tubes"] else "")
+        do_record_round(r.designation, on=r.on, result=result, actor=actor, reason=f"screening round {r.pk}")
+        after["designation_round"] = result or "pending"
+    audit.record("screening.round_status", actor=actor, obj=r, before={"status": before}, after=after,
+                 reason=reason)
+    return r
+
+
+def positives_of(r: Round, user):
+    """Recall tasks of the round in the user's jurisdiction, with their members (masked in templates)."""
+    return RecallTask.objects.for_user(user).filter(round=r).select_related("area")
+
+
+def missing_residents(r: Round, user, area: Area):
+    """Residents due in ``area`` (within the user's scope) with no registration in the round."""
+    from django.db.models import Exists, OuterRef
+
+    qs = Resident.objects.for_user(user).filter(**{f"{area.kind}_id": area.pk})
+    return qs.filter(~Exists(Sample.objects.filter(round_id=r.pk, resident_id=OuterRef("pk")))).order_by(
+        "unit_id", "household_id", "id")
+
+
+__all__ = ["do_create_round", "do_refresh_round", "do_record_retest", "do_set_round_status", "access_round",
+           "missing_residents", "positives_of", "refresh_coverage", "tube_figures", "build_recall", "F"]

@@ -1,0 +1,762 @@
+"""Bulk ingestion of sample registrations and tube results (CSV files and API batches).
+
+One pipeline for the CLI (``cordon import samples|results FILE``), the API and the demo:
+
+- **Streaming.** The file is read in chunks of ``CHUNK_BYTES`` cut at a line end; memory does not grow with
+  the file. Quoted fields are understood, but a quoted field may not contain a line break.
+- **Validation per row.** A row that is not kept is stored as a ``RowError`` (line, field, reason); the error
+  report CSV is written from those rows (``write_error_report``). Well-formed rows are recognised by one
+  regular expression over the whole chunk (C speed); the others go through a field-by-field check that
+  names the field and the reason.
+- **Idempotent by batch.** A file's batch key is its sha256; an API batch brings its own key. A finished
+  batch imported again changes nothing.
+- **Crash-safe.** Each chunk is written in one transaction that also moves the batch's byte offset and line
+  (compare-and-set on the offset, so two processes never write the same chunk). A killed import, rerun with
+  the same file, continues at the offset: every row ends up stored exactly once.
+- **No per-row queries.** ID numbers are resolved against an in-memory index of the residents (sorted
+  17-digit keys as uint64, loaded once per process with a streaming read; ~17 bytes per resident), so a
+  chunk is resolved with one vectorised ``searchsorted``. People already registered in the round are a
+  bitmap over resident ids (one byte per resident), reloaded from the table when an import starts.
+- **Bulk writes.** Registrations: ``COPY`` straight into the table on PostgreSQL, ``executemany`` on SQLite.
+  Results: ``COPY``/``executemany`` into a temporary staging table, then one ``INSERT ... SELECT ... ON
+  CONFLICT DO NOTHING RETURNING line`` (the first report of a tube wins; the rest are duplicates).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+import sys
+import time
+from dataclasses import dataclass
+from itertools import repeat
+from pathlib import Path
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import F
+
+from cordon.core import access, audit, clock, ids
+from cordon.core.actions import ActionError
+
+from .models import BatchKind, BatchStatus, ImportBatch, Round, RowError, Sample, TubeResult
+
+CHUNK_BYTES = 4 << 20
+MAX_FIELD = 80
+
+SAMPLE_COLUMNS = {
+    "id_number": ("id_number", "身份证号", "身份证号码", "证件号码"),
+    "barcode": ("barcode", "tube", "试管编码", "管码", "条码"),
+    "site": ("site", "采样点"),
+    "sampled_at": ("sampled_at", "采样时间"),
+}
+RESULT_COLUMNS = {
+    "barcode": ("barcode", "tube", "试管编码", "管码", "条码"),
+    "result": ("result", "检测结果", "结果"),
+    "lab": ("lab", "检测机构", "实验室"),
+    "reported_at": ("reported_at", "报告时间"),
+}
+REQUIRED = {"samples": ("id_number", "barcode", "sampled_at"), "results": ("barcode", "result", "reported_at")}
+RESULT_WORDS = {"negative": "negative", "positive": "positive", "invalid": "invalid",
+                "阴性": "negative", "阳性": "positive", "无效": "invalid"}
+
+_TIME = r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d)?"
+_FREE = r"[^,\"\t\\\r\n]{0,80}"
+_BARCODE = re.compile(r"^[A-Za-z0-9-]{4,32}$")
+_TIME_RE = re.compile(rf"^{_TIME}$")
+# canonical column order, unquoted: one match per line; group 5 (or 5) catches lines needing the slow path
+SAMPLE_ROW = re.compile(rf"^(?:(\d{{17}}[\dX]),([A-Za-z0-9-]{{4,32}}),({_FREE}),({_TIME})\r?|([^\n]*))$", re.M)
+RESULT_ROW = re.compile(rf"^(?:([A-Za-z0-9-]{{4,32}}),(negative|positive|invalid),({_FREE}),({_TIME})\r?|([^\n]*))$",
+                        re.M)
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported (missing, wrong type, missing columns)."""
+
+
+class SimulatedCrash(RuntimeError):
+    """Raised by ``stop_after`` (tests): the process 'dies' after N committed chunks."""
+
+
+# ---------------------------------------------------------------------------------------------- resident index
+class ResidentIndex:
+    """ID number -> (resident id, unit id), as sorted numpy arrays; ancestor ids per unit."""
+
+    _cache: dict = {}
+    TTL = 300  # seconds a long-running process trusts its index (a resident who moved changes no count)
+
+    def __init__(self, keys, chk, rid, unit, anc):
+        self.keys, self.chk, self.rid, self.unit, self.anc = keys, chk, rid, unit, anc
+        self.max_rid = int(rid.max()) if len(rid) else 0
+
+    @classmethod
+    def get(cls, fresh: bool = False) -> "ResidentIndex":
+        """The index for the current database; reloaded when residents changed (count and max id)."""
+        from cordon.places.models import Resident
+
+        with connection.cursor() as c:
+            c.execute(f"SELECT count(*), max(id), min(id_number), max(id_number) FROM {Resident._meta.db_table}")
+            stamp = (connection.settings_dict["NAME"], *c.fetchone())
+        hit = cls._cache.get("idx")
+        if hit and hit[0] == stamp and not fresh and time.monotonic() - hit[2] < cls.TTL:
+            return hit[1]
+        cls._cache.clear()
+        idx = cls.load(stamp[1] or 0)
+        cls._cache["idx"] = (stamp, idx, time.monotonic())
+        return idx
+
+    @classmethod
+    def load(cls, n: int) -> "ResidentIndex":
+        from cordon.places.models import Area, Resident
+
+        keys = np.empty(n, dtype=np.uint64)
+        chk = np.empty(n, dtype=np.uint8)
+        rid = np.empty(n, dtype=np.int64)
+        unit = np.empty(n, dtype=np.int64)
+        k = 0
+        table = Resident._meta.db_table
+        for idn, ri, un in _stream_residents(table):
+            m = len(ri)
+            if k + m > n:  # rows appeared meanwhile
+                extra = k + m - n
+                keys, chk, rid, unit = (np.resize(a, n + extra) for a in (keys, chk, rid, unit))
+                n += extra
+            kk, cc, ok = id_keys(idn)
+            keys[k:k + m], chk[k:k + m], rid[k:k + m], unit[k:k + m] = kk, cc, ri, un
+            # a malformed stored ID number can never match (key 0 is no valid ID)
+            keys[k:k + m][~ok] = 0
+            k += m
+        keys, chk, rid, unit = keys[:k], chk[:k], rid[:k], unit[:k]
+        order = np.argsort(keys, kind="stable")
+        keys, chk, rid, unit = keys[order], chk[order], rid[order], unit[order]
+        with connection.cursor() as c:
+            c.execute(f"SELECT max(id) FROM {Area._meta.db_table}")
+            n_areas = c.fetchone()[0] or 0
+            anc = np.zeros((n_areas + 1, 6), dtype=np.int64)
+            c.execute(f"SELECT id, district_id, street_id, community_id, compound_id, building_id, unit_id "
+                      f"FROM {Area._meta.db_table} WHERE kind = 'unit'")
+            while True:
+                rows = c.fetchmany(50_000)
+                if not rows:
+                    break
+                a = np.array([[v or 0 for v in r] for r in rows], dtype=np.int64)
+                anc[a[:, 0]] = a[:, 1:]
+        return cls(keys, chk, rid, unit, anc)
+
+    def lookup(self, idn_bytes: np.ndarray):
+        """(found mask, resident ids, unit ids) for an array of 18-byte ID numbers."""
+        kk, cc, ok = id_keys(idn_bytes)
+        if not len(self.keys):
+            z = np.zeros(len(kk), dtype=np.int64)
+            return np.zeros(len(kk), dtype=bool), z, z
+        pos = np.searchsorted(self.keys, kk).clip(0, len(self.keys) - 1)
+        found = ok & (self.keys[pos] == kk) & (self.chk[pos] == cc)
+        return found, self.rid[pos], self.unit[pos]
+
+
+_POW10 = (10 ** np.arange(16, -1, -1, dtype=np.uint64)).astype(np.uint64)
+
+
+def id_keys(idn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """uint64 key of the first 17 digits, the check byte ('x' as 'X'), and a well-formed mask."""
+    arr = np.asarray(idn, dtype="S18")
+    b = arr.view(np.uint8).reshape(-1, 18)
+    digits = b[:, :17].astype(np.int64) - 48
+    ok = ((digits >= 0) & (digits <= 9)).all(axis=1) if len(b) else np.zeros(0, dtype=bool)
+    keys = digits.clip(0, 9).astype(np.uint64) @ _POW10 if len(b) else np.zeros(0, dtype=np.uint64)
+    chk = b[:, 17].copy()
+    chk[chk == ord("x")] = ord("X")
+    return keys, chk, ok
+
+
+def _stream_residents(table: str, batch: int = 200_000):
+    """(id_number bytes array, ids, unit ids) per batch of residents, without holding them all as objects."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as dj:
+            cur = dj.cursor
+            # binary COPY: fixed-width records (18-char ID numbers only; others cannot match anyway)
+            rec = np.dtype([("nf", ">i2"), ("l1", ">i4"), ("idn", "S18"), ("l2", ">i4"), ("id", ">i8"),
+                            ("l3", ">i4"), ("unit", ">i8")])
+            buf = bytearray()
+            header_done = False
+            with cur.copy(f"COPY (SELECT id_number::text, id::int8, coalesce(unit_id, 0)::int8 FROM {table} "
+                          f"WHERE length(id_number) = 18 AND octet_length(id_number) = 18) TO STDOUT (FORMAT binary)") as cp:
+                for data in cp:
+                    buf += data
+                    if not header_done:
+                        if len(buf) < 19:
+                            continue
+                        ext = int.from_bytes(buf[15:19], "big")
+                        del buf[:19 + ext]
+                        header_done = True
+                    n = len(buf) // rec.itemsize
+                    if n >= batch:
+                        a = np.frombuffer(bytes(buf[: n * rec.itemsize]), dtype=rec)
+                        del buf[: n * rec.itemsize]
+                        yield a["idn"], a["id"].astype(np.int64), a["unit"].astype(np.int64)
+            n = (len(buf) - 2) // rec.itemsize  # trailer: int16 -1
+            if n > 0:
+                a = np.frombuffer(bytes(buf[: n * rec.itemsize]), dtype=rec)
+                yield a["idn"], a["id"].astype(np.int64), a["unit"].astype(np.int64)
+        return
+    with connection.cursor() as c:
+        c.execute(f"SELECT id_number, id, coalesce(unit_id, 0) FROM {table}")
+        while True:
+            rows = c.fetchmany(batch)
+            if not rows:
+                break
+            idn, ri, un = zip(*rows)
+            idn = np.array([s if len(s) == 18 and s.isascii() else "0" * 18 for s in idn], dtype="S18")
+            yield idn, np.array(ri, dtype=np.int64), np.array(un, dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+@dataclass
+class Outcome:
+    batch: ImportBatch
+    already: bool = False          # the batch was finished before: nothing changed
+    seconds: float = 0.0
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class _Times:
+    """Validates and converts 'YYYY-MM-DD HH:MM[:SS]' (city time) to the database's text form, cached:
+    a round has few distinct minutes."""
+
+    def __init__(self, lo: dt.datetime | None = None, hi: dt.datetime | None = None):
+        self.tz = clock.tz()
+        self.pg = connection.vendor == "postgresql"
+        self.cache: dict[str, str | None] = {}
+        self.lo, self.hi = lo, hi
+        self.why: dict[str, str] = {}
+
+    def __call__(self, s: str):
+        v = self.cache.get(s, 0)
+        if v != 0:
+            return v
+        if len(self.cache) > 500_000:
+            self.cache.clear()
+        try:
+            d = dt.datetime.fromisoformat(s.replace("T", " "))
+        except ValueError:
+            self.why[s] = f"not a real date and time: {s}"
+            self.cache[s] = None
+            return None
+        d = d.replace(tzinfo=self.tz) if d.tzinfo is None else d.astimezone(self.tz)
+        if (self.lo and d < self.lo) or (self.hi and d > self.hi):
+            self.why[s] = f"{s} is outside the round's window ({self.lo:%Y-%m-%d} to {self.hi:%Y-%m-%d})"
+            self.cache[s] = None
+            return None
+        v = d.isoformat(sep=" ") if self.pg else d.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+        self.cache[s] = v
+        return v
+
+
+def _header(line: str, kind: str) -> tuple[list[int], bool]:
+    """Positions of the canonical columns in the header; True when the layout is the canonical one."""
+    cols = SAMPLE_COLUMNS if kind == "samples" else RESULT_COLUMNS
+    cells = next(csv.reader([line.lstrip("\ufeff")]), [])
+    lookup = {a.lower(): c for c, aliases in cols.items() for a in aliases}
+    pos: dict[str, int] = {}
+    for i, h in enumerate(cells):
+        c = lookup.get(h.strip().lower())
+        if c and c not in pos:
+            pos[c] = i
+    missing = [c for c in REQUIRED[kind] if c not in pos]
+    if missing:
+        raise ImportFileError("missing columns: " + ", ".join(missing) + " (found: " + ", ".join(cells) + ")")
+    order = [pos.get(c, -1) for c in cols]
+    return order, order == list(range(len(cols))) and len(cells) == len(cols)
+
+
+def _check_sample(f: list[str]):
+    """Field checks of one registration row -> (field, reason) or None. ``f``: id, barcode, site, time."""
+    idn, bc, site, t = f
+    if not idn:
+        return "id_number", "required"
+    err = ids.id_number_error(idn)
+    if err:
+        return "id_number", err
+    if not bc:
+        return "barcode", "required"
+    if not _BARCODE.match(bc):
+        return "barcode", "4 to 32 letters, digits or '-'"
+    if len(site) > MAX_FIELD or any(ch in site for ch in "\t\\\r\n"):
+        return "site", f"at most {MAX_FIELD} characters, no tabs or backslashes"
+    if not t:
+        return "sampled_at", "required"
+    if not _TIME_RE.match(t):
+        return "sampled_at", "expected YYYY-MM-DD HH:MM[:SS]"
+    return None
+
+
+def _check_result(f: list[str]):
+    bc, res, lab, t = f
+    if not bc:
+        return "barcode", "required"
+    if not _BARCODE.match(bc):
+        return "barcode", "4 to 32 letters, digits or '-'"
+    if res.lower() not in RESULT_WORDS:
+        return "result", f"must be negative, positive or invalid (阴性/阳性/无效), got {res[:20]!r}"
+    if len(lab) > MAX_FIELD or any(ch in lab for ch in "\t\\\r\n"):
+        return "lab", f"at most {MAX_FIELD} characters, no tabs or backslashes"
+    if not t:
+        return "reported_at", "required"
+    if not _TIME_RE.match(t):
+        return "reported_at", "expected YYYY-MM-DD HH:MM[:SS]"
+    return None
+
+
+def _slow_rows(kind: str, items, order: list[int], errors: list):
+    """Field-by-field parse of (line, text) pairs -> good rows [(line, f1, f2, f3, f4)]."""
+    width = len(order)
+    check = _check_sample if kind == "samples" else _check_result
+    good = []
+    for line, text in items:
+        try:
+            cells = next(csv.reader([text]))
+        except (csv.Error, StopIteration):
+            errors.append((line, "row", "not a CSV row"))
+            continue
+        need = max(order) + 1
+        if len(cells) < need or (len(cells) > need and any(c.strip() for c in cells[need:])):
+            errors.append((line, "row", f"expected {need} fields, got {len(cells)}"))
+            continue
+        f = [cells[i].strip() if i >= 0 else "" for i in order][:width]
+        if kind == "samples":
+            f[0] = f[0].upper()
+        else:
+            f[1] = RESULT_WORDS.get(f[1].lower(), f[1])
+        bad = check(f)
+        if bad:
+            errors.append((line, *bad))
+            continue
+        good.append((line, *f))
+    return good
+
+
+def _parse_text(kind: str, text: str, line0: int, order: list[int], canonical: bool, errors: list):
+    """Rows of a chunk of text -> columns (lines, c1, c2, c3, c4); line0 = line number of the first row."""
+    if canonical:
+        rx = SAMPLE_ROW if kind == "samples" else RESULT_ROW
+        found = rx.findall(text)
+        if text.endswith("\n"):
+            found = found[:-1] if found and found[-1] == ("", "", "", "", "") else found
+        slow_items = [(line0 + i, t[4]) for i, t in enumerate(found) if t[0] == "" and t[4].strip()]
+        if not slow_items and all(t[0] for t in found):
+            lines = range(line0, line0 + len(found))
+            cols = list(zip(*found))[:4] if found else [(), (), (), ()]
+            return [list(lines), *cols]
+        good = [(line0 + i, t[0], t[1], t[2], t[3]) for i, t in enumerate(found) if t[0]]
+        good += _slow_rows(kind, slow_items, order, errors)
+        good.sort()
+    else:
+        items = [(line0 + i, ln) for i, ln in enumerate(text.split("\n")) if ln.strip()]
+        good = _slow_rows(kind, items, order, errors)
+    if not good:
+        return [[], [], [], [], []]
+    return [list(c) for c in zip(*good)]
+
+
+def _read_chunks(path: Path, offset: int, chunk_bytes: int):
+    """(start offset, end offset, text) per chunk, each ending at a line end (the last may not)."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        pos = offset
+        rest = b""
+        while True:
+            block = fh.read(chunk_bytes)
+            if not block:
+                if rest:
+                    yield pos, pos + len(rest), rest.decode("utf-8", errors="replace")
+                return
+            data = rest + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            body, rest = data[: cut + 1], data[cut + 1:]
+            yield pos, pos + len(body), body.decode("utf-8", errors="replace")
+            pos += len(body)
+
+
+class Progress:
+    """Bytes of the file done, on stderr (a bar on a terminal, a line per 10 % in a log)."""
+
+    def __init__(self, total: int, label: str, enabled: bool = True, stream=None):
+        self.total, self.label, self.enabled = max(1, total), label, enabled
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.t0 = time.monotonic()
+        self._last, self._step = 0.0, -1
+
+    def show(self, done: int, rows: int, bad: int, final: bool = False) -> None:
+        if not self.enabled:
+            return
+        frac = min(1.0, done / self.total)
+        now = time.monotonic()
+        if self.tty:
+            if not final and now - self._last < 0.2:
+                return
+        else:
+            step = int(frac * 10)
+            if step == self._step and not final:
+                return
+            self._step = step
+        self._last = now
+        bar = "#" * int(frac * 30) + "." * (30 - int(frac * 30))
+        start, end = ("\r", "\n" if final else "") if self.tty else ("", "\n")
+        self.stream.write(f"{start}{self.label} [{bar}] {frac * 100:5.1f}% {rows:>10,} rows kept {bad:>7,} bad "
+                          f"{now - self.t0:6.1f}s{end}")
+        self.stream.flush()
+
+
+# ---------------------------------------------------------------------------------------------- batches
+def _open_batch(kind: str, key: str, *, rnd: Round | None, source: str, size: int, actor, community_id=None):
+    """The batch for ``key`` (created on first sight). Returns (batch, already_done)."""
+    with transaction.atomic():
+        b, created = ImportBatch.objects.get_or_create(kind=kind, key=key, defaults=dict(
+            round=rnd, source=source[:200], size=size, started=clock.now(), actor=audit.actor_name(actor),
+            community_id=community_id))
+    if not created:
+        if kind == BatchKind.SAMPLES and rnd is not None and b.round_id != rnd.pk:
+            raise ActionError(f"this file was already imported into round {b.round_id}", field="round")
+        if b.status == BatchStatus.DONE:
+            return b, True
+        if b.status == BatchStatus.FAILED:
+            ImportBatch.objects.filter(pk=b.pk).update(status=BatchStatus.RUNNING)
+            b.status = BatchStatus.RUNNING
+    return b, False
+
+
+def _finish(b: ImportBatch, actor, seconds: float) -> None:
+    with transaction.atomic():
+        n = ImportBatch.objects.filter(pk=b.pk, status=BatchStatus.RUNNING).update(
+            status=BatchStatus.DONE, finished=clock.now())
+        b.refresh_from_db()
+        if n:
+            scope = None
+            if b.round_id:
+                from .models import RoundArea
+
+                ra = RoundArea.objects.filter(round_id=b.round_id).select_related("area")
+                scope = ra[0].area if b.round and b.round.coverage != "city" and len(ra) == 1 else None
+            audit.record(f"screening.import_{b.kind}", actor=actor, object_type="importbatch", object_id=b.pk,
+                         object_repr=b.source or b.key[:16], scope=scope,
+                         after={"key": b.key, "round": b.round_id, "rows_ok": b.rows_ok, "rows_bad": b.rows_bad,
+                                "rows_duplicate": b.rows_duplicate, "seconds": round(seconds, 2)})
+
+
+def _commit_chunk(b: ImportBatch, start: int, end: int, lines_done: int, ok: int, dup: int,
+                  errors: list, write) -> None:
+    """One transaction: move the batch's offset (compare-and-set), write the rows and the errors."""
+    with transaction.atomic():
+        n = ImportBatch.objects.filter(pk=b.pk, offset=b.offset, status=BatchStatus.RUNNING).update(
+            offset=end, line=lines_done, rows_ok=F("rows_ok") + ok, rows_bad=F("rows_bad") + len(errors),
+            rows_duplicate=F("rows_duplicate") + dup)
+        if n != 1:
+            raise ActionError("another process is importing this batch (its offset moved); rerun to continue",
+                              field="batch")
+        write()
+        if errors:
+            RowError.objects.bulk_create([RowError(batch_id=b.pk, line=ln, field=f, reason=r[:200])
+                                          for ln, f, r in errors], batch_size=2000)
+    b.offset, b.line = end, lines_done
+    b.rows_ok += ok
+    b.rows_bad += len(errors)
+    b.rows_duplicate += dup
+
+
+def write_error_report(batch: ImportBatch, path) -> int:
+    """The batch's bad rows as CSV (line, field, reason), streamed; returns the number of rows."""
+    n = 0
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.writer(fh)
+        w.writerow(["line", "field", "reason"])
+        for e in RowError.objects.filter(batch=batch).order_by("line").values_list(
+                "line", "field", "reason").iterator(chunk_size=5000):
+            w.writerow(e)
+            n += 1
+    return n
+
+
+# ---------------------------------------------------------------------------------------------- samples
+class _SampleWriter:
+    """Resolves and writes registration rows for one batch of one round."""
+
+    def __init__(self, rnd: Round, batch: ImportBatch, actor):
+        self.round, self.batch = rnd, batch
+        self.idx = ResidentIndex.get()
+        self.pg = connection.vendor == "postgresql"
+        day0 = dt.datetime.combine(rnd.on, dt.time(0), tzinfo=clock.tz())
+        self.times = _Times(day0 - dt.timedelta(days=1), day0 + dt.timedelta(days=3))
+        self.scope = None
+        if actor is not None and not isinstance(actor, str):
+            sc = access.scope_for(actor, access.WRITE)
+            if not sc.everything:
+                self.scope = sc
+        self.seen = self._load_seen()
+        self.anc_cols = self.idx.anc  # (n_areas+1, 6) by unit id
+        if self.pg:
+            tail = f"\t{rnd.pk}\t{batch.pk}"
+            self.anc_txt = np.array(["\t".join(map(str, r)) + tail for r in self.idx.anc.tolist()], dtype=object)
+
+    def _load_seen(self) -> np.ndarray:
+        seen = np.zeros(self.idx.max_rid + 2, dtype=bool)
+        with connection.cursor() as c:
+            c.execute(f"SELECT resident_id FROM {Sample._meta.db_table} WHERE round_id = %s", [self.round.pk])
+            while True:
+                rows = c.fetchmany(200_000)
+                if not rows:
+                    break
+                r = np.fromiter((x[0] for x in rows), dtype=np.int64, count=len(rows))
+                seen[r[r < len(seen)]] = True
+        return seen
+
+    def prepare(self, cols, errors: list):
+        """Resolve a chunk's columns; returns (rows to write as columns, duplicates)."""
+        lines, idn, bc, site, t = cols
+        n = len(lines)
+        if not n:
+            return None, 0
+        found, rid, unit = self.idx.lookup(np.array(idn, dtype="S18"))
+        ts = [self.times(x) for x in t]
+        ts_ok = np.fromiter((x is not None for x in ts), dtype=bool, count=n)
+        keep = found & ts_ok
+        if self.scope is not None:
+            a = self.idx.anc[unit]
+            inside = np.zeros(n, dtype=bool)
+            for li, lv in enumerate(("district", "street", "community", "compound", "building", "unit")):
+                s = self.scope.by_level.get(lv)
+                if s:
+                    inside |= np.isin(a[:, li], np.fromiter(s, dtype=np.int64))
+            out = found & ts_ok & ~inside
+            for i in np.flatnonzero(out).tolist():
+                errors.append((lines[i], "id_number", "person lives outside your jurisdiction"))
+            keep &= inside
+        if not keep.all():
+            for i in np.flatnonzero(~found).tolist():
+                why = ids.id_number_error(idn[i])
+                errors.append((lines[i], "id_number", why or "no resident with this ID number"))
+            for i in np.flatnonzero(found & ~ts_ok).tolist():
+                errors.append((lines[i], "sampled_at", self.times.why.get(t[i], "invalid time")))
+        # duplicates: registered before in this round, or earlier in this chunk
+        sel = np.flatnonzero(keep)
+        r = rid[sel]
+        first = np.zeros(len(sel), dtype=bool)
+        _, first_idx = np.unique(r, return_index=True)
+        first[first_idx] = True
+        dup = self.seen[r] | ~first
+        ndup = int(dup.sum())
+        if ndup:
+            first_line = {}
+            for i, rr in zip(sel[first].tolist(), r[first].tolist()):
+                first_line[rr] = lines[i]
+            for i, rr, before in zip(sel[dup].tolist(), r[dup].tolist(), self.seen[r[dup]].tolist()):
+                reason = ("person already registered in this round" if before
+                          else f"duplicate: same person as line {first_line[rr]}")
+                errors.append((lines[i], "id_number", reason))
+            sel = sel[~dup]
+        return sel, rid, unit, bc, site, ts, ndup
+
+    def write(self, prep) -> None:
+        sel, rid, unit, bc, site, ts, _ = prep
+        if not len(sel):
+            return
+        r = rid[sel]
+        u = unit[sel]
+        s = sel.tolist()
+        if len(s) == len(bc):
+            bcs, sites, tss = bc, site, ts
+        else:
+            bcs = [bc[i] for i in s]
+            sites = [site[i] for i in s]
+            tss = [ts[i] for i in s]
+        table = Sample._meta.db_table
+        if self.pg:
+            text = "\n".join(map("\t".join, zip(r.astype(str).tolist(), bcs, sites, tss,
+                                                self.anc_txt[u].tolist()))) + "\n"
+            with connection.cursor() as dj:
+                with dj.cursor.copy(
+                        f"COPY {table} (resident_id, barcode, site, sampled_at, district_id, street_id, "
+                        f"community_id, compound_id, building_id, unit_id, round_id, batch_id) FROM STDIN") as cp:
+                    cp.write(text)
+        else:
+            a = self.idx.anc[u]
+            rows = zip(repeat(self.round.pk), r.tolist(), bcs, sites, tss, repeat(self.batch.pk),
+                       *(a[:, i].tolist() for i in range(6)))
+            connection.ensure_connection()
+            connection.connection.executemany(
+                f"INSERT INTO {table} (round_id, resident_id, barcode, site, sampled_at, batch_id, district_id, "
+                f"street_id, community_id, compound_id, building_id, unit_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows)
+
+    def committed(self, prep) -> None:
+        sel, rid = prep[0], prep[1]
+        if len(sel):
+            self.seen[rid[sel]] = True
+
+
+def import_samples(path, *, round: Round, actor=None, progress: bool = False, chunk_bytes: int = CHUNK_BYTES,
+                   stop_after: int | None = None) -> Outcome:
+    """Import a registrations CSV into ``round``; see the module docstring. Safe to rerun at any point."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFileError(f"{path}: no such file")
+    if path.suffix.lower() not in (".csv", ".txt"):
+        raise ImportFileError(f"{path.name}: use a CSV file (UTF-8)")
+    t0 = time.perf_counter()
+    b, done = _open_batch(BatchKind.SAMPLES, sha256_of(path), rnd=round, source=path.name,
+                          size=path.stat().st_size, actor=actor)
+    if done:
+        return Outcome(b, already=True)
+    return _run_file(path, "samples", b, _SampleWriter(round, b, actor), actor, progress, chunk_bytes,
+                     stop_after, t0)
+
+
+def _run_file(path: Path, kind: str, b: ImportBatch, writer, actor, progress, chunk_bytes, stop_after, t0):
+    with open(path, "rb") as fh:
+        head = fh.readline()
+    if b"\x00" in head:
+        raise ImportFileError(f"{path.name}: binary data, not a CSV text file")
+    order, canonical = _header(head.decode("utf-8", errors="replace").rstrip("\r\n"), kind)
+    offset, lines_done = (b.offset, b.line) if b.offset else (len(head), 1)
+    bar = Progress(b.size, f"{kind} {path.name}", enabled=progress)
+    chunks = 0
+    for start, end, text in _read_chunks(path, offset, chunk_bytes):
+        errors: list = []
+        nlines = text.count("\n") + (0 if text.endswith("\n") else 1)
+        cols = _parse_text(kind, text, lines_done + 1, order, canonical, errors)
+        prep = writer.prepare(cols, errors)
+        ok = len(prep[0]) if prep and prep[0] is not None else 0
+        dup = prep[-1] if prep and prep[0] is not None else 0
+        _commit_chunk(b, start, end, lines_done + nlines, ok, dup, errors,
+                      (lambda p=prep: writer.write(p)) if ok else (lambda: None))
+        if ok:
+            writer.committed(prep)
+        lines_done += nlines
+        chunks += 1
+        bar.show(end, b.rows_ok, b.rows_bad)
+        if stop_after is not None and chunks >= stop_after:
+            raise SimulatedCrash(f"stopped after {chunks} chunks (test)")
+    seconds = time.perf_counter() - t0
+    _finish(b, actor, seconds)
+    bar.show(b.size, b.rows_ok, b.rows_bad, final=True)
+    return Outcome(b, seconds=seconds)
+
+
+# ---------------------------------------------------------------------------------------------- results
+class _ResultWriter:
+    def __init__(self, batch: ImportBatch):
+        self.batch = batch
+        self.pg = connection.vendor == "postgresql"
+        self.times = _Times()
+
+    def prepare(self, cols, errors: list):
+        lines, bc, res, lab, t = cols
+        if not lines:
+            return None, 0
+        ts = [self.times(x) for x in t]
+        rows = []
+        for ln, b_, r_, l_, t_, raw in zip(lines, bc, res, lab, ts, t):
+            if t_ is None:
+                errors.append((ln, "reported_at", self.times.why.get(raw, "invalid time")))
+            else:
+                rows.append((ln, b_, r_, l_, t_))
+        return rows, 0
+
+    def write(self, prep) -> None:
+        rows = prep[0]
+        if not rows:
+            return
+        table = TubeResult._meta.db_table
+        stage = "screening_stage_result"
+        with connection.cursor() as c:
+            if self.pg:
+                c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (line int, barcode text, result text, lab text, "
+                          f"reported_at timestamptz) ON COMMIT DELETE ROWS")
+                with c.cursor.copy(f"COPY {stage} (line, barcode, result, lab, reported_at) FROM STDIN") as cp:
+                    cp.write("".join(f"{a}\t{b_}\t{r_}\t{l_}\t{t_}\n" for a, b_, r_, l_, t_ in rows))
+            else:
+                c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (line int, barcode text, result text, lab text, "
+                          f"reported_at text)")
+                c.execute(f"DELETE FROM {stage}")
+                connection.connection.executemany(f"INSERT INTO {stage} VALUES (?,?,?,?,?)", rows)
+            c.execute(f"INSERT INTO {table} (barcode, result, lab, reported_at, batch_id, line) "
+                      f"SELECT barcode, result, lab, reported_at, %s, line FROM {stage} WHERE true ORDER BY line "
+                      f"ON CONFLICT (barcode) DO NOTHING RETURNING line", [self.batch.pk])
+            kept = {r[0] for r in c.fetchall()}
+        dups = [(ln, "barcode", "tube already has a result (first report kept)") for ln, *_ in rows
+                if ln not in kept]
+        self.kept = len(kept)
+        if dups:
+            RowError.objects.bulk_create([RowError(batch_id=self.batch.pk, line=ln, field=f, reason=r)
+                                          for ln, f, r in dups], batch_size=2000)
+            ImportBatch.objects.filter(pk=self.batch.pk).update(
+                rows_ok=F("rows_ok") - len(dups), rows_bad=F("rows_bad") + len(dups),
+                rows_duplicate=F("rows_duplicate") + len(dups))
+            self.batch.rows_ok -= len(dups)
+            self.batch.rows_bad += len(dups)
+            self.batch.rows_duplicate += len(dups)
+
+    def committed(self, prep) -> None:
+        pass
+
+
+def import_results(path, *, actor=None, progress: bool = False, chunk_bytes: int = CHUNK_BYTES,
+                   stop_after: int | None = None) -> Outcome:
+    """Import a lab's results CSV (tubes of any round; registrations may come later)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFileError(f"{path}: no such file")
+    if path.suffix.lower() not in (".csv", ".txt"):
+        raise ImportFileError(f"{path.name}: use a CSV file (UTF-8)")
+    t0 = time.perf_counter()
+    b, done = _open_batch(BatchKind.RESULTS, sha256_of(path), rnd=None, source=path.name,
+                          size=path.stat().st_size, actor=actor)
+    if done:
+        return Outcome(b, already=True)
+    return _run_file(path, "results", b, _ResultWriter(b), actor, progress, chunk_bytes, stop_after, t0)
+
+
+# ---------------------------------------------------------------------------------------------- API batches
+def import_rows(kind: str, key: str, rows: list[dict], *, round: Round | None, actor) -> Outcome:
+    """An API batch: ``rows`` are dicts with the canonical column names; line = position + 1 (1-based).
+    The whole batch is one transaction; the same key again changes nothing."""
+    key = (key or "").strip()
+    if not key or len(key) > 80:
+        raise ActionError("a batch key of 1 to 80 characters is required", field="batch_key")
+    cols = list(SAMPLE_COLUMNS if kind == "samples" else RESULT_COLUMNS)
+    t0 = time.perf_counter()
+    b, done = _open_batch(kind, key, rnd=round, source="api", size=len(rows), actor=actor)
+    if done:
+        return Outcome(b, already=True)
+    errors: list = []
+    items = []
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="")
+    for i, r in enumerate(rows, start=1):
+        buf.seek(0)
+        buf.truncate()
+        w.writerow([str(r.get(c, "") or "") for c in cols])
+        items.append((i, buf.getvalue()))
+    good = _slow_rows(kind, items, list(range(len(cols))), errors)
+    colsv = [list(c) for c in zip(*good)] if good else [[], [], [], [], []]
+    writer = _SampleWriter(round, b, actor) if kind == "samples" else _ResultWriter(b)
+    prep = writer.prepare(colsv, errors)
+    ok = len(prep[0]) if prep and prep[0] is not None else 0
+    dup = prep[-1] if kind == "samples" and prep and prep[0] is not None else 0
+    with transaction.atomic():
+        _commit_chunk(b, 0, len(rows), len(rows), ok, dup, errors,
+                      (lambda: writer.write(prep)) if ok else (lambda: None))
+        _finish(b, actor, time.perf_counter() - t0)
+    return Outcome(b, seconds=time.perf_counter() - t0)

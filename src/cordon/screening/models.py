@@ -1,0 +1,282 @@
+"""Mass-screening rounds (全员核酸), pooled sample registrations, tube results, imports, recall tasks, coverage.
+
+Big tables (one row per person sampled, one per tube result) are written by the bulk pipeline in
+``screening.ingest`` (COPY / executemany), never row by row through the ORM. They carry the ancestor ids
+of the person's home (copied from the resident) for scoping and coverage, without per-column indexes:
+every query on them is per round and uses the (round, resident) primary key or the barcode index.
+
+Results are keyed by tube barcode and joined to registrations at query time, so they may arrive before or
+after the registrations of their tube.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cordon.core.access import ScopedManager, scope_for
+from cordon.core.models import LEVELS, ScopedFields
+
+
+class Coverage(models.TextChoices):
+    CITY = "city", _("Whole city")
+    AREAS = "areas", _("Chosen areas")
+    DESIGNATED = "designated", _("Designated risk areas")
+
+
+class RoundStatus(models.TextChoices):
+    OPEN = "open", _("Open (sampling and results)")
+    CLOSED = "closed", _("Closed")
+
+
+#: allowed status changes (DESIGN.md #4)
+ROUND_TRANSITIONS = {RoundStatus.OPEN: {RoundStatus.CLOSED}, RoundStatus.CLOSED: {RoundStatus.OPEN}}
+
+
+class RoundQuerySet(models.QuerySet):
+    def for_user(self, user, perm: str = "view"):
+        """Rounds whose covered areas meet the user's jurisdiction (city rounds: everyone with ``perm``)."""
+        scope = scope_for(user, perm)
+        if scope.everything:
+            return self
+        if scope.nothing:
+            return self.none()
+        from cordon.places.models import Area
+
+        granted = [i for ids in scope.by_level.values() for i in ids]
+        # a covered node inside a granted node, or a granted node inside a covered node
+        ancestors = set()
+        for a in Area.objects.filter(pk__in=granted).only(*[f"{lv}_id" for lv in LEVELS]):
+            ancestors.update(i for i in (getattr(a, f"{lv}_id") for lv in LEVELS) if i)
+        inside = models.Q(pk__in=[])
+        for lv, ids in scope.by_level.items():
+            if ids:
+                inside |= models.Q(**{f"{lv}_id__in": sorted(ids)})
+        meets = RoundArea.objects.filter(inside | models.Q(area_id__in=sorted(ancestors))).values("round_id")
+        return self.filter(models.Q(coverage=Coverage.CITY) | models.Q(pk__in=meets))
+
+
+class Round(models.Model):
+    name = models.CharField(max_length=120)
+    coverage = models.CharField(max_length=12, choices=Coverage.choices, default=Coverage.AREAS)
+    on = models.DateField(help_text="the day of the round")
+    pool_size = models.PositiveSmallIntegerField(default=10)
+    status = models.CharField(max_length=8, choices=RoundStatus.choices, default=RoundStatus.OPEN)
+    designation = models.ForeignKey("zones.Designation", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="screening_rounds")
+    created = models.DateTimeField()
+    created_by = models.CharField(max_length=150)
+    # cached figures, refreshed by ``actions.do_refresh_round``
+    refreshed = models.DateTimeField(null=True, blank=True)
+    due = models.PositiveIntegerField(default=0)
+    sampled = models.PositiveIntegerField(default=0)
+    tubes = models.PositiveIntegerField(default=0)
+    tubes_reported = models.PositiveIntegerField(default=0)
+    tubes_positive = models.PositiveIntegerField(default=0)
+    tubes_invalid = models.PositiveIntegerField(default=0)
+    people_recalled = models.PositiveIntegerField(default=0)
+
+    objects = RoundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.on})"
+
+    @property
+    def tubes_pending(self) -> int:
+        return max(0, self.tubes - self.tubes_reported)
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.due - self.sampled)
+
+
+class RoundArea(ScopedFields):
+    """A node covered by a round (the node's own ancestor ids, self-inclusive)."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="areas")
+    area = models.ForeignKey("places.Area", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["round", "area"], name="roundarea_unique")]
+
+
+def _plain_anc():
+    return models.IntegerField(null=True, blank=True)
+
+
+class Sample(models.Model):
+    """A person's sample registration in a round: one row per (round, person), pooled into a tube."""
+
+    pk = models.CompositePrimaryKey("round_id", "resident_id")
+    round = models.ForeignKey(Round, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    resident = models.ForeignKey("places.Resident", on_delete=models.DO_NOTHING, db_constraint=False,
+                                 related_name="+")
+    barcode = models.CharField(max_length=32, db_index=True)
+    site = models.CharField(max_length=80, blank=True)
+    sampled_at = models.DateTimeField()
+    batch_id = models.IntegerField()
+    district_id = _plain_anc()
+    street_id = _plain_anc()
+    community_id = _plain_anc()
+    compound_id = _plain_anc()
+    building_id = _plain_anc()
+    unit_id = _plain_anc()
+
+    objects = ScopedManager()
+
+
+class Result(models.TextChoices):
+    NEGATIVE = "negative", _("Negative")
+    POSITIVE = "positive", _("Positive")
+    INVALID = "invalid", _("Invalid (resample)")
+
+
+class TubeResult(models.Model):
+    """A lab's result for a tube (first report wins; later reports of the same tube are duplicates)."""
+
+    barcode = models.CharField(max_length=32, primary_key=True)
+    result = models.CharField(max_length=8, choices=Result.choices)
+    lab = models.CharField(max_length=80, blank=True)
+    reported_at = models.DateTimeField()
+    batch_id = models.IntegerField()
+    line = models.IntegerField()
+
+
+class BatchKind(models.TextChoices):
+    SAMPLES = "samples", _("Sample registrations")
+    RESULTS = "results", _("Tube results")
+
+
+class BatchStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportBatch(models.Model):
+    """One file (or API batch) of registrations or results. ``key`` is the file's sha256 or the API's batch
+    key; ``offset``/``line`` is how far the committed chunks reach, updated in the chunk's transaction."""
+
+    kind = models.CharField(max_length=8, choices=BatchKind.choices)
+    key = models.CharField(max_length=80)
+    round = models.ForeignKey(Round, null=True, blank=True, on_delete=models.CASCADE, related_name="batches")
+    source = models.CharField(max_length=200, blank=True, help_text="file name or 'api'")
+    size = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=8, choices=BatchStatus.choices, default=BatchStatus.RUNNING)
+    offset = models.BigIntegerField(default=0)
+    line = models.IntegerField(default=0)
+    rows_ok = models.IntegerField(default=0)
+    rows_bad = models.IntegerField(default=0)
+    rows_duplicate = models.IntegerField(default=0)
+    started = models.DateTimeField()
+    finished = models.DateTimeField(null=True, blank=True)
+    actor = models.CharField(max_length=150)
+    # scope of the uploader for API batches (community workers upload for their own area)
+    community_id = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="importbatch_unique_key")]
+        ordering = ["-started", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source or self.key[:12]}"
+
+    @property
+    def percent(self) -> float:
+        if self.status == BatchStatus.DONE:
+            return 100.0
+        return round(100.0 * self.offset / self.size, 1) if self.size else 0.0
+
+
+class RowError(models.Model):
+    """A row of an import that was not kept: line (1 = header), field, reason."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="errors")
+    line = models.IntegerField()
+    field = models.CharField(max_length=20)
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["batch", "line"]
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+
+
+class RecallTask(ScopedFields):
+    """Single-tube retest of everyone in a round's positive pools who lives in one building unit."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="recall_tasks")
+    area = models.ForeignKey("places.Area", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=8, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    created = models.DateTimeField()
+    people = models.PositiveIntegerField(default=0)
+    retested = models.PositiveIntegerField(default=0)
+    positives = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["round", "area"], name="recalltask_unique_unit")]
+        ordering = ["status", "id"]
+
+
+class Retest(models.TextChoices):
+    PENDING = "", _("Pending")
+    NEGATIVE = "negative", _("Negative")
+    POSITIVE = "positive", _("Positive")
+
+
+class RecallMember(ScopedFields):
+    task = models.ForeignKey(RecallTask, on_delete=models.CASCADE, related_name="members")
+    resident = models.ForeignKey("places.Resident", on_delete=models.PROTECT, related_name="+",
+                                 db_constraint=False)
+    barcode = models.CharField(max_length=32)
+    retest = models.CharField(max_length=8, choices=Retest.choices, blank=True, default="")
+    retested_at = models.DateTimeField(null=True, blank=True)
+    infection = models.ForeignKey("cases.Infection", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+
+    objects = ScopedManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "resident"], name="recallmember_unique")]
+        ordering = ["task", "id"]
+
+
+class CoverageRow(ScopedFields):
+    """Residents due / sampled per area node of a round (cached by ``do_refresh_round``)."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+")
+    area = models.ForeignKey("places.Area", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    kind = models.CharField(max_length=12)
+    parent_id = models.IntegerField(null=True)
+    due = models.IntegerField(default=0)
+    sampled = models.IntegerField(default=0)
+
+    objects = ScopedManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["round", "parent_id"])]
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.due - self.sampled)
+
+    @property
+    def percent(self) -> float:
+        return round(100.0 * self.sampled / self.due, 1) if self.due else 0.0
+
+
+class CoverageDay(models.Model):
+    """People sampled per day and district in a round (the command view's curve)."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    district_id = models.IntegerField(null=True)
+    sampled = models.IntegerField(default=0)
