@@ -239,6 +239,8 @@ def test_public_json(city, designation_a, designation_b, commander, client):
     assert a["expected_change"]["level"] == "medium" and a["reason"]
     assert [x["area"] for x in data["lifted"]] == [city["unit_b"].path]
     assert data["notices"][0]["number"] == 1 and data["notices"][0]["items"]
+    # The lift by hand and the level change it causes are announced once.
+    assert [it["level"] for it in data["notices"][0]["items"] if it["area"] == city["unit_b"].path] == ["high", "low"]
     raw = r.content.decode()
     for secret in ("P1", "P2", "王秀英", "李建国", "张伟", "lives here", "recovered", city["resident_a"].id_number):
         assert secret not in raw, secret

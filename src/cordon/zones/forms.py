@@ -7,7 +7,13 @@ from django.utils.translation import gettext_lazy as _
 LEVEL_CHOICES = [("high", _("High risk (高风险区)")), ("medium", _("Medium risk (中风险区)"))]
 
 
-class DesignateForm(forms.Form):
+class _Form(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class DesignateForm(_Form):
     area = forms.CharField(label=_("Area"), max_length=400,
                            help_text=_("The address path, e.g. 城关区/皋兰路街道/五泉社区/五泉小区/1号楼/1单元. "
                                        "A building unit by default; a larger area needs its reason."))
@@ -19,34 +25,34 @@ class DesignateForm(forms.Form):
                                     help_text=_("Where an infected person stayed, if no infection lives here."))
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(_Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
 
-class LiftForm(forms.Form):
+class LiftForm(_Form):
     reason = forms.CharField(label=_("Reason (the assessment)"), max_length=500, required=False)
     level = forms.ChoiceField(label=_("Lift to"), required=False,
                               choices=[("", _("Low risk: lifted")), ("medium", _("Medium risk (中风险区)"))])
 
 
-class RoundForm(forms.Form):
+class RoundForm(_Form):
     result = forms.ChoiceField(label=_("Result"), choices=[("negative", _("All negative")),
                                                            ("positive", _("Not all negative")),
                                                            ("pending", _("Results pending"))])
     reason = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 
-class ResealForm(forms.Form):
+class ResealForm(_Form):
     level = forms.ChoiceField(label=_("Level"), choices=LEVEL_CHOICES)
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
 
-class AdjustForm(forms.Form):
+class AdjustForm(_Form):
     add = forms.CharField(label=_("Add area"), max_length=400, required=False,
                           help_text=_("An address path, or pick a neighbouring unit."))
     remove = forms.IntegerField(required=False, widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
 
-class DismissForm(forms.Form):
+class DismissForm(_Form):
     reason = forms.CharField(label=_("Reason for dismissing"), max_length=500, required=False)

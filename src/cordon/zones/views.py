@@ -155,8 +155,10 @@ def _detail_context(user, d: Designation, bound: dict | None = None) -> dict:
     today = clock.today()
     row = _rows([d], today)[0]
     events = list(d.events.select_related("infection").order_by("-on", "-id"))
+    results = dict(forms.RoundForm.base_fields["result"].choices)
     for e in events:
         e.level_label = level_label(e.level) if e.level else ""
+        e.result_label = results.get(e.result, e.result)
     all_members = list(d.members.select_related("area").order_by("removed_on", "area__path"))
     can_write = access.scope_for(user, access.WRITE).contains(d)
     neighbours = []
@@ -169,7 +171,7 @@ def _detail_context(user, d: Designation, bound: dict | None = None) -> dict:
         "d": d, "row": row, "events": events, "members": all_members, "can_write": can_write,
         "neighbours": neighbours, "forms": fs, "today": today,
         "proposals": list(d.proposals.filter(status=ProposalStatus.OPEN)),
-        "kpi_goal_hours": kpi.DESIGNATE_GOAL_HOURS,
+        "kpi_goal_hours": kpi.DESIGNATE_GOAL_HOURS, "public_reason": waiting_text(d.public_reason),
     }
 
 
@@ -369,10 +371,22 @@ def public_data(q: str = "") -> dict:
         "updated": clock.now().isoformat(timespec="seconds"),
         "areas": areas,
         "lifted": [{"area": d.area.path, "lifted_on": d.lifted_on.isoformat()} for d in lifted[:200]],
-        "notices": [{"number": n.number, "effective": n.effective.isoformat(),
-                     "items": [{k: it.get(k) for k in ("change", "area", "level", "on", "reason")} for it in n.items]}
+        "notices": [{"number": n.number, "effective": n.effective.isoformat(), "items": notice_items(n.items)}
                     for n in Notice.objects.only("number", "effective", "items").order_by("-number")[:PUBLIC_NOTICES]],
     }
+
+
+def notice_items(items: list[dict]) -> list[dict]:
+    """A notice's items for the public: one line per area, date and resulting level (a lift by hand and the
+    level change it causes are one announcement)."""
+    out, seen = [], set()
+    for it in items:
+        key = (it.get("area"), it.get("on"), it.get("level"))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append({k: it.get(k) for k in ("change", "area", "level", "on", "reason")})
+    return out
 
 
 CHANGE_LABELS = {"designate": EventKind.DESIGNATE.label, "change": EventKind.CHANGE.label,
@@ -387,6 +401,7 @@ def public_risk_areas(request):
     groups: OrderedDict = OrderedDict()
     for a in data["areas"]:
         a["level_label"] = level_label(a["level"])
+        a["reason"] = waiting_text(a["reason"])
         if a["expected_change"]:
             a["next_label"] = level_label(a["expected_change"]["level"])
         groups.setdefault(a["area"].split("/")[0], []).append(a)
