@@ -140,3 +140,7 @@ api.add_router("/", places_router)
 from cordon.zones.api import router as zones_router  # noqa: E402
 
 api.add_router("/", zones_router)
+
+from cordon.screening.api import router as screening_router  # noqa: E402
+
+api.add_router("/", screening_router)

@@ -290,6 +290,8 @@ def do_reseal(d: Designation, *, level: str = "high", on: dt.date | None = None,
     d.lifted_on = d.observation_until = d.eligible_on = None
     d.public_reason = _public_reason(level)
     d.designated_at = clock.now()
+    # The re-seal's KPI runs from the infections that caused it (not the original spell's first one).
+    d.first_infection_at = min((i.reported_at or _day_start(i.confirmed_on) for i in infections), default=None)
     d.save()
     Proposal.objects.filter(designation=d, kind="reseal", status=ProposalStatus.OPEN).update(
         status=ProposalStatus.CONFIRMED, decided_on=on, decided_by=audit.actor_name(actor))
