@@ -60,6 +60,71 @@ ROUTES = {
         "kind": "write", "params": {"proposal_id": "proposal_a"}, "body": {"reason": "moved away"},
         "action": "proposal.dismiss"},
     ("GET", "/api/flags"): {"kind": "list"},
+    # cases: records of community A from tests/cases/_cfixtures.py; bodies given as functions of the city
+    ("GET", "/api/infections"): {"kind": "list"},
+    ("POST", "/api/infections"): {"kind": "write", "params": {}, "action": "infection.create",
+                                  "body": lambda c: {"label": "S9", "home_id": c["unit_a3"].pk}},
+    ("GET", "/api/infections/{infection_id}"): {"kind": "object", "params": {"infection_id": "infection_a"}},
+    ("POST", "/api/infections/{infection_id}/reclassify"): {
+        "kind": "write", "params": {"infection_id": "infection_a"}, "body": {"kind": "asymptomatic"},
+        "action": "infection.reclassify"},
+    ("POST", "/api/infections/{infection_id}/contacts"): {
+        "kind": "write", "params": {"infection_id": "infection_a"}, "action": "order.create",
+        "body": lambda c: {"person": "K9", "last_exposure": str(c["yesterday"])}},
+    ("GET", "/api/tasks"): {"kind": "list"},
+    ("POST", "/api/tasks/{task_id}/complete"): {"kind": "write", "params": {"task_id": "task_a"}, "body": {},
+                                                "action": "task.done"},
+    ("POST", "/api/tasks/{task_id}/note"): {"kind": "write", "params": {"task_id": "task_a"},
+                                            "body": {"text": "bed confirmed", "check": 0}, "action": "task.note"},
+    ("GET", "/api/orders"): {"kind": "list"},
+    ("POST", "/api/orders"): {"kind": "write", "params": {}, "action": "order.create",
+                              "body": {"person": "C-K1", "category": "from_high_area", "reason": "manual"}},
+    ("GET", "/api/orders/{order_id}"): {"kind": "object", "params": {"order_id": "order_a"}},
+    ("POST", "/api/orders/{order_id}/checkins"): {"kind": "write", "params": {"order_id": "order_a"},
+                                                  "body": {"temperature": "36.5"}, "action": "order.checkin"},
+    ("POST", "/api/orders/{order_id}/extend"): {"kind": "write", "params": {"order_id": "order_positive_a"},
+                                                "body": {"days": 3, "reason": "positive"}, "action": "order.extend"},
+    ("POST", "/api/spillovers"): {
+        "kind": "write", "params": {}, "action": "order.create",
+        "body": lambda c: {"person": "SP1", "from_area_id": c["unit_a"].pk, "left_on": str(c["today"]),
+                           "home_id": c["unit_a3"].pk}},
+    ("GET", "/api/arrivals"): {"kind": "list"},
+    ("POST", "/api/arrivals"): {
+        "kind": "write", "params": {}, "action": "arrival.create",
+        "body": lambda c: {"person": "AR1", "destination_id": c["unit_a"].pk, "arrived_on": str(c["today"]),
+                           "from_level": "high"}},
+    ("POST", "/api/arrivals/{arrival_id}/tests"): {"kind": "write", "params": {"arrival_id": "arrival_a"},
+                                                   "body": {}, "action": "arrival.test"},
+    ("GET", "/api/facilities"): {"kind": "list"},
+    ("POST", "/api/facilities"): {
+        "kind": "write", "params": {}, "action": "facility.create",
+        "body": lambda c: {"name": "新隔离点", "kind": "quarantine_site", "area_id": c["community_a"].pk,
+                           "capacity": 10}},
+    ("POST", "/api/facilities/{facility_id}/place"): {"kind": "write", "params": {"facility_id": "facility_a"},
+                                                      "body": lambda c: {"order_id": c["order_a"].pk},
+                                                      "action": "facility.admit"},
+    ("POST", "/api/placements/{placement_id}/discharge"): {
+        "kind": "write", "params": {"placement_id": "placement_a"}, "body": {}, "action": "facility.discharge"},
+    ("GET", "/api/outside-regions"): {"kind": "list"},
+    # commanders only: tests/cases/test_api.py covers it (the community worker gets 403)
+    ("POST", "/api/outside-regions"): {"kind": "commander", "body": {"name": "某地", "level": "high"}},
+    # screening: round_a covers community A; recall_a is a person of its positive pool
+    ("GET", "/api/screening/rounds"): {"kind": "list"},
+    ("POST", "/api/screening/rounds"): {"kind": "write", "params": {}, "body": "new_round",
+                                        "action": "screening.round_create"},
+    ("GET", "/api/screening/rounds/{round_id}"): {"kind": "object", "params": {"round_id": "round_a"}},
+    ("GET", "/api/screening/rounds/{round_id}/coverage"): {"kind": "object", "params": {"round_id": "round_a"}},
+    ("GET", "/api/screening/rounds/{round_id}/missing"): {"kind": "object", "params": {"round_id": "round_a"}},
+    ("GET", "/api/screening/rounds/{round_id}/recall"): {"kind": "object", "params": {"round_id": "round_a"}},
+    ("POST", "/api/screening/rounds/{round_id}/refresh"): {
+        "kind": "write", "params": {"round_id": "round_a"}, "body": {}, "action": "screening.round_refresh"},
+    ("POST", "/api/screening/recall/{member_id}/retest"): {
+        "kind": "write", "params": {"member_id": "recall_a"}, "body": {"result": "negative"},
+        "action": "screening.retest"},
+    ("POST", "/api/screening/samples"): {"kind": "write", "params": {}, "body": "samples_a",
+                                         "action": "screening.import_samples"},
+    ("POST", "/api/screening/results"): {"kind": "write", "params": {}, "body": "results_a",
+                                         "action": "screening.import_results"},
 }
 
 ZONE_UNITS = {"unit_a2": "城关区/皋兰路街道/五泉社区/五泉小区/1号楼/2单元",
@@ -87,7 +152,33 @@ def city(city):
     from cordon.zones.models import Proposal
 
     return {**city, **units, "designation_a": designation, "lifted_a": lifted,
-            "proposal_a": Proposal.objects.get(area=units["unit_a5"])}
+            "proposal_a": Proposal.objects.get(area=units["unit_a5"]), **_screening_records(city),
+            **_cases_records(city)}
+
+
+def _cases_records(city) -> dict:
+    import datetime as dt
+
+    from cordon.core import clock
+    from tests.cases._cfixtures import cases_records
+
+    return {**cases_records(city), "today": clock.today(), "yesterday": clock.today() - dt.timedelta(days=1)}
+
+
+def _screening_records(city) -> dict:
+    """A round over community A with one positive pool (resident A), refreshed: a recall member."""
+    from cordon.core import clock
+    from cordon.screening.actions import do_create_round, do_refresh_round
+    from cordon.screening.ingest import import_rows
+    from cordon.screening.models import RecallMember
+
+    r = do_create_round(name="五泉社区", on=clock.today(), areas=[city["community_a"]], actor="test")
+    import_rows("samples", "fixture", [{"id_number": city["resident_a"].id_number, "barcode": "LZF0001",
+                                        "sampled_at": f"{clock.today()} 09:00"}], round=r, actor="test")
+    import_rows("results", "fixture", [{"barcode": "LZF0001", "result": "positive",
+                                        "reported_at": f"{clock.today()} 18:00"}], round=None, actor="test")
+    do_refresh_round(r, actor="test")
+    return {"round_a": r, "recall_a": RecallMember.objects.get(task__round=r)}
 
 
 def api_routes():
@@ -114,9 +205,20 @@ def _fill(template, params, city):
 
 def _body(spec, city):
     body = spec.get("body")
+    if callable(body):
+        return body(city)
     if body == "new_designation":
         return {"area_id": city["unit_a3"].pk, "level": "high", "reason": "S3 lives here",
                 "exposure_note": "home of S3"}
+    if body in ("new_round", "samples_a", "results_a"):
+        from cordon.core import clock
+
+        return {"new_round": {"name": "单元核酸", "on": str(clock.today()), "area_ids": [city["unit_a"].pk]},
+                "samples_a": {"round_id": city["round_a"].pk, "batch_key": "t1", "rows": [
+                    {"id_number": city["resident_a2"].id_number, "barcode": "LZF0002",
+                     "sampled_at": f"{clock.today()} 10:00"}]},
+                "results_a": {"batch_key": "t1", "rows": [{"barcode": "LZF0002", "result": "negative",
+                                                           "reported_at": f"{clock.today()} 20:00"}]}}[body]
     if body == "adjust_a":
         return {"add": [city["unit_a4"].pk], "reason": "same stairwell"}
     if body == "new_resident":

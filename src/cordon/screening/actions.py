@@ -32,9 +32,7 @@ def _require_write(actor, areas) -> None:
     scope = access.scope_for(actor, access.WRITE)
     if not areas:
         if not scope.everything:
-            if not access.scope_for(actor, access.VIEW).everything:
-                raise access.NotFound
-            raise access.Forbidden
+            raise access.Forbidden  # a whole-city round needs a city-wide grant
         return
     view = access.scope_for(actor, access.VIEW)
     for a in areas:
@@ -326,11 +324,18 @@ def positives_of(r: Round, user):
     return RecallTask.objects.for_user(user).filter(round=r).select_related("area")
 
 
-def missing_residents(r: Round, user, area: Area):
+def missing_residents(r: Round, user, area: Area | None = None):
     """Residents due in ``area`` (within the user's scope) with no registration in the round."""
     from django.db.models import Exists, OuterRef
 
-    qs = Resident.objects.for_user(user).filter(**{f"{area.kind}_id": area.pk})
+    qs = Resident.objects.for_user(user)
+    if area is not None:
+        qs = qs.filter(**{f"{area.kind}_id": area.pk})
+    if r.coverage != Coverage.CITY:
+        cover = Q(pk__in=[])
+        for ra in RoundArea.objects.filter(round=r).select_related("area"):
+            cover |= Q(**{f"{ra.area.kind}_id": ra.area_id})
+        qs = qs.filter(cover)
     return qs.filter(~Exists(Sample.objects.filter(round_id=r.pk, resident_id=OuterRef("pk")))).order_by(
         "unit_id", "household_id", "id")
 

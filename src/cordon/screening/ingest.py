@@ -161,7 +161,7 @@ _POW10 = (10 ** np.arange(16, -1, -1, dtype=np.uint64)).astype(np.uint64)
 
 def id_keys(idn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """uint64 key of the first 17 digits, the check byte ('x' as 'X'), and a well-formed mask."""
-    arr = np.asarray(idn, dtype="S18")
+    arr = np.ascontiguousarray(idn, dtype="S18")
     b = arr.view(np.uint8).reshape(-1, 18)
     digits = b[:, :17].astype(np.int64) - 48
     ok = ((digits >= 0) & (digits <= 9)).all(axis=1) if len(b) else np.zeros(0, dtype=bool)

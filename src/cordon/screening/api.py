@@ -1,0 +1,279 @@
+"""Screening API: rounds, coverage, missing list (masked), recall, and the bulk JSON feeds.
+
+``POST /api/screening/samples`` and ``/api/screening/results`` take ``{"batch_key", "rows": [...]}`` (plus
+``round_id`` for samples); a batch is one transaction, and the same key again changes nothing. Bad rows
+come back as ``errors`` (line = position in ``rows``, 1-based) and are kept with the batch.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Query, Router, Schema, Status
+
+from cordon.core import access, ids
+from cordon.core.actions import ActionError
+from cordon.places.models import Area
+
+from . import actions
+from .ingest import import_rows
+from .models import CoverageRow, RecallMember, RowError
+
+router = Router(tags=["screening"])
+
+MAX_ROWS = 50_000
+
+
+def _user(request):
+    from cordon.core.api import user_of
+
+    return user_of(request)
+
+
+class RoundIn(Schema):
+    name: str
+    on: dt.date
+    pool_size: int = 10
+    coverage: str = "areas"
+    area_ids: list[int] = []
+    designation_ids: list[int] = []
+    reason: str = ""
+
+
+class RoundOut(Schema):
+    id: int
+    name: str
+    on: dt.date
+    coverage: str
+    pool_size: int
+    status: str
+    designation_id: int | None
+    due: int
+    sampled: int
+    missing: int
+    tubes: int
+    tubes_reported: int
+    tubes_positive: int
+    tubes_invalid: int
+    people_recalled: int
+
+
+class RoundList(Schema):
+    items: list[RoundOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+@router.get("/screening/rounds", response=RoundList)
+def list_rounds(request, page: int = 1, page_size: int = 50):
+    from cordon.core.api import paginate
+
+    items, meta = paginate(actions.Round.objects.for_user(_user(request)), page, page_size)
+    return {"items": items, **meta}
+
+
+@router.post("/screening/rounds", response={201: RoundOut})
+def create_round(request, payload: RoundIn):
+    user = _user(request)
+    areas = [access.access(Area, user, i) for i in payload.area_ids]
+    designations = []
+    if payload.designation_ids:
+        from cordon.zones.models import Designation
+
+        designations = [access.access(Designation, user, i) for i in payload.designation_ids]
+    r = actions.do_create_round(name=payload.name, on=payload.on, pool_size=payload.pool_size,
+                                coverage=payload.coverage, areas=areas, designations=designations, actor=user,
+                                reason=payload.reason)
+    return Status(201, r)
+
+
+@router.get("/screening/rounds/{round_id}", response=RoundOut)
+def get_round(request, round_id: int):
+    return actions.access_round(_user(request), round_id)
+
+
+@router.post("/screening/rounds/{round_id}/refresh", response=RoundOut)
+def refresh_round(request, round_id: int):
+    user = _user(request)
+    r = actions.access_round(user, round_id, write=True)
+    return actions.do_refresh_round(r, actor=user)
+
+
+class CoverageOut(Schema):
+    area_id: int
+    kind: str
+    path: str
+    due: int
+    sampled: int
+    missing: int
+    percent: float
+
+
+@router.get("/screening/rounds/{round_id}/coverage", response=list[CoverageOut])
+def coverage(request, round_id: int, area_id: int | None = None):
+    """Coverage rows of the nodes directly below ``area_id`` (default: the top of your jurisdiction)."""
+    user = _user(request)
+    r = actions.access_round(user, round_id)
+    qs = CoverageRow.objects.for_user(user).filter(round=r)
+    if area_id is not None:
+        access.access(Area, user, area_id)
+        qs = qs.filter(parent_id=area_id)
+    else:
+        scope = access.scope_for(user)
+        qs = qs.filter(kind="district") if scope.everything else qs.filter(
+            area_id__in=[g.area_id for g in access.grants_of(user) if g.area_id])
+    rows = list(qs.order_by("area_id")[:500])
+    paths = dict(Area.objects.filter(pk__in=[c.area_id for c in rows]).values_list("id", "path"))
+    return [{"area_id": c.area_id, "kind": c.kind, "path": paths.get(c.area_id, ""), "due": c.due,
+             "sampled": c.sampled, "missing": c.missing, "percent": c.percent} for c in rows]
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+    id_number: str
+    phone: str
+    unit_id: int | None
+
+
+class MissingList(Schema):
+    items: list[PersonOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+def _masked(r) -> dict:
+    return {"id": r.pk, "name": ids.mask_name(r.name), "id_number": ids.mask_id_number(r.id_number),
+            "phone": ids.mask_phone(r.phone), "unit_id": r.unit_id}
+
+
+@router.get("/screening/rounds/{round_id}/missing", response=MissingList)
+def missing(request, round_id: int, area_id: int | None = None, page: int = 1, page_size: int = 50):
+    """Residents of ``area_id`` (default: all the round covers in your jurisdiction) not sampled (masked)."""
+    from cordon.core.api import paginate
+
+    user = _user(request)
+    r = actions.access_round(user, round_id)
+    area = access.access(Area, user, area_id) if area_id is not None else None
+    items, meta = paginate(actions.missing_residents(r, user, area), page, page_size)
+    return {"items": [_masked(x) for x in items], **meta}
+
+
+class MemberOut(Schema):
+    id: int
+    resident: PersonOut
+    barcode: str
+    retest: str
+
+
+class TaskOut(Schema):
+    id: int
+    area_id: int
+    path: str
+    status: str
+    people: int
+    retested: int
+    positives: int
+    members: list[MemberOut]
+
+
+@router.get("/screening/rounds/{round_id}/recall", response=list[TaskOut])
+def recall(request, round_id: int):
+    user = _user(request)
+    r = actions.access_round(user, round_id)
+    tasks = list(actions.positives_of(r, user)[:200])
+    members = {}
+    for m in RecallMember.objects.filter(task__in=tasks).select_related("resident"):
+        members.setdefault(m.task_id, []).append(m)
+    return [{"id": t.pk, "area_id": t.area_id, "path": t.area.path, "status": t.status, "people": t.people,
+             "retested": t.retested, "positives": t.positives,
+             "members": [{"id": m.pk, "resident": _masked(m.resident), "barcode": m.barcode, "retest": m.retest}
+                         for m in members.get(t.pk, [])]} for t in tasks]
+
+
+class RetestIn(Schema):
+    result: str
+    reason: str = ""
+
+
+@router.post("/screening/recall/{member_id}/retest", response=MemberOut)
+def retest(request, member_id: int, payload: RetestIn):
+    user = _user(request)
+    m = access.access(RecallMember.objects.select_related("resident"), user, member_id, write=True)
+    m = actions.do_record_retest(m, result=payload.result, actor=user, reason=payload.reason)
+    m.resident = m.resident if hasattr(m, "_resident_cache") else m.resident
+    return {"id": m.pk, "resident": _masked(m.resident), "barcode": m.barcode, "retest": m.retest}
+
+
+class SampleRow(Schema):
+    id_number: str = ""
+    barcode: str = ""
+    site: str = ""
+    sampled_at: str = ""
+
+
+class ResultRow(Schema):
+    barcode: str = ""
+    result: str = ""
+    lab: str = ""
+    reported_at: str = ""
+
+
+class SamplesIn(Schema):
+    round_id: int
+    batch_key: str
+    rows: list[SampleRow]
+
+
+class ResultsIn(Schema):
+    batch_key: str
+    rows: list[ResultRow]
+
+
+class RowErrorOut(Schema):
+    line: int
+    field: str
+    reason: str
+
+
+class BatchOut(Schema):
+    batch_id: int
+    already_imported: bool
+    rows_ok: int
+    rows_bad: int
+    rows_duplicate: int
+    errors: list[RowErrorOut]
+
+
+def _batch_out(out) -> dict:
+    b = out.batch
+    errs = list(RowError.objects.filter(batch=b).order_by("line")[:1000])
+    return {"batch_id": b.pk, "already_imported": out.already, "rows_ok": b.rows_ok, "rows_bad": b.rows_bad,
+            "rows_duplicate": b.rows_duplicate, "errors": errs}
+
+
+@router.post("/screening/samples", response=BatchOut)
+def post_samples(request, payload: SamplesIn):
+    """A batch of registrations for a round; rows of people outside your jurisdiction are refused per row."""
+    user = _user(request)
+    r = actions.access_round(user, payload.round_id, write=True)
+    if len(payload.rows) > MAX_ROWS:
+        raise ActionError(f"at most {MAX_ROWS} rows per batch", field="rows")
+    out = import_rows("samples", payload.batch_key, [x.dict() for x in payload.rows], round=r, actor=user)
+    return _batch_out(out)
+
+
+@router.post("/screening/results", response=BatchOut)
+def post_results(request, payload: ResultsIn):
+    """A batch of tube results (any round; registrations may come later)."""
+    user = _user(request)
+    if not access.has_perm(user, access.WRITE):
+        raise access.Forbidden
+    if len(payload.rows) > MAX_ROWS:
+        raise ActionError(f"at most {MAX_ROWS} rows per batch", field="rows")
+    out = import_rows("results", payload.batch_key, [x.dict() for x in payload.rows], round=None, actor=user)
+    return _batch_out(out)
+
+
+__all__ = ["router", "Query"]

@@ -1,0 +1,151 @@
+"""Screening pages: the round list, a round's page (coverage drillable by level, recall tasks, the missing
+list, ingestion progress) and the form to create a round. Thin: parse, authorize, call actions, render."""
+from __future__ import annotations
+
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cordon.core import access, clock, ids
+from cordon.core.actions import ActionError
+from cordon.places.models import Area
+from cordon.web.views import paginate, scoped
+
+from . import actions
+from .forms import RetestForm, RoundForm
+from .models import CoverageDay, CoverageRow, ImportBatch, RecallMember, Round
+
+LEVEL_ORDER = ("district", "street", "community", "compound", "building", "unit")
+
+
+@login_required
+def round_list(request):
+    user = request.user
+    if not access.has_perm(user, access.VIEW):
+        raise PermissionDenied
+    rounds = paginate(request, Round.objects.for_user(user))
+    return render(request, "screening/list.html", {"rounds": rounds,
+                                                   "can_create": access.has_perm(user, access.WRITE)})
+
+
+def _areas_from(text: str, user) -> list[Area]:
+    out = []
+    for p in [x.strip().strip("/") for x in (text or "").splitlines() if x.strip()]:
+        a = Area.objects.for_user(user).filter(path=p).first()
+        if a is None:
+            raise ActionError(_("No area %(path)s in your jurisdiction.") % {"path": p}, field="areas")
+        out.append(a)
+    return out
+
+
+@login_required
+@scoped
+def round_new(request):
+    user = request.user
+    if not access.has_perm(user, access.WRITE):
+        raise PermissionDenied
+    form = RoundForm(request.POST or None, initial={"on": clock.today(), "pool_size": 10, "coverage": "areas"})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            designations = []
+            if d["designations"]:
+                from cordon.zones.models import Designation
+
+                for tok in re.split(r"[\s,，]+", d["designations"].strip()):
+                    if tok:
+                        designations.append(access.access(Designation, user, tok))
+            r = actions.do_create_round(name=d["name"], on=d["on"], pool_size=d["pool_size"],
+                                        coverage=d["coverage"], areas=_areas_from(d["areas"], user),
+                                        designations=designations, actor=user)
+        except ActionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        except access.NotFound:
+            form.add_error(None, _("An area or designation is not in your jurisdiction."))
+        else:
+            messages.success(request, _("Round created."))
+            return redirect("screening_detail", r.pk)
+    return render(request, "screening/new.html", {"form": form})
+
+
+@login_required
+@scoped
+def round_detail(request, pk: int):
+    user = request.user
+    r = actions.access_round(user, pk)
+    parent = request.GET.get("area")
+    rows = CoverageRow.objects.for_user(user).filter(round=r)
+    current = None
+    if parent:
+        current = access.access(Area, user, parent)
+        rows = rows.filter(parent_id=current.pk)
+    else:
+        scope = access.scope_for(user)
+        rows = rows.filter(kind="district") if scope.everything else rows.filter(
+            area_id__in=[g.area_id for g in access.grants_of(user) if g.area_id])
+    rows = paginate(request, rows.order_by("area_id"), per_page=100)
+    names = dict(Area.objects.filter(pk__in=[c.area_id for c in rows]).values_list("id", "name"))
+    table = [{"row": c, "name": names.get(c.area_id, "")} for c in rows]
+    crumbs = []
+    if current is not None:
+        scope = access.scope_for(user)
+        crumbs = [a for a in current.ancestors() if a.pk != current.pk and scope.contains(a)]
+    tasks = list(actions.positives_of(r, user)[:100])
+    members: dict[int, list] = {}
+    for m in RecallMember.objects.filter(task__in=tasks).select_related("resident"):
+        members.setdefault(m.task_id, []).append({
+            "m": m, "name": ids.mask_name(m.resident.name), "id_number": ids.mask_id_number(m.resident.id_number),
+            "phone": ids.mask_phone(m.resident.phone)})
+    days = (CoverageDay.objects.filter(round=r).values("day").annotate(n=Sum("sampled")).order_by("day"))
+    scope = access.scope_for(user)
+    batches = list(ImportBatch.objects.filter(round=r)[:20]) if scope.everything or not r.coverage == "city" else []
+    return render(request, "screening/detail.html", {
+        "round": r, "table": table, "page": rows, "current": current, "crumbs": crumbs, "tasks": [
+            {"t": t, "members": members.get(t.pk, [])} for t in tasks],
+        "days": list(days), "batches": batches, "can_write": access.has_perm(user, access.WRITE),
+        "retest_form": RetestForm(),
+    })
+
+
+@login_required
+@scoped
+@require_POST
+def round_refresh(request, pk: int):
+    r = actions.access_round(request.user, pk, write=True)
+    actions.do_refresh_round(r, actor=request.user)
+    messages.success(request, _("Coverage, tubes and recall tasks recomputed."))
+    return redirect("screening_detail", r.pk)
+
+
+@login_required
+@scoped
+def round_missing(request, pk: int, area_id: int):
+    user = request.user
+    r = actions.access_round(user, pk)
+    area = access.access(Area, user, area_id)
+    page = paginate(request, actions.missing_residents(r, user, area).select_related("household"))
+    people = [{"r": x, "name": ids.mask_name(x.name), "id_number": ids.mask_id_number(x.id_number),
+               "phone": ids.mask_phone(x.phone)} for x in page]
+    return render(request, "screening/missing.html", {"round": r, "area": area, "page": page, "people": people})
+
+
+@login_required
+@scoped
+@require_POST
+def retest(request, member_id: int):
+    user = request.user
+    m = access.access(RecallMember, user, member_id, write=True)
+    form = RetestForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.do_record_retest(m, result=form.cleaned_data["result"], actor=user)
+            messages.success(request, _("Retest recorded."))
+        except ActionError as exc:
+            messages.error(request, str(exc))
+    return redirect("screening_detail", m.task.round_id)
