@@ -146,7 +146,7 @@ def write_round(city, folder, *, pool: int = 10, coverage: float = 0.97, positiv
             out.tubes_late += int(tube_late.sum())
             if infected.any():
                 out.infected += ids[infected].tolist()
-            pos_person = tube_pos[tube_idx - t0]
+            pos_person = (tube_pos & ~tube_missing)[tube_idx - t0]
             out.positive_people += ids[pos_person].tolist()
             # samples: main and late files, with duplicates and malformed rows in the main one
             main = [ln for ln, late in zip(lines, late_person.tolist()) if not late]
