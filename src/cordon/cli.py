@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
     "scenario": ("cordon.commands.scenario", True, "run a scenario file through the real actions"),
     "bench": ("cordon.bench.runner", True, "run a benchmark (last line: JSON figures)"),
     "policy": ("cordon.policy.cli", False, "check or show a policy pack"),
+    "pack": ("cordon.commands.pack", True, "select the deployment's policy pack from a date (audited)"),
     "epi": ("cordon.epi.cli", False, "epidemiology tools (reproduction number)"),
 }
 

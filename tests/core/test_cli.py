@@ -37,3 +37,12 @@ def test_tick_and_worker_once(city, capsys, monkeypatch):
 def test_bench_lists_benchmarks(capsys):
     assert main(["bench", "nope"]) == 2
     assert "citygen" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_pack_use_is_dated_and_audited(capsys):
+    assert main(["pack", "use", "twenty-measures", "--from", "2022-11-11", "--reason", "二十条"]) == 0
+    assert main(["pack", "use", "no-such", "--from", "2022-11-11", "--reason", "x"]) == 1
+    assert main(["pack", "show"]) == 0
+    assert "from 2022-11-11: twenty-measures" in capsys.readouterr().out
+    assert AuditEntry.objects.filter(action="policy.set_pack").count() == 1
