@@ -380,40 +380,113 @@ def _as_engine_order(order, pack):
 
 
 def release_due(on: dt.date | None = None, *, actor="system") -> int:
-    """Day start: every order whose free day has come is released (bulk), with its audit rows, and the
-    person's facility placement is discharged."""
+    """Day start: every order whose free day has come is released, with one audit row each, and the
+    person's open facility placement is discharged (its bed given back).
+
+    Bulk, for a city-size day (``cordon bench contacts``): the due orders are read as plain tuples, updated
+    and discharged by id in chunks, and their audit rows written in one COPY (PostgreSQL) or executemany
+    (SQLite) with the same columns ``audit.entry`` would fill."""
+    from django.db.models import Count, F
+
     from cordon.cases.models import Facility, OrderStatus, PersonOrder, Placement
-    from cordon.core.models import AuditEntry
-    from django.db.models import Count
 
     on = on or clock.today()
+    chunk = 20000
     with transaction.atomic():
-        due = list(PersonOrder.objects.filter(status=OrderStatus.ACTIVE, free_on__lte=on).only(
-            "id", "label", "free_on", *[f"{lv}_id" for lv in ("district", "street", "community", "compound",
-                                                               "building", "unit")]))
+        due = list(PersonOrder.objects.filter(status=OrderStatus.ACTIVE, free_on__lte=on).order_by()
+                   .values_list("id", "label", "free_on", *[f"{lv}_id" for lv in access.LEVELS]))
         if not due:
             return 0
-        ids = [o.pk for o in due]
-        for i in range(0, len(ids), 20000):
-            PersonOrder.objects.filter(pk__in=ids[i:i + 20000]).update(status=OrderStatus.RELEASED, released_on=on)
+        ids = [row[0] for row in due]
+        for i in range(0, len(ids), chunk):
+            PersonOrder.objects.filter(pk__in=ids[i:i + chunk], status=OrderStatus.ACTIVE).update(
+                status=OrderStatus.RELEASED, released_on=on)
         # Discharge their placements and give the beds back.
-        freed = {}
-        for i in range(0, len(ids), 20000):
-            qs = Placement.objects.filter(order_id__in=ids[i:i + 20000], discharged_on__isnull=True)
-            for row in qs.values("facility_id").annotate(n=Count("id")):
-                freed[row["facility_id"]] = freed.get(row["facility_id"], 0) + row["n"]
+        freed: dict[int, int] = {}
+        for i in range(0, len(ids), chunk):
+            qs = Placement.objects.filter(order_id__in=ids[i:i + chunk], discharged_on__isnull=True)
+            for fid, n in qs.order_by().values_list("facility_id").annotate(n=Count("id")):
+                freed[fid] = freed.get(fid, 0) + n
             qs.update(discharged_on=on)
-        from django.db.models import F
-
         for fid, n in freed.items():
             Facility.objects.filter(pk=fid).update(occupied=F("occupied") - n)
-        rows = []
-        for o in due:
-            e = audit.entry("order.release", actor=actor, obj=o, object_type="order", object_repr=o.label,
-                            after={"released_on": on, "free_on": o.free_on}, rule="order end (pack)")
-            rows.append(e)
-        AuditEntry.objects.bulk_create(rows, batch_size=5000)
+        _bulk_audit(due, on, actor)
     return len(due)
+
+
+def _bulk_audit(due, on: dt.date, actor) -> None:
+    """One ``order.release`` audit row per released order, as ``audit.entry`` would make it, written with
+    COPY / executemany (no model instance per row)."""
+    import json
+
+    from django.db import connection
+
+    from cordon.core.models import AuditEntry
+
+    at = clock.now()
+    actor_id = None if (actor is None or isinstance(actor, str)) else actor.pk
+    name = audit.actor_name(actor)
+    fields = ["at", "actor", "actor_name", "action", "object_type", "object_id", "object_repr", "before", "after",
+              "reason", "rule", *access.LEVELS]
+    onv = on.isoformat()
+    at_db = connection.ops.adapt_datetimefield_value(at)
+    rows = [(at_db, actor_id, name, "order.release", "order", str(pk), label[:400], None,
+             json.dumps({"released_on": onv, "free_on": free_on.isoformat() if free_on else None}), "",
+             "order end (pack)", *scope)
+            for pk, label, free_on, *scope in due]
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    collist = ", ".join(connection.ops.quote_name(AuditEntry._meta.get_field(f).column) for f in fields)
+    cols = fields
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} ({collist}) FROM STDIN") as cp:
+                for r in rows:
+                    cp.write_row(r)
+        else:
+            ph = ", ".join(["%s"] * len(cols))
+            for i in range(0, len(rows), 20000):
+                cur.executemany(f"INSERT INTO {table} ({collist}) VALUES ({ph})", rows[i:i + 20000])
+
+
+# ============================================================================ arrivals and outside regions
+
+@transaction.atomic
+def do_record_arrival_test(arrival, *, on: dt.date | None = None, result: str = "negative", actor=None):
+    """A test of an arrival (the pack's test window for arrivals from low-risk areas, or any test day)."""
+    if result not in ("negative", "positive"):
+        raise ActionError("result must be negative or positive", field="result")
+    on = on or clock.today()
+    if on < arrival.arrived_on:
+        raise ActionError("a test cannot be before the arrival", field="on")
+    done = [t for t in (arrival.tests_done or []) if t.get("on") != on.isoformat()]
+    done.append({"on": on.isoformat(), "result": result})
+    arrival.tests_done = sorted(done, key=lambda t: t["on"])
+    arrival.save(update_fields=["tests_done"])
+    audit.record("arrival.test", actor=actor, obj=arrival, object_type="arrival",
+                 after={"on": on, "result": result})
+    return arrival
+
+
+@transaction.atomic
+def do_upsert_outside_region(*, name: str, level: str, source: str = "", on: dt.date | None = None, actor=None):
+    """Add a region outside the city to the maintained list, or change its level (commanders)."""
+    from cordon.cases.models import OutsideRegion
+
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ActionError("a region name of 1 to 120 characters is required", field="name")
+    if level not in ("high", "medium", "low"):
+        raise ActionError("level must be high, medium or low", field="level")
+    on = on or clock.today()
+    r = OutsideRegion.objects.filter(name=name).first()
+    before = {"level": r.level} if r else None
+    if r is None:
+        r = OutsideRegion(name=name)
+    r.level, r.updated_on, r.source = level, on, (source or "")[:200]
+    r.save()
+    audit.record("region.upsert", actor=actor, obj=r, object_type="region", before=before,
+                 after={"name": name, "level": level, "source": r.source})
+    return r
 
 
 # ============================================================================ facilities

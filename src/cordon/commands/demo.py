@@ -30,6 +30,7 @@ DEMO_ACCOUNTS = [
 DEMO_STEPS = [
     "cordon.places.demo:run",
     "cordon.zones.demo:run",
+    "cordon.cases.demo:run",
     "cordon.screening.demo:run",
 ]
 

@@ -144,3 +144,7 @@ api.add_router("/", zones_router)
 from cordon.screening.api import router as screening_router  # noqa: E402
 
 api.add_router("/", screening_router)
+
+from cordon.cases.api import router as cases_router  # noqa: E402
+
+api.add_router("/", cases_router)

@@ -15,5 +15,6 @@ urlpatterns = [
     path("residents/<int:pk>/", views.resident_detail, name="resident_detail"),
     path("audit/", views.audit_list, name="audit_list"),
     path("", include("cordon.zones.urls")),
+    path("", include("cordon.cases.urls")),
     path("", include("cordon.screening.urls")),
 ]

@@ -1,0 +1,250 @@
+"""``cordon bench contacts [--population N] [--infections I] [--contacts C]``: people under orders at city
+scale.
+
+Builds the synthetic city in a scratch database (``bench/common.scratch_database``), then bulk-inserts
+``I`` infections over the four weeks before the bench day and ``C`` orders of their contacts (close contacts
+and contacts of contacts living near each infection, dates from ``policy.persons.compute_order``, about
+a quarter of them ending on the bench day; orders that ended earlier are already released), with facility
+placements for most people under an order. Then it measures, as a logged-in community worker of the busiest
+community, the contact-list page (``/cases/contacts/``) and the API list page (``/api/orders``) over
+``--requests`` requests each (p50/p99), and the day-start release ``cases.actions.release_due`` of the bench
+day (``seconds``), and checks its result: every released order has its audit row, its placement discharged
+and the bed given back. The last line is the JSON figures.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+import statistics
+import sys
+import time
+
+DAY = dt.date(2022, 11, 20)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--population", type=int, default=4_400_000)
+    p.add_argument("--infections", type=int, default=50_000)
+    p.add_argument("--contacts", type=int, default=500_000)
+    p.add_argument("--requests", type=int, default=50)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--database", default=None)
+    p.add_argument("--scratch", default="cordon_bench_contacts")
+    p.add_argument("--keep", action="store_true")
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def seed(n_inf: int, n_contacts: int, seed_: int) -> dict:
+    """Bulk-insert infections, orders and placements (what the actions would have left on the bench day)."""
+    from django.db import transaction
+
+    from cordon.cases.models import Facility, Infection, OrderStatus, PersonOrder, Placement
+    from cordon.core.models import LEVELS
+    from cordon.places.models import Area
+    from cordon.policy import persons
+    from cordon.zones.actions import active_pack
+
+    rng = random.Random(seed_)
+    pack = active_pack(DAY)
+    units = list(Area.objects.filter(kind="unit").order_by("id").values_list("id", *[f"{lv}_id" for lv in LEVELS]))
+    by_community: dict[int, list] = {}
+    for u in units:
+        by_community.setdefault(u[3], []).append(u)
+    communities = list(by_community)
+    # Outbreaks cluster: a tenth of the communities take most infections.
+    hot = rng.sample(communities, max(1, len(communities) // 10))
+    scope = lambda u: dict(zip([f"{lv}_id" for lv in LEVELS], u[1:]))  # noqa: E731
+    now = dt.datetime.combine(DAY, dt.time(8), tzinfo=dt.timezone.utc)
+
+    infections, inf_units = [], []
+    for i in range(n_inf):
+        community = rng.choice(hot) if rng.random() < 0.7 else rng.choice(communities)
+        u = rng.choice(by_community[community])
+        confirmed = DAY - dt.timedelta(days=10) if rng.random() < 0.25 else DAY - dt.timedelta(days=rng.randint(0, 27))
+        infections.append(Infection(label=f"B{i + 1}", home_id=u[0], found="community", kind="confirmed",
+                                    confirmed_on=confirmed, reported_at=now, **scope(u)))
+        inf_units.append(u)
+    t = time.perf_counter()
+    with transaction.atomic():
+        Infection.objects.bulk_create(infections, batch_size=5000)
+    _log(f"  {n_inf:,} infections in {time.perf_counter() - t:.1f} s")
+
+    # Facilities: one quarantine site per ~2,000 people under an order, enough beds for everyone placed.
+    n_fac = max(1, n_contacts // 2000)
+    district_units = [rng.choice(units) for _ in range(n_fac)]
+    facilities = [Facility(name=f"隔离点{i + 1}", kind="quarantine_site", area_id=u[0], capacity=4000, **scope(u))
+                  for i, u in enumerate(district_units)]
+    Facility.objects.bulk_create(facilities)
+
+    cache: dict = {}
+    per = max(1, n_contacts // max(1, n_inf))
+    t = time.perf_counter()
+    made = due_today = 0
+    pending_placements: list[tuple[int, int, dt.date]] = []
+    batch: list[PersonOrder] = []
+    first_id = (PersonOrder.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    next_id = first_id
+    occupied = [0] * n_fac
+
+    def flush():
+        nonlocal batch
+        if batch:
+            PersonOrder.objects.bulk_create(batch, batch_size=5000)
+            batch = []
+
+    with transaction.atomic():
+        for inf, u in zip(infections, inf_units):
+            k = per if made + per <= n_contacts else max(0, n_contacts - made)
+            near = by_community[u[3]]
+            anchor = inf.confirmed_on - dt.timedelta(days=1 if inf.confirmed_on == DAY - dt.timedelta(days=10)
+                                                     else rng.randint(1, 2))
+            for j in range(k):
+                cat = "contact_of_contact" if j % 5 == 4 else "close_contact"
+                a = anchor if cat == "close_contact" else anchor + dt.timedelta(days=1)
+                ident = min(DAY, inf.confirmed_on + dt.timedelta(days=1 if j % 7 == 6 else 0))
+                key = (cat, a, ident)
+                o = cache.get(key)
+                if o is None:
+                    o = cache[key] = persons.compute_order(pack, cat, a, ident)
+                hu = rng.choice(near)
+                released = o.free_on < DAY
+                status = OrderStatus.VOID if o.void else (OrderStatus.RELEASED if released else OrderStatus.ACTIVE)
+                po = PersonOrder(id=next_id, label=f"{inf.label}-{j + 1}", home_id=hu[0], category=cat,
+                                 pack=pack.name, infection_id=inf.pk, anchor=a, identified_on=ident,
+                                 centralized_until=o.centralized_until, home_until=o.home_until, free_on=o.free_on,
+                                 test_days=[d.isoformat() for d in o.test_days],
+                                 missed_test_days=[d.isoformat() for d in o.missed_test_days],
+                                 status=status, released_on=o.free_on if status == OrderStatus.RELEASED else None,
+                                 placed_at=now if cat == "close_contact" else None, **scope(hu))
+                batch.append(po)
+                if status == OrderStatus.ACTIVE and o.free_on == DAY:
+                    due_today += 1
+                if cat == "close_contact" and status != OrderStatus.VOID:
+                    f = next_id % n_fac
+                    pending_placements.append((f, next_id, None if status == OrderStatus.ACTIVE else o.free_on))
+                    if status == OrderStatus.ACTIVE:
+                        occupied[f] += 1
+                next_id += 1
+                made += 1
+                if len(batch) >= 20000:
+                    flush()
+        flush()
+        _log(f"  {made:,} orders ({due_today:,} ending on {DAY}) in {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
+        placements = [Placement(facility_id=facilities[f].pk, order_id=oid, admitted_on=DAY - dt.timedelta(days=8),
+                                discharged_on=disc) for f, oid, disc in pending_placements]
+        Placement.objects.bulk_create(placements, batch_size=10000)
+        for f, n in zip(facilities, occupied):
+            f.occupied = n
+        Facility.objects.bulk_update(facilities, ["occupied"], batch_size=1000)
+        _log(f"  {len(placements):,} placements in {time.perf_counter() - t:.1f} s")
+    _analyze()
+    return {"infections": n_inf, "orders": made, "due": due_today, "placements": len(pending_placements),
+            "facilities": n_fac}
+
+
+def _analyze() -> None:
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("ANALYZE")
+
+
+def _timed(client, url: str, n: int) -> list[float]:
+    for _ in range(3):  # warm up
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.status_code)
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        r = client.get(url)
+        out.append((time.perf_counter() - t) * 1000)
+        assert r.status_code == 200
+    return out
+
+
+def _pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))], 1)
+
+
+def run(args) -> int:
+    from django.conf import settings
+    from django.db import connection, reset_queries
+    from django.db.models import Count
+    from django.test import Client
+
+    from cordon.bench.common import emit, peak_rss_mb, scratch_database
+    from cordon.cases.actions import release_due
+    from cordon.cases.models import Facility, OrderStatus, PersonOrder, Placement
+    from cordon.core import clock
+    from cordon.core.actions import do_create_user
+    from cordon.core.models import AuditEntry
+    from cordon.places.bulk import load_city
+    from cordon.places.models import Area
+
+    settings.ALLOWED_HOSTS = list(settings.ALLOWED_HOSTS) + ["testserver"]
+    with scratch_database(args.database, args.scratch, keep=args.keep) as (vendor, where, _):
+        _log(f"contacts bench: {args.population:,} residents, {args.infections:,} infections, "
+             f"{args.contacts:,} contacts, {vendor}")
+        t = time.perf_counter()
+        city = load_city(args.population, args.seed, progress=False)
+        city_s = time.perf_counter() - t
+        t = time.perf_counter()
+        seeded = seed(args.infections, args.contacts, args.seed)
+        seed_s = time.perf_counter() - t
+        busiest = (PersonOrder.objects.filter(status=OrderStatus.ACTIVE).order_by().values("community_id")
+                   .annotate(n=Count("id")).order_by("-n").first())
+        community = Area.objects.get(pk=busiest["community_id"])
+        worker, _ = do_create_user("bench_worker", "bench-pass-2022", role="community_worker", area=community,
+                                   actor="bench", check_password=False)
+        c = Client()
+        c.force_login(worker)
+        with clock.frozen(DAY - dt.timedelta(days=1)):
+            page_ms = _timed(c, "/cases/contacts/", args.requests)
+            page2_ms = _timed(c, "/cases/contacts/?page=5&today=home", max(10, args.requests // 5))
+            api_ms = _timed(c, "/api/orders?page=1", args.requests)
+            settings.DEBUG = True
+            reset_queries()
+            c.get("/cases/contacts/")
+            page_queries = len(connection.queries)
+            settings.DEBUG = False
+        before_audit = AuditEntry.objects.filter(action="order.release").count()
+        open_before = Placement.objects.filter(discharged_on__isnull=True).count()
+        occ_before = sum(Facility.objects.values_list("occupied", flat=True))
+        with clock.frozen(DAY):
+            t = time.perf_counter()
+            released = release_due(DAY, actor="bench")
+            release_s = time.perf_counter() - t
+            t = time.perf_counter()
+            again = release_due(DAY, actor="bench")
+            again_s = time.perf_counter() - t
+        audit_rows = AuditEntry.objects.filter(action="order.release").count() - before_audit
+        discharged = open_before - Placement.objects.filter(discharged_on__isnull=True).count()
+        beds = occ_before - sum(Facility.objects.values_list("occupied", flat=True))
+        still_due = PersonOrder.objects.filter(status=OrderStatus.ACTIVE, free_on__lte=DAY).count()
+        ok = audit_rows == released and beds == discharged and still_due == 0 and again == 0
+    rows = [
+        ("database", vendor),
+        ("city", f"{args.population:,} residents, {city['units']:,} units, built in {city_s:.1f} s (not counted)"),
+        ("seeded", f"{seeded['infections']:,} infections, {seeded['orders']:,} orders, "
+                   f"{seeded['placements']:,} placements in {seeded['facilities']:,} facilities, {seed_s:.1f} s"),
+        ("busiest community", f"{community.path} ({busiest['n']:,} people under orders)"),
+        ("contact list page p50 / p99", f"{_pct(page_ms, 50)} / {_pct(page_ms, 99)} ms ({page_queries} queries)"),
+        ("  page 5, at home, p50 / p99", f"{_pct(page2_ms, 50)} / {_pct(page2_ms, 99)} ms"),
+        ("API /api/orders p50 / p99", f"{_pct(api_ms, 50)} / {_pct(api_ms, 99)} ms"),
+        ("release_due", f"{released:,} released in {release_s * 1000:.0f} ms; {discharged:,} placements discharged"),
+        ("  audit rows / beds back", f"{audit_rows:,} / {beds:,} ({'consistent' if ok else 'INCONSISTENT'})"),
+        ("  same day again", f"{again} released in {again_s * 1000:.0f} ms"),
+        ("peak memory (RSS)", f"{peak_rss_mb():,.0f} MB"),
+    ]
+    emit("contacts", rows, {"seconds": round(release_s, 3), "peak_rss_mb": peak_rss_mb(),
+                            "p50_ms": _pct(page_ms, 50), "p99_ms": _pct(page_ms, 99),
+                            "api_p50_ms": _pct(api_ms, 50), "api_p99_ms": _pct(api_ms, 99),
+                            "released": released, "database": vendor, "population": args.population,
+                            "infections": seeded["infections"], "orders": seeded["orders"],
+                            "page_queries": page_queries, "consistent": ok})
+    return 0 if ok else 1

@@ -1,0 +1,786 @@
+"""API for finding one and extinguishing one: infections (list, detail with response timeline, KPIs,
+contacts and chain; record, reclassify), response tasks (list with filters; complete, note / tick a checklist
+item), people under orders (list, detail; contacts, arrivals, spill-over, manual orders, check-ins,
+extensions), facilities (list with occupancy and days of capacity left; create, place, discharge), arrivals
+and the maintained list of outside risk regions.
+
+Same scoping as the pages: reads through ``for_user``, single objects through ``access.access`` (404 absent
+or out of scope, 403 without the write permission on the record's area); every write calls an action in
+``cases.actions``. Guardrail refusals come back as 400 with ``rule``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Query, Router, Schema, Status
+
+from cordon.cases import actions, queries
+from cordon.cases.models import (Arrival, Facility, Infection, OrderStatus, OutsideRegion, PersonOrder, Placement,
+                                 ResponseTask, TaskStatus)
+from cordon.core import access, clock
+from cordon.core.actions import ActionError
+from cordon.places.models import Area
+
+router = Router(tags=["cases"])
+
+
+def _user(request):
+    from cordon.core.api import user_of
+
+    return user_of(request)
+
+
+def _page(qs, page, page_size):
+    from cordon.core.api import paginate
+
+    return paginate(qs, page, page_size)
+
+
+def _area(user, pk: int | None, field: str, *, write: bool = True) -> Area | None:
+    if pk is None:
+        return None
+    return access.access(Area, user, pk, write=write)
+
+
+def _is_commander(user) -> bool:
+    return "commander" in access.roles_of(user)
+
+
+# ------------------------------------------------------------------------------------------ schemas
+
+class PageMeta(Schema):
+    page: int
+    page_size: int
+    has_next: bool
+
+
+class KpiOut(Schema):
+    to_transfer_h: float | None
+    to_contacts_identified_h: float | None
+    to_contacts_placed_h: float | None
+    to_designation_h: float | None
+    contacts: int
+    placed: int
+    designated: bool
+
+
+class InfectionOut(Schema):
+    id: int
+    label: str
+    kind: str
+    found: str
+    home_id: int
+    home: str
+    confirmed_on: dt.date
+    reported_at: dt.datetime | None
+    home_isolating: bool
+    open_tasks: int
+    overdue_tasks: int
+    kpi: KpiOut
+
+
+class InfectionList(PageMeta):
+    items: list[InfectionOut]
+
+
+class NoteOut(Schema):
+    at: dt.datetime
+    actor: str
+    text: str
+
+
+class CheckItem(Schema):
+    zh: str
+    en: str
+    done: bool
+
+
+class TaskOut(Schema):
+    id: int
+    infection_id: int
+    infection: str
+    step: str
+    title: str
+    owner: str
+    deadline: dt.datetime
+    status: str
+    done_at: dt.datetime | None
+    overdue: bool
+    escalation: int
+    escalated_to: str
+    checklist: list[CheckItem]
+    rule: str
+
+
+class TaskDetail(TaskOut):
+    notes: list[NoteOut]
+
+
+class TaskList(PageMeta):
+    items: list[TaskOut]
+
+
+class OrderOut(Schema):
+    id: int
+    person: str
+    category: str
+    status: str
+    today: str
+    anchor: dt.date
+    identified_on: dt.date
+    centralized_until: dt.date | None
+    home_until: dt.date | None
+    free_on: dt.date | None
+    released_on: dt.date | None
+    next_test: dt.date | None
+    test_days: list[dt.date]
+    missed_test_days: list[dt.date]
+    extended_by: int
+    manual: bool
+    home_id: int | None
+    community_id: int | None
+    infection: str | None
+    via_id: int | None
+    arrival_id: int | None
+    placed: bool
+
+
+class OrderList(PageMeta):
+    items: list[OrderOut]
+
+
+class CheckInOut(Schema):
+    on: dt.date
+    temperature: Decimal | None
+    symptoms: str
+    test_result: str
+    actor: str
+
+
+class PlacementOut(Schema):
+    id: int
+    facility_id: int
+    facility: str
+    admitted_on: dt.date
+    discharged_on: dt.date | None
+    person: str
+
+
+class OrderDetail(OrderOut):
+    reason: str
+    home: str | None
+    checkins: list[CheckInOut]
+    placements: list[PlacementOut]
+
+
+class ChainNode(Schema):
+    kind: str
+    label: str
+    id: int | None
+    category: str | None = None
+    status: str | None = None
+    infection: "ChainNode | None" = None
+    children: list["ChainNode"] = []
+
+
+ChainNode.model_rebuild()
+
+
+class InfectionDetail(InfectionOut):
+    visited: list[str]
+    tasks: list[TaskDetail]
+    contacts: list[OrderOut]
+    chain: ChainNode
+
+
+def task_out(t: ResponseTask, now: dt.datetime, label: str | None = None) -> dict:
+    st = queries.task_state(t, now)
+    return {"id": t.pk, "infection_id": t.infection_id, "infection": label or t.infection.label, "step": t.step,
+            "title": t.title, "owner": t.owner, "deadline": t.deadline, "status": t.status, "done_at": t.done_at,
+            "overdue": st["overdue"], "escalation": t.escalation, "escalated_to": st["escalated_to"],
+            "checklist": t.checklist, "rule": t.rule}
+
+
+def order_out(o: PersonOrder, today: dt.date, infection_label: str | None = None, placed: bool | None = None) -> dict:
+    return {"id": o.pk, "person": o.label, "category": o.category, "status": o.status,
+            "today": queries.status_today(o, today), "anchor": o.anchor, "identified_on": o.identified_on,
+            "centralized_until": o.centralized_until, "home_until": o.home_until, "free_on": o.free_on,
+            "released_on": o.released_on, "next_test": queries.next_test(o, today),
+            "test_days": o.test_days or [], "missed_test_days": o.missed_test_days or [],
+            "extended_by": o.extended_by, "manual": o.manual, "home_id": o.home_id,
+            "community_id": o.community_id, "infection": infection_label, "via_id": o.via_id,
+            "arrival_id": o.arrival_id, "placed": bool(o.placed_at) if placed is None else placed}
+
+
+def _infection_rows(infs, now) -> list[dict]:
+    from django.db.models import Count, Q
+
+    ids = [i.pk for i in infs]
+    counts = {r["infection_id"]: r for r in ResponseTask.objects.filter(infection_id__in=ids).order_by()
+              .values("infection_id").annotate(open=Count("id", filter=Q(status=TaskStatus.OPEN)),
+                                               overdue=Count("id", filter=Q(status=TaskStatus.OPEN,
+                                                                            deadline__lt=now)))}
+    k = queries.kpis_for(infs)
+    return [{"id": i.pk, "label": i.label, "kind": i.kind, "found": i.found, "home_id": i.home_id,
+             "home": i.home.path, "confirmed_on": i.confirmed_on, "reported_at": i.reported_at,
+             "home_isolating": i.home_isolating, "open_tasks": counts.get(i.pk, {}).get("open", 0),
+             "overdue_tasks": counts.get(i.pk, {}).get("overdue", 0), "kpi": k[i.pk]} for i in infs]
+
+
+def infection_detail(user, inf: Infection) -> dict:
+    now, today = clock.now(), clock.today()
+    row = _infection_rows([inf], now)[0]
+    tasks = list(inf.tasks.prefetch_related("notes").order_by("deadline", "id"))
+    contacts = list(inf.contacts.order_by("identified_on", "id"))
+    return {**row, "visited": [a.path for a in inf.visited.all()],
+            "tasks": [{**task_out(t, now, inf.label),
+                       "notes": [{"at": n.at, "actor": n.actor, "text": n.text} for n in t.notes.all()]}
+                      for t in tasks],
+            "contacts": [order_out(o, today, inf.label) for o in contacts],
+            "chain": queries.chain(inf, user)}
+
+
+# ------------------------------------------------------------------------------------------ infections
+
+class InfectionFilter(Schema):
+    kind: str | None = None
+    since: dt.date | None = None
+    q: str | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+@router.get("/infections", response=InfectionList)
+def list_infections(request, f: Query[InfectionFilter]):
+    qs = Infection.objects.for_user(_user(request)).select_related("home")
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.since:
+        qs = qs.filter(confirmed_on__gte=f.since)
+    if f.q:
+        qs = qs.filter(label__icontains=f.q.strip())
+    items, meta = _page(qs.order_by("-confirmed_on", "-id"), f.page, f.page_size)
+    return {"items": _infection_rows(items, clock.now()), **meta}
+
+
+@router.get("/infections/{infection_id}", response=InfectionDetail)
+def get_infection(request, infection_id: int):
+    user = _user(request)
+    inf = access.access(Infection.objects.select_related("home"), user, infection_id)
+    return infection_detail(user, inf)
+
+
+class InfectionCreate(Schema):
+    label: str
+    home_id: int
+    found: str = "community"
+    kind: str = "confirmed"
+    confirmed_on: dt.date | None = None
+    sampled_at: dt.datetime | None = None
+    reported_at: dt.datetime | None = None
+    visited: list[int] = []
+    home_isolating: bool = False
+    reason: str = ""
+
+
+@router.post("/infections", response={201: InfectionOut})
+def create_infection(request, payload: InfectionCreate):
+    user = _user(request)
+    home = _area(user, payload.home_id, "home_id")
+    visited = list(Area.objects.filter(pk__in=payload.visited))
+    if len(visited) != len(set(payload.visited)):
+        raise ActionError("a visited place does not exist", field="visited")
+    inf = actions.do_record_infection(label=payload.label, home=home, found=payload.found, kind=payload.kind,
+                                      confirmed_on=payload.confirmed_on or clock.today(), visited=visited,
+                                      home_isolating=payload.home_isolating, sampled_at=payload.sampled_at,
+                                      reported_at=payload.reported_at, actor=user, reason=payload.reason)
+    inf = Infection.objects.select_related("home").get(pk=inf.pk)
+    return Status(201, _infection_rows([inf], clock.now())[0])
+
+
+class ReclassifyIn(Schema):
+    kind: str
+    reason: str = ""
+
+
+@router.post("/infections/{infection_id}/reclassify", response=InfectionOut)
+def reclassify_infection(request, infection_id: int, payload: ReclassifyIn):
+    user = _user(request)
+    inf = access.access(Infection.objects.select_related("home"), user, infection_id, write=True)
+    actions.do_reclassify_infection(inf, payload.kind, actor=user, reason=payload.reason)
+    return _infection_rows([inf], clock.now())[0]
+
+
+class ContactIn(Schema):
+    person: str
+    category: str = "close_contact"
+    last_exposure: dt.date
+    identified_on: dt.date | None = None
+    home_id: int | None = None
+    via_id: int | None = None
+    reason: str = ""
+
+
+@router.post("/infections/{infection_id}/contacts", response={201: OrderOut, 200: OrderOut | None})
+def register_contact(request, infection_id: int, payload: ContactIn):
+    """A close contact (or a contact of a contact, through ``via_id``). The person's home decides whose
+    jurisdiction the order is in: it must be writable by you. A contact identified after the order would
+    have ended gets no order (200, null)."""
+    user = _user(request)
+    inf = access.access(Infection, user, infection_id)
+    home = _area(user, payload.home_id, "home_id") if payload.home_id else None
+    if home is None:
+        access.access(Infection, user, infection_id, write=True)
+        home = inf.home
+    via = access.access(PersonOrder, user, payload.via_id) if payload.via_id else None
+    if via is not None and via.infection_id != inf.pk:
+        raise ActionError("via must be a contact of this infection", field="via_id")
+    o = actions.do_register_contact(inf, label=payload.person, category=payload.category,
+                                    last_exposure=payload.last_exposure, identified_on=payload.identified_on,
+                                    home=home, via=via, actor=user, reason=payload.reason)
+    if o is None:
+        return Status(200, None)
+    return Status(201, order_out(o, clock.today(), inf.label))
+
+
+# ------------------------------------------------------------------------------------------ tasks
+
+class TaskFilter(Schema):
+    status: str | None = None          # open | done
+    overdue: bool = False
+    mine: bool = False                 # only tasks you can act on (your write jurisdiction)
+    infection: int | None = None
+    step: str | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+@router.get("/tasks", response=TaskList)
+def list_tasks(request, f: Query[TaskFilter]):
+    user = _user(request)
+    now = clock.now()
+    qs = ResponseTask.objects.for_user(user, access.WRITE if f.mine else access.VIEW).select_related("infection")
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.overdue:
+        qs = qs.filter(status=TaskStatus.OPEN, deadline__lt=now)
+    if f.infection is not None:
+        qs = qs.filter(infection_id=f.infection)
+    if f.step:
+        qs = qs.filter(step=f.step)
+    items, meta = _page(qs.order_by("deadline", "id"), f.page, f.page_size)
+    return {"items": [task_out(t, now) for t in items], **meta}
+
+
+def _task_detail(t: ResponseTask) -> dict:
+    t = ResponseTask.objects.select_related("infection").prefetch_related("notes").get(pk=t.pk)
+    return {**task_out(t, clock.now()), "notes": [{"at": n.at, "actor": n.actor, "text": n.text}
+                                                    for n in t.notes.all()]}
+
+
+class CompleteIn(Schema):
+    note: str = ""
+
+
+class NoteIn(Schema):
+    text: str = ""
+    check: int | None = None
+
+
+@router.post("/tasks/{task_id}/complete", response=TaskDetail)
+def complete_task(request, task_id: int, payload: CompleteIn):
+    user = _user(request)
+    t = access.access(ResponseTask, user, task_id, write=True)
+    return _task_detail(actions.do_complete_task(t, actor=user, note=payload.note))
+
+
+@router.post("/tasks/{task_id}/note", response=TaskDetail)
+def note_task(request, task_id: int, payload: NoteIn):
+    """Add a note to the task's timeline and/or tick a checklist item (``check``: its index)."""
+    user = _user(request)
+    t = access.access(ResponseTask, user, task_id, write=True)
+    if not payload.text.strip() and payload.check is None:
+        raise ActionError("write a note or tick a checklist item", field="text")
+    return _task_detail(actions.do_note_task(t, payload.text.strip(), actor=user, check=payload.check))
+
+
+# ------------------------------------------------------------------------------------------ orders
+
+class OrderFilter(Schema):
+    community: int | None = None
+    status: str | None = "active"      # active | released | void | all
+    today: str | None = None           # centralized | home
+    category: str | None = None
+    q: str | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+def order_list_qs(user, *, community=None, status="active", category=None, today_status=None, q=None,
+                  today=None):
+    """The scoped, filtered list of orders (shared with the contact-list page). Ordered by the free day so
+    a community's page reads from the (community, status) index and sorts a community's rows only."""
+    today = today or clock.today()
+    qs = PersonOrder.objects.for_user(user)
+    if community is not None:
+        area = access.access(Area, user, community)
+        qs = qs.filter(**{f"{area.kind}_id": area.pk})
+    if status and status != "all":
+        qs = qs.filter(status=status)
+    if category:
+        qs = qs.filter(category=category)
+    if today_status in ("centralized", "home"):
+        qs = qs.filter(queries.today_q(today_status, today))
+    if q:
+        qs = qs.filter(label__startswith=q.strip())
+    return qs.order_by("free_on", "id")
+
+
+@router.get("/orders", response=OrderList)
+def list_orders(request, f: Query[OrderFilter]):
+    user = _user(request)
+    today = clock.today()
+    qs = order_list_qs(user, community=f.community, status=f.status, category=f.category, today_status=f.today,
+                       q=f.q, today=today).select_related("infection").only(
+        "id", "label", "category", "status", "anchor", "identified_on", "centralized_until", "home_until",
+        "free_on", "released_on", "test_days", "missed_test_days", "extended_by", "manual", "home_id",
+        "community_id", "via_id", "arrival_id", "placed_at", "infection_id", "infection__label")
+    items, meta = _page(qs, f.page, f.page_size)
+    return {"items": [order_out(o, today, o.infection.label if o.infection_id else None) for o in items], **meta}
+
+
+def order_detail(o: PersonOrder) -> dict:
+    o = PersonOrder.objects.select_related("infection", "home").get(pk=o.pk)
+    placements = list(o.placements.select_related("facility").order_by("admitted_on", "id"))
+    return {**order_out(o, clock.today(), o.infection.label if o.infection_id else None),
+            "reason": o.reason, "home": o.home.path if o.home_id else None,
+            "checkins": [{"on": c.on, "temperature": c.temperature, "symptoms": c.symptoms,
+                          "test_result": c.test_result, "actor": c.actor} for c in o.checkins.order_by("on")],
+            "placements": [{"id": p.pk, "facility_id": p.facility_id, "facility": p.facility.name,
+                            "admitted_on": p.admitted_on, "discharged_on": p.discharged_on, "person": o.label}
+                           for p in placements]}
+
+
+@router.get("/orders/{order_id}", response=OrderDetail)
+def get_order(request, order_id: int):
+    return order_detail(access.access(PersonOrder, _user(request), order_id))
+
+
+class ManualOrderIn(Schema):
+    person: str
+    category: str
+    reason: str
+    home_id: int | None = None
+
+
+@router.post("/orders", response={201: OrderOut, 200: OrderOut | None})
+def manual_order(request, payload: ManualOrderIn):
+    """Put a person under a category's measures by hand (needs a reason and a recorded link, #4; no
+    quarantine for arrivals from low-risk areas, #2 and #7)."""
+    user = _user(request)
+    home = _area(user, payload.home_id, "home_id")
+    prev = PersonOrder.objects.filter(label=payload.person.strip()).order_by("-id").first()
+    if prev is not None:
+        access.access(PersonOrder, user, prev.pk, write=home is None)
+    elif home is None:
+        arrival = Arrival.objects.filter(label=payload.person.strip()).order_by("-id").first()
+        if arrival is not None:
+            access.access(Arrival, user, arrival.pk, write=True)
+        elif not access.scope_for(user, access.WRITE).everything:
+            raise ActionError("give the person's home (home_id)", field="home_id")
+    o = actions.do_manual_order(label=payload.person, category=payload.category, reason=payload.reason,
+                                home=home, actor=user)
+    if o is None:
+        return Status(200, None)
+    return Status(201, order_out(o, clock.today(), o.infection.label if o.infection_id else None))
+
+
+class CheckInIn(Schema):
+    on: dt.date | None = None
+    temperature: Decimal | None = None
+    symptoms: str = ""
+    test_result: str = ""
+
+
+@router.post("/orders/{order_id}/checkins", response={201: CheckInOut})
+def record_checkin(request, order_id: int, payload: CheckInIn):
+    user = _user(request)
+    o = access.access(PersonOrder, user, order_id, write=True)
+    if payload.temperature is not None and not (Decimal("30") <= payload.temperature <= Decimal("45")):
+        raise ActionError("temperature must be between 30 and 45 °C", field="temperature")
+    c = actions.do_record_checkin(o, on=payload.on, temperature=payload.temperature, symptoms=payload.symptoms,
+                                  test_result=payload.test_result, actor=user)
+    return Status(201, {"on": c.on, "temperature": c.temperature, "symptoms": c.symptoms,
+                        "test_result": c.test_result, "actor": c.actor})
+
+
+class ExtendIn(Schema):
+    days: int
+    reason: str
+
+
+@router.post("/orders/{order_id}/extend", response=OrderDetail)
+def extend_order(request, order_id: int, payload: ExtendIn):
+    """Extend an order; only the person's positive result is a reason (nine prohibitions #5)."""
+    user = _user(request)
+    o = access.access(PersonOrder, user, order_id, write=True)
+    return order_detail(actions.do_extend_order(o, days=payload.days, reason=payload.reason, actor=user))
+
+
+class SpilloverIn(Schema):
+    person: str
+    from_area_id: int
+    left_on: dt.date
+    home_id: int
+    reason: str = ""
+
+
+@router.post("/spillovers", response={201: OrderOut, 200: OrderOut | None})
+def register_spillover(request, payload: SpilloverIn):
+    """Someone who left a high- or medium-risk area. The risk area may be anywhere (risk areas are public);
+    the person's home must be in your jurisdiction."""
+    user = _user(request)
+    home = _area(user, payload.home_id, "home_id")
+    from_area = Area.objects.filter(pk=payload.from_area_id).first()
+    if from_area is None:
+        raise ActionError("no such area", field="from_area_id")
+    o = actions.do_register_spillover(label=payload.person, from_area=from_area, left_on=payload.left_on,
+                                      home=home, actor=user, reason=payload.reason)
+    if o is None:
+        return Status(200, None)
+    return Status(201, order_out(o, clock.today()))
+
+
+# ------------------------------------------------------------------------------------------ arrivals
+
+class ArrivalOut(Schema):
+    id: int
+    person: str
+    destination_id: int
+    destination: str
+    region: str | None
+    from_level: str
+    kind: str
+    arrived_on: dt.date
+    category: str
+    order: OrderOut | None
+    tests_required: int
+    tests_done: int
+    tests: list[dict]
+    complete: bool
+
+
+class ArrivalList(PageMeta):
+    items: list[ArrivalOut]
+
+
+def arrival_rows(arrivals, today) -> list[dict]:
+    from cordon.zones.actions import active_pack
+
+    orders = {}
+    for o in PersonOrder.objects.filter(arrival_id__in=[a.pk for a in arrivals]).order_by("id"):
+        orders[o.arrival_id] = o  # the latest order of each arrival
+    pack = active_pack(today)
+    out = []
+    for a in arrivals:
+        o = orders.get(a.pk)
+        m = queries.arrival_measures(a, o, pack)
+        out.append({"id": a.pk, "person": a.label, "destination_id": a.destination_id,
+                    "destination": a.destination.path, "region": a.region.name if a.region_id else None,
+                    "from_level": a.from_level, "kind": a.kind, "arrived_on": a.arrived_on, "category": a.category,
+                    "order": order_out(o, today) if o is not None else None,
+                    "tests_required": m["tests_required"], "tests_done": m["tests_done"],
+                    "tests": a.tests_done or [], "complete": m["complete"], "arrival_obj": a, "measures": m})
+    return out
+
+
+class ArrivalFilter(Schema):
+    since: dt.date | None = None
+    from_level: str | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+@router.get("/arrivals", response=ArrivalList)
+def list_arrivals(request, f: Query[ArrivalFilter]):
+    qs = Arrival.objects.for_user(_user(request)).select_related("destination", "region")
+    if f.since:
+        qs = qs.filter(arrived_on__gte=f.since)
+    if f.from_level:
+        qs = qs.filter(from_level=f.from_level)
+    items, meta = _page(qs.order_by("-arrived_on", "-id"), f.page, f.page_size)
+    return {"items": arrival_rows(items, clock.today()), **meta}
+
+
+class ArrivalIn(Schema):
+    person: str
+    destination_id: int
+    kind: str = "resident"
+    arrived_on: dt.date
+    region_id: int | None = None
+    from_level: str | None = None
+    reason: str = ""
+
+
+def _arrival_one(a: Arrival) -> dict:
+    a = Arrival.objects.select_related("destination", "region").get(pk=a.pk)
+    return arrival_rows([a], clock.today())[0]
+
+
+@router.post("/arrivals", response={201: ArrivalOut})
+def register_arrival(request, payload: ArrivalIn):
+    """An arrival (来兰返兰). Give ``region_id`` from the maintained list (its level decides) or
+    ``from_level``. Arrivals from low-risk regions get the pack's tests, never quarantine (#2, #7)."""
+    user = _user(request)
+    dest = _area(user, payload.destination_id, "destination_id")
+    region = None
+    level = payload.from_level
+    if payload.region_id is not None:
+        region = OutsideRegion.objects.filter(pk=payload.region_id).first()
+        if region is None:
+            raise ActionError("no such region", field="region_id")
+        level = region.level
+    if not level:
+        raise ActionError("give region_id or from_level", field="from_level")
+    a, _o = actions.do_register_arrival(label=payload.person, from_level=level, kind=payload.kind,
+                                        arrived_on=payload.arrived_on, destination=dest, region=region,
+                                        actor=user, reason=payload.reason)
+    return Status(201, _arrival_one(a))
+
+
+class ArrivalTestIn(Schema):
+    on: dt.date | None = None
+    result: str = "negative"
+
+
+@router.post("/arrivals/{arrival_id}/tests", response=ArrivalOut)
+def record_arrival_test(request, arrival_id: int, payload: ArrivalTestIn):
+    user = _user(request)
+    a = access.access(Arrival, user, arrival_id, write=True)
+    return _arrival_one(actions.do_record_arrival_test(a, on=payload.on, result=payload.result, actor=user))
+
+
+# ------------------------------------------------------------------------------------------ facilities
+
+class FacilityOut(Schema):
+    id: int
+    name: str
+    kind: str
+    area_id: int
+    area: str
+    capacity: int
+    occupied: int
+    free: int
+    intake_per_day: float
+    days_left: float | None
+
+
+class FacilityList(PageMeta):
+    items: list[FacilityOut]
+
+
+def facility_rows(facilities, today=None) -> list[dict]:
+    look = queries.outlooks(facilities, today)
+    return [{"id": f.pk, "name": f.name, "kind": f.kind, "area_id": f.area_id, "area": f.area.path,
+             **look[f.pk]} for f in facilities]
+
+
+class FacilityFilter(Schema):
+    kind: str | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+@router.get("/facilities", response=FacilityList)
+def list_facilities(request, f: Query[FacilityFilter]):
+    qs = Facility.objects.for_user(_user(request)).select_related("area")
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    items, meta = _page(qs.order_by("kind", "name"), f.page, f.page_size)
+    return {"items": facility_rows(items), **meta}
+
+
+class FacilityIn(Schema):
+    name: str
+    kind: str
+    area_id: int
+    capacity: int
+
+
+@router.post("/facilities", response={201: FacilityOut})
+def create_facility(request, payload: FacilityIn):
+    user = _user(request)
+    area = _area(user, payload.area_id, "area_id")
+    f = actions.do_create_facility(name=payload.name.strip(), kind=payload.kind, area=area,
+                                   capacity=payload.capacity, actor=user)
+    return Status(201, facility_rows([Facility.objects.select_related("area").get(pk=f.pk)])[0])
+
+
+class PlaceIn(Schema):
+    order_id: int | None = None
+    infection_id: int | None = None
+    note: str = ""
+
+
+@router.post("/facilities/{facility_id}/place", response={201: PlacementOut})
+def place(request, facility_id: int, payload: PlaceIn):
+    """Admit a person under an order (or an infection): needs WRITE on the facility and on the person's
+    record. A full facility refuses with 400 (field ``facility``)."""
+    user = _user(request)
+    fac = access.access(Facility, user, facility_id, write=True)
+    order = access.access(PersonOrder, user, payload.order_id, write=True) if payload.order_id else None
+    inf = access.access(Infection, user, payload.infection_id, write=True) if payload.infection_id else None
+    p = actions.do_place(fac, order=order, infection=inf, actor=user, note=payload.note)
+    return Status(201, {"id": p.pk, "facility_id": fac.pk, "facility": fac.name, "admitted_on": p.admitted_on,
+                        "discharged_on": None, "person": order.label if order else inf.label})
+
+
+class DischargeIn(Schema):
+    reason: str = ""
+
+
+@router.post("/placements/{placement_id}/discharge", response=PlacementOut)
+def discharge(request, placement_id: int, payload: DischargeIn):
+    user = _user(request)
+    p = Placement.objects.select_related("facility", "order", "infection").filter(pk=placement_id).first()
+    if p is None:
+        raise access.NotFound
+    access.access(Facility, user, p.facility_id, write=True)
+    actions.do_discharge(p, actor=user, reason=payload.reason)
+    return {"id": p.pk, "facility_id": p.facility_id, "facility": p.facility.name, "admitted_on": p.admitted_on,
+            "discharged_on": p.discharged_on, "person": p.order.label if p.order_id else p.infection.label}
+
+
+# ------------------------------------------------------------------------------------------ outside regions
+
+class RegionOut(Schema):
+    id: int
+    name: str
+    level: str
+    updated_on: dt.date
+    source: str
+
+
+class RegionIn(Schema):
+    name: str
+    level: str
+    source: str = ""
+
+
+@router.get("/outside-regions", response=list[RegionOut])
+def list_regions(request):
+    if not access.has_perm(_user(request), access.VIEW):
+        raise access.Forbidden
+    return [{"id": r.pk, "name": r.name, "level": r.level, "updated_on": r.updated_on, "source": r.source}
+            for r in OutsideRegion.objects.order_by("name")[:1000]]
+
+
+@router.post("/outside-regions", response=RegionOut)
+def upsert_region(request, payload: RegionIn):
+    """Add or update a region of the maintained list (commanders only)."""
+    user = _user(request)
+    if not _is_commander(user):
+        raise access.Forbidden
+    r = actions.do_upsert_outside_region(name=payload.name, level=payload.level, source=payload.source, actor=user)
+    return {"id": r.pk, "name": r.name, "level": r.level, "updated_on": r.updated_on, "source": r.source}

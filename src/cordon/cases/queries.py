@@ -1,0 +1,248 @@
+"""Read helpers shared by the cases pages and API, each a fixed number of queries for a page of records.
+
+* ``status_today`` / ``next_test``: a person's status and next test day from the stored order (no query).
+* ``kpis_for``: the per-infection KPIs of ``actions.infection_kpis`` for a page of infections in four
+  queries (tasks, contacts, placements, designations) instead of three per infection.
+* ``task_state``: overdue flag and escalation label of a task (no query).
+* ``chain``: the transmission chain below an infection (infection -> contacts -> contacts who became
+  infections -> their contacts), a few queries per generation.
+* ``outlooks``: ``actions.facility_outlook`` for a list of facilities in one grouped query.
+* ``daily_kpis``: the per-day KPI table of the infections page.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+
+from django.db.models import Count, Max, Min, Q
+
+from cordon.core import clock
+
+ESCALATION_LABELS = {1: "street", 2: "district", 3: "city"}
+
+
+# ------------------------------------------------------------------------------------------ people
+
+def status_today(order, today: dt.date) -> str:
+    """centralized | home | free | released | void, from the stored dates (POLICY.md counting)."""
+    if order.status == "void":
+        return "void"
+    if order.status == "released":
+        return "released"
+    if order.free_on and today >= order.free_on:
+        return "free"
+    if order.centralized_until and today <= order.centralized_until:
+        return "centralized"
+    if order.home_until and today <= order.home_until:
+        return "home"
+    return "free"
+
+
+def next_test(order, today: dt.date) -> dt.date | None:
+    for d in order.test_days or []:
+        day = dt.date.fromisoformat(d) if isinstance(d, str) else d
+        if day >= today:
+            return day
+    return None
+
+
+def today_q(status: str, today: dt.date) -> Q:
+    """Filter for active orders whose status today is ``status`` (index-friendly date comparisons)."""
+    if status == "centralized":
+        return Q(centralized_until__gte=today)
+    if status == "home":
+        return (Q(centralized_until__isnull=True) | Q(centralized_until__lt=today)) & Q(home_until__gte=today)
+    return Q()
+
+
+# ------------------------------------------------------------------------------------------ tasks
+
+def task_state(task, now: dt.datetime) -> dict:
+    overdue = task.status == "open" and task.deadline < now
+    return {"overdue": overdue, "escalation": task.escalation,
+            "escalated_to": ESCALATION_LABELS.get(task.escalation, "")}
+
+
+# ------------------------------------------------------------------------------------------ KPIs
+
+def _hours(start, t):
+    return round((t - start).total_seconds() / 3600, 1) if (t and start) else None
+
+
+def _start(inf):
+    return inf.reported_at or dt.datetime.combine(inf.confirmed_on, dt.time(0, 0), tzinfo=clock.tz())
+
+
+def kpis_for(infections) -> dict:
+    """{infection id: {to_transfer_h, to_contacts_identified_h, to_contacts_placed_h, to_designation_h,
+    contacts, placed, designated}} for a page of infections: four queries."""
+    from cordon.cases.models import PersonOrder, ResponseTask
+    from cordon.zones.models import Designation
+
+    ids = [i.pk for i in infections]
+    if not ids:
+        return {}
+    transfer = dict(ResponseTask.objects.filter(infection_id__in=ids, step="transfer")
+                    .values_list("infection_id", "done_at"))
+    contacts = {r["infection_id"]: r for r in PersonOrder.objects.filter(infection_id__in=ids).order_by()
+                .values("infection_id").annotate(n=Count("id"), first=Min("created"),
+                                                 placed=Count("placed_at"), last_placed=Max("placed_at"))}
+    through = Designation.infections.through
+    designated = defaultdict(list)
+    for iid, at in through.objects.filter(infection_id__in=ids).values_list("infection_id",
+                                                                            "designation__designated_at"):
+        if at:
+            designated[iid].append(at)
+    out = {}
+    for inf in infections:
+        s = _start(inf)
+        c = contacts.get(inf.pk) or {"n": 0, "first": None, "placed": 0, "last_placed": None}
+        d = min(designated.get(inf.pk) or [], default=None)
+        out[inf.pk] = {
+            "to_transfer_h": _hours(s, transfer.get(inf.pk)),
+            "to_contacts_identified_h": _hours(s, c["first"]),
+            "to_contacts_placed_h": _hours(s, c["last_placed"]) if c["n"] and c["placed"] == c["n"] else None,
+            "to_designation_h": _hours(s, d),
+            "contacts": c["n"], "placed": c["placed"], "designated": d is not None,
+        }
+    return out
+
+
+def daily_kpis(qs, days: int = 14, today: dt.date | None = None) -> list[dict]:
+    """Per confirmation day over the last ``days`` days: infections, median hours to transfer, to contacts
+    identified, to designation, and overdue tasks (a few queries; the caller scopes ``qs``)."""
+    today = today or clock.today()
+    since = today - dt.timedelta(days=days - 1)
+    infs = list(qs.filter(confirmed_on__gte=since, confirmed_on__lte=today)
+                .only("id", "confirmed_on", "reported_at").order_by("confirmed_on")[:5000])
+    k = kpis_for(infs)
+    by_day = defaultdict(list)
+    for i in infs:
+        by_day[i.confirmed_on].append(k[i.pk])
+
+    def med(values):
+        values = [v for v in values if v is not None]
+        return round(statistics.median(values), 1) if values else None
+
+    return [{"on": d, "infections": len(rows),
+             "to_transfer_h": med(r["to_transfer_h"] for r in rows),
+             "to_contacts_identified_h": med(r["to_contacts_identified_h"] for r in rows),
+             "to_contacts_placed_h": med(r["to_contacts_placed_h"] for r in rows),
+             "to_designation_h": med(r["to_designation_h"] for r in rows),
+             "contacts": sum(r["contacts"] for r in rows)}
+            for d, rows in sorted(by_day.items(), reverse=True)]
+
+
+# ------------------------------------------------------------------------------------------ chain
+
+def chain(inf, user=None, *, max_depth: int = 6, max_nodes: int = 500) -> dict:
+    """The transmission chain below ``inf`` as a tree of plain dicts:
+
+    {"kind": "infection", "label", "id", "children": [contact nodes]}; a contact node is
+    {"kind": "contact", "label", "id", "category", "status", "infection": <infection node or None>,
+    "children": [contacts of this contact]}. Contacts who later became infections carry that infection
+    (whose contacts follow, one generation further). Out-of-scope infections are shown by label only
+    (``id`` None) and not expanded. A few queries per generation; ``max_nodes`` bounds the tree.
+    """
+    from cordon.cases.models import Infection, PersonOrder
+
+    seen_inf = {inf.pk}
+    root = {"kind": "infection", "label": inf.label, "id": inf.pk, "kind_of": inf.kind,
+            "confirmed_on": inf.confirmed_on, "children": []}
+    frontier = [(inf.pk, root)]
+    count = 1
+    for _ in range(max_depth):
+        if not frontier or count >= max_nodes:
+            break
+        by_inf = {iid: node for iid, node in frontier}
+        orders = list(PersonOrder.objects.filter(infection_id__in=list(by_inf), via__isnull=True)
+                      .only("id", "label", "category", "status", "infection_id").order_by("id"))
+        onward = defaultdict(list)
+        if orders:
+            for o in (PersonOrder.objects.filter(via_id__in=[o.pk for o in orders])
+                      .only("id", "label", "category", "status", "via_id").order_by("id")):
+                onward[o.via_id].append(o)
+        labels = {o.label for o in orders} | {o.label for os in onward.values() for o in os}
+        became = {i.label: i for i in Infection.objects.filter(label__in=labels)
+                  .only("id", "label", "kind", "confirmed_on")} if labels else {}
+        visible = None
+        if user is not None:
+            visible = set(Infection.objects.for_user(user).filter(pk__in=[i.pk for i in became.values()])
+                          .values_list("id", flat=True)) if became else set()
+        frontier = []
+        for o in orders:
+            if count >= max_nodes:
+                break
+            node = _contact_node(o, became, visible, seen_inf, frontier)
+            count += 1
+            for c in onward.get(o.pk, []):
+                node["children"].append(_contact_node(c, became, visible, seen_inf, frontier))
+                count += 1
+            by_inf[o.infection_id]["children"].append(node)
+    return root
+
+
+def _contact_node(o, became, visible, seen_inf, frontier) -> dict:
+    node = {"kind": "contact", "label": o.label, "id": o.pk, "category": o.category, "status": o.status,
+            "infection": None, "children": []}
+    i = became.get(o.label)
+    if i is not None:
+        shown = visible is None or i.pk in visible
+        inode = {"kind": "infection", "label": i.label, "id": i.pk if shown else None, "kind_of": i.kind,
+                 "confirmed_on": i.confirmed_on, "children": []}
+        node["infection"] = inode
+        if shown and i.pk not in seen_inf:
+            seen_inf.add(i.pk)
+            frontier.append((i.pk, inode))
+    return node
+
+
+def chain_size(node) -> int:
+    n = 1
+    for c in node.get("children", []):
+        n += chain_size(c)
+    if node.get("infection"):
+        n += chain_size(node["infection"])
+    return n
+
+
+# ------------------------------------------------------------------------------------------ facilities
+
+def outlooks(facilities, on: dt.date | None = None, days: int = 3) -> dict:
+    """{facility id: facility_outlook(...)} in one grouped query."""
+    from cordon.cases.models import Placement
+
+    on = on or clock.today()
+    since = on - dt.timedelta(days=days - 1)
+    ids = [f.pk for f in facilities]
+    intake = dict(Placement.objects.filter(facility_id__in=ids, admitted_on__gte=since, admitted_on__lte=on)
+                  .order_by().values("facility_id").annotate(n=Count("id")).values_list("facility_id", "n"))
+    out = {}
+    for f in facilities:
+        per_day = intake.get(f.pk, 0) / days
+        free = f.capacity - f.occupied
+        out[f.pk] = {"capacity": f.capacity, "occupied": f.occupied, "free": free,
+                     "intake_per_day": round(per_day, 1),
+                     "days_left": round(free / per_day, 1) if per_day > 0 else None}
+    return out
+
+
+# ------------------------------------------------------------------------------------------ arrivals
+
+def arrival_measures(arrival, order, pack) -> dict:
+    """Required measures of an arrival and their completion: the order (if any) and the pack's tests."""
+    cat = pack.category(arrival.category) if pack is not None else None
+    window = cat.test_window if cat is not None else None
+    done = len(arrival.tests_done or [])
+    if order is not None:
+        required_tests = len(order.test_days or []) + len(order.missed_test_days or [])
+        complete = order.status in ("released", "void")
+    elif window is not None:
+        required_tests = window.count
+        complete = done >= window.count
+    else:
+        required_tests = 0
+        complete = True
+    return {"order": order, "window": window, "tests_required": required_tests, "tests_done": done,
+            "complete": complete, "restricts": bool(cat and cat.restricts)}

@@ -1,0 +1,522 @@
+"""Pages for finding one and extinguishing one: infections and their response, a community's people under
+orders with the daily check-in, facilities, arrivals.
+
+Thin, as the rest of ``web``: parse, authorize through ``core.access``, call ``cases.actions``, render.
+Lists are scoped with ``for_user``; single objects come through ``access.access`` (NotFound -> 404,
+Forbidden -> 403). Every list is paginated and reads a page in a fixed number of queries.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_POST
+
+from cordon.cases import actions, forms, queries
+from cordon.cases.api import arrival_rows, order_list_qs
+from cordon.cases.models import (Arrival, CheckIn, Facility, FacilityKind, Infection, InfectionKind, OrderStatus,
+                                 OutsideRegion, PersonOrder, Placement, ResponseTask, TaskNote, TaskStatus)
+from cordon.core import access, clock
+from cordon.core.actions import ActionError
+from cordon.places.models import Area
+from cordon.web.views import paginate, query_without_page, scoped
+
+PAGE_SIZE = 50
+
+STATUS_LABELS = {"centralized": _l("Centralized quarantine"), "home": _l("At home"), "free": _l("Free"),
+                 "released": _l("Released"), "void": _l("No order")}
+
+
+def in_language(zh: str, en: str) -> str:
+    from django.utils import translation
+
+    return zh if (translation.get_language() or "zh").startswith("zh") or not en else en
+
+
+def category_label(pack, key: str) -> str:
+    cat = pack.category(key) if pack is not None else None
+    return in_language(cat.title.zh, cat.title.en) if cat is not None else key
+
+
+def _pack(today):
+    from cordon.zones.actions import active_pack
+
+    return active_pack(today)
+
+
+def _need_view(user):
+    if not access.has_perm(user, access.VIEW):
+        raise PermissionDenied
+
+
+def _back(request, default: str) -> str:
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return nxt
+    return default
+
+
+def _resolve_area(user, value: str, *, write: bool = True) -> Area:
+    """An area by id or address path, in the user's scope (NotFound/Forbidden otherwise)."""
+    value = (value or "").strip().strip("/")
+    if value.isdigit():
+        return access.access(Area, user, int(value), write=write)
+    a = Area.objects.for_user(user).filter(path=value).first()
+    if a is None:
+        raise access.NotFound
+    return access.access(Area, user, a.pk, write=write)
+
+
+def _error(request, exc: ActionError) -> None:
+    msg = str(exc)
+    if exc.rule:
+        msg = f"{msg} ({exc.rule})"
+    messages.error(request, _("Not done: %(reason)s") % {"reason": msg})
+
+
+# ---------------------------------------------------------------------------------------------- infections
+
+def _task_rows(tasks, now, lang_zh: bool) -> list[dict]:
+    rows = []
+    for t in tasks:
+        zh, _sep, en = t.title.partition(" / ")
+        st = queries.task_state(t, now)
+        rows.append({"t": t, "title": zh if lang_zh or not en else en, **st,
+                     "checklist": [{"i": i, "text": c["zh"] if lang_zh else c["en"], "done": c.get("done")}
+                                   for i, c in enumerate(t.checklist)]})
+    return rows
+
+
+@login_required
+def infection_list(request):
+    from cordon.cases.api import _infection_rows
+
+    user = request.user
+    _need_view(user)
+    now, today = clock.now(), clock.today()
+    q = (request.GET.get("q") or "").strip()[:40]
+    kind = request.GET.get("kind") or ""
+    qs = Infection.objects.for_user(user)
+    scoped_qs = qs
+    if kind in InfectionKind.values:
+        qs = qs.filter(kind=kind)
+    if q:
+        qs = qs.filter(label__icontains=q)
+    page = paginate(request, qs.select_related("home").order_by("-confirmed_on", "-id"), PAGE_SIZE)
+    rows = _infection_rows(list(page.object_list), now)
+    by_id = {i.pk: i for i in page.object_list}
+    for r in rows:
+        r["inf"] = by_id[r["id"]]
+    overdue = (ResponseTask.objects.for_user(user).filter(status=TaskStatus.OPEN, deadline__lt=now)
+               .select_related("infection").order_by("deadline", "id"))
+    overdue_rows = _task_rows(list(overdue[:20]), now, _zh())
+    context = {"rows": rows, "page": page, "q": q, "kind": kind, "kinds": InfectionKind.choices,
+               "querystring": query_without_page(request), "daily": queries.daily_kpis(scoped_qs, 14, today),
+               "overdue": overdue_rows, "overdue_count": overdue.count() if len(overdue_rows) >= 20
+               else len(overdue_rows)}
+    return render(request, "cases/infections.html", context)
+
+
+def _zh() -> bool:
+    from django.utils import translation
+
+    return (translation.get_language() or "zh").startswith("zh")
+
+
+def _chain_labels(node, pack):
+    node["category_label"] = category_label(pack, node["category"]) if node.get("category") else ""
+    if node.get("status"):
+        node["status_label"] = OrderStatus(node["status"]).label if node["status"] in OrderStatus.values \
+            else node["status"]
+    if node.get("infection"):
+        _chain_labels(node["infection"], pack)
+    for c in node.get("children", []):
+        _chain_labels(c, pack)
+    return node
+
+
+@login_required
+@scoped
+def infection_detail(request, pk: int):
+    user = request.user
+    inf = access.access(Infection.objects.select_related("home"), user, pk)
+    now, today = clock.now(), clock.today()
+    pack = _pack(today)
+    tasks = list(inf.tasks.prefetch_related(Prefetch("notes", queryset=TaskNote.objects.order_by("at", "id")))
+                 .order_by("deadline", "id"))
+    kpi = queries.kpis_for([inf])[inf.pk]
+    contacts = list(inf.contacts.select_related("home").order_by("identified_on", "id")[:500])
+    for o in contacts:
+        o.today = queries.status_today(o, today)
+        o.today_label = STATUS_LABELS.get(o.today, o.today)
+        o.category_label = category_label(pack, o.category)
+        o.next_test = queries.next_test(o, today)
+        o.late = o.identified_on > o.anchor + dt.timedelta(days=1)
+    can_write = access.scope_for(user, access.WRITE).contains(inf)
+    context = {
+        "inf": inf, "tasks": _task_rows(tasks, now, _zh()), "kpi": kpi, "contacts": contacts,
+        "chain": _chain_labels(queries.chain(inf, user), pack), "can_write": can_write,
+        "visited": list(inf.visited.all()), "designations": list(inf.designations.select_related("area")),
+        "contact_form": forms.ContactForm(initial={"last_exposure": inf.confirmed_on - dt.timedelta(days=1)}),
+        "reclassify_form": forms.ReclassifyForm(initial={"kind": "confirmed" if inf.kind == "asymptomatic"
+                                                         else "asymptomatic"}),
+        "status_labels": STATUS_LABELS,
+    }
+    return render(request, "cases/infection.html", context)
+
+
+@login_required
+@scoped
+@require_POST
+def task_action(request, pk: int, action: str):
+    user = request.user
+    t = access.access(ResponseTask, user, pk, write=True)
+    back = _back(request, reverse("cases_infection", args=[t.infection_id]) + f"#task-{t.pk}")
+    f = forms.NoteForm(request.POST)
+    if not f.is_valid():
+        messages.error(request, _("Not done: check the form."))
+        return redirect(back)
+    try:
+        if action == "complete":
+            actions.do_complete_task(t, actor=user, note=f.cleaned_data["text"])
+            messages.success(request, _("Task done."))
+        elif action == "check":
+            if f.cleaned_data["check"] is None:
+                raise ActionError("no such checklist item", field="check")
+            actions.do_note_task(t, f.cleaned_data["text"] or "✓", actor=user, check=f.cleaned_data["check"])
+        elif action == "note":
+            if not f.cleaned_data["text"].strip():
+                raise ActionError(_("write a note"), field="text")
+            actions.do_note_task(t, f.cleaned_data["text"].strip(), actor=user)
+        else:
+            raise access.NotFound
+    except ActionError as exc:
+        _error(request, exc)
+    return redirect(back)
+
+
+@login_required
+@scoped
+@require_POST
+def infection_action(request, pk: int, action: str):
+    user = request.user
+    inf = access.access(Infection.objects.select_related("home"), user, pk)
+    back = reverse("cases_infection", args=[inf.pk])
+    try:
+        if action == "reclassify":
+            access.access(Infection, user, pk, write=True)
+            f = forms.ReclassifyForm(request.POST)
+            if not f.is_valid():
+                raise ActionError(_("choose a classification"), field="kind")
+            actions.do_reclassify_infection(inf, f.cleaned_data["kind"], actor=user, reason=f.cleaned_data["reason"])
+            messages.success(request, _("Reclassified."))
+        elif action == "contact":
+            f = forms.ContactForm(request.POST)
+            if not f.is_valid():
+                field, errs = next(iter(f.errors.items()))
+                raise ActionError(f"{field}: {errs[0]}", field=field)
+            home = _resolve_area(user, f.cleaned_data["home"]) if f.cleaned_data["home"] else None
+            if home is None:
+                access.access(Infection, user, pk, write=True)
+                home = inf.home
+            via = None
+            if f.cleaned_data["via"]:
+                via = (PersonOrder.objects.for_user(user).filter(label=f.cleaned_data["via"].strip(), infection=inf)
+                       .order_by("-id").first())
+                if via is None:
+                    raise ActionError(_("no close contact %(p)s of this infection") % {"p": f.cleaned_data["via"]},
+                                      field="via")
+            o = actions.do_register_contact(inf, label=f.cleaned_data["person"], category=f.cleaned_data["category"],
+                                            last_exposure=f.cleaned_data["last_exposure"], home=home, via=via,
+                                            actor=user)
+            if o is None:
+                messages.warning(request, _("No order: identified after it would have ended (the clock never "
+                                            "restarts)."))
+            else:
+                messages.success(request, _("%(p)s is under an order until %(d)s.") % {
+                    "p": o.label, "d": o.free_on - dt.timedelta(days=1) if o.free_on else "—"})
+            back += "#contacts"
+        else:
+            raise access.NotFound
+    except ActionError as exc:
+        _error(request, exc)
+    return redirect(back)
+
+
+# ---------------------------------------------------------------------------------------------- contacts
+
+@login_required
+@scoped
+def contact_list(request):
+    """People under orders in the user's jurisdiction (or one community of it): status today, free day,
+    next test day and the check-in form. Reads a page from the (community, status) index: a count and
+    three queries whatever the size of the city."""
+    user = request.user
+    _need_view(user)
+    today = clock.today()
+    pack = _pack(today)
+    community = None
+    cid = request.GET.get("community") or ""
+    if cid.isdigit():
+        community = access.access(Area, user, int(cid))
+    tab = request.GET.get("today") or ""
+    if tab not in ("centralized", "home"):
+        tab = ""
+    category = request.GET.get("category") or ""
+    q = (request.GET.get("q") or "").strip()[:40]
+    qs = order_list_qs(user, community=community.pk if community else None, status=OrderStatus.ACTIVE,
+                       category=category or None, today_status=tab or None, q=q or None, today=today)
+    qs = qs.select_related("home", "infection").only(
+        "id", "label", "category", "status", "anchor", "identified_on", "centralized_until", "home_until",
+        "free_on", "test_days", "extended_by", "manual", "placed_at", "community_id", "home_id", "home__path",
+        "home__name", "infection_id", "infection__label", *[f"{lv}_id" for lv in access.LEVELS])
+    page = paginate(request, qs, PAGE_SIZE)
+    orders = list(page.object_list)
+    checked = {c.order_id: c for c in CheckIn.objects.filter(order_id__in=[o.pk for o in orders], on=today)}
+    write = access.scope_for(user, access.WRITE)
+    cut = len(community.path) + 1 if community else 0
+    for o in orders:
+        o.today = queries.status_today(o, today)
+        o.today_label = STATUS_LABELS.get(o.today, o.today)
+        o.next_test = queries.next_test(o, today)
+        o.test_today = o.next_test == today
+        o.last_day = o.free_on - dt.timedelta(days=1) if o.free_on else None
+        o.category_label = category_label(pack, o.category)
+        o.checkin = checked.get(o.pk)
+        o.can_write = write.contains(o)
+        o.where = (o.home.path[cut:] if o.home_id else "") or "—"
+    categories = [(k, category_label(pack, k)) for k in pack.persons] if pack is not None else []
+    context = {"orders": orders, "page": page, "today": today, "tab": tab, "category": category, "q": q,
+               "community": community, "categories": categories, "querystring": query_without_page(request),
+               "checkin_form": forms.CheckInForm(), "next": request.get_full_path(),
+               "tabs": [("", _("Everyone")), ("centralized", STATUS_LABELS["centralized"]),
+                        ("home", STATUS_LABELS["home"])]}
+    return render(request, "cases/contacts.html", context)
+
+
+@login_required
+@scoped
+@require_POST
+def order_checkin(request, pk: int):
+    user = request.user
+    o = access.access(PersonOrder, user, pk, write=True)
+    back = _back(request, reverse("cases_contacts"))
+    f = forms.CheckInForm(request.POST)
+    if not f.is_valid():
+        field, errs = next(iter(f.errors.items()))
+        messages.error(request, _("Not done: %(reason)s") % {"reason": f"{f.fields[field].label}: {errs[0]}"})
+        return redirect(back)
+    try:
+        actions.do_record_checkin(o, temperature=f.cleaned_data["temperature"],
+                                  symptoms=f.cleaned_data["symptoms"], test_result=f.cleaned_data["test_result"],
+                                  actor=user)
+        messages.success(request, _("Check-in of %(p)s recorded.") % {"p": o.label})
+    except ActionError as exc:
+        _error(request, exc)
+    return redirect(back)
+
+
+# ---------------------------------------------------------------------------------------------- facilities
+
+@login_required
+def facility_list(request):
+    user = request.user
+    _need_view(user)
+    today = clock.today()
+    qs = Facility.objects.for_user(user).select_related("area").order_by("kind", "name")
+    page = paginate(request, qs, PAGE_SIZE)
+    facilities = list(page.object_list)
+    look = queries.outlooks(facilities, today)
+    write = access.scope_for(user, access.WRITE)
+    rows = [{"f": f, **look[f.pk], "can_write": write.contains(f),
+             "pct": min(100, round(100 * f.occupied / f.capacity)) if f.capacity else 0} for f in facilities]
+    for r in rows:
+        r["pct10"] = min(100, int(round(r["pct"] / 10)) * 10)
+    totals = {k: sum(r[k] for r in rows) for k in ("capacity", "occupied", "free")}
+    intake = sum(r["intake_per_day"] for r in rows)
+    totals["intake_per_day"] = round(intake, 1)
+    totals["days_left"] = round(totals["free"] / intake, 1) if intake > 0 else None
+    context = {"rows": rows, "page": page, "totals": totals, "admit_form": forms.AdmitForm(),
+               "facility_form": forms.FacilityForm(), "can_create": access.has_perm(user, access.WRITE),
+               "querystring": query_without_page(request)}
+    return render(request, "cases/facilities.html", context)
+
+
+@login_required
+@scoped
+def facility_detail(request, pk: int):
+    user = request.user
+    f = access.access(Facility.objects.select_related("area"), user, pk)
+    today = clock.today()
+    current = (Placement.objects.filter(facility=f, discharged_on__isnull=True)
+               .select_related("order", "infection").order_by("admitted_on", "id"))
+    page = paginate(request, current, PAGE_SIZE)
+    context = {"f": f, "o": queries.outlooks([f], today)[f.pk], "page": page, "placements": list(page.object_list),
+               "can_write": access.scope_for(user, access.WRITE).contains(f), "admit_form": forms.AdmitForm(),
+               "today": today, "querystring": query_without_page(request),
+               "recent": list(Placement.objects.filter(facility=f, discharged_on__isnull=False)
+                              .select_related("order", "infection").order_by("-discharged_on", "-id")[:20])}
+    return render(request, "cases/facility.html", context)
+
+
+@login_required
+@scoped
+@require_POST
+def facility_create(request):
+    user = request.user
+    f = forms.FacilityForm(request.POST)
+    back = reverse("cases_facilities")
+    if not f.is_valid():
+        field, errs = next(iter(f.errors.items()))
+        messages.error(request, _("Not done: %(reason)s") % {"reason": f"{f.fields[field].label}: {errs[0]}"})
+        return redirect(back)
+    try:
+        area = _resolve_area(user, f.cleaned_data["area"])
+        fac = actions.do_create_facility(name=f.cleaned_data["name"].strip(), kind=f.cleaned_data["kind"],
+                                         area=area, capacity=f.cleaned_data["capacity"], actor=user)
+        messages.success(request, _("%(name)s added.") % {"name": fac.name})
+    except ActionError as exc:
+        _error(request, exc)
+    return redirect(back)
+
+
+@login_required
+@scoped
+@require_POST
+def facility_admit(request, pk: int):
+    user = request.user
+    fac = access.access(Facility, user, pk, write=True)
+    back = _back(request, reverse("cases_facility", args=[fac.pk]))
+    f = forms.AdmitForm(request.POST)
+    if not f.is_valid():
+        messages.error(request, _("Not done: give the person's reference."))
+        return redirect(back)
+    label = f.cleaned_data["person"].strip()
+    try:
+        order = (PersonOrder.objects.for_user(user, access.WRITE).filter(label=label, status=OrderStatus.ACTIVE)
+                 .order_by("-id").first())
+        inf = None
+        if order is None:
+            inf = Infection.objects.for_user(user, access.WRITE).filter(label=label).first()
+            if inf is None:
+                raise ActionError(_("nobody under an order or infected with the reference %(p)s in your "
+                                    "jurisdiction") % {"p": label}, field="person")
+        actions.do_place(fac, order=order, infection=inf, actor=user)
+        messages.success(request, _("%(p)s admitted to %(f)s.") % {"p": label, "f": fac.name})
+    except ActionError as exc:
+        _error(request, exc)
+    return redirect(back)
+
+
+@login_required
+@scoped
+@require_POST
+def placement_discharge(request, pk: int):
+    user = request.user
+    p = Placement.objects.filter(pk=pk).first()
+    if p is None:
+        raise access.NotFound
+    fac = access.access(Facility, user, p.facility_id, write=True)
+    try:
+        actions.do_discharge(p, actor=user, reason=request.POST.get("reason", "")[:500])
+        messages.success(request, _("Discharged."))
+    except ActionError as exc:
+        _error(request, exc)
+    return redirect(_back(request, reverse("cases_facility", args=[fac.pk])))
+
+
+# ---------------------------------------------------------------------------------------------- arrivals
+
+@login_required
+@scoped
+def arrival_list(request):
+    user = request.user
+    _need_view(user)
+    today = clock.today()
+    pack = _pack(today)
+    regions = list(OutsideRegion.objects.order_by("-updated_on", "name")[:300])
+    qs = Arrival.objects.for_user(user).select_related("destination", "region").order_by("-arrived_on", "-id")
+    page = paginate(request, qs, PAGE_SIZE)
+    rows = arrival_rows(list(page.object_list), today)
+    write = access.scope_for(user, access.WRITE)
+    for r in rows:
+        r["category_label"] = category_label(pack, r["category"])
+        r["can_write"] = write.contains(r["arrival_obj"])
+        o = r["order"]
+        if o is not None:
+            r["today_label"] = STATUS_LABELS.get(o["today"], o["today"])
+            r["last_day"] = o["free_on"] - dt.timedelta(days=1) if o["free_on"] else None
+    is_commander = "commander" in access.roles_of(user)
+    form = forms.ArrivalForm(regions=regions, initial={"arrived_on": today})
+    context = {"rows": rows, "page": page, "form": form, "regions": regions, "is_commander": is_commander,
+               "can_write": access.has_perm(user, access.WRITE), "querystring": query_without_page(request),
+               "levels": forms.LEVEL_CHOICES}
+    return render(request, "cases/arrivals.html", context)
+
+
+@login_required
+@scoped
+@require_POST
+def arrival_create(request):
+    user = request.user
+    regions = list(OutsideRegion.objects.all())
+    f = forms.ArrivalForm(request.POST, regions=regions)
+    back = reverse("cases_arrivals")
+    if not f.is_valid():
+        field, errs = next(iter(f.errors.items()))
+        messages.error(request, _("Not done: %(reason)s") % {"reason": f"{f.fields[field].label}: {errs[0]}"})
+        return redirect(back)
+    try:
+        dest = _resolve_area(user, f.cleaned_data["destination"])
+        region = next((r for r in regions if str(r.pk) == f.cleaned_data["region"]), None)
+        level = region.level if region else f.cleaned_data["from_level"]
+        if not level:
+            raise ActionError(_("choose where the person came from"), field="region")
+        a, o = actions.do_register_arrival(label=f.cleaned_data["person"], from_level=level,
+                                           kind=f.cleaned_data["kind"], arrived_on=f.cleaned_data["arrived_on"],
+                                           destination=dest, region=region, actor=user)
+        if o is None:
+            messages.success(request, _("%(p)s registered: no quarantine, the pack's tests only.") % {"p": a.label})
+        else:
+            messages.success(request, _("%(p)s registered and under an order.") % {"p": a.label})
+    except ActionError as exc:
+        _error(request, exc)
+    return redirect(back)
+
+
+@login_required
+@scoped
+@require_POST
+def arrival_test(request, pk: int):
+    user = request.user
+    a = access.access(Arrival, user, pk, write=True)
+    try:
+        actions.do_record_arrival_test(a, result=request.POST.get("result") or "negative", actor=user)
+        messages.success(request, _("Test of %(p)s recorded.") % {"p": a.label})
+    except ActionError as exc:
+        _error(request, exc)
+    return redirect(_back(request, reverse("cases_arrivals")))
+
+
+@login_required
+@scoped
+@require_POST
+def region_upsert(request):
+    user = request.user
+    if "commander" not in access.roles_of(user):
+        raise access.Forbidden
+    try:
+        r = actions.do_upsert_outside_region(name=request.POST.get("name", ""), level=request.POST.get("level", ""),
+                                             source=request.POST.get("source", ""), actor=user)
+        messages.success(request, _("%(name)s saved.") % {"name": r.name})
+    except ActionError as exc:
+        _error(request, exc)
+    return redirect(reverse("cases_arrivals") + "#regions")
