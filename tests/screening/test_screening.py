@@ -381,3 +381,23 @@ def _today():
     from cordon.core import clock
 
     return clock.today()
+
+
+def test_pages(city, round_a, worker, outsider, commander, as_user):
+    c = as_user(worker)
+    assert "五泉社区 round" in c.get("/screening/").content.decode()
+    assert "五泉社区 round" not in as_user(outsider).get("/screening/").content.decode()
+    r = c.post("/screening/new/", {"name": "单元核酸", "on": str(_today()), "pool_size": "5", "coverage": "areas",
+                                   "areas": city["unit_a"].path})
+    assert r.status_code == 302
+    new = actions.Round.objects.get(name="单元核酸")
+    assert new.pool_size == 5 and AuditEntry.objects.filter(action="screening.round_create").count() == 2
+    r = c.post("/screening/new/", {"name": "x", "on": str(_today()), "pool_size": "10", "coverage": "areas",
+                                   "areas": city["unit_b"].path})
+    assert r.status_code == 200 and not actions.Round.objects.filter(name="x").exists()
+    assert c.post(f"/screening/{round_a.pk}/refresh/").status_code == 302
+    page = c.get(f"/screening/{round_a.pk}/?area={city['community_a'].pk}").content.decode()
+    assert "五泉小区" in page
+    miss = c.get(f"/screening/{round_a.pk}/missing/{city['community_a'].pk}/").content.decode()
+    assert city["resident_a"].id_number not in miss and city["resident_a"].id_number[-4:] in miss
+    assert as_user(outsider).get(f"/screening/{round_a.pk}/missing/{city['community_a'].pk}/").status_code == 404
