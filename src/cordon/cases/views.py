@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cordon.cases import actions, forms, queries
@@ -31,8 +31,8 @@ from cordon.web.views import paginate, query_without_page, scoped
 
 PAGE_SIZE = 50
 
-STATUS_LABELS = {"centralized": _l("Centralized quarantine"), "home": _l("At home"), "free": _l("Free"),
-                 "released": _l("Released"), "void": _l("No order")}
+STATUS_LABELS = {"centralized": gettext_lazy("Centralized quarantine"), "home": gettext_lazy("At home"), "free": gettext_lazy("Order ended"),
+                 "released": gettext_lazy("Released"), "void": gettext_lazy("No order")}
 
 
 def in_language(zh: str, en: str) -> str:
