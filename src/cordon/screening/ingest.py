@@ -174,32 +174,20 @@ def id_keys(idn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _stream_residents(table: str, batch: int = 200_000):
     """(id_number bytes array, ids, unit ids) per batch of residents, without holding them all as objects."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as dj:
-            cur = dj.cursor
-            # binary COPY: fixed-width records (18-char ID numbers only; others cannot match anyway)
-            rec = np.dtype([("nf", ">i2"), ("l1", ">i4"), ("idn", "S18"), ("l2", ">i4"), ("id", ">i8"),
-                            ("l3", ">i4"), ("unit", ">i8")])
-            buf = bytearray()
-            header_done = False
-            with cur.copy(f"COPY (SELECT id_number::text, id::int8, coalesce(unit_id, 0)::int8 FROM {table} "
-                          f"WHERE length(id_number) = 18 AND octet_length(id_number) = 18) TO STDOUT (FORMAT binary)") as cp:
-                for data in cp:
-                    buf += data
-                    if not header_done:
-                        if len(buf) < 19:
-                            continue
-                        ext = int.from_bytes(buf[15:19], "big")
-                        del buf[:19 + ext]
-                        header_done = True
-                    n = len(buf) // rec.itemsize
-                    if n >= batch:
-                        a = np.frombuffer(bytes(buf[: n * rec.itemsize]), dtype=rec)
-                        del buf[: n * rec.itemsize]
-                        yield a["idn"], a["id"].astype(np.int64), a["unit"].astype(np.int64)
-            n = (len(buf) - 2) // rec.itemsize  # trailer: int16 -1
-            if n > 0:
-                a = np.frombuffer(bytes(buf[: n * rec.itemsize]), dtype=rec)
-                yield a["idn"], a["id"].astype(np.int64), a["unit"].astype(np.int64)
+        # one row per id range, the columns aggregated server-side into strings: a few round trips and
+        # vectorised parsing (COPY TO delivers one message per row, ~15 us each through the driver)
+        with connection.cursor() as c:
+            c.execute(f"SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM {table}")
+            lo, hi = c.fetchone()
+            for a in range(lo, hi + 1, batch):
+                c.execute(f"SELECT string_agg(id_number, '' ORDER BY id), string_agg(id::text, ',' ORDER BY id), "
+                          f"string_agg(coalesce(unit_id, 0)::text, ',' ORDER BY id) FROM {table} "
+                          f"WHERE id >= %s AND id < %s AND octet_length(id_number) = 18", [a, a + batch])
+                idn, ri, un = c.fetchone()
+                if not idn:
+                    continue
+                yield (np.frombuffer(idn.encode("ascii"), dtype="S18"), np.array(ri.split(","), dtype=np.int64),
+                       np.array(un.split(","), dtype=np.int64))
         return
     with connection.cursor() as c:
         c.execute(f"SELECT id_number, id, coalesce(unit_id, 0) FROM {table}")
