@@ -125,6 +125,53 @@ ROUTES = {
                                          "action": "screening.import_samples"},
     ("POST", "/api/screening/results"): {"kind": "write", "params": {}, "body": "results_a",
                                          "action": "screening.import_results"},
+    # people services: records of community A from tests/care/_fixtures.py
+    ("GET", "/api/care/requests"): {"kind": "list"},
+    ("POST", "/api/care/requests"): {"kind": "write", "params": {}, "action": "care_request.create",
+                                     "body": lambda c: {"area_id": c["unit_a"].pk, "person": "赵敏", "need": "labour"}},
+    ("GET", "/api/care/requests/{request_id}"): {"kind": "object", "params": {"request_id": "request_a"}},
+    ("POST", "/api/care/requests/{request_id}/dispatch"): {
+        "kind": "write", "params": {"request_id": "request_a"}, "action": "care_request.dispatch",
+        "body": lambda c: {"vehicle_id": c["desk_vehicle"].pk, "hospital_id": c["desk_hospital"].pk}},
+    ("POST", "/api/care/requests/{request_id}/advance"): {
+        "kind": "write", "params": {"request_id": "dispatched_a"}, "body": {"to": "arrived"},
+        "action": "care_request.arrived"},
+    ("POST", "/api/care/requests/{request_id}/retriage"): {
+        "kind": "write", "params": {"request_id": "request_a"}, "body": {"priority": "critical", "reason": "worse"},
+        "action": "care_request.retriage"},
+    ("POST", "/api/care/requests/{request_id}/close"): {
+        "kind": "write", "params": {"request_id": "request_a"}, "action": "care_request.close",
+        "body": {"outcome": "cancelled", "reason": "family drove", "confirmed_by": "daughter"}},
+    ("GET", "/api/care/kpis"): {"kind": "list"},
+    ("GET", "/api/care/tasks"): {"kind": "list"},
+    ("POST", "/api/care/tasks/{task_id}/done"): {"kind": "write", "params": {"task_id": "care_task_a"},
+                                                 "body": {"reason": "oxygen delivered"}, "action": "care_task.done"},
+    ("PUT", "/api/care/needs/{resident_id}"): {"kind": "write", "params": {"resident_id": "resident_a"},
+                                               "body": {"dialysis_weekdays": [0, 3]}, "action": "care_need.record"},
+    ("GET", "/api/hotline/tickets"): {"kind": "list"},
+    ("POST", "/api/hotline/tickets"): {"kind": "write", "params": {}, "action": "ticket.create",
+                                       "body": lambda c: {"phone": "13800000009", "category": "complaint",
+                                                          "text": "noise", "area_id": c["unit_a"].pk}},
+    ("GET", "/api/hotline/tickets/{ticket_id}"): {"kind": "object", "params": {"ticket_id": "ticket_a"}},
+    ("POST", "/api/hotline/tickets/{ticket_id}/respond"): {"kind": "write", "params": {"ticket_id": "ticket_a"},
+                                                           "body": {"note": "called back"}, "action": "ticket.respond"},
+    ("POST", "/api/hotline/tickets/{ticket_id}/feedback"): {
+        "kind": "write", "params": {"ticket_id": "ticket_a"}, "body": {"feedback": "delivered"},
+        "action": "ticket.feedback"},
+    ("POST", "/api/hotline/tickets/{ticket_id}/close"): {"kind": "write", "params": {"ticket_id": "answered_a"},
+                                                         "body": {"satisfaction": 5}, "action": "ticket.close"},
+    ("GET", "/api/hotline/roster"): {"kind": "list"},
+    ("GET", "/api/supplies/warehouses"): {"kind": "list"},
+    ("POST", "/api/supplies/warehouses/{warehouse_id}/movements"): {
+        "kind": "write", "params": {"warehouse_id": "warehouse_a"}, "action": "stock.in",
+        "body": lambda c: {"item_id": c["desk_item"].pk, "direction": "in", "quantity": "5", "reason": "donation"}},
+    ("GET", "/api/supplies/deliveries"): {"kind": "list"},
+    ("POST", "/api/supplies/deliveries/{delivery_id}/delivered"): {
+        "kind": "write", "params": {"delivery_id": "delivery_a"}, "body": {}, "action": "delivery.delivered"},
+    ("POST", "/api/supplies/deliveries/{delivery_id}/failed"): {
+        "kind": "write", "params": {"delivery_id": "delivery_a"}, "body": {"reason": "nobody home"},
+        "action": "delivery.failed"},
+    ("GET", "/api/supplies/prices"): {"kind": "list"},
 }
 
 ZONE_UNITS = {"unit_a2": "城关区/皋兰路街道/五泉社区/五泉小区/1号楼/2单元",
@@ -153,7 +200,13 @@ def city(city):
 
     return {**city, **units, "designation_a": designation, "lifted_a": lifted,
             "proposal_a": Proposal.objects.get(area=units["unit_a5"]), **_screening_records(city),
-            **_cases_records(city)}
+            **_cases_records(city), **_desk_records(city)}
+
+
+def _desk_records(city) -> dict:
+    from tests.care._fixtures import desk_objects
+
+    return desk_objects(city)
 
 
 def _cases_records(city) -> dict:

@@ -32,6 +32,9 @@ DEMO_STEPS = [
     "cordon.zones.demo:run",
     "cordon.cases.demo:run",
     "cordon.screening.demo:run",
+    "cordon.care.demo:run",
+    "cordon.hotline.demo:run",
+    "cordon.supplies.demo:run",
 ]
 
 

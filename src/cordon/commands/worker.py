@@ -16,6 +16,7 @@ def run_due_jobs() -> list[dict]:
     from django.utils import timezone
 
     from cordon.cases.actions import escalate_overdue
+    from cordon.hotline.actions import escalate_overdue as escalate_tickets
     from cordon.core import clock
     from cordon.core.jobs import day_start
     from cordon.core.models import JobRun
@@ -26,7 +27,9 @@ def run_due_jobs() -> list[dict]:
     jobs = [("day_start", today.isoformat(), lambda: day_start(today, actor="worker")),
             # deadlines: every 5 minutes
             ("escalate", now.strftime("%Y-%m-%dT%H:") + f"{now.minute // 5 * 5:02d}",
-             lambda: {"escalated": escalate_overdue(now, actor="worker")})]
+             lambda: {"escalated": escalate_overdue(now, actor="worker")}),
+            ("hotline_escalate", now.strftime("%Y-%m-%dT%H:") + f"{now.minute // 5 * 5:02d}",
+             lambda: {"escalated": escalate_tickets(now, actor="worker")})]
     for name, key, fn in jobs:
         try:
             with transaction.atomic():

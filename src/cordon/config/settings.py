@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "cordon.zones",
     "cordon.screening",
     "cordon.web",
+    "cordon.care",
+    "cordon.hotline",
+    "cordon.supplies",
 ]
 
 MIDDLEWARE = [

@@ -148,3 +148,15 @@ api.add_router("/", screening_router)
 from cordon.cases.api import router as cases_router  # noqa: E402
 
 api.add_router("/", cases_router)
+
+from cordon.care.api import router as care_router  # noqa: E402
+
+api.add_router("/", care_router)
+
+from cordon.hotline.api import router as hotline_router  # noqa: E402
+
+api.add_router("/", hotline_router)
+
+from cordon.supplies.api import router as supplies_router  # noqa: E402
+
+api.add_router("/", supplies_router)

@@ -7,6 +7,8 @@ import importlib
 DAY_START_JOBS = [
     ("areas", "cordon.zones.actions:tick"),          # level changes fall due, #3 flags, observation ends
     ("orders", "cordon.cases.actions:release_due"),  # orders that have ended are released
+    ("care_tasks", "cordon.care.actions:sync_proactive_tasks"),  # special-group needs inside seals
+    ("supplies", "cordon.supplies.actions:close_day"),  # yesterday's stock reconciled per warehouse
 ]
 
 

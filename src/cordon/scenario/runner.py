@@ -13,7 +13,7 @@ from typing import Any, Callable
 from cordon.scenario.spec import EVENT_TYPES, Scenario
 
 #: Modules that register event types and collectors.
-PLUGINS = ["cordon.zones.scenario", "cordon.cases.scenario"]
+PLUGINS = ["cordon.zones.scenario", "cordon.cases.scenario", "cordon.care.scenario"]
 
 #: Per-day output: (key, function(ctx, date) -> list), in output order.
 COLLECTORS: list[tuple[str, Callable]] = []

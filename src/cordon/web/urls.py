@@ -17,4 +17,7 @@ urlpatterns = [
     path("", include("cordon.zones.urls")),
     path("", include("cordon.cases.urls")),
     path("", include("cordon.screening.urls")),
+    path("", include("cordon.care.urls")),
+    path("", include("cordon.hotline.urls")),
+    path("", include("cordon.supplies.urls")),
 ]

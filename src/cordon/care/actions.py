@@ -1,0 +1,454 @@
+"""Actions on special-group needs, proactive tasks and emergency medical requests.
+
+Every state change is a ``do_<verb>_<noun>(..., *, actor, reason=None)``: atomic, with its audit row. The
+request's state machine is ``TRANSITIONS`` below; nine prohibitions #6 is enforced in ``do_close_request``
+(a request cannot be closed as refused) and ``do_dispatch_request`` (sealed status never blocks dispatch).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+
+from django.db import transaction
+
+from cordon.care import perms, triage
+from cordon.care.models import (OPEN_STATUSES, CareNeed, CareRequest, Hospital, Outcome, ProactiveTask,
+                                RequestEvent, Source, Status, TaskKind, Vehicle)
+from cordon.core import access, audit, clock
+from cordon.core.actions import ActionError
+from cordon.core.models import LEVELS
+
+ONE = dt.timedelta(days=1)
+#: How far ahead a seal is assumed to last when its designation has no expected change date.
+DEFAULT_SEAL_DAYS = 7
+
+#: The request's state machine: status -> statuses it may move to.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.RECEIVED: frozenset({Status.TRIAGED, Status.CLOSED}),
+    Status.TRIAGED: frozenset({Status.DISPATCHED, Status.CLOSED}),
+    Status.DISPATCHED: frozenset({Status.ARRIVED, Status.CLOSED}),
+    Status.ARRIVED: frozenset({Status.AT_HOSPITAL, Status.CLOSED}),
+    Status.AT_HOSPITAL: frozenset({Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+STAMP = {Status.TRIAGED: "triaged_at", Status.DISPATCHED: "dispatched_at", Status.ARRIVED: "arrived_at",
+         Status.AT_HOSPITAL: "at_hospital_at", Status.CLOSED: "closed_at"}
+
+
+def _check_actor(actor, record, roles) -> None:
+    """A user acting through a page/API must hold the desk's write scope over the record."""
+    if actor is not None and not isinstance(actor, str) and not perms.can_write(actor, roles, record):
+        raise access.Forbidden
+
+
+def _move(req: CareRequest, to: str, *, actor, note: str = "") -> None:
+    if to not in TRANSITIONS[req.status]:
+        raise ActionError(f"request {req.ref} is {req.status}; it cannot move to {to}", field="status",
+                          rule="care-transition")
+    now = clock.now()
+    req.status = to
+    setattr(req, STAMP[to], now)
+    RequestEvent.objects.create(request=req, at=now, status=to, actor=audit.actor_name(actor), note=note[:400])
+
+
+# ============================================================================== special groups: needs
+
+@transaction.atomic
+def do_record_needs(resident, *, dialysis_weekdays=(), due_date=None, oxygen=False, medication="", notes="",
+                    actor=None, reason=None) -> CareNeed:
+    """Record (or replace) a special-group resident's needs in the community registry."""
+    days = sorted({int(d) for d in dialysis_weekdays or ()})
+    if any(d < 0 or d > 6 for d in days):
+        raise ActionError("dialysis weekdays are 0 (Monday) to 6 (Sunday)", field="dialysis_weekdays")
+    if actor is not None and not isinstance(actor, str) and not access.scope_for(actor, access.WRITE).contains(
+            resident):
+        raise access.Forbidden
+    need = CareNeed.objects.filter(resident=resident).first()
+    before = None
+    if need is None:
+        need = CareNeed(resident=resident)
+        need.set_scope_from(resident)
+    else:
+        before = {"dialysis_weekdays": need.dialysis_weekdays, "due_date": need.due_date, "oxygen": need.oxygen,
+                  "medication": need.medication, "notes": need.notes}
+    need.dialysis_weekdays, need.due_date, need.oxygen = days, due_date, bool(oxygen)
+    need.medication, need.notes = (medication or "")[:200], (notes or "")[:400]
+    need.updated_at, need.updated_by = clock.now(), audit.actor_name(actor)
+    need.save()
+    audit.record("care_need.record", actor=actor, obj=need, object_type="care_need", object_id=resident.pk,
+                 before=before, after={"dialysis_weekdays": days, "due_date": due_date, "oxygen": bool(oxygen),
+                                       "medication": need.medication, "notes": need.notes}, reason=reason or "")
+    return need
+
+
+# ============================================================================== proactive tasks
+
+def seal_window(d, on: dt.date) -> tuple[dt.date, dt.date]:
+    """The days (inclusive) a designation is expected to keep people in: today until the day before its
+    expected change, or DEFAULT_SEAL_DAYS when no change date is known yet."""
+    end = d.next_on - ONE if d.next_on else on + dt.timedelta(days=DEFAULT_SEAL_DAYS - 1)
+    return on, max(on, end)
+
+
+def _residents_by_designation(designations, on: dt.date) -> tuple[dict, dict]:
+    """designation id -> residents inside its current extent who are in a special group or registered with
+    needs; and resident id -> CareNeed. Two queries per member kind present, whatever the count."""
+    from cordon.places.models import Resident
+    from cordon.zones.models import Member
+    from cordon.zones.queries import special_q
+    from django.db.models import Q
+
+    ids = [d.pk for d in designations]
+    by_kind: dict[str, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for i in range(0, len(ids), 5000):
+        for m in (Member.objects.filter(designation_id__in=ids[i:i + 5000], removed_on__isnull=True)
+                  .select_related("area").only("designation_id", "area_id", "area__kind")):
+            by_kind[m.area.kind][m.area_id].add(m.designation_id)
+    out: dict[int, dict[int, object]] = defaultdict(dict)
+    residents = {}
+    cond = special_q(on) | Q(care_need__isnull=False)
+    for kind, areas in by_kind.items():
+        col = f"{kind}_id"
+        keys = sorted(areas)
+        for i in range(0, len(keys), 2000):
+            for r in Resident.objects.filter(cond, **{f"{col}__in": keys[i:i + 2000]}).distinct():
+                residents[r.pk] = r
+                for did in areas[getattr(r, col)]:
+                    out[did][r.pk] = r
+    needs = {}
+    rids = list(residents)
+    for i in range(0, len(rids), 5000):
+        for n in CareNeed.objects.filter(resident_id__in=rids[i:i + 5000]):
+            needs[n.resident_id] = n
+    return out, needs
+
+
+def tasks_for(d, r, need, on: dt.date) -> list[ProactiveTask]:
+    """What resident ``r`` inside designation ``d`` will need during the seal, as unsaved tasks."""
+    from cordon.places.models import special_groups
+
+    start, end = seal_window(d, on)
+    first = d.designated_on
+    out = []
+
+    def add(kind, due_on, detail=""):
+        t = ProactiveTask(designation=d, resident=r, kind=kind, due_on=due_on, detail=detail[:200], created_on=on)
+        t.set_scope_from(r)
+        out.append(t)
+
+    weekdays = list(need.dialysis_weekdays) if need is not None and need.dialysis_weekdays else []
+    if weekdays:
+        day = start
+        while day <= end:
+            if day.weekday() in weekdays:
+                add(TaskKind.DIALYSIS, day, "透析日 / dialysis day")
+            day += ONE
+    elif r.treatment == "dialysis":
+        add(TaskKind.DIALYSIS, first, "透析时间未登记，请联系确认 / schedule not registered: confirm it")
+    if r.treatment in ("chemotherapy", "other"):
+        add(TaskKind.TREATMENT, first, "确认下次治疗时间 / confirm the next session")
+    due = (need.due_date if need is not None and need.due_date else None) or r.pregnant_due
+    if due is not None and start <= due <= end:
+        add(TaskKind.DUE, due, "预产期在封控期内 / due date inside the seal")
+    if need is not None and need.oxygen:
+        add(TaskKind.OXYGEN, first, "保障氧气供应 / keep oxygen supplied")
+    if need is not None and need.medication:
+        add(TaskKind.MEDICATION, first, need.medication)
+    groups = set(special_groups(r, on))
+    if groups & {"aged80", "alone", "infant", "disability", "chronic"}:
+        add(TaskKind.CHECK, first, ", ".join(sorted(groups)))
+    return out
+
+
+def sync_proactive_tasks(on: dt.date | None = None, *, actor="system", designations=None) -> dict:
+    """Create the proactive tasks of every active designation (or of ``designations``) for ``on``.
+
+    Idempotent: a task is unique per (designation, resident, kind, due day); running twice creates nothing
+    new. Run by the day-start jobs; ``do_sync_designation_tasks`` runs it for one designation."""
+    from cordon.zones.models import Designation, Status as ZStatus
+
+    on = on or clock.today()
+    if designations is None:
+        designations = list(Designation.objects.filter(status=ZStatus.ACTIVE))
+    if not designations:
+        return {"designations": 0, "created": 0}
+    with transaction.atomic():
+        inside, needs = _residents_by_designation(designations, on)
+        tasks = []
+        for d in designations:
+            for r in inside.get(d.pk, {}).values():
+                tasks += tasks_for(d, r, needs.get(r.pk), on)
+        before = ProactiveTask.objects.filter(designation__in=[d.pk for d in designations]).count() \
+            if len(designations) < 1000 else ProactiveTask.objects.count()
+        ProactiveTask.objects.bulk_create(tasks, batch_size=2000, ignore_conflicts=True)
+        after = ProactiveTask.objects.filter(designation__in=[d.pk for d in designations]).count() \
+            if len(designations) < 1000 else ProactiveTask.objects.count()
+        created = after - before
+        if created:
+            audit.record("care_task.sync", actor=actor, object_type="care_task", object_id=on.isoformat(),
+                         after={"designations": len(designations), "created": created, "on": on})
+    return {"designations": len(designations), "created": created}
+
+
+def do_sync_designation_tasks(designation, *, on: dt.date | None = None, actor=None, reason=None) -> dict:
+    """The small wrapper the designation hook and the pages call: sync one designation's tasks now."""
+    return sync_proactive_tasks(on, actor=actor, designations=[designation])
+
+
+@transaction.atomic
+def do_complete_task(task: ProactiveTask, *, actor=None, reason=None) -> ProactiveTask:
+    if task.done_at is not None:
+        raise ActionError("this task is already done", field="task")
+    _check_actor(actor, task, perms.CARE_ROLES)
+    task.done_at, task.done_by, task.note = clock.now(), audit.actor_name(actor), (reason or "")[:300]
+    task.save(update_fields=["done_at", "done_by", "note"])
+    audit.record("care_task.done", actor=actor, obj=task, object_type="care_task",
+                 after={"kind": task.kind, "due_on": task.due_on}, reason=reason or "")
+    return task
+
+
+# ============================================================================== requests
+
+def person_status(*, resident=None, infection=None, order=None) -> bool:
+    """True when the person must go to a designated hospital: an infection, or under a quarantine order."""
+    from cordon.cases.models import Infection, OrderStatus, PersonOrder
+
+    if infection is not None:
+        return True
+    if order is not None and order.status == OrderStatus.ACTIVE:
+        return True
+    if resident is not None:
+        if Infection.objects.filter(resident=resident).exists():
+            return True
+        if PersonOrder.objects.filter(resident=resident, status=OrderStatus.ACTIVE).exists():
+            return True
+    return False
+
+
+def is_sealed(area) -> bool:
+    from cordon.zones.actions import covering
+
+    return covering(area).exists()
+
+
+@transaction.atomic
+def do_create_request(*, person: str, area, need: str, urgency: str = "", source: str = Source.COMMUNITY,
+                      phone: str = "", address_note: str = "", resident=None, infection=None, order=None,
+                      ref: str | None = None, hotline_ticket: int | None = None, actor=None,
+                      reason=None) -> CareRequest:
+    """Receive an emergency medical request and triage it at once from the table (priority, deadline)."""
+    person = (person or "").strip()
+    if not person and resident is not None:
+        person = resident.name
+    if not person:
+        raise ActionError("who needs care is required", field="person")
+    if area is None:
+        raise ActionError("where (an address in the city) is required", field="area")
+    if not (need or "").strip():
+        raise ActionError("the need is required", field="need")
+    if source not in Source.values:
+        raise ActionError(f"source must be one of {', '.join(Source.values)}", field="source")
+    if ref and CareRequest.objects.filter(ref=ref).exists():
+        raise ActionError(f"request {ref} already exists", field="id")
+    need_p = triage.classify(need)
+    p = triage.classify(need, urgency)
+    now = clock.now()
+    req = CareRequest(ref=ref or f"tmp-{now.timestamp()}", person=person[:80], resident=resident,
+                      infection=infection, order=order, area=area, address_note=(address_note or "")[:200],
+                      phone=(phone or "")[:20], need=need_p.key, need_text=need.strip()[:300],
+                      urgency=(urgency or "")[:12], source=source, priority=p.rank, priority_key=p.key,
+                      deadline=triage.deadline(now, p), status=Status.RECEIVED, received_at=now,
+                      sealed=is_sealed(area),
+                      needs_designated=person_status(resident=resident, infection=infection, order=order),
+                      hotline_ticket=hotline_ticket, created_by=audit.actor_name(actor))
+    req.set_scope_from(area)
+    _check_actor(actor, req, perms.CARE_ROLES)
+    req.save()
+    if not ref:
+        req.ref = f"C{req.pk:06d}"
+        req.save(update_fields=["ref"])
+    RequestEvent.objects.create(request=req, at=now, status=Status.RECEIVED, actor=audit.actor_name(actor),
+                                note=f"{Source(source).label}: {req.need_text}"[:400])
+    _move(req, Status.TRIAGED, actor="triage", note=triage.rule(p))
+    req.save(update_fields=["status", "triaged_at"])
+    audit.record("care_request.create", actor=actor, obj=req, object_type="care_request",
+                 after={"ref": req.ref, "area": area.path, "need": req.need, "priority": p.key,
+                        "deadline": req.deadline, "sealed": req.sealed, "designated": req.needs_designated,
+                        "source": source}, reason=reason or "", rule=triage.rule(p))
+    return req
+
+
+@transaction.atomic
+def do_retriage_request(req: CareRequest, *, priority: str, actor=None, reason=None) -> CareRequest:
+    """A dispatcher changes the priority (with a reason) before dispatch; the deadline follows."""
+    t = triage.table()
+    if priority not in t:
+        raise ActionError(f"priority must be one of {', '.join(t)}", field="priority")
+    if not (reason or "").strip():
+        raise ActionError("changing the triage needs a reason", field="reason")
+    if req.status not in (Status.RECEIVED, Status.TRIAGED):
+        raise ActionError("the triage can change only before dispatch", field="status", rule="care-transition")
+    _check_actor(actor, req, perms.CARE_ROLES)
+    p = t[priority]
+    before = {"priority": req.priority_key, "deadline": req.deadline}
+    req.priority, req.priority_key, req.deadline = p.rank, p.key, triage.deadline(req.received_at, p)
+    if req.status == Status.RECEIVED:
+        _move(req, Status.TRIAGED, actor=actor, note=reason)
+    else:
+        RequestEvent.objects.create(request=req, at=clock.now(), status="", actor=audit.actor_name(actor),
+                                    note=f"priority {before['priority']} -> {p.key}: {reason}"[:400])
+    req.save()
+    audit.record("care_request.retriage", actor=actor, obj=req, object_type="care_request", before=before,
+                 after={"priority": p.key, "deadline": req.deadline}, reason=reason, rule=triage.rule(p))
+    return req
+
+
+@transaction.atomic
+def do_dispatch_request(req: CareRequest, *, vehicle: Vehicle, facility=None, hospital: Hospital | None = None,
+                        actor=None, reason=None) -> CareRequest:
+    """Assign the hospital (designated for an infected or quarantined person, ordinary otherwise) and a
+    closed-loop vehicle. Sealed status never blocks this (nine prohibitions #6)."""
+    from cordon.cases.models import FacilityKind
+    from cordon.policy import guardrails
+    from cordon.zones.actions import active_pack
+
+    _check_actor(actor, req, perms.CARE_ROLES)
+    if req.status == Status.RECEIVED:
+        _move(req, Status.TRIAGED, actor=actor, note="triaged at dispatch")
+    if vehicle is None or not vehicle.active:
+        raise ActionError("choose an available vehicle", field="vehicle")
+    if not vehicle.closed_loop:
+        raise ActionError(f"{vehicle.plate} is not a closed-loop vehicle", field="vehicle")
+    busy = CareRequest.objects.filter(vehicle=vehicle, status__in=[Status.DISPATCHED, Status.ARRIVED]) \
+        .exclude(pk=req.pk).first()
+    if busy is not None:
+        raise ActionError(f"{vehicle.plate} is on request {busy.ref}", field="vehicle")
+    if req.needs_designated:
+        if facility is None or facility.kind != FacilityKind.DESIGNATED_HOSPITAL:
+            raise ActionError("an infected or quarantined person goes to a designated hospital", field="facility",
+                              rule="care-designated-hospital")
+        hospital = None
+    else:
+        if hospital is None:
+            raise ActionError("choose an ordinary hospital", field="hospital")
+        facility = None
+    # #6: the documented check never blocks; recorded with the dispatch so the green channel is visible.
+    verdicts = guardrails.check_care_dispatch(active_pack(), sealed=req.sealed)
+    assert guardrails.blocking(verdicts) is None
+    req.facility, req.hospital, req.vehicle = facility, hospital, vehicle
+    dest = facility.name if facility is not None else hospital.name
+    _move(req, Status.DISPATCHED, actor=actor, note=f"{vehicle.plate} -> {dest}")
+    req.save()
+    audit.record("care_request.dispatch", actor=actor, obj=req, object_type="care_request",
+                 after={"vehicle": vehicle.plate, "hospital": dest, "designated": facility is not None,
+                        "sealed": req.sealed, "late": req.dispatched_at > req.deadline}, reason=reason or "",
+                 rule="nine-prohibitions-6: sealed status never blocks dispatch" if req.sealed else "")
+    return req
+
+
+@transaction.atomic
+def do_advance_request(req: CareRequest, *, to: str, actor=None, reason=None) -> CareRequest:
+    """The vehicle arrived, or the patient is at the hospital."""
+    if to not in (Status.ARRIVED, Status.AT_HOSPITAL):
+        raise ActionError("to must be arrived or at_hospital", field="to")
+    _check_actor(actor, req, perms.CARE_ROLES)
+    before = req.status
+    _move(req, to, actor=actor, note=reason or "")
+    req.save()
+    audit.record(f"care_request.{to}", actor=actor, obj=req, object_type="care_request",
+                 before={"status": before}, after={"status": to}, reason=reason or "")
+    return req
+
+
+@transaction.atomic
+def do_close_request(req: CareRequest, *, outcome: str, reason: str = "", confirmed_by: str = "",
+                     confirmation: str = "", actor=None) -> CareRequest:
+    """Close a request. Refused: never (nine prohibitions #6, blocked). Cancelled: only with the
+    requester's confirmation, recorded (who confirmed, how). Done before the patient reached care: with a
+    reason (e.g. treated on the phone by a doctor)."""
+    from cordon.policy import guardrails
+    from cordon.zones.actions import active_pack
+
+    blocked = guardrails.blocking(guardrails.check_care_closure(active_pack(), outcome=outcome, request=req.ref))
+    if blocked is not None:
+        raise ActionError(blocked.message_en, field="outcome", rule=blocked.rule)
+    if outcome not in (Outcome.DONE, Outcome.CANCELLED):
+        raise ActionError("outcome must be done or cancelled (a request is never closed as refused)",
+                          field="outcome", rule="nine-prohibitions-6" if "refus" in outcome else "")
+    _check_actor(actor, req, perms.CARE_ROLES)
+    reason = (reason or "").strip()
+    if outcome == Outcome.CANCELLED:
+        if not (confirmed_by or "").strip():
+            raise ActionError("cancelling needs the requester's confirmation (who confirmed, and how)",
+                              field="confirmed_by", rule="care-cancel-needs-confirmation")
+        req.cancel_confirmed_by = confirmed_by.strip()[:150]
+        req.cancel_confirmation = (confirmation or reason).strip()[:300]
+    elif req.status not in (Status.ARRIVED, Status.AT_HOSPITAL) and not reason:
+        raise ActionError("closing as done before the patient reached care needs a reason", field="reason")
+    before = req.status
+    note = f"{outcome}: {reason}" + (f" (confirmed by {req.cancel_confirmed_by})" if req.cancel_confirmed_by else "")
+    _move(req, Status.CLOSED, actor=actor, note=note)
+    req.outcome, req.close_reason = outcome, reason
+    req.save()
+    audit.record("care_request.close", actor=actor, obj=req, object_type="care_request",
+                 before={"status": before}, after={"outcome": outcome, "confirmed_by": req.cancel_confirmed_by},
+                 reason=reason)
+    return req
+
+
+@transaction.atomic
+def do_add_vehicle(plate: str, *, team: str = "", closed_loop: bool = True, actor=None, reason=None) -> Vehicle:
+    v = Vehicle.objects.create(plate=plate.strip()[:20], team=team[:80], closed_loop=closed_loop)
+    audit.record("care_vehicle.create", actor=actor, obj=v, object_type="vehicle",
+                 after={"plate": v.plate, "closed_loop": closed_loop}, reason=reason or "")
+    return v
+
+
+@transaction.atomic
+def do_add_hospital(name: str, *, area=None, phone: str = "", actor=None, reason=None) -> Hospital:
+    h = Hospital.objects.create(name=name.strip()[:120], area=area, phone=phone[:20])
+    audit.record("care_hospital.create", actor=actor, obj=h, object_type="hospital", after={"name": h.name},
+                 reason=reason or "")
+    return h
+
+
+# ============================================================================== reads
+
+def board(qs):
+    """Open requests, most urgent first: priority, then deadline."""
+    return qs.filter(status__in=OPEN_STATUSES).order_by("priority", "deadline", "id")
+
+
+def _minutes(a, b):
+    return round((b - a).total_seconds() / 60, 1) if a and b else None
+
+
+def kpis(qs, since: dt.datetime | None = None) -> list[dict]:
+    """Minutes from receipt to dispatch and to the vehicle's arrival, by priority (one query)."""
+    since = since or clock.now() - dt.timedelta(days=30)
+    rows = qs.filter(received_at__gte=since).values_list("priority_key", "received_at", "dispatched_at",
+                                                         "arrived_at", "deadline")
+    by: dict[str, dict[str, list]] = defaultdict(lambda: {"dispatch": [], "arrival": [], "late": [], "n": []})
+    for key, rec, disp, arr, deadline in rows:
+        b = by[key]
+        b["n"].append(1)
+        if disp:
+            b["dispatch"].append(_minutes(rec, disp))
+            if disp > deadline:
+                b["late"].append(1)
+        if arr:
+            b["arrival"].append(_minutes(rec, arr))
+    out = []
+    for p in triage.ordered():
+        b = by.get(p.key)
+        if not b:
+            continue
+
+        def stat(xs):
+            return {"median": round(statistics.median(xs), 1), "max": max(xs), "count": len(xs)} if xs else None
+
+        out.append({"priority": p.key, "rank": p.rank, "goal_minutes": p.dispatch_minutes, "requests": len(b["n"]),
+                    "to_dispatch": stat(b["dispatch"]), "to_arrival": stat(b["arrival"]),
+                    "dispatched_late": len(b["late"])})
+    return out

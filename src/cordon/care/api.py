@@ -1,0 +1,309 @@
+"""API for emergency medical care: requests (board, detail, create, dispatch, advance, close), KPIs,
+proactive tasks, special-group needs. Reads through ``for_user`` / ``access.access``; writes through the
+desk scope (``care.perms``) and the actions in ``care.actions``. Personal data masked."""
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Query, Router, Schema, Status as HttpStatus
+
+from cordon.care import actions, perms
+from cordon.care.models import CareRequest, Hospital, ProactiveTask, Vehicle
+from cordon.cases.models import Facility
+from cordon.core import access, clock, ids
+from cordon.core.actions import ActionError
+from cordon.places.models import Resident
+
+router = Router(tags=["emergency care"])
+
+
+def _user(request):
+    from cordon.core.api import user_of
+
+    return user_of(request)
+
+
+class RequestOut(Schema):
+    id: int
+    ref: str
+    person: str
+    area: str
+    need: str
+    need_text: str
+    priority: str
+    rank: int
+    deadline: dt.datetime
+    overdue: bool
+    status: str
+    sealed: bool
+    needs_designated: bool
+    source: str
+    received_at: dt.datetime
+    triaged_at: dt.datetime | None
+    dispatched_at: dt.datetime | None
+    arrived_at: dt.datetime | None
+    at_hospital_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    hospital: str
+    vehicle: str
+    outcome: str
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    status: str
+    actor: str
+    note: str
+
+
+class RequestDetail(RequestOut):
+    phone: str
+    close_reason: str
+    cancel_confirmed_by: str
+    events: list[EventOut]
+
+
+class RequestList(Schema):
+    items: list[RequestOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+def request_out(r: CareRequest, now=None) -> dict:
+    now = now or clock.now()
+    return {
+        "id": r.pk, "ref": r.ref, "person": ids.mask_name(r.person), "area": r.area.path, "need": r.need,
+        "need_text": r.need_text, "priority": r.priority_key, "rank": r.priority, "deadline": r.deadline,
+        "overdue": r.dispatched_at is None and r.is_open and now > r.deadline, "status": r.status,
+        "sealed": r.sealed, "needs_designated": r.needs_designated, "source": r.source,
+        "received_at": r.received_at, "triaged_at": r.triaged_at, "dispatched_at": r.dispatched_at,
+        "arrived_at": r.arrived_at, "at_hospital_at": r.at_hospital_at, "closed_at": r.closed_at,
+        "hospital": r.hospital_name, "vehicle": r.vehicle.plate if r.vehicle_id else "", "outcome": r.outcome,
+    }
+
+
+def _detail(r: CareRequest) -> dict:
+    r = CareRequest.objects.select_related("area", "facility", "hospital", "vehicle").get(pk=r.pk)
+    return {**request_out(r), "phone": ids.mask_phone(r.phone), "close_reason": r.close_reason,
+            "cancel_confirmed_by": r.cancel_confirmed_by,
+            "events": [{"at": e.at, "status": e.status, "actor": e.actor, "note": e.note} for e in r.events.all()]}
+
+
+RELATED = ("area", "facility", "hospital", "vehicle")
+
+
+class RequestFilter(Schema):
+    status: str | None = None   # "open" (default: the board), "closed", or one status
+    page: int = 1
+    page_size: int = 50
+
+
+@router.get("/care/requests", response=RequestList)
+def list_requests(request, f: Query[RequestFilter]):
+    from cordon.core.api import paginate
+
+    qs = CareRequest.objects.for_user(_user(request)).select_related(*RELATED)
+    if not f.status or f.status == "open":
+        qs = actions.board(qs)
+    elif f.status == "closed":
+        qs = qs.filter(status="closed").order_by("-closed_at", "-id")
+    else:
+        qs = qs.filter(status=f.status).order_by("priority", "deadline", "id")
+    items, meta = paginate(qs, f.page, f.page_size)
+    now = clock.now()
+    return {"items": [request_out(r, now) for r in items], **meta}
+
+
+class RequestCreate(Schema):
+    area_id: int
+    person: str = ""
+    resident_id: int | None = None
+    need: str
+    urgency: str = ""
+    source: str = "community"
+    phone: str = ""
+    address_note: str = ""
+    reason: str = ""
+
+
+@router.post("/care/requests", response={201: RequestDetail})
+def create_request(request, payload: RequestCreate):
+    user = _user(request)
+    area = perms.area_for_write(user, payload.area_id, perms.CARE_ROLES)
+    resident = access.access(Resident, user, payload.resident_id) if payload.resident_id else None
+    r = actions.do_create_request(person=payload.person, area=area, need=payload.need, urgency=payload.urgency,
+                                  source=payload.source, phone=payload.phone, address_note=payload.address_note,
+                                  resident=resident, actor=user, reason=payload.reason)
+    return HttpStatus(201, _detail(r))
+
+
+@router.get("/care/requests/{request_id}", response=RequestDetail)
+def get_request(request, request_id: int):
+    return _detail(access.access(CareRequest, _user(request), request_id))
+
+
+def _writable(request, request_id: int):
+    user = _user(request)
+    return user, perms.access_write(CareRequest.objects.select_related(*RELATED), user, request_id,
+                                    perms.CARE_ROLES)
+
+
+class DispatchIn(Schema):
+    vehicle_id: int
+    hospital_id: int | None = None
+    facility_id: int | None = None
+    reason: str = ""
+
+
+@router.post("/care/requests/{request_id}/dispatch", response=RequestDetail)
+def dispatch_request(request, request_id: int, payload: DispatchIn):
+    user, r = _writable(request, request_id)
+    vehicle = Vehicle.objects.filter(pk=payload.vehicle_id).first()
+    if vehicle is None:
+        raise ActionError("no such vehicle", field="vehicle_id")
+    hospital = Hospital.objects.filter(pk=payload.hospital_id, active=True).first() if payload.hospital_id else None
+    facility = Facility.objects.filter(pk=payload.facility_id).first() if payload.facility_id else None
+    return _detail(actions.do_dispatch_request(r, vehicle=vehicle, hospital=hospital, facility=facility, actor=user,
+                                               reason=payload.reason))
+
+
+class AdvanceIn(Schema):
+    to: str
+    reason: str = ""
+
+
+@router.post("/care/requests/{request_id}/advance", response=RequestDetail)
+def advance_request(request, request_id: int, payload: AdvanceIn):
+    user, r = _writable(request, request_id)
+    return _detail(actions.do_advance_request(r, to=payload.to, actor=user, reason=payload.reason))
+
+
+class RetriageIn(Schema):
+    priority: str
+    reason: str
+
+
+@router.post("/care/requests/{request_id}/retriage", response=RequestDetail)
+def retriage_request(request, request_id: int, payload: RetriageIn):
+    user, r = _writable(request, request_id)
+    return _detail(actions.do_retriage_request(r, priority=payload.priority, actor=user, reason=payload.reason))
+
+
+class CloseIn(Schema):
+    outcome: str
+    reason: str = ""
+    confirmed_by: str = ""
+    confirmation: str = ""
+
+
+@router.post("/care/requests/{request_id}/close", response=RequestDetail)
+def close_request(request, request_id: int, payload: CloseIn):
+    user, r = _writable(request, request_id)
+    return _detail(actions.do_close_request(r, outcome=payload.outcome, reason=payload.reason,
+                                            confirmed_by=payload.confirmed_by, confirmation=payload.confirmation,
+                                            actor=user))
+
+
+class KpiStat(Schema):
+    median: float
+    max: float
+    count: int
+
+
+class KpiOut(Schema):
+    priority: str
+    rank: int
+    goal_minutes: int
+    requests: int
+    to_dispatch: KpiStat | None
+    to_arrival: KpiStat | None
+    dispatched_late: int
+
+
+@router.get("/care/kpis", response=list[KpiOut])
+def care_kpis(request):
+    return actions.kpis(CareRequest.objects.for_user(_user(request)))
+
+
+class TaskOut(Schema):
+    id: int
+    designation_id: int
+    area: str
+    resident_id: int
+    resident: str
+    kind: str
+    due_on: dt.date
+    detail: str
+    done: bool
+
+
+class TaskList(Schema):
+    items: list[TaskOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+class TaskFilter(Schema):
+    open: bool = True
+    page: int = 1
+    page_size: int = 100
+
+
+@router.get("/care/tasks", response=TaskList)
+def list_tasks(request, f: Query[TaskFilter]):
+    from cordon.core.api import paginate
+
+    qs = ProactiveTask.objects.for_user(_user(request)).select_related("resident", "designation__area")
+    if f.open:
+        qs = qs.filter(done_at__isnull=True)
+    items, meta = paginate(qs.order_by("due_on", "id"), f.page, f.page_size)
+    return {"items": [{"id": t.pk, "designation_id": t.designation_id, "area": t.designation.area.path,
+                       "resident_id": t.resident_id, "resident": ids.mask_name(t.resident.name), "kind": t.kind,
+                       "due_on": t.due_on, "detail": t.detail, "done": t.done_at is not None} for t in items],
+            **meta}
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+@router.post("/care/tasks/{task_id}/done", response=TaskOut)
+def complete_task(request, task_id: int, payload: ReasonIn):
+    user = _user(request)
+    t = perms.access_write(ProactiveTask.objects.select_related("resident", "designation__area"), user, task_id,
+                           perms.CARE_ROLES)
+    actions.do_complete_task(t, actor=user, reason=payload.reason)
+    return {"id": t.pk, "designation_id": t.designation_id, "area": t.designation.area.path,
+            "resident_id": t.resident_id, "resident": ids.mask_name(t.resident.name), "kind": t.kind,
+            "due_on": t.due_on, "detail": t.detail, "done": True}
+
+
+class NeedsIn(Schema):
+    dialysis_weekdays: list[int] = []
+    due_date: dt.date | None = None
+    oxygen: bool = False
+    medication: str = ""
+    notes: str = ""
+    reason: str = ""
+
+
+class NeedsOut(Schema):
+    resident_id: int
+    dialysis_weekdays: list[int]
+    due_date: dt.date | None
+    oxygen: bool
+    medication: str
+    notes: str
+
+
+@router.put("/care/needs/{resident_id}", response=NeedsOut)
+def record_needs(request, resident_id: int, payload: NeedsIn):
+    user = _user(request)
+    r = access.access(Resident, user, resident_id, write=True)
+    n = actions.do_record_needs(r, dialysis_weekdays=payload.dialysis_weekdays, due_date=payload.due_date,
+                                oxygen=payload.oxygen, medication=payload.medication, notes=payload.notes,
+                                actor=user, reason=payload.reason)
+    return {"resident_id": r.pk, "dialysis_weekdays": n.dialysis_weekdays, "due_date": n.due_date,
+            "oxygen": n.oxygen, "medication": n.medication, "notes": n.notes}

@@ -1,0 +1,55 @@
+"""Who may change records of the people-service desks (care, hotline, supplies).
+
+Reads go through ``for_user`` / ``access.access`` exactly as everywhere else. Writes are allowed where the
+user holds the general write permission (commander, district/street/community staff) **or** holds a desk
+role over the record's area: a medical dispatcher on care requests, a hotline operator on tickets (and on
+creating care requests from a call), a logistics officer on supplies. Auditors and the other read-only
+roles stay read-only. ``core.access.ROLE_PERMS`` is not changed: the desk roles are read-only everywhere
+else.
+"""
+from __future__ import annotations
+
+from cordon.core import access
+
+CARE_ROLES = frozenset({"medical_dispatcher", "hotline_operator"})
+DISPATCH_ROLES = frozenset({"medical_dispatcher"})
+HOTLINE_ROLES = frozenset({"hotline_operator"})
+SUPPLY_ROLES = frozenset({"logistics_officer"})
+
+
+def desk_scope(user, roles) -> access.Scope:
+    """Union of the user's write scope and the nodes where they hold one of ``roles``."""
+    base = access.scope_for(user, access.WRITE)
+    everything = base.everything
+    by_level = {lv: set(ids) for lv, ids in base.by_level.items()}
+    for g in access.grants_of(user):
+        if g.role not in roles:
+            continue
+        if g.area_id is None:
+            everything = True
+        else:
+            by_level[g.area.kind].add(g.area_id)
+    return access.Scope(everything, {k: frozenset(v) for k, v in by_level.items()})
+
+
+def can_write(user, roles, record) -> bool:
+    return desk_scope(user, roles).contains(record)
+
+
+def has_desk_role(user, roles) -> bool:
+    return access.has_perm(user, access.WRITE) or bool(access.roles_of(user) & set(roles))
+
+
+def access_write(qs_or_model, user, pk, roles):
+    """One record the user may see (NotFound otherwise) and may change as ``roles`` allow (Forbidden)."""
+    obj = access.access(qs_or_model, user, pk)
+    if not can_write(user, roles, obj):
+        raise access.Forbidden
+    return obj
+
+
+def area_for_write(user, area_id: int, roles):
+    """An area the user may see (NotFound) and create desk records in (Forbidden)."""
+    from cordon.places.models import Area
+
+    return access_write(Area, user, area_id, roles)

@@ -1,0 +1,289 @@
+"""Care pages: the dispatcher board (priority, deadline, KPIs), a request with its timeline and actions,
+a new request, the special-group registry with the proactive tasks of sealed areas, a resident's needs.
+
+Thin: parse, authorize (``for_user`` / ``access.access`` / ``care.perms``), call ``care.actions``, render.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cordon.care import actions, forms, perms, triage
+from cordon.care.models import WEEKDAYS, CareNeed, CareRequest, Hospital, ProactiveTask, Status, Vehicle
+from cordon.cases.models import Facility, FacilityKind
+from cordon.core import access, clock, ids
+from cordon.core.actions import ActionError
+from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
+from cordon.web.views import paginate, query_without_page, scoped
+
+RELATED = ("area", "facility", "hospital", "vehicle")
+
+
+def _lang() -> str:
+    return "en" if (translation.get_language() or "zh").startswith("en") else "zh"
+
+
+def priority_title(key: str) -> str:
+    p = triage.table().get(key)
+    return p.title(_lang()) if p else key
+
+
+def _need_view(user):
+    if not access.has_perm(user, access.VIEW):
+        raise PermissionDenied
+
+
+def _row(r: CareRequest, now) -> dict:
+    return {"r": r, "person": ids.mask_name(r.person), "priority": priority_title(r.priority_key),
+            "overdue": r.dispatched_at is None and r.is_open and now > r.deadline,
+            "minutes_left": int((r.deadline - now).total_seconds() // 60)}
+
+
+@login_required
+def board(request):
+    user = request.user
+    _need_view(user)
+    now = clock.now()
+    tab = request.GET.get("tab") or "open"
+    scoped_qs = CareRequest.objects.for_user(user)
+    if tab == "closed":
+        qs = scoped_qs.filter(status=Status.CLOSED).order_by("-closed_at", "-id")
+    else:
+        tab = "open"
+        qs = actions.board(scoped_qs)
+    page = paginate(request, qs.select_related(*RELATED), 50)
+    rows = [_row(r, now) for r in page.object_list]
+    kpis = actions.kpis(scoped_qs)
+    for k in kpis:
+        k["title"] = priority_title(k["priority"])
+    context = {"tab": tab, "page": page, "rows": rows, "kpis": kpis, "querystring": query_without_page(request),
+               "open_count": scoped_qs.filter(status__in=actions.OPEN_STATUSES).count(),
+               "can_create": perms.has_desk_role(user, perms.CARE_ROLES), "now": now}
+    return render(request, "care/board.html", context)
+
+
+def _resolve_area(user, value: str) -> Area:
+    value = (value or "").strip().strip("/")
+    a = Area.objects.for_user(user).filter(path=value).first() if not value.isdigit() else None
+    if a is None and value.isdigit():
+        a = Area.objects.for_user(user).filter(pk=int(value)).first()
+    if a is None or not perms.can_write(user, perms.CARE_ROLES, a):
+        raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": value}, field="area")
+    return a
+
+
+@login_required
+@scoped
+def new_request(request):
+    user = request.user
+    if not perms.has_desk_role(user, perms.CARE_ROLES):
+        raise PermissionDenied
+    form = forms.RequestForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            c = form.cleaned_data
+            try:
+                area = _resolve_area(user, c["area"])
+                r = actions.do_create_request(person=c["person"], area=area, need=c["need"],
+                                              urgency="critical" if c["urgent"] else "", source=c["source"],
+                                              phone=c["phone"], address_note=c["address_note"], actor=user,
+                                              reason=c["need_text"])
+                if c["need_text"]:
+                    CareRequest.objects.filter(pk=r.pk).update(need_text=c["need_text"][:300])
+            except ActionError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                messages.success(request, _("Request %(ref)s received and triaged.") % {"ref": r.ref})
+                return redirect("care_request", pk=r.pk)
+    return render(request, "care/new.html", {"form": form}, status=status)
+
+
+def _dispatch_form(r: CareRequest, data=None):
+    f = forms.DispatchForm(data, prefix="dispatch")
+    f.fields["vehicle"].choices = [(str(v.pk), f"{v.plate} {v.team}") for v in
+                                   Vehicle.objects.filter(active=True, closed_loop=True).order_by("plate")]
+    if r.needs_designated:
+        f.fields["destination"].choices = [(f"f{x.pk}", x.name) for x in Facility.objects.filter(
+            kind=FacilityKind.DESIGNATED_HOSPITAL).order_by("name")]
+    else:
+        f.fields["destination"].choices = [(f"h{x.pk}", x.name) for x in Hospital.objects.filter(active=True)
+                                           .order_by("name")]
+    return f
+
+
+def _context(user, r: CareRequest, bound=None) -> dict:
+    now = clock.now()
+    bound = bound or {}
+    return {"row": _row(r, now), "r": r, "events": list(r.events.all()),
+            "can_write": perms.can_write(user, perms.CARE_ROLES, r),
+            "phone": ids.mask_phone(r.phone), "next": sorted(actions.TRANSITIONS[r.status]),
+            "retriage_form": bound.get("retriage") or forms.RetriageForm(prefix="retriage",
+                                                                        initial={"priority": r.priority_key}),
+            "dispatch_form": bound.get("dispatch") or _dispatch_form(r),
+            "advance_form": bound.get("advance") or forms.AdvanceForm(prefix="advance"),
+            "close_form": bound.get("close") or forms.CloseForm(prefix="close"),
+            "goal": triage.table()[r.priority_key].dispatch_minutes}
+
+
+@login_required
+@scoped
+def request_detail(request, pk: int):
+    r = access.access(CareRequest.objects.select_related(*RELATED), request.user, pk)
+    return render(request, "care/request.html", _context(request.user, r))
+
+
+@login_required
+@scoped
+@require_POST
+def request_action(request, pk: int, action: str):
+    user = request.user
+    if action not in ("retriage", "dispatch", "advance", "close"):
+        raise access.NotFound
+    r = perms.access_write(CareRequest.objects.select_related(*RELATED), user, pk, perms.CARE_ROLES)
+    if action == "dispatch":
+        form = _dispatch_form(r, request.POST)
+    else:
+        form = {"retriage": forms.RetriageForm, "advance": forms.AdvanceForm,
+                "close": forms.CloseForm}[action](request.POST, prefix=action)
+    error = None
+    if form.is_valid():
+        c = form.cleaned_data
+        try:
+            if action == "retriage":
+                actions.do_retriage_request(r, priority=c["priority"], actor=user, reason=c["reason"])
+                done = _("Priority changed.")
+            elif action == "dispatch":
+                dest = c["destination"]
+                facility = Facility.objects.filter(pk=int(dest[1:])).first() if dest.startswith("f") else None
+                hospital = Hospital.objects.filter(pk=int(dest[1:])).first() if dest.startswith("h") else None
+                actions.do_dispatch_request(r, vehicle=Vehicle.objects.get(pk=int(c["vehicle"])), facility=facility,
+                                            hospital=hospital, actor=user, reason=c["reason"])
+                done = _("Dispatched.")
+            elif action == "advance":
+                actions.do_advance_request(r, to=c["to"], actor=user, reason=c["reason"])
+                done = _("Status updated.")
+            else:
+                actions.do_close_request(r, outcome=c["outcome"], reason=c["reason"], confirmed_by=c["confirmed_by"],
+                                         confirmation=c["confirmation"], actor=user)
+                done = _("Request closed.")
+        except ActionError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, done)
+            return redirect("care_request", pk=r.pk)
+    else:
+        error = "; ".join(" ".join(e) for e in form.errors.values())
+    r = CareRequest.objects.select_related(*RELATED).get(pk=r.pk)
+    context = _context(user, r, {action: form})
+    context.update({"error": error, "error_action": action})
+    return render(request, "care/request.html", context, status=400)
+
+
+# ------------------------------------------------------------------------------------ special groups
+
+@login_required
+def special(request):
+    """The community registry of special-group residents with their needs, and the proactive tasks of the
+    sealed areas in the user's jurisdiction (what they will need, when)."""
+    from cordon.zones.queries import special_q
+    from django.db.models import Q
+
+    user = request.user
+    _need_view(user)
+    today = clock.today()
+    tasks = list(ProactiveTask.objects.for_user(user).filter(done_at__isnull=True)
+                 .select_related("resident", "designation__area").order_by("due_on", "designation_id", "id")[:200])
+    groups: dict[int, dict] = {}
+    for t in tasks:
+        g = groups.setdefault(t.designation_id, {"designation": t.designation, "tasks": []})
+        g["tasks"].append({"t": t, "name": ids.mask_name(t.resident.name), "overdue": t.due_on < today,
+                           "today": t.due_on == today})
+    q = (request.GET.get("q") or "").strip()[:100]
+    qs = Resident.objects.for_user(user).filter(special_q(today) | Q(care_need__isnull=False))
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(household__number=q))
+    page = paginate(request, qs.select_related("care_need").order_by("unit_id", "household_id", "id"), 50)
+    units = Area.objects.in_bulk({r.unit_id for r in page.object_list if r.unit_id})
+    rows = []
+    for r in page.object_list:
+        need = getattr(r, "care_need", None)
+        rows.append({"r": r, "name": ids.mask_name(r.name), "age": r.age_on(today),
+                     "unit": units.get(r.unit_id), "need": need,
+                     "dialysis": ", ".join(str(WEEKDAYS[d]) for d in (need.dialysis_weekdays if need else [])),
+                     "groups": [(g, SPECIAL_GROUP_LABELS[g]) for g in r.special_groups(today)]})
+    return render(request, "care/special.html", {
+        "groups": list(groups.values()), "rows": rows, "page": page, "q": q,
+        "querystring": query_without_page(request), "can_sync": access.has_perm(user, access.WRITE), "today": today})
+
+
+@login_required
+@require_POST
+def sync_tasks(request):
+    from cordon.zones.models import Designation, Status as ZStatus
+
+    user = request.user
+    if not access.has_perm(user, access.WRITE):
+        raise PermissionDenied
+    ds = list(Designation.objects.for_user(user, access.WRITE).filter(status=ZStatus.ACTIVE)[:5000])
+    out = actions.sync_proactive_tasks(clock.today(), actor=user, designations=ds)
+    messages.success(request, _("%(n)s new tasks for %(d)s sealed areas.") % {"n": out["created"],
+                                                                           "d": out["designations"]})
+    return redirect("care_special")
+
+
+@login_required
+@scoped
+def needs_edit(request, pk: int):
+    user = request.user
+    r = access.access(Resident, user, pk)
+    can_write = access.scope_for(user, access.WRITE).contains(r)
+    need = CareNeed.objects.filter(resident=r).first()
+    initial = {}
+    if need:
+        initial = {"dialysis_weekdays": [str(d) for d in need.dialysis_weekdays], "due_date": need.due_date,
+                   "oxygen": need.oxygen, "medication": need.medication, "notes": need.notes}
+    elif r.pregnant_due:
+        initial = {"due_date": r.pregnant_due}
+    form = forms.NeedsForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        status = 400
+        if form.is_valid():
+            c = form.cleaned_data
+            try:
+                actions.do_record_needs(r, dialysis_weekdays=[int(x) for x in c["dialysis_weekdays"]],
+                                        due_date=c["due_date"], oxygen=c["oxygen"], medication=c["medication"],
+                                        notes=c["notes"], actor=user)
+            except ActionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Needs recorded."))
+                return redirect("care_special")
+    today = clock.today()
+    return render(request, "care/needs.html", {
+        "resident": r, "name": ids.mask_name(r.name), "form": form, "can_write": can_write,
+        "groups": [(g, SPECIAL_GROUP_LABELS[g]) for g in r.special_groups(today)]}, status=status)
+
+
+@login_required
+@scoped
+@require_POST
+def task_done(request, pk: int):
+    user = request.user
+    t = perms.access_write(ProactiveTask, user, pk, perms.CARE_ROLES)
+    try:
+        actions.do_complete_task(t, actor=user, reason=(request.POST.get("note") or "")[:300])
+    except ActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Task done."))
+    return redirect("care_special")

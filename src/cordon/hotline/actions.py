@@ -1,0 +1,363 @@
+"""Actions of the hotline desk: tickets (create, respond, feedback, close), escalation, shifts, the public
+form's rate limit. Routing and deadlines are data (``desk.yaml``).
+
+Ticket state machine (``TRANSITIONS``): open -> responded -> answered -> closed; open -> answered when the
+first answer is the feedback itself; answered -> responded when the caller is not satisfied yet. A ticket
+closes only after feedback to the caller is recorded. Duplicates (same number, same category, an open
+ticket within 24 h) are linked to the original and close with it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import secrets
+from pathlib import Path
+
+import yaml
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from cordon.care import perms
+from cordon.core import access, audit, clock
+from cordon.core.actions import ActionError
+from cordon.core.models import LEVELS
+from cordon.hotline.models import (OPEN_STATUSES, Category, RateCounter, Shift, Source, Status, Ticket,
+                                   TicketEvent)
+
+DESK = Path(__file__).with_name("desk.yaml")
+DUPLICATE_WINDOW = dt.timedelta(hours=24)
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.OPEN: frozenset({Status.RESPONDED, Status.ANSWERED}),
+    Status.RESPONDED: frozenset({Status.ANSWERED}),
+    Status.ANSWERED: frozenset({Status.CLOSED, Status.RESPONDED}),
+    Status.CLOSED: frozenset(),
+    Status.DUPLICATE: frozenset(),
+}
+
+
+@functools.lru_cache(maxsize=1)
+def desk() -> dict:
+    return yaml.safe_load(DESK.read_text(encoding="utf-8"))
+
+
+def deadlines(category: str) -> tuple[str, dt.timedelta, dt.timedelta]:
+    c = desk()["categories"][category]
+    k = desk()["classes"][c["class"]]
+    return c["class"], dt.timedelta(minutes=k["first_response_minutes"]), dt.timedelta(minutes=k["resolve_minutes"])
+
+
+def resolve_location(text: str):
+    """The deepest area whose path is a prefix of ``text`` (a path like 城关区/皋兰路街道/五泉社区/...)."""
+    from cordon.places.models import Area
+
+    parts = [p for p in (text or "").strip().strip("/").split("/") if p.strip()]
+    if not parts:
+        return None
+    paths = ["/".join(parts[:i]) for i in range(1, min(len(parts), 6) + 1)]
+    found = sorted(Area.objects.filter(path__in=paths), key=lambda a: -a.depth)
+    return found[0] if found else None
+
+
+def route(category: str, area) -> tuple[object, str]:
+    """(responsible office area or None, its name) for a category and a location."""
+    d = desk()
+    how = d["categories"][category]["route"]
+    if how == "medical":
+        u = d["units"]["medical"]
+        return None, f"{u['zh']} / {u['en']}"
+    if area is not None:
+        want = {"community": 2, "street": 1, "district": 0}[how]
+        ids = [getattr(area, f"{lv}_id") for lv in LEVELS[: want + 1]]
+        target_id = next((i for i in reversed(ids) if i), None)
+        if target_id is not None:
+            from cordon.places.models import Area
+
+            target = area if area.pk == target_id else Area.objects.get(pk=target_id)
+            return target, target.path
+    u = d["units"]["city"]
+    return None, f"{u['zh']} / {u['en']}"
+
+
+def _new_number(now: dt.datetime) -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return f"H{now:%y%m%d}-" + "".join(secrets.choice(alphabet) for _ in range(5))
+
+
+def _event(t: Ticket, kind: str, actor, note: str = "") -> None:
+    TicketEvent.objects.create(ticket=t, at=clock.now(), kind=kind, actor=audit.actor_name(actor), note=note)
+
+
+def _check_actor(actor, t) -> None:
+    if actor is not None and not isinstance(actor, str) and not perms.can_write(actor, perms.HOTLINE_ROLES, t):
+        raise access.Forbidden
+
+
+def _move(t: Ticket, to: str) -> None:
+    if to not in TRANSITIONS[t.status]:
+        raise ActionError(f"ticket {t.number} is {t.status}; it cannot move to {to}", field="status",
+                          rule="hotline-transition")
+    t.status = to
+
+
+def find_duplicate(phone: str, category: str, now: dt.datetime):
+    return (Ticket.objects.filter(phone=phone, category=category, status__in=OPEN_STATUSES,
+                                  duplicate_of__isnull=True, created_at__gte=now - DUPLICATE_WINDOW)
+            .order_by("created_at", "id").first())
+
+
+@transaction.atomic
+def do_create_ticket(*, phone: str, category: str, text: str, location: str = "", caller: str = "",
+                     source: str = Source.CALL, area=None, client: str = "", raise_care: bool = False,
+                     need: str = "", actor=None, reason=None) -> Ticket:
+    """A ticket from a call (operator entry) or the public form: routed, with deadlines; linked as a
+    duplicate when the same number has an open ticket of the same category from the last 24 h."""
+    from cordon.core import ids
+
+    phone = "".join(ch for ch in (phone or "") if ch.isdigit())
+    if not 7 <= len(phone) <= 12 or ids.phone_error(phone) and len(phone) == 11:
+        raise ActionError("a callback number is required (an 11-digit mobile or a landline)", field="phone")
+    if category not in Category.values:
+        raise ActionError(f"category must be one of {', '.join(Category.values)}", field="category")
+    text = (text or "").strip()
+    if not text:
+        raise ActionError("say what the caller needs", field="text")
+    if source not in Source.values:
+        raise ActionError("source must be call or web", field="source")
+    if area is None:
+        area = resolve_location(location)
+    now = clock.now()
+    klass, first, resolve = deadlines(category)
+    unit_area, unit_name = route(category, area)
+    t = Ticket(source=source, caller=(caller or "").strip()[:60], phone=phone, category=category, text=text[:4000],
+               location=(location or (area.path if area else ""))[:400], area=area, unit_area=unit_area,
+               unit_name=unit_name[:200], deadline_class=klass, status=Status.OPEN, created_at=now,
+               respond_by=now + first, resolve_by=now + resolve, client=client[:64],
+               created_by=audit.actor_name(actor))
+    t.set_scope_from(area)
+    _check_actor(actor, t)
+    original = find_duplicate(phone, category, now)
+    if original is not None:
+        t.status, t.duplicate_of = Status.DUPLICATE, original
+    for _ in range(5):
+        t.number = _new_number(now)
+        try:
+            with transaction.atomic():
+                t.save()
+            break
+        except IntegrityError:
+            t.pk = None
+    else:  # pragma: no cover
+        raise ActionError("could not number the ticket; try again", field="number")
+    _event(t, "created", actor, f"{Source(source).label} · {unit_name}")
+    if original is not None:
+        _event(t, "duplicate", actor, f"duplicate of {original.number}")
+        _event(original, "duplicate_call", actor, f"the caller asked again: {t.number}")
+    audit.record("ticket.create", actor=actor, obj=t, object_type="ticket",
+                 after={"number": t.number, "category": category, "source": source, "unit": unit_name,
+                        "respond_by": t.respond_by, "resolve_by": t.resolve_by,
+                        "duplicate_of": original.number if original else None},
+                 reason=reason or "", rule=f"hotline: {category} -> {klass}", scope=t)
+    if raise_care and category == Category.MEDICAL and original is None and area is not None:
+        from cordon.care.actions import do_create_request
+
+        req = do_create_request(person=caller or "来电人", area=area, need=need or text, source="hotline",
+                                phone=phone, hotline_ticket=t.pk, actor=actor, reason=f"hotline ticket {t.number}")
+        t.care_request = req.pk
+        t.save(update_fields=["care_request"])
+        _event(t, "care_request", actor, f"emergency medical request {req.ref}")
+    return t
+
+
+@transaction.atomic
+def do_respond_ticket(t: Ticket, *, note: str, actor=None, reason=None) -> Ticket:
+    """First response to the caller (or a progress note once responded)."""
+    note = (note or "").strip()
+    if not note:
+        raise ActionError("write what was said or done", field="note")
+    _check_actor(actor, t)
+    before = t.status
+    if t.status == Status.OPEN or t.status == Status.ANSWERED:
+        _move(t, Status.RESPONDED)
+    elif t.status != Status.RESPONDED:
+        raise ActionError(f"ticket {t.number} is {t.status}", field="status", rule="hotline-transition")
+    if t.responded_at is None:
+        t.responded_at = clock.now()
+    t.save(update_fields=["status", "responded_at"])
+    _event(t, "response", actor, note)
+    audit.record("ticket.respond", actor=actor, obj=t, object_type="ticket", before={"status": before},
+                 after={"status": t.status, "late": t.responded_at > t.respond_by}, reason=reason or note)
+    return t
+
+
+@transaction.atomic
+def do_record_feedback(t: Ticket, *, feedback: str, actor=None, reason=None) -> Ticket:
+    """Feedback to the caller: what was done, told to them (及时反馈). Needed before the ticket closes."""
+    feedback = (feedback or "").strip()
+    if not feedback:
+        raise ActionError("the feedback given to the caller is required", field="feedback")
+    _check_actor(actor, t)
+    before = t.status
+    _move(t, Status.ANSWERED)
+    now = clock.now()
+    t.feedback, t.feedback_at = feedback[:4000], now
+    if t.responded_at is None:
+        t.responded_at = now
+    t.save(update_fields=["status", "feedback", "feedback_at", "responded_at"])
+    _event(t, "feedback", actor, feedback)
+    audit.record("ticket.feedback", actor=actor, obj=t, object_type="ticket", before={"status": before},
+                 after={"status": t.status}, reason=reason or "")
+    return t
+
+
+@transaction.atomic
+def do_close_ticket(t: Ticket, *, satisfaction: int | None = None, actor=None, reason=None) -> Ticket:
+    """Close after feedback; the caller's satisfaction (1..5) when they gave it. Duplicates close with it."""
+    if t.status == Status.DUPLICATE:
+        raise ActionError(f"ticket {t.number} is a duplicate; it closes with {t.duplicate_of.number}",
+                          field="status", rule="hotline-transition")
+    if t.feedback_at is None or t.status != Status.ANSWERED:
+        raise ActionError("a ticket closes only after the feedback to the caller is recorded", field="feedback",
+                          rule="hotline-feedback-first")
+    if satisfaction is not None and not 1 <= int(satisfaction) <= 5:
+        raise ActionError("satisfaction is 1 (poor) to 5 (very good)", field="satisfaction")
+    _check_actor(actor, t)
+    _move(t, Status.CLOSED)
+    now = clock.now()
+    t.closed_at, t.satisfaction = now, satisfaction
+    t.save(update_fields=["status", "closed_at", "satisfaction"])
+    _event(t, "closed", actor, f"satisfaction {satisfaction}" if satisfaction else "")
+    dups = list(t.duplicates.filter(closed_at__isnull=True))
+    for d in dups:
+        d.closed_at = now
+        d.save(update_fields=["closed_at"])
+        _event(d, "closed", actor, f"closed with {t.number}")
+    audit.record("ticket.close", actor=actor, obj=t, object_type="ticket",
+                 after={"satisfaction": satisfaction, "late": now > t.resolve_by,
+                        "duplicates": [d.number for d in dups]}, reason=reason or "")
+    return t
+
+
+def escalate_overdue(now: dt.datetime | None = None, *, actor="system") -> int:
+    """Raise the escalation of tickets whose deadline passed: 1 first response overdue, 2 resolution
+    overdue, 3 resolution overdue by as long again. Run by ``cordon worker`` every few minutes."""
+    from cordon.core.models import AuditEntry
+
+    now = now or clock.now()
+    texts = desk()["escalation"]
+    n = 0
+    with transaction.atomic():
+        qs = Ticket.objects.select_for_update(skip_locked=True).filter(
+            status__in=OPEN_STATUSES, escalation__lt=3, respond_by__lt=now)
+        rows, events = [], []
+        for t in qs:
+            level = t.escalation
+            if t.responded_at is None and now > t.respond_by:
+                level = max(level, 1)
+            if t.feedback_at is None and now > t.resolve_by:
+                level = max(level, 2)
+                if now > t.resolve_by + (t.resolve_by - t.created_at):
+                    level = 3
+            if level > t.escalation:
+                before = t.escalation
+                t.escalation, t.escalated_at = level, now
+                t.save(update_fields=["escalation", "escalated_at"])
+                text = texts[level]
+                events.append(TicketEvent(ticket=t, at=now, kind="escalated", actor=audit.actor_name(actor),
+                                          note=f"{text['zh']} / {text['en']}"))
+                rows.append(audit.entry("ticket.escalate", actor=actor, obj=t, object_type="ticket",
+                                        before={"escalation": before}, after={"escalation": level},
+                                        rule=f"hotline: {t.deadline_class} deadlines"))
+                n += 1
+        TicketEvent.objects.bulk_create(events)
+        AuditEntry.objects.bulk_create(rows)
+    return n
+
+
+# ============================================================================== shifts
+
+@transaction.atomic
+def do_add_shift(*, operator_name: str, starts: dt.datetime, ends: dt.datetime, operator=None,
+                 desk_name: str = "12345", actor=None, reason=None) -> Shift:
+    if ends <= starts:
+        raise ActionError("a shift ends after it starts", field="ends")
+    if ends - starts > dt.timedelta(hours=24):
+        raise ActionError("a shift lasts at most 24 hours", field="ends")
+    name = (operator_name or (operator.get_username() if operator else "")).strip()
+    if not name:
+        raise ActionError("who is on shift is required", field="operator_name")
+    s = Shift.objects.create(operator=operator, operator_name=name[:150], starts=starts, ends=ends,
+                             desk=desk_name[:40], created_by=audit.actor_name(actor))
+    audit.record("shift.create", actor=actor, obj=s, object_type="shift",
+                 after={"operator": name, "starts": starts, "ends": ends}, reason=reason or "")
+    return s
+
+
+@transaction.atomic
+def do_remove_shift(s: Shift, *, actor=None, reason=None) -> None:
+    before = {"operator": s.operator_name, "starts": s.starts, "ends": s.ends}
+    pk = s.pk
+    s.delete()
+    audit.record("shift.delete", actor=actor, object_type="shift", object_id=pk, before=before, reason=reason or "")
+
+
+def roster_gaps(start: dt.datetime | None = None, days: int | None = None, min_operators: int | None = None) \
+        -> list[tuple[dt.datetime, dt.datetime]]:
+    """Intervals within [start, start + days) staffed by fewer than ``min_operators`` operators."""
+    cfg = desk()["roster"]
+    start = start or clock.now()
+    days = days or cfg["horizon_days"]
+    need = min_operators or cfg["min_operators"]
+    end = start + dt.timedelta(days=days)
+    shifts = list(Shift.objects.filter(starts__lt=end, ends__gt=start).values_list("starts", "ends"))
+    points = sorted({start, end} | {max(s, start) for s, _ in shifts} | {min(e, end) for _, e in shifts})
+    gaps: list[tuple[dt.datetime, dt.datetime]] = []
+    for a, b in zip(points, points[1:]):
+        if a >= b:
+            continue
+        staffed = sum(1 for s, e in shifts if s <= a and e >= b)
+        if staffed < need:
+            if gaps and gaps[-1][1] == a:
+                gaps[-1] = (gaps[-1][0], b)
+            else:
+                gaps.append((a, b))
+    return gaps
+
+
+# ============================================================================== public form
+
+def client_key(request) -> str:
+    from django.conf import settings
+
+    ip = request.META.get("REMOTE_ADDR", "") or "unknown"
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()[:32]
+
+
+def hit(scope: str, client: str, limit: int, window_seconds: int) -> bool:
+    """Count one hit; False when the client is over ``limit`` in the current window."""
+    window = int(clock.now().timestamp() // window_seconds)
+    key = f"{scope}:{client}:{window}"
+    with transaction.atomic():
+        updated = RateCounter.objects.filter(key=key).update(count=F("count") + 1)
+        if not updated:
+            try:
+                with transaction.atomic():
+                    RateCounter.objects.create(key=key, window=window, count=1)
+            except IntegrityError:
+                RateCounter.objects.filter(key=key).update(count=F("count") + 1)
+            RateCounter.objects.filter(window__lt=window - 200).delete()
+        count = RateCounter.objects.filter(key=key).values_list("count", flat=True).first() or 0
+    return count <= limit
+
+
+def public_lookup(number: str, last4: str):
+    """The caller's own ticket by number and the last four digits of the callback number, or None."""
+    number = (number or "").strip().upper()
+    last4 = "".join(ch for ch in (last4 or "") if ch.isdigit())
+    if len(last4) != 4 or not number:
+        return None
+    t = Ticket.objects.filter(number=number).select_related("duplicate_of").first()
+    if t is None or not t.phone.endswith(last4):
+        return None
+    return t

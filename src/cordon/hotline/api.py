@@ -1,0 +1,201 @@
+"""API for the hotline desk: tickets (list, detail, create, respond, feedback, close) and roster gaps.
+Callback numbers are masked; writes through the desk scope (``care.perms``) and ``hotline.actions``."""
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Query, Router, Schema, Status as HttpStatus
+
+from cordon.care import perms
+from cordon.core import access, clock, ids
+from cordon.hotline import actions
+from cordon.hotline.models import OPEN_STATUSES, Ticket
+
+router = Router(tags=["hotline"])
+
+
+def _user(request):
+    from cordon.core.api import user_of
+
+    return user_of(request)
+
+
+class TicketOut(Schema):
+    id: int
+    number: str
+    source: str
+    caller: str
+    phone: str
+    category: str
+    location: str
+    unit: str
+    status: str
+    created_at: dt.datetime
+    respond_by: dt.datetime
+    resolve_by: dt.datetime
+    responded_at: dt.datetime | None
+    feedback_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    overdue: bool
+    escalation: int
+    duplicate_of: str | None
+    satisfaction: int | None
+
+
+class TicketEventOut(Schema):
+    at: dt.datetime
+    kind: str
+    actor: str
+    note: str
+
+
+class TicketDetail(TicketOut):
+    text: str
+    feedback: str
+    events: list[TicketEventOut]
+
+
+class TicketList(Schema):
+    items: list[TicketOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+def overdue(t: Ticket, now) -> bool:
+    if not t.is_open:
+        return False
+    return (t.responded_at is None and now > t.respond_by) or (t.feedback_at is None and now > t.resolve_by)
+
+
+def ticket_out(t: Ticket, now=None) -> dict:
+    now = now or clock.now()
+    return {"id": t.pk, "number": t.number, "source": t.source, "caller": ids.mask_name(t.caller),
+            "phone": ids.mask_phone(t.phone), "category": t.category, "location": t.location, "unit": t.unit_name,
+            "status": t.status, "created_at": t.created_at, "respond_by": t.respond_by, "resolve_by": t.resolve_by,
+            "responded_at": t.responded_at, "feedback_at": t.feedback_at, "closed_at": t.closed_at,
+            "overdue": overdue(t, now), "escalation": t.escalation,
+            "duplicate_of": t.duplicate_of.number if t.duplicate_of_id else None, "satisfaction": t.satisfaction}
+
+
+def _detail(t: Ticket) -> dict:
+    t = Ticket.objects.select_related("duplicate_of").get(pk=t.pk)
+    return {**ticket_out(t), "text": t.text, "feedback": t.feedback,
+            "events": [{"at": e.at, "kind": e.kind, "actor": e.actor, "note": e.note} for e in t.events.all()]}
+
+
+class TicketFilter(Schema):
+    status: str | None = None  # open (default), overdue, closed, all, or one status
+    category: str | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+def filtered(qs, status: str | None, category: str | None, now):
+    from django.db.models import Q
+
+    status = status or "open"
+    if status == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif status == "overdue":
+        qs = qs.filter(status__in=OPEN_STATUSES).filter(
+            Q(responded_at__isnull=True, respond_by__lt=now) | Q(feedback_at__isnull=True, resolve_by__lt=now))
+    elif status != "all":
+        qs = qs.filter(status=status)
+    if category:
+        qs = qs.filter(category=category)
+    return qs
+
+
+@router.get("/hotline/tickets", response=TicketList)
+def list_tickets(request, f: Query[TicketFilter]):
+    from cordon.core.api import paginate
+
+    now = clock.now()
+    qs = filtered(Ticket.objects.for_user(_user(request)).select_related("duplicate_of"), f.status, f.category, now)
+    items, meta = paginate(qs.order_by("-escalation", "resolve_by", "id"), f.page, f.page_size)
+    return {"items": [ticket_out(t, now) for t in items], **meta}
+
+
+class TicketCreate(Schema):
+    phone: str
+    category: str
+    text: str
+    caller: str = ""
+    area_id: int | None = None
+    location: str = ""
+    raise_care: bool = False
+    need: str = ""
+    reason: str = ""
+
+
+@router.post("/hotline/tickets", response={201: TicketDetail})
+def create_ticket(request, payload: TicketCreate):
+    user = _user(request)
+    area = perms.area_for_write(user, payload.area_id, perms.HOTLINE_ROLES) if payload.area_id else None
+    t = actions.do_create_ticket(phone=payload.phone, category=payload.category, text=payload.text,
+                                 caller=payload.caller, area=area, location=payload.location,
+                                 raise_care=payload.raise_care, need=payload.need, actor=user, reason=payload.reason)
+    return HttpStatus(201, _detail(t))
+
+
+@router.get("/hotline/tickets/{ticket_id}", response=TicketDetail)
+def get_ticket(request, ticket_id: int):
+    return _detail(access.access(Ticket, _user(request), ticket_id))
+
+
+def _writable(request, ticket_id):
+    user = _user(request)
+    return user, perms.access_write(Ticket.objects.select_related("duplicate_of"), user, ticket_id,
+                                    perms.HOTLINE_ROLES)
+
+
+class NoteIn(Schema):
+    note: str
+
+
+class FeedbackIn(Schema):
+    feedback: str
+
+
+class CloseIn(Schema):
+    satisfaction: int | None = None
+    reason: str = ""
+
+
+@router.post("/hotline/tickets/{ticket_id}/respond", response=TicketDetail)
+def respond_ticket(request, ticket_id: int, payload: NoteIn):
+    user, t = _writable(request, ticket_id)
+    return _detail(actions.do_respond_ticket(t, note=payload.note, actor=user))
+
+
+@router.post("/hotline/tickets/{ticket_id}/feedback", response=TicketDetail)
+def feedback_ticket(request, ticket_id: int, payload: FeedbackIn):
+    user, t = _writable(request, ticket_id)
+    return _detail(actions.do_record_feedback(t, feedback=payload.feedback, actor=user))
+
+
+@router.post("/hotline/tickets/{ticket_id}/close", response=TicketDetail)
+def close_ticket(request, ticket_id: int, payload: CloseIn):
+    user, t = _writable(request, ticket_id)
+    return _detail(actions.do_close_ticket(t, satisfaction=payload.satisfaction, actor=user, reason=payload.reason))
+
+
+class GapOut(Schema):
+    starts: dt.datetime
+    ends: dt.datetime
+    hours: float
+
+
+class RosterOut(Schema):
+    horizon_days: int
+    covered: bool
+    gaps: list[GapOut]
+
+
+@router.get("/hotline/roster", response=RosterOut)
+def roster(request):
+    _user(request)
+    gaps = actions.roster_gaps()
+    return {"horizon_days": actions.desk()["roster"]["horizon_days"], "covered": not gaps,
+            "gaps": [{"starts": a, "ends": b, "hours": round((b - a).total_seconds() / 3600, 2)} for a, b in gaps]}

@@ -1,0 +1,238 @@
+"""Hotline pages: the ticket list (with the roster warning), a ticket with its timeline and actions, the
+operator entry form, the roster with its gaps; and the public form and status lookup (no login, rate
+limited per client, CSRF protected, showing only the caller's own ticket)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cordon.care import perms
+from cordon.core import access, clock, ids
+from cordon.core.actions import ActionError
+from cordon.hotline import actions, forms
+from cordon.hotline.api import filtered, overdue
+from cordon.hotline.models import Category, Shift, Status, Ticket
+from cordon.web.views import paginate, query_without_page, scoped
+
+TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]
+
+
+def _gaps():
+    return [{"starts": a, "ends": b, "hours": round((b - a).total_seconds() / 3600, 1)}
+            for a, b in actions.roster_gaps()]
+
+
+def _row(t: Ticket, now) -> dict:
+    return {"t": t, "caller": ids.mask_name(t.caller), "phone": ids.mask_phone(t.phone), "overdue": overdue(t, now)}
+
+
+@login_required
+def ticket_list(request):
+    user = request.user
+    if not access.has_perm(user, access.VIEW):
+        raise PermissionDenied
+    now = clock.now()
+    tab = request.GET.get("tab") or "open"
+    if tab not in dict(TABS):
+        tab = "open"
+    category = request.GET.get("category") or ""
+    if category not in Category.values:
+        category = ""
+    qs = filtered(Ticket.objects.for_user(user), tab, category, now).select_related("duplicate_of")
+    order = ("-closed_at", "-id") if tab == "closed" else ("-escalation", "resolve_by", "id")
+    page = paginate(request, qs.order_by(*order), 50)
+    tabs = [(k, {"open": _("Open"), "overdue": _("Overdue"), "closed": _("Closed"), "all": _("All")}[k])
+            for k, _label in TABS]
+    return render(request, "hotline/list.html", {
+        "rows": [_row(t, now) for t in page.object_list], "page": page, "tab": tab, "tabs": tabs,
+        "category": category, "categories": Category.choices, "querystring": query_without_page(request),
+        "gaps": _gaps(), "can_create": perms.has_desk_role(user, perms.HOTLINE_ROLES)})
+
+
+@login_required
+@scoped
+def ticket_new(request):
+    user = request.user
+    if not perms.has_desk_role(user, perms.HOTLINE_ROLES):
+        raise PermissionDenied
+    form = forms.TicketForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            c = form.cleaned_data
+            area = actions.resolve_location(c["location"])
+            try:
+                if area is not None and not perms.can_write(user, perms.HOTLINE_ROLES, area):
+                    raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["location"]},
+                                      field="location")
+                t = actions.do_create_ticket(phone=c["phone"], category=c["category"], text=c["text"],
+                                             caller=c["caller"], location=c["location"], area=area,
+                                             raise_care=c["raise_care"], actor=user)
+            except access.Forbidden:
+                form.add_error("location", _("Give a location inside your jurisdiction."))
+            except ActionError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                if t.status == Status.DUPLICATE:
+                    messages.warning(request, _("Ticket %(n)s linked as a duplicate of %(o)s.") % {
+                        "n": t.number, "o": t.duplicate_of.number})
+                else:
+                    messages.success(request, _("Ticket %(n)s created, routed to %(u)s.") % {"n": t.number,
+                                                                                            "u": t.unit_name})
+                return redirect("hotline_ticket", pk=t.pk)
+    return render(request, "hotline/new.html", {"form": form}, status=status)
+
+
+def _context(user, t: Ticket, bound=None) -> dict:
+    now = clock.now()
+    bound = bound or {}
+    return {"row": _row(t, now), "t": t, "events": list(t.events.all()),
+            "duplicates": list(t.duplicates.all()), "can_write": perms.can_write(user, perms.HOTLINE_ROLES, t),
+            "note_form": bound.get("respond") or forms.NoteForm(prefix="respond"),
+            "feedback_form": bound.get("feedback") or forms.FeedbackForm(prefix="feedback"),
+            "close_form": bound.get("close") or forms.CloseForm(prefix="close")}
+
+
+@login_required
+@scoped
+def ticket_detail(request, pk: int):
+    t = access.access(Ticket.objects.select_related("duplicate_of"), request.user, pk)
+    return render(request, "hotline/ticket.html", _context(request.user, t))
+
+
+@login_required
+@scoped
+@require_POST
+def ticket_action(request, pk: int, action: str):
+    user = request.user
+    cls = {"respond": forms.NoteForm, "feedback": forms.FeedbackForm, "close": forms.CloseForm}.get(action)
+    if cls is None:
+        raise access.NotFound
+    t = perms.access_write(Ticket.objects.select_related("duplicate_of"), user, pk, perms.HOTLINE_ROLES)
+    form = cls(request.POST, prefix=action)
+    error = None
+    if form.is_valid():
+        c = form.cleaned_data
+        try:
+            if action == "respond":
+                actions.do_respond_ticket(t, note=c["note"], actor=user)
+                done = _("Response recorded.")
+            elif action == "feedback":
+                actions.do_record_feedback(t, feedback=c["feedback"], actor=user)
+                done = _("Feedback recorded.")
+            else:
+                actions.do_close_ticket(t, satisfaction=int(c["satisfaction"]) if c["satisfaction"] else None,
+                                        actor=user)
+                done = _("Ticket closed.")
+        except ActionError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, done)
+            return redirect("hotline_ticket", pk=t.pk)
+    else:
+        error = "; ".join(" ".join(e) for e in form.errors.values())
+    context = _context(user, t, {action: form})
+    context.update({"error": error, "error_action": action})
+    return render(request, "hotline/ticket.html", context, status=400)
+
+
+@login_required
+def roster(request):
+    user = request.user
+    if not access.has_perm(user, access.VIEW):
+        raise PermissionDenied
+    can_edit = perms.has_desk_role(user, perms.HOTLINE_ROLES)
+    form = forms.ShiftForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        status = 400
+        if form.is_valid():
+            c = form.cleaned_data
+            try:
+                actions.do_add_shift(operator_name=c["operator_name"], starts=c["starts"], ends=c["ends"], actor=user)
+            except ActionError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                messages.success(request, _("Shift added."))
+                return redirect("hotline_roster")
+    now = clock.now()
+    shifts = list(Shift.objects.filter(ends__gt=now, starts__lt=now + dt.timedelta(days=7)).order_by("starts"))
+    return render(request, "hotline/roster.html", {"shifts": shifts, "gaps": _gaps(), "form": form,
+                                                   "can_edit": can_edit, "now": now}, status=status)
+
+
+@login_required
+@require_POST
+def shift_remove(request, pk: int):
+    user = request.user
+    if not perms.has_desk_role(user, perms.HOTLINE_ROLES):
+        raise PermissionDenied
+    s = Shift.objects.filter(pk=pk).first()
+    if s is not None:
+        actions.do_remove_shift(s, actor=user)
+        messages.success(request, _("Shift removed."))
+    return redirect("hotline_roster")
+
+
+# ---------------------------------------------------------------------------------------------- public
+
+def _limits() -> dict:
+    return actions.desk()["public_limits"]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def public_form(request):
+    form = forms.PublicForm(request.POST or None)
+    if request.method == "POST":
+        client = actions.client_key(request)
+        if not actions.hit("submit", client, _limits()["submit_per_hour"], 3600):
+            return render(request, "hotline/public_form.html", {"form": form, "limited": True}, status=429)
+        if form.is_valid():
+            c = form.cleaned_data
+            try:
+                t = actions.do_create_ticket(phone=c["phone"], category=c["category"], text=c["text"],
+                                             caller=c["caller"], location=c["location"], source="web",
+                                             client=client, actor="public")
+            except ActionError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                return render(request, "hotline/public_thanks.html",
+                              {"number": t.number, "last4": t.phone[-4:], "category": t.get_category_display(),
+                               "respond_by": t.respond_by}, status=201)
+        return render(request, "hotline/public_form.html", {"form": form}, status=400)
+    return render(request, "hotline/public_form.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def public_status(request):
+    form = forms.LookupForm(request.POST or None)
+    ticket = None
+    status = 200
+    if request.method == "POST":
+        if not actions.hit("lookup", actions.client_key(request), _limits()["lookup_per_10min"], 600):
+            return render(request, "hotline/public_status.html", {"form": form, "limited": True}, status=429)
+        status = 404
+        if form.is_valid():
+            t = actions.public_lookup(form.cleaned_data["number"], form.cleaned_data["last4"])
+            if t is not None:
+                status = 200
+                main = t.duplicate_of if t.duplicate_of_id else t
+                ticket = {"number": t.number, "category": t.get_category_display(), "created_at": t.created_at,
+                          "status": main.get_status_display(), "status_key": main.status,
+                          "merged": t.duplicate_of_id is not None, "responded": main.responded_at is not None,
+                          "feedback": main.feedback if main.feedback_at else "",
+                          "closed": main.closed_at is not None, "unit": main.unit_name}
+    return render(request, "hotline/public_status.html", {"form": form, "ticket": ticket,
+                                                          "not_found": status == 404}, status=status)

@@ -1,0 +1,390 @@
+"""Actions on supplies: stock movements and counts, allocations to sealed areas by headcount and days
+sealed, delivery orders to each household's door, delivery outcomes, the daily reconciliation, price reports.
+
+Arithmetic (documented, tested):
+* headcount = residents inside the designation's current extent (``zones.queries.people_inside``);
+* days = days until the designation's expected change (``next_on`` - today), at least 1; the
+  ``default_days`` of ``supplies.yaml`` when no change date is known;
+* quantity = ceil(headcount x days x the item's per-person daily amount); per household likewise with the
+  household's residents; shortage = quantity - on hand, when positive;
+* reconciliation of a day: for every item, all movements in up to that day = all out + the count on hand.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import yaml
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+
+from cordon.care import perms
+from cordon.core import access, audit, clock
+from cordon.core.actions import ActionError
+from cordon.supplies.models import (Allocation, AllocationStatus, DeliveryOrder, DeliveryStatus, DeliveryTeam,
+                                    Direction, Item, PriceReport, Reconciliation, StockCount, StockMovement,
+                                    Warehouse)
+
+ZERO = Decimal("0")
+
+
+@functools.lru_cache(maxsize=1)
+def config() -> dict:
+    return yaml.safe_load(Path(__file__).with_name("supplies.yaml").read_text(encoding="utf-8"))
+
+
+def _check_actor(actor, record) -> None:
+    if actor is not None and not isinstance(actor, str) and not perms.can_write(actor, perms.SUPPLY_ROLES, record):
+        raise access.Forbidden
+
+
+def _dec(x) -> Decimal:
+    try:
+        return Decimal(str(x))
+    except Exception:
+        raise ActionError("not a number", field="quantity") from None
+
+
+# ============================================================================== set-up records
+
+@transaction.atomic
+def do_create_warehouse(name: str, *, area, actor=None, reason=None) -> Warehouse:
+    w = Warehouse(name=name.strip()[:120], area=area)
+    w.set_scope_from(area)
+    _check_actor(actor, w)
+    w.save()
+    audit.record("warehouse.create", actor=actor, obj=w, object_type="warehouse",
+                 after={"name": w.name, "area": area.path}, reason=reason or "")
+    return w
+
+
+@transaction.atomic
+def do_create_item(name: str, *, kind: str, unit: str = "份", per_person_per_day=0, baseline_price=None,
+                   price_unit: str = "", actor=None, reason=None) -> Item:
+    it = Item.objects.create(name=name.strip()[:80], kind=kind, unit=unit, per_person_per_day=_dec(per_person_per_day),
+                             baseline_price=_dec(baseline_price) if baseline_price is not None else None,
+                             price_unit=price_unit)
+    audit.record("item.create", actor=actor, obj=it, object_type="item",
+                 after={"name": it.name, "kind": kind, "per_person_per_day": it.per_person_per_day,
+                        "baseline_price": it.baseline_price}, reason=reason or "")
+    return it
+
+
+@transaction.atomic
+def do_create_team(name: str, *, area, leader: str = "", phone: str = "", actor=None, reason=None) -> DeliveryTeam:
+    t = DeliveryTeam(name=name.strip()[:80], area=area, leader=leader[:40], phone=phone[:20])
+    t.set_scope_from(area)
+    _check_actor(actor, t)
+    t.save()
+    audit.record("delivery_team.create", actor=actor, obj=t, object_type="delivery_team",
+                 after={"name": t.name, "area": area.path}, reason=reason or "")
+    return t
+
+
+# ============================================================================== stock
+
+def on_hand(warehouse, upto: dt.date | None = None) -> dict[int, Decimal]:
+    """item id -> book stock (in - out) at the warehouse, up to and including ``upto``. One query."""
+    qs = StockMovement.objects.filter(warehouse=warehouse)
+    if upto is not None:
+        qs = qs.filter(on__lte=upto)
+    out: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for row in qs.order_by().values("item_id").annotate(i=Sum("quantity", filter=Q(direction=Direction.IN)),
+                                                        o=Sum("quantity", filter=Q(direction=Direction.OUT))):
+        out[row["item_id"]] = (row["i"] or ZERO) - (row["o"] or ZERO)
+    return out
+
+
+def _movement(warehouse, item, direction, quantity: Decimal, reason: str, on, actor, allocation=None):
+    m = StockMovement(warehouse=warehouse, item=item, on=on, at=clock.now(), direction=direction,
+                      quantity=quantity, reason=reason[:200], allocation=allocation, actor=audit.actor_name(actor))
+    m.set_scope_from(warehouse)
+    m.save()
+    return m
+
+
+@transaction.atomic
+def do_move_stock(warehouse: Warehouse, item: Item, *, direction: str, quantity, reason: str,
+                  on: dt.date | None = None, actor=None) -> StockMovement:
+    """Stock in (a delivery from a supplier, a donation) or out (issued, spoiled), with its reason."""
+    on = on or clock.today()
+    q = _dec(quantity)
+    if q <= 0:
+        raise ActionError("quantity must be more than 0", field="quantity")
+    if direction not in Direction.values:
+        raise ActionError("direction is in or out", field="direction")
+    if not (reason or "").strip():
+        raise ActionError("a stock movement needs its reason", field="reason")
+    _check_actor(actor, warehouse)
+    if direction == Direction.OUT:
+        have = on_hand(warehouse).get(item.pk, ZERO)
+        if q > have:
+            raise ActionError(f"only {have} {item.unit} of {item.name} on hand", field="quantity")
+    m = _movement(warehouse, item, direction, q, reason.strip(), on, actor)
+    audit.record(f"stock.{direction}", actor=actor, obj=m, object_type="stock_movement",
+                 after={"warehouse": warehouse.name, "item": item.name, "quantity": q, "on": on}, reason=reason,
+                 scope=warehouse)
+    return m
+
+
+@transaction.atomic
+def do_count_stock(warehouse: Warehouse, item: Item, *, counted, on: dt.date | None = None, actor=None,
+                   reason=None) -> StockCount:
+    on = on or clock.today()
+    c = _dec(counted)
+    if c < 0:
+        raise ActionError("a count cannot be negative", field="counted")
+    _check_actor(actor, warehouse)
+    sc = StockCount.objects.filter(warehouse=warehouse, item=item, on=on).first()
+    before = {"counted": sc.counted} if sc else None
+    if sc is None:
+        sc = StockCount(warehouse=warehouse, item=item, on=on, counted=c, actor=audit.actor_name(actor))
+        sc.set_scope_from(warehouse)
+    sc.counted, sc.actor = c, audit.actor_name(actor)
+    sc.save()
+    audit.record("stock.count", actor=actor, obj=sc, object_type="stock_count", before=before,
+                 after={"warehouse": warehouse.name, "item": item.name, "counted": c, "on": on}, reason=reason or "")
+    return sc
+
+
+def reconciliation_lines(warehouse: Warehouse, on: dt.date) -> list[dict]:
+    """Per item: in and out up to ``on``, book stock, the day's count, difference (in - out - counted)."""
+    rows = (StockMovement.objects.filter(warehouse=warehouse, on__lte=on).order_by().values("item_id")
+            .annotate(i=Sum("quantity", filter=Q(direction=Direction.IN)),
+                      o=Sum("quantity", filter=Q(direction=Direction.OUT))))
+    moves = {r["item_id"]: (r["i"] or ZERO, r["o"] or ZERO) for r in rows}
+    counts = dict(StockCount.objects.filter(warehouse=warehouse, on=on).values_list("item_id", "counted"))
+    items = Item.objects.in_bulk(set(moves) | set(counts))
+    lines = []
+    for iid in sorted(items, key=lambda i: items[i].name):
+        i, o = moves.get(iid, (ZERO, ZERO))
+        counted = counts.get(iid)
+        lines.append({"item": items[iid].name, "item_id": iid, "in": str(i), "out": str(o), "book": str(i - o),
+                      "counted": str(counted) if counted is not None else None,
+                      "difference": str(i - o - counted) if counted is not None else None})
+    return lines
+
+
+@transaction.atomic
+def do_reconcile(warehouse: Warehouse, *, on: dt.date | None = None, actor=None, reason=None) -> Reconciliation:
+    """Close a warehouse's day: in = out + on hand for every item (a missing count leaves it unbalanced)."""
+    on = on or clock.today()
+    _check_actor(actor, warehouse)
+    lines = reconciliation_lines(warehouse, on)
+    balanced = all(ln["counted"] is not None and Decimal(ln["difference"]) == 0 for ln in lines)
+    rec = Reconciliation.objects.filter(warehouse=warehouse, on=on).first()
+    if rec is None:
+        rec = Reconciliation(warehouse=warehouse, on=on)
+        rec.set_scope_from(warehouse)
+    rec.lines, rec.balanced, rec.made_at, rec.actor = lines, balanced, clock.now(), audit.actor_name(actor)
+    rec.save()
+    audit.record("stock.reconcile", actor=actor, obj=rec, object_type="reconciliation",
+                 after={"warehouse": warehouse.name, "on": on, "balanced": balanced,
+                        "differences": {ln["item"]: ln["difference"] for ln in lines
+                                        if ln["difference"] not in ("0", "0.00")}}, reason=reason or "")
+    return rec
+
+
+def close_day(on: dt.date | None = None, *, actor="system") -> dict:
+    """Day-start job: reconcile the previous day of every warehouse that moved stock or counted (日清日结)."""
+    on = on or clock.today()
+    day = on - dt.timedelta(days=1)
+    ids = set(StockMovement.objects.filter(on=day).values_list("warehouse_id", flat=True)) | \
+        set(StockCount.objects.filter(on=day).values_list("warehouse_id", flat=True))
+    done = [do_reconcile(w, on=day, actor=actor) for w in Warehouse.objects.filter(pk__in=ids)]
+    return {"day": day.isoformat(), "warehouses": len(done), "unbalanced": sum(1 for r in done if not r.balanced)}
+
+
+# ============================================================================== allocations and deliveries
+
+def seal_days(designation, on: dt.date) -> int:
+    if designation.next_on:
+        return max(1, (designation.next_on - on).days)
+    return int(config()["default_days"])
+
+
+def headcount(designation, on: dt.date | None = None) -> int:
+    from cordon.zones.queries import people_inside
+
+    return people_inside([designation], None, on)[designation.pk][0]
+
+
+def ceil_qty(people: int, days: int, rate: Decimal) -> Decimal:
+    return Decimal(math.ceil(Decimal(people) * Decimal(days) * rate))
+
+
+@transaction.atomic
+def do_allocate(designation, *, warehouse: Warehouse, item: Item, days: int | None = None,
+                on: dt.date | None = None, actor=None, reason=None) -> Allocation:
+    """Plan supplies for a sealed area: headcount x days x per-person amount; a shortage is flagged."""
+    from cordon.zones.models import Status as ZStatus
+
+    on = on or clock.today()
+    if designation.status != ZStatus.ACTIVE:
+        raise ActionError("supplies are allocated to designated (sealed or controlled) areas", field="designation")
+    if item.per_person_per_day <= 0:
+        raise ActionError(f"{item.name} has no per-person daily amount", field="item")
+    days = int(days) if days else seal_days(designation, on)
+    if days < 1:
+        raise ActionError("days must be at least 1", field="days")
+    n = headcount(designation, on)
+    qty = ceil_qty(n, days, item.per_person_per_day)
+    have = on_hand(warehouse).get(item.pk, ZERO)
+    a = Allocation(designation=designation, warehouse=warehouse, item=item, on=on, headcount=n, days=days,
+                   quantity=qty, shortage=max(ZERO, qty - have), actor=audit.actor_name(actor))
+    a.set_scope_from(designation)
+    _check_actor(actor, a)
+    a.save()
+    audit.record("allocation.create", actor=actor, obj=a, object_type="allocation",
+                 after={"area": designation.area.path, "item": item.name, "headcount": n, "days": days,
+                        "quantity": qty, "shortage": a.shortage}, reason=reason or "",
+                 rule="supplies: headcount x days x per-person daily amount")
+    return a
+
+
+def households_inside(designation):
+    """(household, residents) inside the designation's current extent, with the resident counts."""
+    from cordon.places.models import Household
+    from cordon.zones.models import Member
+
+    members = list(Member.objects.filter(designation=designation, removed_on__isnull=True).select_related("area"))
+    q = Q(pk__in=[])
+    for m in members:
+        if m.area.kind in ("unit",):
+            q |= Q(unit_id=m.area_id)
+        else:
+            q |= Q(**{f"{m.area.kind}_id": m.area_id})
+    return list(Household.objects.filter(q).annotate(n=Count("residents")).order_by("id"))
+
+
+@transaction.atomic
+def do_issue_allocation(a: Allocation, *, team: DeliveryTeam | None = None, due_on: dt.date | None = None,
+                        actor=None, reason=None) -> list[DeliveryOrder]:
+    """Issue the allocation from stock (as much as is on hand; the rest stays a shortage) and create one
+    delivery order per household inside the area."""
+    if a.status != AllocationStatus.PLANNED:
+        raise ActionError("this allocation is already issued", field="status")
+    _check_actor(actor, a)
+    on = clock.today()
+    have = on_hand(a.warehouse).get(a.item_id, ZERO)
+    issue = min(have, a.quantity)
+    if issue > 0:
+        _movement(a.warehouse, a.item, Direction.OUT, issue, f"allocation #{a.pk} {a.designation.area.path}", on,
+                  actor, allocation=a)
+    a.shortage = a.quantity - issue
+    a.status = AllocationStatus.ISSUED
+    a.save(update_fields=["shortage", "status"])
+    orders = []
+    for hh in households_inside(a.designation):
+        if not hh.n:
+            continue
+        o = DeliveryOrder(allocation=a, household=hh, item=a.item, quantity=ceil_qty(hh.n, a.days,
+                                                                                  a.item.per_person_per_day),
+                          team=team, due_on=due_on or on, actor=audit.actor_name(actor))
+        o.set_scope_from(hh)
+        orders.append(o)
+    DeliveryOrder.objects.bulk_create(orders, batch_size=2000)
+    audit.record("allocation.issue", actor=actor, obj=a, object_type="allocation",
+                 after={"issued": issue, "shortage": a.shortage, "orders": len(orders),
+                        "team": team.name if team else None}, reason=reason or "")
+    return orders
+
+
+@transaction.atomic
+def do_mark_delivered(o: DeliveryOrder, *, actor=None, reason=None) -> DeliveryOrder:
+    if o.status != DeliveryStatus.PLANNED:
+        raise ActionError(f"this delivery is already {o.status}", field="status")
+    _check_actor(actor, o)
+    o.status, o.done_at, o.actor = DeliveryStatus.DELIVERED, clock.now(), audit.actor_name(actor)
+    o.save(update_fields=["status", "done_at", "actor"])
+    audit.record("delivery.delivered", actor=actor, obj=o, object_type="delivery",
+                 after={"household": o.household_id, "item": o.item_id, "quantity": o.quantity}, reason=reason or "")
+    return o
+
+
+@transaction.atomic
+def do_mark_failed(o: DeliveryOrder, *, reason: str, actor=None) -> DeliveryOrder:
+    if not (reason or "").strip():
+        raise ActionError("a failed delivery needs its reason", field="reason")
+    if o.status != DeliveryStatus.PLANNED:
+        raise ActionError(f"this delivery is already {o.status}", field="status")
+    _check_actor(actor, o)
+    o.status, o.done_at, o.failed_reason = DeliveryStatus.FAILED, clock.now(), reason.strip()[:200]
+    o.actor = audit.actor_name(actor)
+    o.save(update_fields=["status", "done_at", "failed_reason", "actor"])
+    audit.record("delivery.failed", actor=actor, obj=o, object_type="delivery",
+                 after={"household": o.household_id, "item": o.item_id}, reason=reason)
+    return o
+
+
+# ============================================================================== prices
+
+def rise_pct(price: Decimal, baseline: Decimal) -> Decimal:
+    return ((price - baseline) / baseline * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@transaction.atomic
+def do_report_price(item: Item, *, market: str, price, on: dt.date | None = None, area=None, actor=None,
+                    reason=None) -> PriceReport:
+    """A market price report; an alert when it is more than the set rise above the item's baseline."""
+    on = on or clock.today()
+    p = _dec(price)
+    if p <= 0:
+        raise ActionError("price must be more than 0", field="price")
+    if not item.baseline_price:
+        raise ActionError(f"{item.name} has no baseline price", field="item")
+    if not (market or "").strip():
+        raise ActionError("the market is required", field="market")
+    threshold = Decimal(str(config()["price_alert_rise_pct"]))
+    rise = rise_pct(p, item.baseline_price)
+    r = PriceReport(item=item, market=market.strip()[:120], area=area, on=on, price=p, baseline=item.baseline_price,
+                    rise_pct=rise, alert=rise > threshold, actor=audit.actor_name(actor))
+    r.set_scope_from(area)
+    r.save()
+    audit.record("price.report", actor=actor, obj=r, object_type="price_report",
+                 after={"item": item.name, "market": r.market, "price": p, "rise_pct": rise, "alert": r.alert},
+                 reason=reason or "", rule=f"supplies: alert above +{threshold}%" if r.alert else "")
+    return r
+
+
+# ============================================================================== reads
+
+def deliveries_by_building(qs) -> list[dict]:
+    """Per building: planned / delivered / failed counts (one grouped query)."""
+    from cordon.places.models import Area
+
+    rows = list(qs.order_by().values("building_id").annotate(
+        planned=Count("id", filter=Q(status=DeliveryStatus.PLANNED)),
+        delivered=Count("id", filter=Q(status=DeliveryStatus.DELIVERED)),
+        failed=Count("id", filter=Q(status=DeliveryStatus.FAILED))))
+    paths = dict(Area.objects.filter(pk__in=[r["building_id"] for r in rows]).values_list("id", "path"))
+    out = [{**r, "building": paths.get(r["building_id"], "—")} for r in rows]
+    return sorted(out, key=lambda r: (-r["failed"], -r["planned"], r["building"]))
+
+
+def stock_table(warehouses) -> list[dict]:
+    """Per warehouse: item, on hand (book), planned-but-unissued allocations, shortage flag."""
+    ids = [w.pk for w in warehouses]
+    rows = (StockMovement.objects.filter(warehouse_id__in=ids).order_by().values("warehouse_id", "item_id")
+            .annotate(i=Sum("quantity", filter=Q(direction=Direction.IN)),
+                      o=Sum("quantity", filter=Q(direction=Direction.OUT))))
+    planned = {(r["warehouse_id"], r["item_id"]): r["q"] for r in Allocation.objects.filter(
+        warehouse_id__in=ids, status=AllocationStatus.PLANNED).order_by().values("warehouse_id", "item_id")
+        .annotate(q=Sum("quantity"))}
+    items = {i.pk: i for i in Item.objects.all()}
+    by_w = defaultdict(list)
+    keys = set()
+    for r in rows:
+        keys.add((r["warehouse_id"], r["item_id"]))
+        have = (r["i"] or ZERO) - (r["o"] or ZERO)
+        need = planned.get((r["warehouse_id"], r["item_id"]), ZERO)
+        by_w[r["warehouse_id"]].append({"item": items[r["item_id"]], "on_hand": have, "planned": need,
+                                        "short": need > have})
+    for (wid, iid), need in planned.items():
+        if (wid, iid) not in keys:
+            by_w[wid].append({"item": items[iid], "on_hand": ZERO, "planned": need, "short": need > 0})
+    return [{"warehouse": w, "lines": sorted(by_w[w.pk], key=lambda x: x["item"].name)} for w in warehouses]

@@ -1,0 +1,175 @@
+"""API for supplies: stock per warehouse, stock movements, deliveries (list, delivered, failed), price
+alerts. Reads scoped with ``for_user``; writes through the desk scope and ``supplies.actions``."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Query, Router, Schema, Status as HttpStatus
+
+from cordon.care import perms
+from cordon.core import access
+from cordon.core.actions import ActionError
+from cordon.supplies import actions
+from cordon.supplies.models import DeliveryOrder, Item, PriceReport, Warehouse
+
+router = Router(tags=["supplies"])
+
+
+def _user(request):
+    from cordon.core.api import user_of
+
+    return user_of(request)
+
+
+class StockLine(Schema):
+    item_id: int
+    item: str
+    unit: str
+    on_hand: Decimal
+    planned: Decimal
+    short: bool
+
+
+class WarehouseOut(Schema):
+    id: int
+    name: str
+    area: str
+    stock: list[StockLine]
+
+
+@router.get("/supplies/warehouses", response=list[WarehouseOut])
+def list_warehouses(request):
+    ws = list(Warehouse.objects.for_user(_user(request)).select_related("area").order_by("name")[:200])
+    return [{"id": t["warehouse"].pk, "name": t["warehouse"].name, "area": t["warehouse"].area.path,
+             "stock": [{"item_id": ln["item"].pk, "item": ln["item"].name, "unit": ln["item"].unit,
+                        "on_hand": ln["on_hand"], "planned": ln["planned"], "short": ln["short"]}
+                       for ln in t["lines"]]} for t in actions.stock_table(ws)]
+
+
+class MovementIn(Schema):
+    item_id: int
+    direction: str
+    quantity: Decimal
+    reason: str
+
+
+class MovementOut(Schema):
+    id: int
+    warehouse_id: int
+    item_id: int
+    direction: str
+    quantity: Decimal
+    on: dt.date
+    reason: str
+
+
+@router.post("/supplies/warehouses/{warehouse_id}/movements", response={201: MovementOut})
+def move_stock(request, warehouse_id: int, payload: MovementIn):
+    user = _user(request)
+    w = perms.access_write(Warehouse, user, warehouse_id, perms.SUPPLY_ROLES)
+    item = Item.objects.filter(pk=payload.item_id).first()
+    if item is None:
+        raise ActionError("no such item", field="item_id")
+    m = actions.do_move_stock(w, item, direction=payload.direction, quantity=payload.quantity,
+                              reason=payload.reason, actor=user)
+    return HttpStatus(201, {"id": m.pk, "warehouse_id": w.pk, "item_id": item.pk, "direction": m.direction,
+                            "quantity": m.quantity, "on": m.on, "reason": m.reason})
+
+
+class DeliveryOut(Schema):
+    id: int
+    building_id: int | None
+    unit_id: int | None
+    household: str
+    item: str
+    quantity: Decimal
+    team: str
+    due_on: dt.date
+    status: str
+    failed_reason: str
+
+
+class DeliveryList(Schema):
+    items: list[DeliveryOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+class DeliveryFilter(Schema):
+    status: str | None = None
+    building: int | None = None
+    page: int = 1
+    page_size: int = 100
+
+
+def delivery_out(o: DeliveryOrder) -> dict:
+    return {"id": o.pk, "building_id": o.building_id, "unit_id": o.unit_id, "household": o.household.number,
+            "item": o.item.name, "quantity": o.quantity, "team": o.team.name if o.team_id else "",
+            "due_on": o.due_on, "status": o.status, "failed_reason": o.failed_reason}
+
+
+@router.get("/supplies/deliveries", response=DeliveryList)
+def list_deliveries(request, f: Query[DeliveryFilter]):
+    from cordon.core.api import paginate
+
+    qs = DeliveryOrder.objects.for_user(_user(request)).select_related("household", "item", "team")
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.building:
+        qs = qs.filter(building_id=f.building)
+    items, meta = paginate(qs.order_by("due_on", "building_id", "id"), f.page, f.page_size)
+    return {"items": [delivery_out(o) for o in items], **meta}
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+def _delivery(request, delivery_id):
+    user = _user(request)
+    return user, perms.access_write(DeliveryOrder.objects.select_related("household", "item", "team"), user,
+                                    delivery_id, perms.SUPPLY_ROLES)
+
+
+@router.post("/supplies/deliveries/{delivery_id}/delivered", response=DeliveryOut)
+def delivered(request, delivery_id: int, payload: ReasonIn):
+    user, o = _delivery(request, delivery_id)
+    return delivery_out(actions.do_mark_delivered(o, actor=user, reason=payload.reason))
+
+
+@router.post("/supplies/deliveries/{delivery_id}/failed", response=DeliveryOut)
+def failed(request, delivery_id: int, payload: ReasonIn):
+    user, o = _delivery(request, delivery_id)
+    return delivery_out(actions.do_mark_failed(o, actor=user, reason=payload.reason))
+
+
+class PriceOut(Schema):
+    id: int
+    item: str
+    market: str
+    on: dt.date
+    price: Decimal
+    baseline: Decimal
+    rise_pct: Decimal
+    alert: bool
+
+
+class PriceFilter(Schema):
+    alerts: bool = True
+    since: dt.date | None = None
+
+
+@router.get("/supplies/prices", response=list[PriceOut])
+def list_prices(request, f: Query[PriceFilter]):
+    user = _user(request)
+    if not access.has_perm(user, access.VIEW):
+        return []
+    qs = PriceReport.objects.select_related("item").order_by("-on", "-id")
+    if f.alerts:
+        qs = qs.filter(alert=True)
+    if f.since:
+        qs = qs.filter(on__gte=f.since)
+    return [{"id": r.pk, "item": r.item.name, "market": r.market, "on": r.on, "price": r.price,
+             "baseline": r.baseline, "rise_pct": r.rise_pct, "alert": r.alert} for r in qs[:200]]

@@ -1,0 +1,182 @@
+"""Supplies pages: the dashboard (stock, shortages, allocations, deliveries per sealed building,
+reconciliation, price alerts) with its forms, and the delivery list of a building with delivered/failed."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cordon.care import perms
+from cordon.core import access, clock
+from cordon.core.actions import ActionError
+from cordon.supplies import actions, forms
+from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryTeam, Item, PriceReport, Reconciliation,
+                                    Warehouse)
+from cordon.web.views import paginate, query_without_page, scoped
+
+
+def _choices(user):
+    ws = list(Warehouse.objects.for_user(user).order_by("name")[:200])
+    items = list(Item.objects.order_by("kind", "name"))
+    return ws, items
+
+
+def _forms(user, data=None, which=None):
+    from cordon.zones.models import Designation, Status as ZStatus
+
+    ws, items = _choices(user)
+    wch = [(w.pk, w.name) for w in ws]
+    ich = [(i.pk, f"{i.name} ({i.unit})") for i in items]
+    out = {}
+    for key, cls in (("move", forms.MovementForm), ("count", forms.CountForm), ("reconcile", forms.ReconcileForm),
+                     ("allocate", forms.AllocateForm), ("price", forms.PriceForm)):
+        f = cls(data if which == key else None, prefix=key)
+        if "warehouse" in f.fields:
+            f.fields["warehouse"].choices = wch
+        if "item" in f.fields:
+            f.fields["item"].choices = ich if key != "price" else [(i.pk, i.name) for i in items if i.baseline_price]
+            if key == "allocate":
+                f.fields["item"].choices = [(i.pk, i.name) for i in items if i.per_person_per_day > 0]
+        if key == "allocate":
+            f.fields["designation"].choices = [(d.pk, d.area.path) for d in Designation.objects.for_user(user).filter(
+                status=ZStatus.ACTIVE).select_related("area").order_by("area__path")[:300]]
+        out[key] = f
+    return out
+
+
+@login_required
+def dashboard(request, bound=None, status=200, error=None):
+    user = request.user
+    if not access.has_perm(user, access.VIEW):
+        raise PermissionDenied
+    today = clock.today()
+    ws, _items = _choices(user)
+    stock = actions.stock_table(ws)
+    allocations = list(Allocation.objects.for_user(user).select_related("designation__area", "item", "warehouse")
+                       .order_by("-on", "-id")[:50])
+    deliveries = actions.deliveries_by_building(DeliveryOrder.objects.for_user(user).filter(
+        due_on__gte=today - dt.timedelta(days=7)))
+    recs = {}
+    for r in Reconciliation.objects.for_user(user).select_related("warehouse").order_by("-on", "-id")[:100]:
+        recs.setdefault(r.warehouse_id, r)
+    alerts = list(PriceReport.objects.filter(alert=True, on__gte=today - dt.timedelta(days=14))
+                  .select_related("item").order_by("-on", "-rise_pct")[:30])
+    context = {"stock": stock, "allocations": allocations, "deliveries": deliveries[:100],
+               "reconciliations": list(recs.values()), "alerts": alerts,
+               "shortages": [a for a in allocations if a.shortage > 0],
+               "can_write": perms.has_desk_role(user, perms.SUPPLY_ROLES), "forms": bound or _forms(user),
+               "threshold": actions.config()["price_alert_rise_pct"], "error": error, "today": today,
+               "teams": list(DeliveryTeam.objects.for_user(user).order_by("name")[:50])}
+    return render(request, "supplies/dashboard.html", context, status=status)
+
+
+@login_required
+@scoped
+@require_POST
+def post_action(request, action: str):
+    user = request.user
+    if action not in ("move", "count", "reconcile", "allocate", "price"):
+        raise access.NotFound
+    if not perms.has_desk_role(user, perms.SUPPLY_ROLES):
+        raise PermissionDenied
+    fs = _forms(user, request.POST, action)
+    f = fs[action]
+    if not f.is_valid():
+        return dashboard(request, fs, 400, "; ".join(" ".join(e) for e in f.errors.values()))
+    c = f.cleaned_data
+    try:
+        w = perms.access_write(Warehouse, user, c["warehouse"], perms.SUPPLY_ROLES) if "warehouse" in c else None
+        item = Item.objects.get(pk=c["item"]) if "item" in c else None
+        if action == "move":
+            actions.do_move_stock(w, item, direction=c["direction"], quantity=c["quantity"], reason=c["reason"],
+                                  actor=user)
+            done = _("Stock movement recorded.")
+        elif action == "count":
+            actions.do_count_stock(w, item, counted=c["counted"], actor=user)
+            done = _("Count recorded.")
+        elif action == "reconcile":
+            rec = actions.do_reconcile(w, actor=user)
+            done = _("Reconciled: balanced.") if rec.balanced else _("Reconciled: NOT balanced, see the differences.")
+        elif action == "allocate":
+            from cordon.zones.models import Designation
+
+            d = perms.access_write(Designation.objects.select_related("area"), user, c["designation"],
+                                   perms.SUPPLY_ROLES)
+            a = actions.do_allocate(d, warehouse=w, item=item, days=c["days"], actor=user)
+            done = _("Allocated %(q)s for %(n)s people x %(d)s days.") % {"q": a.quantity, "n": a.headcount,
+                                                                         "d": a.days}
+        else:
+            r = actions.do_report_price(item, market=c["market"], price=c["price"], actor=user)
+            done = (_("Price alert: %(p)s%% above the baseline.") % {"p": r.rise_pct}) if r.alert else \
+                _("Price recorded.")
+    except ActionError as exc:
+        return dashboard(request, fs, 400, str(exc))
+    messages.success(request, done)
+    return redirect("supplies_dashboard")
+
+
+@login_required
+@scoped
+@require_POST
+def issue(request, pk: int):
+    user = request.user
+    a = perms.access_write(Allocation.objects.select_related("designation__area", "item", "warehouse"), user, pk,
+                           perms.SUPPLY_ROLES)
+    team = None
+    if (request.POST.get("team") or "").isdigit():
+        team = DeliveryTeam.objects.for_user(user).filter(pk=int(request.POST["team"])).first()
+    try:
+        orders = actions.do_issue_allocation(a, team=team, actor=user)
+    except ActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Issued; %(n)s delivery orders to the door.") % {"n": len(orders)})
+    return redirect("supplies_dashboard")
+
+
+@login_required
+def deliveries(request):
+    user = request.user
+    if not access.has_perm(user, access.VIEW):
+        raise PermissionDenied
+    qs = DeliveryOrder.objects.for_user(user).select_related("household", "item", "team")
+    building = request.GET.get("building") or ""
+    if building.isdigit():
+        qs = qs.filter(building_id=int(building))
+    st = request.GET.get("status") or ""
+    if st:
+        qs = qs.filter(status=st)
+    page = paginate(request, qs.order_by("status", "unit_id", "household_id", "id"), 100)
+    from cordon.places.models import Area
+
+    units = Area.objects.in_bulk({o.unit_id for o in page.object_list if o.unit_id})
+    return render(request, "supplies/deliveries.html", {
+        "page": page, "rows": [{"o": o, "unit": units.get(o.unit_id)} for o in page.object_list],
+        "querystring": query_without_page(request), "fail_form": forms.FailForm(),
+        "can_write": perms.has_desk_role(user, perms.SUPPLY_ROLES)})
+
+
+@login_required
+@scoped
+@require_POST
+def delivery_action(request, pk: int, action: str):
+    user = request.user
+    if action not in ("delivered", "failed"):
+        raise access.NotFound
+    o = perms.access_write(DeliveryOrder, user, pk, perms.SUPPLY_ROLES)
+    try:
+        if action == "delivered":
+            actions.do_mark_delivered(o, actor=user)
+        else:
+            actions.do_mark_failed(o, reason=request.POST.get("reason", ""), actor=user)
+    except ActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Delivery updated."))
+    nxt = request.POST.get("next") or ""
+    return redirect(nxt if nxt.startswith("/supplies/") else "supplies_deliveries")
