@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
     "migrate": ("cordon.commands.migrate", True, "create or upgrade the database tables"),
     "createuser": ("cordon.commands.createuser", True, "create an account with a role over an area"),
     "import": ("cordon.commands.importer", True, "import records from CSV/XLSX files"),
+    "report": ("cordon.commands.report", True, "daily close report (PDF/HTML/JSON)"),
     "tick": ("cordon.commands.tick", True, "day start: level changes fall due, guardrail flags"),
     "worker": ("cordon.commands.worker", True, "run the periodic jobs (day-start tick) until stopped"),
     "scenario": ("cordon.commands.scenario", True, "run a scenario file through the real actions"),

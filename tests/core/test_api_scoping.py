@@ -172,6 +172,18 @@ ROUTES = {
         "kind": "write", "params": {"delivery_id": "delivery_a"}, "body": {"reason": "nobody home"},
         "action": "delivery.failed"},
     ("GET", "/api/supplies/prices"): {"kind": "list"},
+    # situation: figures over the caller's jurisdiction; bulletins are the city's (city-wide commander only;
+    # the id below only has to be a number: anonymous callers get 401 before any lookup)
+    ("GET", "/api/situation"): {"kind": "list"},
+    ("GET", "/api/situation/daily"): {"kind": "list"},
+    ("GET", "/api/bulletins"): {"kind": "list"},
+    ("POST", "/api/bulletins"): {"kind": "commander", "body": {"day": "2022-11-08"}},
+    ("PATCH", "/api/bulletins/{bulletin_id}"): {"kind": "commander", "params": {"bulletin_id": "designation_a"},
+                                                "body": {"text": "x"}},
+    ("POST", "/api/bulletins/{bulletin_id}/approve"): {"kind": "commander", "params": {"bulletin_id": "designation_a"},
+                                                       "body": {}},
+    ("POST", "/api/bulletins/{bulletin_id}/publish"): {"kind": "commander", "params": {"bulletin_id": "designation_a"},
+                                                       "body": {}},
 }
 
 ZONE_UNITS = {"unit_a2": "城关区/皋兰路街道/五泉社区/五泉小区/1号楼/2单元",

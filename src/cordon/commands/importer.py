@@ -5,13 +5,14 @@ from pathlib import Path
 
 
 def add_arguments(p):
-    p.add_argument("kind", choices=["residents", "samples", "results"], help="what the file holds")
+    p.add_argument("kind", choices=["residents", "samples", "results", "counts"], help="what the file holds")
     p.add_argument("file")
     p.add_argument("--as", dest="as_user", default=None, help="import as this user (their jurisdiction applies)")
     p.add_argument("--errors", default=None, help="where to write the error report (default FILE.errors.csv)")
     p.add_argument("--round", dest="round_id", type=int, default=None,
                    help="samples: the round (default: the only open round)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--name", default=None, help="counts: the series name (e.g. shanghai-2022)")
 
 
 def run(args) -> int:
@@ -28,6 +29,8 @@ def run(args) -> int:
             return 1
     if args.kind in ("samples", "results"):
         return run_screening(args, actor)
+    if args.kind == "counts":
+        return run_counts(args, actor)
     t0 = time.monotonic()
 
     def progress(rep):
@@ -94,3 +97,27 @@ def run_screening(args, actor) -> int:
             print(f"  ... {n - 20} more")
         print(f"error report: {path}")
     return 0 if not b.rows_bad else 1
+
+
+def run_counts(args, actor) -> int:
+    """``cordon import counts FILE --name SERIES``: aggregate daily counts (situation.actions)."""
+    from cordon.core.actions import ActionError
+    from cordon.situation.actions import CountsFileError, do_import_counts
+
+    name = args.name or Path(args.file).stem
+    try:
+        rep = do_import_counts(Path(args.file), series=name, actor=actor)
+    except (CountsFileError, ActionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.file}: series {name!r}: {rep.rows} rows: {rep.created} created, {rep.updated} updated, "
+          f"{rep.unchanged} unchanged, {len(rep.errors)} bad")
+    if rep.errors:
+        out = Path(args.errors or f"{args.file}.errors.csv")
+        rep.write_errors(out)
+        for e in rep.errors[:20]:
+            print(f"  line {e.line}: {e.field}: {e.reason}")
+        if len(rep.errors) > 20:
+            print(f"  ... {len(rep.errors) - 20} more")
+        print(f"error report: {out}")
+    return 0 if not rep.errors else 1

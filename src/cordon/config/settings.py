@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "cordon.care",
     "cordon.hotline",
     "cordon.supplies",
+    "cordon.situation",
 ]
 
 MIDDLEWARE = [

@@ -160,3 +160,7 @@ api.add_router("/", hotline_router)
 from cordon.supplies.api import router as supplies_router  # noqa: E402
 
 api.add_router("/", supplies_router)
+
+from cordon.situation.api import router as situation_router  # noqa: E402
+
+api.add_router("/", situation_router)

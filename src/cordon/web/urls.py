@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("cordon.care.urls")),
     path("", include("cordon.hotline.urls")),
     path("", include("cordon.supplies.urls")),
+    path("", include("cordon.situation.urls")),
 ]

@@ -1,0 +1,279 @@
+"""Situation actions: the bulletin's life (draft -> approved -> published, with edits) and the import of
+aggregate daily counts. Each action is atomic and writes its audit row (DESIGN.md #2).
+
+Only a commander over the whole city may draft, edit, approve or publish the city's bulletin
+(``check_bulletin_authority``); anyone may read a published one.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from cordon.core import access, audit, clock
+from cordon.core.actions import ActionError
+from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
+
+# state -> {action: new state}
+TRANSITIONS = {
+    BulletinStatus.DRAFT: {"edit": BulletinStatus.DRAFT, "redraft": BulletinStatus.DRAFT,
+                           "approve": BulletinStatus.APPROVED},
+    BulletinStatus.APPROVED: {"edit": BulletinStatus.DRAFT, "publish": BulletinStatus.PUBLISHED},
+    BulletinStatus.PUBLISHED: {},
+}
+
+
+def check_bulletin_authority(actor) -> None:
+    """City-wide write permission with the commander role; system actors (strings) pass."""
+    if actor is None or isinstance(actor, str):
+        return
+    if "commander" not in access.roles_of(actor) or not access.scope_for(actor, access.WRITE).everything:
+        raise access.Forbidden
+
+
+def _transition(b: Bulletin, action: str) -> str:
+    allowed = TRANSITIONS[BulletinStatus(b.status)]
+    if action not in allowed:
+        raise ActionError(f"a {b.get_status_display()} bulletin cannot be {action}d here "
+                          f"(allowed: {', '.join(allowed) or 'nothing'})", field="status")
+    return allowed[action]
+
+
+@transaction.atomic
+def do_draft_bulletin(day: dt.date, *, actor=None) -> Bulletin:
+    """Draft (or re-draft, while still a draft) the bulletin for ``day`` from the records."""
+    from cordon.situation import bulletin as bt
+
+    check_bulletin_authority(actor)
+    if day > clock.today():
+        raise ActionError("a bulletin reports a day that has happened", field="day")
+    title, text, figures = bt.draft(day)
+    now = clock.now()
+    b = Bulletin.objects.select_for_update().filter(day=day).first()
+    if b is None:
+        b = Bulletin.objects.create(day=day, title=title, text=text, drafted_text=text, figures=figures,
+                                    drafted_at=now, drafted_by=audit.actor_name(actor))
+        audit.record("bulletin.draft", actor=actor, obj=b, object_type="bulletin",
+                     after={"day": day, "status": b.status})
+        return b
+    _transition(b, "redraft")
+    before = {"text": b.text}
+    b.title, b.text, b.drafted_text, b.figures = title, text, text, figures
+    b.drafted_at, b.drafted_by = now, audit.actor_name(actor)
+    b.save()
+    audit.record("bulletin.redraft", actor=actor, obj=b, object_type="bulletin", before=before,
+                 after={"day": day, "status": b.status})
+    return b
+
+
+@transaction.atomic
+def do_edit_bulletin(b: Bulletin, *, text: str, title: str | None = None, actor=None, reason: str = "") -> Bulletin:
+    """Edit the text (an approved bulletin goes back to draft and needs approving again)."""
+    check_bulletin_authority(actor)
+    b = Bulletin.objects.select_for_update().get(pk=b.pk)
+    new_status = _transition(b, "edit")
+    text = (text or "").strip()
+    if not text:
+        raise ActionError("the bulletin text cannot be empty", field="text")
+    if len(text) > 50_000:
+        raise ActionError("the bulletin text is too long (50 000 characters at most)", field="text")
+    before = {"status": b.status, "title": b.title, "text": b.text}
+    b.text = text
+    if title is not None and title.strip():
+        b.title = title.strip()[:200]
+    b.status = new_status
+    b.edited_at, b.edited_by = clock.now(), audit.actor_name(actor)
+    b.approved_at, b.approved_by = None, ""
+    b.save()
+    audit.record("bulletin.edit", actor=actor, obj=b, object_type="bulletin", before=before,
+                 after={"status": b.status, "title": b.title, "text": b.text}, reason=reason)
+    return b
+
+
+@transaction.atomic
+def do_approve_bulletin(b: Bulletin, *, actor=None, reason: str = "") -> Bulletin:
+    check_bulletin_authority(actor)
+    b = Bulletin.objects.select_for_update().get(pk=b.pk)
+    b.status = _transition(b, "approve")
+    b.approved_at, b.approved_by = clock.now(), audit.actor_name(actor)
+    b.save()
+    audit.record("bulletin.approve", actor=actor, obj=b, object_type="bulletin",
+                 before={"status": BulletinStatus.DRAFT}, after={"status": b.status}, reason=reason)
+    return b
+
+
+@transaction.atomic
+def do_publish_bulletin(b: Bulletin, *, actor=None, reason: str = "") -> Bulletin:
+    check_bulletin_authority(actor)
+    b = Bulletin.objects.select_for_update().get(pk=b.pk)
+    b.status = _transition(b, "publish")
+    b.published_at, b.published_by = clock.now(), audit.actor_name(actor)
+    b.save()
+    audit.record("bulletin.publish", actor=actor, obj=b, object_type="bulletin",
+                 before={"status": BulletinStatus.APPROVED}, after={"status": b.status, "day": b.day},
+                 reason=reason)
+    from cordon.situation import public
+
+    public.invalidate()
+    return b
+
+
+# ============================================================================ aggregate daily counts
+
+COUNT_COLUMNS = ("confirmed", "asymptomatic", "asym_to_confirmed", "confirmed_in_control",
+                 "asymptomatic_in_control", "confirmed_screening", "asymptomatic_screening",
+                 "in_control_total", "screening_total", "deaths", "new_local_infections")
+REQUIRED = ("date", "confirmed", "asymptomatic")
+
+
+class CountsFileError(Exception):
+    """The file cannot be read at all (missing, not CSV, missing required columns)."""
+
+
+@dataclass
+class CountError:
+    line: int
+    field: str
+    reason: str
+
+
+@dataclass
+class CountsReport:
+    series: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[CountError] = field(default_factory=list)
+
+    def write_errors(self, path) -> None:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["line", "field", "reason"])
+            for e in self.errors:
+                w.writerow([e.line, e.field, e.reason])
+
+
+def _parse_row(line: int, raw: dict, seen: set, errors: list) -> dict | None:
+    bad = []
+    day = None
+    s = (raw.get("date") or "").strip()
+    try:
+        day = dt.date.fromisoformat(s)
+    except ValueError:
+        bad.append(CountError(line, "date", f"not a date (YYYY-MM-DD): {s!r}"))
+    vals = {}
+    for col in COUNT_COLUMNS:
+        if col not in raw or raw[col] is None:
+            continue
+        v = raw[col].strip()
+        if v == "":
+            vals[col] = None
+            continue
+        try:
+            n = int(v)
+        except ValueError:
+            bad.append(CountError(line, col, f"not a whole number: {v!r}"))
+            continue
+        if n < 0:
+            bad.append(CountError(line, col, f"negative count: {n}"))
+            continue
+        vals[col] = n
+    for col in REQUIRED[1:]:
+        if vals.get(col) is None and not any(e.field == col for e in bad):
+            bad.append(CountError(line, col, "required"))
+    if day is not None and day in seen:
+        bad.append(CountError(line, "date", f"{day} appears twice in the file"))
+    if bad:
+        errors.extend(bad)
+        return None
+    seen.add(day)
+    g = lambda k: vals.get(k) or 0  # noqa: E731
+    if g("asym_to_confirmed") > g("confirmed"):
+        errors.append(CountError(line, "asym_to_confirmed",
+                                 f"{g('asym_to_confirmed')} re-classified exceeds {g('confirmed')} confirmed"))
+        return None
+    new_local = g("confirmed") - g("asym_to_confirmed") + g("asymptomatic")
+    if vals.get("new_local_infections") is not None and vals["new_local_infections"] != new_local:
+        errors.append(CountError(line, "new_local_infections",
+                                 f"{vals['new_local_infections']} differs from confirmed - asym_to_confirmed + "
+                                 f"asymptomatic = {new_local}"))
+        return None
+    in_control = vals.get("in_control_total")
+    if in_control is None:
+        in_control = g("confirmed_in_control") + g("asymptomatic_in_control")
+    community = vals.get("screening_total")
+    if community is None:
+        community = g("confirmed_screening") + g("asymptomatic_screening")
+    split_known = (in_control + community) > 0 or new_local == 0
+    return {"day": day, "confirmed": g("confirmed"), "asymptomatic": g("asymptomatic"),
+            "asym_to_confirmed": g("asym_to_confirmed"), "confirmed_in_control": g("confirmed_in_control"),
+            "asymptomatic_in_control": g("asymptomatic_in_control"),
+            "confirmed_screening": g("confirmed_screening"), "asymptomatic_screening": g("asymptomatic_screening"),
+            "in_control": in_control, "community": community, "deaths": g("deaths"), "new_local": new_local,
+            "split_known": split_known}
+
+
+def read_counts(text: str, series: str) -> tuple[list[dict], CountsReport]:
+    report = CountsReport(series=series)
+    reader = csv.DictReader(io.StringIO(text))
+    cols = [c.strip() for c in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in cols]
+    if missing:
+        raise CountsFileError(f"missing column(s): {', '.join(missing)} (have: {', '.join(cols) or 'none'})")
+    reader.fieldnames = cols
+    rows, seen = [], set()
+    for i, raw in enumerate(reader, start=2):
+        report.rows += 1
+        row = _parse_row(i, raw, seen, report.errors)
+        if row is not None:
+            rows.append(row)
+    return rows, report
+
+
+@transaction.atomic
+def do_import_counts(path_or_text, *, series: str, actor=None) -> CountsReport:
+    """Import an aggregate daily-counts CSV (columns as the Shanghai 2022 file) into ``series``: good rows are
+    kept (idempotent: a re-import updates changed days only), bad rows reported by line, field and reason."""
+    series = (series or "").strip()
+    if not series or len(series) > 60:
+        raise ActionError("a series name of 1 to 60 characters is required", field="name")
+    if isinstance(path_or_text, Path) or (isinstance(path_or_text, str) and "\n" not in path_or_text):
+        try:
+            text = Path(path_or_text).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CountsFileError(f"cannot read {path_or_text}: {exc}") from None
+    else:
+        text = path_or_text
+    rows, report = read_counts(text, series)
+    existing = {c.day: c for c in DailyCount.objects.filter(series=series)}
+    now = clock.now()
+    new, changed = [], []
+    for r in rows:
+        old = existing.get(r["day"])
+        if old is None:
+            new.append(DailyCount(series=series, imported_at=now, **r))
+            continue
+        diff = {k: v for k, v in r.items() if getattr(old, k) != v}
+        if diff:
+            for k, v in diff.items():
+                setattr(old, k, v)
+            old.imported_at = now
+            changed.append(old)
+        else:
+            report.unchanged += 1
+    DailyCount.objects.bulk_create(new, batch_size=1000)
+    if changed:
+        fields = [f for f in ("confirmed", "asymptomatic", "asym_to_confirmed", "confirmed_in_control",
+                              "asymptomatic_in_control", "confirmed_screening", "asymptomatic_screening",
+                              "in_control", "community", "deaths", "new_local", "split_known", "imported_at")]
+        DailyCount.objects.bulk_update(changed, fields, batch_size=500)
+    report.created, report.updated = len(new), len(changed)
+    audit.record("counts.import", actor=actor, object_type="dailycount", object_id=series, object_repr=series,
+                 after={"rows": report.rows, "created": report.created, "updated": report.updated,
+                        "unchanged": report.unchanged, "bad": len(report.errors)})
+    return report

@@ -1,0 +1,142 @@
+"""``/api/situation`` (the situation page's data), ``/api/situation/daily`` (the daily close) and the bulletin
+desk. Same scoping as the pages: figures cover the caller's jurisdiction; ``district`` narrows to a district
+in scope (404 otherwise). Bulletin writes need a city-wide commander (403 otherwise)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Router, Schema, Status
+
+from cordon.core import access, clock
+from cordon.core.actions import ActionError
+from cordon.core.api import user_of
+from cordon.places.models import Area
+from cordon.situation import actions, daily
+from cordon.situation.models import Bulletin, BulletinStatus
+from cordon.situation.registry import SituationScope
+
+router = Router(tags=["situation"])
+
+
+class DistrictOut(Schema):
+    id: int
+    name: str
+
+
+class SituationOut(Schema):
+    on: dt.date
+    scope: str
+    district: DistrictOut | None
+    sections: dict
+
+
+class DailyOut(Schema):
+    day: dt.date
+    generated: str
+    scope: str
+    sections: dict
+    groups: list[dict]
+
+
+class BulletinOut(Schema):
+    id: int
+    day: dt.date
+    status: str
+    title: str
+    text: str
+    drafted_text: str
+    figures: dict
+    approved_by: str
+    published_at: dt.datetime | None
+
+
+class BulletinDraftIn(Schema):
+    day: dt.date
+
+
+class BulletinEditIn(Schema):
+    text: str
+    title: str | None = None
+    reason: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+def _view(request, district: int | None, **params) -> SituationScope:
+    user = user_of(request)
+    d = access.access(Area.objects.filter(kind="district"), user, district) if district is not None else None
+    return SituationScope.for_user(user, district=d, **params)
+
+
+def _day(value: dt.date | None) -> dt.date:
+    return value or clock.today()
+
+
+@router.get("/situation", response=SituationOut, url_name="situation")
+def situation(request, district: int | None = None, on: dt.date | None = None, days: int = 60,
+              mean_si: float | None = None, std_si: float | None = None):
+    from cordon.situation.views import situation_data
+
+    if not 7 <= days <= 400:
+        raise ActionError("days must be between 7 and 400", field="days")
+    if mean_si is not None and not 0.5 <= mean_si <= 30:
+        raise ActionError("mean_si must be between 0.5 and 30", field="mean_si")
+    if std_si is not None and not 0.1 <= std_si <= 30:
+        raise ActionError("std_si must be between 0.1 and 30", field="std_si")
+    view = _view(request, district, days=days, mean_si=mean_si, std_si=std_si)
+    return situation_data(view, _day(on))
+
+
+@router.get("/situation/daily", response=DailyOut, url_name="situation_daily")
+def situation_daily(request, on: dt.date | None = None, district: int | None = None):
+    view = _view(request, district, days=14)
+    return daily.report(view, _day(on))
+
+
+@router.get("/bulletins", response=list[BulletinOut])
+def bulletins(request, limit: int = 60):
+    user = user_of(request)
+    qs = Bulletin.objects.order_by("-day")
+    try:
+        actions.check_bulletin_authority(user)
+    except access.Forbidden:
+        qs = qs.filter(status=BulletinStatus.PUBLISHED)
+    return list(qs[:max(1, min(limit, 366))])
+
+
+@router.post("/bulletins", response={201: BulletinOut})
+def draft_bulletin(request, payload: BulletinDraftIn):
+    return Status(201, actions.do_draft_bulletin(payload.day, actor=user_of(request)))
+
+
+def _bulletin(request, bulletin_id: int) -> Bulletin:
+    user = user_of(request)
+    b = Bulletin.objects.filter(pk=bulletin_id).first()
+    if b is None:
+        raise access.NotFound
+    if b.status != BulletinStatus.PUBLISHED:
+        try:
+            actions.check_bulletin_authority(user)
+        except access.Forbidden:
+            raise access.NotFound from None
+    actions.check_bulletin_authority(user)
+    return b
+
+
+@router.patch("/bulletins/{bulletin_id}", response=BulletinOut)
+def edit_bulletin(request, bulletin_id: int, payload: BulletinEditIn):
+    b = _bulletin(request, bulletin_id)
+    return actions.do_edit_bulletin(b, text=payload.text, title=payload.title, actor=user_of(request),
+                                    reason=payload.reason)
+
+
+@router.post("/bulletins/{bulletin_id}/approve", response=BulletinOut)
+def approve_bulletin(request, bulletin_id: int, payload: ReasonIn):
+    return actions.do_approve_bulletin(_bulletin(request, bulletin_id), actor=user_of(request), reason=payload.reason)
+
+
+@router.post("/bulletins/{bulletin_id}/publish", response=BulletinOut)
+def publish_bulletin(request, bulletin_id: int, payload: ReasonIn):
+    return actions.do_publish_bulletin(_bulletin(request, bulletin_id), actor=user_of(request), reason=payload.reason)

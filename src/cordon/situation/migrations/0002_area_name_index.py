@@ -1,0 +1,18 @@
+"""An index on the address tree's names for the public lookup (``situation.public.resolve``): the lookup
+finds the places whose name begins what a resident typed with ``name IN (prefixes)``, which the existing
+(parent, name) index cannot serve. Created here, with the lookup it serves, as plain SQL on both databases."""
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("places", "0001_initial"),
+        ("situation", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.RunSQL(
+            "CREATE INDEX IF NOT EXISTS situation_area_name ON places_area (name)",
+            "DROP INDEX IF EXISTS situation_area_name",
+        ),
+    ]

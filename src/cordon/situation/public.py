@@ -1,0 +1,232 @@
+"""Public information: the address lookup and the published bulletins (no login, no personal data).
+
+The lookup turns what a resident types ("五泉小区1号楼", "城关区/皋兰路街道/五泉社区/五泉小区/1号楼",
+"五泉小区 1栋") into places by walking the address tree from the longest known name at the start of the
+text down through the children (one indexed ``name IN (...)`` query per level, never a scan), then answers
+the place's status from the designations above it, on it and below it (two indexed queries). Answers are
+cached per process for ``LOOKUP_TTL`` seconds, so a rush of the same addresses costs a dictionary lookup.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.utils import translation
+
+from cordon.core import clock
+from cordon.core.models import LEVELS
+
+LOOKUP_TTL = 30  # seconds an answer is reused (the public pages say max-age 60)
+MAX_Q = 100
+MAX_CANDIDATES = 50
+MAX_MATCHES = 10
+LEVEL_RANK = {"high": 3, "medium": 2, "low": 1}
+TOP_KINDS = ("district", "street", "community", "compound")
+_SEP = re.compile(r"[\s/\\,，、;；:：\-－—–·.。()（）]+")
+_BUILDING = re.compile(r"(\d+)(?:号楼|号|栋|幢|号栋)(?=\d+单元|$)")
+_GEN = "lookup-gen"
+
+
+def normalize(q: str) -> str:
+    """Compact form of an address: full-width folded, separators dropped, 1栋/1幢/1号 -> 1号楼."""
+    s = unicodedata.normalize("NFKC", q or "")[:MAX_Q]
+    s = _SEP.sub("", s)
+    return _BUILDING.sub(lambda m: f"{m.group(1)}号楼", s)
+
+
+def _prefixes(s: str) -> list[str]:
+    return [s[:i] for i in range(1, min(len(s), 80) + 1)]
+
+
+def resolve(q: str) -> tuple[list, str]:
+    """Places matching ``q`` (deepest first, at most MAX_MATCHES) and the normalized text.
+
+    Start: areas of a top kind whose name begins the text; then, level by level, children of the current
+    candidates whose name begins what is left. A candidate that cannot go deeper stays as it is (the rest
+    of the text, e.g. a door number, is ignored)."""
+    from cordon.places.models import Area
+
+    s = normalize(q)
+    if len(s) < 2:
+        return [], s
+    fields = ("id", "kind", "name", "path", "parent_id", "depth", *(f"{lv}_id" for lv in LEVELS))
+    first = list(Area.objects.filter(name__in=_prefixes(s), kind__in=TOP_KINDS).only(*fields)
+                 .order_by("depth", "id")[:MAX_CANDIDATES])
+    frontier = [(a, s[len(a.name):]) for a in first]
+    done = []
+    for _level in range(len(LEVELS)):
+        going = [(a, rest) for a, rest in frontier if rest]
+        done += [(a, rest) for a, rest in frontier if not rest]
+        if not going:
+            break
+        names = set()
+        for _a, rest in going:
+            names.update(_prefixes(rest))
+        rest_of = {a.pk: rest for a, rest in going}
+        # descendants at any depth (a level may be skipped: "街道 + 小区" without the community)
+        below = Q(pk__in=[])
+        by_kind: dict = {}
+        for a, _rest in going:
+            by_kind.setdefault(a.kind, []).append(a.pk)
+        for kind, ids in by_kind.items():
+            below |= Q(**{f"{kind}_id__in": ids})
+        children = list(Area.objects.filter(below, name__in=sorted(names)).exclude(pk__in=list(rest_of))
+                        .only(*fields).order_by("depth", "id")[:MAX_CANDIDATES * 4])
+        nxt, advanced = [], set()
+        for c in children:
+            for lv in LEVELS[: c.depth]:
+                anc = getattr(c, f"{lv}_id")
+                rest = rest_of.get(anc)
+                if rest is not None and rest.startswith(c.name):
+                    nxt.append((c, rest[len(c.name):]))
+                    advanced.add(anc)
+        done += [(a, rest) for a, rest in going if a.pk not in advanced]
+        frontier = nxt[:MAX_CANDIDATES]
+    else:
+        done += frontier
+    if not done:
+        return [], s
+    # best: the most text consumed, then the deepest place
+    best = min(len(rest) for _a, rest in done)
+    matches = sorted({a.pk: a for a, rest in done if len(rest) == best}.values(), key=lambda a: (-a.depth, a.path))
+    return matches[:MAX_MATCHES], s
+
+
+def _in_language(text: str) -> str:
+    zh, _sep, en = (text or "").partition(" / ")
+    lang = translation.get_language() or "zh"
+    return zh if lang.startswith("zh") or not en else en
+
+
+def status_of(areas: list) -> dict:
+    """{area id: status dict} for places: the designations (active or under observation) covering each place
+    (on it or an ancestor) or lying below it. Two queries for all places together."""
+    from cordon.zones.models import Designation, Member, Status
+
+    if not areas:
+        return {}
+    live = (Status.ACTIVE, Status.OBSERVATION)
+    anc = {a.pk: {getattr(a, f"{lv}_id") for lv in LEVELS if getattr(a, f"{lv}_id")} | {a.pk} for a in areas}
+    q = Q(area_id__in=sorted(set().union(*anc.values())))
+    for a in areas:
+        q |= Q(**{f"{a.kind}_id": a.pk})
+    fields = ("id", "level", "status", "since", "next_level", "next_on", "observation_until", "public_reason",
+              "area_id", "area__path", "area__kind", *(f"{lv}_id" for lv in LEVELS))
+    ds = {d.pk: d for d in Designation.objects.filter(status__in=live).filter(q)
+          .select_related("area").only(*fields).order_by("area__path")[:500]}
+    # extents: units added to a designation whose main area is elsewhere
+    mq = Q(area_id__in=sorted(set().union(*anc.values())))
+    for a in areas:
+        mq |= Q(**{f"area__{a.kind}_id": a.pk})
+    extra = {}
+    for m in (Member.objects.filter(removed_on__isnull=True, designation__status__in=live).filter(mq)
+              .exclude(designation_id__in=list(ds))
+              .select_related("designation", "area")
+              .only("designation_id", "area_id", "area__path", "area__kind",
+                    *(f"area__{lv}_id" for lv in LEVELS),
+                    *(f"designation__{f}" for f in ("id", "level", "status", "since", "next_level", "next_on",
+                                                    "observation_until", "public_reason")))[:500]):
+        extra.setdefault(m.designation_id, []).append(m)
+    out = {}
+    for a in areas:
+        rows = []
+
+        def add(d, x_id, x_path, x_kind, x_ids):
+            if x_id == a.pk:
+                where = "this"
+            elif x_id in anc[a.pk]:
+                where = "above"
+            elif a.pk in x_ids:
+                where = "below"
+            else:
+                return  # found for another place
+            rows.append({
+                "area": x_path, "area_kind": x_kind, "where": where, "level": d.level, "status": d.status,
+                "since": d.since.isoformat() if d.since else None,
+                "expected_change": ({"level": d.next_level, "on": d.next_on.isoformat()}
+                                    if d.status == Status.ACTIVE and d.next_on and d.next_level else None),
+                "observation_until": d.observation_until.isoformat() if d.observation_until else None,
+                "reason": _in_language(d.public_reason),
+            })
+
+        for d in ds.values():
+            add(d, d.area_id, d.area.path, d.area.kind, {getattr(d, f"{lv}_id") for lv in LEVELS})
+        for members in extra.values():
+            for m in members:
+                add(m.designation, m.area_id, m.area.path, m.area.kind, {getattr(m.area, f"{lv}_id") for lv in LEVELS})
+        rows.sort(key=lambda r: ({"this": 0, "above": 1, "below": 2}[r["where"]], -LEVEL_RANK.get(r["level"], 0),
+                                 r["area"]))
+        active = [r for r in rows if r["status"] == Status.ACTIVE and r["where"] in ("this", "above")]
+        active_below = [r for r in rows if r["status"] == Status.ACTIVE and r["where"] == "below"]
+        if active:
+            top = max(active, key=lambda r: LEVEL_RANK.get(r["level"], 0))
+            status = top["level"]
+        elif active_below:
+            top = max(active_below, key=lambda r: LEVEL_RANK.get(r["level"], 0))
+            status = "partly_" + top["level"]
+        elif any(r["status"] == Status.OBSERVATION and r["where"] != "below" for r in rows):
+            status = "observation"
+        else:
+            status = "none"
+        out[a.pk] = {"address": a.path, "kind": a.kind, "status": status, "designations": rows[:50],
+                     "more": max(0, len(rows) - 50)}
+    return out
+
+
+def lookup(q: str) -> dict:
+    """The lookup's answer (JSON-ready, cached per process for LOOKUP_TTL seconds)."""
+    norm = normalize(q)
+    lang = (translation.get_language() or "zh")[:2]
+    key = f"cordon:lookup:{cache.get(_GEN, 0)}:{lang}:{norm}"
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    matches, norm = resolve(q)
+    statuses = status_of(matches)
+    data = {"query": (q or "")[:MAX_Q], "normalized": norm, "updated": clock.now().isoformat(timespec="seconds"),
+            "matches": [statuses[a.pk] for a in matches], "risk_areas": "/public/risk-areas"}
+    cache.set(key, data, LOOKUP_TTL)
+    return data
+
+
+def invalidate() -> None:
+    """Forget cached answers (in this process; others expire within LOOKUP_TTL)."""
+    try:
+        cache.incr(_GEN)
+    except ValueError:
+        cache.set(_GEN, 1, None)
+
+
+# ------------------------------------------------------------------------------------------ bulletins
+
+def published(limit: int = 90, before: dt.date | None = None):
+    from cordon.situation.models import Bulletin, BulletinStatus
+
+    qs = Bulletin.objects.filter(status=BulletinStatus.PUBLISHED).only("id", "day", "title", "published_at")
+    if before:
+        qs = qs.filter(day__lt=before)
+    return list(qs.order_by("-day")[:limit])
+
+
+def published_one(day: dt.date):
+    from cordon.situation.models import Bulletin, BulletinStatus
+
+    return (Bulletin.objects.filter(status=BulletinStatus.PUBLISHED, day=day)
+            .only("id", "day", "title", "text", "published_at").first())
+
+
+def area_counts() -> dict:
+    """Current high / medium / under-observation counts for the public hub: one grouped query."""
+    from cordon.zones.models import Designation, Status
+
+    out = {"high": 0, "medium": 0, "observation": 0}
+    for status, level, n in (Designation.objects.filter(status__in=(Status.ACTIVE, Status.OBSERVATION)).order_by()
+                             .values_list("status", "level").annotate(n=Count("id"))):
+        if status == Status.ACTIVE and level in out:
+            out[level] += n
+        elif status == Status.OBSERVATION:
+            out["observation"] += n
+    return out

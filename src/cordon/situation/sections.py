@@ -1,0 +1,439 @@
+"""The situation sections (see ``registry``): each ``(view, on_date, detail=False) -> dict | None``.
+
+Every section reads a fixed handful of grouped queries whatever the city's size, through the owning
+app's models and scoped by ``view``. Figures are plain JSON values; ``links`` point back to the records
+(pages), ``ids`` (only with ``detail``) list the day's records for the daily report.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from collections import defaultdict
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Count, F, Max, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+
+from cordon.core import clock
+from cordon.situation.registry import SituationScope, end_of, start_of
+
+ID_CAP = 5000  # ids listed per kind in the daily report
+DEFAULT_DAYS = 60
+RT_LEAD_DAYS = 21  # days before the curve also fed to Rt, so the first windows see earlier infectivity
+
+
+def _url(name: str, *args, query: str = "") -> str | None:
+    try:
+        u = reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+    return u + (("?" + query) if query else "")
+
+
+def _lang() -> str:
+    return "en" if (translation.get_language() or "zh").startswith("en") else "zh"
+
+
+def si_params(view: SituationScope) -> tuple[float, float]:
+    mean = view.params.get("mean_si") or getattr(settings, "CORDON_SI_MEAN", 2.6)
+    std = view.params.get("std_si") or getattr(settings, "CORDON_SI_STD", 1.5)
+    return float(mean), float(std)
+
+
+def _finite(x):
+    return x if (x is not None and math.isfinite(x)) else None
+
+
+def rt_series(dates: list[dt.date], counts: list[int], mean_si: float, std_si: float, window: int = 7) -> dict:
+    """Rt over the daily local counts (EpiEstim's Cori method through ``cordon.epi.rt``), plus the growth
+    (doubling / halving) over the last ``window`` days. Plain JSON."""
+    from cordon.epi import rt as epi
+
+    out = {"mean_si": mean_si, "std_si": std_si, "window": window, "rows": [], "latest": None, "warnings": [],
+           "growth": None}
+    if len(counts) >= window + 1 and sum(counts) > 0:
+        try:
+            res = epi.estimate_r(counts, mean_si=mean_si, std_si=std_si, window=window, dates=dates)
+        except epi.EpiInputError as exc:
+            out["warnings"].append(str(exc))
+        else:
+            out["warnings"] = list(res.warnings)
+            for w in res.windows:
+                if sum(counts[w.t_start - 1:w.t_end]) == 0:
+                    continue  # no cases in the window: the posterior is the prior, not worth a point
+                out["rows"].append({"date": w.date_end.isoformat(), "mean": round(w.mean, 4),
+                                    "q025": round(w.q025, 4), "q975": round(w.q975, 4),
+                                    "median": round(w.median, 4)})
+            out["latest"] = out["rows"][-1] if out["rows"] else None
+    tail = counts[-window:]
+    if len(tail) == window and all(c > 0 for c in tail):
+        g = epi.doubling_time(tail)
+        out["growth"] = {"kind": g.kind, "days": _finite(round(g.time, 1) if math.isfinite(g.time) else None),
+                         "lo": _finite(round(g.time_lo, 1) if math.isfinite(g.time_lo) else None),
+                         "hi": _finite(round(g.time_hi, 1) if math.isfinite(g.time_hi) else None),
+                         "growth_rate": round(g.growth_rate, 4)}
+    return out
+
+
+# ------------------------------------------------------------------------------------------ epi
+
+def epi(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
+    """Daily curves (community vs under control), the day's split by kind, district and where found, Rt with
+    its interval, doubling/halving time and community-zero status."""
+    from cordon.cases.models import Found, Infection
+    from cordon.places.models import Area
+
+    days = max(7, min(int(view.params.get("days") or DEFAULT_DAYS), 400))
+    start = on - dt.timedelta(days=days - 1)
+    lead = start - dt.timedelta(days=RT_LEAD_DAYS)
+    qs = view.filter(Infection.objects.all())
+    n = (on - lead).days + 1
+    comm, ctrl = [0] * n, [0] * n
+    for day, found, c in (qs.filter(confirmed_on__gte=lead, confirmed_on__lte=on).order_by()
+                          .values_list("confirmed_on", "found").annotate(n=Count("id"))):
+        i = (day - lead).days
+        if found == Found.COMMUNITY:
+            comm[i] += c
+        else:
+            ctrl[i] += c
+    all_dates = [lead + dt.timedelta(days=i) for i in range(n)]
+    total = [a + b for a, b in zip(comm, ctrl)]
+    mean_si, std_si = si_params(view)
+    rt = rt_series(all_dates, total, mean_si, std_si)
+    rt["rows"] = [r for r in rt["rows"] if r["date"] >= start.isoformat()]
+    k = RT_LEAD_DAYS
+    # the day: by district x where found x kind (one grouped query)
+    by_district: dict = defaultdict(lambda: defaultdict(int))
+    today = {"total": 0, "community": 0, "under_control": 0, "confirmed": 0, "asymptomatic": 0,
+             "controlled_area": 0, "quarantine_site": 0, "confirmed_community": 0, "asymptomatic_community": 0}
+    for did, found, kind, c in (qs.filter(confirmed_on=on).order_by()
+                                .values_list("district_id", "found", "kind").annotate(n=Count("id"))):
+        row = by_district[did]
+        for key in ("total", found, kind, f"{kind}_{'community' if found == Found.COMMUNITY else 'control'}"):
+            row[key] += c
+        today["total"] += c
+        today[kind] = today.get(kind, 0) + c
+        if found == Found.COMMUNITY:
+            today["community"] += c
+            today[f"{kind}_community"] = today.get(f"{kind}_community", 0) + c
+        else:
+            today[found] = today.get(found, 0) + c
+            today["under_control"] += c
+    names = dict(Area.objects.filter(pk__in=[d for d in by_district if d]).values_list("pk", "name"))
+    districts = sorted(({"district_id": did, "district": names.get(did, "?"), **dict(row)}
+                        for did, row in by_district.items()), key=lambda r: (-r["total"], r["district"]))
+    # community zero: days since the last community infection
+    last_comm = None
+    for i in range(n - 1, -1, -1):
+        if comm[i]:
+            last_comm = all_dates[i]
+            break
+    if last_comm is None:
+        last_comm = (qs.filter(found=Found.COMMUNITY, confirmed_on__lt=lead)
+                     .aggregate(m=Max("confirmed_on"))["m"])
+    since = (on - last_comm).days if last_comm else None
+    out = {
+        "days": [d.isoformat() for d in all_dates[k:]],
+        "community": comm[k:], "under_control": ctrl[k:], "total": total[k:],
+        "window_total": sum(total[k:]), "window_community": sum(comm[k:]),
+        "today": today, "by_district": districts,
+        "rt": rt,
+        "last_community": last_comm.isoformat() if last_comm else None,
+        "days_since_community": since,
+        "community_zero": since is None or since >= 1,
+        "links": {"infections": _url("cases_infections"),
+                  "day": _url("cases_infections", query=f"day={on.isoformat()}")},
+    }
+    if detail:
+        out["ids"] = {"infections": list(qs.filter(confirmed_on=on).order_by("id")
+                                         .values_list("id", flat=True)[:ID_CAP])}
+        out["records"] = [{"id": i, "label": lbl, "found": f, "kind": kd, "district_id": d,
+                           "url": _url("cases_infection", i)}
+                          for i, lbl, f, kd, d in qs.filter(confirmed_on=on).order_by("id")
+                          .values_list("id", "label", "found", "kind", "district_id")[:500]]
+    return out
+
+
+# ------------------------------------------------------------------------------------------ risk areas
+
+PEOPLE_INSIDE_MAX = 5000  # designations counted for people inside (a grouped query over residents)
+
+
+def areas(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
+    """Active risk areas by level, areas under observation, the day's designations, level changes and lifts
+    (with addresses), people inside the active areas."""
+    from cordon.zones import queries as zq
+    from cordon.zones.models import Designation, Event, EventKind, Level, Status
+
+    qs = view.filter(Designation.objects.all())
+    counts = {"high": 0, "medium": 0, "low": 0, "observation": 0, "closed": 0}
+    for status, level, c in qs.order_by().values_list("status", "level").annotate(n=Count("id")):
+        if status == Status.ACTIVE:
+            counts[level] = counts.get(level, 0) + c
+        else:
+            counts[status] = counts.get(status, 0) + c
+    active_n = counts["high"] + counts["medium"] + counts["low"]
+
+    designated, changes, lifted = [], [], []
+    seen = set()
+    for e in (Event.objects.filter(on=on, kind__in=(EventKind.DESIGNATE, EventKind.RESEAL, EventKind.CHANGE))
+              .filter(view.q("designation__"))
+              .select_related("designation__area")
+              .only("id", "designation_id", "level", "kind", "designation__public_reason", "designation__area__path")
+              .order_by("designation__area__path", "id")[:3000]):
+        key = (e.designation_id, e.kind, e.level)
+        if key in seen:
+            continue
+        seen.add(key)
+        row = {"id": e.designation_id, "area": e.designation.area.path, "level": e.level, "kind": e.kind,
+               "reason": e.designation.public_reason, "url": _url("zones_detail", e.designation_id)}
+        if e.kind in (EventKind.DESIGNATE, EventKind.RESEAL):
+            designated.append(row)
+        elif e.level == Level.LOW:
+            lifted.append(row)
+        else:
+            changes.append(row)
+    residents = special = None
+    if 0 < active_n <= PEOPLE_INSIDE_MAX:
+        active = list(qs.filter(status=Status.ACTIVE).only("id"))
+        inside = zq.people_inside(active, today=on)
+        residents = sum(v[0] for v in inside.values())
+        special = sum(v[1] for v in inside.values())
+    elif active_n == 0:
+        residents = special = 0
+    out = {"active": counts, "active_total": active_n, "residents_inside": residents,
+           "special_inside": special, "designated": designated, "lifted": lifted, "changes": changes,
+           "links": {"areas": _url("zones_list"), "public": _url("public_risk_areas")}}
+    if detail:
+        out["ids"] = {"designated": [r["id"] for r in designated], "lifted": [r["id"] for r in lifted],
+                      "changed": [r["id"] for r in changes]}
+    return out
+
+
+# ------------------------------------------------------------------------------------------ people under orders
+
+def category_label(key: str, on: dt.date) -> str:
+    try:
+        from cordon.zones.actions import active_pack
+
+        cat = active_pack(on).category(key)
+        if cat is not None:
+            return cat.title.get(_lang())
+    except Exception:  # a pack that cannot load must not break the page
+        pass
+    return key
+
+
+def orders(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
+    """People under orders by category: active now (of whom centralized / at home), identified and released
+    on the day."""
+    from cordon.cases.models import OrderStatus, PersonOrder
+
+    qs = view.filter(PersonOrder.objects.all())
+    cats: dict = defaultdict(lambda: {"active": 0, "centralized": 0, "home": 0, "new": 0, "released": 0})
+    for cat, n, cen, home in (qs.filter(status=OrderStatus.ACTIVE).order_by().values_list("category")
+                              .annotate(n=Count("id"), c=Count("id", filter=Q(centralized_until__gte=on)),
+                                        h=Count("id", filter=(Q(centralized_until__isnull=True)
+                                                              | Q(centralized_until__lt=on))
+                                                & Q(home_until__gte=on)))):
+        cats[cat].update(active=n, centralized=cen, home=home)
+    for cat, n in qs.filter(identified_on=on).order_by().values_list("category").annotate(n=Count("id")):
+        cats[cat]["new"] = n
+    for cat, n in qs.filter(released_on=on).order_by().values_list("category").annotate(n=Count("id")):
+        cats[cat]["released"] = n
+    rows = [{"category": k, "label": category_label(k, on), **v} for k, v in sorted(cats.items())]
+    out = {"categories": rows,
+           "active": sum(r["active"] for r in rows), "centralized": sum(r["centralized"] for r in rows),
+           "home": sum(r["home"] for r in rows), "new": sum(r["new"] for r in rows),
+           "released": sum(r["released"] for r in rows),
+           "links": {"orders": _url("cases_contacts")}}
+    if detail:
+        out["ids"] = {"identified": list(qs.filter(identified_on=on).order_by("id").values_list("id", flat=True)[:ID_CAP]),
+                      "released": list(qs.filter(released_on=on).order_by("id").values_list("id", flat=True)[:ID_CAP])}
+    return out
+
+
+# ------------------------------------------------------------------------------------------ facilities
+
+def facilities(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
+    """Facilities with occupancy and days of capacity left at the current intake."""
+    from cordon.cases.models import Facility
+    from cordon.cases.queries import outlooks
+
+    fs = list(view.filter(Facility.objects.all()).only("id", "name", "kind", "capacity", "occupied")
+              .order_by("kind", "name")[:500])
+    outs = outlooks(fs, on) if fs else {}
+    rows = [{"id": f.pk, "name": f.name, "kind": f.kind, "url": _url("cases_facility", f.pk), **outs[f.pk]}
+            for f in fs]
+    kinds: dict = defaultdict(lambda: {"capacity": 0, "occupied": 0, "free": 0, "count": 0})
+    for r in rows:
+        k = kinds[r["kind"]]
+        k["capacity"] += r["capacity"]
+        k["occupied"] += r["occupied"]
+        k["free"] += r["free"]
+        k["count"] += 1
+    left = [r["days_left"] for r in rows if r["days_left"] is not None]
+    return {"facilities": rows, "by_kind": dict(kinds),
+            "capacity": sum(r["capacity"] for r in rows), "occupied": sum(r["occupied"] for r in rows),
+            "free": sum(r["free"] for r in rows), "min_days_left": min(left) if left else None,
+            "links": {"facilities": _url("cases_facilities")}}
+
+
+# ------------------------------------------------------------------------------------------ response KPIs
+
+KPI_DAYS = 7
+
+
+def response(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
+    """Response tasks against their deadlines (open, overdue, escalated, done on the day) and the response KPIs
+    (hours from report to transfer over the last week, designation KPIs)."""
+    from cordon.cases.models import ResponseTask, TaskStatus
+    from cordon.zones import kpi
+    from cordon.zones.models import Designation
+
+    now = end_of(on)
+    day0 = start_of(on)
+    qs = view.filter(ResponseTask.objects.all())
+    agg = qs.aggregate(
+        open=Count("id", filter=Q(status=TaskStatus.OPEN)),
+        overdue=Count("id", filter=Q(status=TaskStatus.OPEN, deadline__lt=now)),
+        escalated=Count("id", filter=Q(status=TaskStatus.OPEN, escalation__gt=0)),
+        done_today=Count("id", filter=Q(done_at__gte=day0, done_at__lt=day0 + dt.timedelta(days=1))),
+        done_late_today=Count("id", filter=Q(done_at__gte=day0, done_at__lt=day0 + dt.timedelta(days=1),
+                                             done_at__gt=F("deadline"))),
+    )
+    by_step = {step: {"open": o, "overdue": od} for step, o, od in
+               qs.filter(status=TaskStatus.OPEN).order_by().values_list("step")
+               .annotate(o=Count("id"), od=Count("id", filter=Q(deadline__lt=now)))}
+    since = on - dt.timedelta(days=KPI_DAYS - 1)
+    hours = []
+    for confirmed_on, reported_at, done_at in (qs.filter(step="transfer", done_at__isnull=False,
+                                                         infection__confirmed_on__gte=since,
+                                                         infection__confirmed_on__lte=on)
+                                               .values_list("infection__confirmed_on", "infection__reported_at",
+                                                            "done_at")[:20000]):
+        start = reported_at or start_of(confirmed_on)
+        hours.append((done_at - start).total_seconds() / 3600)
+    zsum = kpi.summary(view.filter(Designation.objects.filter(designated_on__gte=since, designated_on__lte=on)))
+    out = {**agg, "by_step": by_step,
+           "transfer_hours": {"count": len(hours),
+                              "median": round(statistics.median(hours), 1) if hours else None,
+                              "max": round(max(hours), 1) if hours else None},
+           "designation": zsum, "kpi_days": KPI_DAYS,
+           "links": {"tasks": _url("cases_infections")}}
+    if detail:
+        out["ids"] = {
+            "done": list(qs.filter(done_at__gte=day0, done_at__lt=day0 + dt.timedelta(days=1)).order_by("id")
+                         .values_list("id", flat=True)[:ID_CAP]),
+            "overdue": list(qs.filter(status=TaskStatus.OPEN, deadline__lt=now).order_by("id")
+                            .values_list("id", flat=True)[:ID_CAP]),
+        }
+        out["overdue_records"] = [
+            {"id": t, "infection_id": i, "step": s, "owner": o, "deadline": d.isoformat(),
+             "url": _url("cases_infection", i)}
+            for t, i, s, o, d in qs.filter(status=TaskStatus.OPEN, deadline__lt=now).order_by("deadline")
+            .values_list("id", "infection_id", "step", "owner", "deadline")[:200]]
+    return out
+
+
+# ------------------------------------------------------------------------------------------ guardrail flags
+
+def flags(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
+    """Guardrail flags (nine prohibitions) raised on the day, by rule, and over the last week."""
+    from cordon.zones.models import Flag
+
+    qs = view.filter(Flag.objects.all())
+    by_rule = dict(qs.filter(on=on).order_by().values_list("rule").annotate(n=Count("id")))
+    week = qs.filter(on__gt=on - dt.timedelta(days=7), on__lte=on).count()
+    en = _lang() == "en"
+    day = [{"id": f.pk, "rule": f.rule, "subject": f.subject,
+            "message": (f.message_en or f.message) if en else f.message,
+            "url": _url("zones_detail", f.designation_id) if f.designation_id else None}
+           for f in qs.filter(on=on).only("id", "rule", "subject", "message", "message_en", "designation_id")
+           .order_by("rule", "id")[:300]]
+    out = {"today": sum(by_rule.values()), "by_rule": by_rule, "week": week, "flags": day,
+           "links": {"areas": _url("zones_list")}}
+    if detail:
+        out["ids"] = {"flags": [f["id"] for f in day]}
+    return out
+
+
+# ------------------------------------------------------------------------------------------ other apps
+# Tiny on purpose: the care / hotline / supplies authors refine these. ``None`` when the app is absent.
+
+def care(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
+    """Open emergency care requests against their deadlines; received and closed on the day."""
+    if not apps.is_installed("cordon.care"):
+        return None
+    try:
+        from cordon.care.models import OPEN_STATUSES, CareRequest
+    except ImportError:
+        return None
+    now, day0 = end_of(on), start_of(on)
+    day1 = day0 + dt.timedelta(days=1)
+    qs = view.filter(CareRequest.objects.all())
+    agg = qs.aggregate(open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+                       overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, deadline__lt=now)),
+                       received=Count("id", filter=Q(received_at__gte=day0, received_at__lt=day1)),
+                       closed=Count("id", filter=Q(closed_at__gte=day0, closed_at__lt=day1)),
+                       refused=Count("id", filter=Q(closed_at__gte=day0, closed_at__lt=day1, outcome="refused")))
+    out = {**agg, "links": {"requests": _url("care_board")}}
+    if detail:
+        out["ids"] = {"received": list(qs.filter(received_at__gte=day0, received_at__lt=day1).order_by("id")
+                                       .values_list("id", flat=True)[:ID_CAP]),
+                      "overdue": list(qs.filter(status__in=OPEN_STATUSES, deadline__lt=now).order_by("id")
+                                      .values_list("id", flat=True)[:ID_CAP])}
+    return out
+
+
+def hotline(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
+    """Hotline tickets: open, past their response / resolution deadlines, created and closed on the day."""
+    if not apps.is_installed("cordon.hotline"):
+        return None
+    try:
+        from cordon.hotline.models import OPEN_STATUSES, Ticket
+    except ImportError:
+        return None
+    now, day0 = end_of(on), start_of(on)
+    day1 = day0 + dt.timedelta(days=1)
+    qs = view.filter(Ticket.objects.all())
+    agg = qs.aggregate(open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+                       late_response=Count("id", filter=Q(status="open", respond_by__lt=now)),
+                       overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, resolve_by__lt=now)),
+                       created=Count("id", filter=Q(created_at__gte=day0, created_at__lt=day1)),
+                       closed=Count("id", filter=Q(closed_at__gte=day0, closed_at__lt=day1)))
+    out = {**agg, "links": {"tickets": _url("hotline_list")}}
+    if detail:
+        out["ids"] = {"created": list(qs.filter(created_at__gte=day0, created_at__lt=day1).order_by("id")
+                                      .values_list("id", flat=True)[:ID_CAP]),
+                      "overdue": list(qs.filter(status__in=OPEN_STATUSES, resolve_by__lt=now).order_by("id")
+                                      .values_list("id", flat=True)[:ID_CAP])}
+    return out
+
+
+def supplies(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
+    """Supplies: warehouses reconciled on the day (balanced or not), door deliveries due, allocation shortages."""
+    if not apps.is_installed("cordon.supplies"):
+        return None
+    try:
+        from cordon.supplies.models import Allocation, DeliveryOrder, Reconciliation, Warehouse
+    except ImportError:
+        return None
+    warehouses = view.filter(Warehouse.objects.all()).count()
+    rec = view.filter(Reconciliation.objects.filter(on=on))
+    r = rec.aggregate(n=Count("id"), balanced=Count("id", filter=Q(balanced=True)))
+    deliveries = {s: n for s, n in view.filter(DeliveryOrder.objects.filter(due_on=on)).order_by()
+                  .values_list("status").annotate(n=Count("id"))}
+    shortage = view.filter(Allocation.objects.filter(on=on, shortage__gt=0)).count()
+    out = {"warehouses": warehouses, "reconciled": r["n"], "balanced": r["balanced"],
+           "unbalanced": r["n"] - r["balanced"], "not_reconciled": max(0, warehouses - r["n"]),
+           "deliveries": deliveries, "deliveries_due": sum(deliveries.values()),
+           "allocations_short": shortage,
+           "links": {"supplies": _url("supplies_dashboard"), "deliveries": _url("supplies_deliveries")}}
+    if detail:
+        out["ids"] = {"reconciliations": list(rec.order_by("id").values_list("id", flat=True)),
+                      "unbalanced": list(rec.filter(balanced=False).order_by("id").values_list("id", flat=True))}
+    return out

@@ -1,0 +1,320 @@
+"""Situation pages (command centre, district), the daily close, imported curves, the bulletin desk and the
+public pages (hub, bulletin archive, address lookup).
+
+Thin: parse, authorize through ``core.access``, read through the section registry, render. Public views need
+no login, carry no personal data, say ``Cache-Control: public, max-age=60`` and cost a handful of queries.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_POST
+
+from cordon.core import access, clock
+from cordon.core.actions import ActionError
+from cordon.places.models import Area
+from cordon.situation import actions, charts, daily, public
+from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
+from cordon.situation.registry import SituationScope, collect
+from cordon.situation.sections import rt_series
+from cordon.web.views import scoped
+
+MAX_DAYS = 400
+
+
+def _float(v, default, lo, hi):
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return default
+    return x if lo <= x <= hi else default
+
+
+def page_params(get) -> dict:
+    """Chart options from the query string, bounded: days, mean_si, std_si."""
+    return {"days": int(_float(get.get("days"), 60, 7, MAX_DAYS)),
+            "mean_si": _float(get.get("mean_si"), None, 0.5, 30),
+            "std_si": _float(get.get("std_si"), None, 0.1, 30)}
+
+
+def parse_day(value, default=None) -> dt.date:
+    if not value:
+        return default or clock.today()
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise Http404 from None
+
+
+def _staff(user) -> None:
+    if not access.has_perm(user, access.VIEW):
+        raise PermissionDenied
+
+
+def situation_data(view: SituationScope, on: dt.date) -> dict:
+    """What the page and ``/api/situation`` show: every section's figures."""
+    return {"on": on.isoformat(), "scope": "city" if view.city_wide else view.key(),
+            "district": ({"id": view.district.pk, "name": view.district.name} if view.district is not None else None),
+            "sections": collect(view, on)}
+
+
+def charts_for(epi: dict, prefix: str = "sit") -> dict:
+    days = epi["days"]
+    bars = charts.stacked_bars(
+        f"{prefix}-curve", days,
+        [("community", _("Community"), epi["community"]), ("under_control", _("Under control"), epi["under_control"])],
+        title=_("New infections per day: community vs found under control"),
+        desc=_("%(n)s infections over %(d)s days, %(c)s in the community") % {
+            "n": epi["window_total"], "d": len(days), "c": epi["window_community"]})
+    rows = epi["rt"]["rows"]
+    line = charts.line_band(
+        f"{prefix}-rt", [r["date"] for r in rows], [r["mean"] for r in rows], [r["q025"] for r in rows],
+        [r["q975"] for r in rows], title=_("Reproduction number Rt with its 95% interval"),
+        desc=_("Cori method over 7-day windows; dashed line R = 1"), label="Rt")
+    return {"curve": bars, "rt": line}
+
+
+def _districts_for(user) -> list:
+    scope = access.scope_for(user, access.VIEW)
+    if scope.everything:
+        return list(Area.objects.filter(kind="district").only("id", "name").order_by("id"))
+    ids = scope.by_level.get("district") or ()
+    return list(Area.objects.filter(pk__in=ids).only("id", "name").order_by("id"))
+
+
+def _render_situation(request, view: SituationScope, heading: str):
+    on = parse_day(request.GET.get("on"))
+    data = situation_data(view, on)
+    s = data["sections"]
+    ctx = {"data": data, "s": s, "on": on, "heading": heading, "params": view.params,
+           "charts": charts_for(s["epi"]) if "epi" in s else None,
+           "districts": _districts_for(request.user), "district": view.district,
+           "json_url": reverse("api:situation") + (f"?district={view.district.pk}" if view.district else ""),
+           "epi_rows": list(zip(s["epi"]["days"], s["epi"]["community"], s["epi"]["under_control"]))
+           if "epi" in s else []}
+    return render(request, "situation/page.html", ctx)
+
+
+@login_required
+@scoped
+def situation(request):
+    _staff(request.user)
+    view = SituationScope.for_user(request.user, **page_params(request.GET))
+    heading = _("Command centre: whole city") if view.scope.everything else _("Situation in your jurisdiction")
+    return _render_situation(request, view, heading)
+
+
+@login_required
+@scoped
+def situation_district(request, pk: int):
+    _staff(request.user)
+    district = access.access(Area.objects.filter(kind="district"), request.user, pk)
+    view = SituationScope.for_user(request.user, district=district, **page_params(request.GET))
+    return _render_situation(request, view, _("Situation: %(name)s") % {"name": district.name})
+
+
+# ---------------------------------------------------------------------------------------------- daily close
+
+@login_required
+@scoped
+def daily_page(request, day: str):
+    _staff(request.user)
+    on = parse_day(day)
+    view = SituationScope.for_user(request.user, days=14)
+    fmt = request.GET.get("format") or "html"
+    if fmt == "json":
+        return JsonResponse(daily.report(view, on), json_dumps_params={"ensure_ascii": False})
+    if fmt == "pdf":
+        data = daily.absolute(daily.report(view, on), request.build_absolute_uri("/"))
+        resp = HttpResponse(daily.render_pdf(data), content_type="application/pdf")
+        resp["Content-Disposition"] = f'inline; filename="daily-{on.isoformat()}.pdf"'
+        return resp
+    data = daily.report(view, on)
+    return render(request, "situation/daily.html", {"r": data, "on": on, "prev": on - dt.timedelta(days=1),
+                                                    "next": on + dt.timedelta(days=1) if on < clock.today() else None})
+
+
+@login_required
+def daily_today(request):
+    return redirect("situation_daily", day=clock.today().isoformat())
+
+
+# ---------------------------------------------------------------------------------------------- imported curves
+
+@login_required
+def counts_list(request):
+    _staff(request.user)
+    from django.db.models import Count, Max, Min, Sum
+
+    series = (DailyCount.objects.order_by("series").values("series")
+              .annotate(days=Count("id"), first=Min("day"), last=Max("day"), total=Sum("new_local")))
+    return render(request, "situation/counts_list.html", {"series": list(series)})
+
+
+@login_required
+def counts_detail(request, name: str):
+    _staff(request.user)
+    rows = list(DailyCount.objects.filter(series=name).order_by("day"))
+    if not rows:
+        raise Http404
+    params = page_params(request.GET)
+    mean_si = params["mean_si"] or 2.6
+    std_si = params["std_si"] or 1.5
+    start = rows[0].day
+    n = (rows[-1].day - start).days + 1
+    dates = [start + dt.timedelta(days=i) for i in range(n)]
+    by_day = {r.day: r for r in rows}
+    comm = [by_day[d].community if d in by_day else 0 for d in dates]
+    ctrl = [by_day[d].in_control if d in by_day else 0 for d in dates]
+    # days without a split: the whole count in "under control" would mislead; show it as unsplit
+    unsplit = [(by_day[d].new_local if d in by_day and not by_day[d].split_known else 0) for d in dates]
+    total = [by_day[d].new_local if d in by_day else 0 for d in dates]
+    rt = rt_series(dates, total, mean_si, std_si)
+    iso = [d.isoformat() for d in dates]
+    curve = charts.stacked_bars(
+        "counts-curve", iso, [("community", _("Community (screening)"), comm),
+                              ("under_control", _("Under control"), ctrl), ("unsplit", _("No split given"), unsplit)],
+        title=_("%(name)s: new local infections per day") % {"name": name})
+    rrows = rt["rows"]
+    line = charts.line_band("counts-rt", [r["date"] for r in rrows], [r["mean"] for r in rrows],
+                            [r["q025"] for r in rrows], [r["q975"] for r in rrows],
+                            title=_("%(name)s: Rt with its 95%% interval") % {"name": name}, label="Rt")
+    peak = max(rows, key=lambda r: r.new_local)
+    table = [{"day": d, "community": c, "in_control": u, "total": t} for d, c, u, t in zip(iso, comm, ctrl, total)]
+    rt_by_day = {r["date"]: r for r in rrows}
+    for row in table:
+        row["rt"] = rt_by_day.get(row["day"])
+    return render(request, "situation/counts_detail.html", {
+        "name": name, "curve": curve, "rt_chart": line, "rt": rt, "peak": peak, "total": sum(total),
+        "days": n, "table": table, "mean_si": mean_si, "std_si": std_si,
+        "community_share": round(100 * sum(comm) / sum(total), 1) if sum(total) else None})
+
+
+# ---------------------------------------------------------------------------------------------- bulletin desk
+
+def _can_publish(user) -> bool:
+    try:
+        actions.check_bulletin_authority(user)
+    except access.Forbidden:
+        return False
+    return True
+
+
+@login_required
+def bulletin_list(request):
+    _staff(request.user)
+    can = _can_publish(request.user)
+    qs = Bulletin.objects.only("id", "day", "title", "status", "published_at").order_by("-day")
+    if not can:
+        qs = qs.filter(status=BulletinStatus.PUBLISHED)
+    return render(request, "situation/bulletins.html", {"bulletins": list(qs[:120]), "can_publish": can,
+                                                        "today": clock.today()})
+
+
+@login_required
+@require_POST
+@scoped
+def bulletin_draft(request):
+    _staff(request.user)
+    day = parse_day(request.POST.get("day"), clock.today() - dt.timedelta(days=1))
+    try:
+        b = actions.do_draft_bulletin(day, actor=request.user)
+    except ActionError as exc:
+        messages.error(request, str(exc))
+        return redirect("situation_bulletins")
+    messages.success(request, _("Bulletin for %(day)s drafted from the records.") % {"day": day})
+    return redirect("situation_bulletin", day=b.day.isoformat())
+
+
+@login_required
+@scoped
+def bulletin_detail(request, day: str):
+    _staff(request.user)
+    on = parse_day(day)
+    b = Bulletin.objects.filter(day=on).first()
+    can = _can_publish(request.user)
+    if b is None or (b.status != BulletinStatus.PUBLISHED and not can):
+        raise Http404
+    if request.method == "POST":
+        if not can:
+            raise PermissionDenied
+        act = request.POST.get("action")
+        try:
+            if act == "edit":
+                actions.do_edit_bulletin(b, text=request.POST.get("text", ""), title=request.POST.get("title"),
+                                         actor=request.user, reason=request.POST.get("reason", ""))
+                messages.success(request, _("Saved. The bulletin is a draft until approved."))
+            elif act == "approve":
+                actions.do_approve_bulletin(b, actor=request.user)
+                messages.success(request, _("Approved."))
+            elif act == "publish":
+                actions.do_publish_bulletin(b, actor=request.user)
+                messages.success(request, _("Published on the public pages."))
+            elif act == "redraft":
+                actions.do_draft_bulletin(on, actor=request.user)
+                messages.success(request, _("Drafted again from the records."))
+            else:
+                raise Http404
+        except ActionError as exc:
+            messages.error(request, str(exc))
+        return redirect("situation_bulletin", day=on.isoformat())
+    return render(request, "situation/bulletin.html", {"b": b, "can_publish": can,
+                                                       "changed": b.text != b.drafted_text})
+
+
+# ---------------------------------------------------------------------------------------------- public
+
+PUBLIC_CACHE = {"public": True, "max_age": 60}
+
+
+@require_GET
+@cache_control(**PUBLIC_CACHE)
+def public_hub(request):
+    latest = public.published(limit=1)
+    return render(request, "situation/public_hub.html", {
+        "latest": public.published_one(latest[0].day) if latest else None,
+        "counts": public.area_counts(), "updated": clock.now()})
+
+
+@require_GET
+@cache_control(**PUBLIC_CACHE)
+def public_bulletins(request):
+    return render(request, "situation/public_bulletins.html", {"bulletins": public.published(limit=366)})
+
+
+@require_GET
+@cache_control(**PUBLIC_CACHE)
+def public_bulletin(request, day: str):
+    b = public.published_one(parse_day(day))
+    if b is None:
+        raise Http404
+    around = public.published(limit=1, before=b.day)
+    return render(request, "situation/public_bulletin.html", {"b": b, "previous": around[0] if around else None,
+                                                              "paragraphs": [p for p in b.text.split("\n") if p.strip()]})
+
+
+@require_GET
+@cache_control(**PUBLIC_CACHE)
+def public_lookup(request):
+    q = (request.GET.get("q") or "").strip()[:public.MAX_Q]
+    data = public.lookup(q) if q else None
+    return render(request, "situation/public_lookup.html", {"q": q, "data": data})
+
+
+@require_GET
+@cache_control(**PUBLIC_CACHE)
+def public_lookup_json(request):
+    q = (request.GET.get("q") or "").strip()[:public.MAX_Q]
+    data = public.lookup(q) if q else {"query": "", "matches": [], "risk_areas": "/public/risk-areas"}
+    resp = HttpResponse(json.dumps(data, ensure_ascii=False), content_type="application/json")
+    resp["Access-Control-Allow-Origin"] = "*"
+    return resp
