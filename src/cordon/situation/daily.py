@@ -12,8 +12,16 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from cordon.cases.models import Found, InfectionKind
 from cordon.core import clock
 from cordon.situation.registry import SituationScope, collect
+
+
+def _label(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
 
 
 def _row(label, value, url=None, ids=None, note: str = "") -> dict:
@@ -46,7 +54,7 @@ def groups(s: dict, day: dt.date) -> list[dict]:
                                  "c": r.get("community", 0), "a": r.get("controlled_area", 0),
                                  "q": r.get("quarantine_site", 0)}))
         for r in e.get("records", []):
-            rows.append(_row(r["label"], r["found"], r["url"], [r["id"]], note=r["kind"]))
+            rows.append(_row(r["label"], _label(Found, r["found"]), r["url"], [r["id"]], note=_label(InfectionKind, r["kind"])))
         latest = e["rt"].get("latest")
         if latest:
             rows.append(_row(_("Reproduction number Rt (7-day window)"), f'{latest["mean"]:.2f}',
@@ -188,9 +196,9 @@ def render_pdf(data: dict) -> bytes:
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm, topMargin=16 * mm,
                             bottomMargin=16 * mm, title=_("Daily close %(day)s") % {"day": data["day"]},
                             author="Cordon")
-    story = [Paragraph(x(_("Daily close (日清日结) · %(y)s年%(m)s月%(d)s日") % {"y": day.year, "m": day.month,
-                                                                          "d": day.day}), h1),
-             Paragraph(x(f'{data["scope"]} · ' + _("generated %(at)s") % {"at": data["generated"]}), small),
+    story = [Paragraph(x(_("Daily close (日清日结)") + f" {day.year}年{day.month}月{day.day}日"), h1),
+             Paragraph(x(f'{data["scope"]} | ' + _("generated %(at)s") % {"at": data["generated"][:16].replace("T", " ")}),
+                       small),
              Spacer(1, 4)]
     for g in data["groups"]:
         story.append(Paragraph(x(g["title"]), h2))
@@ -206,6 +214,7 @@ def render_pdf(data: dict) -> bytes:
             id_text = ""
             if ids:
                 id_text = x(", ".join(str(i) for i in ids[:12]) + (f" … (+{len(ids) - 12})" if len(ids) > 12 else ""))
+            label = label.replace("·", "|")
             rows.append([Paragraph(label, base), Paragraph(value, base), Paragraph(id_text, small)])
         t = Table([[Paragraph(x(_("Item")), small), Paragraph(x(_("Figure")), small),
                     Paragraph(x(_("Record ids")), small)]] + rows,

@@ -1,0 +1,222 @@
+"""``cordon bench public [--population N] [--seconds S] [--clients C]``: the public lookup under a rush.
+
+Builds the synthetic city in a scratch database with ``--designations`` unit designations (as the tick bench
+seeds them), starts ``cordon serve --workers 2`` on a free localhost port against it, then, for a bounded
+time each, hammers
+
+1. ``/public/lookup.json?q=...`` with ``--clients`` concurrent keep-alive clients (separate processes), each
+   cycling through ``--addresses`` distinct addresses as residents type them ("五泉小区1号楼", half of them
+   in a designated building), and
+2. a static file of the same size as a lookup answer, served by the same server (whitenoise) as the baseline.
+
+Reports requests/s, p50 and p99 for both and the ratio lookup/static (goal >= 0.5). Only localhost traffic;
+the server is stopped at the end. The last line is the JSON figures (``seconds`` is the measured time).
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import multiprocessing as mp
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--population", type=int, default=4_400_000)
+    p.add_argument("--designations", type=int, default=5_000)
+    p.add_argument("--addresses", type=int, default=5_000)
+    p.add_argument("--seconds", type=float, default=15.0, help="measured time per target")
+    p.add_argument("--warmup", type=float, default=3.0)
+    p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--database", default=None)
+    p.add_argument("--scratch", default="cordon_bench_public")
+    p.add_argument("--keep", action="store_true")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _client(args) -> tuple[int, int, list[float]]:
+    """One client: keep-alive GETs of ``paths`` (cycled) until ``until``; latencies of those after ``measure_from``."""
+    port, paths, measure_from, until, seed = args
+    rng = random.Random(seed)
+    paths = list(paths)
+    rng.shuffle(paths)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    ok = errors = 0
+    lat: list[float] = []
+    i = 0
+    while True:
+        now = time.time()
+        if now >= until:
+            break
+        path = paths[i % len(paths)]
+        i += 1
+        t = time.perf_counter()
+        try:
+            conn.request("GET", path, headers={"Accept": "application/json"})
+            resp = conn.getresponse()
+            resp.read()
+            good = resp.status == 200
+        except (OSError, http.client.HTTPException):
+            good = False
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        ms = (time.perf_counter() - t) * 1000
+        if now >= measure_from:
+            if good:
+                ok += 1
+                lat.append(ms)
+            else:
+                errors += 1
+    conn.close()
+    return ok, errors, lat
+
+
+def hammer(port: int, paths: list[str], clients: int, warmup: float, seconds: float) -> dict:
+    start = time.time() + 0.5
+    measure_from = start + warmup
+    until = measure_from + seconds
+    with mp.get_context("fork").Pool(clients) as pool:
+        res = pool.map(_client, [(port, paths, measure_from, until, i) for i in range(clients)])
+    ok = sum(r[0] for r in res)
+    errors = sum(r[1] for r in res)
+    lat = sorted(x for r in res for x in r[2])
+    p = lambda q: lat[min(len(lat) - 1, max(0, math.ceil(q / 100 * len(lat)) - 1))] if lat else None  # noqa: E731
+    return {"requests": ok, "errors": errors, "rps": round(ok / seconds, 1), "p50_ms": round(p(50), 2) if lat else None,
+            "p99_ms": round(p(99), 2) if lat else None, "mean_ms": round(statistics.fmean(lat), 2) if lat else None}
+
+
+def addresses(n: int, seed: int) -> list[str]:
+    """What residents type: compound name + building name (+ unit for some), half in designated buildings."""
+    from cordon.places.models import Area
+    from cordon.zones.models import Designation
+
+    rng = random.Random(seed)
+    designated = list(Designation.objects.filter(status="active").values_list("area__path", flat=True)[:n])
+    building_ids = list(Area.objects.filter(kind="building").values_list("id", flat=True))
+    others = list(Area.objects.filter(pk__in=rng.sample(building_ids, min(n, len(building_ids))))
+                  .values_list("path", flat=True))
+    out = []
+    for i in range(n):
+        path = designated[i % len(designated)] if (designated and i % 2 == 0) else others[i % len(others)]
+        parts = path.split("/")
+        # district/street/community/compound/building[/unit]: the street + compound + building (+ unit) as typed
+        q = parts[1] + parts[3] + parts[4] + (parts[5] if len(parts) > 5 and rng.random() < 0.5 else "")
+        out.append(q)
+    return out
+
+
+def run(args) -> int:
+    from django.conf import settings
+    from django.db import connections
+
+    from cordon.bench.common import emit, peak_rss_mb, scratch_database
+    from cordon.bench.tick import seed_designations
+    from cordon.places.bulk import load_city
+    from cordon.situation import public
+
+    import datetime as dt
+
+    day = dt.date(2022, 11, 20)
+    with scratch_database(args.database, args.scratch, keep=args.keep) as (vendor, where, _):
+        print(f"public bench: {args.population:,} residents, {args.designations:,} designations, {vendor}",
+              file=sys.stderr, flush=True)
+        t = time.perf_counter()
+        load_city(args.population, args.seed, progress=False)
+        seed_designations(args.designations, day, args.seed)
+        build_s = time.perf_counter() - t
+        qs = addresses(args.addresses, args.seed)
+        sample = public.lookup(qs[0])
+        found = sum(1 for q in qs[:200] if public.lookup(q)["matches"])
+        body = json.dumps(sample, ensure_ascii=False).encode()
+        db = settings.DATABASES["default"]
+        if vendor == "postgresql":
+            url = (f"postgres://{urllib.parse.quote(db['USER'])}:{urllib.parse.quote(db['PASSWORD'] or '')}"
+                   f"@{db['HOST']}:{db['PORT']}/{db['NAME']}")
+        else:
+            url = f"sqlite:///{db['NAME']}"
+        connections.close_all()
+        home = Path(tempfile.mkdtemp(prefix="cordon-bench-public-"))
+        static_dir = home / "static" / "bench"
+        static_dir.mkdir(parents=True)
+        (static_dir / "baseline.json").write_bytes(body)
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": url, "CORDON_HOME": str(home), "CORDON_TODAY": day.isoformat()}
+        env.pop("CORDON_DEBUG", None)
+        server = subprocess.Popen([sys.executable, "-m", "cordon.cli", "serve", "--host", "127.0.0.1", "--port",
+                                   str(port), "--workers", str(args.workers)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            deadline = time.time() + 120
+            while True:
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    c.request("GET", "/static/bench/baseline.json")
+                    r = c.getresponse()
+                    r.read()
+                    if r.status == 200:
+                        break
+                except OSError:
+                    pass
+                if server.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("the server did not start: " + (server.stderr.read() or b"").decode()[-2000:])
+                time.sleep(0.3)
+            lookup_paths = ["/public/lookup.json?q=" + urllib.parse.quote(q) for q in qs]
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            c.request("GET", lookup_paths[0])
+            r = c.getresponse()
+            served = r.read()
+            cache_control = r.getheader("Cache-Control")
+            c.request("GET", "/static/bench/baseline.json")
+            r = c.getresponse()
+            static_size = len(r.read())
+            c.close()
+            t = time.perf_counter()
+            lk = hammer(port, lookup_paths, args.clients, args.warmup, args.seconds)
+            st = hammer(port, ["/static/bench/baseline.json"], args.clients, args.warmup, args.seconds)
+            measured = time.perf_counter() - t
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+            import shutil
+
+            shutil.rmtree(home, ignore_errors=True)
+    ratio = round(lk["rps"] / st["rps"], 3) if st["rps"] else None
+    rows = [
+        ("database", vendor),
+        ("city + designations", f"{args.population:,} residents, {args.designations:,} designations "
+                                f"(built in {build_s:.0f} s, not counted)"),
+        ("addresses", f"{len(qs):,} distinct, e.g. {qs[0]!r}; {found}/200 resolve"),
+        ("answer size", f"lookup {len(served):,} B, static {static_size:,} B; Cache-Control: {cache_control}"),
+        ("server", f"cordon serve --workers {args.workers} on 127.0.0.1:{port}; {args.clients} keep-alive clients, "
+                   f"{args.seconds:.0f} s each after {args.warmup:.0f} s warm-up"),
+        ("lookup.json", f"{lk['rps']:,} req/s, p50 {lk['p50_ms']} ms, p99 {lk['p99_ms']} ms, {lk['errors']} errors"),
+        ("static baseline", f"{st['rps']:,} req/s, p50 {st['p50_ms']} ms, p99 {st['p99_ms']} ms, {st['errors']} errors"),
+        ("ratio lookup/static", f"{ratio} (goal >= 0.5: {'met' if ratio and ratio >= 0.5 else 'NOT met'})"),
+        ("peak memory (RSS)", f"{peak_rss_mb():,.0f} MB"),
+    ]
+    emit("public", rows, {"seconds": round(measured, 2), "peak_rss_mb": peak_rss_mb(), "p50_ms": lk["p50_ms"],
+                          "p99_ms": lk["p99_ms"], "rps": lk["rps"], "ratio": ratio, "static_rps": st["rps"],
+                          "static_p50_ms": st["p50_ms"], "static_p99_ms": st["p99_ms"], "errors": lk["errors"],
+                          "database": vendor, "population": args.population, "clients": args.clients})
+    return 0
