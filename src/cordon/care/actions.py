@@ -7,7 +7,6 @@ request's state machine is ``TRANSITIONS`` below; nine prohibitions #6 is enforc
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import defaultdict
 
 from django.db import transaction
@@ -420,35 +419,30 @@ def board(qs):
     return qs.filter(status__in=OPEN_STATUSES).order_by("priority", "deadline", "id")
 
 
-def _minutes(a, b):
-    return round((b - a).total_seconds() / 60, 1) if a and b else None
+def _min(td) -> float | None:
+    return round(td.total_seconds() / 60, 1) if td is not None else None
 
 
 def kpis(qs, since: dt.datetime | None = None) -> list[dict]:
-    """Minutes from receipt to dispatch and to the vehicle's arrival, by priority (one query)."""
+    """Minutes from receipt to dispatch and to the vehicle's arrival, by priority: mean and max, and how
+    many were dispatched after their deadline. One grouped query (aggregated in the database)."""
+    from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Q
+
     since = since or clock.now() - dt.timedelta(days=30)
-    rows = qs.filter(received_at__gte=since).values_list("priority_key", "received_at", "dispatched_at",
-                                                         "arrived_at", "deadline")
-    by: dict[str, dict[str, list]] = defaultdict(lambda: {"dispatch": [], "arrival": [], "late": [], "n": []})
-    for key, rec, disp, arr, deadline in rows:
-        b = by[key]
-        b["n"].append(1)
-        if disp:
-            b["dispatch"].append(_minutes(rec, disp))
-            if disp > deadline:
-                b["late"].append(1)
-        if arr:
-            b["arrival"].append(_minutes(rec, arr))
+    to_d = ExpressionWrapper(F("dispatched_at") - F("received_at"), output_field=DurationField())
+    to_a = ExpressionWrapper(F("arrived_at") - F("received_at"), output_field=DurationField())
+    rows = {r["priority_key"]: r for r in qs.filter(received_at__gte=since).order_by().values("priority_key").annotate(
+        n=Count("id"), nd=Count("dispatched_at"), na=Count("arrived_at"), d_avg=Avg(to_d), d_max=Max(to_d),
+        a_avg=Avg(to_a), a_max=Max(to_a), late=Count("id", filter=Q(dispatched_at__gt=F("deadline"))))}
     out = []
     for p in triage.ordered():
-        b = by.get(p.key)
-        if not b:
+        r = rows.get(p.key)
+        if not r:
             continue
-
-        def stat(xs):
-            return {"median": round(statistics.median(xs), 1), "max": max(xs), "count": len(xs)} if xs else None
-
-        out.append({"priority": p.key, "rank": p.rank, "goal_minutes": p.dispatch_minutes, "requests": len(b["n"]),
-                    "to_dispatch": stat(b["dispatch"]), "to_arrival": stat(b["arrival"]),
-                    "dispatched_late": len(b["late"])})
+        out.append({"priority": p.key, "rank": p.rank, "goal_minutes": p.dispatch_minutes, "requests": r["n"],
+                    "to_dispatch": {"mean": _min(r["d_avg"]), "max": _min(r["d_max"]), "count": r["nd"]}
+                    if r["nd"] else None,
+                    "to_arrival": {"mean": _min(r["a_avg"]), "max": _min(r["a_max"]), "count": r["na"]}
+                    if r["na"] else None,
+                    "dispatched_late": r["late"]})
     return out

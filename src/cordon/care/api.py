@@ -206,7 +206,7 @@ def close_request(request, request_id: int, payload: CloseIn):
 
 
 class KpiStat(Schema):
-    median: float
+    mean: float
     max: float
     count: int
 

@@ -39,9 +39,23 @@ def _need_view(user):
 
 
 def _row(r: CareRequest, now) -> dict:
+    """One board row, its texts prepared here (cheaper than per-row template tags on a busy board)."""
+    from django.utils import timezone
+
+    overdue = r.dispatched_at is None and r.is_open and now > r.deadline
+    left = int((r.deadline - now).total_seconds() // 60)
+    if r.status == Status.CLOSED:
+        meta = f"{r.get_outcome_display()} · {timezone.localtime(r.closed_at):%m-%d %H:%M}" if r.closed_at else ""
+    elif r.dispatched_at:
+        meta = _("%(v)s to %(h)s") % {"v": r.vehicle.plate if r.vehicle_id else "", "h": r.hospital_name}
+    else:
+        meta = _("dispatch by %(d)s") % {"d": f"{timezone.localtime(r.deadline):%H:%M}"}
+        if not overdue:
+            meta += " (" + _("%(m)s min left") % {"m": left} + ")"
+    need = r.need_text if len(r.need_text) <= 60 else r.need_text[:59] + "…"
     return {"r": r, "person": ids.mask_name(r.person), "priority": priority_title(r.priority_key),
-            "overdue": r.dispatched_at is None and r.is_open and now > r.deadline,
-            "minutes_left": int((r.deadline - now).total_seconds() // 60)}
+            "overdue": overdue, "minutes_left": left, "meta": f"{meta} · {need}",
+            "status": r.get_status_display()}
 
 
 @login_required

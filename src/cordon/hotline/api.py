@@ -68,14 +68,18 @@ def overdue(t: Ticket, now) -> bool:
     return (t.responded_at is None and now > t.respond_by) or (t.feedback_at is None and now > t.resolve_by)
 
 
-def ticket_out(t: Ticket, now=None) -> dict:
+def ticket_out(t: Ticket, now=None, originals: dict | None = None) -> dict:
     now = now or clock.now()
+    if originals is not None:
+        dup = originals.get(t.duplicate_of_id)
+    else:
+        dup = t.duplicate_of.number if t.duplicate_of_id else None
     return {"id": t.pk, "number": t.number, "source": t.source, "caller": ids.mask_name(t.caller),
             "phone": ids.mask_phone(t.phone), "category": t.category, "location": t.location, "unit": t.unit_name,
             "status": t.status, "created_at": t.created_at, "respond_by": t.respond_by, "resolve_by": t.resolve_by,
             "responded_at": t.responded_at, "feedback_at": t.feedback_at, "closed_at": t.closed_at,
             "overdue": overdue(t, now), "escalation": t.escalation,
-            "duplicate_of": t.duplicate_of.number if t.duplicate_of_id else None, "satisfaction": t.satisfaction}
+            "duplicate_of": dup, "satisfaction": t.satisfaction}
 
 
 def _detail(t: Ticket) -> dict:
@@ -112,9 +116,11 @@ def list_tickets(request, f: Query[TicketFilter]):
     from cordon.core.api import paginate
 
     now = clock.now()
-    qs = filtered(Ticket.objects.for_user(_user(request)).select_related("duplicate_of"), f.status, f.category, now)
+    qs = filtered(Ticket.objects.for_user(_user(request)), f.status, f.category, now)
     items, meta = paginate(qs.order_by("-escalation", "resolve_by", "id"), f.page, f.page_size)
-    return {"items": [ticket_out(t, now) for t in items], **meta}
+    originals = dict(Ticket.objects.filter(pk__in={t.duplicate_of_id for t in items if t.duplicate_of_id})
+                     .values_list("id", "number"))
+    return {"items": [ticket_out(t, now, originals) for t in items], **meta}
 
 
 class TicketCreate(Schema):

@@ -1,0 +1,302 @@
+"""``cordon bench desk``: the dispatcher board and the hotline ticket list under 200 concurrent users.
+
+Builds a scratch PostgreSQL database (``bench/common.scratch_database``) with a synthetic city and a
+realistic load of emergency medical requests and hotline tickets (most closed, some open, scoped across
+the city), creates the users (medical dispatchers and hotline operators city-wide, community workers on
+their community) with a logged-in session each, then starts ``cordon serve --workers 2`` as a subprocess on
+a free localhost port with DATABASE_URL pointing at the scratch database. ``--users`` threads (200) each
+keep one HTTP keep-alive connection and load the board (/care/) or the ticket list (/hotline/) in turn,
+with an exponential think time between page loads (``--think`` seconds on average; 0 = back to back),
+for ``--seconds``. Reports p50/p99 latency and throughput; the goal is p99 under 200 ms. Only localhost
+traffic; every loop is bounded by the deadline.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cordon"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--database", default=os.environ.get("DATABASE_URL") or DEFAULT_DB)
+    p.add_argument("--scratch", default="cordon_bench_desk")
+    p.add_argument("--population", type=int, default=50_000)
+    p.add_argument("--requests", type=int, default=5_000, help="care requests seeded (10%% open)")
+    p.add_argument("--tickets", type=int, default=30_000, help="hotline tickets seeded (15%% open)")
+    p.add_argument("--users", type=int, default=200)
+    p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--think", type=float, default=10.0,
+                   help="mean think time between a user's page loads (s): a board refreshed every ~10 s")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--keep", action="store_true")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seed(args) -> dict:
+    """Requests and tickets in bulk, scoped to random units, as the actions would leave them."""
+    from django.db import transaction
+
+    from cordon.care import triage
+    from cordon.care.models import CareRequest, Hospital, Vehicle
+    from cordon.core import clock
+    from cordon.hotline.actions import deadlines, route
+    from cordon.hotline.models import Category, Ticket
+    from cordon.places.models import Area
+
+    rng = random.Random(args.seed)
+    units = list(Area.objects.filter(kind="unit").order_by("id"))
+    now = clock.now()
+    hosp = Hospital.objects.create(name="兰州市第一人民医院")
+    vehicles = [Vehicle.objects.create(plate=f"甘A·{i:04d}") for i in range(50)]
+    prios = triage.ordered()
+    reqs = []
+    for i in range(args.requests):
+        u = rng.choice(units)
+        p = prios[min(len(prios) - 1, int(rng.expovariate(0.7)))]
+        rec = now - dt.timedelta(minutes=rng.randint(1, 30 * 24 * 60))
+        is_open = rng.random() < 0.10
+        r = CareRequest(ref=f"C{i:07d}", person=f"居民{i}", area=u, need=p.key, need_text=p.zh,
+                        priority=p.rank, priority_key=p.key, deadline=triage.deadline(rec, p), received_at=rec,
+                        triaged_at=rec, created_by="bench", phone="13900000000")
+        if is_open:
+            r.status = rng.choice(["triaged", "triaged", "dispatched", "arrived", "at_hospital"])
+        else:
+            r.status, r.outcome = "closed", "done"
+        if r.status != "triaged":
+            r.dispatched_at = rec + dt.timedelta(minutes=rng.randint(3, 60))
+            r.hospital, r.vehicle = hosp, rng.choice(vehicles)
+        if r.status in ("arrived", "at_hospital", "closed"):
+            r.arrived_at = r.dispatched_at + dt.timedelta(minutes=rng.randint(5, 40))
+        if r.status == "closed":
+            r.at_hospital_at = r.arrived_at + dt.timedelta(minutes=20)
+            r.closed_at = r.at_hospital_at + dt.timedelta(hours=1)
+        r.set_scope_from(u)
+        reqs.append(r)
+    cats = Category.values
+    tickets = []
+    for i in range(args.tickets):
+        u = rng.choice(units)
+        cat = rng.choice(cats)
+        klass, first, resolve = deadlines(cat)
+        created = now - dt.timedelta(minutes=rng.randint(1, 30 * 24 * 60))
+        unit_area, unit_name = route(cat, u)
+        t = Ticket(number=f"H{i:09d}", source="call", caller=f"来电人{i}", phone=f"139{i:08d}", category=cat,
+                   text="封控期间需要帮助", location=u.path, area=u, unit_area=unit_area, unit_name=unit_name,
+                   deadline_class=klass, created_at=created, respond_by=created + first,
+                   resolve_by=created + resolve, created_by="bench")
+        if rng.random() < 0.15:
+            t.status = rng.choice(["open", "responded", "answered"])
+        else:
+            t.status, t.responded_at = "closed", created + first / 2
+            t.feedback, t.feedback_at, t.closed_at = "已处理", created + resolve / 2, created + resolve / 2
+        t.set_scope_from(u)
+        tickets.append(t)
+    with transaction.atomic():
+        CareRequest.objects.bulk_create(reqs, batch_size=2000)
+        Ticket.objects.bulk_create(tickets, batch_size=2000)
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("ANALYZE")
+    return {"requests": len(reqs), "tickets": len(tickets),
+            "open_requests": sum(r.status != "closed" for r in reqs),
+            "open_tickets": sum(t.status != "closed" for t in tickets)}
+
+
+def sessions(n: int, seed_: int) -> list[str]:
+    """``n`` users with a grant and a logged-in session each; returns the session keys."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from cordon.core.models import Grant
+    from cordon.places.models import Area
+
+    User = get_user_model()
+    rng = random.Random(seed_)
+    communities = list(Area.objects.filter(kind="community").order_by("id"))
+    users = [User(username=f"bench{i:03d}") for i in range(n)]
+    for u in users:
+        u.set_unusable_password()
+    User.objects.bulk_create(users)
+    users = list(User.objects.filter(username__startswith="bench").order_by("id"))
+    grants = []
+    for i, u in enumerate(users):
+        if i % 5 == 4:
+            grants.append(Grant(user=u, role="community_worker", area=rng.choice(communities)))
+        else:
+            grants.append(Grant(user=u, role="medical_dispatcher" if i % 2 else "hotline_operator", area=None))
+    Grant.objects.bulk_create(grants)
+    keys = []
+    backend = settings.AUTHENTICATION_BACKENDS[-1]
+    for u in users:
+        s = SessionStore()
+        s[SESSION_KEY], s[BACKEND_SESSION_KEY], s[HASH_SESSION_KEY] = str(u.pk), backend, u.get_session_auth_hash()
+        s.create()
+        keys.append(s.session_key)
+    return keys
+
+
+def start_server(args, db_url: str, port: int) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=db_url, CORDON_ALLOWED_HOSTS="127.0.0.1,localhost")
+    env.pop("CORDON_ACCESS_LOG", None)
+    cmd = [sys.executable, "-m", "cordon", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--workers", str(args.workers), "--threads", str(args.threads)]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def wait_ready(port: int, proc, timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited: " + (proc.stderr.read() or b"").decode()[-2000:])
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/login/")
+            if c.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("server did not become ready")
+
+
+def load(port: int, keys: list[str], seconds: float, think: float, seed_: int) -> dict:
+    paths = ["/care/", "/hotline/"]
+    results: list[list] = [[] for _ in keys]
+    errors = [0] * len(keys)
+    kinds: dict[str, int] = {}
+    start = threading.Barrier(len(keys) + 1)
+    stop_at = [0.0]
+
+    def user(i: int) -> None:
+        rng = random.Random(seed_ * 1000 + i)
+        cookie = f"sessionid={keys[i]}; django_language=zh-hans"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        k = i % 2
+        start.wait()
+        time.sleep(rng.random() * max(think, 0.05))  # users do not all arrive in the same millisecond
+        while time.monotonic() < stop_at[0]:
+            path = paths[k % 2]
+            k += 1
+            t = time.perf_counter()
+            for attempt in (0, 1):
+                try:
+                    conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+                    resp = conn.getresponse()
+                    body = resp.read()
+                except (OSError, http.client.HTTPException) as exc:
+                    # A keep-alive connection the server closed while the user was thinking: reconnect and
+                    # send again once, as a browser does (the time counts).
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    if attempt == 1:
+                        kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
+                        errors[i] += 1
+                    continue
+                ms = (time.perf_counter() - t) * 1000
+                if resp.status != 200 or len(body) < 500:
+                    kinds[f"HTTP {resp.status}"] = kinds.get(f"HTTP {resp.status}", 0) + 1
+                    errors[i] += 1
+                else:
+                    results[i].append((ms, path))
+                if resp.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                break
+            if think > 0:
+                time.sleep(min(rng.expovariate(1 / think), think * 5, max(0.0, stop_at[0] - time.monotonic())))
+        conn.close()
+
+    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(len(keys))]
+    for th in threads:
+        th.start()
+    stop_at[0] = time.monotonic() + seconds
+    t0 = time.monotonic()
+    start.wait()
+    for th in threads:
+        th.join(timeout=seconds + 60)
+    elapsed = time.monotonic() - t0
+    lat = sorted(ms for r in results for ms, _ in r)
+    by_path = {p: sorted(ms for r in results for ms, q in r if q == p) for p in paths}
+    return {"latencies": lat, "by_path": by_path, "errors": sum(errors), "error_kinds": kinds, "elapsed": elapsed}
+
+
+def pct(xs: list[float], q: float) -> float:
+    if not xs:
+        return float("nan")
+    return xs[min(len(xs) - 1, int(round(q / 100 * (len(xs) - 1))))]
+
+
+def run(args) -> int:
+    from cordon.bench.common import emit, peak_rss_mb, scratch_database
+    from cordon.places.bulk import load_city
+
+    if not args.database.startswith(("postgres://", "postgresql://")):
+        print("cordon bench desk runs against PostgreSQL: give --database postgres://...", file=sys.stderr)
+        return 2
+    t_all = time.perf_counter()
+    with scratch_database(args.database, args.scratch, keep=args.keep) as (vendor, where, _):
+        print(f"desk bench: {vendor} {where}; city of {args.population:,}", file=sys.stderr, flush=True)
+        t = time.perf_counter()
+        load_city(args.population, args.seed, progress=False)
+        seeded = seed(args)
+        keys = sessions(args.users, args.seed)
+        seed_s = time.perf_counter() - t
+        from django.db import connections
+
+        connections.close_all()
+        base = args.database.rsplit("/", 1)[0]
+        port = free_port()
+        proc = start_server(args, f"{base}/{args.scratch}", port)
+        try:
+            wait_ready(port, proc)
+            # warm-up: every worker process and its connections
+            warm = load(port, keys[:16], 2.0, 0.0, args.seed + 7)
+            out = load(port, keys, args.seconds, args.think, args.seed)
+        finally:
+            os.killpg(proc.pid, 15)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+                proc.wait()
+    lat = out["latencies"]
+    n = len(lat)
+    rps = n / out["elapsed"] if out["elapsed"] else 0.0
+    p50, p99 = pct(lat, 50), pct(lat, 99)
+    rows = [
+        ("database", f"{vendor} (scratch {args.scratch})"),
+        ("seeded", f"{args.population:,} residents; {seeded['requests']:,} care requests ({seeded['open_requests']:,} open), "
+                   f"{seeded['tickets']:,} tickets ({seeded['open_tickets']:,} open); {args.users} users; {seed_s:.0f} s"),
+        ("server", f"cordon serve --workers {args.workers} (gthread x {args.threads}) on 127.0.0.1:{port}"),
+        ("load", f"{args.users} concurrent users for {args.seconds:.0f} s, think time {args.think:g} s "
+                 f"(warm-up {len(warm['latencies'])} requests)"),
+        ("requests", f"{n:,} ok, {out['errors']} errors {out['error_kinds'] or ''}"),
+        ("throughput", f"{rps:.1f} rps"),
+        ("latency p50 / p90 / p99 / max", f"{p50:.1f} / {pct(lat, 90):.1f} / {p99:.1f} / {lat[-1] if lat else 0:.1f} ms"),
+    ]
+    for path, xs in out["by_path"].items():
+        rows.append((f"  {path}", f"{len(xs):,} requests, p50 {pct(xs, 50):.1f} ms, p99 {pct(xs, 99):.1f} ms"))
+    rows.append(("goal p99 < 200 ms", "met" if p99 < 200 else "NOT met"))
+    emit("desk", rows, {"seconds": round(time.perf_counter() - t_all, 1), "peak_rss_mb": peak_rss_mb(),
+                        "database": vendor, "users": args.users, "duration_s": args.seconds, "think_s": args.think,
+                        "requests": n, "errors": out["errors"], "p50_ms": round(p50, 1), "p99_ms": round(p99, 1),
+                        "rps": round(rps, 1), "goal_p99_ms": 200, "goal_met": p99 < 200})
+    return 0
