@@ -76,9 +76,13 @@ def test_kpis_hours(city, commander, as_user):
     f = ca.do_create_facility(name="site", kind="quarantine_site", area=city["community_a"], capacity=5)
     with clock.frozen(start + dt.timedelta(hours=7)):
         ca.do_place(f, order=o, actor=commander)
+    with clock.frozen(start + dt.timedelta(hours=9)):  # a contact of a contact stays home: nothing to place
+        ca.do_register_contact(inf, label="K1-1-1", category="contact_of_contact", last_exposure=day(-1), via=o,
+                               actor=commander)
     k = as_user(commander).get(f"/api/infections/{inf.pk}").json()["kpi"]
-    assert k["to_transfer_h"] == 1.5 and k["to_contacts_identified_h"] is not None
-    assert k["to_contacts_placed_h"] == 7.0 and k["contacts"] == 1 and k["placed"] == 1
+    assert k["to_transfer_h"] == 1.5 and k["to_contacts_identified_h"] == 4.0
+    assert k["to_contacts_placed_h"] == 7.0 and k["contacts"] == 2 and k["placed"] == 1 and k["to_place"] == 1
+    assert k["to_designation_h"] is None
     # The bulk KPIs agree with the per-infection action.
     from cordon.cases.actions import infection_kpis
 

@@ -37,7 +37,7 @@ def test_infections_list(city, worker, outsider, cases, as_user):
     body = en(as_user(worker)).get("/cases/").content.decode()
     inf = cases["infection_a"]
     assert f'href="/cases/infections/{inf.pk}/"' in body and "C-P1" in body
-    assert "3 identified, 1 placed" in body and "6 tasks open" in body
+    assert "3 identified, 1 of 3 placed" in body and "6 tasks open" in body
     assert "hours per day" in body and "style=" not in body
     assert "C-P1" not in as_user(outsider).get("/cases/").content.decode()
 

@@ -62,6 +62,7 @@ class KpiOut(Schema):
     to_designation_h: float | None
     contacts: int
     placed: int
+    to_place: int
     designated: bool
 
 

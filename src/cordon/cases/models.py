@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cordon.core import clock
 from cordon.core.access import ScopedManager
 from cordon.core.models import ScopedFields
 
@@ -33,7 +34,7 @@ class Infection(ScopedFields):
     sampled_at = models.DateTimeField(null=True, blank=True)
     reported_at = models.DateTimeField(null=True, blank=True)
     visited = models.ManyToManyField("places.Area", blank=True, related_name="+")
-    created = models.DateTimeField(auto_now_add=True)
+    created = models.DateTimeField(default=clock.now, help_text="from core.clock (scenarios, demo)")
 
     objects = ScopedManager()
 
@@ -132,7 +133,7 @@ class Arrival(ScopedFields):
     arrived_on = models.DateField()
     category = models.CharField(max_length=24)
     tests_done = models.JSONField(default=list)
-    created = models.DateTimeField(auto_now_add=True)
+    created = models.DateTimeField(default=clock.now, help_text="from core.clock (scenarios, demo)")
 
     objects = ScopedManager()
 
@@ -169,16 +170,19 @@ class PersonOrder(ScopedFields):
     test_days = models.JSONField(default=list)
     missed_test_days = models.JSONField(default=list)
     extended_by = models.PositiveSmallIntegerField(default=0)
-    status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.ACTIVE, db_index=True)
+    status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.ACTIVE)
     released_on = models.DateField(null=True, blank=True)
     placed_at = models.DateTimeField(null=True, blank=True, help_text="when the person was placed (KPI)")
     reason = models.TextField(blank=True)
-    created = models.DateTimeField(auto_now_add=True)
+    created = models.DateTimeField(default=clock.now, help_text="from core.clock (scenarios, demo)")
 
     objects = ScopedManager()
 
     class Meta:
-        indexes = [models.Index(fields=["status", "free_on"]), models.Index(fields=["community", "status"])]
+        # (status, free_on): the day-start release; (community, status, free_on, id): a community's list page
+        # in its display order, read straight from the index (cases/views.contact_list, GET /api/orders).
+        indexes = [models.Index(fields=["status", "free_on"]),
+                   models.Index(fields=["community", "status", "free_on", "id"], name="order_community_list")]
 
     def __str__(self) -> str:
         return f"{self.label} ({self.category})"

@@ -1,8 +1,10 @@
 """Read helpers shared by the cases pages and API, each a fixed number of queries for a page of records.
 
 * ``status_today`` / ``next_test``: a person's status and next test day from the stored order (no query).
-* ``kpis_for``: the per-infection KPIs of ``actions.infection_kpis`` for a page of infections in four
-  queries (tasks, contacts, placements, designations) instead of three per infection.
+* ``kpis_for``: the per-infection KPIs of ``actions.infection_kpis`` for a page of infections in three
+  queries (tasks, contacts, designations) instead of three per infection. "Contacts placed" counts the
+  contacts whose order has a centralized period (contacts of contacts stay at home); the designation of an
+  area designated before the report counts 0 hours.
 * ``task_state``: overdue flag and escalation label of a task (no query).
 * ``chain``: the transmission chain below an infection (infection -> contacts -> contacts who became
   infections -> their contacts), a few queries per generation.
@@ -85,9 +87,12 @@ def kpis_for(infections) -> dict:
         return {}
     transfer = dict(ResponseTask.objects.filter(infection_id__in=ids, step="transfer")
                     .values_list("infection_id", "done_at"))
+    central = Q(centralized_until__isnull=False)
     contacts = {r["infection_id"]: r for r in PersonOrder.objects.filter(infection_id__in=ids).order_by()
-                .values("infection_id").annotate(n=Count("id"), first=Min("created"),
-                                                 placed=Count("placed_at"), last_placed=Max("placed_at"))}
+                .values("infection_id").annotate(n=Count("id"), first=Min("created"), placed=Count("placed_at"),
+                                                 central=Count("id", filter=central),
+                                                 central_placed=Count("placed_at", filter=central),
+                                                 last_placed=Max("placed_at", filter=central))}
     through = Designation.infections.through
     designated = defaultdict(list)
     for iid, at in through.objects.filter(infection_id__in=ids).values_list("infection_id",
@@ -97,14 +102,16 @@ def kpis_for(infections) -> dict:
     out = {}
     for inf in infections:
         s = _start(inf)
-        c = contacts.get(inf.pk) or {"n": 0, "first": None, "placed": 0, "last_placed": None}
+        c = contacts.get(inf.pk) or {"n": 0, "first": None, "placed": 0, "central": 0, "central_placed": 0,
+                                     "last_placed": None}
         d = min(designated.get(inf.pk) or [], default=None)
         out[inf.pk] = {
             "to_transfer_h": _hours(s, transfer.get(inf.pk)),
             "to_contacts_identified_h": _hours(s, c["first"]),
-            "to_contacts_placed_h": _hours(s, c["last_placed"]) if c["n"] and c["placed"] == c["n"] else None,
-            "to_designation_h": _hours(s, d),
-            "contacts": c["n"], "placed": c["placed"], "designated": d is not None,
+            "to_contacts_placed_h": _hours(s, c["last_placed"])
+            if c["central"] and c["central_placed"] == c["central"] else None,
+            "to_designation_h": max(0.0, _hours(s, d)) if d else None,
+            "contacts": c["n"], "placed": c["placed"], "to_place": c["central"], "designated": d is not None,
         }
     return out
 

@@ -31,8 +31,9 @@ from cordon.web.views import paginate, query_without_page, scoped
 
 PAGE_SIZE = 50
 
-STATUS_LABELS = {"centralized": gettext_lazy("Centralized quarantine"), "home": gettext_lazy("At home"), "free": gettext_lazy("Order ended"),
-                 "released": gettext_lazy("Released"), "void": gettext_lazy("No order")}
+STATUS_LABELS = {"centralized": gettext_lazy("Centralized quarantine"), "home": gettext_lazy("At home"),
+                 "free": gettext_lazy("Order ended"), "released": gettext_lazy("Released"),
+                 "void": gettext_lazy("No order")}
 
 
 def in_language(zh: str, en: str) -> str:
@@ -282,7 +283,13 @@ def contact_list(request):
     orders = list(page.object_list)
     checked = {c.order_id: c for c in CheckIn.objects.filter(order_id__in=[o.pk for o in orders], on=today)}
     write = access.scope_for(user, access.WRITE)
-    cut = len(community.path) + 1 if community else 0
+    if community is not None:
+        cut = len(community.path) + 1
+    else:
+        from cordon.web.views import scope_roots
+
+        roots = scope_roots(user)
+        cut = len(roots[0].path) + 1 if len(roots) == 1 and roots[0].kind != "district" else 0
     for o in orders:
         o.today = queries.status_today(o, today)
         o.today_label = STATUS_LABELS.get(o.today, o.today)
