@@ -13,7 +13,9 @@ from collections import defaultdict
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, F, Max, Q
+from django.db import connection
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Max, Q
+from django.db.models.expressions import RawSQL
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
@@ -165,7 +167,6 @@ PEOPLE_INSIDE_MAX = 5000  # designations counted for people inside (a grouped qu
 def areas(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     """Active risk areas by level, areas under observation, the day's designations, level changes and lifts
     (with addresses), people inside the active areas."""
-    from cordon.zones import queries as zq
     from cordon.zones.models import Designation, Event, EventKind, Level, Status
 
     qs = view.filter(Designation.objects.all())
@@ -198,10 +199,7 @@ def areas(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
             changes.append(row)
     residents = special = None
     if 0 < active_n <= PEOPLE_INSIDE_MAX:
-        active = list(qs.filter(status=Status.ACTIVE).only("id"))
-        inside = zq.people_inside(active, today=on)
-        residents = sum(v[0] for v in inside.values())
-        special = sum(v[1] for v in inside.values())
+        residents, special = people_inside_total(qs.filter(status=Status.ACTIVE), on, special=detail)
     elif active_n == 0:
         residents = special = 0
     out = {"active": counts, "active_total": active_n, "residents_inside": residents,
@@ -211,6 +209,36 @@ def areas(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
         out["ids"] = {"designated": [r["id"] for r in designated], "lifted": [r["id"] for r in lifted],
                       "changed": [r["id"] for r in changes]}
     return out
+
+
+def people_inside_total(designations, on: dt.date, special: bool = True) -> tuple[int, int | None]:
+    """Residents (and special-group residents) inside the current extents of ``designations``, each counted
+    once: members lying under another member are dropped. Residents from the areas' maintained population
+    (no resident scan); special groups, when asked, by one aggregate over the residents per member kind."""
+    from cordon.core.models import LEVELS
+    from cordon.places.models import Resident
+    from cordon.zones.models import Member
+    from cordon.zones.queries import special_q
+
+    anc_cols = [f"area__{lv}_id" for lv in LEVELS]
+    rows = list(Member.objects.filter(designation__in=designations.values("id"), removed_on__isnull=True)
+                .values_list("area_id", "area__kind", "area__population", *anc_cols).distinct())
+    ids = {r[0] for r in rows}
+    by_kind: dict = defaultdict(set)
+    n = 0
+    for r in rows:
+        if r[0] in by_kind[r[1]]:
+            continue
+        if not any(a in ids for a in r[3:] if a and a != r[0]):
+            by_kind[r[1]].add(r[0])
+            n += r[2] or 0
+    if not special:
+        return n, None
+    s = 0
+    sq = special_q(on)
+    for kind, area_ids in by_kind.items():
+        s += Resident.objects.filter(**{f"{kind}_id__in": sorted(area_ids)}).filter(sq).count()
+    return n, s
 
 
 # ------------------------------------------------------------------------------------------ people under orders
@@ -297,31 +325,29 @@ def response(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     now = end_of(on)
     day0 = start_of(on)
     qs = view.filter(ResponseTask.objects.all())
-    agg = qs.aggregate(
-        open=Count("id", filter=Q(status=TaskStatus.OPEN)),
-        overdue=Count("id", filter=Q(status=TaskStatus.OPEN, deadline__lt=now)),
-        escalated=Count("id", filter=Q(status=TaskStatus.OPEN, escalation__gt=0)),
-        done_today=Count("id", filter=Q(done_at__gte=day0, done_at__lt=day0 + dt.timedelta(days=1))),
-        done_late_today=Count("id", filter=Q(done_at__gte=day0, done_at__lt=day0 + dt.timedelta(days=1),
-                                             done_at__gt=F("deadline"))),
-    )
+    agg = qs.filter(status=TaskStatus.OPEN).aggregate(
+        open=Count("id"), overdue=Count("id", filter=Q(deadline__lt=now)),
+        escalated=Count("id", filter=Q(escalation__gt=0)))
+    agg.update(qs.filter(done_at__gte=day0, done_at__lt=day0 + dt.timedelta(days=1)).aggregate(
+        done_today=Count("id"), done_late_today=Count("id", filter=Q(done_at__gt=F("deadline")))))
     by_step = {step: {"open": o, "overdue": od} for step, o, od in
                qs.filter(status=TaskStatus.OPEN).order_by().values_list("step")
                .annotate(o=Count("id"), od=Count("id", filter=Q(deadline__lt=now)))}
     since = on - dt.timedelta(days=KPI_DAYS - 1)
-    hours = []
-    for confirmed_on, reported_at, done_at in (qs.filter(step="transfer", done_at__isnull=False,
-                                                         infection__confirmed_on__gte=since,
-                                                         infection__confirmed_on__lte=on)
-                                               .values_list("infection__confirmed_on", "infection__reported_at",
-                                                            "done_at")[:20000]):
-        start = reported_at or start_of(confirmed_on)
-        hours.append((done_at - start).total_seconds() / 3600)
+    # hours from the report to the transfer, computed by the database (floats: no datetime parsing per row)
+    if connection.vendor == "sqlite":
+        expr = RawSQL('(julianday("cases_responsetask"."done_at") - julianday("cases_infection"."reported_at")) * 24', ())
+    else:
+        expr = RawSQL('EXTRACT(EPOCH FROM ("cases_responsetask"."done_at" - "cases_infection"."reported_at")) / 3600', ())
+    took = sorted(h for h in qs.filter(step="transfer", done_at__isnull=False, infection__confirmed_on__gte=since,
+                                       infection__confirmed_on__lte=on, infection__reported_at__isnull=False)
+                  .annotate(h=ExpressionWrapper(expr, output_field=FloatField())).values_list("h", flat=True)
+                  if h is not None)
+    hours = {"count": len(took), "median": round(statistics.median(took), 1) if took else None,
+             "max": round(took[-1], 1) if took else None}
     zsum = kpi.summary(view.filter(Designation.objects.filter(designated_on__gte=since, designated_on__lte=on)))
     out = {**agg, "by_step": by_step,
-           "transfer_hours": {"count": len(hours),
-                              "median": round(statistics.median(hours), 1) if hours else None,
-                              "max": round(max(hours), 1) if hours else None},
+           "transfer_hours": hours,
            "designation": zsum, "kpi_days": KPI_DAYS,
            "links": {"tasks": _url("cases_infections")}}
     if detail:
