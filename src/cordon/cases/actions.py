@@ -402,6 +402,8 @@ def release_due(on: dt.date | None = None, *, actor="system") -> int:
     col = lambda meta, name: qn(meta.get_field(name).column)  # noqa: E731
     scope = ", ".join(col(po, lv) for lv in access.LEVELS)
     chunk = 20000
+    if connection.vendor == "postgresql":
+        return _release_due_pg(on, actor)
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"UPDATE {qn(po.db_table)} SET {col(po, 'status')} = %s, {col(po, 'released_on')} = %s "
                     f"WHERE {col(po, 'status')} = %s AND {col(po, 'free_on')} <= %s RETURNING {col(po, 'id')}",
@@ -438,6 +440,52 @@ def release_due(on: dt.date | None = None, *, actor="system") -> int:
                 f"WHERE {col(po, 'id')} IN ({', '.join(['%s'] * len(part))})",
                 [at, actor_id, audit.actor_name(actor), on.isoformat(), *part])
     return len(ids)
+
+
+def _release_due_pg(on: dt.date, actor) -> int:
+    """PostgreSQL: the same three writes as one statement (data-modifying CTEs), no id lists sent back and
+    forth: the released rows feed the placements' discharge and the audit rows inside the server."""
+    from django.db import connection
+    from django.db.models import F
+
+    from cordon.cases.models import Facility, PersonOrder, Placement
+    from cordon.core.models import AuditEntry
+
+    qn = connection.ops.quote_name
+    po, pl, au = PersonOrder._meta, Placement._meta, AuditEntry._meta
+    col = lambda meta, name: qn(meta.get_field(name).column)  # noqa: E731
+    scope = ", ".join(col(po, lv) for lv in access.LEVELS)
+    fields = ["at", "actor", "actor_name", "action", "object_type", "object_id", "object_repr", "before", "after",
+              "reason", "rule", *access.LEVELS]
+    sql = f"""
+        WITH rel AS (
+            UPDATE {qn(po.db_table)} SET {col(po, 'status')} = 'released', {col(po, 'released_on')} = %(on)s
+            WHERE {col(po, 'status')} = 'active' AND {col(po, 'free_on')} <= %(on)s
+            RETURNING {col(po, 'id')} AS id, {col(po, 'label')} AS label, {col(po, 'free_on')} AS free_on, {scope}
+        ), dis AS (
+            UPDATE {qn(pl.db_table)} SET {col(pl, 'discharged_on')} = %(on)s
+            WHERE {col(pl, 'discharged_on')} IS NULL AND {col(pl, 'order')} IN (SELECT id FROM rel)
+            RETURNING {col(pl, 'facility')} AS facility_id
+        ), ins AS (
+            INSERT INTO {qn(au.db_table)} ({', '.join(col(au, f) for f in fields)})
+            SELECT %(at)s, %(actor_id)s, %(actor)s, 'order.release', 'order', CAST(id AS text), SUBSTR(label, 1, 400),
+                   NULL, jsonb_build_object('released_on', %(on)s::date, 'free_on', free_on), '',
+                   'order end (pack)', {scope}
+            FROM rel
+            RETURNING 1
+        )
+        SELECT NULL, (SELECT count(*) FROM rel), (SELECT count(*) FROM ins)
+        UNION ALL
+        SELECT facility_id, count(*), 0 FROM dis GROUP BY facility_id"""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(sql, {"on": on, "at": clock.now(), "actor": audit.actor_name(actor),
+                          "actor_id": None if (actor is None or isinstance(actor, str)) else actor.pk})
+        rows = cur.fetchall()
+        released = next(n for fid, n, _ in rows if fid is None)
+        for fid, n, _ in rows:
+            if fid is not None:
+                Facility.objects.filter(pk=fid).update(occupied=F("occupied") - n)
+    return released
 
 
 # ============================================================================ arrivals and outside regions
