@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from cordon.cases.models import Found, InfectionKind
+from cordon.zones.models import Level
 from cordon.core import clock
 from cordon.situation.registry import SituationScope, collect
 
@@ -64,11 +65,11 @@ def groups(s: dict, day: dt.date) -> list[dict]:
         a = s["areas"]
         rows = [_row(_("Areas designated or re-sealed"), len(a["designated"]), a["links"]["areas"],
                      a.get("ids", {}).get("designated"))]
-        rows += [_row(r["area"], r["level"], r["url"], [r["id"]]) for r in a["designated"]]
+        rows += [_row(r["area"], _label(Level, r["level"]), r["url"], [r["id"]]) for r in a["designated"]]
         rows.append(_row(_("Level changes"), len(a["changes"]), a["links"]["areas"], a.get("ids", {}).get("changed")))
-        rows += [_row(r["area"], r["level"], r["url"], [r["id"]]) for r in a["changes"]]
+        rows += [_row(r["area"], _label(Level, r["level"]), r["url"], [r["id"]]) for r in a["changes"]]
         rows.append(_row(_("Areas lifted"), len(a["lifted"]), a["links"]["areas"], a.get("ids", {}).get("lifted")))
-        rows += [_row(r["area"], r["level"], r["url"], [r["id"]]) for r in a["lifted"]]
+        rows += [_row(r["area"], _label(Level, r["level"]), r["url"], [r["id"]]) for r in a["lifted"]]
         rows += [_row(_("High-risk areas now"), a["active"]["high"], a["links"]["areas"]),
                  _row(_("Medium-risk areas now"), a["active"]["medium"], a["links"]["areas"]),
                  _row(_("Residents inside risk areas"), a["residents_inside"] if a["residents_inside"] is not None
