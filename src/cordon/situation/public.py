@@ -9,6 +9,7 @@ cached per process for ``LOOKUP_TTL`` seconds, so a rush of the same addresses c
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
 
@@ -190,6 +191,19 @@ def lookup(q: str) -> dict:
             "matches": [statuses[a.pk] for a in matches], "risk_areas": "/public/risk-areas"}
     cache.set(key, data, LOOKUP_TTL)
     return data
+
+
+def lookup_json(q: str) -> bytes:
+    """The lookup's answer as JSON bytes, cached as bytes (a cache hit costs no serialisation)."""
+    norm = normalize(q)
+    lang = (translation.get_language() or "zh")[:2]
+    key = f"cordon:lookupj:{cache.get(_GEN, 0)}:{lang}:{norm}"
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    body = json.dumps(lookup(q), ensure_ascii=False).encode()
+    cache.set(key, body, LOOKUP_TTL)
+    return body
 
 
 def invalidate() -> None:

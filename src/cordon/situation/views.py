@@ -314,7 +314,7 @@ def public_lookup(request):
 @cache_control(**PUBLIC_CACHE)
 def public_lookup_json(request):
     q = (request.GET.get("q") or "").strip()[:public.MAX_Q]
-    data = public.lookup(q) if q else {"query": "", "matches": [], "risk_areas": "/public/risk-areas"}
-    resp = HttpResponse(json.dumps(data, ensure_ascii=False), content_type="application/json")
+    body = public.lookup_json(q) if q else json.dumps({"query": "", "matches": [], "risk_areas": "/public/risk-areas"})
+    resp = HttpResponse(body, content_type="application/json")
     resp["Access-Control-Allow-Origin"] = "*"
     return resp
