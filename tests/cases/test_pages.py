@@ -96,7 +96,11 @@ def test_register_contact_from_the_page(city, worker, cases, as_user):
                                                          "last_exposure": str(day(-1)), "via": "PG1"})
     assert PersonOrder.objects.get(label="PG2").via == o
     body = c.get(f"/cases/infections/{inf.pk}/").content.decode()
-    assert "PG1" in body and "identified late" in body
+    assert "PG1" in body and "identified late" not in body
+    with clock.frozen(day(2)):  # traced two days after the confirmation
+        ca.do_register_contact(inf, label="PG3", last_exposure=day(-1), home=city["unit_a"])
+    body = c.get(f"/cases/infections/{inf.pk}/").content.decode()
+    assert "identified late" in body
 
 
 def test_chain_view_nests_contacts_infections_and_their_contacts(city, worker, cases, as_user):

@@ -27,6 +27,8 @@ def add_arguments(p) -> None:
     p.add_argument("--infections", type=int, default=50_000)
     p.add_argument("--contacts", type=int, default=500_000)
     p.add_argument("--requests", type=int, default=50)
+    p.add_argument("--share", type=float, default=0.25,
+                   help="share of infections confirmed ten days before the bench day (their contacts end on it)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--database", default=None)
     p.add_argument("--scratch", default="cordon_bench_contacts")
@@ -37,7 +39,7 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def seed(n_inf: int, n_contacts: int, seed_: int) -> dict:
+def seed(n_inf: int, n_contacts: int, seed_: int, share: float = 0.25) -> dict:
     """Bulk-insert infections, orders and placements (what the actions would have left on the bench day)."""
     from django.db import transaction
 
@@ -63,7 +65,7 @@ def seed(n_inf: int, n_contacts: int, seed_: int) -> dict:
     for i in range(n_inf):
         community = rng.choice(hot) if rng.random() < 0.7 else rng.choice(communities)
         u = rng.choice(by_community[community])
-        confirmed = DAY - dt.timedelta(days=10) if rng.random() < 0.25 else DAY - dt.timedelta(days=rng.randint(0, 27))
+        confirmed = DAY - dt.timedelta(days=10) if rng.random() < share else DAY - dt.timedelta(days=rng.randint(0, 27))
         infections.append(Infection(label=f"B{i + 1}", home_id=u[0], found="community", kind="confirmed",
                                     confirmed_on=confirmed, reported_at=now, **scope(u)))
         inf_units.append(u)
@@ -194,7 +196,7 @@ def run(args) -> int:
         city = load_city(args.population, args.seed, progress=False)
         city_s = time.perf_counter() - t
         t = time.perf_counter()
-        seeded = seed(args.infections, args.contacts, args.seed)
+        seeded = seed(args.infections, args.contacts, args.seed, args.share)
         seed_s = time.perf_counter() - t
         busiest = (PersonOrder.objects.filter(status=OrderStatus.ACTIVE).order_by().values("community_id")
                    .annotate(n=Count("id")).order_by("-n").first())

@@ -160,7 +160,7 @@ def infection_detail(request, pk: int):
         o.today_label = STATUS_LABELS.get(o.today, o.today)
         o.category_label = category_label(pack, o.category)
         o.next_test = queries.next_test(o, today)
-        o.late = o.identified_on > o.anchor + dt.timedelta(days=1)
+        o.late = o.identified_on > inf.confirmed_on + dt.timedelta(days=1)  # traced after the first day
     can_write = access.scope_for(user, access.WRITE).contains(inf)
     context = {
         "inf": inf, "tasks": _task_rows(tasks, now, _zh()), "kpi": kpi, "contacts": contacts,
