@@ -160,12 +160,10 @@ def run(args) -> int:
         city = load_city(args.population, args.seed, progress=False)
         city_s = time.perf_counter() - t
         seeded = seed_outbreak(args.infections, args.designations, args.seed)
-        if vendor == "postgresql":
-            with connection.cursor() as c:
-                c.execute("ANALYZE")
-        else:
-            with connection.cursor() as c:
-                c.execute("ANALYZE")
+        with connection.cursor() as c:
+            # what autovacuum leaves in production: statistics, and on PostgreSQL the visibility map that lets
+            # the covering indexes answer without visiting the table
+            c.execute("VACUUM ANALYZE" if vendor == "postgresql" else "ANALYZE")
 
         def city_page():
             data = situation_data(SituationScope.city(), DAY)
