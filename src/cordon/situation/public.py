@@ -102,48 +102,88 @@ def _in_language(text: str) -> str:
     return zh if lang.startswith("zh") or not en else en
 
 
+SNAPSHOT_TTL = 15  # seconds a process reuses its picture of the live designations
+_snap: dict = {"at": -1e9, "gen": None, "by_id": {}, "by_anc": {}}
+
+
+class _D:
+    """A live designation as the lookup needs it (no model instance: cheap to hold thousands)."""
+
+    __slots__ = ("id", "level", "status", "since", "next_level", "next_on", "observation_until", "public_reason")
+
+    def __init__(self, row):
+        (self.id, self.level, self.status, self.since, self.next_level, self.next_on, self.observation_until,
+         self.public_reason) = row
+
+
+def _snapshot() -> dict:
+    """Every live designation (active or under observation) and every extra member of its extent, indexed by
+    the covered place's id and by each of its ancestors' ids: two queries per process every SNAPSHOT_TTL
+    seconds (or after a publish in this process), then each lookup is answered without a query."""
+    import time as _time
+
+    from cordon.zones.models import Designation, Member, Status
+
+    now = _time.monotonic()
+    gen = cache.get(_GEN, 0)
+    if now - _snap["at"] < SNAPSHOT_TTL and _snap["gen"] == gen:
+        return _snap
+    live = (Status.ACTIVE, Status.OBSERVATION)
+    anc = [f"area__{lv}_id" for lv in LEVELS]
+    dcols = ("id", "level", "status", "since", "next_level", "next_on", "observation_until", "public_reason")
+    by_id: dict = {}
+    by_anc: dict = {}
+    main = {}
+
+    def add(d, x_id, x_path, x_kind, x_ids):
+        e = (d, x_id, x_path, x_kind, frozenset(i for i in x_ids if i))
+        by_id.setdefault(x_id, []).append(e)
+        for i in e[4]:
+            by_anc.setdefault(i, []).append(e)
+
+    for row in (Designation.objects.filter(status__in=live).order_by()
+                .values_list(*dcols, "area_id", "area__path", "area__kind", *anc)):
+        d = _D(row[:8])
+        main[d.id] = (d, row[8])
+        add(d, row[8], row[9], row[10], row[11:])
+    for row in (Member.objects.filter(removed_on__isnull=True, designation__status__in=live).order_by()
+                .values_list("designation_id", "area_id", "area__path", "area__kind", *anc)):
+        d, main_area = main.get(row[0], (None, None))
+        if d is None or row[1] == main_area:
+            continue
+        add(d, row[1], row[2], row[3], row[4:])
+    _snap.update(at=now, gen=gen, by_id=by_id, by_anc=by_anc)
+    return _snap
+
+
 def status_of(areas: list) -> dict:
     """{area id: status dict} for places: the designations (active or under observation) covering each place
-    (on it or an ancestor) or lying below it. Two queries for all places together."""
-    from cordon.zones.models import Designation, Member, Status
+    (on it or an ancestor) or lying below it, from the process's snapshot (no query per lookup)."""
+    from cordon.zones.models import Status
 
     if not areas:
         return {}
-    live = (Status.ACTIVE, Status.OBSERVATION)
-    anc = {a.pk: {getattr(a, f"{lv}_id") for lv in LEVELS if getattr(a, f"{lv}_id")} | {a.pk} for a in areas}
-    q = Q(area_id__in=sorted(set().union(*anc.values())))
-    for a in areas:
-        q |= Q(**{f"{a.kind}_id": a.pk})
-    fields = ("id", "level", "status", "since", "next_level", "next_on", "observation_until", "public_reason",
-              "area_id", "area__path", "area__kind", *(f"{lv}_id" for lv in LEVELS))
-    ds = {d.pk: d for d in Designation.objects.filter(status__in=live).filter(q)
-          .select_related("area").only(*fields).order_by("area__path")[:500]}
-    # extents: units added to a designation whose main area is elsewhere
-    mq = Q(area_id__in=sorted(set().union(*anc.values())))
-    for a in areas:
-        mq |= Q(**{f"area__{a.kind}_id": a.pk})
-    extra = {}
-    for m in (Member.objects.filter(removed_on__isnull=True, designation__status__in=live).filter(mq)
-              .exclude(designation_id__in=list(ds))
-              .select_related("designation", "area")
-              .only("designation_id", "area_id", "area__path", "area__kind",
-                    *(f"area__{lv}_id" for lv in LEVELS),
-                    *(f"designation__{f}" for f in ("id", "level", "status", "since", "next_level", "next_on",
-                                                    "observation_until", "public_reason")))[:500]):
-        extra.setdefault(m.designation_id, []).append(m)
+    snap = _snapshot()
     out = {}
     for a in areas:
-        rows = []
-
-        def add(d, x_id, x_path, x_kind, x_ids):
+        ancestors = {getattr(a, f"{lv}_id") for lv in LEVELS if getattr(a, f"{lv}_id")} | {a.pk}
+        found = []
+        for i in ancestors:
+            found += snap["by_id"].get(i, [])
+        found += snap["by_anc"].get(a.pk, [])
+        rows, seen = [], set()
+        for d, x_id, x_path, x_kind, x_ids in found:
+            if (d.id, x_id) in seen:
+                continue
+            seen.add((d.id, x_id))
             if x_id == a.pk:
                 where = "this"
-            elif x_id in anc[a.pk]:
+            elif x_id in ancestors:
                 where = "above"
             elif a.pk in x_ids:
                 where = "below"
             else:
-                return  # found for another place
+                continue
             rows.append({
                 "area": x_path, "area_kind": x_kind, "where": where, "level": d.level, "status": d.status,
                 "since": d.since.isoformat() if d.since else None,
@@ -152,12 +192,6 @@ def status_of(areas: list) -> dict:
                 "observation_until": d.observation_until.isoformat() if d.observation_until else None,
                 "reason": _in_language(d.public_reason),
             })
-
-        for d in ds.values():
-            add(d, d.area_id, d.area.path, d.area.kind, {getattr(d, f"{lv}_id") for lv in LEVELS})
-        for members in extra.values():
-            for m in members:
-                add(m.designation, m.area_id, m.area.path, m.area.kind, {getattr(m.area, f"{lv}_id") for lv in LEVELS})
         rows.sort(key=lambda r: ({"this": 0, "above": 1, "below": 2}[r["where"]], -LEVEL_RANK.get(r["level"], 0),
                                  r["area"]))
         active = [r for r in rows if r["status"] == Status.ACTIVE and r["where"] in ("this", "above")]
