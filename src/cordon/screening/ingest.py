@@ -43,7 +43,7 @@ from cordon.core.actions import ActionError
 
 from .models import BatchKind, BatchStatus, ImportBatch, Round, RowError, Sample, TubeResult
 
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 16 << 20
 MAX_FIELD = 80
 
 SAMPLE_COLUMNS = {
@@ -171,33 +171,29 @@ def id_keys(idn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return keys, chk, ok
 
 
-def _stream_residents(table: str, batch: int = 200_000):
-    """(id_number bytes array, ids, unit ids) per batch of residents, without holding them all as objects."""
-    if connection.vendor == "postgresql":
-        # one row per id range, the columns aggregated server-side into strings: a few round trips and
-        # vectorised parsing (COPY TO delivers one message per row, ~15 us each through the driver)
-        with connection.cursor() as c:
-            c.execute(f"SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM {table}")
-            lo, hi = c.fetchone()
-            for a in range(lo, hi + 1, batch):
-                c.execute(f"SELECT string_agg(id_number, '' ORDER BY id), string_agg(id::text, ',' ORDER BY id), "
-                          f"string_agg(coalesce(unit_id, 0)::text, ',' ORDER BY id) FROM {table} "
-                          f"WHERE id >= %s AND id < %s AND octet_length(id_number) = 18", [a, a + batch])
-                idn, ri, un = c.fetchone()
-                if not idn:
-                    continue
-                yield (np.frombuffer(idn.encode("ascii"), dtype="S18"), np.array(ri.split(","), dtype=np.int64),
-                       np.array(un.split(","), dtype=np.int64))
-        return
+def _stream_residents(table: str, batch: int = 500_000):
+    """(id_number bytes array, ids, unit ids) per id range of residents, without holding them as objects.
+
+    One row per id range, the columns aggregated by the database into strings (aggregates of one query see
+    the rows in the same order): a few round trips and vectorised parsing instead of a driver round and a
+    Python tuple per resident. ID numbers that are not 18 bytes are left out (they can never match)."""
+    pg = connection.vendor == "postgresql"
+    if pg:
+        agg = ("string_agg(id_number, ''), string_agg(id::text, ','), string_agg(coalesce(unit_id, 0)::text, ',')",
+               "octet_length(id_number) = 18")
+    else:
+        agg = ("group_concat(id_number, ''), group_concat(id, ','), group_concat(coalesce(unit_id, 0), ',')",
+               "length(CAST(id_number AS BLOB)) = 18")
     with connection.cursor() as c:
-        c.execute(f"SELECT id_number, id, coalesce(unit_id, 0) FROM {table}")
-        while True:
-            rows = c.fetchmany(batch)
-            if not rows:
-                break
-            idn, ri, un = zip(*rows)
-            idn = np.array([s if len(s) == 18 and s.isascii() else "0" * 18 for s in idn], dtype="S18")
-            yield idn, np.array(ri, dtype=np.int64), np.array(un, dtype=np.int64)
+        c.execute(f"SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM {table}")
+        lo, hi = c.fetchone()
+        for a in range(lo, hi + 1, batch):
+            c.execute(f"SELECT {agg[0]} FROM {table} WHERE id >= %s AND id < %s AND {agg[1]}", [a, a + batch])
+            idn, ri, un = c.fetchone()
+            if not idn:
+                continue
+            yield (np.frombuffer(idn.encode("utf-8"), dtype="S18"), np.array(ri.split(","), dtype=np.int64),
+                   np.array(un.split(","), dtype=np.int64))
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -206,6 +202,49 @@ class Outcome:
     batch: ImportBatch
     already: bool = False          # the batch was finished before: nothing changed
     seconds: float = 0.0
+
+
+@dataclass
+class _Prep:
+    """A chunk ready to write: rows kept, duplicates, the vectorised part and the field-by-field part."""
+
+    ok: int = 0
+    dup: int = 0
+    fast: object = None
+    slow: object = None
+
+
+def _utf8(buf: bytes) -> bool:
+    try:
+        buf.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _digits(x: np.ndarray, width: int) -> np.ndarray:
+    """(n, width) ASCII digits of non-negative integers, zero-padded."""
+    p = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return ((x.astype(np.int64)[:, None] // p) % 10 + 48).astype(np.uint8)
+
+
+class _SqlitePragmas:
+    """A bigger page cache while a batch is written (the indexes of a big table stay in memory)."""
+
+    def __init__(self):
+        self.saved = None
+
+    def begin(self):
+        if connection.vendor == "sqlite":
+            connection.ensure_connection()
+            raw = connection.connection
+            self.saved = raw.execute("PRAGMA cache_size").fetchone()[0]
+            raw.execute("PRAGMA cache_size = -131072")
+
+    def end(self):
+        if self.saved is not None:
+            connection.connection.execute(f"PRAGMA cache_size = {int(self.saved)}")
+            self.saved = None
 
 
 def sha256_of(path: Path) -> str:
@@ -356,7 +395,7 @@ def _parse_text(kind: str, text: str, line0: int, order: list[int], canonical: b
 
 
 def _read_chunks(path: Path, offset: int, chunk_bytes: int):
-    """(start offset, end offset, text) per chunk, each ending at a line end (the last may not)."""
+    """(start offset, end offset, bytes) per chunk, each ending at a line end (the last may not)."""
     with open(path, "rb") as fh:
         fh.seek(offset)
         pos = offset
@@ -365,7 +404,7 @@ def _read_chunks(path: Path, offset: int, chunk_bytes: int):
             block = fh.read(chunk_bytes)
             if not block:
                 if rest:
-                    yield pos, pos + len(rest), rest.decode("utf-8", errors="replace")
+                    yield pos, pos + len(rest), rest
                 return
             data = rest + block
             cut = data.rfind(b"\n")
@@ -373,7 +412,7 @@ def _read_chunks(path: Path, offset: int, chunk_bytes: int):
                 rest = data
                 continue
             body, rest = data[: cut + 1], data[cut + 1:]
-            yield pos, pos + len(body), body.decode("utf-8", errors="replace")
+            yield pos, pos + len(body), body
             pos += len(body)
 
 
@@ -477,6 +516,103 @@ def write_error_report(batch: ImportBatch, path) -> int:
     return n
 
 
+# ---------------------------------------------------------------------------------------------- vectorised scan
+def _table(chars: bytes) -> np.ndarray:
+    t = np.zeros(256, dtype=bool)
+    t[np.frombuffer(chars, dtype=np.uint8)] = True
+    return t
+
+
+_DIGIT = _table(b"0123456789")
+_BC_OK = _table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
+# bytes that send a line to the field-by-field path: quotes, and what COPY's text format would escape
+_SPECIAL = _table(b'"\t\\\r\x00')
+_AR = np.arange(32, dtype=np.int64)
+#: positions of digits in 'YYYY-MM-DD HH:MM:SS'
+_T_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15], dtype=np.int64)
+
+
+def _within(pos: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """How many of the sorted positions ``pos`` fall in [lo, hi) per line."""
+    return np.searchsorted(pos, hi) - np.searchsorted(pos, lo)
+
+
+class _Scan:
+    """A chunk of a canonical file as line arrays: starts, ends (no line break), the three commas of a
+    4-field line, and ``ok``: the line has 4 fields and nothing that needs the field-by-field path."""
+
+    def __init__(self, buf: bytes):
+        a = self.a = np.frombuffer(buf, dtype=np.uint8)
+        n = self.n = len(a)
+        nl = np.flatnonzero(a == 10)
+        ends = nl if (n and len(nl) and nl[-1] == n - 1) or not n else np.append(nl, n)
+        starts = np.empty_like(ends)
+        if len(ends):
+            starts[0] = 0
+            starts[1:] = ends[:-1] + 1
+        self.cr = bool(len(ends)) and b"\r" in buf
+        if self.cr:  # CRLF: the CR belongs to the line end
+            ends = ends - ((ends > starts) & (a[np.maximum(ends - 1, 0)] == 13))
+        self.starts, self.ends = starts, ends
+        special = np.flatnonzero(_SPECIAL[a])
+        commas = np.flatnonzero(a == 44)
+        self.blank = ends == starts
+        ok = (_within(commas, starts, ends) == 3) & ~self.blank
+        if len(special):
+            ok &= _within(special, starts, ends) == 0
+        if len(commas) >= 3:
+            fi = np.searchsorted(commas, starts).clip(0, max(0, len(commas) - 3))
+            self.c1, self.c2, self.c3 = commas[fi], commas[fi + 1], commas[fi + 2]
+        else:
+            ok[:] = False
+            self.c1 = self.c2 = self.c3 = starts
+        self.ok = ok
+
+    def gather(self, pos: np.ndarray, width: int) -> np.ndarray:
+        """(lines, width) bytes from ``pos`` on (clipped at the chunk's end)."""
+        return self.a[np.minimum(pos[:, None] + _AR[:width], max(0, self.n - 1))]
+
+    def check_token(self, lo, hi, table, lmin, lmax) -> np.ndarray:
+        """Field [lo, hi) is lmin..lmax bytes, all in ``table``."""
+        ln = hi - lo
+        ok = (ln >= lmin) & (ln <= lmax)
+        bad = np.flatnonzero(~table[self.a])
+        return ok & (_within(bad, lo, hi) == 0)
+
+    def chars(self, lo, hi) -> np.ndarray:
+        """UTF-8 characters in [lo, hi) (the chunk is valid UTF-8)."""
+        cont = np.flatnonzero((self.a & 0xC0) == 0x80)
+        return (hi - lo) - _within(cont, lo, hi)
+
+    def check_time(self, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+        """'YYYY-MM-DD HH:MM[:SS]' in [lo, hi): (well-formed mask, S19 keys)."""
+        ln = hi - lo
+        b = self.gather(lo, 19)
+        ok = (ln == 16) | (ln == 19)
+        ok &= _DIGIT[b[:, _T_DIGITS[:10]]].all(axis=1)
+        ok &= (b[:, 4] == 45) & (b[:, 7] == 45) & ((b[:, 10] == 32) | (b[:, 10] == 84)) & (b[:, 13] == 58)
+        long = ln == 19
+        ok &= ~long | ((b[:, 16] == 58) & _DIGIT[b[:, 17]] & _DIGIT[b[:, 18]])
+        b[~long, 16:] = 0
+        return ok, np.ascontiguousarray(b).view("S19").ravel()
+
+    def text(self, i: int) -> str:
+        return bytes(self.a[self.starts[i]:self.ends[i]]).decode("utf-8", errors="replace")
+
+    def runs(self, keep: np.ndarray, data=None) -> bytes:
+        """The kept lines (indices, ascending) of ``data`` (default the chunk) joined, one per line."""
+        if not len(keep):
+            return b""
+        mv = memoryview(self.a if data is None else data)
+        if self.cr:
+            s, e = self.starts[keep], self.ends[keep]
+        else:
+            brk = np.flatnonzero(np.diff(keep) != 1)
+            s = self.starts[keep[np.concatenate(([0], brk + 1))]]
+            e = self.ends[keep[np.concatenate((brk, [len(keep) - 1]))]]
+        return b"\n".join([mv[x:y] for x, y in zip(s.tolist(), e.tolist())]) + b"\n"
+
+
 # ---------------------------------------------------------------------------------------------- samples
 class _SampleWriter:
     """Resolves and writes registration rows for one batch of one round."""
@@ -494,20 +630,42 @@ class _SampleWriter:
                 self.scope = sc
         self.seen = self._load_seen()
         self.anc_cols = self.idx.anc  # (n_areas+1, 6) by unit id
-        if self.pg:
-            tail = f"\t{rnd.pk}\t{batch.pk}"
-            self.anc_txt = np.array(["\t".join(map(str, r)) + tail for r in self.idx.anc.tolist()], dtype=object)
+        self._anc_txt = None
+        # the vectorised path writes "resident(9)\tunit(8)\t" over each line's "id_number(18),"
+        self.fast_ok = self.idx.max_rid < 10 ** 9 and len(self.idx.anc) < 10 ** 8
+        self._pragmas = _SqlitePragmas()
+
+    @property
+    def anc_txt(self):
+        if self._anc_txt is None:
+            tail = f"\t{self.round.pk}\t{self.batch.pk}"
+            self._anc_txt = np.array(["\t".join(map(str, r)) + tail for r in self.idx.anc.tolist()], dtype=object)
+        return self._anc_txt
+
+    def begin(self):
+        self._pragmas.begin()
+
+    def end(self):
+        self._pragmas.end()
 
     def _load_seen(self) -> np.ndarray:
         seen = np.zeros(self.idx.max_rid + 2, dtype=bool)
+        table = Sample._meta.db_table
+        agg = "string_agg(resident_id::text, ',')" if self.pg else "group_concat(resident_id, ',')"
+        # by resident id ranges, aggregated by the database into one string each (no driver round per row)
         with connection.cursor() as c:
-            c.execute(f"SELECT resident_id FROM {Sample._meta.db_table} WHERE round_id = %s", [self.round.pk])
-            while True:
-                rows = c.fetchmany(200_000)
-                if not rows:
-                    break
-                r = np.fromiter((x[0] for x in rows), dtype=np.int64, count=len(rows))
-                seen[r[r < len(seen)]] = True
+            c.execute(f"SELECT min(resident_id), max(resident_id) FROM {table} WHERE round_id = %s",
+                      [self.round.pk])
+            lo, hi = c.fetchone()
+            if lo is None:
+                return seen
+            for a in range(lo, hi + 1, 1_000_000):
+                c.execute(f"SELECT {agg} FROM {table} WHERE round_id = %s "
+                          f"AND resident_id >= %s AND resident_id < %s", [self.round.pk, a, a + 1_000_000])
+                txt = c.fetchone()[0]
+                if txt:
+                    r = np.array(txt.split(","), dtype=np.int64)
+                    seen[r[r < len(seen)]] = True
         return seen
 
     def prepare(self, cols, errors: list):
@@ -537,8 +695,11 @@ class _SampleWriter:
                 errors.append((lines[i], "id_number", why or "no resident with this ID number"))
             for i in np.flatnonzero(found & ~ts_ok).tolist():
                 errors.append((lines[i], "sampled_at", self.times.why.get(t[i], "invalid time")))
-        # duplicates: registered before in this round, or earlier in this chunk
-        sel = np.flatnonzero(keep)
+        sel, ndup = self._dedupe(np.flatnonzero(keep), rid, lines, errors)
+        return sel, rid, unit, bc, site, ts, ndup
+
+    def _dedupe(self, sel, rid, lines, errors):
+        """Drop people registered before in this round, or earlier in this chunk -> (sel, duplicates)."""
         r = rid[sel]
         first = np.zeros(len(sel), dtype=bool)
         _, first_idx = np.unique(r, return_index=True)
@@ -554,9 +715,142 @@ class _SampleWriter:
                           else f"duplicate: same person as line {first_line[rr]}")
                 errors.append((lines[i], "id_number", reason))
             sel = sel[~dup]
-        return sel, rid, unit, bc, site, ts, ndup
+        return sel, ndup
 
-    def write(self, prep) -> None:
+    def _outside(self, unit: np.ndarray) -> np.ndarray:
+        """Mask of units outside the uploader's write scope (None: no limit)."""
+        a = self.idx.anc[unit]
+        inside = np.zeros(len(unit), dtype=bool)
+        for li, lv in enumerate(("district", "street", "community", "compound", "building", "unit")):
+            s = self.scope.by_level.get(lv)
+            if s:
+                inside |= np.isin(a[:, li], np.fromiter(s, dtype=np.int64))
+        return ~inside
+
+    def prepare_chunk(self, buf: bytes, line0: int, order, canonical: bool, errors: list) -> _Prep:
+        """A chunk of the file -> _Prep. Canonical layout and valid UTF-8: vectorised; else field by field."""
+        if canonical and self.fast_ok and buf and _utf8(buf):
+            return self._prepare_fast(buf, line0, order, errors)
+        cols = _parse_text("samples", buf.decode("utf-8", errors="replace"), line0, order, canonical, errors)
+        p = self.prepare(cols, errors)
+        if p[0] is None:
+            return _Prep()
+        return _Prep(ok=len(p[0]), dup=p[-1], slow=p)
+
+    def _prepare_fast(self, buf: bytes, line0: int, order, errors: list) -> _Prep:
+        sc = _Scan(buf)
+        st, en, c1, c2, c3 = sc.starts, sc.ends, sc.c1, sc.c2, sc.c3
+        ok = sc.ok & ((c1 - st) == 18)
+        idb = sc.gather(st, 18)
+        last = idb[:, 17]
+        ok &= _DIGIT[idb[:, :17]].all(axis=1) & (_DIGIT[last] | (last == 88) | (last == 120))
+        ok &= sc.check_token(c1 + 1, c2, _BC_OK, 4, 32)
+        ok &= sc.chars(c2 + 1, c3) <= MAX_FIELD
+        tok, tkeys = sc.check_time(c3 + 1, en)
+        ok &= tok
+        fast = np.flatnonzero(ok)
+        slow = np.flatnonzero(~ok & ~sc.blank)
+        lines = line0 + fast
+        found, rid, unit = self.idx.lookup(np.ascontiguousarray(idb[fast]).view("S18").ravel())
+        uniq, inv = np.unique(tkeys[fast], return_inverse=True)
+        tvals = [self.times(u.decode("ascii")) for u in uniq.tolist()]
+        tgood = np.array([v is not None for v in tvals], dtype=bool)
+        ts_ok = tgood[inv] if len(fast) else np.zeros(0, dtype=bool)
+        keep = found & ts_ok
+        if self.scope is not None and len(fast):
+            out = found & ts_ok & self._outside(unit)
+            for i in np.flatnonzero(out).tolist():
+                errors.append((int(lines[i]), "id_number", "person lives outside your jurisdiction"))
+            keep &= ~out
+        if not keep.all():
+            for i in np.flatnonzero(~found).tolist():
+                idn = bytes(idb[fast[i]]).decode("ascii")
+                errors.append((int(lines[i]), "id_number", ids.id_number_error(idn) or "no resident with this ID number"))
+            for i in np.flatnonzero(found & ~ts_ok).tolist():
+                t = uniq[inv[i]].decode("ascii")
+                errors.append((int(lines[i]), "sampled_at", self.times.why.get(t, "invalid time")))
+        sel, ndup = self._dedupe(np.flatnonzero(keep), rid, lines, errors)
+        kl = fast[sel]
+        rk, uk = rid[sel], unit[sel]
+        if self.pg:
+            data = sc.a.copy()
+            data[data == 44] = 9
+            if len(kl):
+                pre = np.empty((len(kl), 19), dtype=np.uint8)
+                pre[:, :9] = _digits(rk, 9)
+                pre[:, 9] = 9
+                pre[:, 10:18] = _digits(uk, 8)
+                pre[:, 18] = 9
+                data[st[kl][:, None] + _AR[:19]] = pre
+            fastp = (rk, uk, sc.runs(kl, data), None)
+        else:
+            tsv = np.array(tvals, dtype=object)
+            fastp = (rk, uk, sc.runs(kl), tsv[inv[sel]].tolist() if len(sel) else [])
+        slowp = None
+        nok, nd = len(sel), ndup
+        if len(slow):
+            items = [(line0 + int(i), t) for i in slow.tolist() if (t := sc.text(i)).strip()]
+            good = _slow_rows("samples", items, order, errors)
+            if good:
+                cols = [list(c) for c in zip(*good)]
+                # people kept by the vectorised part count as seen for the rest of the chunk
+                mark = rk[~self.seen[rk]]
+                self.seen[mark] = True
+                try:
+                    slowp = self.prepare(cols, errors)
+                finally:
+                    self.seen[mark] = False
+                if slowp[0] is not None:
+                    nok += len(slowp[0])
+                    nd += slowp[-1]
+                else:
+                    slowp = None
+        return _Prep(ok=nok, dup=nd, fast=fastp if len(sel) else None, slow=slowp)
+
+    def write(self, prep: _Prep) -> None:
+        """Write a chunk's rows (inside the chunk's transaction)."""
+        if prep.fast is not None:
+            self._write_fast(prep.fast)
+        if prep.slow is not None:
+            self._write_slow(prep.slow)
+
+    def _write_fast(self, fastp) -> None:
+        rk, uk, payload, tss = fastp
+        table = Sample._meta.db_table
+        if self.pg:
+            stage = "screening_stage_sample"
+            area = self.area_table
+            with connection.cursor() as c:
+                c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (resident_id bigint, unit_id int, barcode text, "
+                          f"site text, sampled_at timestamp) ON COMMIT DELETE ROWS")
+                c.execute(f"TRUNCATE {stage}")  # (empty after a commit; not inside an outer transaction)
+                with c.cursor.copy(f"COPY {stage} FROM STDIN") as cp:
+                    cp.write(payload)
+                # the file's times are city time
+                c.execute(
+                    f"INSERT INTO {table} (round_id, resident_id, barcode, site, sampled_at, batch_id, district_id, "
+                    f"street_id, community_id, compound_id, building_id, unit_id) "
+                    f"SELECT %s, s.resident_id, s.barcode, s.site, s.sampled_at AT TIME ZONE %s, %s, a.district_id, "
+                    f"a.street_id, a.community_id, a.compound_id, a.building_id, s.unit_id "
+                    f"FROM {stage} s LEFT JOIN {area} a ON a.id = s.unit_id",
+                    [self.round.pk, str(clock.tz()), self.batch.pk])
+            return
+        f = payload.decode("utf-8").replace("\n", ",").split(",")
+        a = self.idx.anc[uk]
+        rows = zip(repeat(self.round.pk), rk.tolist(), f[1::4], f[2::4], tss, repeat(self.batch.pk),
+                   *(a[:, i].tolist() for i in range(6)))
+        connection.ensure_connection()
+        connection.connection.executemany(
+            f"INSERT INTO {table} (round_id, resident_id, barcode, site, sampled_at, batch_id, district_id, "
+            f"street_id, community_id, compound_id, building_id, unit_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+    @property
+    def area_table(self) -> str:
+        from cordon.places.models import Area
+
+        return Area._meta.db_table
+
+    def _write_slow(self, prep) -> None:
         sel, rid, unit, bc, site, ts, _ = prep
         if not len(sel):
             return
@@ -588,10 +882,13 @@ class _SampleWriter:
                 f"street_id, community_id, compound_id, building_id, unit_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 rows)
 
-    def committed(self, prep) -> None:
-        sel, rid = prep[0], prep[1]
-        if len(sel):
-            self.seen[rid[sel]] = True
+    def committed(self, prep: _Prep) -> None:
+        if prep.fast is not None:
+            self.seen[prep.fast[0]] = True
+        if prep.slow is not None:
+            sel, rid = prep.slow[0], prep.slow[1]
+            if len(sel):
+                self.seen[rid[sel]] = True
 
 
 def import_samples(path, *, round: Round, actor=None, progress: bool = False, chunk_bytes: int = CHUNK_BYTES,
@@ -620,22 +917,23 @@ def _run_file(path: Path, kind: str, b: ImportBatch, writer, actor, progress, ch
     offset, lines_done = (b.offset, b.line) if b.offset else (len(head), 1)
     bar = Progress(b.size, f"{kind} {path.name}", enabled=progress)
     chunks = 0
-    for start, end, text in _read_chunks(path, offset, chunk_bytes):
-        errors: list = []
-        nlines = text.count("\n") + (0 if text.endswith("\n") else 1)
-        cols = _parse_text(kind, text, lines_done + 1, order, canonical, errors)
-        prep = writer.prepare(cols, errors)
-        ok = len(prep[0]) if prep and prep[0] is not None else 0
-        dup = prep[-1] if prep and prep[0] is not None else 0
-        _commit_chunk(b, start, end, lines_done + nlines, ok, dup, errors,
-                      (lambda p=prep: writer.write(p)) if ok else (lambda: None))
-        if ok:
-            writer.committed(prep)
-        lines_done += nlines
-        chunks += 1
-        bar.show(end, b.rows_ok, b.rows_bad)
-        if stop_after is not None and chunks >= stop_after:
-            raise SimulatedCrash(f"stopped after {chunks} chunks (test)")
+    writer.begin()
+    try:
+        for start, end, buf in _read_chunks(path, offset, chunk_bytes):
+            errors: list = []
+            nlines = buf.count(b"\n") + (0 if buf.endswith(b"\n") else 1)
+            prep = writer.prepare_chunk(buf, lines_done + 1, order, canonical, errors)
+            _commit_chunk(b, start, end, lines_done + nlines, prep.ok, prep.dup, errors,
+                          (lambda p=prep: writer.write(p)) if prep.ok else (lambda: None))
+            if prep.ok:
+                writer.committed(prep)
+            lines_done += nlines
+            chunks += 1
+            bar.show(end, b.rows_ok, b.rows_bad)
+            if stop_after is not None and chunks >= stop_after:
+                raise SimulatedCrash(f"stopped after {chunks} chunks (test)")
+    finally:
+        writer.end()
     seconds = time.perf_counter() - t0
     _finish(b, actor, seconds)
     bar.show(b.size, b.rows_ok, b.rows_bad, final=True)
@@ -648,6 +946,18 @@ class _ResultWriter:
         self.batch = batch
         self.pg = connection.vendor == "postgresql"
         self.times = _Times()
+        self._pragmas = _SqlitePragmas()
+
+    def begin(self):
+        self._pragmas.begin()
+
+    def end(self):
+        self._pragmas.end()
+
+    def prepare_chunk(self, buf: bytes, line0: int, order, canonical: bool, errors: list) -> _Prep:
+        cols = _parse_text("results", buf.decode("utf-8", errors="replace"), line0, order, canonical, errors)
+        p = self.prepare(cols, errors)
+        return _Prep(ok=len(p[0]), slow=p) if p[0] else _Prep()
 
     def prepare(self, cols, errors: list):
         lines, bc, res, lab, t = cols
@@ -662,8 +972,8 @@ class _ResultWriter:
                 rows.append((ln, b_, r_, l_, t_))
         return rows, 0
 
-    def write(self, prep) -> None:
-        rows = prep[0]
+    def write(self, prep: _Prep) -> None:
+        rows = prep.slow[0] if prep.slow else None
         if not rows:
             return
         table = TubeResult._meta.db_table
@@ -740,9 +1050,10 @@ def import_rows(kind: str, key: str, rows: list[dict], *, round: Round | None, a
     good = _slow_rows(kind, items, list(range(len(cols))), errors)
     colsv = [list(c) for c in zip(*good)] if good else [[], [], [], [], []]
     writer = _SampleWriter(round, b, actor) if kind == "samples" else _ResultWriter(b)
-    prep = writer.prepare(colsv, errors)
-    ok = len(prep[0]) if prep and prep[0] is not None else 0
-    dup = prep[-1] if kind == "samples" and prep and prep[0] is not None else 0
+    p = writer.prepare(colsv, errors)
+    ok = len(p[0]) if p and p[0] is not None else 0
+    dup = p[-1] if kind == "samples" and p and p[0] is not None else 0
+    prep = _Prep(ok=ok, dup=dup, slow=p if ok else None)
     with transaction.atomic():
         _commit_chunk(b, 0, len(rows), len(rows), ok, dup, errors,
                       (lambda: writer.write(prep)) if ok else (lambda: None))

@@ -111,10 +111,13 @@ class Sample(models.Model):
     """A person's sample registration in a round: one row per (round, person), pooled into a tube."""
 
     pk = models.CompositePrimaryKey("round_id", "resident_id")
-    round = models.ForeignKey(Round, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # no single-column indexes on the keys: the (round, resident) primary key serves both, and every extra
+    # index is paid on each of the millions of rows a round writes
+    round = models.ForeignKey(Round, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                              related_name="+")
     resident = models.ForeignKey("places.Resident", on_delete=models.DO_NOTHING, db_constraint=False,
-                                 related_name="+")
-    barcode = models.CharField(max_length=32, db_index=True)
+                                 db_index=False, related_name="+")
+    barcode = models.CharField(max_length=32)
     site = models.CharField(max_length=80, blank=True)
     sampled_at = models.DateTimeField()
     batch_id = models.IntegerField()
@@ -126,6 +129,10 @@ class Sample(models.Model):
     unit_id = _plain_anc()
 
     objects = ScopedManager()
+
+    class Meta:
+        # a plain index (no varchar_pattern_ops twin on PostgreSQL): equality joins with the tube results
+        indexes = [models.Index(fields=["barcode"], name="screening_sample_barcode")]
 
 
 class Result(models.TextChoices):
