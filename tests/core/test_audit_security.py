@@ -95,3 +95,10 @@ def test_production_needs_secret(tmp_path):
     env.pop("CORDON_SECRET_KEY", None)
     out = subprocess.run([sys.executable, "-m", "django", "check"], env=env, capture_output=True, text=True)
     assert out.returncode != 0 and "CORDON_SECRET_KEY" in out.stderr
+
+
+@pytest.mark.django_db
+def test_long_texts_are_clipped_not_lost(city):
+    e = audit.record("x" * 200, actor="test", object_type="thing", object_id="1", rule="r" * 1000)
+    e = AuditEntry.objects.get(pk=e.pk)
+    assert len(e.rule) == 400 and e.rule.endswith("…") and len(e.action) == 80

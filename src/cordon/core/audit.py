@@ -56,4 +56,9 @@ def entry(action: str, *, actor, obj=None, object_type: str = "", object_id="", 
     src = scope if scope is not None else obj
     if src is not None and hasattr(src, "district_id"):
         entry.set_scope_from(src)
+    for name in ("action", "object_type", "object_id", "object_repr", "rule", "actor_name"):
+        limit = AuditEntry._meta.get_field(name).max_length
+        value = getattr(entry, name)
+        if value and len(value) > limit:  # PostgreSQL enforces lengths; keep the row, clip the text
+            setattr(entry, name, value[: limit - 1] + "…")
     return entry

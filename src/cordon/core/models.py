@@ -101,7 +101,7 @@ class AuditEntry(ScopedFields):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     reason = models.TextField(blank=True)
-    rule = models.CharField(max_length=120, blank=True)
+    rule = models.CharField(max_length=400, blank=True)
 
     objects = AppendOnlyManager()
 
