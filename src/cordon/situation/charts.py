@@ -67,7 +67,7 @@ def stacked_bars(chart_id: str, days: list[str], series: list[tuple[str, str, li
     bw = plot_w / max(n, 1)
     x_of = lambda i: PAD_L + bw * (i + 0.5)  # noqa: E731
     out: list[str] = []
-    _open(out, chart_id, title, desc or title, "bars")
+    _open(out, chart_id, title, desc or title, "chart-bars")
     _axes(out, ymax, days, x_of)
     for i in range(n):
         y0 = PAD_T + plot_h
@@ -104,7 +104,7 @@ def line_band(chart_id: str, days: list[str], mean: list[float], lo: list[float]
     x_of = lambda i: PAD_L + step * i if n > 1 else PAD_L + plot_w / 2  # noqa: E731
     y_of = lambda v: PAD_T + plot_h - plot_h * min(v, ymax) / ymax  # noqa: E731
     out: list[str] = []
-    _open(out, chart_id, title, desc or title, "line")
+    _open(out, chart_id, title, desc or title, "chart-line")
     _axes(out, ymax, days, x_of, fmt=lambda v: f"{v:.1f}")
     if n:
         upper = " ".join(f"{x_of(i):.1f},{y_of(hi[i]):.1f}" for i in range(n))
