@@ -138,3 +138,14 @@ def test_notice_numbers_and_items(city, commander, infected):
     n2 = za.do_publish_notice(actor=commander, effective=day(3))
     assert n2.number == 2 and {i["change"] for i in n2.items} >= {"lift"}
     assert Notice.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_tick_for_an_earlier_day_does_not_rewind(city, commander, infected):
+    d = za.do_designate(city["unit_a"], "high", on=D0, reason="P1", infections=[infected], actor=commander)
+    za.do_record_round(d, on=day(7), result="negative", actor=commander)
+    za.do_keep(d, on=day(7), reason="assessment pending", actor=commander)
+    za.tick(day(9))
+    assert za.tick(day(3))["changes"] == 0
+    d.refresh_from_db()
+    assert d.kept and d.level == "high" and d.eligible_on == day(8)

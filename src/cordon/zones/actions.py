@@ -511,6 +511,8 @@ def tick(on: dt.date | None = None, *, actor="system") -> dict:
         to_save: list[Designation] = []
         changes = 0
         for d in due:
+            if by_d[d.pk] and by_d[d.pk][-1].on > on:
+                continue  # its history goes past this day: a tick for an earlier day must not rewind it
             st = state_of(d, on, events=by_d[d.pk])
             before = d.level
             changed = _apply_state(d, st, on, actor, events=by_d[d.pk], out=out)
