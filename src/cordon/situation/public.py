@@ -42,12 +42,69 @@ def _prefixes(s: str) -> list[str]:
     return [s[:i] for i in range(1, min(len(s), 80) + 1)]
 
 
-def resolve(q: str) -> tuple[list, str]:
+def resolve(q: str, gen=None) -> tuple[list, str]:
     """Places matching ``q`` (deepest first, at most MAX_MATCHES) and the normalized text.
 
     Start: areas of a top kind whose name begins the text; then, level by level, children of the current
     candidates whose name begins what is left. A candidate that cannot go deeper stays as it is (the rest
-    of the text, e.g. a door number, is ignored)."""
+    of the text, e.g. a door number, is ignored). Answered from the process's address index
+    (``situation.addressindex``: no query once built); the same walk through the ORM (``resolve_db``) when
+    the index declines the table."""
+    from cordon.situation import addressindex
+
+    ix = addressindex.get(cache.get(_GEN, 0) if gen is None else gen)
+    if ix is None:
+        return resolve_db(q)
+    return resolve_indexed(ix, q)
+
+
+def resolve_indexed(ix, q: str) -> tuple[list, str]:
+    """``resolve_db`` step for step (same candidates, order and limits) over an ``addressindex.Index``."""
+    s = normalize(q)
+    if len(s) < 2:
+        return [], s
+    name, depth, ids, cols = ix.name, ix.depth, ix.ids, ix.cols
+    first = ix.top(_prefixes(s))[:MAX_CANDIDATES]
+    frontier = [(p, s[len(name(p)):]) for p in first]
+    done = []
+    for _level in range(len(LEVELS)):
+        going = [(p, rest) for p, rest in frontier if rest]
+        done += [(p, rest) for p, rest in frontier if not rest]
+        if not going:
+            break
+        names = set()
+        for rest in {rest for _p, rest in going}:
+            names.update(_prefixes(rest))
+        rest_of = {ids[p]: rest for p, rest in going}
+        found = [c for c in ix.below([p for p, _rest in going], names) if ids[c] not in rest_of]
+        found.sort(key=lambda c: (depth[c], ids[c]))
+        nxt, advanced = [], set()
+        # the ancestor columns that can hold a candidate's id: its own level's (the index checks that)
+        levels = sorted({ix.level[p] for p, _rest in going})
+        for c in found[:MAX_CANDIDATES * 4]:
+            cname = name(c)
+            d = depth[c]
+            for lv in levels:
+                if lv >= d:
+                    break
+                anc = cols[lv][c]
+                rest = rest_of.get(anc) if anc else None
+                if rest is not None and rest.startswith(cname):
+                    nxt.append((c, rest[len(cname):]))
+                    advanced.add(anc)
+        done += [(p, rest) for p, rest in going if ids[p] not in advanced]
+        frontier = nxt[:MAX_CANDIDATES]
+    else:
+        done += frontier
+    if not done:
+        return [], s
+    best = min(len(rest) for _p, rest in done)
+    keyed = sorted((-depth[p], ix.path(p), p) for p in {p for p, rest in done if len(rest) == best})
+    return [ix.place(p, path) for _d, path, p in keyed[:MAX_MATCHES]], s
+
+
+def resolve_db(q: str) -> tuple[list, str]:
+    """``resolve`` through the ORM: one ``name IN (...)`` query per level."""
     from cordon.places.models import Area
 
     s = normalize(q)
@@ -116,7 +173,7 @@ class _D:
          self.public_reason) = row
 
 
-def _snapshot() -> dict:
+def _snapshot(gen=None) -> dict:
     """Every live designation (active or under observation) and every extra member of its extent, indexed by
     the covered place's id and by each of its ancestors' ids: two queries per process every SNAPSHOT_TTL
     seconds (or after a publish in this process), then each lookup is answered without a query."""
@@ -125,7 +182,8 @@ def _snapshot() -> dict:
     from cordon.zones.models import Designation, Member, Status
 
     now = _time.monotonic()
-    gen = cache.get(_GEN, 0)
+    if gen is None:
+        gen = cache.get(_GEN, 0)
     if now - _snap["at"] < SNAPSHOT_TTL and _snap["gen"] == gen:
         return _snap
     live = (Status.ACTIVE, Status.OBSERVATION)
@@ -156,14 +214,14 @@ def _snapshot() -> dict:
     return _snap
 
 
-def status_of(areas: list) -> dict:
+def status_of(areas: list, gen=None) -> dict:
     """{area id: status dict} for places: the designations (active or under observation) covering each place
     (on it or an ancestor) or lying below it, from the process's snapshot (no query per lookup)."""
     from cordon.zones.models import Status
 
     if not areas:
         return {}
-    snap = _snapshot()
+    snap = _snapshot(gen)
     out = {}
     for a in areas:
         ancestors = {getattr(a, f"{lv}_id") for lv in LEVELS if getattr(a, f"{lv}_id")} | {a.pk}
@@ -211,18 +269,23 @@ def status_of(areas: list) -> dict:
     return out
 
 
+def _answer(q: str, gen) -> dict:
+    matches, norm = resolve(q, gen)
+    statuses = status_of(matches, gen)
+    return {"query": (q or "")[:MAX_Q], "normalized": norm, "updated": clock.now().isoformat(timespec="seconds"),
+            "matches": [statuses[a.pk] for a in matches], "risk_areas": "/public/risk-areas"}
+
+
 def lookup(q: str) -> dict:
     """The lookup's answer (JSON-ready, cached per process for LOOKUP_TTL seconds)."""
     norm = normalize(q)
     lang = (translation.get_language() or "zh")[:2]
-    key = f"cordon:lookup:{cache.get(_GEN, 0)}:{lang}:{norm}"
+    gen = cache.get(_GEN, 0)
+    key = f"cordon:lookup:{gen}:{lang}:{norm}"
     hit = cache.get(key)
     if hit is not None:
         return hit
-    matches, norm = resolve(q)
-    statuses = status_of(matches)
-    data = {"query": (q or "")[:MAX_Q], "normalized": norm, "updated": clock.now().isoformat(timespec="seconds"),
-            "matches": [statuses[a.pk] for a in matches], "risk_areas": "/public/risk-areas"}
+    data = _answer(q, gen)
     cache.set(key, data, LOOKUP_TTL)
     return data
 
@@ -231,13 +294,23 @@ def lookup_json(q: str) -> bytes:
     """The lookup's answer as JSON bytes, cached as bytes (a cache hit costs no serialisation)."""
     norm = normalize(q)
     lang = (translation.get_language() or "zh")[:2]
-    key = f"cordon:lookupj:{cache.get(_GEN, 0)}:{lang}:{norm}"
+    gen = cache.get(_GEN, 0)
+    key = f"cordon:lookupj:{gen}:{lang}:{norm}"
     hit = cache.get(key)
     if hit is not None:
         return hit
-    body = json.dumps(lookup(q), ensure_ascii=False).encode()
+    body = json.dumps(_answer(q, gen), ensure_ascii=False).encode()
     cache.set(key, body, LOOKUP_TTL)
     return body
+
+
+EMPTY_JSON = json.dumps({"query": "", "matches": [], "risk_areas": "/public/risk-areas"}).encode()
+
+
+def json_answer(raw_q: str | None) -> bytes:
+    """The body of ``/public/lookup.json?q=raw_q`` (the view and ``PublicLookupMiddleware`` both send it)."""
+    q = (raw_q or "").strip()[:MAX_Q]
+    return lookup_json(q) if q else EMPTY_JSON
 
 
 def invalidate() -> None:

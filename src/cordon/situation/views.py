@@ -7,7 +7,6 @@ no login, carry no personal data, say ``Cache-Control: public, max-age=60`` and 
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -313,8 +312,7 @@ def public_lookup(request):
 @require_GET
 @cache_control(**PUBLIC_CACHE)
 def public_lookup_json(request):
-    q = (request.GET.get("q") or "").strip()[:public.MAX_Q]
-    body = public.lookup_json(q) if q else json.dumps({"query": "", "matches": [], "risk_areas": "/public/risk-areas"})
-    resp = HttpResponse(body, content_type="application/json")
+    # also answered, with the same body and headers, by situation.middleware.PublicLookupMiddleware
+    resp = HttpResponse(public.json_answer(request.GET.get("q")), content_type="application/json")
     resp["Access-Control-Allow-Origin"] = "*"
     return resp
