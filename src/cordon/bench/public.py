@@ -144,6 +144,9 @@ def run(args) -> int:
         qs = addresses(args.addresses, args.seed)
         sample = public.lookup(qs[0])
         found = sum(1 for q in qs[:200] if public.lookup(q)["matches"])
+        from cordon.situation import addressindex
+
+        index = addressindex.stats()  # built by the lookups above, as each server process builds its own
         body = json.dumps(sample, ensure_ascii=False).encode()
         db = settings.DATABASES["default"]
         if vendor == "postgresql":
@@ -207,6 +210,9 @@ def run(args) -> int:
         ("city + designations", f"{args.population:,} residents, {args.designations:,} designations "
                                 f"(built in {build_s:.0f} s, not counted)"),
         ("addresses", f"{len(qs):,} distinct, e.g. {qs[0]!r}; {found}/200 resolve"),
+        ("address index", (f"{index['areas']:,} areas, {index['names']:,} distinct names: {index['mb']} MB, built in "
+                           f"{index['build_s']} s (once per server process)") if index.get("usable")
+                          else f"not used ({index.get('why') or 'not built'})"),
         ("answer size", f"lookup {len(served):,} B, static {static_size:,} B; Cache-Control: {cache_control}"),
         ("server", f"cordon serve --workers {args.workers} on 127.0.0.1:{port}; {args.clients} keep-alive clients, "
                    f"{args.seconds:.0f} s each after {args.warmup:.0f} s warm-up"),
@@ -218,5 +224,6 @@ def run(args) -> int:
     emit("public", rows, {"seconds": round(measured, 2), "peak_rss_mb": peak_rss_mb(), "p50_ms": lk["p50_ms"],
                           "p99_ms": lk["p99_ms"], "rps": lk["rps"], "ratio": ratio, "static_rps": st["rps"],
                           "static_p50_ms": st["p50_ms"], "static_p99_ms": st["p99_ms"], "errors": lk["errors"],
-                          "database": vendor, "population": args.population, "clients": args.clients})
+                          "database": vendor, "population": args.population, "clients": args.clients,
+                          "addresses": len(qs), "index_mb": index.get("mb"), "index_build_s": index.get("build_s")})
     return 0

@@ -28,6 +28,8 @@ from bisect import bisect_left
 from cordon.core.models import LEVELS
 from cordon.situation.public import TOP_KINDS
 
+assert LEVELS == ("district", "street", "community", "compound", "building", "unit")  # Place.district_id ...
+
 CHECK_SECONDS = 10.0  # at most this often a process compares its index with the Area table
 _LEVEL = {k: i for i, k in enumerate(LEVELS)}
 
@@ -58,8 +60,7 @@ class Index:
             t = self.top_by_name.get(nm)
             if t is not None:
                 out.extend(t)
-        ids, depth = self.ids, self.depth
-        out.sort(key=lambda p: (depth[p], ids[p]))
+        out.sort(key=self.rank.__getitem__)
         return out
 
     def below(self, positions, names) -> set[int]:
@@ -69,14 +70,18 @@ class Index:
         if not codes:
             return found
         by_name, off, end = self.by_name, self.name_off, self.end
-        for p in positions:
-            lo, hi = p, end[p]
-            for c in codes:
-                a0, a1 = off[c], off[c + 1]
-                i = bisect_left(by_name, lo, a0, a1)
-                j = bisect_left(by_name, hi, i, a1)
-                if j > i:
-                    found.update(by_name[i:j])
+        add = found.add
+        for c in codes:
+            a0, a1 = off[c], off[c + 1]
+            for p in positions:
+                i = bisect_left(by_name, p, a0, a1)
+                hi = end[p]
+                while i < a1:
+                    q = by_name[i]
+                    if q >= hi:
+                        break
+                    add(q)
+                    i += 1
         return found
 
     def name(self, p: int) -> str:
@@ -116,8 +121,9 @@ class Index:
         x.name = self.name(p)
         x.path = self.path(p) if path is None else path
         x.depth = self.depth[p]
-        for i, lv in enumerate(LEVELS):
-            setattr(x, f"{lv}_id", self.cols[i][p] or None)
+        c = self.cols
+        (x.district_id, x.street_id, x.community_id, x.compound_id, x.building_id, x.unit_id) = (
+            c[0][p] or None, c[1][p] or None, c[2][p] or None, c[3][p] or None, c[4][p] or None, c[5][p] or None)
         return x
 
     def nbytes(self) -> int:
@@ -125,7 +131,7 @@ class Index:
         import sys
 
         size = sum(a.buffer_info()[1] * a.itemsize for a in (
-            self.ids, self.level, self.depth, self.code, self.end, self.parent, self.by_name, self.name_off, self.id_sorted,
+            self.ids, self.level, self.depth, self.rank, self.code, self.end, self.parent, self.by_name, self.name_off, self.id_sorted,
             self.pos_by_id, *self.cols))
         size += sys.getsizeof(self.names) + sum(sys.getsizeof(s) for s in self.names)
         size += sys.getsizeof(self.code_of) + sys.getsizeof(self.top_by_name) + sys.getsizeof(self.top_path)
@@ -213,6 +219,9 @@ def build() -> Index:
         end[mine] = ends[run[mine]]
     # an ancestor column holds ids of areas of its own level only
     id_order = np.argsort(s_ids, kind="stable")
+    s_depth = np.frombuffer(depth, dtype=np.int16)[order]
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort((s_ids, s_depth))] = np.arange(n)
     for lv in range(len(LEVELS)):
         vals = s_cols[lv][s_cols[lv] != 0]
         at = np.searchsorted(s_ids[id_order], vals)
@@ -234,7 +243,8 @@ def build() -> Index:
     i32 = np.int32
     ix.ids = arr(wide, s_ids, np.int64 if wide == "q" else i32)
     ix.level = arr("b", s_lv, np.int8)
-    ix.depth = arr("h", np.frombuffer(depth, dtype=np.int16)[order], np.int16)
+    ix.depth = arr("h", s_depth, np.int16)
+    ix.rank = arr("i", rank, i32)  # sorting positions by rank = by (depth, id)
     ix.code = arr("i", s_code, i32)
     ix.cols = tuple(arr(wide, s_cols[lv], np.int64 if wide == "q" else i32) for lv in range(len(LEVELS)))
     ix.end = arr("i", end, i32)
@@ -269,7 +279,7 @@ def build() -> Index:
         if lv_arr[p] in top_lv:
             top.setdefault(names[ix.code[p]], []).append(p)
             top_path[p] = ix._path(p)
-    ix.top_by_name = {k: tuple(sorted(v, key=lambda p: (ix.depth[p], ix.ids[p]))) for k, v in top.items()}
+    ix.top_by_name = {k: tuple(sorted(v, key=ix.rank.__getitem__)) for k, v in top.items()}
     ix.top_path = top_path
     # the stored path must be the names joined by "/": check a sample against the table
     if n:

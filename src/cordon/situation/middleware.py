@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.conf.urls.i18n import is_language_prefix_patterns_used
+from django.core.signals import setting_changed
 from django.http import HttpResponse
 from django.utils import translation
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import patch_cache_control
 from django.utils.csp import CSP, build_policy
 
 PATH = "/public/lookup.json"
@@ -48,6 +49,8 @@ class PublicLookupMiddleware:
         self.locale = "django.middleware.locale.LocaleMiddleware" in below
         self.xframe = "django.middleware.clickjacking.XFrameOptionsMiddleware" in below
         self.csp = "django.middleware.csp.ContentSecurityPolicyMiddleware" in below
+        self._fixed = None
+        setting_changed.connect(self._forget, weak=True)
 
     def __call__(self, request):
         if (not self.enabled or request.method != "GET" or request.path_info != PATH
@@ -67,22 +70,36 @@ class PublicLookupMiddleware:
 
     def answer(self, request):
         from cordon.situation import public
-        from cordon.situation.views import PUBLIC_CACHE
 
         body = public.json_answer(request.GET.get("q"))
         response = HttpResponse(body, content_type="application/json")
-        response["Access-Control-Allow-Origin"] = "*"
-        patch_cache_control(response, **PUBLIC_CACHE)
-        if self.csp:
-            for header, config in ((CSP.HEADER_ENFORCE, settings.SECURE_CSP),
-                                   (CSP.HEADER_REPORT_ONLY, settings.SECURE_CSP_REPORT_ONLY)):
-                if config:
-                    response.headers[str(header)] = build_policy(config)
-        if self.xframe:
-            response.headers["X-Frame-Options"] = getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
+        headers = response.headers
+        for name, value in self.fixed_headers():
+            headers[name] = value
         if self.common:
-            response.headers["Content-Length"] = str(len(body))
+            headers["Content-Length"] = str(len(body))
         if self.locale:
-            patch_vary_headers(response, ("Accept-Language",))
-            response.headers["Content-Language"] = translation.get_language()
+            headers["Vary"] = "Accept-Language"
+            headers["Content-Language"] = translation.get_language()
         return response
+
+    def fixed_headers(self) -> list:
+        """The headers that do not depend on the request (computed once; again after a settings change)."""
+        if self._fixed is None:
+            from cordon.situation.views import PUBLIC_CACHE
+
+            r = HttpResponse()
+            r["Access-Control-Allow-Origin"] = "*"
+            patch_cache_control(r, **PUBLIC_CACHE)
+            if self.csp:
+                for header, config in ((CSP.HEADER_ENFORCE, settings.SECURE_CSP),
+                                       (CSP.HEADER_REPORT_ONLY, settings.SECURE_CSP_REPORT_ONLY)):
+                    if config:
+                        r.headers[str(header)] = build_policy(config)
+            if self.xframe:
+                r.headers["X-Frame-Options"] = getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
+            self._fixed = [(k, v) for k, v in r.items() if k != "Content-Type"]
+        return self._fixed
+
+    def _forget(self, **_kwargs) -> None:
+        self._fixed = None

@@ -29,6 +29,7 @@ TOP_KINDS = ("district", "street", "community", "compound")
 _SEP = re.compile(r"[\s/\\,，、;；:：\-－—–·.。()（）]+")
 _BUILDING = re.compile(r"(\d+)(?:号楼|号|栋|幢|号栋)(?=\d+单元|$)")
 _GEN = "lookup-gen"
+_ANC = tuple(f"{lv}_id" for lv in LEVELS)
 
 
 def normalize(q: str) -> str:
@@ -63,9 +64,9 @@ def resolve_indexed(ix, q: str) -> tuple[list, str]:
     s = normalize(q)
     if len(s) < 2:
         return [], s
-    name, depth, ids, cols = ix.name, ix.depth, ix.ids, ix.cols
+    names_of, code, depth, ids, cols = ix.names, ix.code, ix.depth, ix.ids, ix.cols
     first = ix.top(_prefixes(s))[:MAX_CANDIDATES]
-    frontier = [(p, s[len(name(p)):]) for p in first]
+    frontier = [(p, s[len(names_of[code[p]]):]) for p in first]
     done = []
     for _level in range(len(LEVELS)):
         going = [(p, rest) for p, rest in frontier if rest]
@@ -77,12 +78,12 @@ def resolve_indexed(ix, q: str) -> tuple[list, str]:
             names.update(_prefixes(rest))
         rest_of = {ids[p]: rest for p, rest in going}
         found = [c for c in ix.below([p for p, _rest in going], names) if ids[c] not in rest_of]
-        found.sort(key=lambda c: (depth[c], ids[c]))
+        found.sort(key=ix.rank.__getitem__)  # by (depth, id)
         nxt, advanced = [], set()
         # the ancestor columns that can hold a candidate's id: its own level's (the index checks that)
         levels = sorted({ix.level[p] for p, _rest in going})
         for c in found[:MAX_CANDIDATES * 4]:
-            cname = name(c)
+            cname = names_of[code[c]]
             d = depth[c]
             for lv in levels:
                 if lv >= d:
@@ -224,7 +225,7 @@ def status_of(areas: list, gen=None) -> dict:
     snap = _snapshot(gen)
     out = {}
     for a in areas:
-        ancestors = {getattr(a, f"{lv}_id") for lv in LEVELS if getattr(a, f"{lv}_id")} | {a.pk}
+        ancestors = {x for x in map(a.__getattribute__, _ANC) if x} | {a.pk}
         found = []
         for i in ancestors:
             found += snap["by_id"].get(i, [])
