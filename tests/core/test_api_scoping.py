@@ -142,6 +142,10 @@ ROUTES = {
     ("POST", "/api/care/requests/{request_id}/close"): {
         "kind": "write", "params": {"request_id": "request_a"}, "action": "care_request.close",
         "body": {"outcome": "cancelled", "reason": "family drove", "confirmed_by": "daughter"}},
+    ("POST", "/api/care/hospitals"): {"kind": "write", "params": {}, "action": "care_hospital.create",
+                                      "body": lambda c: {"name": "五泉社区卫生院", "area_id": c["community_a"].pk}},
+    ("POST", "/api/care/vehicles"): {"kind": "write", "params": {}, "action": "care_vehicle.create",
+                                     "body": {"plate": "甘A·120Z9", "team": "城关120站"}},
     ("GET", "/api/care/kpis"): {"kind": "list"},
     ("GET", "/api/care/tasks"): {"kind": "list"},
     ("POST", "/api/care/tasks/{task_id}/done"): {"kind": "write", "params": {"task_id": "care_task_a"},
@@ -165,6 +169,12 @@ ROUTES = {
     ("POST", "/api/supplies/warehouses/{warehouse_id}/movements"): {
         "kind": "write", "params": {"warehouse_id": "warehouse_a"}, "action": "stock.in",
         "body": lambda c: {"item_id": c["desk_item"].pk, "direction": "in", "quantity": "5", "reason": "donation"}},
+    ("POST", "/api/supplies/warehouses"): {"kind": "write", "params": {}, "action": "warehouse.create",
+                                           "body": lambda c: {"name": "五泉社区二号物资点", "area_id": c["community_a"].pk}},
+    ("POST", "/api/supplies/items"): {"kind": "write", "params": {}, "action": "item.create",
+                                      "body": {"name": "婴儿奶粉", "kind": "other", "unit": "罐"}},
+    ("POST", "/api/supplies/teams"): {"kind": "write", "params": {}, "action": "delivery_team.create",
+                                      "body": lambda c: {"name": "五泉社区配送队", "area_id": c["community_a"].pk}},
     ("GET", "/api/supplies/deliveries"): {"kind": "list"},
     ("POST", "/api/supplies/deliveries/{delivery_id}/delivered"): {
         "kind": "write", "params": {"delivery_id": "delivery_a"}, "body": {}, "action": "delivery.delivered"},

@@ -398,7 +398,12 @@ def do_close_request(req: CareRequest, *, outcome: str, reason: str = "", confir
 
 @transaction.atomic
 def do_add_vehicle(plate: str, *, team: str = "", closed_loop: bool = True, actor=None, reason=None) -> Vehicle:
-    v = Vehicle.objects.create(plate=plate.strip()[:20], team=team[:80], closed_loop=closed_loop)
+    plate = (plate or "").strip()[:20]
+    if not plate:
+        raise ActionError("a vehicle needs its plate", field="plate")
+    if Vehicle.objects.filter(plate=plate).exists():
+        raise ActionError(f"vehicle {plate} is already registered", field="plate")
+    v = Vehicle.objects.create(plate=plate, team=(team or "").strip()[:80], closed_loop=closed_loop)
     audit.record("care_vehicle.create", actor=actor, obj=v, object_type="vehicle",
                  after={"plate": v.plate, "closed_loop": closed_loop}, reason=reason or "")
     return v
@@ -406,7 +411,14 @@ def do_add_vehicle(plate: str, *, team: str = "", closed_loop: bool = True, acto
 
 @transaction.atomic
 def do_add_hospital(name: str, *, area=None, phone: str = "", actor=None, reason=None) -> Hospital:
-    h = Hospital.objects.create(name=name.strip()[:120], area=area, phone=phone[:20])
+    name = (name or "").strip()[:120]
+    if not name:
+        raise ActionError("a hospital needs a name", field="name")
+    if Hospital.objects.filter(name=name).exists():
+        raise ActionError(f"a hospital named {name!r} already exists", field="name")
+    if area is not None:
+        _check_actor(actor, area, perms.DISPATCH_ROLES)
+    h = Hospital.objects.create(name=name, area=area, phone=(phone or "")[:20])
     audit.record("care_hospital.create", actor=actor, obj=h, object_type="hospital", after={"name": h.name},
                  reason=reason or "")
     return h

@@ -307,3 +307,52 @@ def record_needs(request, resident_id: int, payload: NeedsIn):
                                 actor=user, reason=payload.reason)
     return {"resident_id": r.pk, "dialysis_weekdays": n.dialysis_weekdays, "due_date": n.due_date,
             "oxygen": n.oxygen, "medication": n.medication, "notes": n.notes}
+
+
+class HospitalIn(Schema):
+    name: str
+    area_id: int
+    phone: str = ""
+    reason: str = ""
+
+
+class HospitalOut(Schema):
+    id: int
+    name: str
+    area: str
+    phone: str
+
+
+@router.post("/care/hospitals", response={201: HospitalOut})
+def create_hospital(request, payload: HospitalIn):
+    """An ordinary hospital in an area the caller may dispatch in (medical dispatchers, staff with write)."""
+    user = _user(request)
+    area = perms.area_for_write(user, payload.area_id, perms.DISPATCH_ROLES)
+    h = actions.do_add_hospital(payload.name, area=area, phone=payload.phone, actor=user, reason=payload.reason)
+    return HttpStatus(201, {"id": h.pk, "name": h.name, "area": area.path, "phone": h.phone})
+
+
+class VehicleIn(Schema):
+    plate: str
+    team: str = ""
+    closed_loop: bool = True
+    reason: str = ""
+
+
+class VehicleOut(Schema):
+    id: int
+    plate: str
+    team: str
+    closed_loop: bool
+
+
+@router.post("/care/vehicles", response={201: VehicleOut})
+def create_vehicle(request, payload: VehicleIn):
+    """A green-channel vehicle (vehicles belong to a station, not an area): medical dispatchers and staff
+    with write access."""
+    user = _user(request)
+    if not perms.has_desk_role(user, perms.DISPATCH_ROLES):
+        raise access.Forbidden
+    v = actions.do_add_vehicle(payload.plate, team=payload.team, closed_loop=payload.closed_loop, actor=user,
+                               reason=payload.reason)
+    return HttpStatus(201, {"id": v.pk, "plate": v.plate, "team": v.team, "closed_loop": v.closed_loop})

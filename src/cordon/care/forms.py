@@ -57,3 +57,16 @@ class NeedsForm(forms.Form):
     oxygen = forms.BooleanField(label=_("Needs oxygen"), required=False)
     medication = forms.CharField(label=_("Medication"), max_length=200, required=False)
     notes = forms.CharField(label=_("Notes"), max_length=400, required=False)
+
+
+class HospitalForm(forms.Form):
+    name = forms.CharField(label=_("Hospital name"), max_length=120)
+    area = forms.CharField(label=_("Area it belongs to (address path)"), max_length=400,
+                           help_text=_("e.g. 城关区 or 城关区/皋兰路街道/五泉社区"))
+    phone = forms.CharField(label=_("Contact phone"), max_length=20, required=False)
+
+
+class VehicleForm(forms.Form):
+    plate = forms.CharField(label=_("Plate"), max_length=20)
+    team = forms.CharField(label=_("Team / station"), max_length=80, required=False)
+    closed_loop = forms.BooleanField(label=_("Closed-loop vehicle (闭环转运)"), required=False, initial=True)

@@ -53,3 +53,20 @@ def area_for_write(user, area_id: int, roles):
     from cordon.places.models import Area
 
     return access_write(Area, user, area_id, roles)
+
+
+def area_by_path(user, value: str, roles):
+    """The area a form names by path (or id) that the user may create desk records in; ActionError otherwise
+    (so the page shows it on the field, and an area outside the jurisdiction is not told apart from none)."""
+    from django.utils.translation import gettext as _
+
+    from cordon.core.actions import ActionError
+    from cordon.places.models import Area
+
+    value = (value or "").strip().strip("/")
+    a = Area.objects.for_user(user).filter(path=value).first() if not value.isdigit() else None
+    if a is None and value.isdigit():
+        a = Area.objects.for_user(user).filter(pk=int(value)).first()
+    if a is None or not can_write(user, roles, a):
+        raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": value}, field="area")
+    return a

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cordon.care import actions, forms, perms, triage
@@ -77,7 +77,8 @@ def board(request):
         k["title"] = priority_title(k["priority"])
     context = {"tab": tab, "page": page, "rows": rows, "kpis": kpis, "querystring": query_without_page(request),
                "open_count": scoped_qs.filter(status__in=actions.OPEN_STATUSES).count(),
-               "can_create": perms.has_desk_role(user, perms.CARE_ROLES), "now": now}
+               "can_create": perms.has_desk_role(user, perms.CARE_ROLES),
+               "can_register": perms.has_desk_role(user, perms.DISPATCH_ROLES), "now": now}
     return render(request, "care/board.html", context)
 
 
@@ -301,3 +302,38 @@ def task_done(request, pk: int):
     else:
         messages.success(request, _("Task done."))
     return redirect("care_special")
+
+
+NEW_REFERENCE = {"hospital": (forms.HospitalForm, gettext_lazy("New hospital")),
+                 "vehicle": (forms.VehicleForm, gettext_lazy("New closed-loop vehicle"))}
+
+
+@login_required
+@scoped
+def new_reference(request, what: str):
+    """Register a hospital (in an area of the user's jurisdiction) or a green-channel vehicle: medical
+    dispatchers and staff with write access."""
+    user = request.user
+    if what not in NEW_REFERENCE:
+        raise access.NotFound
+    if not perms.has_desk_role(user, perms.DISPATCH_ROLES):
+        raise PermissionDenied
+    cls, title = NEW_REFERENCE[what]
+    form = cls(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            c = form.cleaned_data
+            try:
+                if what == "hospital":
+                    area = perms.area_by_path(user, c["area"], perms.DISPATCH_ROLES)
+                    obj = actions.do_add_hospital(c["name"], area=area, phone=c["phone"], actor=user)
+                else:
+                    obj = actions.do_add_vehicle(c["plate"], team=c["team"], closed_loop=c["closed_loop"], actor=user)
+            except ActionError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                messages.success(request, _("%(name)s registered.") % {"name": obj})
+                return redirect("care_board")
+    return render(request, "care/new_reference.html", {"form": form, "title": title}, status=status)

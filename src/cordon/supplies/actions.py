@@ -51,9 +51,19 @@ def _dec(x) -> Decimal:
 
 # ============================================================================== set-up records
 
+def _new_name(model, name: str, limit: int, what: str) -> str:
+    """A non-blank name no other record of ``model`` has (names are unique)."""
+    name = (name or "").strip()[:limit]
+    if not name:
+        raise ActionError(f"a {what} needs a name", field="name")
+    if model.objects.filter(name=name).exists():
+        raise ActionError(f"a {what} named {name!r} already exists", field="name")
+    return name
+
+
 @transaction.atomic
 def do_create_warehouse(name: str, *, area, actor=None, reason=None) -> Warehouse:
-    w = Warehouse(name=name.strip()[:120], area=area)
+    w = Warehouse(name=_new_name(Warehouse, name, 120, "warehouse"), area=area)
     w.set_scope_from(area)
     _check_actor(actor, w)
     w.save()
@@ -65,9 +75,18 @@ def do_create_warehouse(name: str, *, area, actor=None, reason=None) -> Warehous
 @transaction.atomic
 def do_create_item(name: str, *, kind: str, unit: str = "份", per_person_per_day=0, baseline_price=None,
                    price_unit: str = "", actor=None, reason=None) -> Item:
-    it = Item.objects.create(name=name.strip()[:80], kind=kind, unit=unit, per_person_per_day=_dec(per_person_per_day),
-                             baseline_price=_dec(baseline_price) if baseline_price is not None else None,
-                             price_unit=price_unit)
+    from cordon.supplies.models import ItemKind
+
+    if kind not in ItemKind.values:
+        raise ActionError(f"kind is one of {', '.join(ItemKind.values)}", field="kind")
+    rate = _dec(per_person_per_day)
+    if rate < 0:
+        raise ActionError("the daily amount per person cannot be negative", field="per_person_per_day")
+    price = _dec(baseline_price) if baseline_price not in (None, "") else None
+    if price is not None and price <= 0:
+        raise ActionError("a baseline price must be more than 0", field="baseline_price")
+    it = Item.objects.create(name=_new_name(Item, name, 80, "item"), kind=kind, unit=(unit or "份").strip()[:12],
+                             per_person_per_day=rate, baseline_price=price, price_unit=(price_unit or "")[:12])
     audit.record("item.create", actor=actor, obj=it, object_type="item",
                  after={"name": it.name, "kind": kind, "per_person_per_day": it.per_person_per_day,
                         "baseline_price": it.baseline_price}, reason=reason or "")
@@ -76,7 +95,8 @@ def do_create_item(name: str, *, kind: str, unit: str = "份", per_person_per_da
 
 @transaction.atomic
 def do_create_team(name: str, *, area, leader: str = "", phone: str = "", actor=None, reason=None) -> DeliveryTeam:
-    t = DeliveryTeam(name=name.strip()[:80], area=area, leader=leader[:40], phone=phone[:20])
+    t = DeliveryTeam(name=_new_name(DeliveryTeam, name, 80, "delivery team"), area=area, leader=(leader or "")[:40],
+                     phone=(phone or "")[:20])
     t.set_scope_from(area)
     _check_actor(actor, t)
     t.save()

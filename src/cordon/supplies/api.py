@@ -47,6 +47,79 @@ def list_warehouses(request):
                        for ln in t["lines"]]} for t in actions.stock_table(ws)]
 
 
+class WarehouseIn(Schema):
+    name: str
+    area_id: int
+    reason: str = ""
+
+
+class CreatedOut(Schema):
+    id: int
+    name: str
+    area: str
+
+
+@router.post("/supplies/warehouses", response={201: CreatedOut})
+def create_warehouse(request, payload: WarehouseIn):
+    """A warehouse in an area the caller may create supplies records in."""
+    user = _user(request)
+    area = perms.area_for_write(user, payload.area_id, perms.SUPPLY_ROLES)
+    w = actions.do_create_warehouse(payload.name, area=area, actor=user, reason=payload.reason)
+    return HttpStatus(201, {"id": w.pk, "name": w.name, "area": area.path})
+
+
+class ItemIn(Schema):
+    name: str
+    kind: str
+    unit: str = "份"
+    per_person_per_day: Decimal = Decimal(0)
+    baseline_price: Decimal | None = None
+    price_unit: str = ""
+    reason: str = ""
+
+
+class ItemOut(Schema):
+    id: int
+    name: str
+    kind: str
+    unit: str
+    per_person_per_day: Decimal
+    baseline_price: Decimal | None
+    price_unit: str
+
+
+@router.post("/supplies/items", response={201: ItemOut})
+def create_item(request, payload: ItemIn):
+    """Items are the city's catalogue: logistics officers and staff with write access add them."""
+    user = _user(request)
+    if not perms.has_desk_role(user, perms.SUPPLY_ROLES):
+        raise access.Forbidden
+    it = actions.do_create_item(payload.name, kind=payload.kind, unit=payload.unit,
+                                per_person_per_day=payload.per_person_per_day, baseline_price=payload.baseline_price,
+                                price_unit=payload.price_unit, actor=user, reason=payload.reason)
+    return HttpStatus(201, {"id": it.pk, "name": it.name, "kind": it.kind, "unit": it.unit,
+                            "per_person_per_day": it.per_person_per_day, "baseline_price": it.baseline_price,
+                            "price_unit": it.price_unit})
+
+
+class TeamIn(Schema):
+    name: str
+    area_id: int
+    leader: str = ""
+    phone: str = ""
+    reason: str = ""
+
+
+@router.post("/supplies/teams", response={201: CreatedOut})
+def create_team(request, payload: TeamIn):
+    """A delivery team serving an area the caller may create supplies records in."""
+    user = _user(request)
+    area = perms.area_for_write(user, payload.area_id, perms.SUPPLY_ROLES)
+    t = actions.do_create_team(payload.name, area=area, leader=payload.leader, phone=payload.phone, actor=user,
+                               reason=payload.reason)
+    return HttpStatus(201, {"id": t.pk, "name": t.name, "area": area.path})
+
+
 class MovementIn(Schema):
     item_id: int
     direction: str

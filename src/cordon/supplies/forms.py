@@ -4,6 +4,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cordon.supplies.models import ItemKind
+
 
 class MovementForm(forms.Form):
     warehouse = forms.TypedChoiceField(label=_("Warehouse"), coerce=int)
@@ -39,3 +41,29 @@ class PriceForm(forms.Form):
 
 class FailForm(forms.Form):
     reason = forms.CharField(label=_("Why it failed"), max_length=200)
+
+
+class WarehouseForm(forms.Form):
+    name = forms.CharField(label=_("Warehouse name"), max_length=120)
+    area = forms.CharField(label=_("Area it belongs to (address path)"), max_length=400,
+                           help_text=_("e.g. 城关区 or 城关区/皋兰路街道/五泉社区"))
+
+
+class ItemForm(forms.Form):
+    name = forms.CharField(label=_("Item name"), max_length=80)
+    kind = forms.ChoiceField(label=_("Kind"), choices=ItemKind.choices)
+    unit = forms.CharField(label=_("Unit of measure"), max_length=12, initial="份")
+    per_person_per_day = forms.DecimalField(label=_("Allocation per person per sealed day (0: not allocated)"),
+                                            min_value=0, max_digits=8, decimal_places=3, initial=0)
+    baseline_price = forms.DecimalField(label=_("Baseline price (empty: no price watch)"), min_value=0,
+                                        max_digits=10, decimal_places=2, required=False)
+    price_unit = forms.CharField(label=_("Price unit"), max_length=12, required=False,
+                                 help_text=_("e.g. 元/斤"))
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=80)
+    area = forms.CharField(label=_("Area it serves (address path)"), max_length=400,
+                           help_text=_("e.g. 城关区/皋兰路街道"))
+    leader = forms.CharField(label=_("Leader"), max_length=40, required=False)
+    phone = forms.CharField(label=_("Contact phone"), max_length=20, required=False)

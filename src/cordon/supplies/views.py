@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cordon.care import perms
@@ -118,6 +118,49 @@ def post_action(request, action: str):
         return dashboard(request, fs, 400, str(exc))
     messages.success(request, done)
     return redirect("supplies_dashboard")
+
+
+NEW = {"warehouse": (forms.WarehouseForm, gettext_lazy("New warehouse")),
+       "item": (forms.ItemForm, gettext_lazy("New item")),
+       "team": (forms.TeamForm, gettext_lazy("New delivery team"))}
+
+
+@login_required
+@scoped
+def create(request, what: str):
+    """Create a warehouse, an item or a delivery team (logistics officers and staff with write access; a
+    warehouse or team only in an area of their jurisdiction)."""
+    user = request.user
+    if what not in NEW:
+        raise access.NotFound
+    if not perms.has_desk_role(user, perms.SUPPLY_ROLES):
+        raise PermissionDenied
+    cls, title = NEW[what]
+    form = cls(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            c = form.cleaned_data
+            try:
+                if what == "item":
+                    obj = actions.do_create_item(c["name"], kind=c["kind"], unit=c["unit"],
+                                                 per_person_per_day=c["per_person_per_day"] or 0,
+                                                 baseline_price=c["baseline_price"], price_unit=c["price_unit"],
+                                                 actor=user)
+                else:
+                    area = perms.area_by_path(user, c["area"], perms.SUPPLY_ROLES)
+                    if what == "warehouse":
+                        obj = actions.do_create_warehouse(c["name"], area=area, actor=user)
+                    else:
+                        obj = actions.do_create_team(c["name"], area=area, leader=c["leader"], phone=c["phone"],
+                                                     actor=user)
+            except ActionError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                messages.success(request, _("%(name)s created.") % {"name": obj.name})
+                return redirect("supplies_dashboard")
+    return render(request, "supplies/new.html", {"form": form, "title": title}, status=status)
 
 
 @login_required
