@@ -31,6 +31,7 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
     "auditor": frozenset({VIEW, AUDIT}),
 }
 
+#: The jurisdiction levels, largest first; every scoped record carries an ancestor id per level.
 LEVELS = ("district", "street", "community", "compound", "building", "unit")
 
 

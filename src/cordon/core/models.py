@@ -7,9 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.access import AppendOnlyManager
-
-LEVELS = ("district", "street", "community", "compound", "building", "unit")
+from cordon.core.access import LEVELS, AppendOnlyManager  # noqa: F401 - LEVELS is part of this module's API
 
 
 def _anc():
