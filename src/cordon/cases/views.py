@@ -76,6 +76,13 @@ def _resolve_area(user, value: str, *, write: bool = True) -> Area:
     return access.access(Area, user, a.pk, write=write)
 
 
+def _form_error(request, form) -> None:
+    """The first problem of an invalid form, as a message naming the field."""
+    field, errs = next(iter(form.errors.items()))
+    label = form.fields[field].label if field in form.fields else ""
+    messages.error(request, _("Not done: %(reason)s") % {"reason": f"{label}: {errs[0]}" if label else errs[0]})
+
+
 def _error(request, exc: ActionError) -> None:
     msg = str(exc)
     if exc.rule:
@@ -318,8 +325,7 @@ def order_checkin(request, pk: int):
     back = _back(request, reverse("cases_contacts"))
     f = forms.CheckInForm(request.POST)
     if not f.is_valid():
-        field, errs = next(iter(f.errors.items()))
-        messages.error(request, _("Not done: %(reason)s") % {"reason": f"{f.fields[field].label}: {errs[0]}"})
+        _form_error(request, f)
         return redirect(back)
     try:
         actions.do_record_checkin(o, temperature=f.cleaned_data["temperature"],
@@ -382,8 +388,7 @@ def facility_create(request):
     f = forms.FacilityForm(request.POST)
     back = reverse("cases_facilities")
     if not f.is_valid():
-        field, errs = next(iter(f.errors.items()))
-        messages.error(request, _("Not done: %(reason)s") % {"reason": f"{f.fields[field].label}: {errs[0]}"})
+        _form_error(request, f)
         return redirect(back)
     try:
         area = _resolve_area(user, f.cleaned_data["area"])
@@ -478,8 +483,7 @@ def arrival_create(request):
     f = forms.ArrivalForm(request.POST, regions=regions)
     back = reverse("cases_arrivals")
     if not f.is_valid():
-        field, errs = next(iter(f.errors.items()))
-        messages.error(request, _("Not done: %(reason)s") % {"reason": f"{f.fields[field].label}: {errs[0]}"})
+        _form_error(request, f)
         return redirect(back)
     try:
         dest = _resolve_area(user, f.cleaned_data["destination"])
