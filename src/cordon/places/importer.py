@@ -17,7 +17,7 @@ from django.db import transaction
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError
 from cordon.core.models import LEVELS, AuditEntry
-from cordon.places.actions import RESIDENT_FIELDS, check_resident
+from cordon.places.actions import RESIDENT_FIELDS, check_resident, masked
 from cordon.places.models import Area, Household, Resident
 
 #: Canonical column -> accepted header spellings (English and Chinese).
@@ -269,7 +269,7 @@ def _import_batch(batch, report: ImportReport, actor, write_scope, seen: dict[st
             if not changed and not moved:
                 report.unchanged += 1
                 continue
-            before = {k: _show(k, getattr(old, k)) for k in changed}
+            before = {k: masked(k, getattr(old, k)) for k in changed}
             if moved:
                 before["household"] = old.household_id
                 for i in old.scope_dict().values():
@@ -281,7 +281,7 @@ def _import_batch(batch, report: ImportReport, actor, write_scope, seen: dict[st
             for k, v in changed.items():
                 setattr(old, k, v)
             updates.append(old)
-            after = {k: _show(k, v) for k, v in changed.items()} | ({"household": h.pk} if moved else {})
+            after = {k: masked(k, v) for k, v in changed.items()} | ({"household": h.pk} if moved else {})
             e = AuditEntry(at=now, actor=None if actor is None or isinstance(actor, str) else actor,
                            actor_name=audit.actor_name(actor), action="resident.update", object_type="resident",
                            object_id=str(old.pk), object_repr=str(old), before=audit._plain(before),
@@ -303,16 +303,6 @@ def _import_batch(batch, report: ImportReport, actor, write_scope, seen: dict[st
 def _default(key: str):
     return {"phone": "", "treatment": "", "pregnant_due": None, "lives_alone": False, "disability": False,
             "chronic_illness": False}.get(key)
-
-
-def _show(key: str, value):
-    from cordon.core import ids
-
-    if key == "id_number":
-        return ids.mask_id_number(value)
-    if key == "phone":
-        return ids.mask_phone(value)
-    return value
 
 
 def _apply_population(delta: dict[int, int]) -> None:
