@@ -19,17 +19,8 @@ SUPPLY_ROLES = frozenset({"logistics_officer"})
 
 def desk_scope(user, roles) -> access.Scope:
     """Union of the user's write scope and the nodes where they hold one of ``roles``."""
-    base = access.scope_for(user, access.WRITE)
-    everything = base.everything
-    by_level = {lv: set(ids) for lv, ids in base.by_level.items()}
-    for g in access.grants_of(user):
-        if g.role not in roles:
-            continue
-        if g.area_id is None:
-            everything = True
-        else:
-            by_level[g.area.kind].add(g.area_id)
-    return access.Scope(everything, {k: frozenset(v) for k, v in by_level.items()})
+    return access.scope_of([g for g in access.grants_of(user)
+                            if g.role in roles or access.WRITE in access.ROLE_PERMS.get(g.role, ())])
 
 
 def can_write(user, roles, record) -> bool:

@@ -421,12 +421,12 @@ class OrderFilter(Schema):
 def order_list_qs(user, *, community=None, status="active", category=None, today_status=None, q=None,
                   today=None):
     """The scoped, filtered list of orders (shared with the contact-list page). Ordered by the free day so
-    a community's page reads from the (community, status) index and sorts a community's rows only."""
+    a community's page reads in order from the (district, street, community, free_on, id) index."""
     today = today or clock.today()
     qs = PersonOrder.objects.for_user(user)
     if community is not None:
         area = access.access(Area, user, community)
-        qs = qs.filter(**{f"{area.kind}_id": area.pk})
+        qs = qs.filter(**access.within(area))
     if status and status != "all":
         qs = qs.filter(status=status)
     if category:
