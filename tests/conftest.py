@@ -17,6 +17,23 @@ def _cordon_home(tmp_path_factory, settings):
     os.environ.setdefault("CORDON_HOME", str(tmp_path_factory.getbasetemp() / "home"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_page_cache(request, monkeypatch):
+    """Each test starts with an empty page cache. Tests run inside a transaction that never commits, so a
+    change stamp is counted at once instead of at commit (``core.stamps``); tests marked
+    ``django_db(transaction=True)`` keep the real commit-time path (tests/core/test_stamps.py)."""
+    from django.core.cache import cache
+
+    from cordon.core import stamps
+
+    cache.clear()
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")) and "live_server" not in request.fixturenames:
+        monkeypatch.setattr(stamps, "bump", stamps._apply)
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def city(db):
     from cordon.core import ids

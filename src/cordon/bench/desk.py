@@ -35,8 +35,11 @@ def add_arguments(p) -> None:
     p.add_argument("--tickets", type=int, default=30_000, help="hotline tickets seeded (15%% open)")
     p.add_argument("--users", type=int, default=200)
     p.add_argument("--seconds", type=float, default=20.0)
-    p.add_argument("--think", type=float, default=10.0,
-                   help="mean think time between a user's page loads (s): a board refreshed every ~10 s")
+    p.add_argument("--think", type=float, default=2.0,
+                   help="mean think time between a user's page loads (s): a board reloaded every ~2 s")
+    p.add_argument("--writes", type=float, default=1.0,
+                   help="changes per second made meanwhile by other staff (new requests and tickets, dispatches, "
+                        "feedback), through the actions: each one makes the pages render afresh")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads", type=int, default=4)
     p.add_argument("--seed", type=int, default=1)
@@ -238,6 +241,55 @@ def load(port: int, keys: list[str], seconds: float, think: float, seed_: int) -
     return {"latencies": lat, "by_path": by_path, "errors": sum(errors), "error_kinds": kinds, "elapsed": elapsed}
 
 
+def writer(rate: float, stop_at: list[float], seed_: int, done: list[int]) -> None:
+    """Other staff at work: ``rate`` changes per second through the actions (a new ticket, a new request,
+    feedback on a ticket, a dispatch), each in its own transaction, until the deadline."""
+    from django.db import connection
+
+    from cordon.care.models import Hospital, Vehicle
+    from cordon.places.models import Area
+
+    rng = random.Random(seed_)
+    units = list(Area.objects.filter(kind="unit").order_by("?")[:500])
+    hosp, vans = Hospital.objects.first(), list(Vehicle.objects.all()[:50])
+    try:
+        while time.monotonic() < stop_at[0]:
+            try:
+                _change(done[0] % 4, rng.choice(units), rng, hosp, vans)
+            except Exception as exc:  # noqa: BLE001 - reported; the load goes on
+                print(f"writer: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+                done[1] += 1
+            done[0] += 1
+            time.sleep(min(rng.expovariate(rate), max(0.0, stop_at[0] - time.monotonic())))
+    finally:
+        connection.close()
+
+
+def _change(kind: int, unit, rng, hosp, vans) -> None:
+    from cordon.care import actions as ca
+    from cordon.care.models import CareRequest
+    from cordon.hotline import actions as ha
+    from cordon.hotline.models import Ticket
+
+    if kind == 0:
+        ha.do_create_ticket(phone=f"138{rng.randrange(10 ** 8):08d}", category="supplies", text="需要米面",
+                            area=unit, actor="bench-writer")
+    elif kind == 1:
+        ca.do_create_request(person="居民", area=unit, need="elderly", actor="bench-writer")
+    elif kind == 2:
+        t = Ticket.objects.filter(status="open").order_by("?").first()
+        if t is not None:
+            ha.do_record_feedback(t, feedback="已处理", actor="bench-writer")
+    else:
+        r = CareRequest.objects.filter(status="triaged").order_by("?").first()
+        busy = set(CareRequest.objects.filter(status__in=ca.OPEN_STATUSES, vehicle__isnull=False)
+                   .values_list("vehicle_id", flat=True))
+        free = [v for v in vans if v.pk not in busy] or [ca.do_add_vehicle(f"甘A·B{rng.randrange(10 ** 5):05d}",
+                                                                          actor="bench-writer")]
+        if r is not None:
+            ca.do_dispatch_request(r, vehicle=rng.choice(free), hospital=hosp, actor="bench-writer")
+
+
 def pct(xs: list[float], q: float) -> float:
     if not xs:
         return float("nan")
@@ -269,7 +321,15 @@ def run(args) -> int:
             wait_ready(port, proc)
             # warm-up: every worker process and its connections
             warm = load(port, keys[:16], 2.0, 0.0, args.seed + 7)
+            done = [0, 0]
+            w = None
+            if args.writes > 0:
+                w = threading.Thread(target=writer, args=(args.writes, [time.monotonic() + args.seconds],
+                                                          args.seed, done), daemon=True)
+                w.start()
             out = load(port, keys, args.seconds, args.think, args.seed)
+            if w is not None:
+                w.join(timeout=30)
         finally:
             os.killpg(proc.pid, 15)
             try:
@@ -288,6 +348,8 @@ def run(args) -> int:
         ("server", f"cordon serve --workers {args.workers} (gthread x {args.threads}) on 127.0.0.1:{port}"),
         ("load", f"{args.users} concurrent users for {args.seconds:.0f} s, think time {args.think:g} s "
                  f"(warm-up {len(warm['latencies'])} requests)"),
+        ("changes meanwhile", f"{done[0] - done[1]:,} by other staff through the actions (~{args.writes:g}/s), "
+                              f"{done[1]} failed"),
         ("requests", f"{n:,} ok, {out['errors']} errors {out['error_kinds'] or ''}"),
         ("throughput", f"{rps:.1f} rps"),
         ("latency p50 / p90 / p99 / max", f"{p50:.1f} / {pct(lat, 90):.1f} / {p99:.1f} / {lat[-1] if lat else 0:.1f} ms"),
@@ -296,7 +358,7 @@ def run(args) -> int:
         rows.append((f"  {path}", f"{len(xs):,} requests, p50 {pct(xs, 50):.1f} ms, p99 {pct(xs, 99):.1f} ms"))
     rows.append(("goal p99 < 200 ms", "met" if p99 < 200 else "NOT met"))
     emit("desk", rows, {"seconds": round(time.perf_counter() - t_all, 1), "peak_rss_mb": peak_rss_mb(),
-                        "database": vendor, "users": args.users, "duration_s": args.seconds, "think_s": args.think,
+                        "database": vendor, "users": args.users, "duration_s": args.seconds, "think_s": args.think, "writes": done[0] - done[1], "write_errors": done[1],
                         "requests": n, "errors": out["errors"], "p50_ms": round(p50, 1), "p99_ms": round(p99, 1),
                         "rps": round(rps, 1), "goal_p99_ms": 200, "goal_met": p99 < 200})
     return 0

@@ -9,14 +9,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cordon.care import actions, forms, perms, triage
 from cordon.care.models import WEEKDAYS, CareNeed, CareRequest, Hospital, ProactiveTask, Status, Vehicle
 from cordon.cases.models import Facility, FacilityKind
-from cordon.core import access, clock, ids
+from cordon.core import access, clock, ids, stamps
 from cordon.core.actions import ActionError
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
 from cordon.web.views import paginate, query_without_page, scoped
@@ -60,25 +62,36 @@ def _row(r: CareRequest, now) -> dict:
 
 @login_required
 def board(request):
+    """Most urgent first, with the KPIs. The list part is rendered once per change of any care record (or
+    minute) per jurisdiction, tab and page and reused (``core.stamps``): 200 staff reload this page."""
     user = request.user
     _need_view(user)
-    now = clock.now()
     tab = request.GET.get("tab") or "open"
-    scoped_qs = CareRequest.objects.for_user(user)
-    if tab == "closed":
-        qs = scoped_qs.filter(status=Status.CLOSED).order_by("-closed_at", "-id")
-    else:
+    if tab != "closed":
         tab = "open"
-        qs = actions.board(scoped_qs)
-    page = paginate(request, qs.select_related(*RELATED), 50)
-    rows = [_row(r, now) for r in page.object_list]
-    kpis = actions.kpis(scoped_qs)
-    for k in kpis:
-        k["title"] = priority_title(k["priority"])
-    context = {"tab": tab, "page": page, "rows": rows, "kpis": kpis, "querystring": query_without_page(request),
-               "open_count": scoped_qs.filter(status__in=actions.OPEN_STATUSES).count(),
+
+    def build() -> dict:
+        now = clock.now()
+        scoped_qs = CareRequest.objects.for_user(user)
+        if tab == "closed":
+            qs = scoped_qs.filter(status=Status.CLOSED).order_by("-closed_at", "-id")
+        else:
+            qs = actions.board(scoped_qs)
+        page = paginate(request, qs.select_related(*RELATED), 50)
+        kpis = actions.kpis(scoped_qs)
+        for k in kpis:
+            k["title"] = priority_title(k["priority"])
+        body = render_to_string("care/_board_body.html", {
+            "page": page, "rows": [_row(r, now) for r in page.object_list], "kpis": kpis,
+            "querystring": query_without_page(request)})
+        return {"body": mark_safe(body),  # noqa: S308 - our own template's output, escaped there
+                "open_count": scoped_qs.filter(status__in=actions.OPEN_STATUSES).count()}
+
+    part = stamps.cached(("care",), ("board", access.scope_key(access.scope_for(user)), tab,
+                                     request.GET.urlencode(), translation.get_language()), build)
+    context = {"tab": tab, "body": part["body"], "open_count": part["open_count"],
                "can_create": perms.has_desk_role(user, perms.CARE_ROLES),
-               "can_register": perms.has_desk_role(user, perms.DISPATCH_ROLES), "now": now}
+               "can_register": perms.has_desk_role(user, perms.DISPATCH_ROLES)}
     return render(request, "care/board.html", context)
 
 
@@ -112,6 +125,7 @@ def new_request(request):
                                               reason=c["need_text"])
                 if c["need_text"]:
                     CareRequest.objects.filter(pk=r.pk).update(need_text=c["need_text"][:300])
+                    stamps.bump("care")
             except ActionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:

@@ -102,6 +102,13 @@ def scope_for(user, perm: str = VIEW) -> Scope:
     return scope_of([g for g in grants_of(user) if perm in ROLE_PERMS.get(g.role, ())])
 
 
+def scope_key(scope: Scope) -> str:
+    """A short text naming the scope (for cache keys): the same for the same jurisdiction."""
+    if scope.everything:
+        return "all"
+    return ";".join(f"{lv}={','.join(map(str, sorted(ids)))}" for lv, ids in scope.by_level.items() if ids) or "none"
+
+
 def scope_of(grants) -> Scope:
     """The scope of these grants (each a role over a node, or over the whole city when ``area`` is None)."""
     everything = False

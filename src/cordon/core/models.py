@@ -144,3 +144,14 @@ class JobRun(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["name", "key"], name="jobrun_once")]
+
+
+class Stamp(models.Model):
+    """A change counter per domain ("care", "hotline"): bumped after every committed change to the domain's
+    records (``core.stamps``), read by busy pages to reuse what they rendered for the same data."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.n}"

@@ -5,3 +5,9 @@ class HotlineConfig(AppConfig):
     name = "cordon.hotline"
     label = "hotline"
     verbose_name = "24-hour hotline desk"
+
+    def ready(self):
+        from cordon.core import stamps
+        from cordon.hotline.models import Shift, Ticket
+
+        stamps.watch("hotline", Ticket, Shift)

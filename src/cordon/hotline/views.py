@@ -9,12 +9,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cordon.care import perms
-from cordon.core import access, clock, ids
+from cordon.core import access, clock, ids, stamps
 from cordon.core.actions import ActionError
 from cordon.hotline import actions, forms
 from cordon.hotline.api import filtered, overdue
@@ -57,19 +60,29 @@ def ticket_list(request):
     category = request.GET.get("category") or ""
     if category not in Category.values:
         category = ""
-    qs = filtered(Ticket.objects.for_user(user), tab, category, now)
-    order = ("-closed_at", "-id") if tab == "closed" else ("-escalation", "resolve_by", "id")
-    page = paginate(request, qs.order_by(*order), 50)
-    originals = dict(Ticket.objects.filter(pk__in={t.duplicate_of_id for t in page.object_list if t.duplicate_of_id})
-                     .values_list("id", "number"))
-    for t in page.object_list:
-        t.original_number = originals.get(t.duplicate_of_id, "")
+
+    def build() -> dict:
+        qs = filtered(Ticket.objects.for_user(user), tab, category, now)
+        order = ("-closed_at", "-id") if tab == "closed" else ("-escalation", "resolve_by", "id")
+        page = paginate(request, qs.order_by(*order), 50)
+        originals = dict(Ticket.objects.filter(pk__in={t.duplicate_of_id for t in page.object_list
+                                                       if t.duplicate_of_id}).values_list("id", "number"))
+        for t in page.object_list:
+            t.original_number = originals.get(t.duplicate_of_id, "")
+        body = render_to_string("hotline/_list_body.html", {
+            "rows": [_row(t, now) for t in page.object_list], "page": page,
+            "querystring": query_without_page(request)})
+        return {"body": mark_safe(body), "gaps": _gaps()}  # noqa: S308 - our own template's output
+
+    # Rendered once per change of any ticket or shift (or minute) per jurisdiction and query, then reused
+    # (core.stamps): the whole desk reloads this list.
+    part = stamps.cached(("hotline",), ("tickets", access.scope_key(access.scope_for(user)),
+                                        request.GET.urlencode(), translation.get_language()), build)
     tabs = [(k, {"open": _("Open"), "overdue": _("Overdue"), "closed": _("Closed"), "all": _("All")}[k])
             for k, _label in TABS]
     return render(request, "hotline/list.html", {
-        "rows": [_row(t, now) for t in page.object_list], "page": page, "tab": tab, "tabs": tabs,
-        "category": category, "categories": Category.choices, "querystring": query_without_page(request),
-        "gaps": _gaps(), "can_create": perms.has_desk_role(user, perms.HOTLINE_ROLES)})
+        "body": part["body"], "gaps": part["gaps"], "tab": tab, "tabs": tabs, "category": category,
+        "categories": Category.choices, "can_create": perms.has_desk_role(user, perms.HOTLINE_ROLES)})
 
 
 @login_required

@@ -1,0 +1,75 @@
+"""Change stamps: one counter per domain, bumped after each committed change to the domain's records.
+
+Busy pages (the dispatcher board, the hotline ticket list: 200 staff reloading them) keep what they rendered
+under a key made of the domain's stamp, the minute (their texts say "12 minutes left") and everything else the
+rendering depends on (the user's jurisdiction, the tab, the page, the language). A change anywhere in the
+domain bumps the stamp, so the next load renders afresh; with no change, a process renders each key once a
+minute. Reading the stamps is one primary-key query.
+
+Bumps come from ``post_save``/``post_delete`` of the domain's models (``watch``), so every action and every
+``save()`` counts; a bulk ``QuerySet.update()`` on a watched model must call ``bump`` itself. The bump runs
+when the transaction commits (``on_commit``), once per domain per transaction, so a reader never caches
+uncommitted data under a new stamp and writers never wait on the counter's row while their transaction runs.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save
+
+from cordon.core import clock
+
+#: Domain name -> models whose changes bump it (filled by ``watch`` from each app's ready()).
+WATCHED: dict[str, list] = {}
+
+
+def _apply(name: str) -> None:
+    from cordon.core.models import Stamp
+
+    if not Stamp.objects.filter(name=name).update(n=F("n") + 1):
+        try:
+            with transaction.atomic():
+                Stamp.objects.create(name=name, n=1)
+        except IntegrityError:
+            Stamp.objects.filter(name=name).update(n=F("n") + 1)
+
+
+def bump(name: str) -> None:
+    """Count a change to ``name``'s records (after commit; once per transaction)."""
+    if connection.in_atomic_block and any(getattr(entry[1], "cordon_stamp", None) == name
+                                          for entry in connection.run_on_commit):
+        return
+    fn = partial(_apply, name)
+    fn.cordon_stamp = name
+    transaction.on_commit(fn)
+
+
+def read(*names: str) -> tuple[int, ...]:
+    from cordon.core.models import Stamp
+
+    got = dict(Stamp.objects.filter(name__in=names).values_list("name", "n"))
+    return tuple(got.get(n, 0) for n in names)
+
+
+def watch(name: str, *models) -> None:
+    """Bump ``name`` on every save and delete of ``models``."""
+    for model in models:
+        WATCHED.setdefault(name, []).append(model)
+        post_save.connect(lambda sender, **kw: bump(name), sender=model, weak=False,
+                          dispatch_uid=f"stamp-{name}-{model._meta.label}-save")
+        post_delete.connect(lambda sender, **kw: bump(name), sender=model, weak=False,
+                            dispatch_uid=f"stamp-{name}-{model._meta.label}-delete")
+
+
+def cached(names: tuple[str, ...], key: tuple, render, *, ttl: int = 90):
+    """``render()``'s result for ``key`` while the stamps of ``names`` and the minute stay the same."""
+    stamp = read(*names)
+    full = "stamp:" + ":".join(map(str, (*names, *stamp, f"{clock.now():%Y%m%d%H%M}", *key)))
+    value = cache.get(full)
+    if value is None:
+        value = render()
+        cache.set(full, value, ttl)
+    return value

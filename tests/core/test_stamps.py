@@ -1,0 +1,94 @@
+"""Change stamps (core.stamps) and the pages that reuse what they rendered: a change is counted once per
+committed transaction, never for a rolled-back one, and the dispatcher board and ticket list show a change
+on the next load while an unchanged reload reuses the rendered list."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+
+from cordon.core import clock, stamps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bump_counts_once_per_committed_transaction():
+    assert stamps.read("care", "hotline") == (0, 0)
+    stamps.bump("care")  # outside a transaction: at once
+    assert stamps.read("care") == (1,)
+    with transaction.atomic():
+        stamps.bump("care")
+        stamps.bump("care")
+        stamps.bump("hotline")
+        assert stamps.read("care", "hotline") == (1, 0)  # not before the commit
+    assert stamps.read("care", "hotline") == (2, 1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        stamps.bump("care")
+        raise RuntimeError("rolled back")
+    assert stamps.read("care") == (2,)
+    # A bump in a savepoint that rolls back does not stop a later bump in the same transaction.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                stamps.bump("care")
+                raise ValueError
+        except ValueError:
+            pass
+        stamps.bump("care")
+    assert stamps.read("care") == (3,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saving_a_watched_record_bumps_its_domain(city):
+    from cordon.care import actions as ca
+
+    before = stamps.read("care", "hotline")
+    ca.do_create_request(person="某人", area=city["unit_a"], need="elderly", actor="test")
+    after = stamps.read("care", "hotline")
+    assert after[0] == before[0] + 1 and after[1] == before[1]  # one action, one transaction, one count
+
+
+def test_cached_reuses_until_stamp_or_minute_changes(db):
+    calls = []
+
+    def render():
+        calls.append(1)
+        return len(calls)
+
+    with clock.frozen(dt.datetime(2022, 11, 8, 8, 0, 10, tzinfo=clock.tz())):
+        assert stamps.cached(("care",), ("k",), render) == 1
+        assert stamps.cached(("care",), ("k",), render) == 1
+        assert stamps.cached(("care",), ("other",), render) == 2
+        stamps.bump("care")
+        assert stamps.cached(("care",), ("k",), render) == 3
+    with clock.frozen(dt.datetime(2022, 11, 8, 8, 1, 0, tzinfo=clock.tz())):
+        assert stamps.cached(("care",), ("k",), render) == 4
+
+
+def test_board_and_ticket_list_show_changes_at_once(city, commander, worker, outsider, as_user,
+                                                    django_assert_max_num_queries):
+    from cordon.care import actions as ca
+    from cordon.hotline import actions as ha
+
+    with clock.frozen(dt.datetime(2022, 11, 8, 8, 0, tzinfo=clock.tz())):
+        r = ca.do_create_request(person="王秀英", area=city["unit_a"], need="elderly", actor="test")
+        hosp, van = ca.do_add_hospital("市一院", actor="test"), ca.do_add_vehicle("甘A1", actor="test")
+        c = as_user(commander)
+        first = c.get("/care/").content.decode()
+        assert r.ref in first and "st-triaged" in first
+        with django_assert_max_num_queries(6):  # the list, KPIs and counts are reused
+            again = c.get("/care/").content.decode()
+        assert again.count(r.ref) == first.count(r.ref)
+        ca.do_dispatch_request(r, vehicle=van, hospital=hosp, actor="test")
+        assert "st-dispatched" in c.get("/care/").content.decode()
+        # Another jurisdiction has its own rendering: the worker of community A sees the request too,
+        # the same list, but never a list rendered for someone else's scope.
+        assert r.ref in as_user(worker).get("/care/").content.decode()
+        assert r.ref not in as_user(outsider).get("/care/").content.decode()
+
+        t = ha.do_create_ticket(phone="13909310001", category="supplies", text="需要米面", area=city["unit_a"],
+                                actor="test")
+        assert t.number in c.get("/hotline/").content.decode()
+        assert t.number not in as_user(outsider).get("/hotline/").content.decode()
+        ha.do_record_feedback(t, feedback="已送达", actor="test")
+        assert "st-answered" in c.get("/hotline/").content.decode()
