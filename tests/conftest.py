@@ -19,19 +19,18 @@ def _cordon_home(tmp_path_factory, settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_page_cache(request, monkeypatch):
-    """Each test starts with an empty page cache. Tests run inside a transaction that never commits, so a
-    change stamp is counted at once instead of at commit (``core.stamps``); tests marked
-    ``django_db(transaction=True)`` keep the real commit-time path (tests/core/test_stamps.py)."""
-    from django.core.cache import cache
+    """Each test has its own keys for rendered page parts (its database rolls back, so change stamps repeat
+    from test to test). Tests run inside a transaction that never commits, so a change stamp is counted at
+    once instead of at commit (``core.stamps``); tests marked ``django_db(transaction=True)`` keep the real
+    commit-time path (tests/core/test_stamps.py)."""
+    import uuid
 
     from cordon.core import stamps
 
-    cache.clear()
+    monkeypatch.setattr(stamps, "PREFIX", f"stamp-{uuid.uuid4().hex}")
     marker = request.node.get_closest_marker("django_db")
     if not (marker and marker.kwargs.get("transaction")) and "live_server" not in request.fixturenames:
         monkeypatch.setattr(stamps, "bump", stamps._apply)
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -154,6 +154,14 @@ def test_killed_and_resumed_import_keeps_every_row_once(gen, monkeypatch):
     assert out.batch.rows_bad == f.sample_duplicates + f.sample_malformed
     assert RowError.objects.filter(batch=out.batch).values("line").distinct().count() == out.batch.rows_bad
     assert AuditEntry.objects.filter(action="screening.import_samples").count() == 1
+    # the per-unit tally written with each chunk counts every kept row once, across the crash and resume
+    from django.db.models import Count, Sum
+
+    from cordon.screening.models import SampleTally
+
+    tally = dict(SampleTally.objects.filter(round_id=r.pk).values_list("unit_id").annotate(n=Sum("n")))
+    per_unit = dict(Sample.objects.filter(round=r).values_list("unit_id").annotate(n=Count("barcode")))
+    assert tally == per_unit and sum(tally.values()) == f.sample_good
 
 
 def test_pooled_recall_grouped_by_unit_and_retest(gen):

@@ -22,6 +22,9 @@ from django.db.models.signals import post_delete, post_save
 
 from cordon.core import clock
 
+#: Start of every key (tests give each test its own: their database rolls back, so stamps repeat).
+PREFIX = "stamp"
+
 #: Domain name -> models whose changes bump it (filled by ``watch`` from each app's ready()).
 WATCHED: dict[str, list] = {}
 
@@ -67,7 +70,7 @@ def watch(name: str, *models) -> None:
 def cached(names: tuple[str, ...], key: tuple, render, *, ttl: int = 90):
     """``render()``'s result for ``key`` while the stamps of ``names`` and the minute stay the same."""
     stamp = read(*names)
-    full = "stamp:" + ":".join(map(str, (*names, *stamp, f"{clock.now():%Y%m%d%H%M}", *key)))
+    full = f"{PREFIX}:" + ":".join(map(str, (*names, *stamp, f"{clock.now():%Y%m%d%H%M}", *key)))
     value = cache.get(full)
     if value is None:
         value = render()

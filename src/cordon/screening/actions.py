@@ -21,7 +21,7 @@ from cordon.core.models import LEVELS
 from cordon.places.models import Area, Resident
 
 from .models import (ROUND_TRANSITIONS, Coverage, CoverageDay, CoverageRow, RecallMember, RecallTask, Retest, Round,
-                     RoundArea, RoundStatus, Sample, TaskStatus, TubeResult)
+                     RoundArea, RoundStatus, Sample, SampleTally, TaskStatus, TubeResult)
 
 POOL_SIZES = (10, 5)   # POLICY.md: pooled 10-in-1, 5-in-1 alternative
 
@@ -139,16 +139,12 @@ def _covered_filter(r: Round, alias: str) -> tuple[str, list]:
     return " AND (" + " OR ".join(parts) + ")", params
 
 
-def _tz_offset_hours(on: dt.date) -> float:
-    t = dt.datetime.combine(on, dt.time(12), tzinfo=clock.tz())
-    return t.utcoffset().total_seconds() / 3600
-
-
 def refresh_coverage(r: Round) -> dict:
-    """Recompute the round's coverage rows (every node from unit to district) and per-day counts."""
+    """Recompute the round's coverage rows (every node from unit to district) and per-day counts, from the
+    registrations' tally (``SampleTally``: counts per unit and day written with each import chunk)."""
     cov = CoverageRow._meta.db_table
     area = Area._meta.db_table
-    smp = Sample._meta.db_table
+    tally = SampleTally._meta.db_table
     anc = ", ".join(f"{lv}_id" for lv in LEVELS)
     a_anc = ", ".join(f"a.{lv}_id" for lv in LEVELS)
     cond, params = _covered_filter(r, "a")
@@ -159,7 +155,7 @@ def refresh_coverage(r: Round) -> dict:
         c.execute(
             f"INSERT INTO {cov} (round_id, area_id, kind, parent_id, due, sampled, {anc}) "
             f"SELECT %s, a.id, 'unit', a.parent_id, a.population, coalesce(s.n, 0), {a_anc} FROM {area} a "
-            f"LEFT JOIN (SELECT unit_id, count(*) AS n FROM {smp} WHERE round_id = %s GROUP BY unit_id) s "
+            f"LEFT JOIN (SELECT unit_id, sum(n) AS n FROM {tally} WHERE round_id = %s GROUP BY unit_id) s "
             f"ON s.unit_id = a.id WHERE a.kind = 'unit'{cond}", [r.pk, r.pk, *params])
         # every level above: sums of the unit rows
         for i in range(len(LEVELS) - 2, -1, -1):
@@ -170,16 +166,10 @@ def refresh_coverage(r: Round) -> dict:
                 f"(SELECT {lv}_id AS id, sum(due) AS due, sum(sampled) AS sampled FROM {cov} "
                 f"WHERE round_id = %s AND kind = 'unit' GROUP BY {lv}_id) x JOIN {area} a ON a.id = x.id",
                 [r.pk, r.pk])
-        # per day and district (city time)
-        if connection.vendor == "postgresql":
-            day = "(sampled_at AT TIME ZONE %s)::date"
-            dparams = [str(clock.tz())]
-        else:
-            day = "date(sampled_at, %s)"
-            dparams = [f"{_tz_offset_hours(r.on):+g} hours"]
+        # per day (city time, counted at import) and district
         c.execute(f"INSERT INTO {CoverageDay._meta.db_table} (round_id, day, district_id, sampled) "
-                  f"SELECT %s, {day}, district_id, count(*) FROM {smp} WHERE round_id = %s GROUP BY {day}, district_id",
-                  [r.pk, *dparams, r.pk, *dparams])
+                  f"SELECT %s, t.day, a.district_id, sum(t.n) FROM {tally} t LEFT JOIN {area} a ON a.id = t.unit_id "
+                  f"WHERE t.round_id = %s GROUP BY t.day, a.district_id", [r.pk, r.pk])
         c.execute(f"SELECT coalesce(sum(due), 0), coalesce(sum(sampled), 0) FROM {cov} "
                   f"WHERE round_id = %s AND kind = 'district'", [r.pk])
         due, sampled = c.fetchone()

@@ -212,6 +212,7 @@ class _Prep:
     dup: int = 0
     fast: object = None
     slow: object = None
+    fast_days: object = None  # registrations: city-time day (ordinal) of each row of ``fast``
 
 
 def _utf8(buf: bytes) -> bool:
@@ -614,6 +615,27 @@ class _Scan:
 
 
 # ---------------------------------------------------------------------------------------------- samples
+def write_tally(round_id: int, units: np.ndarray, days: np.ndarray) -> None:
+    """Add a chunk's registrations, counted per (unit, day), to ``SampleTally`` (one bulk insert)."""
+    from .models import SampleTally
+
+    if not len(units):
+        return
+    base = int(days.min())
+    key = units.astype(np.int64) * 65536 + (days - base)
+    uk, counts = np.unique(key, return_counts=True)
+    rows = zip(repeat(round_id), (uk // 65536).tolist(), (dt.date.fromordinal(base + int(d)) for d in uk % 65536),
+               counts.tolist())
+    table = SampleTally._meta.db_table
+    with connection.cursor() as c:
+        if connection.vendor == "postgresql":
+            with c.cursor.copy(f"COPY {table} (round_id, unit_id, day, n) FROM STDIN") as cp:
+                for row in rows:
+                    cp.write_row(row)
+        else:
+            c.executemany(f"INSERT INTO {table} (round_id, unit_id, day, n) VALUES (%s, %s, %s, %s)", list(rows))
+
+
 class _SampleWriter:
     """Resolves and writes registration rows for one batch of one round."""
 
@@ -634,6 +656,7 @@ class _SampleWriter:
         # the vectorised path writes "resident(9)\tunit(8)\t" over each line's "id_number(18),"
         self.fast_ok = self.idx.max_rid < 10 ** 9 and len(self.idx.anc) < 10 ** 8
         self._pragmas = _SqlitePragmas()
+        self.pending_days = np.zeros(0, dtype=np.int64)
 
     @property
     def anc_txt(self):
@@ -772,6 +795,10 @@ class _SampleWriter:
         sel, ndup = self._dedupe(np.flatnonzero(keep), rid, lines, errors)
         kl = fast[sel]
         rk, uk = rid[sel], unit[sel]
+        # city-time day of each kept row (the file's times are city time): for the tally
+        uday = np.array([dt.date.fromisoformat(u[:10].decode("ascii")).toordinal() if v is not None else 0
+                         for u, v in zip(uniq.tolist(), tvals)], dtype=np.int64)
+        self.pending_days = uday[inv[sel]] if len(sel) else np.zeros(0, dtype=np.int64)
         if self.pg:
             data = sc.a.copy()
             data[data == 44] = 9
@@ -805,14 +832,30 @@ class _SampleWriter:
                     nd += slowp[-1]
                 else:
                     slowp = None
-        return _Prep(ok=nok, dup=nd, fast=fastp if len(sel) else None, slow=slowp)
+        return _Prep(ok=nok, dup=nd, fast=fastp if len(sel) else None, slow=slowp, fast_days=self.pending_days)
 
     def write(self, prep: _Prep) -> None:
-        """Write a chunk's rows (inside the chunk's transaction)."""
+        """Write a chunk's rows and their tally (inside the chunk's transaction)."""
+        units, days = [], []
         if prep.fast is not None:
             self._write_fast(prep.fast)
+            units.append(prep.fast[1])
+            days.append(prep.fast_days)
         if prep.slow is not None:
             self._write_slow(prep.slow)
+            sel, unit, ts = prep.slow[0], prep.slow[2], prep.slow[5]
+            if len(sel):
+                units.append(unit[sel])
+                days.append(np.array([self._day(ts[i]) for i in sel.tolist()], dtype=np.int64))
+        if units:
+            write_tally(self.round.pk, np.concatenate(units), np.concatenate(days))
+
+    def _day(self, ts: str) -> int:
+        """City-time day (ordinal) of a converted time (PostgreSQL: city time text; SQLite: UTC text)."""
+        d = dt.datetime.fromisoformat(ts)
+        if d.tzinfo is None:
+            d = d.replace(tzinfo=dt.timezone.utc)
+        return d.astimezone(clock.tz()).date().toordinal()
 
     def _write_fast(self, fastp) -> None:
         rk, uk, payload, tss = fastp
