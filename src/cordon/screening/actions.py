@@ -192,10 +192,18 @@ def tube_figures(r: Round) -> dict:
 def build_recall(r: Round) -> dict:
     """Recall tasks: everyone registered in a positive tube, grouped by unit (new people only)."""
     smp, res = Sample._meta.db_table, TubeResult._meta.db_table
+    # Driven from the few positive tubes: their barcodes first, then the registrations by the barcode index
+    # (a join lets a planner without fresh statistics scan every registration of the round instead).
     with connection.cursor() as c:
-        c.execute(f"SELECT s.resident_id, s.barcode, s.unit_id FROM {res} t JOIN {smp} s ON s.barcode = t.barcode "
-                  f"WHERE t.result = 'positive' AND s.round_id = %s ORDER BY s.unit_id, s.resident_id", [r.pk])
-        rows = c.fetchall()
+        c.execute(f"SELECT barcode FROM {res} WHERE result = 'positive'")
+        positive = [b for (b,) in c.fetchall()]
+        rows = []
+        for i in range(0, len(positive), 500):
+            part = positive[i:i + 500]
+            c.execute(f"SELECT resident_id, barcode, unit_id FROM {smp} WHERE barcode IN "
+                      f"({', '.join(['%s'] * len(part))}) AND round_id = %s", [*part, r.pk])
+            rows += c.fetchall()
+    rows.sort(key=lambda x: (x[2] or 0, x[0]))
     if not rows:
         return {"tasks_new": 0, "people_new": 0}
     existing = set(RecallMember.objects.filter(task__round=r).values_list("resident_id", flat=True))

@@ -977,10 +977,28 @@ def _run_file(path: Path, kind: str, b: ImportBatch, writer, actor, progress, ch
                 raise SimulatedCrash(f"stopped after {chunks} chunks (test)")
     finally:
         writer.end()
+    _analyze_after(kind, b.rows_ok)
     seconds = time.perf_counter() - t0
     _finish(b, actor, seconds)
     bar.show(b.size, b.rows_ok, b.rows_bad, final=True)
     return Outcome(b, seconds=seconds)
+
+
+#: Rows after which an import refreshes the planner's statistics of the tables it wrote (PostgreSQL): a city
+#: round grows the registrations by millions, and stale statistics turn the recall's barcode join (a dozen
+#: index probes) into a scan of every registration.
+ANALYZE_AFTER = 100_000
+
+
+def _analyze_after(kind: str, rows: int) -> None:
+    if connection.vendor != "postgresql" or rows < ANALYZE_AFTER:
+        return
+    from .models import SampleTally
+
+    tables = [Sample, SampleTally] if kind == "samples" else [TubeResult]
+    with connection.cursor() as c:
+        for m in tables:
+            c.execute(f"ANALYZE {m._meta.db_table}")
 
 
 # ---------------------------------------------------------------------------------------------- results
