@@ -12,10 +12,32 @@ import time
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process and its finished children, in MB."""
+    """Peak resident memory of this process (since ``reset_peak``, where the system keeps that count) and of
+    its finished children, in MB."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            own = next(int(x.split()[1]) for x in fh if x.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError):
+        pass
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return round(max(own, kids) / 1024, 1)
+
+
+def process_peak_rss_mb() -> float:
+    """Peak resident memory of this process over its whole life, in MB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def reset_peak() -> bool:
+    """Start counting this process's peak memory again from now (Linux ``/proc/self/clear_refs``), so a bench
+    reports the peak of the work it times, not of the data it built beforehand. False where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def table(rows: list[tuple], headers: tuple) -> str:

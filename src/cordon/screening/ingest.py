@@ -652,18 +652,11 @@ class _SampleWriter:
                 self.scope = sc
         self.seen = self._load_seen()
         self.anc_cols = self.idx.anc  # (n_areas+1, 6) by unit id
-        self._anc_txt = None
         # the vectorised path writes "resident(9)\tunit(8)\t" over each line's "id_number(18),"
-        self.fast_ok = self.idx.max_rid < 10 ** 9 and len(self.idx.anc) < 10 ** 8
+        self.fast_ok = (self.idx.max_rid < 10 ** 9 and len(self.idx.anc) < 10 ** 8 and rnd.pk < 10 ** 7
+                        and batch.pk < 10 ** 7)
         self._pragmas = _SqlitePragmas()
         self.pending_days = np.zeros(0, dtype=np.int64)
-
-    @property
-    def anc_txt(self):
-        if self._anc_txt is None:
-            tail = f"\t{self.round.pk}\t{self.batch.pk}"
-            self._anc_txt = np.array(["\t".join(map(str, r)) + tail for r in self.idx.anc.tolist()], dtype=object)
-        return self._anc_txt
 
     def begin(self):
         self._pragmas.begin()
@@ -857,48 +850,41 @@ class _SampleWriter:
             d = d.replace(tzinfo=dt.timezone.utc)
         return d.astimezone(clock.tz()).date().toordinal()
 
+    COLUMNS = "round_id, batch_id, resident_id, unit_id, barcode, site, sampled_at"
+
     def _write_fast(self, fastp) -> None:
         rk, uk, payload, tss = fastp
         table = Sample._meta.db_table
         if self.pg:
-            stage = "screening_stage_sample"
-            area = self.area_table
+            # Each payload line is "resident(9)\tunit(8)\tbarcode\tsite\ttime"; the round and batch ids go in
+            # front of every line (fixed width, inserted in one vectorised pass) and the lines are copied
+            # straight into the table, the times read as city time.
+            pre = np.frombuffer(self._prefix, dtype=np.uint8)
+            body = np.frombuffer(payload, dtype=np.uint8)
+            starts = np.concatenate(([0], np.flatnonzero(body == 10)[:-1] + 1))
+            out = np.insert(body, np.repeat(starts, len(pre)), np.tile(pre, len(starts)))
             with connection.cursor() as c:
-                c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (resident_id bigint, unit_id int, barcode text, "
-                          f"site text, sampled_at timestamp) ON COMMIT DELETE ROWS")
-                c.execute(f"TRUNCATE {stage}")  # (empty after a commit; not inside an outer transaction)
-                with c.cursor.copy(f"COPY {stage} FROM STDIN") as cp:
-                    cp.write(payload)
-                # the file's times are city time
-                c.execute(
-                    f"INSERT INTO {table} (round_id, resident_id, barcode, site, sampled_at, batch_id, district_id, "
-                    f"street_id, community_id, compound_id, building_id, unit_id) "
-                    f"SELECT %s, s.resident_id, s.barcode, s.site, s.sampled_at AT TIME ZONE %s, %s, a.district_id, "
-                    f"a.street_id, a.community_id, a.compound_id, a.building_id, s.unit_id "
-                    f"FROM {stage} s LEFT JOIN {area} a ON a.id = s.unit_id",
-                    [self.round.pk, str(clock.tz()), self.batch.pk])
+                c.execute("SELECT current_setting('TimeZone'), set_config('TimeZone', %s, true)", [str(clock.tz())])
+                was = c.fetchone()[0]
+                with c.cursor.copy(f"COPY {table} ({self.COLUMNS}) FROM STDIN") as cp:
+                    cp.write(out.tobytes())
+                c.execute("SELECT set_config('TimeZone', %s, true)", [was])
             return
         f = payload.decode("utf-8").replace("\n", ",").split(",")
-        a = self.idx.anc[uk]
-        rows = zip(repeat(self.round.pk), rk.tolist(), f[1::4], f[2::4], tss, repeat(self.batch.pk),
-                   *(a[:, i].tolist() for i in range(6)))
+        rows = zip(repeat(self.round.pk), repeat(self.batch.pk), rk.tolist(), uk.tolist(), f[1::4], f[2::4], tss)
         connection.ensure_connection()
-        connection.connection.executemany(
-            f"INSERT INTO {table} (round_id, resident_id, barcode, site, sampled_at, batch_id, district_id, "
-            f"street_id, community_id, compound_id, building_id, unit_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        connection.connection.executemany(f"INSERT INTO {table} ({self.COLUMNS}) VALUES (?,?,?,?,?,?,?)", rows)
 
     @property
-    def area_table(self) -> str:
-        from cordon.places.models import Area
-
-        return Area._meta.db_table
+    def _prefix(self) -> bytes:
+        return f"{self.round.pk:07d}\t{self.batch.pk:07d}\t".encode("ascii")
 
     def _write_slow(self, prep) -> None:
         sel, rid, unit, bc, site, ts, _ = prep
         if not len(sel):
             return
-        r = rid[sel]
-        u = unit[sel]
+        r = rid[sel].tolist()
+        u = unit[sel].tolist()
         s = sel.tolist()
         if len(s) == len(bc):
             bcs, sites, tss = bc, site, ts
@@ -908,22 +894,15 @@ class _SampleWriter:
             tss = [ts[i] for i in s]
         table = Sample._meta.db_table
         if self.pg:
-            text = "\n".join(map("\t".join, zip(r.astype(str).tolist(), bcs, sites, tss,
-                                                self.anc_txt[u].tolist()))) + "\n"
             with connection.cursor() as dj:
-                with dj.cursor.copy(
-                        f"COPY {table} (resident_id, barcode, site, sampled_at, district_id, street_id, "
-                        f"community_id, compound_id, building_id, unit_id, round_id, batch_id) FROM STDIN") as cp:
-                    cp.write(text)
+                with dj.cursor.copy(f"COPY {table} ({self.COLUMNS}) FROM STDIN") as cp:
+                    for row in zip(repeat(self.round.pk), repeat(self.batch.pk), r, u, bcs, sites, tss):
+                        cp.write_row(row)
         else:
-            a = self.idx.anc[u]
-            rows = zip(repeat(self.round.pk), r.tolist(), bcs, sites, tss, repeat(self.batch.pk),
-                       *(a[:, i].tolist() for i in range(6)))
             connection.ensure_connection()
             connection.connection.executemany(
-                f"INSERT INTO {table} (round_id, resident_id, barcode, site, sampled_at, batch_id, district_id, "
-                f"street_id, community_id, compound_id, building_id, unit_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                rows)
+                f"INSERT INTO {table} ({self.COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+                zip(repeat(self.round.pk), repeat(self.batch.pk), r, u, bcs, sites, tss))
 
     def committed(self, prep: _Prep) -> None:
         if prep.fast is not None:

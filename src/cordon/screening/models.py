@@ -109,7 +109,12 @@ def _plain_anc():
 
 
 class Sample(models.Model):
-    """A person's sample registration in a round: one row per (round, person), pooled into a tube."""
+    """A person's sample registration in a round: one row per (round, person), pooled into a tube.
+
+    The table a city round writes millions of rows to, so it carries only what is read: the person, the
+    tube, where and when, the unit (recall groups by it; coverage is counted per unit and day as rows are
+    written, see ``SampleTally``). Registrations are read through their round (scoped by the round's areas)
+    and by person, never listed by jurisdiction, so they carry no ancestor columns."""
 
     pk = models.CompositePrimaryKey("round_id", "resident_id")
     # no single-column indexes on the keys: the (round, resident) primary key serves both, and every extra
@@ -122,17 +127,10 @@ class Sample(models.Model):
     site = models.CharField(max_length=80, blank=True)
     sampled_at = models.DateTimeField()
     batch_id = models.IntegerField()
-    district_id = _plain_anc()
-    street_id = _plain_anc()
-    community_id = _plain_anc()
-    compound_id = _plain_anc()
-    building_id = _plain_anc()
     unit_id = _plain_anc()
 
-    objects = ScopedManager()
-
     class Meta:
-        # a plain index (no varchar_pattern_ops twin on PostgreSQL): equality joins with the tube results
+        # a plain index (no varchar_pattern_ops twin on PostgreSQL): the recall finds a positive tube's people
         indexes = [models.Index(fields=["barcode"], name="screening_sample_barcode")]
 
 
