@@ -21,7 +21,7 @@ from cordon.core.models import LEVELS
 from cordon.places.models import Area, Resident
 
 from .models import (ROUND_TRANSITIONS, Coverage, CoverageDay, CoverageRow, RecallMember, RecallTask, Retest, Round,
-                     RoundArea, RoundStatus, Sample, SampleTally, TaskStatus, Tube, TubeResult)
+                     RoundArea, RoundStatus, Sample, SampleTally, TaskStatus, TubeResult)
 
 POOL_SIZES = (10, 5)   # POLICY.md: pooled 10-in-1, 5-in-1 alternative
 
@@ -177,34 +177,35 @@ def refresh_coverage(r: Round) -> dict:
 
 
 def tube_figures(r: Round) -> dict:
-    """Tubes registered in the round, with a result, positive, invalid (the round's tubes joined with the
-    results on barcode now)."""
-    tube, res = Tube._meta.db_table, TubeResult._meta.db_table
+    """Tubes registered in the round, with a result, positive, invalid (joined on barcode now)."""
+    smp, res = Sample._meta.db_table, TubeResult._meta.db_table
     with connection.cursor() as c:
         c.execute(f"SELECT count(*), count(t.barcode), "
                   f"coalesce(sum(CASE WHEN t.result = 'positive' THEN 1 ELSE 0 END), 0), "
                   f"coalesce(sum(CASE WHEN t.result = 'invalid' THEN 1 ELSE 0 END), 0) "
-                  f"FROM {tube} b LEFT JOIN {res} t ON t.barcode = b.barcode WHERE b.round_id = %s", [r.pk])
+                  f"FROM (SELECT DISTINCT barcode FROM {smp} WHERE round_id = %s) b "
+                  f"LEFT JOIN {res} t ON t.barcode = b.barcode", [r.pk])
         n, rep, pos, inv = c.fetchone()
     return {"tubes": int(n), "tubes_reported": int(rep), "tubes_positive": int(pos), "tubes_invalid": int(inv)}
 
 
 def build_recall(r: Round) -> dict:
     """Recall tasks: everyone registered in a positive tube, grouped by unit (new people only)."""
-    smp, res, tube = Sample._meta.db_table, TubeResult._meta.db_table, Tube._meta.db_table
-    # The few positive tubes of the round, with their people; then each person's unit from the registration.
+    smp, res = Sample._meta.db_table, TubeResult._meta.db_table
+    # Driven from the few positive tubes: their barcodes first, then the registrations by the barcode index
+    # (a join lets a planner without fresh statistics scan every registration of the round instead).
     with connection.cursor() as c:
-        c.execute(f"SELECT b.barcode, b.members FROM {res} t JOIN {tube} b ON b.barcode = t.barcode "
-                  f"AND b.round_id = %s WHERE t.result = 'positive'", [r.pk])
-        people = [(int(x), bc) for bc, m in c.fetchall() for x in m.split(",") if x]
-        unit: dict[int, int] = {}
-        ids_ = [p for p, _ in people]
-        for i in range(0, len(ids_), 500):
-            part = ids_[i:i + 500]
-            c.execute(f"SELECT resident_id, unit_id FROM {smp} WHERE round_id = %s AND resident_id IN "
-                      f"({', '.join(['%s'] * len(part))})", [r.pk, *part])
-            unit.update(c.fetchall())
-    rows = sorted(((p, bc, unit.get(p)) for p, bc in people if p in unit), key=lambda x: (x[2] or 0, x[0]))
+        c.execute(f"SELECT barcode FROM {res} WHERE result = 'positive'")
+        positive = [b for (b,) in c.fetchall()]
+        rows = []
+        for i in range(0, len(positive), 500):
+            part = positive[i:i + 500]
+            # no condition on the round here (filtered below): a planner offered the (round, person) key
+            # would walk the whole round instead of probing the barcode index
+            c.execute(f"SELECT resident_id, barcode, unit_id, round_id FROM {smp} WHERE barcode IN "
+                      f"({', '.join(['%s'] * len(part))})", part)
+            rows += [x[:3] for x in c.fetchall() if x[3] == r.pk]
+    rows.sort(key=lambda x: (x[2] or 0, x[0]))
     if not rows:
         return {"tasks_new": 0, "people_new": 0}
     existing = set(RecallMember.objects.filter(task__round=r).values_list("resident_id", flat=True))

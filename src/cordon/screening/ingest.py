@@ -219,7 +219,6 @@ class _Prep:
     fast: object = None
     slow: object = None
     fast_days: object = None  # registrations: city-time day (ordinal) of each row of ``fast``
-    fast_barcodes: object = None  # registrations: tube barcode (S32) of each row of ``fast``
 
 
 def _utf8(buf: bytes) -> bool:
@@ -604,12 +603,6 @@ class _Scan:
         b[~long, 16:] = 0
         return ok, np.ascontiguousarray(b).view("S19").ravel()
 
-    def tokens(self, lo: np.ndarray, hi: np.ndarray, width: int) -> np.ndarray:
-        """The fields [lo, hi) (at most ``width`` bytes, ASCII) as an S``width`` array."""
-        b = self.gather(lo, width)
-        b[_AR[:width][None, :] >= (hi - lo)[:, None]] = 0
-        return np.ascontiguousarray(b).view(f"S{width}").ravel()
-
     def text(self, i: int) -> str:
         return bytes(self.a[self.starts[i]:self.ends[i]]).decode("utf-8", errors="replace")
 
@@ -649,34 +642,6 @@ def write_tally(round_id: int, units: np.ndarray, days: np.ndarray) -> None:
             c.executemany(f"INSERT INTO {table} (round_id, unit_id, day, n) VALUES (%s, %s, %s, %s)", list(rows))
 
 
-def write_tubes(round_id: int, barcodes: np.ndarray, people: np.ndarray) -> None:
-    """Add a chunk's registrations to their tubes (``Tube``: people count and resident ids), creating the
-    tubes not seen before; a tube whose people come in several chunks or files is extended."""
-    from .models import Tube
-
-    if not len(barcodes):
-        return
-    order = np.argsort(barcodes, kind="stable")
-    bs, ps = barcodes[order], people[order]
-    first = np.flatnonzero(np.concatenate(([True], bs[1:] != bs[:-1])))
-    ends = np.append(first[1:], len(bs))
-    ids_txt = ps.astype(str).tolist()
-    names = [b.decode("ascii") for b in bs[first].tolist()]
-    members = [",".join(ids_txt[a:b]) for a, b in zip(first.tolist(), ends.tolist())]
-    counts = (ends - first).tolist()
-    table = Tube._meta.db_table
-    upsert = ("ON CONFLICT (round_id, barcode) DO UPDATE SET people = {t}.people + excluded.people, "
-              "members = {t}.members || ',' || excluded.members").format(t=table)
-    with connection.cursor() as c:
-        if connection.vendor == "postgresql":
-            c.execute(f"INSERT INTO {table} (round_id, barcode, people, members) "
-                      f"SELECT %s, * FROM unnest(%s::text[], %s::int[], %s::text[]) {upsert}",
-                      [round_id, names, counts, members])
-        else:
-            c.executemany(f"INSERT INTO {table} (round_id, barcode, people, members) VALUES (%s, %s, %s, %s) "
-                          f"{upsert}", list(zip(repeat(round_id), names, counts, members)))
-
-
 class _SampleWriter:
     """Resolves and writes registration rows for one batch of one round."""
 
@@ -698,7 +663,6 @@ class _SampleWriter:
                         and batch.pk < 10 ** 7)
         self._pragmas = _SqlitePragmas()
         self.pending_days = np.zeros(0, dtype=np.int64)
-        self.pending_barcodes = np.zeros(0, dtype="S32")
 
     def begin(self):
         self._pragmas.begin()
@@ -830,7 +794,6 @@ class _SampleWriter:
         sel, ndup = self._dedupe(np.flatnonzero(keep), rid, lines, errors)
         kl = fast[sel]
         rk, uk = rid[sel], unit[sel]
-        self.pending_barcodes = sc.tokens(c1[kl] + 1, c2[kl], 32)
         # city-time day of each kept row (the file's times are city time): for the tally
         uday = np.array([dt.date.fromisoformat(u[:10].decode("ascii")).toordinal() if v is not None else 0
                          for u, v in zip(uniq.tolist(), tvals)], dtype=np.int64)
@@ -868,29 +831,23 @@ class _SampleWriter:
                     nd += slowp[-1]
                 else:
                     slowp = None
-        return _Prep(ok=nok, dup=nd, fast=fastp if len(sel) else None, slow=slowp, fast_days=self.pending_days,
-                     fast_barcodes=self.pending_barcodes)
+        return _Prep(ok=nok, dup=nd, fast=fastp if len(sel) else None, slow=slowp, fast_days=self.pending_days)
 
     def write(self, prep: _Prep) -> None:
         """Write a chunk's rows and their tally (inside the chunk's transaction)."""
-        units, days, people, tubes = [], [], [], []
+        units, days = [], []
         if prep.fast is not None:
             self._write_fast(prep.fast)
             units.append(prep.fast[1])
             days.append(prep.fast_days)
-            people.append(prep.fast[0])
-            tubes.append(prep.fast_barcodes.astype("S32"))
         if prep.slow is not None:
             self._write_slow(prep.slow)
-            sel, rid, unit, bc, ts = prep.slow[0], prep.slow[1], prep.slow[2], prep.slow[3], prep.slow[5]
+            sel, unit, ts = prep.slow[0], prep.slow[2], prep.slow[5]
             if len(sel):
                 units.append(unit[sel])
                 days.append(np.array([self._day(ts[i]) for i in sel.tolist()], dtype=np.int64))
-                people.append(rid[sel])
-                tubes.append(np.array([bc[i].encode("ascii") for i in sel.tolist()], dtype="S32"))
         if units:
             write_tally(self.round.pk, np.concatenate(units), np.concatenate(days))
-            write_tubes(self.round.pk, np.concatenate(tubes), np.concatenate(people))
 
     def _day(self, ts: str) -> int:
         """City-time day (ordinal) of a converted time (PostgreSQL: city time text; SQLite: UTC text)."""

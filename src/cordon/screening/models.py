@@ -129,30 +129,15 @@ class Sample(models.Model):
     batch_id = models.IntegerField()
     unit_id = _plain_anc()
 
-    # No index on the barcode: a tube's people are kept with the tube (``Tube``), written with the rows.
+    class Meta:
+        # a plain index (no varchar_pattern_ops twin on PostgreSQL): the recall finds a positive tube's people
+        indexes = [models.Index(fields=["barcode"], name="screening_sample_barcode")]
 
 
 class Result(models.TextChoices):
     NEGATIVE = "negative", _("Negative")
     POSITIVE = "positive", _("Positive")
     INVALID = "invalid", _("Invalid (resample)")
-
-
-class Tube(models.Model):
-    """A pooled tube of a round and the people in it (resident ids), collected from the registrations as they
-    are written (each import chunk adds its tubes in its own transaction). A positive tube's people are
-    read from here for the recall; the round's tube figures join these with the results."""
-
-    round_id = models.IntegerField()
-    barcode = models.CharField(max_length=32)
-    people = models.IntegerField()
-    members = models.TextField(help_text="resident ids, comma-separated")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["round_id", "barcode"], name="tube_round_barcode")]
-
-    def member_ids(self) -> list[int]:
-        return [int(x) for x in self.members.split(",") if x]
 
 
 class TubeResult(models.Model):
