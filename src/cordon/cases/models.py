@@ -6,8 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cordon.core import clock
 from cordon.core.access import ScopedManager
-from cordon.core.models import ScopedFields
-from cordon.core.models import _anc  # noqa: PLC2701 - the ancestor column, without its index
+from cordon.core.models import LeanScopedFields, ScopedFields
 
 
 class Found(models.TextChoices):
@@ -145,18 +144,12 @@ class OrderStatus(models.TextChoices):
     VOID = "void", _("No order (identified after it would have ended)")
 
 
-class PersonOrder(ScopedFields):
+class PersonOrder(LeanScopedFields):
     """A person under a category's measures (密接、次密接、入境、风险区外溢...), computed from the pack and the
     anchor day; released automatically when it ends."""
 
     # Few indexes, none on status or released_on (see Meta): the day-start release then rewrites rows in
     # place (PostgreSQL HOT updates, with the table's fillfactor leaving room; migration cases 0004).
-    district = _anc(index=False)
-    street = _anc(index=False)
-    community = _anc(index=False)
-    compound = _anc(index=False)
-    building = _anc(index=False)
-    unit = _anc(index=False)
     label = models.CharField(max_length=40)
     resident = models.ForeignKey("places.Resident", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+", db_constraint=False, db_index=False)

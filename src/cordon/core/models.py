@@ -38,6 +38,22 @@ class ScopedFields(models.Model):
         return {f"{lv}_id": getattr(self, f"{lv}_id") for lv in LEVELS}
 
 
+class LeanScopedFields(ScopedFields):
+    """The same ancestor ids without an index each, for tables written in bulk (orders, audit rows, coverage
+    rows): such a model declares one composite (district, street, community, ...) index instead, which
+    answers every level because ``access.Scope`` names a grant's whole ancestor chain."""
+
+    district = _anc(index=False)
+    street = _anc(index=False)
+    community = _anc(index=False)
+    compound = _anc(index=False)
+    building = _anc(index=False)
+    unit = _anc(index=False)
+
+    class Meta:
+        abstract = True
+
+
 class Role(models.TextChoices):
     COMMANDER = "commander", _("Commander")
     DISTRICT_OFFICER = "district_officer", _("District officer")
@@ -85,7 +101,7 @@ class ApiToken(models.Model):
         return "cdn_" + secrets.token_urlsafe(32)
 
 
-class AuditEntry(ScopedFields):
+class AuditEntry(LeanScopedFields):
     """Append-only record of an action. Updates and deletes are refused by the model and by DB triggers.
 
     The table written most: every bulk action (the day-start release, the tick) adds a row per record, so it
@@ -93,12 +109,6 @@ class AuditEntry(ScopedFields):
     community, at) index for scoping at every level (``access.Scope`` names the whole ancestor chain) in the
     log's order; the actor index holds only rows with a user (system rows stay out); no ``LIKE`` twins."""
 
-    district = _anc(index=False)
-    street = _anc(index=False)
-    community = _anc(index=False)
-    compound = _anc(index=False)
-    building = _anc(index=False)
-    unit = _anc(index=False)
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
                               db_constraint=False, related_name="+", db_index=False)

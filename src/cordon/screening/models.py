@@ -15,8 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cordon.core.access import ScopedManager, scope_for
-from cordon.core.models import LEVELS, ScopedFields
-from cordon.core.models import _anc  # noqa: PLC2701 - the ancestor column, without its index
+from cordon.core.models import LEVELS, LeanScopedFields, ScopedFields
 
 
 class Coverage(models.TextChoices):
@@ -255,17 +254,11 @@ class RecallMember(ScopedFields):
         ordering = ["task", "id"]
 
 
-class CoverageRow(ScopedFields):
+class CoverageRow(LeanScopedFields):
     """Residents due / sampled per area node of a round (cached by ``do_refresh_round``, which rewrites a
     city round's ~200 k rows at once: hence three indexes, not nine; scoping reads the (round, district,
     street, community) index, ``access.Scope`` naming a grant's whole ancestor chain)."""
 
-    district = _anc(index=False)
-    street = _anc(index=False)
-    community = _anc(index=False)
-    compound = _anc(index=False)
-    building = _anc(index=False)
-    unit = _anc(index=False)
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+", db_index=False)
     area = models.ForeignKey("places.Area", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
                              db_index=False)
