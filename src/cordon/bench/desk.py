@@ -7,8 +7,10 @@ their community) with a logged-in session each, then starts ``cordon serve --wor
 a free localhost port with DATABASE_URL pointing at the scratch database. ``--users`` threads (200) each
 keep one HTTP keep-alive connection and load the board (/care/) or the ticket list (/hotline/) in turn,
 with an exponential think time between page loads (``--think`` seconds on average; 0 = back to back),
-for ``--seconds``. Reports p50/p99 latency and throughput; the goal is p99 under 200 ms. Only localhost
-traffic; every loop is bounded by the deadline.
+for ``--seconds``, while a writer thread makes ``--writes`` changes per second through the actions (new
+tickets and requests, feedback, dispatches), as other staff would, so the pages keep rendering afresh.
+Reports p50/p99 latency and throughput; the goal is p99 under 200 ms. Only localhost traffic; every loop is
+bounded by the deadline.
 """
 from __future__ import annotations
 
