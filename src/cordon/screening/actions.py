@@ -213,7 +213,7 @@ def build_recall(r: Round) -> dict:
     if not rows:
         return {"tasks_new": 0, "people_new": 0}
     unit_ids = sorted({x[2] for x in rows})
-    tasks = {t.area_id: t for t in RecallTask.objects.filter(round=r, area_id__in=unit_ids)}
+    tasks = {t.area_id: t for t in RecallTask.objects.filter(round=r, area_id__in=unit_ids).select_related("area")}
     units = Area.objects.in_bulk([u for u in unit_ids if u not in tasks])
     now = clock.now()
     new_tasks = []
@@ -222,7 +222,8 @@ def build_recall(r: Round) -> dict:
         t.set_scope_from(a)
         new_tasks.append(t)
     RecallTask.objects.bulk_create(new_tasks, batch_size=1000)
-    tasks.update({t.area_id: t for t in RecallTask.objects.filter(round=r, area_id__in=list(units))})
+    tasks.update({t.area_id: t for t in RecallTask.objects.filter(round=r, area_id__in=list(units))
+                  .select_related("area")})
     members = []
     for rid, bc, uid in rows:
         t = tasks[uid]
@@ -232,9 +233,12 @@ def build_recall(r: Round) -> dict:
     RecallMember.objects.bulk_create(members, batch_size=2000)
     counts = dict(RecallMember.objects.filter(task__round=r, task__area_id__in=unit_ids).values_list("task_id")
                   .annotate(n=Count("id")))
+    changed = []
     for t in tasks.values():
         if t.pk in counts and counts[t.pk] != t.people:
-            RecallTask.objects.filter(pk=t.pk).update(people=counts[t.pk], status=TaskStatus.OPEN)
+            t.people, t.status = counts[t.pk], TaskStatus.OPEN
+            changed.append(t)
+    RecallTask.objects.bulk_update(changed, ["people", "status"], batch_size=500)
     return {"tasks_new": len(new_tasks), "people_new": len(members)}
 
 

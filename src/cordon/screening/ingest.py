@@ -236,9 +236,7 @@ def _digits(x: np.ndarray, width: int) -> np.ndarray:
 
 
 class _SqlitePragmas:
-    """While a batch is written: a bigger page cache (the indexes of a big table stay in memory) and fewer
-    WAL checkpoints (every ~64 MB of log instead of ~4 MB, so an index page changed by many chunks is copied
-    to the database file once per checkpoint, not once per chunk); one checkpoint at the end."""
+    """A bigger page cache while a batch is written (the indexes of a big table stay in memory)."""
 
     def __init__(self):
         self.saved = None
@@ -247,17 +245,12 @@ class _SqlitePragmas:
         if connection.vendor == "sqlite":
             connection.ensure_connection()
             raw = connection.connection
-            self.saved = (raw.execute("PRAGMA cache_size").fetchone()[0],
-                          raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+            self.saved = raw.execute("PRAGMA cache_size").fetchone()[0]
             raw.execute("PRAGMA cache_size = -131072")
-            raw.execute("PRAGMA wal_autocheckpoint = 16384")
 
     def end(self):
         if self.saved is not None:
-            raw = connection.connection
-            raw.execute(f"PRAGMA cache_size = {int(self.saved[0])}")
-            raw.execute(f"PRAGMA wal_autocheckpoint = {int(self.saved[1])}")
-            raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            connection.connection.execute(f"PRAGMA cache_size = {int(self.saved)}")
             self.saved = None
 
 
