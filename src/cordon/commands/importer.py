@@ -12,6 +12,8 @@ def add_arguments(p):
     p.add_argument("--round", dest="round_id", type=int, default=None,
                    help="samples: the round (default: the only open round)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--chunk-kb", type=int, default=None,
+                   help="samples/results: commit every this many KB of the file (default 8192)")
     p.add_argument("--name", default=None, help="counts: the series name (e.g. shanghai-2022)")
 
 
@@ -62,6 +64,10 @@ def run_screening(args, actor) -> int:
     from cordon.screening.models import Round, RoundStatus
 
     t0 = time.monotonic()
+    chunk = {"chunk_bytes": args.chunk_kb * 1024} if args.chunk_kb else {}
+    if args.chunk_kb is not None and args.chunk_kb < 1:
+        print("error: --chunk-kb must be at least 1", file=sys.stderr)
+        return 2
     try:
         if args.kind == "samples":
             if args.round_id is not None:
@@ -76,9 +82,9 @@ def run_screening(args, actor) -> int:
                                                         "several rounds are open") + ")", file=sys.stderr)
                     return 2
                 rnd = open_rounds[0]
-            out = import_samples(args.file, round=rnd, actor=actor, progress=not args.no_progress)
+            out = import_samples(args.file, round=rnd, actor=actor, progress=not args.no_progress, **chunk)
         else:
-            out = import_results(args.file, actor=actor, progress=not args.no_progress)
+            out = import_results(args.file, actor=actor, progress=not args.no_progress, **chunk)
     except (ImportFileError, ActionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
