@@ -21,7 +21,7 @@ from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids, stamps
 from cordon.core.actions import ActionError
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
-from cordon.web.views import paginate, query_without_page, scoped
+from cordon.web.views import cached_part, paginate, query_without_page, scoped
 
 RELATED = ("area", "facility", "hospital", "vehicle")
 
@@ -87,8 +87,7 @@ def board(request):
         return {"body": mark_safe(body),  # noqa: S308 - our own template's output, escaped there
                 "open_count": scoped_qs.filter(status__in=actions.OPEN_STATUSES).count()}
 
-    part = stamps.cached(("care",), ("board", access.scope_key(access.scope_for(user)), tab,
-                                     request.GET.urlencode(), translation.get_language()), build)
+    part = cached_part(request, ("care",), "board", build)
     context = {"tab": tab, "body": part["body"], "open_count": part["open_count"],
                "can_create": perms.has_desk_role(user, perms.CARE_ROLES),
                "can_register": perms.has_desk_role(user, perms.DISPATCH_ROLES)}

@@ -10,19 +10,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cordon.care import perms
-from cordon.core import access, clock, ids, stamps
+from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.hotline import actions, forms
 from cordon.hotline.api import filtered, overdue
 from cordon.hotline.models import Category, Shift, Status, Ticket
-from cordon.web.views import paginate, query_without_page, scoped
+from cordon.web.views import cached_part, paginate, query_without_page, scoped
 
 TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]
 
@@ -76,8 +75,7 @@ def ticket_list(request):
 
     # Rendered once per change of any ticket or shift (or minute) per jurisdiction and query, then reused
     # (core.stamps): the whole desk reloads this list.
-    part = stamps.cached(("hotline",), ("tickets", access.scope_key(access.scope_for(user)),
-                                        request.GET.urlencode(), translation.get_language()), build)
+    part = cached_part(request, ("hotline",), "tickets", build)
     tabs = [(k, {"open": _("Open"), "overdue": _("Overdue"), "closed": _("Closed"), "all": _("All")}[k])
             for k, _label in TABS]
     return render(request, "hotline/list.html", {

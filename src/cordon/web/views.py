@@ -14,9 +14,10 @@ from django.db.models import Prefetch, Q
 from django.db.models.functions import Length
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
-from cordon.core import access, clock, ids
+from cordon.core import access, clock, ids, stamps
 from cordon.core.actions import ActionError
 from cordon.core.models import AuditEntry, Role
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Household, Resident, special_groups
@@ -43,6 +44,15 @@ def scoped(view):
 
 def paginate(request, qs, per_page: int = PAGE_SIZE):
     return Paginator(qs, per_page).get_page(request.GET.get("page"))
+
+
+def cached_part(request, domains: tuple[str, ...], name: str, build):
+    """``build()``'s result for this page as this user sees it (their jurisdiction, the query, the language),
+    reused until a change stamp of ``domains`` or the minute moves (``core.stamps``). For the list parts of
+    pages a whole desk reloads."""
+    key = (name, access.scope_key(access.scope_for(request.user)), request.GET.urlencode(),
+           translation.get_language())
+    return stamps.cached(domains, key, build)
 
 
 def query_without_page(request) -> str:
