@@ -657,12 +657,10 @@ class _SampleWriter:
             if not sc.everything:
                 self.scope = sc
         self.seen = self._load_seen()
-        self.anc_cols = self.idx.anc  # (n_areas+1, 6) by unit id
         # the vectorised path writes "resident(9)\tunit(8)\t" over each line's "id_number(18),"
         self.fast_ok = (self.idx.max_rid < 10 ** 9 and len(self.idx.anc) < 10 ** 8 and rnd.pk < 10 ** 7
                         and batch.pk < 10 ** 7)
         self._pragmas = _SqlitePragmas()
-        self.pending_days = np.zeros(0, dtype=np.int64)
 
     def begin(self):
         self._pragmas.begin()
@@ -797,7 +795,7 @@ class _SampleWriter:
         # city-time day of each kept row (the file's times are city time): for the tally
         uday = np.array([dt.date.fromisoformat(u[:10].decode("ascii")).toordinal() if v is not None else 0
                          for u, v in zip(uniq.tolist(), tvals)], dtype=np.int64)
-        self.pending_days = uday[inv[sel]] if len(sel) else np.zeros(0, dtype=np.int64)
+        days = uday[inv[sel]] if len(sel) else np.zeros(0, dtype=np.int64)
         if self.pg:
             data = sc.a.copy()
             data[data == 44] = 9
@@ -831,7 +829,7 @@ class _SampleWriter:
                     nd += slowp[-1]
                 else:
                     slowp = None
-        return _Prep(ok=nok, dup=nd, fast=fastp if len(sel) else None, slow=slowp, fast_days=self.pending_days)
+        return _Prep(ok=nok, dup=nd, fast=fastp if len(sel) else None, slow=slowp, fast_days=days)
 
     def write(self, prep: _Prep) -> None:
         """Write a chunk's rows and their tally (inside the chunk's transaction)."""
@@ -857,6 +855,7 @@ class _SampleWriter:
         return d.astimezone(clock.tz()).date().toordinal()
 
     COLUMNS = "round_id, batch_id, resident_id, unit_id, barcode, site, sampled_at"
+    INSERT = f"INSERT INTO {Sample._meta.db_table} ({COLUMNS}) VALUES (?,?,?,?,?,?,?)"  # SQLite, raw connection
 
     def _write_fast(self, fastp) -> None:
         rk, uk, payload, tss = fastp
@@ -879,7 +878,7 @@ class _SampleWriter:
         f = payload.decode("utf-8").replace("\n", ",").split(",")
         rows = zip(repeat(self.round.pk), repeat(self.batch.pk), rk.tolist(), uk.tolist(), f[1::4], f[2::4], tss)
         connection.ensure_connection()
-        connection.connection.executemany(f"INSERT INTO {table} ({self.COLUMNS}) VALUES (?,?,?,?,?,?,?)", rows)
+        connection.connection.executemany(self.INSERT, rows)
 
     @property
     def _prefix(self) -> bytes:
@@ -907,8 +906,7 @@ class _SampleWriter:
         else:
             connection.ensure_connection()
             connection.connection.executemany(
-                f"INSERT INTO {table} ({self.COLUMNS}) VALUES (?,?,?,?,?,?,?)",
-                zip(repeat(self.round.pk), repeat(self.batch.pk), r, u, bcs, sites, tss))
+                self.INSERT, zip(repeat(self.round.pk), repeat(self.batch.pk), r, u, bcs, sites, tss))
 
     def committed(self, prep: _Prep) -> None:
         if prep.fast is not None:
