@@ -16,7 +16,7 @@ from decimal import Decimal
 from ninja import Query, Router, Schema, Status
 
 from cordon.cases import actions, queries
-from cordon.cases.models import (Arrival, Facility, Infection, OrderStatus, OutsideRegion, PersonOrder, Placement,
+from cordon.cases.models import (Arrival, Facility, Infection, OutsideRegion, PersonOrder, Placement,
                                  ResponseTask, TaskStatus)
 from cordon.core import access, clock
 from cordon.core.actions import ActionError

@@ -12,7 +12,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from cordon.cases import actions, forms, queries
 from cordon.cases.api import arrival_rows, order_list_qs
-from cordon.cases.models import (Arrival, CheckIn, Facility, FacilityKind, Infection, InfectionKind, OrderStatus,
+from cordon.cases.models import (Arrival, CheckIn, Facility, Infection, InfectionKind, OrderStatus,
                                  OutsideRegion, PersonOrder, Placement, ResponseTask, TaskNote, TaskStatus)
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
