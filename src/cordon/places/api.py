@@ -148,7 +148,7 @@ def list_residents(request, f: Query[ResidentFilter]):
     qs = Resident.objects.for_user(user).select_related("household").order_by("id")
     if f.area is not None:
         area = access.access(Area, user, f.area)
-        qs = qs.filter(**{f"{area.kind}_id": area.pk})
+        qs = qs.filter(**access.within(area))
     if f.q:
         q = f.q.strip()
         qs = qs.filter(Q(name=q) | Q(id_number=q.upper()) | Q(phone=q))

@@ -334,11 +334,11 @@ def missing_residents(r: Round, user, area: Area | None = None):
 
     qs = Resident.objects.for_user(user)
     if area is not None:
-        qs = qs.filter(**{f"{area.kind}_id": area.pk})
+        qs = qs.filter(**access.within(area))
     if r.coverage != Coverage.CITY:
         cover = Q(pk__in=[])
         for ra in RoundArea.objects.filter(round=r).select_related("area"):
-            cover |= Q(**{f"{ra.area.kind}_id": ra.area_id})
+            cover |= Q(**access.within(ra.area))
         qs = qs.filter(cover)
     return qs.filter(~Exists(Sample.objects.filter(round_id=r.pk, resident_id=OuterRef("pk")))).order_by(
         "unit_id", "household_id", "id")

@@ -277,7 +277,7 @@ def households_inside(designation):
         if m.area.kind in ("unit",):
             q |= Q(unit_id=m.area_id)
         else:
-            q |= Q(**{f"{m.area.kind}_id": m.area_id})
+            q |= Q(**access.within(m.area))
     return list(Household.objects.filter(q).annotate(n=Count("residents")).order_by("id"))
 
 

@@ -180,7 +180,7 @@ def area_detail(request, pk: int):
         context["q"] = q
         if q:
             # Search below this node (the node is in scope, so everything under it is too).
-            below = (Area.objects.for_user(user).filter(**{f"{area.kind}_id": area.pk}).exclude(pk=area.pk)
+            below = (Area.objects.for_user(user).filter(**access.within(area)).exclude(pk=area.pk)
                      .filter(Q(name__icontains=q) | Q(path__icontains=q)).order_by("depth", "path"))
             context["results"] = paginate(request, below)
         else:

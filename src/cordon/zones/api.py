@@ -169,7 +169,7 @@ def list_designations(request, f: Query[DesignationFilter]):
         qs = qs.filter(status=f.status)
     if f.area is not None:
         area = access.access(Area, user, f.area)
-        qs = qs.filter(**{f"{area.kind}_id": area.pk})
+        qs = qs.filter(**access.within(area))
     if f.q:
         qs = qs.filter(area__path__contains=f.q.strip())
     items, meta = _page(qs.order_by("area__path", "id"), f.page, f.page_size)
