@@ -25,9 +25,6 @@ from cordon.core import clock
 #: Start of every key (tests give each test its own: their database rolls back, so stamps repeat).
 PREFIX = "stamp"
 
-#: Domain name -> models whose changes bump it (filled by ``watch`` from each app's ready()).
-WATCHED: dict[str, list] = {}
-
 
 def _apply(name: str) -> None:
     from cordon.core.models import Stamp
@@ -60,7 +57,6 @@ def read(*names: str) -> tuple[int, ...]:
 def watch(name: str, *models) -> None:
     """Bump ``name`` on every save and delete of ``models``."""
     for model in models:
-        WATCHED.setdefault(name, []).append(model)
         post_save.connect(lambda sender, **kw: bump(name), sender=model, weak=False,
                           dispatch_uid=f"stamp-{name}-{model._meta.label}-save")
         post_delete.connect(lambda sender, **kw: bump(name), sender=model, weak=False,
