@@ -13,7 +13,7 @@ from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.zones import actions, kpi, queries
-from cordon.zones.models import Designation, Flag, Proposal, ProposalStatus
+from cordon.zones.models import Designation, Flag, Proposal
 
 router = Router(tags=["risk areas"])
 
