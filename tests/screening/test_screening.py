@@ -421,3 +421,59 @@ def test_pages(city, round_a, worker, outsider, commander, as_user):
     miss = c.get(f"/screening/{round_a.pk}/missing/{city['community_a'].pk}/").content.decode()
     assert city["resident_a"].id_number not in miss and city["resident_a"].id_number[-4:] in miss
     assert as_user(outsider).get(f"/screening/{round_a.pk}/missing/{city['community_a'].pk}/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_outside_a_transaction_writes_on_a_second_connection(tmp_path, monkeypatch):
+    """Outside a caller's transaction, PostgreSQL imports read the residents on two connections and commit
+    chunks on a writer thread while the next chunk is checked: the same rows, errors, tally and resumability
+    as the one-connection path, and a failing writer stops the import with its error."""
+    from django.db import connection
+    from django.db.models import Sum
+
+    from cordon.screening import ingest
+    from cordon.screening.models import SampleTally
+
+    load_city(POP, seed=3, progress=False)
+    city = City(POP, seed=3)
+    f = write_round(city, tmp_path, positive_rate=0.01, duplicate_rate=0.01, malformed_rate=0.01,
+                    late_rate=0.05, missing_rate=0.02, seed=5)
+    r = actions.do_create_round(name="全员核酸", on=city.today, coverage="city", actor="test")
+    used = {"pipeline": 0}
+    real_init = ingest._Pipeline.__init__
+
+    def counting(self, *a, **kw):
+        used["pipeline"] += 1
+        real_init(self, *a, **kw)
+
+    monkeypatch.setattr(ingest._Pipeline, "__init__", counting)
+    # a writer that fails on its third chunk: the import stops with that error, nothing half-written
+    real_write = ingest._SampleWriter.write
+    calls = {"n": 0}
+
+    def failing(self, prep):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk full (test)")
+        return real_write(self, prep)
+
+    monkeypatch.setattr(ingest._SampleWriter, "write", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_samples(f.samples, round=r, actor="test", chunk_bytes=4096)
+    monkeypatch.setattr(ingest._SampleWriter, "write", real_write)
+    b = ImportBatch.objects.get(kind="samples")
+    assert b.status == BatchStatus.RUNNING and Sample.objects.count() == b.rows_ok > 0
+    out = import_samples(f.samples, round=r, actor="test", chunk_bytes=4096).batch
+    res = import_results(f.results, actor="test", chunk_bytes=2048).batch
+    late = import_samples(f.samples_late, round=r, actor="test", chunk_bytes=4096).batch
+    pg = connection.vendor == "postgresql"
+    assert used["pipeline"] >= 3 if pg else used["pipeline"] == 0  # the late file is too small for it
+    assert out.status == res.status == late.status == BatchStatus.DONE
+    assert out.rows_ok == f.sample_good and late.rows_ok == f.sampled_late
+    assert out.rows_bad == f.sample_duplicates + f.sample_malformed
+    assert res.rows_ok == f.tubes_with_result
+    assert Sample.objects.count() == f.sampled
+    assert SampleTally.objects.filter(round_id=r.pk).aggregate(n=Sum("n"))["n"] == Sample.objects.count()
+    r = actions.do_refresh_round(r, actor="test")
+    assert r.sampled == f.sampled and r.tubes == f.tubes
+    assert r.people_recalled == len(f.positive_people)

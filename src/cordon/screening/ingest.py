@@ -30,6 +30,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import re
 import sys
 import time
@@ -177,29 +178,75 @@ def id_keys(idn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return keys, chk, ok
 
 
+_RES_ROW = np.dtype([("idn", "S18"), ("id", ">i8"), ("unit", ">i4")])
+
+
 def _stream_residents(table: str, batch: int = 500_000):
     """(id_number bytes array, ids, unit ids) per id range of residents, without holding them as objects.
 
-    One row per id range, the columns aggregated by the database into strings (aggregates of one query see
-    the rows in the same order): a few round trips and vectorised parsing instead of a driver round and a
-    Python tuple per resident. ID numbers that are not 18 bytes are left out (they can never match)."""
-    pg = connection.vendor == "postgresql"
-    if pg:
-        agg = ("string_agg(id_number, ''), string_agg(id::text, ','), string_agg(coalesce(unit_id, 0)::text, ',')",
-               "octet_length(id_number) = 18")
-    else:
-        agg = ("group_concat(id_number, ''), group_concat(id, ','), group_concat(coalesce(unit_id, 0), ',')",
-               "length(CAST(id_number AS BLOB)) = 18")
+    One row per id range, the columns aggregated by the database (aggregates of one query see the rows in
+    the same order): a few round trips and vectorised parsing instead of a driver round and a Python tuple
+    per resident. PostgreSQL sends each range as one binary string of fixed 30-byte records, two ranges at
+    a time on two connections (the server's aggregation is the slow part). ID numbers that are not 18 bytes
+    are left out (they can never match)."""
     with connection.cursor() as c:
         c.execute(f"SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM {table}")
         lo, hi = c.fetchone()
-        for a in range(lo, hi + 1, batch):
-            c.execute(f"SELECT {agg[0]} FROM {table} WHERE id >= %s AND id < %s AND {agg[1]}", [a, a + batch])
+    ranges = list(range(lo, hi + 1, batch))
+    if connection.vendor == "postgresql":
+        yield from _stream_residents_pg(table, ranges, batch)
+        return
+    with connection.cursor() as c:
+        for a in ranges:  # SQLite
+            c.execute(f"SELECT group_concat(id_number, ''), group_concat(id, ','), group_concat(coalesce(unit_id, 0), "
+                      f"',') FROM {table} WHERE id >= %s AND id < %s AND length(CAST(id_number AS BLOB)) = 18",
+                      [a, a + batch])
             idn, ri, un = c.fetchone()
             if not idn:
                 continue
             yield (np.frombuffer(idn.encode("utf-8"), dtype="S18"), np.fromstring(ri, dtype=np.int64, sep=","),
                    np.fromstring(un, dtype=np.int64, sep=","))
+
+
+def _stream_residents_pg(table: str, ranges: list[int], batch: int):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg
+
+    sql = (f"SELECT string_agg(convert_to(id_number, 'UTF8') || int8send(id) || int4send(coalesce(unit_id, 0)::int), "
+           f"''::bytea) FROM {table} WHERE id >= %s AND id < %s AND octet_length(id_number) = 18")
+    if connection.in_atomic_block:  # inside a caller's transaction only its own connection sees its rows
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cur:
+            for a in ranges:
+                cur.execute(sql, [a, a + batch], binary=True)
+                data = cur.fetchone()[0]
+                if data:
+                    rec = np.frombuffer(data, dtype=_RES_ROW)
+                    yield rec["idn"], rec["id"].astype(np.int64), rec["unit"].astype(np.int64)
+        return
+    params = connection.get_connection_params()
+    conns = [connection.get_new_connection(params) for _ in range(2)]
+    free = list(conns)
+
+    def fetch(a: int) -> bytes:
+        conn = free.pop()
+        try:
+            with psycopg.Cursor(conn) as cur:  # Django's default cursor class cannot return binary results
+                cur.execute(sql, [a, a + batch], binary=True)
+                return cur.fetchone()[0] or b""
+        finally:
+            free.append(conn)
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(conns)) as pool:
+            for data in pool.map(fetch, ranges):
+                if data:
+                    rec = np.frombuffer(data, dtype=_RES_ROW)
+                    yield rec["idn"], rec["id"].astype(np.int64), rec["unit"].astype(np.int64)
+    finally:
+        for conn in conns:
+            conn.close()
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -668,9 +715,27 @@ class _SampleWriter:
     def end(self):
         self._pragmas.end()
 
+    #: bytes of a registrations file per row, about (to weigh the file against the round)
+    ROW_BYTES = 60
+
     def _load_seen(self) -> np.ndarray:
+        """People registered in the round before this import, as a bitmap over resident ids: read from the
+        table when the round is small next to the file; otherwise (a late file for a round of millions)
+        left empty and each chunk asks the table about its own people (``self.probe``)."""
         seen = np.zeros(self.idx.max_rid + 2, dtype=bool)
+        self.probe = False
         table = Sample._meta.db_table
+        from .models import SampleTally
+
+        with connection.cursor() as c:
+            c.execute(f"SELECT coalesce(sum(n), 0) FROM {SampleTally._meta.db_table} WHERE round_id = %s",
+                      [self.round.pk])
+            registered = int(c.fetchone()[0])
+        if not registered:
+            return seen
+        if registered > 4 * max(0, self.batch.size - self.batch.offset) // self.ROW_BYTES:
+            self.probe = True
+            return seen
         agg = "string_agg(resident_id::text, ',')" if self.pg else "group_concat(resident_id, ',')"
         # by resident id ranges, aggregated by the database into one string each (no driver round per row)
         with connection.cursor() as c:
@@ -687,6 +752,25 @@ class _SampleWriter:
                     r = np.array(txt.split(","), dtype=np.int64)
                     seen[r[r < len(seen)]] = True
         return seen
+
+    def _ask(self, rid: np.ndarray) -> None:
+        """Probe mode: mark those of ``rid`` registered in the round (committed by other imports) as seen."""
+        rid = rid[~self.seen[rid]]
+        if not len(rid):
+            return
+        table = Sample._meta.db_table
+        with connection.cursor() as c:
+            for i in range(0, len(rid), 100_000):
+                part = rid[i:i + 100_000].tolist()
+                if self.pg:
+                    c.execute(f"SELECT resident_id FROM {table} WHERE round_id = %s AND resident_id = ANY(%s)",
+                              [self.round.pk, part])
+                else:
+                    c.execute(f"SELECT resident_id FROM {table} WHERE round_id = %s AND resident_id IN "
+                              f"(SELECT value FROM json_each(%s))", [self.round.pk, json.dumps(part)])
+                found = np.array([r for (r,) in c.fetchall()], dtype=np.int64)
+                if len(found):
+                    self.seen[found] = True
 
     def prepare(self, cols, errors: list):
         """Resolve a chunk's columns; returns (rows to write as columns, duplicates)."""
@@ -721,6 +805,8 @@ class _SampleWriter:
     def _dedupe(self, sel, rid, lines, errors):
         """Drop people registered before in this round, or earlier in this chunk -> (sel, duplicates)."""
         r = rid[sel]
+        if self.probe:
+            self._ask(r)
         first = np.zeros(len(sel), dtype=bool)
         _, first_idx = np.unique(r, return_index=True)
         first[first_idx] = True
@@ -908,7 +994,8 @@ class _SampleWriter:
             connection.connection.executemany(
                 self.INSERT, zip(repeat(self.round.pk), repeat(self.batch.pk), r, u, bcs, sites, tss))
 
-    def committed(self, prep: _Prep) -> None:
+    def claim(self, prep: _Prep) -> None:
+        """Mark a prepared chunk's people as registered in the round (later chunks see them as duplicates)."""
         if prep.fast is not None:
             self.seen[prep.fast[0]] = True
         if prep.slow is not None:
@@ -943,28 +1030,133 @@ def _run_file(path: Path, kind: str, b: ImportBatch, writer, actor, progress, ch
     offset, lines_done = (b.offset, b.line) if b.offset else (len(head), 1)
     bar = Progress(b.size, f"{kind} {path.name}", enabled=progress)
     chunks = 0
-    writer.begin()
+    sink = (_Pipeline if _pipelined(b.size - offset, chunk_bytes) else _Inline)(b, writer)
     try:
         for start, end, buf in _read_chunks(path, offset, chunk_bytes):
             errors: list = []
             nlines = buf.count(b"\n") + (0 if buf.endswith(b"\n") else 1)
             prep = writer.prepare_chunk(buf, lines_done + 1, order, canonical, errors)
-            _commit_chunk(b, start, end, lines_done + nlines, prep.ok, prep.dup, errors,
-                          (lambda p=prep: writer.write(p)) if prep.ok else (lambda: None))
-            if prep.ok:
-                writer.committed(prep)
+            # the chunk's people count as registered for the chunks after it (if its commit fails, the
+            # import stops and a rerun reads what was committed)
+            writer.claim(prep)
+            sink.put(start, end, lines_done + nlines, prep, errors)
             lines_done += nlines
             chunks += 1
             bar.show(end, b.rows_ok, b.rows_bad)
             if stop_after is not None and chunks >= stop_after:
+                sink.close()
                 raise SimulatedCrash(f"stopped after {chunks} chunks (test)")
+        sink.close()
     finally:
-        writer.end()
+        sink.abort()
     _analyze_after(kind, b.rows_ok)
     seconds = time.perf_counter() - t0
     _finish(b, actor, seconds)
     bar.show(b.size, b.rows_ok, b.rows_bad, final=True)
     return Outcome(b, seconds=seconds)
+
+
+#: Files (what is left of them) of at least this many chunks are written by a second thread (PostgreSQL).
+PIPELINE_CHUNKS = 3
+
+
+def _pipelined(remaining: int, chunk_bytes: int) -> bool:
+    """Write on a second connection while the next chunk is read and checked: PostgreSQL (the server
+    writes on its own core), not inside a caller's transaction (a second connection would not see it)."""
+    return (connection.vendor == "postgresql" and not connection.in_atomic_block
+            and remaining >= PIPELINE_CHUNKS * chunk_bytes)
+
+
+class _Inline:
+    """Each prepared chunk is committed at once, on this thread's connection."""
+
+    def __init__(self, b: ImportBatch, writer):
+        self.b, self.writer = b, writer
+        writer.begin()
+
+    def put(self, start, end, lines_done, prep, errors) -> None:
+        _commit_chunk(self.b, start, end, lines_done, prep.ok, prep.dup, errors,
+                      (lambda p=prep: self.writer.write(p)) if prep.ok else (lambda: None))
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        self.writer.end()
+
+
+class _Pipeline:
+    """Prepared chunks are committed in order by a writer thread on its own connection, while the reading
+    thread checks the next chunk (numpy and the database server work meanwhile; at most one chunk waits).
+    Each chunk is still one transaction that moves the batch's offset, so a crash loses nothing and a
+    rerun continues where the committed chunks end. An error in the writer stops the import."""
+
+    def __init__(self, b: ImportBatch, writer):
+        import queue
+        import threading
+
+        self.b, self.writer = b, writer
+        self.q: "queue.Queue" = queue.Queue(maxsize=1)
+        self._full = queue.Full
+        self.error: BaseException | None = None
+        self.stop = False
+        self.thread = threading.Thread(target=self._run, name="cordon-import-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        from django.db import connections
+
+        try:
+            self.writer.begin()
+            try:
+                while not self.stop:
+                    item = self.q.get()
+                    if item is None or self.stop:
+                        break
+                    start, end, lines_done, prep, errors = item
+                    _commit_chunk(self.b, start, end, lines_done, prep.ok, prep.dup, errors,
+                                  (lambda p=prep: self.writer.write(p)) if prep.ok else (lambda: None))
+            finally:
+                self.writer.end()
+        except BaseException as e:  # handed to the reading thread
+            self.error = e
+        finally:
+            connections.close_all()
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise self.error
+        if not self.thread.is_alive():
+            raise RuntimeError("the import's writer thread stopped")
+
+    def put(self, *item) -> None:
+        self._put(item)
+
+    def _put(self, item) -> None:
+        while True:
+            self._check()
+            try:
+                self.q.put(item, timeout=0.2)
+                return
+            except self._full:
+                continue
+
+    def close(self) -> None:
+        """Wait until every chunk handed over is committed (raises the writer's error)."""
+        if self.thread.is_alive():
+            self._put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abort(self) -> None:
+        if self.thread.is_alive():
+            self.stop = True
+            try:
+                self.q.put_nowait(None)
+            except self._full:
+                pass
+            self.thread.join()
 
 
 #: Rows after which an import refreshes the planner's statistics of the tables it wrote (PostgreSQL): a city
@@ -1050,7 +1242,7 @@ class _ResultWriter:
             self.batch.rows_bad += len(dups)
             self.batch.rows_duplicate += len(dups)
 
-    def committed(self, prep) -> None:
+    def claim(self, prep) -> None:
         pass
 
 

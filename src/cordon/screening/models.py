@@ -129,8 +129,10 @@ class Sample(models.Model):
     unit_id = _plain_anc()
 
     class Meta:
-        # a plain index (no varchar_pattern_ops twin on PostgreSQL): the recall finds a positive tube's people
-        indexes = [models.Index(fields=["barcode"], name="screening_sample_barcode")]
+        # the recall finds a positive tube's people by equality on the barcode: on PostgreSQL the index compares
+        # bytes (pattern operator class) instead of the database's collation, which made each of the
+        # millions of index insertions a round writes about twice as dear
+        indexes = [models.Index(fields=["barcode"], name="screening_sample_bc", opclasses=["varchar_pattern_ops"])]
 
 
 class Result(models.TextChoices):
@@ -259,7 +261,11 @@ class CoverageRow(LeanScopedFields):
     city round's ~200 k rows at once: hence three indexes, not nine; scoping reads the (round, district,
     street, community) index, ``access.Scope`` naming a grant's whole ancestor chain)."""
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # no database-side foreign key checks: every refresh rewrites the rows from the areas and the round it is
+    # given, and checking ~300 k rows at commit cost as much as writing them (rows go with their round by
+    # Django's cascade)
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+", db_index=False,
+                              db_constraint=False)
     area = models.ForeignKey("places.Area", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
                              db_index=False)
     kind = models.CharField(max_length=12)
