@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
@@ -221,34 +222,39 @@ def build_recall(r: Round) -> dict:
     rows = [x for x in rows if x[0] not in existing and x[2]]
     if not rows:
         return {"tasks_new": 0, "people_new": 0}
+    # Set-based writes (a city round's first refresh makes thousands of tasks and ~10 k members): tasks for
+    # units without one, copied with their scope from the areas; members with the scope of their task;
+    # people per touched task counted by the database.
+    task_t, member_t, area_t = RecallTask._meta.db_table, RecallMember._meta.db_table, Area._meta.db_table
+    anc = ", ".join(f"{lv}_id" for lv in LEVELS)
     unit_ids = sorted({x[2] for x in rows})
-    tasks = {t.area_id: t for t in RecallTask.objects.filter(round=r, area_id__in=unit_ids).select_related("area")}
-    units = Area.objects.in_bulk([u for u in unit_ids if u not in tasks])
-    now = clock.now()
-    new_tasks = []
-    for uid, a in units.items():
-        t = RecallTask(round=r, area=a, created=now)
-        t.set_scope_from(a)
-        new_tasks.append(t)
-    RecallTask.objects.bulk_create(new_tasks, batch_size=1000)
-    tasks.update({t.area_id: t for t in RecallTask.objects.filter(round=r, area_id__in=list(units))
-                  .select_related("area")})
-    members = []
-    for rid, bc, uid in rows:
-        t = tasks[uid]
-        m = RecallMember(task=t, resident_id=rid, barcode=bc)
-        m.set_scope_from(t.area)
-        members.append(m)
-    RecallMember.objects.bulk_create(members, batch_size=2000)
-    counts = dict(RecallMember.objects.filter(task__round=r, task__area_id__in=unit_ids).values_list("task_id")
-                  .annotate(n=Count("id")))
-    changed = []
-    for t in tasks.values():
-        if t.pk in counts and counts[t.pk] != t.people:
-            t.people, t.status = counts[t.pk], TaskStatus.OPEN
-            changed.append(t)
-    RecallTask.objects.bulk_update(changed, ["people", "status"], batch_size=500)
-    return {"tasks_new": len(new_tasks), "people_new": len(members)}
+    in_units, unit_param = _id_set("a.id", unit_ids)
+    with connection.cursor() as c:
+        c.execute(f"INSERT INTO {task_t} (round_id, area_id, status, created, people, retested, positives, {anc}) "
+                  f"SELECT %s, a.id, %s, %s, 0, 0, 0, {', '.join(f'a.{lv}_id' for lv in LEVELS)} FROM {area_t} a "
+                  f"WHERE {in_units} AND NOT EXISTS (SELECT 1 FROM {task_t} t WHERE t.round_id = %s "
+                  f"AND t.area_id = a.id)",
+                  [r.pk, TaskStatus.OPEN, connection.ops.adapt_datetimefield_value(clock.now()), unit_param, r.pk])
+        tasks_new = c.rowcount
+        in_areas, area_param = _id_set("area_id", unit_ids)
+        c.execute(f"SELECT area_id, id, {anc} FROM {task_t} WHERE round_id = %s AND {in_areas}", [r.pk, area_param])
+        task_of = {row[0]: row[1:] for row in c.fetchall()}
+        c.executemany(f"INSERT INTO {member_t} (task_id, resident_id, barcode, retest, retested_at, infection_id, "
+                      f"{anc}) VALUES (%s, %s, %s, '', NULL, NULL, %s, %s, %s, %s, %s, %s)",
+                      [(task_of[uid][0], rid, bc, *task_of[uid][1:]) for rid, bc, uid in rows if uid in task_of])
+        in_tasks, task_param = _id_set("id", sorted(t[0] for t in task_of.values()))
+        c.execute(f"UPDATE {task_t} SET status = %s, people = (SELECT count(*) FROM {member_t} m "
+                  f"WHERE m.task_id = {task_t}.id) WHERE round_id = %s AND {in_tasks}",
+                  [TaskStatus.OPEN, r.pk, task_param])
+    return {"tasks_new": tasks_new, "people_new": len(rows)}
+
+
+def _id_set(column: str, values: list[int]) -> tuple[str, object]:
+    """SQL condition ``column`` in ``values`` with a single parameter (an array on PostgreSQL, a JSON list
+    read by ``json_each`` on SQLite): no statement with thousands of placeholders."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", list(values)
+    return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(list(values))
 
 
 @transaction.atomic

@@ -10,7 +10,6 @@ after the registrations of their tube.
 """
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
