@@ -5,3 +5,11 @@ class PlacesConfig(AppConfig):
     name = "cordon.places"
     label = "places"
     verbose_name = "City model"
+
+    def ready(self):
+        from cordon.core import stamps
+
+        from .models import Resident
+
+        # the screening import's in-memory index of residents is trusted while this stamp stands still
+        stamps.watch("residents", Resident)

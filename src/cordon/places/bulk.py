@@ -107,6 +107,10 @@ def load_city(population: int, seed: int = 1, *, progress: bool = True, today: d
         _load_sqlite(conn, city, bar, timings, replace)
     else:
         raise NotImplementedError(f"bulk load not implemented for {conn.vendor}")
+    if using == "default":
+        from cordon.core import stamps
+
+        stamps.bump("residents")  # the raw bulk load sends no signals
     bar.close()
     seconds = time.perf_counter() - t_start
     counts = city.counts()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from cordon.core import access, audit, clock
+from cordon.core import access, audit, clock, stamps
 from cordon.core.actions import ActionError
 from cordon.core.models import LEVELS, AuditEntry
 from cordon.places.actions import RESIDENT_FIELDS, check_resident, masked
@@ -295,6 +295,8 @@ def _import_batch(batch, report: ImportReport, actor, write_scope, seen: dict[st
             Resident.objects.bulk_update(updates, list(RESIDENT_FIELDS) + ["household"] + [f"{lv}" for lv in LEVELS],
                                          batch_size=500)
             report.updated += len(updates)
+        if creates or updates:
+            stamps.bump("residents")  # bulk writes send no signals
         if audits:
             AuditEntry.objects.bulk_create(audits, batch_size=500)
         _apply_population(delta)

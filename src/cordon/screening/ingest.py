@@ -100,9 +100,14 @@ class ResidentIndex:
         """The index for the current database; reloaded when residents changed (count and max id)."""
         from cordon.places.models import Resident
 
+        from cordon.core import stamps
+
+        # what identifies the residents' state cheaply: the newest id, the ID number range (index ends) and
+        # the residents' change stamp (every save, delete and bulk write of residents bumps it); no count(*),
+        # which scans millions of rows
         with connection.cursor() as c:
-            c.execute(f"SELECT count(*), max(id), min(id_number), max(id_number) FROM {Resident._meta.db_table}")
-            stamp = (connection.settings_dict["NAME"], *c.fetchone())
+            c.execute(f"SELECT max(id), min(id_number), max(id_number) FROM {Resident._meta.db_table}")
+            stamp = (connection.settings_dict["NAME"], *c.fetchone(), *stamps.read("residents"))
         hit = cls._cache.get("idx")
         if hit and hit[0] == stamp and not fresh and time.monotonic() - hit[2] < cls.TTL:
             return hit[1]
@@ -1063,8 +1068,9 @@ PIPELINE_CHUNKS = 3
 def _pipelined(remaining: int, chunk_bytes: int) -> bool:
     """Write on a second connection while the next chunk is read and checked: PostgreSQL (the server
     writes on its own core), not inside a caller's transaction (a second connection would not see it)."""
-    return (connection.vendor == "postgresql" and not connection.in_atomic_block
-            and remaining >= PIPELINE_CHUNKS * chunk_bytes)
+    if connection.in_atomic_block or remaining < PIPELINE_CHUNKS * chunk_bytes:
+        return False
+    return connection.vendor == "postgresql" or (connection.vendor == "sqlite" and not connection.is_in_memory_db())
 
 
 class _Inline:
