@@ -14,9 +14,14 @@ One pipeline for the CLI (``cordon import samples|results FILE``), the API and t
   (compare-and-set on the offset, so two processes never write the same chunk). A killed import, rerun with
   the same file, continues at the offset: every row ends up stored exactly once.
 - **No per-row queries.** ID numbers are resolved against an in-memory index of the residents (sorted
-  17-digit keys as uint64, loaded once per process with a streaming read; ~17 bytes per resident), so a
-  chunk is resolved with one vectorised ``searchsorted``. People already registered in the round are a
-  bitmap over resident ids (one byte per resident), reloaded from the table when an import starts.
+  17-digit keys as uint64, loaded once per process with a streaming read; ~17 bytes per resident; trusted
+  while the residents' change stamp and id range stand still), so a chunk is resolved with one vectorised
+  ``searchsorted``. People already registered in the round are a bitmap over resident ids (one byte per
+  resident), read from the table when an import starts; a file small next to its round (late
+  registrations) instead asks the table about each chunk's own people.
+- **Two threads.** Outside a caller's transaction (the CLI, the demo, the benchmark) a file of several
+  chunks is written by a second thread on its own connection while the next chunk is read and checked
+  (``_Pipeline``); inside one (tests, API batches) everything runs on the caller's connection.
 - **Bulk writes.** Registrations: ``COPY`` straight into the table on PostgreSQL (the vectorised path rewrites
   each line in place and puts the round and batch ids in front of it), ``executemany`` on SQLite; with each
   chunk, its rows counted per unit and day go to ``SampleTally`` in the same transaction (coverage reads
@@ -232,6 +237,11 @@ def _stream_residents_pg(table: str, ranges: list[int], batch: int):
         return
     params = connection.get_connection_params()
     conns = [connection.get_new_connection(params) for _ in range(2)]
+    for conn in conns:
+        # each range is read by the primary key (a planner estimating 10 % of the table would otherwise scan
+        # all of it for each range, in parallel workers); the two connections are the parallelism
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET max_parallel_workers_per_gather = 0")
     free = list(conns)
 
     def fetch(a: int) -> bytes:
@@ -271,6 +281,7 @@ class _Prep:
     fast: object = None
     slow: object = None
     fast_days: object = None  # registrations: city-time day (ordinal) of each row of ``fast``
+    tally: list = None        # registrations: (round, unit, day, n) rows for ``SampleTally``
 
 
 def _utf8(buf: bytes) -> bool:
@@ -673,25 +684,31 @@ class _Scan:
 
 
 # ---------------------------------------------------------------------------------------------- samples
-def write_tally(round_id: int, units: np.ndarray, days: np.ndarray) -> None:
-    """Add a chunk's registrations, counted per (unit, day), to ``SampleTally`` (one bulk insert)."""
-    from .models import SampleTally
-
+def tally_text(round_id: int, units: np.ndarray, days: np.ndarray) -> list[tuple]:
+    """A chunk's registrations counted per (unit, day): rows (round, unit, day, n) for ``SampleTally``."""
     if not len(units):
-        return
+        return []
     base = int(days.min())
     key = units.astype(np.int64) * 65536 + (days - base)
     uk, counts = np.unique(key, return_counts=True)
-    rows = zip(repeat(round_id), (uk // 65536).tolist(), (dt.date.fromordinal(base + int(d)) for d in uk % 65536),
-               counts.tolist())
+    return list(zip(repeat(round_id), (uk // 65536).tolist(),
+                    (dt.date.fromordinal(base + int(d)) for d in uk % 65536), counts.tolist()))
+
+
+def write_tally(rows: list[tuple]) -> None:
+    """Add a chunk's counts (``tally_text``) to ``SampleTally`` (one bulk insert, in the chunk's transaction)."""
+    from .models import SampleTally
+
+    if not rows:
+        return
     table = SampleTally._meta.db_table
     with connection.cursor() as c:
         if connection.vendor == "postgresql":
+            text = "".join([f"{r}\t{u}\t{d.isoformat()}\t{n}\n" for r, u, d, n in rows])
             with c.cursor.copy(f"COPY {table} (round_id, unit_id, day, n) FROM STDIN") as cp:
-                for row in rows:
-                    cp.write_row(row)
+                cp.write(text.encode("ascii"))
         else:
-            c.executemany(f"INSERT INTO {table} (round_id, unit_id, day, n) VALUES (%s, %s, %s, %s)", list(rows))
+            c.executemany(f"INSERT INTO {table} (round_id, unit_id, day, n) VALUES (%s, %s, %s, %s)", rows)
 
 
 class _SampleWriter:
@@ -841,12 +858,25 @@ class _SampleWriter:
     def prepare_chunk(self, buf: bytes, line0: int, order, canonical: bool, errors: list) -> _Prep:
         """A chunk of the file -> _Prep. Canonical layout and valid UTF-8: vectorised; else field by field."""
         if canonical and self.fast_ok and buf and _utf8(buf):
-            return self._prepare_fast(buf, line0, order, errors)
-        cols = _parse_text("samples", buf.decode("utf-8", errors="replace"), line0, order, canonical, errors)
-        p = self.prepare(cols, errors)
-        if p[0] is None:
-            return _Prep()
-        return _Prep(ok=len(p[0]), dup=p[-1], slow=p)
+            prep = self._prepare_fast(buf, line0, order, errors)
+        else:
+            cols = _parse_text("samples", buf.decode("utf-8", errors="replace"), line0, order, canonical, errors)
+            p = self.prepare(cols, errors)
+            prep = _Prep() if p[0] is None else _Prep(ok=len(p[0]), dup=p[-1], slow=p)
+        prep.tally = self._tally_of(prep)  # all but the database work is done on the reading thread
+        return prep
+
+    def _tally_of(self, prep: _Prep) -> list[tuple]:
+        units, days = [], []
+        if prep.fast is not None:
+            units.append(prep.fast[1])
+            days.append(prep.fast_days)
+        if prep.slow is not None:
+            sel, unit, ts = prep.slow[0], prep.slow[2], prep.slow[5]
+            if len(sel):
+                units.append(unit[sel])
+                days.append(np.array([self._day(ts[i]) for i in sel.tolist()], dtype=np.int64))
+        return tally_text(self.round.pk, np.concatenate(units), np.concatenate(days)) if units else []
 
     def _prepare_fast(self, buf: bytes, line0: int, order, errors: list) -> _Prep:
         sc = _Scan(buf)
@@ -897,7 +927,7 @@ class _SampleWriter:
                 pre[:, 10:18] = _digits(uk, 8)
                 pre[:, 18] = 9
                 data[st[kl][:, None] + _AR[:19]] = pre
-            fastp = (rk, uk, sc.runs(kl, data), None)
+            fastp = (rk, uk, self._with_prefix(sc.runs(kl, data)), None)
         else:
             tsv = np.array(tvals, dtype=object)
             fastp = (rk, uk, sc.runs(kl), tsv[inv[sel]].tolist() if len(sel) else [])
@@ -924,19 +954,11 @@ class _SampleWriter:
 
     def write(self, prep: _Prep) -> None:
         """Write a chunk's rows and their tally (inside the chunk's transaction)."""
-        units, days = [], []
         if prep.fast is not None:
             self._write_fast(prep.fast)
-            units.append(prep.fast[1])
-            days.append(prep.fast_days)
         if prep.slow is not None:
             self._write_slow(prep.slow)
-            sel, unit, ts = prep.slow[0], prep.slow[2], prep.slow[5]
-            if len(sel):
-                units.append(unit[sel])
-                days.append(np.array([self._day(ts[i]) for i in sel.tolist()], dtype=np.int64))
-        if units:
-            write_tally(self.round.pk, np.concatenate(units), np.concatenate(days))
+        write_tally(self._tally_of(prep) if prep.tally is None else prep.tally)
 
     def _day(self, ts: str) -> int:
         """City-time day (ordinal) of a converted time (PostgreSQL: city time text; SQLite: UTC text)."""
@@ -952,18 +974,12 @@ class _SampleWriter:
         rk, uk, payload, tss = fastp
         table = Sample._meta.db_table
         if self.pg:
-            # Each payload line is "resident(9)\tunit(8)\tbarcode\tsite\ttime"; the round and batch ids go in
-            # front of every line (fixed width, inserted in one vectorised pass) and the lines are copied
-            # straight into the table, the times read as city time.
-            pre = np.frombuffer(self._prefix, dtype=np.uint8)
-            body = np.frombuffer(payload, dtype=np.uint8)
-            starts = np.concatenate(([0], np.flatnonzero(body == 10)[:-1] + 1))
-            out = np.insert(body, np.repeat(starts, len(pre)), np.tile(pre, len(starts)))
+            # the lines (see ``_with_prefix``) are copied straight into the table, the times read as city time
             with connection.cursor() as c:
                 c.execute("SELECT current_setting('TimeZone'), set_config('TimeZone', %s, true)", [str(clock.tz())])
                 was = c.fetchone()[0]
                 with c.cursor.copy(f"COPY {table} ({self.COLUMNS}) FROM STDIN") as cp:
-                    cp.write(out.tobytes())
+                    cp.write(payload)
                 c.execute("SELECT set_config('TimeZone', %s, true)", [was])
             return
         f = payload.decode("utf-8").replace("\n", ",").split(",")
@@ -971,9 +987,15 @@ class _SampleWriter:
         connection.ensure_connection()
         connection.connection.executemany(self.INSERT, rows)
 
-    @property
-    def _prefix(self) -> bytes:
-        return f"{self.round.pk:07d}\t{self.batch.pk:07d}\t".encode("ascii")
+    def _with_prefix(self, payload: bytes) -> bytes:
+        """Each payload line is "resident(9)\tunit(8)\tbarcode\tsite\ttime"; the round and batch ids go in
+        front of every line (fixed width, inserted in one vectorised pass): the COPY text of the chunk."""
+        if not payload:
+            return payload
+        pre = np.frombuffer(f"{self.round.pk:07d}\t{self.batch.pk:07d}\t".encode("ascii"), dtype=np.uint8)
+        body = np.frombuffer(payload, dtype=np.uint8)
+        starts = np.concatenate(([0], np.flatnonzero(body == 10)[:-1] + 1))
+        return np.insert(body, np.repeat(starts, len(pre)), np.tile(pre, len(starts))).tobytes()
 
     def _write_slow(self, prep) -> None:
         sel, rid, unit, bc, site, ts, _ = prep
