@@ -111,7 +111,11 @@ class ResidentIndex:
         # the residents' change stamp (every save, delete and bulk write of residents bumps it); no count(*),
         # which scans millions of rows
         with connection.cursor() as c:
-            c.execute(f"SELECT max(id), min(id_number), max(id_number) FROM {Resident._meta.db_table}")
+            t = Resident._meta.db_table
+            # one aggregate per subquery: each is then read from an index end (SQLite scans the table for
+            # several aggregates in one SELECT)
+            c.execute(f"SELECT (SELECT max(id) FROM {t}), (SELECT min(id_number) FROM {t}), "
+                      f"(SELECT max(id_number) FROM {t})")
             stamp = (connection.settings_dict["NAME"], *c.fetchone(), *stamps.read("residents"))
         hit = cls._cache.get("idx")
         if hit and hit[0] == stamp and not fresh and time.monotonic() - hit[2] < cls.TTL:
@@ -1095,6 +1099,11 @@ def _pipelined(remaining: int, chunk_bytes: int) -> bool:
     return connection.vendor == "postgresql" or (connection.vendor == "sqlite" and not connection.is_in_memory_db())
 
 
+def _commit_prepared(b: ImportBatch, writer, start, end, lines_done, prep: _Prep, errors) -> None:
+    _commit_chunk(b, start, end, lines_done, prep.ok, prep.dup, errors,
+                  (lambda: writer.write(prep)) if prep.ok else (lambda: None))
+
+
 class _Inline:
     """Each prepared chunk is committed at once, on this thread's connection."""
 
@@ -1102,9 +1111,8 @@ class _Inline:
         self.b, self.writer = b, writer
         writer.begin()
 
-    def put(self, start, end, lines_done, prep, errors) -> None:
-        _commit_chunk(self.b, start, end, lines_done, prep.ok, prep.dup, errors,
-                      (lambda p=prep: self.writer.write(p)) if prep.ok else (lambda: None))
+    def put(self, *item) -> None:
+        _commit_prepared(self.b, self.writer, *item)
 
     def close(self) -> None:
         pass
@@ -1141,9 +1149,7 @@ class _Pipeline:
                     item = self.q.get()
                     if item is None or self.stop:
                         break
-                    start, end, lines_done, prep, errors = item
-                    _commit_chunk(self.b, start, end, lines_done, prep.ok, prep.dup, errors,
-                                  (lambda p=prep: self.writer.write(p)) if prep.ok else (lambda: None))
+                    _commit_prepared(self.b, self.writer, *item)
             finally:
                 self.writer.end()
         except BaseException as e:  # handed to the reading thread
