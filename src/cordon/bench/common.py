@@ -11,16 +11,16 @@ import tempfile
 import time
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process (since ``reset_peak``, where the system keeps that count) and of
-    its finished children, in MB."""
+def peak_rss_mb(children: bool = True) -> float:
+    """Peak resident memory of this process (since ``reset_peak``, where the system keeps that count) and,
+    unless ``children`` is False, of its finished children, in MB."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     try:
         with open("/proc/self/status", encoding="ascii") as fh:
             own = next(int(x.split()[1]) for x in fh if x.startswith("VmHWM:"))
     except (OSError, StopIteration, ValueError):
         pass
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if children else 0
     return round(max(own, kids) / 1024, 1)
 
 
