@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import statistics
 import sys
 import time
 

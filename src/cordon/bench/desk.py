@@ -19,12 +19,10 @@ import http.client
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cordon"
 

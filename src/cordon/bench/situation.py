@@ -82,7 +82,6 @@ def seed_outbreak(n: int, designations: int, seed: int) -> dict:
             infs.append(inf)
     with transaction.atomic():
         Infection.objects.bulk_create(infs, batch_size=5000)
-    now = dt.datetime.combine(DAY, dt.time(18, 0), tzinfo=tz)
     tasks, orders = [], []
     for inf in infs:
         scope = {f"{lv}_id": getattr(inf, f"{lv}_id") for lv in ("district", "street", "community", "compound",

@@ -16,7 +16,6 @@ from cordon.care.models import (OPEN_STATUSES, CareNeed, CareRequest, Hospital, 
                                 RequestEvent, Source, Status, TaskKind, Vehicle)
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError
-from cordon.core.models import LEVELS
 
 ONE = dt.timedelta(days=1)
 #: How far ahead a seal is assumed to last when its designation has no expected change date.

@@ -50,8 +50,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence, Union
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Union
 
 from . import guardrails as _g
 from .pack import FOUND_KINDS, Pack

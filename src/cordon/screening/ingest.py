@@ -50,7 +50,7 @@ from django.db.models import F
 from cordon.core import access, audit, clock, ids
 from cordon.core.actions import ActionError
 
-from .models import BatchKind, BatchStatus, ImportBatch, Round, RowError, Sample, TubeResult
+from .models import BatchKind, BatchStatus, ImportBatch, Round, RowError, Sample, SampleTally, TubeResult
 
 CHUNK_BYTES = 8 << 20  # ~190 k registrations a chunk: the transient arrays of a chunk stay ~100 MB
 MAX_FIELD = 80
@@ -688,7 +688,7 @@ class _Scan:
 
 
 # ---------------------------------------------------------------------------------------------- samples
-def tally_text(round_id: int, units: np.ndarray, days: np.ndarray) -> list[tuple]:
+def tally_rows(round_id: int, units: np.ndarray, days: np.ndarray) -> list[tuple]:
     """A chunk's registrations counted per (unit, day): rows (round, unit, day, n) for ``SampleTally``."""
     if not len(units):
         return []
@@ -700,9 +700,7 @@ def tally_text(round_id: int, units: np.ndarray, days: np.ndarray) -> list[tuple
 
 
 def write_tally(rows: list[tuple]) -> None:
-    """Add a chunk's counts (``tally_text``) to ``SampleTally`` (one bulk insert, in the chunk's transaction)."""
-    from .models import SampleTally
-
+    """Add a chunk's counts (``tally_rows``) to ``SampleTally`` (one bulk insert, in the chunk's transaction)."""
     if not rows:
         return
     table = SampleTally._meta.db_table
@@ -751,8 +749,6 @@ class _SampleWriter:
         seen = np.zeros(self.idx.max_rid + 2, dtype=bool)
         self.probe = False
         table = Sample._meta.db_table
-        from .models import SampleTally
-
         with connection.cursor() as c:
             c.execute(f"SELECT coalesce(sum(n), 0) FROM {SampleTally._meta.db_table} WHERE round_id = %s",
                       [self.round.pk])
@@ -880,7 +876,7 @@ class _SampleWriter:
             if len(sel):
                 units.append(unit[sel])
                 days.append(np.array([self._day(ts[i]) for i in sel.tolist()], dtype=np.int64))
-        return tally_text(self.round.pk, np.concatenate(units), np.concatenate(days)) if units else []
+        return tally_rows(self.round.pk, np.concatenate(units), np.concatenate(days)) if units else []
 
     def _prepare_fast(self, buf: bytes, line0: int, order, errors: list) -> _Prep:
         sc = _Scan(buf)
@@ -1202,8 +1198,6 @@ ANALYZE_AFTER = 100_000
 def _analyze_after(kind: str, rows: int) -> None:
     if connection.vendor != "postgresql" or rows < ANALYZE_AFTER:
         return
-    from .models import SampleTally
-
     tables = [Sample, SampleTally] if kind == "samples" else [TubeResult]
     with connection.cursor() as c:
         for m in tables:

@@ -19,7 +19,6 @@ from django.db.models.expressions import RawSQL
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
-from cordon.core import clock
 from cordon.situation.registry import SituationScope, end_of, start_of
 
 ID_CAP = 5000  # ids listed per kind in the daily report

@@ -7,7 +7,6 @@ by the day-start tick.
 """
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
