@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
@@ -21,6 +20,7 @@ from cordon.core.actions import ActionError
 from cordon.core.models import LEVELS
 from cordon.places.models import Area, Resident
 
+from .ingest import id_in
 from .models import (ROUND_TRANSITIONS, Coverage, CoverageDay, CoverageRow, RecallMember, RecallTask, Retest, Round,
                      RoundArea, RoundStatus, Sample, SampleTally, TaskStatus, TubeResult)
 
@@ -228,7 +228,7 @@ def build_recall(r: Round) -> dict:
     task_t, member_t, area_t = RecallTask._meta.db_table, RecallMember._meta.db_table, Area._meta.db_table
     anc = ", ".join(f"{lv}_id" for lv in LEVELS)
     unit_ids = sorted({x[2] for x in rows})
-    in_units, unit_param = _id_set("a.id", unit_ids)
+    in_units, unit_param = id_in("a.id", unit_ids)
     with connection.cursor() as c:
         c.execute(f"INSERT INTO {task_t} (round_id, area_id, status, created, people, retested, positives, {anc}) "
                   f"SELECT %s, a.id, %s, %s, 0, 0, 0, {', '.join(f'a.{lv}_id' for lv in LEVELS)} FROM {area_t} a "
@@ -236,25 +236,17 @@ def build_recall(r: Round) -> dict:
                   f"AND t.area_id = a.id)",
                   [r.pk, TaskStatus.OPEN, connection.ops.adapt_datetimefield_value(clock.now()), unit_param, r.pk])
         tasks_new = c.rowcount
-        in_areas, area_param = _id_set("area_id", unit_ids)
+        in_areas, area_param = id_in("area_id", unit_ids)
         c.execute(f"SELECT area_id, id, {anc} FROM {task_t} WHERE round_id = %s AND {in_areas}", [r.pk, area_param])
         task_of = {row[0]: row[1:] for row in c.fetchall()}
         c.executemany(f"INSERT INTO {member_t} (task_id, resident_id, barcode, retest, retested_at, infection_id, "
                       f"{anc}) VALUES (%s, %s, %s, '', NULL, NULL, %s, %s, %s, %s, %s, %s)",
                       [(task_of[uid][0], rid, bc, *task_of[uid][1:]) for rid, bc, uid in rows if uid in task_of])
-        in_tasks, task_param = _id_set("id", sorted(t[0] for t in task_of.values()))
+        in_tasks, task_param = id_in("id", sorted(t[0] for t in task_of.values()))
         c.execute(f"UPDATE {task_t} SET status = %s, people = (SELECT count(*) FROM {member_t} m "
                   f"WHERE m.task_id = {task_t}.id) WHERE round_id = %s AND {in_tasks}",
                   [TaskStatus.OPEN, r.pk, task_param])
     return {"tasks_new": tasks_new, "people_new": len(rows)}
-
-
-def _id_set(column: str, values: list[int]) -> tuple[str, object]:
-    """SQL condition ``column`` in ``values`` with a single parameter (an array on PostgreSQL, a JSON list
-    read by ``json_each`` on SQLite): no statement with thousands of placeholders."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", list(values)
-    return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(list(values))
 
 
 @transaction.atomic

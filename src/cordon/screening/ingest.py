@@ -102,10 +102,10 @@ class ResidentIndex:
 
     @classmethod
     def get(cls, fresh: bool = False) -> "ResidentIndex":
-        """The index for the current database; reloaded when residents changed (count and max id)."""
-        from cordon.places.models import Resident
-
+        """The index for the current database; reloaded when residents changed (newest id, ID number range,
+        change stamp) or after ``TTL``."""
         from cordon.core import stamps
+        from cordon.places.models import Resident
 
         # what identifies the residents' state cheaply: the newest id, the ID number range (index ends) and
         # the residents' change stamp (every save, delete and bulk write of residents bumps it); no count(*),
@@ -195,6 +195,12 @@ def id_keys(idn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _RES_ROW = np.dtype([("idn", "S18"), ("id", ">i8"), ("unit", ">i4")])
 
 
+def _records(data: bytes):
+    """(id numbers, ids, unit ids) of a range's binary records (``_stream_residents_pg``)."""
+    rec = np.frombuffer(data, dtype=_RES_ROW)
+    return rec["idn"], rec["id"].astype(np.int64), rec["unit"].astype(np.int64)
+
+
 def _stream_residents(table: str, batch: int = 500_000):
     """(id_number bytes array, ids, unit ids) per id range of residents, without holding them as objects.
 
@@ -236,8 +242,7 @@ def _stream_residents_pg(table: str, ranges: list[int], batch: int):
                 cur.execute(sql, [a, a + batch], binary=True)
                 data = cur.fetchone()[0]
                 if data:
-                    rec = np.frombuffer(data, dtype=_RES_ROW)
-                    yield rec["idn"], rec["id"].astype(np.int64), rec["unit"].astype(np.int64)
+                    yield _records(data)
         return
     params = connection.get_connection_params()
     conns = [connection.get_new_connection(params) for _ in range(2)]
@@ -261,14 +266,21 @@ def _stream_residents_pg(table: str, ranges: list[int], batch: int):
         with ThreadPoolExecutor(max_workers=len(conns)) as pool:
             for data in pool.map(fetch, ranges):
                 if data:
-                    rec = np.frombuffer(data, dtype=_RES_ROW)
-                    yield rec["idn"], rec["id"].astype(np.int64), rec["unit"].astype(np.int64)
+                    yield _records(data)
     finally:
         for conn in conns:
             conn.close()
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def id_in(column: str, values: list[int]) -> tuple[str, object]:
+    """SQL condition ``column`` in ``values`` with a single parameter (an array on PostgreSQL, a JSON list
+    read by ``json_each`` on SQLite): no statement with thousands of placeholders."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", list(values)
+    return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(list(values))
+
+
 @dataclass
 class Outcome:
     batch: ImportBatch
@@ -783,13 +795,8 @@ class _SampleWriter:
         table = Sample._meta.db_table
         with connection.cursor() as c:
             for i in range(0, len(rid), 100_000):
-                part = rid[i:i + 100_000].tolist()
-                if self.pg:
-                    c.execute(f"SELECT resident_id FROM {table} WHERE round_id = %s AND resident_id = ANY(%s)",
-                              [self.round.pk, part])
-                else:
-                    c.execute(f"SELECT resident_id FROM {table} WHERE round_id = %s AND resident_id IN "
-                              f"(SELECT value FROM json_each(%s))", [self.round.pk, json.dumps(part)])
+                cond, param = id_in("resident_id", rid[i:i + 100_000].tolist())
+                c.execute(f"SELECT resident_id FROM {table} WHERE round_id = %s AND {cond}", [self.round.pk, param])
                 found = np.array([r for (r,) in c.fetchall()], dtype=np.int64)
                 if len(found):
                     self.seen[found] = True
@@ -805,16 +812,10 @@ class _SampleWriter:
         ts_ok = np.fromiter((x is not None for x in ts), dtype=bool, count=n)
         keep = found & ts_ok
         if self.scope is not None:
-            a = self.idx.anc[unit]
-            inside = np.zeros(n, dtype=bool)
-            for li, lv in enumerate(("district", "street", "community", "compound", "building", "unit")):
-                s = self.scope.by_level.get(lv)
-                if s:
-                    inside |= np.isin(a[:, li], np.fromiter(s, dtype=np.int64))
-            out = found & ts_ok & ~inside
+            out = found & ts_ok & self._outside(unit)
             for i in np.flatnonzero(out).tolist():
                 errors.append((lines[i], "id_number", "person lives outside your jurisdiction"))
-            keep &= inside
+            keep &= ~out
         if not keep.all():
             for i in np.flatnonzero(~found).tolist():
                 why = ids.id_number_error(idn[i])
@@ -849,7 +850,7 @@ class _SampleWriter:
         """Mask of units outside the uploader's write scope (None: no limit)."""
         a = self.idx.anc[unit]
         inside = np.zeros(len(unit), dtype=bool)
-        for li, lv in enumerate(("district", "street", "community", "compound", "building", "unit")):
+        for li, lv in enumerate(access.LEVELS):  # the columns of ``ResidentIndex.anc``
             s = self.scope.by_level.get(lv)
             if s:
                 inside |= np.isin(a[:, li], np.fromiter(s, dtype=np.int64))
