@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from collections import Counter
 
+import numpy as np
 import pytest
 from django.db.models import Count
 
@@ -42,6 +43,17 @@ def gen(db, tmp_path):
     return {"city": city, "files": files, "round": rnd, "tmp": tmp_path}
 
 
+def _people(r=None) -> list[tuple]:
+    """Registrations one person at a time: (resident id, barcode, site, sampled_at, batch id), of round ``r``
+    (default every round); the round's bitmaps of who is registered agree with them."""
+    qs = Sample.objects.all() if r is None else Sample.objects.filter(round=r)
+    out = [(rid, t.barcode, t.site, t.sampled_at, t.batch_id) for t in qs.order_by("id") for rid in t.people]
+    if r is not None:
+        reg = set(Resident.objects.filter(actions.registered_in(r)).values_list("id", flat=True))
+        assert reg == {x[0] for x in out}
+    return out
+
+
 def _all(g, **kw):
     f, r = g["files"], g["round"]
     a = import_samples(f.samples, round=r, actor="test", **kw).batch
@@ -67,7 +79,8 @@ def test_import_keeps_good_rows_and_reports_bad_ones(gen):
     f, r = gen["files"], gen["round"]
     b = import_samples(f.samples, round=r, actor="test").batch
     assert b.status == BatchStatus.DONE
-    assert b.rows_ok == f.sample_good == Sample.objects.filter(round=r).count()
+    people = _people(r)
+    assert b.rows_ok == f.sample_good == len(people) == len({x[0] for x in people})
     assert b.rows_duplicate == f.sample_duplicates
     assert b.rows_bad == f.sample_duplicates + f.sample_malformed
     assert RowError.objects.filter(batch=b).count() == b.rows_bad
@@ -84,18 +97,18 @@ def test_import_keeps_good_rows_and_reports_bad_ones(gen):
     rows = list(csv.reader(open(report, encoding="utf-8-sig")))
     assert rows[0] == ["line", "field", "reason"] and len(rows) == b.rows_bad + 1
     # the unit is the resident's; the times are city time as written in the file
-    for s in Sample.objects.filter(round=r).order_by("resident_id")[:50]:
-        res = Resident.objects.get(pk=s.resident_id)
-        assert s.unit_id == res.unit_id and s.batch_id == b.pk
+    assert {x[4] for x in people} == {b.pk}
+    idn = dict(Resident.objects.values_list("id", "id_number"))
+    when_of = {(idn[x[0]], x[1]): x[3] for x in people}
     checked = 0
     for line in open(gen["files"].samples, encoding="utf-8").read().splitlines()[1:200]:
         f = line.split(",")
-        s = Sample.objects.filter(round=r, resident__id_number=f[0], barcode=f[1]).first() if len(f) == 4 else None
+        got = when_of.get((f[0], f[1])) if len(f) == 4 else None
         try:
             when = dt.datetime.fromisoformat(f[3]).replace(tzinfo=clock.tz()) if len(f) == 4 else None
         except ValueError:  # a malformed copy of a good row
             continue
-        if s is not None and s.sampled_at == when:
+        if got is not None and got == when:
             checked += 1
     assert checked > 150  # the rest are the generator's duplicates and malformed rows
 
@@ -103,13 +116,13 @@ def test_import_keeps_good_rows_and_reports_bad_ones(gen):
 def test_reimport_changes_nothing(gen):
     f, r = gen["files"], gen["round"]
     _all(gen)
-    counts = (Sample.objects.count(), TubeResult.objects.count(), RowError.objects.count(),
+    counts = (len(_people()), Sample.objects.count(), TubeResult.objects.count(), RowError.objects.count(),
               AuditEntry.objects.count())
     for path in (f.samples, f.samples_late):
         out = import_samples(path, round=r, actor="test")
         assert out.already
     assert import_results(f.results, actor="test").already
-    assert counts == (Sample.objects.count(), TubeResult.objects.count(), RowError.objects.count(),
+    assert counts == (len(_people()), Sample.objects.count(), TubeResult.objects.count(), RowError.objects.count(),
                       AuditEntry.objects.count())
     # the same file under another round is refused
     other = actions.do_create_round(name="again", on=r.on, coverage="city", actor="test")
@@ -139,7 +152,7 @@ def test_killed_and_resumed_import_keeps_every_row_once(gen, monkeypatch):
         import_samples(f.samples, round=r, actor="test", chunk_bytes=4096, stop_after=3)
     b = ImportBatch.objects.get(kind="samples")
     assert b.status == BatchStatus.RUNNING and 0 < b.offset < b.size
-    part = Sample.objects.count()
+    part = len(_people(r))
     assert part == b.rows_ok > 0
     # a crash in the middle of a chunk's write: that chunk rolls back with the offset
     from cordon.screening import ingest
@@ -159,20 +172,22 @@ def test_killed_and_resumed_import_keeps_every_row_once(gen, monkeypatch):
         import_samples(f.samples, round=r, actor="test", chunk_bytes=4096)
     monkeypatch.setattr(ingest._SampleWriter, "write", real)
     b.refresh_from_db()
-    assert Sample.objects.count() == b.rows_ok
+    assert len(_people(r)) == b.rows_ok
     out = import_samples(f.samples, round=r, actor="test", chunk_bytes=4096)
     assert not out.already and out.batch.status == BatchStatus.DONE
-    assert Sample.objects.count() == f.sample_good == out.batch.rows_ok
+    people = _people(r)
+    assert len(people) == len({x[0] for x in people}) == f.sample_good == out.batch.rows_ok
     assert out.batch.rows_bad == f.sample_duplicates + f.sample_malformed
     assert RowError.objects.filter(batch=out.batch).values("line").distinct().count() == out.batch.rows_bad
     assert AuditEntry.objects.filter(action="screening.import_samples").count() == 1
     # the per-unit tally written with each chunk counts every kept row once, across the crash and resume
-    from django.db.models import Count, Sum
+    from django.db.models import Sum
 
     from cordon.screening.models import SampleTally
 
     tally = dict(SampleTally.objects.filter(round_id=r.pk).values_list("unit_id").annotate(n=Sum("n")))
-    per_unit = dict(Sample.objects.filter(round=r).values_list("unit_id").annotate(n=Count("barcode")))
+    unit_of = dict(Resident.objects.values_list("id", "unit_id"))
+    per_unit = Counter(unit_of[x[0]] for x in people)
     assert tally == per_unit and sum(tally.values()) == f.sample_good
 
 
@@ -208,38 +223,90 @@ def test_pooled_recall_grouped_by_unit_and_retest(gen):
     assert task.retested == 1 and task.positives == 1
 
 
-def test_coverage_counts_at_every_level(gen):
+def test_coverage_counts_at_every_level(gen, as_user):
+    """Coverage of a city round at every level, against counts made here from the residents and the round's
+    registrations (everyone not on the round's missing list): the stored rows (district .. compound), then
+    every node reached by drilling down with ``coverage_children`` (buildings and units counted on demand),
+    the API and the page; a grant at building or unit level tops out at its own node."""
+    from cordon.core.actions import do_create_user
+
     f, r = gen["files"], gen["round"]
     _all(gen)
     r = actions.do_refresh_round(r, actor="test")
     assert r.due == POP and r.sampled == f.sampled and r.missing == POP - f.sampled
-    rows = {c.area_id: c for c in CoverageRow.objects.filter(round=r)}
-    assert {c.kind for c in rows.values()} == set(LEVELS)
-    assert len(rows) == Area.objects.count()
+    cmd, _ = do_create_user("cmd", "test-pass-2022", role="commander", area=None)
     res = list(Resident.objects.values(*[f"{lv}_id" for lv in LEVELS], "id"))
-    sampled = set(Sample.objects.filter(round=r).values_list("resident_id", flat=True))
+    sampled = {x["id"] for x in res} - {m.pk for m in actions.missing_residents(r, cmd)}
+    assert len(sampled) == f.sampled
+    assert Counter(x["unit_id"] for x in res if x["id"] in sampled) == f.sampled_by_unit
     due, got = Counter(), Counter()
     for x in res:
         for lv in LEVELS:
             due[x[f"{lv}_id"]] += 1
             if x["id"] in sampled:
                 got[x[f"{lv}_id"]] += 1
-    for aid, c in rows.items():
-        assert (c.due, c.sampled) == (due[aid], got[aid]), c.kind
-        assert c.missing == due[aid] - got[aid]
-    for uid, n in f.sampled_by_unit.items():
-        assert rows[uid].sampled == n
+    areas = {a.pk: a for a in Area.objects.all()}
+
+    def check(c):
+        a = areas[c.area_id]
+        assert (c.kind, c.parent_id) == (a.kind, a.parent_id)
+        assert (c.due, c.sampled, c.missing) == (due[a.pk], got[a.pk], due[a.pk] - got[a.pk]), a.path
+        assert c.percent == (round(100.0 * got[a.pk] / due[a.pk], 1) if due[a.pk] else 0.0)
+
+    # stored: district .. compound, one row per node
+    stored = list(CoverageRow.objects.filter(round=r))
+    assert {c.kind for c in stored} == {"district", "street", "community", "compound"}
+    assert len(stored) == len({c.area_id for c in stored}) == sum(
+        a.kind in ("district", "street", "community", "compound") for a in areas.values())
+    for c in stored:
+        check(c)
+    # every node, drilling down from the top: each reached once, under its parent, with its own counts
+    seen, todo = [], [None]
+    while todo:
+        parent = todo.pop()
+        rows = actions.coverage_children(r, cmd, parent)
+        assert [c.area_id for c in rows] == sorted(c.area_id for c in rows)
+        for c in rows:
+            check(c)
+            assert c.parent_id == (parent.pk if parent else None)
+        seen += [c.area_id for c in rows]
+        todo += [areas[c.area_id] for c in rows]
+    assert sorted(seen) == sorted(areas) and {areas[i].kind for i in seen} == set(LEVELS)
+    # the API and the page show the same for a compound's buildings and a building's units
+    unit = areas[max(f.sampled_by_unit, key=f.sampled_by_unit.get)]
+    c = as_user(cmd)
+    for node in (areas[unit.compound_id], areas[unit.building_id]):
+        api = c.get(f"/api/screening/rounds/{r.pk}/coverage?area_id={node.pk}").json()
+        want = sorted(a.pk for a in areas.values() if a.parent_id == node.pk)
+        assert [x["area_id"] for x in api] == want
+        for x in api:
+            i = x["area_id"]
+            assert (x["kind"], x["path"], x["due"], x["sampled"], x["missing"]) == (
+                areas[i].kind, areas[i].path, due[i], got[i], due[i] - got[i])
+        page = c.get(f"/screening/{r.pk}/?area={node.pk}")
+        assert page.status_code == 200
+        assert [(x["row"].area_id, x["name"], x["row"].due, x["row"].sampled) for x in page.context["table"]] == [
+            (i, areas[i].name, due[i], got[i]) for i in want]
+    assert c.get(f"/api/screening/rounds/{r.pk}/coverage?area_id={unit.pk}").json() == []
+    # a grant at building or unit level: its own node on top (counted on demand), nothing outside it
+    for node in (areas[unit.building_id], unit):
+        w, _ = do_create_user(f"w{node.pk}", "test-pass-2022", role="community_worker", area=node)
+        top = actions.coverage_children(r, w)
+        assert [x.area_id for x in top] == [node.pk]
+        check(top[0])
+        api = as_user(w).get(f"/api/screening/rounds/{r.pk}/coverage").json()
+        assert [(x["area_id"], x["due"], x["sampled"]) for x in api] == [(node.pk, due[node.pk], got[node.pk])]
+        assert as_user(w).get(f"/api/screening/rounds/{r.pk}/coverage?area_id={unit.compound_id}").status_code == 404
     days = CoverageDay.objects.filter(round=r)
     assert sum(d.sampled for d in days) == f.sampled
     assert {d.day for d in days} <= {r.on, r.on + dt.timedelta(days=1)}
     # the missing list of a community: exactly its residents with no registration
-    comm = next(c for c in rows.values() if c.kind == "community" and c.missing)
-    area = Area.objects.get(pk=comm.area_id)
-    from cordon.core.actions import do_create_user
-
+    comm = next(c for c in stored if c.kind == "community" and c.missing)
+    area = areas[comm.area_id]
     w, _ = do_create_user("w", "test-pass-2022", role="community_worker", area=area)
     miss = list(actions.missing_residents(r, w, area))
     assert len(miss) == comm.missing and not any(m.pk in sampled for m in miss)
+    assert {m.pk for m in miss} == {x["id"] for x in res if x["community_id"] == area.pk} - sampled
 
 
 def test_area_round_covers_only_its_nodes(db, tmp_path):
@@ -324,6 +391,79 @@ def test_scoping_of_rounds_and_lists(city, round_a, worker, outsider, commander,
     assert len(miss["items"]) == 2 and all("*" in x["id_number"] for x in miss["items"])
 
 
+def test_api_coverage_at_every_level(city, worker, outsider, commander, as_user):
+    """The coverage API, drilled down to units, against counts made from the residents and the registrations
+    posted: each user sees their own part only (their granted node on top, a building or unit grant
+    included), and a round over one unit counts that unit only, at every level above it."""
+    from cordon.core import ids
+    from cordon.core.actions import do_create_user
+    from cordon.places.actions import do_create_resident, do_ensure_area, do_get_or_create_household
+
+    # a second unit in unit A's building, with one resident: due in the city round, not in unit A's round
+    unit_a2 = do_ensure_area(city["unit_a"].path.rsplit("/", 1)[0] + "/2单元", actor="test")
+    do_create_resident(do_get_or_create_household(unit_a2, "102", actor="test"), {
+        "name": "赵敏", "id_number": ids.make_id_number("620102", dt.date(1990, 4, 1), 4, "F"),
+        "phone": "13909310004"}, actor="test")
+    cr = actions.do_create_round(name="city", on=_today(), coverage="city", actor="test")
+    ur = actions.do_create_round(name="unit A", on=_today(), areas=[city["unit_a"]], actor="test")
+    registered = {cr.pk: [city["resident_a"], city["resident_b"]], ur.pk: [city["resident_a"]]}
+    for rnd, people in registered.items():
+        rows = [{"id_number": p.id_number, "barcode": f"LZC{rnd}", "site": "x", "sampled_at": f"{_today()} 09:00"}
+                for p in people]
+        got = as_user(commander).post("/api/screening/samples", data=json.dumps(
+            {"round_id": rnd, "batch_key": f"cov-{rnd}", "rows": rows}), content_type="application/json").json()
+        assert got["rows_ok"] == len(people)
+        actions.do_refresh_round(actions.Round.objects.get(pk=rnd), actor="test")
+    areas = {a.pk: a for a in Area.objects.all()}
+    res = list(Resident.objects.values("id", *[f"{lv}_id" for lv in LEVELS]))
+
+    def expected(rnd, top):
+        """area id -> (due, sampled) for the nodes under ``top`` that hold a covered unit."""
+        out: dict[int, list] = {}
+        for x in res:
+            if rnd == ur.pk and x["unit_id"] != city["unit_a"].pk:
+                continue
+            if x[f"{top.kind}_id"] != top.pk:
+                continue
+            for lv in LEVELS[LEVELS.index(top.kind):]:
+                n = out.setdefault(x[f"{lv}_id"], [0, 0])
+                n[0] += 1
+                n[1] += any(p.pk == x["id"] for p in registered[rnd])
+        return {k: tuple(v) for k, v in out.items()}
+
+    def walk(user, rnd):
+        """Every node the API shows the user, drilling down from the top: area id -> (due, sampled)."""
+        c, out, todo = as_user(user), {}, [None]
+        while todo:
+            parent = todo.pop()
+            q = f"?area_id={parent}" if parent else ""
+            rows = c.get(f"/api/screening/rounds/{rnd}/coverage{q}").json()
+            for x in rows:
+                a = areas[x["area_id"]]
+                assert (x["kind"], x["path"], x["missing"]) == (a.kind, a.path, x["due"] - x["sampled"])
+                assert parent is None or a.parent_id == parent
+                assert x["area_id"] not in out
+                out[x["area_id"]] = (x["due"], x["sampled"])
+                todo.append(x["area_id"])
+        return out
+
+    building = areas[city["unit_a"].building_id]
+    b_user, _ = do_create_user("b_user", "test-pass-2022", role="community_worker", area=building)
+    u_user, _ = do_create_user("u_user", "test-pass-2022", role="community_worker", area=city["unit_a"])
+    for rnd in (cr.pk, ur.pk):
+        assert walk(commander, rnd) == expected(rnd, city["district"])
+        assert walk(worker, rnd) == expected(rnd, city["community_a"])
+        assert walk(b_user, rnd) == expected(rnd, building)
+        assert walk(u_user, rnd) == expected(rnd, city["unit_a"])
+    assert walk(outsider, cr.pk) == expected(cr.pk, city["community_b"])
+    assert expected(ur.pk, city["district"])[building.pk] == (2, 1)  # unit A only; the building has 3 people
+    assert expected(cr.pk, city["district"])[building.pk] == (3, 1)
+    got = as_user(outsider).get(f"/api/screening/rounds/{cr.pk}/coverage").json()
+    assert [x["path"] for x in got] == ["城关区/皋兰路街道/白银路社区"]
+    for node in (building, city["unit_a"], city["community_a"]):
+        assert as_user(outsider).get(f"/api/screening/rounds/{cr.pk}/coverage?area_id={node.pk}").status_code == 404
+
+
 def test_api_batches_are_idempotent_and_validated(city, round_a, worker, as_user):
     c = as_user(worker)
     body = {"round_id": round_a.pk, "batch_key": "site-1-0900", "rows": _rows(city)}
@@ -333,7 +473,7 @@ def test_api_batches_are_idempotent_and_validated(city, round_a, worker, as_user
     assert (out["rows_ok"], out["rows_bad"], out["rows_duplicate"]) == (2, 2, 1)
     assert {(e["line"], e["field"]) for e in out["errors"]} == {(3, "id_number"), (4, "id_number")}
     again = c.post("/api/screening/samples", data=json.dumps(body), content_type="application/json").json()
-    assert again["already_imported"] and Sample.objects.count() == 2
+    assert again["already_imported"] and len(_people()) == 2
     # a worker's rows for people outside the community are refused per row
     body2 = {"round_id": round_a.pk, "batch_key": "k2", "rows": [
         {"id_number": city["resident_b"].id_number, "barcode": "LZT0002", "sampled_at": f"{_today()} 10:00"}]}
@@ -462,7 +602,7 @@ def test_import_outside_a_transaction_writes_on_a_second_connection(tmp_path, mo
         import_samples(f.samples, round=r, actor="test", chunk_bytes=4096)
     monkeypatch.setattr(ingest._SampleWriter, "write", real_write)
     b = ImportBatch.objects.get(kind="samples")
-    assert b.status == BatchStatus.RUNNING and Sample.objects.count() == b.rows_ok > 0
+    assert b.status == BatchStatus.RUNNING and len(_people(r)) == b.rows_ok > 0
     out = import_samples(f.samples, round=r, actor="test", chunk_bytes=4096).batch
     res = import_results(f.results, actor="test", chunk_bytes=2048).batch
     late = import_samples(f.samples_late, round=r, actor="test", chunk_bytes=4096).batch
@@ -472,8 +612,250 @@ def test_import_outside_a_transaction_writes_on_a_second_connection(tmp_path, mo
     assert out.rows_ok == f.sample_good and late.rows_ok == f.sampled_late
     assert out.rows_bad == f.sample_duplicates + f.sample_malformed
     assert res.rows_ok == f.tubes_with_result
-    assert Sample.objects.count() == f.sampled
-    assert SampleTally.objects.filter(round_id=r.pk).aggregate(n=Sum("n"))["n"] == Sample.objects.count()
+    people = _people(r)
+    assert len(people) == len({x[0] for x in people}) == f.sampled
+    assert SampleTally.objects.filter(round_id=r.pk).aggregate(n=Sum("n"))["n"] == len(people)
     r = actions.do_refresh_round(r, actor="test")
     assert r.sampled == f.sampled and r.tubes == f.tubes
     assert r.people_recalled == len(f.positive_people)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_resident_index_is_kept_on_disk_while_the_residents_stand_still(tmp_path, settings, monkeypatch):
+    """The ID number index survives the process (a file under CORDON_HOME, named by a token written into the
+    database); a change to the residents, or another database, is never served a stale file."""
+    from cordon.core.models import Stamp
+
+    settings.HOME = tmp_path
+    load_city(300, seed=2, progress=False)  # the bulk load builds it
+    assert ResidentIndex._path().exists()
+    loads = {"n": 0}
+    real = ResidentIndex.load.__func__
+
+    def counting(cls, n):
+        loads["n"] += 1
+        return real(cls, n)
+
+    monkeypatch.setattr(ResidentIndex, "load", classmethod(counting))
+    ResidentIndex._cache.clear()  # a new process
+    idx = ResidentIndex.get()
+    res = Resident.objects.order_by("id").first()
+    found, rid, _ = idx.lookup(np.array([res.id_number], dtype="S18"))
+    assert loads["n"] == 0 and found[0] and rid[0] == res.pk
+    res.name = "改名"
+    res.save()  # bumps the residents' stamp
+    ResidentIndex._cache.clear()
+    ResidentIndex.get()
+    assert loads["n"] == 1
+    ResidentIndex._cache.clear()
+    ResidentIndex.get()
+    assert loads["n"] == 1  # rewritten for the new state
+    Stamp.objects.filter(name=ResidentIndex.TOKEN).update(n=12345)  # a copy of the file met another database
+    ResidentIndex._cache.clear()
+    ResidentIndex.get()
+    assert loads["n"] == 2
+
+
+# ---------------------------------------------------------------------------------------------- tube results
+#: a lab's file: (row, what becomes of it); line = position + 2 (the header is line 1)
+RESULT_ROWS = [
+    ("LZT-0001,negative,兰州一,2022-11-08 16:28", "ok"),
+    ("LZT-0002,positive,兰州一,2022-11-08T16:29:30", "ok"),
+    ("LZT-0001,positive,兰州二,2022-11-08 17:00", "barcode"),         # the tube's second report
+    ("LZT-0003,阳性,兰州一,2022-11-08 16:30", "ok"),                   # field by field
+    ("LZT-0003,negative,x,2022-11-08 16:31", "barcode"),              # second report of a field-by-field row
+    ('"LZT-0004",Negative,"lab, quoted",2022-11-08 16:32', "ok"),
+    ("LZT-0005,maybe,lab,2022-11-08 16:33", "result"),
+    (",negative,lab,2022-11-08 16:34", "barcode"),
+    ("LZT-0006,negative,lab,2022-02-30 10:00", "reported_at"),        # no such day
+    ("LZT-0006,invalid,lab,2022-11-08 10:00", "ok"),                  # the bad report before claims nothing
+    ("LZT-0007,negative,lab,2022-11-08", "reported_at"),
+    ("LZT-0008,negative," + "l" * 81 + ",2022-11-08 16:35", "lab"),
+    ("LZT-0009,negative," + "检" * 80 + ",2022-11-08 16:36", "ok"),    # 80 characters, 240 bytes
+    ("LZT-0010,negative,,2022-11-08 16:37", "ok"),
+    ("", "skip"),
+    ("LZT-0011,negative,lab,2022-11-08 16:38,extra", "row"),
+    ("LZT-0012,invalid,lab,2022-11-08 16:39", "ok"),
+    ("lzt-0012,negative,lab,2022-11-08 16:40", "ok"),                 # barcodes are case-sensitive
+    ("LZT-0002,negative,兰州一,2022-11-08 18:00", "barcode"),
+    ("LZT-0013,negative,lab,2022-11-08 16:41:07", "ok"),
+]
+#: a second lab's file: one tube of the first file, one reported twice
+RESULT_ROWS_B = [
+    ("LZT-0002,negative,other,2022-11-09 09:00", "barcode"),
+    ("LZT-0100,positive,other,2022-11-09 09:01", "ok"),
+    ("LZT-0100,negative,other,2022-11-09 09:02", "barcode"),
+]
+DUPLICATE = "tube already has a result (first report kept)"
+
+
+def _results_file(path, rows, newline="\n"):
+    path.write_bytes(("barcode,result,lab,reported_at" + newline
+                      + "".join(r + newline for r, _ in rows)).encode("utf-8"))
+    return path
+
+
+def _expected_results(rows) -> dict:
+    """barcode -> (result, lab, reported_at, line) of the rows kept."""
+    out = {}
+    for i, (row, fate) in enumerate(rows):
+        if fate == "ok":
+            bc, res, lab, t = next(csv.reader([row]))
+            when = dt.datetime.fromisoformat(t.replace("T", " ")).replace(tzinfo=clock.tz())
+            out[bc] = ({"阳性": "positive"}.get(res, res.lower()), lab, when, i + 2)
+    return out
+
+
+def _check_results_batch(b, rows):
+    errors = {ln: (f, r) for ln, f, r in RowError.objects.filter(batch=b).values_list("line", "field", "reason")}
+    want = {i + 2: fate for i, (_, fate) in enumerate(rows) if fate not in ("ok", "skip")}
+    assert {ln: f for ln, (f, _) in errors.items()} == want
+    dups = {ln for ln, (f, r) in errors.items() if r == DUPLICATE}
+    assert dups == {ln for ln, f in want.items() if f == "barcode" and rows[ln - 2][0].split(",")[0]}
+    assert b.status == BatchStatus.DONE and b.rows_bad == len(want) == RowError.objects.filter(batch=b).count()
+    assert b.rows_duplicate == len(dups)
+    assert b.rows_ok == TubeResult.objects.filter(batch_id=b.pk).count()
+
+
+@pytest.mark.parametrize("chunk", [None, 64])
+@pytest.mark.parametrize("path", ["vectorised", "crlf", "regex", "field", "probe", "conflict"])
+def test_results_first_report_wins(db, tmp_path, monkeypatch, path, chunk):
+    """Every way through the results import keeps the same rows: the vectorised scan of the canonical layout
+    (LF or CRLF), the regular expression (a chunk that is not UTF-8), field by field (another layout), the
+    table asked by the barcodes themselves (a collation that does not sort them as bytes), and the
+    staging-table path that a unique violation falls back on (another import stored a tube after the chunk
+    was checked). The first report of a tube wins, within a chunk, across chunks and across files."""
+    from cordon.screening import ingest
+
+    if path == "regex":
+        monkeypatch.setattr(ingest, "_utf8", lambda buf: False)
+    if path == "field":
+        real_header = ingest._header
+        monkeypatch.setattr(ingest, "_header", lambda line, kind: (real_header(line, kind)[0], False))
+    if path == "probe":
+        monkeypatch.setattr(ingest._ResultWriter, "_ordered", lambda self, c: False)
+    if path == "conflict":
+        monkeypatch.setattr(ingest._ResultWriter, "_stored", lambda self, uniq: np.zeros(len(uniq), dtype=bool))
+    kw = {"chunk_bytes": chunk} if chunk else {}
+    nl = "\r\n" if path == "crlf" else "\n"
+    a = import_results(_results_file(tmp_path / "a.csv", RESULT_ROWS, nl), actor="test", **kw).batch
+    _check_results_batch(a, RESULT_ROWS)
+    b = import_results(_results_file(tmp_path / "b.csv", RESULT_ROWS_B, nl), actor="test", **kw).batch
+    _check_results_batch(b, RESULT_ROWS_B)
+    want = {k: (*v, a.pk) for k, v in _expected_results(RESULT_ROWS).items()}
+    want.update({k: (*v, b.pk) for k, v in _expected_results(RESULT_ROWS_B).items()})
+    got = {t.barcode: (t.result, t.lab, t.reported_at, t.line, t.batch_id) for t in TubeResult.objects.all()}
+    assert got == want
+    assert (a.rows_ok, a.rows_bad, a.rows_duplicate, b.rows_ok, b.rows_bad, b.rows_duplicate) == (10, 9, 3, 1, 2, 2)
+
+
+def _lab_file(path, n, *, start=0, overlap=(), seed=0):
+    """A generated results file of ``n`` tubes (and ``overlap``: tubes of another file, reported again),
+    with a second report after every 37th row and a malformed row after every 53rd. Returns the file, the
+    kept rows (barcode -> (result, lab, line)), duplicates and malformed rows."""
+    lines, kept, dups, bad = [], {}, 0, 0
+    tubes = [f"LZP{start + i:06d}" for i in range(n)] + list(overlap)
+    for i, bc in enumerate(tubes):
+        res = ("negative", "positive", "invalid")[(i + seed) % 3]
+        lab = f"实验室{(i + seed) % 7}"
+        lines.append(f"{bc},{res},{lab},2022-11-08 {8 + i % 12:02d}:{i % 60:02d}")
+        if bc in overlap:
+            dups += 1
+        else:
+            kept[bc] = (res, lab, len(lines) + 1)
+        if i % 37 == 5:
+            lines.append(f"{bc},negative,again,2022-11-09 08:00")
+            dups += 1
+        if i % 53 == 7:
+            lines.append(f",{res},{lab},2022-11-08 08:00")
+            bad += 1
+    path.write_text("barcode,result,lab,reported_at\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    return path, kept, dups, bad
+
+
+def test_killed_and_resumed_results_import_keeps_every_row_once(db, tmp_path, monkeypatch):
+    from cordon.screening import ingest
+
+    f, kept, dups, bad = _lab_file(tmp_path / "r.csv", 600)
+    with pytest.raises(SimulatedCrash):
+        import_results(f, actor="test", chunk_bytes=2048, stop_after=3)
+    b = ImportBatch.objects.get(kind="results")
+    assert b.status == BatchStatus.RUNNING and 0 < b.offset < b.size
+    assert TubeResult.objects.count() == b.rows_ok > 0
+    calls = {"n": 0}
+    real = ingest._ResultWriter.write
+
+    def dying(self, prep):  # killed after a chunk's rows were written, before its commit
+        calls["n"] += 1
+        real(self, prep)
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("killed mid-chunk")
+
+    monkeypatch.setattr(ingest._ResultWriter, "write", dying)
+    with pytest.raises(KeyboardInterrupt):
+        import_results(f, actor="test", chunk_bytes=2048)
+    monkeypatch.setattr(ingest._ResultWriter, "write", real)
+    b.refresh_from_db()
+    assert TubeResult.objects.count() == b.rows_ok
+    out = import_results(f, actor="test", chunk_bytes=2048)
+    assert not out.already and out.batch.status == BatchStatus.DONE
+    got = {t.barcode: (t.result, t.lab, t.line) for t in TubeResult.objects.all()}
+    assert got == kept and out.batch.rows_ok == len(kept)
+    assert out.batch.rows_duplicate == dups and out.batch.rows_bad == dups + bad
+    assert RowError.objects.filter(batch=out.batch).values("line").distinct().count() == dups + bad
+    assert AuditEntry.objects.filter(action="screening.import_results").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_results_import_outside_a_transaction(tmp_path, monkeypatch):
+    """Results written by the writer thread on its own connection (PostgreSQL): a failing writer stops the
+    import with nothing half-written and a rerun completes it; a second file's reports of tubes the first
+    one stored are duplicates, also when the table is only found to hold them when the chunk is written."""
+    from django.db import connection
+
+    from cordon.screening import ingest
+
+    used = {"pipeline": 0}
+    real_init = ingest._Pipeline.__init__
+
+    def counting(self, *a, **kw):
+        used["pipeline"] += 1
+        real_init(self, *a, **kw)
+
+    monkeypatch.setattr(ingest._Pipeline, "__init__", counting)
+    real_write = ingest._ResultWriter.write
+    calls = {"n": 0}
+
+    def failing(self, prep):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk full (test)")
+        return real_write(self, prep)
+
+    f, kept, dups, bad = _lab_file(tmp_path / "a.csv", 900)
+    monkeypatch.setattr(ingest._ResultWriter, "write", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_results(f, actor="test", chunk_bytes=2048)
+    monkeypatch.setattr(ingest._ResultWriter, "write", real_write)
+    b = ImportBatch.objects.get(kind="results")
+    assert b.status == BatchStatus.RUNNING and TubeResult.objects.count() == b.rows_ok > 0
+    a = import_results(f, actor="test", chunk_bytes=2048).batch
+    assert (a.rows_ok, a.rows_duplicate, a.rows_bad) == (len(kept), dups, dups + bad)
+    # the second file: its tubes of the first file are found by the chunk's check...
+    g, kept_g, dups_g, bad_g = _lab_file(tmp_path / "b.csv", 300, start=5000, overlap=list(kept)[100:160], seed=1)
+    b2 = import_results(g, actor="test", chunk_bytes=2048).batch
+    # ...or, for a third, only by the unique violation of the chunk's COPY (stored by another import since)
+    monkeypatch.setattr(ingest._ResultWriter, "_stored", lambda self, uniq: np.zeros(len(uniq), dtype=bool))
+    h, kept_h, dups_h, bad_h = _lab_file(tmp_path / "c.csv", 300, start=9000, overlap=list(kept)[200:290], seed=2)
+    b3 = import_results(h, actor="test", chunk_bytes=2048).batch
+    pg = connection.vendor == "postgresql"
+    assert used["pipeline"] >= 4 if pg else used["pipeline"] == 0  # SQLite's test database is in memory
+    for batch, k, d, bb in ((b2, kept_g, dups_g, bad_g), (b3, kept_h, dups_h, bad_h)):
+        assert batch.status == BatchStatus.DONE
+        assert (batch.rows_ok, batch.rows_duplicate, batch.rows_bad) == (len(k), d, d + bb)
+        assert RowError.objects.filter(batch=batch).count() == d + bb
+    got = {t.barcode: (t.result, t.lab, t.line, t.batch_id) for t in TubeResult.objects.all()}
+    want = {bc: (*v, a.pk) for bc, v in kept.items()}
+    want.update({bc: (*v, b2.pk) for bc, v in kept_g.items()})
+    want.update({bc: (*v, b3.pk) for bc, v in kept_h.items()})
+    assert got == want

@@ -111,6 +111,14 @@ def load_city(population: int, seed: int = 1, *, progress: bool = True, today: d
         from cordon.core import stamps
 
         stamps.bump("residents")  # the raw bulk load sends no signals
+        if not conn.in_atomic_block:
+            # screening imports resolve ID numbers with an in-memory index of the residents, kept on disk
+            # for the next process: built here, with the load, rather than by the first import
+            from cordon.screening.ingest import ResidentIndex
+
+            t = time.perf_counter()
+            ResidentIndex.get()
+            timings["resident_index"] = time.perf_counter() - t
     bar.close()
     seconds = time.perf_counter() - t_start
     counts = city.counts()

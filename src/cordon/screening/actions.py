@@ -1,8 +1,9 @@
 """Screening actions (DESIGN.md #2): each is atomic and writes its audit row.
 
 - ``do_create_round``: a round over the whole city, chosen nodes, or the extent of designated risk areas.
-- ``do_refresh_round``: coverage per node (unit .. district) and per day, tube figures, and recall tasks for
-  positive pools -- all set-based SQL (GROUP BY on the ancestor ids the registrations carry).
+- ``do_refresh_round``: coverage per node (district .. compound; buildings and units counted on demand by
+  ``coverage_children``) and per day, tube figures, and recall tasks for positive pools -- all set-based SQL
+  (GROUP BY on the ancestor ids the units carry).
 - ``do_record_retest``: a single-tube retest result for one person of a positive pool; a positive one
   becomes an infection through ``cases.actions.do_record_infection``.
 - ``do_set_round_status``: close / reopen; closing a round linked to a designation records the area's
@@ -21,8 +22,8 @@ from cordon.core.models import LEVELS
 from cordon.places.models import Area, Resident
 
 from .ingest import id_in
-from .models import (ROUND_TRANSITIONS, Coverage, CoverageDay, CoverageRow, RecallMember, RecallTask, Retest, Round,
-                     RoundArea, RoundStatus, Sample, SampleTally, TaskStatus, TubeResult)
+from .models import (BLOCK, ROUND_TRANSITIONS, Coverage, CoverageDay, CoverageRow, RecallMember, RecallTask, Registered,
+                     Retest, Round, RoundArea, RoundStatus, Sample, SampleTally, TaskStatus, TubeResult, decode_ids)
 
 POOL_SIZES = (10, 5)   # POLICY.md: pooled 10-in-1, 5-in-1 alternative
 
@@ -140,41 +141,118 @@ def _covered_filter(r: Round, alias: str) -> tuple[str, list]:
     return " AND (" + " OR ".join(parts) + ")", params
 
 
+#: Levels kept as ``CoverageRow`` rows by ``refresh_coverage``. Buildings and units (~95 % of a city's nodes)
+#: are counted when asked, for the children of one node at a time (``coverage_children``).
+MATERIALISED = ("district", "street", "community", "compound")
+
+
 def refresh_coverage(r: Round) -> dict:
-    """Recompute the round's coverage rows (every node from unit to district) and per-day counts, from the
-    registrations' tally (``SampleTally``: counts per unit and day written with each import chunk)."""
+    """Recompute the round's coverage rows (district, street, community, compound: ~13 k rows for a city;
+    buildings and units are counted on demand by ``coverage_children``) and per-day counts, from the
+    registrations' tally (``SampleTally``: counts per unit and day written with each import chunk).
+
+    Due = residents of the covered units (``Area.population``, kept by every write), sampled = their tally
+    rows. One pass joins the round's tally to the units (counts per compound, district, day and whether the
+    round covers the unit: kept in a temporary table), one pass over the units sums what is due per compound;
+    the compound rows are then summed into each level above, the day counts per district. A node's parent
+    and ancestors are its units' (the hierarchy is strict: a node of level i lies under one node of each
+    level above)."""
     cov = CoverageRow._meta.db_table
     area = Area._meta.db_table
     tally = SampleTally._meta.db_table
+    tmp = "screening_cov_tally"
+    # the connection's own temporary table (names resolve to it first; dropped by its qualified name)
+    own_tmp = f"{'pg_temp' if connection.vendor == 'postgresql' else 'temp'}.{tmp}"
     anc = ", ".join(f"{lv}_id" for lv in LEVELS)
-    a_anc = ", ".join(f"a.{lv}_id" for lv in LEVELS)
     cond, params = _covered_filter(r, "a")
     with connection.cursor() as c:
         c.execute(f"DELETE FROM {cov} WHERE round_id = %s", [r.pk])
         c.execute(f"DELETE FROM {CoverageDay._meta.db_table} WHERE round_id = %s", [r.pk])
-        # units: due = residents living there (Area.population, kept by every write), sampled = registrations
+        c.execute(f"DROP TABLE IF EXISTS {own_tmp}")
+        c.execute(f"CREATE TEMPORARY TABLE {tmp} (compound_id bigint, district_id bigint, day date, covered integer, "
+                  f"n bigint)")
+        c.execute(f"INSERT INTO {tmp} (compound_id, district_id, day, covered, n) "
+                  f"SELECT a.compound_id, a.district_id, t.day, CASE WHEN a.kind = 'unit'{cond} THEN 1 ELSE 0 END, "
+                  f"sum(t.n) FROM {tally} t LEFT JOIN {area} a ON a.id = t.unit_id WHERE t.round_id = %s "
+                  f"GROUP BY 1, 2, 3, 4", [*params, r.pk])
+        # compounds: due summed from the covered units (grouped by compound alone: SQLite reads them in the
+        # order of its compound index; every unit of a compound has the same ancestors), sampled from the
+        # tally of the covered units
         c.execute(
             f"INSERT INTO {cov} (round_id, area_id, kind, parent_id, due, sampled, {anc}) "
-            f"SELECT %s, a.id, 'unit', a.parent_id, a.population, coalesce(s.n, 0), {a_anc} FROM {area} a "
-            f"LEFT JOIN (SELECT unit_id, sum(n) AS n FROM {tally} WHERE round_id = %s GROUP BY unit_id) s "
-            f"ON s.unit_id = a.id WHERE a.kind = 'unit'{cond}", [r.pk, r.pk, *params])
-        # every level above: sums of the unit rows
-        for i in range(len(LEVELS) - 2, -1, -1):
-            lv = LEVELS[i]
+            f"SELECT %s, d.compound_id, 'compound', d.community_id, d.due, coalesce(s.n, 0), d.district_id, "
+            f"d.street_id, d.community_id, d.compound_id, NULL, NULL FROM "
+            f"(SELECT a.compound_id, max(a.district_id) AS district_id, max(a.street_id) AS street_id, "
+            f"max(a.community_id) AS community_id, sum(a.population) AS due FROM {area} a "
+            f"WHERE a.kind = 'unit' AND a.compound_id IS NOT NULL{cond} GROUP BY a.compound_id) d "
+            f"LEFT JOIN (SELECT compound_id, sum(n) AS n FROM {tmp} WHERE covered = 1 GROUP BY compound_id) s "
+            f"ON s.compound_id = d.compound_id", [r.pk, *params])
+        # every level above: sums of the compound rows
+        for i in range(len(MATERIALISED) - 2, -1, -1):
+            lv, cols = MATERIALISED[i], MATERIALISED[: i + 1]
+            keys = ", ".join(f"{x}_id" for x in cols)
+            nulls = ", ".join(["NULL"] * (len(LEVELS) - len(cols)))
+            parent = f"{MATERIALISED[i - 1]}_id" if i else "NULL"
             c.execute(
                 f"INSERT INTO {cov} (round_id, area_id, kind, parent_id, due, sampled, {anc}) "
-                f"SELECT %s, a.id, a.kind, a.parent_id, x.due, x.sampled, {a_anc} FROM "
-                f"(SELECT {lv}_id AS id, sum(due) AS due, sum(sampled) AS sampled FROM {cov} "
-                f"WHERE round_id = %s AND kind = 'unit' GROUP BY {lv}_id) x JOIN {area} a ON a.id = x.id",
-                [r.pk, r.pk])
-        # per day (city time, counted at import) and district
+                f"SELECT %s, {lv}_id, %s, {parent}, sum(due), sum(sampled), {keys}, {nulls} FROM {cov} "
+                f"WHERE round_id = %s AND kind = 'compound' GROUP BY {keys}", [r.pk, lv, r.pk])
+        # per day (city time, counted at import) and district: every registration of the round
         c.execute(f"INSERT INTO {CoverageDay._meta.db_table} (round_id, day, district_id, sampled) "
-                  f"SELECT %s, t.day, a.district_id, sum(t.n) FROM {tally} t LEFT JOIN {area} a ON a.id = t.unit_id "
-                  f"WHERE t.round_id = %s GROUP BY t.day, a.district_id", [r.pk, r.pk])
+                  f"SELECT %s, day, district_id, sum(n) FROM {tmp} GROUP BY day, district_id", [r.pk])
+        c.execute(f"DROP TABLE {own_tmp}")
         c.execute(f"SELECT coalesce(sum(due), 0), coalesce(sum(sampled), 0) FROM {cov} "
                   f"WHERE round_id = %s AND kind = 'district'", [r.pk])
         due, sampled = c.fetchone()
     return {"due": int(due), "sampled": int(sampled)}
+
+
+def coverage_children(r: Round, user, parent: Area | None = None) -> list[CoverageRow]:
+    """Coverage of the nodes directly below ``parent`` in the user's jurisdiction, by area id (default: the
+    top of it: districts for a city-wide grant, else the granted nodes). The one reader of coverage for the
+    round page and the API.
+
+    District .. compound rows come from what ``refresh_coverage`` keeps. Buildings and units (the children of
+    a compound or a building, or a granted building or unit itself) are counted now, as unsaved
+    ``CoverageRow`` objects: due = population of the node's covered units, sampled = their tally rows (read
+    by the (round, unit) index: a compound has ~20 units). Only nodes with a covered unit have a row, as
+    for the stored levels."""
+    scope = access.scope_for(user)
+    stored = CoverageRow.objects.for_user(user).filter(round=r)
+    if parent is None:
+        if scope.everything:
+            return list(stored.filter(kind="district").order_by("area_id"))
+        granted = {g.area_id: g.area for g in access.grants_of(user) if g.area_id}
+        rows = list(stored.filter(area_id__in=sorted(i for i, a in granted.items() if a.kind in MATERIALISED)))
+        for a in granted.values():
+            if a.kind not in MATERIALISED:
+                rows += [c for c in _count_below(r, a, a.kind) if scope.contains(c)]
+        return sorted(rows, key=lambda c: c.area_id)
+    if parent.kind in MATERIALISED[:-1]:
+        return list(stored.filter(parent_id=parent.pk).order_by("area_id"))
+    if parent.kind == LEVELS[-1]:  # a unit has no children
+        return []
+    # a compound's buildings, a building's units
+    return [c for c in _count_below(r, parent, LEVELS[LEVELS.index(parent.kind) + 1]) if scope.contains(c)]
+
+
+def _count_below(r: Round, node: Area, level: str) -> list[CoverageRow]:
+    """Coverage of the ``level`` nodes at or under ``node`` (``level`` = its own kind: the node itself),
+    counted from its covered units and their tally rows (for ``coverage_children``)."""
+    area, tally = Area._meta.db_table, SampleTally._meta.db_table
+    cond, params = _covered_filter(r, "a")
+    cols = ["id", "kind", "parent_id", *(f"{lv}_id" for lv in LEVELS)]
+    with connection.cursor() as c:
+        c.execute(
+            f"SELECT x.due, x.sampled, {', '.join(f'n.{k}' for k in cols)} FROM "
+            f"(SELECT u.g, sum(u.population) AS due, sum(u.n) AS sampled FROM "
+            f"(SELECT a.{level}_id AS g, a.population, coalesce((SELECT sum(t.n) FROM {tally} t "
+            f"WHERE t.round_id = %s AND t.unit_id = a.id), 0) AS n FROM {area} a "
+            f"WHERE a.{node.kind}_id = %s AND a.kind = 'unit'{cond}) u GROUP BY u.g) x "
+            f"JOIN {area} n ON n.id = x.g ORDER BY n.id", [r.pk, node.pk, *params])
+        got = c.fetchall()
+    return [CoverageRow(round_id=r.pk, area_id=x[2], due=int(x[0]), sampled=int(x[1]),
+                        **dict(zip(cols[1:], x[3:]))) for x in got]
 
 
 def tube_figures(r: Round) -> dict:
@@ -202,19 +280,23 @@ def tube_figures(r: Round) -> dict:
 def build_recall(r: Round) -> dict:
     """Recall tasks: everyone registered in a positive tube, grouped by unit (new people only)."""
     smp, res = Sample._meta.db_table, TubeResult._meta.db_table
-    # Driven from the few positive tubes: their barcodes first, then the registrations by the barcode index
-    # (a join lets a planner without fresh statistics scan every registration of the round instead).
+    # Driven from the few positive tubes: their barcodes first, then the round's tubes by the (round, barcode)
+    # index, then the people's units (their homes now).
     with connection.cursor() as c:
         c.execute(f"SELECT barcode FROM {res} WHERE result = 'positive'")
         positive = [b for (b,) in c.fetchall()]
-        rows = []
+        people = []
         for i in range(0, len(positive), 500):
             part = positive[i:i + 500]
-            # no condition on the round here (filtered below): a planner offered the (round, person) key
-            # would walk the whole round instead of probing the barcode index
-            c.execute(f"SELECT resident_id, barcode, unit_id, round_id FROM {smp} WHERE barcode IN "
-                      f"({', '.join(['%s'] * len(part))})", part)
-            rows += [x[:3] for x in c.fetchall() if x[3] == r.pk]
+            c.execute(f"SELECT barcode, people FROM {smp} WHERE round_id = %s AND barcode IN "
+                      f"({', '.join(['%s'] * len(part))})", [r.pk, *part])
+            people += [(rid, bc) for bc, ids_ in c.fetchall() for rid in decode_ids(ids_)]
+        unit_of = {}
+        for i in range(0, len(people), 50_000):
+            cond, param = id_in("id", [rid for rid, _ in people[i:i + 50_000]])
+            c.execute(f"SELECT id, unit_id FROM {Resident._meta.db_table} WHERE {cond}", [param])
+            unit_of.update(c.fetchall())
+    rows = [(rid, bc, unit_of.get(rid)) for rid, bc in people]
     rows.sort(key=lambda x: (x[2] or 0, x[0]))
     if not rows:
         return {"tasks_new": 0, "people_new": 0}
@@ -239,9 +321,16 @@ def build_recall(r: Round) -> dict:
         in_areas, area_param = id_in("area_id", unit_ids)
         c.execute(f"SELECT area_id, id, {anc} FROM {task_t} WHERE round_id = %s AND {in_areas}", [r.pk, area_param])
         task_of = {row[0]: row[1:] for row in c.fetchall()}
-        c.executemany(f"INSERT INTO {member_t} (task_id, resident_id, barcode, retest, retested_at, infection_id, "
-                      f"{anc}) VALUES (%s, %s, %s, '', NULL, NULL, %s, %s, %s, %s, %s, %s)",
-                      [(task_of[uid][0], rid, bc, *task_of[uid][1:]) for rid, bc, uid in rows if uid in task_of])
+        members = [(task_of[uid][0], rid, bc, *task_of[uid][1:]) for rid, bc, uid in rows if uid in task_of]
+        insert = f"INSERT INTO {member_t} (task_id, resident_id, barcode, retest, retested_at, infection_id, {anc}) "
+        if connection.vendor == "postgresql" and members:
+            # one statement for all of them (thousands of people after a city round's first refresh)
+            cols = ", ".join(f"c{i}" for i in range(3, 9))
+            c.execute(insert + f"SELECT c0, c1, c2, '', NULL, NULL, {cols} FROM unnest(%s::bigint[], %s::bigint[], "
+                      f"%s::text[], {', '.join(['%s::bigint[]'] * 6)}) AS u(c0, c1, c2, {cols})",
+                      [list(col) for col in zip(*members)])
+        else:
+            c.executemany(insert + "VALUES (%s, %s, %s, '', NULL, NULL, %s, %s, %s, %s, %s, %s)", members)
         in_tasks, task_param = id_in("id", sorted(t[0] for t in task_of.values()))
         c.execute(f"UPDATE {task_t} SET status = %s, people = (SELECT count(*) FROM {member_t} m "
                   f"WHERE m.task_id = {task_t}.id) WHERE round_id = %s AND {in_tasks}",
@@ -289,10 +378,11 @@ def do_record_retest(member: RecallMember, *, result: str, actor=None, reason: s
         resident = Resident.objects.get(pk=member.resident_id)
         rnd = task.round
         found = Found.CONTROLLED_AREA if rnd.designation_id else Found.COMMUNITY
-        sampled = Sample.objects.filter(round=rnd, resident_id=resident.pk).values_list("sampled_at", flat=True)
+        sampled = [t.sampled_at for t in Sample.objects.filter(round=rnd, barcode=member.barcode).order_by("sampled_at")
+                   if resident.pk in t.people][:1]
         member.infection = do_record_infection(
             label=f"筛{rnd.pk}-{resident.pk}"[:40], home=Area.objects.get(pk=resident.unit_id), found=found,
-            confirmed_on=confirmed_on or clock.today(), resident=resident, sampled_at=sampled.first(),
+            confirmed_on=confirmed_on or clock.today(), resident=resident, sampled_at=sampled[0] if sampled else None,
             reported_at=member.retested_at, actor=actor,
             reason=f"single-tube retest positive (round {rnd.pk}, pool {member.barcode})")
     member.save(update_fields=["retest", "retested_at", "infection"])
@@ -337,8 +427,6 @@ def positives_of(r: Round, user):
 
 def missing_residents(r: Round, user, area: Area | None = None):
     """Residents due in ``area`` (within the user's scope) with no registration in the round."""
-    from django.db.models import Exists, OuterRef
-
     qs = Resident.objects.for_user(user)
     if area is not None:
         qs = qs.filter(**access.within(area))
@@ -347,9 +435,29 @@ def missing_residents(r: Round, user, area: Area | None = None):
         for ra in RoundArea.objects.filter(round=r).select_related("area"):
             cover |= Q(**access.within(ra.area))
         qs = qs.filter(cover)
-    return qs.filter(~Exists(Sample.objects.filter(round_id=r.pk, resident_id=OuterRef("pk")))).order_by(
-        "unit_id", "household_id", "id")
+    return qs.filter(~registered_in(r)).order_by("unit_id", "household_id", "id")
+
+
+def registered_in(r: Round):
+    """Condition on residents: registered in round ``r`` (their bit is set in the round's ``Registered``
+    bitmaps; ``cordon_bit`` is registered on SQLite connections)."""
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
+    t, res = Registered._meta.db_table, Resident._meta.db_table
+    bit = ("get_bit(g.bits, ({res}.id - g.block * {n})::int)" if connection.vendor == "postgresql"
+           else "cordon_bit(g.bits, {res}.id - g.block * {n})").format(res=res, n=BLOCK)
+    return RawSQL(f"EXISTS (SELECT 1 FROM {t} g WHERE g.round_id = %s AND g.block = {res}.id / {BLOCK} "
+                  f"AND {bit} = 1)", [r.pk], output_field=BooleanField())
+
+
+def registrations(r: Round):
+    """The round's registrations one person at a time: (resident id, barcode, site, sampled_at), by tube."""
+    for t in Sample.objects.filter(round=r).order_by("id").iterator(chunk_size=2000):
+        for rid in t.people:
+            yield rid, t.barcode, t.site, t.sampled_at
 
 
 __all__ = ["do_create_round", "do_refresh_round", "do_record_retest", "do_set_round_status", "access_round",
-           "missing_residents", "positives_of", "refresh_coverage", "tube_figures", "build_recall", "F"]
+           "missing_residents", "positives_of", "registered_in", "registrations", "refresh_coverage", "coverage_children", "tube_figures",
+           "build_recall", "F"]

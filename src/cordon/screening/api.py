@@ -16,7 +16,7 @@ from cordon.places.models import Area
 
 from . import actions
 from .ingest import import_rows
-from .models import CoverageRow, RecallMember, RowError
+from .models import RecallMember, RowError
 
 router = Router(tags=["screening"])
 
@@ -114,15 +114,8 @@ def coverage(request, round_id: int, area_id: int | None = None):
     """Coverage rows of the nodes directly below ``area_id`` (default: the top of your jurisdiction)."""
     user = _user(request)
     r = actions.access_round(user, round_id)
-    qs = CoverageRow.objects.for_user(user).filter(round=r)
-    if area_id is not None:
-        access.access(Area, user, area_id)
-        qs = qs.filter(parent_id=area_id)
-    else:
-        scope = access.scope_for(user)
-        qs = qs.filter(kind="district") if scope.everything else qs.filter(
-            area_id__in=[g.area_id for g in access.grants_of(user) if g.area_id])
-    rows = list(qs.order_by("area_id")[:500])
+    parent = access.access(Area, user, area_id) if area_id is not None else None
+    rows = actions.coverage_children(r, user, parent)[:500]
     paths = dict(Area.objects.filter(pk__in=[c.area_id for c in rows]).values_list("id", "path"))
     return [{"area_id": c.area_id, "kind": c.kind, "path": paths.get(c.area_id, ""), "due": c.due,
              "sampled": c.sampled, "missing": c.missing, "percent": c.percent} for c in rows]

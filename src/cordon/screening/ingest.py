@@ -14,18 +14,22 @@ One pipeline for the CLI (``cordon import samples|results FILE``), the API and t
   (compare-and-set on the offset, so two processes never write the same chunk). A killed import, rerun with
   the same file, continues at the offset: every row ends up stored exactly once.
 - **No per-row queries.** ID numbers are resolved against an in-memory index of the residents (sorted
-  17-digit keys as uint64, loaded once per process with a streaming read; ~17 bytes per resident; trusted
-  while the residents' change stamp and id range stand still), so a chunk is resolved with one vectorised
-  ``searchsorted``. People already registered in the round are a bitmap over resident ids (one byte per
-  resident), read from the table when an import starts; a file small next to its round (late
-  registrations) instead asks the table about each chunk's own people.
-- **Two threads.** Outside a caller's transaction (the CLI, the demo, the benchmark) a file of several
-  chunks is written by a second thread on its own connection while the next chunk is read and checked
-  (``_Pipeline``); inside one (tests, API batches) everything runs on the caller's connection.
-- **Bulk writes.** Registrations: ``COPY`` straight into the table on PostgreSQL (the vectorised path rewrites
-  each line in place and puts the round and batch ids in front of it), ``executemany`` on SQLite; with each
-  chunk, its rows counted per unit and day go to ``SampleTally`` in the same transaction (coverage reads
-  those). After a large import the planner's statistics are refreshed (PostgreSQL).
+  17-digit keys as uint64; ~25 bytes per resident), built from the database by a streaming read and kept
+  per process and on disk for the next process (``ResidentIndex``: trusted while the residents' change
+  stamp, id range and the index's token stand still; the bulk load of a city builds it), so a chunk is
+  resolved with one vectorised ``searchsorted``. People already registered in the round are a bitmap over
+  resident ids, read from the round's ``Registered`` blocks when an import starts.
+- **Threads.** Outside a caller's transaction (the CLI, the demo, the benchmark) a file of several chunks is
+  written by a second thread on its own connection while the next chunks are read and checked
+  (``_Pipeline``), the chunk-only checks of a registrations file running ahead on ``SCAN_THREADS`` more
+  (``_scanned_ahead``; numpy lets go of the interpreter lock); inside a caller's transaction (tests, API
+  batches) everything runs on the caller's connection.
+- **Bulk writes.** Registrations are stored per tube (``Sample``: a run of lines with the same barcode, site
+  and time becomes one row listing its people): ``COPY`` text assembled for the whole chunk in a few
+  vectorised passes on PostgreSQL, ``executemany`` on SQLite. With each chunk, in the same transaction: its
+  people set in the round's ``Registered`` bitmaps (blocks locked, so two imports into one round never both
+  register a person) and its rows counted per unit and day in ``SampleTally`` (coverage reads those). After
+  a large import the planner's statistics are refreshed (PostgreSQL).
   Results: ``COPY``/``executemany`` into a temporary staging table, then one ``INSERT ... SELECT ... ON
   CONFLICT DO NOTHING RETURNING line`` (the first report of a tube wins; the rest are duplicates).
 """
@@ -42,15 +46,17 @@ import time
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from cordon.core import access, audit, clock, ids
 from cordon.core.actions import ActionError
 
-from .models import BatchKind, BatchStatus, ImportBatch, Round, RowError, Sample, SampleTally, TubeResult
+from .models import (BLOCK, BatchKind, BatchStatus, ImportBatch, Registered, Round, RowError, Sample, SampleTally,
+                     TubeResult)
 
 CHUNK_BYTES = 8 << 20  # ~190 k registrations a chunk: the transient arrays of a chunk stay ~100 MB
 MAX_FIELD = 80
@@ -103,7 +109,9 @@ class ResidentIndex:
     @classmethod
     def get(cls, fresh: bool = False) -> "ResidentIndex":
         """The index for the current database; reloaded when residents changed (newest id, ID number range,
-        change stamp) or after ``TTL``."""
+        change stamp) or after ``TTL``. Kept in memory per process and on disk (``CACHE_FILE``) for the next
+        process: a file is used only while the database's residents stamp, id range and the random token
+        written with the file (into the database) are the ones it was built for, and for ``DISK_TTL``."""
         from cordon.core import stamps
         from cordon.places.models import Resident
 
@@ -116,14 +124,87 @@ class ResidentIndex:
             # several aggregates in one SELECT)
             c.execute(f"SELECT (SELECT max(id) FROM {t}), (SELECT min(id_number) FROM {t}), "
                       f"(SELECT max(id_number) FROM {t})")
-            stamp = (connection.settings_dict["NAME"], *c.fetchone(), *stamps.read("residents"))
+            sd = connection.settings_dict
+            stamp = (connection.vendor, str(sd.get("HOST") or ""), str(sd.get("PORT") or ""), str(sd["NAME"]),
+                     *c.fetchone(), *stamps.read("residents", cls.TOKEN))
         hit = cls._cache.get("idx")
         if hit and hit[0] == stamp and not fresh and time.monotonic() - hit[2] < cls.TTL:
             return hit[1]
         cls._cache.clear()
-        idx = cls.load(stamp[1] or 0)
+        idx = None if fresh else cls._from_disk(stamp)
+        if idx is None:
+            idx = cls.load(stamp[4] or 0)
+            stamp = cls._to_disk(idx, stamp)
         cls._cache["idx"] = (stamp, idx, time.monotonic())
         return idx
+
+    #: the stamp naming the index file last written for this database (a random number)
+    TOKEN = "residents-index"
+    DISK_TTL = 3600  # seconds a file is trusted (changes made by raw SQL outside the stamped paths)
+
+    @staticmethod
+    def _path() -> Path:
+        from django.conf import settings
+
+        return Path(settings.HOME) / "cache" / "resident-index.bin"
+
+    ARRAYS = ("keys", "chk", "rid", "unit", "anc")
+
+    @classmethod
+    def _from_disk(cls, stamp: tuple) -> "ResidentIndex | None":
+        """The index file of ``stamp``, its arrays mapped from the file (read on demand, shared between
+        processes through the page cache), or None."""
+        path = cls._path()
+        try:
+            if not stamp[-1] or time.time() - path.stat().st_mtime > cls.DISK_TTL:
+                return None
+            with open(path, "rb") as fh:
+                head = json.loads(fh.readline())
+            if head.get("stamp") != json.loads(json.dumps(stamp)):
+                return None
+            arrays = [np.memmap(path, dtype=np.dtype(dt_), mode="r", offset=off, shape=tuple(shape))
+                      if np.prod(shape) else np.zeros(shape, dtype=dt_) for dt_, shape, off in head["arrays"]]
+            return cls(*arrays)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    @classmethod
+    def _to_disk(cls, idx: "ResidentIndex", stamp: tuple) -> tuple:
+        """Write the index for the next process with a new token (committed at once); returns the stamp.
+        Not inside a caller's transaction (the token would not be seen by others, or be rolled back).
+        The file: one JSON line (stamp; dtype, shape and offset of each array), then the arrays' bytes."""
+        import os
+        import secrets
+
+        from cordon.core.models import Stamp
+
+        if connection.in_atomic_block:
+            return stamp
+        token = secrets.randbelow(2 ** 62) + 1
+        stamp = (*stamp[:-1], token)
+        path = cls._path()
+        arrays = [np.ascontiguousarray(getattr(idx, k)) for k in cls.ARRAYS]
+        meta, off = [], 4096  # the header fits in the first page
+        for arr in arrays:
+            meta.append((arr.dtype.str, list(arr.shape), off))
+            off += -(-arr.nbytes // 4096) * 4096
+        head = json.dumps({"stamp": stamp, "arrays": meta}).encode("utf-8") + b"\n"
+        if len(head) > 4096:
+            return stamp
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                fh.write(head)
+                for arr, (_, _, at) in zip(arrays, meta):
+                    fh.seek(at)
+                    fh.write(arr.tobytes())
+            os.replace(tmp, path)
+        except OSError:
+            return stamp
+        if not Stamp.objects.filter(name=cls.TOKEN).update(n=token):
+            Stamp.objects.get_or_create(name=cls.TOKEN, defaults={"n": token})
+        return stamp
 
     @classmethod
     def load(cls, n: int) -> "ResidentIndex":
@@ -290,13 +371,15 @@ class Outcome:
 
 @dataclass
 class _Prep:
-    """A chunk ready to write: rows kept, duplicates, the vectorised part and the field-by-field part."""
+    """A chunk ready to write: rows kept, duplicates, what to write and (registrations) its people."""
 
     ok: int = 0
     dup: int = 0
-    fast: object = None
-    slow: object = None
-    fast_days: object = None  # registrations: city-time day (ordinal) of each row of ``fast``
+    fast: object = None       # vectorised rows: COPY text (PostgreSQL) or rows for executemany (SQLite)
+    slow: object = None       # field-by-field rows
+    people: object = None     # registrations: resident ids kept (for ``Registered`` and duplicates)
+    units: object = None      # registrations: unit of each person kept
+    days: object = None       # registrations: city-time day (ordinal) of each person kept
     tally: list = None        # registrations: (round, unit, day, n) rows for ``SampleTally``
 
 
@@ -611,6 +694,8 @@ def _table(chars: bytes) -> np.ndarray:
 
 _DIGIT = _table(b"0123456789")
 _BC_OK = _table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
+_BC_OK0 = _BC_OK.copy()
+_BC_OK0[0] = True  # the zero padding of a gathered field (``_Scan.field``); a real 0 byte sends a line to the slow path
 # bytes that send a line to the field-by-field path: quotes, and what COPY's text format would escape
 _SPECIAL = _table(b'"\t\\\r\x00')
 _AR = np.arange(32, dtype=np.int64)
@@ -654,9 +739,17 @@ class _Scan:
             self.c1 = self.c2 = self.c3 = starts
         self.ok = ok
 
+    def field(self, pos: np.ndarray, length: np.ndarray, width: int) -> np.ndarray:
+        """(lines, width) bytes of a field of ``length`` bytes from ``pos``, zero past its end. The bytes of a
+        valid field (4..32 letters, digits, '-') never include 0, so the rows compare as keys."""
+        width = max(1, width)
+        out = self.a.take(pos[:, None] + np.arange(width), mode="clip")
+        out[np.arange(width)[None, :] >= length[:, None]] = 0
+        return out
+
     def gather(self, pos: np.ndarray, width: int) -> np.ndarray:
         """(lines, width) bytes from ``pos`` on (clipped at the chunk's end)."""
-        return self.a[np.minimum(pos[:, None] + _AR[:width], max(0, self.n - 1))]
+        return self.a[np.minimum(pos[:, None] + (_AR[:width] if width <= len(_AR) else np.arange(width)), max(0, self.n - 1))]
 
     def check_token(self, lo, hi, table, lmin, lmax) -> np.ndarray:
         """Field [lo, hi) is lmin..lmax bytes, all in ``table``."""
@@ -707,8 +800,9 @@ def tally_rows(round_id: int, units: np.ndarray, days: np.ndarray) -> list[tuple
     base = int(days.min())
     key = units.astype(np.int64) * 65536 + (days - base)
     uk, counts = np.unique(key, return_counts=True)
-    return list(zip(repeat(round_id), (uk // 65536).tolist(),
-                    (dt.date.fromordinal(base + int(d)) for d in uk % 65536), counts.tolist()))
+    off = uk % 65536
+    day = [dt.date.fromordinal(base + d) for d in range(int(off.max()) + 1)]  # a round spans a few days
+    return list(zip(repeat(round_id), (uk // 65536).tolist(), map(day.__getitem__, off.tolist()), counts.tolist()))
 
 
 def write_tally(rows: list[tuple]) -> None:
@@ -740,9 +834,10 @@ class _SampleWriter:
             if not sc.everything:
                 self.scope = sc
         self.seen = self._load_seen()
-        # the vectorised path writes "resident(9)\tunit(8)\t" over each line's "id_number(18),"
-        self.fast_ok = (self.idx.max_rid < 10 ** 9 and len(self.idx.anc) < 10 ** 8 and rnd.pk < 10 ** 7
-                        and batch.pk < 10 ** 7)
+        # the vectorised path writes fixed-width numbers (round, batch: 7 digits; people: as wide as the
+        # largest resident id)
+        self.fast_ok = rnd.pk < 10 ** 7 and batch.pk < 10 ** 7
+        self.width = len(str(max(1, self.idx.max_rid)))
         self._pragmas = _SqlitePragmas()
 
     def begin(self):
@@ -751,58 +846,22 @@ class _SampleWriter:
     def end(self):
         self._pragmas.end()
 
-    #: bytes of a registrations file per row, about (to weigh the file against the round)
-    ROW_BYTES = 60
-
     def _load_seen(self) -> np.ndarray:
-        """People registered in the round before this import, as a bitmap over resident ids: read from the
-        table when the round is small next to the file; otherwise (a late file for a round of millions)
-        left empty and each chunk asks the table about its own people (``self.probe``)."""
+        """People registered in the round before this import (committed by any import), as a bitmap over
+        resident ids, read from the round's ``Registered`` blocks."""
         seen = np.zeros(self.idx.max_rid + 2, dtype=bool)
-        self.probe = False
-        table = Sample._meta.db_table
         with connection.cursor() as c:
-            c.execute(f"SELECT coalesce(sum(n), 0) FROM {SampleTally._meta.db_table} WHERE round_id = %s",
-                      [self.round.pk])
-            registered = int(c.fetchone()[0])
-        if not registered:
-            return seen
-        if registered > 4 * max(0, self.batch.size - self.batch.offset) // self.ROW_BYTES:
-            self.probe = True
-            return seen
-        agg = "string_agg(resident_id::text, ',')" if self.pg else "group_concat(resident_id, ',')"
-        # by resident id ranges, aggregated by the database into one string each (no driver round per row)
-        with connection.cursor() as c:
-            c.execute(f"SELECT min(resident_id), max(resident_id) FROM {table} WHERE round_id = %s",
-                      [self.round.pk])
-            lo, hi = c.fetchone()
-            if lo is None:
-                return seen
-            for a in range(lo, hi + 1, 1_000_000):
-                c.execute(f"SELECT {agg} FROM {table} WHERE round_id = %s "
-                          f"AND resident_id >= %s AND resident_id < %s", [self.round.pk, a, a + 1_000_000])
-                txt = c.fetchone()[0]
-                if txt:
-                    r = np.array(txt.split(","), dtype=np.int64)
-                    seen[r[r < len(seen)]] = True
+            c.execute(f"SELECT block, bits FROM {Registered._meta.db_table} WHERE round_id = %s", [self.round.pk])
+            for block, bits in c.fetchall():
+                lo = block * BLOCK
+                if lo < len(seen):
+                    got = np.unpackbits(np.frombuffer(bytes(bits), dtype=np.uint8), bitorder="little").view(bool)
+                    seen[lo:lo + BLOCK] |= got[:len(seen) - lo]
         return seen
 
-    def _ask(self, rid: np.ndarray) -> None:
-        """Probe mode: mark those of ``rid`` registered in the round (committed by other imports) as seen."""
-        rid = rid[~self.seen[rid]]
-        if not len(rid):
-            return
-        table = Sample._meta.db_table
-        with connection.cursor() as c:
-            for i in range(0, len(rid), 100_000):
-                cond, param = id_in("resident_id", rid[i:i + 100_000].tolist())
-                c.execute(f"SELECT resident_id FROM {table} WHERE round_id = %s AND {cond}", [self.round.pk, param])
-                found = np.array([r for (r,) in c.fetchall()], dtype=np.int64)
-                if len(found):
-                    self.seen[found] = True
-
     def prepare(self, cols, errors: list):
-        """Resolve a chunk's columns; returns (rows to write as columns, duplicates)."""
+        """Resolve a chunk's columns; returns (kept row positions, resident ids, unit ids, barcodes, sites,
+        times, duplicates)."""
         lines, idn, bc, site, t = cols
         n = len(lines)
         if not n:
@@ -828,17 +887,15 @@ class _SampleWriter:
     def _dedupe(self, sel, rid, lines, errors):
         """Drop people registered before in this round, or earlier in this chunk -> (sel, duplicates)."""
         r = rid[sel]
-        if self.probe:
-            self._ask(r)
         first = np.zeros(len(sel), dtype=bool)
         _, first_idx = np.unique(r, return_index=True)
         first[first_idx] = True
         dup = self.seen[r] | ~first
         ndup = int(dup.sum())
         if ndup:
-            first_line = {}
-            for i, rr in zip(sel[first].tolist(), r[first].tolist()):
-                first_line[rr] = lines[i]
+            # the line of the first row of each person repeated within the chunk (for the reason)
+            again = first & np.isin(r, r[~first])
+            first_line = {rr: lines[i] for i, rr in zip(sel[again].tolist(), r[again].tolist())}
             for i, rr, before in zip(sel[dup].tolist(), r[dup].tolist(), self.seen[r[dup]].tolist()):
                 reason = ("person already registered in this round" if before
                           else f"duplicate: same person as line {first_line[rr]}")
@@ -857,47 +914,106 @@ class _SampleWriter:
         return ~inside
 
     def prepare_chunk(self, buf: bytes, line0: int, order, canonical: bool, errors: list) -> _Prep:
-        """A chunk of the file -> _Prep. Canonical layout and valid UTF-8: vectorised; else field by field."""
-        if canonical and self.fast_ok and buf and _utf8(buf):
-            prep = self._prepare_fast(buf, line0, order, errors)
-        else:
-            cols = _parse_text("samples", buf.decode("utf-8", errors="replace"), line0, order, canonical, errors)
-            p = self.prepare(cols, errors)
-            prep = _Prep() if p[0] is None else _Prep(ok=len(p[0]), dup=p[-1], slow=p)
+        """A chunk of the file -> _Prep. Canonical layout and valid UTF-8: vectorised (``scan_chunk`` then
+        ``finish_chunk``); else field by field."""
+        if canonical:
+            return self.finish_chunk(self.scan_chunk(buf, line0, order), errors)
+        cols = _parse_text("samples", buf.decode("utf-8", errors="replace"), line0, order, canonical, errors)
+        p = self.prepare(cols, errors)
+        prep = _Prep() if p[0] is None else self._slow_prep(p)
         prep.tally = self._tally_of(prep)  # all but the database work is done on the reading thread
         return prep
 
-    def _tally_of(self, prep: _Prep) -> list[tuple]:
-        units, days = [], []
-        if prep.fast is not None:
-            units.append(prep.fast[1])
-            days.append(prep.fast_days)
-        if prep.slow is not None:
-            sel, unit, ts = prep.slow[0], prep.slow[2], prep.slow[5]
-            if len(sel):
-                units.append(unit[sel])
-                days.append(np.array([self._day(ts[i]) for i in sel.tolist()], dtype=np.int64))
-        return tally_rows(self.round.pk, np.concatenate(units), np.concatenate(days)) if units else []
+    def _slow_prep(self, p, prep: _Prep | None = None) -> _Prep:
+        """Add field-by-field rows (``prepare``'s result) to ``prep``: their tubes, people, units and days."""
+        prep = prep or _Prep()
+        sel, rid, unit, bc, site, ts, ndup = p
+        prep.ok += len(sel)
+        prep.dup += ndup
+        if not len(sel):
+            return prep
+        s = sel.tolist()
+        people = rid[sel]
+        tubes, run, key = [], [], None
+        for i, r in zip(s, people.tolist()):
+            k = (bc[i], site[i], ts[i])
+            if k != key:
+                if run:
+                    tubes.append((*key, run))
+                key, run = k, []
+            run.append(r)
+        tubes.append((*key, run))
+        prep.slow = tubes
+        prep.people = np.concatenate([prep.people, people]) if prep.people is not None else people
+        days = np.array([self._day(ts[i]) for i in s], dtype=np.int64)
+        prep.units = np.concatenate([prep.units, unit[sel]]) if prep.units is not None else unit[sel]
+        prep.days = np.concatenate([prep.days, days]) if prep.days is not None else days
+        return prep
 
-    def _prepare_fast(self, buf: bytes, line0: int, order, errors: list) -> _Prep:
-        sc = _Scan(buf)
+    def _tally_of(self, prep: _Prep) -> list[tuple]:
+        if prep.units is None or not len(prep.units):
+            return []
+        return tally_rows(self.round.pk, prep.units, prep.days)
+
+    def scan_chunk(self, buf: bytes, line0: int, order):
+        """The part of preparing a chunk that depends on nothing but the chunk (checks, ID numbers resolved,
+        times): run for the next chunks by other threads while this one is finished (``finish_chunk``)."""
+        x = SimpleNamespace(errors=[], line0=line0, order=order, buf=buf, sc=None)
+        if not (self.fast_ok and buf and _utf8(buf)):
+            return x
+        sc = x.sc = _Scan(buf)
         st, en, c1, c2, c3 = sc.starts, sc.ends, sc.c1, sc.c2, sc.c3
         ok = sc.ok & ((c1 - st) == 18)
         idb = sc.gather(st, 18)
         last = idb[:, 17]
         ok &= _DIGIT[idb[:, :17]].all(axis=1) & (_DIGIT[last] | (last == 88) | (last == 120))
-        ok &= sc.check_token(c1 + 1, c2, _BC_OK, 4, 32)
-        ok &= sc.chars(c2 + 1, c3) <= MAX_FIELD
+        # barcode: 4 to 32 of [A-Za-z0-9-], checked on the gathered field (also the tubes' key below)
+        blen = c2 - c1 - 1
+        ok &= (blen >= 4) & (blen <= 32)
+        bkey = sc.field(c1 + 1, blen, int(blen[ok].max()) if ok.any() else 4)
+        ok &= _BC_OK0[bkey].all(axis=1)
+        # site: at most MAX_FIELD characters (counted only where it has more bytes than that)
+        slen = c3 - c2 - 1
+        long = np.flatnonzero(ok & (slen > MAX_FIELD))
+        if len(long):
+            ok[long] &= sc.chars(c2[long] + 1, c3[long]) <= MAX_FIELD
         tok, tkeys = sc.check_time(c3 + 1, en)
         ok &= tok
-        fast = np.flatnonzero(ok)
+        fast = x.fast = np.flatnonzero(ok)
         slow = np.flatnonzero(~ok & ~sc.blank)
-        lines = line0 + fast
-        found, rid, unit = self.idx.lookup(np.ascontiguousarray(idb[fast]).view("S18").ravel())
-        uniq, inv = np.unique(tkeys[fast], return_inverse=True)
-        tvals = [self.times(u.decode("ascii")) for u in uniq.tolist()]
-        tgood = np.array([v is not None for v in tvals], dtype=bool)
-        ts_ok = tgood[inv] if len(fast) else np.zeros(0, dtype=bool)
+        x.lines = line0 + fast
+        x.idb = idb[fast]
+        x.found, x.rid, x.unit = self.idx.lookup(np.ascontiguousarray(x.idb).view("S18").ravel())
+        if self.pg:  # each person's part of the COPY text: fixed-width digits and a comma
+            x.rec = np.empty((len(fast), self.width + 1), dtype=np.uint8)
+            x.rec[:, :-1] = _digits(np.where(x.found, x.rid, 0), self.width)
+            x.rec[:, -1] = 44
+        x.tkeys = tkeys[fast]
+        x.uniq, x.inv = np.unique(x.tkeys, return_inverse=True)
+        x.tvals = [self.times(u.decode("ascii")) for u in x.uniq.tolist()]
+        tgood = np.array([v is not None for v in x.tvals], dtype=bool)
+        x.ts_ok = tgood[x.inv] if len(fast) else np.zeros(0, dtype=bool)
+        x.bkey = bkey[fast]
+        x.slen = slen[fast]
+        x.site_key = sc.field(c2[fast] + 1, x.slen, int(x.slen.max()) if len(fast) else 1)
+        x.good = None
+        if len(slow):
+            items = [(line0 + int(i), t) for i in slow.tolist() if (t := sc.text(i)).strip()]
+            x.good = _slow_rows("samples", items, order, x.errors)
+        return x
+
+    def finish_chunk(self, x, errors: list) -> _Prep:
+        """A scanned chunk (``scan_chunk``) -> _Prep: the steps that depend on the chunks before it (people
+        already registered), in file order."""
+        errors.extend(x.errors)
+        if x.sc is None:
+            cols = _parse_text("samples", x.buf.decode("utf-8", errors="replace"), x.line0, x.order, True, errors)
+            p = self.prepare(cols, errors)
+            prep = _Prep() if p[0] is None else self._slow_prep(p)
+            prep.tally = self._tally_of(prep)
+            return prep
+        sc, fast, lines, found, rid, unit = x.sc, x.fast, x.lines, x.found, x.rid, x.unit
+        uniq, inv, tvals, ts_ok = x.uniq, x.inv, x.tvals, x.ts_ok
         keep = found & ts_ok
         if self.scope is not None and len(fast):
             out = found & ts_ok & self._outside(unit)
@@ -906,7 +1022,7 @@ class _SampleWriter:
             keep &= ~out
         if not keep.all():
             for i in np.flatnonzero(~found).tolist():
-                idn = bytes(idb[fast[i]]).decode("ascii")
+                idn = bytes(x.idb[i]).decode("ascii")
                 errors.append((int(lines[i]), "id_number", ids.id_number_error(idn) or "no resident with this ID number"))
             for i in np.flatnonzero(found & ~ts_ok).tolist():
                 t = uniq[inv[i]].decode("ascii")
@@ -917,49 +1033,109 @@ class _SampleWriter:
         # city-time day of each kept row (the file's times are city time): for the tally
         uday = np.array([dt.date.fromisoformat(u[:10].decode("ascii")).toordinal() if v is not None else 0
                          for u, v in zip(uniq.tolist(), tvals)], dtype=np.int64)
-        days = uday[inv[sel]] if len(sel) else np.zeros(0, dtype=np.int64)
-        if self.pg:
-            data = sc.a.copy()
-            data[data == 44] = 9
-            if len(kl):
-                pre = np.empty((len(kl), 19), dtype=np.uint8)
-                pre[:, :9] = _digits(rk, 9)
-                pre[:, 9] = 9
-                pre[:, 10:18] = _digits(uk, 8)
-                pre[:, 18] = 9
-                data[st[kl][:, None] + _AR[:19]] = pre
-            fastp = (rk, uk, self._with_prefix(sc.runs(kl, data)), None)
-        else:
-            tsv = np.array(tvals, dtype=object)
-            fastp = (rk, uk, sc.runs(kl), tsv[inv[sel]].tolist() if len(sel) else [])
-        slowp = None
-        nok, nd = len(sel), ndup
-        if len(slow):
-            items = [(line0 + int(i), t) for i in slow.tolist() if (t := sc.text(i)).strip()]
-            good = _slow_rows("samples", items, order, errors)
-            if good:
-                cols = [list(c) for c in zip(*good)]
-                # people kept by the vectorised part count as seen for the rest of the chunk
-                mark = rk[~self.seen[rk]]
-                self.seen[mark] = True
-                try:
-                    slowp = self.prepare(cols, errors)
-                finally:
-                    self.seen[mark] = False
-                if slowp[0] is not None:
-                    nok += len(slowp[0])
-                    nd += slowp[-1]
-                else:
-                    slowp = None
-        return _Prep(ok=nok, dup=nd, fast=fastp if len(sel) else None, slow=slowp, fast_days=days)
+        prep = _Prep(ok=len(sel), dup=ndup, people=rk, units=uk,
+                     days=uday[inv[sel]] if len(sel) else np.zeros(0, dtype=np.int64))
+        if len(sel):
+            tube0 = _tube_starts(x.bkey[sel], x.site_key[sel], x.tkeys[sel])
+            if self.pg:
+                rec = x.rec[sel]
+                rec[np.append(tube0[1:], len(sel)) - 1, -1] = 125  # "}" after each tube's last person
+                prep.fast = self._copy_text(sc, kl, rec, tube0)
+            else:
+                tsv = np.array(tvals, dtype=object)
+                prep.fast = self._sqlite_rows(sc, kl, rk, tube0, tsv[inv[sel][tube0]].tolist())
+        if x.good:
+            cols = [list(c) for c in zip(*x.good)]
+            # people kept by the vectorised part count as seen for the rest of the chunk
+            mark = rk[~self.seen[rk]]
+            self.seen[mark] = True
+            try:
+                p = self.prepare(cols, errors)
+            finally:
+                self.seen[mark] = False
+            if p[0] is not None:
+                self._slow_prep(p, prep)
+        prep.tally = self._tally_of(prep)
+        return prep
+
+    def _copy_text(self, sc: "_Scan", kl: np.ndarray, rec: np.ndarray, tube0: np.ndarray) -> bytes:
+        """COPY text of the chunk's tubes, built in a few vectorised passes: per tube
+        "round(7)\tbatch(7)\tbarcode\tsite\ttime\t{person,person,...}\n" (barcode, site and time copied from
+        the tube's first line, commas turned into tabs; ``rec``: each person as fixed-width digits and a
+        comma, the last of each tube with "}")."""
+        n, nt = len(kl), len(tube0)
+        r = rec.shape[1]
+        size = np.diff(np.append(tube0, n))                    # people per tube
+        first = kl[tube0]
+        src0 = sc.c1[first] + 1                                # "barcode,site,time" of the tube's first line
+        tlen = sc.ends[first] - src0
+        head = 16 + tlen + 2                                   # prefix, the tail, "\t{"
+        length = head + r * size + 1                           # the people, "\n"
+        off = np.zeros(nt, dtype=np.int64)
+        np.cumsum(length[:-1], out=off[1:])
+        out = np.empty(int(length.sum()), dtype=np.uint8)
+        pre = np.frombuffer(f"{self.round.pk:07d}\t{self.batch.pk:07d}\t".encode("ascii"), dtype=np.uint8)
+        out[off[:, None] + np.arange(16)] = pre
+        within = np.arange(int(tlen.sum())) - np.repeat(np.cumsum(tlen) - tlen, tlen)
+        tail = sc.a[np.repeat(src0, tlen) + within]
+        tail[tail == 44] = 9
+        out[np.repeat(off + 16, tlen) + within] = tail
+        out[off + head - 2] = 9
+        out[off + head - 1] = 123                              # "{"
+        # a tube's people are contiguous in ``rec`` and in the output: one shift per tube
+        shift = off + head - r * tube0
+        out[np.arange(n * r) + np.repeat(shift, size * r)] = rec.ravel()
+        out[off + length - 1] = 10
+        return out.tobytes()
+
+    def _sqlite_rows(self, sc: "_Scan", kl: np.ndarray, people: np.ndarray, tube0: np.ndarray, times: list):
+        """Rows (round, batch, barcode, site, time, people as int64 bytes) of the chunk's tubes."""
+        f = sc.runs(kl[tube0]).decode("utf-8").replace("\n", ",").split(",")
+        blob = people.astype("<i8").tobytes()
+        ends = np.append(tube0[1:], len(kl)) * 8
+        parts = [blob[a:b] for a, b in zip((tube0 * 8).tolist(), ends.tolist())]
+        return list(zip(repeat(self.round.pk), repeat(self.batch.pk), f[1::4], f[2::4], times, parts))
 
     def write(self, prep: _Prep) -> None:
-        """Write a chunk's rows and their tally (inside the chunk's transaction)."""
+        """Write a chunk's tubes, register its people and add its tally (inside the chunk's transaction)."""
+        if prep.people is not None and len(prep.people):
+            self._register(prep.people)
         if prep.fast is not None:
             self._write_fast(prep.fast)
-        if prep.slow is not None:
+        if prep.slow:
             self._write_slow(prep.slow)
         write_tally(self._tally_of(prep) if prep.tally is None else prep.tally)
+
+    def _register(self, people: np.ndarray) -> None:
+        """Set the chunk's people in the round's ``Registered`` bitmaps. The touched blocks are locked (created
+        first when new), so an import of another file into the same round waits; a person it registered
+        after this import started stops this chunk (nothing of it is kept) and the import asks for a rerun,
+        which reads the bitmaps again and reports them as duplicates."""
+        table = Registered._meta.db_table
+        people = np.sort(people)
+        blocks = np.unique(people // BLOCK)
+        empty = bytes(BLOCK // 8)
+        cond, param = id_in("block", blocks.tolist())
+        with connection.cursor() as c:
+            c.executemany(f"INSERT INTO {table} (round_id, block, bits) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                          [(self.round.pk, b, empty) for b in blocks.tolist()])
+            lock = " ORDER BY block FOR UPDATE" if self.pg else ""
+            c.execute(f"SELECT block, bits FROM {table} WHERE round_id = %s AND {cond}{lock}", [self.round.pk, param])
+            have = {b: np.frombuffer(bytes(bits), dtype=np.uint8) for b, bits in c.fetchall()}
+            cut = np.searchsorted(people // BLOCK, blocks, side="right")
+            rows, lo = [], 0
+            for b, hi in zip(blocks.tolist(), cut.tolist()):
+                mask = np.zeros(BLOCK, dtype=bool)
+                mask[people[lo:hi] - b * BLOCK] = True
+                lo = hi
+                new = np.packbits(mask, bitorder="little")
+                old = have[b]
+                if (old & new).any():
+                    raise ActionError("people of this file were registered in the round by another import at the "
+                                      "same time; run the import again to continue (they will be reported as "
+                                      "duplicates)", field="batch")
+                rows.append(((old | new).tobytes(), self.round.pk, b))
+            c.executemany(f"UPDATE {table} SET bits = %s WHERE round_id = %s AND block = %s", rows)
 
     def _day(self, ts: str) -> int:
         """City-time day (ordinal) of a converted time (PostgreSQL: city time text; SQLite: UTC text)."""
@@ -968,68 +1144,56 @@ class _SampleWriter:
             d = d.replace(tzinfo=dt.timezone.utc)
         return d.astimezone(clock.tz()).date().toordinal()
 
-    COLUMNS = "round_id, batch_id, resident_id, unit_id, barcode, site, sampled_at"
-    INSERT = f"INSERT INTO {Sample._meta.db_table} ({COLUMNS}) VALUES (?,?,?,?,?,?,?)"  # SQLite, raw connection
+    COLUMNS = "round_id, batch_id, barcode, site, sampled_at, people"
+    INSERT = f"INSERT INTO {Sample._meta.db_table} ({COLUMNS}) VALUES (?,?,?,?,?,?)"  # SQLite, raw connection
 
-    def _write_fast(self, fastp) -> None:
-        rk, uk, payload, tss = fastp
-        table = Sample._meta.db_table
+    def _copy(self, write) -> None:
+        """COPY into the tubes table with times read as city time (PostgreSQL)."""
+        with connection.cursor() as c:
+            c.execute("SELECT current_setting('TimeZone'), set_config('TimeZone', %s, true)", [str(clock.tz())])
+            was = c.fetchone()[0]
+            with c.cursor.copy(f"COPY {Sample._meta.db_table} ({self.COLUMNS}) FROM STDIN") as cp:
+                write(cp)
+            c.execute("SELECT set_config('TimeZone', %s, true)", [was])
+
+    def _write_fast(self, payload) -> None:
         if self.pg:
-            # the lines (see ``_with_prefix``) are copied straight into the table, the times read as city time
-            with connection.cursor() as c:
-                c.execute("SELECT current_setting('TimeZone'), set_config('TimeZone', %s, true)", [str(clock.tz())])
-                was = c.fetchone()[0]
-                with c.cursor.copy(f"COPY {table} ({self.COLUMNS}) FROM STDIN") as cp:
-                    cp.write(payload)
-                c.execute("SELECT set_config('TimeZone', %s, true)", [was])
+            self._copy(lambda cp: cp.write(payload))
             return
-        f = payload.decode("utf-8").replace("\n", ",").split(",")
-        rows = zip(repeat(self.round.pk), repeat(self.batch.pk), rk.tolist(), uk.tolist(), f[1::4], f[2::4], tss)
         connection.ensure_connection()
-        connection.connection.executemany(self.INSERT, rows)
+        connection.connection.executemany(self.INSERT, payload)
 
-    def _with_prefix(self, payload: bytes) -> bytes:
-        """Each payload line is "resident(9)\tunit(8)\tbarcode\tsite\ttime"; the round and batch ids go in
-        front of every line (fixed width, inserted in one vectorised pass): the COPY text of the chunk."""
-        if not payload:
-            return payload
-        pre = np.frombuffer(f"{self.round.pk:07d}\t{self.batch.pk:07d}\t".encode("ascii"), dtype=np.uint8)
-        body = np.frombuffer(payload, dtype=np.uint8)
-        starts = np.concatenate(([0], np.flatnonzero(body == 10)[:-1] + 1))
-        return np.insert(body, np.repeat(starts, len(pre)), np.tile(pre, len(starts))).tobytes()
-
-    def _write_slow(self, prep) -> None:
-        sel, rid, unit, bc, site, ts, _ = prep
-        if not len(sel):
-            return
-        r = rid[sel].tolist()
-        u = unit[sel].tolist()
-        s = sel.tolist()
-        if len(s) == len(bc):
-            bcs, sites, tss = bc, site, ts
-        else:
-            bcs = [bc[i] for i in s]
-            sites = [site[i] for i in s]
-            tss = [ts[i] for i in s]
-        table = Sample._meta.db_table
+    def _write_slow(self, tubes: list) -> None:
+        """Tubes of the field-by-field rows: (barcode, site, converted time, [people])."""
         if self.pg:
-            with connection.cursor() as dj:
-                with dj.cursor.copy(f"COPY {table} ({self.COLUMNS}) FROM STDIN") as cp:
-                    for row in zip(repeat(self.round.pk), repeat(self.batch.pk), r, u, bcs, sites, tss):
-                        cp.write_row(row)
-        else:
-            connection.ensure_connection()
-            connection.connection.executemany(
-                self.INSERT, zip(repeat(self.round.pk), repeat(self.batch.pk), r, u, bcs, sites, tss))
+            # converted times carry their offset, so the session's time zone does not matter for them
+            def write(cp):
+                for bc, site, ts, people in tubes:
+                    cp.write_row((self.round.pk, self.batch.pk, bc, site, ts, "{" + ",".join(map(str, people)) + "}"))
+            self._copy(write)
+            return
+        connection.ensure_connection()
+        connection.connection.executemany(self.INSERT, [
+            (self.round.pk, self.batch.pk, bc, site, ts, np.asarray(people, dtype="<i8").tobytes())
+            for bc, site, ts, people in tubes])
 
     def claim(self, prep: _Prep) -> None:
         """Mark a prepared chunk's people as registered in the round (later chunks see them as duplicates)."""
-        if prep.fast is not None:
-            self.seen[prep.fast[0]] = True
-        if prep.slow is not None:
-            sel, rid = prep.slow[0], prep.slow[1]
-            if len(sel):
-                self.seen[rid[sel]] = True
+        if prep.people is not None:
+            self.seen[prep.people] = True
+
+
+def _tube_starts(*keys: np.ndarray) -> np.ndarray:
+    """Positions where a new tube run starts among kept lines (in file order): any of the lines' keys
+    (barcode, site, time: fixed-width rows of bytes, zero past the field's end) differs from the line
+    before it."""
+    n = len(keys[0])
+    new = np.zeros(n, dtype=bool)
+    new[:1] = True
+    for k in keys:
+        v = np.ascontiguousarray(k).view(f"V{k.shape[1]}").ravel() if k.ndim == 2 else k
+        new[1:] |= v[1:] != v[:-1]
+    return np.flatnonzero(new)
 
 
 def import_samples(path, *, round: Round, actor=None, progress: bool = False, chunk_bytes: int = CHUNK_BYTES,
@@ -1058,12 +1222,22 @@ def _run_file(path: Path, kind: str, b: ImportBatch, writer, actor, progress, ch
     offset, lines_done = (b.offset, b.line) if b.offset else (len(head), 1)
     bar = Progress(b.size, f"{kind} {path.name}", enabled=progress)
     chunks = 0
-    sink = (_Pipeline if _pipelined(b.size - offset, chunk_bytes) else _Inline)(b, writer)
+    pipelined = _pipelined(b.size - offset, chunk_bytes)
+    sink = (_Pipeline if pipelined else _Inline)(b, writer)
+    chunks_in = _read_chunks(path, offset, chunk_bytes)
+    # registrations in the canonical layout: the chunk-only part of preparing (checks, ID numbers, times) runs
+    # ahead on other threads (numpy lets go of the interpreter lock), the rest here in file order
+    ahead = _scanned_ahead(writer, chunks_in, lines_done, order) if (
+        canonical and pipelined and hasattr(writer, "scan_chunk")) else None
     try:
-        for start, end, buf in _read_chunks(path, offset, chunk_bytes):
+        for start, end, buf in (ahead or chunks_in):
             errors: list = []
-            nlines = buf.count(b"\n") + (0 if buf.endswith(b"\n") else 1)
-            prep = writer.prepare_chunk(buf, lines_done + 1, order, canonical, errors)
+            if ahead is not None:
+                nlines, x = buf
+                prep = writer.finish_chunk(x, errors)
+            else:
+                nlines = buf.count(b"\n") + (0 if buf.endswith(b"\n") else 1)
+                prep = writer.prepare_chunk(buf, lines_done + 1, order, canonical, errors)
             # the chunk's people count as registered for the chunks after it (if its commit fails, the
             # import stops and a rerun reads what was committed)
             writer.claim(prep)
@@ -1076,12 +1250,42 @@ def _run_file(path: Path, kind: str, b: ImportBatch, writer, actor, progress, ch
                 raise SimulatedCrash(f"stopped after {chunks} chunks (test)")
         sink.close()
     finally:
+        if ahead is not None:
+            ahead.close()
         sink.abort()
     _analyze_after(kind, b.rows_ok)
     seconds = time.perf_counter() - t0
     _finish(b, actor, seconds)
     bar.show(b.size, b.rows_ok, b.rows_bad, final=True)
     return Outcome(b, seconds=seconds)
+
+
+#: Threads scanning the next chunks of a registrations file (``_scanned_ahead``).
+SCAN_THREADS = 2
+
+
+def _scanned_ahead(writer, chunks, lines_done: int, order):
+    """(start, end, (lines, scanned chunk)) per chunk, in order, the scans (``writer.scan_chunk``) running on
+    ``SCAN_THREADS`` threads at most that many chunks ahead."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="cordon-import-scan") as pool:
+        todo: deque = deque()
+        try:
+            for start, end, buf in chunks:
+                nlines = buf.count(b"\n") + (0 if buf.endswith(b"\n") else 1)
+                todo.append((start, end, nlines, pool.submit(writer.scan_chunk, buf, lines_done + 1, order)))
+                lines_done += nlines
+                if len(todo) > SCAN_THREADS:
+                    start, end, nlines, fut = todo.popleft()
+                    yield start, end, (nlines, fut.result())
+            while todo:
+                start, end, nlines, fut = todo.popleft()
+                yield start, end, (nlines, fut.result())
+        finally:
+            for *_, fut in todo:
+                fut.cancel()
 
 
 #: Files (what is left of them) of at least this many chunks are written by a second thread (PostgreSQL).
@@ -1206,25 +1410,88 @@ def _analyze_after(kind: str, rows: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- results
+#: PostgreSQL's binary COPY: signature, flags and header extension; the end marker; its time zero (UTC)
+_COPY_HEAD = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_END = b"\xff\xff"
+_PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _pg_micros(ts: str) -> int:
+    """A converted time (``_Times`` on PostgreSQL: city time with its UTC offset) as PostgreSQL stores a
+    timestamptz: microseconds since 2000-01-01 UTC."""
+    return (dt.datetime.fromisoformat(ts) - _PG_EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _be(values: np.ndarray, width: int) -> np.ndarray:
+    """(n, width) bytes: ``values`` as big-endian integers of ``width`` bytes."""
+    return values.astype(f">i{width}").view(np.uint8).reshape(-1, width)
+
+
+def _runs(marks: tuple, counts: np.ndarray) -> np.ndarray:
+    """A mask made of runs: for each row of ``counts`` (n, k), counts[i, j] times marks[j], row after row."""
+    return np.repeat(np.tile(np.array(marks, dtype=bool), len(counts)), counts.ravel())
+
+
+@dataclass
+class _Tubes:
+    """A chunk's results for tubes new to the table, ready to write (``_ResultWriter``)."""
+
+    lines: np.ndarray              # line of each row (duplicates found when written are reported by line)
+    barcodes: np.ndarray           # the rows' barcodes (sorted, S32): claimed by the batch for later chunks
+    copy: bytes = b""              # PostgreSQL: binary COPY data (``_ResultWriter.COLUMNS``)
+    cols: tuple = ()               # SQLite: (barcodes, results, labs, UTC times, lines) as lists
+
+    def rows(self, batch_id: int):
+        bc, res, lab, ts, lines = self.cols
+        return zip(bc, res, lab, ts, repeat(batch_id), lines)
+
+
+_WORDS = [np.frombuffer(w, dtype=np.uint64)[0] for w in (b"negative", b"positive", b"invalid,")]
+#: positions of the digits of 'YYYY-MM-DD HH:MM:SS' and what each is worth in the number YYYYMMDDHHMMSS
+_T_ALL = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18], dtype=np.int64)
+_T_WORTH = 10 ** np.arange(13, -1, -1, dtype=np.int64)
+
+
 class _ResultWriter:
+    """Checks and writes tube results for one batch. The first report of a tube wins: a chunk's rows are
+    checked in memory against the chunk itself and the batch's earlier chunks, and against the table (one
+    read of the chunk's barcode range, or a probe by the chunk's barcodes); only tubes new to the table are
+    written, straight into it (binary ``COPY`` on PostgreSQL, ``executemany`` on SQLite). Should another
+    import store one of them meanwhile (unique violation), the chunk is written again, in a savepoint,
+    through a staging table with ``ON CONFLICT DO NOTHING`` (what it keeps decides the duplicates)."""
+
+    DUPLICATE = "tube already has a result (first report kept)"
+    COLUMNS = "barcode, result, lab, reported_at, batch_id, line"
     def __init__(self, batch: ImportBatch):
         self.batch = batch
         self.pg = connection.vendor == "postgresql"
         self.times = _Times()
         self._pragmas = _SqlitePragmas()
+        self.claimed: list[np.ndarray] = []   # sorted barcodes (S32) written by this run's earlier chunks
+        self._bytewise = None
 
     def begin(self):
+        connection.ensure_connection()  # the writer thread connects while the first chunk is checked
         self._pragmas.begin()
 
     def end(self):
         self._pragmas.end()
 
+    # ------------------------------------------------------------------------------------- reading thread
     def prepare_chunk(self, buf: bytes, line0: int, order, canonical: bool, errors: list) -> _Prep:
-        cols = _parse_text("results", buf.decode("utf-8", errors="replace"), line0, order, canonical, errors)
-        p = self.prepare(cols, errors)
-        return _Prep(ok=len(p[0]), slow=p) if p[0] else _Prep()
+        """A chunk of the file -> _Prep (``fast``: the new tubes as ``_Tubes``). Canonical layout and valid
+        UTF-8: vectorised, the other lines field by field; else all field by field."""
+        fast = None
+        if canonical and buf and _utf8(buf):
+            fast, slow_items = self._scan(buf, line0, errors)
+            rows = self.prepare(_columns(_slow_rows("results", slow_items, order, errors)), errors)[0]
+        else:
+            cols = _parse_text("results", buf.decode("utf-8", errors="replace"), line0, order, canonical, errors)
+            rows = self.prepare(cols, errors)[0]
+        return self._select(fast, rows or [], errors)
 
     def prepare(self, cols, errors: list):
+        """Field-by-field rows (columns) -> ([(line, barcode, result, lab, converted time)], 0)."""
         lines, bc, res, lab, t = cols
         if not lines:
             return None, 0
@@ -1237,33 +1504,270 @@ class _ResultWriter:
                 rows.append((ln, b_, r_, l_, t_))
         return rows, 0
 
-    def write(self, prep: _Prep) -> None:
-        rows = prep.slow[0] if prep.slow else None
-        if not rows:
-            return
+    def _scan(self, buf: bytes, line0: int, errors: list):
+        """Vectorised check of a canonical chunk -> ((scan, line indices, lines, barcodes, time of each row
+        as an index into the converted times, converted times), other lines as (line, text)). A line is
+        taken here when it has ``RESULT_ROW``'s fast form and a real time; any other goes field by field."""
+        sc = _Scan(buf)
+        st, en, c1, c2, c3 = sc.starts, sc.ends, sc.c1, sc.c2, sc.c3
+        bl = c1 - st
+        ok = sc.ok & (bl >= 4) & (bl <= 32)
+        bw = min(32, int(bl[ok].max())) if ok.any() else 4
+        g = sc.gather(st, bw)
+        inside = np.arange(bw)[None, :] < bl[:, None]
+        ok &= (_BC_OK[g] | ~inside).all(axis=1)
+        w = np.ascontiguousarray(sc.gather(c1 + 1, 8)).view(np.uint64).ravel()  # "invalid" with its comma
+        ok &= (((w == _WORDS[0]) | (w == _WORDS[1])) & (c2 - c1 == 9)) | (w == _WORDS[2])
+        long = ok & (c3 - c2 - 1 > MAX_FIELD)  # more bytes than the limit in characters: count them
+        if long.any():
+            ok[long] = sc.chars(c2[long] + 1, c3[long]) <= MAX_FIELD
+        tok, tkeys = sc.check_time(c3 + 1, en)
+        ok &= tok
+        fast = np.flatnonzero(ok)
+        slow = np.flatnonzero(~ok & ~sc.blank)
+        slow_items = [(line0 + int(i), t) for i in slow.tolist() if (t := sc.text(i)).strip()]
+        # times: converted once per distinct value (a file has few distinct minutes); 'T' or ' ', seconds
+        # or not, the same value converts the same
+        tk = tkeys[fast]
+        d = tk.view(np.uint8).reshape(-1, 19)[:, _T_ALL].astype(np.int64) - 48
+        d[:, 12:] = np.maximum(d[:, 12:], 0)  # no seconds: bytes 16.. are zero
+        _, first, inv = np.unique(d @ _T_WORTH, return_index=True, return_inverse=True)
+        inv = inv.ravel()
+        tvals = [self.times(tk[i].decode("ascii")) for i in first.tolist()]
+        good = np.array([v is not None for v in tvals], dtype=bool)
+        if len(fast) and not good.all():
+            bad = ~good[inv]
+            for i in np.flatnonzero(bad).tolist():
+                t = tk[i].decode("ascii")
+                self.times(t)
+                errors.append((line0 + int(fast[i]), "reported_at", self.times.why.get(t, "invalid time")))
+            fast, inv = fast[~bad], inv[~bad]
+        g[~inside] = 0
+        bcs = np.ascontiguousarray(g[fast]).view(f"S{bw}").ravel().astype("S32")
+        return (sc, fast, line0 + fast, bcs, inv, tvals), slow_items
+
+    def _select(self, fast, rows: list, errors: list) -> _Prep:
+        """Keep the first report of each tube new to the table -> _Prep; the others are duplicates."""
+        nf = len(fast[1]) if fast is not None else 0
+        if not nf and not rows:
+            return _Prep()
+        lines = fast[2] if nf else np.zeros(0, dtype=np.int64)
+        bcs = fast[3] if nf else np.zeros(0, dtype="S32")
+        if rows:  # the field-by-field rows join in, in line order
+            lines = np.concatenate([lines, np.array([r[0] for r in rows], dtype=np.int64)])
+            bcs = np.concatenate([bcs, np.array([r[1].encode("ascii") for r in rows], dtype="S32")])
+            order = np.argsort(lines, kind="stable")
+            uniq, first, inv = np.unique(bcs[order], return_index=True, return_inverse=True)
+            first = order[first]
+            inv = inv.ravel()[np.argsort(order)]
+        else:
+            uniq, first, inv = np.unique(bcs, return_index=True, return_inverse=True)
+            inv = inv.ravel()
+        known = self._claimed(uniq)
+        if not known.all():
+            known[~known] = self._stored(uniq[~known])
+        dup = known[inv]
+        later = np.ones(len(lines), dtype=bool)
+        later[first] = False
+        dup |= later
+        ndup = int(dup.sum())
+        if ndup:
+            errors.extend((ln, "barcode", self.DUPLICATE) for ln in lines[dup].tolist())
+        keep = ~dup
+        n = len(lines) - ndup
+        if not n:
+            return _Prep(dup=ndup)
+        tubes = _Tubes(lines=lines[keep], barcodes=uniq[~known])
+        slow = [r for r, k in zip(rows, keep[nf:].tolist()) if k]
+        kf = keep[:nf]
+        sc, idx, flines, tinv, tvals = (fast[0], fast[1][kf], fast[2][kf], fast[4][kf], fast[5]) if nf else \
+            (None, np.zeros(0, dtype=np.int64), None, None, [])
+        if self.pg:
+            tubes.copy = b"".join([_COPY_HEAD, self._copy_binary(sc, idx, flines, tinv, tvals),
+                                   *(self._binary_row(*r) for r in slow), _COPY_END])
+        else:
+            bc, res, lab, ts, ln = [], [], [], [], []
+            if len(idx):
+                f = sc.runs(idx).decode("utf-8").replace("\n", ",").split(",")
+                k = len(idx)
+                bc, res, lab = f[0:4 * k:4], f[1:4 * k:4], f[2:4 * k:4]
+                ts = np.array(tvals, dtype=object)[tinv].tolist()
+                ln = flines.tolist()
+            for r in slow:
+                ln.append(r[0])
+                bc.append(r[1])
+                res.append(r[2])
+                lab.append(r[3])
+                ts.append(r[4])
+            tubes.cols = (bc, res, lab, ts, ln)
+        return _Prep(ok=n, dup=ndup, fast=tubes)
+
+    def _copy_binary(self, sc, idx: np.ndarray, lines: np.ndarray, tinv, tvals: list) -> bytes:
+        """Binary COPY rows of the vectorised lines, built in a few vectorised passes: the barcode, result
+        and lab bytes go from the chunk to their places, with the lengths, time, batch and line around
+        them."""
+        n = len(idx)
+        if not n:
+            return b""
+        st, c1, c2, c3 = sc.starts[idx], sc.c1[idx], sc.c2[idx], sc.c3[idx]
+        bl, rl, ll = c1 - st, c2 - c1 - 1, c3 - c2 - 1
+        size = 42 + bl + rl + ll  # 6 fields: count, 6 lengths, the three texts, 8 + 4 + 4 bytes of numbers
+        o = np.zeros(n, dtype=np.int64)
+        np.cumsum(size[:-1], out=o[1:])
+        out = np.empty(int(o[-1] + size[-1]), dtype=np.uint8)
+        # the three texts of each line (the chunk's bytes but the commas and what lies between the lines)...
+        cnt = np.empty((n, 6), dtype=np.int64)
+        cnt[:, 0], cnt[:, 1], cnt[:, 2], cnt[:, 3], cnt[:, 4] = bl, 1, rl, 1, ll
+        cnt[:-1, 5] = st[1:] - c3[:-1]
+        cnt[-1, 5] = sc.n - c3[-1]
+        src = _runs((1, 0, 1, 0, 1, 0), cnt)
+        # ...go to their places in the rows: after 6 bytes, 4 and 4, with 28 to follow
+        cnt = np.empty((n, 7), dtype=np.int64)
+        cnt[:, 0], cnt[:, 1], cnt[:, 2], cnt[:, 3], cnt[:, 4], cnt[:, 5], cnt[:, 6] = 6, bl, 4, rl, 4, ll, 28
+        dst = _runs((0, 1, 0, 1, 0, 1, 0), cnt)
+        out[dst] = sc.a[st[0]:][src]
+        # the rest of each row, in row order: field count and barcode length, result length, lab length,
+        # then the time, batch and line with their lengths
+        micros = np.array([_pg_micros(v) if v is not None else 0 for v in tvals], dtype=np.int64)
+        fixed = np.empty((n, 42), dtype=np.uint8)
+        fixed[:, 0:2] = (0, 6)
+        fixed[:, 2:6] = _be(bl, 4)
+        fixed[:, 6:10] = _be(rl, 4)
+        fixed[:, 10:14] = _be(ll, 4)
+        fixed[:, 14:18] = (0, 0, 0, 8)
+        fixed[:, 18:26] = _be(micros[tinv], 8)
+        fixed[:, 26:30] = (0, 0, 0, 4)
+        fixed[:, 30:34] = np.frombuffer(int(self.batch.pk).to_bytes(4, "big", signed=True), dtype=np.uint8)
+        fixed[:, 34:38] = (0, 0, 0, 4)
+        fixed[:, 38:42] = _be(lines, 4)
+        out[~dst] = fixed.ravel()
+        return out.tobytes()
+
+    def _binary_row(self, ln: int, bc: str, res: str, lab: str, ts: str) -> bytes:
+        """One binary COPY row (``COLUMNS``) of a field-by-field row."""
+        b, r, la = bc.encode("utf-8"), res.encode("utf-8"), lab.encode("utf-8")
+        return b"".join((b"\x00\x06", len(b).to_bytes(4, "big"), b, len(r).to_bytes(4, "big"), r,
+                         len(la).to_bytes(4, "big"), la, b"\x00\x00\x00\x08",
+                         _pg_micros(ts).to_bytes(8, "big", signed=True), b"\x00\x00\x00\x04",
+                         int(self.batch.pk).to_bytes(4, "big", signed=True), b"\x00\x00\x00\x04",
+                         int(ln).to_bytes(4, "big", signed=True)))
+
+    def _claimed(self, uniq: np.ndarray) -> np.ndarray:
+        """Which of the sorted barcodes this run's earlier chunks hold."""
+        hit = np.zeros(len(uniq), dtype=bool)
+        for part in self.claimed:
+            i = np.searchsorted(part, uniq).clip(0, len(part) - 1)
+            hit |= part[i] == uniq
+        return hit
+
+    def _stored(self, uniq: np.ndarray) -> np.ndarray:
+        """Which of the sorted barcodes already have a result in the table (committed by any import). A
+        file's barcodes come mostly in order, so the rows in the chunk's barcode range are few and read at
+        once (when the column sorts as bytes); otherwise the table is probed with the barcodes themselves."""
+        if not len(uniq):
+            return np.zeros(0, dtype=bool)
         table = TubeResult._meta.db_table
-        stage = "screening_stage_result"
+        have = None
+        with connection.cursor() as c:
+            if self._ordered(c):
+                limit = 2 * len(uniq) + 1000
+                c.execute(f"SELECT barcode FROM {table} WHERE barcode >= %s AND barcode <= %s LIMIT %s",
+                          [uniq[0].decode("ascii"), uniq[-1].decode("ascii"), limit])
+                got = c.fetchall()
+                if len(got) < limit:
+                    have = [r[0] for r in got]
+            if have is None:
+                have, values = [], [u.decode("ascii") for u in uniq.tolist()]
+                for i in range(0, len(values), 100_000):
+                    cond, param = id_in("barcode", values[i:i + 100_000])
+                    c.execute(f"SELECT barcode FROM {table} WHERE {cond}", [param])
+                    have += [r[0] for r in c.fetchall()]
+        if not have:
+            return np.zeros(len(uniq), dtype=bool)
+        return np.isin(uniq, np.array([h.encode("utf-8") for h in have]))
+
+    def _ordered(self, c) -> bool:
+        """Does the barcode column sort barcodes ([A-Za-z0-9-]) as bytes (so a byte-order range of them is a
+        range of the index)? SQLite: yes (BINARY). PostgreSQL: asked once (C-like collations do). A wrong
+        answer costs speed, not correctness: a tube missed here fails the chunk's COPY, written again."""
+        if self._bytewise is None:
+            if not self.pg:
+                self._bytewise = True
+            else:
+                sample = ["-", "-0", "0", "0-", "09", "0A", "0a", "9", "A", "A-", "AA", "Aa", "B", "Z", "a", "a-",
+                          "aB", "ab", "b", "z"]
+                c.execute("SELECT array_agg(x ORDER BY x) FROM unnest(%s::varchar[]) AS x", [sample])
+                self._bytewise = list(c.fetchone()[0]) == sorted(sample)
+        return self._bytewise
+
+    def claim(self, prep: _Prep) -> None:
+        """The chunk's new tubes count as reported for the chunks after it. The claimed barcodes are kept
+        as a few sorted arrays of growing size (a part is merged into the one before it once that one is no
+        longer twice its size): a chunk is looked up in a handful of arrays, and no array is sorted again."""
+        if prep.fast is None or not len(prep.fast.barcodes):
+            return
+        parts = self.claimed
+        parts.append(prep.fast.barcodes)
+        while len(parts) > 1 and len(parts[-2]) <= 2 * len(parts[-1]):
+            new = parts.pop()  # disjoint from the others: only barcodes no part held were claimed
+            parts[-1] = np.insert(parts[-1], np.searchsorted(parts[-1], new), new)
+
+    # ------------------------------------------------------------------------------------- writing
+    def write(self, prep: _Prep) -> None:
+        """Write a chunk's new tubes (inside the chunk's transaction); API batches: ``prep.slow``."""
+        if prep.fast is not None:
+            try:
+                with transaction.atomic():  # a savepoint: a unique violation undoes only this
+                    self._insert(prep.fast)
+            except (IntegrityError, connection.Database.IntegrityError):
+                self._insert_on_conflict(prep.fast)
+        if prep.slow and prep.slow[0]:
+            self._insert_on_conflict(self._tubes_of(prep.slow[0]))
+
+    def _tubes_of(self, rows: list) -> _Tubes:
+        """API batches: field-by-field rows as they are (duplicates are left to ``_insert_on_conflict``)."""
+        t = _Tubes(lines=np.array([r[0] for r in rows], dtype=np.int64), barcodes=np.zeros(0, dtype="S32"))
+        if self.pg:
+            t.copy = b"".join([_COPY_HEAD, *(self._binary_row(*r) for r in rows), _COPY_END])
+        else:
+            t.cols = tuple(list(c) for c in zip(*[(bc, res, lab, ts, ln) for ln, bc, res, lab, ts in rows]))
+        return t
+
+    def _insert(self, t: _Tubes) -> None:
+        table = TubeResult._meta.db_table
+        if self.pg:
+            with connection.cursor() as c, c.cursor.copy(f"COPY {table} ({self.COLUMNS}) FROM STDIN BINARY") as cp:
+                cp.write(t.copy)
+            return
+        connection.ensure_connection()
+        connection.connection.executemany(f"INSERT INTO {table} ({self.COLUMNS}) VALUES (?,?,?,?,?,?)",
+                                          t.rows(self.batch.pk))
+
+    def _insert_on_conflict(self, t: _Tubes) -> None:
+        """Write through a staging table, keeping what does not conflict (the first line of a tube within
+        ``t``); the rest become duplicates of the batch."""
+        table = TubeResult._meta.db_table
+        stage = "screening_stage_tube"
         with connection.cursor() as c:
             if self.pg:
-                c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (line int, barcode text, result text, lab text, "
-                          f"reported_at timestamptz) ON COMMIT DELETE ROWS")
-                with c.cursor.copy(f"COPY {stage} (line, barcode, result, lab, reported_at) FROM STDIN") as cp:
-                    cp.write("".join(f"{a}\t{b_}\t{r_}\t{l_}\t{t_}\n" for a, b_, r_, l_, t_ in rows))
+                c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (barcode text, result text, lab text, "
+                          f"reported_at timestamptz, batch_id int, line int) ON COMMIT DELETE ROWS")
+                c.execute(f"TRUNCATE {stage}")
+                with c.cursor.copy(f"COPY {stage} ({self.COLUMNS}) FROM STDIN BINARY") as cp:
+                    cp.write(t.copy)
             else:
-                c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (line int, barcode text, result text, lab text, "
-                          f"reported_at text)")
+                c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (barcode text, result text, lab text, "
+                          f"reported_at text, batch_id int, line int)")
                 c.execute(f"DELETE FROM {stage}")
-                connection.connection.executemany(f"INSERT INTO {stage} VALUES (?,?,?,?,?)", rows)
-            c.execute(f"INSERT INTO {table} (barcode, result, lab, reported_at, batch_id, line) "
-                      f"SELECT barcode, result, lab, reported_at, %s, line FROM {stage} WHERE true ORDER BY line "
-                      f"ON CONFLICT (barcode) DO NOTHING RETURNING line", [self.batch.pk])
+                connection.connection.executemany(f"INSERT INTO {stage} ({self.COLUMNS}) VALUES (?,?,?,?,?,?)",
+                                                  t.rows(self.batch.pk))
+            c.execute(f"INSERT INTO {table} ({self.COLUMNS}) SELECT {self.COLUMNS} FROM {stage} WHERE true "
+                      f"ORDER BY barcode, line ON CONFLICT (barcode) DO NOTHING RETURNING line")
             kept = {r[0] for r in c.fetchall()}
-        dups = [(ln, "barcode", "tube already has a result (first report kept)") for ln, *_ in rows
-                if ln not in kept]
-        self.kept = len(kept)
+        dups = [ln for ln in t.lines.tolist() if ln not in kept]
         if dups:
-            RowError.objects.bulk_create([RowError(batch_id=self.batch.pk, line=ln, field=f, reason=r)
-                                          for ln, f, r in dups], batch_size=2000)
+            RowError.objects.bulk_create([RowError(batch_id=self.batch.pk, line=ln, field="barcode",
+                                                   reason=self.DUPLICATE) for ln in dups], batch_size=2000)
             ImportBatch.objects.filter(pk=self.batch.pk).update(
                 rows_ok=F("rows_ok") - len(dups), rows_bad=F("rows_bad") + len(dups),
                 rows_duplicate=F("rows_duplicate") + len(dups))
@@ -1271,11 +1775,18 @@ class _ResultWriter:
             self.batch.rows_bad += len(dups)
             self.batch.rows_duplicate += len(dups)
 
-    def claim(self, prep) -> None:
-        pass
+
+def _columns(rows: list) -> list:
+    """Rows [(line, f1, f2, f3, f4)] -> columns [lines, c1, c2, c3, c4]."""
+    return [list(c) for c in zip(*rows)] if rows else [[], [], [], [], []]
 
 
-def import_results(path, *, actor=None, progress: bool = False, chunk_bytes: int = CHUNK_BYTES,
+#: Results are read in smaller chunks than registrations: the writer starts sooner, and a chunk's checks take
+#: less time than its COPY, so the writer is never left waiting.
+RESULT_CHUNK_BYTES = 4 << 20
+
+
+def import_results(path, *, actor=None, progress: bool = False, chunk_bytes: int = RESULT_CHUNK_BYTES,
                    stop_after: int | None = None) -> Outcome:
     """Import a lab's results CSV (tubes of any round; registrations may come later)."""
     path = Path(path)
@@ -1316,11 +1827,13 @@ def import_rows(kind: str, key: str, rows: list[dict], *, round: Round | None, a
     colsv = [list(c) for c in zip(*good)] if good else [[], [], [], [], []]
     writer = _SampleWriter(round, b, actor) if kind == "samples" else _ResultWriter(b)
     p = writer.prepare(colsv, errors)
-    ok = len(p[0]) if p and p[0] is not None else 0
-    dup = p[-1] if kind == "samples" and p and p[0] is not None else 0
-    prep = _Prep(ok=ok, dup=dup, slow=p if ok else None)
+    if kind == "samples":
+        prep = writer._slow_prep(p) if p[0] is not None else _Prep()
+    else:
+        ok = len(p[0]) if p and p[0] is not None else 0
+        prep = _Prep(ok=ok, slow=p if ok else None)
     with transaction.atomic():
-        _commit_chunk(b, 0, len(rows), len(rows), ok, dup, errors,
-                      (lambda: writer.write(prep)) if ok else (lambda: None))
+        _commit_chunk(b, 0, len(rows), len(rows), prep.ok, prep.dup, errors,
+                      (lambda: writer.write(prep)) if prep.ok else (lambda: None))
         _finish(b, actor, time.perf_counter() - t0)
     return Outcome(b, seconds=time.perf_counter() - t0)

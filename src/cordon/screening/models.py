@@ -1,9 +1,9 @@
 """Mass-screening rounds (全员核酸), pooled sample registrations, tube results, imports, recall tasks, coverage.
 
-Big tables (one row per person sampled, one per tube result) are written by the bulk pipeline in
-``screening.ingest`` (COPY / executemany), never row by row through the ORM. They carry the ancestor ids
-of the person's home (copied from the resident) for scoping and coverage, without per-column indexes:
-every query on them is per round and uses the (round, resident) primary key or the barcode index.
+Big tables (registrations, one row per pooled tube listing its people; tube results, one row per tube) are
+written by the bulk pipeline in ``screening.ingest`` (COPY / executemany), never row by row through the ORM.
+Who is registered in a round is a bitmap per block of resident ids (``Registered``); coverage is counted per
+unit and day as rows are written (``SampleTally``). Queries on registrations are per round, by barcode.
 
 Results are keyed by tube barcode and joined to registrations at query time, so they may arrive before or
 after the registrations of their tube.
@@ -102,36 +102,79 @@ class RoundArea(ScopedFields):
         constraints = [models.UniqueConstraint(fields=["round", "area"], name="roundarea_unique")]
 
 
-def _plain_anc():
-    return models.IntegerField(null=True, blank=True)
+class IdList(models.Field):
+    """A list of integer ids in one column: ``bigint[]`` on PostgreSQL, little-endian int64 bytes (a BLOB) on
+    SQLite. Read as a Python list of ints."""
+
+    description = "list of integer ids"
+
+    def db_type(self, connection):
+        return "bigint[]" if connection.vendor == "postgresql" else "blob"
+
+    def from_db_value(self, value, expression, connection):
+        return decode_ids(value)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None:
+            return None
+        if connection.vendor == "postgresql":
+            return [int(v) for v in value]
+        import numpy as np
+
+        return np.asarray(value, dtype="<i8").tobytes()
+
+
+def decode_ids(value) -> list[int] | None:
+    """An ``IdList`` column's value as stored (a list on PostgreSQL, bytes on SQLite) -> list of ints."""
+    if value is None or isinstance(value, list):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        import numpy as np
+
+        return np.frombuffer(value, dtype="<i8").tolist()
+    return list(value)
 
 
 class Sample(models.Model):
-    """A person's sample registration in a round: one row per (round, person), pooled into a tube.
+    """Registrations of one pooled tube (混管): the people sampled into it at one site and minute, as one import
+    chunk wrote them (a tube's people normally arrive as one run of lines; a tube spread over minutes, sites,
+    chunks or files has several rows). ``people`` are resident ids in the file's order.
 
-    The table a city round writes millions of rows to, so it carries only what is read: the person, the
-    tube, where and when, the unit (recall groups by it; coverage is counted per unit and day as rows are
-    written, see ``SampleTally``). Registrations are read through their round (scoped by the round's areas)
-    and by person, never listed by jurisdiction, so they carry no ancestor columns."""
+    One row per tube instead of one per person: a city round writes ~430 k rows instead of 4.2 M, and its only
+    index, (round, barcode), is what the recall (a positive tube's people) and the tube figures read. Who is
+    registered in a round is kept per person in ``Registered`` (bitmaps); coverage is counted per unit and
+    day as rows are written (``SampleTally``)."""
 
-    pk = models.CompositePrimaryKey("round_id", "resident_id")
-    # no single-column indexes on the keys: the (round, resident) primary key serves both, and every extra
-    # index is paid on each of the millions of rows a round writes
     round = models.ForeignKey(Round, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
                               related_name="+")
-    resident = models.ForeignKey("places.Resident", on_delete=models.DO_NOTHING, db_constraint=False,
-                                 db_index=False, related_name="+")
+    batch_id = models.IntegerField()
     barcode = models.CharField(max_length=32)
     site = models.CharField(max_length=80, blank=True)
     sampled_at = models.DateTimeField()
-    batch_id = models.IntegerField()
-    unit_id = _plain_anc()
+    people = IdList()
 
     class Meta:
-        # the recall finds a positive tube's people by equality on the barcode: on PostgreSQL the index compares
-        # bytes (pattern operator class) instead of the database's collation, which made each of the
-        # millions of index insertions a round writes about twice as dear
-        indexes = [models.Index(fields=["barcode"], name="screening_sample_bc", opclasses=["varchar_pattern_ops"])]
+        # on PostgreSQL the barcode is compared as bytes (pattern operator class) rather than by the
+        # database's collation: equality is all that is asked, at half the cost per insertion
+        indexes = [models.Index(fields=["round", "barcode"], name="screening_sample_tube",
+                                opclasses=["int8_ops", "varchar_pattern_ops"])]
+
+
+#: resident ids per ``Registered`` row (a block's bitmap is BLOCK / 8 bytes)
+BLOCK = 1 << 16
+
+
+class Registered(models.Model):
+    """Who is registered in a round: one bitmap per block of ``BLOCK`` resident ids (bit ``i`` of block ``b``,
+    least significant bit first within each byte, is resident ``b * BLOCK + i``). Written in each import
+    chunk's transaction with the chunk's tubes (its blocks locked, so two imports into the same round never
+    both register a person); read whole by an import (duplicates), per resident by the missing list."""
+
+    pk = models.CompositePrimaryKey("round_id", "block")
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, db_constraint=False, db_index=False,
+                              related_name="+")
+    block = models.IntegerField()
+    bits = models.BinaryField()
 
 
 class Result(models.TextChoices):
@@ -256,9 +299,10 @@ class RecallMember(ScopedFields):
 
 
 class CoverageRow(LeanScopedFields):
-    """Residents due / sampled per area node of a round (cached by ``do_refresh_round``, which rewrites a
-    city round's ~200 k rows at once: hence three indexes, not nine; scoping reads the (round, district,
-    street, community) index, ``access.Scope`` naming a grant's whole ancestor chain)."""
+    """Residents due / sampled per area node of a round, for the district, street, community and compound
+    levels (cached by ``do_refresh_round``, which rewrites a city round's ~13 k rows at once; buildings and
+    units are counted on demand, see ``actions.coverage_children``). Scoping reads the (round, district,
+    street, community) index, ``access.Scope`` naming a grant's whole ancestor chain."""
 
     # no database-side foreign key checks: every refresh rewrites the rows from the areas and the round it is
     # given, and checking ~300 k rows at commit cost as much as writing them (rows go with their round by
@@ -308,4 +352,6 @@ class SampleTally(models.Model):
     n = models.IntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["round_id"], name="screening_tally_round")]
+        # (round, unit): the round's rows for a refresh, and one node's units for the building and unit
+        # coverage computed on demand (``actions.coverage_children``). One index: every import chunk writes here
+        indexes = [models.Index(fields=["round_id", "unit_id"], name="screening_tally_round_unit")]

@@ -19,7 +19,7 @@ from cordon.web.views import paginate, scoped
 
 from . import actions
 from .forms import RetestForm, RoundForm
-from .models import CoverageDay, CoverageRow, ImportBatch, RecallMember, Round
+from .models import CoverageDay, ImportBatch, RecallMember, Round
 
 LEVEL_ORDER = ("district", "street", "community", "compound", "building", "unit")
 
@@ -80,16 +80,9 @@ def round_detail(request, pk: int):
     user = request.user
     r = actions.access_round(user, pk)
     parent = request.GET.get("area")
-    rows = CoverageRow.objects.for_user(user).filter(round=r)
-    current = None
-    if parent:
-        current = access.access(Area, user, parent)
-        rows = rows.filter(parent_id=current.pk)
-    else:
-        scope = access.scope_for(user)
-        rows = rows.filter(kind="district") if scope.everything else rows.filter(
-            area_id__in=[g.area_id for g in access.grants_of(user) if g.area_id])
-    rows = paginate(request, rows.order_by("area_id"), per_page=100)
+    current = access.access(Area, user, parent) if parent else None
+    # stored rows down to compounds, buildings and units counted for this one node (actions.coverage_children)
+    rows = paginate(request, actions.coverage_children(r, user, current), per_page=100)
     names = dict(Area.objects.filter(pk__in=[c.area_id for c in rows]).values_list("id", "name"))
     table = [{"row": c, "name": names.get(c.area_id, "")} for c in rows]
     crumbs = []
