@@ -482,9 +482,11 @@ def test_api_batches_are_idempotent_and_validated(city, round_a, worker, as_user
     res = {"batch_key": "lab-1", "rows": [
         {"barcode": "LZT0001", "result": "阳性", "lab": "兰州", "reported_at": f"{_today()} 18:00"},
         {"barcode": "LZT0001", "result": "negative", "lab": "兰州", "reported_at": f"{_today()} 19:00"},
-        {"barcode": "LZT0009", "result": "maybe", "lab": "兰州", "reported_at": f"{_today()} 19:00"}]}
+        {"barcode": "LZT0009", "result": "maybe", "lab": "兰州", "reported_at": f"{_today()} 19:00"},
+        {"barcode": "LZT0010", "result": "negative", "lab": "兰\x00州", "reported_at": f"{_today()} 19:00"}]}
     out3 = c.post("/api/screening/results", data=json.dumps(res), content_type="application/json").json()
-    assert (out3["rows_ok"], out3["rows_bad"], out3["rows_duplicate"]) == (1, 2, 1)
+    assert (out3["rows_ok"], out3["rows_bad"], out3["rows_duplicate"]) == (1, 3, 1)
+    assert {(e["line"], e["field"]) for e in out3["errors"]} == {(2, "barcode"), (3, "result"), (4, "lab")}
     assert TubeResult.objects.get().result == "positive"
     r = c.post(f"/api/screening/rounds/{round_a.pk}/refresh")
     assert r.status_code == 200 and r.json()["people_recalled"] == 2
@@ -727,6 +729,7 @@ def test_results_first_report_wins(db, tmp_path, monkeypatch, path, chunk):
     was checked). The first report of a tube wins, within a chunk, across chunks and across files."""
     from cordon.screening import ingest
 
+    monkeypatch.setattr(ingest._ResultWriter, "ROWS_PER_INSERT", 3)  # SQLite: full statements and the rest
     if path == "regex":
         monkeypatch.setattr(ingest, "_utf8", lambda buf: False)
     if path == "field":
@@ -777,6 +780,7 @@ def test_killed_and_resumed_results_import_keeps_every_row_once(db, tmp_path, mo
     from cordon.screening import ingest
 
     f, kept, dups, bad = _lab_file(tmp_path / "r.csv", 600)
+    monkeypatch.setattr(ingest._ResultWriter, "ROWS_PER_INSERT", 7)
     with pytest.raises(SimulatedCrash):
         import_results(f, actor="test", chunk_bytes=2048, stop_after=3)
     b = ImportBatch.objects.get(kind="results")
@@ -858,4 +862,67 @@ def test_results_import_outside_a_transaction(tmp_path, monkeypatch):
     want = {bc: (*v, a.pk) for bc, v in kept.items()}
     want.update({bc: (*v, b2.pk) for bc, v in kept_g.items()})
     want.update({bc: (*v, b3.pk) for bc, v in kept_h.items()})
+    assert got == want
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_results_imports_store_each_tube_once(tmp_path, monkeypatch):
+    """Two labs' files with tubes in common imported at the same time (PostgreSQL): the second one's COPY
+    waits for the first one's rows, fails on them once they are committed, and that chunk is written again
+    through ``ON CONFLICT``: each tube stored once, the other reports duplicates, neither import fails."""
+    import threading
+
+    from django.db import connection, connections
+
+    from cordon.screening import ingest
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time")
+    f1, kept1, dups1, bad1 = _lab_file(tmp_path / "a.csv", 400)
+    f2, kept2, dups2, bad2 = _lab_file(tmp_path / "b.csv", 200, start=5000, overlap=list(kept1)[50:120], seed=1)
+    a_copied, b_copies = threading.Event(), threading.Event()
+    real_insert = ingest._ResultWriter._insert
+    fallbacks = []
+    real_fallback = ingest._ResultWriter._insert_on_conflict
+
+    def insert(self, t):
+        if self.batch.source == "b.csv":
+            assert a_copied.wait(20)
+            b_copies.set()
+            return real_insert(self, t)
+        real_insert(self, t)
+        a_copied.set()
+        assert b_copies.wait(20)
+        threading.Event().wait(0.3)  # b's COPY now waits for these rows; they are committed next
+
+    def fallback(self, t):
+        fallbacks.append(self.batch.source)
+        return real_fallback(self, t)
+
+    monkeypatch.setattr(ingest._ResultWriter, "_insert", insert)
+    monkeypatch.setattr(ingest._ResultWriter, "_insert_on_conflict", fallback)
+    out = {}
+
+    def run(name, path):
+        try:
+            out[name] = import_results(path, actor="test").batch
+        except BaseException as e:  # noqa: BLE001 -- reported by the assertions below
+            out[name] = e
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n, p)) for n, p in (("a", f1), ("b", f2))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    a, b = out["a"], out["b"]
+    assert isinstance(a, ImportBatch) and isinstance(b, ImportBatch), out
+    assert fallbacks == ["b.csv"]
+    assert (a.rows_ok, a.rows_duplicate, a.rows_bad) == (len(kept1), dups1, dups1 + bad1)
+    assert (b.rows_ok, b.rows_duplicate, b.rows_bad) == (len(kept2), dups2, dups2 + bad2)
+    assert RowError.objects.filter(batch=b, reason=DUPLICATE).count() == dups2
+    got = {t.barcode: (t.result, t.lab, t.line, t.batch_id) for t in TubeResult.objects.all()}
+    want = {bc: (*v, a.pk) for bc, v in kept1.items()}
+    want.update({bc: (*v, b.pk) for bc, v in kept2.items()})
     assert got == want

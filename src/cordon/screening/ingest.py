@@ -30,8 +30,13 @@ One pipeline for the CLI (``cordon import samples|results FILE``), the API and t
   people set in the round's ``Registered`` bitmaps (blocks locked, so two imports into one round never both
   register a person) and its rows counted per unit and day in ``SampleTally`` (coverage reads those). After
   a large import the planner's statistics are refreshed (PostgreSQL).
-  Results: ``COPY``/``executemany`` into a temporary staging table, then one ``INSERT ... SELECT ... ON
-  CONFLICT DO NOTHING RETURNING line`` (the first report of a tube wins; the rest are duplicates).
+  Results (``_ResultWriter``): the first report of a tube wins, the rest are duplicates. A canonical chunk
+  is checked in vectorised passes (``_Scan``); its tubes are checked in memory against the chunk and the
+  batch's earlier chunks, and against the table by one read of the chunk's barcode range (or a probe by
+  its barcodes); only new tubes are written, straight into the table: binary ``COPY`` assembled in a few
+  vectorised passes on PostgreSQL, ``executemany`` on SQLite. A unique violation (another import stored a
+  tube meanwhile) undoes that write in a savepoint and writes the chunk again through a staging table with
+  ``INSERT ... ON CONFLICT DO NOTHING RETURNING line``.
 """
 from __future__ import annotations
 
@@ -391,12 +396,6 @@ def _utf8(buf: bytes) -> bool:
     return True
 
 
-def _digits(x: np.ndarray, width: int) -> np.ndarray:
-    """(n, width) ASCII digits of non-negative integers, zero-padded."""
-    p = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    return ((x.astype(np.int64)[:, None] // p) % 10 + 48).astype(np.uint8)
-
-
 class _SqlitePragmas:
     """A bigger page cache while a batch is written (the indexes of a big table stay in memory)."""
 
@@ -486,8 +485,8 @@ def _check_sample(f: list[str]):
         return "barcode", "required"
     if not _BARCODE.match(bc):
         return "barcode", "4 to 32 letters, digits or '-'"
-    if len(site) > MAX_FIELD or any(ch in site for ch in "\t\\\r\n"):
-        return "site", f"at most {MAX_FIELD} characters, no tabs or backslashes"
+    if len(site) > MAX_FIELD or any(ch in site for ch in "\t\\\r\n\x00"):
+        return "site", f"at most {MAX_FIELD} characters, no tabs, backslashes or NUL bytes"
     if not t:
         return "sampled_at", "required"
     if not _TIME_RE.match(t):
@@ -503,8 +502,8 @@ def _check_result(f: list[str]):
         return "barcode", "4 to 32 letters, digits or '-'"
     if res.lower() not in RESULT_WORDS:
         return "result", f"must be negative, positive or invalid (阴性/阳性/无效), got {res[:20]!r}"
-    if len(lab) > MAX_FIELD or any(ch in lab for ch in "\t\\\r\n"):
-        return "lab", f"at most {MAX_FIELD} characters, no tabs or backslashes"
+    if len(lab) > MAX_FIELD or any(ch in lab for ch in "\t\\\r\n\x00"):
+        return "lab", f"at most {MAX_FIELD} characters, no tabs, backslashes or NUL bytes"
     if not t:
         return "reported_at", "required"
     if not _TIME_RE.match(t):
@@ -694,6 +693,7 @@ def _table(chars: bytes) -> np.ndarray:
 
 _DIGIT = _table(b"0123456789")
 _BC_OK = _table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
+_HEX = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint8).reshape(256, 2)
 _BC_OK0 = _BC_OK.copy()
 _BC_OK0[0] = True  # the zero padding of a gathered field (``_Scan.field``); a real 0 byte sends a line to the slow path
 # bytes that send a line to the field-by-field path: quotes, and what COPY's text format would escape
@@ -744,12 +744,12 @@ class _Scan:
         valid field (4..32 letters, digits, '-') never include 0, so the rows compare as keys."""
         width = max(1, width)
         out = self.a.take(pos[:, None] + np.arange(width), mode="clip")
-        out[np.arange(width)[None, :] >= length[:, None]] = 0
+        out *= np.arange(width)[None, :] < length[:, None]
         return out
 
     def gather(self, pos: np.ndarray, width: int) -> np.ndarray:
         """(lines, width) bytes from ``pos`` on (clipped at the chunk's end)."""
-        return self.a[np.minimum(pos[:, None] + (_AR[:width] if width <= len(_AR) else np.arange(width)), max(0, self.n - 1))]
+        return self.a.take(pos[:, None] + (_AR[:width] if width <= len(_AR) else np.arange(width)), mode="clip")
 
     def check_token(self, lo, hi, table, lmin, lmax) -> np.ndarray:
         """Field [lo, hi) is lmin..lmax bytes, all in ``table``."""
@@ -834,10 +834,8 @@ class _SampleWriter:
             if not sc.everything:
                 self.scope = sc
         self.seen = self._load_seen()
-        # the vectorised path writes fixed-width numbers (round, batch: 7 digits; people: as wide as the
-        # largest resident id)
+        # the vectorised path writes the round and batch ids as 7 digits
         self.fast_ok = rnd.pk < 10 ** 7 and batch.pk < 10 ** 7
-        self.width = len(str(max(1, self.idx.max_rid)))
         self._pragmas = _SqlitePragmas()
 
     def begin(self):
@@ -984,12 +982,12 @@ class _SampleWriter:
         x.lines = line0 + fast
         x.idb = idb[fast]
         x.found, x.rid, x.unit = self.idx.lookup(np.ascontiguousarray(x.idb).view("S18").ravel())
-        if self.pg:  # each person's part of the COPY text: fixed-width digits and a comma
-            x.rec = np.empty((len(fast), self.width + 1), dtype=np.uint8)
-            x.rec[:, :-1] = _digits(np.where(x.found, x.rid, 0), self.width)
-            x.rec[:, -1] = 44
+        if self.pg:  # each person's part of the COPY text: the id's 8 bytes (little-endian) in hex
+            x.rec = _HEX[np.where(x.found, x.rid, 0).astype("<i8").view(np.uint8)].reshape(len(fast), 16)
         x.tkeys = tkeys[fast]
-        x.uniq, x.inv = np.unique(x.tkeys, return_inverse=True)
+        x.tnum = _time_numbers(x.tkeys)  # distinct times by number (sorting numbers, not strings)
+        _, first, x.inv = np.unique(x.tnum, return_index=True, return_inverse=True)
+        x.uniq = x.tkeys[first]
         x.tvals = [self.times(u.decode("ascii")) for u in x.uniq.tolist()]
         tgood = np.array([v is not None for v in x.tvals], dtype=bool)
         x.ts_ok = tgood[x.inv] if len(fast) else np.zeros(0, dtype=bool)
@@ -1036,11 +1034,9 @@ class _SampleWriter:
         prep = _Prep(ok=len(sel), dup=ndup, people=rk, units=uk,
                      days=uday[inv[sel]] if len(sel) else np.zeros(0, dtype=np.int64))
         if len(sel):
-            tube0 = _tube_starts(x.bkey[sel], x.site_key[sel], x.tkeys[sel])
+            tube0 = _tube_starts(x.bkey[sel], x.site_key[sel], x.tnum[sel])
             if self.pg:
-                rec = x.rec[sel]
-                rec[np.append(tube0[1:], len(sel)) - 1, -1] = 125  # "}" after each tube's last person
-                prep.fast = self._copy_text(sc, kl, rec, tube0)
+                prep.fast = self._copy_text(sc, kl, x.rec[sel], tube0)
             else:
                 tsv = np.array(tvals, dtype=object)
                 prep.fast = self._sqlite_rows(sc, kl, rk, tube0, tsv[inv[sel][tube0]].tolist())
@@ -1060,16 +1056,16 @@ class _SampleWriter:
 
     def _copy_text(self, sc: "_Scan", kl: np.ndarray, rec: np.ndarray, tube0: np.ndarray) -> bytes:
         """COPY text of the chunk's tubes, built in a few vectorised passes: per tube
-        "round(7)\tbatch(7)\tbarcode\tsite\ttime\t{person,person,...}\n" (barcode, site and time copied from
-        the tube's first line, commas turned into tabs; ``rec``: each person as fixed-width digits and a
-        comma, the last of each tube with "}")."""
+        "round(7)\tbatch(7)\tbarcode\tsite\ttime\t\\x<people>\n" (barcode, site and time copied from the
+        tube's first line, commas turned into tabs; ``rec``: each person's id as 16 hex digits, the people
+        column being bytea; the backslash doubled as COPY's text format wants)."""
         n, nt = len(kl), len(tube0)
         r = rec.shape[1]
         size = np.diff(np.append(tube0, n))                    # people per tube
         first = kl[tube0]
         src0 = sc.c1[first] + 1                                # "barcode,site,time" of the tube's first line
         tlen = sc.ends[first] - src0
-        head = 16 + tlen + 2                                   # prefix, the tail, "\t{"
+        head = 16 + tlen + 4                                   # prefix, the tail, "\t\\x"
         length = head + r * size + 1                           # the people, "\n"
         off = np.zeros(nt, dtype=np.int64)
         np.cumsum(length[:-1], out=off[1:])
@@ -1080,8 +1076,10 @@ class _SampleWriter:
         tail = sc.a[np.repeat(src0, tlen) + within]
         tail[tail == 44] = 9
         out[np.repeat(off + 16, tlen) + within] = tail
-        out[off + head - 2] = 9
-        out[off + head - 1] = 123                              # "{"
+        out[off + head - 4] = 9
+        out[off + head - 3] = 92                               # a backslash, doubled, and "x"
+        out[off + head - 2] = 92
+        out[off + head - 1] = 120
         # a tube's people are contiguous in ``rec`` and in the output: one shift per tube
         shift = off + head - r * tube0
         out[np.arange(n * r) + np.repeat(shift, size * r)] = rec.ravel()
@@ -1169,7 +1167,8 @@ class _SampleWriter:
             # converted times carry their offset, so the session's time zone does not matter for them
             def write(cp):
                 for bc, site, ts, people in tubes:
-                    cp.write_row((self.round.pk, self.batch.pk, bc, site, ts, "{" + ",".join(map(str, people)) + "}"))
+                    cp.write_row((self.round.pk, self.batch.pk, bc, site, ts,
+                                  np.asarray(people, dtype="<i8").tobytes()))
             self._copy(write)
             return
         connection.ensure_connection()
@@ -1181,6 +1180,20 @@ class _SampleWriter:
         """Mark a prepared chunk's people as registered in the round (later chunks see them as duplicates)."""
         if prep.people is not None:
             self.seen[prep.people] = True
+
+
+#: weights of the digits of 'YYYY-MM-DD HH:MM:SS' (``_T_DIGITS`` and the seconds) in one number
+_T_ALL = np.append(_T_DIGITS, [17, 18])
+_T_POW = 10 ** np.arange(len(_T_ALL) - 1, -1, -1, dtype=np.int64)
+
+
+def _time_numbers(keys: np.ndarray) -> np.ndarray:
+    """Well-formed time keys (``_Scan.check_time``: S19, seconds zero when absent) as numbers YYYYMMDDHHMMSS."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    d = keys.view(np.uint8).reshape(-1, 19)[:, _T_ALL].astype(np.int64) - 48
+    np.maximum(d, 0, out=d)
+    return d @ _T_POW
 
 
 def _tube_starts(*keys: np.ndarray) -> np.ndarray:
@@ -1439,11 +1452,11 @@ class _Tubes:
     lines: np.ndarray              # line of each row (duplicates found when written are reported by line)
     barcodes: np.ndarray           # the rows' barcodes (sorted, S32): claimed by the batch for later chunks
     copy: bytes = b""              # PostgreSQL: binary COPY data (``_ResultWriter.COLUMNS``)
-    cols: tuple = ()               # SQLite: (barcodes, results, labs, UTC times, lines) as lists
+    flat: list = None              # SQLite: barcode, result, lab, UTC time, line of each row, one list
 
     def rows(self, batch_id: int):
-        bc, res, lab, ts, lines = self.cols
-        return zip(bc, res, lab, ts, repeat(batch_id), lines)
+        f = self.flat
+        return zip(f[0::5], f[1::5], f[2::5], f[3::5], repeat(batch_id), f[4::5])
 
 
 _WORDS = [np.frombuffer(w, dtype=np.uint64)[0] for w in (b"negative", b"positive", b"invalid,")]
@@ -1462,6 +1475,8 @@ class _ResultWriter:
 
     DUPLICATE = "tube already has a result (first report kept)"
     COLUMNS = "barcode, result, lab, reported_at, batch_id, line"
+    ROWS_PER_INSERT = 200  # SQLite (1000 parameters a statement)
+
     def __init__(self, batch: ImportBatch):
         self.batch = batch
         self.pg = connection.vendor == "postgresql"
@@ -1586,20 +1601,16 @@ class _ResultWriter:
             tubes.copy = b"".join([_COPY_HEAD, self._copy_binary(sc, idx, flines, tinv, tvals),
                                    *(self._binary_row(*r) for r in slow), _COPY_END])
         else:
-            bc, res, lab, ts, ln = [], [], [], [], []
-            if len(idx):
+            flat = [None] * (5 * n)
+            k = len(idx)
+            if k:
                 f = sc.runs(idx).decode("utf-8").replace("\n", ",").split(",")
-                k = len(idx)
-                bc, res, lab = f[0:4 * k:4], f[1:4 * k:4], f[2:4 * k:4]
-                ts = np.array(tvals, dtype=object)[tinv].tolist()
-                ln = flines.tolist()
-            for r in slow:
-                ln.append(r[0])
-                bc.append(r[1])
-                res.append(r[2])
-                lab.append(r[3])
-                ts.append(r[4])
-            tubes.cols = (bc, res, lab, ts, ln)
+                flat[0:5 * k:5], flat[1:5 * k:5], flat[2:5 * k:5] = f[0:4 * k:4], f[1:4 * k:4], f[2:4 * k:4]
+                flat[3:5 * k:5] = np.array(tvals, dtype=object)[tinv].tolist()
+                flat[4:5 * k:5] = flines.tolist()
+            for i, (ln, bc, res, lab, ts) in enumerate(slow, start=k):
+                flat[5 * i:5 * i + 5] = bc, res, lab, ts, ln
+            tubes.flat = flat
         return _Prep(ok=n, dup=ndup, fast=tubes)
 
     def _copy_binary(self, sc, idx: np.ndarray, lines: np.ndarray, tinv, tvals: list) -> bytes:
@@ -1716,10 +1727,14 @@ class _ResultWriter:
     def write(self, prep: _Prep) -> None:
         """Write a chunk's new tubes (inside the chunk's transaction); API batches: ``prep.slow``."""
         if prep.fast is not None:
+            db = connection.Database
+            # another import's tubes: stored since the chunk was checked (unique violation), or being stored
+            # in another order (a deadlock, this side chosen to give way)
+            clash = (IntegrityError, db.IntegrityError) + ((db.errors.DeadlockDetected,) if self.pg else ())
             try:
-                with transaction.atomic():  # a savepoint: a unique violation undoes only this
+                with transaction.atomic():  # a savepoint: a clash undoes only this
                     self._insert(prep.fast)
-            except (IntegrityError, connection.Database.IntegrityError):
+            except clash:
                 self._insert_on_conflict(prep.fast)
         if prep.slow and prep.slow[0]:
             self._insert_on_conflict(self._tubes_of(prep.slow[0]))
@@ -1730,18 +1745,27 @@ class _ResultWriter:
         if self.pg:
             t.copy = b"".join([_COPY_HEAD, *(self._binary_row(*r) for r in rows), _COPY_END])
         else:
-            t.cols = tuple(list(c) for c in zip(*[(bc, res, lab, ts, ln) for ln, bc, res, lab, ts in rows]))
+            t.flat = [x for ln, bc, res, lab, ts in rows for x in (bc, res, lab, ts, ln)]
         return t
 
     def _insert(self, t: _Tubes) -> None:
         table = TubeResult._meta.db_table
         if self.pg:
-            with connection.cursor() as c, c.cursor.copy(f"COPY {table} ({self.COLUMNS}) FROM STDIN BINARY") as cp:
+            sql = f"COPY {table} ({self.COLUMNS}) FROM STDIN (FORMAT binary)"
+            with connection.cursor() as c, c.cursor.copy(sql) as cp:
                 cp.write(t.copy)
             return
+        # SQLite: many rows a statement (the statements, not the rows, cost most)
         connection.ensure_connection()
-        connection.connection.executemany(f"INSERT INTO {table} ({self.COLUMNS}) VALUES (?,?,?,?,?,?)",
-                                          t.rows(self.batch.pk))
+        raw, flat, k = connection.connection, t.flat, self.ROWS_PER_INSERT
+        n = len(flat) // 5
+        head = f"INSERT INTO {table} (barcode, result, lab, reported_at, line, batch_id) VALUES "
+        one = f"(?,?,?,?,?,{int(self.batch.pk)})"
+        m = n // k * k
+        if m:
+            raw.executemany(head + ",".join([one] * k), (flat[i:i + 5 * k] for i in range(0, 5 * m, 5 * k)))
+        if m < n:
+            raw.execute(head + ",".join([one] * (n - m)), flat[5 * m:])
 
     def _insert_on_conflict(self, t: _Tubes) -> None:
         """Write through a staging table, keeping what does not conflict (the first line of a tube within
@@ -1753,7 +1777,7 @@ class _ResultWriter:
                 c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (barcode text, result text, lab text, "
                           f"reported_at timestamptz, batch_id int, line int) ON COMMIT DELETE ROWS")
                 c.execute(f"TRUNCATE {stage}")
-                with c.cursor.copy(f"COPY {stage} ({self.COLUMNS}) FROM STDIN BINARY") as cp:
+                with c.cursor.copy(f"COPY {stage} ({self.COLUMNS}) FROM STDIN (FORMAT binary)") as cp:
                     cp.write(t.copy)
             else:
                 c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (barcode text, result text, lab text, "
@@ -1781,8 +1805,8 @@ def _columns(rows: list) -> list:
     return [list(c) for c in zip(*rows)] if rows else [[], [], [], [], []]
 
 
-#: Results are read in smaller chunks than registrations: the writer starts sooner, and a chunk's checks take
-#: less time than its COPY, so the writer is never left waiting.
+#: Results are read in smaller chunks than registrations (~60 k rows): the writer thread waits only for the
+#: first chunk's checks, and a chunk is still big enough for its transaction to cost little.
 RESULT_CHUNK_BYTES = 4 << 20
 
 
