@@ -698,7 +698,6 @@ _BC_OK0 = _BC_OK.copy()
 _BC_OK0[0] = True  # the zero padding of a gathered field (``_Scan.field``); a real 0 byte sends a line to the slow path
 # bytes that send a line to the field-by-field path: quotes, and what COPY's text format would escape
 _SPECIAL = _table(b'"\t\\\r\x00')
-_AR = np.arange(32, dtype=np.int64)
 #: positions of digits in 'YYYY-MM-DD HH:MM:SS'
 _T_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15], dtype=np.int64)
 
@@ -715,6 +714,7 @@ class _Scan:
     def __init__(self, buf: bytes):
         a = self.a = np.frombuffer(buf, dtype=np.uint8)
         n = self.n = len(a)
+        self._pad = None  # the chunk and some zero bytes (``gather``)
         nl = np.flatnonzero(a == 10)
         ends = nl if (n and len(nl) and nl[-1] == n - 1) or not n else np.append(nl, n)
         starts = np.empty_like(ends)
@@ -743,13 +743,16 @@ class _Scan:
         """(lines, width) bytes of a field of ``length`` bytes from ``pos``, zero past its end. The bytes of a
         valid field (4..32 letters, digits, '-') never include 0, so the rows compare as keys."""
         width = max(1, width)
-        out = self.a.take(pos[:, None] + np.arange(width), mode="clip")
+        out = self.gather(pos, width)
         out *= np.arange(width)[None, :] < length[:, None]
         return out
 
     def gather(self, pos: np.ndarray, width: int) -> np.ndarray:
-        """(lines, width) bytes from ``pos`` on (clipped at the chunk's end)."""
-        return self.a.take(pos[:, None] + (_AR[:width] if width <= len(_AR) else np.arange(width)), mode="clip")
+        """(lines, width) bytes from ``pos`` on (zero past the chunk's end): rows of a sliding window over the
+        chunk, copied row by row (no index array of lines x width)."""
+        if self._pad is None or len(self._pad) < self.n + width:
+            self._pad = np.concatenate([self.a, np.zeros(max(64, width), dtype=np.uint8)])
+        return np.lib.stride_tricks.sliding_window_view(self._pad, width)[np.clip(pos, 0, self.n)]
 
     def check_token(self, lo, hi, table, lmin, lmax) -> np.ndarray:
         """Field [lo, hi) is lmin..lmax bytes, all in ``table``."""
