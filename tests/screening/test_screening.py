@@ -146,6 +146,35 @@ def test_results_before_registrations(gen):
     assert r.people_recalled == len(f.positive_people) >= late_pos
 
 
+def test_a_person_registered_meanwhile_by_another_import_stops_the_chunk(gen, monkeypatch):
+    """Two files of one round imported at the same time: the second import's view of who is registered is
+    stale; its chunk that registers someone the other import registered meanwhile rolls back (the round's
+    bitmaps are locked and checked in the chunk's transaction), and a rerun reports them as duplicates."""
+    from cordon.screening import ingest
+
+    f, r = gen["files"], gen["round"]
+    lines = f.samples.read_text(encoding="utf-8").splitlines()
+    head, body = lines[0], lines[1:]
+    one, two = gen["tmp"] / "site-a.csv", gen["tmp"] / "site-b.csv"
+    one.write_text("\n".join([head, *body[:400]]) + "\n", encoding="utf-8")
+    two.write_text("\n".join([head, *body[300:700]]) + "\n", encoding="utf-8")  # lines 300..399 in both
+    real = ingest._SampleWriter._load_seen
+    monkeypatch.setattr(ingest._SampleWriter, "_load_seen",
+                        lambda self: np.zeros(self.idx.max_rid + 2, dtype=bool))  # read before the other committed
+    import_samples(one, round=r, actor="test")
+    with pytest.raises(actions.ActionError, match="again"):
+        import_samples(two, round=r, actor="test")
+    b2 = ImportBatch.objects.get(source="site-b.csv")
+    assert b2.status == BatchStatus.RUNNING and b2.rows_ok == 0 and b2.offset == 0
+    monkeypatch.setattr(ingest._SampleWriter, "_load_seen", real)
+    b2 = import_samples(two, round=r, actor="test").batch
+    b1 = ImportBatch.objects.get(source="site-a.csv")
+    people = _people(r)
+    assert len(people) == len({x[0] for x in people}) == b1.rows_ok + b2.rows_ok
+    reasons = list(RowError.objects.filter(batch=b2).values_list("reason", flat=True))
+    assert sum("already registered" in x for x in reasons) >= 90
+
+
 def test_killed_and_resumed_import_keeps_every_row_once(gen, monkeypatch):
     f, r = gen["files"], gen["round"]
     with pytest.raises(SimulatedCrash):
