@@ -693,11 +693,11 @@ def _table(chars: bytes) -> np.ndarray:
 
 _DIGIT = _table(b"0123456789")
 _BC_OK = _table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
-_HEX = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint8).reshape(256, 2)
+_HEX = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint16)  # byte -> its 2 hex digits
 _BC_OK0 = _BC_OK.copy()
 _BC_OK0[0] = True  # the zero padding of a gathered field (``_Scan.field``); a real 0 byte sends a line to the slow path
 # bytes that send a line to the field-by-field path: quotes, and what COPY's text format would escape
-_SPECIAL = _table(b'"\t\\\r\x00')
+_SPECIAL_BYTES = (b'"', b"\t", b"\\", b"\r", b"\x00")
 #: positions of digits in 'YYYY-MM-DD HH:MM:SS'
 _T_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15], dtype=np.int64)
 
@@ -725,7 +725,9 @@ class _Scan:
         if self.cr:  # CRLF: the CR belongs to the line end
             ends = ends - ((ends > starts) & (a[np.maximum(ends - 1, 0)] == 13))
         self.starts, self.ends = starts, ends
-        special = np.flatnonzero(_SPECIAL[a])
+        # bytes that send a line to the field-by-field path: most chunks have none (a quick test first)
+        special = (np.flatnonzero((a == 34) | (a == 9) | (a == 92) | (a == 13) | (a == 0))
+                   if any(c in buf for c in _SPECIAL_BYTES) else np.zeros(0, dtype=np.int64))
         commas = np.flatnonzero(a == 44)
         self.blank = ends == starts
         ok = (_within(commas, starts, ends) == 3) & ~self.blank
@@ -986,7 +988,7 @@ class _SampleWriter:
         x.idb = idb[fast]
         x.found, x.rid, x.unit = self.idx.lookup(np.ascontiguousarray(x.idb).view("S18").ravel())
         if self.pg:  # each person's part of the COPY text: the id's 8 bytes (little-endian) in hex
-            x.rec = _HEX[np.where(x.found, x.rid, 0).astype("<i8").view(np.uint8)].reshape(len(fast), 16)
+            x.rec = _HEX[np.where(x.found, x.rid, 0).astype("<i8").view(np.uint8)].view(np.uint8).reshape(-1, 16)
         x.tkeys = tkeys[fast]
         x.tnum = _time_numbers(x.tkeys)  # distinct times by number (sorting numbers, not strings)
         _, first, x.inv = np.unique(x.tnum, return_index=True, return_inverse=True)
@@ -1061,18 +1063,20 @@ class _SampleWriter:
         """COPY text of the chunk's tubes, built in a few vectorised passes: per tube
         "round(7)\tbatch(7)\tbarcode\tsite\ttime\t\\x<people>\n" (barcode, site and time copied from the
         tube's first line, commas turned into tabs; ``rec``: each person's id as 16 hex digits, the people
-        column being bytea; the backslash doubled as COPY's text format wants)."""
+        column being bytea; the backslash doubled as COPY's text format wants). Each line starts at a
+        multiple of 8 bytes, and so do its people (the bytea input allows spaces between the hex pairs, and
+        the line is padded with them), so the people are placed 8 bytes at a time."""
         n, nt = len(kl), len(tube0)
-        r = rec.shape[1]
         size = np.diff(np.append(tube0, n))                    # people per tube
         first = kl[tube0]
         src0 = sc.c1[first] + 1                                # "barcode,site,time" of the tube's first line
         tlen = sc.ends[first] - src0
         head = 16 + tlen + 4                                   # prefix, the tail, "\t\\x"
-        length = head + r * size + 1                           # the people, "\n"
+        head8 = head + (-head) % 8                             # then spaces up to a multiple of 8
+        length = head8 + 16 * size + 8                         # the people, 7 spaces and "\n"
         off = np.zeros(nt, dtype=np.int64)
         np.cumsum(length[:-1], out=off[1:])
-        out = np.empty(int(length.sum()), dtype=np.uint8)
+        out = np.full(int(length.sum()), 32, dtype=np.uint8)
         pre = np.frombuffer(f"{self.round.pk:07d}\t{self.batch.pk:07d}\t".encode("ascii"), dtype=np.uint8)
         out[off[:, None] + np.arange(16)] = pre
         within = np.arange(int(tlen.sum())) - np.repeat(np.cumsum(tlen) - tlen, tlen)
@@ -1083,9 +1087,12 @@ class _SampleWriter:
         out[off + head - 3] = 92                               # a backslash, doubled, and "x"
         out[off + head - 2] = 92
         out[off + head - 1] = 120
-        # a tube's people are contiguous in ``rec`` and in the output: one shift per tube
-        shift = off + head - r * tube0
-        out[np.arange(n * r) + np.repeat(shift, size * r)] = rec.ravel()
+        # each person's 16 hex digits are two 8-byte words, at an 8-byte boundary
+        word = np.repeat((off + head8) // 8 - 2 * tube0, size) + 2 * np.arange(n)
+        out64 = out.view(np.uint64)
+        pair = np.ascontiguousarray(rec).view(np.uint64)
+        out64[word] = pair[:, 0]
+        out64[word + 1] = pair[:, 1]
         out[off + length - 1] = 10
         return out.tobytes()
 
@@ -1463,9 +1470,6 @@ class _Tubes:
 
 
 _WORDS = [np.frombuffer(w, dtype=np.uint64)[0] for w in (b"negative", b"positive", b"invalid,")]
-#: positions of the digits of 'YYYY-MM-DD HH:MM:SS' and what each is worth in the number YYYYMMDDHHMMSS
-_T_ALL = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18], dtype=np.int64)
-_T_WORTH = 10 ** np.arange(13, -1, -1, dtype=np.int64)
 
 
 class _ResultWriter:
@@ -1547,9 +1551,7 @@ class _ResultWriter:
         # times: converted once per distinct value (a file has few distinct minutes); 'T' or ' ', seconds
         # or not, the same value converts the same
         tk = tkeys[fast]
-        d = tk.view(np.uint8).reshape(-1, 19)[:, _T_ALL].astype(np.int64) - 48
-        d[:, 12:] = np.maximum(d[:, 12:], 0)  # no seconds: bytes 16.. are zero
-        _, first, inv = np.unique(d @ _T_WORTH, return_index=True, return_inverse=True)
+        _, first, inv = np.unique(_time_numbers(tk), return_index=True, return_inverse=True)
         inv = inv.ravel()
         tvals = [self.times(tk[i].decode("ascii")) for i in first.tolist()]
         good = np.array([v is not None for v in tvals], dtype=bool)
