@@ -1,12 +1,14 @@
 """``cordon bench screening [--population N]``: a whole city round end to end against a bare bulk load.
 
-Builds the synthetic city in a scratch database (``bench.common.scratch_database`` + ``places.bulk.load_city``),
+Builds the synthetic city in a scratch database (``bench.common.scratch_database`` + ``places.bulk.load_city``,
+which also builds the screening imports' resident index and keeps it on disk; after any other change to the
+residents the first import builds it instead, 2-3 s at 4.4 M),
 writes a round's files with ``citygen.screening.write_round`` (10-in-1 pools, duplicates, malformed rows, late
 registrations, missing results), lets the database settle after the bulk load (``settle``), then times
 
 1. **the round**: create a whole-city round, import the registrations, the results, the late registrations
    (``screening.ingest``: streamed, validated, resolved against the residents, idempotent, chunk commits),
-   then ``do_refresh_round`` (coverage at every level and per day, tube figures, recall tasks);
+   then ``do_refresh_round`` (coverage stored down to compounds and per day, tube figures, recall tasks);
 2. **the bare load** of the same files' rows into plain tables of text columns: Python's ``csv.reader``
    (rows padded/cut to the header's width, since the malformed rows would stop a server-side CSV COPY)
    written with psycopg's ``COPY ... FROM STDIN`` (``write_row``) on PostgreSQL, ``executemany`` in one
@@ -189,7 +191,7 @@ def run(args) -> int:
     peak = peak_rss_mb(children=False)  # the child that built the city is not the round
     rows = [
         ("database", f"{vendor} ({where})"),
-        ("city loaded (not counted)", f"{args.population:,} residents in {t_city:.1f} s"),
+        ("city loaded (not counted)", f"{args.population:,} residents in {t_city:.1f} s (with the resident index)"),
         ("files generated (not counted)", f"{files.sample_rows + files.result_rows:,} rows in {t_files:.1f} s"),
         ("database settled (not counted)", f"{t_settle:.1f} s (vacuum/checkpoint after the bulk load)"),
         ("registrations", f"{a.rows_ok:,} kept, {a.rows_bad:,} bad ({a.rows_duplicate:,} dup) in {tt['samples']:.1f} s"),
