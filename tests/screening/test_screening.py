@@ -610,25 +610,9 @@ def test_import_outside_a_transaction_writes_on_a_second_connection(tmp_path, mo
     f = write_round(city, tmp_path, positive_rate=0.01, duplicate_rate=0.01, malformed_rate=0.01,
                     late_rate=0.05, missing_rate=0.02, seed=5)
     r = actions.do_create_round(name="全员核酸", on=city.today, coverage="city", actor="test")
-    used = {"pipeline": 0}
-    real_init = ingest._Pipeline.__init__
-
-    def counting(self, *a, **kw):
-        used["pipeline"] += 1
-        real_init(self, *a, **kw)
-
-    monkeypatch.setattr(ingest._Pipeline, "__init__", counting)
+    used = _count_pipelines(monkeypatch)
     # a writer that fails on its third chunk: the import stops with that error, nothing half-written
-    real_write = ingest._SampleWriter.write
-    calls = {"n": 0}
-
-    def failing(self, prep):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("disk full (test)")
-        return real_write(self, prep)
-
-    monkeypatch.setattr(ingest._SampleWriter, "write", failing)
+    real_write = _fail_third_write(monkeypatch, ingest._SampleWriter)
     with pytest.raises(RuntimeError, match="disk full"):
         import_samples(f.samples, round=r, actor="test", chunk_bytes=4096)
     monkeypatch.setattr(ingest._SampleWriter, "write", real_write)
@@ -848,25 +832,9 @@ def test_results_import_outside_a_transaction(tmp_path, monkeypatch):
 
     from cordon.screening import ingest
 
-    used = {"pipeline": 0}
-    real_init = ingest._Pipeline.__init__
-
-    def counting(self, *a, **kw):
-        used["pipeline"] += 1
-        real_init(self, *a, **kw)
-
-    monkeypatch.setattr(ingest._Pipeline, "__init__", counting)
-    real_write = ingest._ResultWriter.write
-    calls = {"n": 0}
-
-    def failing(self, prep):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("disk full (test)")
-        return real_write(self, prep)
-
+    used = _count_pipelines(monkeypatch)
     f, kept, dups, bad = _lab_file(tmp_path / "a.csv", 900)
-    monkeypatch.setattr(ingest._ResultWriter, "write", failing)
+    real_write = _fail_third_write(monkeypatch, ingest._ResultWriter)
     with pytest.raises(RuntimeError, match="disk full"):
         import_results(f, actor="test", chunk_bytes=2048)
     monkeypatch.setattr(ingest._ResultWriter, "write", real_write)
@@ -955,3 +923,33 @@ def test_concurrent_results_imports_store_each_tube_once(tmp_path, monkeypatch):
     want = {bc: (*v, a.pk) for bc, v in kept1.items()}
     want.update({bc: (*v, b.pk) for bc, v in kept2.items()})
     assert got == want
+
+
+def _count_pipelines(monkeypatch) -> dict:
+    """Counts the imports that write on a second connection (``ingest._Pipeline``): {"pipeline": n}."""
+    from cordon.screening import ingest
+
+    used = {"pipeline": 0}
+    real_init = ingest._Pipeline.__init__
+
+    def counting(self, *a, **kw):
+        used["pipeline"] += 1
+        real_init(self, *a, **kw)
+
+    monkeypatch.setattr(ingest._Pipeline, "__init__", counting)
+    return used
+
+
+def _fail_third_write(monkeypatch, writer):
+    """``writer.write`` fails on its third chunk (a disk full); returns the real one to put back."""
+    real_write = writer.write
+    calls = {"n": 0}
+
+    def failing(self, prep):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk full (test)")
+        return real_write(self, prep)
+
+    monkeypatch.setattr(writer, "write", failing)
+    return real_write
