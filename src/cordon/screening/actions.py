@@ -347,7 +347,8 @@ def do_refresh_round(r: Round, *, actor=None, reason: str = "") -> Round:
     coverage and the recall tasks."""
     if actor is not None and not isinstance(actor, str):
         access_round(actor, r.pk, write=True)
-    aside = _aside(tube_figures, r) if (connection.vendor == "postgresql" and not connection.in_atomic_block) else None
+    apart = connection.vendor == "postgresql" and not connection.in_atomic_block
+    aside = _aside(tube_figures, r) if apart else None
     try:
         with transaction.atomic():
             cov = refresh_coverage(r)
@@ -409,11 +410,13 @@ def do_record_retest(member: RecallMember, *, result: str, actor=None, reason: s
         resident = Resident.objects.get(pk=member.resident_id)
         rnd = task.round
         found = Found.CONTROLLED_AREA if rnd.designation_id else Found.COMMUNITY
-        sampled = [t.sampled_at for t in Sample.objects.filter(round=rnd, barcode=member.barcode).order_by("sampled_at")
-                   if resident.pk in t.people][:1]
+        # when the person was sampled: in the tube's row that lists them
+        sampled = [t.sampled_at for t in Sample.objects.filter(round=rnd, barcode=member.barcode)
+                   .order_by("sampled_at") if resident.pk in t.people][:1]
         member.infection = do_record_infection(
             label=f"筛{rnd.pk}-{resident.pk}"[:40], home=Area.objects.get(pk=resident.unit_id), found=found,
-            confirmed_on=confirmed_on or clock.today(), resident=resident, sampled_at=sampled[0] if sampled else None,
+            confirmed_on=confirmed_on or clock.today(), resident=resident,
+            sampled_at=sampled[0] if sampled else None,
             reported_at=member.retested_at, actor=actor,
             reason=f"single-tube retest positive (round {rnd.pk}, pool {member.barcode})")
     member.save(update_fields=["retest", "retested_at", "infection"])
@@ -482,13 +485,7 @@ def registered_in(r: Round):
                   f"AND {bit} = 1)", [r.pk], output_field=BooleanField())
 
 
-def registrations(r: Round):
-    """The round's registrations one person at a time: (resident id, barcode, site, sampled_at), by tube."""
-    for t in Sample.objects.filter(round=r).order_by("id").iterator(chunk_size=2000):
-        for rid in t.people:
-            yield rid, t.barcode, t.site, t.sampled_at
-
 
 __all__ = ["do_create_round", "do_refresh_round", "do_record_retest", "do_set_round_status", "access_round",
-           "missing_residents", "positives_of", "registered_in", "registrations", "refresh_coverage", "coverage_children", "tube_figures",
-           "build_recall", "F"]
+           "missing_residents", "positives_of", "registered_in", "refresh_coverage", "coverage_children",
+           "tube_figures", "build_recall", "F"]

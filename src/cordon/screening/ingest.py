@@ -114,9 +114,10 @@ class ResidentIndex:
     @classmethod
     def get(cls, fresh: bool = False) -> "ResidentIndex":
         """The index for the current database; reloaded when residents changed (newest id, ID number range,
-        change stamp) or after ``TTL``. Kept in memory per process and on disk (``CACHE_FILE``) for the next
-        process: a file is used only while the database's residents stamp, id range and the random token
-        written with the file (into the database) are the ones it was built for, and for ``DISK_TTL``."""
+        change stamp) or after ``TTL``. Kept in memory per process, and on disk for the next process
+        (``_path``, under CORDON_HOME): a file is used only while the database's residents stamp, id range and
+        the random token written with the file (into the database) are the ones it was built for, and for
+        ``DISK_TTL``."""
         from cordon.core import stamps
         from cordon.places.models import Resident
 
@@ -1026,7 +1027,8 @@ class _SampleWriter:
         if not keep.all():
             for i in np.flatnonzero(~found).tolist():
                 idn = bytes(x.idb[i]).decode("ascii")
-                errors.append((int(lines[i]), "id_number", ids.id_number_error(idn) or "no resident with this ID number"))
+                errors.append((int(lines[i]), "id_number",
+                               ids.id_number_error(idn) or "no resident with this ID number"))
             for i in np.flatnonzero(found & ~ts_ok).tolist():
                 t = uniq[inv[i]].decode("ascii")
                 errors.append((int(lines[i]), "sampled_at", self.times.why.get(t, "invalid time")))
