@@ -61,7 +61,7 @@ from cordon.core import access, audit, clock, ids
 from cordon.core.actions import ActionError
 
 from .models import (BLOCK, BatchKind, BatchStatus, ImportBatch, Registered, Round, RowError, Sample, SampleTally,
-                     TubeResult)
+                     TubeResult, encode_ids)
 
 CHUNK_BYTES = 8 << 20  # ~190 k registrations a chunk: the transient arrays of a chunk stay ~100 MB
 MAX_FIELD = 80
@@ -693,10 +693,10 @@ def _table(chars: bytes) -> np.ndarray:
 
 
 _DIGIT = _table(b"0123456789")
-_BC_OK = _table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
+# barcode bytes, and 0: the padding of a gathered field (``_Scan.field``; a real 0 byte sends a line to the
+# field-by-field path)
+_BC_OK0 = _table(b"\x00ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
 _HEX = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint16)  # byte -> its 2 hex digits
-_BC_OK0 = _BC_OK.copy()
-_BC_OK0[0] = True  # the zero padding of a gathered field (``_Scan.field``); a real 0 byte sends a line to the slow path
 # bytes that send a line to the field-by-field path: quotes, and what COPY's text format would escape
 _SPECIAL_BYTES = (b'"', b"\t", b"\\", b"\r", b"\x00")
 #: positions of digits in 'YYYY-MM-DD HH:MM:SS'
@@ -757,12 +757,21 @@ class _Scan:
             self._pad = np.concatenate([self.a, np.zeros(max(64, width), dtype=np.uint8)])
         return np.lib.stride_tricks.sliding_window_view(self._pad, width)[np.clip(pos, 0, self.n)]
 
-    def check_token(self, lo, hi, table, lmin, lmax) -> np.ndarray:
-        """Field [lo, hi) is lmin..lmax bytes, all in ``table``."""
-        ln = hi - lo
-        ok = (ln >= lmin) & (ln <= lmax)
-        bad = np.flatnonzero(~table[self.a])
-        return ok & (_within(bad, lo, hi) == 0)
+    def barcode(self, pos: np.ndarray, length: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A barcode field (``length`` bytes from ``pos``) of each line: ``ok`` and the field is 4 to 32 of
+        [A-Za-z0-9-]; and its bytes (``field``: zero past its end, as wide as the longest of the ``ok`` lines)."""
+        ok = ok & (length >= 4) & (length <= 32)
+        key = self.field(pos, length, int(length[ok].max()) if ok.any() else 4)
+        return ok & _BC_OK0[key].all(axis=1), key
+
+    def short_text(self, lo: np.ndarray, hi: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        """``ok`` and the text field [lo, hi) has at most ``MAX_FIELD`` characters (counted only where it has
+        more bytes than that)."""
+        ok = ok.copy()
+        long = np.flatnonzero(ok & (hi - lo > MAX_FIELD))
+        if len(long):
+            ok[long] &= self.chars(lo[long], hi[long]) <= MAX_FIELD
+        return ok
 
     def chars(self, lo, hi) -> np.ndarray:
         """UTF-8 characters in [lo, hi) (the chunk is valid UTF-8)."""
@@ -971,16 +980,9 @@ class _SampleWriter:
         idb = sc.gather(st, 18)
         last = idb[:, 17]
         ok &= _DIGIT[idb[:, :17]].all(axis=1) & (_DIGIT[last] | (last == 88) | (last == 120))
-        # barcode: 4 to 32 of [A-Za-z0-9-], checked on the gathered field (also the tubes' key below)
-        blen = c2 - c1 - 1
-        ok &= (blen >= 4) & (blen <= 32)
-        bkey = sc.field(c1 + 1, blen, int(blen[ok].max()) if ok.any() else 4)
-        ok &= _BC_OK0[bkey].all(axis=1)
-        # site: at most MAX_FIELD characters (counted only where it has more bytes than that)
+        ok, bkey = sc.barcode(c1 + 1, c2 - c1 - 1, ok)  # the barcode's bytes are also the tubes' key below
         slen = c3 - c2 - 1
-        long = np.flatnonzero(ok & (slen > MAX_FIELD))
-        if len(long):
-            ok[long] &= sc.chars(c2[long] + 1, c3[long]) <= MAX_FIELD
+        ok = sc.short_text(c2 + 1, c3, ok)
         tok, tkeys = sc.check_time(c3 + 1, en)
         ok &= tok
         fast = x.fast = np.flatnonzero(ok)
@@ -1101,7 +1103,7 @@ class _SampleWriter:
     def _sqlite_rows(self, sc: "_Scan", kl: np.ndarray, people: np.ndarray, tube0: np.ndarray, times: list):
         """Rows (round, batch, barcode, site, time, people as int64 bytes) of the chunk's tubes."""
         f = sc.runs(kl[tube0]).decode("utf-8").replace("\n", ",").split(",")
-        blob = people.astype("<i8").tobytes()
+        blob = encode_ids(people)
         ends = np.append(tube0[1:], len(kl)) * 8
         parts = [blob[a:b] for a, b in zip((tube0 * 8).tolist(), ends.tolist())]
         return list(zip(repeat(self.round.pk), repeat(self.batch.pk), f[1::4], f[2::4], times, parts))
@@ -1179,13 +1181,12 @@ class _SampleWriter:
             # converted times carry their offset, so the session's time zone does not matter for them
             def write(cp):
                 for bc, site, ts, people in tubes:
-                    cp.write_row((self.round.pk, self.batch.pk, bc, site, ts,
-                                  np.asarray(people, dtype="<i8").tobytes()))
+                    cp.write_row((self.round.pk, self.batch.pk, bc, site, ts, encode_ids(people)))
             self._copy(write)
             return
         connection.ensure_connection()
         connection.connection.executemany(self.INSERT, [
-            (self.round.pk, self.batch.pk, bc, site, ts, np.asarray(people, dtype="<i8").tobytes())
+            (self.round.pk, self.batch.pk, bc, site, ts, encode_ids(people))
             for bc, site, ts, people in tubes])
 
     def claim(self, prep: _Prep) -> None:
@@ -1534,17 +1535,10 @@ class _ResultWriter:
         taken here when it has ``RESULT_ROW``'s fast form and a real time; any other goes field by field."""
         sc = _Scan(buf)
         st, en, c1, c2, c3 = sc.starts, sc.ends, sc.c1, sc.c2, sc.c3
-        bl = c1 - st
-        ok = sc.ok & (bl >= 4) & (bl <= 32)
-        bw = min(32, int(bl[ok].max())) if ok.any() else 4
-        g = sc.gather(st, bw)
-        inside = np.arange(bw)[None, :] < bl[:, None]
-        ok &= (_BC_OK[g] | ~inside).all(axis=1)
+        ok, g = sc.barcode(st, c1 - st, sc.ok)
         w = np.ascontiguousarray(sc.gather(c1 + 1, 8)).view(np.uint64).ravel()  # "invalid" with its comma
         ok &= (((w == _WORDS[0]) | (w == _WORDS[1])) & (c2 - c1 == 9)) | (w == _WORDS[2])
-        long = ok & (c3 - c2 - 1 > MAX_FIELD)  # more bytes than the limit in characters: count them
-        if long.any():
-            ok[long] = sc.chars(c2[long] + 1, c3[long]) <= MAX_FIELD
+        ok = sc.short_text(c2 + 1, c3, ok)
         tok, tkeys = sc.check_time(c3 + 1, en)
         ok &= tok
         fast = np.flatnonzero(ok)
@@ -1564,8 +1558,7 @@ class _ResultWriter:
                 self.times(t)
                 errors.append((line0 + int(fast[i]), "reported_at", self.times.why.get(t, "invalid time")))
             fast, inv = fast[~bad], inv[~bad]
-        g[~inside] = 0
-        bcs = np.ascontiguousarray(g[fast]).view(f"S{bw}").ravel().astype("S32")
+        bcs = np.ascontiguousarray(g[fast]).view(f"S{g.shape[1]}").ravel().astype("S32")
         return (sc, fast, line0 + fast, bcs, inv, tvals), slow_items
 
     def _select(self, fast, rows: list, errors: list) -> _Prep:

@@ -115,12 +115,17 @@ class IdList(models.BinaryField):
     def get_db_prep_value(self, value, connection, prepared=False):
         if value is None:
             return None
-        import numpy as np
-
-        return super().get_db_prep_value(np.asarray(value, dtype="<i8").tobytes(), connection, prepared)
+        return super().get_db_prep_value(encode_ids(value), connection, prepared)
 
     def to_python(self, value):
         return decode_ids(value) if isinstance(value, (bytes, bytearray, memoryview)) else value
+
+
+def encode_ids(ids) -> bytes:
+    """Integer ids as an ``IdList`` column stores them: little-endian int64 bytes."""
+    import numpy as np
+
+    return np.asarray(ids, dtype="<i8").tobytes()
 
 
 def decode_ids(value) -> list[int] | None:
