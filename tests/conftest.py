@@ -11,13 +11,13 @@ import pytest
 PASSWORD = "test-pass-2022"
 UNIT_A = "城关区/皋兰路街道/五泉社区/五泉小区/1号楼/1单元"
 UNIT_B = "城关区/皋兰路街道/白银路社区/白银小区/2号楼/1单元"
-_NONCE = re.compile(r' nonce="[^"]*"')
+_RANDOM = re.compile(r' nonce="[^"]*"|(?<=name="csrfmiddlewaretoken" value=")[^"]*')
 
 
 def without_nonces(html: str) -> str:
-    """A page without its per-response CSP nonces: random text in which a short reference ("P1", "D-1") can
-    turn up by chance, so checks that personal data is absent read the page without them."""
-    return _NONCE.sub("", html)
+    """A page without its per-response CSP nonces and CSRF tokens: random text in which a short reference ("P1",
+    "D-1") can turn up by chance, so checks that personal data is absent read the page without them."""
+    return _RANDOM.sub("", html)
 
 
 @pytest.fixture(autouse=True)
