@@ -43,6 +43,11 @@ def browser():
             yield b
         finally:
             b.close()
+            # Inside sync_playwright the test runs in another context, so Django's per-context connections
+            # opened by the fixtures and the test are not the ones seen outside it: close them here, or they
+            # stay open and PostgreSQL refuses to drop the test database at the end of the session.
+            from django.db import connections
+            connections.close_all()
 
 
 def test_worker_logs_in_switches_language_and_browses_to_unit(live_server, browser, city, worker):
