@@ -243,6 +243,9 @@ def test_cli_end_to_end(tmp_path):
                  f"  - {{day: 0, type: designate, area: {U1}, level: high, reason: P1}}\n", encoding="utf-8")
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env["TMPDIR"] = str(scratch)  # where the throwaway database goes; it must be gone after each run
     r = subprocess.run([sys.executable, "-m", "cordon", "scenario", "run", str(f)], capture_output=True, text=True,
                        env=env, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -254,3 +257,4 @@ def test_cli_end_to_end(tmp_path):
     r = subprocess.run([sys.executable, "-m", "cordon", "scenario", "run", str(bad)], capture_output=True, text=True,
                        env=env, timeout=60)
     assert r.returncode != 0 and "bad.yaml:2: days must be" in r.stderr
+    assert not list(scratch.iterdir())  # refused scenarios leave nothing behind either

@@ -24,6 +24,19 @@ def before_django(args) -> None:
 
 
 def run(args) -> int:
+    try:
+        return _run(args)
+    finally:
+        if not args.keep_db:  # the throwaway home goes, whether the scenario ran or was refused
+            import shutil
+
+            from django.db import connections
+
+            connections.close_all()
+            shutil.rmtree(args._home, ignore_errors=True)
+
+
+def _run(args) -> int:
     from django.core.management import call_command
 
     from cordon.scenario import runner
@@ -45,11 +58,4 @@ def run(args) -> int:
     out = runner.run(sc)
     json.dump(out, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
-    if not args.keep_db:
-        import shutil
-
-        from django.db import connections
-
-        connections.close_all()
-        shutil.rmtree(args._home, ignore_errors=True)
     return 0
