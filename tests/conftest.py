@@ -14,7 +14,7 @@ UNIT_B = "城关区/皋兰路街道/白银路社区/白银小区/2号楼/1单元
 _RANDOM = re.compile(r' nonce="[^"]*"|(?<=name="csrfmiddlewaretoken" value=")[^"]*')
 
 
-def without_nonces(html: str) -> str:
+def without_random_tokens(html: str) -> str:
     """A page without its per-response CSP nonces and CSRF tokens: random text in which a short reference ("P1",
     "D-1") can turn up by chance, so checks that personal data is absent read the page without them."""
     return _RANDOM.sub("", html)

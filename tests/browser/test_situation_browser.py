@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_browser import browser  # noqa: F401  (the shared launch fixture)
-from tests.conftest import PASSWORD, without_nonces
+from tests.conftest import PASSWORD, without_random_tokens
 from tests.situation._sfixtures import DAY, situation_records
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -69,7 +69,7 @@ def test_public_lookup_finds_building_status(live_server, browser, city):  # noq
     assert result.get_attribute("data-status") == "high"
     text = result.inner_text()
     assert "五泉小区/1号楼/1单元" in text and "高风险区" in text and DAY.isoformat() in text
-    html = without_nonces(page.content())
+    html = without_random_tokens(page.content())
     for secret in ("D-1", "王秀英", city["resident_a"].id_number):
         assert secret not in html
     page.fill("#q", "白银小区2号楼")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_browser import browser  # noqa: F401  (the shared launch fixture)
-from tests.conftest import PASSWORD, without_nonces
+from tests.conftest import PASSWORD, without_random_tokens
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -50,7 +50,7 @@ def test_commander_confirms_proposal_and_public_page_shows_it(live_server, brows
     anon.goto(url + "/public/risk-areas")
     text = anon.locator("main").inner_text()
     assert path in text and "高风险区" in text
-    html = without_nonces(anon.content())
+    html = without_random_tokens(anon.content())
     for secret in ("P1", "王秀英", city["resident_a"].id_number):
         assert secret not in html
     assert not errors, errors
