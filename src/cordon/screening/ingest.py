@@ -1177,17 +1177,15 @@ class _SampleWriter:
 
     def _write_slow(self, tubes: list) -> None:
         """Tubes of the field-by-field rows: (barcode, site, converted time, [people])."""
-        if self.pg:
-            # converted times carry their offset, so the session's time zone does not matter for them
-            def write(cp):
-                for bc, site, ts, people in tubes:
-                    cp.write_row((self.round.pk, self.batch.pk, bc, site, ts, encode_ids(people)))
-            self._copy(write)
+        rows = [(self.round.pk, self.batch.pk, bc, site, ts, encode_ids(people)) for bc, site, ts, people in tubes]
+        if not self.pg:
+            self._write_fast(rows)  # SQLite: the fast path's payload is rows of the same shape
             return
-        connection.ensure_connection()
-        connection.connection.executemany(self.INSERT, [
-            (self.round.pk, self.batch.pk, bc, site, ts, encode_ids(people))
-            for bc, site, ts, people in tubes])
+        # converted times carry their offset, so the session's time zone does not matter for them
+        def write(cp):
+            for row in rows:
+                cp.write_row(row)
+        self._copy(write)
 
     def claim(self, prep: _Prep) -> None:
         """Mark a prepared chunk's people as registered in the round (later chunks see them as duplicates)."""
