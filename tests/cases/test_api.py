@@ -10,7 +10,7 @@ import json
 import pytest
 
 from cordon.cases import actions as ca
-from cordon.cases.models import Facility, OrderStatus, PersonOrder, Placement, ResponseTask
+from cordon.cases.models import OrderStatus, PersonOrder, Placement, ResponseTask
 from cordon.core import clock
 from cordon.core.models import AuditEntry
 from tests.cases._cfixtures import cases  # noqa: F401

@@ -57,7 +57,7 @@ def test_rows_match_layouts_and_paths_are_unique(city20k):
     paths = [r[4] for r in areas]
     assert len(set(paths)) == len(paths)
     by_id = {r[0]: r for r in areas}
-    for aid, kind, name, parent, path, depth, pop, *anc in areas:
+    for aid, _kind, name, parent, path, depth, _pop, *anc in areas:
         assert anc[depth] == aid and all(a is None for a in anc[depth + 1:])
         if parent:
             p = by_id[parent]

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from cordon.core import access, audit
 from cordon.core.models import AuditEntry
@@ -24,7 +24,7 @@ def test_audit_rows_are_append_only(city):
     with pytest.raises(RuntimeError):
         AuditEntry.objects.filter(pk=e.pk).delete()
     # The database itself refuses an UPDATE that goes around the ORM.
-    with pytest.raises(Exception):
+    with pytest.raises(DatabaseError):
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute("UPDATE core_auditentry SET reason = 'x' WHERE id = %s", [e.pk])
     assert AuditEntry.objects.get(pk=e.pk).reason == ""

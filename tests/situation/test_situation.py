@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.conftest import without_random_tokens
-from tests.situation._sfixtures import DAY, UNIT_C, situation_records
+from tests.situation._sfixtures import DAY, situation_records
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 
 from cordon.core.models import AuditEntry
 from tests.conftest import PASSWORD

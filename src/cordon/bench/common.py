@@ -49,12 +49,25 @@ def table(rows: list[tuple], headers: tuple) -> str:
     return "\n".join(out)
 
 
+def calibration_s() -> float:
+    """Seconds this machine takes, at this moment, for a fixed pure-Python loop (``s += i`` 20 M times): printed
+    with every bench so figures from machines of one kind (or one machine on a busy day) can be compared."""
+    t = time.perf_counter()
+    s = 0
+    for i in range(20_000_000):
+        s += i
+    return round(time.perf_counter() - t, 3)
+
+
 def emit(name: str, rows: list[tuple], figures: dict, headers=("step", "value")) -> None:
-    """Print the table and the closing JSON line: {"bench", "seconds", "peak_rss_mb", ...figures}."""
-    print(table(rows, headers))
+    """Print the table and the closing JSON line: {"bench", "seconds", "peak_rss_mb", ..., "calibration_s"}."""
     out = {"bench": name}
     out.update(figures)
     out.setdefault("peak_rss_mb", peak_rss_mb())
+    out["calibration_s"] = calibration_s()
+    calib = ("calibration: 20 M-iteration Python loop (s)", out["calibration_s"])
+    rows = [*rows, calib + ("",) * (len(headers) - len(calib))]
+    print(table(rows, headers))
     sys.stdout.flush()
     print(json.dumps(out, ensure_ascii=False))
 

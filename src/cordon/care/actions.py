@@ -233,9 +233,12 @@ def is_sealed(area) -> bool:
 @transaction.atomic
 def do_create_request(*, person: str, area, need: str, urgency: str = "", source: str = Source.COMMUNITY,
                       phone: str = "", address_note: str = "", resident=None, infection=None, order=None,
-                      ref: str | None = None, hotline_ticket: int | None = None, actor=None,
-                      reason=None) -> CareRequest:
-    """Receive an emergency medical request and triage it at once from the table (priority, deadline)."""
+                      ref: str | None = None, hotline_ticket: int | None = None, need_text: str = "",
+                      actor=None, reason=None) -> CareRequest:
+    """Receive an emergency medical request and triage it at once from the table (priority, deadline).
+
+    ``need`` is what triage classifies (a need key or the caller's words); ``need_text``, when given, is the
+    free description kept on the request instead of ``need``."""
     person = (person or "").strip()
     if not person and resident is not None:
         person = resident.name
@@ -254,7 +257,7 @@ def do_create_request(*, person: str, area, need: str, urgency: str = "", source
     now = clock.now()
     req = CareRequest(ref=ref or f"tmp-{now.timestamp()}", person=person[:80], resident=resident,
                       infection=infection, order=order, area=area, address_note=(address_note or "")[:200],
-                      phone=(phone or "")[:20], need=need_p.key, need_text=need.strip()[:300],
+                      phone=(phone or "")[:20], need=need_p.key, need_text=(need_text or need).strip()[:300],
                       urgency=(urgency or "")[:12], source=source, priority=p.rank, priority_key=p.key,
                       deadline=triage.deadline(now, p), status=Status.RECEIVED, received_at=now,
                       sealed=is_sealed(area),

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from cordon.care import actions, forms, perms, triage
 from cordon.care.models import WEEKDAYS, CareNeed, CareRequest, Hospital, ProactiveTask, Status, Vehicle
 from cordon.cases.models import Facility, FacilityKind
-from cordon.core import access, clock, ids, stamps
+from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
 from cordon.web.views import cached_part, paginate, query_without_page, scoped
@@ -120,11 +120,8 @@ def new_request(request):
                 area = _resolve_area(user, c["area"])
                 r = actions.do_create_request(person=c["person"], area=area, need=c["need"],
                                               urgency="critical" if c["urgent"] else "", source=c["source"],
-                                              phone=c["phone"], address_note=c["address_note"], actor=user,
-                                              reason=c["need_text"])
-                if c["need_text"]:
-                    CareRequest.objects.filter(pk=r.pk).update(need_text=c["need_text"][:300])
-                    stamps.bump("care")
+                                              phone=c["phone"], address_note=c["address_note"],
+                                              need_text=c["need_text"], actor=user, reason=c["need_text"])
             except ActionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:

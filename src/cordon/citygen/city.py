@@ -43,6 +43,11 @@ HH_CHUNK = 40_000                            # households per resident chunk (fi
 _NDAYS = (data.MAX_AGE + 2) * 366
 _ID_WEIGHTS = np.array((7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), dtype=np.int64)
 _ID_CHECK = np.array(list("10X98765432"), dtype=object)
+
+
+def id_check_char(first17: str) -> str:
+    """The GB 11643 mod-11 check character of an ID number's first 17 digits."""
+    return str(_ID_CHECK[sum(int(c) * int(w) for c, w in zip(first17, _ID_WEIGHTS)) % 11])
 _PHONE_A = 48_271                            # coprime with 10**8: i -> (A*i + B) mod 10**8 is a bijection
 
 

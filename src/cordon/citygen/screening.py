@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cordon.citygen.city import id_check_char
+
 SAMPLE_HEADER = "id_number,barcode,site,sampled_at"
 RESULT_HEADER = "barcode,result,lab,reported_at"
 LABS = ("兰州市疾控中心实验室", "甘肃省人民医院检验科", "兰大一院检验中心", "金域医学兰州实验室", "华大基因兰州实验室")
@@ -205,10 +207,8 @@ def _noise_samples(rng, lines: list[str], dup_rate: float, bad_rate: float, out:
                 bad_c = "0" if c != "0" else "1"
                 row = f"{idn[:17]}{bad_c},{bc},{site},{t}"
             elif k == "nobody":  # valid form, nobody in the city: region 110101 (Beijing Dongcheng)
-                from cordon.core.ids import check_char  # pure module
-
                 body = "110101" + idn[6:17]
-                row = f"{body}{check_char(body)},{bc},{site},{t}"
+                row = f"{body}{id_check_char(body)},{bc},{site},{t}"
             elif k == "nobarcode":
                 row = f"{idn},,{site},{t}"
             elif k == "time":

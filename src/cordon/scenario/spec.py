@@ -79,7 +79,7 @@ def parse(text: str) -> Scenario:
         raise ScenarioError(_line(root), "a scenario is a mapping with policy, start, days, city and events")
     top = {k.value: v for k, v in root.value}
     known = {"policy", "start", "days", "auto_rounds", "city", "events", "options"}
-    for k, v in root.value:
+    for k, _v in root.value:
         if k.value not in known:
             raise ScenarioError(_line(k), f"unknown key {k.value!r}; known: {', '.join(sorted(known))}")
     for req in ("start", "days", "city"):

@@ -117,7 +117,7 @@ def access_round(user, pk, *, write: bool = False) -> Round:
 
 def _above(area: Area, scope) -> bool:
     """True when a node of the scope lies below ``area`` (a worker of one community in a district round)."""
-    for lv, ids_ in scope.by_level.items():
+    for ids_ in scope.by_level.values():
         for i in ids_:
             a = Area.objects.filter(pk=i).only(f"{area.kind}_id").first()
             if a is not None and getattr(a, f"{area.kind}_id") == area.pk:

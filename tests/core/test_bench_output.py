@@ -1,0 +1,20 @@
+"""Every bench ends with one JSON line that carries the machine's calibration loop time."""
+from __future__ import annotations
+
+import json
+
+from cordon.bench import common
+
+
+def test_emit_prints_table_then_json_with_calibration(capsys, monkeypatch):
+    monkeypatch.setattr(common, "calibration_s", lambda: 1.234)
+    common.emit("demo", [("round (s)", 4.5)], {"seconds": 4.5, "ratio": 1.2})
+    out = capsys.readouterr().out.strip().splitlines()
+    last = json.loads(out[-1])
+    assert last == {"bench": "demo", "seconds": 4.5, "ratio": 1.2, "peak_rss_mb": last["peak_rss_mb"],
+                    "calibration_s": 1.234}
+    assert any("calibration" in line and "1.234" in line for line in out[:-1])
+
+
+def test_calibration_loop_is_timed():
+    assert 0 < common.calibration_s() < 120
