@@ -180,21 +180,16 @@ def _page_kwargs(world) -> dict:
 
 
 #: (role, URL name or API route) whose record lies above the role's jurisdiction: 404 although the role
-#: holds the capability. The key-place manager's grant is one compound; these records sit at community or
-#: district level.
+#: holds the capability. The district's situation page is outside a street's, a community's and a compound's
+#: jurisdiction.
 OUTSIDE = {
     ("keyplace_manager", "situation_district"),
-    ("keyplace_manager", "screening_detail"),
-    ("keyplace_manager", "screening_missing"),
-    ("keyplace_manager", ("GET", "/api/screening/rounds/{round_id}")),
-    ("keyplace_manager", ("GET", "/api/screening/rounds/{round_id}/coverage")),
-    ("keyplace_manager", ("GET", "/api/screening/rounds/{round_id}/missing")),
-    ("keyplace_manager", ("GET", "/api/screening/rounds/{round_id}/recall")),
-    ("keyplace_manager", ("GET", "/api/screening/rounds/{round_id}")),
+    ("street_officer", "situation_district"),
+    ("community_worker", "situation_district"),
 }
 
-#: Pages that answer a GET with a redirect when open (to today's report; to the landing page after logout).
-REDIRECTS = {"situation_daily_today", "logout"}
+#: Pages that answer a GET with a redirect when open (to today's report; home for a signed-in user).
+REDIRECTS = {"situation_daily_today", "logout", "login"}
 
 
 def _expect(role, cap) -> bool:
@@ -402,7 +397,7 @@ def test_report_export_needs_the_capability(world, tmp_path, capsys):
 
     _as_role("hotline_operator", world)
     out = tmp_path / "r.json"
-    assert main(["report", "--as-user", "demo-hotline_operator", "--format", "json", "--out", str(out)]) == 2
+    assert main(["report", "daily", "--as", "demo-hotline_operator", "--format", "json", "--out", str(out)]) == 2
     assert "export" in capsys.readouterr().err and not out.exists()
 
 

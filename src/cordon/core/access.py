@@ -59,7 +59,7 @@ CAPABILITY_TEXT: dict[str, str] = {
     PLACES_WRITE: "residents and households (records, imports)",
     COMMAND: "city command: risk-area notices, bulletins, outside-region levels",
     UNMASK: "reveal an ID number or phone (with a reason, audited)",
-    EXPORT: "the daily report as PDF or JSON (the page's formats and `cordon report --as-user`)",
+    EXPORT: "the daily report as PDF or JSON (the page's formats and `cordon report daily --as USER`)",
     AUDIT: "the audit log",
     MANAGE_USERS: "accounts and grants",
 }
