@@ -41,7 +41,8 @@ MANAGE_USERS = "manage_users"
 
 #: What each capability opens (docs/permissions.md shows this text).
 CAPABILITY_TEXT: dict[str, str] = {
-    VIEW: "operational, non-personal data: areas, risk areas, situation, bulletins, screening coverage, facility capacity",
+    VIEW: ("operational, non-personal data: areas, risk areas, situation, bulletins, screening coverage, "
+           "facility capacity"),
     READ_PERSONAL: "resident pages: name, birth date, flat, household; special groups",
     READ_HEALTH: "infections, contacts, orders, arrivals, placements, positives of persons",
     CARE_READ: "emergency medical requests (the board, a request, its KPIs)",
@@ -59,7 +60,8 @@ CAPABILITY_TEXT: dict[str, str] = {
     PLACES_WRITE: "residents and households (records, imports)",
     COMMAND: "city command: risk-area notices, bulletins, outside-region levels",
     UNMASK: "reveal an ID number or phone (with a reason, audited)",
-    EXPORT: "the daily report as PDF or JSON (the page's formats and `cordon report daily --as USER`)",
+    EXPORT: ("the daily report as PDF or JSON (the page's formats, `GET /api/situation/daily`, "
+             "`cordon report daily --as USER`)"),
     AUDIT: "the audit log",
     MANAGE_USERS: "accounts and grants",
 }

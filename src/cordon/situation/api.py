@@ -143,7 +143,7 @@ def publish_bulletin(request, bulletin_id: int, payload: ReasonIn):
 
 
 access.declare_operations(router, {
-    "situation": access.VIEW, "situation_daily": access.VIEW, "bulletins": access.VIEW,
+    "situation": access.VIEW, "situation_daily": access.EXPORT, "bulletins": access.VIEW,
     "draft_bulletin": access.COMMAND, "edit_bulletin": access.COMMAND, "approve_bulletin": access.COMMAND,
     "publish_bulletin": access.COMMAND,
 })
