@@ -34,9 +34,9 @@ STAMP = {Status.TRIAGED: "triaged_at", Status.DISPATCHED: "dispatched_at", Statu
          Status.AT_HOSPITAL: "at_hospital_at", Status.CLOSED: "closed_at"}
 
 
-def _check_actor(actor, record, roles) -> None:
-    """A user acting through a page/API must hold the desk's write scope over the record."""
-    if actor is not None and not isinstance(actor, str) and not perms.can_write(actor, roles, record):
+def _check_actor(actor, record, cap) -> None:
+    """A user acting through a page/API must hold the desk's capability ``cap`` over the record."""
+    if actor is not None and not isinstance(actor, str) and not perms.can_write(actor, cap, record):
         raise access.Forbidden
 
 
@@ -59,7 +59,7 @@ def do_record_needs(resident, *, dialysis_weekdays=(), due_date=None, oxygen=Fal
     days = sorted({int(d) for d in dialysis_weekdays or ()})
     if any(d < 0 or d > 6 for d in days):
         raise ActionError("dialysis weekdays are 0 (Monday) to 6 (Sunday)", field="dialysis_weekdays")
-    if actor is not None and not isinstance(actor, str) and not access.scope_for(actor, access.WRITE).contains(
+    if actor is not None and not isinstance(actor, str) and not access.scope_for(actor, access.CARE_SPECIAL).contains(
             resident):
         raise access.Forbidden
     need = CareNeed.objects.filter(resident=resident).first()
@@ -198,7 +198,7 @@ def do_sync_designation_tasks(designation, *, on: dt.date | None = None, actor=N
 def do_complete_task(task: ProactiveTask, *, actor=None, reason=None) -> ProactiveTask:
     if task.done_at is not None:
         raise ActionError("this task is already done", field="task")
-    _check_actor(actor, task, perms.CARE_ROLES)
+    _check_actor(actor, task, perms.DISPATCH)
     task.done_at, task.done_by, task.note = clock.now(), audit.actor_name(actor), (reason or "")[:300]
     task.save(update_fields=["done_at", "done_by", "note"])
     audit.record("care_task.done", actor=actor, obj=task, object_type="care_task",
@@ -264,7 +264,7 @@ def do_create_request(*, person: str, area, need: str, urgency: str = "", source
                       needs_designated=person_status(resident=resident, infection=infection, order=order),
                       hotline_ticket=hotline_ticket, created_by=audit.actor_name(actor))
     req.set_scope_from(area)
-    _check_actor(actor, req, perms.CARE_ROLES)
+    _check_actor(actor, req, perms.CREATE)
     req.save()
     if not ref:
         req.ref = f"C{req.pk:06d}"
@@ -290,7 +290,7 @@ def do_retriage_request(req: CareRequest, *, priority: str, actor=None, reason=N
         raise ActionError("changing the triage needs a reason", field="reason")
     if req.status not in (Status.RECEIVED, Status.TRIAGED):
         raise ActionError("the triage can change only before dispatch", field="status", rule="care-transition")
-    _check_actor(actor, req, perms.CARE_ROLES)
+    _check_actor(actor, req, perms.DISPATCH)
     p = t[priority]
     before = {"priority": req.priority_key, "deadline": req.deadline}
     req.priority, req.priority_key, req.deadline = p.rank, p.key, triage.deadline(req.received_at, p)
@@ -314,7 +314,7 @@ def do_dispatch_request(req: CareRequest, *, vehicle: Vehicle, facility=None, ho
     from cordon.policy import guardrails
     from cordon.zones.actions import active_pack
 
-    _check_actor(actor, req, perms.CARE_ROLES)
+    _check_actor(actor, req, perms.DISPATCH)
     if req.status == Status.RECEIVED:
         _move(req, Status.TRIAGED, actor=actor, note="triaged at dispatch")
     if vehicle is None or not vehicle.active:
@@ -353,7 +353,7 @@ def do_advance_request(req: CareRequest, *, to: str, actor=None, reason=None) ->
     """The vehicle arrived, or the patient is at the hospital."""
     if to not in (Status.ARRIVED, Status.AT_HOSPITAL):
         raise ActionError("to must be arrived or at_hospital", field="to")
-    _check_actor(actor, req, perms.CARE_ROLES)
+    _check_actor(actor, req, perms.DISPATCH)
     before = req.status
     _move(req, to, actor=actor, note=reason or "")
     req.save()
@@ -377,7 +377,7 @@ def do_close_request(req: CareRequest, *, outcome: str, reason: str = "", confir
     if outcome not in (Outcome.DONE, Outcome.CANCELLED):
         raise ActionError("outcome must be done or cancelled (a request is never closed as refused)",
                           field="outcome", rule="nine-prohibitions-6" if "refus" in outcome else "")
-    _check_actor(actor, req, perms.CARE_ROLES)
+    _check_actor(actor, req, perms.DISPATCH)
     reason = (reason or "").strip()
     if outcome == Outcome.CANCELLED:
         if not (confirmed_by or "").strip():
@@ -419,7 +419,7 @@ def do_add_hospital(name: str, *, area=None, phone: str = "", actor=None, reason
     if Hospital.objects.filter(name=name).exists():
         raise ActionError(f"a hospital named {name!r} already exists", field="name")
     if area is not None:
-        _check_actor(actor, area, perms.DISPATCH_ROLES)
+        _check_actor(actor, area, perms.DISPATCH)
     h = Hospital.objects.create(name=name, area=area, phone=(phone or "")[:20])
     audit.record("care_hospital.create", actor=actor, obj=h, object_type="hospital", after={"name": h.name},
                  reason=reason or "")

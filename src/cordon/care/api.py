@@ -103,7 +103,7 @@ class RequestFilter(Schema):
 def list_requests(request, f: Query[RequestFilter]):
     from cordon.core.api import paginate
 
-    qs = CareRequest.objects.for_user(_user(request)).select_related(*RELATED)
+    qs = CareRequest.objects.for_user(_user(request), access.CARE_READ).select_related(*RELATED)
     if not f.status or f.status == "open":
         qs = actions.board(qs)
     elif f.status == "closed":
@@ -130,8 +130,9 @@ class RequestCreate(Schema):
 @router.post("/care/requests", response={201: RequestDetail})
 def create_request(request, payload: RequestCreate):
     user = _user(request)
-    area = perms.area_for_write(user, payload.area_id, perms.CARE_ROLES)
-    resident = access.access(Resident, user, payload.resident_id) if payload.resident_id else None
+    area = perms.area_for_write(user, payload.area_id, perms.CREATE)
+    resident = (access.access(Resident, user, payload.resident_id, read=access.READ_PERSONAL)
+                if payload.resident_id else None)
     r = actions.do_create_request(person=payload.person, area=area, need=payload.need, urgency=payload.urgency,
                                   source=payload.source, phone=payload.phone, address_note=payload.address_note,
                                   resident=resident, actor=user, reason=payload.reason)
@@ -140,13 +141,13 @@ def create_request(request, payload: RequestCreate):
 
 @router.get("/care/requests/{request_id}", response=RequestDetail)
 def get_request(request, request_id: int):
-    return _detail(access.access(CareRequest, _user(request), request_id))
+    return _detail(access.access(CareRequest, _user(request), request_id, read=access.CARE_READ))
 
 
 def _writable(request, request_id: int):
     user = _user(request)
     return user, perms.access_write(CareRequest.objects.select_related(*RELATED), user, request_id,
-                                    perms.CARE_ROLES)
+                                    perms.DISPATCH, read=access.CARE_READ)
 
 
 class DispatchIn(Schema):
@@ -223,7 +224,7 @@ class KpiOut(Schema):
 
 @router.get("/care/kpis", response=list[KpiOut])
 def care_kpis(request):
-    return actions.kpis(CareRequest.objects.for_user(_user(request)))
+    return actions.kpis(CareRequest.objects.for_user(_user(request), access.CARE_READ))
 
 
 class TaskOut(Schema):
@@ -255,7 +256,8 @@ class TaskFilter(Schema):
 def list_tasks(request, f: Query[TaskFilter]):
     from cordon.core.api import paginate
 
-    qs = ProactiveTask.objects.for_user(_user(request)).select_related("resident", "designation__area")
+    qs = (ProactiveTask.objects.for_user(_user(request), access.READ_PERSONAL)
+          .select_related("resident", "designation__area"))
     if f.open:
         qs = qs.filter(done_at__isnull=True)
     items, meta = paginate(qs.order_by("due_on", "id"), f.page, f.page_size)
@@ -273,7 +275,7 @@ class ReasonIn(Schema):
 def complete_task(request, task_id: int, payload: ReasonIn):
     user = _user(request)
     t = perms.access_write(ProactiveTask.objects.select_related("resident", "designation__area"), user, task_id,
-                           perms.CARE_ROLES)
+                           perms.DISPATCH, read=access.READ_PERSONAL)
     actions.do_complete_task(t, actor=user, reason=payload.reason)
     return {"id": t.pk, "designation_id": t.designation_id, "area": t.designation.area.path,
             "resident_id": t.resident_id, "resident": ids.mask_name(t.resident.name), "kind": t.kind,
@@ -301,7 +303,7 @@ class NeedsOut(Schema):
 @router.put("/care/needs/{resident_id}", response=NeedsOut)
 def record_needs(request, resident_id: int, payload: NeedsIn):
     user = _user(request)
-    r = access.access(Resident, user, resident_id, write=True)
+    r = access.access(Resident, user, resident_id, perm=access.CARE_SPECIAL, read=access.READ_PERSONAL)
     n = actions.do_record_needs(r, dialysis_weekdays=payload.dialysis_weekdays, due_date=payload.due_date,
                                 oxygen=payload.oxygen, medication=payload.medication, notes=payload.notes,
                                 actor=user, reason=payload.reason)
@@ -327,7 +329,7 @@ class HospitalOut(Schema):
 def create_hospital(request, payload: HospitalIn):
     """An ordinary hospital in an area the caller may dispatch in (medical dispatchers, staff with write)."""
     user = _user(request)
-    area = perms.area_for_write(user, payload.area_id, perms.DISPATCH_ROLES)
+    area = perms.area_for_write(user, payload.area_id, perms.DISPATCH)
     h = actions.do_add_hospital(payload.name, area=area, phone=payload.phone, actor=user, reason=payload.reason)
     return HttpStatus(201, {"id": h.pk, "name": h.name, "area": area.path, "phone": h.phone})
 
@@ -351,8 +353,17 @@ def create_vehicle(request, payload: VehicleIn):
     """A green-channel vehicle (vehicles belong to a station, not an area): medical dispatchers and staff
     with write access."""
     user = _user(request)
-    if not perms.has_desk_role(user, perms.DISPATCH_ROLES):
-        raise access.Forbidden
     v = actions.do_add_vehicle(payload.plate, team=payload.team, closed_loop=payload.closed_loop, actor=user,
                                reason=payload.reason)
     return HttpStatus(201, {"id": v.pk, "plate": v.plate, "team": v.team, "closed_loop": v.closed_loop})
+
+
+access.declare_operations(router, {
+    "list_requests": access.CARE_READ, "get_request": access.CARE_READ, "care_kpis": access.CARE_READ,
+    "create_request": access.CARE_CREATE,
+    "dispatch_request": access.CARE_DISPATCH, "advance_request": access.CARE_DISPATCH,
+    "retriage_request": access.CARE_DISPATCH, "close_request": access.CARE_DISPATCH,
+    "create_hospital": access.CARE_DISPATCH, "create_vehicle": access.CARE_DISPATCH,
+    "list_tasks": access.READ_PERSONAL, "complete_task": access.CARE_DISPATCH,
+    "record_needs": access.CARE_SPECIAL,
+})

@@ -1,52 +1,52 @@
-"""Who may change records of the people-service desks (care, hotline, supplies).
+"""Who may change records of the people-service desks (care, hotline, supplies): thin helpers over the one
+role x capability table in ``core.access`` (there is no second table here).
 
-Reads go through ``for_user`` / ``access.access`` exactly as everywhere else. Writes are allowed where the
-user holds the general write permission (commander, district/street/community staff) **or** holds a desk
-role over the record's area: a medical dispatcher on care requests, a hotline operator on tickets (and on
-creating care requests from a call), a logistics officer on supplies. Auditors and the other read-only
-roles stay read-only. ``core.access.ROLE_PERMS`` is not changed: the desk roles are read-only everywhere
-else.
+Reads go through ``for_user`` / ``access.access`` exactly as everywhere else. A desk write needs the desk's
+capability over the record's area: ``care.create`` to receive a medical request (hotline operators from a
+call, dispatchers, jurisdiction staff), ``care.dispatch`` to retriage, dispatch, advance or close one,
+``hotline.write`` for tickets, ``supplies.write`` for stock and deliveries.
 """
 from __future__ import annotations
 
 from cordon.core import access
 
-CARE_ROLES = frozenset({"medical_dispatcher", "hotline_operator"})
-DISPATCH_ROLES = frozenset({"medical_dispatcher"})
-HOTLINE_ROLES = frozenset({"hotline_operator"})
-SUPPLY_ROLES = frozenset({"logistics_officer"})
+CREATE = access.CARE_CREATE
+DISPATCH = access.CARE_DISPATCH
+HOTLINE = access.HOTLINE_WRITE
+SUPPLY = access.SUPPLIES_WRITE
+#: The names these had when they were role sets (each is a capability now).
+CARE_ROLES, DISPATCH_ROLES, HOTLINE_ROLES, SUPPLY_ROLES = CREATE, DISPATCH, HOTLINE, SUPPLY
 
 
-def desk_scope(user, roles) -> access.Scope:
-    """Union of the user's write scope and the nodes where they hold one of ``roles``."""
-    return access.scope_of([g for g in access.grants_of(user)
-                            if g.role in roles or access.WRITE in access.ROLE_PERMS.get(g.role, ())])
+def desk_scope(user, cap: str) -> access.Scope:
+    """Where the user holds ``cap``."""
+    return access.scope_for(user, cap)
 
 
-def can_write(user, roles, record) -> bool:
-    return desk_scope(user, roles).contains(record)
+def can_write(user, cap: str, record) -> bool:
+    return access.can(user, cap, record)
 
 
-def has_desk_role(user, roles) -> bool:
-    return access.has_perm(user, access.WRITE) or bool(access.roles_of(user) & set(roles))
+def has_desk_role(user, cap: str) -> bool:
+    return access.has_perm(user, cap)
 
 
-def access_write(qs_or_model, user, pk, roles):
-    """One record the user may see (NotFound otherwise) and may change as ``roles`` allow (Forbidden)."""
-    obj = access.access(qs_or_model, user, pk)
-    if not can_write(user, roles, obj):
+def access_write(qs_or_model, user, pk, cap: str, *, read: str = access.VIEW):
+    """One record the user may see (NotFound otherwise) and may change under ``cap`` (Forbidden)."""
+    obj = access.access(qs_or_model, user, pk, read=read)
+    if not can_write(user, cap, obj):
         raise access.Forbidden
     return obj
 
 
-def area_for_write(user, area_id: int, roles):
+def area_for_write(user, area_id: int, cap: str):
     """An area the user may see (NotFound) and create desk records in (Forbidden)."""
     from cordon.places.models import Area
 
-    return access_write(Area, user, area_id, roles)
+    return access_write(Area, user, area_id, cap)
 
 
-def area_by_path(user, value: str, roles):
+def area_by_path(user, value: str, cap: str):
     """The area a form names by path (or id) that the user may create desk records in; ActionError otherwise
     (so the page shows it on the field, and an area outside the jurisdiction is not told apart from none)."""
     from django.utils.translation import gettext as _
@@ -58,6 +58,6 @@ def area_by_path(user, value: str, roles):
     a = Area.objects.for_user(user).filter(path=value).first() if not value.isdigit() else None
     if a is None and value.isdigit():
         a = Area.objects.for_user(user).filter(pk=int(value)).first()
-    if a is None or not can_write(user, roles, a):
+    if a is None or not can_write(user, cap, a):
         raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": value}, field="area")
     return a

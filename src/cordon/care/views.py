@@ -6,7 +6,6 @@ Thin: parse, authorize (``for_user`` / ``access.access`` / ``care.perms``), call
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -35,11 +34,6 @@ def priority_title(key: str) -> str:
     return p.title(_lang()) if p else key
 
 
-def _need_view(user):
-    if not access.has_perm(user, access.VIEW):
-        raise PermissionDenied
-
-
 def _row(r: CareRequest, now) -> dict:
     """One board row, its texts prepared here (cheaper than per-row template tags on a busy board)."""
     from django.utils import timezone
@@ -60,19 +54,18 @@ def _row(r: CareRequest, now) -> dict:
             "status": r.get_status_display()}
 
 
-@login_required
+@access.require(access.CARE_READ)
 def board(request):
     """Most urgent first, with the KPIs. The list part is rendered once per change of any care record (or
     minute) per jurisdiction, tab and page and reused (``core.stamps``): 200 staff reload this page."""
     user = request.user
-    _need_view(user)
     tab = request.GET.get("tab") or "open"
     if tab != "closed":
         tab = "open"
 
     def build() -> dict:
         now = clock.now()
-        scoped_qs = CareRequest.objects.for_user(user)
+        scoped_qs = CareRequest.objects.for_user(user, access.CARE_READ)
         if tab == "closed":
             qs = scoped_qs.filter(status=Status.CLOSED).order_by("-closed_at", "-id")
         else:
@@ -87,10 +80,10 @@ def board(request):
         return {"body": mark_safe(body),  # noqa: S308 - our own template's output, escaped there
                 "open_count": scoped_qs.filter(status__in=actions.OPEN_STATUSES).count()}
 
-    part = cached_part(request, ("care",), "board", build)
+    part = cached_part(request, ("care",), "board", build, cap=access.CARE_READ)
     context = {"tab": tab, "body": part["body"], "open_count": part["open_count"],
-               "can_create": perms.has_desk_role(user, perms.CARE_ROLES),
-               "can_register": perms.has_desk_role(user, perms.DISPATCH_ROLES)}
+               "can_create": perms.has_desk_role(user, perms.CREATE),
+               "can_register": perms.has_desk_role(user, perms.DISPATCH)}
     return render(request, "care/board.html", context)
 
 
@@ -99,17 +92,15 @@ def _resolve_area(user, value: str) -> Area:
     a = Area.objects.for_user(user).filter(path=value).first() if not value.isdigit() else None
     if a is None and value.isdigit():
         a = Area.objects.for_user(user).filter(pk=int(value)).first()
-    if a is None or not perms.can_write(user, perms.CARE_ROLES, a):
+    if a is None or not perms.can_write(user, perms.CREATE, a):
         raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": value}, field="area")
     return a
 
 
-@login_required
+@access.require(access.CARE_CREATE)
 @scoped
 def new_request(request):
     user = request.user
-    if not perms.has_desk_role(user, perms.CARE_ROLES):
-        raise PermissionDenied
     form = forms.RequestForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -147,7 +138,7 @@ def _context(user, r: CareRequest, bound=None) -> dict:
     now = clock.now()
     bound = bound or {}
     return {"row": _row(r, now), "r": r, "events": list(r.events.all()),
-            "can_write": perms.can_write(user, perms.CARE_ROLES, r),
+            "can_write": perms.can_write(user, perms.DISPATCH, r),
             "phone": ids.mask_phone(r.phone), "next": sorted(actions.TRANSITIONS[r.status]),
             "retriage_form": bound.get("retriage") or forms.RetriageForm(prefix="retriage",
                                                                         initial={"priority": r.priority_key}),
@@ -157,21 +148,22 @@ def _context(user, r: CareRequest, bound=None) -> dict:
             "goal": triage.table()[r.priority_key].dispatch_minutes}
 
 
-@login_required
+@access.require(access.CARE_READ)
 @scoped
 def request_detail(request, pk: int):
-    r = access.access(CareRequest.objects.select_related(*RELATED), request.user, pk)
+    r = access.access(CareRequest.objects.select_related(*RELATED), request.user, pk, read=access.CARE_READ)
     return render(request, "care/request.html", _context(request.user, r))
 
 
-@login_required
+@access.require(access.CARE_DISPATCH)
 @scoped
 @require_POST
 def request_action(request, pk: int, action: str):
     user = request.user
     if action not in ("retriage", "dispatch", "advance", "close"):
         raise access.NotFound
-    r = perms.access_write(CareRequest.objects.select_related(*RELATED), user, pk, perms.CARE_ROLES)
+    r = perms.access_write(CareRequest.objects.select_related(*RELATED), user, pk, perms.DISPATCH,
+                           read=access.CARE_READ)
     if action == "dispatch":
         form = _dispatch_form(r, request.POST)
     else:
@@ -213,7 +205,7 @@ def request_action(request, pk: int, action: str):
 
 # ------------------------------------------------------------------------------------ special groups
 
-@login_required
+@access.require(access.READ_PERSONAL)
 def special(request):
     """The community registry of special-group residents with their needs, and the proactive tasks of the
     sealed areas in the user's jurisdiction (what they will need, when)."""
@@ -221,9 +213,8 @@ def special(request):
     from django.db.models import Q
 
     user = request.user
-    _need_view(user)
     today = clock.today()
-    tasks = list(ProactiveTask.objects.for_user(user).filter(done_at__isnull=True)
+    tasks = list(ProactiveTask.objects.for_user(user, access.READ_PERSONAL).filter(done_at__isnull=True)
                  .select_related("resident", "designation__area").order_by("due_on", "designation_id", "id")[:200])
     groups: dict[int, dict] = {}
     for t in tasks:
@@ -231,7 +222,7 @@ def special(request):
         g["tasks"].append({"t": t, "name": ids.mask_name(t.resident.name), "overdue": t.due_on < today,
                            "today": t.due_on == today})
     q = (request.GET.get("q") or "").strip()[:100]
-    qs = Resident.objects.for_user(user).filter(special_q(today) | Q(care_need__isnull=False))
+    qs = Resident.objects.for_user(user, access.READ_PERSONAL).filter(special_q(today) | Q(care_need__isnull=False))
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(household__number=q))
     page = paginate(request, qs.select_related("care_need").order_by("unit_id", "household_id", "id"), 50)
@@ -245,30 +236,29 @@ def special(request):
                      "groups": [(g, SPECIAL_GROUP_LABELS[g]) for g in r.special_groups(today)]})
     return render(request, "care/special.html", {
         "groups": list(groups.values()), "rows": rows, "page": page, "q": q,
-        "querystring": query_without_page(request), "can_sync": access.has_perm(user, access.WRITE), "today": today})
+        "querystring": query_without_page(request), "can_sync": access.has_perm(user, access.CARE_SPECIAL),
+        "can_done": access.has_perm(user, access.CARE_DISPATCH), "today": today})
 
 
-@login_required
+@access.require(access.CARE_SPECIAL)
 @require_POST
 def sync_tasks(request):
     from cordon.zones.models import Designation, Status as ZStatus
 
     user = request.user
-    if not access.has_perm(user, access.WRITE):
-        raise PermissionDenied
-    ds = list(Designation.objects.for_user(user, access.WRITE).filter(status=ZStatus.ACTIVE)[:5000])
+    ds = list(Designation.objects.for_user(user, access.CARE_SPECIAL).filter(status=ZStatus.ACTIVE)[:5000])
     out = actions.sync_proactive_tasks(clock.today(), actor=user, designations=ds)
     messages.success(request, _("%(n)s new tasks for %(d)s sealed areas.") % {"n": out["created"],
                                                                            "d": out["designations"]})
     return redirect("care_special")
 
 
-@login_required
+@access.require(access.READ_PERSONAL)
 @scoped
 def needs_edit(request, pk: int):
     user = request.user
-    r = access.access(Resident, user, pk)
-    can_write = access.scope_for(user, access.WRITE).contains(r)
+    r = access.access(Resident, user, pk, read=access.READ_PERSONAL)
+    can_write = access.can(user, access.CARE_SPECIAL, r)
     need = CareNeed.objects.filter(resident=r).first()
     initial = {}
     if need:
@@ -299,12 +289,12 @@ def needs_edit(request, pk: int):
         "groups": [(g, SPECIAL_GROUP_LABELS[g]) for g in r.special_groups(today)]}, status=status)
 
 
-@login_required
+@access.require(access.CARE_DISPATCH)
 @scoped
 @require_POST
 def task_done(request, pk: int):
     user = request.user
-    t = perms.access_write(ProactiveTask, user, pk, perms.CARE_ROLES)
+    t = perms.access_write(ProactiveTask, user, pk, perms.DISPATCH, read=access.READ_PERSONAL)
     try:
         actions.do_complete_task(t, actor=user, reason=(request.POST.get("note") or "")[:300])
     except ActionError as exc:
@@ -318,7 +308,7 @@ NEW_REFERENCE = {"hospital": (forms.HospitalForm, gettext_lazy("New hospital")),
                  "vehicle": (forms.VehicleForm, gettext_lazy("New closed-loop vehicle"))}
 
 
-@login_required
+@access.require(access.CARE_DISPATCH)
 @scoped
 def new_reference(request, what: str):
     """Register a hospital (in an area of the user's jurisdiction) or a green-channel vehicle: medical
@@ -326,8 +316,6 @@ def new_reference(request, what: str):
     user = request.user
     if what not in NEW_REFERENCE:
         raise access.NotFound
-    if not perms.has_desk_role(user, perms.DISPATCH_ROLES):
-        raise PermissionDenied
     cls, title = NEW_REFERENCE[what]
     form = cls(request.POST or None)
     status = 200
@@ -337,7 +325,7 @@ def new_reference(request, what: str):
             c = form.cleaned_data
             try:
                 if what == "hospital":
-                    area = perms.area_by_path(user, c["area"], perms.DISPATCH_ROLES)
+                    area = perms.area_by_path(user, c["area"], perms.DISPATCH)
                     obj = actions.do_add_hospital(c["name"], area=area, phone=c["phone"], actor=user)
                 else:
                     obj = actions.do_add_vehicle(c["plate"], team=c["team"], closed_loop=c["closed_loop"], actor=user)

@@ -40,11 +40,11 @@ def _page(qs, page, page_size):
 def _area(user, pk: int | None, field: str, *, write: bool = True) -> Area | None:
     if pk is None:
         return None
-    return access.access(Area, user, pk, write=write)
+    return access.access(Area, user, pk, perm=access.CASES_WRITE if write else None)
 
 
 def _is_commander(user) -> bool:
-    return "commander" in access.roles_of(user)
+    return access.has_perm(user, access.COMMAND)
 
 
 # ------------------------------------------------------------------------------------------ schemas
@@ -254,7 +254,7 @@ class InfectionFilter(Schema):
 
 @router.get("/infections", response=InfectionList)
 def list_infections(request, f: Query[InfectionFilter]):
-    qs = Infection.objects.for_user(_user(request)).select_related("home")
+    qs = Infection.objects.for_user(_user(request), access.READ_HEALTH).select_related("home")
     if f.kind:
         qs = qs.filter(kind=f.kind)
     if f.since:
@@ -268,7 +268,7 @@ def list_infections(request, f: Query[InfectionFilter]):
 @router.get("/infections/{infection_id}", response=InfectionDetail)
 def get_infection(request, infection_id: int):
     user = _user(request)
-    inf = access.access(Infection.objects.select_related("home"), user, infection_id)
+    inf = access.access(Infection.objects.select_related("home"), user, infection_id, read=access.READ_HEALTH)
     return infection_detail(user, inf)
 
 
@@ -308,7 +308,8 @@ class ReclassifyIn(Schema):
 @router.post("/infections/{infection_id}/reclassify", response=InfectionOut)
 def reclassify_infection(request, infection_id: int, payload: ReclassifyIn):
     user = _user(request)
-    inf = access.access(Infection.objects.select_related("home"), user, infection_id, write=True)
+    inf = access.access(Infection.objects.select_related("home"), user, infection_id, perm=access.CASES_WRITE,
+                        read=access.READ_HEALTH)
     actions.do_reclassify_infection(inf, payload.kind, actor=user, reason=payload.reason)
     return _infection_rows([inf], clock.now())[0]
 
@@ -329,10 +330,10 @@ def register_contact(request, infection_id: int, payload: ContactIn):
     jurisdiction the order is in: it must be writable by you. A contact identified after the order would
     have ended gets no order (200, null)."""
     user = _user(request)
-    inf = access.access(Infection, user, infection_id)
+    inf = access.access(Infection, user, infection_id, read=access.READ_HEALTH)
     home = _area(user, payload.home_id, "home_id") if payload.home_id else None
     if home is None:
-        access.access(Infection, user, infection_id, write=True)
+        access.access(Infection, user, infection_id, perm=access.CASES_WRITE)
         home = inf.home
     via = access.access(PersonOrder, user, payload.via_id) if payload.via_id else None
     if via is not None and via.infection_id != inf.pk:
@@ -361,7 +362,8 @@ class TaskFilter(Schema):
 def list_tasks(request, f: Query[TaskFilter]):
     user = _user(request)
     now = clock.now()
-    qs = ResponseTask.objects.for_user(user, access.WRITE if f.mine else access.VIEW).select_related("infection")
+    qs = (ResponseTask.objects.for_user(user, access.CASES_WRITE if f.mine else access.READ_HEALTH)
+          .select_related("infection"))
     if f.status:
         qs = qs.filter(status=f.status)
     if f.overdue:
@@ -392,7 +394,7 @@ class NoteIn(Schema):
 @router.post("/tasks/{task_id}/complete", response=TaskDetail)
 def complete_task(request, task_id: int, payload: CompleteIn):
     user = _user(request)
-    t = access.access(ResponseTask, user, task_id, write=True)
+    t = access.access(ResponseTask, user, task_id, perm=access.CASES_WRITE)
     return _task_detail(actions.do_complete_task(t, actor=user, note=payload.note))
 
 
@@ -400,7 +402,7 @@ def complete_task(request, task_id: int, payload: CompleteIn):
 def note_task(request, task_id: int, payload: NoteIn):
     """Add a note to the task's timeline and/or tick a checklist item (``check``: its index)."""
     user = _user(request)
-    t = access.access(ResponseTask, user, task_id, write=True)
+    t = access.access(ResponseTask, user, task_id, perm=access.CASES_WRITE)
     if not payload.text.strip() and payload.check is None:
         raise ActionError("write a note or tick a checklist item", field="text")
     return _task_detail(actions.do_note_task(t, payload.text.strip(), actor=user, check=payload.check))
@@ -423,7 +425,7 @@ def order_list_qs(user, *, community=None, status="active", category=None, today
     """The scoped, filtered list of orders (shared with the contact-list page). Ordered by the free day so
     a community's page reads in order from the (district, street, community, free_on, id) index."""
     today = today or clock.today()
-    qs = PersonOrder.objects.for_user(user)
+    qs = PersonOrder.objects.for_user(user, access.READ_HEALTH)
     if community is not None:
         area = access.access(Area, user, community)
         qs = qs.filter(**access.within(area))
@@ -465,7 +467,7 @@ def order_detail(o: PersonOrder) -> dict:
 
 @router.get("/orders/{order_id}", response=OrderDetail)
 def get_order(request, order_id: int):
-    return order_detail(access.access(PersonOrder, _user(request), order_id))
+    return order_detail(access.access(PersonOrder, _user(request), order_id, read=access.READ_HEALTH))
 
 
 class ManualOrderIn(Schema):
@@ -483,12 +485,13 @@ def manual_order(request, payload: ManualOrderIn):
     home = _area(user, payload.home_id, "home_id")
     prev = PersonOrder.objects.filter(label=payload.person.strip()).order_by("-id").first()
     if prev is not None:
-        access.access(PersonOrder, user, prev.pk, write=home is None)
+        access.access(PersonOrder, user, prev.pk, perm=access.CASES_WRITE if home is None else None,
+                      read=access.READ_HEALTH)
     elif home is None:
         arrival = Arrival.objects.filter(label=payload.person.strip()).order_by("-id").first()
         if arrival is not None:
-            access.access(Arrival, user, arrival.pk, write=True)
-        elif not access.scope_for(user, access.WRITE).everything:
+            access.access(Arrival, user, arrival.pk, perm=access.CASES_WRITE)
+        elif not access.scope_for(user, access.CASES_WRITE).everything:
             raise ActionError("give the person's home (home_id)", field="home_id")
     o = actions.do_manual_order(label=payload.person, category=payload.category, reason=payload.reason,
                                 home=home, actor=user)
@@ -507,7 +510,7 @@ class CheckInIn(Schema):
 @router.post("/orders/{order_id}/checkins", response={201: CheckInOut})
 def record_checkin(request, order_id: int, payload: CheckInIn):
     user = _user(request)
-    o = access.access(PersonOrder, user, order_id, write=True)
+    o = access.access(PersonOrder, user, order_id, perm=access.CASES_WRITE)
     if payload.temperature is not None and not (Decimal("30") <= payload.temperature <= Decimal("45")):
         raise ActionError("temperature must be between 30 and 45 °C", field="temperature")
     c = actions.do_record_checkin(o, on=payload.on, temperature=payload.temperature, symptoms=payload.symptoms,
@@ -525,7 +528,7 @@ class ExtendIn(Schema):
 def extend_order(request, order_id: int, payload: ExtendIn):
     """Extend an order; only the person's positive result is a reason (nine prohibitions #5)."""
     user = _user(request)
-    o = access.access(PersonOrder, user, order_id, write=True)
+    o = access.access(PersonOrder, user, order_id, perm=access.CASES_WRITE)
     return order_detail(actions.do_extend_order(o, days=payload.days, reason=payload.reason, actor=user))
 
 
@@ -605,7 +608,7 @@ class ArrivalFilter(Schema):
 
 @router.get("/arrivals", response=ArrivalList)
 def list_arrivals(request, f: Query[ArrivalFilter]):
-    qs = Arrival.objects.for_user(_user(request)).select_related("destination", "region")
+    qs = Arrival.objects.for_user(_user(request), access.READ_HEALTH).select_related("destination", "region")
     if f.since:
         qs = qs.filter(arrived_on__gte=f.since)
     if f.from_level:
@@ -658,7 +661,7 @@ class ArrivalTestIn(Schema):
 @router.post("/arrivals/{arrival_id}/tests", response=ArrivalOut)
 def record_arrival_test(request, arrival_id: int, payload: ArrivalTestIn):
     user = _user(request)
-    a = access.access(Arrival, user, arrival_id, write=True)
+    a = access.access(Arrival, user, arrival_id, perm=access.CASES_WRITE)
     return _arrival_one(actions.do_record_arrival_test(a, on=payload.on, result=payload.result, actor=user))
 
 
@@ -729,9 +732,11 @@ def place(request, facility_id: int, payload: PlaceIn):
     """Admit a person under an order (or an infection): needs WRITE on the facility and on the person's
     record. A full facility refuses with 400 (field ``facility``)."""
     user = _user(request)
-    fac = access.access(Facility, user, facility_id, write=True)
-    order = access.access(PersonOrder, user, payload.order_id, write=True) if payload.order_id else None
-    inf = access.access(Infection, user, payload.infection_id, write=True) if payload.infection_id else None
+    fac = access.access(Facility, user, facility_id, perm=access.CASES_WRITE)
+    order = (access.access(PersonOrder, user, payload.order_id, perm=access.CASES_WRITE)
+             if payload.order_id else None)
+    inf = (access.access(Infection, user, payload.infection_id, perm=access.CASES_WRITE)
+           if payload.infection_id else None)
     p = actions.do_place(fac, order=order, infection=inf, actor=user, note=payload.note)
     return Status(201, {"id": p.pk, "facility_id": fac.pk, "facility": fac.name, "admitted_on": p.admitted_on,
                         "discharged_on": None, "person": order.label if order else inf.label})
@@ -747,7 +752,7 @@ def discharge(request, placement_id: int, payload: DischargeIn):
     p = Placement.objects.select_related("facility", "order", "infection").filter(pk=placement_id).first()
     if p is None:
         raise access.NotFound
-    access.access(Facility, user, p.facility_id, write=True)
+    access.access(Facility, user, p.facility_id, perm=access.CASES_WRITE)
     actions.do_discharge(p, actor=user, reason=payload.reason)
     return {"id": p.pk, "facility_id": p.facility_id, "facility": p.facility.name, "admitted_on": p.admitted_on,
             "discharged_on": p.discharged_on, "person": p.order.label if p.order_id else p.infection.label}
@@ -785,3 +790,17 @@ def upsert_region(request, payload: RegionIn):
         raise access.Forbidden
     r = actions.do_upsert_outside_region(name=payload.name, level=payload.level, source=payload.source, actor=user)
     return {"id": r.pk, "name": r.name, "level": r.level, "updated_on": r.updated_on, "source": r.source}
+
+
+access.declare_operations(router, {
+    "list_infections": access.READ_HEALTH, "get_infection": access.READ_HEALTH, "list_tasks": access.READ_HEALTH,
+    "list_orders": access.READ_HEALTH, "get_order": access.READ_HEALTH, "list_arrivals": access.READ_HEALTH,
+    "create_infection": access.CASES_WRITE, "reclassify_infection": access.CASES_WRITE,
+    "register_contact": access.CASES_WRITE, "complete_task": access.CASES_WRITE, "note_task": access.CASES_WRITE,
+    "manual_order": access.CASES_WRITE, "record_checkin": access.CASES_WRITE, "extend_order": access.CASES_WRITE,
+    "register_spillover": access.CASES_WRITE, "register_arrival": access.CASES_WRITE,
+    "record_arrival_test": access.CASES_WRITE, "create_facility": access.CASES_WRITE, "place": access.CASES_WRITE,
+    "discharge": access.CASES_WRITE,
+    "list_facilities": access.VIEW, "list_regions": access.VIEW,
+    "upsert_region": access.COMMAND,
+})

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -53,11 +51,6 @@ def _pack(today):
     return active_pack(today)
 
 
-def _need_view(user):
-    if not access.has_perm(user, access.VIEW):
-        raise PermissionDenied
-
-
 def _back(request, default: str) -> str:
     nxt = request.POST.get("next") or request.GET.get("next") or ""
     if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
@@ -69,11 +62,11 @@ def _resolve_area(user, value: str, *, write: bool = True) -> Area:
     """An area by id or address path, in the user's scope (NotFound/Forbidden otherwise)."""
     value = (value or "").strip().strip("/")
     if value.isdigit():
-        return access.access(Area, user, int(value), write=write)
+        return access.access(Area, user, int(value), perm=access.CASES_WRITE if write else None)
     a = Area.objects.for_user(user).filter(path=value).first()
     if a is None:
         raise access.NotFound
-    return access.access(Area, user, a.pk, write=write)
+    return access.access(Area, user, a.pk, perm=access.CASES_WRITE if write else None)
 
 
 def _form_error(request, form) -> None:
@@ -103,16 +96,15 @@ def _task_rows(tasks, now, lang_zh: bool) -> list[dict]:
     return rows
 
 
-@login_required
+@access.require(access.READ_HEALTH)
 def infection_list(request):
     from cordon.cases.api import _infection_rows
 
     user = request.user
-    _need_view(user)
     now, today = clock.now(), clock.today()
     q = (request.GET.get("q") or "").strip()[:40]
     kind = request.GET.get("kind") or ""
-    qs = Infection.objects.for_user(user)
+    qs = Infection.objects.for_user(user, access.READ_HEALTH)
     scoped_qs = qs
     if kind in InfectionKind.values:
         qs = qs.filter(kind=kind)
@@ -123,8 +115,8 @@ def infection_list(request):
     by_id = {i.pk: i for i in page.object_list}
     for r in rows:
         r["inf"] = by_id[r["id"]]
-    overdue = (ResponseTask.objects.for_user(user).filter(status=TaskStatus.OPEN, deadline__lt=now)
-               .select_related("infection").order_by("deadline", "id"))
+    overdue = (ResponseTask.objects.for_user(user, access.READ_HEALTH)
+               .filter(status=TaskStatus.OPEN, deadline__lt=now).select_related("infection").order_by("deadline", "id"))
     overdue_rows = _task_rows(list(overdue[:20]), now, _zh())
     context = {"rows": rows, "page": page, "q": q, "kind": kind, "kinds": InfectionKind.choices,
                "querystring": query_without_page(request), "daily": queries.daily_kpis(scoped_qs, 14, today),
@@ -151,11 +143,11 @@ def _chain_labels(node, pack):
     return node
 
 
-@login_required
+@access.require(access.READ_HEALTH)
 @scoped
 def infection_detail(request, pk: int):
     user = request.user
-    inf = access.access(Infection.objects.select_related("home"), user, pk)
+    inf = access.access(Infection.objects.select_related("home"), user, pk, read=access.READ_HEALTH)
     now, today = clock.now(), clock.today()
     pack = _pack(today)
     tasks = list(inf.tasks.prefetch_related(Prefetch("notes", queryset=TaskNote.objects.order_by("at", "id")))
@@ -168,7 +160,7 @@ def infection_detail(request, pk: int):
         o.category_label = category_label(pack, o.category)
         o.next_test = queries.next_test(o, today)
         o.late = o.identified_on > inf.confirmed_on + dt.timedelta(days=1)  # traced after the first day
-    can_write = access.scope_for(user, access.WRITE).contains(inf)
+    can_write = access.scope_for(user, access.CASES_WRITE).contains(inf)
     context = {
         "inf": inf, "tasks": _task_rows(tasks, now, _zh()), "kpi": kpi, "contacts": contacts,
         "chain": _chain_labels(queries.chain(inf, user), pack), "can_write": can_write,
@@ -181,12 +173,12 @@ def infection_detail(request, pk: int):
     return render(request, "cases/infection.html", context)
 
 
-@login_required
+@access.require(access.CASES_WRITE)
 @scoped
 @require_POST
 def task_action(request, pk: int, action: str):
     user = request.user
-    t = access.access(ResponseTask, user, pk, write=True)
+    t = access.access(ResponseTask, user, pk, perm=access.CASES_WRITE)
     back = _back(request, reverse("cases_infection", args=[t.infection_id]) + f"#task-{t.pk}")
     f = forms.NoteForm(request.POST)
     if not f.is_valid():
@@ -211,16 +203,16 @@ def task_action(request, pk: int, action: str):
     return redirect(back)
 
 
-@login_required
+@access.require(access.CASES_WRITE)
 @scoped
 @require_POST
 def infection_action(request, pk: int, action: str):
     user = request.user
-    inf = access.access(Infection.objects.select_related("home"), user, pk)
+    inf = access.access(Infection.objects.select_related("home"), user, pk, read=access.READ_HEALTH)
     back = reverse("cases_infection", args=[inf.pk])
     try:
         if action == "reclassify":
-            access.access(Infection, user, pk, write=True)
+            access.access(Infection, user, pk, perm=access.CASES_WRITE)
             f = forms.ReclassifyForm(request.POST)
             if not f.is_valid():
                 raise ActionError(_("choose a classification"), field="kind")
@@ -233,11 +225,12 @@ def infection_action(request, pk: int, action: str):
                 raise ActionError(f"{field}: {errs[0]}", field=field)
             home = _resolve_area(user, f.cleaned_data["home"]) if f.cleaned_data["home"] else None
             if home is None:
-                access.access(Infection, user, pk, write=True)
+                access.access(Infection, user, pk, perm=access.CASES_WRITE)
                 home = inf.home
             via = None
             if f.cleaned_data["via"]:
-                via = (PersonOrder.objects.for_user(user).filter(label=f.cleaned_data["via"].strip(), infection=inf)
+                via = (PersonOrder.objects.for_user(user, access.READ_HEALTH)
+                       .filter(label=f.cleaned_data["via"].strip(), infection=inf)
                        .order_by("-id").first())
                 if via is None:
                     raise ActionError(_("no close contact %(p)s of this infection") % {"p": f.cleaned_data["via"]},
@@ -261,14 +254,13 @@ def infection_action(request, pk: int, action: str):
 
 # ---------------------------------------------------------------------------------------------- contacts
 
-@login_required
+@access.require(access.READ_HEALTH)
 @scoped
 def contact_list(request):
     """People under orders in the user's jurisdiction (or one community of it): status today, free day,
     next test day and the check-in form. Reads a page from the (community, status) index: a count and
     three queries whatever the size of the city."""
     user = request.user
-    _need_view(user)
     today = clock.today()
     pack = _pack(today)
     community = None
@@ -285,11 +277,12 @@ def contact_list(request):
     qs = qs.select_related("home", "infection").only(
         "id", "label", "category", "status", "anchor", "identified_on", "centralized_until", "home_until",
         "free_on", "test_days", "extended_by", "manual", "placed_at", "community_id", "home_id", "home__path",
-        "home__name", "infection_id", "infection__label", *[f"{lv}_id" for lv in access.LEVELS])
+        "home__name", "infection_id", "infection__label", *[f"{lv}_id" for lv in access.LEVELS],
+        *[f"infection__{lv}_id" for lv in access.LEVELS])
     page = paginate(request, qs, PAGE_SIZE)
     orders = list(page.object_list)
     checked = {c.order_id: c for c in CheckIn.objects.filter(order_id__in=[o.pk for o in orders], on=today)}
-    write = access.scope_for(user, access.WRITE)
+    write = access.scope_for(user, access.CASES_WRITE)
     if community is not None:
         cut = len(community.path) + 1
     else:
@@ -316,12 +309,12 @@ def contact_list(request):
     return render(request, "cases/contacts.html", context)
 
 
-@login_required
+@access.require(access.CASES_WRITE)
 @scoped
 @require_POST
 def order_checkin(request, pk: int):
     user = request.user
-    o = access.access(PersonOrder, user, pk, write=True)
+    o = access.access(PersonOrder, user, pk, perm=access.CASES_WRITE)
     back = _back(request, reverse("cases_contacts"))
     f = forms.CheckInForm(request.POST)
     if not f.is_valid():
@@ -339,16 +332,15 @@ def order_checkin(request, pk: int):
 
 # ---------------------------------------------------------------------------------------------- facilities
 
-@login_required
+@access.require(access.VIEW)
 def facility_list(request):
     user = request.user
-    _need_view(user)
     today = clock.today()
     qs = Facility.objects.for_user(user).select_related("area").order_by("kind", "name")
     page = paginate(request, qs, PAGE_SIZE)
     facilities = list(page.object_list)
     look = queries.outlooks(facilities, today)
-    write = access.scope_for(user, access.WRITE)
+    write = access.scope_for(user, access.CASES_WRITE)
     rows = [{"f": f, **look[f.pk], "can_write": write.contains(f),
              "pct": min(100, round(100 * f.occupied / f.capacity)) if f.capacity else 0} for f in facilities]
     for r in rows:
@@ -358,29 +350,29 @@ def facility_list(request):
     totals["intake_per_day"] = round(intake, 1)
     totals["days_left"] = round(totals["free"] / intake, 1) if intake > 0 else None
     context = {"rows": rows, "page": page, "totals": totals, "admit_form": forms.AdmitForm(),
-               "facility_form": forms.FacilityForm(), "can_create": access.has_perm(user, access.WRITE),
+               "facility_form": forms.FacilityForm(), "can_create": access.has_perm(user, access.CASES_WRITE),
                "querystring": query_without_page(request)}
     return render(request, "cases/facilities.html", context)
 
 
-@login_required
+@access.require(access.READ_HEALTH)
 @scoped
 def facility_detail(request, pk: int):
     user = request.user
-    f = access.access(Facility.objects.select_related("area"), user, pk)
+    f = access.access(Facility.objects.select_related("area"), user, pk, read=access.READ_HEALTH)
     today = clock.today()
     current = (Placement.objects.filter(facility=f, discharged_on__isnull=True)
                .select_related("order", "infection").order_by("admitted_on", "id"))
     page = paginate(request, current, PAGE_SIZE)
     context = {"f": f, "o": queries.outlooks([f], today)[f.pk], "page": page, "placements": list(page.object_list),
-               "can_write": access.scope_for(user, access.WRITE).contains(f), "admit_form": forms.AdmitForm(),
+               "can_write": access.scope_for(user, access.CASES_WRITE).contains(f), "admit_form": forms.AdmitForm(),
                "today": today, "querystring": query_without_page(request),
                "recent": list(Placement.objects.filter(facility=f, discharged_on__isnull=False)
                               .select_related("order", "infection").order_by("-discharged_on", "-id")[:20])}
     return render(request, "cases/facility.html", context)
 
 
-@login_required
+@access.require(access.CASES_WRITE)
 @scoped
 @require_POST
 def facility_create(request):
@@ -400,12 +392,12 @@ def facility_create(request):
     return redirect(back)
 
 
-@login_required
+@access.require(access.CASES_WRITE)
 @scoped
 @require_POST
 def facility_admit(request, pk: int):
     user = request.user
-    fac = access.access(Facility, user, pk, write=True)
+    fac = access.access(Facility, user, pk, perm=access.CASES_WRITE)
     back = _back(request, reverse("cases_facility", args=[fac.pk]))
     f = forms.AdmitForm(request.POST)
     if not f.is_valid():
@@ -413,11 +405,12 @@ def facility_admit(request, pk: int):
         return redirect(back)
     label = f.cleaned_data["person"].strip()
     try:
-        order = (PersonOrder.objects.for_user(user, access.WRITE).filter(label=label, status=OrderStatus.ACTIVE)
+        order = (PersonOrder.objects.for_user(user, access.CASES_WRITE)
+                 .filter(label=label, status=OrderStatus.ACTIVE)
                  .order_by("-id").first())
         inf = None
         if order is None:
-            inf = Infection.objects.for_user(user, access.WRITE).filter(label=label).first()
+            inf = Infection.objects.for_user(user, access.CASES_WRITE).filter(label=label).first()
             if inf is None:
                 raise ActionError(_("nobody under an order or infected with the reference %(p)s in your "
                                     "jurisdiction") % {"p": label}, field="person")
@@ -428,7 +421,7 @@ def facility_admit(request, pk: int):
     return redirect(back)
 
 
-@login_required
+@access.require(access.CASES_WRITE)
 @scoped
 @require_POST
 def placement_discharge(request, pk: int):
@@ -436,7 +429,7 @@ def placement_discharge(request, pk: int):
     p = Placement.objects.filter(pk=pk).first()
     if p is None:
         raise access.NotFound
-    fac = access.access(Facility, user, p.facility_id, write=True)
+    fac = access.access(Facility, user, p.facility_id, perm=access.CASES_WRITE)
     try:
         actions.do_discharge(p, actor=user, reason=request.POST.get("reason", "")[:500])
         messages.success(request, _("Discharged."))
@@ -447,18 +440,18 @@ def placement_discharge(request, pk: int):
 
 # ---------------------------------------------------------------------------------------------- arrivals
 
-@login_required
+@access.require(access.READ_HEALTH)
 @scoped
 def arrival_list(request):
     user = request.user
-    _need_view(user)
     today = clock.today()
     pack = _pack(today)
     regions = list(OutsideRegion.objects.order_by("-updated_on", "name")[:300])
-    qs = Arrival.objects.for_user(user).select_related("destination", "region").order_by("-arrived_on", "-id")
+    qs = (Arrival.objects.for_user(user, access.READ_HEALTH).select_related("destination", "region")
+          .order_by("-arrived_on", "-id"))
     page = paginate(request, qs, PAGE_SIZE)
     rows = arrival_rows(list(page.object_list), today)
-    write = access.scope_for(user, access.WRITE)
+    write = access.scope_for(user, access.CASES_WRITE)
     for r in rows:
         r["category_label"] = category_label(pack, r["category"])
         r["can_write"] = write.contains(r["arrival_obj"])
@@ -466,15 +459,15 @@ def arrival_list(request):
         if o is not None:
             r["today_label"] = STATUS_LABELS.get(o["today"], o["today"])
             r["last_day"] = o["free_on"] - dt.timedelta(days=1) if o["free_on"] else None
-    is_commander = "commander" in access.roles_of(user)
+    is_commander = access.has_perm(user, access.COMMAND)
     form = forms.ArrivalForm(regions=regions, initial={"arrived_on": today})
     context = {"rows": rows, "page": page, "form": form, "regions": regions, "is_commander": is_commander,
-               "can_write": access.has_perm(user, access.WRITE), "querystring": query_without_page(request),
+               "can_write": access.has_perm(user, access.CASES_WRITE), "querystring": query_without_page(request),
                "levels": forms.LEVEL_CHOICES}
     return render(request, "cases/arrivals.html", context)
 
 
-@login_required
+@access.require(access.CASES_WRITE)
 @scoped
 @require_POST
 def arrival_create(request):
@@ -503,12 +496,12 @@ def arrival_create(request):
     return redirect(back)
 
 
-@login_required
+@access.require(access.CASES_WRITE)
 @scoped
 @require_POST
 def arrival_test(request, pk: int):
     user = request.user
-    a = access.access(Arrival, user, pk, write=True)
+    a = access.access(Arrival, user, pk, perm=access.CASES_WRITE)
     try:
         actions.do_record_arrival_test(a, result=request.POST.get("result") or "negative", actor=user)
         messages.success(request, _("Test of %(p)s recorded.") % {"p": a.label})
@@ -517,13 +510,11 @@ def arrival_test(request, pk: int):
     return redirect(_back(request, reverse("cases_arrivals")))
 
 
-@login_required
+@access.require(access.COMMAND)
 @scoped
 @require_POST
 def region_upsert(request):
     user = request.user
-    if "commander" not in access.roles_of(user):
-        raise access.Forbidden
     try:
         r = actions.do_upsert_outside_region(name=request.POST.get("name", ""), level=request.POST.get("level", ""),
                                              source=request.POST.get("source", ""), actor=user)

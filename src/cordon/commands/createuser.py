@@ -3,7 +3,7 @@ import sys
 
 def add_arguments(p):
     p.add_argument("name")
-    p.add_argument("--role", required=True)
+    p.add_argument("--role", required=True, help="a role of the table in docs/permissions.md (core.access)")
     p.add_argument("--area", required=True, help="area path code, or * for the whole city")
     p.add_argument("--password", required=True)
 
@@ -22,8 +22,14 @@ def resolve_area(path: str):
 
 
 def run(args) -> int:
+    from cordon.core import access
     from cordon.core.actions import ActionError, do_create_user
 
+    try:
+        access.check_role(args.role)
+    except ValueError as exc:
+        print(f"error: role: {exc}", file=sys.stderr)
+        return 1
     area = resolve_area(args.area)
     try:
         user, grant = do_create_user(args.name, args.password, role=args.role, area=area, actor="cli",

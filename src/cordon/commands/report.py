@@ -48,6 +48,10 @@ def run(args) -> int:
         if user is None:
             print(f"error: no user {args.as_user!r}", file=sys.stderr)
             return 2
+        if not access.has_perm(user, access.EXPORT):
+            print(f"error: {args.as_user!r} may not export reports (capability {access.EXPORT!r}, "
+                  "docs/permissions.md)", file=sys.stderr)
+            return 2
         view = SituationScope.for_user(user, district=district, days=14)
         if district is not None and not access.scope_for(user, access.VIEW).contains(district):
             print("error: that district is outside the user's jurisdiction", file=sys.stderr)

@@ -12,24 +12,118 @@ from dataclasses import dataclass, field
 
 from django.db import models
 
+# ------------------------------------------------------------------------------------------ capabilities
+# One role x capability table (ROLE_CAPS) that pages, API, navigation, exports and the CLI all read.
+# docs/permissions.md renders it; tests/core/test_permissions.py checks the two agree and enumerates every
+# page and API operation against it.
+
 VIEW = "view"
-WRITE = "write"
+READ_PERSONAL = "read_personal"
+READ_HEALTH = "read_health"
+CARE_READ = "care.read"
+CARE_CREATE = "care.create"
+CARE_DISPATCH = "care.dispatch"
+CARE_SPECIAL = "care.special"
+HOTLINE_READ = "hotline.read"
+HOTLINE_WRITE = "hotline.write"
+HOTLINE_ROSTER = "hotline.roster"
+SUPPLIES_READ = "supplies.read"
+SUPPLIES_WRITE = "supplies.write"
+ZONES_WRITE = "zones.write"
+CASES_WRITE = "cases.write"
+SCREENING_WRITE = "screening.write"
+PLACES_WRITE = "places.write"
+COMMAND = "command"
 UNMASK = "unmask"
+EXPORT = "export"
 AUDIT = "audit"
 MANAGE_USERS = "manage_users"
 
-#: What each role may do within its jurisdiction. Auditors are read-only.
-ROLE_PERMS: dict[str, frozenset[str]] = {
-    "commander": frozenset({VIEW, WRITE, UNMASK, AUDIT, MANAGE_USERS}),
-    "district_officer": frozenset({VIEW, WRITE, UNMASK}),
-    "street_officer": frozenset({VIEW, WRITE, UNMASK}),
-    "community_worker": frozenset({VIEW, WRITE, UNMASK}),
-    "hotline_operator": frozenset({VIEW}),
-    "medical_dispatcher": frozenset({VIEW, UNMASK}),
-    "logistics_officer": frozenset({VIEW}),
-    "keyplace_manager": frozenset({VIEW}),
-    "auditor": frozenset({VIEW, AUDIT}),
+#: What each capability opens (docs/permissions.md shows this text).
+CAPABILITY_TEXT: dict[str, str] = {
+    VIEW: ("operational, non-personal data: areas, risk areas, situation, bulletins, screening coverage, "
+           "facility capacity"),
+    READ_PERSONAL: "resident pages: name, birth date, flat, household; special groups",
+    READ_HEALTH: "infections, contacts, orders, arrivals, placements, positives of persons",
+    CARE_READ: "emergency medical requests (the board, a request, its KPIs)",
+    CARE_CREATE: "receive a medical request (from a call or the community)",
+    CARE_DISPATCH: "retriage, dispatch, advance, close; hospitals, vehicles, proactive tasks",
+    CARE_SPECIAL: "special-group needs and the proactive task sync of sealed areas",
+    HOTLINE_READ: "hotline tickets and the roster",
+    HOTLINE_WRITE: "create, respond to, give feedback on and close tickets",
+    HOTLINE_ROSTER: "add and remove shifts of the city-wide roster (needs a city-wide grant)",
+    SUPPLIES_READ: "warehouses, stock, allocations, deliveries, price reports",
+    SUPPLIES_WRITE: "stock movements, allocations, deliveries, warehouses, teams, items",
+    ZONES_WRITE: "designate, adjust, lift, reseal risk areas; proposals",
+    CASES_WRITE: "infections, contacts, orders, check-ins, facilities, arrivals, tasks",
+    SCREENING_WRITE: "screening rounds, samples, results, retests",
+    PLACES_WRITE: "residents and households (records, imports)",
+    COMMAND: "city command: risk-area notices, bulletins, outside-region levels",
+    UNMASK: "reveal an ID number or phone (with a reason, audited)",
+    EXPORT: ("the daily report as PDF or JSON (the page's formats, `GET /api/situation/daily`, "
+             "`cordon report daily --as USER`)"),
+    AUDIT: "the audit log",
+    MANAGE_USERS: "accounts and grants",
 }
+
+#: Every capability, in the order the documentation lists them.
+CAPABILITIES: tuple[str, ...] = tuple(CAPABILITY_TEXT)
+
+#: Not capabilities but what a page or operation may declare instead: open to anyone, or to any signed-in user.
+PUBLIC = "public"
+SIGNED_IN = "signed_in"
+
+_STAFF = frozenset({
+    VIEW, READ_PERSONAL, READ_HEALTH, CARE_READ, CARE_CREATE, CARE_DISPATCH, CARE_SPECIAL, HOTLINE_READ,
+    HOTLINE_WRITE, SUPPLIES_READ, SUPPLIES_WRITE, ZONES_WRITE, CASES_WRITE, SCREENING_WRITE, PLACES_WRITE, UNMASK,
+    EXPORT,
+})
+
+#: What each role may do within its jurisdiction (MISSION.md "Who uses it"; least privilege, PIPL minimum
+#: necessary). Hotline operators and logistics officers read no resident, contact or infection; hotline
+#: operators create medical requests but do not triage, dispatch or close them; auditors are read-only.
+ROLE_CAPS: dict[str, frozenset[str]] = {
+    "commander": frozenset(_STAFF | {HOTLINE_ROSTER, COMMAND, AUDIT, MANAGE_USERS}),
+    "district_officer": _STAFF,
+    "street_officer": _STAFF,
+    "community_worker": _STAFF,
+    "hotline_operator": frozenset({VIEW, CARE_READ, CARE_CREATE, HOTLINE_READ, HOTLINE_WRITE, HOTLINE_ROSTER}),
+    "medical_dispatcher": frozenset({VIEW, READ_PERSONAL, READ_HEALTH, CARE_READ, CARE_CREATE, CARE_DISPATCH,
+                                     UNMASK}),
+    "logistics_officer": frozenset({VIEW, SUPPLIES_READ, SUPPLIES_WRITE}),
+    "keyplace_manager": frozenset({VIEW}),
+    "auditor": frozenset({VIEW, READ_PERSONAL, READ_HEALTH, CARE_READ, HOTLINE_READ, SUPPLIES_READ, EXPORT,
+                          AUDIT}),
+}
+
+#: The name the table had before capabilities were split (kept for callers that read it).
+ROLE_PERMS = ROLE_CAPS
+
+#: ``write``: the older single write permission, kept as a name for code that still asks for it. A role
+#: holds it when it holds every operational write (zones, cases, screening, places): jurisdiction staff.
+WRITE = "write"
+ALIASES: dict[str, frozenset[str]] = {WRITE: frozenset({ZONES_WRITE, CASES_WRITE, SCREENING_WRITE, PLACES_WRITE})}
+
+
+def role_has(role: str, cap: str) -> bool:
+    """Does ``role`` carry ``cap`` (or, for an alias, every capability it stands for)?"""
+    caps = ROLE_CAPS.get(role, frozenset())
+    if cap in ALIASES:
+        return ALIASES[cap] <= caps
+    return cap in caps
+
+
+def check_role(role: str) -> str:
+    """``role`` if it is a row of the table; ValueError naming the roles otherwise (createuser, actions)."""
+    if role not in ROLE_CAPS:
+        raise ValueError(f"unknown role {role!r}; one of: {', '.join(ROLE_CAPS)}")
+    return role
+
+
+def caps_of(user) -> set[str]:
+    """The capabilities the user holds somewhere (in any grant)."""
+    return {c for g in grants_of(user) for c in ROLE_CAPS.get(g.role, ())}
+
 
 #: The jurisdiction levels, largest first; every scoped record carries an ancestor id per level.
 LEVELS = ("district", "street", "community", "compound", "building", "unit")
@@ -95,11 +189,27 @@ def roles_of(user) -> set[str]:
 
 
 def has_perm(user, perm: str) -> bool:
-    return any(perm in ROLE_PERMS.get(g.role, ()) for g in grants_of(user))
+    """Does the user hold ``perm`` (a capability) anywhere in their jurisdiction?"""
+    if perm == SIGNED_IN:
+        return bool(getattr(user, "is_authenticated", False) and user.is_active)
+    if perm == PUBLIC:
+        return True
+    return any(role_has(g.role, perm) for g in grants_of(user))
+
+
+def can(user, cap: str, record=None) -> bool:
+    """May the user use ``cap`` at all, or, given ``record``, on this record (within the cap's scope)?
+
+    Templates call this through ``{% can "read_health" inf %}`` / the ``can`` filter (web.templatetags), so a
+    link is drawn only when its target would open for the viewer."""
+    if record is None:
+        return has_perm(user, cap)
+    return scope_for(user, cap).contains(record)
 
 
 def scope_for(user, perm: str = VIEW) -> Scope:
-    return scope_of([g for g in grants_of(user) if perm in ROLE_PERMS.get(g.role, ())])
+    """Where the user holds the capability ``perm``: the union of the grants whose role carries it."""
+    return scope_of([g for g in grants_of(user) if role_has(g.role, perm)])
 
 
 def scope_key(scope: Scope) -> str:
@@ -162,15 +272,16 @@ class AppendOnlyManager(models.Manager.from_queryset(AppendOnlyQuerySet)):
     pass
 
 
-def access(model_or_qs, user, pk, *, write: bool = False, perm: str | None = None):
-    """Fetch one record the user may see; ``write=True`` also demands the write permission.
+def access(model_or_qs, user, pk, *, write: bool = False, perm: str | None = None, read: str = VIEW):
+    """Fetch one record the user may read under ``read`` (a capability, ``view`` by default); ``perm`` also
+    demands that capability on it (``write=True``: the older general write).
 
     Raises NotFound (absent or out of scope) before Forbidden (in scope, not allowed), so a read-only
     user learns nothing more than an in-scope reader would.
     """
     qs = model_or_qs if isinstance(model_or_qs, models.QuerySet) else model_or_qs.objects.all()
     try:
-        obj = qs.for_user(user, VIEW).get(pk=pk)
+        obj = qs.for_user(user, read).get(pk=pk)
     except (qs.model.DoesNotExist, ValueError, TypeError):
         raise NotFound from None
     need = perm or (WRITE if write else None)
@@ -183,3 +294,104 @@ def require_in_scope(user, record, perm: str = WRITE) -> None:
     """Re-check, after a write inside the transaction, that the record is still within ``perm`` scope."""
     if not scope_for(user, perm).contains(record):
         raise Forbidden
+
+
+# ------------------------------------------------------------------------------------------ declaring it
+
+def require(cap: str):
+    """Page decorator: the capability a page needs. Anonymous visitors go to the login page; a signed-in user
+    without ``cap`` anywhere gets 403; NotFound raised inside answers 404 and Forbidden 403. The capability is
+    kept on the view (``cordon_cap``) so a test can enumerate every URL against the table."""
+    if cap not in CAPABILITIES and cap not in ALIASES and cap != SIGNED_IN:
+        raise ValueError(f"unknown capability {cap!r}")
+
+    def decorate(view):
+        import functools
+
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            from django.contrib.auth.views import redirect_to_login
+            from django.core.exceptions import PermissionDenied
+            from django.http import Http404
+
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_perm(user, cap):
+                raise PermissionDenied
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound:
+                raise Http404 from None
+            except Forbidden:
+                raise PermissionDenied from None
+
+        wrapper.cordon_cap = cap
+        return wrapper
+
+    return decorate
+
+
+def public(view):
+    """Page decorator: open to everyone (the public pages, the sign-in page)."""
+    import functools
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        return view(request, *args, **kwargs)
+
+    wrapper.cordon_cap = PUBLIC
+    return wrapper
+
+
+def declare_operations(router, caps: dict[str, str]) -> None:
+    """The capability each API operation of ``router`` needs, by function name; call it at the end of the app's
+    api module. Each operation then checks it right after authentication and before its input is read: 403
+    when the signed-in user holds the capability nowhere (so a role without it learns nothing from validation
+    answers either). An operation left out, or a name that is no operation, stops the start-up."""
+    seen = set()
+    for path_view in router.path_operations.values():
+        for op in path_view.operations:
+            name = op.view_func.__name__
+            if name not in caps:
+                raise LookupError(f"API operation {name} ({op.path}) declares no capability")
+            cap = caps[name]
+            if cap not in CAPABILITIES and cap not in ALIASES and cap != SIGNED_IN:
+                raise ValueError(f"unknown capability {cap!r} for {name}")
+            seen.add(name)
+            if getattr(op.view_func, "cordon_cap", None) is not None:
+                continue
+            op.view_func.cordon_cap = cap
+            deco = _operation_check(cap)
+            # ninja's own way to decorate an operation's run (kept when a router is bound to the API)
+            if not hasattr(op, "_run_decorators"):
+                op._run_decorators = []
+            op.run = deco(op.run)
+            op._run_decorators.append(deco)
+    unknown = set(caps) - seen
+    if unknown:
+        raise LookupError(f"capabilities declared for operations that do not exist: {sorted(unknown)}")
+
+
+def _operation_check(cap: str):
+    import functools
+
+    def deco(run):
+        @functools.wraps(run)
+        def checked(request, *args, **kwargs):
+            import inspect
+
+            op = getattr(inspect.unwrap(run), "__self__", None)
+            if op is None:
+                raise RuntimeError("an API operation's capability check lost its operation")
+            error = op._run_checks(request)  # authentication (401) and CSRF first
+            if error:
+                return error
+            user = request.auth if getattr(request, "auth", None) is not None else request.user
+            if not has_perm(user, cap):
+                return op.api.on_exception(request, Forbidden())
+            return run(request, *args, **kwargs)
+
+        return checked
+
+    return deco

@@ -20,8 +20,11 @@ class ActionError(Exception):
 
 
 def _check_role(role: str) -> None:
-    if role not in Role.values:
-        raise ActionError(f"unknown role {role!r}; roles: {', '.join(Role.values)}", field="role")
+    """A role is a row of the one role x capability table (``core.access.ROLE_CAPS``)."""
+    from cordon.core import access
+
+    if role not in access.ROLE_CAPS or role not in Role.values:
+        raise ActionError(f"unknown role {role!r}; roles: {', '.join(access.ROLE_CAPS)}", field="role")
 
 
 @transaction.atomic

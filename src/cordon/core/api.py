@@ -116,7 +116,7 @@ core_router = Router(tags=["account"])
 def me(request):
     user = user_of(request)
     grants = access.grants_of(user)
-    perms = sorted({p for g in grants for p in access.ROLE_PERMS.get(g.role, ())})
+    perms = sorted(access.caps_of(user))
     return {"username": user.get_username(), "permissions": perms,
             "grants": [{"role": g.role, "area_id": g.area_id, "area_path": g.area.path if g.area_id else "*"}
                        for g in grants]}
@@ -130,6 +130,8 @@ def create_token(request, payload: TokenIn):
     token, secret = do_create_token(user, payload.name, actor=user)
     return Status(201, {"id": token.pk, "name": token.name, "token": secret})
 
+
+access.declare_operations(core_router, {"me": access.SIGNED_IN, "create_token": access.SIGNED_IN})
 
 api.add_router("/", core_router)
 

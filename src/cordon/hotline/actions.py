@@ -90,7 +90,7 @@ def _event(t: Ticket, kind: str, actor, note: str = "") -> None:
 
 
 def _check_actor(actor, t) -> None:
-    if actor is not None and not isinstance(actor, str) and not perms.can_write(actor, perms.HOTLINE_ROLES, t):
+    if actor is not None and not isinstance(actor, str) and not perms.can_write(actor, perms.HOTLINE, t):
         raise access.Forbidden
 
 
@@ -278,8 +278,19 @@ def escalate_overdue(now: dt.datetime | None = None, *, actor="system") -> int:
 # ============================================================================== shifts
 
 @transaction.atomic
+def may_edit_roster(user) -> bool:
+    """The roster is the whole city's desk: changing it needs ``hotline.roster`` over the whole city."""
+    return access.scope_for(user, access.HOTLINE_ROSTER).everything
+
+
+def _check_roster_actor(actor) -> None:
+    if actor is not None and not isinstance(actor, str) and not may_edit_roster(actor):
+        raise access.Forbidden
+
+
 def do_add_shift(*, operator_name: str, starts: dt.datetime, ends: dt.datetime, operator=None,
                  desk_name: str = "12345", actor=None, reason=None) -> Shift:
+    _check_roster_actor(actor)
     if ends <= starts:
         raise ActionError("a shift ends after it starts", field="ends")
     if ends - starts > dt.timedelta(hours=24):
@@ -296,6 +307,7 @@ def do_add_shift(*, operator_name: str, starts: dt.datetime, ends: dt.datetime, 
 
 @transaction.atomic
 def do_remove_shift(s: Shift, *, actor=None, reason=None) -> None:
+    _check_roster_actor(actor)
     before = {"operator": s.operator_name, "starts": s.starts, "ends": s.ends}
     pk = s.pk
     s.delete()

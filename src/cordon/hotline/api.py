@@ -116,7 +116,7 @@ def list_tickets(request, f: Query[TicketFilter]):
     from cordon.core.api import paginate
 
     now = clock.now()
-    qs = filtered(Ticket.objects.for_user(_user(request)), f.status, f.category, now)
+    qs = filtered(Ticket.objects.for_user(_user(request), access.HOTLINE_READ), f.status, f.category, now)
     items, meta = paginate(qs.order_by("-escalation", "resolve_by", "id"), f.page, f.page_size)
     originals = dict(Ticket.objects.filter(pk__in={t.duplicate_of_id for t in items if t.duplicate_of_id})
                      .values_list("id", "number"))
@@ -138,7 +138,7 @@ class TicketCreate(Schema):
 @router.post("/hotline/tickets", response={201: TicketDetail})
 def create_ticket(request, payload: TicketCreate):
     user = _user(request)
-    area = perms.area_for_write(user, payload.area_id, perms.HOTLINE_ROLES) if payload.area_id else None
+    area = perms.area_for_write(user, payload.area_id, perms.HOTLINE) if payload.area_id else None
     t = actions.do_create_ticket(phone=payload.phone, category=payload.category, text=payload.text,
                                  caller=payload.caller, area=area, location=payload.location,
                                  raise_care=payload.raise_care, need=payload.need, actor=user, reason=payload.reason)
@@ -147,13 +147,13 @@ def create_ticket(request, payload: TicketCreate):
 
 @router.get("/hotline/tickets/{ticket_id}", response=TicketDetail)
 def get_ticket(request, ticket_id: int):
-    return _detail(access.access(Ticket, _user(request), ticket_id))
+    return _detail(access.access(Ticket, _user(request), ticket_id, read=access.HOTLINE_READ))
 
 
 def _writable(request, ticket_id):
     user = _user(request)
     return user, perms.access_write(Ticket.objects.select_related("duplicate_of"), user, ticket_id,
-                                    perms.HOTLINE_ROLES)
+                                    perms.HOTLINE, read=access.HOTLINE_READ)
 
 
 class NoteIn(Schema):
@@ -205,3 +205,10 @@ def roster(request):
     gaps = actions.roster_gaps()
     return {"horizon_days": actions.desk()["roster"]["horizon_days"], "covered": not gaps,
             "gaps": [{"starts": a, "ends": b, "hours": round((b - a).total_seconds() / 3600, 2)} for a, b in gaps]}
+
+
+access.declare_operations(router, {
+    "list_tickets": access.HOTLINE_READ, "get_ticket": access.HOTLINE_READ, "roster": access.HOTLINE_READ,
+    "create_ticket": access.HOTLINE_WRITE, "respond_ticket": access.HOTLINE_WRITE,
+    "feedback_ticket": access.HOTLINE_WRITE, "close_ticket": access.HOTLINE_WRITE,
+})

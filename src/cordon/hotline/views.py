@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -16,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cordon.care import perms
+from cordon.care.models import CareRequest
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.hotline import actions, forms
@@ -47,11 +47,9 @@ def _row(t: Ticket, now) -> dict:
             "escalated": _("Escalated L%(n)s") % {"n": t.escalation} if t.escalation else ""}
 
 
-@login_required
+@access.require(access.HOTLINE_READ)
 def ticket_list(request):
     user = request.user
-    if not access.has_perm(user, access.VIEW):
-        raise PermissionDenied
     now = clock.now()
     tab = request.GET.get("tab") or "open"
     if tab not in dict(TABS):
@@ -61,7 +59,7 @@ def ticket_list(request):
         category = ""
 
     def build() -> dict:
-        qs = filtered(Ticket.objects.for_user(user), tab, category, now)
+        qs = filtered(Ticket.objects.for_user(user, access.HOTLINE_READ), tab, category, now)
         order = ("-closed_at", "-id") if tab == "closed" else ("-escalation", "resolve_by", "id")
         page = paginate(request, qs.order_by(*order), 50)
         originals = dict(Ticket.objects.filter(pk__in={t.duplicate_of_id for t in page.object_list
@@ -75,20 +73,18 @@ def ticket_list(request):
 
     # Rendered once per change of any ticket or shift (or minute) per jurisdiction and query, then reused
     # (core.stamps): the whole desk reloads this list.
-    part = cached_part(request, ("hotline",), "tickets", build)
+    part = cached_part(request, ("hotline",), "tickets", build, cap=access.HOTLINE_READ)
     tabs = [(k, {"open": _("Open"), "overdue": _("Overdue"), "closed": _("Closed"), "all": _("All")}[k])
             for k, _label in TABS]
     return render(request, "hotline/list.html", {
         "body": part["body"], "gaps": part["gaps"], "tab": tab, "tabs": tabs, "category": category,
-        "categories": Category.choices, "can_create": perms.has_desk_role(user, perms.HOTLINE_ROLES)})
+        "categories": Category.choices, "can_create": perms.has_desk_role(user, perms.HOTLINE)})
 
 
-@login_required
+@access.require(access.HOTLINE_WRITE)
 @scoped
 def ticket_new(request):
     user = request.user
-    if not perms.has_desk_role(user, perms.HOTLINE_ROLES):
-        raise PermissionDenied
     form = forms.TicketForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -97,7 +93,7 @@ def ticket_new(request):
             c = form.cleaned_data
             area = actions.resolve_location(c["location"])
             try:
-                if area is not None and not perms.can_write(user, perms.HOTLINE_ROLES, area):
+                if area is not None and not perms.can_write(user, perms.HOTLINE, area):
                     raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["location"]},
                                       field="location")
                 t = actions.do_create_ticket(phone=c["phone"], category=c["category"], text=c["text"],
@@ -122,20 +118,22 @@ def _context(user, t: Ticket, bound=None) -> dict:
     now = clock.now()
     bound = bound or {}
     return {"row": _row(t, now), "t": t, "events": list(t.events.all()),
-            "duplicates": list(t.duplicates.all()), "can_write": perms.can_write(user, perms.HOTLINE_ROLES, t),
+            "duplicates": list(t.duplicates.all()), "can_write": perms.can_write(user, perms.HOTLINE, t),
+            "care_link": bool(t.care_request) and CareRequest.objects.for_user(user, access.CARE_READ).filter(
+                pk=t.care_request).exists(),
             "note_form": bound.get("respond") or forms.NoteForm(prefix="respond"),
             "feedback_form": bound.get("feedback") or forms.FeedbackForm(prefix="feedback"),
             "close_form": bound.get("close") or forms.CloseForm(prefix="close")}
 
 
-@login_required
+@access.require(access.HOTLINE_READ)
 @scoped
 def ticket_detail(request, pk: int):
-    t = access.access(Ticket.objects.select_related("duplicate_of"), request.user, pk)
+    t = access.access(Ticket.objects.select_related("duplicate_of"), request.user, pk, read=access.HOTLINE_READ)
     return render(request, "hotline/ticket.html", _context(request.user, t))
 
 
-@login_required
+@access.require(access.HOTLINE_WRITE)
 @scoped
 @require_POST
 def ticket_action(request, pk: int, action: str):
@@ -143,7 +141,8 @@ def ticket_action(request, pk: int, action: str):
     cls = {"respond": forms.NoteForm, "feedback": forms.FeedbackForm, "close": forms.CloseForm}.get(action)
     if cls is None:
         raise access.NotFound
-    t = perms.access_write(Ticket.objects.select_related("duplicate_of"), user, pk, perms.HOTLINE_ROLES)
+    t = perms.access_write(Ticket.objects.select_related("duplicate_of"), user, pk, perms.HOTLINE,
+                           read=access.HOTLINE_READ)
     form = cls(request.POST, prefix=action)
     error = None
     if form.is_valid():
@@ -171,12 +170,10 @@ def ticket_action(request, pk: int, action: str):
     return render(request, "hotline/ticket.html", context, status=400)
 
 
-@login_required
+@access.require(access.HOTLINE_READ)
 def roster(request):
     user = request.user
-    if not access.has_perm(user, access.VIEW):
-        raise PermissionDenied
-    can_edit = perms.has_desk_role(user, perms.HOTLINE_ROLES)
+    can_edit = actions.may_edit_roster(user)
     form = forms.ShiftForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -198,11 +195,11 @@ def roster(request):
                                                    "can_edit": can_edit, "now": now}, status=status)
 
 
-@login_required
+@access.require(access.HOTLINE_ROSTER)
 @require_POST
 def shift_remove(request, pk: int):
     user = request.user
-    if not perms.has_desk_role(user, perms.HOTLINE_ROLES):
+    if not actions.may_edit_roster(user):
         raise PermissionDenied
     s = Shift.objects.filter(pk=pk).first()
     if s is not None:
@@ -217,6 +214,7 @@ def _limits() -> dict:
     return actions.desk()["public_limits"]
 
 
+@access.public
 @never_cache
 @require_http_methods(["GET", "POST"])
 def public_form(request):
@@ -241,6 +239,7 @@ def public_form(request):
     return render(request, "hotline/public_form.html", {"form": form})
 
 
+@access.public
 @never_cache
 @require_http_methods(["GET", "POST"])
 def public_status(request):

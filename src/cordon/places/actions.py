@@ -131,7 +131,7 @@ def do_create_resident(household: Household, data: dict, *, actor=None, reason: 
     r.save()
     _add_population(list(household.scope_dict().values()), 1)
     if actor is not None and not isinstance(actor, str):
-        access.require_in_scope(actor, r, access.WRITE)
+        access.require_in_scope(actor, r, access.PLACES_WRITE)
     audit.record("resident.create", actor=actor, obj=r, after=masked_snapshot(r), reason=reason)
     return r
 
@@ -178,7 +178,7 @@ def do_move_resident(resident: Resident, household: Household, *, actor=None, re
     resident.set_scope_from(household)
     resident.save()
     if actor is not None and not isinstance(actor, str):
-        access.require_in_scope(actor, resident, access.WRITE)
+        access.require_in_scope(actor, resident, access.PLACES_WRITE)
     audit.record("resident.move", actor=actor, obj=resident, before={"household": old.pk},
                  after={"household": household.pk}, reason=reason)
     return resident

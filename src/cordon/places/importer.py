@@ -171,7 +171,7 @@ def import_residents(path, *, actor=None, progress=None) -> ImportReport:
     if not path.exists():
         raise ImportFileError(f"{path}: no such file")
     report = ImportReport(file=path.name, sha256=_sha256(path))
-    write_scope = access.scope_for(actor, access.WRITE) if actor is not None and not isinstance(actor, str) else None
+    write_scope = access.scope_for(actor, access.PLACES_WRITE) if actor is not None and not isinstance(actor, str) else None
     seen: dict[str, int] = {}
     batch: list[tuple[int, dict]] = []
     for line, rec in iter_records(path):

@@ -32,7 +32,7 @@ POOL_SIZES = (10, 5)   # POLICY.md: pooled 10-in-1, 5-in-1 alternative
 def _require_write(actor, areas) -> None:
     if actor is None or isinstance(actor, str):
         return
-    scope = access.scope_for(actor, access.WRITE)
+    scope = access.scope_for(actor, access.SCREENING_WRITE)
     if not areas:
         if not scope.everything:
             raise access.Forbidden  # a whole-city round needs a city-wide grant
@@ -106,7 +106,7 @@ def access_round(user, pk, *, write: bool = False) -> Round:
         raise access.NotFound from None
     if write:
         areas = [ra.area for ra in r.areas.select_related("area")]
-        scope = access.scope_for(user, access.WRITE)
+        scope = access.scope_for(user, access.SCREENING_WRITE)
         if r.coverage == Coverage.CITY:
             if not scope.everything:
                 raise access.Forbidden
@@ -396,7 +396,7 @@ def do_record_retest(member: RecallMember, *, result: str, actor=None, reason: s
     member = RecallMember.objects.select_for_update().select_related("task", "task__round", "task__area").get(
         pk=member.pk)
     if actor is not None and not isinstance(actor, str):
-        access.require_in_scope(actor, member, access.WRITE)
+        access.require_in_scope(actor, member, access.SCREENING_WRITE)
     if member.retest:
         raise ActionError(f"this person's retest is already recorded ({member.retest})", field="result")
     before = member.retest

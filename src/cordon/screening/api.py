@@ -148,7 +148,7 @@ def missing(request, round_id: int, area_id: int | None = None, page: int = 1, p
 
     user = _user(request)
     r = actions.access_round(user, round_id)
-    area = access.access(Area, user, area_id) if area_id is not None else None
+    area = access.access(Area, user, area_id, read=access.READ_PERSONAL) if area_id is not None else None
     items, meta = paginate(actions.missing_residents(r, user, area), page, page_size)
     return {"items": [_masked(x) for x in items], **meta}
 
@@ -193,7 +193,8 @@ class RetestIn(Schema):
 @router.post("/screening/recall/{member_id}/retest", response=MemberOut)
 def retest(request, member_id: int, payload: RetestIn):
     user = _user(request)
-    m = access.access(RecallMember.objects.select_related("resident"), user, member_id, write=True)
+    m = access.access(RecallMember.objects.select_related("resident"), user, member_id,
+                      perm=access.SCREENING_WRITE, read=access.READ_HEALTH)
     m = actions.do_record_retest(m, result=payload.result, actor=user, reason=payload.reason)
     m.resident = m.resident if hasattr(m, "_resident_cache") else m.resident
     return {"id": m.pk, "resident": _masked(m.resident), "barcode": m.barcode, "retest": m.retest}
@@ -261,12 +262,17 @@ def post_samples(request, payload: SamplesIn):
 def post_results(request, payload: ResultsIn):
     """A batch of tube results (any round; registrations may come later)."""
     user = _user(request)
-    if not access.has_perm(user, access.WRITE):
-        raise access.Forbidden
     if len(payload.rows) > MAX_ROWS:
         raise ActionError(f"at most {MAX_ROWS} rows per batch", field="rows")
     out = import_rows("results", payload.batch_key, [x.dict() for x in payload.rows], round=None, actor=user)
     return _batch_out(out)
 
+
+access.declare_operations(router, {
+    "list_rounds": access.VIEW, "get_round": access.VIEW, "coverage": access.VIEW,
+    "missing": access.READ_PERSONAL, "recall": access.READ_HEALTH,
+    "create_round": access.SCREENING_WRITE, "refresh_round": access.SCREENING_WRITE, "retest": access.SCREENING_WRITE,
+    "post_samples": access.SCREENING_WRITE, "post_results": access.SCREENING_WRITE,
+})
 
 __all__ = ["router", "Query"]

@@ -845,7 +845,7 @@ class _SampleWriter:
         self.times = _Times(day0 - dt.timedelta(days=1), day0 + dt.timedelta(days=3))
         self.scope = None
         if actor is not None and not isinstance(actor, str):
-            sc = access.scope_for(actor, access.WRITE)
+            sc = access.scope_for(actor, access.SCREENING_WRITE)
             if not sc.everything:
                 self.scope = sc
         self.seen = self._load_seen()

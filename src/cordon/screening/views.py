@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -24,14 +22,12 @@ from .models import CoverageDay, ImportBatch, RecallMember, Round
 LEVEL_ORDER = ("district", "street", "community", "compound", "building", "unit")
 
 
-@login_required
+@access.require(access.VIEW)
 def round_list(request):
     user = request.user
-    if not access.has_perm(user, access.VIEW):
-        raise PermissionDenied
     rounds = paginate(request, Round.objects.for_user(user))
     return render(request, "screening/list.html", {"rounds": rounds,
-                                                   "can_create": access.has_perm(user, access.WRITE)})
+                                                   "can_create": access.has_perm(user, access.SCREENING_WRITE)})
 
 
 def _areas_from(text: str, user) -> list[Area]:
@@ -44,12 +40,10 @@ def _areas_from(text: str, user) -> list[Area]:
     return out
 
 
-@login_required
+@access.require(access.SCREENING_WRITE)
 @scoped
 def round_new(request):
     user = request.user
-    if not access.has_perm(user, access.WRITE):
-        raise PermissionDenied
     form = RoundForm(request.POST or None, initial={"on": clock.today(), "pool_size": 10, "coverage": "areas"})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -74,7 +68,7 @@ def round_new(request):
     return render(request, "screening/new.html", {"form": form})
 
 
-@login_required
+@access.require(access.VIEW)
 @scoped
 def round_detail(request, pk: int):
     user = request.user
@@ -89,7 +83,8 @@ def round_detail(request, pk: int):
     if current is not None:
         scope = access.scope_for(user)
         crumbs = [a for a in current.ancestors() if a.pk != current.pk and scope.contains(a)]
-    tasks = list(actions.positives_of(r, user)[:100])
+    show_recall = access.has_perm(user, access.READ_HEALTH)
+    tasks = list(actions.positives_of(r, user)[:100]) if show_recall else []
     members: dict[int, list] = {}
     for m in RecallMember.objects.filter(task__in=tasks).select_related("resident"):
         members.setdefault(m.task_id, []).append({
@@ -101,12 +96,13 @@ def round_detail(request, pk: int):
     return render(request, "screening/detail.html", {
         "round": r, "table": table, "page": rows, "current": current, "crumbs": crumbs, "tasks": [
             {"t": t, "members": members.get(t.pk, [])} for t in tasks],
-        "days": list(days), "batches": batches, "can_write": access.has_perm(user, access.WRITE),
-        "retest_form": RetestForm(),
+        "days": list(days), "batches": batches, "can_write": access.has_perm(user, access.SCREENING_WRITE),
+        "retest_form": RetestForm(), "show_recall": show_recall,
+        "can_missing": access.has_perm(user, access.READ_PERSONAL),
     })
 
 
-@login_required
+@access.require(access.SCREENING_WRITE)
 @scoped
 @require_POST
 def round_refresh(request, pk: int):
@@ -116,24 +112,24 @@ def round_refresh(request, pk: int):
     return redirect("screening_detail", r.pk)
 
 
-@login_required
+@access.require(access.READ_PERSONAL)
 @scoped
 def round_missing(request, pk: int, area_id: int):
     user = request.user
     r = actions.access_round(user, pk)
-    area = access.access(Area, user, area_id)
+    area = access.access(Area, user, area_id, read=access.READ_PERSONAL)
     page = paginate(request, actions.missing_residents(r, user, area).select_related("household"))
     people = [{"r": x, "name": ids.mask_name(x.name), "id_number": ids.mask_id_number(x.id_number),
                "phone": ids.mask_phone(x.phone)} for x in page]
     return render(request, "screening/missing.html", {"round": r, "area": area, "page": page, "people": people})
 
 
-@login_required
+@access.require(access.SCREENING_WRITE)
 @scoped
 @require_POST
 def retest(request, member_id: int):
     user = request.user
-    m = access.access(RecallMember, user, member_id, write=True)
+    m = access.access(RecallMember, user, member_id, perm=access.SCREENING_WRITE, read=access.READ_HEALTH)
     form = RetestForm(request.POST)
     if form.is_valid():
         try:

@@ -28,10 +28,10 @@ TRANSITIONS = {
 
 
 def check_bulletin_authority(actor) -> None:
-    """City-wide write permission with the commander role; system actors (strings) pass."""
+    """The command capability over the whole city (``core.access``); system actors (strings) pass."""
     if actor is None or isinstance(actor, str):
         return
-    if "commander" not in access.roles_of(actor) or not access.scope_for(actor, access.WRITE).everything:
+    if not access.scope_for(actor, access.COMMAND).everything:
         raise access.Forbidden
 
 

@@ -140,3 +140,10 @@ def approve_bulletin(request, bulletin_id: int, payload: ReasonIn):
 @router.post("/bulletins/{bulletin_id}/publish", response=BulletinOut)
 def publish_bulletin(request, bulletin_id: int, payload: ReasonIn):
     return actions.do_publish_bulletin(_bulletin(request, bulletin_id), actor=user_of(request), reason=payload.reason)
+
+
+access.declare_operations(router, {
+    "situation": access.VIEW, "situation_daily": access.EXPORT, "bulletins": access.VIEW,
+    "draft_bulletin": access.COMMAND, "edit_bulletin": access.COMMAND, "approve_bulletin": access.COMMAND,
+    "publish_bulletin": access.COMMAND,
+})

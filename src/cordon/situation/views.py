@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -103,7 +102,7 @@ def _render_situation(request, view: SituationScope, heading: str):
     return render(request, "situation/page.html", ctx)
 
 
-@login_required
+@access.require(access.VIEW)
 @scoped
 def situation(request):
     _staff(request.user)
@@ -112,7 +111,7 @@ def situation(request):
     return _render_situation(request, view, heading)
 
 
-@login_required
+@access.require(access.VIEW)
 @scoped
 def situation_district(request, pk: int):
     _staff(request.user)
@@ -123,13 +122,15 @@ def situation_district(request, pk: int):
 
 # ---------------------------------------------------------------------------------------------- daily close
 
-@login_required
+@access.require(access.VIEW)
 @scoped
 def daily_page(request, day: str):
     _staff(request.user)
     on = parse_day(day)
     view = SituationScope.for_user(request.user, days=14)
     fmt = request.GET.get("format") or "html"
+    if fmt in ("json", "pdf") and not access.has_perm(request.user, access.EXPORT):
+        raise PermissionDenied
     if fmt == "json":
         return JsonResponse(daily.report(view, on), json_dumps_params={"ensure_ascii": False})
     if fmt == "pdf":
@@ -142,14 +143,14 @@ def daily_page(request, day: str):
                                                     "next": on + dt.timedelta(days=1) if on < clock.today() else None})
 
 
-@login_required
+@access.require(access.VIEW)
 def daily_today(request):
     return redirect("situation_daily", day=clock.today().isoformat())
 
 
 # ---------------------------------------------------------------------------------------------- imported curves
 
-@login_required
+@access.require(access.VIEW)
 def counts_list(request):
     _staff(request.user)
     from django.db.models import Count, Max, Min, Sum
@@ -159,7 +160,7 @@ def counts_list(request):
     return render(request, "situation/counts_list.html", {"series": list(series)})
 
 
-@login_required
+@access.require(access.VIEW)
 def counts_detail(request, name: str):
     _staff(request.user)
     rows = list(DailyCount.objects.filter(series=name).order_by("day"))
@@ -208,7 +209,7 @@ def _can_publish(user) -> bool:
     return True
 
 
-@login_required
+@access.require(access.VIEW)
 def bulletin_list(request):
     _staff(request.user)
     can = _can_publish(request.user)
@@ -219,7 +220,7 @@ def bulletin_list(request):
                                                         "today": clock.today()})
 
 
-@login_required
+@access.require(access.COMMAND)
 @require_POST
 @scoped
 def bulletin_draft(request):
@@ -234,7 +235,7 @@ def bulletin_draft(request):
     return redirect("situation_bulletin", day=b.day.isoformat())
 
 
-@login_required
+@access.require(access.VIEW)
 @scoped
 def bulletin_detail(request, day: str):
     _staff(request.user)
@@ -275,6 +276,7 @@ def bulletin_detail(request, day: str):
 PUBLIC_CACHE = {"public": True, "max_age": 60}
 
 
+@access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)
 def public_hub(request):
@@ -284,12 +286,14 @@ def public_hub(request):
         "counts": public.area_counts(), "updated": clock.now()})
 
 
+@access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)
 def public_bulletins(request):
     return render(request, "situation/public_bulletins.html", {"bulletins": public.published(limit=366)})
 
 
+@access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)
 def public_bulletin(request, day: str):
@@ -301,6 +305,7 @@ def public_bulletin(request, day: str):
                                                               "paragraphs": [p for p in b.text.split("\n") if p.strip()]})
 
 
+@access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)
 def public_lookup(request):
@@ -309,6 +314,7 @@ def public_lookup(request):
     return render(request, "situation/public_lookup.html", {"q": q, "data": data})
 
 
+@access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)
 def public_lookup_json(request):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
@@ -49,11 +47,9 @@ def _forms(user, data=None, which=None):
     return out
 
 
-@login_required
+@access.require(access.SUPPLIES_READ)
 def dashboard(request, bound=None, status=200, error=None):
     user = request.user
-    if not access.has_perm(user, access.VIEW):
-        raise PermissionDenied
     today = clock.today()
     ws, _items = _choices(user)
     stock = actions.stock_table(ws)
@@ -75,15 +71,13 @@ def dashboard(request, bound=None, status=200, error=None):
     return render(request, "supplies/dashboard.html", context, status=status)
 
 
-@login_required
+@access.require(access.SUPPLIES_WRITE)
 @scoped
 @require_POST
 def post_action(request, action: str):
     user = request.user
     if action not in ("move", "count", "reconcile", "allocate", "price"):
         raise access.NotFound
-    if not perms.has_desk_role(user, perms.SUPPLY_ROLES):
-        raise PermissionDenied
     fs = _forms(user, request.POST, action)
     f = fs[action]
     if not f.is_valid():
@@ -125,7 +119,7 @@ NEW = {"warehouse": (forms.WarehouseForm, gettext_lazy("New warehouse")),
        "team": (forms.TeamForm, gettext_lazy("New delivery team"))}
 
 
-@login_required
+@access.require(access.SUPPLIES_WRITE)
 @scoped
 def create(request, what: str):
     """Create a warehouse, an item or a delivery team (logistics officers and staff with write access; a
@@ -133,8 +127,6 @@ def create(request, what: str):
     user = request.user
     if what not in NEW:
         raise access.NotFound
-    if not perms.has_desk_role(user, perms.SUPPLY_ROLES):
-        raise PermissionDenied
     cls, title = NEW[what]
     form = cls(request.POST or None)
     status = 200
@@ -163,7 +155,7 @@ def create(request, what: str):
     return render(request, "supplies/new.html", {"form": form, "title": title}, status=status)
 
 
-@login_required
+@access.require(access.SUPPLIES_WRITE)
 @scoped
 @require_POST
 def issue(request, pk: int):
@@ -182,11 +174,9 @@ def issue(request, pk: int):
     return redirect("supplies_dashboard")
 
 
-@login_required
+@access.require(access.SUPPLIES_READ)
 def deliveries(request):
     user = request.user
-    if not access.has_perm(user, access.VIEW):
-        raise PermissionDenied
     qs = DeliveryOrder.objects.for_user(user).select_related("household", "item", "team")
     building = request.GET.get("building") or ""
     if building.isdigit():
@@ -204,7 +194,7 @@ def deliveries(request):
         "can_write": perms.has_desk_role(user, perms.SUPPLY_ROLES)})
 
 
-@login_required
+@access.require(access.SUPPLIES_WRITE)
 @scoped
 @require_POST
 def delivery_action(request, pk: int, action: str):

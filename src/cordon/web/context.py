@@ -1,47 +1,39 @@
 """Template context for every page: the viewer's roles and a navigation that fits them.
 
 The navigation is data (NAV): each entry names its URL, label, the URL names that mark it current, and the
-roles that use it. The first few entries a user may see go in the bar; the rest under "More".
+capability its page needs (``core.access``, the same table the pages check), so a role sees exactly the
+entries it may open. The first few go in the bar; the rest under "More".
 """
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cordon.core import access
 
-STAFF = None  # any signed-in user with a grant
-OPS = {"commander", "district_officer", "street_officer", "community_worker", "auditor"}
-
-#: (url name, label, url-name prefixes that mark it current, roles or STAFF, public?)
+#: (url name, label, url-name prefixes that mark it current, capability the page needs)
 NAV = [
-    ("situation", _("Situation"), ("situation",), {"commander", "district_officer", "street_officer", "auditor"}),
-    ("area_list", _("Jurisdiction"), ("area_", "resident_"), STAFF),
-    ("zones_list", _("Risk areas"), ("zones_",), STAFF),
-    ("cases_infections", _("Infections"), ("cases_infection",), OPS | {"medical_dispatcher"}),
-    ("cases_contacts", _("People under orders"), ("cases_contacts",), OPS),
-    ("care_board", _("Medical requests"), ("care_",), OPS | {"medical_dispatcher", "hotline_operator"}),
-    ("hotline_list", _("Hotline"), ("hotline_",), {"commander", "district_officer", "hotline_operator", "auditor"}),
-    ("supplies_dashboard", _("Supplies"), ("supplies_",), OPS | {"logistics_officer"}),
-    ("screening_list", _("Screening"), ("screening_",), OPS),
-    ("cases_facilities", _("Facilities"), ("cases_facilit",), OPS | {"medical_dispatcher"}),
-    ("cases_arrivals", _("Arrivals"), ("cases_arrivals",), OPS),
-    ("audit_list", _("Audit log"), ("audit_",), "audit"),
+    ("situation", _("Situation"), ("situation",), access.VIEW),
+    ("area_list", _("Jurisdiction"), ("area_", "resident_"), access.VIEW),
+    ("zones_list", _("Risk areas"), ("zones_",), access.VIEW),
+    ("cases_infections", _("Infections"), ("cases_infection",), access.READ_HEALTH),
+    ("cases_contacts", _("People under orders"), ("cases_contacts",), access.READ_HEALTH),
+    ("care_board", _("Medical requests"), ("care_",), access.CARE_READ),
+    ("hotline_list", _("Hotline"), ("hotline_",), access.HOTLINE_READ),
+    ("supplies_dashboard", _("Supplies"), ("supplies_",), access.SUPPLIES_READ),
+    ("screening_list", _("Screening"), ("screening_",), access.VIEW),
+    ("cases_facilities", _("Facilities"), ("cases_facilit",), access.VIEW),
+    ("cases_arrivals", _("Arrivals"), ("cases_arrivals",), access.READ_HEALTH),
+    ("audit_list", _("Audit log"), ("audit_",), access.AUDIT),
 ]
 PUBLIC_NAV = [("public_hub", _("Public information"), ("public_",))]
 IN_BAR = 4
 
 
-def navigation(request, roles: set[str], can_audit: bool) -> tuple[list, list]:
+def navigation(request, caps: set[str]) -> tuple[list, list]:
     match = getattr(request, "resolver_match", None)
     current = match.url_name if match else ""
     items = []
-    for name, label, prefixes, who in NAV:
-        if who == "audit":
-            allowed = can_audit
-        elif who is STAFF:
-            allowed = bool(roles)
-        else:
-            allowed = bool(roles & who)
-        if allowed:
+    for name, label, prefixes, cap in NAV:
+        if cap in caps:
             items.append({"url": reverse(name), "label": label,
                           "current": any((current or "").startswith(p) for p in prefixes)})
     for name, label, prefixes in PUBLIC_NAV:
@@ -53,11 +45,12 @@ def navigation(request, roles: set[str], can_audit: bool) -> tuple[list, list]:
 def cordon(request):
     user = getattr(request, "user", None)
     roles = set(access.roles_of(user)) if user is not None else set()
-    can_audit = bool(user is not None and access.has_perm(user, access.AUDIT))
-    bar, more = navigation(request, roles, can_audit)
+    caps = access.caps_of(user) if user is not None else set()
+    bar, more = navigation(request, caps)
     return {
         "cordon_roles": sorted(roles),
-        "can_audit": can_audit,
+        "cordon_caps": caps,
+        "can_audit": access.AUDIT in caps,
         "nav_bar": bar,
         "nav_more": more,
     }

@@ -2,14 +2,15 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from cordon.core import access
 from cordon.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(
+    path("login/", access.public(auth_views.LoginView.as_view(
         template_name="web/login.html", redirect_authenticated_user=True,
-        extra_context={"failure_limit": getattr(settings, "AXES_FAILURE_LIMIT", 5)}), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+        extra_context={"failure_limit": getattr(settings, "AXES_FAILURE_LIMIT", 5)})), name="login"),
+    path("logout/", access.public(auth_views.LogoutView.as_view()), name="logout"),
     path("areas/", views.area_list, name="area_list"),
     path("areas/<int:pk>/", views.area_detail, name="area_detail"),
     path("residents/<int:pk>/", views.resident_detail, name="resident_detail"),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
@@ -28,7 +27,8 @@ HOME_TILES = 12
 
 
 def scoped(view):
-    """Map the access layer's exceptions to HTTP answers: NotFound -> 404, Forbidden -> 403."""
+    """Map the access layer's exceptions to HTTP answers: NotFound -> 404, Forbidden -> 403 (``access.require``
+    does this too; kept for pages that stack it)."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -46,11 +46,11 @@ def paginate(request, qs, per_page: int = PAGE_SIZE):
     return Paginator(qs, per_page).get_page(request.GET.get("page"))
 
 
-def cached_part(request, domains: tuple[str, ...], name: str, build):
-    """``build()``'s result for this page as this user sees it (their jurisdiction, the query, the language),
-    reused until a change stamp of ``domains`` or the minute moves (``core.stamps``). For the list parts of
-    pages a whole desk reloads."""
-    key = (name, access.scope_key(access.scope_for(request.user)), request.GET.urlencode(),
+def cached_part(request, domains: tuple[str, ...], name: str, build, cap: str = access.VIEW):
+    """``build()``'s result for this page as this user sees it (their jurisdiction under ``cap``, the query, the
+    language), reused until a change stamp of ``domains`` or the minute moves (``core.stamps``). For the list
+    parts of pages a whole desk reloads."""
+    key = (name, cap, access.scope_key(access.scope_for(request.user, cap)), request.GET.urlencode(),
            translation.get_language())
     return stamps.cached(domains, key, build)
 
@@ -116,6 +116,7 @@ ROLE_BLURBS = {
 # ---------------------------------------------------------------------------------------------- pages
 
 
+@access.public
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "web/landing.html")
@@ -136,11 +137,12 @@ def home(request):
         "blurbs": sorted({ROLE_BLURBS[r] for r in roles if r in ROLE_BLURBS}),
         "can_unmask": access.has_perm(user, access.UNMASK),
         "can_write": access.has_perm(user, access.WRITE),
+        "can_read_personal": access.has_perm(user, access.READ_PERSONAL),
     }
     return render(request, "web/home.html", context)
 
 
-@login_required
+@access.require(access.VIEW)
 def area_list(request):
     user = request.user
     q = (request.GET.get("q") or "").strip()[:100]
@@ -154,7 +156,7 @@ def area_list(request):
     return render(request, "web/area_list.html", context)
 
 
-@login_required
+@access.require(access.VIEW)
 @scoped
 def area_detail(request, pk: int):
     user = request.user
@@ -164,9 +166,10 @@ def area_detail(request, pk: int):
         "crumbs": breadcrumb(user, area),
         "querystring": query_without_page(request),
     }
-    if area.kind == "unit":
+    context["personal"] = access.can(user, access.READ_PERSONAL, area)
+    if area.kind == "unit" and context["personal"]:
         today = clock.today()
-        households = (Household.objects.for_user(user).filter(unit=area)
+        households = (Household.objects.for_user(user, access.READ_PERSONAL).filter(unit=area)
                       .order_by(Length("number"), "number")
                       .prefetch_related(Prefetch("residents", queryset=Resident.objects.order_by("birth_date", "id"))))
         page = paginate(request, households, 20)
@@ -175,7 +178,7 @@ def area_detail(request, pk: int):
             {"household": hh, "residents": [resident_row(r, today) for r in hh.residents.all()]}
             for hh in page.object_list
         ]
-    else:
+    elif area.kind != "unit":
         q = (request.GET.get("q") or "").strip()[:100]
         context["q"] = q
         if q:
@@ -189,12 +192,12 @@ def area_detail(request, pk: int):
     return render(request, "web/area_detail.html", context)
 
 
-@login_required
+@access.require(access.READ_PERSONAL)
 @scoped
 @require_http_methods(["GET", "POST"])
 def resident_detail(request, pk: int):
     user = request.user
-    resident = access.access(Resident.objects.select_related("household"), user, pk)
+    resident = access.access(Resident.objects.select_related("household"), user, pk, read=access.READ_PERSONAL)
     can_unmask = access.scope_for(user, access.UNMASK).contains(resident)
     revealed = {}
     form = UnmaskForm()
@@ -237,11 +240,9 @@ def do_unmask(resident, field, user, reason):
     return do_unmask_resident(resident, field, actor=user, reason=reason)
 
 
-@login_required
+@access.require(access.AUDIT)
 def audit_list(request):
     user = request.user
-    if not access.has_perm(user, access.AUDIT):
-        raise PermissionDenied
     qs = AuditEntry.objects.for_user(user, access.AUDIT)
     form = AuditFilterForm(request.GET or None)
     if form.is_bound and form.is_valid():

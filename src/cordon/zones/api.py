@@ -204,7 +204,7 @@ def _infections(user, labels: list[str]) -> list[Infection]:
 @router.post("/designations", response={201: DesignationOut})
 def create_designation(request, payload: DesignationCreate):
     user = _user(request)
-    area = access.access(Area, user, payload.area_id, write=True)
+    area = access.access(Area, user, payload.area_id, perm=access.ZONES_WRITE)
     d = actions.do_designate(area, payload.level, reason=payload.reason,
                              infections=_infections(user, payload.infections),
                              exposure_note=payload.exposure_note, actor=user)
@@ -214,7 +214,7 @@ def create_designation(request, payload: DesignationCreate):
 
 def _writable(request, designation_id: int):
     user = _user(request)
-    return user, access.access(Designation.objects.select_related("area"), user, designation_id, write=True)
+    return user, access.access(Designation.objects.select_related("area"), user, designation_id, perm=access.ZONES_WRITE)
 
 
 def _after(d: Designation) -> dict:
@@ -285,7 +285,7 @@ def adjust_designation(request, designation_id: int, payload: AdjustIn):
     user, d = _writable(request, designation_id)
     if not payload.add and not payload.remove:
         raise ActionError("give area ids to add or remove", field="add")
-    add = [access.access(Area, user, pk, write=True) for pk in payload.add]
+    add = [access.access(Area, user, pk, perm=access.ZONES_WRITE) for pk in payload.add]
     remove = list(Area.objects.filter(pk__in=payload.remove))
     if len(remove) != len(set(payload.remove)):
         raise ActionError("an area to remove does not exist", field="remove")
@@ -339,14 +339,14 @@ def list_proposals(request, f: Query[ProposalFilter]):
 @router.post("/proposals/{proposal_id}/confirm", response=DesignationOut)
 def confirm_proposal(request, proposal_id: int, payload: ReasonIn):
     user = _user(request)
-    p = access.access(Proposal.objects.select_related("area", "designation"), user, proposal_id, write=True)
+    p = access.access(Proposal.objects.select_related("area", "designation"), user, proposal_id, perm=access.ZONES_WRITE)
     return _after(actions.do_confirm_proposal(p, reason=payload.reason, actor=user))
 
 
 @router.post("/proposals/{proposal_id}/dismiss", response=ProposalOut)
 def dismiss_proposal(request, proposal_id: int, payload: ReasonIn):
     user = _user(request)
-    p = access.access(Proposal.objects.select_related("area"), user, proposal_id, write=True)
+    p = access.access(Proposal.objects.select_related("area"), user, proposal_id, perm=access.ZONES_WRITE)
     return proposal_out(actions.do_dismiss_proposal(p, reason=payload.reason, actor=user))
 
 
@@ -378,3 +378,14 @@ def list_flags(request, f: Query[FlagFilter]):
         qs = qs.filter(on__gte=f.since)
     items, meta = _page(qs, f.page, f.page_size)
     return {"items": [flag_out(x) for x in items], **meta}
+
+
+access.declare_operations(router, {
+    "list_designations": access.VIEW, "get_designation": access.VIEW, "list_proposals": access.VIEW,
+    "list_flags": access.VIEW,
+    "create_designation": access.ZONES_WRITE, "lift_designation": access.ZONES_WRITE,
+    "keep_designation": access.ZONES_WRITE, "resume_designation": access.ZONES_WRITE,
+    "round_designation": access.ZONES_WRITE, "reseal_designation": access.ZONES_WRITE,
+    "adjust_designation": access.ZONES_WRITE, "confirm_proposal": access.ZONES_WRITE,
+    "dismiss_proposal": access.ZONES_WRITE,
+})

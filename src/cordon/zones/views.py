@@ -13,8 +13,6 @@ from collections import OrderedDict
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -47,7 +45,7 @@ def level_label(level: str) -> str:
 
 
 def _is_commander(user) -> bool:
-    return "commander" in access.roles_of(user)
+    return access.has_perm(user, access.COMMAND)
 
 
 def _tree(rows: list[dict]) -> list[dict]:
@@ -103,11 +101,9 @@ def _with_related(qs):
 
 # ---------------------------------------------------------------------------------------------- command view
 
-@login_required
+@access.require(access.VIEW)
 def zone_list(request):
     user = request.user
-    if not access.has_perm(user, access.VIEW):
-        raise PermissionDenied
     today = clock.today()
     tab = request.GET.get("tab") or Status.ACTIVE
     if tab not in TABS:
@@ -123,7 +119,7 @@ def zone_list(request):
         qs = qs.filter(area__path__icontains=q)
     page = paginate(request, _with_related(qs.order_by("area__path", "id")), PAGE_SIZE)
     rows = _rows(list(page.object_list), today)
-    write_scope = access.scope_for(user, access.WRITE)
+    write_scope = access.scope_for(user, access.ZONES_WRITE)
     for row in rows:
         row["can_write"] = write_scope.contains(row["d"])
     proposals = list(Proposal.objects.for_user(user).filter(status=ProposalStatus.OPEN)
@@ -137,7 +133,7 @@ def zone_list(request):
         "levels": [(lv, level_label(lv)) for lv in ("high", "medium")],
         "page": page, "tree": _tree(rows), "querystring": query_without_page(request),
         "proposals": proposals, "kpis": kpi.summary(scoped_qs),
-        "can_write": access.has_perm(user, access.WRITE), "is_commander": commander,
+        "can_write": access.has_perm(user, access.ZONES_WRITE), "is_commander": commander,
         "unpublished": Event.objects.filter(notice__isnull=True, kind__in=NOTICE_KINDS).count() if commander else 0,
         "last_notice": Notice.objects.order_by("-number").first() if commander else None,
         "dismiss_form": forms.DismissForm(),
@@ -160,11 +156,11 @@ def _detail_context(user, d: Designation, bound: dict | None = None) -> dict:
         e.level_label = level_label(e.level) if e.level else ""
         e.result_label = results.get(e.result, e.result)
     all_members = list(d.members.select_related("area").order_by("removed_on", "area__path"))
-    can_write = access.scope_for(user, access.WRITE).contains(d)
+    can_write = access.scope_for(user, access.ZONES_WRITE).contains(d)
     neighbours = []
     if can_write and d.status == Status.ACTIVE and d.area.parent_id:
         current = {m.area_id for m in row["members"]}
-        neighbours = [a for a in Area.objects.for_user(user, access.WRITE).filter(parent_id=d.area.parent_id)
+        neighbours = [a for a in Area.objects.for_user(user, access.ZONES_WRITE).filter(parent_id=d.area.parent_id)
                       .order_by("id")[:60] if a.pk not in current]
     fs = {k: (bound or {}).get(k) or cls(prefix=k) for k, cls in ACTION_FORMS.items()}
     return {
@@ -175,7 +171,7 @@ def _detail_context(user, d: Designation, bound: dict | None = None) -> dict:
     }
 
 
-@login_required
+@access.require(access.VIEW)
 @scoped
 def zone_detail(request, pk: int):
     user = request.user
@@ -187,21 +183,21 @@ def _resolve_area(user, value: str) -> Area:
     """An area by id or address path, in the user's write scope (NotFound/Forbidden otherwise)."""
     value = (value or "").strip().strip("/")
     if value.isdigit():
-        return access.access(Area, user, int(value), write=True)
+        return access.access(Area, user, int(value), perm=access.ZONES_WRITE)
     a = Area.objects.for_user(user).filter(path=value).first()
     if a is None:
         raise access.NotFound
-    return access.access(Area, user, a.pk, write=True)
+    return access.access(Area, user, a.pk, perm=access.ZONES_WRITE)
 
 
-@login_required
+@access.require(access.ZONES_WRITE)
 @scoped
 @require_POST
 def zone_action(request, pk: int, action: str):
     user = request.user
     if action not in ACTION_FORMS:
         raise access.NotFound
-    d = access.access(_with_related(Designation.objects.all()), user, pk, write=True)
+    d = access.access(_with_related(Designation.objects.all()), user, pk, perm=access.ZONES_WRITE)
     form = ACTION_FORMS[action](request.POST, prefix=action)
     error = None
     if form.is_valid():
@@ -253,12 +249,10 @@ def zone_action(request, pk: int, action: str):
 
 # ---------------------------------------------------------------------------------------------- designate
 
-@login_required
+@access.require(access.ZONES_WRITE)
 @scoped
 def zone_new(request):
     user = request.user
-    if not access.has_perm(user, access.WRITE):
-        raise PermissionDenied
     initial = {}
     if request.method == "GET" and request.GET.get("area", "").isdigit():
         initial["area"] = access.access(Area, user, int(request.GET["area"])).path
@@ -292,12 +286,12 @@ def zone_new(request):
 
 # ---------------------------------------------------------------------------------------------- proposals, notices
 
-@login_required
+@access.require(access.ZONES_WRITE)
 @scoped
 @require_POST
 def proposal_confirm(request, pk: int):
     user = request.user
-    p = access.access(Proposal.objects.select_related("area", "designation"), user, pk, write=True)
+    p = access.access(Proposal.objects.select_related("area", "designation"), user, pk, perm=access.ZONES_WRITE)
     try:
         d = actions.do_confirm_proposal(p, actor=user)
     except ActionError as exc:
@@ -308,12 +302,12 @@ def proposal_confirm(request, pk: int):
     return redirect("zones_list")
 
 
-@login_required
+@access.require(access.ZONES_WRITE)
 @scoped
 @require_POST
 def proposal_dismiss(request, pk: int):
     user = request.user
-    p = access.access(Proposal.objects.select_related("area"), user, pk, write=True)
+    p = access.access(Proposal.objects.select_related("area"), user, pk, perm=access.ZONES_WRITE)
     form = forms.DismissForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
@@ -325,12 +319,10 @@ def proposal_dismiss(request, pk: int):
     return redirect("zones_list")
 
 
-@login_required
+@access.require(access.COMMAND)
 @require_POST
 def notice_publish(request):
     user = request.user
-    if not _is_commander(user):
-        raise PermissionDenied
     n = actions.do_publish_notice(actor=user)
     if n is None:
         messages.info(request, _("Nothing new to publish."))
@@ -393,6 +385,7 @@ CHANGE_LABELS = {"designate": EventKind.DESIGNATE.label, "change": EventKind.CHA
                  "lift": EventKind.LIFT.label, "reseal": EventKind.RESEAL.label}
 
 
+@access.public
 @require_GET
 @cache_control(public=True, max_age=60)
 def public_risk_areas(request):
@@ -418,6 +411,7 @@ def public_risk_areas(request):
     return render(request, "zones/public.html", context)
 
 
+@access.public
 @require_GET
 @cache_control(public=True, max_age=60)
 def public_risk_areas_json(request):

@@ -31,3 +31,16 @@ def kind_label(value) -> str:
         return Kind(value).label
     except ValueError:
         return value
+
+
+@register.simple_tag(takes_context=True)
+def can(context, cap: str, record=None) -> bool:
+    """``{% can "read_health" inf as open %}``: may the viewer use the capability (on this record, within its
+    jurisdiction)? Pages draw a link only when its target would open for the viewer (``core.access.can``)."""
+    from cordon.core import access
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None:
+        return False
+    return access.can(user, cap, record)
