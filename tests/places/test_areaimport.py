@@ -41,7 +41,11 @@ def _tree():
 
 
 def test_good_rows_kept_bad_rows_reported(tmp_path):
+    from cordon.core import stamps
+
+    (before,) = stamps.read("areas")
     rep = import_areas(write_csv(tmp_path / "a.csv", ROWS), actor="cli")
+    assert stamps.read("areas") == (before + 1,)  # pages keyed on the tree render afresh
     assert [(e.line, e.field) for e in rep.errors] == [(6, "street"), (7, "community"), (10, "unit"),
                                                        (11, "district")]
     assert "required when community is given" in rep.errors[0].reason
@@ -74,8 +78,12 @@ def test_reimport_creates_nothing(tmp_path):
     import_areas(path, actor="cli")
     before = {p: a.pk for p, a in _tree().items()}
     n_audit = AuditEntry.objects.filter(action="area.create").count()
+    from cordon.core import stamps
+
+    stamp = stamps.read("areas")
     rep = import_areas(path, actor="cli")
     assert rep.created == 0 and rep.unchanged == 6 and len(rep.errors) == 4
+    assert stamps.read("areas") == stamp
     assert {p: a.pk for p, a in _tree().items()} == before
     assert AuditEntry.objects.filter(action="area.create").count() == n_audit
 
