@@ -1,6 +1,7 @@
 """docs/deployment.md followed end to end, as an operator would, through the ``cordon`` command in its own
 processes: a fresh PostgreSQL database, ``cordon migrate``, ``cordon citygen``, ``cordon createuser``,
-``cordon serve`` (gunicorn on a free port) and a logged-in page fetched over HTTP through the login form;
+two ``cordon serve`` (gunicorn, each on a free port) and a logged-in page of the city fetched over HTTP from
+each, logged in through the login form of one;
 then the restore drill (``cordon backup``, a change, ``cordon restore``: the change is gone, the data is
 back). The same drill on the embedded SQLite database."""
 from __future__ import annotations
@@ -73,7 +74,7 @@ def free_port() -> int:
 def served(env: dict):
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "cordon", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", "2", "--threads", "2"], env=env, stdout=subprocess.PIPE,
+                             "--workers", "1", "--threads", "2"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -156,10 +157,12 @@ def test_deployment_on_postgresql(tmp_path):
             residents = db.execute("SELECT count(*) FROM places_resident").fetchone()[0]
         assert districts and residents == 2000
 
-        with served(env) as base:
-            opener = login(base, "chief", "chief-pass-2022")
-            page = opener.open(base + "/areas/", timeout=30).read().decode()
-            assert all(d in page for d in districts), "the area list does not show the generated districts"
+        # two `cordon serve` processes (as behind nginx): log in on one, the session is good on the other
+        with served(env) as one, served(env) as two:
+            opener = login(one, "chief", "chief-pass-2022")
+            for base in (one, two):
+                page = opener.open(base + "/areas/", timeout=30).read().decode()
+                assert all(d in page for d in districts), "the area list does not show the generated districts"
 
         # the restore drill (docs/deployment.md): back up, change, restore, the change is gone
         dump = tmp_path / "cordon.dump"
