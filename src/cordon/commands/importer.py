@@ -137,18 +137,20 @@ def run_areas(args, actor) -> int:
     from cordon.places.importer import ImportFileError
 
     t0 = time.monotonic()
+    shown = []
 
     def progress(rep):
         if not args.no_progress:
             print(f"\r  {rep.rows:,} rows read, {rep.created:,} areas created, {len(rep.errors):,} errors", end="",
                   file=sys.stderr, flush=True)
+            shown.append(1)
 
     try:
         rep = import_areas(args.file, actor=actor, progress=progress)
     except ImportFileError as exc:
-        print(f"\nerror: {exc}", file=sys.stderr)
+        print(("\n" if shown else "") + f"error: {exc}", file=sys.stderr)
         return 2
-    if not args.no_progress:
+    if shown:
         print(file=sys.stderr)
     kinds = ", ".join(f"{n} {k}" for k, n in rep.created_by_kind.items() if n) or "nothing new"
     print(f"{rep.file}: {rep.rows} rows in {time.monotonic() - t0:.1f}s: {rep.created} areas created ({kinds}), "
