@@ -5,7 +5,7 @@ from pathlib import Path
 
 
 def add_arguments(p):
-    p.add_argument("kind", choices=["residents", "samples", "results", "counts"], help="what the file holds")
+    p.add_argument("kind", choices=["residents", "areas", "samples", "results", "counts"], help="what the file holds")
     p.add_argument("file")
     p.add_argument("--as", dest="as_user", default=None, help="import as this user (their jurisdiction applies)")
     p.add_argument("--errors", default=None, help="where to write the error report (default FILE.errors.csv)")
@@ -33,6 +33,8 @@ def run(args) -> int:
         return run_screening(args, actor)
     if args.kind == "counts":
         return run_counts(args, actor)
+    if args.kind == "areas":
+        return run_areas(args, actor)
     t0 = time.monotonic()
 
     def progress(rep):
@@ -118,6 +120,41 @@ def run_counts(args, actor) -> int:
         return 2
     print(f"{args.file}: series {name!r}: {rep.rows} rows: {rep.created} created, {rep.updated} updated, "
           f"{rep.unchanged} unchanged, {len(rep.errors)} bad")
+    if rep.errors:
+        out = Path(args.errors or f"{args.file}.errors.csv")
+        rep.write_errors(out)
+        for e in rep.errors[:20]:
+            print(f"  line {e.line}: {e.field}: {e.reason}")
+        if len(rep.errors) > 20:
+            print(f"  ... {len(rep.errors) - 20} more")
+        print(f"error report: {out}")
+    return 0 if not rep.errors else 1
+
+
+def run_areas(args, actor) -> int:
+    """``cordon import areas FILE``: the city's address tree (places.areaimport)."""
+    from cordon.places.areaimport import import_areas
+    from cordon.places.importer import ImportFileError
+
+    t0 = time.monotonic()
+    shown = []
+
+    def progress(rep):
+        if not args.no_progress:
+            print(f"\r  {rep.rows:,} rows read, {rep.created:,} areas created, {len(rep.errors):,} errors", end="",
+                  file=sys.stderr, flush=True)
+            shown.append(1)
+
+    try:
+        rep = import_areas(args.file, actor=actor, progress=progress)
+    except ImportFileError as exc:
+        print(("\n" if shown else "") + f"error: {exc}", file=sys.stderr)
+        return 2
+    if shown:
+        print(file=sys.stderr)
+    kinds = ", ".join(f"{n} {k}" for k, n in rep.created_by_kind.items() if n) or "nothing new"
+    print(f"{rep.file}: {rep.rows} rows in {time.monotonic() - t0:.1f}s: {rep.created} areas created ({kinds}), "
+          f"{rep.unchanged} rows already present, {len(rep.errors)} bad rows")
     if rep.errors:
         out = Path(args.errors or f"{args.file}.errors.csv")
         rep.write_errors(out)

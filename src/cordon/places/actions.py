@@ -221,3 +221,85 @@ def do_ensure_area(path: str, *, actor=None, reason: str = "") -> Area:
                          reason=reason, scope=area)
         parent = area
     return parent
+
+
+def do_ensure_areas(paths, *, actor=None, reason: str = "", write_scope=None) -> dict[str, Area]:
+    """The bulk form of ``do_ensure_area`` for a city's tree (``places.areaimport``): every path (a tuple of 1
+    to 6 names, district first, already checked) and its ancestors exist afterwards. Missing nodes are created
+    level by level with ``bulk_create`` (a few queries per level, not per row), each with its ``area.create``
+    audit row as ``do_ensure_area`` writes it. Returns the areas created, by path.
+
+    ``write_scope`` (an ``access.Scope``): a new node must lie inside it (its parent in the scope, or the whole
+    city for a new district); otherwise ActionError(field=<the node's level>, "outside your jurisdiction")
+    and nothing of the call is written. Two imports at once: the one that loses the race on a path's unique
+    constraint retries once and finds the winner's nodes."""
+    from django.db import IntegrityError
+    from django.db.models import F
+
+    from cordon.core import stamps
+    from cordon.core.models import LEVELS
+
+    wanted: dict[tuple[str, ...], None] = {}  # in the order given (ids follow the file)
+    for parts in paths:
+        parts = tuple(parts)
+        if not parts or len(parts) > len(LEVELS) or any(not p or "/" in p for p in parts):
+            raise ActionError(f"an area path has 1 to {len(LEVELS)} non-empty parts without /", field="path")
+        for depth in range(len(parts)):
+            wanted[parts[: depth + 1]] = None
+    if not wanted:
+        return {}
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                created = _ensure_areas(wanted, actor, reason, write_scope, LEVELS, F)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    if created:
+        stamps.bump("areas")
+    return created
+
+
+def _ensure_areas(wanted, actor, reason, write_scope, levels, F) -> dict[str, Area]:
+    by_path: dict[str, Area] = {}
+    all_paths = ["/".join(p) for p in wanted]
+    for i in range(0, len(all_paths), 5000):
+        by_path.update((a.path, a) for a in Area.objects.filter(path__in=all_paths[i: i + 5000]))
+    created: dict[str, Area] = {}
+    entries = []
+    for depth, level in enumerate(levels):
+        new = []
+        for parts in (p for p in wanted if len(p) == depth + 1):
+            path = "/".join(parts)
+            if path in by_path:
+                continue
+            parent = by_path["/".join(parts[:-1])] if depth else None
+            if write_scope is not None and not (write_scope.everything if parent is None
+                                                else write_scope.contains(parent)):
+                raise ActionError(f"{path}: outside your jurisdiction", field=level)
+            area = Area(kind=level, name=parts[-1], parent=parent, path=path, depth=depth)
+            if parent is not None:
+                area.set_scope_from(parent)
+            new.append(area)
+        if not new:
+            continue
+        Area.objects.bulk_create(new, batch_size=1000)
+        if any(a.pk is None for a in new):  # a backend that does not return ids from a bulk insert
+            ids = dict(Area.objects.filter(path__in=[a.path for a in new]).values_list("path", "id"))
+            for a in new:
+                a.pk = ids[a.path]
+        ids = [a.pk for a in new]
+        for i in range(0, len(ids), 5000):
+            Area.objects.filter(pk__in=ids[i: i + 5000]).update(**{f"{level}_id": F("id")})
+        for a in new:
+            setattr(a, f"{level}_id", a.pk)
+            by_path[a.path] = a
+            created[a.path] = a
+            entries.append(audit.entry("area.create", actor=actor, obj=a, after={"path": a.path, "kind": a.kind},
+                                       reason=reason, scope=a))
+    if entries:
+        from cordon.core.models import AuditEntry
+
+        AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    return created

@@ -125,22 +125,25 @@ def _xlsx_rows(path: Path):
         wb.close()
 
 
-def _header_map(header: list[str]) -> dict[str, int]:
-    lookup = {alias.lower(): canon for canon, aliases in COLUMNS.items() for alias in aliases}
+def _header_map(header: list[str], columns: dict = COLUMNS, required: tuple = REQUIRED) -> dict[str, int]:
+    lookup = {alias.lower(): canon for canon, aliases in columns.items() for alias in aliases}
     out = {}
     for i, h in enumerate(header):
         canon = lookup.get(str(h).strip().lower())
         if canon and canon not in out:
             out[canon] = i
-    missing = [c for c in REQUIRED if c not in out]
+    missing = [c for c in required if c not in out]
     if missing:
         raise ImportFileError("missing columns: " + ", ".join(missing)
                               + " (found: " + ", ".join(str(h) for h in header) + ")")
     return out
 
 
-def iter_records(path: Path):
-    """Yield (line, {column: text}) for every data row; raises ImportFileError for the file as a whole."""
+def iter_records(path: Path, columns: dict = COLUMNS, required: tuple = REQUIRED):
+    """Yield (line, {column: text}) for every data row; raises ImportFileError for the file as a whole.
+
+    ``columns`` (canonical name -> accepted headers) and ``required`` default to the residents' file; other
+    importers (``places.areaimport``) pass their own."""
     kind = _sniff(path)
     rows = _csv_rows(path) if kind == "csv" else _xlsx_rows(path)
     cols = None
@@ -148,7 +151,7 @@ def iter_records(path: Path):
         if cols is None:
             if not any(str(c).strip() for c in row):
                 continue
-            cols = _header_map(row)
+            cols = _header_map(row, columns, required)
             continue
         if not any(str(c).strip() for c in row):
             continue
