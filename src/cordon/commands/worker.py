@@ -36,10 +36,8 @@ def run_due_jobs(cfg=None) -> list[dict]:
 
 
 def _report(d: dict) -> None:
-    if "result" in d:
+    if "result" in d:  # failures and lost leases are said on stderr as they happen
         print(f"{d['job']} {d['key']}: {d['result']}", flush=True)
-    elif "failed" in d:
-        print(f"{d['job']} {d['key']}: attempt {d['failed']} failed: {d['error']}", flush=True)
 
 
 def loop(cfg, *, interval: float, once: bool, stop: dict) -> int:

@@ -134,7 +134,7 @@ def claim(name: str, key: str, cfg: Config):
         return None  # another worker took it over first
     row.refresh_from_db()
     if crashed:
-        _audit_failure(row, note, retry_at=None, final=False)
+        _audit_failure(row, note, retry_at=None, final=False, attempt=row.attempts - 1)
     return row
 
 
@@ -148,10 +148,10 @@ def _give_up(row, note: str) -> None:
             _audit_failure(row, note, retry_at=None, final=True)
 
 
-def _audit_failure(row, error: str, *, retry_at, final: bool) -> None:
+def _audit_failure(row, error: str, *, retry_at, final: bool, attempt: int | None = None) -> None:
     from cordon.core import audit
 
-    after = {"job": row.name, "key": row.key, "attempt": row.attempts, "error": error[-1000:]}
+    after = {"job": row.name, "key": row.key, "attempt": attempt or row.attempts, "error": error[-1000:]}
     if final:
         after["gave_up"] = True
     elif retry_at is not None:
