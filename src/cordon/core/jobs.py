@@ -12,9 +12,18 @@ DAY_START_JOBS = [
 ]
 
 
-def day_start(on: dt.date, *, actor="system") -> dict:
-    out = {"date": on.isoformat()}
+def day_start_steps(on: dt.date, *, actor="system") -> list[tuple[str, object]]:
+    """The day start as (step name, callable) pairs, for runners that commit step by step (``core.periodic``)."""
+    steps = []
     for name, ref in DAY_START_JOBS:
         module, func = ref.split(":")
-        out[name] = getattr(importlib.import_module(module), func)(on, actor=actor)
+        fn = getattr(importlib.import_module(module), func)
+        steps.append((name, lambda fn=fn: fn(on, actor=actor)))
+    return steps
+
+
+def day_start(on: dt.date, *, actor="system") -> dict:
+    out = {"date": on.isoformat()}
+    for name, fn in day_start_steps(on, actor=actor):
+        out[name] = fn()
     return out

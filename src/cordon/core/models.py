@@ -141,19 +141,35 @@ class AuditEntry(LeanScopedFields):
 
 
 class JobRun(models.Model):
-    """One run of a named periodic job for a key (e.g. the day-start tick for a date).
+    """One run of a named periodic job for a key (e.g. the day-start tick for a date), under a lease.
 
-    The unique (name, key) row is the lock: several workers may race, exactly one inserts it and runs.
+    The unique (name, key) row is the record of the period: a worker inserts it (or takes it over by
+    compare-and-set once its lease has run out) and holds it until ``lease_until``, extended by a heartbeat
+    while it runs. ``result`` collects each finished step's result, committed with the step, so a run taken
+    over after a crash goes on from the first step not done. ``core.periodic`` runs them.
     """
+
+    RUNNING, RETRY, DONE, FAILED = "running", "retry", "done", "failed"
+    STATUSES = [(RUNNING, "running"), (RETRY, "waiting to retry"), (DONE, "done"), (FAILED, "failed")]
 
     name = models.CharField(max_length=60)
     key = models.CharField(max_length=60)
     started = models.DateTimeField(auto_now_add=True)
     finished = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=STATUSES, default=RUNNING)
+    attempts = models.PositiveIntegerField(default=1)
+    owner = models.CharField(max_length=120, blank=True, default="")  # host:pid:token of the lease holder
+    lease_until = models.DateTimeField(null=True, blank=True)  # running: lease end; retry: not before
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")  # the last failure (the audit log has each one)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["name", "key"], name="jobrun_once")]
+        indexes = [models.Index(fields=["status"], name="jobrun_status")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.key}"
 
 
 class Stamp(models.Model):
