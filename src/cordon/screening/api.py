@@ -177,7 +177,7 @@ def recall(request, round_id: int):
     r = actions.access_round(user, round_id)
     tasks = list(actions.positives_of(r, user)[:200])
     members = {}
-    for m in RecallMember.objects.filter(task__in=tasks).select_related("resident"):
+    for m in RecallMember.objects.for_user(user).filter(task__in=tasks).select_related("resident"):
         members.setdefault(m.task_id, []).append(m)
     return [{"id": t.pk, "area_id": t.area_id, "path": t.area.path, "status": t.status, "people": t.people,
              "retested": t.retested, "positives": t.positives,

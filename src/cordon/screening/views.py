@@ -91,7 +91,7 @@ def round_detail(request, pk: int):
         crumbs = [a for a in current.ancestors() if a.pk != current.pk and scope.contains(a)]
     tasks = list(actions.positives_of(r, user)[:100])
     members: dict[int, list] = {}
-    for m in RecallMember.objects.filter(task__in=tasks).select_related("resident"):
+    for m in RecallMember.objects.for_user(user).filter(task__in=tasks).select_related("resident"):
         members.setdefault(m.task_id, []).append({
             "m": m, "name": ids.mask_name(m.resident.name), "id_number": ids.mask_id_number(m.resident.id_number),
             "phone": ids.mask_phone(m.resident.phone)})
