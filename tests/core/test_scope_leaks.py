@@ -169,7 +169,8 @@ def test_screening_rows_out_of_scope_answer_as_absent(city, outsider, as_user):
     rnd = actions.do_create_round(name="白银路 round", on=clock.today(), areas=[city["community_b"]], actor="test")
     nobody = ids.make_id_number("620102", dt.date(1970, 1, 5), 77, "M")
     day = clock.today().isoformat()
-    rows = [{"id_number": city["resident_a"].id_number, "barcode": "LZT0101", "site": "x", "sampled_at": f"{day} 09:00"},
+    rows = [{"id_number": city["resident_a"].id_number, "barcode": "LZT0101", "site": "x",
+             "sampled_at": f"{day} 09:00"},
             {"id_number": nobody, "barcode": "LZT0102", "site": "x", "sampled_at": f"{day} 09:00"},
             {"id_number": city["resident_a2"].id_number, "barcode": "LZT0103", "site": "x", "sampled_at": "later"},
             {"id_number": nobody, "barcode": "LZT0104", "site": "x", "sampled_at": "later"}]
@@ -179,3 +180,21 @@ def test_screening_rows_out_of_scope_answer_as_absent(city, outsider, as_user):
     errs = {e["line"]: (e["field"], e["reason"]) for e in r.json()["errors"]}
     assert len(errs) == 4 and errs[1] == errs[2] and errs[3] == errs[4], errs
     assert errs[1][0] == "id_number" and "jurisdiction" in errs[1][1]
+
+
+def test_screening_batch_key_of_another_uploader_is_not_answered(city, worker, outsider, as_user):
+    """The same batch key again gives the caller's own batch back (idempotent); another uploader's key is
+    refused without answering that batch (its round, counts, row errors)."""
+    from cordon.screening import actions
+
+    rnd = actions.do_create_round(name="五泉 round", on=clock.today(), areas=[city["community_a"]], actor="test")
+    rnd_b = actions.do_create_round(name="白银路 round", on=clock.today(), areas=[city["community_b"]], actor="test")
+    day = clock.today().isoformat()
+    rows = [{"id_number": city["resident_a"].id_number, "barcode": "LZT0201", "site": "x",
+             "sampled_at": f"{day} 09:00"}]
+    first = _post(as_user(worker), "/api/screening/samples", {"round_id": rnd.pk, "batch_key": "k-A", "rows": rows})
+    again = _post(as_user(worker), "/api/screening/samples", {"round_id": rnd.pk, "batch_key": "k-A", "rows": rows})
+    assert first.status_code == again.status_code == 200 and again.json()["already_imported"] is True
+    other = _post(as_user(outsider), "/api/screening/samples", {"round_id": rnd_b.pk, "batch_key": "k-A", "rows": []})
+    assert other.status_code == 400 and other.json()["field"] == "batch_key"
+    assert str(rnd.pk) not in other.json()["detail"]
