@@ -127,14 +127,19 @@ def test_chain_view_nests_contacts_infections_and_their_contacts(city, worker, c
 
 def test_chain_does_not_expand_out_of_scope_infections(city, worker, cases, as_user):
     inf = cases["infection_a"]
-    ca.do_register_contact(inf, label="FAR", last_exposure=day(-1), home=city["unit_b"])
+    # A contact at home in A who became an infection recorded in B (and a contact of that infection in B).
+    ca.do_register_contact(inf, label="FAR", last_exposure=day(-1), home=city["unit_a"])
     far = ca.do_record_infection(label="FAR", home=city["unit_b"], found="community", confirmed_on=day(0))
     ca.do_register_contact(far, label="FAR-1", last_exposure=day(-1), home=city["unit_b"])
+    ca.do_register_contact(inf, label="AWAY", last_exposure=day(-1), home=city["unit_b"])
     from cordon.cases import queries
 
     tree = queries.chain(inf, worker)
     node = next(n for n in tree["children"] if n["label"] == "FAR")
     assert node["infection"]["id"] is None and node["infection"]["children"] == []
+    # A contact living outside the worker's jurisdiction is not in the worker's tree at all.
+    assert "AWAY" not in {n["label"] for n in tree["children"]}
+    assert "AWAY" in {n["label"] for n in queries.chain(inf)["children"]}
 
 
 def test_infection_page_query_budget(city, worker, cases, as_user, django_assert_max_num_queries):

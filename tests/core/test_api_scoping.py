@@ -393,11 +393,19 @@ def test_lists_are_scoped(city, worker, outsider, as_user):
     assert [a["path"] for a in roots] == ["城关区/皋兰路街道/五泉社区"]
 
 
-def test_list_is_masked(city, commander, as_user):
-    item = as_user(commander).get(f"/api/residents/{city['resident_a'].pk}").json()
+def test_list_is_masked(city, commander, auditor, as_user):
+    for item in as_user(commander).get("/api/residents").json()["items"]:
+        assert "*" in item["id_number"] and "*" in item["name"] and "birth_date" not in item
+    item = as_user(auditor).get(f"/api/residents/{city['resident_a'].pk}").json()
     assert "*" in item["id_number"] and item["id_number"] != city["resident_a"].id_number
     assert item["phone"] == "139****0001"
-    assert item["name"] == "王**"
+    assert item["name"] == "王**" and item["birth_year"] == 1938
+    assert not AuditEntry.objects.filter(action="resident.read").exists()
+    # The resident's own record names them in full for a role that may unmask here, and that read is audited.
+    item = as_user(commander).get(f"/api/residents/{city['resident_a'].pk}").json()
+    assert item["name"] == "王秀英" and "*" in item["id_number"]
+    e = AuditEntry.objects.get(action="resident.read")
+    assert e.object_id == str(city["resident_a"].pk) and "王秀英" not in e.object_repr
 
 
 def test_unmask_reveals_and_audits(city, worker, as_user):

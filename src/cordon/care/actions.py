@@ -191,6 +191,7 @@ def sync_proactive_tasks(on: dt.date | None = None, *, actor="system", designati
 
 def do_sync_designation_tasks(designation, *, on: dt.date | None = None, actor=None, reason=None) -> dict:
     """The small wrapper the designation hook and the pages call: sync one designation's tasks now."""
+    audit.check_text(reason)
     return sync_proactive_tasks(on, actor=actor, designations=[designation])
 
 

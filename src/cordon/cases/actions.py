@@ -100,6 +100,7 @@ def do_reclassify_infection(inf: Infection, kind: str, *, actor=None, reason: st
 def do_complete_task(task, *, actor=None, note: str = ""):
     from cordon.cases.models import TaskNote, TaskStatus
 
+    audit.check_text(note, "note")
     if task.status == TaskStatus.DONE:
         raise ActionError("this task is already done", field="task")
     task.status, task.done_at = TaskStatus.DONE, clock.now()
@@ -115,6 +116,7 @@ def do_complete_task(task, *, actor=None, note: str = ""):
 def do_note_task(task, text: str, *, actor=None, check: int | None = None):
     from cordon.cases.models import TaskNote
 
+    audit.check_text(text, "text")
     if check is not None:
         if not 0 <= check < len(task.checklist):
             raise ActionError("no such checklist item", field="check")
@@ -184,13 +186,23 @@ def _refuse(verdicts) -> None:
         raise ActionError(f"{v.message_zh} / {v.message_en}", field="category", rule=v.rule)
 
 
-def has_link(label: str) -> bool:
-    """A person has a recorded link: an infection, an order from tracing/arrival/spill-over, or an arrival."""
+def seen_by(qs, actor):
+    """``qs`` as ``actor`` may read it: a user's jurisdiction (``for_user``); the system (None or a name:
+    scenarios, the demo, jobs) reads the whole city. Look-ups by a person's reference go through this, so an
+    action answers a user the same whether a record is absent or outside the user's jurisdiction."""
+    if actor is None or isinstance(actor, str):
+        return qs
+    return qs.for_user(actor)
+
+
+def has_link(label: str, actor=None) -> bool:
+    """A person has a recorded link the actor can see: an infection, an order from tracing/arrival/spill-over,
+    or an arrival."""
     from cordon.cases.models import Arrival, PersonOrder
 
-    return (Infection.objects.filter(label=label).exists()
-            or PersonOrder.objects.filter(label=label, manual=False).exists()
-            or Arrival.objects.filter(label=label).exists())
+    return (seen_by(Infection.objects.filter(label=label), actor).exists()
+            or seen_by(PersonOrder.objects.filter(label=label, manual=False), actor).exists()
+            or seen_by(Arrival.objects.filter(label=label), actor).exists())
 
 
 @transaction.atomic
@@ -204,7 +216,7 @@ def _make_order(*, label: str, category: str, anchor: dt.date, identified_on: dt
     label = (label or "").strip()
     if not label or len(label) > 40:
         raise ActionError("a person reference of 1 to 40 characters is required", field="person")
-    linked = not manual or has_link(label)
+    linked = not manual or has_link(label, actor)
     _refuse(guardrails.check_order(pack, category, person=label, has_link=linked,
                                    arrival_from_level=arrival_from_level, arrival_kind=arrival_kind))
     if anchor > identified_on:
@@ -219,12 +231,14 @@ def _make_order(*, label: str, category: str, anchor: dt.date, identified_on: dt
                             "void": order.void}, reason=reason, rule=f"{pack.name}: persons.{category}",
                      scope=home)
         return None
-    existing = PersonOrder.objects.filter(label=label, status=OrderStatus.ACTIVE).first()
+    existing = seen_by(PersonOrder.objects.filter(label=label, status=OrderStatus.ACTIVE), actor).first()
     if existing is not None and not manual:
         # Already under an order: keep the stricter one (never lengthen by re-identification, #5).
         if existing.free_on and order.free_on and order.free_on <= existing.free_on:
             return existing
     if existing is not None:
+        if actor is not None and not isinstance(actor, str):
+            access.require_in_scope(actor, existing, access.WRITE)  # replacing releases it: a write
         existing.status, existing.released_on = OrderStatus.RELEASED, identified_on
         existing.save(update_fields=["status", "released_on"])
         audit.record("order.replace", actor=actor, obj=existing, object_type="order",
@@ -251,6 +265,7 @@ def do_register_contact(infection: Infection, *, label: str, category: str = "cl
                         last_exposure: dt.date, identified_on: dt.date | None = None, home=None, resident=None,
                         via=None, actor=None, reason: str = ""):
     """A close contact (or contact of a contact) of an infection; the clock runs from the last exposure."""
+    audit.check_text(reason)
     if category not in ("close_contact", "contact_of_contact"):
         raise ActionError("contacts are close_contact or contact_of_contact", field="category")
     return _make_order(label=label, category=category, anchor=last_exposure,
@@ -311,11 +326,11 @@ def do_manual_order(*, label: str, category: str, reason: str, on: dt.date | Non
     with no recorded link (#4), and for arrivals from low-risk areas (#2, #7)."""
     from cordon.cases.models import Arrival, PersonOrder
 
-    if not (reason or "").strip():
+    if not audit.check_text(reason).strip():
         raise ActionError("a manual order needs a reason", field="reason")
     on = on or clock.today()
-    prev = PersonOrder.objects.filter(label=label, manual=False).order_by("-id").first()
-    arrival = Arrival.objects.filter(label=label).order_by("-id").first()
+    prev = seen_by(PersonOrder.objects.filter(label=label, manual=False), actor).order_by("-id").first()
+    arrival = seen_by(Arrival.objects.filter(label=label), actor).order_by("-id").first()
     anchor = prev.anchor if prev else (arrival.arrived_on if arrival else on)
     return _make_order(label=label, category=category, anchor=anchor, identified_on=on, manual=True,
                        home=home or (prev.home if prev else (arrival.destination if arrival else None)),

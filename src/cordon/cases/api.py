@@ -233,7 +233,7 @@ def infection_detail(user, inf: Infection) -> dict:
     now, today = clock.now(), clock.today()
     row = _infection_rows([inf], now)[0]
     tasks = list(inf.tasks.prefetch_related("notes").order_by("deadline", "id"))
-    contacts = list(inf.contacts.order_by("identified_on", "id"))
+    contacts = list(PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(infection=inf).order_by("identified_on", "id"))
     return {**row, "visited": [a.path for a in inf.visited.all()],
             "tasks": [{**task_out(t, now, inf.label),
                        "notes": [{"at": n.at, "actor": n.actor, "text": n.text} for n in t.notes.all()]}
@@ -483,12 +483,14 @@ def manual_order(request, payload: ManualOrderIn):
     quarantine for arrivals from low-risk areas, #2 and #7)."""
     user = _user(request)
     home = _area(user, payload.home_id, "home_id")
-    prev = PersonOrder.objects.filter(label=payload.person.strip()).order_by("-id").first()
+    # The person's earlier records are looked up in the caller's jurisdiction only: a record elsewhere
+    # answers exactly as no record at all (no existence oracle).
+    prev = PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(label=payload.person.strip()).order_by("-id").first()
     if prev is not None:
-        access.access(PersonOrder, user, prev.pk, perm=access.CASES_WRITE if home is None else None,
-                      read=access.READ_HEALTH)
+        if home is None:
+            access.access(PersonOrder, user, prev.pk, perm=access.CASES_WRITE, read=access.READ_HEALTH)
     elif home is None:
-        arrival = Arrival.objects.filter(label=payload.person.strip()).order_by("-id").first()
+        arrival = Arrival.objects.for_user(user, access.READ_HEALTH).filter(label=payload.person.strip()).order_by("-id").first()
         if arrival is not None:
             access.access(Arrival, user, arrival.pk, perm=access.CASES_WRITE)
         elif not access.scope_for(user, access.CASES_WRITE).everything:

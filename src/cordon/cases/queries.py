@@ -19,7 +19,7 @@ from collections import defaultdict
 
 from django.db.models import Count, Max, Min, Q
 
-from cordon.core import clock
+from cordon.core import access, clock
 
 ESCALATION_LABELS = {1: "street", 2: "district", 3: "city"}
 
@@ -149,11 +149,14 @@ def chain(inf, user=None, *, max_depth: int = 6, max_nodes: int = 500) -> dict:
     {"kind": "infection", "label", "id", "children": [contact nodes]}; a contact node is
     {"kind": "contact", "label", "id", "category", "status", "infection": <infection node or None>,
     "children": [contacts of this contact]}. Contacts who later became infections carry that infection
-    (whose contacts follow, one generation further). Out-of-scope infections are shown by label only
-    (``id`` None) and not expanded. A few queries per generation; ``max_nodes`` bounds the tree.
+    (whose contacts follow, one generation further). With ``user``, only contacts in the user's jurisdiction
+    are shown; an in-scope contact's infection out of scope is shown by label only (``id`` None) and not
+    expanded. A few queries per generation; ``max_nodes`` bounds the tree.
     """
     from cordon.cases.models import Infection, PersonOrder
 
+    # Contacts are read in the viewer's jurisdiction only (a contact living elsewhere is not shown at all).
+    orders_qs = PersonOrder.objects.for_user(user, access.READ_HEALTH) if user is not None else PersonOrder.objects.all()
     seen_inf = {inf.pk}
     root = {"kind": "infection", "label": inf.label, "id": inf.pk, "kind_of": inf.kind,
             "confirmed_on": inf.confirmed_on, "children": []}
@@ -163,11 +166,11 @@ def chain(inf, user=None, *, max_depth: int = 6, max_nodes: int = 500) -> dict:
         if not frontier or count >= max_nodes:
             break
         by_inf = {iid: node for iid, node in frontier}
-        orders = list(PersonOrder.objects.filter(infection_id__in=list(by_inf), via__isnull=True)
+        orders = list(orders_qs.filter(infection_id__in=list(by_inf), via__isnull=True)
                       .only("id", "label", "category", "status", "infection_id").order_by("id"))
         onward = defaultdict(list)
         if orders:
-            for o in (PersonOrder.objects.filter(via_id__in=[o.pk for o in orders])
+            for o in (orders_qs.filter(via_id__in=[o.pk for o in orders])
                       .only("id", "label", "category", "status", "via_id").order_by("id")):
                 onward[o.via_id].append(o)
         labels = {o.label for o in orders} | {o.label for os in onward.values() for o in os}

@@ -153,7 +153,10 @@ def infection_detail(request, pk: int):
     tasks = list(inf.tasks.prefetch_related(Prefetch("notes", queryset=TaskNote.objects.order_by("at", "id")))
                  .order_by("deadline", "id"))
     kpi = queries.kpis_for([inf])[inf.pk]
-    contacts = list(inf.contacts.select_related("home").order_by("identified_on", "id")[:500])
+    # Only the contacts whose home is in the viewer's jurisdiction: a contact living elsewhere is another
+    # jurisdiction's record (the KPIs above still count every contact of this infection, without names).
+    contacts = list(PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(infection=inf).select_related("home")
+                    .order_by("identified_on", "id")[:500])
     for o in contacts:
         o.today = queries.status_today(o, today)
         o.today_label = STATUS_LABELS.get(o.today, o.today)

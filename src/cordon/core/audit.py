@@ -7,6 +7,26 @@ import uuid
 
 from cordon.core import clock
 
+#: The longest reason (or note) an action accepts: a reason explains a decision, it is not a document.
+#: Actions refuse longer ones (``check_text``: ActionError on the field); ``entry`` also clips what it stores.
+MAX_REASON = 2000
+#: The longest text an audit row keeps in one value of its before/after change (clipped with "…").
+MAX_VALUE = 2000
+
+
+def check_text(value, field: str = "reason", limit: int = MAX_REASON) -> str:
+    """``value`` as text, refused (ActionError on ``field``) when longer than ``limit`` characters."""
+    text = "" if value is None else str(value)
+    if len(text) > limit:
+        from cordon.core.actions import ActionError
+
+        raise ActionError(f"at most {limit} characters, got {len(text)}", field=field)
+    return text
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 def _plain(value):
     if isinstance(value, dict):
@@ -17,7 +37,18 @@ def _plain(value):
         return value.isoformat()
     if isinstance(value, (decimal.Decimal, uuid.UUID)):
         return str(value)
+    if isinstance(value, str):
+        return _clip(value, MAX_VALUE)
     return value
+
+
+def object_repr_of(obj) -> str:
+    """How an audit row names a record: ``audit_repr()`` where the model defines one (people are named by
+    their id, never by name, ID number or phone), else ``str(obj)``."""
+    if obj is None:
+        return ""
+    named = getattr(obj, "audit_repr", None)
+    return named() if callable(named) else str(obj)
 
 
 def actor_name(actor) -> str:
@@ -29,7 +60,11 @@ def actor_name(actor) -> str:
 
 
 def record(action: str, **kwargs):
-    """Append one audit row. ``scope`` (a record with ancestor ids, or an Area) places it in a jurisdiction."""
+    """Append one audit row. ``scope`` (a record with ancestor ids, or an Area) places it in a jurisdiction.
+
+    A reason over ``MAX_REASON`` characters is refused (ActionError, field "reason"): actions call this
+    inside their transaction, so the action is undone with it."""
+    check_text(kwargs.get("reason"), "reason")
     e = entry(action, **kwargs)
     e.save()
     return e
@@ -47,10 +82,10 @@ def entry(action: str, *, actor, obj=None, object_type: str = "", object_id="", 
         action=action,
         object_type=object_type or (obj._meta.model_name if obj is not None else ""),
         object_id=str(object_id or (obj.pk if obj is not None else "")),
-        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:400],
+        object_repr=(object_repr or object_repr_of(obj))[:400],
         before=_plain(before),
         after=_plain(after),
-        reason=reason or "",
+        reason=_clip(reason or "", MAX_REASON),
         rule=rule or "",
     )
     src = scope if scope is not None else obj

@@ -152,8 +152,10 @@ def do_create_ticket(*, phone: str, category: str, text: str, location: str = ""
         raise ActionError("could not number the ticket; try again", field="number")
     _event(t, "created", actor, f"{Source(source).label} · {unit_name}")
     if original is not None:
-        _event(t, "duplicate", actor, f"duplicate of {original.number}")
-        _event(original, "duplicate_call", actor, f"the caller asked again: {t.number}")
+        # The notes do not name the other ticket: it may be in another jurisdiction than this one (the link
+        # itself is shown to those who may read both, see the ticket page and API).
+        _event(t, "duplicate", actor, "duplicate of an earlier call (same number and category)")
+        _event(original, "duplicate_call", actor, "the caller asked again")
     audit.record("ticket.create", actor=actor, obj=t, object_type="ticket",
                  after={"number": t.number, "category": category, "source": source, "unit": unit_name,
                         "respond_by": t.respond_by, "resolve_by": t.resolve_by,
@@ -173,7 +175,8 @@ def do_create_ticket(*, phone: str, category: str, text: str, location: str = ""
 @transaction.atomic
 def do_respond_ticket(t: Ticket, *, note: str, actor=None, reason=None) -> Ticket:
     """First response to the caller (or a progress note once responded)."""
-    note = (note or "").strip()
+    note = audit.check_text(note, "note").strip()
+    audit.check_text(reason)
     if not note:
         raise ActionError("write what was said or done", field="note")
     _check_actor(actor, t)
@@ -194,7 +197,8 @@ def do_respond_ticket(t: Ticket, *, note: str, actor=None, reason=None) -> Ticke
 @transaction.atomic
 def do_record_feedback(t: Ticket, *, feedback: str, actor=None, reason=None) -> Ticket:
     """Feedback to the caller: what was done, told to them (及时反馈). Needed before the ticket closes."""
-    feedback = (feedback or "").strip()
+    feedback = audit.check_text(feedback, "feedback").strip()
+    audit.check_text(reason)
     if not feedback:
         raise ActionError("the feedback given to the caller is required", field="feedback")
     _check_actor(actor, t)

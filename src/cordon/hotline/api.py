@@ -82,9 +82,12 @@ def ticket_out(t: Ticket, now=None, originals: dict | None = None) -> dict:
             "duplicate_of": dup, "satisfaction": t.satisfaction}
 
 
-def _detail(t: Ticket) -> dict:
-    t = Ticket.objects.select_related("duplicate_of").get(pk=t.pk)
-    return {**ticket_out(t), "text": t.text, "feedback": t.feedback,
+def _detail(t: Ticket, user) -> dict:
+    t = Ticket.objects.get(pk=t.pk)
+    # The first call's ticket only when the caller may read it too (it may be in another jurisdiction).
+    originals = dict(Ticket.objects.for_user(user, access.HOTLINE_READ).filter(pk=t.duplicate_of_id).values_list("id", "number")) \
+        if t.duplicate_of_id else {}
+    return {**ticket_out(t, originals=originals), "text": t.text, "feedback": t.feedback,
             "events": [{"at": e.at, "kind": e.kind, "actor": e.actor, "note": e.note} for e in t.events.all()]}
 
 
@@ -118,7 +121,8 @@ def list_tickets(request, f: Query[TicketFilter]):
     now = clock.now()
     qs = filtered(Ticket.objects.for_user(_user(request), access.HOTLINE_READ), f.status, f.category, now)
     items, meta = paginate(qs.order_by("-escalation", "resolve_by", "id"), f.page, f.page_size)
-    originals = dict(Ticket.objects.filter(pk__in={t.duplicate_of_id for t in items if t.duplicate_of_id})
+    originals = dict(Ticket.objects.for_user(_user(request), access.HOTLINE_READ)
+                     .filter(pk__in={t.duplicate_of_id for t in items if t.duplicate_of_id})
                      .values_list("id", "number"))
     return {"items": [ticket_out(t, now, originals) for t in items], **meta}
 
@@ -142,12 +146,13 @@ def create_ticket(request, payload: TicketCreate):
     t = actions.do_create_ticket(phone=payload.phone, category=payload.category, text=payload.text,
                                  caller=payload.caller, area=area, location=payload.location,
                                  raise_care=payload.raise_care, need=payload.need, actor=user, reason=payload.reason)
-    return HttpStatus(201, _detail(t))
+    return HttpStatus(201, _detail(t, user))
 
 
 @router.get("/hotline/tickets/{ticket_id}", response=TicketDetail)
 def get_ticket(request, ticket_id: int):
-    return _detail(access.access(Ticket, _user(request), ticket_id, read=access.HOTLINE_READ))
+    user = _user(request)
+    return _detail(access.access(Ticket, user, ticket_id, read=access.HOTLINE_READ), user)
 
 
 def _writable(request, ticket_id):
@@ -172,19 +177,20 @@ class CloseIn(Schema):
 @router.post("/hotline/tickets/{ticket_id}/respond", response=TicketDetail)
 def respond_ticket(request, ticket_id: int, payload: NoteIn):
     user, t = _writable(request, ticket_id)
-    return _detail(actions.do_respond_ticket(t, note=payload.note, actor=user))
+    return _detail(actions.do_respond_ticket(t, note=payload.note, actor=user), user)
 
 
 @router.post("/hotline/tickets/{ticket_id}/feedback", response=TicketDetail)
 def feedback_ticket(request, ticket_id: int, payload: FeedbackIn):
     user, t = _writable(request, ticket_id)
-    return _detail(actions.do_record_feedback(t, feedback=payload.feedback, actor=user))
+    return _detail(actions.do_record_feedback(t, feedback=payload.feedback, actor=user), user)
 
 
 @router.post("/hotline/tickets/{ticket_id}/close", response=TicketDetail)
 def close_ticket(request, ticket_id: int, payload: CloseIn):
     user, t = _writable(request, ticket_id)
-    return _detail(actions.do_close_ticket(t, satisfaction=payload.satisfaction, actor=user, reason=payload.reason))
+    return _detail(actions.do_close_ticket(t, satisfaction=payload.satisfaction, actor=user,
+                                           reason=payload.reason), user)
 
 
 class GapOut(Schema):

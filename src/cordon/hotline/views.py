@@ -62,8 +62,10 @@ def ticket_list(request):
         qs = filtered(Ticket.objects.for_user(user, access.HOTLINE_READ), tab, category, now)
         order = ("-closed_at", "-id") if tab == "closed" else ("-escalation", "resolve_by", "id")
         page = paginate(request, qs.order_by(*order), 50)
-        originals = dict(Ticket.objects.filter(pk__in={t.duplicate_of_id for t in page.object_list
-                                                       if t.duplicate_of_id}).values_list("id", "number"))
+        # The first call's ticket only when it is in the viewer's jurisdiction too (it may be elsewhere).
+        originals = dict(Ticket.objects.for_user(user, access.HOTLINE_READ).filter(pk__in={t.duplicate_of_id for t in page.object_list
+                                                                      if t.duplicate_of_id})
+                         .values_list("id", "number"))
         for t in page.object_list:
             t.original_number = originals.get(t.duplicate_of_id, "")
         body = render_to_string("hotline/_list_body.html", {
@@ -104,9 +106,13 @@ def ticket_new(request):
             except ActionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
-                if t.status == Status.DUPLICATE:
+                if t.status == Status.DUPLICATE and Ticket.objects.for_user(user, access.HOTLINE_READ).filter(
+                        pk=t.duplicate_of_id).exists():
                     messages.warning(request, _("Ticket %(n)s linked as a duplicate of %(o)s.") % {
                         "n": t.number, "o": t.duplicate_of.number})
+                elif t.status == Status.DUPLICATE:  # the first call's ticket is outside your jurisdiction
+                    messages.warning(request, _("Ticket %(n)s linked as a duplicate of an earlier call.") % {
+                        "n": t.number})
                 else:
                     messages.success(request, _("Ticket %(n)s created, routed to %(u)s.") % {"n": t.number,
                                                                                             "u": t.unit_name})
@@ -117,8 +123,12 @@ def ticket_new(request):
 def _context(user, t: Ticket, bound=None) -> dict:
     now = clock.now()
     bound = bound or {}
+    # Linked calls (the first call, repeat calls) only within the viewer's jurisdiction.
+    visible = Ticket.objects.for_user(user, access.HOTLINE_READ)
     return {"row": _row(t, now), "t": t, "events": list(t.events.all()),
-            "duplicates": list(t.duplicates.all()), "can_write": perms.can_write(user, perms.HOTLINE, t),
+            "original": visible.filter(pk=t.duplicate_of_id).first() if t.duplicate_of_id else None,
+            "duplicates": list(visible.filter(duplicate_of=t).order_by("id")),
+            "can_write": perms.can_write(user, perms.HOTLINE, t),
             "care_link": bool(t.care_request) and CareRequest.objects.for_user(user, access.CARE_READ).filter(
                 pk=t.care_request).exists(),
             "note_form": bound.get("respond") or forms.NoteForm(prefix="respond"),

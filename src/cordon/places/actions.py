@@ -123,6 +123,7 @@ def _add_population(area_ids: list[int], delta: int) -> None:
 
 @transaction.atomic
 def do_create_resident(household: Household, data: dict, *, actor=None, reason: str = "") -> Resident:
+    audit.check_text(reason)
     fields = check_resident(data)
     if Resident.objects.filter(id_number=fields["id_number"]).exists():
         raise ActionError("a resident with this ID number already exists", field="id_number")
@@ -136,12 +137,16 @@ def do_create_resident(household: Household, data: dict, *, actor=None, reason: 
     return r
 
 
+#: Fields that identify a person: an audit row records that they were set or changed, never their value
+#: (not even masked: a masked ID number with the birth date gives most of the number back).
+IDENTIFYING = ("name", "id_number", "phone", "birth_date")
+HIDDEN = "***"
+
+
 def masked(key: str, value):
-    """A resident field as audit rows and lists show it: ID number and phone masked."""
-    if key == "id_number":
-        return ids.mask_id_number(value)
-    if key == "phone":
-        return ids.mask_phone(value)
+    """A resident field as audit rows keep it: identifying fields only as set ("***") or empty."""
+    if key in IDENTIFYING:
+        return HIDDEN if value else ""
     return value
 
 
@@ -155,15 +160,16 @@ def do_update_resident(resident: Resident, changes: dict, *, actor=None, reason:
     if "id_number" in fields and fields["id_number"] != resident.id_number:
         if Resident.objects.filter(id_number=fields["id_number"]).exclude(pk=resident.pk).exists():
             raise ActionError("a resident with this ID number already exists", field="id_number")
-    before = masked_snapshot(resident)
+    audit.check_text(reason)
+    old = resident_snapshot(resident)
     for k, v in fields.items():
         setattr(resident, k, v)
     resident.save()
-    after = masked_snapshot(resident)
-    changed = {k: v for k, v in after.items() if before.get(k) != v}
+    new = resident_snapshot(resident)
+    changed = [k for k, v in new.items() if old.get(k) != v]
     if changed:
-        audit.record("resident.update", actor=actor, obj=resident,
-                     before={k: before[k] for k in changed}, after=changed, reason=reason)
+        audit.record("resident.update", actor=actor, obj=resident, before={k: masked(k, old[k]) for k in changed},
+                     after={k: masked(k, new[k]) for k in changed}, reason=reason)
     return resident
 
 
@@ -190,12 +196,36 @@ UNMASKABLE = ("id_number", "phone")
 @transaction.atomic
 def do_unmask_resident(resident: Resident, field: str, *, actor, reason: str = "") -> str:
     """Reveal a resident's full ID number or phone. Needs the unmask permission; always audited."""
+    audit.check_text(reason)
     if field not in UNMASKABLE:
         raise ActionError(f"only {', '.join(UNMASKABLE)} can be unmasked", field="field")
     if not access.scope_for(actor, access.UNMASK).contains(resident):
         raise access.Forbidden
     audit.record("resident.unmask", actor=actor, obj=resident, after={"field": field}, reason=reason)
     return getattr(resident, field)
+
+
+def may_read_name(user, resident: Resident) -> bool:
+    """Whether ``user`` sees the resident's full name on the resident's own page and API record: the roles
+    that may reveal personal data there (the unmask permission over the resident). Lists always mask."""
+    return access.scope_for(user, access.UNMASK).contains(resident)
+
+
+@transaction.atomic
+def do_read_resident_name(resident: Resident, *, actor) -> str:
+    """The resident's full name for their own page or API record, for a user who may read it; each read is
+    written to the audit log (the resident by id only). Others get the masked name (``ids.mask_name``)."""
+    if not may_read_name(actor, resident):
+        return ids.mask_name(resident.name)
+    audit.record("resident.read", actor=actor, obj=resident, after={"field": "name"})
+    return resident.name
+
+
+def birth_shown(resident: Resident, *, id_revealed: bool = False) -> str:
+    """The birth date as pages and API may show it next to a masked ID number: the year only (the full date
+    with the masked number's first and last characters and the address gives the whole number back). The
+    full date only once the ID number itself was revealed (``do_unmask_resident``, audited)."""
+    return resident.birth_date.isoformat() if id_revealed else f"{resident.birth_date.year}"
 
 
 @transaction.atomic

@@ -79,7 +79,7 @@ class ResidentOut(Schema):
     name: str
     id_number: str
     phone: str
-    birth_date: dt.date
+    birth_year: int
     age: int
     sex: str
     household_id: int
@@ -91,7 +91,7 @@ class ResidentOut(Schema):
 def resident_out(r: Resident, today: dt.date) -> dict:
     return {
         "id": r.pk, "name": ids.mask_name(r.name), "id_number": ids.mask_id_number(r.id_number),
-        "phone": ids.mask_phone(r.phone), "birth_date": r.birth_date.replace(day=1), "age": r.age_on(today),
+        "phone": ids.mask_phone(r.phone), "birth_year": r.birth_date.year, "age": r.age_on(today),
         "sex": r.sex, "household_id": r.household_id, "household": r.household.number, "unit_id": r.unit_id,
         "special_groups": special_groups(r, today),
     }
@@ -163,9 +163,12 @@ def list_residents(request, f: Query[ResidentFilter]):
 
 @router.get("/residents/{resident_id}", response=ResidentOut)
 def get_resident(request, resident_id: int):
-    r = access.access(Resident.objects.select_related("household"), _user(request), resident_id,
-                      read=access.READ_PERSONAL)
-    return resident_out(r, clock.today())
+    """One resident, masked; the full name (as on the resident's page) for users who may unmask this
+    resident, each such read written to the audit log. The birth year only (a full birth date with the
+    masked ID number gives the number back): the full values come through ``/unmask``, audited."""
+    user = _user(request)
+    r = access.access(Resident.objects.select_related("household"), user, resident_id, read=access.READ_PERSONAL)
+    return {**resident_out(r, clock.today()), "name": actions.do_read_resident_name(r, actor=user)}
 
 
 class ResidentCreate(Schema):

@@ -287,7 +287,7 @@ def _import_batch(batch, report: ImportReport, actor, write_scope, seen: dict[st
             after = {k: masked(k, v) for k, v in changed.items()} | ({"household": h.pk} if moved else {})
             e = AuditEntry(at=now, actor=None if actor is None or isinstance(actor, str) else actor,
                            actor_name=audit.actor_name(actor), action="resident.update", object_type="resident",
-                           object_id=str(old.pk), object_repr=str(old), before=audit._plain(before),
+                           object_id=str(old.pk), object_repr=old.audit_repr(), before=audit._plain(before),
                            after=audit._plain(after), reason=f"import {report.file} line {line}")
             e.set_scope_from(old)
             audits.append(e)

@@ -95,6 +95,10 @@ class Resident(ScopedFields):
     def __str__(self) -> str:
         return self.name
 
+    def audit_repr(self) -> str:
+        """Audit rows name a resident by id only (never by name, ID number or phone)."""
+        return f"resident {self.pk}"
+
     def age_on(self, day: dt.date) -> int:
         b = self.birth_date
         return day.year - b.year - ((day.month, day.day) < (b.month, b.day))

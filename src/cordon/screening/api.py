@@ -177,7 +177,7 @@ def recall(request, round_id: int):
     r = actions.access_round(user, round_id)
     tasks = list(actions.positives_of(r, user)[:200])
     members = {}
-    for m in RecallMember.objects.filter(task__in=tasks).select_related("resident"):
+    for m in RecallMember.objects.for_user(user, access.READ_HEALTH).filter(task__in=tasks).select_related("resident"):
         members.setdefault(m.task_id, []).append(m)
     return [{"id": t.pk, "area_id": t.area_id, "path": t.area.path, "status": t.status, "people": t.people,
              "retested": t.retested, "positives": t.positives,
@@ -240,6 +240,18 @@ class BatchOut(Schema):
     errors: list[RowErrorOut]
 
 
+def _own_key(kind: str, key: str, user) -> None:
+    """A batch key names the caller's own batch: a key another uploader used is refused before anything is
+    read, so its batch (round, counts, row errors) is never answered to someone else."""
+    from cordon.core import audit
+
+    from .models import ImportBatch
+
+    used_by = ImportBatch.objects.filter(kind=kind, key=(key or "").strip()).values_list("actor", flat=True).first()
+    if used_by is not None and used_by != audit.actor_name(user):
+        raise ActionError("this batch key was used by another uploader; choose your own", field="batch_key")
+
+
 def _batch_out(out) -> dict:
     b = out.batch
     errs = list(RowError.objects.filter(batch=b).order_by("line")[:1000])
@@ -254,6 +266,7 @@ def post_samples(request, payload: SamplesIn):
     r = actions.access_round(user, payload.round_id, write=True)
     if len(payload.rows) > MAX_ROWS:
         raise ActionError(f"at most {MAX_ROWS} rows per batch", field="rows")
+    _own_key("samples", payload.batch_key, user)
     out = import_rows("samples", payload.batch_key, [x.dict() for x in payload.rows], round=r, actor=user)
     return _batch_out(out)
 
@@ -264,6 +277,7 @@ def post_results(request, payload: ResultsIn):
     user = _user(request)
     if len(payload.rows) > MAX_ROWS:
         raise ActionError(f"at most {MAX_ROWS} rows per batch", field="rows")
+    _own_key("results", payload.batch_key, user)
     out = import_rows("results", payload.batch_key, [x.dict() for x in payload.rows], round=None, actor=user)
     return _batch_out(out)
 

@@ -65,6 +65,7 @@ from .models import (BLOCK, BatchKind, BatchStatus, ImportBatch, Registered, Rou
 
 CHUNK_BYTES = 8 << 20  # ~190 k registrations a chunk: the transient arrays of a chunk stay ~100 MB
 MAX_FIELD = 80
+NO_RESIDENT = "no resident with this ID number in your jurisdiction"
 
 SAMPLE_COLUMNS = {
     "id_number": ("id_number", "身份证号", "身份证号码", "证件号码"),
@@ -882,16 +883,15 @@ class _SampleWriter:
         found, rid, unit = self.idx.lookup(np.array(idn, dtype="S18"))
         ts = [self.times(x) for x in t]
         ts_ok = np.fromiter((x is not None for x in ts), dtype=bool, count=n)
-        keep = found & ts_ok
         if self.scope is not None:
-            out = found & ts_ok & self._outside(unit)
-            for i in np.flatnonzero(out).tolist():
-                errors.append((lines[i], "id_number", "person lives outside your jurisdiction"))
-            keep &= ~out
+            # A person living outside the uploader's jurisdiction is answered exactly as a person who is not a
+            # resident at all (the same field and reason, no other check first): no existence oracle.
+            found = found & ~self._outside(unit)
+        keep = found & ts_ok
         if not keep.all():
             for i in np.flatnonzero(~found).tolist():
                 why = ids.id_number_error(idn[i])
-                errors.append((lines[i], "id_number", why or "no resident with this ID number"))
+                errors.append((lines[i], "id_number", why or NO_RESIDENT))
             for i in np.flatnonzero(found & ~ts_ok).tolist():
                 errors.append((lines[i], "sampled_at", self.times.why.get(t[i], "invalid time")))
         sel, ndup = self._dedupe(np.flatnonzero(keep), rid, lines, errors)
@@ -1020,17 +1020,13 @@ class _SampleWriter:
             return prep
         sc, fast, lines, found, rid, unit = x.sc, x.fast, x.lines, x.found, x.rid, x.unit
         uniq, inv, tvals, ts_ok = x.uniq, x.inv, x.tvals, x.ts_ok
-        keep = found & ts_ok
         if self.scope is not None and len(fast):
-            out = found & ts_ok & self._outside(unit)
-            for i in np.flatnonzero(out).tolist():
-                errors.append((int(lines[i]), "id_number", "person lives outside your jurisdiction"))
-            keep &= ~out
+            found = found & ~self._outside(unit)  # outside the jurisdiction = not a resident (see prepare)
+        keep = found & ts_ok
         if not keep.all():
             for i in np.flatnonzero(~found).tolist():
                 idn = bytes(x.idb[i]).decode("ascii")
-                errors.append((int(lines[i]), "id_number",
-                               ids.id_number_error(idn) or "no resident with this ID number"))
+                errors.append((int(lines[i]), "id_number", ids.id_number_error(idn) or NO_RESIDENT))
             for i in np.flatnonzero(found & ~ts_ok).tolist():
                 t = uniq[inv[i]].decode("ascii")
                 errors.append((int(lines[i]), "sampled_at", self.times.why.get(t, "invalid time")))

@@ -86,7 +86,7 @@ def round_detail(request, pk: int):
     show_recall = access.has_perm(user, access.READ_HEALTH)
     tasks = list(actions.positives_of(r, user)[:100]) if show_recall else []
     members: dict[int, list] = {}
-    for m in RecallMember.objects.filter(task__in=tasks).select_related("resident"):
+    for m in RecallMember.objects.for_user(user, access.READ_HEALTH).filter(task__in=tasks).select_related("resident"):
         members.setdefault(m.task_id, []).append({
             "m": m, "name": ids.mask_name(m.resident.name), "id_number": ids.mask_id_number(m.resident.id_number),
             "phone": ids.mask_phone(m.resident.phone)})

@@ -237,7 +237,7 @@ def list_prices(request, f: Query[PriceFilter]):
     user = _user(request)
     if not access.has_perm(user, access.VIEW):
         return []
-    qs = PriceReport.objects.select_related("item").order_by("-on", "-id")
+    qs = PriceReport.objects.for_user(user, access.SUPPLIES_READ).select_related("item").order_by("-on", "-id")
     if f.alerts:
         qs = qs.filter(alert=True)
     if f.since:

@@ -60,7 +60,7 @@ def dashboard(request, bound=None, status=200, error=None):
     recs = {}
     for r in Reconciliation.objects.for_user(user).select_related("warehouse").order_by("-on", "-id")[:100]:
         recs.setdefault(r.warehouse_id, r)
-    alerts = list(PriceReport.objects.filter(alert=True, on__gte=today - dt.timedelta(days=14))
+    alerts = list(PriceReport.objects.for_user(user, access.SUPPLIES_READ).filter(alert=True, on__gte=today - dt.timedelta(days=14))
                   .select_related("item").order_by("-on", "-rise_pct")[:30])
     context = {"stock": stock, "allocations": allocations, "deliveries": deliveries[:100],
                "reconciliations": list(recs.values()), "alerts": alerts,

@@ -216,14 +216,20 @@ def resident_detail(request, pk: int):
             form = UnmaskForm(initial={"reason": form.cleaned_data["reason"]}) if revealed else form
         else:
             status = 400
+    from cordon.places.actions import birth_shown, do_read_resident_name
+
     today = clock.today()
     unit = Area.objects.filter(pk=resident.unit_id).first()
     context = {
         "resident": resident,
         "row": resident_row(resident, today),
+        # The full name for users who may read personal data here (audited), the masked name otherwise;
+        # the birth year only, unless the ID number itself was revealed (see places.actions.birth_shown).
+        # (after a reveal, that audit row already records this view of the resident: no second row)
+        "name": resident.name if revealed else do_read_resident_name(resident, actor=user),
         "unit": unit,
         "crumbs": breadcrumb(user, unit) + [{"area": unit, "link": True}] if unit else [],
-        "birth_date": resident.birth_date,
+        "birth": birth_shown(resident, id_revealed="id_number" in revealed),
         "can_unmask": can_unmask,
         "form": form,
         "revealed": revealed,
