@@ -50,7 +50,7 @@ class ArrivalForm(forms.Form):
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", "—")] + [(str(r.pk), f"{r.name} · {r.level}") for r in regions]
+        self.fields["region"].choices = [("", "—")] + [(str(r.pk), f"{r.name} · {r.level_label}") for r in regions]
 
 
 class FacilityForm(forms.Form):

@@ -27,7 +27,7 @@ from cordon.cases.models import (Arrival, CheckIn, Facility, Infection, Infectio
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.views import paginate, query_without_page, scoped
+from cordon.web.views import paginate, parse_id, query_id, query_without_page, scoped
 
 PAGE_SIZE = 50
 
@@ -69,7 +69,9 @@ def _resolve_area(user, value: str, *, write: bool = True) -> Area:
     """An area by id or address path, in the user's scope (NotFound/Forbidden otherwise)."""
     value = (value or "").strip().strip("/")
     if value.isdigit():
-        return access.access(Area, user, int(value), write=write)
+        if parse_id(value) is None:
+            raise access.NotFound
+        return access.access(Area, user, parse_id(value), write=write)
     a = Area.objects.for_user(user).filter(path=value).first()
     if a is None:
         raise access.NotFound
@@ -272,9 +274,9 @@ def contact_list(request):
     today = clock.today()
     pack = _pack(today)
     community = None
-    cid = request.GET.get("community") or ""
-    if cid.isdigit():
-        community = access.access(Area, user, int(cid))
+    cid = query_id(request, "community")
+    if cid is not None:
+        community = access.access(Area, user, cid)
     tab = request.GET.get("today") or ""
     if tab not in ("centralized", "home"):
         tab = ""
@@ -285,11 +287,13 @@ def contact_list(request):
     qs = qs.select_related("home", "infection").only(
         "id", "label", "category", "status", "anchor", "identified_on", "centralized_until", "home_until",
         "free_on", "test_days", "extended_by", "manual", "placed_at", "community_id", "home_id", "home__path",
-        "home__name", "infection_id", "infection__label", *[f"{lv}_id" for lv in access.LEVELS])
+        "home__name", "infection_id", "infection__label", *[f"{lv}_id" for lv in access.LEVELS],
+        *[f"infection__{lv}_id" for lv in access.LEVELS])
     page = paginate(request, qs, PAGE_SIZE)
     orders = list(page.object_list)
     checked = {c.order_id: c for c in CheckIn.objects.filter(order_id__in=[o.pk for o in orders], on=today)}
     write = access.scope_for(user, access.WRITE)
+    view = access.scope_for(user, access.VIEW)
     if community is not None:
         cut = len(community.path) + 1
     else:
@@ -306,6 +310,8 @@ def contact_list(request):
         o.category_label = category_label(pack, o.category)
         o.checkin = checked.get(o.pk)
         o.can_write = write.contains(o)
+        # an infection in another jurisdiction is named, not linked (its page would answer 404)
+        o.infection_link = o.infection_id is not None and view.contains(o.infection)
         o.where = (o.home.path[cut:] if o.home_id else "") or "—"
     categories = [(k, category_label(pack, k)) for k in pack.persons] if pack is not None else []
     context = {"orders": orders, "page": page, "today": today, "tab": tab, "category": category, "q": q,

@@ -25,6 +25,7 @@ from cordon.situation import actions, charts, daily, public
 from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
 from cordon.situation.registry import SituationScope, collect
 from cordon.situation.sections import rt_series
+from cordon.web import views as web_views
 from cordon.web.views import scoped
 
 MAX_DAYS = 400
@@ -46,12 +47,14 @@ def page_params(get) -> dict:
 
 
 def parse_day(value, default=None) -> dt.date:
+    """The day of a page's query string or path; absent: ``default`` or today; malformed or outside the
+    pages' window (``web.views.MIN_DAY`` .. ``MAX_DAY``): 404."""
     if not value:
         return default or clock.today()
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise Http404 from None
+    day = web_views.parse_day(value)
+    if day is None:
+        raise Http404
+    return day
 
 
 def _staff(user) -> None:

@@ -17,7 +17,7 @@ from cordon.core.actions import ActionError
 from cordon.supplies import actions, forms
 from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryTeam, Item, PriceReport, Reconciliation,
                                     Warehouse)
-from cordon.web.views import paginate, query_without_page, scoped
+from cordon.web.views import paginate, parse_id, query_id, query_without_page, scoped
 
 
 def _choices(user):
@@ -171,8 +171,8 @@ def issue(request, pk: int):
     a = perms.access_write(Allocation.objects.select_related("designation__area", "item", "warehouse"), user, pk,
                            perms.SUPPLY_ROLES)
     team = None
-    if (request.POST.get("team") or "").isdigit():
-        team = DeliveryTeam.objects.for_user(user).filter(pk=int(request.POST["team"])).first()
+    if parse_id(request.POST.get("team")) is not None:
+        team = DeliveryTeam.objects.for_user(user).filter(pk=parse_id(request.POST["team"])).first()
     try:
         orders = actions.do_issue_allocation(a, team=team, actor=user)
     except ActionError as exc:
@@ -188,9 +188,9 @@ def deliveries(request):
     if not access.has_perm(user, access.VIEW):
         raise PermissionDenied
     qs = DeliveryOrder.objects.for_user(user).select_related("household", "item", "team")
-    building = request.GET.get("building") or ""
-    if building.isdigit():
-        qs = qs.filter(building_id=int(building))
+    building = query_id(request, "building")
+    if building is not None:
+        qs = qs.filter(building_id=building)
     st = request.GET.get("status") or ""
     if st:
         qs = qs.filter(status=st)

@@ -5,6 +5,7 @@ Every page needs a login except the public ones (``PUBLIC``); single objects com
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 from django.contrib.auth.decorators import login_required
@@ -42,8 +43,47 @@ def scoped(view):
     return wrapper
 
 
+#: ids a page accepts from a query string or a form: the database's positive 64-bit range
+MAX_ID = 2**63 - 1
+#: dates a page accepts from a query string: a window no record lies outside of, so that date arithmetic
+#: (a day before, a week after) stays within Python's and the databases' ranges
+MIN_DAY = dt.date(2000, 1, 1)
+MAX_DAY = dt.date(2099, 12, 31)
+
+
+def parse_id(value) -> int | None:
+    """A positive 64-bit id written in ASCII digits, or None (absent, not a number, zero, beyond 64 bits)."""
+    value = (value or "").strip() if isinstance(value, str) else ""
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    n = int(value)
+    return n if 0 < n <= MAX_ID else None
+
+
+def query_id(request, name: str) -> int | None:
+    """The positive id in ``request.GET[name]``, or None when absent or not a positive 64-bit integer."""
+    return parse_id(request.GET.get(name))
+
+
+def parse_day(value) -> dt.date | None:
+    """A date from a query string within ``MIN_DAY`` .. ``MAX_DAY``; None when absent, malformed or outside."""
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return day if MIN_DAY <= day <= MAX_DAY else None
+
+
 def paginate(request, qs, per_page: int = PAGE_SIZE):
-    return Paginator(qs, per_page).get_page(request.GET.get("page"))
+    """The requested page of ``qs``; a page number that is not a number gives the first page, one beyond
+    the last (however large) the last page."""
+    paginator = Paginator(qs, per_page)
+    number = (request.GET.get("page") or "").strip()
+    if not (number.isascii() and number.isdigit()):
+        return paginator.get_page(1)
+    return paginator.get_page(min(int(number), MAX_ID))
 
 
 def cached_part(request, domains: tuple[str, ...], name: str, build):
