@@ -79,3 +79,70 @@ def test_hostile_query_strings_never_answer_5xx(commander, worker, as_user):
             if status >= 500:
                 bad.append((user and user.username, url[:120], status))
     assert not bad, "\n".join(map(str, bad))
+
+
+def test_page_forms_bound_text_numbers_and_dates():
+    """``web.forms.CheckedForm``, the base of every page form: what the database would refuse (or store
+    differently per engine) is a form error."""
+    from django import forms
+
+    from cordon.web.forms import MAX_TEXT, CheckedForm
+
+    class F(CheckedForm):
+        text = forms.CharField(required=False)
+        short = forms.CharField(max_length=10, required=False)
+        n = forms.IntegerField(required=False)
+        amount = forms.DecimalField(decimal_places=2, required=False)
+        on = forms.DateField(required=False)
+
+    assert F({"text": "正常的文字", "short": "ok", "n": "12", "amount": "3.50", "on": "2026-12-06"}).is_valid()
+    for data, field in [({"text": "a\x00b"}, "text"), ({"short": "a\ud800b"}, "short"),
+                        ({"text": "x" * (MAX_TEXT + 1)}, "text"), ({"short": "x" * 11}, "short"),
+                        ({"n": HUGE}, "n"), ({"n": "-" + HUGE}, "n"), ({"amount": "1e309"}, "amount"),
+                        ({"amount": "Infinity"}, "amount"), ({"amount": "NaN"}, "amount"),
+                        ({"on": "9999-12-31"}, "on"), ({"on": "0001-01-01"}, "on")]:
+        f = F(data)
+        assert not f.is_valid() and field in f.errors, (data, f.errors)
+
+
+def test_every_page_form_is_checked():
+    """Every form class of the apps derives from ``CheckedForm`` (a new form cannot skip the bounds)."""
+    import importlib
+    import inspect
+
+    from django import forms
+
+    from cordon.web.forms import CheckedForm
+
+    found = 0
+    for app in ("care", "cases", "hotline", "screening", "supplies", "web", "zones"):
+        module = importlib.import_module(f"cordon.{app}.forms")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, forms.BaseForm) and cls.__module__ == module.__name__:
+                found += 1
+                assert issubclass(cls, CheckedForm), f"cordon.{app}.forms.{name}"
+    assert found > 30
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["bad\x00name", "x" * 121])
+def test_posted_text_without_a_form_is_an_error_message(commander, as_user, name):
+    from cordon.cases.models import OutsideRegion
+
+    r = as_user(commander).post("/cases/regions/", {"name": name, "level": "high", "source": "test"}, follow=True)
+    assert r.status_code == 200
+    assert not OutsideRegion.objects.exists()
+    assert len(list(r.context["messages"])) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("days", [0, -3, 10**9, True])
+def test_an_order_extension_needs_a_positive_number_of_days(city, worker, days):
+    from cordon.cases import actions as ca
+    from cordon.core.actions import ActionError
+    from tests.cases._cfixtures import cases_records
+
+    o = cases_records(city)["order_positive_a"]
+    with pytest.raises(ActionError) as exc:
+        ca.do_extend_order(o, days=days, reason="positive on day 1", actor=worker)
+    assert exc.value.field == "days"

@@ -21,7 +21,7 @@ from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids, stamps
 from cordon.core.actions import ActionError
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
-from cordon.web.views import cached_part, paginate, parse_id, query_without_page, scoped
+from cordon.web.views import cached_part, paginate, parse_id, posted_text, query_without_page, scoped
 
 RELATED = ("area", "facility", "hospital", "vehicle")
 
@@ -309,7 +309,7 @@ def task_done(request, pk: int):
     user = request.user
     t = perms.access_write(ProactiveTask, user, pk, perms.CARE_ROLES)
     try:
-        actions.do_complete_task(t, actor=user, reason=(request.POST.get("note") or "")[:300])
+        actions.do_complete_task(t, actor=user, reason=posted_text(request, "note", 300) or "")
     except ActionError as exc:
         messages.error(request, str(exc))
     else:

@@ -27,7 +27,7 @@ from cordon.cases.models import (Arrival, CheckIn, Facility, Infection, Infectio
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.views import paginate, parse_id, query_id, query_without_page, scoped
+from cordon.web.views import paginate, parse_id, posted_text, query_id, query_without_page, scoped
 
 PAGE_SIZE = 50
 
@@ -444,7 +444,7 @@ def placement_discharge(request, pk: int):
         raise access.NotFound
     fac = access.access(Facility, user, p.facility_id, write=True)
     try:
-        actions.do_discharge(p, actor=user, reason=request.POST.get("reason", "")[:500])
+        actions.do_discharge(p, actor=user, reason=posted_text(request, "reason", 500))
         messages.success(request, _("Discharged."))
     except ActionError as exc:
         _error(request, exc)
@@ -531,8 +531,9 @@ def region_upsert(request):
     if "commander" not in access.roles_of(user):
         raise access.Forbidden
     try:
-        r = actions.do_upsert_outside_region(name=request.POST.get("name", ""), level=request.POST.get("level", ""),
-                                             source=request.POST.get("source", ""), actor=user)
+        r = actions.do_upsert_outside_region(name=posted_text(request, "name", 120),
+                                             level=posted_text(request, "level", 8),
+                                             source=posted_text(request, "source", 200), actor=user)
         messages.success(request, _("%(name)s saved.") % {"name": r.name})
     except ActionError as exc:
         _error(request, exc)

@@ -26,7 +26,7 @@ from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
 from cordon.situation.registry import SituationScope, collect
 from cordon.situation.sections import rt_series
 from cordon.web import views as web_views
-from cordon.web.views import scoped
+from cordon.web.views import posted_text, scoped
 
 MAX_DAYS = 400
 
@@ -252,8 +252,9 @@ def bulletin_detail(request, day: str):
         act = request.POST.get("action")
         try:
             if act == "edit":
-                actions.do_edit_bulletin(b, text=request.POST.get("text", ""), title=request.POST.get("title"),
-                                         actor=request.user, reason=request.POST.get("reason", ""))
+                actions.do_edit_bulletin(b, text=posted_text(request, "text", 20_000),
+                                         title=posted_text(request, "title", 200, None),
+                                         actor=request.user, reason=posted_text(request, "reason", 500))
                 messages.success(request, _("Saved. The bulletin is a draft until approved."))
             elif act == "approve":
                 actions.do_approve_bulletin(b, actor=request.user)

@@ -17,7 +17,7 @@ from cordon.core.actions import ActionError
 from cordon.supplies import actions, forms
 from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryTeam, Item, PriceReport, Reconciliation,
                                     Warehouse)
-from cordon.web.views import paginate, parse_id, query_id, query_without_page, scoped
+from cordon.web.views import paginate, parse_id, posted_text, query_id, query_without_page, scoped
 
 
 def _choices(user):
@@ -216,7 +216,7 @@ def delivery_action(request, pk: int, action: str):
         if action == "delivered":
             actions.do_mark_delivered(o, actor=user)
         else:
-            actions.do_mark_failed(o, reason=request.POST.get("reason", ""), actor=user)
+            actions.do_mark_failed(o, reason=posted_text(request, "reason", 200), actor=user)
     except ActionError as exc:
         messages.error(request, str(exc))
     else:

@@ -22,7 +22,7 @@ from cordon.core import access, clock, ids, stamps
 from cordon.core.actions import ActionError
 from cordon.core.models import AuditEntry, Role
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Household, Resident, special_groups
-from cordon.web.forms import AuditFilterForm, UnmaskForm
+from cordon.web.forms import MAX_DAY, MAX_ID, MIN_DAY, AuditFilterForm, UnmaskForm
 
 PAGE_SIZE = 50
 HOME_TILES = 12
@@ -41,14 +41,6 @@ def scoped(view):
             raise PermissionDenied from None
 
     return wrapper
-
-
-#: ids a page accepts from a query string or a form: the database's positive 64-bit range
-MAX_ID = 2**63 - 1
-#: dates a page accepts from a query string: a window no record lies outside of, so that date arithmetic
-#: (a day before, a week after) stays within Python's and the databases' ranges
-MIN_DAY = dt.date(2000, 1, 1)
-MAX_DAY = dt.date(2099, 12, 31)
 
 
 def parse_id(value) -> int | None:
@@ -74,6 +66,21 @@ def parse_day(value) -> dt.date | None:
     except ValueError:
         return None
     return day if MIN_DAY <= day <= MAX_DAY else None
+
+
+def posted_text(request, name: str, max_length: int, default: str = "") -> str:
+    """Free text from a posted field read without a form: ``ActionError`` (the page shows it as a form
+    error) for a NUL byte, a lone surrogate or more than ``max_length`` characters."""
+    from django.utils.translation import gettext as _
+
+    value = request.POST.get(name, default)
+    if value is None:
+        return value
+    if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+        raise ActionError(_("The text holds a character that is not valid Unicode."), field=name)
+    if len(value) > max_length:
+        raise ActionError(_("At most %(n)s characters.") % {"n": max_length}, field=name)
+    return value
 
 
 def paginate(request, qs, per_page: int = PAGE_SIZE):
