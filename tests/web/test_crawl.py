@@ -24,12 +24,12 @@ from django.core.signals import got_request_exception
 
 POPULATION = 3_000
 SEED = 1
-#: a viewer's crawl stops after this many pages per language
-MAX_PAGES = 160
+#: a viewer's crawl stops after this many pages: in Chinese (every text checked), then in English
+MAX_PAGES = {"zh-hans": 45, "en": 20}
 #: from one page, at most this many links of one target pattern are followed (the first rows of a list)
-PER_SOURCE_PATTERN = 3
+PER_SOURCE_PATTERN = 2
 #: at most this many distinct URLs of one pattern (path with ids and numbers as placeholders, query keys)
-PER_PATTERN = 6
+PER_PATTERN = 3
 SKIP_PREFIXES = ("/api/", "/static/", "/i18n/", "/logout/", "/admin/")
 ROLES = ["commander", "district", "street", "community", "hotline", "dispatcher", "logistics", "keyplace",
          "auditor", None]
@@ -194,7 +194,7 @@ def crawl(client, lang: str, keys: set[str], allowed: set[str]) -> dict:
 
     got_request_exception.connect(record)
     try:
-        while queue and pages < MAX_PAGES:
+        while queue and pages < MAX_PAGES[lang]:
             url, source = queue.pop(0)
             _visit(client, url, source, lang, keys, allowed, queue, seen, per_pattern, problems, statuses, errors)
             pages += 1
@@ -249,8 +249,6 @@ def _visit(client, url, source, lang, keys, allowed, queue, seen, per_pattern, p
 @pytest.fixture(scope="module")
 def demo_city(django_db_setup, django_db_blocker, request):
     """The demo city (``cordon demo``'s own steps), inside a transaction rolled back after the module."""
-    import importlib
-
     from django.db import transaction
 
     from cordon.commands import demo
@@ -263,9 +261,7 @@ def demo_city(django_db_setup, django_db_blocker, request):
             t0 = time.monotonic()
             load_city(POPULATION, SEED, progress=False)
             demo.create_accounts()
-            for step in demo.DEMO_STEPS:
-                module, func = step.split(":")
-                getattr(importlib.import_module(module), func)()
+            demo.run_steps()
             built = time.monotonic() - t0
             from django.contrib.auth import get_user_model
             from cordon.core.models import AuditEntry
@@ -282,7 +278,8 @@ def demo_city(django_db_setup, django_db_blocker, request):
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter and summary:
         reporter.write_line("")
-        reporter.write_line(f"crawl of the demo city ({POPULATION} residents): pages per viewer and language")
+        reporter.write_line(f"crawl of the demo city ({POPULATION} residents, built in {built:.0f}s): "
+                            "pages per viewer and language")
         for (who, lang), figures in sorted(summary.items()):
             reporter.write_line(f"  {who:<11} {lang:<8} {figures['pages']:>4} pages, {figures['patterns']:>3} "
                                 f"patterns, statuses {figures['statuses']}, {figures['seconds']:.1f}s")
@@ -305,3 +302,40 @@ def test_crawl(demo_city, db, username, request):
         problems += [f"[{lang}] {p}" for p in result["problems"]]
         assert result["pages"] > (1 if username is None else 5), result
     assert not problems, "\n".join(problems)
+
+
+def test_demo_writes_nothing_dated_after_its_now(demo_city, db):
+    """The demo replays three weeks up to the moment it is built: no audit row, event or record after it."""
+    from cordon.core import clock
+    from cordon.core.models import AuditEntry
+    from cordon.hotline.models import TicketEvent
+    from cordon.care.models import RequestEvent
+    from cordon.zones.models import Designation
+
+    now = clock.now()
+    assert AuditEntry.objects.exists()
+    assert not AuditEntry.objects.filter(at__gt=now).exists(), \
+        list(AuditEntry.objects.filter(at__gt=now).values_list("action", "at")[:10])
+    assert not RequestEvent.objects.filter(at__gt=now).exists()
+    assert not TicketEvent.objects.filter(at__gt=now).exists()
+    assert not Designation.objects.filter(designated_at__gt=now).exists()
+
+
+def test_public_risk_areas_give_the_real_basis(demo_city, db):
+    """Only a designation with a linked infection is published as where an infected person lives or stayed;
+    one designated on an exposure place without a linked infection says so."""
+    from django.test import Client
+
+    from cordon.places.models import Area
+    from cordon.zones import actions as za
+    from cordon.zones.models import Designation
+
+    for d in Designation.objects.prefetch_related("infections").select_related("area"):
+        assert ("感染者" in d.public_reason) == bool(d.infections.all()), (d.area.path, d.public_reason)
+    busy = set(Designation.objects.values_list("area_id", flat=True))
+    unit = Area.objects.filter(kind="unit").exclude(pk__in=busy).order_by("id").first()
+    d = za.do_designate(unit, "medium", reason="流调：确诊病例曾在此停留", exposure_note="便利店",
+                        actor="test")
+    assert "感染者" not in d.public_reason
+    page = Client().get("/public/risk-areas", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert unit.path in page and "涉疫暴露场所" in page
