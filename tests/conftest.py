@@ -112,3 +112,53 @@ def client_for(user):
 @pytest.fixture
 def as_user():
     return client_for
+
+
+class InvalidTemplateVariable(str):
+    """``string_if_invalid`` in tests: a template that names a variable that does not resolve (a typo, a
+    missing context key, a method that raised AttributeError, such as ``get_outcome_display`` on a field
+    without choices) fails the test instead of rendering an empty string. ``{% if %}`` and ``{% for %}``
+    still treat missing values as false / empty, as Django does, and so does ``|default`` (or
+    ``|default_if_none``) after a lookup that stopped at ``None`` or at a mapping without that key
+    (``{{ r.vehicle.plate|default:"-" }}``); a name missing on any other object fails even there."""
+
+    def __bool__(self):
+        import sys
+
+        from django.template.base import FilterExpression, VariableDoesNotExist
+        from django.template.context import BaseContext
+
+        frame = sys._getframe(1)
+        expr = frame.f_locals.get("self")
+        if frame.f_code.co_name != "resolve" or not isinstance(expr, FilterExpression):
+            return False  # the value itself, inside a filter: empty as Django's default ""
+        exc = sys.exc_info()[1]
+        defaulted = any(getattr(f, "__name__", "") in ("default", "default_if_none") for f, _ in expr.filters)
+        if defaulted and isinstance(exc, VariableDoesNotExist) and len(exc.params) == 2:
+            current = exc.params[1]
+            if current is None or isinstance(current, (dict, BaseContext)):
+                return False
+        return True
+
+    def __contains__(self, key):
+        return key == "%s"
+
+    def __mod__(self, var):
+        from django.template import TemplateSyntaxError
+
+        raise TemplateSyntaxError(f"invalid template variable: {var}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _templates_fail_on_invalid_variables():
+    import copy
+
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    templates = copy.deepcopy(settings.TEMPLATES)
+    for engine in templates:
+        if engine["BACKEND"].endswith("DjangoTemplates"):
+            engine.setdefault("OPTIONS", {})["string_if_invalid"] = InvalidTemplateVariable("")
+    with override_settings(TEMPLATES=templates):
+        yield

@@ -68,10 +68,11 @@ def run(today: dt.date | None = None) -> None:
         tasks = ca.sync_proactive_tasks(today, actor="demo")
     units = [Area.objects.get(pk=u) for u in member_units[:8]] or list(Area.objects.filter(kind="unit")[:8])
     plan = [  # (hour, need, urgency, how far it goes)
-        (6, "critical", "critical", "closed"), (7, "labour", "", "closed"), (8, "dialysis", "", "cancelled"),
-        (9, "elderly", "", "at_hospital"), (9, "infant", "", "arrived"), (10, "critical", "critical", "dispatched"),
-        (10, "other", "", "dispatched"), (11, "labour", "", "triaged"), (11, "elderly", "", "triaged"),
-        (11, "treatment", "", "triaged"), (11, "infant", "", "triaged"),
+        (6, "胸痛，呼吸困难", "critical", "closed"), (7, "临产，宫缩规律", "", "closed"),
+        (8, "血透日，需按时透析", "", "cancelled"), (9, "高龄老人发热", "", "at_hospital"),
+        (9, "婴儿高烧不退", "", "arrived"), (10, "昏迷，呼之不应", "critical", "dispatched"),
+        (10, "腹痛需就医", "", "dispatched"), (11, "孕产妇，见红", "", "triaged"), (11, "老人跌倒后髋部疼痛", "", "triaged"),
+        (11, "定期放化疗", "", "triaged"), (11, "婴幼儿腹泻脱水", "", "triaged"),
     ]
     names = ["张秀兰", "李娜", "王建华", "赵桂英", "刘子涵", "陈志强", "杨丽", "黄敏", "周玉珍", "吴海", "徐欣怡"]
     made = []

@@ -5,13 +5,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cordon.care.models import WEEKDAYS, Source
+from cordon.web.forms import CheckedForm
 
 PRIORITY_CHOICES = [("critical", _("Critical")), ("labour", _("Labour / pregnancy")), ("infant", _("Infant")),
                     ("treatment", _("Scheduled treatment (dialysis, chemotherapy)")), ("elderly", _("Elderly")),
                     ("other", _("Other medical need"))]
 
 
-class RequestForm(forms.Form):
+class RequestForm(CheckedForm):
     person = forms.CharField(label=_("Who needs care"), max_length=80)
     area = forms.CharField(label=_("Where (address path)"), max_length=400,
                            help_text=_("e.g. 城关区/皋兰路街道/五泉社区/五泉小区/1号楼/1单元"))
@@ -24,23 +25,23 @@ class RequestForm(forms.Form):
     phone = forms.CharField(label=_("Callback number"), max_length=20, required=False)
 
 
-class RetriageForm(forms.Form):
+class RetriageForm(CheckedForm):
     priority = forms.ChoiceField(label=_("Priority"), choices=PRIORITY_CHOICES)
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
-class DispatchForm(forms.Form):
+class DispatchForm(CheckedForm):
     vehicle = forms.ChoiceField(label=_("Closed-loop vehicle"))
     destination = forms.ChoiceField(label=_("Hospital"))
     reason = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
-class AdvanceForm(forms.Form):
+class AdvanceForm(CheckedForm):
     to = forms.ChoiceField(choices=[("arrived", _("Vehicle arrived")), ("at_hospital", _("At hospital"))])
     reason = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
-class CloseForm(forms.Form):
+class CloseForm(CheckedForm):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=[("done", _("Done")),
                                                             ("cancelled", _("Cancelled by the requester"))])
     reason = forms.CharField(label=_("Reason / result"), max_length=300, required=False)
@@ -49,7 +50,7 @@ class CloseForm(forms.Form):
                                    help_text=_("e.g. call-back to the family at 14:05"))
 
 
-class NeedsForm(forms.Form):
+class NeedsForm(CheckedForm):
     dialysis_weekdays = forms.MultipleChoiceField(label=_("Dialysis days"), required=False,
                                                   choices=[(str(i), d) for i, d in enumerate(WEEKDAYS)],
                                                   widget=forms.CheckboxSelectMultiple)
@@ -59,14 +60,14 @@ class NeedsForm(forms.Form):
     notes = forms.CharField(label=_("Notes"), max_length=400, required=False)
 
 
-class HospitalForm(forms.Form):
+class HospitalForm(CheckedForm):
     name = forms.CharField(label=_("Hospital name"), max_length=120)
     area = forms.CharField(label=_("Area it belongs to (address path)"), max_length=400,
                            help_text=_("e.g. 城关区 or 城关区/皋兰路街道/五泉社区"))
     phone = forms.CharField(label=_("Contact phone"), max_length=20, required=False)
 
 
-class VehicleForm(forms.Form):
+class VehicleForm(CheckedForm):
     plate = forms.CharField(label=_("Plate"), max_length=20)
     team = forms.CharField(label=_("Team / station"), max_length=80, required=False)
     closed_loop = forms.BooleanField(label=_("Closed-loop vehicle (闭环转运)"), required=False, initial=True)

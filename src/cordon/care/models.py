@@ -63,6 +63,24 @@ class ProactiveTask(ScopedFields):
                                                name="care_task_once")]
         indexes = [models.Index(fields=["done_at", "due_on"])]
 
+    @property
+    def detail_label(self) -> str:
+        """The detail in the reader's language: a welfare check names the resident's special groups (stored
+        as keys); a stored "中文 / English" note shows the half of the reader's language."""
+        from django.utils import translation
+
+        from cordon.places.models import SPECIAL_GROUP_LABELS
+
+        english = (translation.get_language() or "zh").startswith("en")
+        if self.kind == TaskKind.CHECK:
+            keys = [k.strip() for k in self.detail.split(",") if k.strip()]
+            if keys and all(k in SPECIAL_GROUP_LABELS for k in keys):
+                return (", " if english else "、").join(str(SPECIAL_GROUP_LABELS[k]) for k in keys)
+        zh, sep, en = self.detail.partition(" / ")
+        if sep:
+            return en if english else zh
+        return self.detail
+
 
 class Hospital(models.Model):
     """An ordinary hospital (designated hospitals are ``cases.Facility`` of kind designated_hospital)."""
@@ -160,6 +178,12 @@ class CareRequest(ScopedFields):
         return self.ref
 
     @property
+    def outcome_label(self) -> str:
+        """The outcome in the reader's language (the column keeps no choices: older rows may hold other
+        words, shown as stored)."""
+        return Outcome(self.outcome).label if self.outcome in Outcome.values else self.outcome
+
+    @property
     def hospital_name(self) -> str:
         if self.facility_id:
             return self.facility.name
@@ -183,3 +207,7 @@ class RequestEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    @property
+    def status_label(self) -> str:
+        return Status(self.status).label if self.status in Status.values else self.status

@@ -56,7 +56,7 @@ def area_by_path(user, value: str, cap: str):
 
     value = (value or "").strip().strip("/")
     a = Area.objects.for_user(user).filter(path=value).first() if not value.isdigit() else None
-    if a is None and value.isdigit():
+    if a is None and value.isascii() and value.isdigit() and len(value) <= 18:  # an id within 64 bits
         a = Area.objects.for_user(user).filter(pk=int(value)).first()
     if a is None or not can_write(user, cap, a):
         raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": value}, field="area")

@@ -20,7 +20,7 @@ from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
-from cordon.web.views import cached_part, paginate, query_without_page, scoped
+from cordon.web.views import cached_part, paginate, parse_id, posted_text, query_without_page, scoped
 
 RELATED = ("area", "facility", "hospital", "vehicle")
 
@@ -41,7 +41,7 @@ def _row(r: CareRequest, now) -> dict:
     overdue = r.dispatched_at is None and r.is_open and now > r.deadline
     left = int((r.deadline - now).total_seconds() // 60)
     if r.status == Status.CLOSED:
-        meta = f"{r.get_outcome_display()} · {timezone.localtime(r.closed_at):%m-%d %H:%M}" if r.closed_at else ""
+        meta = f"{r.outcome_label} · {timezone.localtime(r.closed_at):%m-%d %H:%M}" if r.closed_at else ""
     elif r.dispatched_at:
         meta = _("%(v)s to %(h)s") % {"v": r.vehicle.plate if r.vehicle_id else "", "h": r.hospital_name}
     else:
@@ -90,8 +90,8 @@ def board(request):
 def _resolve_area(user, value: str) -> Area:
     value = (value or "").strip().strip("/")
     a = Area.objects.for_user(user).filter(path=value).first() if not value.isdigit() else None
-    if a is None and value.isdigit():
-        a = Area.objects.for_user(user).filter(pk=int(value)).first()
+    if a is None and parse_id(value) is not None:
+        a = Area.objects.for_user(user).filter(pk=parse_id(value)).first()
     if a is None or not perms.can_write(user, perms.CREATE, a):
         raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": value}, field="area")
     return a
@@ -296,7 +296,7 @@ def task_done(request, pk: int):
     user = request.user
     t = perms.access_write(ProactiveTask, user, pk, perms.DISPATCH, read=access.READ_PERSONAL)
     try:
-        actions.do_complete_task(t, actor=user, reason=(request.POST.get("note") or "")[:300])
+        actions.do_complete_task(t, actor=user, reason=posted_text(request, "note", 300) or "")
     except ActionError as exc:
         messages.error(request, str(exc))
     else:

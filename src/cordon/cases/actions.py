@@ -355,6 +355,10 @@ def do_record_checkin(order, *, on: dt.date | None = None, temperature=None, sym
     return c
 
 
+#: the longest one extension of an order may be (a longer one is a new decision, not an extension)
+MAX_EXTENSION_DAYS = 90
+
+
 @transaction.atomic
 def do_extend_order(order, *, days: int, reason: str, on: dt.date | None = None, actor=None):
     """Extend an order. Only a positive result of the person is a reason (nine prohibitions #5)."""
@@ -362,6 +366,8 @@ def do_extend_order(order, *, days: int, reason: str, on: dt.date | None = None,
     from cordon.policy import persons
 
     on = on or clock.today()
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise ActionError(f"days must be a whole number from 1 to {MAX_EXTENSION_DAYS}", field="days")
     if order.status != OrderStatus.ACTIVE:
         raise ActionError("only an active order can be extended", field="order")
     positive = order.checkins.filter(test_result="positive").exists() or \

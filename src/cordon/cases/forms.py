@@ -5,25 +5,26 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cordon.cases.models import ArrivalKind, FacilityKind
+from cordon.web.forms import CheckedForm
 
 RESULT_CHOICES = [("", _("No test today")), ("negative", _("Negative")), ("positive", _("Positive"))]
 LEVEL_CHOICES = [("high", _("High risk")), ("medium", _("Medium risk")), ("low", _("Low risk"))]
 CONTACT_CHOICES = [("close_contact", _("Close contact (密接)")), ("contact_of_contact", _("Contact of a contact (次密接)"))]
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(CheckedForm):
     temperature = forms.DecimalField(label=_("Temperature (°C)"), max_digits=4, decimal_places=1, required=False,
                                      min_value=30, max_value=45)
     test_result = forms.ChoiceField(label=_("Test result"), choices=RESULT_CHOICES, required=False)
     symptoms = forms.CharField(label=_("Symptoms"), max_length=200, required=False)
 
 
-class NoteForm(forms.Form):
+class NoteForm(CheckedForm):
     text = forms.CharField(label=_("Note"), max_length=1000, required=False)
     check = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
-class ContactForm(forms.Form):
+class ContactForm(CheckedForm):
     person = forms.CharField(label=_("Person reference"), max_length=40)
     category = forms.ChoiceField(label=_("Category"), choices=CONTACT_CHOICES)
     last_exposure = forms.DateField(label=_("Last exposure"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -33,13 +34,13 @@ class ContactForm(forms.Form):
                           help_text=_("For a contact of a contact: the close contact's reference."))
 
 
-class ReclassifyForm(forms.Form):
+class ReclassifyForm(CheckedForm):
     kind = forms.ChoiceField(label=_("Classification"), choices=[("confirmed", _("Confirmed case")),
                                                                   ("asymptomatic", _("Asymptomatic infection"))])
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
 
-class ArrivalForm(forms.Form):
+class ArrivalForm(CheckedForm):
     person = forms.CharField(label=_("Person reference"), max_length=40)
     region = forms.ChoiceField(label=_("Coming from"), required=False)
     from_level = forms.ChoiceField(label=_("Or the origin's level"), choices=[("", "—")] + LEVEL_CHOICES,
@@ -50,15 +51,15 @@ class ArrivalForm(forms.Form):
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", "—")] + [(str(r.pk), f"{r.name} · {r.level}") for r in regions]
+        self.fields["region"].choices = [("", "—")] + [(str(r.pk), f"{r.name} · {r.level_label}") for r in regions]
 
 
-class FacilityForm(forms.Form):
+class FacilityForm(CheckedForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     kind = forms.ChoiceField(label=_("Kind"), choices=FacilityKind.choices)
     area = forms.CharField(label=_("Where (address path)"), max_length=400)
     capacity = forms.IntegerField(label=_("Capacity (places)"), min_value=1)
 
 
-class AdmitForm(forms.Form):
+class AdmitForm(CheckedForm):
     person = forms.CharField(label=_("Person or infection reference"), max_length=40)

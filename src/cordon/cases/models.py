@@ -103,6 +103,10 @@ class Facility(ScopedFields):
         return self.name
 
 
+#: risk levels of regions outside the city, as shown (the column keeps the key)
+OUTSIDE_LEVELS = {"high": _("High risk"), "medium": _("Medium risk"), "low": _("Low risk")}
+
+
 class OutsideRegion(models.Model):
     """The maintained list of risk regions outside the city (for arrivals 来兰返兰)."""
 
@@ -113,6 +117,10 @@ class OutsideRegion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.level})"
+
+    @property
+    def level_label(self) -> str:
+        return str(OUTSIDE_LEVELS.get(self.level, self.level))
 
 
 class ArrivalKind(models.TextChoices):
@@ -136,6 +144,10 @@ class Arrival(ScopedFields):
     created = models.DateTimeField(default=clock.now, help_text="from core.clock (scenarios, demo)")
 
     objects = ScopedManager()
+
+    @property
+    def from_level_label(self) -> str:
+        return str(OUTSIDE_LEVELS.get(self.from_level, self.from_level))
 
 
 class OrderStatus(models.TextChoices):

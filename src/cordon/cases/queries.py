@@ -178,7 +178,6 @@ def chain(inf, user=None, *, max_depth: int = 6, max_nodes: int = 500) -> dict:
                   .only("id", "label", "kind", "confirmed_on")} if labels else {}
         visible = None
         if user is not None:
-            from cordon.core import access
 
             visible = set(Infection.objects.for_user(user, access.READ_HEALTH).filter(pk__in=[i.pk for i in became.values()])
                           .values_list("id", flat=True)) if became else set()

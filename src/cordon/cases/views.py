@@ -25,7 +25,7 @@ from cordon.cases.models import (Arrival, CheckIn, Facility, Infection, Infectio
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.views import paginate, query_without_page, scoped
+from cordon.web.views import paginate, parse_id, posted_text, query_id, query_without_page, scoped
 
 PAGE_SIZE = 50
 
@@ -62,7 +62,9 @@ def _resolve_area(user, value: str, *, write: bool = True) -> Area:
     """An area by id or address path, in the user's scope (NotFound/Forbidden otherwise)."""
     value = (value or "").strip().strip("/")
     if value.isdigit():
-        return access.access(Area, user, int(value), perm=access.CASES_WRITE if write else None)
+        if parse_id(value) is None:
+            raise access.NotFound
+        return access.access(Area, user, parse_id(value), perm=access.CASES_WRITE if write else None)
     a = Area.objects.for_user(user).filter(path=value).first()
     if a is None:
         raise access.NotFound
@@ -267,9 +269,9 @@ def contact_list(request):
     today = clock.today()
     pack = _pack(today)
     community = None
-    cid = request.GET.get("community") or ""
-    if cid.isdigit():
-        community = access.access(Area, user, int(cid))
+    cid = query_id(request, "community")
+    if cid is not None:
+        community = access.access(Area, user, cid)
     tab = request.GET.get("today") or ""
     if tab not in ("centralized", "home"):
         tab = ""
@@ -434,7 +436,7 @@ def placement_discharge(request, pk: int):
         raise access.NotFound
     fac = access.access(Facility, user, p.facility_id, perm=access.CASES_WRITE)
     try:
-        actions.do_discharge(p, actor=user, reason=request.POST.get("reason", "")[:500])
+        actions.do_discharge(p, actor=user, reason=posted_text(request, "reason", 500))
         messages.success(request, _("Discharged."))
     except ActionError as exc:
         _error(request, exc)
@@ -519,8 +521,9 @@ def arrival_test(request, pk: int):
 def region_upsert(request):
     user = request.user
     try:
-        r = actions.do_upsert_outside_region(name=request.POST.get("name", ""), level=request.POST.get("level", ""),
-                                             source=request.POST.get("source", ""), actor=user)
+        r = actions.do_upsert_outside_region(name=posted_text(request, "name", 120),
+                                             level=posted_text(request, "level", 8),
+                                             source=posted_text(request, "source", 200), actor=user)
         messages.success(request, _("%(name)s saved.") % {"name": r.name})
     except ActionError as exc:
         _error(request, exc)

@@ -76,9 +76,7 @@ def run(args) -> int:
         print(f"Generating a synthetic city of {args.population:,} residents (seed {args.seed}) ...", flush=True)
         load_city(args.population, args.seed, progress=True)
         create_accounts()
-        for step in DEMO_STEPS:
-            module, func = step.split(":")
-            getattr(importlib.import_module(module), func)()
+        run_steps()
     print_accounts()
     print(f"Ready in {time.monotonic() - t0:.0f}s.")
     if args.no_serve:
@@ -90,6 +88,17 @@ def run(args) -> int:
     print(f"\nOpen http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
     serve(args.host, args.port, args.workers)
     return 0
+
+
+def run_steps() -> None:
+    """Every app's demo step, in order. They replay the outbreak's days under a pinned clock; nothing is
+    dated after the moment the demo is built (``clock.not_after``)."""
+    from cordon.core import clock
+
+    with clock.not_after(clock.now()):
+        for step in DEMO_STEPS:
+            module, func = step.split(":")
+            getattr(importlib.import_module(module), func)()
 
 
 def create_accounts() -> None:

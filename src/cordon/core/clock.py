@@ -12,6 +12,8 @@ import os
 import zoneinfo
 
 _frozen: dt.datetime | None = None
+#: while set (``not_after``), a pinned time later than this is pinned at this instead
+_ceiling: dt.datetime | None = None
 
 
 def tz() -> zoneinfo.ZoneInfo:
@@ -44,6 +46,21 @@ def freeze(when: dt.date | dt.datetime | None) -> None:
         _frozen = when if when.tzinfo else when.replace(tzinfo=tz())
     else:
         _frozen = dt.datetime.combine(when, dt.time(8, 0), tzinfo=tz())
+    if _frozen is not None and _ceiling is not None and _frozen > _ceiling:
+        _frozen = _ceiling
+
+
+@contextlib.contextmanager
+def not_after(limit: dt.datetime):
+    """Within the block, a time pinned later than ``limit`` is pinned at ``limit``: the demo replays its
+    days up to the present moment and writes nothing (an audit row, an event) dated after it."""
+    global _ceiling
+    old = _ceiling
+    _ceiling = limit
+    try:
+        yield
+    finally:
+        _ceiling = old
 
 
 @contextlib.contextmanager

@@ -5,9 +5,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cordon.hotline.models import Category
+from cordon.web.forms import CheckedForm
 
 
-class TicketForm(forms.Form):
+class TicketForm(CheckedForm):
     caller = forms.CharField(label=_("Caller"), max_length=60, required=False)
     phone = forms.CharField(label=_("Callback number"), max_length=20)
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
@@ -17,29 +18,29 @@ class TicketForm(forms.Form):
     raise_care = forms.BooleanField(label=_("Also raise an emergency medical request"), required=False)
 
 
-class NoteForm(forms.Form):
+class NoteForm(CheckedForm):
     note = forms.CharField(label=_("Response"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class FeedbackForm(forms.Form):
+class FeedbackForm(CheckedForm):
     feedback = forms.CharField(label=_("Feedback given to the caller"), max_length=4000,
                                widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class CloseForm(forms.Form):
+class CloseForm(CheckedForm):
     satisfaction = forms.ChoiceField(label=_("Caller's satisfaction"), required=False,
                                      choices=[("", _("Not given")), ("5", _("5 · very satisfied")),
                                               ("4", _("4 · satisfied")), ("3", _("3 · neutral")),
                                               ("2", _("2 · dissatisfied")), ("1", _("1 · very dissatisfied"))])
 
 
-class ShiftForm(forms.Form):
+class ShiftForm(CheckedForm):
     operator_name = forms.CharField(label=_("Operator"), max_length=150)
     starts = forms.DateTimeField(label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     ends = forms.DateTimeField(label=_("Ends"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
 
-class PublicForm(forms.Form):
+class PublicForm(CheckedForm):
     caller = forms.CharField(label=_("Your name"), max_length=60, required=False)
     phone = forms.CharField(label=_("Callback number"), max_length=20)
     category = forms.ChoiceField(label=_("What is it about"), choices=Category.choices)
@@ -48,6 +49,6 @@ class PublicForm(forms.Form):
     text = forms.CharField(label=_("Your request"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class LookupForm(forms.Form):
+class LookupForm(CheckedForm):
     number = forms.CharField(label=_("Ticket number"), max_length=20)
     last4 = forms.CharField(label=_("Last 4 digits of your callback number"), min_length=4, max_length=4)

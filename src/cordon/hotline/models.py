@@ -78,6 +78,19 @@ class Ticket(ScopedFields):
         return self.status in OPEN_STATUSES
 
 
+#: what a ticket's timeline entry records (``TicketEvent.kind``), for display
+EVENT_LABELS = {
+    "created": _("Created"),
+    "duplicate": _("Duplicate call"),
+    "duplicate_call": _("Called again"),
+    "care_request": _("Emergency medical request"),
+    "response": _("First response"),
+    "feedback": _("Feedback"),
+    "closed": _("Closed"),
+    "escalated": _("Escalated"),
+}
+
+
 class TicketEvent(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
@@ -87,6 +100,10 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    @property
+    def kind_label(self) -> str:
+        return str(EVENT_LABELS.get(self.kind, self.kind))
 
 
 class Shift(models.Model):

@@ -4,10 +4,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cordon.web.forms import CheckedForm
+
 from .models import Coverage
 
 
-class RoundForm(forms.Form):
+class RoundForm(CheckedForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     pool_size = forms.TypedChoiceField(label=_("Pooling"), coerce=int,
@@ -23,5 +25,5 @@ class RoundForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class RetestForm(forms.Form):
+class RetestForm(CheckedForm):
     result = forms.ChoiceField(choices=[("negative", _("Negative")), ("positive", _("Positive"))])

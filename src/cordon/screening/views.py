@@ -6,6 +6,7 @@ import re
 
 from django.contrib import messages
 from django.db.models import Sum
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.views import paginate, scoped
+from cordon.web.views import paginate, query_id, scoped
 
 from . import actions
 from .forms import RetestForm, RoundForm
@@ -74,7 +75,9 @@ def round_detail(request, pk: int):
     user = request.user
     r = actions.access_round(user, pk)
     parent = request.GET.get("area")
-    current = access.access(Area, user, parent) if parent else None
+    if parent and query_id(request, "area") is None:
+        raise Http404
+    current = access.access(Area, user, query_id(request, "area")) if parent else None
     # stored rows down to compounds, buildings and units counted for this one node (actions.coverage_children)
     rows = paginate(request, actions.coverage_children(r, user, current), per_page=100)
     names = dict(Area.objects.filter(pk__in=[c.area_id for c in rows]).values_list("id", "name"))

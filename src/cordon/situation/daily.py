@@ -16,6 +16,8 @@ from cordon.cases.models import Found, InfectionKind
 from cordon.zones.models import Level
 from cordon.core import clock
 from cordon.situation.registry import SituationScope, collect
+from cordon.situation.sections import step_title
+from cordon.supplies.models import DeliveryStatus
 
 
 def _label(choices, value) -> str:
@@ -88,7 +90,7 @@ def groups(s: dict, day: dt.date) -> list[dict]:
                 _row(_("Open tasks"), r["open"], link),
                 _row(_("Overdue tasks"), r["overdue"], link, r.get("ids", {}).get("overdue")),
                 _row(_("Escalated tasks"), r["escalated"], link)]
-        rows += [_row(f'{x["step"]} · {x["owner"]}', x["deadline"][:16].replace("T", " "), x["url"], [x["id"]])
+        rows += [_row(f'{step_title(x["step"])} · {x["owner"]}', x["deadline"][:16].replace("T", " "), x["url"], [x["id"]])
                  for x in r.get("overdue_records", [])]
         th = r["transfer_hours"]
         rows.append(_row(_("Median hours from report to transfer (7 days)"),
@@ -135,7 +137,7 @@ def groups(s: dict, day: dt.date) -> list[dict]:
                 _row(_("Not balanced"), p["unbalanced"], link, p.get("ids", {}).get("unbalanced")),
                 _row(_("Not reconciled yet"), p["not_reconciled"], link),
                 _row(_("Door deliveries due"), p["deliveries_due"], p["links"]["deliveries"])]
-        rows += [_row(k, v, p["links"]["deliveries"]) for k, v in sorted(p["deliveries"].items())]
+        rows += [_row(_label(DeliveryStatus, k), v, p["links"]["deliveries"]) for k, v in sorted(p["deliveries"].items())]
         rows.append(_row(_("Allocations short of stock"), p["allocations_short"], link))
         out.append({"key": "supplies", "title": _("Supplies reconciliation"), "rows": rows})
     return out

@@ -314,6 +314,19 @@ def facilities(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
 KPI_DAYS = 7
 
 
+def step_title(key: str) -> str:
+    """A response step's title from the active pack in the reader's language (the key when the pack has
+    no such step)."""
+    from django.utils import translation
+
+    from cordon.zones.actions import active_pack
+
+    t = active_pack().tasks.get(key)
+    if t is None:
+        return key
+    return t.title.get("en" if (translation.get_language() or "zh").startswith("en") else "zh")
+
+
 def response(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     """Response tasks against their deadlines (open, overdue, escalated, done on the day) and the response KPIs
     (hours from report to transfer over the last week, designation KPIs)."""

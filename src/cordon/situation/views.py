@@ -24,7 +24,8 @@ from cordon.situation import actions, charts, daily, public
 from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
 from cordon.situation.registry import SituationScope, collect
 from cordon.situation.sections import rt_series
-from cordon.web.views import scoped
+from cordon.web import views as web_views
+from cordon.web.views import posted_text, scoped
 
 MAX_DAYS = 400
 
@@ -45,12 +46,14 @@ def page_params(get) -> dict:
 
 
 def parse_day(value, default=None) -> dt.date:
+    """The day of a page's query string or path; absent: ``default`` or today; malformed or outside the
+    pages' window (``web.views.MIN_DAY`` .. ``MAX_DAY``): 404."""
     if not value:
         return default or clock.today()
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise Http404 from None
+    day = web_views.parse_day(value)
+    if day is None:
+        raise Http404
+    return day
 
 
 def _staff(user) -> None:
@@ -250,8 +253,9 @@ def bulletin_detail(request, day: str):
         act = request.POST.get("action")
         try:
             if act == "edit":
-                actions.do_edit_bulletin(b, text=request.POST.get("text", ""), title=request.POST.get("title"),
-                                         actor=request.user, reason=request.POST.get("reason", ""))
+                actions.do_edit_bulletin(b, text=posted_text(request, "text", 20_000),
+                                         title=posted_text(request, "title", 200, None),
+                                         actor=request.user, reason=posted_text(request, "reason", 500))
                 messages.success(request, _("Saved. The bulletin is a draft until approved."))
             elif act == "approve":
                 actions.do_approve_bulletin(b, actor=request.user)

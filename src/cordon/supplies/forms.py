@@ -5,9 +5,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cordon.supplies.models import ItemKind
+from cordon.web.forms import CheckedForm
 
 
-class MovementForm(forms.Form):
+class MovementForm(CheckedForm):
     warehouse = forms.TypedChoiceField(label=_("Warehouse"), coerce=int)
     item = forms.TypedChoiceField(label=_("Item"), coerce=int)
     direction = forms.ChoiceField(label=_("Direction"), choices=[("in", _("In")), ("out", _("Out"))])
@@ -15,17 +16,17 @@ class MovementForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
-class CountForm(forms.Form):
+class CountForm(CheckedForm):
     warehouse = forms.TypedChoiceField(label=_("Warehouse"), coerce=int)
     item = forms.TypedChoiceField(label=_("Item"), coerce=int)
     counted = forms.DecimalField(label=_("Counted on hand"), min_value=0, decimal_places=2)
 
 
-class ReconcileForm(forms.Form):
+class ReconcileForm(CheckedForm):
     warehouse = forms.TypedChoiceField(label=_("Warehouse"), coerce=int)
 
 
-class AllocateForm(forms.Form):
+class AllocateForm(CheckedForm):
     designation = forms.TypedChoiceField(label=_("Sealed area"), coerce=int)
     warehouse = forms.TypedChoiceField(label=_("Warehouse"), coerce=int)
     item = forms.TypedChoiceField(label=_("Item"), coerce=int)
@@ -33,23 +34,23 @@ class AllocateForm(forms.Form):
                               required=False)
 
 
-class PriceForm(forms.Form):
+class PriceForm(CheckedForm):
     item = forms.TypedChoiceField(label=_("Item"), coerce=int)
     market = forms.CharField(label=_("Market"), max_length=120)
     price = forms.DecimalField(label=_("Price"), min_value=0, decimal_places=2)
 
 
-class FailForm(forms.Form):
+class FailForm(CheckedForm):
     reason = forms.CharField(label=_("Why it failed"), max_length=200)
 
 
-class WarehouseForm(forms.Form):
+class WarehouseForm(CheckedForm):
     name = forms.CharField(label=_("Warehouse name"), max_length=120)
     area = forms.CharField(label=_("Area it belongs to (address path)"), max_length=400,
                            help_text=_("e.g. 城关区 or 城关区/皋兰路街道/五泉社区"))
 
 
-class ItemForm(forms.Form):
+class ItemForm(CheckedForm):
     name = forms.CharField(label=_("Item name"), max_length=80)
     kind = forms.ChoiceField(label=_("Kind"), choices=ItemKind.choices)
     unit = forms.CharField(label=_("Unit of measure"), max_length=12, initial="份")
@@ -61,7 +62,7 @@ class ItemForm(forms.Form):
                                  help_text=_("e.g. 元/斤"))
 
 
-class TeamForm(forms.Form):
+class TeamForm(CheckedForm):
     name = forms.CharField(label=_("Team name"), max_length=80)
     area = forms.CharField(label=_("Area it serves (address path)"), max_length=400,
                            help_text=_("e.g. 城关区/皋兰路街道"))

@@ -15,7 +15,7 @@ from cordon.core.actions import ActionError
 from cordon.supplies import actions, forms
 from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryTeam, Item, PriceReport, Reconciliation,
                                     Warehouse)
-from cordon.web.views import paginate, query_without_page, scoped
+from cordon.web.views import paginate, parse_id, posted_text, query_id, query_without_page, scoped
 
 
 def _choices(user):
@@ -163,8 +163,8 @@ def issue(request, pk: int):
     a = perms.access_write(Allocation.objects.select_related("designation__area", "item", "warehouse"), user, pk,
                            perms.SUPPLY_ROLES)
     team = None
-    if (request.POST.get("team") or "").isdigit():
-        team = DeliveryTeam.objects.for_user(user).filter(pk=int(request.POST["team"])).first()
+    if parse_id(request.POST.get("team")) is not None:
+        team = DeliveryTeam.objects.for_user(user).filter(pk=parse_id(request.POST["team"])).first()
     try:
         orders = actions.do_issue_allocation(a, team=team, actor=user)
     except ActionError as exc:
@@ -178,9 +178,9 @@ def issue(request, pk: int):
 def deliveries(request):
     user = request.user
     qs = DeliveryOrder.objects.for_user(user).select_related("household", "item", "team")
-    building = request.GET.get("building") or ""
-    if building.isdigit():
-        qs = qs.filter(building_id=int(building))
+    building = query_id(request, "building")
+    if building is not None:
+        qs = qs.filter(building_id=building)
     st = request.GET.get("status") or ""
     if st:
         qs = qs.filter(status=st)
@@ -206,7 +206,7 @@ def delivery_action(request, pk: int, action: str):
         if action == "delivered":
             actions.do_mark_delivered(o, actor=user)
         else:
-            actions.do_mark_failed(o, reason=request.POST.get("reason", ""), actor=user)
+            actions.do_mark_failed(o, reason=posted_text(request, "reason", 200), actor=user)
     except ActionError as exc:
         messages.error(request, str(exc))
     else:

@@ -1,14 +1,66 @@
+import datetime as dt
+
 from django import forms
+from django.core import validators
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+#: ids a page accepts from a query string or a form: the database's positive 64-bit range
+MAX_ID = 2**63 - 1
+#: dates a page accepts (query strings, form fields): a window no record lies outside of, so that date
+#: arithmetic (a day before, a week after) stays within Python's and the databases' ranges
+MIN_DAY = dt.date(2000, 1, 1)
+MAX_DAY = dt.date(2099, 12, 31)
+#: the longest free text a form takes where its field names no length of its own
+MAX_TEXT = 5000
+#: whole numbers a form takes where its field names no bounds: the range of a database integer column
+MAX_INT = 2**31 - 1
+#: digits of a decimal a form takes where its field names none: the widest decimal column
+MAX_DIGITS = 12
 
-class UnmaskForm(forms.Form):
+
+def reject_surrogates(value) -> None:
+    """Text with a lone UTF-16 surrogate cannot be stored (PostgreSQL refuses it, SQLite keeps garbage)."""
+    if isinstance(value, str) and any("\ud800" <= c <= "\udfff" for c in value):
+        raise ValidationError(_("The text holds a character that is not valid Unicode."), code="surrogate")
+
+
+class CheckedForm(forms.Form):
+    """The base of every page form: bounds the database would otherwise enforce differently per engine (or
+    answer with a server error) become form errors. Text: no NUL (Django's own check), no lone surrogates,
+    at most ``MAX_TEXT`` characters where the field names no maximum; whole numbers within a database
+    integer; decimals within ``MAX_DIGITS`` digits; dates within ``MIN_DAY`` .. ``MAX_DAY``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                field.validators.append(reject_surrogates)
+                if field.max_length is None:
+                    field.max_length = MAX_TEXT
+                    field.validators.append(validators.MaxLengthValidator(MAX_TEXT))
+            elif isinstance(field, forms.DecimalField):
+                if field.max_digits is None:
+                    field.max_digits = MAX_DIGITS
+                    field.validators.append(validators.DecimalValidator(MAX_DIGITS, field.decimal_places))
+            elif isinstance(field, forms.IntegerField):
+                if field.max_value is None:
+                    field.max_value = MAX_INT
+                    field.validators.append(validators.MaxValueValidator(MAX_INT))
+                if field.min_value is None:
+                    field.min_value = -MAX_INT
+                    field.validators.append(validators.MinValueValidator(-MAX_INT))
+            elif isinstance(field, forms.DateField):
+                field.validators += [validators.MinValueValidator(MIN_DAY), validators.MaxValueValidator(MAX_DAY)]
+
+
+class UnmaskForm(CheckedForm):
     field = forms.ChoiceField(label=_("Field"), choices=[("id_number", _("ID number")), ("phone", _("Phone"))])
     reason = forms.CharField(label=_("Reason"), max_length=200, min_length=2,
                              help_text=_("Why you need the full value. It is written to the audit log."))
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(CheckedForm):
     actor = forms.CharField(label=_("Actor"), max_length=150, required=False)
     action = forms.CharField(label=_("Action"), max_length=80, required=False,
                              help_text=_("e.g. resident.unmask, or resident for all resident actions"))

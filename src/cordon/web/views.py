@@ -5,6 +5,7 @@ Every page needs a login except the public ones (``PUBLIC``); single objects com
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 from django.core.exceptions import PermissionDenied
@@ -20,7 +21,7 @@ from cordon.core import access, clock, ids, stamps
 from cordon.core.actions import ActionError
 from cordon.core.models import AuditEntry, Role
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Household, Resident, special_groups
-from cordon.web.forms import AuditFilterForm, UnmaskForm
+from cordon.web.forms import MAX_DAY, MAX_ID, MIN_DAY, AuditFilterForm, UnmaskForm
 
 PAGE_SIZE = 50
 HOME_TILES = 12
@@ -42,8 +43,54 @@ def scoped(view):
     return wrapper
 
 
+def parse_id(value) -> int | None:
+    """A positive 64-bit id written in ASCII digits, or None (absent, not a number, zero, beyond 64 bits)."""
+    value = (value or "").strip() if isinstance(value, str) else ""
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    n = int(value)
+    return n if 0 < n <= MAX_ID else None
+
+
+def query_id(request, name: str) -> int | None:
+    """The positive id in ``request.GET[name]``, or None when absent or not a positive 64-bit integer."""
+    return parse_id(request.GET.get(name))
+
+
+def parse_day(value) -> dt.date | None:
+    """A date from a query string within ``MIN_DAY`` .. ``MAX_DAY``; None when absent, malformed or outside."""
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return day if MIN_DAY <= day <= MAX_DAY else None
+
+
+def posted_text(request, name: str, max_length: int, default: str = "") -> str:
+    """Free text from a posted field read without a form: ``ActionError`` (the page shows it as a form
+    error) for a NUL byte, a lone surrogate or more than ``max_length`` characters."""
+    from django.utils.translation import gettext as _
+
+    value = request.POST.get(name, default)
+    if value is None:
+        return value
+    if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+        raise ActionError(_("The text holds a character that is not valid Unicode."), field=name)
+    if len(value) > max_length:
+        raise ActionError(_("At most %(n)s characters.") % {"n": max_length}, field=name)
+    return value
+
+
 def paginate(request, qs, per_page: int = PAGE_SIZE):
-    return Paginator(qs, per_page).get_page(request.GET.get("page"))
+    """The requested page of ``qs``; a page number that is not a number gives the first page, one beyond
+    the last (however large) the last page."""
+    paginator = Paginator(qs, per_page)
+    number = (request.GET.get("page") or "").strip()
+    if not (number.isascii() and number.isdigit()):
+        return paginator.get_page(1)
+    return paginator.get_page(min(int(number), MAX_ID))
 
 
 def cached_part(request, domains: tuple[str, ...], name: str, build, cap: str = access.VIEW):

@@ -202,9 +202,16 @@ def _check_level(pack: Pack, level: str) -> None:
                           field="level", rule=f"{pack.name}:levels")
 
 
-def _public_reason(level: str) -> str:
-    return {"high": "感染者居住地 / where an infected person lives",
-            "medium": "感染者活动地 / where an infected person stayed"}.get(level, "")
+def _public_reason(level: str, *, infected: bool, exposure_note: str = "") -> str:
+    """What the public list gives as the basis of a designation: where an infected person lives or stayed
+    only when an infection is linked to it; otherwise an exposure place or the investigation's assessment
+    (never a claim the records do not hold)."""
+    if infected:
+        return {"high": "感染者居住地 / where an infected person lives",
+                "medium": "感染者活动地 / where an infected person stayed"}.get(level, "")
+    if exposure_note:
+        return "涉疫暴露场所 / an exposure place named by the investigation"
+    return "流调研判划定 / designated on the epidemiological investigation's assessment"
 
 
 @transaction.atomic
@@ -228,7 +235,9 @@ def do_designate(area: Area, level: str, *, on: dt.date | None = None, reason: s
         raise ActionError(f"{area.path} is already designated {existing.level}", field="area")
     first = min((i.reported_at or _day_start(i.confirmed_on) for i in infections), default=None)
     d = Designation(area=area, pack=pack.name, level=level, status=Status.ACTIVE, designated_on=on, since=on,
-                    reason=reason, public_reason=_public_reason(level), exposure_note=exposure_note[:200],
+                    reason=reason, public_reason=_public_reason(level, infected=bool(infections),
+                                                                exposure_note=exposure_note),
+                    exposure_note=exposure_note[:200],
                     first_infection_at=first, designated_at=clock.now(), created_by=audit.actor_name(actor))
     d.set_scope_from(area)
     d.save()
@@ -262,7 +271,7 @@ def _raise_level(d: Designation, level: str, *, on, reason, infections, actor) -
     audit.record("designation.raise", actor=actor, obj=d, before={"level": d.level}, after={"level": level},
                  reason=reason)
     d.level = level
-    d.public_reason = _public_reason(level)
+    d.public_reason = _public_reason(level, infected=d.infections.exists(), exposure_note=d.exposure_note)
     d.save(update_fields=["level", "public_reason"])
     _settle_proposals(d.area, level, d, on, actor)
     refresh(d, on, actor=actor)
@@ -288,7 +297,7 @@ def do_reseal(d: Designation, *, level: str = "high", on: dt.date | None = None,
                  after={"level": level, "on": on}, reason=reason)
     d.level, d.status, d.designated_on, d.since = level, Status.ACTIVE, on, on
     d.lifted_on = d.observation_until = d.eligible_on = None
-    d.public_reason = _public_reason(level)
+    d.public_reason = _public_reason(level, infected=d.infections.exists(), exposure_note=d.exposure_note)
     d.designated_at = clock.now()
     # The re-seal's KPI runs from the infections that caused it (not the original spell's first one).
     d.first_infection_at = min((i.reported_at or _day_start(i.confirmed_on) for i in infections), default=None)
@@ -436,6 +445,10 @@ def on_new_infection(inf, *, actor=None) -> None:
                              home_isolating=inf.home_isolating, infection=inf, reason=inf.label,
                              actor=audit.actor_name(actor))
         d.infections.add(inf)
+        reason = _public_reason(d.level, infected=True, exposure_note=d.exposure_note)
+        if d.public_reason != reason:
+            d.public_reason = reason
+            d.save(update_fields=["public_reason"])
         st = refresh(d, on, actor=actor)
         if st.proposes_reseal and not st.designated:
             _propose(d.area, "high", inf, on, kind="reseal", designation=d, actor=actor)

@@ -74,7 +74,7 @@ def run(today: dt.date | None = None) -> None:
                             za.do_confirm_proposal(p, actor=commander, on=day)
             if k == 3 and qilihe:
                 d = za.do_designate(qilihe[0], "medium", on=day, reason="多名感染者曾在此停留（暴露场所）",
-                                    exposure_note="农贸市场 exposure place", actor=commander)
+                                    exposure_note="农贸市场", actor=commander)
             if k == 9 and qilihe:
                 d = Designation.objects.get(area=qilihe[0])
                 za.do_keep(d, on=day, reason="街道申请延长管控，待评估", actor=commander)

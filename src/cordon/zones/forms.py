@@ -4,10 +4,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cordon.web.forms import CheckedForm
+
 LEVEL_CHOICES = [("high", _("High risk (高风险区)")), ("medium", _("Medium risk (中风险区)"))]
 
 
-class _Form(forms.Form):
+class _Form(CheckedForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)

@@ -26,7 +26,7 @@ from cordon.cases.models import Infection
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.views import paginate, query_without_page, scoped
+from cordon.web.views import paginate, parse_id, query_id, query_without_page, scoped
 from cordon.zones import actions, forms, kpi, queries
 from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Notice, Proposal, ProposalStatus, Status
 
@@ -183,7 +183,9 @@ def _resolve_area(user, value: str) -> Area:
     """An area by id or address path, in the user's write scope (NotFound/Forbidden otherwise)."""
     value = (value or "").strip().strip("/")
     if value.isdigit():
-        return access.access(Area, user, int(value), perm=access.ZONES_WRITE)
+        if parse_id(value) is None:
+            raise access.NotFound
+        return access.access(Area, user, parse_id(value), perm=access.ZONES_WRITE)
     a = Area.objects.for_user(user).filter(path=value).first()
     if a is None:
         raise access.NotFound
@@ -254,8 +256,8 @@ def zone_action(request, pk: int, action: str):
 def zone_new(request):
     user = request.user
     initial = {}
-    if request.method == "GET" and request.GET.get("area", "").isdigit():
-        initial["area"] = access.access(Area, user, int(request.GET["area"])).path
+    if request.method == "GET" and query_id(request, "area") is not None:
+        initial["area"] = access.access(Area, user, query_id(request, "area")).path
     form = forms.DesignateForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":

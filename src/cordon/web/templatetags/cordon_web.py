@@ -24,6 +24,14 @@ def minutes(delta) -> int:
 
 
 @register.filter
+def step_title(value) -> str:
+    """A response step key (``transfer``, ``investigation``) as the pack's title in the reader's language."""
+    from cordon.situation.sections import step_title as title
+
+    return title(value)
+
+
+@register.filter
 def kind_label(value) -> str:
     from cordon.places.models import Kind
 

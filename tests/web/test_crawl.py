@@ -1,0 +1,341 @@
+"""A crawl of the demo city's pages as every demo role and an anonymous visitor, in both languages.
+
+The demo city is built once for this module with the same code ``cordon demo`` runs (the bulk city load, the
+demo accounts and every app's demo step), at a small population, inside a transaction rolled back at the end.
+Each viewer starts at the home page and follows the links the pages themselves draw (navigation, tabs, filters,
+pagination, the first rows of each list) and the choices of each GET filter form:
+
+- no page answers 5xx;
+- no drawn link answers 403 or 404 to the viewer it was drawn for;
+- no Chinese page shows an untranslated key (a lowercase Latin word such as ``critical`` or ``aged80``) in its
+  visible text;
+- templates fail on invalid variables (``string_if_invalid`` raises, tests/conftest.py).
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter, defaultdict
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+import pytest
+from django.core.signals import got_request_exception
+
+POPULATION = 3_000
+SEED = 1
+#: a viewer's crawl stops after this many pages: in Chinese (every text checked), then in English
+MAX_PAGES = {"zh-hans": 45, "en": 20}
+#: from one page, at most this many links of one target pattern are followed (the first rows of a list)
+PER_SOURCE_PATTERN = 2
+#: at most this many distinct URLs of one pattern (path with ids and numbers as placeholders, query keys)
+PER_PATTERN = 3
+SKIP_PREFIXES = ("/api/", "/static/", "/i18n/", "/logout/", "/admin/")
+ROLES = ["commander", "district", "street", "community", "hotline", "dispatcher", "logistics", "keyplace",
+         "auditor", None]
+LANGS = ["zh-hans", "en"]
+
+#: a raw key looks like one of the program's keys (``aged80``, ``at_hospital``) or is one
+_SLUG = re.compile(r"[a-z]+(?:_[a-z0-9]+)+|[a-z]+\d+")
+_WORD = re.compile(r"[a-z][a-z0-9_]*")
+#: a page's text is cut into items at these separators: a raw key shows as a whole item ("· critical",
+#: "aged80, alone", a table cell "area_round"), never inside a sentence
+_SEPARATORS = re.compile(r"[·•,，、;；()（）\[\]|/\n\t]+")
+#: the English half of a stored bilingual note ("按时完成 / done") is not a key shown raw
+_BILINGUAL_TAIL = re.compile(r"(?<=[\u3400-\u9fff\uff01-\uff5e）])\s+/\s+[^\u3400-\u9fff]+")
+
+
+def program_keys() -> set[str]:
+    """Every key a page might show raw instead of its label: the choices of every model field and every
+    ``TextChoices`` of the apps, the label maps of the models (``*_LABELS``, ``*_LEVELS``), the care triage
+    priorities and the response steps of the policy packs."""
+    from django.apps import apps
+    from django.db import models as m
+
+    keys: set[str] = set()
+    for config in apps.get_app_configs():
+        if not config.name.startswith("cordon."):
+            continue
+        for model in config.get_models():
+            for f in model._meta.get_fields():
+                for value, _label in getattr(f, "flatchoices", None) or ():
+                    if isinstance(value, str):
+                        keys.add(value)
+        module = config.models_module
+        for name in dir(module):
+            obj = getattr(module, name)
+            if isinstance(obj, type) and issubclass(obj, m.TextChoices) and obj is not m.TextChoices:
+                keys |= set(obj.values)
+            elif isinstance(obj, dict) and name.endswith(("_LABELS", "_LEVELS")):
+                keys |= {k for k in obj if isinstance(k, str)}
+    from cordon.care import triage
+    from cordon.policy.pack import list_packs, load_pack
+
+    keys |= set(triage.table())
+    for name in list_packs():
+        keys |= set(load_pack(name).tasks)
+    return {k for k in keys if _WORD.fullmatch(k)}
+
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Page(HTMLParser):
+    """Links, GET forms and visible text items of a page (not scripts, code, or what is marked
+    ``translate="no"``: stored records shown as stored, such as the audit log's objects)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.forms: list[dict] = []
+        self.text: list[str] = []
+        self._stack: list[bool] = []  # per open element: is its content hidden from the check
+        self._form: dict | None = None
+        self._select: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag not in _VOID:
+            hidden = tag in ("script", "style", "template", "code", "pre") or a.get("translate") == "no"
+            self._stack.append(hidden or (bool(self._stack) and self._stack[-1]))
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        elif tag == "form":
+            self._form = {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(),
+                          "fields": [], "selects": []}
+            self.forms.append(self._form)
+        elif self._form is not None and tag == "input":
+            if a.get("name") and (a.get("type") or "").lower() == "hidden" and a.get("value") is not None:
+                self._form["fields"].append((a["name"], a["value"]))
+        elif self._form is not None and tag == "select" and a.get("name"):
+            self._select = {"name": a["name"], "options": []}
+            self._form["selects"].append(self._select)
+        elif self._select is not None and tag == "option":
+            self._select["options"].append(a.get("value", ""))
+        for attr in ("placeholder", "title", "aria-label"):
+            if a.get(attr) and not (self._stack and self._stack[-1]):
+                self.text.append(a[attr])
+
+    def handle_endtag(self, tag):
+        if tag not in _VOID and self._stack:
+            self._stack.pop()
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data):
+        if data.strip() and not (self._stack and self._stack[-1]):
+            self.text.append(data)
+
+
+def pattern(url: str) -> str:
+    parts = urlsplit(url)
+    path = re.sub(r"/\d+(?=/|$)", "/<n>", parts.path)
+    keys = []
+    for k, v in sorted(parse_qsl(parts.query, keep_blank_values=True)):
+        keys.append(f"{k}=<n>" if (k == "page" or v.isdigit()) else f"{k}={v}" if len(v) < 24 else f"{k}=<s>")
+    return path + ("?" + "&".join(keys) if keys else "")
+
+
+def _internal(base: str, href: str) -> str | None:
+    if href.startswith(("mailto:", "tel:", "javascript:", "#")):
+        return None
+    url = urljoin(base, href)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.netloc != "testserver":
+        return None
+    if parts.path.startswith(SKIP_PREFIXES):
+        return None
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def _form_urls(base: str, form: dict) -> list[str]:
+    """GET filter forms: one URL per choice of each select (the other fields as drawn)."""
+    if form["method"] != "get":
+        return []
+    action = urljoin(base, form["action"] or base)
+    out = []
+    for sel in form["selects"]:
+        for value in sel["options"][:8]:
+            params = list(form["fields"]) + [(sel["name"], value)]
+            out.append(action.split("?")[0] + "?" + urlencode(params))
+    return out
+
+
+def untranslated(texts: list[str], keys: set[str], allowed: set[str]) -> list[str]:
+    """Raw keys shown in a Chinese page's text items, each with the text it was found in."""
+    found = {}
+    for text in texts:
+        for item in _SEPARATORS.split(_BILINGUAL_TAIL.sub("", text)):
+            item = item.strip()
+            if item in allowed or item in found or not _WORD.fullmatch(item):
+                continue
+            if item in keys or _SLUG.fullmatch(item):
+                found[item] = " ".join(text.split())[:80]
+    return [f"{w!r} in '{ctx}'" for w, ctx in sorted(found.items())]
+
+
+def crawl(client, lang: str, keys: set[str], allowed: set[str]) -> dict:
+    """Breadth-first from the home page; returns counts and the problems found."""
+    client.cookies["django_language"] = lang
+    queue = [("/", "(start)")]
+    seen = {"/"}
+    per_pattern = Counter()
+    pages = 0
+    problems = []
+    statuses = Counter()
+    errors = []
+
+    def record(sender, request=None, **kwargs):
+        import sys
+
+        errors.append(f"{type(sys.exc_info()[1]).__name__}: {sys.exc_info()[1]}")
+
+    got_request_exception.connect(record)
+    try:
+        while queue and pages < MAX_PAGES[lang]:
+            url, source = queue.pop(0)
+            _visit(client, url, source, lang, keys, allowed, queue, seen, per_pattern, problems, statuses, errors)
+            pages += 1
+    finally:
+        got_request_exception.disconnect(record)
+    return {"pages": pages, "problems": problems, "statuses": dict(statuses), "patterns": len(per_pattern),
+            "left": len(queue)}
+
+
+def _visit(client, url, source, lang, keys, allowed, queue, seen, per_pattern, problems, statuses, errors):
+    if True:
+        errors.clear()
+        response = client.get(url)
+        statuses[response.status_code] += 1
+        if response.status_code >= 500:
+            problems.append(f"{response.status_code} {url} (linked from {source}): {'; '.join(errors)[:300]}")
+            return
+        if response.status_code in (403, 404):
+            problems.append(f"{response.status_code} {url} (linked from {source})")
+            return
+        if response.status_code in (301, 302):
+            target = _internal("http://testserver" + url, response["Location"])
+            if target and target not in seen and not target.startswith("/login/"):
+                seen.add(target)
+                queue.append((target, f"redirect from {url}"))
+            return
+        if "text/html" not in response.get("Content-Type", ""):
+            return
+        page = _Page()
+        page.feed(response.content.decode())
+        if lang == "zh-hans":
+            words = untranslated(page.text, keys, allowed)
+            if words:
+                problems.append(f"untranslated on {url}: {'; '.join(words)}")
+        base = "http://testserver" + url
+        candidates = [_internal(base, h) for h in page.links]
+        for form in page.forms:
+            candidates += [_internal(base, u) for u in _form_urls(base, form)]
+        from_here = Counter()
+        for target in candidates:
+            if not target or target in seen:
+                continue
+            p = pattern(target)
+            if from_here[p] >= PER_SOURCE_PATTERN or per_pattern[p] >= PER_PATTERN:
+                continue
+            from_here[p] += 1
+            per_pattern[p] += 1
+            seen.add(target)
+            queue.append((target, url))
+
+
+@pytest.fixture(scope="module")
+def demo_city(django_db_setup, django_db_blocker, request):
+    """The demo city (``cordon demo``'s own steps), inside a transaction rolled back after the module."""
+    from django.db import transaction
+
+    from cordon.commands import demo
+    from cordon.places.bulk import load_city
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            t0 = time.monotonic()
+            load_city(POPULATION, SEED, progress=False)
+            demo.create_accounts()
+            demo.run_steps()
+            built = time.monotonic() - t0
+            from django.contrib.auth import get_user_model
+            from cordon.core.models import AuditEntry
+
+            allowed = set()
+            # user names and actors are data (the demo's accounts are called "commander", "district", ...)
+            allowed |= {u.lower() for u in get_user_model().objects.values_list("username", flat=True)}
+            allowed |= {a.lower() for a in AuditEntry.objects.values_list("actor_name", flat=True).distinct()}
+            yield {"built": built, "keys": program_keys(), "allowed": allowed}
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+    summary = request.config._crawl_summary if hasattr(request.config, "_crawl_summary") else {}
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter and summary:
+        reporter.write_line("")
+        reporter.write_line(f"crawl of the demo city ({POPULATION} residents, built in {built:.0f}s): "
+                            "pages per viewer and language")
+        for (who, lang), figures in sorted(summary.items()):
+            reporter.write_line(f"  {who:<11} {lang:<8} {figures['pages']:>4} pages, {figures['patterns']:>3} "
+                                f"patterns, statuses {figures['statuses']}, {figures['seconds']:.1f}s")
+
+
+@pytest.mark.parametrize("username", ROLES, ids=[r or "anonymous" for r in ROLES])
+def test_crawl(demo_city, db, username, request):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    if username:
+        client.force_login(get_user_model().objects.get(username=username))
+    summary = request.config.__dict__.setdefault("_crawl_summary", {})
+    problems = []
+    for lang in LANGS:
+        t0 = time.monotonic()
+        result = crawl(client, lang, demo_city["keys"], demo_city["allowed"])
+        summary[(username or "anonymous", lang)] = {**result, "seconds": time.monotonic() - t0}
+        problems += [f"[{lang}] {p}" for p in result["problems"]]
+        assert result["pages"] > (1 if username is None else 5), result
+    assert not problems, "\n".join(problems)
+
+
+def test_demo_writes_nothing_dated_after_its_now(demo_city, db):
+    """The demo replays three weeks up to the moment it is built: no audit row, event or record after it."""
+    from cordon.core import clock
+    from cordon.core.models import AuditEntry
+    from cordon.hotline.models import TicketEvent
+    from cordon.care.models import RequestEvent
+    from cordon.zones.models import Designation
+
+    now = clock.now()
+    assert AuditEntry.objects.exists()
+    assert not AuditEntry.objects.filter(at__gt=now).exists(), \
+        list(AuditEntry.objects.filter(at__gt=now).values_list("action", "at")[:10])
+    assert not RequestEvent.objects.filter(at__gt=now).exists()
+    assert not TicketEvent.objects.filter(at__gt=now).exists()
+    assert not Designation.objects.filter(designated_at__gt=now).exists()
+
+
+def test_public_risk_areas_give_the_real_basis(demo_city, db):
+    """Only a designation with a linked infection is published as where an infected person lives or stayed;
+    one designated on an exposure place without a linked infection says so."""
+    from django.test import Client
+
+    from cordon.places.models import Area
+    from cordon.zones import actions as za
+    from cordon.zones.models import Designation
+
+    for d in Designation.objects.prefetch_related("infections").select_related("area"):
+        assert ("感染者" in d.public_reason) == bool(d.infections.all()), (d.area.path, d.public_reason)
+    busy = set(Designation.objects.values_list("area_id", flat=True))
+    unit = Area.objects.filter(kind="unit").exclude(pk__in=busy).order_by("id").first()
+    d = za.do_designate(unit, "medium", reason="流调：确诊病例曾在此停留", exposure_note="便利店",
+                        actor="test")
+    assert "感染者" not in d.public_reason
+    page = Client().get("/public/risk-areas", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert unit.path in page and "涉疫暴露场所" in page
