@@ -1,0 +1,111 @@
+"""A schema fuzzer over the whole API (schemathesis on the OpenAPI document, in-process through WSGI).
+
+Each of three roles (the commander, the in-scope community worker, the auditor) sends generated requests to
+every operation, on the personas' small city with records in each app; every answer must be no server error,
+with a status code, content type and body the document states. Derandomized with a fixed budget per
+operation, so the run is the same every time and stays within the suite's time.
+"""
+from __future__ import annotations
+
+import logging
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from django.db import transaction
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
+                                               status_code_conformance)
+
+ROLES = ("commander", "worker", "auditor")
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+EXAMPLES = 6          # generated cases per operation and role (the budget: ~3 x 85 operations x 6)
+
+pytestmark = pytest.mark.django_db
+
+
+def _world(city, commander) -> dict:
+    """Records of every app in community A, so small generated ids often address real rows."""
+    from cordon.core import clock
+    from cordon.screening.actions import do_create_round
+    from cordon.situation.actions import do_draft_bulletin
+    from cordon.zones.actions import do_designate
+    from tests.care._fixtures import desk_objects
+    from tests.cases._cfixtures import cases_records
+
+    records = {"designation_a": do_designate(city["unit_a"], "high", reason="C-P1", actor="test")}
+    records.update(cases_records(city))
+    records.update(desk_objects(city))
+    records["round_a"] = do_create_round(name="五泉社区", on=clock.today(), areas=[city["community_a"]], actor="test")
+    records["bulletin"] = do_draft_bulletin(clock.today(), actor=commander)
+    return records
+
+
+class _ServerErrors(logging.Handler):
+    """Keeps the tracebacks Django logs for answers of 500, to name the cause in the failure report."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record):
+        if record.exc_info:
+            import traceback
+
+            self.records.append("".join(traceback.format_exception(*record.exc_info))[-1500:])
+
+
+def fuzz(user, *, examples: int = EXAMPLES) -> dict:
+    """Run the fuzzer as ``user`` (bearer token); returns counts and the failures found."""
+    from cordon.core.actions import do_create_token
+
+    _token, secret = do_create_token(user, "fuzz", actor=user)
+    decoy, _ = do_create_token(user, "decoy", actor=user)   # the one DELETE /api/tokens/{id} may revoke
+    headers = {"Authorization": f"Bearer {secret}", "Accept-Language": "en"}
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+    counts = {"operations": 0, "cases": 0, "failures": 0}
+    failures: list[str] = []
+    errors = _ServerErrors()
+    logging.getLogger("django.request").addHandler(errors)
+    try:
+        for result in schema.get_all_operations():
+            op = result.ok()
+            counts["operations"] += 1
+            fixed = {"token_id": decoy.pk} if "{token_id}" in op.path else None
+            strategy = op.as_strategy(path_parameters=fixed)
+
+            @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
+                      phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+            @given(case=strategy)
+            def run(case):
+                counts["cases"] += 1
+                sid = transaction.savepoint()
+                response = case.call(headers=headers)
+                if response.status_code >= 500:
+                    transaction.savepoint_rollback(sid)   # a server error may leave the transaction unusable
+                else:
+                    transaction.savepoint_commit(sid)
+                case.validate_response(response, checks=CHECKS)
+
+            try:
+                run()
+            except Exception as exc:  # noqa: BLE001  (collect every operation's failure, then report them all)
+                counts["failures"] += 1
+                detail = errors.records[-1] if errors.records else ""
+                failures.append(f"{op.method.upper()} {op.path}: {str(exc)[:1500]}\n{detail}")
+                errors.records.clear()
+    finally:
+        logging.getLogger("django.request").removeHandler(errors)
+    return {"counts": counts, "failures": failures}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_fuzz_whole_api(role, city, commander, worker, auditor, capsys):
+    _world(city, commander)
+    user = {"commander": commander, "worker": worker, "auditor": auditor}[role]
+    out = fuzz(user)
+    with capsys.disabled():
+        print(f"\napi fuzz as {role}: {out['counts']}")
+    assert out["counts"]["operations"] >= 80
+    assert not out["failures"], "\n\n".join(out["failures"])
