@@ -67,7 +67,7 @@ def test_pages_register_and_refuse(city, worker, auditor, outsider, as_user):
                                                                                "care_vehicle.create"]
     assert Vehicle.objects.get().closed_loop and Hospital.objects.get().area == city["community_a"]
     r = c.post("/care/setup/hospital/", {"name": "五泉社区卫生院", "area": city["community_a"].path})
-    assert r.status_code == 400 and "already exists" in str(r.context["form"].errors["name"])
+    assert r.status_code == 400 and "已有名为 '五泉社区卫生院' 的医院" in str(r.context["form"].errors["name"])
     assert as_user(auditor).get("/care/setup/vehicle/").status_code == 403
     assert as_user(auditor).post("/care/setup/vehicle/", {"plate": "甘A·9"}).status_code == 403
     r = as_user(outsider).post("/care/setup/hospital/", {"name": "x", "area": city["community_a"].path})

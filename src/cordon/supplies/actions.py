@@ -65,7 +65,7 @@ def _new_name(model, name: str, limit: int, what: str) -> str:
 
 @transaction.atomic
 def do_create_warehouse(name: str, *, area, actor=None, reason=None) -> Warehouse:
-    w = Warehouse(name=_new_name(Warehouse, name, 120, "warehouse"), area=area)
+    w = Warehouse(name=_new_name(Warehouse, name, 120, _("warehouse")), area=area)
     w.set_scope_from(area)
     _check_actor(actor, w)
     w.save()
@@ -87,7 +87,7 @@ def do_create_item(name: str, *, kind: str, unit: str = "份", per_person_per_da
     price = _dec(baseline_price) if baseline_price not in (None, "") else None
     if price is not None and price <= 0:
         raise ActionError(_("a baseline price must be more than 0"), field="baseline_price")
-    it = Item.objects.create(name=_new_name(Item, name, 80, "item"), kind=kind, unit=(unit or "份").strip()[:12],
+    it = Item.objects.create(name=_new_name(Item, name, 80, _("item")), kind=kind, unit=(unit or "份").strip()[:12],
                              per_person_per_day=rate, baseline_price=price, price_unit=(price_unit or "")[:12])
     audit.record("item.create", actor=actor, obj=it, object_type="item",
                  after={"name": it.name, "kind": kind, "per_person_per_day": it.per_person_per_day,
@@ -97,7 +97,7 @@ def do_create_item(name: str, *, kind: str, unit: str = "份", per_person_per_da
 
 @transaction.atomic
 def do_create_team(name: str, *, area, leader: str = "", phone: str = "", actor=None, reason=None) -> DeliveryTeam:
-    t = DeliveryTeam(name=_new_name(DeliveryTeam, name, 80, "delivery team"), area=area, leader=(leader or "")[:40],
+    t = DeliveryTeam(name=_new_name(DeliveryTeam, name, 80, _("delivery team")), area=area, leader=(leader or "")[:40],
                      phone=(phone or "")[:20])
     t.set_scope_from(area)
     _check_actor(actor, t)
