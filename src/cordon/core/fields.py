@@ -23,7 +23,8 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.utils.translation import gettext as _
-from pydantic import AfterValidator, BeforeValidator, Field
+from annotated_types import Interval
+from pydantic import AfterValidator, AllowInfNan, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 MAX_ID = 2**63 - 1          # the largest value a 64-bit primary key holds (PostgreSQL bigint, SQLite integer)
@@ -57,16 +58,17 @@ def _clean_text(value: str) -> str:
 # ------------------------------------------------------------------------------------------ integers
 
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
-QueryId = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=MAX_ID)]
-PageNo = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=MAX_PAGE)]
-PageSize = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=MAX_PAGE_SIZE)]
+# The bounds come before the validator that wraps them, so the document states them as minimum/maximum.
+QueryId = Annotated[int, Interval(ge=1, le=MAX_ID), BeforeValidator(_not_bool)]
+PageNo = Annotated[int, Interval(ge=1, le=MAX_PAGE), BeforeValidator(_not_bool)]
+PageSize = Annotated[int, Interval(ge=1, le=MAX_PAGE_SIZE), BeforeValidator(_not_bool)]
 
 
 def integer(ge: int = 0, le: int = MAX_INT, *, strict: bool = True):
     """An integer in ``ge..le`` (strict in bodies: no booleans, floats or strings)."""
     if strict:
         return Annotated[int, Field(strict=True, ge=ge, le=le)]
-    return Annotated[int, BeforeValidator(_not_bool), Field(ge=ge, le=le)]
+    return Annotated[int, Interval(ge=ge, le=le), BeforeValidator(_not_bool)]
 
 
 # ------------------------------------------------------------------------------------------ text
@@ -95,18 +97,18 @@ def one_of(values, *extra: str):
 
 # ------------------------------------------------------------------------------------------ numbers
 
-Finite = Annotated[float, BeforeValidator(_not_bool), Field(allow_inf_nan=False)]
+Finite = Annotated[float, AllowInfNan(False), BeforeValidator(_not_bool)]
 
 
 def finite(ge: float | None = None, le: float | None = None):
-    return Annotated[float, BeforeValidator(_not_bool), Field(allow_inf_nan=False, ge=ge, le=le)]
+    return Annotated[float, AllowInfNan(False), Interval(ge=ge, le=le), BeforeValidator(_not_bool)]
 
 
 def decimal(max_digits: int, decimal_places: int, *, ge: Decimal | int | None = None,
             le: Decimal | int | None = None):
     """A finite decimal within ``max_digits``/``decimal_places`` (and ``ge``/``le``)."""
-    return Annotated[Decimal, BeforeValidator(_not_bool),
-                     Field(allow_inf_nan=False, max_digits=max_digits, decimal_places=decimal_places, ge=ge, le=le)]
+    return Annotated[Decimal, Field(allow_inf_nan=False, max_digits=max_digits, decimal_places=decimal_places, ge=ge,
+                                    le=le), BeforeValidator(_not_bool)]
 
 
 def decimal_of(model, name: str, *, ge: Decimal | int | None = None, le: Decimal | int | None = None):

@@ -7,13 +7,15 @@ come back as ``errors`` (line = position in ``rows``, 1-based) and are kept with
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from cordon.core import access, ids
 from cordon.core.actions import ActionError
-from cordon.core.fields import Day, Id, PageNo, PageSize, QueryId, Reason, one_of, text, text_of
+from cordon.core.fields import Day, Id, PageNo, PageSize, QueryId, Reason, one_of, text_of
 from cordon.core.schemas import Page
 from cordon.places.models import Area
 
@@ -151,7 +153,7 @@ def missing(request, round_id: QueryId, area_id: QueryId | None = None, page: Pa
     return {"items": [_masked(x) for x in items], **meta}
 
 
-class MemberOut(Schema):
+class RecallMemberOut(Schema):
     id: int
     resident: PersonOut
     barcode: str
@@ -166,7 +168,7 @@ class RecallTaskOut(Schema):
     people: int
     retested: int
     positives: int
-    members: list[MemberOut]
+    members: list[RecallMemberOut]
 
 
 @router.get("/screening/rounds/{round_id}/recall", response=list[RecallTaskOut])
@@ -188,7 +190,7 @@ class RetestIn(Schema):
     reason: Reason = ""
 
 
-@router.post("/screening/recall/{member_id}/retest", response=MemberOut)
+@router.post("/screening/recall/{member_id}/retest", response=RecallMemberOut)
 def retest(request, member_id: QueryId, payload: RetestIn):
     user = _user(request)
     m = access.access(RecallMember.objects.select_related("resident"), user, member_id, write=True)
@@ -197,7 +199,7 @@ def retest(request, member_id: QueryId, payload: RetestIn):
     return {"id": m.pk, "resident": _masked(m.resident), "barcode": m.barcode, "retest": m.retest}
 
 
-RowText = text(200)
+RowText = Annotated[str, Field(strict=True, max_length=200)]   # NUL bytes are refused per row (``errors``)
 BatchKey = text_of(ImportBatch, "key", min_length=1)
 
 

@@ -84,7 +84,7 @@ class DesignationEventOut(Schema):
     infection: str | None
 
 
-class MemberOut(Schema):
+class DesignationMemberOut(Schema):
     area_id: int
     area: str
     kind: str
@@ -106,7 +106,7 @@ class FlagOut(Schema):
 
 class DesignationDetail(DesignationOut):
     events: list[DesignationEventOut]
-    members: list[MemberOut]
+    members: list[DesignationMemberOut]
     residents_inside: int
     special_residents_inside: int
     flags: list[FlagOut]
