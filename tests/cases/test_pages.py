@@ -217,7 +217,7 @@ def test_facilities_page_admit_full_and_discharge(city, worker, cases, as_user):
         assert r.status_code == 302
     o = ca.do_register_contact(cases["infection_a"], label="C-K4", last_exposure=day(-1), home=city["unit_a"])
     r = c.post(f"/cases/facilities/{f.pk}/admit/", {"person": "C-K4"}, follow=True)
-    assert "五泉隔离点 已满（3 个床位已占用 3 个）" in r.content.decode()
+    assert "full (3 of 3 places taken)" in r.content.decode()
     assert not Placement.objects.filter(order=o).exists()
     f.refresh_from_db()
     assert f.occupied == 3
