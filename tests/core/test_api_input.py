@@ -7,6 +7,7 @@ revoke their own tokens.
 from __future__ import annotations
 
 import json
+import re
 import typing
 
 import pydantic
@@ -150,6 +151,12 @@ def test_action_errors_in_chinese(records, commander, as_user):
     r = _send(c, "post", f"/api/supplies/warehouses/{records['warehouse_a'].pk}/movements",
               {"item_id": 987654321, "direction": "in", "quantity": 1, "reason": "x"}, lang="zh-hans")
     assert r.status_code == 400 and r.json() == {"detail": "没有该物资", "field": "item_id"}
+    # a guardrail's refusal in the request's language too
+    close = f"/api/care/requests/{records['request_a'].pk}/close"
+    zh = _send(c, "post", close, {"outcome": "refused"}, lang="zh-hans").json()
+    en = _send(c, "post", close, {"outcome": "refused"}, lang="en").json()
+    assert zh["rule"] == en["rule"] == "nine-prohibitions-6" and zh["detail"] != en["detail"]
+    assert re.search("[\u4e00-\u9fff]", zh["detail"]) and en["detail"].isascii()
 
 
 def test_valid_bounds_still_accepted(records, commander, as_user):

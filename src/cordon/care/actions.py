@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cordon.care import perms, triage
@@ -373,7 +374,8 @@ def do_close_request(req: CareRequest, *, outcome: str, reason: str = "", confir
 
     blocked = guardrails.blocking(guardrails.check_care_closure(active_pack(), outcome=outcome, request=req.ref))
     if blocked is not None:
-        raise ActionError(blocked.message_en, field="outcome", rule=blocked.rule)
+        lang = "zh" if (get_language() or "zh").startswith("zh") else "en"
+        raise ActionError(blocked.message(lang), field="outcome", rule=blocked.rule)
     if outcome not in (Outcome.DONE, Outcome.CANCELLED):
         raise ActionError(_("outcome must be done or cancelled (a request is never closed as refused)"),
                           field="outcome", rule="nine-prohibitions-6" if "refus" in outcome else "")
