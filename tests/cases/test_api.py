@@ -251,7 +251,7 @@ def test_facility_capacity_error_and_days_left(city, worker, cases, as_user):
     o = ca.do_register_contact(cases["infection_a"], label="C-K4", last_exposure=day(-1), home=city["unit_a"])
     r = post(c, f"/api/facilities/{f.pk}/place", {"order_id": o.pk})
     assert r.status_code == 400 and r.json()["field"] == "facility"
-    assert "full (3 of 3 places taken)" in r.json()["detail"]
+    assert r.json()["detail"] == "五泉隔离点 已满（3 个床位已占用 3 个）"  # in the request's language
     f.refresh_from_db()
     assert f.occupied == 3 and Placement.objects.filter(facility=f).count() == 3
     row = c.get("/api/facilities").json()["items"][0]

@@ -19,6 +19,8 @@ from cordon.core.models import AuditEntry
 ROUTES = {
     ("GET", "/api/me"): {"kind": "own"},
     ("POST", "/api/tokens"): {"kind": "own", "body": {"name": "t"}},
+    ("GET", "/api/tokens"): {"kind": "own"},
+    ("DELETE", "/api/tokens/{token_id}"): {"kind": "own", "params": {"token_id": "resident_a"}},
     ("GET", "/api/areas"): {"kind": "list"},
     ("GET", "/api/areas/{area_id}"): {"kind": "object", "params": {"area_id": "unit_a"}},
     ("GET", "/api/areas/{area_id}/households"): {"kind": "object", "params": {"area_id": "unit_a"}},

@@ -17,7 +17,7 @@ def test_createuser_binds_role_to_area(city, capsys):
     assert g.role == "street_officer" and g.area.path == "城关区/皋兰路街道"
     assert AuditEntry.objects.filter(action="user.create", object_repr="li").count() == 1
     assert main(["createuser", "li", "--role", "auditor", "--area", "*", "--password", "long-enough-pass"]) == 1
-    assert "already exists" in capsys.readouterr().err
+    assert "用户 'li' 已存在" in capsys.readouterr().err  # the city's language (zh-hans) by default
     assert main(["createuser", "wang", "--role", "pilot", "--area", "*", "--password", "long-enough-pass"]) == 1
     with pytest.raises(SystemExit, match="no area"):
         main(["createuser", "zhao", "--role", "auditor", "--area", "城关区/无", "--password", "long-enough-pass"])

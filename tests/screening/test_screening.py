@@ -162,7 +162,7 @@ def test_a_person_registered_meanwhile_by_another_import_stops_the_chunk(gen, mo
     monkeypatch.setattr(ingest._SampleWriter, "_load_seen",
                         lambda self: np.zeros(self.idx.max_rid + 2, dtype=bool))  # read before the other committed
     import_samples(one, round=r, actor="test")
-    with pytest.raises(actions.ActionError, match="again"):
+    with pytest.raises(actions.ActionError, match="重新导入"):
         import_samples(two, round=r, actor="test")
     b2 = ImportBatch.objects.get(source="site-b.csv")
     assert b2.status == BatchStatus.RUNNING and b2.rows_ok == 0 and b2.offset == 0

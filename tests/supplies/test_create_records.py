@@ -73,7 +73,7 @@ def test_api_bad_input_is_a_clear_400(city, worker, as_user):
     assert _post(c, "/api/supplies/items", {"name": "奶粉", "kind": "other"}).status_code == 201
     before = _creates()
     r = _post(c, "/api/supplies/items", {"name": "奶粉", "kind": "other"})
-    assert r.status_code == 400 and "already exists" in r.content.decode()
+    assert r.status_code == 400 and r.json()["detail"] == "已有名为 '奶粉' 的物资"
     assert _creates() == before and Item.objects.count() == 1
 
 

@@ -10,6 +10,8 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from cordon.care import perms, triage
 from cordon.care.models import (OPEN_STATUSES, CareNeed, CareRequest, Hospital, Outcome, ProactiveTask,
@@ -42,7 +44,8 @@ def _check_actor(actor, record, cap) -> None:
 
 def _move(req: CareRequest, to: str, *, actor, note: str = "") -> None:
     if to not in TRANSITIONS[req.status]:
-        raise ActionError(f"request {req.ref} is {req.status}; it cannot move to {to}", field="status",
+        raise ActionError(_("request %(ref)s is %(status)s; it cannot move to %(to)s")
+                          % {"ref": req.ref, "status": req.status, "to": to}, field="status",
                           rule="care-transition")
     now = clock.now()
     req.status = to
@@ -58,7 +61,7 @@ def do_record_needs(resident, *, dialysis_weekdays=(), due_date=None, oxygen=Fal
     """Record (or replace) a special-group resident's needs in the community registry."""
     days = sorted({int(d) for d in dialysis_weekdays or ()})
     if any(d < 0 or d > 6 for d in days):
-        raise ActionError("dialysis weekdays are 0 (Monday) to 6 (Sunday)", field="dialysis_weekdays")
+        raise ActionError(_("dialysis weekdays are 0 (Monday) to 6 (Sunday)"), field="dialysis_weekdays")
     if actor is not None and not isinstance(actor, str) and not access.scope_for(actor, access.CARE_SPECIAL).contains(
             resident):
         raise access.Forbidden
@@ -198,7 +201,7 @@ def do_sync_designation_tasks(designation, *, on: dt.date | None = None, actor=N
 @transaction.atomic
 def do_complete_task(task: ProactiveTask, *, actor=None, reason=None) -> ProactiveTask:
     if task.done_at is not None:
-        raise ActionError("this task is already done", field="task")
+        raise ActionError(_("this task is already done"), field="task")
     _check_actor(actor, task, perms.DISPATCH)
     task.done_at, task.done_by, task.note = clock.now(), audit.actor_name(actor), (reason or "")[:300]
     task.save(update_fields=["done_at", "done_by", "note"])
@@ -244,15 +247,15 @@ def do_create_request(*, person: str, area, need: str, urgency: str = "", source
     if not person and resident is not None:
         person = resident.name
     if not person:
-        raise ActionError("who needs care is required", field="person")
+        raise ActionError(_("who needs care is required"), field="person")
     if area is None:
-        raise ActionError("where (an address in the city) is required", field="area")
+        raise ActionError(_("where (an address in the city) is required"), field="area")
     if not (need or "").strip():
-        raise ActionError("the need is required", field="need")
+        raise ActionError(_("the need is required"), field="need")
     if source not in Source.values:
-        raise ActionError(f"source must be one of {', '.join(Source.values)}", field="source")
+        raise ActionError(_("source must be one of %(values)s") % {"values": ', '.join(Source.values)}, field="source")
     if ref and CareRequest.objects.filter(ref=ref).exists():
-        raise ActionError(f"request {ref} already exists", field="id")
+        raise ActionError(_("request %(ref)s already exists") % {"ref": ref}, field="id")
     need_p = triage.classify(need)
     p = triage.classify(need, urgency)
     now = clock.now()
@@ -286,11 +289,11 @@ def do_retriage_request(req: CareRequest, *, priority: str, actor=None, reason=N
     """A dispatcher changes the priority (with a reason) before dispatch; the deadline follows."""
     t = triage.table()
     if priority not in t:
-        raise ActionError(f"priority must be one of {', '.join(t)}", field="priority")
+        raise ActionError(_("priority must be one of %(values)s") % {"values": ', '.join(t)}, field="priority")
     if not (reason or "").strip():
-        raise ActionError("changing the triage needs a reason", field="reason")
+        raise ActionError(_("changing the triage needs a reason"), field="reason")
     if req.status not in (Status.RECEIVED, Status.TRIAGED):
-        raise ActionError("the triage can change only before dispatch", field="status", rule="care-transition")
+        raise ActionError(_("the triage can change only before dispatch"), field="status", rule="care-transition")
     _check_actor(actor, req, perms.DISPATCH)
     p = t[priority]
     before = {"priority": req.priority_key, "deadline": req.deadline}
@@ -319,21 +322,22 @@ def do_dispatch_request(req: CareRequest, *, vehicle: Vehicle, facility=None, ho
     if req.status == Status.RECEIVED:
         _move(req, Status.TRIAGED, actor=actor, note="triaged at dispatch")
     if vehicle is None or not vehicle.active:
-        raise ActionError("choose an available vehicle", field="vehicle")
+        raise ActionError(_("choose an available vehicle"), field="vehicle")
     if not vehicle.closed_loop:
-        raise ActionError(f"{vehicle.plate} is not a closed-loop vehicle", field="vehicle")
+        raise ActionError(_("%(plate)s is not a closed-loop vehicle") % {"plate": vehicle.plate}, field="vehicle")
     busy = CareRequest.objects.filter(vehicle=vehicle, status__in=[Status.DISPATCHED, Status.ARRIVED]) \
         .exclude(pk=req.pk).first()
     if busy is not None:
-        raise ActionError(f"{vehicle.plate} is on request {busy.ref}", field="vehicle")
+        raise ActionError(_("%(plate)s is on request %(ref)s")
+                          % {"plate": vehicle.plate, "ref": busy.ref}, field="vehicle")
     if req.needs_designated:
         if facility is None or facility.kind != FacilityKind.DESIGNATED_HOSPITAL:
-            raise ActionError("an infected or quarantined person goes to a designated hospital", field="facility",
+            raise ActionError(_("an infected or quarantined person goes to a designated hospital"), field="facility",
                               rule="care-designated-hospital")
         hospital = None
     else:
         if hospital is None:
-            raise ActionError("choose an ordinary hospital", field="hospital")
+            raise ActionError(_("choose an ordinary hospital"), field="hospital")
         facility = None
     # #6: the documented check never blocks; recorded with the dispatch so the green channel is visible.
     verdicts = guardrails.check_care_dispatch(active_pack(), sealed=req.sealed)
@@ -353,7 +357,7 @@ def do_dispatch_request(req: CareRequest, *, vehicle: Vehicle, facility=None, ho
 def do_advance_request(req: CareRequest, *, to: str, actor=None, reason=None) -> CareRequest:
     """The vehicle arrived, or the patient is at the hospital."""
     if to not in (Status.ARRIVED, Status.AT_HOSPITAL):
-        raise ActionError("to must be arrived or at_hospital", field="to")
+        raise ActionError(_("to must be arrived or at_hospital"), field="to")
     _check_actor(actor, req, perms.DISPATCH)
     before = req.status
     _move(req, to, actor=actor, note=reason or "")
@@ -374,20 +378,21 @@ def do_close_request(req: CareRequest, *, outcome: str, reason: str = "", confir
 
     blocked = guardrails.blocking(guardrails.check_care_closure(active_pack(), outcome=outcome, request=req.ref))
     if blocked is not None:
-        raise ActionError(blocked.message_en, field="outcome", rule=blocked.rule)
+        lang = "zh" if (get_language() or "zh").startswith("zh") else "en"
+        raise ActionError(blocked.message(lang), field="outcome", rule=blocked.rule)
     if outcome not in (Outcome.DONE, Outcome.CANCELLED):
-        raise ActionError("outcome must be done or cancelled (a request is never closed as refused)",
+        raise ActionError(_("outcome must be done or cancelled (a request is never closed as refused)"),
                           field="outcome", rule="nine-prohibitions-6" if "refus" in outcome else "")
     _check_actor(actor, req, perms.DISPATCH)
     reason = (reason or "").strip()
     if outcome == Outcome.CANCELLED:
         if not (confirmed_by or "").strip():
-            raise ActionError("cancelling needs the requester's confirmation (who confirmed, and how)",
+            raise ActionError(_("cancelling needs the requester's confirmation (who confirmed, and how)"),
                               field="confirmed_by", rule="care-cancel-needs-confirmation")
         req.cancel_confirmed_by = confirmed_by.strip()[:150]
         req.cancel_confirmation = (confirmation or reason).strip()[:300]
     elif req.status not in (Status.ARRIVED, Status.AT_HOSPITAL) and not reason:
-        raise ActionError("closing as done before the patient reached care needs a reason", field="reason")
+        raise ActionError(_("closing as done before the patient reached care needs a reason"), field="reason")
     before = req.status
     note = f"{outcome}: {reason}" + (f" (confirmed by {req.cancel_confirmed_by})" if req.cancel_confirmed_by else "")
     _move(req, Status.CLOSED, actor=actor, note=note)
@@ -403,9 +408,9 @@ def do_close_request(req: CareRequest, *, outcome: str, reason: str = "", confir
 def do_add_vehicle(plate: str, *, team: str = "", closed_loop: bool = True, actor=None, reason=None) -> Vehicle:
     plate = (plate or "").strip()[:20]
     if not plate:
-        raise ActionError("a vehicle needs its plate", field="plate")
+        raise ActionError(_("a vehicle needs its plate"), field="plate")
     if Vehicle.objects.filter(plate=plate).exists():
-        raise ActionError(f"vehicle {plate} is already registered", field="plate")
+        raise ActionError(_("vehicle %(plate)s is already registered") % {"plate": plate}, field="plate")
     v = Vehicle.objects.create(plate=plate, team=(team or "").strip()[:80], closed_loop=closed_loop)
     audit.record("care_vehicle.create", actor=actor, obj=v, object_type="vehicle",
                  after={"plate": v.plate, "closed_loop": closed_loop}, reason=reason or "")
@@ -416,9 +421,9 @@ def do_add_vehicle(plate: str, *, team: str = "", closed_loop: bool = True, acto
 def do_add_hospital(name: str, *, area=None, phone: str = "", actor=None, reason=None) -> Hospital:
     name = (name or "").strip()[:120]
     if not name:
-        raise ActionError("a hospital needs a name", field="name")
+        raise ActionError(_("a hospital needs a name"), field="name")
     if Hospital.objects.filter(name=name).exists():
-        raise ActionError(f"a hospital named {name!r} already exists", field="name")
+        raise ActionError(_("a hospital named %(name)s already exists") % {"name": repr(name)}, field="name")
     if area is not None:
         _check_actor(actor, area, perms.DISPATCH)
     h = Hospital.objects.create(name=name, area=area, phone=(phone or "")[:20])

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status as HttpStatus
 
 from cordon.care import actions, perms
-from cordon.care.models import CareRequest, Hospital, ProactiveTask, Vehicle
+from cordon.care.models import CareNeed, CareRequest, Hospital, Outcome, ProactiveTask, Source, Status, Vehicle
 from cordon.cases.models import Facility
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
+from cordon.core.fields import Day, Id, PageNo, PageSize, QueryId, Reason, integer, one_of, text_of
+from cordon.core.schemas import Page
 from cordon.places.models import Resident
 
 router = Router(tags=["emergency care"])
@@ -49,7 +52,7 @@ class RequestOut(Schema):
     outcome: str
 
 
-class EventOut(Schema):
+class CareEventOut(Schema):
     at: dt.datetime
     status: str
     actor: str
@@ -60,14 +63,11 @@ class RequestDetail(RequestOut):
     phone: str
     close_reason: str
     cancel_confirmed_by: str
-    events: list[EventOut]
+    events: list[CareEventOut]
 
 
-class RequestList(Schema):
+class RequestList(Page):
     items: list[RequestOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
 def request_out(r: CareRequest, now=None) -> dict:
@@ -94,9 +94,9 @@ RELATED = ("area", "facility", "hospital", "vehicle")
 
 
 class RequestFilter(Schema):
-    status: str | None = None   # "open" (default: the board), "closed", or one status
-    page: int = 1
-    page_size: int = 50
+    status: one_of(("open", *Status.values)) | None = None   # "open" (default: the board), or one status
+    page: PageNo = 1
+    page_size: PageSize = 50
 
 
 @router.get("/care/requests", response=RequestList)
@@ -116,15 +116,15 @@ def list_requests(request, f: Query[RequestFilter]):
 
 
 class RequestCreate(Schema):
-    area_id: int
-    person: str = ""
-    resident_id: int | None = None
-    need: str
-    urgency: str = ""
-    source: str = "community"
-    phone: str = ""
-    address_note: str = ""
-    reason: str = ""
+    area_id: Id
+    person: text_of(CareRequest, "person") = ""
+    resident_id: Id | None = None
+    need: text_of(CareRequest, "need_text", min_length=1)
+    urgency: text_of(CareRequest, "urgency") = ""
+    source: one_of(Source.values) = "community"
+    phone: text_of(CareRequest, "phone") = ""
+    address_note: text_of(CareRequest, "address_note") = ""
+    reason: Reason = ""
 
 
 @router.post("/care/requests", response={201: RequestDetail})
@@ -140,7 +140,7 @@ def create_request(request, payload: RequestCreate):
 
 
 @router.get("/care/requests/{request_id}", response=RequestDetail)
-def get_request(request, request_id: int):
+def get_request(request, request_id: QueryId):
     return _detail(access.access(CareRequest, _user(request), request_id, read=access.CARE_READ))
 
 
@@ -151,18 +151,18 @@ def _writable(request, request_id: int):
 
 
 class DispatchIn(Schema):
-    vehicle_id: int
-    hospital_id: int | None = None
-    facility_id: int | None = None
-    reason: str = ""
+    vehicle_id: Id
+    hospital_id: Id | None = None
+    facility_id: Id | None = None
+    reason: Reason = ""
 
 
 @router.post("/care/requests/{request_id}/dispatch", response=RequestDetail)
-def dispatch_request(request, request_id: int, payload: DispatchIn):
+def dispatch_request(request, request_id: QueryId, payload: DispatchIn):
     user, r = _writable(request, request_id)
     vehicle = Vehicle.objects.filter(pk=payload.vehicle_id).first()
     if vehicle is None:
-        raise ActionError("no such vehicle", field="vehicle_id")
+        raise ActionError(_("no such vehicle"), field="vehicle_id")
     hospital = Hospital.objects.filter(pk=payload.hospital_id, active=True).first() if payload.hospital_id else None
     facility = Facility.objects.filter(pk=payload.facility_id).first() if payload.facility_id else None
     return _detail(actions.do_dispatch_request(r, vehicle=vehicle, hospital=hospital, facility=facility, actor=user,
@@ -170,36 +170,36 @@ def dispatch_request(request, request_id: int, payload: DispatchIn):
 
 
 class AdvanceIn(Schema):
-    to: str
-    reason: str = ""
+    to: one_of(Status.values)
+    reason: Reason = ""
 
 
 @router.post("/care/requests/{request_id}/advance", response=RequestDetail)
-def advance_request(request, request_id: int, payload: AdvanceIn):
+def advance_request(request, request_id: QueryId, payload: AdvanceIn):
     user, r = _writable(request, request_id)
     return _detail(actions.do_advance_request(r, to=payload.to, actor=user, reason=payload.reason))
 
 
 class RetriageIn(Schema):
-    priority: str
-    reason: str
+    priority: text_of(CareRequest, "priority_key", min_length=1)
+    reason: Reason
 
 
 @router.post("/care/requests/{request_id}/retriage", response=RequestDetail)
-def retriage_request(request, request_id: int, payload: RetriageIn):
+def retriage_request(request, request_id: QueryId, payload: RetriageIn):
     user, r = _writable(request, request_id)
     return _detail(actions.do_retriage_request(r, priority=payload.priority, actor=user, reason=payload.reason))
 
 
-class CloseIn(Schema):
-    outcome: str
-    reason: str = ""
-    confirmed_by: str = ""
-    confirmation: str = ""
+class CareCloseIn(Schema):
+    outcome: one_of(Outcome.values)
+    reason: Reason = ""
+    confirmed_by: text_of(CareRequest, "cancel_confirmed_by") = ""
+    confirmation: text_of(CareRequest, "cancel_confirmation") = ""
 
 
 @router.post("/care/requests/{request_id}/close", response=RequestDetail)
-def close_request(request, request_id: int, payload: CloseIn):
+def close_request(request, request_id: QueryId, payload: CareCloseIn):
     user, r = _writable(request, request_id)
     return _detail(actions.do_close_request(r, outcome=payload.outcome, reason=payload.reason,
                                             confirmed_by=payload.confirmed_by, confirmation=payload.confirmation,
@@ -212,7 +212,7 @@ class KpiStat(Schema):
     count: int
 
 
-class KpiOut(Schema):
+class CareKpiOut(Schema):
     priority: str
     rank: int
     goal_minutes: int
@@ -222,12 +222,12 @@ class KpiOut(Schema):
     dispatched_late: int
 
 
-@router.get("/care/kpis", response=list[KpiOut])
+@router.get("/care/kpis", response=list[CareKpiOut])
 def care_kpis(request):
     return actions.kpis(CareRequest.objects.for_user(_user(request), access.CARE_READ))
 
 
-class TaskOut(Schema):
+class CareTaskOut(Schema):
     id: int
     designation_id: int
     area: str
@@ -239,21 +239,18 @@ class TaskOut(Schema):
     done: bool
 
 
-class TaskList(Schema):
-    items: list[TaskOut]
-    page: int
-    page_size: int
-    has_next: bool
+class CareTaskList(Page):
+    items: list[CareTaskOut]
 
 
-class TaskFilter(Schema):
+class CareTaskFilter(Schema):
     open: bool = True
-    page: int = 1
-    page_size: int = 100
+    page: PageNo = 1
+    page_size: PageSize = 100
 
 
-@router.get("/care/tasks", response=TaskList)
-def list_tasks(request, f: Query[TaskFilter]):
+@router.get("/care/tasks", response=CareTaskList)
+def list_tasks(request, f: Query[CareTaskFilter]):
     from cordon.core.api import paginate
 
     qs = (ProactiveTask.objects.for_user(_user(request), access.READ_PERSONAL)
@@ -267,12 +264,12 @@ def list_tasks(request, f: Query[TaskFilter]):
             **meta}
 
 
-class ReasonIn(Schema):
-    reason: str = ""
+class CareTaskDoneIn(Schema):
+    reason: text_of(ProactiveTask, "note") = ""
 
 
-@router.post("/care/tasks/{task_id}/done", response=TaskOut)
-def complete_task(request, task_id: int, payload: ReasonIn):
+@router.post("/care/tasks/{task_id}/done", response=CareTaskOut)
+def complete_task(request, task_id: QueryId, payload: CareTaskDoneIn):
     user = _user(request)
     t = perms.access_write(ProactiveTask.objects.select_related("resident", "designation__area"), user, task_id,
                            perms.DISPATCH, read=access.READ_PERSONAL)
@@ -283,12 +280,12 @@ def complete_task(request, task_id: int, payload: ReasonIn):
 
 
 class NeedsIn(Schema):
-    dialysis_weekdays: list[int] = []
-    due_date: dt.date | None = None
+    dialysis_weekdays: list[integer(0, 6)] = []
+    due_date: Day | None = None
     oxygen: bool = False
-    medication: str = ""
-    notes: str = ""
-    reason: str = ""
+    medication: text_of(CareNeed, "medication") = ""
+    notes: text_of(CareNeed, "notes") = ""
+    reason: Reason = ""
 
 
 class NeedsOut(Schema):
@@ -301,7 +298,7 @@ class NeedsOut(Schema):
 
 
 @router.put("/care/needs/{resident_id}", response=NeedsOut)
-def record_needs(request, resident_id: int, payload: NeedsIn):
+def record_needs(request, resident_id: QueryId, payload: NeedsIn):
     user = _user(request)
     r = access.access(Resident, user, resident_id, perm=access.CARE_SPECIAL, read=access.READ_PERSONAL)
     n = actions.do_record_needs(r, dialysis_weekdays=payload.dialysis_weekdays, due_date=payload.due_date,
@@ -312,10 +309,10 @@ def record_needs(request, resident_id: int, payload: NeedsIn):
 
 
 class HospitalIn(Schema):
-    name: str
-    area_id: int
-    phone: str = ""
-    reason: str = ""
+    name: text_of(Hospital, "name", min_length=1)
+    area_id: Id
+    phone: text_of(Hospital, "phone") = ""
+    reason: Reason = ""
 
 
 class HospitalOut(Schema):
@@ -335,10 +332,10 @@ def create_hospital(request, payload: HospitalIn):
 
 
 class VehicleIn(Schema):
-    plate: str
-    team: str = ""
+    plate: text_of(Vehicle, "plate", min_length=1)
+    team: text_of(Vehicle, "team") = ""
     closed_loop: bool = True
-    reason: str = ""
+    reason: Reason = ""
 
 
 class VehicleOut(Schema):

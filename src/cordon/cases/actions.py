@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError
@@ -17,16 +18,19 @@ def do_record_infection(*, label: str, home, found: str, confirmed_on: dt.date, 
     """Record a new infection (confirmed or asymptomatic) and hand it to the area clocks (zones)."""
     label = (label or "").strip()
     if not label or len(label) > 40:
-        raise ActionError("a case reference of 1 to 40 characters is required", field="label")
+        raise ActionError(gettext("a case reference of 1 to 40 characters is required"), field="label")
     if Infection.objects.filter(label=label).exists():
-        raise ActionError(f"infection {label} is already recorded (a reclassification is not a new infection)",
+        raise ActionError(gettext("infection %(label)s is already recorded (a reclassification is not a new infection)")
+                          % {"label": label},
                           field="label")
     if found not in Found.values:
-        raise ActionError(f"found must be one of {', '.join(Found.values)}", field="found")
+        raise ActionError(gettext("found must be one of %(values)s")
+                          % {"values": ', '.join(Found.values)}, field="found")
     if kind not in InfectionKind.values:
-        raise ActionError(f"kind must be one of {', '.join(InfectionKind.values)}", field="kind")
+        raise ActionError(gettext("kind must be one of %(values)s")
+                          % {"values": ', '.join(InfectionKind.values)}, field="kind")
     if home is None:
-        raise ActionError("the home address (a building unit) is required", field="home")
+        raise ActionError(gettext("the home address (a building unit) is required"), field="home")
     inf = Infection(label=label, home=home, found=found, kind=kind, confirmed_on=confirmed_on,
                     resident=resident, home_isolating=home_isolating, sampled_at=sampled_at,
                     reported_at=reported_at or clock.now())
@@ -85,7 +89,8 @@ def open_response(inf: Infection, *, actor=None) -> list:
 def do_reclassify_infection(inf: Infection, kind: str, *, actor=None, reason: str = "") -> Infection:
     """Asymptomatic -> confirmed (or back): the same infection, not a new one; clocks are not touched."""
     if kind not in InfectionKind.values:
-        raise ActionError(f"kind must be one of {', '.join(InfectionKind.values)}", field="kind")
+        raise ActionError(gettext("kind must be one of %(values)s")
+                          % {"values": ', '.join(InfectionKind.values)}, field="kind")
     if kind == inf.kind:
         return inf
     before = inf.kind
@@ -102,7 +107,7 @@ def do_complete_task(task, *, actor=None, note: str = ""):
 
     audit.check_text(note, "note")
     if task.status == TaskStatus.DONE:
-        raise ActionError("this task is already done", field="task")
+        raise ActionError(gettext("this task is already done"), field="task")
     task.status, task.done_at = TaskStatus.DONE, clock.now()
     task.checklist = [{**c, "done": True} for c in task.checklist]
     task.save(update_fields=["status", "done_at", "checklist"])
@@ -119,7 +124,7 @@ def do_note_task(task, text: str, *, actor=None, check: int | None = None):
     audit.check_text(text, "text")
     if check is not None:
         if not 0 <= check < len(task.checklist):
-            raise ActionError("no such checklist item", field="check")
+            raise ActionError(gettext("no such checklist item"), field="check")
         task.checklist = [{**c, "done": True} if i == check else c for i, c in enumerate(task.checklist)]
         task.save(update_fields=["checklist"])
     TaskNote.objects.create(task=task, at=clock.now(), actor=audit.actor_name(actor), text=text or "")
@@ -215,12 +220,13 @@ def _make_order(*, label: str, category: str, anchor: dt.date, identified_on: dt
     pack = _pack(identified_on)
     label = (label or "").strip()
     if not label or len(label) > 40:
-        raise ActionError("a person reference of 1 to 40 characters is required", field="person")
+        raise ActionError(gettext("a person reference of 1 to 40 characters is required"), field="person")
     linked = not manual or has_link(label, actor)
     _refuse(guardrails.check_order(pack, category, person=label, has_link=linked,
                                    arrival_from_level=arrival_from_level, arrival_kind=arrival_kind))
     if anchor > identified_on:
-        raise ActionError("the anchor day (last exposure, arrival or leaving) cannot be after today", field="anchor")
+        raise ActionError(gettext("the anchor day (last exposure, arrival or leaving) cannot be after today"),
+                          field="anchor")
     order = persons.compute_order(pack, category, anchor, identified_on)
     if not order.restricts:
         # No quarantine under this category (e.g. from a low-risk area): nobody is put under an order;
@@ -267,7 +273,7 @@ def do_register_contact(infection: Infection, *, label: str, category: str = "cl
     """A close contact (or contact of a contact) of an infection; the clock runs from the last exposure."""
     audit.check_text(reason)
     if category not in ("close_contact", "contact_of_contact"):
-        raise ActionError("contacts are close_contact or contact_of_contact", field="category")
+        raise ActionError(gettext("contacts are close_contact or contact_of_contact"), field="category")
     return _make_order(label=label, category=category, anchor=last_exposure,
                        identified_on=identified_on or clock.today(), home=home, resident=resident,
                        infection=infection, via=via, actor=actor, reason=reason or f"contact of {infection.label}")
@@ -283,9 +289,10 @@ def do_register_arrival(*, label: str, from_level: str, kind: str, arrived_on: d
     from cordon.policy import persons
 
     if from_level not in ("high", "medium", "low"):
-        raise ActionError("from_level must be high, medium or low", field="from_level")
+        raise ActionError(gettext("from_level must be high, medium or low"), field="from_level")
     if kind not in ArrivalKind.values:
-        raise ActionError(f"kind must be one of {', '.join(ArrivalKind.values)}", field="kind")
+        raise ActionError(gettext("kind must be one of %(values)s")
+                          % {"values": ', '.join(ArrivalKind.values)}, field="kind")
     identified_on = identified_on or clock.today()
     category = persons.arrival_category(from_level)
     a = Arrival(label=label, resident=resident, destination=destination, region=region, from_level=from_level,
@@ -313,7 +320,8 @@ def do_register_spillover(*, label: str, from_area, left_on: dt.date, home=None,
         if lv in ("high", "medium") and (level is None or lv == "high"):
             level = lv
     if level is None:
-        raise ActionError(f"{from_area.path} was not a high- or medium-risk area on {left_on}", field="from_area",
+        raise ActionError(gettext("%(path)s was not a high- or medium-risk area on %(left_on)s")
+                          % {"path": from_area.path, "left_on": left_on}, field="from_area",
                           rule="nine-prohibitions-4")
     return _make_order(label=label, category=f"from_{level}_area", anchor=left_on,
                        identified_on=identified_on or clock.today(), home=home, from_area=from_area,
@@ -327,7 +335,7 @@ def do_manual_order(*, label: str, category: str, reason: str, on: dt.date | Non
     from cordon.cases.models import Arrival, PersonOrder
 
     if not audit.check_text(reason).strip():
-        raise ActionError("a manual order needs a reason", field="reason")
+        raise ActionError(gettext("a manual order needs a reason"), field="reason")
     on = on or clock.today()
     prev = seen_by(PersonOrder.objects.filter(label=label, manual=False), actor).order_by("-id").first()
     arrival = seen_by(Arrival.objects.filter(label=label), actor).order_by("-id").first()
@@ -346,7 +354,7 @@ def do_record_checkin(order, *, on: dt.date | None = None, temperature=None, sym
 
     on = on or clock.today()
     if test_result not in ("", "negative", "positive"):
-        raise ActionError("test_result must be negative, positive or empty", field="test_result")
+        raise ActionError(gettext("test_result must be negative, positive or empty"), field="test_result")
     c, _ = CheckIn.objects.update_or_create(order=order, on=on, defaults={
         "temperature": temperature, "symptoms": symptoms, "test_result": test_result,
         "actor": audit.actor_name(actor)})
@@ -367,9 +375,10 @@ def do_extend_order(order, *, days: int, reason: str, on: dt.date | None = None,
 
     on = on or clock.today()
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
-        raise ActionError(f"days must be a whole number from 1 to {MAX_EXTENSION_DAYS}", field="days")
+        raise ActionError(gettext("days must be a whole number from 1 to %(max)s") % {"max": MAX_EXTENSION_DAYS},
+                          field="days")
     if order.status != OrderStatus.ACTIVE:
-        raise ActionError("only an active order can be extended", field="order")
+        raise ActionError(gettext("only an active order can be extended"), field="order")
     positive = order.checkins.filter(test_result="positive").exists() or \
         Infection.objects.filter(label=order.label).exists()
     pack = _pack(order.identified_on)
@@ -518,10 +527,10 @@ def _release_due_pg(on: dt.date, actor) -> int:
 def do_record_arrival_test(arrival, *, on: dt.date | None = None, result: str = "negative", actor=None):
     """A test of an arrival (the pack's test window for arrivals from low-risk areas, or any test day)."""
     if result not in ("negative", "positive"):
-        raise ActionError("result must be negative or positive", field="result")
+        raise ActionError(gettext("result must be negative or positive"), field="result")
     on = on or clock.today()
     if on < arrival.arrived_on:
-        raise ActionError("a test cannot be before the arrival", field="on")
+        raise ActionError(gettext("a test cannot be before the arrival"), field="on")
     done = [t for t in (arrival.tests_done or []) if t.get("on") != on.isoformat()]
     done.append({"on": on.isoformat(), "result": result})
     arrival.tests_done = sorted(done, key=lambda t: t["on"])
@@ -538,9 +547,9 @@ def do_upsert_outside_region(*, name: str, level: str, source: str = "", on: dt.
 
     name = (name or "").strip()
     if not name or len(name) > 120:
-        raise ActionError("a region name of 1 to 120 characters is required", field="name")
+        raise ActionError(gettext("a region name of 1 to 120 characters is required"), field="name")
     if level not in ("high", "medium", "low"):
-        raise ActionError("level must be high, medium or low", field="level")
+        raise ActionError(gettext("level must be high, medium or low"), field="level")
     on = on or clock.today()
     r = OutsideRegion.objects.filter(name=name).first()
     before = {"level": r.level} if r else None
@@ -560,9 +569,10 @@ def do_create_facility(*, name: str, kind: str, area, capacity: int, actor=None)
     from cordon.cases.models import Facility, FacilityKind
 
     if kind not in FacilityKind.values:
-        raise ActionError(f"kind must be one of {', '.join(FacilityKind.values)}", field="kind")
+        raise ActionError(gettext("kind must be one of %(values)s")
+                          % {"values": ', '.join(FacilityKind.values)}, field="kind")
     if capacity < 1:
-        raise ActionError("capacity must be at least 1", field="capacity")
+        raise ActionError(gettext("capacity must be at least 1"), field="capacity")
     f = Facility(name=name, kind=kind, area=area, capacity=capacity)
     f.set_scope_from(area)
     f.save()
@@ -579,13 +589,14 @@ def do_place(facility, *, order=None, infection=None, on: dt.date | None = None,
 
     on = on or clock.today()
     if (order is None) == (infection is None):
-        raise ActionError("place either a person under an order or an infection", field="order")
+        raise ActionError(gettext("place either a person under an order or an infection"), field="order")
     if order is not None and order.placements.filter(discharged_on__isnull=True).exists():
-        raise ActionError(f"{order.label} is already placed", field="order")
+        raise ActionError(gettext("%(label)s is already placed") % {"label": order.label}, field="order")
     took = Facility.objects.filter(pk=facility.pk, occupied__lt=F("capacity")).update(occupied=F("occupied") + 1)
     if not took:
         facility.refresh_from_db()
-        raise ActionError(f"{facility.name} is full ({facility.occupied} of {facility.capacity} places taken)",
+        raise ActionError(gettext("%(name)s is full (%(occupied)s of %(capacity)s places taken)")
+                          % {"name": facility.name, "occupied": facility.occupied, "capacity": facility.capacity},
                           field="facility")
     p = Placement.objects.create(facility=facility, order=order, infection=infection, admitted_on=on, note=note)
     if order is not None and order.placed_at is None:
@@ -603,7 +614,7 @@ def do_discharge(placement, *, on: dt.date | None = None, actor=None, reason: st
     from django.db.models import F
 
     if placement.discharged_on is not None:
-        raise ActionError("already discharged", field="placement")
+        raise ActionError(gettext("already discharged"), field="placement")
     placement.discharged_on = on or clock.today()
     placement.save(update_fields=["discharged_on"])
     Facility.objects.filter(pk=placement.facility_id).update(occupied=F("occupied") - 1)

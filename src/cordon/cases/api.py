@@ -13,13 +13,18 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from cordon.cases import actions, queries
-from cordon.cases.models import (Arrival, Facility, Infection, OutsideRegion, PersonOrder, Placement,
-                                 ResponseTask, TaskStatus)
+from cordon.cases.models import (Arrival, ArrivalKind, CheckIn, Facility, FacilityKind, Found, Infection,
+                                 InfectionKind, OrderStatus, OutsideRegion, PersonOrder, Placement, ResponseTask,
+                                 TaskStatus)
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
+from cordon.core.fields import (Day, Id, Moment, PageNo, PageSize, QueryId, QueryText, Reason, decimal_of, integer,
+                                one_of, text_of)
+from cordon.core.schemas import Page
 from cordon.places.models import Area
 
 router = Router(tags=["cases"])
@@ -49,13 +54,12 @@ def _is_commander(user) -> bool:
 
 # ------------------------------------------------------------------------------------------ schemas
 
-class PageMeta(Schema):
-    page: int
-    page_size: int
-    has_next: bool
+PageMeta = Page
+RiskLevel = one_of(("high", "medium", "low"))
+PersonLabel = text_of(PersonOrder, "label", min_length=1)
 
 
-class KpiOut(Schema):
+class InfectionKpiOut(Schema):
     to_transfer_h: float | None
     to_contacts_identified_h: float | None
     to_contacts_placed_h: float | None
@@ -78,7 +82,7 @@ class InfectionOut(Schema):
     home_isolating: bool
     open_tasks: int
     overdue_tasks: int
-    kpi: KpiOut
+    kpi: InfectionKpiOut
 
 
 class InfectionList(PageMeta):
@@ -97,7 +101,7 @@ class CheckItem(Schema):
     done: bool
 
 
-class TaskOut(Schema):
+class ResponseTaskOut(Schema):
     id: int
     infection_id: int
     infection: str
@@ -114,12 +118,12 @@ class TaskOut(Schema):
     rule: str
 
 
-class TaskDetail(TaskOut):
+class TaskDetail(ResponseTaskOut):
     notes: list[NoteOut]
 
 
-class TaskList(PageMeta):
-    items: list[TaskOut]
+class ResponseTaskList(PageMeta):
+    items: list[ResponseTaskOut]
 
 
 class OrderOut(Schema):
@@ -245,11 +249,11 @@ def infection_detail(user, inf: Infection) -> dict:
 # ------------------------------------------------------------------------------------------ infections
 
 class InfectionFilter(Schema):
-    kind: str | None = None
-    since: dt.date | None = None
-    q: str | None = None
-    page: int = 1
-    page_size: int = 50
+    kind: one_of(InfectionKind.values) | None = None
+    since: Day | None = None
+    q: QueryText | None = None
+    page: PageNo = 1
+    page_size: PageSize = 50
 
 
 @router.get("/infections", response=InfectionList)
@@ -266,23 +270,23 @@ def list_infections(request, f: Query[InfectionFilter]):
 
 
 @router.get("/infections/{infection_id}", response=InfectionDetail)
-def get_infection(request, infection_id: int):
+def get_infection(request, infection_id: QueryId):
     user = _user(request)
     inf = access.access(Infection.objects.select_related("home"), user, infection_id, read=access.READ_HEALTH)
     return infection_detail(user, inf)
 
 
 class InfectionCreate(Schema):
-    label: str
-    home_id: int
-    found: str = "community"
-    kind: str = "confirmed"
-    confirmed_on: dt.date | None = None
-    sampled_at: dt.datetime | None = None
-    reported_at: dt.datetime | None = None
-    visited: list[int] = []
+    label: text_of(Infection, "label", min_length=1)
+    home_id: Id
+    found: one_of(Found.values) = "community"
+    kind: one_of(InfectionKind.values) = "confirmed"
+    confirmed_on: Day | None = None
+    sampled_at: Moment | None = None
+    reported_at: Moment | None = None
+    visited: list[Id] = []
     home_isolating: bool = False
-    reason: str = ""
+    reason: Reason = ""
 
 
 @router.post("/infections", response={201: InfectionOut})
@@ -291,7 +295,7 @@ def create_infection(request, payload: InfectionCreate):
     home = _area(user, payload.home_id, "home_id")
     visited = list(Area.objects.filter(pk__in=payload.visited))
     if len(visited) != len(set(payload.visited)):
-        raise ActionError("a visited place does not exist", field="visited")
+        raise ActionError(_("a visited place does not exist"), field="visited")
     inf = actions.do_record_infection(label=payload.label, home=home, found=payload.found, kind=payload.kind,
                                       confirmed_on=payload.confirmed_on or clock.today(), visited=visited,
                                       home_isolating=payload.home_isolating, sampled_at=payload.sampled_at,
@@ -301,12 +305,12 @@ def create_infection(request, payload: InfectionCreate):
 
 
 class ReclassifyIn(Schema):
-    kind: str
-    reason: str = ""
+    kind: one_of(InfectionKind.values)
+    reason: Reason = ""
 
 
 @router.post("/infections/{infection_id}/reclassify", response=InfectionOut)
-def reclassify_infection(request, infection_id: int, payload: ReclassifyIn):
+def reclassify_infection(request, infection_id: QueryId, payload: ReclassifyIn):
     user = _user(request)
     inf = access.access(Infection.objects.select_related("home"), user, infection_id, perm=access.CASES_WRITE,
                         read=access.READ_HEALTH)
@@ -315,17 +319,17 @@ def reclassify_infection(request, infection_id: int, payload: ReclassifyIn):
 
 
 class ContactIn(Schema):
-    person: str
-    category: str = "close_contact"
-    last_exposure: dt.date
-    identified_on: dt.date | None = None
-    home_id: int | None = None
-    via_id: int | None = None
-    reason: str = ""
+    person: PersonLabel
+    category: text_of(PersonOrder, "category", min_length=1) = "close_contact"
+    last_exposure: Day
+    identified_on: Day | None = None
+    home_id: Id | None = None
+    via_id: Id | None = None
+    reason: Reason = ""
 
 
 @router.post("/infections/{infection_id}/contacts", response={201: OrderOut, 200: OrderOut | None})
-def register_contact(request, infection_id: int, payload: ContactIn):
+def register_contact(request, infection_id: QueryId, payload: ContactIn):
     """A close contact (or a contact of a contact, through ``via_id``). The person's home decides whose
     jurisdiction the order is in: it must be writable by you. A contact identified after the order would
     have ended gets no order (200, null)."""
@@ -337,7 +341,7 @@ def register_contact(request, infection_id: int, payload: ContactIn):
         home = inf.home
     via = access.access(PersonOrder, user, payload.via_id) if payload.via_id else None
     if via is not None and via.infection_id != inf.pk:
-        raise ActionError("via must be a contact of this infection", field="via_id")
+        raise ActionError(_("via must be a contact of this infection"), field="via_id")
     o = actions.do_register_contact(inf, label=payload.person, category=payload.category,
                                     last_exposure=payload.last_exposure, identified_on=payload.identified_on,
                                     home=home, via=via, actor=user, reason=payload.reason)
@@ -348,18 +352,18 @@ def register_contact(request, infection_id: int, payload: ContactIn):
 
 # ------------------------------------------------------------------------------------------ tasks
 
-class TaskFilter(Schema):
-    status: str | None = None          # open | done
+class ResponseTaskFilter(Schema):
+    status: one_of(TaskStatus.values) | None = None
     overdue: bool = False
     mine: bool = False                 # only tasks you can act on (your write jurisdiction)
-    infection: int | None = None
-    step: str | None = None
-    page: int = 1
-    page_size: int = 50
+    infection: QueryId | None = None
+    step: text_of(ResponseTask, "step") | None = None
+    page: PageNo = 1
+    page_size: PageSize = 50
 
 
-@router.get("/tasks", response=TaskList)
-def list_tasks(request, f: Query[TaskFilter]):
+@router.get("/tasks", response=ResponseTaskList)
+def list_tasks(request, f: Query[ResponseTaskFilter]):
     user = _user(request)
     now = clock.now()
     qs = (ResponseTask.objects.for_user(user, access.CASES_WRITE if f.mine else access.READ_HEALTH)
@@ -383,41 +387,41 @@ def _task_detail(t: ResponseTask) -> dict:
 
 
 class CompleteIn(Schema):
-    note: str = ""
+    note: Reason = ""
 
 
-class NoteIn(Schema):
-    text: str = ""
-    check: int | None = None
+class TaskNoteIn(Schema):
+    text: Reason = ""
+    check: integer(0, 1000) | None = None
 
 
 @router.post("/tasks/{task_id}/complete", response=TaskDetail)
-def complete_task(request, task_id: int, payload: CompleteIn):
+def complete_task(request, task_id: QueryId, payload: CompleteIn):
     user = _user(request)
     t = access.access(ResponseTask, user, task_id, perm=access.CASES_WRITE)
     return _task_detail(actions.do_complete_task(t, actor=user, note=payload.note))
 
 
 @router.post("/tasks/{task_id}/note", response=TaskDetail)
-def note_task(request, task_id: int, payload: NoteIn):
+def note_task(request, task_id: QueryId, payload: TaskNoteIn):
     """Add a note to the task's timeline and/or tick a checklist item (``check``: its index)."""
     user = _user(request)
     t = access.access(ResponseTask, user, task_id, perm=access.CASES_WRITE)
     if not payload.text.strip() and payload.check is None:
-        raise ActionError("write a note or tick a checklist item", field="text")
+        raise ActionError(_("write a note or tick a checklist item"), field="text")
     return _task_detail(actions.do_note_task(t, payload.text.strip(), actor=user, check=payload.check))
 
 
 # ------------------------------------------------------------------------------------------ orders
 
 class OrderFilter(Schema):
-    community: int | None = None
-    status: str | None = "active"      # active | released | void | all
-    today: str | None = None           # centralized | home
-    category: str | None = None
-    q: str | None = None
-    page: int = 1
-    page_size: int = 50
+    community: QueryId | None = None
+    status: one_of(OrderStatus.values, "all") | None = "active"
+    today: one_of(("centralized", "home")) | None = None
+    category: text_of(PersonOrder, "category") | None = None
+    q: QueryText | None = None
+    page: PageNo = 1
+    page_size: PageSize = 50
 
 
 def order_list_qs(user, *, community=None, status="active", category=None, today_status=None, q=None,
@@ -466,15 +470,15 @@ def order_detail(o: PersonOrder) -> dict:
 
 
 @router.get("/orders/{order_id}", response=OrderDetail)
-def get_order(request, order_id: int):
+def get_order(request, order_id: QueryId):
     return order_detail(access.access(PersonOrder, _user(request), order_id, read=access.READ_HEALTH))
 
 
 class ManualOrderIn(Schema):
-    person: str
-    category: str
-    reason: str
-    home_id: int | None = None
+    person: PersonLabel
+    category: text_of(PersonOrder, "category", min_length=1)
+    reason: Reason
+    home_id: Id | None = None
 
 
 @router.post("/orders", response={201: OrderOut, 200: OrderOut | None})
@@ -494,7 +498,7 @@ def manual_order(request, payload: ManualOrderIn):
         if arrival is not None:
             access.access(Arrival, user, arrival.pk, perm=access.CASES_WRITE)
         elif not access.scope_for(user, access.CASES_WRITE).everything:
-            raise ActionError("give the person's home (home_id)", field="home_id")
+            raise ActionError(_("give the person's home (home_id)"), field="home_id")
     o = actions.do_manual_order(label=payload.person, category=payload.category, reason=payload.reason,
                                 home=home, actor=user)
     if o is None:
@@ -503,18 +507,18 @@ def manual_order(request, payload: ManualOrderIn):
 
 
 class CheckInIn(Schema):
-    on: dt.date | None = None
-    temperature: Decimal | None = None
-    symptoms: str = ""
-    test_result: str = ""
+    on: Day | None = None
+    temperature: decimal_of(CheckIn, "temperature", ge=30, le=45) | None = None
+    symptoms: text_of(CheckIn, "symptoms") = ""
+    test_result: one_of(("", "negative", "positive")) = ""
 
 
 @router.post("/orders/{order_id}/checkins", response={201: CheckInOut})
-def record_checkin(request, order_id: int, payload: CheckInIn):
+def record_checkin(request, order_id: QueryId, payload: CheckInIn):
     user = _user(request)
     o = access.access(PersonOrder, user, order_id, perm=access.CASES_WRITE)
     if payload.temperature is not None and not (Decimal("30") <= payload.temperature <= Decimal("45")):
-        raise ActionError("temperature must be between 30 and 45 °C", field="temperature")
+        raise ActionError(_("temperature must be between 30 and 45 °C"), field="temperature")
     c = actions.do_record_checkin(o, on=payload.on, temperature=payload.temperature, symptoms=payload.symptoms,
                                   test_result=payload.test_result, actor=user)
     return Status(201, {"on": c.on, "temperature": c.temperature, "symptoms": c.symptoms,
@@ -522,12 +526,12 @@ def record_checkin(request, order_id: int, payload: CheckInIn):
 
 
 class ExtendIn(Schema):
-    days: int
-    reason: str
+    days: integer(1, 365)
+    reason: Reason
 
 
 @router.post("/orders/{order_id}/extend", response=OrderDetail)
-def extend_order(request, order_id: int, payload: ExtendIn):
+def extend_order(request, order_id: QueryId, payload: ExtendIn):
     """Extend an order; only the person's positive result is a reason (nine prohibitions #5)."""
     user = _user(request)
     o = access.access(PersonOrder, user, order_id, perm=access.CASES_WRITE)
@@ -535,11 +539,11 @@ def extend_order(request, order_id: int, payload: ExtendIn):
 
 
 class SpilloverIn(Schema):
-    person: str
-    from_area_id: int
-    left_on: dt.date
-    home_id: int
-    reason: str = ""
+    person: PersonLabel
+    from_area_id: Id
+    left_on: Day
+    home_id: Id
+    reason: Reason = ""
 
 
 @router.post("/spillovers", response={201: OrderOut, 200: OrderOut | None})
@@ -550,7 +554,7 @@ def register_spillover(request, payload: SpilloverIn):
     home = _area(user, payload.home_id, "home_id")
     from_area = Area.objects.filter(pk=payload.from_area_id).first()
     if from_area is None:
-        raise ActionError("no such area", field="from_area_id")
+        raise ActionError(_("no such area"), field="from_area_id")
     o = actions.do_register_spillover(label=payload.person, from_area=from_area, left_on=payload.left_on,
                                       home=home, actor=user, reason=payload.reason)
     if o is None:
@@ -602,10 +606,10 @@ def arrival_rows(arrivals, today) -> list[dict]:
 
 
 class ArrivalFilter(Schema):
-    since: dt.date | None = None
-    from_level: str | None = None
-    page: int = 1
-    page_size: int = 50
+    since: Day | None = None
+    from_level: RiskLevel | None = None
+    page: PageNo = 1
+    page_size: PageSize = 50
 
 
 @router.get("/arrivals", response=ArrivalList)
@@ -620,13 +624,13 @@ def list_arrivals(request, f: Query[ArrivalFilter]):
 
 
 class ArrivalIn(Schema):
-    person: str
-    destination_id: int
-    kind: str = "resident"
-    arrived_on: dt.date
-    region_id: int | None = None
-    from_level: str | None = None
-    reason: str = ""
+    person: text_of(Arrival, "label", min_length=1)
+    destination_id: Id
+    kind: one_of(ArrivalKind.values) = "resident"
+    arrived_on: Day
+    region_id: Id | None = None
+    from_level: RiskLevel | None = None
+    reason: Reason = ""
 
 
 def _arrival_one(a: Arrival) -> dict:
@@ -645,10 +649,10 @@ def register_arrival(request, payload: ArrivalIn):
     if payload.region_id is not None:
         region = OutsideRegion.objects.filter(pk=payload.region_id).first()
         if region is None:
-            raise ActionError("no such region", field="region_id")
+            raise ActionError(_("no such region"), field="region_id")
         level = region.level
     if not level:
-        raise ActionError("give region_id or from_level", field="from_level")
+        raise ActionError(_("give region_id or from_level"), field="from_level")
     a, _o = actions.do_register_arrival(label=payload.person, from_level=level, kind=payload.kind,
                                         arrived_on=payload.arrived_on, destination=dest, region=region,
                                         actor=user, reason=payload.reason)
@@ -656,12 +660,12 @@ def register_arrival(request, payload: ArrivalIn):
 
 
 class ArrivalTestIn(Schema):
-    on: dt.date | None = None
-    result: str = "negative"
+    on: Day | None = None
+    result: one_of(("negative", "positive")) = "negative"
 
 
 @router.post("/arrivals/{arrival_id}/tests", response=ArrivalOut)
-def record_arrival_test(request, arrival_id: int, payload: ArrivalTestIn):
+def record_arrival_test(request, arrival_id: QueryId, payload: ArrivalTestIn):
     user = _user(request)
     a = access.access(Arrival, user, arrival_id, perm=access.CASES_WRITE)
     return _arrival_one(actions.do_record_arrival_test(a, on=payload.on, result=payload.result, actor=user))
@@ -693,9 +697,9 @@ def facility_rows(facilities, today=None) -> list[dict]:
 
 
 class FacilityFilter(Schema):
-    kind: str | None = None
-    page: int = 1
-    page_size: int = 50
+    kind: one_of(FacilityKind.values) | None = None
+    page: PageNo = 1
+    page_size: PageSize = 50
 
 
 @router.get("/facilities", response=FacilityList)
@@ -708,10 +712,10 @@ def list_facilities(request, f: Query[FacilityFilter]):
 
 
 class FacilityIn(Schema):
-    name: str
-    kind: str
-    area_id: int
-    capacity: int
+    name: text_of(Facility, "name", min_length=1)
+    kind: one_of(FacilityKind.values)
+    area_id: Id
+    capacity: integer(0, 1_000_000)
 
 
 @router.post("/facilities", response={201: FacilityOut})
@@ -724,13 +728,13 @@ def create_facility(request, payload: FacilityIn):
 
 
 class PlaceIn(Schema):
-    order_id: int | None = None
-    infection_id: int | None = None
-    note: str = ""
+    order_id: Id | None = None
+    infection_id: Id | None = None
+    note: text_of(Placement, "note") = ""
 
 
 @router.post("/facilities/{facility_id}/place", response={201: PlacementOut})
-def place(request, facility_id: int, payload: PlaceIn):
+def place(request, facility_id: QueryId, payload: PlaceIn):
     """Admit a person under an order (or an infection): needs WRITE on the facility and on the person's
     record. A full facility refuses with 400 (field ``facility``)."""
     user = _user(request)
@@ -745,11 +749,11 @@ def place(request, facility_id: int, payload: PlaceIn):
 
 
 class DischargeIn(Schema):
-    reason: str = ""
+    reason: Reason = ""
 
 
 @router.post("/placements/{placement_id}/discharge", response=PlacementOut)
-def discharge(request, placement_id: int, payload: DischargeIn):
+def discharge(request, placement_id: QueryId, payload: DischargeIn):
     user = _user(request)
     p = Placement.objects.select_related("facility", "order", "infection").filter(pk=placement_id).first()
     if p is None:
@@ -771,9 +775,9 @@ class RegionOut(Schema):
 
 
 class RegionIn(Schema):
-    name: str
-    level: str
-    source: str = ""
+    name: text_of(OutsideRegion, "name", min_length=1)
+    level: RiskLevel
+    source: text_of(OutsideRegion, "source") = ""
 
 
 @router.get("/outside-regions", response=list[RegionOut])

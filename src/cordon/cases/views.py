@@ -195,7 +195,7 @@ def task_action(request, pk: int, action: str):
             messages.success(request, _("Task done."))
         elif action == "check":
             if f.cleaned_data["check"] is None:
-                raise ActionError("no such checklist item", field="check")
+                raise ActionError(_("no such checklist item"), field="check")
             actions.do_note_task(t, f.cleaned_data["text"] or "✓", actor=user, check=f.cleaned_data["check"])
         elif action == "note":
             if not f.cleaned_data["text"].strip():

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cordon.core import audit
 from cordon.core.models import ApiToken, Grant, Role
@@ -24,7 +25,8 @@ def _check_role(role: str) -> None:
     from cordon.core import access
 
     if role not in access.ROLE_CAPS or role not in Role.values:
-        raise ActionError(f"unknown role {role!r}; roles: {', '.join(access.ROLE_CAPS)}", field="role")
+        raise ActionError(_("unknown role %(role)s; roles: %(values)s")
+                          % {"role": repr(role), "values": ', '.join(access.ROLE_CAPS)}, field="role")
 
 
 @transaction.atomic
@@ -34,9 +36,9 @@ def do_create_user(username: str, password: str, *, role: str, area=None, actor=
     User = get_user_model()
     _check_role(role)
     if not username or len(username) > 150:
-        raise ActionError("a user name of 1 to 150 characters is required", field="username")
+        raise ActionError(_("a user name of 1 to 150 characters is required"), field="username")
     if User.objects.filter(username=username).exists():
-        raise ActionError(f"user {username!r} already exists", field="username")
+        raise ActionError(_("user %(username)s already exists") % {"username": repr(username)}, field="username")
     if role == Role.COMMANDER and area is not None and area.kind != "district":
         pass  # a commander over a part of the city is allowed; the whole city is area=None
     user = User(username=username)

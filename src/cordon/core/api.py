@@ -5,14 +5,20 @@ user whose roles do not allow it, 404 for absent or out-of-scope records.
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router, Schema, Status
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
-from cordon.core import access
+from cordon.core import access, fields
 from cordon.core.actions import ActionError
 from cordon.core.models import ApiToken
+from cordon.core.schemas import ErrorOut, Page  # noqa: F401  (Page: the shared list fields)
 
 
 class TokenAuth(HttpBearer):
@@ -30,18 +36,45 @@ class TokenAuth(HttpBearer):
         return t.user
 
 
+class BodyNotObject(ValueError):
+    pass
+
+
+class BodyNotJson(ValueError):
+    pass
+
+
+def _no_constant(name: str):
+    raise BodyNotJson(name)
+
+
+class ObjectParser(Parser):
+    """JSON bodies must be objects (a list, a number, a string or ``null`` is a 400, never read as an object
+    with every field left at its default); ``NaN``/``Infinity`` (not JSON) are refused."""
+
+    def parse_body(self, request):
+        try:
+            data = json.loads(request.body, parse_constant=_no_constant)
+        except ValueError as exc:
+            raise BodyNotJson(str(exc)) from None
+        if not isinstance(data, dict):
+            raise BodyNotObject(type(data).__name__)
+        return data
+
+
 api = NinjaAPI(title="Cordon API", version="1", urls_namespace="api", auth=[TokenAuth(), django_auth],
-               openapi_url="/openapi.json", docs_url="/docs")
+               openapi_url="/openapi.json", docs_url="/docs", parser=ObjectParser())
 
 
 @api.exception_handler(access.NotFound)
 def _not_found(request, exc):
-    return api.create_response(request, {"detail": "Not found"}, status=404)
+    return api.create_response(request, {"detail": _("Not found"), "field": ""}, status=404)
 
 
 @api.exception_handler(access.Forbidden)
 def _forbidden(request, exc):
-    return api.create_response(request, {"detail": "Forbidden: your roles do not allow this here"}, status=403)
+    return api.create_response(request, {"detail": _("Forbidden: your roles do not allow this here"), "field": ""},
+                               status=403)
 
 
 @api.exception_handler(ActionError)
@@ -52,33 +85,102 @@ def _action_error(request, exc):
     return api.create_response(request, body, status=400)
 
 
+def _messages() -> dict[str, str]:
+    """Pydantic's error types in the request's language ({name} placeholders come from the error's context)."""
+    integer, number = _("must be an integer"), _("must be a number")
+    date, moment = _("must be a date (YYYY-MM-DD)"), _("must be a date and time (ISO 8601)")
+    obj = _("must be a JSON object")
+    return {
+        "missing": _("this field is required"),
+        "int_type": integer, "int_parsing": integer, "int_from_float": integer, "int_parsing_size": integer,
+        "float_type": number, "float_parsing": number, "decimal_type": number, "decimal_parsing": number,
+        "finite_number": _("must be a finite number"),
+        "greater_than_equal": _("must be at least {ge}"), "less_than_equal": _("must be at most {le}"),
+        "greater_than": _("must be greater than {gt}"), "less_than": _("must be less than {lt}"),
+        "decimal_max_digits": _("must have at most {max_digits} digits"),
+        "decimal_max_places": _("must have at most {decimal_places} decimal places"),
+        "decimal_whole_digits": _("must have at most {whole_digits} digits before the decimal point"),
+        "string_type": _("must be text"), "string_too_long": _("must be at most {max_length} characters"),
+        "string_too_short": _("must be at least {min_length} characters"),
+        "string_unicode": _("must be valid Unicode text"),
+        "bool_type": _("must be true or false"), "bool_parsing": _("must be true or false"),
+        "literal_error": _("must be one of: {expected}"), "enum": _("must be one of: {expected}"),
+        "date_type": date, "date_parsing": date, "date_from_datetime_parsing": date,
+        "date_from_datetime_inexact": date, "date_future": date, "date_past": date,
+        "datetime_type": moment, "datetime_parsing": moment, "datetime_from_date_parsing": moment,
+        "datetime_object_invalid": moment,
+        "list_type": _("must be a list"), "too_long": _("must have at most {max_length} items"),
+        "too_short": _("must have at least {min_length} items"),
+        "dict_type": obj, "model_type": obj, "model_attributes_type": obj,
+        "none_required": _("must be null"),
+    }
+
+
+def _message(error: dict, table: dict[str, str]) -> str:
+    kind = error.get("type", "")
+    if kind in fields.CUSTOM_ERRORS:
+        return error.get("msg", "")  # raised by core.fields with a message already in the request's language
+    template = table.get(kind)
+    if template is None:
+        if kind in ("value_error", "assertion_error"):
+            ctx_error = (error.get("ctx") or {}).get("error")
+            return str(ctx_error) if ctx_error is not None else error.get("msg", "")
+        if kind.startswith(("date", "time")):
+            return table["date_type"]
+        return error.get("msg") or _("invalid value")
+    ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return template.replace("{", "").replace("}", "")
+
+
+_PARAM_KINDS = {"body", "query", "path", "header", "cookie", "form", "file"}
+
+
+def _field(loc, request) -> str:
+    """The field an error concerns: the body's dotted path or the query parameter's name (the name of the
+    view's argument that holds the body or the query schema is left out)."""
+    parts = list(loc)
+    if parts and parts[0] in _PARAM_KINDS:
+        kind = parts.pop(0)
+        if kind in ("body", "query") and len(parts) > 1 and isinstance(parts[0], str) \
+                and parts[0] in getattr(request, "_cordon_containers", ("payload", "f")):
+            parts.pop(0)
+    return ".".join(str(p) for p in parts)
+
+
 @api.exception_handler(ValidationError)
 def _validation(request, exc):
-    errors = []
-    for e in exc.errors:
-        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "payload", "query", "path")]
-        errors.append({"field": ".".join(loc), "detail": e.get("msg", "invalid")})
-    first = errors[0] if errors else {"field": "", "detail": "invalid input"}
+    table = _messages()
+    errors = [{"field": _field(e.get("loc", ()), request), "detail": _message(e, table)} for e in exc.errors]
+    first = errors[0] if errors else {"field": "", "detail": _("invalid input")}
     return api.create_response(request, {"detail": first["detail"], "field": first["field"], "errors": errors},
                                status=400)
 
 
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    cause = exc.__cause__
+    if isinstance(cause, BodyNotObject):
+        detail = _("the body must be a JSON object")
+    elif isinstance(cause, (BodyNotJson, ValueError)) or exc.status_code == 400:
+        detail = _("the body is not valid JSON")
+    else:
+        detail = str(exc)
+    return api.create_response(request, {"detail": detail, "field": ""}, status=exc.status_code)
+
+
 @api.exception_handler(AuthenticationError)
 def _unauth(request, exc):
-    return api.create_response(request, {"detail": "Authentication required"}, status=401)
+    return api.create_response(request, {"detail": _("Authentication required"), "field": ""}, status=401)
 
 
 def user_of(request):
     return request.auth if getattr(request, "auth", None) is not None else request.user
 
 
-class Page(Schema):
-    page: int
-    page_size: int
-    has_next: bool
-
-
-def paginate(qs, page: int, page_size: int, cap: int = 200):
+def paginate(qs, page: int, page_size: int, cap: int = fields.MAX_PAGE_SIZE):
     """Slice a queryset without COUNT(*) (cheap on city-size tables); returns (items, meta)."""
     page = max(1, page)
     page_size = max(1, min(page_size, cap))
@@ -100,13 +202,24 @@ class MeOut(Schema):
 
 
 class TokenIn(Schema):
-    name: str
+    name: fields.text_of(ApiToken, "name", min_length=1)
 
 
 class TokenOut(Schema):
     id: int
     name: str
     token: str
+
+
+class TokenInfo(Schema):
+    """One of the caller's tokens, without its secret (only its first characters, to recognise it)."""
+
+    id: int
+    name: str
+    prefix: str
+    created: dt.datetime
+    last_used: dt.datetime | None
+    revoked: bool
 
 
 core_router = Router(tags=["account"])
@@ -131,7 +244,28 @@ def create_token(request, payload: TokenIn):
     return Status(201, {"id": token.pk, "name": token.name, "token": secret})
 
 
-access.declare_operations(core_router, {"me": access.SIGNED_IN, "create_token": access.SIGNED_IN})
+@core_router.get("/tokens", response=list[TokenInfo])
+def list_tokens(request):
+    """The caller's own tokens, newest first (revoked ones included, marked)."""
+    return ApiToken.objects.filter(user=user_of(request)).order_by("-id")[:500]
+
+
+@core_router.delete("/tokens/{token_id}", response={204: None})
+def revoke_token(request, token_id: fields.QueryId):
+    """Revoke one of the caller's own tokens (404 for another user's token or an absent one); audited."""
+    from cordon.core.actions import do_revoke_token
+
+    user = user_of(request)
+    token = ApiToken.objects.filter(pk=token_id, user=user).first()
+    if token is None:
+        raise access.NotFound
+    if not token.revoked:
+        do_revoke_token(token, actor=user, reason="revoked through the API")
+    return Status(204, None)
+
+
+access.declare_operations(core_router, {"me": access.SIGNED_IN, "create_token": access.SIGNED_IN,
+                                        "list_tokens": access.SIGNED_IN, "revoke_token": access.SIGNED_IN})
 
 api.add_router("/", core_router)
 
@@ -166,3 +300,26 @@ api.add_router("/", supplies_router)
 from cordon.situation.api import router as situation_router  # noqa: E402
 
 api.add_router("/", situation_router)
+
+
+# ------------------------------------------------------------------------------------------ documented errors
+
+ERROR_STATUSES = (400, 401, 403, 404)
+CONFLICT_STATUS = 409
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def document_errors(ninja_api: NinjaAPI) -> None:
+    """Every operation documents the shared error body for 400, 401, 403 and 404, and writes for 409 (a
+    conflicting concurrent change). Done once over the routers' operations, before the URLs are bound."""
+    for _prefix, router in ninja_api._routers:
+        for path_view in router.path_operations.values():
+            for op in path_view.operations:
+                statuses = list(ERROR_STATUSES)
+                if WRITE_METHODS & set(op.methods):
+                    statuses.append(CONFLICT_STATUS)
+                for status in statuses:
+                    op.response_models.setdefault(status, op._create_response_model(ErrorOut))
+
+
+document_errors(api)

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from cordon.care import perms
 from cordon.core import access, audit, clock
@@ -96,7 +97,8 @@ def _check_actor(actor, t) -> None:
 
 def _move(t: Ticket, to: str) -> None:
     if to not in TRANSITIONS[t.status]:
-        raise ActionError(f"ticket {t.number} is {t.status}; it cannot move to {to}", field="status",
+        raise ActionError(gettext("ticket %(number)s is %(status)s; it cannot move to %(to)s")
+                          % {"number": t.number, "status": t.status, "to": to}, field="status",
                           rule="hotline-transition")
     t.status = to
 
@@ -117,14 +119,15 @@ def do_create_ticket(*, phone: str, category: str, text: str, location: str = ""
 
     phone = "".join(ch for ch in (phone or "") if ch.isdigit())
     if not 7 <= len(phone) <= 12 or ids.phone_error(phone) and len(phone) == 11:
-        raise ActionError("a callback number is required (an 11-digit mobile or a landline)", field="phone")
+        raise ActionError(gettext("a callback number is required (an 11-digit mobile or a landline)"), field="phone")
     if category not in Category.values:
-        raise ActionError(f"category must be one of {', '.join(Category.values)}", field="category")
+        raise ActionError(gettext("category must be one of %(values)s")
+                          % {"values": ', '.join(Category.values)}, field="category")
     text = (text or "").strip()
     if not text:
-        raise ActionError("say what the caller needs", field="text")
+        raise ActionError(gettext("say what the caller needs"), field="text")
     if source not in Source.values:
-        raise ActionError("source must be call or web", field="source")
+        raise ActionError(gettext("source must be call or web"), field="source")
     if area is None:
         area = resolve_location(location)
     now = clock.now()
@@ -149,7 +152,7 @@ def do_create_ticket(*, phone: str, category: str, text: str, location: str = ""
         except IntegrityError:
             t.pk = None
     else:  # pragma: no cover
-        raise ActionError("could not number the ticket; try again", field="number")
+        raise ActionError(gettext("could not number the ticket; try again"), field="number")
     _event(t, "created", actor, f"{Source(source).label} · {unit_name}")
     if original is not None:
         # The notes do not name the other ticket: it may be in another jurisdiction than this one (the link
@@ -178,13 +181,14 @@ def do_respond_ticket(t: Ticket, *, note: str, actor=None, reason=None) -> Ticke
     note = audit.check_text(note, "note").strip()
     audit.check_text(reason)
     if not note:
-        raise ActionError("write what was said or done", field="note")
+        raise ActionError(gettext("write what was said or done"), field="note")
     _check_actor(actor, t)
     before = t.status
     if t.status == Status.OPEN or t.status == Status.ANSWERED:
         _move(t, Status.RESPONDED)
     elif t.status != Status.RESPONDED:
-        raise ActionError(f"ticket {t.number} is {t.status}", field="status", rule="hotline-transition")
+        raise ActionError(gettext("ticket %(number)s is %(status)s")
+                          % {"number": t.number, "status": t.status}, field="status", rule="hotline-transition")
     if t.responded_at is None:
         t.responded_at = clock.now()
     t.save(update_fields=["status", "responded_at"])
@@ -200,7 +204,7 @@ def do_record_feedback(t: Ticket, *, feedback: str, actor=None, reason=None) -> 
     feedback = audit.check_text(feedback, "feedback").strip()
     audit.check_text(reason)
     if not feedback:
-        raise ActionError("the feedback given to the caller is required", field="feedback")
+        raise ActionError(gettext("the feedback given to the caller is required"), field="feedback")
     _check_actor(actor, t)
     before = t.status
     _move(t, Status.ANSWERED)
@@ -219,13 +223,14 @@ def do_record_feedback(t: Ticket, *, feedback: str, actor=None, reason=None) -> 
 def do_close_ticket(t: Ticket, *, satisfaction: int | None = None, actor=None, reason=None) -> Ticket:
     """Close after feedback; the caller's satisfaction (1..5) when they gave it. Duplicates close with it."""
     if t.status == Status.DUPLICATE:
-        raise ActionError(f"ticket {t.number} is a duplicate; it closes with {t.duplicate_of.number}",
+        raise ActionError(gettext("ticket %(number)s is a duplicate; it closes with %(number2)s")
+                          % {"number": t.number, "number2": t.duplicate_of.number},
                           field="status", rule="hotline-transition")
     if t.feedback_at is None or t.status != Status.ANSWERED:
-        raise ActionError("a ticket closes only after the feedback to the caller is recorded", field="feedback",
-                          rule="hotline-feedback-first")
+        raise ActionError(gettext("a ticket closes only after the feedback to the caller is recorded"),
+                          field="feedback", rule="hotline-feedback-first")
     if satisfaction is not None and not 1 <= int(satisfaction) <= 5:
-        raise ActionError("satisfaction is 1 (poor) to 5 (very good)", field="satisfaction")
+        raise ActionError(gettext("satisfaction is 1 (poor) to 5 (very good)"), field="satisfaction")
     _check_actor(actor, t)
     _move(t, Status.CLOSED)
     now = clock.now()
@@ -296,12 +301,12 @@ def do_add_shift(*, operator_name: str, starts: dt.datetime, ends: dt.datetime, 
                  desk_name: str = "12345", actor=None, reason=None) -> Shift:
     _check_roster_actor(actor)
     if ends <= starts:
-        raise ActionError("a shift ends after it starts", field="ends")
+        raise ActionError(gettext("a shift ends after it starts"), field="ends")
     if ends - starts > dt.timedelta(hours=24):
-        raise ActionError("a shift lasts at most 24 hours", field="ends")
+        raise ActionError(gettext("a shift lasts at most 24 hours"), field="ends")
     name = (operator_name or (operator.get_username() if operator else "")).strip()
     if not name:
-        raise ActionError("who is on shift is required", field="operator_name")
+        raise ActionError(gettext("who is on shift is required"), field="operator_name")
     s = Shift.objects.create(operator=operator, operator_name=name[:150], starts=starts, ends=ends,
                              desk=desk_name[:40], created_by=audit.actor_name(actor))
     audit.record("shift.create", actor=actor, obj=s, object_type="shift",

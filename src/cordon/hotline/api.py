@@ -8,8 +8,10 @@ from ninja import Query, Router, Schema, Status as HttpStatus
 
 from cordon.care import perms
 from cordon.core import access, clock, ids
+from cordon.core.fields import Id, PageNo, PageSize, QueryId, Reason, integer, one_of, text, text_of
+from cordon.core.schemas import Page
 from cordon.hotline import actions
-from cordon.hotline.models import OPEN_STATUSES, Ticket
+from cordon.hotline.models import OPEN_STATUSES, Category, Status, Ticket
 
 router = Router(tags=["hotline"])
 
@@ -55,11 +57,8 @@ class TicketDetail(TicketOut):
     events: list[TicketEventOut]
 
 
-class TicketList(Schema):
+class TicketList(Page):
     items: list[TicketOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
 def overdue(t: Ticket, now) -> bool:
@@ -92,10 +91,10 @@ def _detail(t: Ticket, user) -> dict:
 
 
 class TicketFilter(Schema):
-    status: str | None = None  # open (default), overdue, closed, all, or one status
-    category: str | None = None
-    page: int = 1
-    page_size: int = 50
+    status: one_of(("open", "overdue", "all", *Status.values)) | None = None  # open (default), or one status
+    category: one_of(Category.values) | None = None
+    page: PageNo = 1
+    page_size: PageSize = 50
 
 
 def filtered(qs, status: str | None, category: str | None, now):
@@ -128,15 +127,15 @@ def list_tickets(request, f: Query[TicketFilter]):
 
 
 class TicketCreate(Schema):
-    phone: str
-    category: str
-    text: str
-    caller: str = ""
-    area_id: int | None = None
-    location: str = ""
+    phone: text_of(Ticket, "phone", min_length=1)
+    category: one_of(Category.values)
+    text: text(4000, min_length=1)
+    caller: text_of(Ticket, "caller") = ""
+    area_id: Id | None = None
+    location: text_of(Ticket, "location") = ""
     raise_care: bool = False
-    need: str = ""
-    reason: str = ""
+    need: text(300) = ""
+    reason: Reason = ""
 
 
 @router.post("/hotline/tickets", response={201: TicketDetail})
@@ -150,7 +149,7 @@ def create_ticket(request, payload: TicketCreate):
 
 
 @router.get("/hotline/tickets/{ticket_id}", response=TicketDetail)
-def get_ticket(request, ticket_id: int):
+def get_ticket(request, ticket_id: QueryId):
     user = _user(request)
     return _detail(access.access(Ticket, user, ticket_id, read=access.HOTLINE_READ), user)
 
@@ -161,33 +160,33 @@ def _writable(request, ticket_id):
                                     perms.HOTLINE, read=access.HOTLINE_READ)
 
 
-class NoteIn(Schema):
-    note: str
+class TicketNoteIn(Schema):
+    note: Reason
 
 
 class FeedbackIn(Schema):
-    feedback: str
+    feedback: text(4000)
 
 
-class CloseIn(Schema):
-    satisfaction: int | None = None
-    reason: str = ""
+class TicketCloseIn(Schema):
+    satisfaction: integer(1, 5) | None = None
+    reason: Reason = ""
 
 
 @router.post("/hotline/tickets/{ticket_id}/respond", response=TicketDetail)
-def respond_ticket(request, ticket_id: int, payload: NoteIn):
+def respond_ticket(request, ticket_id: QueryId, payload: TicketNoteIn):
     user, t = _writable(request, ticket_id)
     return _detail(actions.do_respond_ticket(t, note=payload.note, actor=user), user)
 
 
 @router.post("/hotline/tickets/{ticket_id}/feedback", response=TicketDetail)
-def feedback_ticket(request, ticket_id: int, payload: FeedbackIn):
+def feedback_ticket(request, ticket_id: QueryId, payload: FeedbackIn):
     user, t = _writable(request, ticket_id)
     return _detail(actions.do_record_feedback(t, feedback=payload.feedback, actor=user), user)
 
 
 @router.post("/hotline/tickets/{ticket_id}/close", response=TicketDetail)
-def close_ticket(request, ticket_id: int, payload: CloseIn):
+def close_ticket(request, ticket_id: QueryId, payload: TicketCloseIn):
     user, t = _writable(request, ticket_id)
     return _detail(actions.do_close_ticket(t, satisfaction=payload.satisfaction, actor=user,
                                            reason=payload.reason), user)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cordon.core import access, audit, ids
 from cordon.core.actions import ActionError
@@ -19,18 +20,18 @@ def check_resident(data: dict, *, partial: bool = False) -> dict:
     out = {}
     for key, value in data.items():
         if key not in RESIDENT_FIELDS:
-            raise ActionError(f"unknown field {key!r}", field=key)
+            raise ActionError(_("unknown field %(key)s") % {"key": repr(key)}, field=key)
         out[key] = value
     if not partial:
         for key in ("name", "id_number", "birth_date", "sex"):
             if not out.get(key) and out.get(key) != 0:
                 if key in ("birth_date", "sex") and out.get("id_number"):
                     continue
-                raise ActionError("required", field=key)
+                raise ActionError(_("required"), field=key)
     if "name" in out:
         name = str(out["name"]).strip()
         if not name or len(name) > 40:
-            raise ActionError("must be 1 to 40 characters", field="name")
+            raise ActionError(_("must be 1 to 40 characters"), field="name")
         out["name"] = name
     if "id_number" in out:
         v = str(out["id_number"]).strip().upper()
@@ -55,27 +56,27 @@ def check_resident(data: dict, *, partial: bool = False) -> dict:
                 try:
                     v = dt.date.fromisoformat(v.strip())
                 except ValueError:
-                    raise ActionError("must be a date YYYY-MM-DD", field=key) from None
+                    raise ActionError(_("must be a date YYYY-MM-DD"), field=key) from None
             elif isinstance(v, dt.datetime):
                 v = v.date()
             out[key] = v
         elif key in out:
             if key == "birth_date":
-                raise ActionError("required", field=key)
+                raise ActionError(_("required"), field=key)
             out[key] = None
     if "id_number" in out and out.get("birth_date") and ids.birth_date_of(out["id_number"]) != out["birth_date"]:
-        raise ActionError("does not match the birth date in the ID number", field="birth_date")
+        raise ActionError(_("does not match the birth date in the ID number"), field="birth_date")
     if "sex" in out:
         v = str(out["sex"]).strip().upper()
         v = {"男": "M", "女": "F", "MALE": "M", "FEMALE": "F"}.get(v, v)
         if v not in ("M", "F"):
-            raise ActionError("must be M or F (男/女)", field="sex")
+            raise ActionError(_("must be M or F (男/女)"), field="sex")
         out["sex"] = v
     if "treatment" in out:
         v = str(out["treatment"] or "").strip().lower()
         v = {"透析": "dialysis", "化疗": "chemotherapy", "其他": "other", "none": ""}.get(v, v)
         if v not in Treatment.values:
-            raise ActionError("must be one of: dialysis, chemotherapy, other, or empty", field="treatment")
+            raise ActionError(_("must be one of: dialysis, chemotherapy, other, or empty"), field="treatment")
         out["treatment"] = v
     for key in ("lives_alone", "disability", "chronic_illness"):
         if key in out:
@@ -91,7 +92,7 @@ def parse_bool(value, field: str) -> bool:
         return False
     if v in ("1", "true", "yes", "y", "是"):
         return True
-    raise ActionError("must be yes/no (1/0, 是/否)", field=field)
+    raise ActionError(_("must be yes/no (1/0, 是/否)"), field=field)
 
 
 def resident_snapshot(r: Resident) -> dict:
@@ -101,10 +102,10 @@ def resident_snapshot(r: Resident) -> dict:
 @transaction.atomic
 def do_get_or_create_household(unit: Area, number: str, *, actor=None) -> Household:
     if unit.kind != "unit":
-        raise ActionError("households belong to a building unit", field="unit")
+        raise ActionError(_("households belong to a building unit"), field="unit")
     number = str(number).strip()
     if not number or len(number) > 20:
-        raise ActionError("a door number of 1 to 20 characters is required", field="household")
+        raise ActionError(_("a door number of 1 to 20 characters is required"), field="household")
     hh = Household.objects.filter(unit=unit, number=number).first()
     if hh:
         return hh
@@ -126,7 +127,7 @@ def do_create_resident(household: Household, data: dict, *, actor=None, reason: 
     audit.check_text(reason)
     fields = check_resident(data)
     if Resident.objects.filter(id_number=fields["id_number"]).exists():
-        raise ActionError("a resident with this ID number already exists", field="id_number")
+        raise ActionError(_("a resident with this ID number already exists"), field="id_number")
     r = Resident(household=household, **fields)
     r.set_scope_from(household)
     r.save()
@@ -159,7 +160,7 @@ def do_update_resident(resident: Resident, changes: dict, *, actor=None, reason:
     fields = check_resident(changes, partial=True)
     if "id_number" in fields and fields["id_number"] != resident.id_number:
         if Resident.objects.filter(id_number=fields["id_number"]).exclude(pk=resident.pk).exists():
-            raise ActionError("a resident with this ID number already exists", field="id_number")
+            raise ActionError(_("a resident with this ID number already exists"), field="id_number")
     audit.check_text(reason)
     old = resident_snapshot(resident)
     for k, v in fields.items():
@@ -198,7 +199,7 @@ def do_unmask_resident(resident: Resident, field: str, *, actor, reason: str = "
     """Reveal a resident's full ID number or phone. Needs the unmask permission; always audited."""
     audit.check_text(reason)
     if field not in UNMASKABLE:
-        raise ActionError(f"only {', '.join(UNMASKABLE)} can be unmasked", field="field")
+        raise ActionError(_("only %(values)s can be unmasked") % {"values": ', '.join(UNMASKABLE)}, field="field")
     if not access.scope_for(actor, access.UNMASK).contains(resident):
         raise access.Forbidden
     audit.record("resident.unmask", actor=actor, obj=resident, after={"field": field}, reason=reason)
@@ -235,7 +236,8 @@ def do_ensure_area(path: str, *, actor=None, reason: str = "") -> Area:
 
     parts = [p.strip() for p in path.strip().strip("/").split("/")]
     if not parts or any(not p for p in parts) or len(parts) > len(LEVELS):
-        raise ActionError(f"an area path has 1 to {len(LEVELS)} non-empty parts separated by /", field="path")
+        raise ActionError(_("an area path has 1 to %(count)s non-empty parts separated by /")
+                          % {"count": len(LEVELS)}, field="path")
     parent = None
     for depth, name in enumerate(parts):
         sub = "/".join(parts[: depth + 1])

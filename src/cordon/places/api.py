@@ -4,13 +4,16 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
+from cordon.core.fields import BirthDate, Day, Id, PageNo, PageSize, QueryId, QueryText, Reason, one_of, text_of
 from cordon.core.models import AuditEntry
+from cordon.core.schemas import Page
 from cordon.places import actions
-from cordon.places.models import Area, Household, Resident, special_groups
+from cordon.places.models import Area, Household, Kind, Resident, Sex, Treatment, special_groups
 
 router = Router(tags=["city"])
 
@@ -36,19 +39,16 @@ class AreaOut(Schema):
     population: int
 
 
-class AreaList(Schema):
+class AreaList(Page):
     items: list[AreaOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
 class AreaFilter(Schema):
-    parent: int | None = None
-    kind: str | None = None
-    q: str | None = None
-    page: int = 1
-    page_size: int = 50
+    parent: QueryId | None = None
+    kind: one_of(Kind.values) | None = None
+    q: QueryText | None = None
+    page: PageNo = 1
+    page_size: PageSize = 50
 
 
 @router.get("/areas", response=AreaList)
@@ -70,7 +70,7 @@ def list_areas(request, f: Query[AreaFilter]):
 
 
 @router.get("/areas/{area_id}", response=AreaOut)
-def get_area(request, area_id: int):
+def get_area(request, area_id: QueryId):
     return access.access(Area, _user(request), area_id)
 
 
@@ -104,19 +104,16 @@ class HouseholdOut(Schema):
     residents: list[ResidentOut]
 
 
-class HouseholdList(Schema):
+class HouseholdList(Page):
     items: list[HouseholdOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
 @router.get("/areas/{area_id}/households", response=HouseholdList)
-def list_households(request, area_id: int, page: int = 1, page_size: int = 50):
+def list_households(request, area_id: QueryId, page: PageNo = 1, page_size: PageSize = 50):
     user = _user(request)
     area = access.access(Area, user, area_id)
     if area.kind != "unit":
-        raise ActionError("households are listed per building unit", field="area_id")
+        raise ActionError(_("households are listed per building unit"), field="area_id")
     qs = Household.objects.for_user(user, access.READ_PERSONAL).filter(unit_id=area.pk).order_by("number")
     items, meta = _page(qs, page, page_size)
     today = clock.today()
@@ -127,19 +124,16 @@ def list_households(request, area_id: int, page: int = 1, page_size: int = 50):
                       for h in items], **meta}
 
 
-class ResidentList(Schema):
+class ResidentList(Page):
     items: list[ResidentOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
 class ResidentFilter(Schema):
-    area: int | None = None
-    q: str | None = None
+    area: QueryId | None = None
+    q: QueryText | None = None
     special: bool = False
-    page: int = 1
-    page_size: int = 50
+    page: PageNo = 1
+    page_size: PageSize = 50
 
 
 @router.get("/residents", response=ResidentList)
@@ -162,7 +156,7 @@ def list_residents(request, f: Query[ResidentFilter]):
 
 
 @router.get("/residents/{resident_id}", response=ResidentOut)
-def get_resident(request, resident_id: int):
+def get_resident(request, resident_id: QueryId):
     """One resident, masked; the full name (as on the resident's page) for users who may unmask this
     resident, each such read written to the audit log. The birth year only (a full birth date with the
     masked ID number gives the number back): the full values come through ``/unmask``, audited."""
@@ -172,20 +166,20 @@ def get_resident(request, resident_id: int):
 
 
 class ResidentCreate(Schema):
-    household_id: int | None = None
-    unit_id: int | None = None
-    household: str | None = None
-    name: str
-    id_number: str
-    phone: str = ""
-    birth_date: dt.date | None = None
-    sex: str | None = None
+    household_id: Id | None = None
+    unit_id: Id | None = None
+    household: text_of(Household, "number") | None = None
+    name: text_of(Resident, "name", min_length=1)
+    id_number: text_of(Resident, "id_number", min_length=1)
+    phone: text_of(Resident, "phone") = ""
+    birth_date: BirthDate | None = None
+    sex: one_of(Sex.values) | None = None
     lives_alone: bool = False
-    pregnant_due: dt.date | None = None
-    treatment: str = ""
+    pregnant_due: Day | None = None
+    treatment: one_of(Treatment.values, "") = ""
     disability: bool = False
     chronic_illness: bool = False
-    reason: str = ""
+    reason: Reason = ""
 
 
 @router.post("/residents", response={201: ResidentOut})
@@ -200,27 +194,30 @@ def create_resident(request, payload: ResidentCreate):
         unit = access.access(Area, user, unit_id, perm=access.PLACES_WRITE)
         household = actions.do_get_or_create_household(unit, number, actor=user)
     else:
-        raise ActionError("give household_id, or unit_id and household (door number)", field="household_id")
+        raise ActionError(_("give household_id, or unit_id and household (door number)"), field="household_id")
     data = {k: v for k, v in data.items() if v is not None}
     r = actions.do_create_resident(household, data, actor=user, reason=reason)
     return Status(201, resident_out(Resident.objects.select_related("household").get(pk=r.pk), clock.today()))
 
 
 class ResidentUpdate(Schema):
-    name: str | None = None
-    id_number: str | None = None
-    phone: str | None = None
-    lives_alone: bool | None = None
-    pregnant_due: dt.date | None = None
-    treatment: str | None = None
-    disability: bool | None = None
-    chronic_illness: bool | None = None
-    household_id: int | None = None
-    reason: str = ""
+    """Only the fields sent change; ``null`` is refused for text, yes/no and household fields (leave them out
+    instead) and clears ``pregnant_due``."""
+
+    name: text_of(Resident, "name", min_length=1) = None
+    id_number: text_of(Resident, "id_number", min_length=1) = None
+    phone: text_of(Resident, "phone") = None
+    lives_alone: bool = None
+    pregnant_due: Day | None = None
+    treatment: one_of(Treatment.values, "") = None
+    disability: bool = None
+    chronic_illness: bool = None
+    household_id: Id = None
+    reason: Reason = ""
 
 
 @router.patch("/residents/{resident_id}", response=ResidentOut)
-def update_resident(request, resident_id: int, payload: ResidentUpdate):
+def update_resident(request, resident_id: QueryId, payload: ResidentUpdate):
     user = _user(request)
     r = access.access(Resident.objects.select_related("household"), user, resident_id, perm=access.PLACES_WRITE)
     data = payload.dict(exclude_unset=True)
@@ -236,8 +233,8 @@ def update_resident(request, resident_id: int, payload: ResidentUpdate):
 
 
 class UnmaskIn(Schema):
-    field: str
-    reason: str = ""
+    field: one_of(actions.UNMASKABLE)
+    reason: Reason = ""
 
 
 class UnmaskOut(Schema):
@@ -246,7 +243,7 @@ class UnmaskOut(Schema):
 
 
 @router.post("/residents/{resident_id}/unmask", response=UnmaskOut)
-def unmask_resident(request, resident_id: int, payload: UnmaskIn):
+def unmask_resident(request, resident_id: QueryId, payload: UnmaskIn):
     user = _user(request)
     r = access.access(Resident, user, resident_id, perm=access.UNMASK, read=access.READ_PERSONAL)
     value = actions.do_unmask_resident(r, payload.field, actor=user, reason=payload.reason)
@@ -267,22 +264,19 @@ class AuditOut(Schema):
     rule: str
 
 
-class AuditList(Schema):
+class AuditList(Page):
     items: list[AuditOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
 class AuditFilter(Schema):
-    actor: str | None = None
-    action: str | None = None
-    object_type: str | None = None
-    object_id: str | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
-    page: int = 1
-    page_size: int = 50
+    actor: text_of(AuditEntry, "actor_name") | None = None
+    action: text_of(AuditEntry, "action") | None = None
+    object_type: text_of(AuditEntry, "object_type") | None = None
+    object_id: text_of(AuditEntry, "object_id") | None = None
+    since: Day | None = None
+    until: Day | None = None
+    page: PageNo = 1
+    page_size: PageSize = 50
 
 
 @router.get("/audit", response=AuditList, tags=["audit"])

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from cordon.core import access, audit, clock, stamps
 from cordon.core.actions import ActionError
@@ -205,7 +206,7 @@ def _import_batch(batch, report: ImportReport, actor, write_scope, seen: dict[st
         try:
             for req in REQUIRED:
                 if not rec.get(req):
-                    raise ActionError("required", field=req)
+                    raise ActionError(gettext("required"), field=req)
             fields = check_resident(data)
         except ActionError as exc:
             report.errors.append(RowError(line, exc.field, str(exc)))

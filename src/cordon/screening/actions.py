@@ -16,6 +16,7 @@ from concurrent.futures import Future, wait
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
+from django.utils.translation import gettext as _
 
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError
@@ -52,23 +53,24 @@ def do_create_round(*, name: str, on: dt.date, pool_size: int = 10, coverage: st
     extent); a whole-city round needs a city-wide grant."""
     name = (name or "").strip()
     if not name or len(name) > 120:
-        raise ActionError("a name of 1 to 120 characters is required", field="name")
+        raise ActionError(_("a name of 1 to 120 characters is required"), field="name")
     if pool_size not in POOL_SIZES:
-        raise ActionError("pooling is 10-in-1 or 5-in-1", field="pool_size")
+        raise ActionError(_("pooling is 10-in-1 or 5-in-1"), field="pool_size")
     if coverage not in Coverage.values:
-        raise ActionError(f"coverage must be one of {', '.join(Coverage.values)}", field="coverage")
+        raise ActionError(_("coverage must be one of %(values)s")
+                          % {"values": ', '.join(Coverage.values)}, field="coverage")
     if not isinstance(on, dt.date):
-        raise ActionError("a date is required", field="on")
+        raise ActionError(_("a date is required"), field="on")
     designations = list(designations)
     nodes: list[Area] = []
     designation = None
     if coverage == Coverage.AREAS:
         nodes = [a for a in areas if a is not None]
         if not nodes:
-            raise ActionError("choose at least one area", field="areas")
+            raise ActionError(_("choose at least one area"), field="areas")
     elif coverage == Coverage.DESIGNATED:
         if not designations:
-            raise ActionError("choose at least one designated area", field="designations")
+            raise ActionError(_("choose at least one designated area"), field="designations")
         from cordon.zones.models import Member
 
         for d in designations:
@@ -392,13 +394,14 @@ def do_record_retest(member: RecallMember, *, result: str, actor=None, reason: s
                      confirmed_on: dt.date | None = None) -> RecallMember:
     """A single-tube retest result for one recalled person; positive -> a new infection (cases)."""
     if result not in (Retest.NEGATIVE, Retest.POSITIVE):
-        raise ActionError("result must be negative or positive", field="result")
+        raise ActionError(_("result must be negative or positive"), field="result")
     member = RecallMember.objects.select_for_update().select_related("task", "task__round", "task__area").get(
         pk=member.pk)
     if actor is not None and not isinstance(actor, str):
         access.require_in_scope(actor, member, access.SCREENING_WRITE)
     if member.retest:
-        raise ActionError(f"this person's retest is already recorded ({member.retest})", field="result")
+        raise ActionError(_("this person's retest is already recorded (%(retest)s)")
+                          % {"retest": member.retest}, field="result")
     before = member.retest
     member.retest = result
     member.retested_at = clock.now()
@@ -434,7 +437,8 @@ def do_record_retest(member: RecallMember, *, result: str, actor=None, reason: s
 @transaction.atomic
 def do_set_round_status(r: Round, status: str, *, actor=None, reason: str = "") -> Round:
     if status not in ROUND_TRANSITIONS.get(r.status, set()):
-        raise ActionError(f"a round cannot go from {r.status} to {status}", field="status")
+        raise ActionError(_("a round cannot go from %(status)s to %(status2)s")
+                          % {"status": r.status, "status2": status}, field="status")
     if actor is not None and not isinstance(actor, str):
         access_round(actor, r.pk, write=True)
     before = r.status

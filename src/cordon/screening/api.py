@@ -7,16 +7,21 @@ come back as ``errors`` (line = position in ``rows``, 1-based) and are kept with
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from cordon.core import access, ids
 from cordon.core.actions import ActionError
+from cordon.core.fields import Day, Id, PageNo, PageSize, QueryId, Reason, one_of, text_of
+from cordon.core.schemas import Page
 from cordon.places.models import Area
 
 from . import actions
 from .ingest import import_rows
-from .models import RecallMember, RowError
+from .models import Coverage, ImportBatch, RecallMember, Retest, Round, RowError
 
 router = Router(tags=["screening"])
 
@@ -29,14 +34,14 @@ def _user(request):
     return user_of(request)
 
 
-class RoundIn(Schema):
-    name: str
-    on: dt.date
-    pool_size: int = 10
-    coverage: str = "areas"
-    area_ids: list[int] = []
-    designation_ids: list[int] = []
-    reason: str = ""
+class ScreeningRoundIn(Schema):
+    name: text_of(Round, "name", min_length=1)
+    on: Day
+    pool_size: one_of((10, 5)) = 10
+    coverage: one_of(Coverage.values) = "areas"
+    area_ids: list[Id] = []
+    designation_ids: list[Id] = []
+    reason: Reason = ""
 
 
 class RoundOut(Schema):
@@ -57,15 +62,12 @@ class RoundOut(Schema):
     people_recalled: int
 
 
-class RoundList(Schema):
+class RoundList(Page):
     items: list[RoundOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
 @router.get("/screening/rounds", response=RoundList)
-def list_rounds(request, page: int = 1, page_size: int = 50):
+def list_rounds(request, page: PageNo = 1, page_size: PageSize = 50):
     from cordon.core.api import paginate
 
     items, meta = paginate(actions.Round.objects.for_user(_user(request)), page, page_size)
@@ -73,7 +75,7 @@ def list_rounds(request, page: int = 1, page_size: int = 50):
 
 
 @router.post("/screening/rounds", response={201: RoundOut})
-def create_round(request, payload: RoundIn):
+def create_round(request, payload: ScreeningRoundIn):
     user = _user(request)
     areas = [access.access(Area, user, i) for i in payload.area_ids]
     designations = []
@@ -88,12 +90,12 @@ def create_round(request, payload: RoundIn):
 
 
 @router.get("/screening/rounds/{round_id}", response=RoundOut)
-def get_round(request, round_id: int):
+def get_round(request, round_id: QueryId):
     return actions.access_round(_user(request), round_id)
 
 
 @router.post("/screening/rounds/{round_id}/refresh", response=RoundOut)
-def refresh_round(request, round_id: int):
+def refresh_round(request, round_id: QueryId):
     user = _user(request)
     r = actions.access_round(user, round_id, write=True)
     return actions.do_refresh_round(r, actor=user)
@@ -110,7 +112,7 @@ class CoverageOut(Schema):
 
 
 @router.get("/screening/rounds/{round_id}/coverage", response=list[CoverageOut])
-def coverage(request, round_id: int, area_id: int | None = None):
+def coverage(request, round_id: QueryId, area_id: QueryId | None = None):
     """Coverage rows of the nodes directly below ``area_id`` (default: the top of your jurisdiction)."""
     user = _user(request)
     r = actions.access_round(user, round_id)
@@ -129,11 +131,8 @@ class PersonOut(Schema):
     unit_id: int | None
 
 
-class MissingList(Schema):
+class MissingList(Page):
     items: list[PersonOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
 def _masked(r) -> dict:
@@ -142,7 +141,8 @@ def _masked(r) -> dict:
 
 
 @router.get("/screening/rounds/{round_id}/missing", response=MissingList)
-def missing(request, round_id: int, area_id: int | None = None, page: int = 1, page_size: int = 50):
+def missing(request, round_id: QueryId, area_id: QueryId | None = None, page: PageNo = 1,
+            page_size: PageSize = 50):
     """Residents of ``area_id`` (default: all the round covers in your jurisdiction) not sampled (masked)."""
     from cordon.core.api import paginate
 
@@ -153,14 +153,14 @@ def missing(request, round_id: int, area_id: int | None = None, page: int = 1, p
     return {"items": [_masked(x) for x in items], **meta}
 
 
-class MemberOut(Schema):
+class RecallMemberOut(Schema):
     id: int
     resident: PersonOut
     barcode: str
     retest: str
 
 
-class TaskOut(Schema):
+class RecallTaskOut(Schema):
     id: int
     area_id: int
     path: str
@@ -168,11 +168,11 @@ class TaskOut(Schema):
     people: int
     retested: int
     positives: int
-    members: list[MemberOut]
+    members: list[RecallMemberOut]
 
 
-@router.get("/screening/rounds/{round_id}/recall", response=list[TaskOut])
-def recall(request, round_id: int):
+@router.get("/screening/rounds/{round_id}/recall", response=list[RecallTaskOut])
+def recall(request, round_id: QueryId):
     user = _user(request)
     r = actions.access_round(user, round_id)
     tasks = list(actions.positives_of(r, user)[:200])
@@ -186,12 +186,12 @@ def recall(request, round_id: int):
 
 
 class RetestIn(Schema):
-    result: str
-    reason: str = ""
+    result: one_of(Retest.values)
+    reason: Reason = ""
 
 
-@router.post("/screening/recall/{member_id}/retest", response=MemberOut)
-def retest(request, member_id: int, payload: RetestIn):
+@router.post("/screening/recall/{member_id}/retest", response=RecallMemberOut)
+def retest(request, member_id: QueryId, payload: RetestIn):
     user = _user(request)
     m = access.access(RecallMember.objects.select_related("resident"), user, member_id,
                       perm=access.SCREENING_WRITE, read=access.READ_HEALTH)
@@ -200,28 +200,34 @@ def retest(request, member_id: int, payload: RetestIn):
     return {"id": m.pk, "resident": _masked(m.resident), "barcode": m.barcode, "retest": m.retest}
 
 
+RowText = Annotated[str, Field(strict=True, max_length=200)]   # NUL bytes are refused per row (``errors``)
+BatchKey = text_of(ImportBatch, "key", min_length=1)
+
+
 class SampleRow(Schema):
-    id_number: str = ""
-    barcode: str = ""
-    site: str = ""
-    sampled_at: str = ""
+    """One registration; each value is checked per row (bad rows come back as ``errors``)."""
+
+    id_number: RowText = ""
+    barcode: RowText = ""
+    site: RowText = ""
+    sampled_at: RowText = ""
 
 
 class ResultRow(Schema):
-    barcode: str = ""
-    result: str = ""
-    lab: str = ""
-    reported_at: str = ""
+    barcode: RowText = ""
+    result: RowText = ""
+    lab: RowText = ""
+    reported_at: RowText = ""
 
 
 class SamplesIn(Schema):
-    round_id: int
-    batch_key: str
+    round_id: Id
+    batch_key: BatchKey
     rows: list[SampleRow]
 
 
 class ResultsIn(Schema):
-    batch_key: str
+    batch_key: BatchKey
     rows: list[ResultRow]
 
 
@@ -265,7 +271,7 @@ def post_samples(request, payload: SamplesIn):
     user = _user(request)
     r = actions.access_round(user, payload.round_id, write=True)
     if len(payload.rows) > MAX_ROWS:
-        raise ActionError(f"at most {MAX_ROWS} rows per batch", field="rows")
+        raise ActionError(_("at most %(MAX_ROWS)s rows per batch") % {"MAX_ROWS": MAX_ROWS}, field="rows")
     _own_key("samples", payload.batch_key, user)
     out = import_rows("samples", payload.batch_key, [x.dict() for x in payload.rows], round=r, actor=user)
     return _batch_out(out)
@@ -276,7 +282,7 @@ def post_results(request, payload: ResultsIn):
     """A batch of tube results (any round; registrations may come later)."""
     user = _user(request)
     if len(payload.rows) > MAX_ROWS:
-        raise ActionError(f"at most {MAX_ROWS} rows per batch", field="rows")
+        raise ActionError(_("at most %(MAX_ROWS)s rows per batch") % {"MAX_ROWS": MAX_ROWS}, field="rows")
     _own_key("results", payload.batch_key, user)
     out = import_rows("results", payload.batch_key, [x.dict() for x in payload.rows], round=None, actor=user)
     return _batch_out(out)

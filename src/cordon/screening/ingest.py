@@ -56,6 +56,7 @@ from types import SimpleNamespace
 import numpy as np
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from cordon.core import access, audit, clock, ids
 from cordon.core.actions import ActionError
@@ -626,7 +627,8 @@ def _open_batch(kind: str, key: str, *, rnd: Round | None, source: str, size: in
             community_id=community_id))
     if not created:
         if kind == BatchKind.SAMPLES and rnd is not None and b.round_id != rnd.pk:
-            raise ActionError(f"this file was already imported into round {b.round_id}", field="round")
+            raise ActionError(gettext("this file was already imported into round %(round_id)s")
+                              % {"round_id": b.round_id}, field="round")
         if b.status == BatchStatus.DONE:
             return b, True
         if b.status == BatchStatus.FAILED:
@@ -661,7 +663,7 @@ def _commit_chunk(b: ImportBatch, start: int, end: int, lines_done: int, ok: int
             offset=end, line=lines_done, rows_ok=F("rows_ok") + ok, rows_bad=F("rows_bad") + len(errors),
             rows_duplicate=F("rows_duplicate") + dup)
         if n != 1:
-            raise ActionError("another process is importing this batch (its offset moved); rerun to continue",
+            raise ActionError(gettext("another process is importing this batch (its offset moved); rerun to continue"),
                               field="batch")
         write()
         if errors:
@@ -1139,9 +1141,9 @@ class _SampleWriter:
                 new = np.packbits(mask, bitorder="little")
                 old = have[b]
                 if (old & new).any():
-                    raise ActionError("people of this file were registered in the round by another import at the "
-                                      "same time; run the import again to continue (they will be reported as "
-                                      "duplicates)", field="batch")
+                    raise ActionError(gettext("people of this file were registered in the round by another import "
+                                              "at the same time; run the import again to continue (they will be "
+                                              "reported as duplicates)"), field="batch")
                 rows.append(((old | new).tobytes(), self.round.pk, b))
             c.executemany(f"UPDATE {table} SET bits = %s WHERE round_id = %s AND block = %s", rows)
 
@@ -1826,7 +1828,7 @@ def import_rows(kind: str, key: str, rows: list[dict], *, round: Round | None, a
     The whole batch is one transaction; the same key again changes nothing."""
     key = (key or "").strip()
     if not key or len(key) > 80:
-        raise ActionError("a batch key of 1 to 80 characters is required", field="batch_key")
+        raise ActionError(gettext("a batch key of 1 to 80 characters is required"), field="batch_key")
     cols = list(SAMPLE_COLUMNS if kind == "samples" else RESULT_COLUMNS)
     t0 = time.perf_counter()
     b, done = _open_batch(kind, key, rnd=round, source="api", size=len(rows), actor=actor)

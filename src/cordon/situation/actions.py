@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError
@@ -38,8 +39,10 @@ def check_bulletin_authority(actor) -> None:
 def _transition(b: Bulletin, action: str) -> str:
     allowed = TRANSITIONS[BulletinStatus(b.status)]
     if action not in allowed:
-        raise ActionError(f"a {b.get_status_display()} bulletin cannot be {action}d here "
-                          f"(allowed: {', '.join(allowed) or 'nothing'})", field="status")
+        raise ActionError(_("a %(status)s bulletin cannot be %(action)sd here (allowed: %(value)s)")
+                          % {"status": b.get_status_display(), "action": action,
+                             "value": ', '.join(allowed) or 'nothing'},
+                          field="status")
     return allowed[action]
 
 
@@ -50,7 +53,7 @@ def do_draft_bulletin(day: dt.date, *, actor=None) -> Bulletin:
 
     check_bulletin_authority(actor)
     if day > clock.today():
-        raise ActionError("a bulletin reports a day that has happened", field="day")
+        raise ActionError(_("a bulletin reports a day that has happened"), field="day")
     title, text, figures = bt.draft(day)
     now = clock.now()
     b = Bulletin.objects.select_for_update().filter(day=day).first()
@@ -78,9 +81,9 @@ def do_edit_bulletin(b: Bulletin, *, text: str, title: str | None = None, actor=
     new_status = _transition(b, "edit")
     text = (text or "").strip()
     if not text:
-        raise ActionError("the bulletin text cannot be empty", field="text")
+        raise ActionError(_("the bulletin text cannot be empty"), field="text")
     if len(text) > 50_000:
-        raise ActionError("the bulletin text is too long (50 000 characters at most)", field="text")
+        raise ActionError(_("the bulletin text is too long (50 000 characters at most)"), field="text")
     before = {"status": b.status, "title": b.title, "text": b.text}
     b.text = text
     if title is not None and title.strip():
@@ -241,7 +244,7 @@ def do_import_counts(path_or_text, *, series: str, actor=None) -> CountsReport:
     kept (idempotent: a re-import updates changed days only), bad rows reported by line, field and reason."""
     series = (series or "").strip()
     if not series or len(series) > 60:
-        raise ActionError("a series name of 1 to 60 characters is required", field="name")
+        raise ActionError(_("a series name of 1 to 60 characters is required"), field="name")
     if isinstance(path_or_text, Path) or (isinstance(path_or_text, str) and "\n" not in path_or_text):
         try:
             text = Path(path_or_text).read_text(encoding="utf-8-sig")

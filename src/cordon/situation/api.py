@@ -8,8 +8,8 @@ import datetime as dt
 from ninja import Router, Schema, Status
 
 from cordon.core import access, clock
-from cordon.core.actions import ActionError
 from cordon.core.api import user_of
+from cordon.core.fields import Day, QueryId, Reason, finite, integer, text, text_of
 from cordon.places.models import Area
 from cordon.situation import actions, daily
 from cordon.situation.models import Bulletin, BulletinStatus
@@ -51,17 +51,17 @@ class BulletinOut(Schema):
 
 
 class BulletinDraftIn(Schema):
-    day: dt.date
+    day: Day
 
 
 class BulletinEditIn(Schema):
-    text: str
-    title: str | None = None
-    reason: str = ""
+    text: text(20_000, min_length=1)
+    title: text_of(Bulletin, "title") | None = None
+    reason: Reason = ""
 
 
-class ReasonIn(Schema):
-    reason: str = ""
+class BulletinReasonIn(Schema):
+    reason: Reason = ""
 
 
 def _view(request, district: int | None, **params) -> SituationScope:
@@ -75,28 +75,23 @@ def _day(value: dt.date | None) -> dt.date:
 
 
 @router.get("/situation", response=SituationOut, url_name="situation")
-def situation(request, district: int | None = None, on: dt.date | None = None, days: int = 60,
-              mean_si: float | None = None, std_si: float | None = None):
+def situation(request, district: QueryId | None = None, on: Day | None = None,
+              days: integer(7, 400, strict=False) = 60, mean_si: finite(0.5, 30) | None = None,
+              std_si: finite(0.1, 30) | None = None):
     from cordon.situation.views import situation_data
 
-    if not 7 <= days <= 400:
-        raise ActionError("days must be between 7 and 400", field="days")
-    if mean_si is not None and not 0.5 <= mean_si <= 30:
-        raise ActionError("mean_si must be between 0.5 and 30", field="mean_si")
-    if std_si is not None and not 0.1 <= std_si <= 30:
-        raise ActionError("std_si must be between 0.1 and 30", field="std_si")
     view = _view(request, district, days=days, mean_si=mean_si, std_si=std_si)
     return situation_data(view, _day(on))
 
 
 @router.get("/situation/daily", response=DailyOut, url_name="situation_daily")
-def situation_daily(request, on: dt.date | None = None, district: int | None = None):
+def situation_daily(request, on: Day | None = None, district: QueryId | None = None):
     view = _view(request, district, days=14)
     return daily.report(view, _day(on))
 
 
 @router.get("/bulletins", response=list[BulletinOut])
-def bulletins(request, limit: int = 60):
+def bulletins(request, limit: integer(1, 366, strict=False) = 60):
     user = user_of(request)
     qs = Bulletin.objects.order_by("-day")
     try:
@@ -126,19 +121,19 @@ def _bulletin(request, bulletin_id: int) -> Bulletin:
 
 
 @router.patch("/bulletins/{bulletin_id}", response=BulletinOut)
-def edit_bulletin(request, bulletin_id: int, payload: BulletinEditIn):
+def edit_bulletin(request, bulletin_id: QueryId, payload: BulletinEditIn):
     b = _bulletin(request, bulletin_id)
     return actions.do_edit_bulletin(b, text=payload.text, title=payload.title, actor=user_of(request),
                                     reason=payload.reason)
 
 
 @router.post("/bulletins/{bulletin_id}/approve", response=BulletinOut)
-def approve_bulletin(request, bulletin_id: int, payload: ReasonIn):
+def approve_bulletin(request, bulletin_id: QueryId, payload: BulletinReasonIn):
     return actions.do_approve_bulletin(_bulletin(request, bulletin_id), actor=user_of(request), reason=payload.reason)
 
 
 @router.post("/bulletins/{bulletin_id}/publish", response=BulletinOut)
-def publish_bulletin(request, bulletin_id: int, payload: ReasonIn):
+def publish_bulletin(request, bulletin_id: QueryId, payload: BulletinReasonIn):
     return actions.do_publish_bulletin(_bulletin(request, bulletin_id), actor=user_of(request), reason=payload.reason)
 
 

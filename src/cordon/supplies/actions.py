@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext as _
 
 from cordon.care import perms
 from cordon.core import access, audit, clock
@@ -46,7 +47,7 @@ def _dec(x) -> Decimal:
     try:
         return Decimal(str(x))
     except Exception:
-        raise ActionError("not a number", field="quantity") from None
+        raise ActionError(_("not a number"), field="quantity") from None
 
 
 # ============================================================================== set-up records
@@ -55,15 +56,16 @@ def _new_name(model, name: str, limit: int, what: str) -> str:
     """A non-blank name no other record of ``model`` has (names are unique)."""
     name = (name or "").strip()[:limit]
     if not name:
-        raise ActionError(f"a {what} needs a name", field="name")
+        raise ActionError(_("a %(what)s needs a name") % {"what": what}, field="name")
     if model.objects.filter(name=name).exists():
-        raise ActionError(f"a {what} named {name!r} already exists", field="name")
+        raise ActionError(_("a %(what)s named %(name)s already exists")
+                          % {"what": what, "name": repr(name)}, field="name")
     return name
 
 
 @transaction.atomic
 def do_create_warehouse(name: str, *, area, actor=None, reason=None) -> Warehouse:
-    w = Warehouse(name=_new_name(Warehouse, name, 120, "warehouse"), area=area)
+    w = Warehouse(name=_new_name(Warehouse, name, 120, _("warehouse")), area=area)
     w.set_scope_from(area)
     _check_actor(actor, w)
     w.save()
@@ -78,14 +80,14 @@ def do_create_item(name: str, *, kind: str, unit: str = "份", per_person_per_da
     from cordon.supplies.models import ItemKind
 
     if kind not in ItemKind.values:
-        raise ActionError(f"kind is one of {', '.join(ItemKind.values)}", field="kind")
+        raise ActionError(_("kind is one of %(values)s") % {"values": ', '.join(ItemKind.values)}, field="kind")
     rate = _dec(per_person_per_day)
     if rate < 0:
-        raise ActionError("the daily amount per person cannot be negative", field="per_person_per_day")
+        raise ActionError(_("the daily amount per person cannot be negative"), field="per_person_per_day")
     price = _dec(baseline_price) if baseline_price not in (None, "") else None
     if price is not None and price <= 0:
-        raise ActionError("a baseline price must be more than 0", field="baseline_price")
-    it = Item.objects.create(name=_new_name(Item, name, 80, "item"), kind=kind, unit=(unit or "份").strip()[:12],
+        raise ActionError(_("a baseline price must be more than 0"), field="baseline_price")
+    it = Item.objects.create(name=_new_name(Item, name, 80, _("item")), kind=kind, unit=(unit or "份").strip()[:12],
                              per_person_per_day=rate, baseline_price=price, price_unit=(price_unit or "")[:12])
     audit.record("item.create", actor=actor, obj=it, object_type="item",
                  after={"name": it.name, "kind": kind, "per_person_per_day": it.per_person_per_day,
@@ -95,7 +97,7 @@ def do_create_item(name: str, *, kind: str, unit: str = "份", per_person_per_da
 
 @transaction.atomic
 def do_create_team(name: str, *, area, leader: str = "", phone: str = "", actor=None, reason=None) -> DeliveryTeam:
-    t = DeliveryTeam(name=_new_name(DeliveryTeam, name, 80, "delivery team"), area=area, leader=(leader or "")[:40],
+    t = DeliveryTeam(name=_new_name(DeliveryTeam, name, 80, _("delivery team")), area=area, leader=(leader or "")[:40],
                      phone=(phone or "")[:20])
     t.set_scope_from(area)
     _check_actor(actor, t)
@@ -134,16 +136,17 @@ def do_move_stock(warehouse: Warehouse, item: Item, *, direction: str, quantity,
     on = on or clock.today()
     q = _dec(quantity)
     if q <= 0:
-        raise ActionError("quantity must be more than 0", field="quantity")
+        raise ActionError(_("quantity must be more than 0"), field="quantity")
     if direction not in Direction.values:
-        raise ActionError("direction is in or out", field="direction")
+        raise ActionError(_("direction is in or out"), field="direction")
     if not (reason or "").strip():
-        raise ActionError("a stock movement needs its reason", field="reason")
+        raise ActionError(_("a stock movement needs its reason"), field="reason")
     _check_actor(actor, warehouse)
     if direction == Direction.OUT:
         have = on_hand(warehouse).get(item.pk, ZERO)
         if q > have:
-            raise ActionError(f"only {have} {item.unit} of {item.name} on hand", field="quantity")
+            raise ActionError(_("only %(have)s %(unit)s of %(name)s on hand")
+                              % {"have": have, "unit": item.unit, "name": item.name}, field="quantity")
     m = _movement(warehouse, item, direction, q, reason.strip(), on, actor)
     audit.record(f"stock.{direction}", actor=actor, obj=m, object_type="stock_movement",
                  after={"warehouse": warehouse.name, "item": item.name, "quantity": q, "on": on}, reason=reason,
@@ -157,7 +160,7 @@ def do_count_stock(warehouse: Warehouse, item: Item, *, counted, on: dt.date | N
     on = on or clock.today()
     c = _dec(counted)
     if c < 0:
-        raise ActionError("a count cannot be negative", field="counted")
+        raise ActionError(_("a count cannot be negative"), field="counted")
     _check_actor(actor, warehouse)
     sc = StockCount.objects.filter(warehouse=warehouse, item=item, on=on).first()
     before = {"counted": sc.counted} if sc else None
@@ -245,12 +248,12 @@ def do_allocate(designation, *, warehouse: Warehouse, item: Item, days: int | No
 
     on = on or clock.today()
     if designation.status != ZStatus.ACTIVE:
-        raise ActionError("supplies are allocated to designated (sealed or controlled) areas", field="designation")
+        raise ActionError(_("supplies are allocated to designated (sealed or controlled) areas"), field="designation")
     if item.per_person_per_day <= 0:
-        raise ActionError(f"{item.name} has no per-person daily amount", field="item")
+        raise ActionError(_("%(name)s has no per-person daily amount") % {"name": item.name}, field="item")
     days = int(days) if days else seal_days(designation, on)
     if days < 1:
-        raise ActionError("days must be at least 1", field="days")
+        raise ActionError(_("days must be at least 1"), field="days")
     n = headcount(designation, on)
     qty = ceil_qty(n, days, item.per_person_per_day)
     have = on_hand(warehouse).get(item.pk, ZERO)
@@ -287,7 +290,7 @@ def do_issue_allocation(a: Allocation, *, team: DeliveryTeam | None = None, due_
     """Issue the allocation from stock (as much as is on hand; the rest stays a shortage) and create one
     delivery order per household inside the area."""
     if a.status != AllocationStatus.PLANNED:
-        raise ActionError("this allocation is already issued", field="status")
+        raise ActionError(_("this allocation is already issued"), field="status")
     _check_actor(actor, a)
     on = clock.today()
     have = on_hand(a.warehouse).get(a.item_id, ZERO)
@@ -317,7 +320,7 @@ def do_issue_allocation(a: Allocation, *, team: DeliveryTeam | None = None, due_
 @transaction.atomic
 def do_mark_delivered(o: DeliveryOrder, *, actor=None, reason=None) -> DeliveryOrder:
     if o.status != DeliveryStatus.PLANNED:
-        raise ActionError(f"this delivery is already {o.status}", field="status")
+        raise ActionError(_("this delivery is already %(status)s") % {"status": o.status}, field="status")
     _check_actor(actor, o)
     o.status, o.done_at, o.actor = DeliveryStatus.DELIVERED, clock.now(), audit.actor_name(actor)
     o.save(update_fields=["status", "done_at", "actor"])
@@ -329,9 +332,9 @@ def do_mark_delivered(o: DeliveryOrder, *, actor=None, reason=None) -> DeliveryO
 @transaction.atomic
 def do_mark_failed(o: DeliveryOrder, *, reason: str, actor=None) -> DeliveryOrder:
     if not (reason or "").strip():
-        raise ActionError("a failed delivery needs its reason", field="reason")
+        raise ActionError(_("a failed delivery needs its reason"), field="reason")
     if o.status != DeliveryStatus.PLANNED:
-        raise ActionError(f"this delivery is already {o.status}", field="status")
+        raise ActionError(_("this delivery is already %(status)s") % {"status": o.status}, field="status")
     _check_actor(actor, o)
     o.status, o.done_at, o.failed_reason = DeliveryStatus.FAILED, clock.now(), reason.strip()[:200]
     o.actor = audit.actor_name(actor)
@@ -354,11 +357,11 @@ def do_report_price(item: Item, *, market: str, price, on: dt.date | None = None
     on = on or clock.today()
     p = _dec(price)
     if p <= 0:
-        raise ActionError("price must be more than 0", field="price")
+        raise ActionError(_("price must be more than 0"), field="price")
     if not item.baseline_price:
-        raise ActionError(f"{item.name} has no baseline price", field="item")
+        raise ActionError(_("%(name)s has no baseline price") % {"name": item.name}, field="item")
     if not (market or "").strip():
-        raise ActionError("the market is required", field="market")
+        raise ActionError(_("the market is required"), field="market")
     threshold = Decimal(str(config()["price_alert_rise_pct"]))
     rise = rise_pct(p, item.baseline_price)
     r = PriceReport(item=item, market=market.strip()[:120], area=area, on=on, price=p, baseline=item.baseline_price,

@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status as HttpStatus
 
 from cordon.care import perms
 from cordon.core import access
 from cordon.core.actions import ActionError
+from cordon.core.fields import Day, Id, PageNo, PageSize, QueryId, Reason, decimal_of, one_of, text_of
+from cordon.core.schemas import Page
 from cordon.supplies import actions
-from cordon.supplies.models import DeliveryOrder, Item, PriceReport, Warehouse
+from cordon.supplies.models import (DeliveryOrder, DeliveryStatus, DeliveryTeam, Direction, Item, ItemKind,
+                                    PriceReport, StockMovement, Warehouse)
 
 router = Router(tags=["supplies"])
 
@@ -48,9 +52,9 @@ def list_warehouses(request):
 
 
 class WarehouseIn(Schema):
-    name: str
-    area_id: int
-    reason: str = ""
+    name: text_of(Warehouse, "name", min_length=1)
+    area_id: Id
+    reason: Reason = ""
 
 
 class CreatedOut(Schema):
@@ -69,13 +73,13 @@ def create_warehouse(request, payload: WarehouseIn):
 
 
 class ItemIn(Schema):
-    name: str
-    kind: str
-    unit: str = "份"
-    per_person_per_day: Decimal = Decimal(0)
-    baseline_price: Decimal | None = None
-    price_unit: str = ""
-    reason: str = ""
+    name: text_of(Item, "name", min_length=1)
+    kind: one_of(ItemKind.values)
+    unit: text_of(Item, "unit", min_length=1) = "份"
+    per_person_per_day: decimal_of(Item, "per_person_per_day", ge=0) = Decimal(0)
+    baseline_price: decimal_of(Item, "baseline_price", ge=0) | None = None
+    price_unit: text_of(Item, "price_unit") = ""
+    reason: Reason = ""
 
 
 class ItemOut(Schema):
@@ -101,11 +105,11 @@ def create_item(request, payload: ItemIn):
 
 
 class TeamIn(Schema):
-    name: str
-    area_id: int
-    leader: str = ""
-    phone: str = ""
-    reason: str = ""
+    name: text_of(DeliveryTeam, "name", min_length=1)
+    area_id: Id
+    leader: text_of(DeliveryTeam, "leader") = ""
+    phone: text_of(DeliveryTeam, "phone") = ""
+    reason: Reason = ""
 
 
 @router.post("/supplies/teams", response={201: CreatedOut})
@@ -119,10 +123,10 @@ def create_team(request, payload: TeamIn):
 
 
 class MovementIn(Schema):
-    item_id: int
-    direction: str
-    quantity: Decimal
-    reason: str
+    item_id: Id
+    direction: one_of(Direction.values)
+    quantity: decimal_of(StockMovement, "quantity", ge=0)
+    reason: text_of(StockMovement, "reason", min_length=1)
 
 
 class MovementOut(Schema):
@@ -136,12 +140,12 @@ class MovementOut(Schema):
 
 
 @router.post("/supplies/warehouses/{warehouse_id}/movements", response={201: MovementOut})
-def move_stock(request, warehouse_id: int, payload: MovementIn):
+def move_stock(request, warehouse_id: QueryId, payload: MovementIn):
     user = _user(request)
     w = perms.access_write(Warehouse, user, warehouse_id, perms.SUPPLY_ROLES)
     item = Item.objects.filter(pk=payload.item_id).first()
     if item is None:
-        raise ActionError("no such item", field="item_id")
+        raise ActionError(_("no such item"), field="item_id")
     m = actions.do_move_stock(w, item, direction=payload.direction, quantity=payload.quantity,
                               reason=payload.reason, actor=user)
     return HttpStatus(201, {"id": m.pk, "warehouse_id": w.pk, "item_id": item.pk, "direction": m.direction,
@@ -161,18 +165,15 @@ class DeliveryOut(Schema):
     failed_reason: str
 
 
-class DeliveryList(Schema):
+class DeliveryList(Page):
     items: list[DeliveryOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
 class DeliveryFilter(Schema):
-    status: str | None = None
-    building: int | None = None
-    page: int = 1
-    page_size: int = 100
+    status: one_of(DeliveryStatus.values) | None = None
+    building: QueryId | None = None
+    page: PageNo = 1
+    page_size: PageSize = 100
 
 
 def delivery_out(o: DeliveryOrder) -> dict:
@@ -194,8 +195,8 @@ def list_deliveries(request, f: Query[DeliveryFilter]):
     return {"items": [delivery_out(o) for o in items], **meta}
 
 
-class ReasonIn(Schema):
-    reason: str = ""
+class DeliveryReasonIn(Schema):
+    reason: text_of(DeliveryOrder, "failed_reason") = ""
 
 
 def _delivery(request, delivery_id):
@@ -205,13 +206,13 @@ def _delivery(request, delivery_id):
 
 
 @router.post("/supplies/deliveries/{delivery_id}/delivered", response=DeliveryOut)
-def delivered(request, delivery_id: int, payload: ReasonIn):
+def delivered(request, delivery_id: QueryId, payload: DeliveryReasonIn):
     user, o = _delivery(request, delivery_id)
     return delivery_out(actions.do_mark_delivered(o, actor=user, reason=payload.reason))
 
 
 @router.post("/supplies/deliveries/{delivery_id}/failed", response=DeliveryOut)
-def failed(request, delivery_id: int, payload: ReasonIn):
+def failed(request, delivery_id: QueryId, payload: DeliveryReasonIn):
     user, o = _delivery(request, delivery_id)
     return delivery_out(actions.do_mark_failed(o, actor=user, reason=payload.reason))
 
@@ -229,7 +230,7 @@ class PriceOut(Schema):
 
 class PriceFilter(Schema):
     alerts: bool = True
-    since: dt.date | None = None
+    since: Day | None = None
 
 
 @router.get("/supplies/prices", response=list[PriceOut])

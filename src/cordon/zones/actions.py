@@ -11,6 +11,7 @@ import functools
 from collections import defaultdict
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from cordon.core import audit, clock
 from cordon.core.actions import ActionError
@@ -53,7 +54,8 @@ def do_set_pack(name: str, *, effective_from: dt.date, actor=None, reason: str =
     try:
         pack = _load(name)
     except (PackInvalid, FileNotFoundError, ValueError) as exc:
-        raise ActionError(f"policy pack {name!r} cannot be used: {exc}", field="pack") from None
+        raise ActionError(_("policy pack %(name)s cannot be used: %(exc)s")
+                          % {"name": repr(name), "exc": exc}, field="pack") from None
     before = active_pack_name(effective_from)
     s = PackSetting.objects.create(pack=pack.name if "/" not in name else name, effective_from=effective_from,
                                    created_by=audit.actor_name(actor), reason=reason)
@@ -198,7 +200,8 @@ def covering(area: Area, statuses=(Status.ACTIVE,)):
 
 def _check_level(pack: Pack, level: str) -> None:
     if level not in pack.designated_levels:
-        raise ActionError(f"pack {pack.name} designates only {', '.join(pack.designated_levels)}, not {level!r}",
+        raise ActionError(_("pack %(name)s designates only %(values)s, not %(level)s")
+                          % {"name": pack.name, "values": ', '.join(pack.designated_levels), "level": repr(level)},
                           field="level", rule=f"{pack.name}:levels")
 
 
@@ -224,7 +227,7 @@ def do_designate(area: Area, level: str, *, on: dt.date | None = None, reason: s
     _check_level(pack, level)
     reason = (reason or "").strip()
     if not reason:
-        raise ActionError("a designation needs a reason", field="reason")
+        raise ActionError(_("a designation needs a reason"), field="reason")
     infections = list(infections)
     existing = Designation.objects.filter(area=area).exclude(status=Status.CLOSED).first()
     if existing is not None:
@@ -232,7 +235,8 @@ def do_designate(area: Area, level: str, *, on: dt.date | None = None, reason: s
             return do_reseal(existing, level=level, on=on, reason=reason, infections=infections, actor=actor)
         if pack.level_rank(level) > pack.level_rank(existing.level):
             return _raise_level(existing, level, on=on, reason=reason, infections=infections, actor=actor)
-        raise ActionError(f"{area.path} is already designated {existing.level}", field="area")
+        raise ActionError(_("%(path)s is already designated %(level)s")
+                          % {"path": area.path, "level": existing.level}, field="area")
     first = min((i.reported_at or _day_start(i.confirmed_on) for i in infections), default=None)
     d = Designation(area=area, pack=pack.name, level=level, status=Status.ACTIVE, designated_on=on, since=on,
                     reason=reason, public_reason=_public_reason(level, infected=bool(infections),
@@ -286,9 +290,10 @@ def do_reseal(d: Designation, *, level: str = "high", on: dt.date | None = None,
     pack = pack_of(d)
     _check_level(pack, level)
     if not (reason or "").strip():
-        raise ActionError("a re-seal needs a reason", field="reason")
+        raise ActionError(_("a re-seal needs a reason"), field="reason")
     if d.status == Status.ACTIVE:
-        raise ActionError(f"{d.area.path} is still designated {d.level}", field="designation")
+        raise ActionError(_("%(path)s is still designated %(level)s")
+                          % {"path": d.area.path, "level": d.level}, field="designation")
     Event.objects.create(designation=d, on=on, kind=EventKind.RESEAL, level=level, reason=reason,
                          actor=audit.actor_name(actor))
     if infections:
@@ -314,9 +319,9 @@ def do_adjust_extent(d: Designation, *, add=(), remove=(), on: dt.date | None = 
     """Add or remove nodes (units by default) from a designation's extent."""
     on = on or clock.today()
     if not (reason or "").strip():
-        raise ActionError("adjusting an extent needs a reason", field="reason")
+        raise ActionError(_("adjusting an extent needs a reason"), field="reason")
     if d.status != Status.ACTIVE:
-        raise ActionError("only a designated area's extent can be adjusted", field="designation")
+        raise ActionError(_("only a designated area's extent can be adjusted"), field="designation")
     current = {m.area_id: m for m in d.members.filter(removed_on__isnull=True)}
     added, removed = [], []
     for a in add:
@@ -326,9 +331,9 @@ def do_adjust_extent(d: Designation, *, add=(), remove=(), on: dt.date | None = 
     for a in remove:
         m = current.get(a.pk)
         if m is None:
-            raise ActionError(f"{a.path} is not part of this designation", field="remove")
+            raise ActionError(_("%(path)s is not part of this designation") % {"path": a.path}, field="remove")
         if a.pk == d.area_id and len(current) - len(removed) <= 1:
-            raise ActionError("the last part of an extent cannot be removed; lift the area instead",
+            raise ActionError(_("the last part of an extent cannot be removed; lift the area instead"),
                               field="remove")
         m.removed_on = on
         m.save(update_fields=["removed_on"])
@@ -349,7 +354,7 @@ def do_record_round(d: Designation, *, on: dt.date | None = None, result: str = 
     """Record a full-area test round (全员核酸) for the designation: negative, positive, or pending ('')."""
     on = on or clock.today()
     if result not in ("negative", "positive", ""):
-        raise ActionError("result must be negative, positive or empty (pending)", field="result")
+        raise ActionError(_("result must be negative, positive or empty (pending)"), field="result")
     ev = Event.objects.create(designation=d, on=on, kind=EventKind.ROUND, result=result, reason=reason,
                               actor=audit.actor_name(actor))
     audit.record("designation.round", actor=actor, obj=d, after={"on": on, "result": result or "pending"},
@@ -363,10 +368,10 @@ def do_keep(d: Designation, *, on: dt.date | None = None, reason: str, actor=Non
     """Hold the area at its level past its change date. Needs a reason; flagged every day it holds (#3)."""
     on = on or clock.today()
     if not (reason or "").strip():
-        raise ActionError("keeping an area past its change date needs a written reason", field="reason",
+        raise ActionError(_("keeping an area past its change date needs a written reason"), field="reason",
                           rule="nine-prohibitions-3")
     if d.status != Status.ACTIVE:
-        raise ActionError("only a designated area can be kept", field="designation")
+        raise ActionError(_("only a designated area can be kept"), field="designation")
     Event.objects.create(designation=d, on=on, kind=EventKind.KEEP, reason=reason, actor=audit.actor_name(actor))
     audit.record("designation.keep", actor=actor, obj=d, after={"on": on, "level": d.level}, reason=reason,
                  rule="nine-prohibitions-3")
@@ -390,12 +395,13 @@ def do_lift(d: Designation, *, on: dt.date | None = None, reason: str, level: st
     """Lift by hand (to low, or step down to ``level``). The area then stays under observation."""
     on = on or clock.today()
     if not (reason or "").strip():
-        raise ActionError("a lift needs a reason (the assessment)", field="reason")
+        raise ActionError(_("a lift needs a reason (the assessment)"), field="reason")
     if d.status != Status.ACTIVE:
-        raise ActionError(f"{d.area.path} is not designated", field="designation")
+        raise ActionError(_("%(path)s is not designated") % {"path": d.area.path}, field="designation")
     pack = pack_of(d)
     if level is not None and (level not in pack.levels or pack.level_rank(level) >= pack.level_rank(d.level)):
-        raise ActionError(f"a lift goes down from {d.level}; {level!r} is not below it", field="level")
+        raise ActionError(_("a lift goes down from %(level)s; %(level2)s is not below it")
+                          % {"level": d.level, "level2": repr(level)}, field="level")
     Event.objects.create(designation=d, on=on, kind=EventKind.LIFT, level=level or "", reason=reason,
                          actor=audit.actor_name(actor))
     audit.record("designation.lift", actor=actor, obj=d, before={"level": d.level},
@@ -469,7 +475,7 @@ def do_confirm_proposal(p: Proposal, *, actor=None, on: dt.date | None = None, r
     """The commander's one click: designate (or re-seal) as proposed, linked to the infections."""
     on = on or clock.today()
     if p.status != ProposalStatus.OPEN:
-        raise ActionError("this proposal is already decided", field="proposal")
+        raise ActionError(_("this proposal is already decided"), field="proposal")
     infections = list(p.infections.all())
     why = reason or ("发现一起: " + ", ".join(p.because))
     if p.kind == "reseal" and p.designation is not None:
@@ -488,9 +494,9 @@ def do_confirm_proposal(p: Proposal, *, actor=None, on: dt.date | None = None, r
 @transaction.atomic
 def do_dismiss_proposal(p: Proposal, *, reason: str, actor=None, on: dt.date | None = None) -> Proposal:
     if not (reason or "").strip():
-        raise ActionError("dismissing a proposal needs a reason", field="reason")
+        raise ActionError(_("dismissing a proposal needs a reason"), field="reason")
     if p.status != ProposalStatus.OPEN:
-        raise ActionError("this proposal is already decided", field="proposal")
+        raise ActionError(_("this proposal is already decided"), field="proposal")
     p.status, p.decided_on, p.decided_by = ProposalStatus.DISMISSED, on or clock.today(), audit.actor_name(actor)
     p.save(update_fields=["status", "decided_on", "decided_by"])
     audit.record("proposal.dismiss", actor=actor, obj=p, object_type="proposal", reason=reason)

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from cordon.cases.models import Infection
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
+from cordon.core.fields import Day, Id, PageNo, PageSize, QueryId, QueryText, Reason, one_of, text, text_of
+from cordon.core.schemas import Page
 from cordon.places.models import Area
 from cordon.zones import actions, kpi, queries
-from cordon.zones.models import Designation, Flag, Proposal
+from cordon.zones.models import Designation, Flag, Level, Proposal, ProposalStatus
+from cordon.zones.models import Status as DesignationStatus
 
 router = Router(tags=["risk areas"])
 
@@ -37,7 +41,7 @@ class ChangeOut(Schema):
     on: dt.date
 
 
-class KpiOut(Schema):
+class DesignationKpiOut(Schema):
     hours_to_designate: float | None
     lift_delay_days: int | None
     overdue_days: int | None
@@ -63,17 +67,14 @@ class DesignationOut(Schema):
     public_reason: str
     exposure_note: str
     infections: list[str]
-    kpi: KpiOut
+    kpi: DesignationKpiOut
 
 
-class DesignationList(Schema):
+class DesignationList(Page):
     items: list[DesignationOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
-class EventOut(Schema):
+class DesignationEventOut(Schema):
     on: dt.date
     kind: str
     level: str
@@ -83,7 +84,7 @@ class EventOut(Schema):
     infection: str | None
 
 
-class MemberOut(Schema):
+class DesignationMemberOut(Schema):
     area_id: int
     area: str
     kind: str
@@ -104,8 +105,8 @@ class FlagOut(Schema):
 
 
 class DesignationDetail(DesignationOut):
-    events: list[EventOut]
-    members: list[MemberOut]
+    events: list[DesignationEventOut]
+    members: list[DesignationMemberOut]
     residents_inside: int
     special_residents_inside: int
     flags: list[FlagOut]
@@ -151,12 +152,12 @@ def designation_detail(d: Designation) -> dict:
 # ------------------------------------------------------------------------------------------ designations
 
 class DesignationFilter(Schema):
-    level: str | None = None
-    status: str | None = None
-    area: int | None = None
-    q: str | None = None
-    page: int = 1
-    page_size: int = 50
+    level: one_of(Level.values) | None = None
+    status: one_of(DesignationStatus.values) | None = None
+    area: QueryId | None = None
+    q: QueryText | None = None
+    page: PageNo = 1
+    page_size: PageSize = 50
 
 
 @router.get("/designations", response=DesignationList)
@@ -178,16 +179,19 @@ def list_designations(request, f: Query[DesignationFilter]):
 
 
 @router.get("/designations/{designation_id}", response=DesignationDetail)
-def get_designation(request, designation_id: int):
+def get_designation(request, designation_id: QueryId):
     return designation_detail(access.access(Designation, _user(request), designation_id))
 
 
+InfectionLabels = list[text(40)]
+
+
 class DesignationCreate(Schema):
-    area_id: int
-    level: str = "high"
-    reason: str
-    infections: list[str] = []
-    exposure_note: str = ""
+    area_id: Id
+    level: one_of(Level.values) = "high"
+    reason: Reason
+    infections: InfectionLabels = []
+    exposure_note: text_of(Designation, "exposure_note") = ""
 
 
 def _infections(user, labels: list[str]) -> list[Infection]:
@@ -197,7 +201,8 @@ def _infections(user, labels: list[str]) -> list[Infection]:
     found = {i.label: i for i in Infection.objects.for_user(user).filter(label__in=labels)}
     missing = [x for x in labels if x not in found]
     if missing:
-        raise ActionError(f"no infection {', '.join(missing)} in your jurisdiction", field="infections")
+        raise ActionError(_("no infection %(values)s in your jurisdiction")
+                          % {"values": ', '.join(missing)}, field="infections")
     return [found[x] for x in labels]
 
 
@@ -221,52 +226,52 @@ def _after(d: Designation) -> dict:
     return designation_out(Designation.objects.select_related("area").get(pk=d.pk))
 
 
-class ReasonIn(Schema):
-    reason: str = ""
+class ZoneReasonIn(Schema):
+    reason: Reason = ""
 
 
 class LiftIn(Schema):
-    reason: str
-    level: str | None = None
+    reason: Reason
+    level: one_of(Level.values) | None = None
 
 
-class RoundIn(Schema):
-    result: str = "negative"
-    reason: str = ""
+class DesignationRoundIn(Schema):
+    result: one_of(("negative", "positive", "pending")) = "negative"
+    reason: Reason = ""
 
 
 class ResealIn(Schema):
-    level: str = "high"
-    reason: str
-    infections: list[str] = []
+    level: one_of(Level.values) = "high"
+    reason: Reason
+    infections: InfectionLabels = []
 
 
 class AdjustIn(Schema):
-    add: list[int] = []
-    remove: list[int] = []
-    reason: str
+    add: list[Id] = []
+    remove: list[Id] = []
+    reason: Reason
 
 
 @router.post("/designations/{designation_id}/lift", response=DesignationOut)
-def lift_designation(request, designation_id: int, payload: LiftIn):
+def lift_designation(request, designation_id: QueryId, payload: LiftIn):
     user, d = _writable(request, designation_id)
     return _after(actions.do_lift(d, reason=payload.reason, level=payload.level or None, actor=user))
 
 
 @router.post("/designations/{designation_id}/keep", response=DesignationOut)
-def keep_designation(request, designation_id: int, payload: ReasonIn):
+def keep_designation(request, designation_id: QueryId, payload: ZoneReasonIn):
     user, d = _writable(request, designation_id)
     return _after(actions.do_keep(d, reason=payload.reason, actor=user))
 
 
 @router.post("/designations/{designation_id}/resume", response=DesignationOut)
-def resume_designation(request, designation_id: int, payload: ReasonIn):
+def resume_designation(request, designation_id: QueryId, payload: ZoneReasonIn):
     user, d = _writable(request, designation_id)
     return _after(actions.do_resume(d, reason=payload.reason, actor=user))
 
 
 @router.post("/designations/{designation_id}/round", response=DesignationOut)
-def round_designation(request, designation_id: int, payload: RoundIn):
+def round_designation(request, designation_id: QueryId, payload: DesignationRoundIn):
     user, d = _writable(request, designation_id)
     result = "" if payload.result == "pending" else payload.result
     actions.do_record_round(d, result=result, reason=payload.reason, actor=user)
@@ -274,21 +279,21 @@ def round_designation(request, designation_id: int, payload: RoundIn):
 
 
 @router.post("/designations/{designation_id}/reseal", response=DesignationOut)
-def reseal_designation(request, designation_id: int, payload: ResealIn):
+def reseal_designation(request, designation_id: QueryId, payload: ResealIn):
     user, d = _writable(request, designation_id)
     return _after(actions.do_reseal(d, level=payload.level, reason=payload.reason,
                                     infections=_infections(user, payload.infections), actor=user))
 
 
 @router.post("/designations/{designation_id}/adjust", response=DesignationOut)
-def adjust_designation(request, designation_id: int, payload: AdjustIn):
+def adjust_designation(request, designation_id: QueryId, payload: AdjustIn):
     user, d = _writable(request, designation_id)
     if not payload.add and not payload.remove:
-        raise ActionError("give area ids to add or remove", field="add")
+        raise ActionError(_("give area ids to add or remove"), field="add")
     add = [access.access(Area, user, pk, perm=access.ZONES_WRITE) for pk in payload.add]
     remove = list(Area.objects.filter(pk__in=payload.remove))
     if len(remove) != len(set(payload.remove)):
-        raise ActionError("an area to remove does not exist", field="remove")
+        raise ActionError(_("an area to remove does not exist"), field="remove")
     return _after(actions.do_adjust_extent(d, add=add, remove=remove, reason=payload.reason, actor=user))
 
 
@@ -308,17 +313,14 @@ class ProposalOut(Schema):
     designation_id: int | None
 
 
-class ProposalList(Schema):
+class ProposalList(Page):
     items: list[ProposalOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
 class ProposalFilter(Schema):
-    status: str | None = "open"
-    page: int = 1
-    page_size: int = 50
+    status: one_of(ProposalStatus.values) | None = "open"
+    page: PageNo = 1
+    page_size: PageSize = 50
 
 
 def proposal_out(p: Proposal) -> dict:
@@ -337,14 +339,14 @@ def list_proposals(request, f: Query[ProposalFilter]):
 
 
 @router.post("/proposals/{proposal_id}/confirm", response=DesignationOut)
-def confirm_proposal(request, proposal_id: int, payload: ReasonIn):
+def confirm_proposal(request, proposal_id: QueryId, payload: ZoneReasonIn):
     user = _user(request)
     p = access.access(Proposal.objects.select_related("area", "designation"), user, proposal_id, perm=access.ZONES_WRITE)
     return _after(actions.do_confirm_proposal(p, reason=payload.reason, actor=user))
 
 
 @router.post("/proposals/{proposal_id}/dismiss", response=ProposalOut)
-def dismiss_proposal(request, proposal_id: int, payload: ReasonIn):
+def dismiss_proposal(request, proposal_id: QueryId, payload: ZoneReasonIn):
     user = _user(request)
     p = access.access(Proposal.objects.select_related("area"), user, proposal_id, perm=access.ZONES_WRITE)
     return proposal_out(actions.do_dismiss_proposal(p, reason=payload.reason, actor=user))
@@ -352,19 +354,16 @@ def dismiss_proposal(request, proposal_id: int, payload: ReasonIn):
 
 # ------------------------------------------------------------------------------------------ flags
 
-class FlagList(Schema):
+class FlagList(Page):
     items: list[FlagOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
 class FlagFilter(Schema):
-    rule: str | None = None
-    designation: int | None = None
-    since: dt.date | None = None
-    page: int = 1
-    page_size: int = 50
+    rule: text_of(Flag, "rule") | None = None
+    designation: QueryId | None = None
+    since: Day | None = None
+    page: PageNo = 1
+    page_size: PageSize = 50
 
 
 @router.get("/flags", response=FlagList)
