@@ -103,7 +103,7 @@ def test_confirm_proposal_with_one_call(city, worker, infection_a, as_user):
     assert c.get("/api/proposals", {"status": "confirmed"}).json()["items"][0]["designation_id"] == d.pk
     # Confirming again is refused with a reason.
     r = post(c, f"/api/proposals/{props[0]['id']}/confirm", {})
-    assert r.status_code == 400 and r.json()["field"] == "proposal"
+    assert r.status_code == 409 and r.json()["field"] == "proposal"
 
 
 def test_dismiss_needs_reason(city, worker, infection_a, as_user):

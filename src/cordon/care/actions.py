@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from cordon.care import perms, triage
 from cordon.care.models import (OPEN_STATUSES, CareNeed, CareRequest, Hospital, Outcome, ProactiveTask,
                                 RequestEvent, Source, Status, TaskKind, Vehicle)
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError
+from cordon.core.actions import ActionError, Conflict, lock, serialize
 
 ONE = dt.timedelta(days=1)
 #: How far ahead a seal is assumed to last when its designation has no expected change date.
@@ -62,6 +62,7 @@ def do_record_needs(resident, *, dialysis_weekdays=(), due_date=None, oxygen=Fal
     if actor is not None and not isinstance(actor, str) and not access.scope_for(actor, access.WRITE).contains(
             resident):
         raise access.Forbidden
+    serialize("care.need", resident.pk)  # one registry row per resident, however many record it at once
     need = CareNeed.objects.filter(resident=resident).first()
     before = None
     if need is None:
@@ -172,6 +173,7 @@ def sync_proactive_tasks(on: dt.date | None = None, *, actor="system", designati
     if not designations:
         return {"designations": 0, "created": 0}
     with transaction.atomic():
+        serialize("care.sync")  # concurrent day ticks: the second counts (and audits) nothing twice
         inside, needs = _residents_by_designation(designations, on)
         tasks = []
         for d in designations:
@@ -196,8 +198,9 @@ def do_sync_designation_tasks(designation, *, on: dt.date | None = None, actor=N
 
 @transaction.atomic
 def do_complete_task(task: ProactiveTask, *, actor=None, reason=None) -> ProactiveTask:
+    lock(task)
     if task.done_at is not None:
-        raise ActionError("this task is already done", field="task")
+        raise Conflict("this task is already done", field="task")
     _check_actor(actor, task, perms.CARE_ROLES)
     task.done_at, task.done_by, task.note = clock.now(), audit.actor_name(actor), (reason or "")[:300]
     task.save(update_fields=["done_at", "done_by", "note"])
@@ -247,8 +250,10 @@ def do_create_request(*, person: str, area, need: str, urgency: str = "", source
         raise ActionError("the need is required", field="need")
     if source not in Source.values:
         raise ActionError(f"source must be one of {', '.join(Source.values)}", field="source")
+    if ref:
+        serialize("care.request.ref", ref)
     if ref and CareRequest.objects.filter(ref=ref).exists():
-        raise ActionError(f"request {ref} already exists", field="id")
+        raise Conflict(f"request {ref} already exists", field="id")
     need_p = triage.classify(need)
     p = triage.classify(need, urgency)
     now = clock.now()
@@ -285,8 +290,9 @@ def do_retriage_request(req: CareRequest, *, priority: str, actor=None, reason=N
         raise ActionError(f"priority must be one of {', '.join(t)}", field="priority")
     if not (reason or "").strip():
         raise ActionError("changing the triage needs a reason", field="reason")
+    lock(req)
     if req.status not in (Status.RECEIVED, Status.TRIAGED):
-        raise ActionError("the triage can change only before dispatch", field="status", rule="care-transition")
+        raise Conflict("the triage can change only before dispatch", field="status", rule="care-transition")
     _check_actor(actor, req, perms.CARE_ROLES)
     p = t[priority]
     before = {"priority": req.priority_key, "deadline": req.deadline}
@@ -312,16 +318,24 @@ def do_dispatch_request(req: CareRequest, *, vehicle: Vehicle, facility=None, ho
     from cordon.zones.actions import active_pack
 
     _check_actor(actor, req, perms.CARE_ROLES)
+    if vehicle is None:
+        raise ActionError("choose an available vehicle", field="vehicle")
+    # Locks in a fixed order (the request, then the vehicle): a second dispatcher of the same request, or of
+    # the same vehicle, waits and then sees the first one's dispatch (one_open_request_per_vehicle backs it).
+    lock(req)
+    if req.status not in (Status.RECEIVED, Status.TRIAGED):
+        raise Conflict(f"request {req.ref} is already {req.status}", field="status", rule="care-transition")
+    lock(vehicle)
     if req.status == Status.RECEIVED:
         _move(req, Status.TRIAGED, actor=actor, note="triaged at dispatch")
-    if vehicle is None or not vehicle.active:
+    if not vehicle.active:
         raise ActionError("choose an available vehicle", field="vehicle")
     if not vehicle.closed_loop:
         raise ActionError(f"{vehicle.plate} is not a closed-loop vehicle", field="vehicle")
     busy = CareRequest.objects.filter(vehicle=vehicle, status__in=[Status.DISPATCHED, Status.ARRIVED]) \
         .exclude(pk=req.pk).first()
     if busy is not None:
-        raise ActionError(f"{vehicle.plate} is on request {busy.ref}", field="vehicle")
+        raise Conflict(f"{vehicle.plate} is on request {busy.ref}", field="vehicle")
     if req.needs_designated:
         if facility is None or facility.kind != FacilityKind.DESIGNATED_HOSPITAL:
             raise ActionError("an infected or quarantined person goes to a designated hospital", field="facility",
@@ -337,7 +351,11 @@ def do_dispatch_request(req: CareRequest, *, vehicle: Vehicle, facility=None, ho
     req.facility, req.hospital, req.vehicle = facility, hospital, vehicle
     dest = facility.name if facility is not None else hospital.name
     _move(req, Status.DISPATCHED, actor=actor, note=f"{vehicle.plate} -> {dest}")
-    req.save()
+    try:
+        with transaction.atomic():
+            req.save()
+    except IntegrityError:  # one_open_request_per_vehicle
+        raise Conflict(f"{vehicle.plate} was sent on another request just now", field="vehicle") from None
     audit.record("care_request.dispatch", actor=actor, obj=req, object_type="care_request",
                  after={"vehicle": vehicle.plate, "hospital": dest, "designated": facility is not None,
                         "sealed": req.sealed, "late": req.dispatched_at > req.deadline}, reason=reason or "",
@@ -351,6 +369,10 @@ def do_advance_request(req: CareRequest, *, to: str, actor=None, reason=None) ->
     if to not in (Status.ARRIVED, Status.AT_HOSPITAL):
         raise ActionError("to must be arrived or at_hospital", field="to")
     _check_actor(actor, req, perms.CARE_ROLES)
+    lock(req)
+    if to not in TRANSITIONS[req.status]:
+        raise Conflict(f"request {req.ref} is {req.status}; it cannot move to {to}", field="status",
+                       rule="care-transition")
     before = req.status
     _move(req, to, actor=actor, note=reason or "")
     req.save()
@@ -375,6 +397,9 @@ def do_close_request(req: CareRequest, *, outcome: str, reason: str = "", confir
         raise ActionError("outcome must be done or cancelled (a request is never closed as refused)",
                           field="outcome", rule="nine-prohibitions-6" if "refus" in outcome else "")
     _check_actor(actor, req, perms.CARE_ROLES)
+    lock(req)
+    if req.status == Status.CLOSED:
+        raise Conflict(f"request {req.ref} is already closed", field="status", rule="care-transition")
     reason = (reason or "").strip()
     if outcome == Outcome.CANCELLED:
         if not (confirmed_by or "").strip():
@@ -400,6 +425,7 @@ def do_add_vehicle(plate: str, *, team: str = "", closed_loop: bool = True, acto
     plate = (plate or "").strip()[:20]
     if not plate:
         raise ActionError("a vehicle needs its plate", field="plate")
+    serialize("care.vehicle", plate)
     if Vehicle.objects.filter(plate=plate).exists():
         raise ActionError(f"vehicle {plate} is already registered", field="plate")
     v = Vehicle.objects.create(plate=plate, team=(team or "").strip()[:80], closed_loop=closed_loop)
@@ -413,6 +439,7 @@ def do_add_hospital(name: str, *, area=None, phone: str = "", actor=None, reason
     name = (name or "").strip()[:120]
     if not name:
         raise ActionError("a hospital needs a name", field="name")
+    serialize("care.hospital", name)
     if Hospital.objects.filter(name=name).exists():
         raise ActionError(f"a hospital named {name!r} already exists", field="name")
     if area is not None:

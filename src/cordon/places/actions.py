@@ -6,7 +6,7 @@ import datetime as dt
 from django.db import transaction
 
 from cordon.core import access, audit, ids
-from cordon.core.actions import ActionError
+from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.places.models import Area, Household, Resident, Treatment
 
 #: Fields a resident record exposes to edits, with their checks in ``check_resident``.
@@ -105,6 +105,7 @@ def do_get_or_create_household(unit: Area, number: str, *, actor=None) -> Househ
     number = str(number).strip()
     if not number or len(number) > 20:
         raise ActionError("a door number of 1 to 20 characters is required", field="household")
+    serialize("places.household", unit.pk, number)  # concurrent callers get the same household
     hh = Household.objects.filter(unit=unit, number=number).first()
     if hh:
         return hh
@@ -124,8 +125,9 @@ def _add_population(area_ids: list[int], delta: int) -> None:
 @transaction.atomic
 def do_create_resident(household: Household, data: dict, *, actor=None, reason: str = "") -> Resident:
     fields = check_resident(data)
+    serialize("places.resident", fields["id_number"])
     if Resident.objects.filter(id_number=fields["id_number"]).exists():
-        raise ActionError("a resident with this ID number already exists", field="id_number")
+        raise Conflict("a resident with this ID number already exists", field="id_number")
     r = Resident(household=household, **fields)
     r.set_scope_from(household)
     r.save()
@@ -152,6 +154,9 @@ def masked_snapshot(r: Resident) -> dict:
 @transaction.atomic
 def do_update_resident(resident: Resident, changes: dict, *, actor=None, reason: str = "") -> Resident:
     fields = check_resident(changes, partial=True)
+    lock(resident)
+    if "id_number" in fields:
+        serialize("places.resident", fields["id_number"])
     if "id_number" in fields and fields["id_number"] != resident.id_number:
         if Resident.objects.filter(id_number=fields["id_number"]).exclude(pk=resident.pk).exists():
             raise ActionError("a resident with this ID number already exists", field="id_number")
@@ -169,6 +174,7 @@ def do_update_resident(resident: Resident, changes: dict, *, actor=None, reason:
 
 @transaction.atomic
 def do_move_resident(resident: Resident, household: Household, *, actor=None, reason: str = "") -> Resident:
+    lock(resident)  # two moves at once: the second starts from where the first left (populations stay true)
     old = resident.household
     if old.pk == household.pk:
         return resident
@@ -206,6 +212,7 @@ def do_ensure_area(path: str, *, actor=None, reason: str = "") -> Area:
     parts = [p.strip() for p in path.strip().strip("/").split("/")]
     if not parts or any(not p for p in parts) or len(parts) > len(LEVELS):
         raise ActionError(f"an area path has 1 to {len(LEVELS)} non-empty parts separated by /", field="path")
+    serialize("places.area")  # nodes shared by concurrent paths are created once
     parent = None
     for depth, name in enumerate(parts):
         sub = "/".join(parts[: depth + 1])

@@ -24,7 +24,7 @@ from django.db.models import Count, Q, Sum
 
 from cordon.care import perms
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError
+from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.supplies.models import (Allocation, AllocationStatus, DeliveryOrder, DeliveryStatus, DeliveryTeam,
                                     Direction, Item, PriceReport, Reconciliation, StockCount, StockMovement,
                                     Warehouse)
@@ -141,6 +141,7 @@ def do_move_stock(warehouse: Warehouse, item: Item, *, direction: str, quantity,
         raise ActionError("a stock movement needs its reason", field="reason")
     _check_actor(actor, warehouse)
     if direction == Direction.OUT:
+        lock(warehouse)  # stock goes out one movement at a time: two issues cannot both spend the same stock
         have = on_hand(warehouse).get(item.pk, ZERO)
         if q > have:
             raise ActionError(f"only {have} {item.unit} of {item.name} on hand", field="quantity")
@@ -159,6 +160,7 @@ def do_count_stock(warehouse: Warehouse, item: Item, *, counted, on: dt.date | N
     if c < 0:
         raise ActionError("a count cannot be negative", field="counted")
     _check_actor(actor, warehouse)
+    serialize("supplies.count", warehouse.pk, item.pk, on)
     sc = StockCount.objects.filter(warehouse=warehouse, item=item, on=on).first()
     before = {"counted": sc.counted} if sc else None
     if sc is None:
@@ -194,6 +196,7 @@ def do_reconcile(warehouse: Warehouse, *, on: dt.date | None = None, actor=None,
     """Close a warehouse's day: in = out + on hand for every item (a missing count leaves it unbalanced)."""
     on = on or clock.today()
     _check_actor(actor, warehouse)
+    serialize("supplies.reconcile", warehouse.pk, on)  # concurrent day closes: one row, updated in turn
     lines = reconciliation_lines(warehouse, on)
     balanced = all(ln["counted"] is not None and Decimal(ln["difference"]) == 0 for ln in lines)
     rec = Reconciliation.objects.filter(warehouse=warehouse, on=on).first()
@@ -286,9 +289,11 @@ def do_issue_allocation(a: Allocation, *, team: DeliveryTeam | None = None, due_
                         actor=None, reason=None) -> list[DeliveryOrder]:
     """Issue the allocation from stock (as much as is on hand; the rest stays a shortage) and create one
     delivery order per household inside the area."""
+    lock(a)
     if a.status != AllocationStatus.PLANNED:
-        raise ActionError("this allocation is already issued", field="status")
+        raise Conflict("this allocation is already issued", field="status")
     _check_actor(actor, a)
+    lock(a.warehouse)
     on = clock.today()
     have = on_hand(a.warehouse).get(a.item_id, ZERO)
     issue = min(have, a.quantity)
@@ -316,8 +321,9 @@ def do_issue_allocation(a: Allocation, *, team: DeliveryTeam | None = None, due_
 
 @transaction.atomic
 def do_mark_delivered(o: DeliveryOrder, *, actor=None, reason=None) -> DeliveryOrder:
+    lock(o)
     if o.status != DeliveryStatus.PLANNED:
-        raise ActionError(f"this delivery is already {o.status}", field="status")
+        raise Conflict(f"this delivery is already {o.status}", field="status")
     _check_actor(actor, o)
     o.status, o.done_at, o.actor = DeliveryStatus.DELIVERED, clock.now(), audit.actor_name(actor)
     o.save(update_fields=["status", "done_at", "actor"])
@@ -330,8 +336,9 @@ def do_mark_delivered(o: DeliveryOrder, *, actor=None, reason=None) -> DeliveryO
 def do_mark_failed(o: DeliveryOrder, *, reason: str, actor=None) -> DeliveryOrder:
     if not (reason or "").strip():
         raise ActionError("a failed delivery needs its reason", field="reason")
+    lock(o)
     if o.status != DeliveryStatus.PLANNED:
-        raise ActionError(f"this delivery is already {o.status}", field="status")
+        raise Conflict(f"this delivery is already {o.status}", field="status")
     _check_actor(actor, o)
     o.status, o.done_at, o.failed_reason = DeliveryStatus.FAILED, clock.now(), reason.strip()[:200]
     o.actor = audit.actor_name(actor)
