@@ -412,7 +412,8 @@ def do_lift(d: Designation, *, on: dt.date | None = None, reason: str, level: st
     if d.status != Status.ACTIVE:
         raise Conflict(f"{d.area.path} is not designated", field="designation")
     pack = pack_of(d)
-    if level is not None and (level not in pack.levels or pack.level_rank(level) >= pack.level_rank(d.level)):
+    # Rank 0 is the highest level: a step down goes to a larger rank.
+    if level is not None and (level not in pack.levels or pack.level_rank(level) <= pack.level_rank(d.level)):
         raise ActionError(f"a lift goes down from {d.level}; {level!r} is not below it", field="level")
     Event.objects.create(designation=d, on=on, kind=EventKind.LIFT, level=level or "", reason=reason,
                          actor=audit.actor_name(actor))
