@@ -130,7 +130,7 @@ def test_keep_lift_reseal_round_resume(city, worker, designation_a, as_user):
     r = post(c, base + "/lift", {"reason": "assessment: no spread"})
     assert r.status_code == 200 and r.json()["status"] == "observation" and r.json()["level"] == "low"
     assert r.json()["kpi"]["lift_delay_days"] == 0
-    assert post(c, base + "/lift", {"reason": "again"}).status_code == 400
+    assert post(c, base + "/lift", {"reason": "again"}).status_code == 409  # already lifted: a conflict with its state
     r = post(c, base + "/reseal", {"reason": "new case", "level": "high"})
     assert r.status_code == 200 and r.json()["status"] == "active" and r.json()["level"] == "high"
     kinds = [e["kind"] for e in c.get(base).json()["events"]]
