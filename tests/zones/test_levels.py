@@ -77,3 +77,17 @@ def test_a_designation_answers_proposals_at_its_level_or_below_only(city, comman
     medium_p.refresh_from_db()
     assert high_p.status == "open"
     assert medium_p.status == "confirmed"
+
+
+def test_a_second_lift_on_the_page_is_an_error_message_not_a_500(city, commander):
+    """The page that lost the race (its designation was lifted meanwhile) shows the conflict on the form."""
+    from tests.conftest import client_for
+
+    with clock.frozen(D0):
+        d = za.do_designate(city["unit_a"], "high", on=D0, reason="P1 lives here", actor=commander)
+    c = client_for(commander)
+    with clock.frozen(D0 + dt.timedelta(days=2)):
+        assert c.post(f"/zones/{d.pk}/lift/", {"lift-reason": "assessed"}).status_code == 302
+        r = c.post(f"/zones/{d.pk}/lift/", {"lift-reason": "assessed again"})
+    assert r.status_code == 400 and "is not designated" in r.content.decode()  # the form, with the reason
+    assert Event.objects.filter(designation=d, kind=EventKind.LIFT).count() == 1
