@@ -43,7 +43,7 @@ def test_record_infection_opens_its_response(city, worker, as_user):
     assert transfer["owner"] and transfer["checklist"][0]["done"] is False and "2 h" in transfer["rule"]
     # The same label again is refused (a reclassification is not a new infection).
     r = post(c, "/api/infections", {"label": "N1", "home_id": city["unit_a"].pk})
-    assert r.status_code == 400 and r.json()["field"] == "label"
+    assert r.status_code == 409 and r.json()["field"] == "label"
 
 
 def test_reclassify_is_the_same_infection(city, worker, cases, as_user):
@@ -209,7 +209,7 @@ def test_tasks_filters_complete_and_note(city, worker, cases, as_user):
     assert post(c, f"/api/tasks/{t.pk}/note", {}).json()["field"] == "text"
     r = post(c, f"/api/tasks/{t.pk}/complete", {"note": "in hospital"})
     assert r.status_code == 200 and r.json()["status"] == "done" and all(x["done"] for x in r.json()["checklist"])
-    assert post(c, f"/api/tasks/{t.pk}/complete", {}).status_code == 400
+    assert post(c, f"/api/tasks/{t.pk}/complete", {}).status_code == 409  # already done
     assert len(c.get("/api/tasks", {"status": "open"}).json()["items"]) == 5
     assert len(c.get("/api/tasks", {"mine": True}).json()["items"]) == 6
 
@@ -258,7 +258,7 @@ def test_facility_capacity_error_and_days_left(city, worker, cases, as_user):
     assert row["free"] == 0 and row["intake_per_day"] == 1.0 and row["days_left"] == 0.0
     # Already placed.
     r = post(c, f"/api/facilities/{f.pk}/place", {"order_id": cases["placed_order_a"].pk})
-    assert r.status_code == 400
+    assert r.status_code == 409
     r = post(c, f"/api/placements/{cases['placement_a'].pk}/discharge", {"reason": "moved to hospital"})
     assert r.status_code == 200 and r.json()["discharged_on"] == str(day(0))
     f.refresh_from_db()

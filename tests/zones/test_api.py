@@ -103,7 +103,7 @@ def test_confirm_proposal_with_one_call(city, worker, infection_a, as_user):
     assert c.get("/api/proposals", {"status": "confirmed"}).json()["items"][0]["designation_id"] == d.pk
     # Confirming again is refused with a reason.
     r = post(c, f"/api/proposals/{props[0]['id']}/confirm", {})
-    assert r.status_code == 400 and r.json()["field"] == "proposal"
+    assert r.status_code == 409 and r.json()["field"] == "proposal"
 
 
 def test_dismiss_needs_reason(city, worker, infection_a, as_user):
@@ -130,7 +130,7 @@ def test_keep_lift_reseal_round_resume(city, worker, designation_a, as_user):
     r = post(c, base + "/lift", {"reason": "assessment: no spread"})
     assert r.status_code == 200 and r.json()["status"] == "observation" and r.json()["level"] == "low"
     assert r.json()["kpi"]["lift_delay_days"] == 0
-    assert post(c, base + "/lift", {"reason": "again"}).status_code == 400
+    assert post(c, base + "/lift", {"reason": "again"}).status_code == 409  # already lifted: a conflict with its state
     r = post(c, base + "/reseal", {"reason": "new case", "level": "high"})
     assert r.status_code == 200 and r.json()["status"] == "active" and r.json()["level"] == "high"
     kinds = [e["kind"] for e in c.get(base).json()["events"]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -17,7 +17,7 @@ from cordon.care import perms, triage
 from cordon.care.models import (OPEN_STATUSES, CareNeed, CareRequest, Hospital, Outcome, ProactiveTask,
                                 RequestEvent, Source, Status, TaskKind, Vehicle)
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError
+from cordon.core.actions import ActionError, Conflict, lock, serialize
 
 ONE = dt.timedelta(days=1)
 #: How far ahead a seal is assumed to last when its designation has no expected change date.
@@ -65,6 +65,7 @@ def do_record_needs(resident, *, dialysis_weekdays=(), due_date=None, oxygen=Fal
     if actor is not None and not isinstance(actor, str) and not access.scope_for(actor, access.CARE_SPECIAL).contains(
             resident):
         raise access.Forbidden
+    serialize("care.need", resident.pk)  # one registry row per resident, however many record it at once
     need = CareNeed.objects.filter(resident=resident).first()
     before = None
     if need is None:
@@ -175,6 +176,7 @@ def sync_proactive_tasks(on: dt.date | None = None, *, actor="system", designati
     if not designations:
         return {"designations": 0, "created": 0}
     with transaction.atomic():
+        serialize("care.sync")  # concurrent day ticks: the second counts (and audits) nothing twice
         inside, needs = _residents_by_designation(designations, on)
         tasks = []
         for d in designations:
@@ -200,8 +202,9 @@ def do_sync_designation_tasks(designation, *, on: dt.date | None = None, actor=N
 
 @transaction.atomic
 def do_complete_task(task: ProactiveTask, *, actor=None, reason=None) -> ProactiveTask:
+    lock(task)
     if task.done_at is not None:
-        raise ActionError(_("this task is already done"), field="task")
+        raise Conflict(_("this task is already done"), field="task")
     _check_actor(actor, task, perms.DISPATCH)
     task.done_at, task.done_by, task.note = clock.now(), audit.actor_name(actor), (reason or "")[:300]
     task.save(update_fields=["done_at", "done_by", "note"])
@@ -254,8 +257,10 @@ def do_create_request(*, person: str, area, need: str, urgency: str = "", source
         raise ActionError(_("the need is required"), field="need")
     if source not in Source.values:
         raise ActionError(_("source must be one of %(values)s") % {"values": ', '.join(Source.values)}, field="source")
+    if ref:
+        serialize("care.request.ref", ref)
     if ref and CareRequest.objects.filter(ref=ref).exists():
-        raise ActionError(_("request %(ref)s already exists") % {"ref": ref}, field="id")
+        raise Conflict(_("request %(ref)s already exists") % {"ref": ref}, field="id")
     need_p = triage.classify(need)
     p = triage.classify(need, urgency)
     now = clock.now()
@@ -292,8 +297,9 @@ def do_retriage_request(req: CareRequest, *, priority: str, actor=None, reason=N
         raise ActionError(_("priority must be one of %(values)s") % {"values": ', '.join(t)}, field="priority")
     if not (reason or "").strip():
         raise ActionError(_("changing the triage needs a reason"), field="reason")
+    lock(req)
     if req.status not in (Status.RECEIVED, Status.TRIAGED):
-        raise ActionError(_("the triage can change only before dispatch"), field="status", rule="care-transition")
+        raise Conflict(_("the triage can change only before dispatch"), field="status", rule="care-transition")
     _check_actor(actor, req, perms.DISPATCH)
     p = t[priority]
     before = {"priority": req.priority_key, "deadline": req.deadline}
@@ -319,17 +325,26 @@ def do_dispatch_request(req: CareRequest, *, vehicle: Vehicle, facility=None, ho
     from cordon.zones.actions import active_pack
 
     _check_actor(actor, req, perms.DISPATCH)
+    if vehicle is None:
+        raise ActionError(_("choose an available vehicle"), field="vehicle")
+    # Locks in a fixed order (the request, then the vehicle): a second dispatcher of the same request, or of
+    # the same vehicle, waits and then sees the first one's dispatch (one_open_request_per_vehicle backs it).
+    lock(req)
+    if req.status not in (Status.RECEIVED, Status.TRIAGED):
+        raise Conflict(_("request %(ref)s is already %(status)s") % {"ref": req.ref, "status": req.get_status_display()},
+                       field="status", rule="care-transition")
+    lock(vehicle)
     if req.status == Status.RECEIVED:
         _move(req, Status.TRIAGED, actor=actor, note="triaged at dispatch")
-    if vehicle is None or not vehicle.active:
+    if not vehicle.active:
         raise ActionError(_("choose an available vehicle"), field="vehicle")
     if not vehicle.closed_loop:
         raise ActionError(_("%(plate)s is not a closed-loop vehicle") % {"plate": vehicle.plate}, field="vehicle")
     busy = CareRequest.objects.filter(vehicle=vehicle, status__in=[Status.DISPATCHED, Status.ARRIVED]) \
         .exclude(pk=req.pk).first()
     if busy is not None:
-        raise ActionError(_("%(plate)s is on request %(ref)s")
-                          % {"plate": vehicle.plate, "ref": busy.ref}, field="vehicle")
+        raise Conflict(_("%(plate)s is on request %(ref)s")
+                       % {"plate": vehicle.plate, "ref": busy.ref}, field="vehicle")
     if req.needs_designated:
         if facility is None or facility.kind != FacilityKind.DESIGNATED_HOSPITAL:
             raise ActionError(_("an infected or quarantined person goes to a designated hospital"), field="facility",
@@ -345,7 +360,11 @@ def do_dispatch_request(req: CareRequest, *, vehicle: Vehicle, facility=None, ho
     req.facility, req.hospital, req.vehicle = facility, hospital, vehicle
     dest = facility.name if facility is not None else hospital.name
     _move(req, Status.DISPATCHED, actor=actor, note=f"{vehicle.plate} -> {dest}")
-    req.save()
+    try:
+        with transaction.atomic():
+            req.save()
+    except IntegrityError:  # one_open_request_per_vehicle
+        raise Conflict(f"{vehicle.plate} was sent on another request just now", field="vehicle") from None
     audit.record("care_request.dispatch", actor=actor, obj=req, object_type="care_request",
                  after={"vehicle": vehicle.plate, "hospital": dest, "designated": facility is not None,
                         "sealed": req.sealed, "late": req.dispatched_at > req.deadline}, reason=reason or "",
@@ -359,6 +378,11 @@ def do_advance_request(req: CareRequest, *, to: str, actor=None, reason=None) ->
     if to not in (Status.ARRIVED, Status.AT_HOSPITAL):
         raise ActionError(_("to must be arrived or at_hospital"), field="to")
     _check_actor(actor, req, perms.DISPATCH)
+    lock(req)
+    if to not in TRANSITIONS[req.status]:
+        raise Conflict(_("request %(ref)s is %(status)s; it cannot move to %(to)s")
+                       % {"ref": req.ref, "status": req.get_status_display(), "to": to}, field="status",
+                       rule="care-transition")
     before = req.status
     _move(req, to, actor=actor, note=reason or "")
     req.save()
@@ -384,6 +408,10 @@ def do_close_request(req: CareRequest, *, outcome: str, reason: str = "", confir
         raise ActionError(_("outcome must be done or cancelled (a request is never closed as refused)"),
                           field="outcome", rule="nine-prohibitions-6" if "refus" in outcome else "")
     _check_actor(actor, req, perms.DISPATCH)
+    lock(req)
+    if req.status == Status.CLOSED:
+        raise Conflict(_("request %(ref)s is already closed") % {"ref": req.ref}, field="status",
+                       rule="care-transition")
     reason = (reason or "").strip()
     if outcome == Outcome.CANCELLED:
         if not (confirmed_by or "").strip():
@@ -409,6 +437,7 @@ def do_add_vehicle(plate: str, *, team: str = "", closed_loop: bool = True, acto
     plate = (plate or "").strip()[:20]
     if not plate:
         raise ActionError(_("a vehicle needs its plate"), field="plate")
+    serialize("care.vehicle", plate)
     if Vehicle.objects.filter(plate=plate).exists():
         raise ActionError(_("vehicle %(plate)s is already registered") % {"plate": plate}, field="plate")
     v = Vehicle.objects.create(plate=plate, team=(team or "").strip()[:80], closed_loop=closed_loop)
@@ -422,6 +451,7 @@ def do_add_hospital(name: str, *, area=None, phone: str = "", actor=None, reason
     name = (name or "").strip()[:120]
     if not name:
         raise ActionError(_("a hospital needs a name"), field="name")
+    serialize("care.hospital", name)
     if Hospital.objects.filter(name=name).exists():
         raise ActionError(_("a hospital named %(name)s already exists") % {"name": repr(name)}, field="name")
     if area is not None:

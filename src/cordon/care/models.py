@@ -173,6 +173,11 @@ class CareRequest(ScopedFields):
 
     class Meta:
         indexes = [models.Index(fields=["status", "priority", "deadline"])]
+        constraints = [
+            # A vehicle serves one request at a time: from dispatch until it has arrived.
+            models.UniqueConstraint(fields=["vehicle"], condition=models.Q(status__in=["dispatched", "arrived"]),
+                                    name="one_open_request_per_vehicle"),
+        ]
 
     def __str__(self) -> str:
         return self.ref

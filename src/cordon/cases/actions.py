@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError
+from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.cases.models import Found, Infection, InfectionKind
 
 
@@ -19,9 +19,10 @@ def do_record_infection(*, label: str, home, found: str, confirmed_on: dt.date, 
     label = (label or "").strip()
     if not label or len(label) > 40:
         raise ActionError(gettext("a case reference of 1 to 40 characters is required"), field="label")
+    serialize("cases.infection", label)  # two desks recording the same case at once store it once
     if Infection.objects.filter(label=label).exists():
-        raise ActionError(gettext("infection %(label)s is already recorded (a reclassification is not a new infection)")
-                          % {"label": label},
+        raise Conflict(gettext("infection %(label)s is already recorded (a reclassification is not a new infection)")
+                       % {"label": label},
                           field="label")
     if found not in Found.values:
         raise ActionError(gettext("found must be one of %(values)s")
@@ -106,8 +107,9 @@ def do_complete_task(task, *, actor=None, note: str = ""):
     from cordon.cases.models import TaskNote, TaskStatus
 
     audit.check_text(note, "note")
+    lock(task)
     if task.status == TaskStatus.DONE:
-        raise ActionError(gettext("this task is already done"), field="task")
+        raise Conflict(gettext("this task is already done"), field="task")
     task.status, task.done_at = TaskStatus.DONE, clock.now()
     task.checklist = [{**c, "done": True} for c in task.checklist]
     task.save(update_fields=["status", "done_at", "checklist"])
@@ -122,6 +124,7 @@ def do_note_task(task, text: str, *, actor=None, check: int | None = None):
     from cordon.cases.models import TaskNote
 
     audit.check_text(text, "text")
+    lock(task)  # two ticks of the checklist at once keep both
     if check is not None:
         if not 0 <= check < len(task.checklist):
             raise ActionError(gettext("no such checklist item"), field="check")
@@ -237,6 +240,7 @@ def _make_order(*, label: str, category: str, anchor: dt.date, identified_on: dt
                             "void": order.void}, reason=reason, rule=f"{pack.name}: persons.{category}",
                      scope=home)
         return None
+    serialize("cases.order", label)  # one active order per person, however many desks identify them at once
     existing = seen_by(PersonOrder.objects.filter(label=label, status=OrderStatus.ACTIVE), actor).first()
     if existing is not None and not manual:
         # Already under an order: keep the stricter one (never lengthen by re-identification, #5).
@@ -377,8 +381,9 @@ def do_extend_order(order, *, days: int, reason: str, on: dt.date | None = None,
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
         raise ActionError(gettext("days must be a whole number from 1 to %(max)s") % {"max": MAX_EXTENSION_DAYS},
                           field="days")
+    lock(order)
     if order.status != OrderStatus.ACTIVE:
-        raise ActionError(gettext("only an active order can be extended"), field="order")
+        raise Conflict(gettext("only an active order can be extended"), field="order")
     positive = order.checkins.filter(test_result="positive").exists() or \
         Infection.objects.filter(label=order.label).exists()
     pack = _pack(order.identified_on)
@@ -590,8 +595,10 @@ def do_place(facility, *, order=None, infection=None, on: dt.date | None = None,
     on = on or clock.today()
     if (order is None) == (infection is None):
         raise ActionError(gettext("place either a person under an order or an infection"), field="order")
+    if order is not None:
+        lock(order)  # a second admission of the same person waits, then finds the first
     if order is not None and order.placements.filter(discharged_on__isnull=True).exists():
-        raise ActionError(gettext("%(label)s is already placed") % {"label": order.label}, field="order")
+        raise Conflict(gettext("%(label)s is already placed") % {"label": order.label}, field="order")
     took = Facility.objects.filter(pk=facility.pk, occupied__lt=F("capacity")).update(occupied=F("occupied") + 1)
     if not took:
         facility.refresh_from_db()
@@ -615,8 +622,11 @@ def do_discharge(placement, *, on: dt.date | None = None, actor=None, reason: st
 
     if placement.discharged_on is not None:
         raise ActionError(gettext("already discharged"), field="placement")
-    placement.discharged_on = on or clock.today()
-    placement.save(update_fields=["discharged_on"])
+    day = on or clock.today()
+    # Compare-and-set: of two concurrent discharges only one frees the bed.
+    if not type(placement).objects.filter(pk=placement.pk, discharged_on__isnull=True).update(discharged_on=day):
+        raise Conflict(gettext("already discharged"), field="placement")
+    placement.discharged_on = day
     Facility.objects.filter(pk=placement.facility_id).update(occupied=F("occupied") - 1)
     audit.record("facility.discharge", actor=actor, obj=placement.facility, object_type="facility",
                  after={"placement": placement.pk, "on": placement.discharged_on}, reason=reason,

@@ -20,6 +20,39 @@ class ActionError(Exception):
         self.rule = rule
 
 
+class Conflict(ActionError):
+    """A write lost a race: another request changed (or created) the same record first. The API answers
+    409 with ``field`` and ``detail``; pages show it like any refused action. Retrying re-reads the state."""
+
+
+def lock(obj):
+    """Lock ``obj``'s row until the transaction ends and reload it, so that the checks that follow see the
+    committed state, not the copy the caller read before (PostgreSQL: ``SELECT ... FOR UPDATE``; SQLite's
+    writers are already serialised by ``BEGIN IMMEDIATE``, and the reload is what matters there).
+    Must run inside ``transaction.atomic``. Raises Conflict when the record is gone."""
+    model = type(obj)
+    if not model._base_manager.select_for_update().filter(pk=obj.pk).values_list("pk", flat=True):
+        raise Conflict(f"this {model._meta.verbose_name} no longer exists", field=model._meta.model_name)
+    obj.refresh_from_db()
+    return obj
+
+
+def serialize(*key) -> None:
+    """Hold a transaction-scoped lock on ``key`` (any values; e.g. ("hotline.caller", phone, category)) until
+    the transaction ends: concurrent transactions asking for the same key run one after the other. Used where
+    the thing to lock is a row that does not exist yet. PostgreSQL: an advisory lock; SQLite: writers are
+    serialised already (``BEGIN IMMEDIATE``). Must run inside ``transaction.atomic``."""
+    import hashlib
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b("\x1f".join(map(str, key)).encode(), digest_size=8).digest()
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
+
+
 def _check_role(role: str) -> None:
     """A role is a row of the one role x capability table (``core.access.ROLE_CAPS``)."""
     from cordon.core import access

@@ -1,7 +1,8 @@
 """The JSON API under /api/ (django-ninja). Session or bearer-token auth; same scoping as the pages.
 
 Errors: 400 ``{"detail", "field"}`` for bad input, 401 without credentials, 403 for an in-scope write by a
-user whose roles do not allow it, 404 for absent or out-of-scope records.
+user whose roles do not allow it, 404 for absent or out-of-scope records, 409 ``{"detail", "field"}`` when
+another request changed the same record first (re-read and try again).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
 from cordon.core import access, fields
-from cordon.core.actions import ActionError
+from cordon.core.actions import ActionError, Conflict
 from cordon.core.models import ApiToken
 from cordon.core.schemas import ErrorOut, Page  # noqa: F401  (Page: the shared list fields)
 
@@ -174,6 +175,16 @@ def _http_error(request, exc):
 @api.exception_handler(AuthenticationError)
 def _unauth(request, exc):
     return api.create_response(request, {"detail": _("Authentication required"), "field": ""}, status=401)
+
+
+# 409: the write lost a race to another request on the same record (a Conflict is an ActionError; this
+# handler is found first because ninja looks handlers up along the exception's class hierarchy).
+@api.exception_handler(Conflict)
+def _conflict(request, exc):
+    body = {"detail": str(exc), "field": exc.field}
+    if exc.rule:
+        body["rule"] = exc.rule
+    return api.create_response(request, body, status=409)
 
 
 def user_of(request):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 
 from cordon.care import perms
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError
+from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.core.models import LEVELS
 from cordon.hotline.models import (OPEN_STATUSES, Category, RateCounter, Shift, Source, Status, Ticket,
                                    TicketEvent)
@@ -96,9 +96,9 @@ def _check_actor(actor, t) -> None:
 
 
 def _move(t: Ticket, to: str) -> None:
-    if to not in TRANSITIONS[t.status]:
-        raise ActionError(gettext("ticket %(number)s is %(status)s; it cannot move to %(to)s")
-                          % {"number": t.number, "status": t.status, "to": to}, field="status",
+    if to not in TRANSITIONS[t.status]:  # t was re-read under its row lock: the state moved on
+        raise Conflict(gettext("ticket %(number)s is %(status)s; it cannot move to %(to)s")
+                       % {"number": t.number, "status": t.status, "to": to}, field="status",
                           rule="hotline-transition")
     t.status = to
 
@@ -140,6 +140,9 @@ def do_create_ticket(*, phone: str, category: str, text: str, location: str = ""
                created_by=audit.actor_name(actor))
     t.set_scope_from(area)
     _check_actor(actor, t)
+    # Two operators logging the same caller at once: the second waits for the first and links to its ticket
+    # (the duplicate window cannot be a unique index, so the (number, category) pair is locked instead).
+    serialize("hotline.caller", phone, category)
     original = find_duplicate(phone, category, now)
     if original is not None:
         t.status, t.duplicate_of = Status.DUPLICATE, original
@@ -183,12 +186,13 @@ def do_respond_ticket(t: Ticket, *, note: str, actor=None, reason=None) -> Ticke
     if not note:
         raise ActionError(gettext("write what was said or done"), field="note")
     _check_actor(actor, t)
+    lock(t)
     before = t.status
     if t.status == Status.OPEN or t.status == Status.ANSWERED:
         _move(t, Status.RESPONDED)
     elif t.status != Status.RESPONDED:
-        raise ActionError(gettext("ticket %(number)s is %(status)s")
-                          % {"number": t.number, "status": t.status}, field="status", rule="hotline-transition")
+        raise Conflict(gettext("ticket %(number)s is %(status)s")
+                       % {"number": t.number, "status": t.status}, field="status", rule="hotline-transition")
     if t.responded_at is None:
         t.responded_at = clock.now()
     t.save(update_fields=["status", "responded_at"])
@@ -206,6 +210,7 @@ def do_record_feedback(t: Ticket, *, feedback: str, actor=None, reason=None) -> 
     if not feedback:
         raise ActionError(gettext("the feedback given to the caller is required"), field="feedback")
     _check_actor(actor, t)
+    lock(t)
     before = t.status
     _move(t, Status.ANSWERED)
     now = clock.now()
@@ -222,6 +227,9 @@ def do_record_feedback(t: Ticket, *, feedback: str, actor=None, reason=None) -> 
 @transaction.atomic
 def do_close_ticket(t: Ticket, *, satisfaction: int | None = None, actor=None, reason=None) -> Ticket:
     """Close after feedback; the caller's satisfaction (1..5) when they gave it. Duplicates close with it."""
+    lock(t)
+    if t.status == Status.CLOSED:
+        raise Conflict(f"ticket {t.number} is already closed", field="status", rule="hotline-transition")
     if t.status == Status.DUPLICATE:
         raise ActionError(gettext("ticket %(number)s is a duplicate; it closes with %(number2)s")
                           % {"number": t.number, "number2": t.duplicate_of.number},

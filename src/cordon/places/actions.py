@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cordon.core import access, audit, ids
-from cordon.core.actions import ActionError
+from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.places.models import Area, Household, Resident, Treatment
 
 #: Fields a resident record exposes to edits, with their checks in ``check_resident``.
@@ -106,6 +106,7 @@ def do_get_or_create_household(unit: Area, number: str, *, actor=None) -> Househ
     number = str(number).strip()
     if not number or len(number) > 20:
         raise ActionError(_("a door number of 1 to 20 characters is required"), field="household")
+    serialize("places.household", unit.pk, number)  # concurrent callers get the same household
     hh = Household.objects.filter(unit=unit, number=number).first()
     if hh:
         return hh
@@ -126,8 +127,9 @@ def _add_population(area_ids: list[int], delta: int) -> None:
 def do_create_resident(household: Household, data: dict, *, actor=None, reason: str = "") -> Resident:
     audit.check_text(reason)
     fields = check_resident(data)
+    serialize("places.resident", fields["id_number"])
     if Resident.objects.filter(id_number=fields["id_number"]).exists():
-        raise ActionError(_("a resident with this ID number already exists"), field="id_number")
+        raise Conflict(_("a resident with this ID number already exists"), field="id_number")
     r = Resident(household=household, **fields)
     r.set_scope_from(household)
     r.save()
@@ -158,6 +160,9 @@ def masked_snapshot(r: Resident) -> dict:
 @transaction.atomic
 def do_update_resident(resident: Resident, changes: dict, *, actor=None, reason: str = "") -> Resident:
     fields = check_resident(changes, partial=True)
+    lock(resident)
+    if "id_number" in fields:
+        serialize("places.resident", fields["id_number"])
     if "id_number" in fields and fields["id_number"] != resident.id_number:
         if Resident.objects.filter(id_number=fields["id_number"]).exclude(pk=resident.pk).exists():
             raise ActionError(_("a resident with this ID number already exists"), field="id_number")
@@ -176,6 +181,7 @@ def do_update_resident(resident: Resident, changes: dict, *, actor=None, reason:
 
 @transaction.atomic
 def do_move_resident(resident: Resident, household: Household, *, actor=None, reason: str = "") -> Resident:
+    lock(resident)  # two moves at once: the second starts from where the first left (populations stay true)
     old = resident.household
     if old.pk == household.pk:
         return resident
@@ -238,6 +244,7 @@ def do_ensure_area(path: str, *, actor=None, reason: str = "") -> Area:
     if not parts or any(not p for p in parts) or len(parts) > len(LEVELS):
         raise ActionError(_("an area path has 1 to %(count)s non-empty parts separated by /")
                           % {"count": len(LEVELS)}, field="path")
+    serialize("places.area")  # nodes shared by concurrent paths are created once
     parent = None
     for depth, name in enumerate(parts):
         sub = "/".join(parts[: depth + 1])

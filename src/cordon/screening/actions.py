@@ -19,7 +19,7 @@ from django.db.models import Count, F, Q
 from django.utils.translation import gettext as _
 
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError
+from cordon.core.actions import ActionError, Conflict, lock
 from cordon.core.models import LEVELS
 from cordon.places.models import Area, Resident
 
@@ -436,9 +436,11 @@ def do_record_retest(member: RecallMember, *, result: str, actor=None, reason: s
 
 @transaction.atomic
 def do_set_round_status(r: Round, status: str, *, actor=None, reason: str = "") -> Round:
+    # Re-read under the row lock: of two concurrent closes only one records the designation's round.
+    lock(r)
     if status not in ROUND_TRANSITIONS.get(r.status, set()):
-        raise ActionError(_("a round cannot go from %(status)s to %(status2)s")
-                          % {"status": r.status, "status2": status}, field="status")
+        raise Conflict(_("a round cannot go from %(status)s to %(status2)s")
+                       % {"status": r.status, "status2": status}, field="status")
     if actor is not None and not isinstance(actor, str):
         access_round(actor, r.pk, write=True)
     before = r.status

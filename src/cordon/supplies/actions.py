@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from cordon.care import perms
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError
+from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.supplies.models import (Allocation, AllocationStatus, DeliveryOrder, DeliveryStatus, DeliveryTeam,
                                     Direction, Item, PriceReport, Reconciliation, StockCount, StockMovement,
                                     Warehouse)
@@ -143,6 +143,7 @@ def do_move_stock(warehouse: Warehouse, item: Item, *, direction: str, quantity,
         raise ActionError(_("a stock movement needs its reason"), field="reason")
     _check_actor(actor, warehouse)
     if direction == Direction.OUT:
+        lock(warehouse)  # stock goes out one movement at a time: two issues cannot both spend the same stock
         have = on_hand(warehouse).get(item.pk, ZERO)
         if q > have:
             raise ActionError(_("only %(have)s %(unit)s of %(name)s on hand")
@@ -162,6 +163,7 @@ def do_count_stock(warehouse: Warehouse, item: Item, *, counted, on: dt.date | N
     if c < 0:
         raise ActionError(_("a count cannot be negative"), field="counted")
     _check_actor(actor, warehouse)
+    serialize("supplies.count", warehouse.pk, item.pk, on)
     sc = StockCount.objects.filter(warehouse=warehouse, item=item, on=on).first()
     before = {"counted": sc.counted} if sc else None
     if sc is None:
@@ -197,6 +199,7 @@ def do_reconcile(warehouse: Warehouse, *, on: dt.date | None = None, actor=None,
     """Close a warehouse's day: in = out + on hand for every item (a missing count leaves it unbalanced)."""
     on = on or clock.today()
     _check_actor(actor, warehouse)
+    serialize("supplies.reconcile", warehouse.pk, on)  # concurrent day closes: one row, updated in turn
     lines = reconciliation_lines(warehouse, on)
     balanced = all(ln["counted"] is not None and Decimal(ln["difference"]) == 0 for ln in lines)
     rec = Reconciliation.objects.filter(warehouse=warehouse, on=on).first()
@@ -289,9 +292,11 @@ def do_issue_allocation(a: Allocation, *, team: DeliveryTeam | None = None, due_
                         actor=None, reason=None) -> list[DeliveryOrder]:
     """Issue the allocation from stock (as much as is on hand; the rest stays a shortage) and create one
     delivery order per household inside the area."""
+    lock(a)
     if a.status != AllocationStatus.PLANNED:
-        raise ActionError(_("this allocation is already issued"), field="status")
+        raise Conflict(_("this allocation is already issued"), field="status")
     _check_actor(actor, a)
+    lock(a.warehouse)
     on = clock.today()
     have = on_hand(a.warehouse).get(a.item_id, ZERO)
     issue = min(have, a.quantity)
@@ -319,8 +324,9 @@ def do_issue_allocation(a: Allocation, *, team: DeliveryTeam | None = None, due_
 
 @transaction.atomic
 def do_mark_delivered(o: DeliveryOrder, *, actor=None, reason=None) -> DeliveryOrder:
+    lock(o)
     if o.status != DeliveryStatus.PLANNED:
-        raise ActionError(_("this delivery is already %(status)s") % {"status": o.status}, field="status")
+        raise Conflict(_("this delivery is already %(status)s") % {"status": o.status}, field="status")
     _check_actor(actor, o)
     o.status, o.done_at, o.actor = DeliveryStatus.DELIVERED, clock.now(), audit.actor_name(actor)
     o.save(update_fields=["status", "done_at", "actor"])
@@ -333,8 +339,9 @@ def do_mark_delivered(o: DeliveryOrder, *, actor=None, reason=None) -> DeliveryO
 def do_mark_failed(o: DeliveryOrder, *, reason: str, actor=None) -> DeliveryOrder:
     if not (reason or "").strip():
         raise ActionError(_("a failed delivery needs its reason"), field="reason")
+    lock(o)
     if o.status != DeliveryStatus.PLANNED:
-        raise ActionError(_("this delivery is already %(status)s") % {"status": o.status}, field="status")
+        raise Conflict(_("this delivery is already %(status)s") % {"status": o.status}, field="status")
     _check_actor(actor, o)
     o.status, o.done_at, o.failed_reason = DeliveryStatus.FAILED, clock.now(), reason.strip()[:200]
     o.actor = audit.actor_name(actor)

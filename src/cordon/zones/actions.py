@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from cordon.core import audit, clock
-from cordon.core.actions import ActionError
+from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.core.models import LEVELS
 from cordon.places.models import Area
 from cordon.policy import areas as engine
@@ -229,14 +229,25 @@ def do_designate(area: Area, level: str, *, on: dt.date | None = None, reason: s
     if not reason:
         raise ActionError(_("a designation needs a reason"), field="reason")
     infections = list(infections)
+    # One open designation per area: the area's row is locked, so a concurrent designation of the same area
+    # waits here and then finds this one (the partial unique index one_open_designation_per_area backs it).
+    lock(area)
     existing = Designation.objects.filter(area=area).exclude(status=Status.CLOSED).first()
     if existing is not None:
+        lock(existing)
         if existing.status == Status.OBSERVATION:
             return do_reseal(existing, level=level, on=on, reason=reason, infections=infections, actor=actor)
-        if pack.level_rank(level) > pack.level_rank(existing.level):
+        ranks = pack if existing.level in pack.levels else pack_of(existing)
+        # Rank 0 is the highest level: a smaller rank is a raise.
+        if ranks.level_rank(level) < ranks.level_rank(existing.level):
             return _raise_level(existing, level, on=on, reason=reason, infections=infections, actor=actor)
-        raise ActionError(_("%(path)s is already designated %(level)s")
-                          % {"path": area.path, "level": existing.level}, field="area")
+        if level == existing.level:
+            raise Conflict(_("%(path)s is already designated %(level)s")
+                           % {"path": area.path, "level": existing.level}, field="area")
+        raise ActionError(_("%(path)s is designated %(level)s; lowering it to %(level2)s is a lift "
+                            "(an assessment with its reason), not a new designation")
+                          % {"path": area.path, "level": existing.level, "level2": level}, field="level",
+                          rule=f"{pack.name}:levels.{existing.level}.exit")
     first = min((i.reported_at or _day_start(i.confirmed_on) for i in infections), default=None)
     d = Designation(area=area, pack=pack.name, level=level, status=Status.ACTIVE, designated_on=on, since=on,
                     reason=reason, public_reason=_public_reason(level, infected=bool(infections),
@@ -244,7 +255,11 @@ def do_designate(area: Area, level: str, *, on: dt.date | None = None, reason: s
                     exposure_note=exposure_note[:200],
                     first_infection_at=first, designated_at=clock.now(), created_by=audit.actor_name(actor))
     d.set_scope_from(area)
-    d.save()
+    try:
+        with transaction.atomic():
+            d.save()
+    except IntegrityError:  # one_open_designation_per_area: another path designated it first
+        raise Conflict(f"{area.path} was designated by someone else just now", field="area") from None
     Member.objects.create(designation=d, area=area, added_on=on)
     if infections:
         d.infections.set(infections)
@@ -291,9 +306,11 @@ def do_reseal(d: Designation, *, level: str = "high", on: dt.date | None = None,
     _check_level(pack, level)
     if not (reason or "").strip():
         raise ActionError(_("a re-seal needs a reason"), field="reason")
+    lock(d.area)
+    lock(d)
     if d.status == Status.ACTIVE:
-        raise ActionError(_("%(path)s is still designated %(level)s")
-                          % {"path": d.area.path, "level": d.level}, field="designation")
+        raise Conflict(_("%(path)s is still designated %(level)s")
+                       % {"path": d.area.path, "level": d.level}, field="designation")
     Event.objects.create(designation=d, on=on, kind=EventKind.RESEAL, level=level, reason=reason,
                          actor=audit.actor_name(actor))
     if infections:
@@ -306,7 +323,11 @@ def do_reseal(d: Designation, *, level: str = "high", on: dt.date | None = None,
     d.designated_at = clock.now()
     # The re-seal's KPI runs from the infections that caused it (not the original spell's first one).
     d.first_infection_at = min((i.reported_at or _day_start(i.confirmed_on) for i in infections), default=None)
-    d.save()
+    try:
+        with transaction.atomic():
+            d.save()
+    except IntegrityError:  # one_open_designation_per_area: the area was designated anew meanwhile
+        raise Conflict(f"{d.area.path} has another open designation", field="designation") from None
     Proposal.objects.filter(designation=d, kind="reseal", status=ProposalStatus.OPEN).update(
         status=ProposalStatus.CONFIRMED, decided_on=on, decided_by=audit.actor_name(actor))
     refresh(d, on, actor=actor)
@@ -320,8 +341,9 @@ def do_adjust_extent(d: Designation, *, add=(), remove=(), on: dt.date | None = 
     on = on or clock.today()
     if not (reason or "").strip():
         raise ActionError(_("adjusting an extent needs a reason"), field="reason")
+    lock(d)
     if d.status != Status.ACTIVE:
-        raise ActionError(_("only a designated area's extent can be adjusted"), field="designation")
+        raise Conflict(_("only a designated area's extent can be adjusted"), field="designation")
     current = {m.area_id: m for m in d.members.filter(removed_on__isnull=True)}
     added, removed = [], []
     for a in add:
@@ -355,6 +377,7 @@ def do_record_round(d: Designation, *, on: dt.date | None = None, result: str = 
     on = on or clock.today()
     if result not in ("negative", "positive", ""):
         raise ActionError(_("result must be negative, positive or empty (pending)"), field="result")
+    lock(d)
     ev = Event.objects.create(designation=d, on=on, kind=EventKind.ROUND, result=result, reason=reason,
                               actor=audit.actor_name(actor))
     audit.record("designation.round", actor=actor, obj=d, after={"on": on, "result": result or "pending"},
@@ -370,8 +393,9 @@ def do_keep(d: Designation, *, on: dt.date | None = None, reason: str, actor=Non
     if not (reason or "").strip():
         raise ActionError(_("keeping an area past its change date needs a written reason"), field="reason",
                           rule="nine-prohibitions-3")
+    lock(d)
     if d.status != Status.ACTIVE:
-        raise ActionError(_("only a designated area can be kept"), field="designation")
+        raise Conflict(_("only a designated area can be kept"), field="designation")
     Event.objects.create(designation=d, on=on, kind=EventKind.KEEP, reason=reason, actor=audit.actor_name(actor))
     audit.record("designation.keep", actor=actor, obj=d, after={"on": on, "level": d.level}, reason=reason,
                  rule="nine-prohibitions-3")
@@ -383,6 +407,7 @@ def do_keep(d: Designation, *, on: dt.date | None = None, reason: str, actor=Non
 def do_resume(d: Designation, *, on: dt.date | None = None, reason: str = "", actor=None) -> Designation:
     """End a keep: the pack's clock decides again (an overdue change takes effect at once)."""
     on = on or clock.today()
+    lock(d)
     Event.objects.create(designation=d, on=on, kind=EventKind.RESUME, reason=reason, actor=audit.actor_name(actor))
     audit.record("designation.resume", actor=actor, obj=d, after={"on": on}, reason=reason)
     refresh(d, on, actor=actor)
@@ -396,10 +421,14 @@ def do_lift(d: Designation, *, on: dt.date | None = None, reason: str, level: st
     on = on or clock.today()
     if not (reason or "").strip():
         raise ActionError(_("a lift needs a reason (the assessment)"), field="reason")
+    # The row lock and the re-read status make a second, concurrent lift of the same designation a conflict
+    # (it used to apply twice: two lift events, two audit rows).
+    lock(d)
     if d.status != Status.ACTIVE:
-        raise ActionError(_("%(path)s is not designated") % {"path": d.area.path}, field="designation")
+        raise Conflict(_("%(path)s is not designated") % {"path": d.area.path}, field="designation")
     pack = pack_of(d)
-    if level is not None and (level not in pack.levels or pack.level_rank(level) >= pack.level_rank(d.level)):
+    # Rank 0 is the highest level: a step down goes to a larger rank.
+    if level is not None and (level not in pack.levels or pack.level_rank(level) <= pack.level_rank(d.level)):
         raise ActionError(_("a lift goes down from %(level)s; %(level2)s is not below it")
                           % {"level": d.level, "level2": repr(level)}, field="level")
     Event.objects.create(designation=d, on=on, kind=EventKind.LIFT, level=level or "", reason=reason,
@@ -416,7 +445,7 @@ def _settle_proposals(area: Area, level: str, d: Designation, on: dt.date, actor
     """A designation answers the open proposals for the same area at the same or a lower level."""
     pack = pack_of(d)
     for p in Proposal.objects.filter(area=area, status=ProposalStatus.OPEN, kind="new"):
-        if pack.level_rank(p.level) <= pack.level_rank(level):
+        if p.level in pack.levels and pack.level_rank(p.level) >= pack.level_rank(level):  # rank 0 = highest
             p.status, p.decided_on, p.decided_by, p.designation = (ProposalStatus.CONFIRMED, on,
                                                                    audit.actor_name(actor), d)
             p.save(update_fields=["status", "decided_on", "decided_by", "designation"])
@@ -424,6 +453,7 @@ def _settle_proposals(area: Area, level: str, d: Designation, on: dt.date, actor
 
 def _propose(area: Area, level: str, infection, on: dt.date, *, kind: str = "new", designation=None,
              actor=None) -> Proposal:
+    serialize("zones.proposal", area.pk, level, kind)  # two infections at once propose the area once
     p = Proposal.objects.filter(area=area, level=level, kind=kind, status=ProposalStatus.OPEN).first()
     if p is None:
         p = Proposal(area=area, level=level, kind=kind, designation=designation, proposed_on=on, because=[])
@@ -445,8 +475,10 @@ def on_new_infection(inf, *, actor=None) -> None:
     area under observation is hit."""
     on = inf.confirmed_on
     home = inf.home
-    hit = list(covering(home, statuses=(Status.ACTIVE, Status.OBSERVATION)).select_related("area"))
+    hit = sorted(covering(home, statuses=(Status.ACTIVE, Status.OBSERVATION)).select_related("area"),
+                 key=lambda d: d.pk)
     for d in hit:
+        lock(d)  # in id order, as the tick locks them
         Event.objects.create(designation=d, on=on, kind=EventKind.INFECTION, found=inf.found,
                              home_isolating=inf.home_isolating, infection=inf, reason=inf.label,
                              actor=audit.actor_name(actor))
@@ -474,8 +506,10 @@ def on_new_infection(inf, *, actor=None) -> None:
 def do_confirm_proposal(p: Proposal, *, actor=None, on: dt.date | None = None, reason: str = "") -> Designation:
     """The commander's one click: designate (or re-seal) as proposed, linked to the infections."""
     on = on or clock.today()
+    lock(p.area)  # locks go area first, then designation and proposals (as in do_designate): no deadlock
+    lock(p)
     if p.status != ProposalStatus.OPEN:
-        raise ActionError(_("this proposal is already decided"), field="proposal")
+        raise Conflict(_("this proposal is already decided"), field="proposal")
     infections = list(p.infections.all())
     why = reason or ("发现一起: " + ", ".join(p.because))
     if p.kind == "reseal" and p.designation is not None:
@@ -495,8 +529,9 @@ def do_confirm_proposal(p: Proposal, *, actor=None, on: dt.date | None = None, r
 def do_dismiss_proposal(p: Proposal, *, reason: str, actor=None, on: dt.date | None = None) -> Proposal:
     if not (reason or "").strip():
         raise ActionError(_("dismissing a proposal needs a reason"), field="reason")
+    lock(p)
     if p.status != ProposalStatus.OPEN:
-        raise ActionError(_("this proposal is already decided"), field="proposal")
+        raise Conflict(_("this proposal is already decided"), field="proposal")
     p.status, p.decided_on, p.decided_by = ProposalStatus.DISMISSED, on or clock.today(), audit.actor_name(actor)
     p.save(update_fields=["status", "decided_on", "decided_by"])
     audit.record("proposal.dismiss", actor=actor, obj=p, object_type="proposal", reason=reason)
@@ -515,9 +550,14 @@ def tick(on: dt.date | None = None, *, actor="system") -> dict:
 
     on = on or clock.today()
     with transaction.atomic():
+        # Concurrent ticks run one after the other: the second reads what the first committed (changes
+        # applied, next_on moved, flags written) and applies nothing twice. The due rows are locked too,
+        # so a lift or keep on one of them waits for the tick (or the tick for it) instead of interleaving.
+        serialize("zones.tick")
         due = list(Designation.objects.filter(
             Q(status=Status.ACTIVE, next_on__lte=on) | Q(status=Status.ACTIVE, kept=True)
-            | Q(status=Status.OBSERVATION, observation_until__lt=on)).select_related("area"))
+            | Q(status=Status.OBSERVATION, observation_until__lt=on)).select_related("area")
+            .select_for_update(of=("self",)).order_by("pk"))
         by_d: dict[int, list] = defaultdict(list)
         ids = [d.pk for d in due]
         for i in range(0, len(ids), 5000):
@@ -579,6 +619,7 @@ def rounds_due(on: dt.date) -> list[Designation]:
 def do_publish_notice(*, actor=None, effective: dt.date | None = None) -> Notice | None:
     """Publish every designation, level change, lift and re-seal not yet announced as one numbered notice."""
     effective = effective or clock.today()
+    serialize("zones.notice")  # one numbered notice per batch of events, however many publish at once
     events = list(Event.objects.filter(notice__isnull=True, kind__in=[
         EventKind.DESIGNATE, EventKind.CHANGE, EventKind.LIFT, EventKind.RESEAL]).select_related(
         "designation__area").order_by("on", "id"))

@@ -65,6 +65,12 @@ class Designation(ScopedFields):
 
     class Meta:
         indexes = [models.Index(fields=["status", "level"])]
+        constraints = [
+            # An area has at most one designation that is not closed (active or under observation): two
+            # concurrent designations of one area cannot both be stored.
+            models.UniqueConstraint(fields=["area"], condition=~models.Q(status="closed"),
+                                    name="one_open_designation_per_area"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.area.path} ({self.level})"
