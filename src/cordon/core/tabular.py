@@ -77,17 +77,33 @@ def _name(codec: str) -> str:
 
 
 class _Bad(Exception):
-    def __init__(self, line: int, reason: str):
-        self.line, self.reason = line, reason
+    def __init__(self, offset: int, reason: str, line: int | None = None):
+        self.offset, self.reason, self.line = offset, reason, line
 
 
-def _check(fh, codec: str, h, skip: int = 0) -> None:
+def _line_at(fh, offset: int) -> int:
+    """The line (1-based) holding byte ``offset`` (counted only when a file is refused)."""
+    fh.seek(0)
+    line, done = 1, 0
+    while done < offset:
+        block = fh.read(min(BLOCK, offset - done))
+        if not block:
+            break
+        line += block.count(b"\n")
+        done += len(block)
+    return line
+
+
+def _check(fh, codec: str, h, skip: int = 0, nul_everywhere: bool = True) -> None:
     """Decode the whole file strictly in ``codec`` (raises ``_Bad``), feeding ``h`` (a hash) with every byte
-    read. ``skip``: bytes of a byte-order mark at the start."""
+    read. ``skip``: bytes of a byte-order mark at the start. ``nul_everywhere`` False: a NUL byte refuses the
+    file only in its first block (a UTF-8 reader that refuses NUL bytes in its rows itself). The common case
+    (UTF-8) costs one strict decoding of the non-ASCII blocks besides the hash: no line counting."""
     fh.seek(0)
     dec = codecs.getincrementaldecoder(codec)("strict")
     wide = codec.startswith("utf-16")
-    line, pos = 1, 0  # line at the start of the block; file offset of ``data``
+    nul_everywhere = nul_everywhere or codec == "gb18030"
+    pos, wline = 0, 1  # file offset of ``data``; UTF-16: line at the start of the block
     while True:
         block = fh.read(BLOCK)
         if h is not None:
@@ -96,37 +112,37 @@ def _check(fh, codec: str, h, skip: int = 0) -> None:
             break
         data = block[skip:] if pos == 0 else block
         pos += len(block) - len(data)
-        if not wide and b"\x00" in data:
-            at = data.index(b"\x00")
-            raise _Bad(line + data.count(b"\n", 0, at), "binary data (a NUL byte), not a text file")
+        if (pos <= skip or nul_everywhere) and not wide and b"\x00" in data:
+            raise _Bad(pos + data.index(b"\x00"), "binary data (a NUL byte), not a text file")
         if not wide and data.isascii() and not dec.getstate()[0]:
-            line += data.count(b"\n")  # ASCII is valid in every accepted 8-bit encoding: nothing to decode
-            pos += len(data)
+            pos += len(data)  # ASCII is valid in every accepted 8-bit encoding: nothing to decode
             continue
         try:
             text = dec.decode(data)
         except UnicodeDecodeError as exc:
             at = max(0, min(exc.start, len(data)))
             bad = data[at:at + 1].hex() or "end"
-            raise _Bad(line + data.count(b"\n", 0, at),
-                       f"not {_name(codec)} text (byte 0x{bad} at offset {pos + at})") from None
+            raise _Bad(pos + at, f"not {_name(codec)} text (byte 0x{bad} at offset {pos + at})",
+                       line=wline if wide else None) from None
         if wide:
             if "\x00" in text:
-                at = text.index("\x00")
-                raise _Bad(line + text.count("\n", 0, at), "binary data (a NUL character), not a text file")
-            line += text.count("\n")
-        else:
-            line += data.count(b"\n")
+                raise _Bad(pos, "binary data (a NUL character), not a text file",
+                           line=wline + text.count("\n", 0, text.index("\x00")))
+            wline += text.count("\n")
         pos += len(data)
     try:
         dec.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise _Bad(line, f"not {_name(codec)} text (the file ends inside a character)") from None
+        raise _Bad(pos, f"not {_name(codec)} text (the file ends inside a character)",
+                   line=wline if wide else None) from None
 
 
-def detect(path, declared: str | None = None, *, digest: bool = False, error=FileError) -> Encoding:
+def detect(path, declared: str | None = None, *, digest: bool = False, error=FileError,
+           nul_everywhere: bool = True) -> Encoding:
     """The encoding of the whole file at ``path`` (see the module docstring); ``digest``: its sha256 as well,
-    from the same read. Raises ``error`` (a ``FileError`` class) naming the line when the file is refused."""
+    from the same read. Raises ``error`` (a ``FileError`` class) naming the line when the file is refused.
+    ``nul_everywhere`` False: a UTF-8 file is refused for NUL bytes in its first block only (for bulk readers
+    that check their rows for NUL bytes themselves, sparing a scan)."""
     path = Path(path)
     h = hashlib.sha256() if digest else None
     try:
@@ -149,11 +165,13 @@ def detect(path, declared: str | None = None, *, digest: bool = False, error=Fil
         for i, codec in enumerate(tries):
             skip = 3 if codec == "utf-8-sig" and head.startswith(codecs.BOM_UTF8) else 0
             try:
-                _check(fh, codec, h if i == 0 else None, skip)
+                _check(fh, codec, h if i == 0 else None, skip, nul_everywhere)
             except _Bad as bad:
                 if i == 0 and h is not None:  # the hash needs every byte, also after a failed decoding
                     for block in iter(lambda: fh.read(BLOCK), b""):
                         h.update(block)
+                if bad.line is None:
+                    bad.line = _line_at(fh, bad.offset)
                 if len(tries) == 1:
                     hint = "" if declared else "; save the file as UTF-8 or name its encoding"
                     raise error(bad.reason + hint, path=path, line=bad.line) from None
