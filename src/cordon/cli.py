@@ -2,6 +2,11 @@
 
 Each subcommand lives in its own module with ``add_arguments(parser)`` and ``run(args) -> int``.
 Modules of the pure cores (policy, epi) run without Django; the rest get Django set up first.
+
+Errors are one line on stderr and a non-zero exit, never a traceback (``main``): a file refused as a whole
+(``core.tabular.FileError``) as ``FILE:LINE: reason`` (exit 2), a wrong option as ``cordon ...: reason``
+(exit 2), anything unexpected as ``cordon: COMMAND: reason`` (exit 1). ``--traceback`` (or
+``CORDON_TRACEBACK=1``) lets an unexpected error through with its traceback, for developers.
 """
 from __future__ import annotations
 
@@ -38,8 +43,22 @@ def setup_django() -> None:
     django.setup()
 
 
+class _Parser(argparse.ArgumentParser):
+    """A wrong option or argument is one line too (no usage block: ``cordon COMMAND -h`` shows it)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} -h)\n")
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cordon", description="Cordon outbreak response command platform")
+    parser = _Parser(prog="cordon", description="Cordon outbreak response command platform")
+    parser.add_argument("--traceback", action="store_true", default=bool(os.environ.get("CORDON_TRACEBACK")),
+                        help="show the traceback of an unexpected error (also CORDON_TRACEBACK=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, _dj, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -60,15 +79,28 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_module", None):
         parser.print_help()
         return 2
-    mod = importlib.import_module(args._module)
-    if hasattr(mod, "before_django"):
-        mod.before_django(args)
-    if args._django:
-        setup_django()
+    from cordon.core.tabular import FileError
+
     try:
+        mod = importlib.import_module(args._module)
+        if hasattr(mod, "before_django"):
+            mod.before_django(args)
+        if args._django:
+            setup_django()
         return int(mod.run(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except FileError as exc:  # a file refused as a whole: FILE:LINE: reason
+        print(_one_line(str(exc)), file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into a reader that stopped (e.g. head)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the one place where any command's failure becomes one line
+        if args.traceback:
+            raise
+        print(_one_line(f"cordon: {args.command}: {type(exc).__name__}: {exc}")
+              + " (run with --traceback for the details)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

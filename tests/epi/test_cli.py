@@ -97,7 +97,8 @@ def test_doubling_zero_window_is_null(tmp_path, capsys):
         ("t,cases\n1,1\n2,3\n", ["line 1", "missing column", "'I'", "local"]),
         ("t,local\n1,1\n2,3\n", ["line 1", "missing column 'imported'"]),
         ("I\n1\n2\nabc\n4\n5\n6\n7\n8\n9\n", ["line 4", "'I'", "not a number"]),
-        ("I\n1\n2\n\n3\n2.5\n6\n7\n8\n9\n", ["line 6", "whole number"]),
+        ("I\n1\n2\n3\n2.5\n6\n7\n8\n9\n", ["line 5", "whole number"]),
+        ("I\n1\n2\n\n3\n2\n6\n7\n8\n9\n", ["line 4", "blank line between data rows"]),
         ("local,imported\n1,0\n2,\n3,0\n", ["line 3", "'imported'", "empty"]),
         ("I\n1\n2\n3\n", ["too short", "3 day", "8"]),
         ("", ["empty file"]),
@@ -147,11 +148,17 @@ def test_rt_conflicting_options(capsys):
     assert rc != 0 and "not both" in err
 
 
-@pytest.mark.parametrize("args,needle", [(["--mean-si", "0.5"], "mean_si"), (["--std-si", "0"], "std_si"),
-                                         (["--mean-prior", "-1"], "mean_prior"), (["--window", "0"], "window")])
+@pytest.mark.parametrize("args,needle", [(["--mean-si", "0.5"], "--mean-si"), (["--std-si", "0"], "--std-si"),
+                                         (["--mean-prior", "-1"], "--mean-prior"), (["--window", "0"], "window"),
+                                         (["--mean-si", "1e308"], "--mean-si must be more than 1 and at most 100"),
+                                         (["--std-si", "1e308"], "--std-si"), (["--mean-si", "nan"], "--mean-si"),
+                                         (["--std-prior", "inf"], "--std-prior"),
+                                         (["--window", "99999999"], "--window must be from 1 to 365")])
 def test_rt_bad_parameters(capsys, args, needle):
+    """Absurd numeric options are refused with their bounds, in one line, before any work."""
     rc, out, err = run(capsys, "rt", DATA / "Flu2009_incidence.csv", *args)
-    assert rc != 0 and needle in err
+    assert rc != 0 and needle in err and out == ""
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
 def test_missing_file(capsys, tmp_path):

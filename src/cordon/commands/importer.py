@@ -15,6 +15,18 @@ def add_arguments(p):
     p.add_argument("--chunk-kb", type=int, default=None,
                    help="samples/results: commit every this many KB of the file (default 8192)")
     p.add_argument("--name", default=None, help="counts: the series name (e.g. shanghai-2022)")
+    p.add_argument("--encoding", default=None,
+                   help="residents/samples/results: the CSV file's encoding (utf-8, gb18030/gbk, utf-16); "
+                        "default: detected over the whole file")
+
+
+def _file_error(args, exc) -> str:
+    """One line, ``FILE:LINE: reason`` (or ``FILE: reason``)."""
+    from cordon.core.tabular import FileError
+
+    if isinstance(exc, FileError) and exc.path is not None:
+        return str(exc)
+    return f"{args.file}: {exc}"
 
 
 def run(args) -> int:
@@ -40,10 +52,16 @@ def run(args) -> int:
     def progress(rep):
         print(f"\r  {rep.rows:,} rows read, {rep.ok:,} kept, {len(rep.errors):,} errors", end="", file=sys.stderr)
 
+    shown = []
+
+    def progress_shown(rep):
+        shown.append(True)
+        progress(rep)
+
     try:
-        report = import_residents(args.file, actor=actor, progress=progress)
+        report = import_residents(args.file, actor=actor, progress=progress_shown, encoding=args.encoding)
     except ImportFileError as exc:
-        print(f"\nerror: {exc}", file=sys.stderr)
+        print(("\n" if shown else "") + _file_error(args, exc), file=sys.stderr)
         return 2
     print(file=sys.stderr)
     print(f"{report.file}: {report.rows} rows in {time.monotonic() - t0:.1f}s: {report.created} created, "
@@ -84,11 +102,13 @@ def run_screening(args, actor) -> int:
                                                         "several rounds are open") + ")", file=sys.stderr)
                     return 2
                 rnd = open_rounds[0]
-            out = import_samples(args.file, round=rnd, actor=actor, progress=not args.no_progress, **chunk)
+            out = import_samples(args.file, round=rnd, actor=actor, progress=not args.no_progress,
+                                 encoding=args.encoding, **chunk)
         else:
-            out = import_results(args.file, actor=actor, progress=not args.no_progress, **chunk)
+            out = import_results(args.file, actor=actor, progress=not args.no_progress, encoding=args.encoding,
+                                 **chunk)
     except (ImportFileError, ActionError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_file_error(args, exc), file=sys.stderr)
         return 2
     b = out.batch
     if out.already:

@@ -42,12 +42,13 @@ def _run(args) -> int:
     from cordon.scenario import runner
     from cordon.scenario.spec import ScenarioError, parse
 
+    from cordon.core.tabular import FileError, read_text
+
     runner.load_plugins()
     try:
-        with open(args.file, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        print(f"{args.file}: {exc.strerror}", file=sys.stderr)
+        text = read_text(args.file)  # UTF-8 (or GB18030/UTF-16); a binary file is refused naming its line
+    except FileError as exc:
+        print(str(exc), file=sys.stderr)
         return 2
     try:
         sc = parse(text)

@@ -23,11 +23,23 @@ def make_id_number(region: str, birth: dt.date, seq: int, sex: str) -> str:
     return body + check_char(body)
 
 
+#: an ID number that went through a spreadsheet as a number: 6.20102193803021E+17, 620102193803021234.0
+_SCIENTIFIC = re.compile(r"^\d+(?:\.\d*)?E\+?\d+$")
+_DECIMAL = re.compile(r"^\d{15,18}\.\d*$")
+
+
 def id_number_error(value: str) -> str | None:
     """Why ``value`` is not a valid ID number, or None when it is."""
     if not isinstance(value, str):
         return "not text"
     v = value.strip().upper()
+    if _SCIENTIFIC.match(v):
+        return (f"{v} is in scientific notation: a spreadsheet stored the ID number as a number and kept only "
+                f"15 digits, so its last digits are lost; format the column as text and enter the numbers again")
+    if _DECIMAL.match(v):
+        return (f"{v} is written as a decimal number: a spreadsheet or export stored the ID number as a number, "
+                f"which keeps only 15 to 17 digits, so its last digits may be wrong; format the column as text "
+                f"and export it again")
     if len(v) != 18:
         return f"must be 18 characters, got {len(v)}"
     if not v[:17].isdigit() or not (v[17].isdigit() or v[17] == "X"):

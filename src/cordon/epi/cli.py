@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import io
 import json
 import math
 import os
@@ -21,6 +22,8 @@ import sys
 from dataclasses import dataclass
 
 import numpy as np
+
+from cordon.core.tabular import FileError, read_text
 
 from .rt import EpiInputError, doubling_times, estimate_r
 
@@ -70,27 +73,41 @@ def _parse_count(path: str, line: int, col: str, cell: str) -> float:
     return value
 
 
-def _read_rows(path: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header (stripped) and non-blank data rows with their 1-based line numbers."""
+def _text(path: str) -> str:
+    """The file's text (UTF-8, GB18030 or UTF-16, detected over the whole file; a binary file is refused)."""
+    if not os.path.isfile(path):
+        raise CsvInputError(f"{path}: no such file")
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            rows = []
-            header = None
-            for row in reader:
-                line = reader.line_num
-                if not row or all(c.strip() == "" for c in row):
-                    continue
-                if header is None:
-                    header = [c.strip() for c in row]
-                    continue
-                rows.append((line, row))
-    except FileNotFoundError:
-        raise CsvInputError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise CsvInputError(f"{path}: not a UTF-8 text file") from None
+        return read_text(path)
+    except FileError as exc:
+        raise CsvInputError(str(exc)) from None
+
+
+def _read_rows(path: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header (stripped) and data rows with their 1-based line numbers. A blank line between data rows is
+    an error (a day without its row would shift every later day); blank lines before the header and at the
+    end are ignored."""
+    text = _text(path)
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        rows = []
+        header = None
+        blank = None  # first blank line since the last data row
+        for row in reader:
+            line = reader.line_num
+            if not row or all(c.strip() == "" for c in row):
+                if header is not None and blank is None:
+                    blank = line
+                continue
+            if header is None:
+                header = [c.strip() for c in row]
+                continue
+            if blank is not None:
+                raise CsvInputError(f"{path}: line {blank}: blank line between data rows (every day needs its "
+                                    f"row; write 0 for a day without cases)")
+            rows.append((line, row))
     except csv.Error as exc:
-        raise CsvInputError(f"{path}: malformed CSV: {exc}") from None
+        raise CsvInputError(f"{path}: line {reader.line_num}: malformed CSV: {exc}") from None
     if header is None:
         raise CsvInputError(f"{path}: empty file (expected a header with 'I' or 'local,imported')")
     return header, rows
@@ -156,14 +173,12 @@ def read_si_distr_csv(path: str) -> np.ndarray:
 
     Checks, naming the line: numbers only, ``w_0 == 0``, no negative value, sum within 0.01 of 1.
     """
+    text = _text(path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            raw = [(reader.line_num, row) for row in reader if row and any(c.strip() for c in row)]
-    except FileNotFoundError:
-        raise CsvInputError(f"{path}: no such file") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise CsvInputError(f"{path}: unreadable CSV: {exc}") from None
+        reader = csv.reader(io.StringIO(text, newline=""))
+        raw = [(reader.line_num, row) for row in reader if row and any(c.strip() for c in row)]
+    except csv.Error as exc:
+        raise CsvInputError(f"{path}: line {reader.line_num}: unreadable CSV: {exc}") from None
     if not raw:
         raise CsvInputError(f"{path}: empty serial interval file")
 
@@ -267,11 +282,32 @@ def _emit(rows) -> None:
             pass
 
 
+#: Sane ranges of the numeric options (days; R): a value outside is a typing mistake, refused before any work.
+BOUNDS = {
+    "mean_si": (1.0, 100.0, "--mean-si must be more than 1 and at most 100 days"),
+    "std_si": (0.0, 100.0, "--std-si must be more than 0 and at most 100 days"),
+    "mean_prior": (0.0, 1000.0, "--mean-prior must be more than 0 and at most 1000"),
+    "std_prior": (0.0, 1000.0, "--std-prior must be more than 0 and at most 1000"),
+}
+MAX_WINDOW = 365
+
+
+def _out_of_bounds(args: argparse.Namespace) -> str | None:
+    for name, (lo, hi, why) in BOUNDS.items():
+        v = getattr(args, name, None)
+        if v is not None and not (lo < v <= hi):  # NaN fails too
+            return f"{why} (got {v:g})"
+    return None
+
+
 def _run_rt(args: argparse.Namespace) -> int:
     if args.si_distr is not None and (args.mean_si is not None or args.std_si is not None):
         return _err("give either --si-distr or --mean-si/--std-si, not both")
-    if args.window < 1:
-        return _err(f"--window must be >= 1 (got {args.window})")
+    if not 1 <= args.window <= MAX_WINDOW:
+        return _err(f"--window must be from 1 to {MAX_WINDOW} days (got {args.window})")
+    bad = _out_of_bounds(args)
+    if bad:
+        return _err(bad)
     try:
         table = read_incidence_csv(args.file, args.column)
         if table.n < args.window + 1:
@@ -303,8 +339,8 @@ def _run_rt(args: argparse.Namespace) -> int:
 def _run_doubling(args: argparse.Namespace) -> int:
     if not 0 < args.level < 1:
         return _err(f"--level must be between 0 and 1 (got {args.level})")
-    if args.window < 3:
-        return _err(f"--window must be >= 3 (got {args.window})")
+    if not 3 <= args.window <= MAX_WINDOW:
+        return _err(f"--window must be from 3 to {MAX_WINDOW} days (got {args.window})")
     try:
         table = read_incidence_csv(args.file, args.column)
         if table.n < args.window:

@@ -8,17 +8,17 @@ if missing (``places.actions.do_ensure_areas``: in bulk, each with its ``area.cr
 
 Every bad row is reported (line, field, reason) while good rows are kept; re-importing the same file
 creates nothing. The file is read by the residents importer's reader (``places.importer.iter_records``:
-CSV in UTF-8 or GB18030, or XLSX), through ``_records`` only.
+CSV in UTF-8, GB18030 or UTF-16, or XLSX), through ``_records`` only.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cordon.core import access, audit
+from cordon.core import access, audit, tabular
 from cordon.core.actions import ActionError
 from cordon.core.models import LEVELS
-from cordon.places.importer import ImportFileError, ImportReport, RowError, _sha256, iter_records
+from cordon.places.importer import ImportFileError, ImportReport, RowError, iter_records
 from cordon.places.models import Area
 
 #: Canonical column -> accepted header spellings (English and Chinese).
@@ -75,11 +75,11 @@ def import_areas(path, *, actor=None, progress=None) -> AreaImportReport:
     """Import the tree in ``path``. ``actor`` None or a text means the system (the CLI run by the operator); a
     user may only add nodes inside their jurisdiction."""
     path = Path(path)
-    if not path.exists():
-        raise ImportFileError(f"{path}: no such file")
-    report = AreaImportReport(file=path.name, sha256=_sha256(path))
+    if not path.is_file():
+        raise ImportFileError("no such file", path=path)
+    report = AreaImportReport(file=path.name, sha256=tabular.sha256_of(path))
     user = actor if actor is not None and not isinstance(actor, str) else None
-    write_scope = access.scope_for(user, access.WRITE) if user is not None else None
+    write_scope = access.scope_for(user, access.PLACES_WRITE) if user is not None else None
     reason = f"import {report.file}"
     batch: list[tuple[int, tuple[str, ...]]] = []
     for line, rec in _records(path):

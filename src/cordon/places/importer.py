@@ -6,8 +6,6 @@ changes nothing. The same pipeline serves the CLI (``cordon import residents FIL
 from __future__ import annotations
 
 import csv
-import hashlib
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +13,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext
 
-from cordon.core import access, audit, clock, stamps
+from cordon.core import access, audit, clock, stamps, tabular
 from cordon.core.actions import ActionError
 from cordon.core.models import LEVELS, AuditEntry
 from cordon.places.actions import RESIDENT_FIELDS, check_resident, masked
@@ -40,8 +38,9 @@ REQUIRED = ("name", "id_number", "address", "household")
 BATCH = 2000
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported (wrong type, missing columns)."""
+class ImportFileError(tabular.FileError):
+    """The file as a whole cannot be imported (wrong type, encoding, a malformed record, missing columns): refused
+    before anything is written. ``str``: ``FILE:LINE: reason``."""
 
 
 @dataclass
@@ -74,58 +73,6 @@ class ImportReport:
                 w.writerow([e.line, e.field, e.reason])
 
 
-def _sniff(path: Path) -> str:
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    suffix = path.suffix.lower()
-    if head.startswith(b"PK\x03\x04"):
-        if suffix not in (".xlsx", ".xlsm"):
-            raise ImportFileError(f"{path.name}: looks like a zip/XLSX file but is named {suffix or 'without suffix'}")
-        return "xlsx"
-    if suffix in (".xlsx", ".xlsm"):
-        raise ImportFileError(f"{path.name}: not a valid XLSX file")
-    if suffix not in (".csv", ".txt"):
-        raise ImportFileError(f"{path.name}: unsupported file type {suffix or '(none)'}; use CSV or XLSX")
-    if b"\x00" in head:
-        raise ImportFileError(f"{path.name}: binary data, not a CSV text file")
-    return "csv"
-
-
-def _csv_rows(path: Path):
-    raw = open(path, "rb")
-    try:
-        sample = raw.read(65536)
-        raw.seek(0)
-        encoding = "utf-8-sig"
-        try:
-            sample.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            if exc.start < len(sample) - 4:  # not just a cut multi-byte character at the sample's end
-                encoding = "gb18030"
-        text = io.TextIOWrapper(raw, encoding=encoding, newline="")
-        reader = csv.reader(text)
-        for row in reader:
-            yield reader.line_num, row
-    finally:
-        raw.close()
-
-
-def _xlsx_rows(path: Path):
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
-        raise ImportFileError(f"{path.name}: cannot read XLSX ({exc})") from None
-    try:
-        ws = wb.worksheets[0]
-        for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            yield i, ["" if v is None else (v.date().isoformat() if hasattr(v, "date") and callable(v.date)
-                                             else str(v)) for v in row]
-    finally:
-        wb.close()
-
-
 def _header_map(header: list[str], columns: dict = COLUMNS, required: tuple = REQUIRED) -> dict[str, int]:
     lookup = {alias.lower(): canon for canon, aliases in columns.items() for alias in aliases}
     out = {}
@@ -140,45 +87,44 @@ def _header_map(header: list[str], columns: dict = COLUMNS, required: tuple = RE
     return out
 
 
-def iter_records(path: Path, columns: dict = COLUMNS, required: tuple = REQUIRED):
-    """Yield (line, {column: text}) for every data row; raises ImportFileError for the file as a whole.
-
-    ``columns`` (canonical name -> accepted headers) and ``required`` default to the residents' file; other
-    importers (``places.areaimport``) pass their own."""
-    kind = _sniff(path)
-    rows = _csv_rows(path) if kind == "csv" else _xlsx_rows(path)
+def iter_records(path: Path, columns: dict = COLUMNS, required: tuple = REQUIRED, encoding: str | None = None):
+    """Yield (line, {column: text}) for every data row; raises ImportFileError for the file as a whole. A CSV
+    file's encoding (detected, or ``encoding``) holds for every byte and every record is well-formed before
+    the first row is yielded. ``columns`` (canonical name -> accepted headers) and ``required`` default to the
+    residents' file; other importers (``places.areaimport``) pass their own."""
+    rows = tabular.rows(path, encoding, error=ImportFileError)
     cols = None
     for line, row in rows:
         if cols is None:
             if not any(str(c).strip() for c in row):
                 continue
-            cols = _header_map(row, columns, required)
+            try:
+                cols = _header_map(row, columns, required)
+            except ImportFileError as exc:
+                raise ImportFileError(exc.reason, path=path, line=line) from None
             continue
         if not any(str(c).strip() for c in row):
             continue
         yield line, {k: (row[i].strip() if i < len(row) else "") for k, i in cols.items()}
     if cols is None:
-        raise ImportFileError(f"{path.name}: empty file (no header row)")
+        raise ImportFileError("empty file (no header row)", path=path)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def import_residents(path, *, actor=None, progress=None, encoding: str | None = None) -> ImportReport:
+    """Import residents from ``path``. ``actor`` None means the system (CLI run by the operator).
+    ``encoding``: the CSV file's encoding as declared by the operator (default: detected over the whole file).
 
-
-def import_residents(path, *, actor=None, progress=None) -> ImportReport:
-    """Import residents from ``path``. ``actor`` None means the system (CLI run by the operator)."""
+    A file refused as a whole (``ImportFileError``) leaves nothing behind. Rows are written in chunks of
+    ``BATCH``, each chunk in one transaction with its audit row, so an interrupted import's committed rows are
+    accounted for; a rerun finishes the file (rows already stored are unchanged)."""
     path = Path(path)
-    if not path.exists():
-        raise ImportFileError(f"{path}: no such file")
-    report = ImportReport(file=path.name, sha256=_sha256(path))
+    if not path.is_file():
+        raise ImportFileError("no such file", path=path)
+    report = ImportReport(file=path.name, sha256=tabular.sha256_of(path))
     write_scope = access.scope_for(actor, access.PLACES_WRITE) if actor is not None and not isinstance(actor, str) else None
     seen: dict[str, int] = {}
     batch: list[tuple[int, dict]] = []
-    for line, rec in iter_records(path):
+    for line, rec in iter_records(path, encoding):
         report.rows += 1
         batch.append((line, rec))
         if len(batch) >= BATCH:
@@ -237,6 +183,7 @@ def _import_batch(batch, report: ImportReport, actor, write_scope, seen: dict[st
                 rows.append((line, fields, unit, number))
         if not rows:
             return
+        created0, updated0, hh0 = report.created, report.updated, report.households_created
         # 3. Households: fetch existing, create the missing ones in bulk.
         keys = {(u.pk, n) for _, _, u, n in rows}
         hh = {(h.unit_id, h.number): h for h in Household.objects.filter(
@@ -304,6 +251,14 @@ def _import_batch(batch, report: ImportReport, actor, write_scope, seen: dict[st
         if audits:
             AuditEntry.objects.bulk_create(audits, batch_size=500)
         _apply_population(delta)
+        if creates or updates or new_hh:
+            # the chunk's own audit row, committed with its rows: an import stopped later still accounts for them
+            audit.record("resident.import_rows", actor=actor, object_type="import", object_id=report.sha256[:16],
+                         object_repr=report.file, reason=f"import {report.file} lines {rows[0][0]}-{rows[-1][0]}",
+                         after={"file": report.file, "sha256": report.sha256, "lines": [rows[0][0], rows[-1][0]],
+                                "created": report.created - created0, "updated": report.updated - updated0,
+                                "households_created": report.households_created - hh0,
+                                "created_ids": [r.pk for r in creates if r.pk is not None]})
 
 
 def _default(key: str):

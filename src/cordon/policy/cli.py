@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cordon.core.tabular import FileError
+
 from .pack import Pack, PackInvalid, list_packs, load_pack, pack_path, validate
 
 L = {
@@ -69,7 +71,11 @@ def _check(file: str) -> int:
     except FileNotFoundError as exc:
         print(f"{file}: {exc}", file=sys.stderr)
         return 1
-    errors = validate(path)
+    try:
+        errors = validate(path)
+    except FileError as exc:  # not text in an accepted encoding (a binary file)
+        print(str(exc), file=sys.stderr)
+        return 1
     if errors:
         for e in errors:
             print(f"{file}:{e.line}: {e.field or '(pack)'}: {e.reason}")
@@ -113,6 +119,9 @@ def _show(name: str, lang: str, sources: bool) -> int:
     except PackInvalid as exc:
         for e in exc.errors:
             print(str(e), file=sys.stderr)
+        return 1
+    except FileError as exc:
+        print(str(exc), file=sys.stderr)
         return 1
     print(render(pack, lang, sources))
     return 0

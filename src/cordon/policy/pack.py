@@ -22,6 +22,8 @@ from typing import Any, Mapping
 
 import yaml
 
+from cordon.core import tabular
+
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
 DEFAULT_PACK = "ninth-edition"
 FORMAT_VERSION = 1
@@ -745,7 +747,7 @@ def _build(d: dict, path: str | None) -> Pack:
 def _read(text_or_path: str | os.PathLike) -> tuple[str, str | None]:
     if isinstance(text_or_path, os.PathLike):
         p = Path(text_or_path)
-        return p.read_text(encoding="utf-8"), str(p)
+        return tabular.read_text(p), str(p)
     s = str(text_or_path)
     if "\n" not in s and len(s) < 1024:
         p = Path(s)
@@ -754,7 +756,7 @@ def _read(text_or_path: str | os.PathLike) -> tuple[str, str | None]:
         except OSError:
             is_file = False
         if is_file or p.suffix in (".yaml", ".yml"):
-            return p.read_text(encoding="utf-8"), s
+            return tabular.read_text(p), s
     return s, None
 
 
@@ -819,7 +821,7 @@ def load_pack(name_or_path: str | os.PathLike = DEFAULT_PACK) -> Pack:
     hit = _CACHE.get(key)
     if hit and hit[0] == stamp:
         return hit[1]
-    pack = parse_pack(path.read_text(encoding="utf-8"), str(path))
+    pack = parse_pack(tabular.read_text(path), str(path))
     _CACHE[key] = (stamp, pack)
     return pack
 

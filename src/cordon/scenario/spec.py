@@ -99,6 +99,7 @@ def parse(text: str) -> Scenario:
     policy = _plain(top.get("policy")) or "ninth-edition"
     if not isinstance(policy, str):
         raise ScenarioError(_line(top.get("policy")), "policy must be a pack name or a path")
+    _check_policy(policy, _line(top.get("policy")))
     auto = _plain(top.get("auto_rounds")) if "auto_rounds" in top else True
     if not isinstance(auto, bool):
         raise ScenarioError(_line(top["auto_rounds"]), "auto_rounds must be true or false")
@@ -115,8 +116,32 @@ def parse(text: str) -> Scenario:
     return sc
 
 
+def _check_policy(policy: str, line: int) -> None:
+    """The scenario's pack exists and is valid, before anything runs."""
+    from cordon.core.tabular import FileError
+    from cordon.policy.pack import PackInvalid, load_pack
+
+    try:
+        load_pack(policy)
+    except FileNotFoundError as exc:
+        raise ScenarioError(line, f"policy: {exc.args[0] if exc.args else exc}") from None
+    except PackInvalid as exc:
+        raise ScenarioError(line, f"policy {policy!r} is not a valid pack: {exc.errors[0]}") from None
+    except FileError as exc:
+        raise ScenarioError(line, f"policy: {exc}") from None
+
+
+#: A scenario's city is a test bench for rules, built unit by unit through the real actions: these bounds refuse a
+#: mistyped size before anything runs (a building of 99 999 999 units would run for days).
+MAX_UNITS_PER_BUILDING = 100
+MAX_UNITS = 10_000
+
+
 def _check_city(city, node) -> None:
+    total = 0
+
     def walk(d, depth, path):
+        nonlocal total
         if not isinstance(d, dict) or not d:
             raise ScenarioError(_line(node), f"city: {path or 'the city'} must map names to their parts")
         for name, sub in d.items():
@@ -125,6 +150,12 @@ def _check_city(city, node) -> None:
                 if not isinstance(sub, dict) or set(sub) != {"units"} or not isinstance(sub["units"], int) \
                         or sub["units"] < 1:
                     raise ScenarioError(_line(node), f"city: building {p} needs {{units: N}} with N >= 1")
+                if sub["units"] > MAX_UNITS_PER_BUILDING:
+                    raise ScenarioError(_line(node), f"city: building {p} has {sub['units']:,} units; at most "
+                                                     f"{MAX_UNITS_PER_BUILDING} a building")
+                total += sub["units"]
+                if total > MAX_UNITS:
+                    raise ScenarioError(_line(node), f"city: more than {MAX_UNITS:,} units in all (at {p})")
             else:
                 walk(sub, depth + 1, p)
 

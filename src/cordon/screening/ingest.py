@@ -58,7 +58,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext
 
-from cordon.core import access, audit, clock, ids
+from cordon.core import access, audit, clock, ids, tabular
 from cordon.core.actions import ActionError
 
 from .models import (BLOCK, BatchKind, BatchStatus, ImportBatch, Registered, Round, RowError, Sample, SampleTally,
@@ -94,8 +94,9 @@ RESULT_ROW = re.compile(rf"^(?:([A-Za-z0-9-]{{4,32}}),(negative|positive|invalid
                         re.M)
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported (missing, wrong type, missing columns)."""
+class ImportFileError(tabular.FileError):
+    """The file as a whole cannot be imported (missing, wrong type, not text in an accepted encoding, missing
+    columns): refused before a batch is opened. ``str``: ``FILE:LINE: reason``."""
 
 
 class SimulatedCrash(RuntimeError):
@@ -392,10 +393,8 @@ class _Prep:
 
 
 def _utf8(buf: bytes) -> bool:
-    try:
-        buf.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
+    """A chunk of a file is UTF-8: ``_checked_file`` validated every byte of the file (or made a UTF-8 copy)
+    before the import began, and chunks end at line ends, so no chunk is decoded a second time here."""
     return True
 
 
@@ -1219,20 +1218,51 @@ def _tube_starts(*keys: np.ndarray) -> np.ndarray:
 
 
 def import_samples(path, *, round: Round, actor=None, progress: bool = False, chunk_bytes: int = CHUNK_BYTES,
-                   stop_after: int | None = None) -> Outcome:
-    """Import a registrations CSV into ``round``; see the module docstring. Safe to rerun at any point."""
+                   stop_after: int | None = None, encoding: str | None = None) -> Outcome:
+    """Import a registrations CSV into ``round``; see the module docstring. Safe to rerun at any point.
+    ``encoding``: as declared by the operator (default: detected over the whole file)."""
     path = Path(path)
-    if not path.is_file():
-        raise ImportFileError(f"{path}: no such file")
-    if path.suffix.lower() not in (".csv", ".txt"):
-        raise ImportFileError(f"{path.name}: use a CSV file (UTF-8)")
     t0 = time.perf_counter()
-    b, done = _open_batch(BatchKind.SAMPLES, sha256_of(path), rnd=round, source=path.name,
-                          size=path.stat().st_size, actor=actor)
-    if done:
-        return Outcome(b, already=True)
-    return _run_file(path, "samples", b, _SampleWriter(round, b, actor), actor, progress, chunk_bytes,
-                     stop_after, t0)
+    enc, src = _checked_file(path, "samples", encoding)
+    try:
+        b, done = _open_batch(BatchKind.SAMPLES, enc.sha256, rnd=round, source=path.name,
+                              size=path.stat().st_size, actor=actor)
+        if done:
+            return Outcome(b, already=True)
+        return _run_file(src, "samples", b, _SampleWriter(round, b, actor), actor, progress, chunk_bytes,
+                         stop_after, t0)
+    finally:
+        if src != path:
+            import shutil
+
+            shutil.rmtree(src.parent, ignore_errors=True)
+
+
+def _checked_file(path: Path, kind: str, encoding: str | None) -> tuple[tabular.Encoding, Path]:
+    """What can refuse a file as a whole, checked before its batch is opened (a refused file leaves nothing):
+    type, encoding (over every byte, ``core.tabular``), header. Returns the encoding (with the sha256, from
+    the same read) and the file to read: ``path`` itself when it is UTF-8, else a UTF-8 copy (the byte-level
+    reading stays as it is; GB18030 and UTF-16 files are stored as their text, never as replacement marks)."""
+    if not path.is_file():
+        raise ImportFileError("no such file", path=path)
+    if path.suffix.lower() not in (".csv", ".txt"):
+        raise ImportFileError("use a CSV file (UTF-8, GB18030/GBK or UTF-16)", path=path)
+    enc = tabular.detect(path, encoding, digest=True, error=ImportFileError, nul_everywhere=False)
+    src = path if enc.utf8 else tabular.transcode_to_utf8(path, enc)
+    try:
+        with open(src, "rb") as fh:
+            head = fh.readline()
+        try:
+            _header(head.decode("utf-8").rstrip("\r\n"), kind)
+        except ImportFileError as exc:
+            raise ImportFileError(exc.reason, path=path, line=1) from None
+    except BaseException:
+        if src != path:
+            import shutil
+
+            shutil.rmtree(src.parent, ignore_errors=True)
+        raise
+    return enc, src
 
 
 def _run_file(path: Path, kind: str, b: ImportBatch, writer, actor, progress, chunk_bytes, stop_after, t0):
@@ -1807,19 +1837,22 @@ RESULT_CHUNK_BYTES = 4 << 20
 
 
 def import_results(path, *, actor=None, progress: bool = False, chunk_bytes: int = RESULT_CHUNK_BYTES,
-                   stop_after: int | None = None) -> Outcome:
+                   stop_after: int | None = None, encoding: str | None = None) -> Outcome:
     """Import a lab's results CSV (tubes of any round; registrations may come later)."""
     path = Path(path)
-    if not path.is_file():
-        raise ImportFileError(f"{path}: no such file")
-    if path.suffix.lower() not in (".csv", ".txt"):
-        raise ImportFileError(f"{path.name}: use a CSV file (UTF-8)")
     t0 = time.perf_counter()
-    b, done = _open_batch(BatchKind.RESULTS, sha256_of(path), rnd=None, source=path.name,
-                          size=path.stat().st_size, actor=actor)
-    if done:
-        return Outcome(b, already=True)
-    return _run_file(path, "results", b, _ResultWriter(b), actor, progress, chunk_bytes, stop_after, t0)
+    enc, src = _checked_file(path, "results", encoding)
+    try:
+        b, done = _open_batch(BatchKind.RESULTS, enc.sha256, rnd=None, source=path.name,
+                              size=path.stat().st_size, actor=actor)
+        if done:
+            return Outcome(b, already=True)
+        return _run_file(src, "results", b, _ResultWriter(b), actor, progress, chunk_bytes, stop_after, t0)
+    finally:
+        if src != path:
+            import shutil
+
+            shutil.rmtree(src.parent, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------- API batches
