@@ -364,7 +364,8 @@ def do_dispatch_request(req: CareRequest, *, vehicle: Vehicle, facility=None, ho
         with transaction.atomic():
             req.save()
     except IntegrityError:  # one_open_request_per_vehicle
-        raise Conflict(f"{vehicle.plate} was sent on another request just now", field="vehicle") from None
+        raise Conflict(_("%(plate)s was sent on another request just now") % {"plate": vehicle.plate},
+                       field="vehicle") from None
     audit.record("care_request.dispatch", actor=actor, obj=req, object_type="care_request",
                  after={"vehicle": vehicle.plate, "hospital": dest, "designated": facility is not None,
                         "sealed": req.sealed, "late": req.dispatched_at > req.deadline}, reason=reason or "",

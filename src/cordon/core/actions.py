@@ -32,7 +32,8 @@ def lock(obj):
     Must run inside ``transaction.atomic``. Raises Conflict when the record is gone."""
     model = type(obj)
     if not model._base_manager.select_for_update().filter(pk=obj.pk).values_list("pk", flat=True):
-        raise Conflict(f"this {model._meta.verbose_name} no longer exists", field=model._meta.model_name)
+        raise Conflict(_("this %(kind)s no longer exists") % {"kind": model._meta.verbose_name},
+                       field=model._meta.model_name)
     obj.refresh_from_db()
     return obj
 

@@ -5,6 +5,8 @@ import datetime as dt
 import decimal
 import uuid
 
+from django.utils.translation import gettext
+
 from cordon.core import clock
 
 #: The longest reason (or note) an action accepts: a reason explains a decision, it is not a document.
@@ -20,7 +22,8 @@ def check_text(value, field: str = "reason", limit: int = MAX_REASON) -> str:
     if len(text) > limit:
         from cordon.core.actions import ActionError
 
-        raise ActionError(f"at most {limit} characters, got {len(text)}", field=field)
+        raise ActionError(gettext("at most %(limit)s characters, got %(n)s") % {"limit": limit, "n": len(text)},
+                          field=field)
     return text
 
 

@@ -229,7 +229,7 @@ def do_close_ticket(t: Ticket, *, satisfaction: int | None = None, actor=None, r
     """Close after feedback; the caller's satisfaction (1..5) when they gave it. Duplicates close with it."""
     lock(t)
     if t.status == Status.CLOSED:
-        raise Conflict(f"ticket {t.number} is already closed", field="status", rule="hotline-transition")
+        raise Conflict(gettext("ticket %(number)s is already closed") % {"number": t.number}, field="status", rule="hotline-transition")
     if t.status == Status.DUPLICATE:
         raise ActionError(gettext("ticket %(number)s is a duplicate; it closes with %(number2)s")
                           % {"number": t.number, "number2": t.duplicate_of.number},

@@ -282,7 +282,8 @@ def do_ensure_areas(paths, *, actor=None, reason: str = "", write_scope=None) ->
     for parts in paths:
         parts = tuple(parts)
         if not parts or len(parts) > len(LEVELS) or any(not p or "/" in p for p in parts):
-            raise ActionError(f"an area path has 1 to {len(LEVELS)} non-empty parts without /", field="path")
+            raise ActionError(_("an area path has 1 to %(count)s non-empty parts without /") % {"count": len(LEVELS)},
+                              field="path")
         for depth in range(len(parts)):
             wanted[parts[: depth + 1]] = None
     if not wanted:
@@ -316,7 +317,7 @@ def _ensure_areas(wanted, actor, reason, write_scope, levels, F) -> dict[str, Ar
             parent = by_path["/".join(parts[:-1])] if depth else None
             if write_scope is not None and not (write_scope.everything if parent is None
                                                 else write_scope.contains(parent)):
-                raise ActionError(f"{path}: outside your jurisdiction", field=level)
+                raise ActionError(_("%(path)s: outside your jurisdiction") % {"path": path}, field=level)
             area = Area(kind=level, name=parts[-1], parent=parent, path=path, depth=depth)
             if parent is not None:
                 area.set_scope_from(parent)

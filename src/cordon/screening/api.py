@@ -255,7 +255,7 @@ def _own_key(kind: str, key: str, user) -> None:
 
     used_by = ImportBatch.objects.filter(kind=kind, key=(key or "").strip()).values_list("actor", flat=True).first()
     if used_by is not None and used_by != audit.actor_name(user):
-        raise ActionError("this batch key was used by another uploader; choose your own", field="batch_key")
+        raise ActionError(_("this batch key was used by another uploader; choose your own"), field="batch_key")
 
 
 def _batch_out(out) -> dict:

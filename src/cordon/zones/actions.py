@@ -259,7 +259,8 @@ def do_designate(area: Area, level: str, *, on: dt.date | None = None, reason: s
         with transaction.atomic():
             d.save()
     except IntegrityError:  # one_open_designation_per_area: another path designated it first
-        raise Conflict(f"{area.path} was designated by someone else just now", field="area") from None
+        raise Conflict(_("%(path)s was designated by someone else just now") % {"path": area.path},
+                       field="area") from None
     Member.objects.create(designation=d, area=area, added_on=on)
     if infections:
         d.infections.set(infections)
@@ -327,7 +328,8 @@ def do_reseal(d: Designation, *, level: str = "high", on: dt.date | None = None,
         with transaction.atomic():
             d.save()
     except IntegrityError:  # one_open_designation_per_area: the area was designated anew meanwhile
-        raise Conflict(f"{d.area.path} has another open designation", field="designation") from None
+        raise Conflict(_("%(path)s has another open designation") % {"path": d.area.path},
+                       field="designation") from None
     Proposal.objects.filter(designation=d, kind="reseal", status=ProposalStatus.OPEN).update(
         status=ProposalStatus.CONFIRMED, decided_on=on, decided_by=audit.actor_name(actor))
     refresh(d, on, actor=actor)
