@@ -460,7 +460,7 @@ def arrival_list(request):
     regions = list(OutsideRegion.objects.order_by("-updated_on", "name")[:300])
     qs = Arrival.objects.for_user(user).select_related("destination", "region").order_by("-arrived_on", "-id")
     page = paginate(request, qs, PAGE_SIZE)
-    rows = arrival_rows(list(page.object_list), today)
+    rows = arrival_rows(list(page.object_list), today, user)
     write = access.scope_for(user, access.WRITE)
     for r in rows:
         r["category_label"] = category_label(pack, r["category"])
