@@ -198,3 +198,24 @@ def test_screening_batch_key_of_another_uploader_is_not_answered(city, worker, o
     other = _post(as_user(outsider), "/api/screening/samples", {"round_id": rnd_b.pk, "batch_key": "k-A", "rows": []})
     assert other.status_code == 400 and other.json()["field"] == "batch_key"
     assert str(rnd.pk) not in other.json()["detail"]
+
+
+def test_arrival_list_shows_only_an_order_in_scope(city, worker, commander, as_user):
+    """An arrival in community A whose order was made at an address in B (by a city-wide user): the worker's
+    arrival list shows the arrival without that order."""
+    arrival, order = ca.do_register_arrival(label="AR-1", from_level="high", kind="resident",
+                                            arrived_on=clock.today(), destination=city["unit_a"], actor="test")
+    assert order is not None
+    # Re-homed by hand to B (a manual order replaces the first one, linked to the same arrival).
+    moved = ca.do_manual_order(label="AR-1", category=order.category, reason="lives in B in fact",
+                               home=city["unit_b"], actor="test")
+    assert moved.arrival_id == arrival.pk and moved.community_id == city["community_b"].pk
+
+    def order_of(user):
+        items = as_user(user).get("/api/arrivals").json()["items"]
+        return next(a["order"] for a in items if a["person"] == "AR-1")
+
+    assert order_of(worker) is None or order_of(worker)["id"] != moved.pk
+    assert order_of(commander)["id"] == moved.pk
+    page = as_user(worker).get("/cases/arrivals/").content.decode()
+    assert "AR-1" in page

@@ -585,11 +585,14 @@ class ArrivalList(PageMeta):
     items: list[ArrivalOut]
 
 
-def arrival_rows(arrivals, today) -> list[dict]:
+def arrival_rows(arrivals, today, user=None) -> list[dict]:
+    """List rows of arrivals with their latest order; with ``user``, only an order in the user's
+    jurisdiction (an order may have been made elsewhere for the same arrival)."""
     from cordon.zones.actions import active_pack
 
     orders = {}
-    for o in PersonOrder.objects.filter(arrival_id__in=[a.pk for a in arrivals]).order_by("id"):
+    qs = PersonOrder.objects.for_user(user, access.READ_HEALTH) if user is not None else PersonOrder.objects.all()
+    for o in qs.filter(arrival_id__in=[a.pk for a in arrivals]).order_by("id"):
         orders[o.arrival_id] = o  # the latest order of each arrival
     pack = active_pack(today)
     out = []
@@ -614,13 +617,14 @@ class ArrivalFilter(Schema):
 
 @router.get("/arrivals", response=ArrivalList)
 def list_arrivals(request, f: Query[ArrivalFilter]):
-    qs = Arrival.objects.for_user(_user(request), access.READ_HEALTH).select_related("destination", "region")
+    user = _user(request)
+    qs = Arrival.objects.for_user(user, access.READ_HEALTH).select_related("destination", "region")
     if f.since:
         qs = qs.filter(arrived_on__gte=f.since)
     if f.from_level:
         qs = qs.filter(from_level=f.from_level)
     items, meta = _page(qs.order_by("-arrived_on", "-id"), f.page, f.page_size)
-    return {"items": arrival_rows(items, clock.today()), **meta}
+    return {"items": arrival_rows(items, clock.today(), user), **meta}
 
 
 class ArrivalIn(Schema):

@@ -455,7 +455,7 @@ def arrival_list(request):
     qs = (Arrival.objects.for_user(user, access.READ_HEALTH).select_related("destination", "region")
           .order_by("-arrived_on", "-id"))
     page = paginate(request, qs, PAGE_SIZE)
-    rows = arrival_rows(list(page.object_list), today)
+    rows = arrival_rows(list(page.object_list), today, user)
     write = access.scope_for(user, access.CASES_WRITE)
     for r in rows:
         r["category_label"] = category_label(pack, r["category"])
