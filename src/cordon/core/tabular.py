@@ -21,6 +21,7 @@ import csv
 import hashlib
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,7 @@ class FileError(ValueError):
 class Encoding:
     codec: str                 # to open the file as text ("utf-8-sig" reads UTF-8 with or without a BOM)
     name: str                  # as told to people: UTF-8, UTF-8 with BOM, GB18030, UTF-16
-    sha256: str | None = None  # of the bytes, when asked for (one pass over the file for both)
+    sha256: str | None = None  # of the bytes, when asked for (hashed on a second thread while decoding)
 
     @property
     def utf8(self) -> bool:
@@ -140,50 +141,60 @@ def _check(fh, codec: str, h, skip: int = 0, nul_everywhere: bool = True) -> Non
 def detect(path, declared: str | None = None, *, digest: bool = False, error=FileError,
            nul_everywhere: bool = True) -> Encoding:
     """The encoding of the whole file at ``path`` (see the module docstring); ``digest``: its sha256 as well,
-    from the same read. Raises ``error`` (a ``FileError`` class) naming the line when the file is refused.
+    computed on a second thread meanwhile. Raises ``error`` (a ``FileError`` class) naming the line when the file
+    is refused.
     ``nul_everywhere`` False: a UTF-8 file is refused for NUL bytes in its first block only (for bulk readers
     that check their rows for NUL bytes themselves, sparing a scan)."""
     path = Path(path)
-    h = hashlib.sha256() if digest else None
     try:
         fh = open(path, "rb")
     except OSError as exc:
         raise error(exc.strerror or str(exc), path=path) from None
-    with fh:
-        head = fh.read(4)
-        if declared:
-            tries = [codec_of(declared, path=path, error=error)]
-            if tries[0] == "utf-8" and head.startswith(codecs.BOM_UTF8):
-                tries = ["utf-8-sig"]
-        elif head.startswith(codecs.BOM_UTF8):
+    # the hash runs on another thread while this one decodes (hashlib lets go of the interpreter lock)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="cordon-sha256") if digest else None
+    sha = pool.submit(sha256_of, path) if pool else None
+    try:
+        with fh:
+            enc = _detect(fh, path, declared, error, nul_everywhere)
+        if sha is not None:
+            enc.sha256 = sha.result()
+        return enc
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+
+def _detect(fh, path: Path, declared, error, nul_everywhere: bool) -> Encoding:
+    head = fh.read(4)
+    if declared:
+        tries = [codec_of(declared, path=path, error=error)]
+        if tries[0] == "utf-8" and head.startswith(codecs.BOM_UTF8):
             tries = ["utf-8-sig"]
-        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            tries = ["utf-16"]
-        else:
-            tries = ["utf-8", "gb18030"]
-        first: _Bad | None = None
-        for i, codec in enumerate(tries):
-            skip = 3 if codec == "utf-8-sig" and head.startswith(codecs.BOM_UTF8) else 0
-            try:
-                _check(fh, codec, h if i == 0 else None, skip, nul_everywhere)
-            except _Bad as bad:
-                if i == 0 and h is not None:  # the hash needs every byte, also after a failed decoding
-                    for block in iter(lambda: fh.read(BLOCK), b""):
-                        h.update(block)
-                if bad.line is None:
-                    bad.line = _line_at(fh, bad.offset)
-                if len(tries) == 1:
-                    hint = "" if declared else "; save the file as UTF-8 or name its encoding"
-                    raise error(bad.reason + hint, path=path, line=bad.line) from None
-                if bad.reason.startswith("binary"):
-                    raise error(bad.reason, path=path, line=bad.line) from None
-                first = first or bad
-                continue
-            return Encoding("utf-8-sig" if codec == "utf-8" else codec, _name(codec),
-                            h.hexdigest() if h is not None else None)
-        assert first is not None
-        raise error(f"not UTF-8, GB18030/GBK or UTF-16 text ({first.reason.split('(', 1)[-1]}; "
-                    "save the file as UTF-8 or name its encoding", path=path, line=first.line)
+    elif head.startswith(codecs.BOM_UTF8):
+        tries = ["utf-8-sig"]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        tries = ["utf-16"]
+    else:
+        tries = ["utf-8", "gb18030"]
+    first: _Bad | None = None
+    for codec in tries:
+        skip = 3 if codec == "utf-8-sig" and head.startswith(codecs.BOM_UTF8) else 0
+        try:
+            _check(fh, codec, None, skip, nul_everywhere)
+        except _Bad as bad:
+            if bad.line is None:
+                bad.line = _line_at(fh, bad.offset)
+            if len(tries) == 1:
+                hint = "" if declared else "; save the file as UTF-8 or name its encoding"
+                raise error(bad.reason + hint, path=path, line=bad.line) from None
+            if bad.reason.startswith("binary"):
+                raise error(bad.reason, path=path, line=bad.line) from None
+            first = first or bad
+            continue
+        return Encoding("utf-8-sig" if codec == "utf-8" else codec, _name(codec))
+    assert first is not None
+    raise error(f"not UTF-8, GB18030/GBK or UTF-16 text ({first.reason.split('(', 1)[-1]}; "
+                "save the file as UTF-8 or name its encoding", path=path, line=first.line)
 
 
 def sha256_of(path) -> str:
