@@ -38,7 +38,8 @@ needs_pg = pytest.mark.skipif(
 
 def race(*fns):
     """Run ``fns`` at once (one thread each, released by a barrier), each on its own connection, on the
-    day the clock is frozen at (the clock is process-wide). Returns [("ok", value) | ("error", exception)] in the order given."""
+    day the clock is frozen at (the clock is process-wide).
+    Returns [("ok", value) | ("error", exception)] in the order given."""
     barrier = threading.Barrier(len(fns))
     out: list = [None] * len(fns)
 

@@ -124,7 +124,7 @@ def import_residents(path, *, actor=None, progress=None, encoding: str | None = 
     write_scope = access.scope_for(actor, access.PLACES_WRITE) if actor is not None and not isinstance(actor, str) else None
     seen: dict[str, int] = {}
     batch: list[tuple[int, dict]] = []
-    for line, rec in iter_records(path, encoding):
+    for line, rec in iter_records(path, encoding=encoding):
         report.rows += 1
         batch.append((line, rec))
         if len(batch) >= BATCH:
