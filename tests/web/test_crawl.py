@@ -275,13 +275,19 @@ def demo_city(django_db_setup, django_db_blocker, request):
             atomic.__exit__(None, None, None)
     summary = request.config._crawl_summary if hasattr(request.config, "_crawl_summary") else {}
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter and summary:
-        reporter.write_line("")
-        reporter.write_line(f"crawl of the demo city ({POPULATION} residents, built in {built:.0f}s): "
-                            "pages per viewer and language")
-        for (who, lang), figures in sorted(summary.items()):
-            reporter.write_line(f"  {who:<11} {lang:<8} {figures['pages']:>4} pages, {figures['patterns']:>3} "
-                                f"patterns, statuses {figures['statuses']}, {figures['seconds']:.1f}s")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter and capture and summary:
+        with capture.global_and_fixture_disabled():
+            _report(reporter, summary, built)
+
+
+def _report(reporter, summary, built) -> None:
+    reporter.write_line("")
+    reporter.write_line(f"crawl of the demo city ({POPULATION} residents, built in {built:.0f}s): "
+                        "pages per viewer and language")
+    for (who, lang), figures in sorted(summary.items()):
+        reporter.write_line(f"  {who:<11} {lang:<8} {figures['pages']:>4} pages, {figures['patterns']:>3} "
+                            f"patterns, statuses {figures['statuses']}, {figures['seconds']:.1f}s")
 
 
 @pytest.mark.parametrize("username", ROLES, ids=[r or "anonymous" for r in ROLES])
