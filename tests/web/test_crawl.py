@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
@@ -205,45 +205,44 @@ def crawl(client, lang: str, keys: set[str], allowed: set[str]) -> dict:
 
 
 def _visit(client, url, source, lang, keys, allowed, queue, seen, per_pattern, problems, statuses, errors):
-    if True:
-        errors.clear()
-        response = client.get(url)
-        statuses[response.status_code] += 1
-        if response.status_code >= 500:
-            problems.append(f"{response.status_code} {url} (linked from {source}): {'; '.join(errors)[:300]}")
-            return
-        if response.status_code in (403, 404):
-            problems.append(f"{response.status_code} {url} (linked from {source})")
-            return
-        if response.status_code in (301, 302):
-            target = _internal("http://testserver" + url, response["Location"])
-            if target and target not in seen and not target.startswith("/login/"):
-                seen.add(target)
-                queue.append((target, f"redirect from {url}"))
-            return
-        if "text/html" not in response.get("Content-Type", ""):
-            return
-        page = _Page()
-        page.feed(response.content.decode())
-        if lang == "zh-hans":
-            words = untranslated(page.text, keys, allowed)
-            if words:
-                problems.append(f"untranslated on {url}: {'; '.join(words)}")
-        base = "http://testserver" + url
-        candidates = [_internal(base, h) for h in page.links]
-        for form in page.forms:
-            candidates += [_internal(base, u) for u in _form_urls(base, form)]
-        from_here = Counter()
-        for target in candidates:
-            if not target or target in seen:
-                continue
-            p = pattern(target)
-            if from_here[p] >= PER_SOURCE_PATTERN or per_pattern[p] >= PER_PATTERN:
-                continue
-            from_here[p] += 1
-            per_pattern[p] += 1
+    errors.clear()
+    response = client.get(url)
+    statuses[response.status_code] += 1
+    if response.status_code >= 500:
+        problems.append(f"{response.status_code} {url} (linked from {source}): {'; '.join(errors)[:300]}")
+        return
+    if response.status_code >= 400:  # 403/404: a link its viewer may not follow; 405: a link to a form's target
+        problems.append(f"{response.status_code} {url} (linked from {source})")
+        return
+    if response.status_code in (301, 302):
+        target = _internal("http://testserver" + url, response["Location"])
+        if target and target not in seen and not target.startswith("/login/"):
             seen.add(target)
-            queue.append((target, url))
+            queue.append((target, f"redirect from {url}"))
+        return
+    if "text/html" not in response.get("Content-Type", ""):
+        return
+    page = _Page()
+    page.feed(response.content.decode())
+    if lang == "zh-hans":
+        words = untranslated(page.text, keys, allowed)
+        if words:
+            problems.append(f"untranslated on {url}: {'; '.join(words)}")
+    base = "http://testserver" + url
+    candidates = [_internal(base, h) for h in page.links]
+    for form in page.forms:
+        candidates += [_internal(base, u) for u in _form_urls(base, form)]
+    from_here = Counter()
+    for target in candidates:
+        if not target or target in seen:
+            continue
+        p = pattern(target)
+        if from_here[p] >= PER_SOURCE_PATTERN or per_pattern[p] >= PER_PATTERN:
+            continue
+        from_here[p] += 1
+        per_pattern[p] += 1
+        seen.add(target)
+        queue.append((target, url))
 
 
 @pytest.fixture(scope="module")
@@ -276,13 +275,19 @@ def demo_city(django_db_setup, django_db_blocker, request):
             atomic.__exit__(None, None, None)
     summary = request.config._crawl_summary if hasattr(request.config, "_crawl_summary") else {}
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter and summary:
-        reporter.write_line("")
-        reporter.write_line(f"crawl of the demo city ({POPULATION} residents, built in {built:.0f}s): "
-                            "pages per viewer and language")
-        for (who, lang), figures in sorted(summary.items()):
-            reporter.write_line(f"  {who:<11} {lang:<8} {figures['pages']:>4} pages, {figures['patterns']:>3} "
-                                f"patterns, statuses {figures['statuses']}, {figures['seconds']:.1f}s")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter and capture and summary:
+        with capture.global_and_fixture_disabled():
+            _report(reporter, summary, built)
+
+
+def _report(reporter, summary, built) -> None:
+    reporter.write_line("")
+    reporter.write_line(f"crawl of the demo city ({POPULATION} residents, built in {built:.0f}s): "
+                        "pages per viewer and language")
+    for (who, lang), figures in sorted(summary.items()):
+        reporter.write_line(f"  {who:<11} {lang:<8} {figures['pages']:>4} pages, {figures['patterns']:>3} "
+                            f"patterns, statuses {figures['statuses']}, {figures['seconds']:.1f}s")
 
 
 @pytest.mark.parametrize("username", ROLES, ids=[r or "anonymous" for r in ROLES])

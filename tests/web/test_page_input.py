@@ -10,9 +10,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 HUGE = "99999999999999999999"  # beyond 64 bits
 #: one query string carries several hostile parameters at once (each page reads the ones it knows)
 QUERIES = [
-    f"page={HUGE}&community={HUGE}&area={HUGE}&building={HUGE}&on=9999-12-31&q=%00&tab=%ED%A0%80",
-    "page=-1&on=0001-01-01&status=%00&level=nonsense&kind=%F0%9F%98%80&format=nonsense&category=%00",
+    f"page={HUGE}&community={HUGE}&area={HUGE}&building={HUGE}&on=9999-12-31&q=%E7%8E%8B&tab=%ED%A0%80",
+    "page=-1&on=0001-01-01&status=nonsense&level=nonsense&kind=%F0%9F%98%80&format=nonsense&category=nonsense",
     f"page=1e309&area=-1&community=0&building={2**63}&on=2022-02-30&q=" + "x" * 3000,
+    "q=%00&status=%00&category=%00",  # NUL: 400 on every page (web.middleware)
 ]
 
 
@@ -76,7 +77,7 @@ def test_hostile_query_strings_never_answer_5xx(commander, worker, as_user):
         client.raise_request_exception = False
         for url in _urls_with_queries():
             status = client.get(url).status_code
-            if status >= 500:
+            if status >= 500 or ("%00" in url and status != 400):
                 bad.append((user and user.username, url[:120], status))
     assert not bad, "\n".join(map(str, bad))
 
