@@ -145,8 +145,10 @@ def test_bulletin_flow_with_audit_rows(rec, commander, worker, as_user):
         assert r.json()["status"] == "draft"
         # not yet public
         assert c.get(f"/public/bulletins/{DAY}").status_code == 404
-        # a community worker cannot approve
-        assert as_user(worker).post(f"/api/bulletins/{bid}/approve", "{}", content_type="application/json").status_code == 404
+        # a community worker cannot approve: 403 (no command capability), the same for a bulletin that is not there
+        wc = as_user(worker)
+        assert wc.post(f"/api/bulletins/{bid}/approve", "{}", content_type="application/json").status_code == 403
+        assert wc.post(f"/api/bulletins/{bid + 99}/approve", "{}", content_type="application/json").status_code == 403
         # publish before approval is refused
         r = c.post(f"/api/bulletins/{bid}/publish", "{}", content_type="application/json")
         assert r.status_code == 400 and r.json()["field"] == "status"

@@ -26,13 +26,29 @@ NAV = [
 ]
 PUBLIC_NAV = [("public_hub", _("Public information"), ("public_",))]
 IN_BAR = 4
+#: Which entries lead the bar for a role whose work is on a desk (a layout choice, not a permission: the
+#: entries shown are still exactly those whose capability the viewer holds). Other roles: NAV's order.
+LEAD = {
+    "community_worker": ("area_list", "zones_list", "cases_infections", "cases_contacts"),
+    "hotline_operator": ("hotline_list", "care_board"),
+    "medical_dispatcher": ("care_board", "cases_infections", "cases_facilities"),
+    "logistics_officer": ("supplies_dashboard",),
+}
 
 
-def navigation(request, caps: set[str]) -> tuple[list, list]:
+def _ordered(roles) -> list:
+    lead = [n for r in access.ROLE_CAPS if r in roles for n in LEAD.get(r, ())]
+    if not lead or "commander" in roles:
+        return NAV
+    rank = {n: i for i, n in enumerate(dict.fromkeys(lead))}
+    return sorted(NAV, key=lambda e: rank.get(e[0], len(rank)))
+
+
+def navigation(request, caps: set[str], roles=()) -> tuple[list, list]:
     match = getattr(request, "resolver_match", None)
     current = match.url_name if match else ""
     items = []
-    for name, label, prefixes, cap in NAV:
+    for name, label, prefixes, cap in _ordered(set(roles)):
         if cap in caps:
             items.append({"url": reverse(name), "label": label,
                           "current": any((current or "").startswith(p) for p in prefixes)})
@@ -46,7 +62,7 @@ def cordon(request):
     user = getattr(request, "user", None)
     roles = set(access.roles_of(user)) if user is not None else set()
     caps = access.caps_of(user) if user is not None else set()
-    bar, more = navigation(request, caps)
+    bar, more = navigation(request, caps, roles)
     return {
         "cordon_roles": sorted(roles),
         "cordon_caps": caps,
