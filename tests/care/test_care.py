@@ -112,7 +112,7 @@ def test_vehicle_must_be_closed_loop_and_free(city, res):
     with pytest.raises(ActionError):
         ca.do_dispatch_request(a, vehicle=res["open_van"], hospital=res["hospital"], actor="test")
     ca.do_dispatch_request(a, vehicle=res["vehicle"], hospital=res["hospital"], actor="test")
-    with pytest.raises(ActionError, match="on request"):
+    with pytest.raises(ActionError, match="正在执行求助"):
         ca.do_dispatch_request(b, vehicle=res["vehicle"], hospital=res["hospital"], actor="test")
 
 

@@ -57,7 +57,7 @@ def test_the_same_level_again_is_a_conflict(city, commander):
         za.do_designate(city["unit_a"], "high", on=D0, reason="P1 lives here", actor=commander)
         with pytest.raises(Conflict) as exc:
             za.do_designate(city["unit_a"], "high", on=D0, reason="P2 lives here", actor=commander)
-    assert exc.value.field == "area" and "already designated high" in str(exc.value)
+    assert exc.value.field == "area" and "已划定为 高风险区" in str(exc.value)
 
 
 def test_a_designation_answers_proposals_at_its_level_or_below_only(city, commander):
@@ -89,5 +89,5 @@ def test_a_second_lift_on_the_page_is_an_error_message_not_a_500(city, commander
     with clock.frozen(D0 + dt.timedelta(days=2)):
         assert c.post(f"/zones/{d.pk}/lift/", {"lift-reason": "assessed"}).status_code == 302
         r = c.post(f"/zones/{d.pk}/lift/", {"lift-reason": "assessed again"})
-    assert r.status_code == 400 and "is not designated" in r.content.decode()  # the form, with the reason
+    assert r.status_code == 400 and "未划定为风险区" in r.content.decode()  # the form, with the reason
     assert Event.objects.filter(designation=d, kind=EventKind.LIFT).count() == 1

@@ -20,11 +20,19 @@ from cordon.places.models import Area
 from cordon.policy import areas as engine
 from cordon.policy import guardrails
 from cordon.policy.pack import Pack, PackInvalid, load_pack
-from cordon.zones.models import (Designation, Event, EventKind, Flag, Member, Notice, PackSetting, Proposal,
-                                 ProposalStatus, Status)
+from cordon.zones.models import (Designation, Event, EventKind, Flag, Level, Member, Notice, PackSetting,
+                                 Proposal, ProposalStatus, Status)
 
 DEFAULT_PACK = "ninth-edition"
 ONE = dt.timedelta(days=1)
+
+
+def _lv(level: str) -> str:
+    """A level as people read it in messages (its label in the request's language), the key if unknown."""
+    try:
+        return str(Level(level).label)
+    except ValueError:
+        return str(level)
 
 
 # ------------------------------------------------------------------------------------------ the pack
@@ -243,10 +251,10 @@ def do_designate(area: Area, level: str, *, on: dt.date | None = None, reason: s
             return _raise_level(existing, level, on=on, reason=reason, infections=infections, actor=actor)
         if level == existing.level:
             raise Conflict(_("%(path)s is already designated %(level)s")
-                           % {"path": area.path, "level": existing.level}, field="area")
+                           % {"path": area.path, "level": _lv(existing.level)}, field="area")
         raise ActionError(_("%(path)s is designated %(level)s; lowering it to %(level2)s is a lift "
                             "(an assessment with its reason), not a new designation")
-                          % {"path": area.path, "level": existing.level, "level2": level}, field="level",
+                          % {"path": area.path, "level": _lv(existing.level), "level2": _lv(level)}, field="level",
                           rule=f"{pack.name}:levels.{existing.level}.exit")
     first = min((i.reported_at or _day_start(i.confirmed_on) for i in infections), default=None)
     d = Designation(area=area, pack=pack.name, level=level, status=Status.ACTIVE, designated_on=on, since=on,
@@ -311,7 +319,7 @@ def do_reseal(d: Designation, *, level: str = "high", on: dt.date | None = None,
     lock(d)
     if d.status == Status.ACTIVE:
         raise Conflict(_("%(path)s is still designated %(level)s")
-                       % {"path": d.area.path, "level": d.level}, field="designation")
+                       % {"path": d.area.path, "level": _lv(d.level)}, field="designation")
     Event.objects.create(designation=d, on=on, kind=EventKind.RESEAL, level=level, reason=reason,
                          actor=audit.actor_name(actor))
     if infections:
@@ -432,7 +440,7 @@ def do_lift(d: Designation, *, on: dt.date | None = None, reason: str, level: st
     # Rank 0 is the highest level: a step down goes to a larger rank.
     if level is not None and (level not in pack.levels or pack.level_rank(level) <= pack.level_rank(d.level)):
         raise ActionError(_("a lift goes down from %(level)s; %(level2)s is not below it")
-                          % {"level": d.level, "level2": repr(level)}, field="level")
+                          % {"level": _lv(d.level), "level2": _lv(level)}, field="level")
     Event.objects.create(designation=d, on=on, kind=EventKind.LIFT, level=level or "", reason=reason,
                          actor=audit.actor_name(actor))
     audit.record("designation.lift", actor=actor, obj=d, before={"level": d.level},
