@@ -6,6 +6,7 @@ import datetime as dt
 import textwrap
 
 import pytest
+from django.utils import translation
 
 from cordon.scenario import runner
 from cordon.scenario.spec import parse
@@ -191,7 +192,7 @@ def test_release_due_releases_discharges_and_audits(city, commander, p1):
     ca.do_place(site, order=c1, on=dt.date(2022, 11, 9), actor=commander)
     c2 = ca.do_register_contact(p1, label="C2", last_exposure=dt.date(2022, 11, 8),
                                 identified_on=dt.date(2022, 11, 9), home=city["unit_a"], actor=commander)
-    with pytest.raises(ca.ActionError, match="已满"):
+    with pytest.raises(ca.ActionError, match="full"), translation.override("en"):
         ca.do_place(site, order=c2, on=dt.date(2022, 11, 9), actor=commander)
     assert ca.release_due(dt.date(2022, 11, 18)) == 0
     assert ca.release_due(dt.date(2022, 11, 19)) == 2

@@ -9,6 +9,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from django.utils import translation
 from django.db.models import Count
 
 from cordon.citygen import City
@@ -162,7 +163,7 @@ def test_a_person_registered_meanwhile_by_another_import_stops_the_chunk(gen, mo
     monkeypatch.setattr(ingest._SampleWriter, "_load_seen",
                         lambda self: np.zeros(self.idx.max_rid + 2, dtype=bool))  # read before the other committed
     import_samples(one, round=r, actor="test")
-    with pytest.raises(actions.ActionError, match="重新导入"):
+    with pytest.raises(actions.ActionError, match="run the import again"), translation.override("en"):
         import_samples(two, round=r, actor="test")
     b2 = ImportBatch.objects.get(source="site-b.csv")
     assert b2.status == BatchStatus.RUNNING and b2.rows_ok == 0 and b2.offset == 0
