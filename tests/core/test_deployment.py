@@ -86,7 +86,7 @@ def served(env: dict):
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError("cordon serve did not answer: " + (proc.stdout.read() if proc.poll()
-                                                                            is not None else "timeout"))
+                                                                            is not None else "timeout")) from None
                 time.sleep(0.3)
         yield base
     finally:

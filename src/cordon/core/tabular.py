@@ -283,10 +283,7 @@ def csv_rows(path, enc: Encoding, *, error=FileError):
 def check_csv(path, enc: Encoding, *, error=FileError) -> int:
     """Read every record once (nothing kept) so that a malformed one refuses the file before any row is
     used; returns the number of records."""
-    n = 0
-    for n, _ in enumerate(csv_rows(path, enc, error=error), start=1):
-        pass
-    return n
+    return sum(1 for _ in csv_rows(path, enc, error=error))
 
 
 def cell_text(v) -> str:
