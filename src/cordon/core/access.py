@@ -332,6 +332,54 @@ def require(cap: str):
     return decorate
 
 
+def url_opens(user, url) -> bool:
+    """Would the page at ``url`` (a path of this site, query ignored) open for ``user``, as far as the capability
+    its view declares goes? Pages and reports that carry ready-made links (the situation sections, the daily
+    report) drop the ones that would answer 403 (``drop_closed_links``). Records inside are already scoped."""
+    from urllib.parse import urlsplit
+
+    from django.urls import Resolver404, resolve
+
+    if not url or not isinstance(url, str):
+        return False
+    try:
+        match = resolve(urlsplit(url).path)
+    except Resolver404:
+        return False
+    cap = getattr(match.func, "cordon_cap", None)
+    if cap is None or cap == PUBLIC:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return cap == SIGNED_IN or has_perm(user, cap)
+
+
+def drop_closed_links(data, user, _memo=None):
+    """``data`` (nested dicts and lists) with every link the user could not open set to None: a ``url`` value
+    and every value of a ``links`` mapping. Works in place and returns ``data``."""
+    memo = {} if _memo is None else _memo
+
+    def opens(u):
+        if u not in memo:
+            memo[u] = url_opens(user, u)
+        return memo[u]
+
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if k == "url" and isinstance(v, str):
+                data[k] = v if opens(v) else None
+            elif k == "links" and isinstance(v, dict):
+                for lk, lv in v.items():
+                    if isinstance(lv, str) and not opens(lv):
+                        v[lk] = None
+            else:
+                drop_closed_links(v, user, memo)
+    elif isinstance(data, list):
+        for v in data:
+            drop_closed_links(v, user, memo)
+    return data
+
+
 def public(view):
     """Page decorator: open to everyone (the public pages, the sign-in page)."""
     import functools

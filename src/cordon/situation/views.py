@@ -94,7 +94,7 @@ def _districts_for(user) -> list:
 
 def _render_situation(request, view: SituationScope, heading: str):
     on = parse_day(request.GET.get("on"))
-    data = situation_data(view, on)
+    data = access.drop_closed_links(situation_data(view, on), request.user)
     s = data["sections"]
     ctx = {"data": data, "s": s, "on": on, "heading": heading, "params": view.params,
            "charts": charts_for(s["epi"]) if "epi" in s else None,
@@ -134,14 +134,14 @@ def daily_page(request, day: str):
     fmt = request.GET.get("format") or "html"
     if fmt in ("json", "pdf") and not access.has_perm(request.user, access.EXPORT):
         raise PermissionDenied
+    data = access.drop_closed_links(daily.report(view, on), request.user)
     if fmt == "json":
-        return JsonResponse(daily.report(view, on), json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
     if fmt == "pdf":
-        data = daily.absolute(daily.report(view, on), request.build_absolute_uri("/"))
+        data = daily.absolute(data, request.build_absolute_uri("/"))
         resp = HttpResponse(daily.render_pdf(data), content_type="application/pdf")
         resp["Content-Disposition"] = f'inline; filename="daily-{on.isoformat()}.pdf"'
         return resp
-    data = daily.report(view, on)
     return render(request, "situation/daily.html", {"r": data, "on": on, "prev": on - dt.timedelta(days=1),
                                                     "next": on + dt.timedelta(days=1) if on < clock.today() else None})
 
