@@ -20,6 +20,20 @@ def add_arguments(p):
                         "default: detected over the whole file")
 
 
+def _report_errors(args, report) -> int:
+    """The bad rows (line, field, reason): the first 20 printed, all written to ``FILE.errors.csv``; exit 1 if any."""
+    if not report.errors:
+        return 0
+    out = Path(args.errors or f"{args.file}.errors.csv")
+    report.write_errors(out)
+    for e in report.errors[:20]:
+        print(f"  line {e.line}: {e.field}: {e.reason}")
+    if len(report.errors) > 20:
+        print(f"  ... {len(report.errors) - 20} more")
+    print(f"error report: {out}")
+    return 1
+
+
 def _file_error(args, exc) -> str:
     """One line, ``FILE:LINE: reason`` (or ``FILE: reason``)."""
     from cordon.core.tabular import FileError
@@ -66,15 +80,7 @@ def run(args) -> int:
     print(file=sys.stderr)
     print(f"{report.file}: {report.rows} rows in {time.monotonic() - t0:.1f}s: {report.created} created, "
           f"{report.updated} updated, {report.unchanged} unchanged, {len(report.errors)} bad rows")
-    if report.errors:
-        out = Path(args.errors or f"{args.file}.errors.csv")
-        report.write_errors(out)
-        for e in report.errors[:20]:
-            print(f"  line {e.line}: {e.field}: {e.reason}")
-        if len(report.errors) > 20:
-            print(f"  ... {len(report.errors) - 20} more")
-        print(f"error report: {out}")
-    return 0 if not report.errors else 1
+    return _report_errors(args, report)
 
 
 def run_screening(args, actor) -> int:
@@ -140,15 +146,7 @@ def run_counts(args, actor) -> int:
         return 2
     print(f"{args.file}: series {name!r}: {rep.rows} rows: {rep.created} created, {rep.updated} updated, "
           f"{rep.unchanged} unchanged, {len(rep.errors)} bad")
-    if rep.errors:
-        out = Path(args.errors or f"{args.file}.errors.csv")
-        rep.write_errors(out)
-        for e in rep.errors[:20]:
-            print(f"  line {e.line}: {e.field}: {e.reason}")
-        if len(rep.errors) > 20:
-            print(f"  ... {len(rep.errors) - 20} more")
-        print(f"error report: {out}")
-    return 0 if not rep.errors else 1
+    return _report_errors(args, rep)
 
 
 def run_areas(args, actor) -> int:
@@ -168,19 +166,11 @@ def run_areas(args, actor) -> int:
     try:
         rep = import_areas(args.file, actor=actor, progress=progress)
     except ImportFileError as exc:
-        print(("\n" if shown else "") + f"error: {exc}", file=sys.stderr)
+        print(("\n" if shown else "") + _file_error(args, exc), file=sys.stderr)
         return 2
     if shown:
         print(file=sys.stderr)
     kinds = ", ".join(f"{n} {k}" for k, n in rep.created_by_kind.items() if n) or "nothing new"
     print(f"{rep.file}: {rep.rows} rows in {time.monotonic() - t0:.1f}s: {rep.created} areas created ({kinds}), "
           f"{rep.unchanged} rows already present, {len(rep.errors)} bad rows")
-    if rep.errors:
-        out = Path(args.errors or f"{args.file}.errors.csv")
-        rep.write_errors(out)
-        for e in rep.errors[:20]:
-            print(f"  line {e.line}: {e.field}: {e.reason}")
-        if len(rep.errors) > 20:
-            print(f"  ... {len(rep.errors) - 20} more")
-        print(f"error report: {out}")
-    return 0 if not rep.errors else 1
+    return _report_errors(args, rep)
