@@ -21,6 +21,17 @@ def without_random_tokens(html: str) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _environment_kept():
+    """Each test leaves the process environment as it found it: commands run in-process (``cli.main``) may drop
+    DATABASE_URL or CORDON_TODAY for their own run (the demo and the scenario runner do), which later tests read."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
 def _cordon_home(tmp_path_factory, settings):
     os.environ.setdefault("CORDON_HOME", str(tmp_path_factory.getbasetemp() / "home"))
 

@@ -122,7 +122,7 @@ def test_two_designations_of_one_unit_store_one(city, commander):
         stored = Designation.objects.filter(area=u).count()
         body = next((r.json() for k, r in res if k == "ok" and r.status_code == 409), {})
         t.check(codes == [201, 409] and stored == 1 and body.get("field") == "area"
-                and "already designated" in body.get("detail", ""), (codes, stored, body))
+                and "已划定为" in body.get("detail", ""), (codes, stored, body))  # "already designated" (zh-hans)
     t.verify()
 
 
@@ -293,7 +293,8 @@ def test_one_caller_logged_twice_and_one_stock_spent_twice(city):
         ok, _, others = outcome(res)
         refused = [str(v) for k, v in res if k == "error"]
         have = sa.on_hand(wh)[item.pk]
-        t.check(ok == 1 and all("on hand" in r for r in refused) and have >= Decimal(0), (ok, refused, have))
+        t.check(ok == 1 and all("库存仅有" in r for r in refused) and have >= Decimal(0),  # "only N on hand"
+                (ok, refused, have))
         if have > 0:
             sa.do_move_stock(wh, item, direction="out", quantity=have, reason="清点", actor="test")
     t.verify()

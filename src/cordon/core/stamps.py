@@ -13,6 +13,7 @@ uncommitted data under a new stamp and writers never wait on the counter's row w
 """
 from __future__ import annotations
 
+import hashlib
 from functools import partial
 
 from django.core.cache import cache
@@ -66,7 +67,10 @@ def watch(name: str, *models) -> None:
 def cached(names: tuple[str, ...], key: tuple, render, *, ttl: int = 90):
     """``render()``'s result for ``key`` while the stamps of ``names`` and the minute stay the same."""
     stamp = read(*names)
-    full = f"{PREFIX}:" + ":".join(map(str, (*names, *stamp, f"{clock.now():%Y%m%d%H%M}", *key)))
+    # the page's own part (jurisdiction, query, language) as a digest: a long query or many grants would
+    # otherwise make a key longer than shared caches accept (memcached: 250 characters)
+    digest = hashlib.sha256("\x1f".join(map(str, key)).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    full = f"{PREFIX}:" + ":".join(map(str, (*names, *stamp, f"{clock.now():%Y%m%d%H%M}", digest)))
     value = cache.get(full)
     if value is None:
         value = render()
