@@ -381,3 +381,27 @@ def test_detect_reads_the_whole_file_and_hashes_it(tmp_path, monkeypatch):
     copy = tabular.transcode_to_utf8(path, enc)
     assert copy.read_bytes() == data and copy.name == "u.csv"
     shutil.rmtree(copy.parent)
+
+
+# ---------------------------------------------------------------------------------------------- daily counts
+
+
+def test_counts_file_in_gbk_utf16_and_bad_bytes(db, tmp_path):
+    """The aggregate-counts importer reads one encoding for the whole file like the others, and refuses bytes
+    in none of them before writing anything."""
+    from cordon.situation.actions import REQUIRED, CountsFileError, do_import_counts
+    from cordon.situation.models import DailyCount
+
+    header = ",".join(REQUIRED)
+    row = ",".join("2022-04-01" if c == "date" else "1" for c in REQUIRED)
+    for codec in ("gb18030", "utf-16", "utf-8-sig"):
+        f = tmp_path / f"counts-{codec}.csv"
+        f.write_bytes(f"{header}\n{row}\n".encode(codec))
+        rep = do_import_counts(f, series=f"s-{codec}", actor="test")
+        assert (rep.rows, rep.created, rep.errors) == (1, 1, []), codec
+    bad = tmp_path / "counts-bad.csv"
+    bad.write_bytes(f"{header}\n{row}\n".encode() + b"\xff\xfe\xfd\x80\x81,1\n")
+    before = DailyCount.objects.count()
+    with pytest.raises(CountsFileError) as exc:
+        do_import_counts(bad, series="bad", actor="test")
+    assert str(exc.value).startswith(f"{bad}:") and DailyCount.objects.count() == before

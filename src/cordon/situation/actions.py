@@ -15,7 +15,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cordon.core import access, audit, clock
+from cordon.core import access, audit, clock, tabular
 from cordon.core.actions import ActionError
 from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
 
@@ -133,8 +133,8 @@ COUNT_COLUMNS = ("confirmed", "asymptomatic", "asym_to_confirmed", "confirmed_in
 REQUIRED = ("date", "confirmed", "asymptomatic")
 
 
-class CountsFileError(Exception):
-    """The file cannot be read at all (missing, not CSV, missing required columns)."""
+class CountsFileError(tabular.FileError):
+    """The file cannot be read at all (missing, not text in one known encoding, missing required columns)."""
 
 
 @dataclass
@@ -246,10 +246,11 @@ def do_import_counts(path_or_text, *, series: str, actor=None) -> CountsReport:
     if not series or len(series) > 60:
         raise ActionError(_("a series name of 1 to 60 characters is required"), field="name")
     if isinstance(path_or_text, Path) or (isinstance(path_or_text, str) and "\n" not in path_or_text):
-        try:
-            text = Path(path_or_text).read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CountsFileError(f"cannot read {path_or_text}: {exc}") from None
+        path = Path(path_or_text)
+        if not path.is_file():
+            raise CountsFileError("no such file", path=path)
+        # one encoding for the whole file (UTF-8 with or without BOM, GB18030, UTF-16), refused before any row
+        text = tabular.read_text(path, error=CountsFileError)
     else:
         text = path_or_text
     rows, report = read_counts(text, series)
