@@ -18,11 +18,6 @@ SUPPLY = access.SUPPLIES_WRITE
 CARE_ROLES, DISPATCH_ROLES, HOTLINE_ROLES, SUPPLY_ROLES = CREATE, DISPATCH, HOTLINE, SUPPLY
 
 
-def desk_scope(user, cap: str) -> access.Scope:
-    """Where the user holds ``cap``."""
-    return access.scope_for(user, cap)
-
-
 def can_write(user, cap: str, record) -> bool:
     return access.can(user, cap, record)
 

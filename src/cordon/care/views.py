@@ -20,7 +20,7 @@ from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
-from cordon.web.views import cached_part, paginate, parse_id, posted_text, query_without_page, scoped
+from cordon.web.views import cached_part, paginate, posted_text, query_without_page, scoped
 
 RELATED = ("area", "facility", "hospital", "vehicle")
 
@@ -87,16 +87,6 @@ def board(request):
     return render(request, "care/board.html", context)
 
 
-def _resolve_area(user, value: str) -> Area:
-    value = (value or "").strip().strip("/")
-    a = Area.objects.for_user(user).filter(path=value).first() if not value.isdigit() else None
-    if a is None and parse_id(value) is not None:
-        a = Area.objects.for_user(user).filter(pk=parse_id(value)).first()
-    if a is None or not perms.can_write(user, perms.CREATE, a):
-        raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": value}, field="area")
-    return a
-
-
 @access.require(access.CARE_CREATE)
 @scoped
 def new_request(request):
@@ -108,7 +98,7 @@ def new_request(request):
         if form.is_valid():
             c = form.cleaned_data
             try:
-                area = _resolve_area(user, c["area"])
+                area = perms.area_by_path(user, c["area"], perms.CREATE)
                 r = actions.do_create_request(person=c["person"], area=area, need=c["need"],
                                               urgency="critical" if c["urgent"] else "", source=c["source"],
                                               phone=c["phone"], address_note=c["address_note"],

@@ -56,11 +56,6 @@ def parse_day(value, default=None) -> dt.date:
     return day
 
 
-def _staff(user) -> None:
-    if not access.has_perm(user, access.VIEW):
-        raise PermissionDenied
-
-
 def situation_data(view: SituationScope, on: dt.date) -> dict:
     """What the page and ``/api/situation`` show: every section's figures."""
     return {"on": on.isoformat(), "scope": "city" if view.city_wide else view.key(),
@@ -108,7 +103,6 @@ def _render_situation(request, view: SituationScope, heading: str):
 @access.require(access.VIEW)
 @scoped
 def situation(request):
-    _staff(request.user)
     view = SituationScope.for_user(request.user, **page_params(request.GET))
     heading = _("Command centre: whole city") if view.scope.everything else _("Situation in your jurisdiction")
     return _render_situation(request, view, heading)
@@ -117,7 +111,6 @@ def situation(request):
 @access.require(access.VIEW)
 @scoped
 def situation_district(request, pk: int):
-    _staff(request.user)
     district = access.access(Area.objects.filter(kind="district"), request.user, pk)
     view = SituationScope.for_user(request.user, district=district, **page_params(request.GET))
     return _render_situation(request, view, _("Situation: %(name)s") % {"name": district.name})
@@ -128,7 +121,6 @@ def situation_district(request, pk: int):
 @access.require(access.VIEW)
 @scoped
 def daily_page(request, day: str):
-    _staff(request.user)
     on = parse_day(day)
     view = SituationScope.for_user(request.user, days=14)
     fmt = request.GET.get("format") or "html"
@@ -155,7 +147,6 @@ def daily_today(request):
 
 @access.require(access.VIEW)
 def counts_list(request):
-    _staff(request.user)
     from django.db.models import Count, Max, Min, Sum
 
     series = (DailyCount.objects.order_by("series").values("series")
@@ -165,7 +156,6 @@ def counts_list(request):
 
 @access.require(access.VIEW)
 def counts_detail(request, name: str):
-    _staff(request.user)
     rows = list(DailyCount.objects.filter(series=name).order_by("day"))
     if not rows:
         raise Http404
@@ -214,7 +204,6 @@ def _can_publish(user) -> bool:
 
 @access.require(access.VIEW)
 def bulletin_list(request):
-    _staff(request.user)
     can = _can_publish(request.user)
     qs = Bulletin.objects.only("id", "day", "title", "status", "published_at").order_by("-day")
     if not can:
@@ -227,7 +216,6 @@ def bulletin_list(request):
 @require_POST
 @scoped
 def bulletin_draft(request):
-    _staff(request.user)
     day = parse_day(request.POST.get("day"), clock.today() - dt.timedelta(days=1))
     try:
         b = actions.do_draft_bulletin(day, actor=request.user)
@@ -241,7 +229,6 @@ def bulletin_draft(request):
 @access.require(access.VIEW)
 @scoped
 def bulletin_detail(request, day: str):
-    _staff(request.user)
     on = parse_day(day)
     b = Bulletin.objects.filter(day=on).first()
     can = _can_publish(request.user)
