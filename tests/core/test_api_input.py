@@ -13,7 +13,7 @@ import typing
 import pydantic
 import pytest
 
-from cordon.core.api import api
+from cordon.config.api import api
 from cordon.core.models import ApiToken, AuditEntry
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from cordon.core.api import api
+from cordon.config.api import api
 from cordon.core.models import AuditEntry
 
 # (method, path template) -> how to call it: path params from the city fixture, a body, and what it is.

@@ -12,18 +12,13 @@ from cordon.care import actions, perms
 from cordon.care.models import CareNeed, CareRequest, Hospital, Outcome, ProactiveTask, Source, Status, Vehicle
 from cordon.cases.models import Facility
 from cordon.core import access, clock, ids
+from cordon.core.api import PageQuery, current_user, paginate, writable
 from cordon.core.actions import ActionError
-from cordon.core.fields import Day, Id, PageNo, PageSize, QueryId, Reason, integer, one_of, text_of
+from cordon.core.fields import Day, Id, PageSize, QueryId, Reason, integer, one_of, text_of
 from cordon.core.schemas import Page
 from cordon.places.models import Resident
 
 router = Router(tags=["emergency care"])
-
-
-def _user(request):
-    from cordon.core.api import user_of
-
-    return user_of(request)
 
 
 class RequestOut(Schema):
@@ -91,19 +86,16 @@ def _detail(r: CareRequest) -> dict:
 
 
 RELATED = ("area", "facility", "hospital", "vehicle")
+WRITABLE = CareRequest.objects.select_related(*RELATED)  # the record a write acts on, with what its answer shows
 
 
-class RequestFilter(Schema):
+class RequestFilter(PageQuery):
     status: one_of(("open", *Status.values)) | None = None   # "open" (default: the board), or one status
-    page: PageNo = 1
-    page_size: PageSize = 50
 
 
 @router.get("/care/requests", response=RequestList)
 def list_requests(request, f: Query[RequestFilter]):
-    from cordon.core.api import paginate
-
-    qs = CareRequest.objects.for_user(_user(request), access.CARE_READ).select_related(*RELATED)
+    qs = CareRequest.objects.for_user(current_user(request), access.CARE_READ).select_related(*RELATED)
     if not f.status or f.status == "open":
         qs = actions.board(qs)
     elif f.status == "closed":
@@ -129,7 +121,7 @@ class RequestCreate(Schema):
 
 @router.post("/care/requests", response={201: RequestDetail})
 def create_request(request, payload: RequestCreate):
-    user = _user(request)
+    user = current_user(request)
     area = perms.area_for_write(user, payload.area_id, perms.CREATE)
     resident = (access.access(Resident, user, payload.resident_id, read=access.READ_PERSONAL)
                 if payload.resident_id else None)
@@ -141,13 +133,7 @@ def create_request(request, payload: RequestCreate):
 
 @router.get("/care/requests/{request_id}", response=RequestDetail)
 def get_request(request, request_id: QueryId):
-    return _detail(access.access(CareRequest, _user(request), request_id, read=access.CARE_READ))
-
-
-def _writable(request, request_id: int):
-    user = _user(request)
-    return user, perms.access_write(CareRequest.objects.select_related(*RELATED), user, request_id,
-                                    perms.DISPATCH, read=access.CARE_READ)
+    return _detail(access.access(CareRequest, current_user(request), request_id, read=access.CARE_READ))
 
 
 class DispatchIn(Schema):
@@ -159,7 +145,7 @@ class DispatchIn(Schema):
 
 @router.post("/care/requests/{request_id}/dispatch", response=RequestDetail)
 def dispatch_request(request, request_id: QueryId, payload: DispatchIn):
-    user, r = _writable(request, request_id)
+    user, r = writable(request, WRITABLE, request_id, perms.DISPATCH, read=access.CARE_READ)
     vehicle = Vehicle.objects.filter(pk=payload.vehicle_id).first()
     if vehicle is None:
         raise ActionError(_("no such vehicle"), field="vehicle_id")
@@ -176,7 +162,7 @@ class AdvanceIn(Schema):
 
 @router.post("/care/requests/{request_id}/advance", response=RequestDetail)
 def advance_request(request, request_id: QueryId, payload: AdvanceIn):
-    user, r = _writable(request, request_id)
+    user, r = writable(request, WRITABLE, request_id, perms.DISPATCH, read=access.CARE_READ)
     return _detail(actions.do_advance_request(r, to=payload.to, actor=user, reason=payload.reason))
 
 
@@ -187,7 +173,7 @@ class RetriageIn(Schema):
 
 @router.post("/care/requests/{request_id}/retriage", response=RequestDetail)
 def retriage_request(request, request_id: QueryId, payload: RetriageIn):
-    user, r = _writable(request, request_id)
+    user, r = writable(request, WRITABLE, request_id, perms.DISPATCH, read=access.CARE_READ)
     return _detail(actions.do_retriage_request(r, priority=payload.priority, actor=user, reason=payload.reason))
 
 
@@ -200,7 +186,7 @@ class CareCloseIn(Schema):
 
 @router.post("/care/requests/{request_id}/close", response=RequestDetail)
 def close_request(request, request_id: QueryId, payload: CareCloseIn):
-    user, r = _writable(request, request_id)
+    user, r = writable(request, WRITABLE, request_id, perms.DISPATCH, read=access.CARE_READ)
     return _detail(actions.do_close_request(r, outcome=payload.outcome, reason=payload.reason,
                                             confirmed_by=payload.confirmed_by, confirmation=payload.confirmation,
                                             actor=user))
@@ -224,7 +210,7 @@ class CareKpiOut(Schema):
 
 @router.get("/care/kpis", response=list[CareKpiOut])
 def care_kpis(request):
-    return actions.kpis(CareRequest.objects.for_user(_user(request), access.CARE_READ))
+    return actions.kpis(CareRequest.objects.for_user(current_user(request), access.CARE_READ))
 
 
 class CareTaskOut(Schema):
@@ -243,17 +229,14 @@ class CareTaskList(Page):
     items: list[CareTaskOut]
 
 
-class CareTaskFilter(Schema):
+class CareTaskFilter(PageQuery):
     open: bool = True
-    page: PageNo = 1
     page_size: PageSize = 100
 
 
 @router.get("/care/tasks", response=CareTaskList)
 def list_tasks(request, f: Query[CareTaskFilter]):
-    from cordon.core.api import paginate
-
-    qs = (ProactiveTask.objects.for_user(_user(request), access.READ_PERSONAL)
+    qs = (ProactiveTask.objects.for_user(current_user(request), access.READ_PERSONAL)
           .select_related("resident", "designation__area"))
     if f.open:
         qs = qs.filter(done_at__isnull=True)
@@ -270,7 +253,7 @@ class CareTaskDoneIn(Schema):
 
 @router.post("/care/tasks/{task_id}/done", response=CareTaskOut)
 def complete_task(request, task_id: QueryId, payload: CareTaskDoneIn):
-    user = _user(request)
+    user = current_user(request)
     t = perms.access_write(ProactiveTask.objects.select_related("resident", "designation__area"), user, task_id,
                            perms.DISPATCH, read=access.READ_PERSONAL)
     actions.do_complete_task(t, actor=user, reason=payload.reason)
@@ -299,7 +282,7 @@ class NeedsOut(Schema):
 
 @router.put("/care/needs/{resident_id}", response=NeedsOut)
 def record_needs(request, resident_id: QueryId, payload: NeedsIn):
-    user = _user(request)
+    user = current_user(request)
     r = access.access(Resident, user, resident_id, perm=access.CARE_SPECIAL, read=access.READ_PERSONAL)
     n = actions.do_record_needs(r, dialysis_weekdays=payload.dialysis_weekdays, due_date=payload.due_date,
                                 oxygen=payload.oxygen, medication=payload.medication, notes=payload.notes,
@@ -325,7 +308,7 @@ class HospitalOut(Schema):
 @router.post("/care/hospitals", response={201: HospitalOut})
 def create_hospital(request, payload: HospitalIn):
     """An ordinary hospital in an area the caller may dispatch in (medical dispatchers, staff with write)."""
-    user = _user(request)
+    user = current_user(request)
     area = perms.area_for_write(user, payload.area_id, perms.DISPATCH)
     h = actions.do_add_hospital(payload.name, area=area, phone=payload.phone, actor=user, reason=payload.reason)
     return HttpStatus(201, {"id": h.pk, "name": h.name, "area": area.path, "phone": h.phone})
@@ -349,7 +332,7 @@ class VehicleOut(Schema):
 def create_vehicle(request, payload: VehicleIn):
     """A green-channel vehicle (vehicles belong to a station, not an area): medical dispatchers and staff
     with write access."""
-    user = _user(request)
+    user = current_user(request)
     v = actions.do_add_vehicle(payload.plate, team=payload.team, closed_loop=payload.closed_loop, actor=user,
                                reason=payload.reason)
     return HttpStatus(201, {"id": v.pk, "plate": v.plate, "team": v.team, "closed_loop": v.closed_loop})

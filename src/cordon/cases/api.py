@@ -21,25 +21,14 @@ from cordon.cases.models import (Arrival, ArrivalKind, CheckIn, Facility, Facili
                                  InfectionKind, OrderStatus, OutsideRegion, PersonOrder, Placement, ResponseTask,
                                  TaskStatus)
 from cordon.core import access, clock
+from cordon.core.api import PageQuery, current_user, page_of
 from cordon.core.actions import ActionError
-from cordon.core.fields import (Day, Id, Moment, PageNo, PageSize, QueryId, QueryText, Reason, decimal_of, integer,
+from cordon.core.fields import (Day, Id, Moment, QueryId, QueryText, Reason, decimal_of, integer,
                                 one_of, text_of)
 from cordon.core.schemas import Page
 from cordon.places.models import Area
 
 router = Router(tags=["cases"])
-
-
-def _user(request):
-    from cordon.core.api import user_of
-
-    return user_of(request)
-
-
-def _page(qs, page, page_size):
-    from cordon.core.api import paginate
-
-    return paginate(qs, page, page_size)
 
 
 def _area(user, pk: int | None, field: str, *, write: bool = True) -> Area | None:
@@ -248,30 +237,27 @@ def infection_detail(user, inf: Infection) -> dict:
 
 # ------------------------------------------------------------------------------------------ infections
 
-class InfectionFilter(Schema):
+class InfectionFilter(PageQuery):
     kind: one_of(InfectionKind.values) | None = None
     since: Day | None = None
     q: QueryText | None = None
-    page: PageNo = 1
-    page_size: PageSize = 50
 
 
 @router.get("/infections", response=InfectionList)
 def list_infections(request, f: Query[InfectionFilter]):
-    qs = Infection.objects.for_user(_user(request), access.READ_HEALTH).select_related("home")
+    qs = Infection.objects.for_user(current_user(request), access.READ_HEALTH).select_related("home")
     if f.kind:
         qs = qs.filter(kind=f.kind)
     if f.since:
         qs = qs.filter(confirmed_on__gte=f.since)
     if f.q:
         qs = qs.filter(label__icontains=f.q.strip())
-    items, meta = _page(qs.order_by("-confirmed_on", "-id"), f.page, f.page_size)
-    return {"items": _infection_rows(items, clock.now()), **meta}
+    return page_of(qs.order_by("-confirmed_on", "-id"), f, lambda items: _infection_rows(items, clock.now()))
 
 
 @router.get("/infections/{infection_id}", response=InfectionDetail)
 def get_infection(request, infection_id: QueryId):
-    user = _user(request)
+    user = current_user(request)
     inf = access.access(Infection.objects.select_related("home"), user, infection_id, read=access.READ_HEALTH)
     return infection_detail(user, inf)
 
@@ -291,7 +277,7 @@ class InfectionCreate(Schema):
 
 @router.post("/infections", response={201: InfectionOut})
 def create_infection(request, payload: InfectionCreate):
-    user = _user(request)
+    user = current_user(request)
     home = _area(user, payload.home_id, "home_id")
     visited = list(Area.objects.filter(pk__in=payload.visited))
     if len(visited) != len(set(payload.visited)):
@@ -311,7 +297,7 @@ class ReclassifyIn(Schema):
 
 @router.post("/infections/{infection_id}/reclassify", response=InfectionOut)
 def reclassify_infection(request, infection_id: QueryId, payload: ReclassifyIn):
-    user = _user(request)
+    user = current_user(request)
     inf = access.access(Infection.objects.select_related("home"), user, infection_id, perm=access.CASES_WRITE,
                         read=access.READ_HEALTH)
     actions.do_reclassify_infection(inf, payload.kind, actor=user, reason=payload.reason)
@@ -333,7 +319,7 @@ def register_contact(request, infection_id: QueryId, payload: ContactIn):
     """A close contact (or a contact of a contact, through ``via_id``). The person's home decides whose
     jurisdiction the order is in: it must be writable by you. A contact identified after the order would
     have ended gets no order (200, null)."""
-    user = _user(request)
+    user = current_user(request)
     inf = access.access(Infection, user, infection_id, read=access.READ_HEALTH)
     home = _area(user, payload.home_id, "home_id") if payload.home_id else None
     if home is None:
@@ -352,19 +338,17 @@ def register_contact(request, infection_id: QueryId, payload: ContactIn):
 
 # ------------------------------------------------------------------------------------------ tasks
 
-class ResponseTaskFilter(Schema):
+class ResponseTaskFilter(PageQuery):
     status: one_of(TaskStatus.values) | None = None
     overdue: bool = False
     mine: bool = False                 # only tasks you can act on (your write jurisdiction)
     infection: QueryId | None = None
     step: text_of(ResponseTask, "step") | None = None
-    page: PageNo = 1
-    page_size: PageSize = 50
 
 
 @router.get("/tasks", response=ResponseTaskList)
 def list_tasks(request, f: Query[ResponseTaskFilter]):
-    user = _user(request)
+    user = current_user(request)
     now = clock.now()
     qs = (ResponseTask.objects.for_user(user, access.CASES_WRITE if f.mine else access.READ_HEALTH)
           .select_related("infection"))
@@ -376,8 +360,7 @@ def list_tasks(request, f: Query[ResponseTaskFilter]):
         qs = qs.filter(infection_id=f.infection)
     if f.step:
         qs = qs.filter(step=f.step)
-    items, meta = _page(qs.order_by("deadline", "id"), f.page, f.page_size)
-    return {"items": [task_out(t, now) for t in items], **meta}
+    return page_of(qs.order_by("deadline", "id"), f, lambda items: [task_out(t, now) for t in items])
 
 
 def _task_detail(t: ResponseTask) -> dict:
@@ -397,7 +380,7 @@ class TaskNoteIn(Schema):
 
 @router.post("/tasks/{task_id}/complete", response=TaskDetail)
 def complete_task(request, task_id: QueryId, payload: CompleteIn):
-    user = _user(request)
+    user = current_user(request)
     t = access.access(ResponseTask, user, task_id, perm=access.CASES_WRITE)
     return _task_detail(actions.do_complete_task(t, actor=user, note=payload.note))
 
@@ -405,7 +388,7 @@ def complete_task(request, task_id: QueryId, payload: CompleteIn):
 @router.post("/tasks/{task_id}/note", response=TaskDetail)
 def note_task(request, task_id: QueryId, payload: TaskNoteIn):
     """Add a note to the task's timeline and/or tick a checklist item (``check``: its index)."""
-    user = _user(request)
+    user = current_user(request)
     t = access.access(ResponseTask, user, task_id, perm=access.CASES_WRITE)
     if not payload.text.strip() and payload.check is None:
         raise ActionError(_("write a note or tick a checklist item"), field="text")
@@ -414,14 +397,12 @@ def note_task(request, task_id: QueryId, payload: TaskNoteIn):
 
 # ------------------------------------------------------------------------------------------ orders
 
-class OrderFilter(Schema):
+class OrderFilter(PageQuery):
     community: QueryId | None = None
     status: one_of(OrderStatus.values, "all") | None = "active"
     today: one_of(("centralized", "home")) | None = None
     category: text_of(PersonOrder, "category") | None = None
     q: QueryText | None = None
-    page: PageNo = 1
-    page_size: PageSize = 50
 
 
 def order_list_qs(user, *, community=None, status="active", category=None, today_status=None, q=None,
@@ -446,15 +427,15 @@ def order_list_qs(user, *, community=None, status="active", category=None, today
 
 @router.get("/orders", response=OrderList)
 def list_orders(request, f: Query[OrderFilter]):
-    user = _user(request)
+    user = current_user(request)
     today = clock.today()
     qs = order_list_qs(user, community=f.community, status=f.status, category=f.category, today_status=f.today,
                        q=f.q, today=today).select_related("infection").only(
         "id", "label", "category", "status", "anchor", "identified_on", "centralized_until", "home_until",
         "free_on", "released_on", "test_days", "missed_test_days", "extended_by", "manual", "home_id",
         "community_id", "via_id", "arrival_id", "placed_at", "infection_id", "infection__label")
-    items, meta = _page(qs, f.page, f.page_size)
-    return {"items": [order_out(o, today, o.infection.label if o.infection_id else None) for o in items], **meta}
+    return page_of(qs, f, lambda items: [order_out(o, today, o.infection.label if o.infection_id else None)
+                                         for o in items])
 
 
 def order_detail(o: PersonOrder) -> dict:
@@ -471,7 +452,7 @@ def order_detail(o: PersonOrder) -> dict:
 
 @router.get("/orders/{order_id}", response=OrderDetail)
 def get_order(request, order_id: QueryId):
-    return order_detail(access.access(PersonOrder, _user(request), order_id, read=access.READ_HEALTH))
+    return order_detail(access.access(PersonOrder, current_user(request), order_id, read=access.READ_HEALTH))
 
 
 class ManualOrderIn(Schema):
@@ -485,7 +466,7 @@ class ManualOrderIn(Schema):
 def manual_order(request, payload: ManualOrderIn):
     """Put a person under a category's measures by hand (needs a reason and a recorded link, #4; no
     quarantine for arrivals from low-risk areas, #2 and #7)."""
-    user = _user(request)
+    user = current_user(request)
     home = _area(user, payload.home_id, "home_id")
     # The person's earlier records are looked up in the caller's jurisdiction only: a record elsewhere
     # answers exactly as no record at all (no existence oracle).
@@ -515,7 +496,7 @@ class CheckInIn(Schema):
 
 @router.post("/orders/{order_id}/checkins", response={201: CheckInOut})
 def record_checkin(request, order_id: QueryId, payload: CheckInIn):
-    user = _user(request)
+    user = current_user(request)
     o = access.access(PersonOrder, user, order_id, perm=access.CASES_WRITE)
     if payload.temperature is not None and not (Decimal("30") <= payload.temperature <= Decimal("45")):
         raise ActionError(_("temperature must be between 30 and 45 °C"), field="temperature")
@@ -533,7 +514,7 @@ class ExtendIn(Schema):
 @router.post("/orders/{order_id}/extend", response=OrderDetail)
 def extend_order(request, order_id: QueryId, payload: ExtendIn):
     """Extend an order; only the person's positive result is a reason (nine prohibitions #5)."""
-    user = _user(request)
+    user = current_user(request)
     o = access.access(PersonOrder, user, order_id, perm=access.CASES_WRITE)
     return order_detail(actions.do_extend_order(o, days=payload.days, reason=payload.reason, actor=user))
 
@@ -550,7 +531,7 @@ class SpilloverIn(Schema):
 def register_spillover(request, payload: SpilloverIn):
     """Someone who left a high- or medium-risk area. The risk area may be anywhere (risk areas are public);
     the person's home must be in your jurisdiction."""
-    user = _user(request)
+    user = current_user(request)
     home = _area(user, payload.home_id, "home_id")
     from_area = Area.objects.filter(pk=payload.from_area_id).first()
     if from_area is None:
@@ -608,23 +589,20 @@ def arrival_rows(arrivals, today, user=None) -> list[dict]:
     return out
 
 
-class ArrivalFilter(Schema):
+class ArrivalFilter(PageQuery):
     since: Day | None = None
     from_level: RiskLevel | None = None
-    page: PageNo = 1
-    page_size: PageSize = 50
 
 
 @router.get("/arrivals", response=ArrivalList)
 def list_arrivals(request, f: Query[ArrivalFilter]):
-    user = _user(request)
+    user = current_user(request)
     qs = Arrival.objects.for_user(user, access.READ_HEALTH).select_related("destination", "region")
     if f.since:
         qs = qs.filter(arrived_on__gte=f.since)
     if f.from_level:
         qs = qs.filter(from_level=f.from_level)
-    items, meta = _page(qs.order_by("-arrived_on", "-id"), f.page, f.page_size)
-    return {"items": arrival_rows(items, clock.today(), user), **meta}
+    return page_of(qs.order_by("-arrived_on", "-id"), f, lambda items: arrival_rows(items, clock.today(), user))
 
 
 class ArrivalIn(Schema):
@@ -646,7 +624,7 @@ def _arrival_one(a: Arrival) -> dict:
 def register_arrival(request, payload: ArrivalIn):
     """An arrival (来兰返兰). Give ``region_id`` from the maintained list (its level decides) or
     ``from_level``. Arrivals from low-risk regions get the pack's tests, never quarantine (#2, #7)."""
-    user = _user(request)
+    user = current_user(request)
     dest = _area(user, payload.destination_id, "destination_id")
     region = None
     level = payload.from_level
@@ -670,7 +648,7 @@ class ArrivalTestIn(Schema):
 
 @router.post("/arrivals/{arrival_id}/tests", response=ArrivalOut)
 def record_arrival_test(request, arrival_id: QueryId, payload: ArrivalTestIn):
-    user = _user(request)
+    user = current_user(request)
     a = access.access(Arrival, user, arrival_id, perm=access.CASES_WRITE)
     return _arrival_one(actions.do_record_arrival_test(a, on=payload.on, result=payload.result, actor=user))
 
@@ -700,19 +678,16 @@ def facility_rows(facilities, today=None) -> list[dict]:
              **look[f.pk]} for f in facilities]
 
 
-class FacilityFilter(Schema):
+class FacilityFilter(PageQuery):
     kind: one_of(FacilityKind.values) | None = None
-    page: PageNo = 1
-    page_size: PageSize = 50
 
 
 @router.get("/facilities", response=FacilityList)
 def list_facilities(request, f: Query[FacilityFilter]):
-    qs = Facility.objects.for_user(_user(request)).select_related("area")
+    qs = Facility.objects.for_user(current_user(request)).select_related("area")
     if f.kind:
         qs = qs.filter(kind=f.kind)
-    items, meta = _page(qs.order_by("kind", "name"), f.page, f.page_size)
-    return {"items": facility_rows(items), **meta}
+    return page_of(qs.order_by("kind", "name"), f, lambda items: facility_rows(items))
 
 
 class FacilityIn(Schema):
@@ -724,7 +699,7 @@ class FacilityIn(Schema):
 
 @router.post("/facilities", response={201: FacilityOut})
 def create_facility(request, payload: FacilityIn):
-    user = _user(request)
+    user = current_user(request)
     area = _area(user, payload.area_id, "area_id")
     f = actions.do_create_facility(name=payload.name.strip(), kind=payload.kind, area=area,
                                    capacity=payload.capacity, actor=user)
@@ -741,7 +716,7 @@ class PlaceIn(Schema):
 def place(request, facility_id: QueryId, payload: PlaceIn):
     """Admit a person under an order (or an infection): needs WRITE on the facility and on the person's
     record. A full facility refuses with 400 (field ``facility``)."""
-    user = _user(request)
+    user = current_user(request)
     fac = access.access(Facility, user, facility_id, perm=access.CASES_WRITE)
     order = (access.access(PersonOrder, user, payload.order_id, perm=access.CASES_WRITE)
              if payload.order_id else None)
@@ -758,7 +733,7 @@ class DischargeIn(Schema):
 
 @router.post("/placements/{placement_id}/discharge", response=PlacementOut)
 def discharge(request, placement_id: QueryId, payload: DischargeIn):
-    user = _user(request)
+    user = current_user(request)
     p = Placement.objects.select_related("facility", "order", "infection").filter(pk=placement_id).first()
     if p is None:
         raise access.NotFound
@@ -786,7 +761,7 @@ class RegionIn(Schema):
 
 @router.get("/outside-regions", response=list[RegionOut])
 def list_regions(request):
-    if not access.has_perm(_user(request), access.VIEW):
+    if not access.has_perm(current_user(request), access.VIEW):
         raise access.Forbidden
     return [{"id": r.pk, "name": r.name, "level": r.level, "updated_on": r.updated_on, "source": r.source}
             for r in OutsideRegion.objects.order_by("name")[:1000]]
@@ -795,7 +770,7 @@ def list_regions(request):
 @router.post("/outside-regions", response=RegionOut)
 def upsert_region(request, payload: RegionIn):
     """Add or update a region of the maintained list (commanders only)."""
-    user = _user(request)
+    user = current_user(request)
     if not _is_commander(user):
         raise access.Forbidden
     r = actions.do_upsert_outside_region(name=payload.name, level=payload.level, source=payload.source, actor=user)

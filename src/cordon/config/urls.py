@@ -2,7 +2,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from cordon.core import access
-from cordon.core.api import api
+from cordon.config.api import api
 
 urlpatterns = [
     path("api/", api.urls),

@@ -29,7 +29,7 @@ def pages() -> list[tuple[str, str, str | None]]:
 
 def operations() -> list[tuple[str, str, str, str | None]]:
     """(method, path, function name, declared capability or None) of every API operation."""
-    from cordon.core.api import api
+    from cordon.config.api import api  # the assembled API (an entry point: imported when asked, not at load)
 
     out = []
     for prefix, router in api._routers:

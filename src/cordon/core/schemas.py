@@ -1,10 +1,10 @@
-"""Schemas every app's API shares: the error body and the page of a list. Imports no app."""
+"""Schemas every app's API shares: the error body, the page of a list and the page asked for. Imports no app."""
 from __future__ import annotations
 
 from ninja import Schema
 from pydantic import Field
 
-from cordon.core.fields import MAX_PAGE, MAX_PAGE_SIZE
+from cordon.core.fields import MAX_PAGE, MAX_PAGE_SIZE, PageNo, PageSize
 
 
 class FieldError(Schema):
@@ -29,3 +29,10 @@ class Page(Schema):
     page: int = Field(ge=1, le=MAX_PAGE)
     page_size: int = Field(ge=1, le=MAX_PAGE_SIZE)
     has_next: bool
+
+
+class PageQuery(Schema):
+    """The page asked for (list filters subclass it with their own fields)."""
+
+    page: PageNo = 1
+    page_size: PageSize = 50

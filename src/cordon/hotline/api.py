@@ -8,18 +8,14 @@ from ninja import Query, Router, Schema, Status as HttpStatus
 
 from cordon.care import perms
 from cordon.core import access, clock, ids
-from cordon.core.fields import Id, PageNo, PageSize, QueryId, Reason, integer, one_of, text, text_of
+from cordon.core.api import PageQuery, current_user, paginate, writable
+from cordon.core.fields import Id, QueryId, Reason, integer, one_of, text, text_of
 from cordon.core.schemas import Page
 from cordon.hotline import actions
 from cordon.hotline.models import OPEN_STATUSES, Category, Status, Ticket
 
 router = Router(tags=["hotline"])
-
-
-def _user(request):
-    from cordon.core.api import user_of
-
-    return user_of(request)
+WRITABLE = Ticket.objects.select_related("duplicate_of")  # the record a write acts on, with what its answer shows
 
 
 class TicketOut(Schema):
@@ -90,11 +86,9 @@ def _detail(t: Ticket, user) -> dict:
             "events": [{"at": e.at, "kind": e.kind, "actor": e.actor, "note": e.note} for e in t.events.all()]}
 
 
-class TicketFilter(Schema):
+class TicketFilter(PageQuery):
     status: one_of(("open", "overdue", "all", *Status.values)) | None = None  # open (default), or one status
     category: one_of(Category.values) | None = None
-    page: PageNo = 1
-    page_size: PageSize = 50
 
 
 def filtered(qs, status: str | None, category: str | None, now):
@@ -115,12 +109,10 @@ def filtered(qs, status: str | None, category: str | None, now):
 
 @router.get("/hotline/tickets", response=TicketList)
 def list_tickets(request, f: Query[TicketFilter]):
-    from cordon.core.api import paginate
-
     now = clock.now()
-    qs = filtered(Ticket.objects.for_user(_user(request), access.HOTLINE_READ), f.status, f.category, now)
+    qs = filtered(Ticket.objects.for_user(current_user(request), access.HOTLINE_READ), f.status, f.category, now)
     items, meta = paginate(qs.order_by("-escalation", "resolve_by", "id"), f.page, f.page_size)
-    originals = dict(Ticket.objects.for_user(_user(request), access.HOTLINE_READ)
+    originals = dict(Ticket.objects.for_user(current_user(request), access.HOTLINE_READ)
                      .filter(pk__in={t.duplicate_of_id for t in items if t.duplicate_of_id})
                      .values_list("id", "number"))
     return {"items": [ticket_out(t, now, originals) for t in items], **meta}
@@ -140,7 +132,7 @@ class TicketCreate(Schema):
 
 @router.post("/hotline/tickets", response={201: TicketDetail})
 def create_ticket(request, payload: TicketCreate):
-    user = _user(request)
+    user = current_user(request)
     area = perms.area_for_write(user, payload.area_id, perms.HOTLINE) if payload.area_id else None
     t = actions.do_create_ticket(phone=payload.phone, category=payload.category, text=payload.text,
                                  caller=payload.caller, area=area, location=payload.location,
@@ -150,14 +142,8 @@ def create_ticket(request, payload: TicketCreate):
 
 @router.get("/hotline/tickets/{ticket_id}", response=TicketDetail)
 def get_ticket(request, ticket_id: QueryId):
-    user = _user(request)
+    user = current_user(request)
     return _detail(access.access(Ticket, user, ticket_id, read=access.HOTLINE_READ), user)
-
-
-def _writable(request, ticket_id):
-    user = _user(request)
-    return user, perms.access_write(Ticket.objects.select_related("duplicate_of"), user, ticket_id,
-                                    perms.HOTLINE, read=access.HOTLINE_READ)
 
 
 class TicketNoteIn(Schema):
@@ -175,19 +161,19 @@ class TicketCloseIn(Schema):
 
 @router.post("/hotline/tickets/{ticket_id}/respond", response=TicketDetail)
 def respond_ticket(request, ticket_id: QueryId, payload: TicketNoteIn):
-    user, t = _writable(request, ticket_id)
+    user, t = writable(request, WRITABLE, ticket_id, perms.HOTLINE, read=access.HOTLINE_READ)
     return _detail(actions.do_respond_ticket(t, note=payload.note, actor=user), user)
 
 
 @router.post("/hotline/tickets/{ticket_id}/feedback", response=TicketDetail)
 def feedback_ticket(request, ticket_id: QueryId, payload: FeedbackIn):
-    user, t = _writable(request, ticket_id)
+    user, t = writable(request, WRITABLE, ticket_id, perms.HOTLINE, read=access.HOTLINE_READ)
     return _detail(actions.do_record_feedback(t, feedback=payload.feedback, actor=user), user)
 
 
 @router.post("/hotline/tickets/{ticket_id}/close", response=TicketDetail)
 def close_ticket(request, ticket_id: QueryId, payload: TicketCloseIn):
-    user, t = _writable(request, ticket_id)
+    user, t = writable(request, WRITABLE, ticket_id, perms.HOTLINE, read=access.HOTLINE_READ)
     return _detail(actions.do_close_ticket(t, satisfaction=payload.satisfaction, actor=user,
                                            reason=payload.reason), user)
 
@@ -206,7 +192,7 @@ class RosterOut(Schema):
 
 @router.get("/hotline/roster", response=RosterOut)
 def roster(request):
-    _user(request)
+    current_user(request)
     gaps = actions.roster_gaps()
     return {"horizon_days": actions.desk()["roster"]["horizon_days"], "covered": not gaps,
             "gaps": [{"starts": a, "ends": b, "hours": round((b - a).total_seconds() / 3600, 2)} for a, b in gaps]}

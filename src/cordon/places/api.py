@@ -8,26 +8,15 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from cordon.core import access, clock, ids
+from cordon.core.api import PageQuery, current_user, page_of, paginate
 from cordon.core.actions import ActionError
-from cordon.core.fields import BirthDate, Day, Id, PageNo, PageSize, QueryId, QueryText, Reason, one_of, text_of
+from cordon.core.fields import BirthDate, Day, Id, QueryId, QueryText, Reason, one_of, text_of
 from cordon.core.models import AuditEntry
 from cordon.core.schemas import Page
 from cordon.places import actions
 from cordon.places.models import Area, Household, Kind, Resident, Sex, Treatment, special_groups
 
 router = Router(tags=["city"])
-
-
-def _user(request):
-    from cordon.core.api import user_of
-
-    return user_of(request)
-
-
-def _page(qs, page, page_size):
-    from cordon.core.api import paginate
-
-    return paginate(qs, page, page_size)
 
 
 class AreaOut(Schema):
@@ -43,17 +32,15 @@ class AreaList(Page):
     items: list[AreaOut]
 
 
-class AreaFilter(Schema):
+class AreaFilter(PageQuery):
     parent: QueryId | None = None
     kind: one_of(Kind.values) | None = None
     q: QueryText | None = None
-    page: PageNo = 1
-    page_size: PageSize = 50
 
 
 @router.get("/areas", response=AreaList)
 def list_areas(request, f: Query[AreaFilter]):
-    user = _user(request)
+    user = current_user(request)
     qs = Area.objects.for_user(user).order_by("path")
     if f.parent is not None:
         qs = qs.filter(parent_id=f.parent)
@@ -65,13 +52,12 @@ def list_areas(request, f: Query[AreaFilter]):
         qs = qs.filter(kind=f.kind)
     if f.q:
         qs = qs.filter(path__contains=f.q.strip())
-    items, meta = _page(qs, f.page, f.page_size)
-    return {"items": items, **meta}
+    return page_of(qs, f)
 
 
 @router.get("/areas/{area_id}", response=AreaOut)
 def get_area(request, area_id: QueryId):
-    return access.access(Area, _user(request), area_id)
+    return access.access(Area, current_user(request), area_id)
 
 
 class ResidentOut(Schema):
@@ -109,13 +95,13 @@ class HouseholdList(Page):
 
 
 @router.get("/areas/{area_id}/households", response=HouseholdList)
-def list_households(request, area_id: QueryId, page: PageNo = 1, page_size: PageSize = 50):
-    user = _user(request)
+def list_households(request, area_id: QueryId, f: Query[PageQuery]):
+    user = current_user(request)
     area = access.access(Area, user, area_id)
     if area.kind != "unit":
         raise ActionError(_("households are listed per building unit"), field="area_id")
     qs = Household.objects.for_user(user, access.READ_PERSONAL).filter(unit_id=area.pk).order_by("number")
-    items, meta = _page(qs, page, page_size)
+    items, meta = paginate(qs, f.page, f.page_size)
     today = clock.today()
     by_hh: dict[int, list] = {h.pk: [] for h in items}
     for r in Resident.objects.filter(household_id__in=list(by_hh)).select_related("household").order_by("id"):
@@ -128,17 +114,15 @@ class ResidentList(Page):
     items: list[ResidentOut]
 
 
-class ResidentFilter(Schema):
+class ResidentFilter(PageQuery):
     area: QueryId | None = None
     q: QueryText | None = None
     special: bool = False
-    page: PageNo = 1
-    page_size: PageSize = 50
 
 
 @router.get("/residents", response=ResidentList)
 def list_residents(request, f: Query[ResidentFilter]):
-    user = _user(request)
+    user = current_user(request)
     qs = Resident.objects.for_user(user, access.READ_PERSONAL).select_related("household").order_by("id")
     if f.area is not None:
         area = access.access(Area, user, f.area)
@@ -150,7 +134,7 @@ def list_residents(request, f: Query[ResidentFilter]):
         cutoff = clock.today().replace(year=clock.today().year - 80)
         qs = qs.filter(Q(birth_date__lte=cutoff) | Q(lives_alone=True) | Q(pregnant_due__isnull=False)
                        | ~Q(treatment="") | Q(disability=True) | Q(chronic_illness=True))
-    items, meta = _page(qs, f.page, f.page_size)
+    items, meta = paginate(qs, f.page, f.page_size)
     today = clock.today()
     return {"items": [resident_out(r, today) for r in items], **meta}
 
@@ -160,7 +144,7 @@ def get_resident(request, resident_id: QueryId):
     """One resident, masked; the full name (as on the resident's page) for users who may unmask this
     resident, each such read written to the audit log. The birth year only (a full birth date with the
     masked ID number gives the number back): the full values come through ``/unmask``, audited."""
-    user = _user(request)
+    user = current_user(request)
     r = access.access(Resident.objects.select_related("household"), user, resident_id, read=access.READ_PERSONAL)
     return {**resident_out(r, clock.today()), "name": actions.do_read_resident_name(r, actor=user)}
 
@@ -184,7 +168,7 @@ class ResidentCreate(Schema):
 
 @router.post("/residents", response={201: ResidentOut})
 def create_resident(request, payload: ResidentCreate):
-    user = _user(request)
+    user = current_user(request)
     data = payload.dict()
     reason = data.pop("reason")
     hh_id, unit_id, number = data.pop("household_id"), data.pop("unit_id"), data.pop("household")
@@ -218,7 +202,7 @@ class ResidentUpdate(Schema):
 
 @router.patch("/residents/{resident_id}", response=ResidentOut)
 def update_resident(request, resident_id: QueryId, payload: ResidentUpdate):
-    user = _user(request)
+    user = current_user(request)
     r = access.access(Resident.objects.select_related("household"), user, resident_id, perm=access.PLACES_WRITE)
     data = payload.dict(exclude_unset=True)
     reason = data.pop("reason", "")
@@ -244,7 +228,7 @@ class UnmaskOut(Schema):
 
 @router.post("/residents/{resident_id}/unmask", response=UnmaskOut)
 def unmask_resident(request, resident_id: QueryId, payload: UnmaskIn):
-    user = _user(request)
+    user = current_user(request)
     r = access.access(Resident, user, resident_id, perm=access.UNMASK, read=access.READ_PERSONAL)
     value = actions.do_unmask_resident(r, payload.field, actor=user, reason=payload.reason)
     return {"field": payload.field, "value": value}
@@ -268,20 +252,18 @@ class AuditList(Page):
     items: list[AuditOut]
 
 
-class AuditFilter(Schema):
+class AuditFilter(PageQuery):
     actor: text_of(AuditEntry, "actor_name") | None = None
     action: text_of(AuditEntry, "action") | None = None
     object_type: text_of(AuditEntry, "object_type") | None = None
     object_id: text_of(AuditEntry, "object_id") | None = None
     since: Day | None = None
     until: Day | None = None
-    page: PageNo = 1
-    page_size: PageSize = 50
 
 
 @router.get("/audit", response=AuditList, tags=["audit"])
 def list_audit(request, f: Query[AuditFilter]):
-    user = _user(request)
+    user = current_user(request)
     qs = AuditEntry.objects.for_user(user, access.AUDIT)
     if f.actor:
         qs = qs.filter(actor_name=f.actor)
@@ -295,7 +277,7 @@ def list_audit(request, f: Query[AuditFilter]):
         qs = qs.filter(at__date__gte=f.since)
     if f.until:
         qs = qs.filter(at__date__lte=f.until)
-    items, meta = _page(qs, f.page, f.page_size)
+    items, meta = paginate(qs, f.page, f.page_size)
     return {"items": [{**{k: getattr(e, k) for k in ("id", "at", "action", "object_type", "object_id",
                                                        "object_repr", "before", "after", "reason", "rule")},
                        "actor": e.actor_name} for e in items], **meta}

@@ -14,8 +14,9 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from cordon.core import access, ids
+from cordon.core.api import PageQuery, current_user, page_of
 from cordon.core.actions import ActionError
-from cordon.core.fields import Day, Id, PageNo, PageSize, QueryId, Reason, one_of, text_of
+from cordon.core.fields import Day, Id, QueryId, Reason, one_of, text_of
 from cordon.core.schemas import Page
 from cordon.places.models import Area
 
@@ -26,12 +27,6 @@ from .models import Coverage, ImportBatch, RecallMember, Retest, Round, RowError
 router = Router(tags=["screening"])
 
 MAX_ROWS = 50_000
-
-
-def _user(request):
-    from cordon.core.api import user_of
-
-    return user_of(request)
 
 
 class ScreeningRoundIn(Schema):
@@ -67,16 +62,13 @@ class RoundList(Page):
 
 
 @router.get("/screening/rounds", response=RoundList)
-def list_rounds(request, page: PageNo = 1, page_size: PageSize = 50):
-    from cordon.core.api import paginate
-
-    items, meta = paginate(actions.Round.objects.for_user(_user(request)), page, page_size)
-    return {"items": items, **meta}
+def list_rounds(request, f: Query[PageQuery]):
+    return page_of(actions.Round.objects.for_user(current_user(request)), f)
 
 
 @router.post("/screening/rounds", response={201: RoundOut})
 def create_round(request, payload: ScreeningRoundIn):
-    user = _user(request)
+    user = current_user(request)
     areas = [access.access(Area, user, i) for i in payload.area_ids]
     designations = []
     if payload.designation_ids:
@@ -91,12 +83,12 @@ def create_round(request, payload: ScreeningRoundIn):
 
 @router.get("/screening/rounds/{round_id}", response=RoundOut)
 def get_round(request, round_id: QueryId):
-    return actions.access_round(_user(request), round_id)
+    return actions.access_round(current_user(request), round_id)
 
 
 @router.post("/screening/rounds/{round_id}/refresh", response=RoundOut)
 def refresh_round(request, round_id: QueryId):
-    user = _user(request)
+    user = current_user(request)
     r = actions.access_round(user, round_id, write=True)
     return actions.do_refresh_round(r, actor=user)
 
@@ -114,7 +106,7 @@ class CoverageOut(Schema):
 @router.get("/screening/rounds/{round_id}/coverage", response=list[CoverageOut])
 def coverage(request, round_id: QueryId, area_id: QueryId | None = None):
     """Coverage rows of the nodes directly below ``area_id`` (default: the top of your jurisdiction)."""
-    user = _user(request)
+    user = current_user(request)
     r = actions.access_round(user, round_id)
     parent = access.access(Area, user, area_id) if area_id is not None else None
     rows = actions.coverage_children(r, user, parent)[:500]
@@ -141,16 +133,12 @@ def _masked(r) -> dict:
 
 
 @router.get("/screening/rounds/{round_id}/missing", response=MissingList)
-def missing(request, round_id: QueryId, area_id: QueryId | None = None, page: PageNo = 1,
-            page_size: PageSize = 50):
+def missing(request, round_id: QueryId, f: Query[PageQuery], area_id: QueryId | None = None):
     """Residents of ``area_id`` (default: all the round covers in your jurisdiction) not sampled (masked)."""
-    from cordon.core.api import paginate
-
-    user = _user(request)
+    user = current_user(request)
     r = actions.access_round(user, round_id)
     area = access.access(Area, user, area_id, read=access.READ_PERSONAL) if area_id is not None else None
-    items, meta = paginate(actions.missing_residents(r, user, area), page, page_size)
-    return {"items": [_masked(x) for x in items], **meta}
+    return page_of(actions.missing_residents(r, user, area), f, lambda items: [_masked(x) for x in items])
 
 
 class RecallMemberOut(Schema):
@@ -173,7 +161,7 @@ class RecallTaskOut(Schema):
 
 @router.get("/screening/rounds/{round_id}/recall", response=list[RecallTaskOut])
 def recall(request, round_id: QueryId):
-    user = _user(request)
+    user = current_user(request)
     r = actions.access_round(user, round_id)
     tasks = list(actions.positives_of(r, user)[:200])
     members = {}
@@ -192,7 +180,7 @@ class RetestIn(Schema):
 
 @router.post("/screening/recall/{member_id}/retest", response=RecallMemberOut)
 def retest(request, member_id: QueryId, payload: RetestIn):
-    user = _user(request)
+    user = current_user(request)
     m = access.access(RecallMember.objects.select_related("resident"), user, member_id,
                       perm=access.SCREENING_WRITE, read=access.READ_HEALTH)
     m = actions.do_record_retest(m, result=payload.result, actor=user, reason=payload.reason)
@@ -268,7 +256,7 @@ def _batch_out(out) -> dict:
 @router.post("/screening/samples", response=BatchOut)
 def post_samples(request, payload: SamplesIn):
     """A batch of registrations for a round; rows of people outside your jurisdiction are refused per row."""
-    user = _user(request)
+    user = current_user(request)
     r = actions.access_round(user, payload.round_id, write=True)
     if len(payload.rows) > MAX_ROWS:
         raise ActionError(_("at most %(MAX_ROWS)s rows per batch") % {"MAX_ROWS": MAX_ROWS}, field="rows")
@@ -280,7 +268,7 @@ def post_samples(request, payload: SamplesIn):
 @router.post("/screening/results", response=BatchOut)
 def post_results(request, payload: ResultsIn):
     """A batch of tube results (any round; registrations may come later)."""
-    user = _user(request)
+    user = current_user(request)
     if len(payload.rows) > MAX_ROWS:
         raise ActionError(_("at most %(MAX_ROWS)s rows per batch") % {"MAX_ROWS": MAX_ROWS}, field="rows")
     _own_key("results", payload.batch_key, user)

@@ -8,7 +8,7 @@ import datetime as dt
 from ninja import Router, Schema, Status
 
 from cordon.core import access, clock
-from cordon.core.api import user_of
+from cordon.core.api import current_user
 from cordon.core.fields import Day, QueryId, Reason, finite, integer, text, text_of
 from cordon.places.models import Area
 from cordon.situation import actions, daily
@@ -65,7 +65,7 @@ class BulletinReasonIn(Schema):
 
 
 def _view(request, district: int | None, **params) -> SituationScope:
-    user = user_of(request)
+    user = current_user(request)
     d = access.access(Area.objects.filter(kind="district"), user, district) if district is not None else None
     return SituationScope.for_user(user, district=d, **params)
 
@@ -92,7 +92,7 @@ def situation_daily(request, on: Day | None = None, district: QueryId | None = N
 
 @router.get("/bulletins", response=list[BulletinOut])
 def bulletins(request, limit: integer(1, 366, strict=False) = 60):
-    user = user_of(request)
+    user = current_user(request)
     qs = Bulletin.objects.order_by("-day")
     try:
         actions.check_bulletin_authority(user)
@@ -103,11 +103,11 @@ def bulletins(request, limit: integer(1, 366, strict=False) = 60):
 
 @router.post("/bulletins", response={201: BulletinOut})
 def draft_bulletin(request, payload: BulletinDraftIn):
-    return Status(201, actions.do_draft_bulletin(payload.day, actor=user_of(request)))
+    return Status(201, actions.do_draft_bulletin(payload.day, actor=current_user(request)))
 
 
 def _bulletin(request, bulletin_id: int) -> Bulletin:
-    user = user_of(request)
+    user = current_user(request)
     b = Bulletin.objects.filter(pk=bulletin_id).first()
     if b is None:
         raise access.NotFound
@@ -123,18 +123,20 @@ def _bulletin(request, bulletin_id: int) -> Bulletin:
 @router.patch("/bulletins/{bulletin_id}", response=BulletinOut)
 def edit_bulletin(request, bulletin_id: QueryId, payload: BulletinEditIn):
     b = _bulletin(request, bulletin_id)
-    return actions.do_edit_bulletin(b, text=payload.text, title=payload.title, actor=user_of(request),
+    return actions.do_edit_bulletin(b, text=payload.text, title=payload.title, actor=current_user(request),
                                     reason=payload.reason)
 
 
 @router.post("/bulletins/{bulletin_id}/approve", response=BulletinOut)
 def approve_bulletin(request, bulletin_id: QueryId, payload: BulletinReasonIn):
-    return actions.do_approve_bulletin(_bulletin(request, bulletin_id), actor=user_of(request), reason=payload.reason)
+    return actions.do_approve_bulletin(_bulletin(request, bulletin_id), actor=current_user(request),
+                                       reason=payload.reason)
 
 
 @router.post("/bulletins/{bulletin_id}/publish", response=BulletinOut)
 def publish_bulletin(request, bulletin_id: QueryId, payload: BulletinReasonIn):
-    return actions.do_publish_bulletin(_bulletin(request, bulletin_id), actor=user_of(request), reason=payload.reason)
+    return actions.do_publish_bulletin(_bulletin(request, bulletin_id), actor=current_user(request),
+                                       reason=payload.reason)
 
 
 access.declare_operations(router, {

@@ -10,20 +10,15 @@ from ninja import Query, Router, Schema, Status as HttpStatus
 
 from cordon.care import perms
 from cordon.core import access
+from cordon.core.api import PageQuery, current_user, page_of
 from cordon.core.actions import ActionError
-from cordon.core.fields import Day, Id, PageNo, PageSize, QueryId, Reason, decimal_of, one_of, text_of
+from cordon.core.fields import Day, Id, PageSize, QueryId, Reason, decimal_of, one_of, text_of
 from cordon.core.schemas import Page
 from cordon.supplies import actions
 from cordon.supplies.models import (DeliveryOrder, DeliveryStatus, DeliveryTeam, Direction, Item, ItemKind,
                                     PriceReport, StockMovement, Warehouse)
 
 router = Router(tags=["supplies"])
-
-
-def _user(request):
-    from cordon.core.api import user_of
-
-    return user_of(request)
 
 
 class StockLine(Schema):
@@ -44,7 +39,7 @@ class WarehouseOut(Schema):
 
 @router.get("/supplies/warehouses", response=list[WarehouseOut])
 def list_warehouses(request):
-    ws = list(Warehouse.objects.for_user(_user(request)).select_related("area").order_by("name")[:200])
+    ws = list(Warehouse.objects.for_user(current_user(request)).select_related("area").order_by("name")[:200])
     return [{"id": t["warehouse"].pk, "name": t["warehouse"].name, "area": t["warehouse"].area.path,
              "stock": [{"item_id": ln["item"].pk, "item": ln["item"].name, "unit": ln["item"].unit,
                         "on_hand": ln["on_hand"], "planned": ln["planned"], "short": ln["short"]}
@@ -66,7 +61,7 @@ class CreatedOut(Schema):
 @router.post("/supplies/warehouses", response={201: CreatedOut})
 def create_warehouse(request, payload: WarehouseIn):
     """A warehouse in an area the caller may create supplies records in."""
-    user = _user(request)
+    user = current_user(request)
     area = perms.area_for_write(user, payload.area_id, perms.SUPPLY_ROLES)
     w = actions.do_create_warehouse(payload.name, area=area, actor=user, reason=payload.reason)
     return HttpStatus(201, {"id": w.pk, "name": w.name, "area": area.path})
@@ -95,7 +90,7 @@ class ItemOut(Schema):
 @router.post("/supplies/items", response={201: ItemOut})
 def create_item(request, payload: ItemIn):
     """Items are the city's catalogue: logistics officers and staff with write access add them."""
-    user = _user(request)
+    user = current_user(request)
     it = actions.do_create_item(payload.name, kind=payload.kind, unit=payload.unit,
                                 per_person_per_day=payload.per_person_per_day, baseline_price=payload.baseline_price,
                                 price_unit=payload.price_unit, actor=user, reason=payload.reason)
@@ -115,7 +110,7 @@ class TeamIn(Schema):
 @router.post("/supplies/teams", response={201: CreatedOut})
 def create_team(request, payload: TeamIn):
     """A delivery team serving an area the caller may create supplies records in."""
-    user = _user(request)
+    user = current_user(request)
     area = perms.area_for_write(user, payload.area_id, perms.SUPPLY_ROLES)
     t = actions.do_create_team(payload.name, area=area, leader=payload.leader, phone=payload.phone, actor=user,
                                reason=payload.reason)
@@ -141,7 +136,7 @@ class MovementOut(Schema):
 
 @router.post("/supplies/warehouses/{warehouse_id}/movements", response={201: MovementOut})
 def move_stock(request, warehouse_id: QueryId, payload: MovementIn):
-    user = _user(request)
+    user = current_user(request)
     w = perms.access_write(Warehouse, user, warehouse_id, perms.SUPPLY_ROLES)
     item = Item.objects.filter(pk=payload.item_id).first()
     if item is None:
@@ -169,10 +164,9 @@ class DeliveryList(Page):
     items: list[DeliveryOut]
 
 
-class DeliveryFilter(Schema):
+class DeliveryFilter(PageQuery):
     status: one_of(DeliveryStatus.values) | None = None
     building: QueryId | None = None
-    page: PageNo = 1
     page_size: PageSize = 100
 
 
@@ -184,15 +178,12 @@ def delivery_out(o: DeliveryOrder) -> dict:
 
 @router.get("/supplies/deliveries", response=DeliveryList)
 def list_deliveries(request, f: Query[DeliveryFilter]):
-    from cordon.core.api import paginate
-
-    qs = DeliveryOrder.objects.for_user(_user(request)).select_related("household", "item", "team")
+    qs = DeliveryOrder.objects.for_user(current_user(request)).select_related("household", "item", "team")
     if f.status:
         qs = qs.filter(status=f.status)
     if f.building:
         qs = qs.filter(building_id=f.building)
-    items, meta = paginate(qs.order_by("due_on", "building_id", "id"), f.page, f.page_size)
-    return {"items": [delivery_out(o) for o in items], **meta}
+    return page_of(qs.order_by("due_on", "building_id", "id"), f, lambda items: [delivery_out(o) for o in items])
 
 
 class DeliveryReasonIn(Schema):
@@ -200,7 +191,7 @@ class DeliveryReasonIn(Schema):
 
 
 def _delivery(request, delivery_id):
-    user = _user(request)
+    user = current_user(request)
     return user, perms.access_write(DeliveryOrder.objects.select_related("household", "item", "team"), user,
                                     delivery_id, perms.SUPPLY_ROLES)
 
@@ -235,7 +226,7 @@ class PriceFilter(Schema):
 
 @router.get("/supplies/prices", response=list[PriceOut])
 def list_prices(request, f: Query[PriceFilter]):
-    user = _user(request)
+    user = current_user(request)
     if not access.has_perm(user, access.VIEW):
         return []
     qs = PriceReport.objects.for_user(user, access.SUPPLIES_READ).select_related("item").order_by("-on", "-id")

@@ -11,8 +11,9 @@ from ninja import Query, Router, Schema, Status
 
 from cordon.cases.models import Infection
 from cordon.core import access, clock
+from cordon.core.api import PageQuery, current_user, page_of, paginate, writable
 from cordon.core.actions import ActionError
-from cordon.core.fields import Day, Id, PageNo, PageSize, QueryId, QueryText, Reason, one_of, text, text_of
+from cordon.core.fields import Day, Id, QueryId, QueryText, Reason, one_of, text, text_of
 from cordon.core.schemas import Page
 from cordon.places.models import Area
 from cordon.zones import actions, kpi, queries
@@ -20,18 +21,7 @@ from cordon.zones.models import Designation, Flag, Level, Proposal, ProposalStat
 from cordon.zones.models import Status as DesignationStatus
 
 router = Router(tags=["risk areas"])
-
-
-def _user(request):
-    from cordon.core.api import user_of
-
-    return user_of(request)
-
-
-def _page(qs, page, page_size):
-    from cordon.core.api import paginate
-
-    return paginate(qs, page, page_size)
+WRITABLE = Designation.objects.select_related("area")  # the record a write acts on, with what its answer shows
 
 
 # ------------------------------------------------------------------------------------------ schemas
@@ -151,18 +141,16 @@ def designation_detail(d: Designation) -> dict:
 
 # ------------------------------------------------------------------------------------------ designations
 
-class DesignationFilter(Schema):
+class DesignationFilter(PageQuery):
     level: one_of(Level.values) | None = None
     status: one_of(DesignationStatus.values) | None = None
     area: QueryId | None = None
     q: QueryText | None = None
-    page: PageNo = 1
-    page_size: PageSize = 50
 
 
 @router.get("/designations", response=DesignationList)
 def list_designations(request, f: Query[DesignationFilter]):
-    user = _user(request)
+    user = current_user(request)
     qs = Designation.objects.for_user(user).select_related("area").prefetch_related("infections")
     if f.level:
         qs = qs.filter(level=f.level)
@@ -173,14 +161,14 @@ def list_designations(request, f: Query[DesignationFilter]):
         qs = qs.filter(**access.within(area))
     if f.q:
         qs = qs.filter(area__path__contains=f.q.strip())
-    items, meta = _page(qs.order_by("area__path", "id"), f.page, f.page_size)
+    items, meta = paginate(qs.order_by("area__path", "id"), f.page, f.page_size)
     today = clock.today()
     return {"items": [designation_out(d, today=today) for d in items], **meta}
 
 
 @router.get("/designations/{designation_id}", response=DesignationDetail)
 def get_designation(request, designation_id: QueryId):
-    return designation_detail(access.access(Designation, _user(request), designation_id))
+    return designation_detail(access.access(Designation, current_user(request), designation_id))
 
 
 InfectionLabels = list[text(40)]
@@ -208,18 +196,13 @@ def _infections(user, labels: list[str]) -> list[Infection]:
 
 @router.post("/designations", response={201: DesignationOut})
 def create_designation(request, payload: DesignationCreate):
-    user = _user(request)
+    user = current_user(request)
     area = access.access(Area, user, payload.area_id, perm=access.ZONES_WRITE)
     d = actions.do_designate(area, payload.level, reason=payload.reason,
                              infections=_infections(user, payload.infections),
                              exposure_note=payload.exposure_note, actor=user)
     d = Designation.objects.select_related("area").get(pk=d.pk)
     return Status(201, designation_out(d))
-
-
-def _writable(request, designation_id: int):
-    user = _user(request)
-    return user, access.access(Designation.objects.select_related("area"), user, designation_id, perm=access.ZONES_WRITE)
 
 
 def _after(d: Designation) -> dict:
@@ -254,25 +237,25 @@ class AdjustIn(Schema):
 
 @router.post("/designations/{designation_id}/lift", response=DesignationOut)
 def lift_designation(request, designation_id: QueryId, payload: LiftIn):
-    user, d = _writable(request, designation_id)
+    user, d = writable(request, WRITABLE, designation_id, access.ZONES_WRITE)
     return _after(actions.do_lift(d, reason=payload.reason, level=payload.level or None, actor=user))
 
 
 @router.post("/designations/{designation_id}/keep", response=DesignationOut)
 def keep_designation(request, designation_id: QueryId, payload: ZoneReasonIn):
-    user, d = _writable(request, designation_id)
+    user, d = writable(request, WRITABLE, designation_id, access.ZONES_WRITE)
     return _after(actions.do_keep(d, reason=payload.reason, actor=user))
 
 
 @router.post("/designations/{designation_id}/resume", response=DesignationOut)
 def resume_designation(request, designation_id: QueryId, payload: ZoneReasonIn):
-    user, d = _writable(request, designation_id)
+    user, d = writable(request, WRITABLE, designation_id, access.ZONES_WRITE)
     return _after(actions.do_resume(d, reason=payload.reason, actor=user))
 
 
 @router.post("/designations/{designation_id}/round", response=DesignationOut)
 def round_designation(request, designation_id: QueryId, payload: DesignationRoundIn):
-    user, d = _writable(request, designation_id)
+    user, d = writable(request, WRITABLE, designation_id, access.ZONES_WRITE)
     result = "" if payload.result == "pending" else payload.result
     actions.do_record_round(d, result=result, reason=payload.reason, actor=user)
     return _after(d)
@@ -280,14 +263,14 @@ def round_designation(request, designation_id: QueryId, payload: DesignationRoun
 
 @router.post("/designations/{designation_id}/reseal", response=DesignationOut)
 def reseal_designation(request, designation_id: QueryId, payload: ResealIn):
-    user, d = _writable(request, designation_id)
+    user, d = writable(request, WRITABLE, designation_id, access.ZONES_WRITE)
     return _after(actions.do_reseal(d, level=payload.level, reason=payload.reason,
                                     infections=_infections(user, payload.infections), actor=user))
 
 
 @router.post("/designations/{designation_id}/adjust", response=DesignationOut)
 def adjust_designation(request, designation_id: QueryId, payload: AdjustIn):
-    user, d = _writable(request, designation_id)
+    user, d = writable(request, WRITABLE, designation_id, access.ZONES_WRITE)
     if not payload.add and not payload.remove:
         raise ActionError(_("give area ids to add or remove"), field="add")
     add = [access.access(Area, user, pk, perm=access.ZONES_WRITE) for pk in payload.add]
@@ -317,10 +300,8 @@ class ProposalList(Page):
     items: list[ProposalOut]
 
 
-class ProposalFilter(Schema):
+class ProposalFilter(PageQuery):
     status: one_of(ProposalStatus.values) | None = "open"
-    page: PageNo = 1
-    page_size: PageSize = 50
 
 
 def proposal_out(p: Proposal) -> dict:
@@ -331,23 +312,22 @@ def proposal_out(p: Proposal) -> dict:
 
 @router.get("/proposals", response=ProposalList)
 def list_proposals(request, f: Query[ProposalFilter]):
-    qs = Proposal.objects.for_user(_user(request)).select_related("area").order_by("-proposed_on", "-id")
+    qs = Proposal.objects.for_user(current_user(request)).select_related("area").order_by("-proposed_on", "-id")
     if f.status:
         qs = qs.filter(status=f.status)
-    items, meta = _page(qs, f.page, f.page_size)
-    return {"items": [proposal_out(p) for p in items], **meta}
+    return page_of(qs, f, lambda items: [proposal_out(p) for p in items])
 
 
 @router.post("/proposals/{proposal_id}/confirm", response=DesignationOut)
 def confirm_proposal(request, proposal_id: QueryId, payload: ZoneReasonIn):
-    user = _user(request)
+    user = current_user(request)
     p = access.access(Proposal.objects.select_related("area", "designation"), user, proposal_id, perm=access.ZONES_WRITE)
     return _after(actions.do_confirm_proposal(p, reason=payload.reason, actor=user))
 
 
 @router.post("/proposals/{proposal_id}/dismiss", response=ProposalOut)
 def dismiss_proposal(request, proposal_id: QueryId, payload: ZoneReasonIn):
-    user = _user(request)
+    user = current_user(request)
     p = access.access(Proposal.objects.select_related("area"), user, proposal_id, perm=access.ZONES_WRITE)
     return proposal_out(actions.do_dismiss_proposal(p, reason=payload.reason, actor=user))
 
@@ -358,25 +338,22 @@ class FlagList(Page):
     items: list[FlagOut]
 
 
-class FlagFilter(Schema):
+class FlagFilter(PageQuery):
     rule: text_of(Flag, "rule") | None = None
     designation: QueryId | None = None
     since: Day | None = None
-    page: PageNo = 1
-    page_size: PageSize = 50
 
 
 @router.get("/flags", response=FlagList)
 def list_flags(request, f: Query[FlagFilter]):
-    qs = Flag.objects.for_user(_user(request)).order_by("-on", "-id")
+    qs = Flag.objects.for_user(current_user(request)).order_by("-on", "-id")
     if f.rule:
         qs = qs.filter(rule=f.rule)
     if f.designation is not None:
         qs = qs.filter(designation_id=f.designation)
     if f.since:
         qs = qs.filter(on__gte=f.since)
-    items, meta = _page(qs, f.page, f.page_size)
-    return {"items": [flag_out(x) for x in items], **meta}
+    return page_of(qs, f, lambda items: [flag_out(x) for x in items])
 
 
 access.declare_operations(router, {
