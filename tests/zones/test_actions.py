@@ -8,9 +8,9 @@ import pytest
 from cordon.cases.actions import do_record_infection
 from cordon.core import clock
 from cordon.core.actions import ActionError
-from cordon.core.models import AuditEntry
+from cordon.core.models import AuditEntry, PackSetting
 from cordon.zones import actions as za
-from cordon.zones.models import Designation, Event, Flag, Notice, PackSetting, Proposal, Status
+from cordon.zones.models import Designation, Event, Flag, Notice, Proposal, Status
 
 D0 = dt.date(2022, 11, 8)
 

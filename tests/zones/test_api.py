@@ -261,7 +261,7 @@ def test_kpi_lift_delay_after_a_keep(city, commander):
 
 def test_kpi_automatic_lift_is_on_time(city, commander):
     """Twenty measures: high -> lifted after 5 clean days and a negative round on day 5: on the due date."""
-    from cordon.zones.models import PackSetting  # noqa: F401
+    from cordon.core.models import PackSetting  # noqa: F401
 
     d0 = dt.date(2022, 11, 21)
     za.do_set_pack("twenty-measures", effective_from=d0, actor=commander)

@@ -6,8 +6,10 @@ import datetime as dt
 from django.db import transaction
 from django.utils.translation import gettext
 
+from cordon.cases import hooks
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock, serialize
+from cordon.core.packs import active_pack
 from cordon.cases.models import Found, Infection, InfectionKind
 
 
@@ -46,9 +48,7 @@ def do_record_infection(*, label: str, home, found: str, confirmed_on: dt.date, 
                  after={"label": label, "home": home.path, "found": found, "kind": kind,
                         "confirmed_on": confirmed_on, "visited": [v.path for v in visited]}, reason=reason)
     open_response(inf, actor=actor)
-    from cordon.zones.actions import on_new_infection
-
-    on_new_infection(inf, actor=actor)
+    hooks.new_infection(inf, actor=actor)  # the area clocks (zones registers them)
     return inf
 
 
@@ -59,8 +59,6 @@ TEAM_OWNERS = {"transfer": "120 转运组 / transfer team", "investigation": "�
 
 
 def _pack(on):
-    from cordon.zones.actions import active_pack
-
     return active_pack(on)
 
 
@@ -315,14 +313,7 @@ def do_register_arrival(*, label: str, from_level: str, kind: str, arrived_on: d
 def do_register_spillover(*, label: str, from_area, left_on: dt.date, home=None, identified_on=None,
                           actor=None, reason: str = ""):
     """Someone who left a high- or medium-risk area (spill-over): category by the area's level when they left."""
-    from cordon.zones.actions import covering, state_of
-    from cordon.zones.models import Status
-
-    level = None
-    for d in covering(from_area, statuses=(Status.ACTIVE, Status.OBSERVATION, Status.CLOSED)).select_related("area"):
-        lv = state_of(d, left_on).level
-        if lv in ("high", "medium") and (level is None or lv == "high"):
-            level = lv
+    level = hooks.risk_level(from_area, left_on)  # zones registers the designations' levels
     if level is None:
         raise ActionError(gettext("%(path)s was not a high- or medium-risk area on %(left_on)s")
                           % {"path": from_area.path, "left_on": left_on}, field="from_area",

@@ -80,7 +80,6 @@ def kpis_for(infections) -> dict:
     """{infection id: {to_transfer_h, to_contacts_identified_h, to_contacts_placed_h, to_designation_h,
     contacts, placed, designated}} for a page of infections: four queries."""
     from cordon.cases.models import PersonOrder, ResponseTask
-    from cordon.zones.models import Designation
 
     ids = [i.pk for i in infections]
     if not ids:
@@ -93,7 +92,7 @@ def kpis_for(infections) -> dict:
                                                  central=Count("id", filter=central),
                                                  central_placed=Count("placed_at", filter=central),
                                                  last_placed=Max("placed_at", filter=central))}
-    through = Designation.infections.through
+    through = Infection.designations.through  # the designations citing each infection (zones' link table)
     designated = defaultdict(list)
     for iid, at in through.objects.filter(infection_id__in=ids).values_list("infection_id",
                                                                             "designation__designated_at"):

@@ -14,9 +14,9 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from cordon.core.actions import ActionError
-    from cordon.zones.actions import active_pack_name, do_set_pack
-    from cordon.zones.models import PackSetting
+    from cordon.core.actions import ActionError, do_set_pack
+    from cordon.core.models import PackSetting
+    from cordon.core.packs import active_pack_name
 
     if args.action == "use":
         try:

@@ -1,5 +1,8 @@
-"""Actions on accounts, grants and API tokens. Each is atomic and writes its audit row."""
+"""Actions on accounts, grants, API tokens and the deployment's policy pack. Each is atomic and writes its
+audit row."""
 from __future__ import annotations
+
+import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -7,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cordon.core import audit
-from cordon.core.models import ApiToken, Grant, Role
+from cordon.core import audit, packs
+from cordon.core.models import ApiToken, Grant, PackSetting, Role
+from cordon.policy.pack import PackInvalid
 
 
 class ActionError(Exception):
@@ -128,3 +132,19 @@ def do_revoke_token(token, *, actor=None, reason: str = ""):
     token.save(update_fields=["revoked"])
     audit.record("token.revoke", actor=actor, obj=token, object_type="token", before={"revoked": False},
                  after={"revoked": True}, reason=reason)
+
+
+@transaction.atomic
+def do_set_pack(name: str, *, effective_from: dt.date, actor=None, reason: str = "") -> PackSetting:
+    """Select the policy pack that applies from ``effective_from`` (audited). New designations use it."""
+    try:
+        pack = packs.load(name)
+    except (PackInvalid, FileNotFoundError, ValueError) as exc:
+        raise ActionError(_("policy pack %(name)s cannot be used: %(exc)s")
+                          % {"name": repr(name), "exc": exc}, field="pack") from None
+    before = packs.active_pack_name(effective_from)
+    s = PackSetting.objects.create(pack=pack.name if "/" not in name else name, effective_from=effective_from,
+                                   created_by=audit.actor_name(actor), reason=reason)
+    audit.record("policy.set_pack", actor=actor, object_type="pack", object_id=s.pack,
+                 before={"pack": before}, after={"pack": s.pack, "effective_from": effective_from}, reason=reason)
+    return s

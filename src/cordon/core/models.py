@@ -181,3 +181,18 @@ class Stamp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.n}"
+
+
+class PackSetting(models.Model):
+    """Which policy pack the deployment applies from which date (the latest one whose date has come). Every
+    app reads it through ``core.packs``; the table keeps the name it had when zones held it."""
+
+    pack = models.CharField(max_length=80)
+    effective_from = models.DateField()
+    created = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=150)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "zones_packsetting"
+        ordering = ["-effective_from", "-id"]

@@ -7,23 +7,23 @@ actions store the events, ask the engine, cache its answer on the designation, a
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import defaultdict
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from cordon.core import audit, clock
-from cordon.core.actions import ActionError, Conflict, lock, serialize
+from cordon.core.actions import ActionError, Conflict, do_set_pack, lock, serialize  # noqa: F401 (do_set_pack: its old home)
 from cordon.core.models import LEVELS
+from cordon.core.packs import active_pack, active_pack_name  # noqa: F401 (active_pack_name: its old home)
+from cordon.core.packs import load as _load
 from cordon.places.models import Area
 from cordon.policy import areas as engine
 from cordon.policy import guardrails
-from cordon.policy.pack import Pack, PackInvalid, load_pack
-from cordon.zones.models import (Designation, Event, EventKind, Flag, Level, Member, Notice, PackSetting,
-                                 Proposal, ProposalStatus, Status)
+from cordon.policy.pack import Pack
+from cordon.zones.models import (Designation, Event, EventKind, Flag, Level, Member, Notice, Proposal,
+                                 ProposalStatus, Status)
 
-DEFAULT_PACK = "ninth-edition"
 ONE = dt.timedelta(days=1)
 
 
@@ -37,39 +37,8 @@ def _lv(level: str) -> str:
 
 # ------------------------------------------------------------------------------------------ the pack
 
-@functools.lru_cache(maxsize=16)
-def _load(name: str) -> Pack:
-    return load_pack(name)
-
-
-def active_pack_name(on: dt.date | None = None) -> str:
-    on = on or clock.today()
-    s = PackSetting.objects.filter(effective_from__lte=on).order_by("-effective_from", "-id").first()
-    return s.pack if s else DEFAULT_PACK
-
-
-def active_pack(on: dt.date | None = None) -> Pack:
-    return _load(active_pack_name(on))
-
-
 def pack_of(designation: Designation) -> Pack:
     return _load(designation.pack)
-
-
-@transaction.atomic
-def do_set_pack(name: str, *, effective_from: dt.date, actor=None, reason: str = "") -> PackSetting:
-    """Select the policy pack that applies from ``effective_from`` (audited). New designations use it."""
-    try:
-        pack = _load(name)
-    except (PackInvalid, FileNotFoundError, ValueError) as exc:
-        raise ActionError(_("policy pack %(name)s cannot be used: %(exc)s")
-                          % {"name": repr(name), "exc": exc}, field="pack") from None
-    before = active_pack_name(effective_from)
-    s = PackSetting.objects.create(pack=pack.name if "/" not in name else name, effective_from=effective_from,
-                                   created_by=audit.actor_name(actor), reason=reason)
-    audit.record("policy.set_pack", actor=actor, object_type="pack", object_id=s.pack,
-                 before={"pack": before}, after={"pack": s.pack, "effective_from": effective_from}, reason=reason)
-    return s
 
 
 # ------------------------------------------------------------------------------------------ engine glue
@@ -198,6 +167,17 @@ def _flag(v: guardrails.Verdict, d: Designation | None, on: dt.date, *, actor=No
 
 
 # ------------------------------------------------------------------------------------------ designations
+
+def spillover_level(area: Area, on: dt.date) -> str | None:
+    """The highest risk level (high over medium) a designation covering ``area`` had on ``on``: what
+    someone who left it that day is ordered by (cases asks through ``cases.hooks.RISK_LEVEL``)."""
+    level = None
+    for d in covering(area, statuses=(Status.ACTIVE, Status.OBSERVATION, Status.CLOSED)).select_related("area"):
+        lv = state_of(d, on).level
+        if lv in ("high", "medium") and (level is None or lv == "high"):
+            level = lv
+    return level
+
 
 def covering(area: Area, statuses=(Status.ACTIVE,)):
     """Designations whose current extent contains ``area`` (a member that is ``area`` or an ancestor)."""

@@ -5,3 +5,10 @@ class ZonesConfig(AppConfig):
     name = "cordon.zones"
     label = "zones"
     verbose_name = "Risk areas"
+
+    def ready(self):
+        from cordon.cases import hooks
+        from cordon.zones import actions
+
+        hooks.connect(hooks.NEW_INFECTION, actions.on_new_infection)
+        hooks.connect(hooks.RISK_LEVEL, actions.spillover_level)

@@ -26,19 +26,6 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-class PackSetting(models.Model):
-    """Which policy pack applies from which date (the latest one whose date has come)."""
-
-    pack = models.CharField(max_length=80)
-    effective_from = models.DateField()
-    created = models.DateTimeField(auto_now_add=True)
-    created_by = models.CharField(max_length=150)
-    reason = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-effective_from", "-id"]
-
-
 class Designation(ScopedFields):
     area = models.ForeignKey("places.Area", on_delete=models.PROTECT, related_name="designations")
     pack = models.CharField(max_length=80)
