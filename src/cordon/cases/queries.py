@@ -19,6 +19,7 @@ from collections import defaultdict
 
 from django.db.models import Count, Max, Min, Q
 
+from cordon.cases.models import Infection, PersonOrder, Placement, ResponseTask
 from cordon.core import access, clock
 
 ESCALATION_LABELS = {1: "street", 2: "district", 3: "city"}
@@ -79,8 +80,6 @@ def _start(inf):
 def kpis_for(infections) -> dict:
     """{infection id: {to_transfer_h, to_contacts_identified_h, to_contacts_placed_h, to_designation_h,
     contacts, placed, designated}} for a page of infections: four queries."""
-    from cordon.cases.models import PersonOrder, ResponseTask
-
     ids = [i.pk for i in infections]
     if not ids:
         return {}
@@ -152,8 +151,6 @@ def chain(inf, user=None, *, max_depth: int = 6, max_nodes: int = 500) -> dict:
     are shown; an in-scope contact's infection out of scope is shown by label only (``id`` None) and not
     expanded. A few queries per generation; ``max_nodes`` bounds the tree.
     """
-    from cordon.cases.models import Infection, PersonOrder
-
     # Contacts are read in the viewer's jurisdiction only (a contact living elsewhere is not shown at all).
     orders_qs = PersonOrder.objects.for_user(user, access.READ_HEALTH) if user is not None else PersonOrder.objects.all()
     seen_inf = {inf.pk}
@@ -221,8 +218,6 @@ def chain_size(node) -> int:
 
 def outlooks(facilities, on: dt.date | None = None, days: int = 3) -> dict:
     """{facility id: facility_outlook(...)} in one grouped query."""
-    from cordon.cases.models import Placement
-
     on = on or clock.today()
     since = on - dt.timedelta(days=days - 1)
     ids = [f.pk for f in facilities]

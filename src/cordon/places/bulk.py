@@ -29,6 +29,8 @@ import numpy as np
 from django.db import connections, transaction
 
 from cordon.citygen import AREA_FIELDS, HOUSEHOLD_FIELDS, RESIDENT_FIELDS, City
+from cordon.core import stamps
+from cordon.places import hooks
 
 from .models import Area, Household, Resident
 
@@ -108,17 +110,14 @@ def load_city(population: int, seed: int = 1, *, progress: bool = True, today: d
     else:
         raise NotImplementedError(f"bulk load not implemented for {conn.vendor}")
     if using == "default":
-        from cordon.core import stamps
-
         stamps.bump("residents")  # the raw bulk load sends no signals
         if not conn.in_atomic_block:
-            # screening imports resolve ID numbers with an in-memory index of the residents, kept on disk
-            # for the next process: built here, with the load, rather than by the first import
-            from cordon.screening.ingest import ResidentIndex
-
-            t = time.perf_counter()
-            ResidentIndex.get()
-            timings["resident_index"] = time.perf_counter() - t
+            # what the apps above build from a committed city (screening: its resident index, kept on disk
+            # for the next process), here with the load rather than by their first use
+            for name, fn in hooks.AFTER_LOAD:
+                t = time.perf_counter()
+                fn()
+                timings[name] = time.perf_counter() - t
     bar.close()
     seconds = time.perf_counter() - t_start
     counts = city.counts()

@@ -1,5 +1,15 @@
 from django.apps import AppConfig
 
+from cordon.places import hooks
+
+
+def _build_resident_index():
+    """After a bulk load of the city: build the in-memory index of residents the screening imports resolve
+    ID numbers with (kept on disk for the next process)."""
+    from cordon.screening.ingest import ResidentIndex  # the importer loads models: not at app-config time
+
+    ResidentIndex.get()
+
 
 def _bit(bits, n):
     """``cordon_bit(blob, n)``: bit ``n`` of a bitmap, least significant bit first in each byte (PostgreSQL's
@@ -23,3 +33,4 @@ class ScreeningConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         connection_created.connect(_sqlite_functions, dispatch_uid="cordon_screening_sqlite_functions")
+        hooks.connect("resident_index", _build_resident_index)

@@ -11,7 +11,6 @@ import math
 import statistics
 from collections import defaultdict
 
-from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Max, Q
@@ -19,7 +18,12 @@ from django.db.models.expressions import RawSQL
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
+from cordon.care.models import OPEN_STATUSES as CARE_OPEN
+from cordon.care.models import CareRequest
+from cordon.hotline.models import OPEN_STATUSES as TICKET_OPEN
+from cordon.hotline.models import Ticket
 from cordon.situation.registry import SituationScope, end_of, start_of
+from cordon.supplies.models import Allocation, DeliveryOrder, Reconciliation, Warehouse
 
 ID_CAP = 5000  # ids listed per kind in the daily report
 DEFAULT_DAYS = 60
@@ -400,21 +404,15 @@ def flags(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ other apps
-# Tiny on purpose: the care / hotline / supplies authors refine these. ``None`` when the app is absent.
+# Tiny on purpose: the care / hotline / supplies authors refine these.
 
-def care(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
+def care(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     """Open emergency care requests against their deadlines; received and closed on the day."""
-    if not apps.is_installed("cordon.care"):
-        return None
-    try:
-        from cordon.care.models import OPEN_STATUSES, CareRequest
-    except ImportError:
-        return None
     now, day0 = end_of(on), start_of(on)
     day1 = day0 + dt.timedelta(days=1)
     qs = view.filter(CareRequest.objects.all())
-    agg = qs.aggregate(open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-                       overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, deadline__lt=now)),
+    agg = qs.aggregate(open=Count("id", filter=Q(status__in=CARE_OPEN)),
+                       overdue=Count("id", filter=Q(status__in=CARE_OPEN, deadline__lt=now)),
                        received=Count("id", filter=Q(received_at__gte=day0, received_at__lt=day1)),
                        closed=Count("id", filter=Q(closed_at__gte=day0, closed_at__lt=day1)),
                        refused=Count("id", filter=Q(closed_at__gte=day0, closed_at__lt=day1, outcome="refused")))
@@ -422,44 +420,32 @@ def care(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None
     if detail:
         out["ids"] = {"received": list(qs.filter(received_at__gte=day0, received_at__lt=day1).order_by("id")
                                        .values_list("id", flat=True)[:ID_CAP]),
-                      "overdue": list(qs.filter(status__in=OPEN_STATUSES, deadline__lt=now).order_by("id")
+                      "overdue": list(qs.filter(status__in=CARE_OPEN, deadline__lt=now).order_by("id")
                                       .values_list("id", flat=True)[:ID_CAP])}
     return out
 
 
-def hotline(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
+def hotline(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     """Hotline tickets: open, past their response / resolution deadlines, created and closed on the day."""
-    if not apps.is_installed("cordon.hotline"):
-        return None
-    try:
-        from cordon.hotline.models import OPEN_STATUSES, Ticket
-    except ImportError:
-        return None
     now, day0 = end_of(on), start_of(on)
     day1 = day0 + dt.timedelta(days=1)
     qs = view.filter(Ticket.objects.all())
-    agg = qs.aggregate(open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+    agg = qs.aggregate(open=Count("id", filter=Q(status__in=TICKET_OPEN)),
                        late_response=Count("id", filter=Q(status="open", respond_by__lt=now)),
-                       overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, resolve_by__lt=now)),
+                       overdue=Count("id", filter=Q(status__in=TICKET_OPEN, resolve_by__lt=now)),
                        created=Count("id", filter=Q(created_at__gte=day0, created_at__lt=day1)),
                        closed=Count("id", filter=Q(closed_at__gte=day0, closed_at__lt=day1)))
     out = {**agg, "links": {"tickets": _url("hotline_list")}}
     if detail:
         out["ids"] = {"created": list(qs.filter(created_at__gte=day0, created_at__lt=day1).order_by("id")
                                       .values_list("id", flat=True)[:ID_CAP]),
-                      "overdue": list(qs.filter(status__in=OPEN_STATUSES, resolve_by__lt=now).order_by("id")
+                      "overdue": list(qs.filter(status__in=TICKET_OPEN, resolve_by__lt=now).order_by("id")
                                       .values_list("id", flat=True)[:ID_CAP])}
     return out
 
 
-def supplies(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
+def supplies(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     """Supplies: warehouses reconciled on the day (balanced or not), door deliveries due, allocation shortages."""
-    if not apps.is_installed("cordon.supplies"):
-        return None
-    try:
-        from cordon.supplies.models import Allocation, DeliveryOrder, Reconciliation, Warehouse
-    except ImportError:
-        return None
     warehouses = view.filter(Warehouse.objects.all()).count()
     rec = view.filter(Reconciliation.objects.filter(on=on))
     r = rec.aggregate(n=Count("id"), balanced=Count("id", filter=Q(balanced=True)))

@@ -1,4 +1,7 @@
-"""An index on the address tree's names for the public lookup (``situation.public.resolve``): the lookup
+"""No longer does anything: the indexes this made on other apps' tables are made by the apps that own
+them (places 0002, same names, ``IF NOT EXISTS``). Kept so the migration history stays whole.
+
+What it did: An index on the address tree's names for the public lookup (``situation.public.resolve``): the lookup
 finds the places whose name begins what a resident typed with ``name IN (prefixes)``, which the existing
 (parent, name) index cannot serve. Created here, with the lookup it serves, as plain SQL on both databases."""
 from django.db import migrations
@@ -10,9 +13,4 @@ class Migration(migrations.Migration):
         ("situation", "0001_initial"),
     ]
 
-    operations = [
-        migrations.RunSQL(
-            "CREATE INDEX IF NOT EXISTS situation_area_name ON places_area (name)",
-            "DROP INDEX IF EXISTS situation_area_name",
-        ),
-    ]
+    operations = []

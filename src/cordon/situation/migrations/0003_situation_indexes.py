@@ -1,4 +1,7 @@
-"""Indexes the situation pages and the daily close read by (plain SQL on both databases, as 0002):
+"""No longer does anything: the indexes this made on other apps' tables are made by the apps that own
+them (cases 0005, same names, ``IF NOT EXISTS``). Kept so the migration history stays whole.
+
+What it did: Indexes the situation pages and the daily close read by (plain SQL on both databases, as 0002):
 
 * ``cases_infection (confirmed_on, found, district_id)``: the epi curve's grouped count by day and where found
   is answered from the index alone (no row lookups for 50 k infections);
@@ -14,22 +17,4 @@ class Migration(migrations.Migration):
         ("situation", "0002_area_name_index"),
     ]
 
-    operations = [
-        migrations.RunSQL(
-            "CREATE INDEX IF NOT EXISTS situation_infection_day_found ON cases_infection "
-            "(confirmed_on, found, district_id)",
-            "DROP INDEX IF EXISTS situation_infection_day_found",
-        ),
-        migrations.RunSQL(
-            "CREATE INDEX IF NOT EXISTS situation_task_done_at ON cases_responsetask (done_at)",
-            "DROP INDEX IF EXISTS situation_task_done_at",
-        ),
-        migrations.RunSQL(
-            "CREATE INDEX IF NOT EXISTS situation_order_identified ON cases_personorder (identified_on)",
-            "DROP INDEX IF EXISTS situation_order_identified",
-        ),
-        migrations.RunSQL(
-            "CREATE INDEX IF NOT EXISTS situation_order_released ON cases_personorder (released_on)",
-            "DROP INDEX IF EXISTS situation_order_released",
-        ),
-    ]
+    operations = []
