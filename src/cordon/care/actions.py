@@ -16,8 +16,15 @@ from django.utils.translation import gettext as _
 from cordon.care import perms, triage
 from cordon.care.models import (OPEN_STATUSES, CareNeed, CareRequest, Hospital, Outcome, ProactiveTask,
                                 RequestEvent, Source, Status, TaskKind, Vehicle)
+from cordon.cases.models import FacilityKind, Infection, OrderStatus, PersonOrder
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock, serialize
+from cordon.core.packs import active_pack
+from cordon.places.models import Resident, special_groups
+from cordon.policy import guardrails
+from cordon.zones.actions import covering
+from cordon.zones.models import Designation, Member, Status as ZStatus
+from cordon.zones.queries import special_q
 
 ONE = dt.timedelta(days=1)
 #: How far ahead a seal is assumed to last when its designation has no expected change date.
@@ -96,9 +103,6 @@ def seal_window(d, on: dt.date) -> tuple[dt.date, dt.date]:
 def _residents_by_designation(designations, on: dt.date) -> tuple[dict, dict]:
     """designation id -> residents inside its current extent who are in a special group or registered with
     needs; and resident id -> CareNeed. Two queries per member kind present, whatever the count."""
-    from cordon.places.models import Resident
-    from cordon.zones.models import Member
-    from cordon.zones.queries import special_q
     from django.db.models import Q
 
     ids = [d.pk for d in designations]
@@ -128,8 +132,6 @@ def _residents_by_designation(designations, on: dt.date) -> tuple[dict, dict]:
 
 def tasks_for(d, r, need, on: dt.date) -> list[ProactiveTask]:
     """What resident ``r`` inside designation ``d`` will need during the seal, as unsaved tasks."""
-    from cordon.places.models import special_groups
-
     start, end = seal_window(d, on)
     first = d.designated_on
     out = []
@@ -168,8 +170,6 @@ def sync_proactive_tasks(on: dt.date | None = None, *, actor="system", designati
 
     Idempotent: a task is unique per (designation, resident, kind, due day); running twice creates nothing
     new. Run by the day-start jobs; ``do_sync_designation_tasks`` runs it for one designation."""
-    from cordon.zones.models import Designation, Status as ZStatus
-
     on = on or clock.today()
     if designations is None:
         designations = list(Designation.objects.filter(status=ZStatus.ACTIVE))
@@ -217,8 +217,6 @@ def do_complete_task(task: ProactiveTask, *, actor=None, reason=None) -> Proacti
 
 def person_status(*, resident=None, infection=None, order=None) -> bool:
     """True when the person must go to a designated hospital: an infection, or under a quarantine order."""
-    from cordon.cases.models import Infection, OrderStatus, PersonOrder
-
     if infection is not None:
         return True
     if order is not None and order.status == OrderStatus.ACTIVE:
@@ -232,8 +230,6 @@ def person_status(*, resident=None, infection=None, order=None) -> bool:
 
 
 def is_sealed(area) -> bool:
-    from cordon.zones.actions import covering
-
     return covering(area).exists()
 
 
@@ -320,10 +316,6 @@ def do_dispatch_request(req: CareRequest, *, vehicle: Vehicle, facility=None, ho
                         actor=None, reason=None) -> CareRequest:
     """Assign the hospital (designated for an infected or quarantined person, ordinary otherwise) and a
     closed-loop vehicle. Sealed status never blocks this (nine prohibitions #6)."""
-    from cordon.cases.models import FacilityKind
-    from cordon.policy import guardrails
-    from cordon.zones.actions import active_pack
-
     _check_actor(actor, req, perms.DISPATCH)
     if vehicle is None:
         raise ActionError(_("choose an available vehicle"), field="vehicle")
@@ -398,9 +390,6 @@ def do_close_request(req: CareRequest, *, outcome: str, reason: str = "", confir
     """Close a request. Refused: never (nine prohibitions #6, blocked). Cancelled: only with the
     requester's confirmation, recorded (who confirmed, how). Done before the patient reached care: with a
     reason (e.g. treated on the phone by a doctor)."""
-    from cordon.policy import guardrails
-    from cordon.zones.actions import active_pack
-
     blocked = guardrails.blocking(guardrails.check_care_closure(active_pack(), outcome=outcome, request=req.ref))
     if blocked is not None:
         lang = "zh" if (get_language() or "zh").startswith("zh") else "en"

@@ -2,6 +2,10 @@
 per-day output key ``care`` (the open requests, most urgent first)."""
 from __future__ import annotations
 
+from cordon.care.actions import board, do_close_request, do_create_request
+from cordon.care.models import CareRequest
+from cordon.cases.models import Infection, PersonOrder
+from cordon.places.models import Area
 from cordon.scenario.runner import Refused, collector
 from cordon.scenario.spec import register
 
@@ -20,10 +24,6 @@ def _check_close(data):
 def care_request(ctx, ev):
     """``person`` is a scenario person label (an infection or an order: the designated hospital applies and
     the home is where) or free text (then ``area``, else the city's first unit)."""
-    from cordon.care.actions import do_create_request
-    from cordon.cases.models import Infection, PersonOrder
-    from cordon.places.models import Area
-
     d = ev.data
     person = str(d["person"])
     infection = Infection.objects.filter(label=person).first()
@@ -49,9 +49,6 @@ def care_close(ctx, ev):
     """Close a request. ``refused`` is always refused (nine-prohibitions-6). ``cancelled`` stands for the
     requester's own cancellation (``confirmed_by`` defaults to "requester"); ``confirmed: false`` models a
     cancellation the requester did not confirm, which is refused (care-cancel-needs-confirmation)."""
-    from cordon.care.actions import do_close_request
-    from cordon.care.models import CareRequest
-
     d = ev.data
     req = CareRequest.objects.filter(ref=str(d["id"])).first()
     if req is None:
@@ -65,8 +62,5 @@ def care_close(ctx, ev):
 
 @collector("care")
 def care(ctx, date):
-    from cordon.care.actions import board
-    from cordon.care.models import CareRequest
-
     return [{"id": r.ref, "priority": r.priority_key, "status": r.status}
             for r in board(CareRequest.objects.all())]

@@ -9,8 +9,12 @@ from django.utils.translation import gettext
 from cordon.cases import hooks
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock, serialize
+from cordon.core.models import AuditEntry
 from cordon.core.packs import active_pack
-from cordon.cases.models import Found, Infection, InfectionKind
+from cordon.cases.models import (Arrival, ArrivalKind, CheckIn, Facility, FacilityKind, Found, Infection,
+                                 InfectionKind, OrderStatus, OutsideRegion, PersonOrder, Placement, ResponseTask,
+                                 TaskNote, TaskStatus)
+from cordon.policy import guardrails, persons
 
 
 @transaction.atomic
@@ -64,8 +68,6 @@ def _pack(on):
 
 def open_response(inf: Infection, *, actor=None) -> list:
     """Open the infection's response tasks from the pack (deadline from the report time, checklist)."""
-    from cordon.cases.models import ResponseTask
-
     pack = _pack(inf.confirmed_on)
     start = inf.reported_at or clock.now()
     community = inf.home.path.split("/")[:3]
@@ -102,8 +104,6 @@ def do_reclassify_infection(inf: Infection, kind: str, *, actor=None, reason: st
 
 @transaction.atomic
 def do_complete_task(task, *, actor=None, note: str = ""):
-    from cordon.cases.models import TaskNote, TaskStatus
-
     audit.check_text(note, "note")
     lock(task)
     if task.status == TaskStatus.DONE:
@@ -119,8 +119,6 @@ def do_complete_task(task, *, actor=None, note: str = ""):
 
 @transaction.atomic
 def do_note_task(task, text: str, *, actor=None, check: int | None = None):
-    from cordon.cases.models import TaskNote
-
     audit.check_text(text, "text")
     lock(task)  # two ticks of the checklist at once keep both
     if check is not None:
@@ -135,9 +133,6 @@ def do_note_task(task, text: str, *, actor=None, check: int | None = None):
 
 def escalate_overdue(now=None, *, actor="system") -> int:
     """Overdue open tasks climb a level (1 street, 2 district, 3 city) for each deadline-length overdue."""
-    from cordon.cases.models import ResponseTask, TaskNote, TaskStatus
-    from cordon.core.models import AuditEntry
-
     now = now or clock.now()
     n = 0
     rows, notes = [], []
@@ -185,8 +180,6 @@ def _order_fields(order) -> dict:
 
 
 def _refuse(verdicts) -> None:
-    from cordon.policy import guardrails
-
     v = guardrails.blocking(verdicts)
     if v is not None:
         raise ActionError(f"{v.message_zh} / {v.message_en}", field="category", rule=v.rule)
@@ -204,8 +197,6 @@ def seen_by(qs, actor):
 def has_link(label: str, actor=None) -> bool:
     """A person has a recorded link the actor can see: an infection, an order from tracing/arrival/spill-over,
     or an arrival."""
-    from cordon.cases.models import Arrival, PersonOrder
-
     return (seen_by(Infection.objects.filter(label=label), actor).exists()
             or seen_by(PersonOrder.objects.filter(label=label, manual=False), actor).exists()
             or seen_by(Arrival.objects.filter(label=label), actor).exists())
@@ -215,9 +206,6 @@ def has_link(label: str, actor=None) -> bool:
 def _make_order(*, label: str, category: str, anchor: dt.date, identified_on: dt.date, home=None, resident=None,
                 infection=None, via=None, arrival=None, from_area=None, manual=False, reason="", actor=None,
                 arrival_from_level=None, arrival_kind=None):
-    from cordon.cases.models import OrderStatus, PersonOrder
-    from cordon.policy import guardrails, persons
-
     pack = _pack(identified_on)
     label = (label or "").strip()
     if not label or len(label) > 40:
@@ -287,9 +275,6 @@ def do_register_arrival(*, label: str, from_level: str, kind: str, arrived_on: d
                         reason: str = ""):
     """An arrival (来兰返兰): its category follows from the origin's level; measures come from the pack.
     Arrivals from low-risk areas get no quarantine (#2, #7), only the pack's tests."""
-    from cordon.cases.models import Arrival, ArrivalKind
-    from cordon.policy import persons
-
     if from_level not in ("high", "medium", "low"):
         raise ActionError(gettext("from_level must be high, medium or low"), field="from_level")
     if kind not in ArrivalKind.values:
@@ -327,8 +312,6 @@ def do_manual_order(*, label: str, category: str, reason: str, on: dt.date | Non
                     actor=None):
     """Put a person under a category's measures by hand. Blocked for a category the pack lacks or a person
     with no recorded link (#4), and for arrivals from low-risk areas (#2, #7)."""
-    from cordon.cases.models import Arrival, PersonOrder
-
     if not audit.check_text(reason).strip():
         raise ActionError(gettext("a manual order needs a reason"), field="reason")
     on = on or clock.today()
@@ -345,8 +328,6 @@ def do_manual_order(*, label: str, category: str, reason: str, on: dt.date | Non
 @transaction.atomic
 def do_record_checkin(order, *, on: dt.date | None = None, temperature=None, symptoms: str = "",
                       test_result: str = "", actor=None):
-    from cordon.cases.models import CheckIn
-
     on = on or clock.today()
     if test_result not in ("", "negative", "positive"):
         raise ActionError(gettext("test_result must be negative, positive or empty"), field="test_result")
@@ -365,9 +346,6 @@ MAX_EXTENSION_DAYS = 90
 @transaction.atomic
 def do_extend_order(order, *, days: int, reason: str, on: dt.date | None = None, actor=None):
     """Extend an order. Only a positive result of the person is a reason (nine prohibitions #5)."""
-    from cordon.cases.models import OrderStatus
-    from cordon.policy import persons
-
     on = on or clock.today()
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
         raise ActionError(gettext("days must be a whole number from 1 to %(max)s") % {"max": MAX_EXTENSION_DAYS},
@@ -397,8 +375,6 @@ def do_extend_order(order, *, days: int, reason: str, on: dt.date | None = None,
 
 def _as_engine_order(order, pack):
     """Rebuild the engine's Order from the stored one (compute again, then re-apply stored extensions)."""
-    from cordon.policy import persons
-
     o = persons.compute_order(pack, order.category, order.anchor, order.identified_on)
     if order.extended_by:
         o = persons.extend_order(o, order.extended_by, "positive_result", on=order.identified_on, pack=pack,
@@ -417,9 +393,6 @@ def release_due(on: dt.date | None = None, *, actor="system") -> int:
     the released rows (``INSERT ... SELECT``), with the columns ``audit.entry`` would fill."""
     from django.db import connection
     from django.db.models import F
-
-    from cordon.cases.models import Facility, PersonOrder, Placement
-    from cordon.core.models import AuditEntry
 
     on = on or clock.today()
     qn = connection.ops.quote_name
@@ -473,9 +446,6 @@ def _release_due_pg(on: dt.date, actor) -> int:
     forth: the released rows feed the placements' discharge and the audit rows inside the server."""
     from django.db import connection
     from django.db.models import F
-
-    from cordon.cases.models import Facility, PersonOrder, Placement
-    from cordon.core.models import AuditEntry
 
     qn = connection.ops.quote_name
     po, pl, au = PersonOrder._meta, Placement._meta, AuditEntry._meta
@@ -539,8 +509,6 @@ def do_record_arrival_test(arrival, *, on: dt.date | None = None, result: str = 
 @transaction.atomic
 def do_upsert_outside_region(*, name: str, level: str, source: str = "", on: dt.date | None = None, actor=None):
     """Add a region outside the city to the maintained list, or change its level (commanders)."""
-    from cordon.cases.models import OutsideRegion
-
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ActionError(gettext("a region name of 1 to 120 characters is required"), field="name")
@@ -562,8 +530,6 @@ def do_upsert_outside_region(*, name: str, level: str, source: str = "", on: dt.
 
 @transaction.atomic
 def do_create_facility(*, name: str, kind: str, area, capacity: int, actor=None):
-    from cordon.cases.models import Facility, FacilityKind
-
     if kind not in FacilityKind.values:
         raise ActionError(gettext("kind must be one of %(values)s")
                           % {"values": ', '.join(FacilityKind.values)}, field="kind")
@@ -580,7 +546,6 @@ def do_create_facility(*, name: str, kind: str, area, capacity: int, actor=None)
 @transaction.atomic
 def do_place(facility, *, order=None, infection=None, on: dt.date | None = None, actor=None, note: str = ""):
     """Admit a person under an order (or an infection) to a facility. Never beyond its capacity."""
-    from cordon.cases.models import Facility, Placement
     from django.db.models import F
 
     on = on or clock.today()
@@ -608,7 +573,6 @@ def do_place(facility, *, order=None, infection=None, on: dt.date | None = None,
 
 @transaction.atomic
 def do_discharge(placement, *, on: dt.date | None = None, actor=None, reason: str = ""):
-    from cordon.cases.models import Facility
     from django.db.models import F
 
     if placement.discharged_on is not None:

@@ -21,10 +21,11 @@ from cordon.cases.models import (Arrival, ArrivalKind, CheckIn, Facility, Facili
                                  InfectionKind, OrderStatus, OutsideRegion, PersonOrder, Placement, ResponseTask,
                                  TaskStatus)
 from cordon.core import access, clock
-from cordon.core.api import PageQuery, current_user, page_of
 from cordon.core.actions import ActionError
+from cordon.core.api import PageQuery, current_user, page_of
 from cordon.core.fields import (Day, Id, Moment, QueryId, QueryText, Reason, decimal_of, integer,
                                 one_of, text_of)
+from cordon.core.packs import active_pack
 from cordon.core.schemas import Page
 from cordon.places.models import Area
 
@@ -569,8 +570,6 @@ class ArrivalList(PageMeta):
 def arrival_rows(arrivals, today, user=None) -> list[dict]:
     """List rows of arrivals with their latest order; with ``user``, only an order in the user's
     jurisdiction (an order may have been made elsewhere for the same arrival)."""
-    from cordon.zones.actions import active_pack
-
     orders = {}
     qs = PersonOrder.objects.for_user(user, access.READ_HEALTH) if user is not None else PersonOrder.objects.all()
     for o in qs.filter(arrival_id__in=[a.pk for a in arrivals]).order_by("id"):

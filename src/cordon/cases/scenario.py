@@ -1,7 +1,11 @@
 """Scenario event types for infections (docs/scenario.md)."""
 from __future__ import annotations
 
-from cordon.scenario.runner import collector
+from cordon.cases.actions import (do_extend_order, do_manual_order, do_record_checkin, do_record_infection,
+                                  do_register_arrival, do_register_contact, do_register_spillover)
+from cordon.cases.models import Infection, OrderStatus, PersonOrder
+from cordon.places.models import Area
+from cordon.scenario.runner import Refused, collector
 from cordon.scenario.spec import register
 
 
@@ -18,8 +22,6 @@ def _check(data):
 @register("infection", required=("person", "home", "found"), optional=("visited", "kind", "home_isolating"),
           check=_check)
 def infection(ctx, ev):
-    from cordon.cases.actions import do_record_infection
-
     d = ev.data
     inf = do_record_infection(label=str(d["person"]), home=ctx.area(d["home"]), found=d["found"],
                               kind=d.get("kind", "confirmed"), confirmed_on=ctx.date,
@@ -47,10 +49,6 @@ def _int(*keys):
 @register("contact", required=("person", "of", "category", "last_exposure_day"), optional=("home",),
           check=_int("last_exposure_day"))
 def contact(ctx, ev):
-    from cordon.cases.actions import do_register_contact
-    from cordon.cases.models import Infection, PersonOrder
-    from cordon.scenario.runner import Refused
-
     d = ev.data
     of = str(d["of"])
     inf = Infection.objects.filter(label=of).first()
@@ -69,9 +67,6 @@ def contact(ctx, ev):
 @register("arrival", required=("person", "from_level", "kind", "arrival_day"), optional=("home",),
           check=_int("arrival_day"))
 def arrival(ctx, ev):
-    from cordon.cases.actions import do_register_arrival
-    from cordon.places.models import Area
-
     d = ev.data
     home = ctx.area(d["home"]) if d.get("home") else Area.objects.filter(kind="unit").order_by("id").first()
     do_register_arrival(label=str(d["person"]), from_level=d["from_level"], kind=d["kind"],
@@ -81,8 +76,6 @@ def arrival(ctx, ev):
 
 @register("spillover", required=("person", "from_area", "left_day"), optional=("home",), check=_int("left_day"))
 def spillover(ctx, ev):
-    from cordon.cases.actions import do_register_spillover
-
     d = ev.data
     do_register_spillover(label=str(d["person"]), from_area=ctx.area(d["from_area"]),
                           left_on=_day(ctx, d["left_day"]),
@@ -92,17 +85,12 @@ def spillover(ctx, ev):
 
 @register("order", required=("person", "category"), optional=("reason",))
 def order(ctx, ev):
-    from cordon.cases.actions import do_manual_order
-
     d = ev.data
     do_manual_order(label=str(d["person"]), category=d["category"], reason=d.get("reason") or "scenario order",
                     on=ctx.date, actor=ctx.actor)
 
 
 def _active(ctx, person):
-    from cordon.cases.models import OrderStatus, PersonOrder
-    from cordon.scenario.runner import Refused
-
     o = PersonOrder.objects.filter(label=str(person), status=OrderStatus.ACTIVE).order_by("-id").first()
     if o is None:
         raise Refused("no-order", f"{person} is not under an order")
@@ -111,8 +99,6 @@ def _active(ctx, person):
 
 @register("extend", required=("person", "days"), optional=("reason",), check=_int("days"))
 def extend(ctx, ev):
-    from cordon.cases.actions import do_extend_order
-
     d = ev.data
     do_extend_order(_active(ctx, d["person"]), days=d["days"], reason=d.get("reason") or "", on=ctx.date,
                     actor=ctx.actor)
@@ -120,15 +106,11 @@ def extend(ctx, ev):
 
 @register("test", required=("person", "result"))
 def test(ctx, ev):
-    from cordon.cases.actions import do_record_checkin
-
     do_record_checkin(_active(ctx, ev.data["person"]), on=ctx.date, test_result=ev.data["result"], actor=ctx.actor)
 
 
 @collector("people")
 def people(ctx, date):
-    from cordon.cases.models import OrderStatus, PersonOrder
-
     out = []
     for o in PersonOrder.objects.filter(status=OrderStatus.ACTIVE).order_by("id"):
         if o.centralized_until and date <= o.centralized_until:

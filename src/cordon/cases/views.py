@@ -46,7 +46,7 @@ def category_label(pack, key: str) -> str:
 
 
 def _pack(today):
-    from cordon.zones.actions import active_pack
+    from cordon.core.packs import active_pack
 
     return active_pack(today)
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cordon.core import audit, packs
+from cordon.core import access, audit, packs
 from cordon.core.models import ApiToken, Grant, PackSetting, Role
 from cordon.policy.pack import PackInvalid
 
@@ -60,8 +60,6 @@ def serialize(*key) -> None:
 
 def _check_role(role: str) -> None:
     """A role is a row of the one role x capability table (``core.access.ROLE_CAPS``)."""
-    from cordon.core import access
-
     if role not in access.ROLE_CAPS or role not in Role.values:
         raise ActionError(_("unknown role %(role)s; roles: %(values)s")
                           % {"role": repr(role), "values": ', '.join(access.ROLE_CAPS)}, field="role")

@@ -20,11 +20,12 @@ from django.db.models import F
 from django.utils.translation import gettext
 
 from cordon.care import perms
-from cordon.core import access, audit, clock
+from cordon.core import access, audit, clock, ids
 from cordon.core.actions import ActionError, Conflict, lock, serialize
-from cordon.core.models import LEVELS
+from cordon.core.models import AuditEntry, LEVELS
 from cordon.hotline.models import (OPEN_STATUSES, Category, RateCounter, Shift, Source, Status, Ticket,
                                    TicketEvent)
+from cordon.places.models import Area
 
 DESK = Path(__file__).with_name("desk.yaml")
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
@@ -51,8 +52,6 @@ def deadlines(category: str) -> tuple[str, dt.timedelta, dt.timedelta]:
 
 def resolve_location(text: str):
     """The deepest area whose path is a prefix of ``text`` (a path like 城关区/皋兰路街道/五泉社区/...)."""
-    from cordon.places.models import Area
-
     parts = [p for p in (text or "").strip().strip("/").split("/") if p.strip()]
     if not parts:
         return None
@@ -115,8 +114,6 @@ def do_create_ticket(*, phone: str, category: str, text: str, location: str = ""
                      need: str = "", actor=None, reason=None) -> Ticket:
     """A ticket from a call (operator entry) or the public form: routed, with deadlines; linked as a
     duplicate when the same number has an open ticket of the same category from the last 24 h."""
-    from cordon.core import ids
-
     phone = "".join(ch for ch in (phone or "") if ch.isdigit())
     if not 7 <= len(phone) <= 12 or ids.phone_error(phone) and len(phone) == 11:
         raise ActionError(gettext("a callback number is required (an 11-digit mobile or a landline)"), field="phone")
@@ -259,8 +256,6 @@ def do_close_ticket(t: Ticket, *, satisfaction: int | None = None, actor=None, r
 def escalate_overdue(now: dt.datetime | None = None, *, actor="system") -> int:
     """Raise the escalation of tickets whose deadline passed: 1 first response overdue, 2 resolution
     overdue, 3 resolution overdue by as long again. Run by ``cordon worker`` every few minutes."""
-    from cordon.core.models import AuditEntry
-
     now = now or clock.now()
     texts = desk()["escalation"]
     n = 0

@@ -6,8 +6,9 @@ import datetime as dt
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cordon.core import access, audit, ids
+from cordon.core import access, audit, ids, stamps
 from cordon.core.actions import ActionError, Conflict, lock, serialize
+from cordon.core.models import LEVELS
 from cordon.places.models import Area, Household, Resident, Treatment
 
 #: Fields a resident record exposes to edits, with their checks in ``check_resident``.
@@ -238,8 +239,6 @@ def birth_shown(resident: Resident, *, id_revealed: bool = False) -> str:
 @transaction.atomic
 def do_ensure_area(path: str, *, actor=None, reason: str = "") -> Area:
     """The area at ``path`` (``区/街道/社区/小区/楼/单元``), creating any missing nodes on the way (audited)."""
-    from cordon.core.models import LEVELS
-
     parts = [p.strip() for p in path.strip().strip("/").split("/")]
     if not parts or any(not p for p in parts) or len(parts) > len(LEVELS):
         raise ActionError(_("an area path has 1 to %(count)s non-empty parts separated by /")
@@ -274,9 +273,6 @@ def do_ensure_areas(paths, *, actor=None, reason: str = "", write_scope=None) ->
     constraint retries once and finds the winner's nodes."""
     from django.db import IntegrityError
     from django.db.models import F
-
-    from cordon.core import stamps
-    from cordon.core.models import LEVELS
 
     wanted: dict[tuple[str, ...], None] = {}  # in the order given (ids follow the file)
     for parts in paths:

@@ -10,6 +10,10 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from cordon.core import clock
+from cordon.core.actions import ActionError, do_create_user, do_set_pack
+from cordon.places.actions import do_ensure_area
+from cordon.places.models import Area
 from cordon.scenario.spec import EVENT_TYPES, Scenario
 
 #: Modules that register event types and collectors.
@@ -53,8 +57,6 @@ class Context:
     state: dict[str, Any] = field(default_factory=dict)  # free space for plugins
 
     def area(self, path: str):
-        from cordon.places.models import Area
-
         a = Area.objects.filter(path=str(path).strip().strip("/")).first()
         if a is None:
             raise Refused("unknown-area", f"no such area in the scenario's city: {path}")
@@ -67,8 +69,6 @@ DAY_END: list[Callable] = []
 
 
 def build_city(city: dict, actor) -> None:
-    from cordon.places.actions import do_ensure_area
-
     def walk(d, prefix):
         for name, sub in d.items():
             path = f"{prefix}/{name}" if prefix else str(name)
@@ -83,10 +83,6 @@ def build_city(city: dict, actor) -> None:
 
 def run(sc: Scenario) -> dict:
     """Execute on the configured (fresh) database. Returns the output document."""
-    from cordon.core import clock
-    from cordon.core.actions import ActionError, do_create_user
-    from cordon.zones.actions import do_set_pack
-
     load_plugins()
     actor, _ = do_create_user("scenario", "scenario-runner-pass", role="commander", area=None, actor="scenario",
                               check_password=False)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import yaml
+from cordon.core.tabular import FileError
+from cordon.policy.pack import PackInvalid, load_pack
 
 
 class ScenarioError(Exception):
@@ -118,9 +120,6 @@ def parse(text: str) -> Scenario:
 
 def _check_policy(policy: str, line: int) -> None:
     """The scenario's pack exists and is valid, before anything runs."""
-    from cordon.core.tabular import FileError
-    from cordon.policy.pack import PackInvalid, load_pack
-
     try:
         load_pack(policy)
     except FileNotFoundError as exc:

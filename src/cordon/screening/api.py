@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from cordon.core import access, ids
+from cordon.core import access, audit, ids
 from cordon.core.api import PageQuery, current_user, page_of
 from cordon.core.actions import ActionError
 from cordon.core.fields import Day, Id, QueryId, Reason, one_of, text_of
@@ -237,9 +237,6 @@ class BatchOut(Schema):
 def _own_key(kind: str, key: str, user) -> None:
     """A batch key names the caller's own batch: a key another uploader used is refused before anything is
     read, so its batch (round, counts, row errors) is never answered to someone else."""
-    from cordon.core import audit
-
-    from .models import ImportBatch
 
     used_by = ImportBatch.objects.filter(kind=kind, key=(key or "").strip()).values_list("actor", flat=True).first()
     if used_by is not None and used_by != audit.actor_name(user):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from cordon.core import access, audit, clock, tabular
 from cordon.core.actions import ActionError
+from cordon.situation import bulletin as bt, public
 from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
 
 # state -> {action: new state}
@@ -49,8 +50,6 @@ def _transition(b: Bulletin, action: str) -> str:
 @transaction.atomic
 def do_draft_bulletin(day: dt.date, *, actor=None) -> Bulletin:
     """Draft (or re-draft, while still a draft) the bulletin for ``day`` from the records."""
-    from cordon.situation import bulletin as bt
-
     check_bulletin_authority(actor)
     if day > clock.today():
         raise ActionError(_("a bulletin reports a day that has happened"), field="day")
@@ -119,8 +118,6 @@ def do_publish_bulletin(b: Bulletin, *, actor=None, reason: str = "") -> Bulleti
     audit.record("bulletin.publish", actor=actor, obj=b, object_type="bulletin",
                  before={"status": BulletinStatus.APPROVED}, after={"status": b.status, "day": b.day},
                  reason=reason)
-    from cordon.situation import public
-
     public.invalidate()
     return b
 

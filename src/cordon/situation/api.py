@@ -14,6 +14,7 @@ from cordon.places.models import Area
 from cordon.situation import actions, daily
 from cordon.situation.models import Bulletin, BulletinStatus
 from cordon.situation.registry import SituationScope
+from cordon.situation.views import situation_data
 
 router = Router(tags=["situation"])
 
@@ -78,8 +79,6 @@ def _day(value: dt.date | None) -> dt.date:
 def situation(request, district: QueryId | None = None, on: Day | None = None,
               days: integer(7, 400, strict=False) = 60, mean_si: finite(0.5, 30) | None = None,
               std_si: finite(0.1, 30) | None = None):
-    from cordon.situation.views import situation_data
-
     view = _view(request, district, days=days, mean_si=mean_si, std_si=std_si)
     return situation_data(view, _day(on))
 

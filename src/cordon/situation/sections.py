@@ -20,10 +20,18 @@ from django.utils import translation
 
 from cordon.care.models import OPEN_STATUSES as CARE_OPEN
 from cordon.care.models import CareRequest
+from cordon.cases.models import Facility, Found, Infection, OrderStatus, PersonOrder, ResponseTask, TaskStatus
+from cordon.cases.queries import outlooks
+from cordon.core.models import LEVELS
+from cordon.core.packs import active_pack
 from cordon.hotline.models import OPEN_STATUSES as TICKET_OPEN
 from cordon.hotline.models import Ticket
+from cordon.places.models import Area, Resident
 from cordon.situation.registry import SituationScope, end_of, start_of
 from cordon.supplies.models import Allocation, DeliveryOrder, Reconciliation, Warehouse
+from cordon.zones import kpi
+from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Member, Status
+from cordon.zones.queries import special_q
 
 ID_CAP = 5000  # ids listed per kind in the daily report
 DEFAULT_DAYS = 60
@@ -88,9 +96,6 @@ def rt_series(dates: list[dt.date], counts: list[int], mean_si: float, std_si: f
 def epi(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     """Daily curves (community vs under control), the day's split by kind, district and where found, Rt with
     its interval, doubling/halving time and community-zero status."""
-    from cordon.cases.models import Found, Infection
-    from cordon.places.models import Area
-
     days = max(7, min(int(view.params.get("days") or DEFAULT_DAYS), 400))
     start = on - dt.timedelta(days=days - 1)
     lead = start - dt.timedelta(days=RT_LEAD_DAYS)
@@ -170,8 +175,6 @@ PEOPLE_INSIDE_MAX = 5000  # designations counted for people inside (a grouped qu
 def areas(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     """Active risk areas by level, areas under observation, the day's designations, level changes and lifts
     (with addresses), people inside the active areas."""
-    from cordon.zones.models import Designation, Event, EventKind, Level, Status
-
     qs = view.filter(Designation.objects.all())
     counts = {"high": 0, "medium": 0, "low": 0, "observation": 0, "closed": 0}
     for status, level, c in qs.order_by().values_list("status", "level").annotate(n=Count("id")):
@@ -218,11 +221,6 @@ def people_inside_total(designations, on: dt.date, special: bool = True) -> tupl
     """Residents (and special-group residents) inside the current extents of ``designations``, each counted
     once: members lying under another member are dropped. Residents from the areas' maintained population
     (no resident scan); special groups, when asked, by one aggregate over the residents per member kind."""
-    from cordon.core.models import LEVELS
-    from cordon.places.models import Resident
-    from cordon.zones.models import Member
-    from cordon.zones.queries import special_q
-
     anc_cols = [f"area__{lv}_id" for lv in LEVELS]
     rows = list(Member.objects.filter(designation__in=designations.values("id"), removed_on__isnull=True)
                 .values_list("area_id", "area__kind", "area__population", *anc_cols).distinct())
@@ -248,8 +246,6 @@ def people_inside_total(designations, on: dt.date, special: bool = True) -> tupl
 
 def category_label(key: str, on: dt.date) -> str:
     try:
-        from cordon.zones.actions import active_pack
-
         cat = active_pack(on).category(key)
         if cat is not None:
             return cat.title.get(_lang())
@@ -261,8 +257,6 @@ def category_label(key: str, on: dt.date) -> str:
 def orders(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     """People under orders by category: active now (of whom centralized / at home), identified and released
     on the day."""
-    from cordon.cases.models import OrderStatus, PersonOrder
-
     qs = view.filter(PersonOrder.objects.all())
     cats: dict = defaultdict(lambda: {"active": 0, "centralized": 0, "home": 0, "new": 0, "released": 0})
     for cat, n, cen, home in (qs.filter(status=OrderStatus.ACTIVE).order_by().values_list("category")
@@ -291,9 +285,6 @@ def orders(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
 
 def facilities(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     """Facilities with occupancy and days of capacity left at the current intake."""
-    from cordon.cases.models import Facility
-    from cordon.cases.queries import outlooks
-
     fs = list(view.filter(Facility.objects.all()).only("id", "name", "kind", "capacity", "occupied")
               .order_by("kind", "name")[:500])
     outs = outlooks(fs, on) if fs else {}
@@ -323,8 +314,6 @@ def step_title(key: str) -> str:
     no such step)."""
     from django.utils import translation
 
-    from cordon.zones.actions import active_pack
-
     t = active_pack().tasks.get(key)
     if t is None:
         return key
@@ -334,10 +323,6 @@ def step_title(key: str) -> str:
 def response(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     """Response tasks against their deadlines (open, overdue, escalated, done on the day) and the response KPIs
     (hours from report to transfer over the last week, designation KPIs)."""
-    from cordon.cases.models import ResponseTask, TaskStatus
-    from cordon.zones import kpi
-    from cordon.zones.models import Designation
-
     now = end_of(on)
     day0 = start_of(on)
     qs = view.filter(ResponseTask.objects.all())
@@ -385,8 +370,6 @@ def response(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
 
 def flags(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     """Guardrail flags (nine prohibitions) raised on the day, by rule, and over the last week."""
-    from cordon.zones.models import Flag
-
     qs = view.filter(Flag.objects.all())
     by_rule = dict(qs.filter(on=on).order_by().values_list("rule").annotate(n=Count("id")))
     week = qs.filter(on__gt=on - dt.timedelta(days=7), on__lte=on).count()

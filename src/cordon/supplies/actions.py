@@ -26,9 +26,12 @@ from django.utils.translation import gettext as _
 from cordon.care import perms
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock, serialize
+from cordon.places.models import Area, Household
 from cordon.supplies.models import (Allocation, AllocationStatus, DeliveryOrder, DeliveryStatus, DeliveryTeam,
-                                    Direction, Item, PriceReport, Reconciliation, StockCount, StockMovement,
+                                    Direction, Item, ItemKind, PriceReport, Reconciliation, StockCount, StockMovement,
                                     Warehouse)
+from cordon.zones.models import Member, Status as ZStatus
+from cordon.zones.queries import people_inside
 
 ZERO = Decimal("0")
 
@@ -77,8 +80,6 @@ def do_create_warehouse(name: str, *, area, actor=None, reason=None) -> Warehous
 @transaction.atomic
 def do_create_item(name: str, *, kind: str, unit: str = "份", per_person_per_day=0, baseline_price=None,
                    price_unit: str = "", actor=None, reason=None) -> Item:
-    from cordon.supplies.models import ItemKind
-
     if kind not in ItemKind.values:
         raise ActionError(_("kind is one of %(values)s") % {"values": ', '.join(ItemKind.values)}, field="kind")
     rate = _dec(per_person_per_day)
@@ -234,8 +235,6 @@ def seal_days(designation, on: dt.date) -> int:
 
 
 def headcount(designation, on: dt.date | None = None) -> int:
-    from cordon.zones.queries import people_inside
-
     return people_inside([designation], None, on)[designation.pk][0]
 
 
@@ -247,8 +246,6 @@ def ceil_qty(people: int, days: int, rate: Decimal) -> Decimal:
 def do_allocate(designation, *, warehouse: Warehouse, item: Item, days: int | None = None,
                 on: dt.date | None = None, actor=None, reason=None) -> Allocation:
     """Plan supplies for a sealed area: headcount x days x per-person amount; a shortage is flagged."""
-    from cordon.zones.models import Status as ZStatus
-
     on = on or clock.today()
     if designation.status != ZStatus.ACTIVE:
         raise ActionError(_("supplies are allocated to designated (sealed or controlled) areas"), field="designation")
@@ -274,9 +271,6 @@ def do_allocate(designation, *, warehouse: Warehouse, item: Item, days: int | No
 
 def households_inside(designation):
     """(household, residents) inside the designation's current extent, with the resident counts."""
-    from cordon.places.models import Household
-    from cordon.zones.models import Member
-
     members = list(Member.objects.filter(designation=designation, removed_on__isnull=True).select_related("area"))
     q = Q(pk__in=[])
     for m in members:
@@ -385,8 +379,6 @@ def do_report_price(item: Item, *, market: str, price, on: dt.date | None = None
 
 def deliveries_by_building(qs) -> list[dict]:
     """Per building: planned / delivered / failed counts (one grouped query)."""
-    from cordon.places.models import Area
-
     rows = list(qs.order_by().values("building_id").annotate(
         planned=Count("id", filter=Q(status=DeliveryStatus.PLANNED)),
         delivered=Count("id", filter=Q(status=DeliveryStatus.DELIVERED)),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from cordon.core import audit, clock
 from cordon.core.actions import ActionError, Conflict, do_set_pack, lock, serialize  # noqa: F401 (do_set_pack: its old home)
-from cordon.core.models import LEVELS
+from cordon.core.models import AuditEntry, LEVELS
 from cordon.core.packs import active_pack, active_pack_name  # noqa: F401 (active_pack_name: its old home)
 from cordon.core.packs import load as _load
 from cordon.places.models import Area
@@ -535,8 +535,6 @@ def tick(on: dt.date | None = None, *, actor="system") -> dict:
     observation periods end. Only designations that can change today are evaluated, and the writes go
     out in bulk (one statement per table)."""
     from django.db.models import Q
-
-    from cordon.core.models import AuditEntry
 
     on = on or clock.today()
     with transaction.atomic():

@@ -13,6 +13,8 @@ from django.db.models import Count, Q
 
 from cordon.core import clock
 from cordon.core.models import LEVELS
+from cordon.places.models import Resident
+from cordon.zones.models import Member
 
 
 def special_q(today: dt.date) -> Q:
@@ -46,9 +48,6 @@ def people_inside(designations, members_by_d: dict | None = None, today: dt.date
 
     ``members_by_d`` (designation id -> current members with ``area`` loaded) saves the members query
     when the caller already has them."""
-    from cordon.places.models import Resident
-    from cordon.zones.models import Member
-
     today = today or clock.today()
     ids = [d.pk for d in designations]
     if members_by_d is None:
@@ -81,8 +80,6 @@ def people_inside(designations, members_by_d: dict | None = None, today: dt.date
 
 def members_of(designations) -> dict:
     """designation id -> current members (area loaded), in one query."""
-    from cordon.zones.models import Member
-
     out = defaultdict(list)
     for m in (Member.objects.filter(designation_id__in=[d.pk for d in designations], removed_on__isnull=True)
               .select_related("area").order_by("area__path")):

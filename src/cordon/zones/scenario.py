@@ -1,13 +1,16 @@
 """Scenario event types and outputs for risk areas (docs/scenario.md)."""
 from __future__ import annotations
 
+from cordon.cases.models import Infection
+from cordon.core.jobs import day_start
 from cordon.scenario.runner import DAY_END, DAY_START, Refused, collector
 from cordon.scenario.spec import register
+from cordon.zones.actions import (do_adjust_extent, do_confirm_proposal, do_designate, do_keep, do_lift,
+                                  do_record_round, do_reseal, do_resume, rounds_due)
+from cordon.zones.models import Designation, Flag, Proposal, ProposalStatus, Status
 
 
 def _designation(ctx, path, *, active_only=True):
-    from cordon.zones.models import Designation, Status
-
     area = ctx.area(path)
     qs = Designation.objects.filter(area=area)
     qs = qs.filter(status=Status.ACTIVE) if active_only else qs.exclude(status=Status.CLOSED)
@@ -25,9 +28,6 @@ def _level_check(data):
 
 @register("designate", required=("area", "level"), optional=("reason", "because"), check=_level_check)
 def designate(ctx, ev):
-    from cordon.cases.models import Infection
-    from cordon.zones.actions import do_designate
-
     area = ctx.area(ev.data["area"])
     because = ev.data.get("because") or []
     infections = list(Infection.objects.filter(label__in=[str(b) for b in because]))
@@ -52,8 +52,6 @@ def _result_check(data):
 
 @register("round", required=("area", "result"), check=_result_check)
 def round_(ctx, ev):
-    from cordon.zones.actions import do_record_round
-
     d = _designation(ctx, ev.data["area"])
     result = ev.data["result"]
     do_record_round(d, on=ctx.date, result="" if result == "pending" else result, actor=ctx.actor)
@@ -61,38 +59,28 @@ def round_(ctx, ev):
 
 @register("keep", required=("area",), optional=("reason",))
 def keep(ctx, ev):
-    from cordon.zones.actions import do_keep
-
     do_keep(_designation(ctx, ev.data["area"]), on=ctx.date, reason=ev.data.get("reason", ""), actor=ctx.actor)
 
 
 @register("resume", required=("area",), optional=("reason",))
 def resume(ctx, ev):
-    from cordon.zones.actions import do_resume
-
     do_resume(_designation(ctx, ev.data["area"]), on=ctx.date, reason=ev.data.get("reason", ""), actor=ctx.actor)
 
 
 @register("lift", required=("area",), optional=("reason", "level"))
 def lift(ctx, ev):
-    from cordon.zones.actions import do_lift
-
     do_lift(_designation(ctx, ev.data["area"]), on=ctx.date, reason=ev.data.get("reason", ""),
             level=ev.data.get("level"), actor=ctx.actor)
 
 
 @register("reseal", required=("area",), optional=("reason", "level"))
 def reseal(ctx, ev):
-    from cordon.zones.actions import do_reseal
-
     do_reseal(_designation(ctx, ev.data["area"], active_only=False), level=ev.data.get("level", "high"),
               on=ctx.date, reason=ev.data.get("reason") or "scenario re-seal", actor=ctx.actor)
 
 
 @register("adjust", required=("area",), optional=("add", "remove", "reason"))
 def adjust(ctx, ev):
-    from cordon.zones.actions import do_adjust_extent
-
     d = _designation(ctx, ev.data["area"])
     do_adjust_extent(d, add=[ctx.area(p) for p in ev.data.get("add") or []],
                      remove=[ctx.area(p) for p in ev.data.get("remove") or []], on=ctx.date,
@@ -102,9 +90,6 @@ def adjust(ctx, ev):
 @register("confirm", required=("area",), optional=("level",))
 def confirm(ctx, ev):
     """The commander confirms the open proposal for an area (one click)."""
-    from cordon.zones.actions import do_confirm_proposal
-    from cordon.zones.models import Proposal, ProposalStatus
-
     area = ctx.area(ev.data["area"])
     qs = Proposal.objects.filter(area=area, status=ProposalStatus.OPEN)
     if ev.data.get("level"):
@@ -116,8 +101,6 @@ def confirm(ctx, ev):
 
 
 def _tick(ctx):
-    from cordon.core.jobs import day_start
-
     day_start(ctx.date, actor="system")
 
 
@@ -125,8 +108,6 @@ def _auto_rounds(ctx):
     """Every full-area round the pack requires happens on its day, negative, unless an event says otherwise."""
     if not ctx.scenario.auto_rounds:
         return
-    from cordon.zones.actions import do_record_round, rounds_due
-
     for d in rounds_due(ctx.date):
         if (d.area.path, ctx.day) not in ctx.explicit_rounds:
             do_record_round(d, on=ctx.date, result="negative", actor=ctx.actor, reason="auto round (scenario)")
@@ -138,8 +119,6 @@ DAY_END.append(_auto_rounds)
 
 @collector("areas")
 def areas(ctx, date):
-    from cordon.zones.models import Designation, Status
-
     out = []
     for d in Designation.objects.filter(status=Status.ACTIVE, level__in=["high", "medium"]).select_related(
             "area").order_by("area__path"):
@@ -151,15 +130,11 @@ def areas(ctx, date):
 
 @collector("proposals")
 def proposals(ctx, date):
-    from cordon.zones.models import Proposal, ProposalStatus
-
     return [{"area": p.area.path, "level": p.level, "because": p.because, **({"kind": p.kind} if p.kind != "new" else {})}
             for p in Proposal.objects.filter(status=ProposalStatus.OPEN).select_related("area").order_by("id")]
 
 
 @collector("flags")
 def flags(ctx, date):
-    from cordon.zones.models import Flag
-
     return [{"rule": f.rule, "subject": f.subject, "message": f.message_en or f.message}
             for f in Flag.objects.filter(on=date).order_by("id")]
