@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils.translation import gettext
 
 from cordon.care import perms
+from cordon.care.actions import do_create_request
 from cordon.core import access, audit, clock, ids
 from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.core.models import AuditEntry, LEVELS
@@ -72,8 +73,6 @@ def route(category: str, area) -> tuple[object, str]:
         ids = [getattr(area, f"{lv}_id") for lv in LEVELS[: want + 1]]
         target_id = next((i for i in reversed(ids) if i), None)
         if target_id is not None:
-            from cordon.places.models import Area
-
             target = area if area.pk == target_id else Area.objects.get(pk=target_id)
             return target, target.path
     u = d["units"]["city"]
@@ -165,8 +164,6 @@ def do_create_ticket(*, phone: str, category: str, text: str, location: str = ""
                         "duplicate_of": original.number if original else None},
                  reason=reason or "", rule=f"hotline: {category} -> {klass}", scope=t)
     if raise_care and category == Category.MEDICAL and original is None and area is not None:
-        from cordon.care.actions import do_create_request
-
         req = do_create_request(person=caller or "来电人", area=area, need=need or text, source="hotline",
                                 phone=phone, hotline_ticket=t.pk, actor=actor, reason=f"hotline ticket {t.number}")
         t.care_request = req.pk

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from cordon.core import access, audit, ids, stamps
 from cordon.core.actions import ActionError, Conflict, lock, serialize
-from cordon.core.models import LEVELS
+from cordon.core.models import AuditEntry, LEVELS
 from cordon.places.models import Area, Household, Resident, Treatment
 
 #: Fields a resident record exposes to edits, with their checks in ``check_resident``.
@@ -335,7 +335,5 @@ def _ensure_areas(wanted, actor, reason, write_scope, levels, F) -> dict[str, Ar
             entries.append(audit.entry("area.create", actor=actor, obj=a, after={"path": a.path, "kind": a.kind},
                                        reason=reason, scope=a))
     if entries:
-        from cordon.core.models import AuditEntry
-
         AuditEntry.objects.bulk_create(entries, batch_size=1000)
     return created

@@ -18,6 +18,8 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils.translation import gettext as _
 
+from cordon.cases.actions import do_record_infection
+from cordon.cases.models import Found
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock
 from cordon.core.models import LEVELS
@@ -26,6 +28,8 @@ from cordon.places.models import Area, Resident
 from .ingest import id_in
 from .models import (BLOCK, ROUND_TRANSITIONS, Coverage, CoverageDay, CoverageRow, RecallMember, RecallTask, Registered,
                      Retest, Round, RoundArea, RoundStatus, Sample, SampleTally, TaskStatus, TubeResult, decode_ids)
+from cordon.zones.actions import do_record_round
+from cordon.zones.models import Member
 
 POOL_SIZES = (10, 5)   # POLICY.md: pooled 10-in-1, 5-in-1 alternative
 
@@ -71,8 +75,6 @@ def do_create_round(*, name: str, on: dt.date, pool_size: int = 10, coverage: st
     elif coverage == Coverage.DESIGNATED:
         if not designations:
             raise ActionError(_("choose at least one designated area"), field="designations")
-        from cordon.zones.models import Member
-
         for d in designations:
             nodes += [m.area for m in Member.objects.filter(designation=d, removed_on__isnull=True)
                       .select_related("area")] or [d.area]
@@ -407,9 +409,6 @@ def do_record_retest(member: RecallMember, *, result: str, actor=None, reason: s
     member.retested_at = clock.now()
     task = member.task
     if result == Retest.POSITIVE:
-        from cordon.cases.actions import do_record_infection
-        from cordon.cases.models import Found
-
         resident = Resident.objects.get(pk=member.resident_id)
         rnd = task.round
         found = Found.CONTROLLED_AREA if rnd.designation_id else Found.COMMUNITY
@@ -448,8 +447,6 @@ def do_set_round_status(r: Round, status: str, *, actor=None, reason: str = "") 
     r.save(update_fields=["status"])
     after = {"status": status}
     if status == RoundStatus.CLOSED and r.designation_id:
-        from cordon.zones.actions import do_record_round
-
         t = tube_figures(r)
         result = "positive" if t["tubes_positive"] else ("negative" if t["tubes"] and
                                                           t["tubes_reported"] == t["tubes"] else "")

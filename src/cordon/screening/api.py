@@ -23,6 +23,7 @@ from cordon.places.models import Area
 from . import actions
 from .ingest import import_rows
 from .models import Coverage, ImportBatch, RecallMember, Retest, Round, RowError
+from cordon.zones.models import Designation
 
 router = Router(tags=["screening"])
 
@@ -72,8 +73,6 @@ def create_round(request, payload: ScreeningRoundIn):
     areas = [access.access(Area, user, i) for i in payload.area_ids]
     designations = []
     if payload.designation_ids:
-        from cordon.zones.models import Designation
-
         designations = [access.access(Designation, user, i) for i in payload.designation_ids]
     r = actions.do_create_round(name=payload.name, on=payload.on, pool_size=payload.pool_size,
                                 coverage=payload.coverage, areas=areas, designations=designations, actor=user,

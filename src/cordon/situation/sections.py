@@ -24,6 +24,7 @@ from cordon.cases.models import Facility, Found, Infection, OrderStatus, PersonO
 from cordon.cases.queries import outlooks
 from cordon.core.models import LEVELS
 from cordon.core.packs import active_pack
+from cordon.epi import rt as epi_rt
 from cordon.hotline.models import OPEN_STATUSES as TICKET_OPEN
 from cordon.hotline.models import Ticket
 from cordon.places.models import Area, Resident
@@ -63,14 +64,12 @@ def _finite(x):
 def rt_series(dates: list[dt.date], counts: list[int], mean_si: float, std_si: float, window: int = 7) -> dict:
     """Rt over the daily local counts (EpiEstim's Cori method through ``cordon.epi.rt``), plus the growth
     (doubling / halving) over the last ``window`` days. Plain JSON."""
-    from cordon.epi import rt as epi
-
     out = {"mean_si": mean_si, "std_si": std_si, "window": window, "rows": [], "latest": None, "warnings": [],
            "growth": None}
     if len(counts) >= window + 1 and sum(counts) > 0:
         try:
-            res = epi.estimate_r(counts, mean_si=mean_si, std_si=std_si, window=window, dates=dates)
-        except epi.EpiInputError as exc:
+            res = epi_rt.estimate_r(counts, mean_si=mean_si, std_si=std_si, window=window, dates=dates)
+        except epi_rt.EpiInputError as exc:
             out["warnings"].append(str(exc))
         else:
             out["warnings"] = list(res.warnings)
@@ -83,7 +82,7 @@ def rt_series(dates: list[dt.date], counts: list[int], mean_si: float, std_si: f
             out["latest"] = out["rows"][-1] if out["rows"] else None
     tail = counts[-window:]
     if len(tail) == window and all(c > 0 for c in tail):
-        g = epi.doubling_time(tail)
+        g = epi_rt.doubling_time(tail)
         out["growth"] = {"kind": g.kind, "days": _finite(round(g.time, 1) if math.isfinite(g.time) else None),
                          "lo": _finite(round(g.time_lo, 1) if math.isfinite(g.time_lo) else None),
                          "hi": _finite(round(g.time_hi, 1) if math.isfinite(g.time_hi) else None),
