@@ -8,7 +8,11 @@ call, dispatchers, jurisdiction staff), ``care.dispatch`` to retriage, dispatch,
 """
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from cordon.core import access
+from cordon.core.actions import ActionError
+from cordon.places.queries import area_of
 
 CREATE = access.CARE_CREATE
 DISPATCH = access.CARE_DISPATCH
@@ -36,23 +40,14 @@ def access_write(qs_or_model, user, pk, cap: str, *, read: str = access.VIEW):
 
 def area_for_write(user, area_id: int, cap: str):
     """An area the user may see (NotFound) and create desk records in (Forbidden)."""
-    from cordon.places.models import Area
-
-    return access_write(Area, user, area_id, cap)
+    return area_of(user, area_id, perm=cap)
 
 
 def area_by_path(user, value: str, cap: str):
     """The area a form names by path (or id) that the user may create desk records in; ActionError otherwise
     (so the page shows it on the field, and an area outside the jurisdiction is not told apart from none)."""
-    from django.utils.translation import gettext as _
-
-    from cordon.core.actions import ActionError
-    from cordon.places.models import Area
-
-    value = (value or "").strip().strip("/")
-    a = Area.objects.for_user(user).filter(path=value).first() if not value.isdigit() else None
-    if a is None and value.isascii() and value.isdigit() and len(value) <= 18:  # an id within 64 bits
-        a = Area.objects.for_user(user).filter(pk=int(value)).first()
-    if a is None or not can_write(user, cap, a):
-        raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": value}, field="area")
-    return a
+    try:
+        return area_of(user, value or "", perm=cap)
+    except (access.NotFound, access.Forbidden):
+        raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": (value or "").strip().strip("/")},
+                          field="area") from None

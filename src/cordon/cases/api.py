@@ -20,22 +20,17 @@ from cordon.cases import actions, queries
 from cordon.cases.models import (Arrival, ArrivalKind, CheckIn, Facility, FacilityKind, Found, Infection,
                                  InfectionKind, OrderStatus, OutsideRegion, PersonOrder, Placement, ResponseTask,
                                  TaskStatus)
+from cordon.cases.queries import arrival_rows, infection_rows, order_list_qs, order_out
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.core.api import PageQuery, current_user, page_of
 from cordon.core.fields import (Day, Id, Moment, QueryId, QueryText, Reason, decimal_of, integer,
                                 one_of, text_of)
-from cordon.core.packs import active_pack
 from cordon.core.schemas import Page
 from cordon.places.models import Area
+from cordon.places.queries import area_of
 
 router = Router(tags=["cases"])
-
-
-def _area(user, pk: int | None, field: str, *, write: bool = True) -> Area | None:
-    if pk is None:
-        return None
-    return access.access(Area, user, pk, perm=access.CASES_WRITE if write else None)
 
 
 def _is_commander(user) -> bool:
@@ -197,35 +192,9 @@ def task_out(t: ResponseTask, now: dt.datetime, label: str | None = None) -> dic
             "checklist": t.checklist, "rule": t.rule}
 
 
-def order_out(o: PersonOrder, today: dt.date, infection_label: str | None = None, placed: bool | None = None) -> dict:
-    return {"id": o.pk, "person": o.label, "category": o.category, "status": o.status,
-            "today": queries.status_today(o, today), "anchor": o.anchor, "identified_on": o.identified_on,
-            "centralized_until": o.centralized_until, "home_until": o.home_until, "free_on": o.free_on,
-            "released_on": o.released_on, "next_test": queries.next_test(o, today),
-            "test_days": o.test_days or [], "missed_test_days": o.missed_test_days or [],
-            "extended_by": o.extended_by, "manual": o.manual, "home_id": o.home_id,
-            "community_id": o.community_id, "infection": infection_label, "via_id": o.via_id,
-            "arrival_id": o.arrival_id, "placed": bool(o.placed_at) if placed is None else placed}
-
-
-def _infection_rows(infs, now) -> list[dict]:
-    from django.db.models import Count, Q
-
-    ids = [i.pk for i in infs]
-    counts = {r["infection_id"]: r for r in ResponseTask.objects.filter(infection_id__in=ids).order_by()
-              .values("infection_id").annotate(open=Count("id", filter=Q(status=TaskStatus.OPEN)),
-                                               overdue=Count("id", filter=Q(status=TaskStatus.OPEN,
-                                                                            deadline__lt=now)))}
-    k = queries.kpis_for(infs)
-    return [{"id": i.pk, "label": i.label, "kind": i.kind, "found": i.found, "home_id": i.home_id,
-             "home": i.home.path, "confirmed_on": i.confirmed_on, "reported_at": i.reported_at,
-             "home_isolating": i.home_isolating, "open_tasks": counts.get(i.pk, {}).get("open", 0),
-             "overdue_tasks": counts.get(i.pk, {}).get("overdue", 0), "kpi": k[i.pk]} for i in infs]
-
-
 def infection_detail(user, inf: Infection) -> dict:
     now, today = clock.now(), clock.today()
-    row = _infection_rows([inf], now)[0]
+    row = infection_rows([inf], now)[0]
     tasks = list(inf.tasks.prefetch_related("notes").order_by("deadline", "id"))
     contacts = list(PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(infection=inf).order_by("identified_on", "id"))
     return {**row, "visited": [a.path for a in inf.visited.all()],
@@ -253,7 +222,7 @@ def list_infections(request, f: Query[InfectionFilter]):
         qs = qs.filter(confirmed_on__gte=f.since)
     if f.q:
         qs = qs.filter(label__icontains=f.q.strip())
-    return page_of(qs.order_by("-confirmed_on", "-id"), f, lambda items: _infection_rows(items, clock.now()))
+    return page_of(qs.order_by("-confirmed_on", "-id"), f, lambda items: infection_rows(items, clock.now()))
 
 
 @router.get("/infections/{infection_id}", response=InfectionDetail)
@@ -279,7 +248,7 @@ class InfectionCreate(Schema):
 @router.post("/infections", response={201: InfectionOut})
 def create_infection(request, payload: InfectionCreate):
     user = current_user(request)
-    home = _area(user, payload.home_id, "home_id")
+    home = area_of(user, payload.home_id, perm=access.CASES_WRITE)
     visited = list(Area.objects.filter(pk__in=payload.visited))
     if len(visited) != len(set(payload.visited)):
         raise ActionError(_("a visited place does not exist"), field="visited")
@@ -288,7 +257,7 @@ def create_infection(request, payload: InfectionCreate):
                                       home_isolating=payload.home_isolating, sampled_at=payload.sampled_at,
                                       reported_at=payload.reported_at, actor=user, reason=payload.reason)
     inf = Infection.objects.select_related("home").get(pk=inf.pk)
-    return Status(201, _infection_rows([inf], clock.now())[0])
+    return Status(201, infection_rows([inf], clock.now())[0])
 
 
 class ReclassifyIn(Schema):
@@ -302,7 +271,7 @@ def reclassify_infection(request, infection_id: QueryId, payload: ReclassifyIn):
     inf = access.access(Infection.objects.select_related("home"), user, infection_id, perm=access.CASES_WRITE,
                         read=access.READ_HEALTH)
     actions.do_reclassify_infection(inf, payload.kind, actor=user, reason=payload.reason)
-    return _infection_rows([inf], clock.now())[0]
+    return infection_rows([inf], clock.now())[0]
 
 
 class ContactIn(Schema):
@@ -322,7 +291,7 @@ def register_contact(request, infection_id: QueryId, payload: ContactIn):
     have ended gets no order (200, null)."""
     user = current_user(request)
     inf = access.access(Infection, user, infection_id, read=access.READ_HEALTH)
-    home = _area(user, payload.home_id, "home_id") if payload.home_id else None
+    home = area_of(user, payload.home_id, perm=access.CASES_WRITE) if payload.home_id else None
     if home is None:
         access.access(Infection, user, infection_id, perm=access.CASES_WRITE)
         home = inf.home
@@ -406,26 +375,6 @@ class OrderFilter(PageQuery):
     q: QueryText | None = None
 
 
-def order_list_qs(user, *, community=None, status="active", category=None, today_status=None, q=None,
-                  today=None):
-    """The scoped, filtered list of orders (shared with the contact-list page). Ordered by the free day so
-    a community's page reads in order from the (district, street, community, free_on, id) index."""
-    today = today or clock.today()
-    qs = PersonOrder.objects.for_user(user, access.READ_HEALTH)
-    if community is not None:
-        area = access.access(Area, user, community)
-        qs = qs.filter(**access.within(area))
-    if status and status != "all":
-        qs = qs.filter(status=status)
-    if category:
-        qs = qs.filter(category=category)
-    if today_status in ("centralized", "home"):
-        qs = qs.filter(queries.today_q(today_status, today))
-    if q:
-        qs = qs.filter(label__startswith=q.strip())
-    return qs.order_by("free_on", "id")
-
-
 @router.get("/orders", response=OrderList)
 def list_orders(request, f: Query[OrderFilter]):
     user = current_user(request)
@@ -468,7 +417,7 @@ def manual_order(request, payload: ManualOrderIn):
     """Put a person under a category's measures by hand (needs a reason and a recorded link, #4; no
     quarantine for arrivals from low-risk areas, #2 and #7)."""
     user = current_user(request)
-    home = _area(user, payload.home_id, "home_id")
+    home = area_of(user, payload.home_id, perm=access.CASES_WRITE)
     # The person's earlier records are looked up in the caller's jurisdiction only: a record elsewhere
     # answers exactly as no record at all (no existence oracle).
     prev = PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(label=payload.person.strip()).order_by("-id").first()
@@ -533,7 +482,7 @@ def register_spillover(request, payload: SpilloverIn):
     """Someone who left a high- or medium-risk area. The risk area may be anywhere (risk areas are public);
     the person's home must be in your jurisdiction."""
     user = current_user(request)
-    home = _area(user, payload.home_id, "home_id")
+    home = area_of(user, payload.home_id, perm=access.CASES_WRITE)
     from_area = Area.objects.filter(pk=payload.from_area_id).first()
     if from_area is None:
         raise ActionError(_("no such area"), field="from_area_id")
@@ -565,27 +514,6 @@ class ArrivalOut(Schema):
 
 class ArrivalList(PageMeta):
     items: list[ArrivalOut]
-
-
-def arrival_rows(arrivals, today, user=None) -> list[dict]:
-    """List rows of arrivals with their latest order; with ``user``, only an order in the user's
-    jurisdiction (an order may have been made elsewhere for the same arrival)."""
-    orders = {}
-    qs = PersonOrder.objects.for_user(user, access.READ_HEALTH) if user is not None else PersonOrder.objects.all()
-    for o in qs.filter(arrival_id__in=[a.pk for a in arrivals]).order_by("id"):
-        orders[o.arrival_id] = o  # the latest order of each arrival
-    pack = active_pack(today)
-    out = []
-    for a in arrivals:
-        o = orders.get(a.pk)
-        m = queries.arrival_measures(a, o, pack)
-        out.append({"id": a.pk, "person": a.label, "destination_id": a.destination_id,
-                    "destination": a.destination.path, "region": a.region.name if a.region_id else None,
-                    "from_level": a.from_level, "kind": a.kind, "arrived_on": a.arrived_on, "category": a.category,
-                    "order": order_out(o, today) if o is not None else None,
-                    "tests_required": m["tests_required"], "tests_done": m["tests_done"],
-                    "tests": a.tests_done or [], "complete": m["complete"], "arrival_obj": a, "measures": m})
-    return out
 
 
 class ArrivalFilter(PageQuery):
@@ -624,7 +552,7 @@ def register_arrival(request, payload: ArrivalIn):
     """An arrival (来兰返兰). Give ``region_id`` from the maintained list (its level decides) or
     ``from_level``. Arrivals from low-risk regions get the pack's tests, never quarantine (#2, #7)."""
     user = current_user(request)
-    dest = _area(user, payload.destination_id, "destination_id")
+    dest = area_of(user, payload.destination_id, perm=access.CASES_WRITE)
     region = None
     level = payload.from_level
     if payload.region_id is not None:
@@ -699,7 +627,7 @@ class FacilityIn(Schema):
 @router.post("/facilities", response={201: FacilityOut})
 def create_facility(request, payload: FacilityIn):
     user = current_user(request)
-    area = _area(user, payload.area_id, "area_id")
+    area = area_of(user, payload.area_id, perm=access.CASES_WRITE)
     f = actions.do_create_facility(name=payload.name.strip(), kind=payload.kind, area=area,
                                    capacity=payload.capacity, actor=user)
     return Status(201, facility_rows([Facility.objects.select_related("area").get(pk=f.pk)])[0])

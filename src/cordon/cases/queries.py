@@ -19,8 +19,10 @@ from collections import defaultdict
 
 from django.db.models import Count, Max, Min, Q
 
-from cordon.cases.models import Infection, PersonOrder, Placement, ResponseTask
+from cordon.cases.models import Infection, PersonOrder, Placement, ResponseTask, TaskStatus
 from cordon.core import access, clock
+from cordon.core.packs import active_pack
+from cordon.places.models import Area
 
 ESCALATION_LABELS = {1: "street", 2: "district", 3: "city"}
 
@@ -251,3 +253,72 @@ def arrival_measures(arrival, order, pack) -> dict:
         complete = True
     return {"order": order, "window": window, "tests_required": required_tests, "tests_done": done,
             "complete": complete, "restricts": bool(cat and cat.restricts)}
+
+
+# ------------------------------------------------------------------------------------------ rows of the lists
+# (shared by the API and the pages)
+
+def order_out(o: PersonOrder, today: dt.date, infection_label: str | None = None, placed: bool | None = None) -> dict:
+    return {"id": o.pk, "person": o.label, "category": o.category, "status": o.status,
+            "today": status_today(o, today), "anchor": o.anchor, "identified_on": o.identified_on,
+            "centralized_until": o.centralized_until, "home_until": o.home_until, "free_on": o.free_on,
+            "released_on": o.released_on, "next_test": next_test(o, today),
+            "test_days": o.test_days or [], "missed_test_days": o.missed_test_days or [],
+            "extended_by": o.extended_by, "manual": o.manual, "home_id": o.home_id,
+            "community_id": o.community_id, "infection": infection_label, "via_id": o.via_id,
+            "arrival_id": o.arrival_id, "placed": bool(o.placed_at) if placed is None else placed}
+
+
+def infection_rows(infs, now) -> list[dict]:
+    """List rows of infections with their open / overdue task counts and KPIs (a few queries a page)."""
+    ids = [i.pk for i in infs]
+    counts = {r["infection_id"]: r for r in ResponseTask.objects.filter(infection_id__in=ids).order_by()
+              .values("infection_id").annotate(open=Count("id", filter=Q(status=TaskStatus.OPEN)),
+                                               overdue=Count("id", filter=Q(status=TaskStatus.OPEN,
+                                                                            deadline__lt=now)))}
+    k = kpis_for(infs)
+    return [{"id": i.pk, "label": i.label, "kind": i.kind, "found": i.found, "home_id": i.home_id,
+             "home": i.home.path, "confirmed_on": i.confirmed_on, "reported_at": i.reported_at,
+             "home_isolating": i.home_isolating, "open_tasks": counts.get(i.pk, {}).get("open", 0),
+             "overdue_tasks": counts.get(i.pk, {}).get("overdue", 0), "kpi": k[i.pk]} for i in infs]
+
+
+def order_list_qs(user, *, community=None, status="active", category=None, today_status=None, q=None,
+                  today=None):
+    """The scoped, filtered list of orders (shared with the contact-list page). Ordered by the free day so
+    a community's page reads in order from the (district, street, community, free_on, id) index."""
+    today = today or clock.today()
+    qs = PersonOrder.objects.for_user(user, access.READ_HEALTH)
+    if community is not None:
+        area = access.access(Area, user, community)
+        qs = qs.filter(**access.within(area))
+    if status and status != "all":
+        qs = qs.filter(status=status)
+    if category:
+        qs = qs.filter(category=category)
+    if today_status in ("centralized", "home"):
+        qs = qs.filter(today_q(today_status, today))
+    if q:
+        qs = qs.filter(label__startswith=q.strip())
+    return qs.order_by("free_on", "id")
+
+
+def arrival_rows(arrivals, today, user=None) -> list[dict]:
+    """List rows of arrivals with their latest order; with ``user``, only an order in the user's
+    jurisdiction (an order may have been made elsewhere for the same arrival)."""
+    orders = {}
+    qs = PersonOrder.objects.for_user(user, access.READ_HEALTH) if user is not None else PersonOrder.objects.all()
+    for o in qs.filter(arrival_id__in=[a.pk for a in arrivals]).order_by("id"):
+        orders[o.arrival_id] = o  # the latest order of each arrival
+    pack = active_pack(today)
+    out = []
+    for a in arrivals:
+        o = orders.get(a.pk)
+        m = arrival_measures(a, o, pack)
+        out.append({"id": a.pk, "person": a.label, "destination_id": a.destination_id,
+                    "destination": a.destination.path, "region": a.region.name if a.region_id else None,
+                    "from_level": a.from_level, "kind": a.kind, "arrived_on": a.arrived_on, "category": a.category,
+                    "order": order_out(o, today) if o is not None else None,
+                    "tests_required": m["tests_required"], "tests_done": m["tests_done"],
+                    "tests": a.tests_done or [], "complete": m["complete"], "arrival_obj": a, "measures": m})
+    return out

@@ -19,13 +19,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cordon.cases import actions, forms, queries
-from cordon.cases.api import arrival_rows, order_list_qs
 from cordon.cases.models import (Arrival, CheckIn, Facility, Infection, InfectionKind, OrderStatus,
                                  OutsideRegion, PersonOrder, Placement, ResponseTask, TaskNote, TaskStatus)
+from cordon.cases.queries import arrival_rows, infection_rows, order_list_qs
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.views import paginate, parse_id, posted_text, query_id, query_without_page, scoped
+from cordon.places.queries import area_of
+from cordon.web.views import paginate, posted_text, query_id, query_without_page, scoped
 
 PAGE_SIZE = 50
 
@@ -58,19 +59,6 @@ def _back(request, default: str) -> str:
     return default
 
 
-def _resolve_area(user, value: str, *, write: bool = True) -> Area:
-    """An area by id or address path, in the user's scope (NotFound/Forbidden otherwise)."""
-    value = (value or "").strip().strip("/")
-    if value.isdigit():
-        if parse_id(value) is None:
-            raise access.NotFound
-        return access.access(Area, user, parse_id(value), perm=access.CASES_WRITE if write else None)
-    a = Area.objects.for_user(user).filter(path=value).first()
-    if a is None:
-        raise access.NotFound
-    return access.access(Area, user, a.pk, perm=access.CASES_WRITE if write else None)
-
-
 def _form_error(request, form) -> None:
     """The first problem of an invalid form, as a message naming the field."""
     field, errs = next(iter(form.errors.items()))
@@ -100,8 +88,6 @@ def _task_rows(tasks, now, lang_zh: bool) -> list[dict]:
 
 @access.require(access.READ_HEALTH)
 def infection_list(request):
-    from cordon.cases.api import _infection_rows
-
     user = request.user
     now, today = clock.now(), clock.today()
     q = (request.GET.get("q") or "").strip()[:40]
@@ -113,7 +99,7 @@ def infection_list(request):
     if q:
         qs = qs.filter(label__icontains=q)
     page = paginate(request, qs.select_related("home").order_by("-confirmed_on", "-id"), PAGE_SIZE)
-    rows = _infection_rows(list(page.object_list), now)
+    rows = infection_rows(list(page.object_list), now)
     by_id = {i.pk: i for i in page.object_list}
     for r in rows:
         r["inf"] = by_id[r["id"]]
@@ -228,7 +214,7 @@ def infection_action(request, pk: int, action: str):
             if not f.is_valid():
                 field, errs = next(iter(f.errors.items()))
                 raise ActionError(f"{field}: {errs[0]}", field=field)
-            home = _resolve_area(user, f.cleaned_data["home"]) if f.cleaned_data["home"] else None
+            home = area_of(user, f.cleaned_data["home"], perm=access.CASES_WRITE) if f.cleaned_data["home"] else None
             if home is None:
                 access.access(Infection, user, pk, perm=access.CASES_WRITE)
                 home = inf.home
@@ -388,7 +374,7 @@ def facility_create(request):
         _form_error(request, f)
         return redirect(back)
     try:
-        area = _resolve_area(user, f.cleaned_data["area"])
+        area = area_of(user, f.cleaned_data["area"], perm=access.CASES_WRITE)
         fac = actions.do_create_facility(name=f.cleaned_data["name"].strip(), kind=f.cleaned_data["kind"],
                                          area=area, capacity=f.cleaned_data["capacity"], actor=user)
         messages.success(request, _("%(name)s added.") % {"name": fac.name})
@@ -484,7 +470,7 @@ def arrival_create(request):
         _form_error(request, f)
         return redirect(back)
     try:
-        dest = _resolve_area(user, f.cleaned_data["destination"])
+        dest = area_of(user, f.cleaned_data["destination"], perm=access.CASES_WRITE)
         region = next((r for r in regions if str(r.pk) == f.cleaned_data["region"]), None)
         level = region.level if region else f.cleaned_data["from_level"]
         if not level:

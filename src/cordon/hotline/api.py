@@ -12,7 +12,8 @@ from cordon.core.api import PageQuery, current_user, paginate, writable
 from cordon.core.fields import Id, QueryId, Reason, integer, one_of, text, text_of
 from cordon.core.schemas import Page
 from cordon.hotline import actions
-from cordon.hotline.models import OPEN_STATUSES, Category, Status, Ticket
+from cordon.hotline.models import Category, Status, Ticket
+from cordon.hotline.queries import filtered, overdue
 
 router = Router(tags=["hotline"])
 WRITABLE = Ticket.objects.select_related("duplicate_of")  # the record a write acts on, with what its answer shows
@@ -57,12 +58,6 @@ class TicketList(Page):
     items: list[TicketOut]
 
 
-def overdue(t: Ticket, now) -> bool:
-    if not t.is_open:
-        return False
-    return (t.responded_at is None and now > t.respond_by) or (t.feedback_at is None and now > t.resolve_by)
-
-
 def ticket_out(t: Ticket, now=None, originals: dict | None = None) -> dict:
     now = now or clock.now()
     if originals is not None:
@@ -89,22 +84,6 @@ def _detail(t: Ticket, user) -> dict:
 class TicketFilter(PageQuery):
     status: one_of(("open", "overdue", "all", *Status.values)) | None = None  # open (default), or one status
     category: one_of(Category.values) | None = None
-
-
-def filtered(qs, status: str | None, category: str | None, now):
-    from django.db.models import Q
-
-    status = status or "open"
-    if status == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
-    elif status == "overdue":
-        qs = qs.filter(status__in=OPEN_STATUSES).filter(
-            Q(responded_at__isnull=True, respond_by__lt=now) | Q(feedback_at__isnull=True, resolve_by__lt=now))
-    elif status != "all":
-        qs = qs.filter(status=status)
-    if category:
-        qs = qs.filter(category=category)
-    return qs
 
 
 @router.get("/hotline/tickets", response=TicketList)

@@ -19,8 +19,8 @@ from cordon.care.models import CareRequest
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.hotline import actions, forms
-from cordon.hotline.api import filtered, overdue
 from cordon.hotline.models import Category, Shift, Status, Ticket
+from cordon.hotline.queries import filtered, overdue
 from cordon.web.views import cached_part, paginate, query_without_page, scoped
 
 TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]

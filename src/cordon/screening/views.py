@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
+from cordon.places.queries import area_of
 from cordon.web.views import paginate, query_id, scoped
 
 from . import actions
@@ -34,10 +35,10 @@ def round_list(request):
 def _areas_from(text: str, user) -> list[Area]:
     out = []
     for p in [x.strip().strip("/") for x in (text or "").splitlines() if x.strip()]:
-        a = Area.objects.for_user(user).filter(path=p).first()
-        if a is None:
-            raise ActionError(_("No area %(path)s in your jurisdiction.") % {"path": p}, field="areas")
-        out.append(a)
+        try:
+            out.append(area_of(user, p))
+        except access.NotFound:
+            raise ActionError(_("No area %(path)s in your jurisdiction.") % {"path": p}, field="areas") from None
     return out
 
 
