@@ -253,9 +253,8 @@ class CareTaskDoneIn(Schema):
 
 @router.post("/care/tasks/{task_id}/done", response=CareTaskOut)
 def complete_task(request, task_id: QueryId, payload: CareTaskDoneIn):
-    user = current_user(request)
-    t = perms.access_write(ProactiveTask.objects.select_related("resident", "designation__area"), user, task_id,
-                           perms.DISPATCH, read=access.READ_PERSONAL)
+    user, t = writable(request, ProactiveTask.objects.select_related("resident", "designation__area"), task_id,
+                       perms.DISPATCH, read=access.READ_PERSONAL)
     actions.do_complete_task(t, actor=user, reason=payload.reason)
     return {"id": t.pk, "designation_id": t.designation_id, "area": t.designation.area.path,
             "resident_id": t.resident_id, "resident": ids.mask_name(t.resident.name), "kind": t.kind,
@@ -282,8 +281,7 @@ class NeedsOut(Schema):
 
 @router.put("/care/needs/{resident_id}", response=NeedsOut)
 def record_needs(request, resident_id: QueryId, payload: NeedsIn):
-    user = current_user(request)
-    r = access.access(Resident, user, resident_id, perm=access.CARE_SPECIAL, read=access.READ_PERSONAL)
+    user, r = writable(request, Resident, resident_id, access.CARE_SPECIAL, read=access.READ_PERSONAL)
     n = actions.do_record_needs(r, dialysis_weekdays=payload.dialysis_weekdays, due_date=payload.due_date,
                                 oxygen=payload.oxygen, medication=payload.medication, notes=payload.notes,
                                 actor=user, reason=payload.reason)

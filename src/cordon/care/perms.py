@@ -32,10 +32,7 @@ def has_desk_role(user, cap: str) -> bool:
 
 def access_write(qs_or_model, user, pk, cap: str, *, read: str = access.VIEW):
     """One record the user may see (NotFound otherwise) and may change under ``cap`` (Forbidden)."""
-    obj = access.access(qs_or_model, user, pk, read=read)
-    if not can_write(user, cap, obj):
-        raise access.Forbidden
-    return obj
+    return access.access(qs_or_model, user, pk, perm=cap, read=read)
 
 
 def area_for_write(user, area_id: int, cap: str):

@@ -23,7 +23,7 @@ from cordon.cases.models import (Arrival, ArrivalKind, CheckIn, Facility, Facili
 from cordon.cases.queries import arrival_rows, infection_rows, order_list_qs, order_out
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
-from cordon.core.api import PageQuery, current_user, page_of
+from cordon.core.api import PageQuery, current_user, page_of, writable
 from cordon.core.fields import (Day, Id, Moment, QueryId, QueryText, Reason, decimal_of, integer,
                                 one_of, text_of)
 from cordon.core.schemas import Page
@@ -350,16 +350,14 @@ class TaskNoteIn(Schema):
 
 @router.post("/tasks/{task_id}/complete", response=TaskDetail)
 def complete_task(request, task_id: QueryId, payload: CompleteIn):
-    user = current_user(request)
-    t = access.access(ResponseTask, user, task_id, perm=access.CASES_WRITE)
+    user, t = writable(request, ResponseTask, task_id, access.CASES_WRITE)
     return _task_detail(actions.do_complete_task(t, actor=user, note=payload.note))
 
 
 @router.post("/tasks/{task_id}/note", response=TaskDetail)
 def note_task(request, task_id: QueryId, payload: TaskNoteIn):
     """Add a note to the task's timeline and/or tick a checklist item (``check``: its index)."""
-    user = current_user(request)
-    t = access.access(ResponseTask, user, task_id, perm=access.CASES_WRITE)
+    user, t = writable(request, ResponseTask, task_id, access.CASES_WRITE)
     if not payload.text.strip() and payload.check is None:
         raise ActionError(_("write a note or tick a checklist item"), field="text")
     return _task_detail(actions.do_note_task(t, payload.text.strip(), actor=user, check=payload.check))
@@ -446,8 +444,7 @@ class CheckInIn(Schema):
 
 @router.post("/orders/{order_id}/checkins", response={201: CheckInOut})
 def record_checkin(request, order_id: QueryId, payload: CheckInIn):
-    user = current_user(request)
-    o = access.access(PersonOrder, user, order_id, perm=access.CASES_WRITE)
+    user, o = writable(request, PersonOrder, order_id, access.CASES_WRITE)
     if payload.temperature is not None and not (Decimal("30") <= payload.temperature <= Decimal("45")):
         raise ActionError(_("temperature must be between 30 and 45 °C"), field="temperature")
     c = actions.do_record_checkin(o, on=payload.on, temperature=payload.temperature, symptoms=payload.symptoms,
@@ -464,8 +461,7 @@ class ExtendIn(Schema):
 @router.post("/orders/{order_id}/extend", response=OrderDetail)
 def extend_order(request, order_id: QueryId, payload: ExtendIn):
     """Extend an order; only the person's positive result is a reason (nine prohibitions #5)."""
-    user = current_user(request)
-    o = access.access(PersonOrder, user, order_id, perm=access.CASES_WRITE)
+    user, o = writable(request, PersonOrder, order_id, access.CASES_WRITE)
     return order_detail(actions.do_extend_order(o, days=payload.days, reason=payload.reason, actor=user))
 
 
@@ -575,8 +571,7 @@ class ArrivalTestIn(Schema):
 
 @router.post("/arrivals/{arrival_id}/tests", response=ArrivalOut)
 def record_arrival_test(request, arrival_id: QueryId, payload: ArrivalTestIn):
-    user = current_user(request)
-    a = access.access(Arrival, user, arrival_id, perm=access.CASES_WRITE)
+    user, a = writable(request, Arrival, arrival_id, access.CASES_WRITE)
     return _arrival_one(actions.do_record_arrival_test(a, on=payload.on, result=payload.result, actor=user))
 
 
@@ -643,8 +638,7 @@ class PlaceIn(Schema):
 def place(request, facility_id: QueryId, payload: PlaceIn):
     """Admit a person under an order (or an infection): needs WRITE on the facility and on the person's
     record. A full facility refuses with 400 (field ``facility``)."""
-    user = current_user(request)
-    fac = access.access(Facility, user, facility_id, perm=access.CASES_WRITE)
+    user, fac = writable(request, Facility, facility_id, access.CASES_WRITE)
     order = (access.access(PersonOrder, user, payload.order_id, perm=access.CASES_WRITE)
              if payload.order_id else None)
     inf = (access.access(Infection, user, payload.infection_id, perm=access.CASES_WRITE)

@@ -43,12 +43,16 @@ def _forbidden(request, exc):
                                status=403)
 
 
-@api.exception_handler(ActionError)
-def _action_error(request, exc):
+def _refused(request, exc: ActionError, status: int):
     body = {"detail": str(exc), "field": exc.field}
     if exc.rule:
         body["rule"] = exc.rule
-    return api.create_response(request, body, status=400)
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(ActionError)
+def _action_error(request, exc):
+    return _refused(request, exc, 400)
 
 
 def _messages() -> dict[str, str]:
@@ -146,10 +150,7 @@ def _unauth(request, exc):
 # handler is found first because ninja looks handlers up along the exception's class hierarchy).
 @api.exception_handler(Conflict)
 def _conflict(request, exc):
-    body = {"detail": str(exc), "field": exc.field}
-    if exc.rule:
-        body["rule"] = exc.rule
-    return api.create_response(request, body, status=409)
+    return _refused(request, exc, 409)
 
 
 # The routers, in the order of the OpenAPI document.

@@ -85,10 +85,7 @@ def writable(request, model_or_qs, pk, cap: str, *, read: str = access.VIEW):
     """(caller, record) for a write: the record the caller may read under ``read`` (404 otherwise) and may
     change under ``cap`` (403 otherwise)."""
     user = current_user(request)
-    obj = access.access(model_or_qs, user, pk, read=read)
-    if not access.can(user, cap, obj):
-        raise access.Forbidden
-    return user, obj
+    return user, access.access(model_or_qs, user, pk, perm=cap, read=read)
 
 
 class GrantOut(Schema):

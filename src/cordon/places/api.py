@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from cordon.core import access, clock, ids
-from cordon.core.api import PageQuery, current_user, page_of, paginate
+from cordon.core.api import PageQuery, current_user, page_of, paginate, writable
 from cordon.core.actions import ActionError
 from cordon.core.fields import BirthDate, Day, Id, QueryId, QueryText, Reason, one_of, text_of
 from cordon.core.models import AuditEntry
@@ -202,8 +202,7 @@ class ResidentUpdate(Schema):
 
 @router.patch("/residents/{resident_id}", response=ResidentOut)
 def update_resident(request, resident_id: QueryId, payload: ResidentUpdate):
-    user = current_user(request)
-    r = access.access(Resident.objects.select_related("household"), user, resident_id, perm=access.PLACES_WRITE)
+    user, r = writable(request, Resident.objects.select_related("household"), resident_id, access.PLACES_WRITE)
     data = payload.dict(exclude_unset=True)
     reason = data.pop("reason", "")
     hh_id = data.pop("household_id", None)
@@ -228,8 +227,7 @@ class UnmaskOut(Schema):
 
 @router.post("/residents/{resident_id}/unmask", response=UnmaskOut)
 def unmask_resident(request, resident_id: QueryId, payload: UnmaskIn):
-    user = current_user(request)
-    r = access.access(Resident, user, resident_id, perm=access.UNMASK, read=access.READ_PERSONAL)
+    user, r = writable(request, Resident, resident_id, access.UNMASK, read=access.READ_PERSONAL)
     value = actions.do_unmask_resident(r, payload.field, actor=user, reason=payload.reason)
     return {"field": payload.field, "value": value}
 

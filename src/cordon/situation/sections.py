@@ -11,6 +11,7 @@ import math
 import statistics
 from collections import defaultdict
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Max, Q
@@ -386,10 +387,12 @@ def flags(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ other apps
-# Tiny on purpose: the care / hotline / supplies authors refine these.
+# Tiny on purpose: the care / hotline / supplies authors refine these. ``None`` when the app is not installed.
 
-def care(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
+def care(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
     """Open emergency care requests against their deadlines; received and closed on the day."""
+    if not apps.is_installed("cordon.care"):  # a deployment without the desk (tests pin it)
+        return None
     now, day0 = end_of(on), start_of(on)
     day1 = day0 + dt.timedelta(days=1)
     qs = view.filter(CareRequest.objects.all())
@@ -407,8 +410,10 @@ def care(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     return out
 
 
-def hotline(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
+def hotline(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
     """Hotline tickets: open, past their response / resolution deadlines, created and closed on the day."""
+    if not apps.is_installed("cordon.hotline"):  # a deployment without the desk (tests pin it)
+        return None
     now, day0 = end_of(on), start_of(on)
     day1 = day0 + dt.timedelta(days=1)
     qs = view.filter(Ticket.objects.all())
@@ -426,8 +431,10 @@ def hotline(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     return out
 
 
-def supplies(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
+def supplies(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
     """Supplies: warehouses reconciled on the day (balanced or not), door deliveries due, allocation shortages."""
+    if not apps.is_installed("cordon.supplies"):  # a deployment without the desk (tests pin it)
+        return None
     warehouses = view.filter(Warehouse.objects.all()).count()
     rec = view.filter(Reconciliation.objects.filter(on=on))
     r = rec.aggregate(n=Count("id"), balanced=Count("id", filter=Q(balanced=True)))

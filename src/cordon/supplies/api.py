@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema, Status as HttpStatus
 
 from cordon.care import perms
 from cordon.core import access
-from cordon.core.api import PageQuery, current_user, page_of
+from cordon.core.api import PageQuery, current_user, page_of, writable
 from cordon.core.actions import ActionError
 from cordon.core.fields import Day, Id, PageSize, QueryId, Reason, decimal_of, one_of, text_of
 from cordon.core.schemas import Page
@@ -19,6 +19,7 @@ from cordon.supplies.models import (DeliveryOrder, DeliveryStatus, DeliveryTeam,
                                     PriceReport, StockMovement, Warehouse)
 
 router = Router(tags=["supplies"])
+DELIVERIES = DeliveryOrder.objects.select_related("household", "item", "team")  # as a write's answer shows them
 
 
 class StockLine(Schema):
@@ -136,8 +137,7 @@ class MovementOut(Schema):
 
 @router.post("/supplies/warehouses/{warehouse_id}/movements", response={201: MovementOut})
 def move_stock(request, warehouse_id: QueryId, payload: MovementIn):
-    user = current_user(request)
-    w = perms.access_write(Warehouse, user, warehouse_id, perms.SUPPLY_ROLES)
+    user, w = writable(request, Warehouse, warehouse_id, perms.SUPPLY_ROLES)
     item = Item.objects.filter(pk=payload.item_id).first()
     if item is None:
         raise ActionError(_("no such item"), field="item_id")
@@ -190,21 +190,15 @@ class DeliveryReasonIn(Schema):
     reason: text_of(DeliveryOrder, "failed_reason") = ""
 
 
-def _delivery(request, delivery_id):
-    user = current_user(request)
-    return user, perms.access_write(DeliveryOrder.objects.select_related("household", "item", "team"), user,
-                                    delivery_id, perms.SUPPLY_ROLES)
-
-
 @router.post("/supplies/deliveries/{delivery_id}/delivered", response=DeliveryOut)
 def delivered(request, delivery_id: QueryId, payload: DeliveryReasonIn):
-    user, o = _delivery(request, delivery_id)
+    user, o = writable(request, DELIVERIES, delivery_id, perms.SUPPLY_ROLES)
     return delivery_out(actions.do_mark_delivered(o, actor=user, reason=payload.reason))
 
 
 @router.post("/supplies/deliveries/{delivery_id}/failed", response=DeliveryOut)
 def failed(request, delivery_id: QueryId, payload: DeliveryReasonIn):
-    user, o = _delivery(request, delivery_id)
+    user, o = writable(request, DELIVERIES, delivery_id, perms.SUPPLY_ROLES)
     return delivery_out(actions.do_mark_failed(o, actor=user, reason=payload.reason))
 
 

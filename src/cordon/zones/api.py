@@ -320,15 +320,13 @@ def list_proposals(request, f: Query[ProposalFilter]):
 
 @router.post("/proposals/{proposal_id}/confirm", response=DesignationOut)
 def confirm_proposal(request, proposal_id: QueryId, payload: ZoneReasonIn):
-    user = current_user(request)
-    p = access.access(Proposal.objects.select_related("area", "designation"), user, proposal_id, perm=access.ZONES_WRITE)
+    user, p = writable(request, Proposal.objects.select_related("area", "designation"), proposal_id, access.ZONES_WRITE)
     return _after(actions.do_confirm_proposal(p, reason=payload.reason, actor=user))
 
 
 @router.post("/proposals/{proposal_id}/dismiss", response=ProposalOut)
 def dismiss_proposal(request, proposal_id: QueryId, payload: ZoneReasonIn):
-    user = current_user(request)
-    p = access.access(Proposal.objects.select_related("area"), user, proposal_id, perm=access.ZONES_WRITE)
+    user, p = writable(request, Proposal.objects.select_related("area"), proposal_id, access.ZONES_WRITE)
     return proposal_out(actions.do_dismiss_proposal(p, reason=payload.reason, actor=user))
 
 
