@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from annotated_types import Interval
 from pydantic import AfterValidator, AllowInfNan, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
+from cordon.core import clock
 
 MAX_ID = 2**63 - 1          # the largest value a 64-bit primary key holds (PostgreSQL bigint, SQLite integer)
 MAX_INT = 2**31 - 1         # counts and sizes (a 32-bit integer column)
@@ -120,8 +121,6 @@ def decimal_of(model, name: str, *, ge: Decimal | int | None = None, le: Decimal
 # ------------------------------------------------------------------------------------------ dates
 
 def _today() -> dt.date:
-    from cordon.core import clock
-
     return clock.today()
 
 
