@@ -9,12 +9,9 @@ ticket within 24 h) are linked to the original and close with it.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import secrets
-from pathlib import Path
 
-import yaml
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext
@@ -23,10 +20,10 @@ from cordon.care import perms
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.core.models import LEVELS
+from cordon.hotline.config import desk
 from cordon.hotline.models import (OPEN_STATUSES, Category, RateCounter, Shift, Source, Status, Ticket,
                                    TicketEvent)
 
-DESK = Path(__file__).with_name("desk.yaml")
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -36,11 +33,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.CLOSED: frozenset(),
     Status.DUPLICATE: frozenset(),
 }
-
-
-@functools.lru_cache(maxsize=1)
-def desk() -> dict:
-    return yaml.safe_load(DESK.read_text(encoding="utf-8"))
 
 
 def deadlines(category: str) -> tuple[str, dt.timedelta, dt.timedelta]:

@@ -18,7 +18,7 @@ from cordon.care import perms
 from cordon.care.models import CareRequest
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
-from cordon.hotline import actions, forms
+from cordon.hotline import actions, config, forms
 from cordon.hotline.api import filtered, overdue
 from cordon.hotline.models import Category, Shift, Status, Ticket
 from cordon.web.views import cached_part, paginate, query_without_page, scoped
@@ -221,7 +221,7 @@ def shift_remove(request, pk: int):
 # ---------------------------------------------------------------------------------------------- public
 
 def _limits() -> dict:
-    return actions.desk()["public_limits"]
+    return config.desk()["public_limits"]
 
 
 @access.public

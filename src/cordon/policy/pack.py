@@ -23,7 +23,7 @@ from typing import Any, Mapping
 
 from cordon.core import tabular
 from cordon.policy.schema import (IDENT, Bool, Ctx, Date, Int, Invalid, ListOf, MapOf, Opt, SchemaError, Str,
-                                  Struct, check_yaml)
+                                  Struct, TEXT, check_yaml)
 
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
 DEFAULT_PACK = "ninth-edition"
@@ -286,7 +286,6 @@ class Pack:
         return self.sources.get(source, source)
 
 
-TEXT = Struct({"zh": (Str(), True), "en": (Str(), True)})
 EXIT = Struct({"clean_days": (Int(min=1), True), "round_on_day": (Opt(Int(min=1)), False),
                "to": (Str(), True)}, sourced=True)
 AREA_TESTS = Struct({"days": (ListOf(Int(min=1), unique=True, ascending=True), True),

@@ -150,6 +150,23 @@ class Int(Spec):
         return v
 
 
+class Num(Spec):
+    """An integer or a decimal number."""
+
+    def __init__(self, min: float | None = None):
+        self.min = min
+
+    def check(self, node, path, ctx):
+        if not isinstance(node, yaml.ScalarNode) or not node.tag.endswith((":int", ":float")):
+            ctx.err(node, path, f"expected a number, got {_kind(node)}")
+            return BAD
+        v = _constructor.construct_object(node)
+        if self.min is not None and v < self.min:
+            ctx.err(node, path, f"must be at least {self.min} (got {v})")
+            return BAD
+        return v
+
+
 class Bool(Spec):
     def check(self, node, path, ctx):
         if not isinstance(node, yaml.ScalarNode) or not node.tag.endswith(":bool"):
@@ -264,6 +281,9 @@ class MapOf(Spec):
         if len(node.value) < self.min_len:
             ctx.err(node, path, f"needs at least {self.min_len} entries")
         return out
+
+
+TEXT = Struct({"zh": (Str(), True), "en": (Str(), True)})  # a text in both languages
 
 
 def check_yaml(text: str, spec: Spec, *, file: str | None = None, what: str = "a mapping",

@@ -12,13 +12,10 @@ Arithmetic (documented, tested):
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
-import yaml
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
@@ -26,16 +23,12 @@ from django.utils.translation import gettext as _
 from cordon.care import perms
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock, serialize
+from cordon.supplies.config import config
 from cordon.supplies.models import (Allocation, AllocationStatus, DeliveryOrder, DeliveryStatus, DeliveryTeam,
                                     Direction, Item, PriceReport, Reconciliation, StockCount, StockMovement,
                                     Warehouse)
 
 ZERO = Decimal("0")
-
-
-@functools.lru_cache(maxsize=1)
-def config() -> dict:
-    return yaml.safe_load(Path(__file__).with_name("supplies.yaml").read_text(encoding="utf-8"))
 
 
 def _check_actor(actor, record) -> None:

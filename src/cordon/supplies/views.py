@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from cordon.care import perms
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
-from cordon.supplies import actions, forms
+from cordon.supplies import actions, config, forms
 from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryTeam, Item, PriceReport, Reconciliation,
                                     Warehouse)
 from cordon.web.views import paginate, parse_id, posted_text, query_id, query_without_page, scoped
@@ -66,7 +66,7 @@ def dashboard(request, bound=None, status=200, error=None):
                "reconciliations": list(recs.values()), "alerts": alerts,
                "shortages": [a for a in allocations if a.shortage > 0],
                "can_write": perms.has_desk_role(user, perms.SUPPLY_ROLES), "forms": bound or _forms(user),
-               "threshold": actions.config()["price_alert_rise_pct"], "error": error, "today": today,
+               "threshold": config.config()["price_alert_rise_pct"], "error": error, "today": today,
                "teams": list(DeliveryTeam.objects.for_user(user).order_by("name")[:50])}
     return render(request, "supplies/dashboard.html", context, status=status)
 
