@@ -65,7 +65,7 @@ def care_close(ctx, ev):
 
 @collector("care")
 def care(ctx, date):
-    from cordon.care.actions import board
+    from cordon.care.queries import board
     from cordon.care.models import CareRequest
 
     return [{"id": r.ref, "priority": r.priority_key, "status": r.status}
