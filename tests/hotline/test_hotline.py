@@ -9,6 +9,7 @@ import pytest
 from cordon.core import clock
 from cordon.core.actions import ActionError
 from cordon.hotline import actions as ha
+from cordon.hotline import queries as hq
 from cordon.hotline.models import Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -124,12 +125,12 @@ def test_roster_gaps(db):
                     continue
                 s = start + dt.timedelta(days=d, hours=8 * k)
                 ha.do_add_shift(operator_name=f"op{k}", starts=s, ends=s + dt.timedelta(hours=8), actor="test")
-        gaps = ha.roster_gaps()
+        gaps = hq.roster_gaps()
     assert gaps == [(start + dt.timedelta(days=3, hours=8), start + dt.timedelta(days=3, hours=16))]
     with clock.frozen(start):
-        assert ha.roster_gaps(min_operators=2)[0][0] == start
+        assert hq.roster_gaps(min_operators=2)[0][0] == start
     with clock.frozen(start + dt.timedelta(hours=12)):
-        gaps = ha.roster_gaps()
+        gaps = hq.roster_gaps()
     assert gaps[-1][1] == start + dt.timedelta(days=7, hours=12)   # beyond the last shift
 
 

@@ -59,7 +59,7 @@ def seed(args) -> dict:
     from cordon.care import triage
     from cordon.care.models import CareRequest, Hospital, Vehicle
     from cordon.core import clock
-    from cordon.hotline.actions import deadlines, route
+    from cordon.hotline.queries import deadlines, route
     from cordon.hotline.models import Category, Ticket
     from cordon.places.models import Area
 

@@ -10,7 +10,7 @@ from cordon.care import perms
 from cordon.core import access, clock, ids
 from cordon.core.fields import Id, PageNo, PageSize, QueryId, Reason, integer, one_of, text, text_of
 from cordon.core.schemas import Page
-from cordon.hotline import actions, config
+from cordon.hotline import actions, config, queries
 from cordon.hotline.models import OPEN_STATUSES, Category, Status, Ticket
 
 router = Router(tags=["hotline"])
@@ -207,7 +207,7 @@ class RosterOut(Schema):
 @router.get("/hotline/roster", response=RosterOut)
 def roster(request):
     _user(request)
-    gaps = actions.roster_gaps()
+    gaps = queries.roster_gaps()
     return {"horizon_days": config.desk()["roster"]["horizon_days"], "covered": not gaps,
             "gaps": [{"starts": a, "ends": b, "hours": round((b - a).total_seconds() / 3600, 2)} for a, b in gaps]}
 
