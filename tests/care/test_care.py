@@ -186,7 +186,7 @@ def test_proactive_tasks_dialysis_days_and_due_date_inside_seal(city):
     with at(7):
         d = do_designate(city["unit_a"], "high", reason="P1", exposure_note="home", actor="test")
         start, end = cq.seal_window(d, dt.date(2022, 11, 8))
-        out = ca.sync_proactive_tasks(dt.date(2022, 11, 8), actor="test")
+        out = ca.do_sync_proactive_tasks(dt.date(2022, 11, 8), actor="test")
     tasks = ProactiveTask.objects.order_by("due_on", "kind")
     dialysis = [t.due_on for t in tasks if t.kind == "dialysis"]
     expected = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)

@@ -202,7 +202,7 @@ def test_two_lifts_and_two_day_ticks_apply_once(city):
     for n in range(4):  # days 8..11: high -> medium on day 8, medium -> low on day 11
         on = day(8 + n)
         with clock.frozen(on):
-            res = race(lambda: za.tick(on, actor="tick"), lambda: za.tick(on, actor="tick"))
+            res = race(lambda: za.do_tick(on, actor="tick"), lambda: za.do_tick(on, actor="tick"))
         changes = Event.objects.filter(designation_id__in=ids, kind=EventKind.CHANGE, on=on).count()
         flags = Flag.objects.filter(on=on, rule="nine-prohibitions-3").count()
         t.check(outcome(res) == (2, 0, []) and changes == (len(rounds) if n in (0, 3) else 0)

@@ -91,7 +91,7 @@ def test_reconciliation(setup):
     assert Decimal(lines["粮油包"]["difference"]) == 1 and not rec.balanced
     sa.do_count_stock(s["w"], s["rice"], counted=10, on=y, actor="test")
     with clock.frozen(DAY):
-        out = sa.close_day(DAY, actor="test")
+        out = sa.do_close_day(DAY, actor="test")
     assert out == {"day": y.isoformat(), "warehouses": 1, "unbalanced": 0}
 
 

@@ -117,7 +117,7 @@ def _residents_by_designation(designations, on: dt.date) -> tuple[dict, dict]:
     return out, needs
 
 
-def sync_proactive_tasks(on: dt.date | None = None, *, actor="system", designations=None) -> dict:
+def do_sync_proactive_tasks(on: dt.date | None = None, *, actor="system", designations=None) -> dict:
     """Create the proactive tasks of every active designation (or of ``designations``) for ``on``.
 
     Idempotent: a task is unique per (designation, resident, kind, due day); running twice creates nothing
@@ -148,10 +148,11 @@ def sync_proactive_tasks(on: dt.date | None = None, *, actor="system", designati
     return {"designations": len(designations), "created": created}
 
 
+@transaction.atomic
 def do_sync_designation_tasks(designation, *, on: dt.date | None = None, actor=None, reason=None) -> dict:
     """The small wrapper the designation hook and the pages call: sync one designation's tasks now."""
     audit.check_text(reason)
-    return sync_proactive_tasks(on, actor=actor, designations=[designation])
+    return do_sync_proactive_tasks(on, actor=actor, designations=[designation])
 
 
 @transaction.atomic

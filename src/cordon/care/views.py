@@ -237,7 +237,7 @@ def sync_tasks(request):
 
     user = request.user
     ds = list(Designation.objects.for_user(user, access.CARE_SPECIAL).filter(status=ZStatus.ACTIVE)[:5000])
-    out = actions.sync_proactive_tasks(clock.today(), actor=user, designations=ds)
+    out = actions.do_sync_proactive_tasks(clock.today(), actor=user, designations=ds)
     messages.success(request, _("%(n)s new tasks for %(d)s sealed areas.") % {"n": out["created"],
                                                                            "d": out["designations"]})
     return redirect("care_special")

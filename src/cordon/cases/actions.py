@@ -45,10 +45,10 @@ def do_record_infection(*, label: str, home, found: str, confirmed_on: dt.date, 
     audit.record("infection.create", actor=actor, obj=inf,
                  after={"label": label, "home": home.path, "found": found, "kind": kind,
                         "confirmed_on": confirmed_on, "visited": [v.path for v in visited]}, reason=reason)
-    open_response(inf, actor=actor)
-    from cordon.zones.actions import on_new_infection
+    _open_response(inf, actor=actor)
+    from cordon.zones.actions import do_apply_infection
 
-    on_new_infection(inf, actor=actor)
+    do_apply_infection(inf, actor=actor)
     return inf
 
 
@@ -64,7 +64,7 @@ def _pack(on):
     return active_pack(on)
 
 
-def open_response(inf: Infection, *, actor=None) -> list:
+def _open_response(inf: Infection, *, actor=None) -> list:
     """Open the infection's response tasks from the pack (deadline from the report time, checklist)."""
     from cordon.cases.models import ResponseTask
 
@@ -135,7 +135,7 @@ def do_note_task(task, text: str, *, actor=None, check: int | None = None):
     return task
 
 
-def escalate_overdue(now=None, *, actor="system") -> int:
+def do_escalate_overdue(now=None, *, actor="system") -> int:
     """Overdue open tasks climb a level (1 street, 2 district, 3 city) for each deadline-length overdue."""
     from cordon.cases.models import ResponseTask, TaskNote, TaskStatus
     from cordon.core.models import AuditEntry
@@ -271,6 +271,7 @@ def _make_order(*, label: str, category: str, anchor: dt.date, identified_on: dt
     return po
 
 
+@transaction.atomic
 def do_register_contact(infection: Infection, *, label: str, category: str = "close_contact",
                         last_exposure: dt.date, identified_on: dt.date | None = None, home=None, resident=None,
                         via=None, actor=None, reason: str = ""):
@@ -312,6 +313,7 @@ def do_register_arrival(*, label: str, from_level: str, kind: str, arrived_on: d
     return a, order
 
 
+@transaction.atomic
 def do_register_spillover(*, label: str, from_area, left_on: dt.date, home=None, identified_on=None,
                           actor=None, reason: str = ""):
     """Someone who left a high- or medium-risk area (spill-over): category by the area's level when they left."""
@@ -332,6 +334,7 @@ def do_register_spillover(*, label: str, from_area, left_on: dt.date, home=None,
                        actor=actor, reason=reason or f"left {from_area.path}")
 
 
+@transaction.atomic
 def do_manual_order(*, label: str, category: str, reason: str, on: dt.date | None = None, home=None,
                     actor=None):
     """Put a person under a category's measures by hand. Blocked for a category the pack lacks or a person
@@ -415,7 +418,7 @@ def _as_engine_order(order, pack):
     return o
 
 
-def release_due(on: dt.date | None = None, *, actor="system") -> int:
+def do_release_due(on: dt.date | None = None, *, actor="system") -> int:
     """Day start: every order whose free day has come is released, with one audit row each, and the
     person's open facility placement is discharged (its bed given back).
 

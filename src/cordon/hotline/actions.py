@@ -202,7 +202,7 @@ def do_close_ticket(t: Ticket, *, satisfaction: int | None = None, actor=None, r
     return t
 
 
-def escalate_overdue(now: dt.datetime | None = None, *, actor="system") -> int:
+def do_escalate_overdue(now: dt.datetime | None = None, *, actor="system") -> int:
     """Raise the escalation of tickets whose deadline passed: 1 first response overdue, 2 resolution
     overdue, 3 resolution overdue by as long again. Run by ``cordon worker`` every few minutes."""
     from cordon.core.models import AuditEntry
@@ -246,6 +246,7 @@ def _check_roster_actor(actor) -> None:
         raise access.Forbidden
 
 
+@transaction.atomic
 def do_add_shift(*, operator_name: str, starts: dt.datetime, ends: dt.datetime, operator=None,
                  desk_name: str = "12345", actor=None, reason=None) -> Shift:
     _check_roster_actor(actor)
@@ -275,7 +276,7 @@ def do_remove_shift(s: Shift, *, actor=None, reason=None) -> None:
 # ============================================================================== public form
 
 
-def hit(scope: str, client: str, limit: int, window_seconds: int) -> bool:
+def do_count_hit(scope: str, client: str, limit: int, window_seconds: int) -> bool:
     """Count one hit; False when the client is over ``limit`` in the current window."""
     window = int(clock.now().timestamp() // window_seconds)
     key = f"{scope}:{client}:{window}"

@@ -231,7 +231,7 @@ def public_form(request):
     form = forms.PublicForm(request.POST or None)
     if request.method == "POST":
         client = queries.client_key(request)
-        if not actions.hit("submit", client, _limits()["submit_per_hour"], 3600):
+        if not actions.do_count_hit("submit", client, _limits()["submit_per_hour"], 3600):
             return render(request, "hotline/public_form.html", {"form": form, "limited": True}, status=429)
         if form.is_valid():
             c = form.cleaned_data
@@ -257,7 +257,7 @@ def public_status(request):
     ticket = None
     status = 200
     if request.method == "POST":
-        if not actions.hit("lookup", queries.client_key(request), _limits()["lookup_per_10min"], 600):
+        if not actions.do_count_hit("lookup", queries.client_key(request), _limits()["lookup_per_10min"], 600):
             return render(request, "hotline/public_status.html", {"form": form, "limited": True}, status=429)
         status = 404
         if form.is_valid():

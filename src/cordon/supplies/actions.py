@@ -175,7 +175,8 @@ def do_reconcile(warehouse: Warehouse, *, on: dt.date | None = None, actor=None,
     return rec
 
 
-def close_day(on: dt.date | None = None, *, actor="system") -> dict:
+@transaction.atomic
+def do_close_day(on: dt.date | None = None, *, actor="system") -> dict:
     """Day-start job: reconcile the previous day of every warehouse that moved stock or counted (日清日结)."""
     on = on or clock.today()
     day = on - dt.timedelta(days=1)

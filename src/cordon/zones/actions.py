@@ -170,7 +170,8 @@ def save_cached(designations: list[Designation]) -> None:
         cur.executemany(sql, rows)
 
 
-def refresh(d: Designation, on: dt.date | None = None, *, actor=None) -> engine.AreaState:
+@transaction.atomic
+def do_refresh(d: Designation, on: dt.date | None = None, *, actor=None) -> engine.AreaState:
     """Re-evaluate one designation on ``on`` and store the result (with flags for that day)."""
     on = on or clock.today()
     st = state_of(d, on)
@@ -283,7 +284,7 @@ def do_designate(area: Area, level: str, *, on: dt.date | None = None, reason: s
     for v in verdicts:
         _flag(v, d, on, actor=actor, reason=reason)
     _settle_proposals(area, level, d, on, actor)
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return d
 
 
@@ -302,7 +303,7 @@ def _raise_level(d: Designation, level: str, *, on, reason, infections, actor) -
     d.public_reason = _public_reason(level, infected=d.infections.exists(), exposure_note=d.exposure_note)
     d.save(update_fields=["level", "public_reason"])
     _settle_proposals(d.area, level, d, on, actor)
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return d
 
 
@@ -340,7 +341,7 @@ def do_reseal(d: Designation, *, level: str = "high", on: dt.date | None = None,
                        field="designation") from None
     Proposal.objects.filter(designation=d, kind="reseal", status=ProposalStatus.OPEN).update(
         status=ProposalStatus.CONFIRMED, decided_on=on, decided_by=audit.actor_name(actor))
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return d
 
 
@@ -392,7 +393,7 @@ def do_record_round(d: Designation, *, on: dt.date | None = None, result: str = 
                               actor=audit.actor_name(actor))
     audit.record("designation.round", actor=actor, obj=d, after={"on": on, "result": result or "pending"},
                  reason=reason)
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return ev
 
 
@@ -409,7 +410,7 @@ def do_keep(d: Designation, *, on: dt.date | None = None, reason: str, actor=Non
     Event.objects.create(designation=d, on=on, kind=EventKind.KEEP, reason=reason, actor=audit.actor_name(actor))
     audit.record("designation.keep", actor=actor, obj=d, after={"on": on, "level": d.level}, reason=reason,
                  rule="nine-prohibitions-3")
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return d
 
 
@@ -420,7 +421,7 @@ def do_resume(d: Designation, *, on: dt.date | None = None, reason: str = "", ac
     lock(d)
     Event.objects.create(designation=d, on=on, kind=EventKind.RESUME, reason=reason, actor=audit.actor_name(actor))
     audit.record("designation.resume", actor=actor, obj=d, after={"on": on}, reason=reason)
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return d
 
 
@@ -445,7 +446,7 @@ def do_lift(d: Designation, *, on: dt.date | None = None, reason: str, level: st
                          actor=audit.actor_name(actor))
     audit.record("designation.lift", actor=actor, obj=d, before={"level": d.level},
                  after={"level": level or pack.base_level, "on": on}, reason=reason)
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return d
 
 
@@ -479,7 +480,8 @@ def _propose(area: Area, level: str, infection, on: dt.date, *, kind: str = "new
     return p
 
 
-def on_new_infection(inf, *, actor=None) -> None:
+@transaction.atomic
+def do_apply_infection(inf, *, actor=None) -> None:
     """A new infection counts against the designations that contain its home, and proposes designations:
     its home unit high, the places it visited medium (where the pack has medium), a re-seal where a lifted
     area under observation is hit."""
@@ -497,7 +499,7 @@ def on_new_infection(inf, *, actor=None) -> None:
         if d.public_reason != reason:
             d.public_reason = reason
             d.save(update_fields=["public_reason"])
-        st = refresh(d, on, actor=actor)
+        st = do_refresh(d, on, actor=actor)
         if st.proposes_reseal and not st.designated:
             _propose(d.area, "high", inf, on, kind="reseal", designation=d, actor=actor)
     pack = active_pack(on)
@@ -550,7 +552,7 @@ def do_dismiss_proposal(p: Proposal, *, reason: str, actor=None, on: dt.date | N
 
 # ------------------------------------------------------------------------------------------ the tick
 
-def tick(on: dt.date | None = None, *, actor="system") -> dict:
+def do_tick(on: dt.date | None = None, *, actor="system") -> dict:
     """Day start: every change that falls due on ``on`` takes effect; kept areas are flagged (#3);
     observation periods end. Only designations that can change today are evaluated, and the writes go
     out in bulk (one statement per table)."""
