@@ -84,7 +84,7 @@ def test_kpis_hours(city, commander, as_user):
     assert k["to_contacts_placed_h"] == 7.0 and k["contacts"] == 2 and k["placed"] == 1 and k["to_place"] == 1
     assert k["to_designation_h"] is None
     # The bulk KPIs agree with the per-infection action.
-    from cordon.cases.actions import infection_kpis
+    from cordon.cases.queries import infection_kpis
 
     one = infection_kpis(inf)
     assert one["to_transfer_h"] == k["to_transfer_h"] and one["to_contacts_placed_h"] == k["to_contacts_placed_h"]

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.cases.models import Found, Infection, InfectionKind
+from cordon.cases.queries import has_link, seen_by
 
 
 @transaction.atomic
@@ -161,23 +162,6 @@ def do_escalate_overdue(now=None, *, actor="system") -> int:
     return n
 
 
-def infection_kpis(inf: Infection) -> dict:
-    """Hours from the report to transfer, contacts identified, contacts placed, designation."""
-    start = inf.reported_at or dt.datetime.combine(inf.confirmed_on, dt.time(0, 0), tzinfo=clock.tz())
-    hours = lambda t: round((t - start).total_seconds() / 3600, 1) if t else None  # noqa: E731
-    tasks = {t.step: t for t in inf.tasks.all()}
-    contacts = list(inf.contacts.all())
-    central = [c for c in contacts if c.centralized_until is not None]  # contacts of contacts stay home
-    placed = [c.placed_at for c in central if c.placed_at]
-    designated = min((d.designated_at for d in inf.designations.all() if d.designated_at), default=None)
-    return {
-        "to_transfer_h": hours(tasks["transfer"].done_at) if "transfer" in tasks else None,
-        "to_contacts_identified_h": hours(min((c.created for c in contacts), default=None)),
-        "to_contacts_placed_h": hours(max(placed)) if central and len(placed) == len(central) else None,
-        "to_designation_h": max(0.0, hours(designated)) if designated else None,  # already designated: 0
-    }
-
-
 # ============================================================================ people under orders
 
 def _order_fields(order) -> dict:
@@ -192,25 +176,6 @@ def _refuse(verdicts) -> None:
     v = guardrails.blocking(verdicts)
     if v is not None:
         raise ActionError(f"{v.message_zh} / {v.message_en}", field="category", rule=v.rule)
-
-
-def seen_by(qs, actor):
-    """``qs`` as ``actor`` may read it: a user's jurisdiction (``for_user``); the system (None or a name:
-    scenarios, the demo, jobs) reads the whole city. Look-ups by a person's reference go through this, so an
-    action answers a user the same whether a record is absent or outside the user's jurisdiction."""
-    if actor is None or isinstance(actor, str):
-        return qs
-    return qs.for_user(actor, access.READ_HEALTH)
-
-
-def has_link(label: str, actor=None) -> bool:
-    """A person has a recorded link the actor can see: an infection, an order from tracing/arrival/spill-over,
-    or an arrival."""
-    from cordon.cases.models import Arrival, PersonOrder
-
-    return (seen_by(Infection.objects.filter(label=label), actor).exists()
-            or seen_by(PersonOrder.objects.filter(label=label, manual=False), actor).exists()
-            or seen_by(Arrival.objects.filter(label=label), actor).exists())
 
 
 @transaction.atomic
@@ -635,14 +600,3 @@ def do_discharge(placement, *, on: dt.date | None = None, actor=None, reason: st
                  after={"placement": placement.pk, "on": placement.discharged_on}, reason=reason,
                  scope=placement.facility)
     return placement
-
-
-def facility_outlook(facility, on: dt.date | None = None, days: int = 3) -> dict:
-    """Occupancy and days of capacity left at the current intake (admissions per day over ``days``)."""
-    on = on or clock.today()
-    since = on - dt.timedelta(days=days - 1)
-    intake = facility.placements.filter(admitted_on__gte=since, admitted_on__lte=on).count() / days
-    free = facility.capacity - facility.occupied
-    return {"capacity": facility.capacity, "occupied": facility.occupied, "free": free,
-            "intake_per_day": round(intake, 1),
-            "days_left": round(free / intake, 1) if intake > 0 else None}
