@@ -73,7 +73,7 @@ def person_status(*, resident=None, infection=None, order=None) -> bool:
 
 
 def is_sealed(area) -> bool:
-    from cordon.zones.actions import covering
+    from cordon.zones.queries import covering
 
     return covering(area).exists()
 

@@ -282,7 +282,8 @@ def do_register_arrival(*, label: str, from_level: str, kind: str, arrived_on: d
 def do_register_spillover(*, label: str, from_area, left_on: dt.date, home=None, identified_on=None,
                           actor=None, reason: str = ""):
     """Someone who left a high- or medium-risk area (spill-over): category by the area's level when they left."""
-    from cordon.zones.actions import covering, state_of
+    from cordon.zones.actions import state_of
+    from cordon.zones.queries import covering
     from cordon.zones.models import Status
 
     level = None

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 
 from cordon.core import audit, clock
 from cordon.core.actions import ActionError, Conflict, lock, serialize
-from cordon.core.models import LEVELS
 from cordon.places.models import Area
 from cordon.policy import areas as engine
 from cordon.policy import guardrails
 from cordon.policy.pack import Pack, PackInvalid, load_pack
+from cordon.zones.queries import covering
 from cordon.zones.models import (Designation, Event, EventKind, Flag, Level, Member, Notice, PackSetting,
                                  Proposal, ProposalStatus, Status)
 
@@ -199,12 +199,6 @@ def _flag(v: guardrails.Verdict, d: Designation | None, on: dt.date, *, actor=No
 
 
 # ------------------------------------------------------------------------------------------ designations
-
-def covering(area: Area, statuses=(Status.ACTIVE,)):
-    """Designations whose current extent contains ``area`` (a member that is ``area`` or an ancestor)."""
-    anc = [getattr(area, f"{lv}_id") for lv in LEVELS if getattr(area, f"{lv}_id")]
-    return Designation.objects.filter(
-        status__in=statuses, members__area_id__in=anc, members__removed_on__isnull=True).distinct()
 
 
 def _check_level(pack: Pack, level: str) -> None:
