@@ -291,6 +291,18 @@ def test_new_request_page(city, worker, outsider, as_user):
     assert resp.status_code == 400 and CareRequest.objects.count() == 1
 
 
+def test_new_request_page_keeps_and_audits_the_need_text(city, worker, as_user):
+    from cordon.core.models import AuditEntry
+
+    data = {"person": "赵敏", "area": city["unit_a"].path, "need": "infant", "source": "community",
+            "need_text": "高烧不退"}
+    assert as_user(worker).post("/care/new/", data).status_code == 302
+    r = CareRequest.objects.get()
+    assert r.need_text == "高烧不退"
+    row = AuditEntry.objects.get(action="care_request.create")
+    assert row.after["need_text"] == "高烧不退"
+
+
 def test_dispatcher_role_can_dispatch_but_not_edit_residents(city, res, as_user):
     from cordon.core.actions import do_create_user
 

@@ -217,8 +217,8 @@ def do_create_request(*, person: str, area, need: str, urgency: str = "", source
     _move(req, Status.TRIAGED, actor="triage", note=triage.rule(p))
     req.save(update_fields=["status", "triaged_at"])
     audit.record("care_request.create", actor=actor, obj=req, object_type="care_request",
-                 after={"ref": req.ref, "area": area.path, "need": req.need, "priority": p.key,
-                        "deadline": req.deadline, "sealed": req.sealed, "designated": req.needs_designated,
+                 after={"ref": req.ref, "area": area.path, "need": req.need, "need_text": req.need_text,
+                        "priority": p.key, "deadline": req.deadline, "sealed": req.sealed, "designated": req.needs_designated,
                         "source": source}, reason=reason or "", rule=triage.rule(p))
     return req
 

@@ -102,7 +102,7 @@ def new_request(request):
                 r = actions.do_create_request(person=c["person"], area=area, need=c["need"],
                                               urgency="critical" if c["urgent"] else "", source=c["source"],
                                               phone=c["phone"], address_note=c["address_note"],
-                                              need_text=c["need_text"], actor=user, reason=c["need_text"])
+                                              need_text=c["need_text"], actor=user)
             except ActionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
