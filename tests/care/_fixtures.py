@@ -36,7 +36,7 @@ def desk_objects(city) -> dict:
         out["delivery_a"] = orders[0]
         out["designation_for_tasks"] = d
         ca.do_record_needs(city["resident_a"], oxygen=True, actor="test")
-        ca.sync_proactive_tasks(actor="test")
+        ca.do_sync_proactive_tasks(actor="test")
         from cordon.care.models import ProactiveTask
 
         out["care_task_a"] = ProactiveTask.objects.filter(resident=city["resident_a"]).first()

@@ -10,6 +10,7 @@ import pytest
 from django.utils import translation
 
 from cordon.care import actions as ca
+from cordon.care import queries as cq
 from cordon.care import triage
 from cordon.care.models import CareRequest, ProactiveTask
 from cordon.core import clock
@@ -55,7 +56,7 @@ def test_board_order_priority_then_deadline(city):
     infant = req(city, "infant", h=9)
     crit = req(city, "chest pain", h=9, m=30, urgency="critical")
     dialysis = req(city, "dialysis", h=6)
-    order = [r.ref for r in ca.board(CareRequest.objects.all())]
+    order = [r.ref for r in cq.board(CareRequest.objects.all())]
     assert order == [crit.ref, labour_early.ref, labour_late.ref, infant.ref, dialysis.ref, elderly.ref, other.ref]
 
 
@@ -135,7 +136,7 @@ def test_full_path_with_timestamps_and_kpis(city, res):
     with at(9, 45):
         ca.do_dispatch_request(late, vehicle=res["vehicle2"], hospital=res["hospital"], actor="test")
     with at(11):
-        k = {x["priority"]: x for x in ca.kpis(CareRequest.objects.all())}
+        k = {x["priority"]: x for x in cq.kpis(CareRequest.objects.all())}
     assert k["labour"]["to_dispatch"] == {"mean": 28.5, "max": 45.0, "count": 2}
     assert k["labour"]["to_arrival"] == {"mean": 30.0, "max": 30.0, "count": 1}
     assert k["labour"]["dispatched_late"] == 1
@@ -184,8 +185,8 @@ def test_proactive_tasks_dialysis_days_and_due_date_inside_seal(city):
     ca.do_record_needs(city["resident_a2"], due_date=dt.date(2022, 11, 11), actor="test")
     with at(7):
         d = do_designate(city["unit_a"], "high", reason="P1", exposure_note="home", actor="test")
-        start, end = ca.seal_window(d, dt.date(2022, 11, 8))
-        out = ca.sync_proactive_tasks(dt.date(2022, 11, 8), actor="test")
+        start, end = cq.seal_window(d, dt.date(2022, 11, 8))
+        out = ca.do_sync_proactive_tasks(dt.date(2022, 11, 8), actor="test")
     tasks = ProactiveTask.objects.order_by("due_on", "kind")
     dialysis = [t.due_on for t in tasks if t.kind == "dialysis"]
     expected = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)
@@ -288,6 +289,18 @@ def test_new_request_page(city, worker, outsider, as_user):
     assert CareRequest.objects.get().priority_key == "infant"
     resp = as_user(outsider).post("/care/new/", data)
     assert resp.status_code == 400 and CareRequest.objects.count() == 1
+
+
+def test_new_request_page_keeps_and_audits_the_need_text(city, worker, as_user):
+    from cordon.core.models import AuditEntry
+
+    data = {"person": "赵敏", "area": city["unit_a"].path, "need": "infant", "source": "community",
+            "need_text": "高烧不退"}
+    assert as_user(worker).post("/care/new/", data).status_code == 302
+    r = CareRequest.objects.get()
+    assert r.need_text == "高烧不退"
+    row = AuditEntry.objects.get(action="care_request.create")
+    assert row.after["need_text"] == "高烧不退"
 
 
 def test_dispatcher_role_can_dispatch_but_not_edit_residents(city, res, as_user):

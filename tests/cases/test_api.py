@@ -84,7 +84,7 @@ def test_kpis_hours(city, commander, as_user):
     assert k["to_contacts_placed_h"] == 7.0 and k["contacts"] == 2 and k["placed"] == 1 and k["to_place"] == 1
     assert k["to_designation_h"] is None
     # The bulk KPIs agree with the per-infection action.
-    from cordon.cases.actions import infection_kpis
+    from cordon.cases.queries import infection_kpis
 
     one = infection_kpis(inf)
     assert one["to_transfer_h"] == k["to_transfer_h"] and one["to_contacts_placed_h"] == k["to_contacts_placed_h"]
@@ -221,17 +221,17 @@ def test_escalation_with_a_frozen_clock(city, commander, as_user):
                                      actor=commander)
     transfer = inf.tasks.get(step="transfer")  # 2 h deadline
     with clock.frozen(start + dt.timedelta(hours=1)):
-        assert ca.escalate_overdue() == 0
+        assert ca.do_escalate_overdue() == 0
     with clock.frozen(start + dt.timedelta(hours=2, minutes=30)):
-        assert ca.escalate_overdue() == 1
+        assert ca.do_escalate_overdue() == 1
         transfer.refresh_from_db()
         assert transfer.escalation == 1
         tasks = as_user(commander).get("/api/tasks", {"overdue": True}).json()["items"]
         assert tasks[0]["escalated_to"] == "street" and tasks[0]["overdue"]
     with clock.frozen(start + dt.timedelta(hours=4, minutes=30)):
-        ca.escalate_overdue()
+        ca.do_escalate_overdue()
     with clock.frozen(start + dt.timedelta(hours=30)):
-        ca.escalate_overdue()
+        ca.do_escalate_overdue()
     levels = dict(ResponseTask.objects.filter(infection=inf).values_list("step", "escalation"))
     assert levels["transfer"] == 3 and levels["investigation"] == 1
     notes = [n.text for n in transfer.notes.order_by("at")]
@@ -282,7 +282,7 @@ def test_release_due_discharges_and_returns_beds(city, cases):
     f = cases["facility_a"]
     placed = cases["placed_order_a"]
     before = AuditEntry.objects.filter(action="order.release").count()
-    n = ca.release_due(placed.free_on)
+    n = ca.do_release_due(placed.free_on)
     assert n == 3
     placed.refresh_from_db()
     f.refresh_from_db()
@@ -293,7 +293,7 @@ def test_release_due_discharges_and_returns_beds(city, cases):
     assert e.object_repr == "C-K3" and e.after == {"released_on": str(placed.free_on), "free_on": str(placed.free_on)}
     assert e.before is None and e.actor_name == "system" and e.community_id == city["community_a"].pk
     assert e.rule == "order end (pack)" and e.object_type == "order"
-    assert ca.release_due(placed.free_on) == 0
+    assert ca.do_release_due(placed.free_on) == 0
 
 
 # ------------------------------------------------------------------------------------------ arrivals, regions

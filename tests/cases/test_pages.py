@@ -48,7 +48,7 @@ def test_overdue_tasks_are_listed_with_escalation(city, worker, as_user):
         inf = ca.do_record_infection(label="O1", home=city["unit_a"], found="community", confirmed_on=day(0),
                                      actor="test")
     with clock.frozen(start + dt.timedelta(hours=5)):
-        ca.escalate_overdue()
+        ca.do_escalate_overdue()
         body = en(as_user(worker)).get("/cases/").content.decode()
         assert "Overdue response tasks" in body and "Escalated · level 2" in body
         page = en(as_user(worker)).get(f"/cases/infections/{inf.pk}/").content.decode()

@@ -194,8 +194,8 @@ def test_release_due_releases_discharges_and_audits(city, commander, p1):
                                 identified_on=dt.date(2022, 11, 9), home=city["unit_a"], actor=commander)
     with pytest.raises(ca.ActionError, match="full"), translation.override("en"):
         ca.do_place(site, order=c2, on=dt.date(2022, 11, 9), actor=commander)
-    assert ca.release_due(dt.date(2022, 11, 18)) == 0
-    assert ca.release_due(dt.date(2022, 11, 19)) == 2
+    assert ca.do_release_due(dt.date(2022, 11, 18)) == 0
+    assert ca.do_release_due(dt.date(2022, 11, 19)) == 2
     c1.refresh_from_db()
     site.refresh_from_db()
     assert c1.status == "released" and c1.released_on == dt.date(2022, 11, 19)
@@ -207,6 +207,7 @@ def test_release_due_releases_discharges_and_audits(city, commander, p1):
 @pytest.mark.django_db
 def test_response_tasks_deadlines_and_escalation(city, commander, p1):
     from cordon.cases import actions as ca
+    from cordon.cases import queries as cq
     from cordon.core import clock
 
     tasks = {t.step: t for t in p1.tasks.all()}
@@ -215,14 +216,14 @@ def test_response_tasks_deadlines_and_escalation(city, commander, p1):
     assert tasks["transfer"].checklist and tasks["transfer"].rule.startswith("ninth-edition")
     with clock.frozen(dt.datetime(2022, 11, 8, 10, 30, tzinfo=clock.tz())):
         ca.do_complete_task(tasks["transfer"], actor=commander, note="to 兰州市肺科医院")
-    assert ca.escalate_overdue(dt.datetime(2022, 11, 8, 12, 0, tzinfo=clock.tz())) == 0
+    assert ca.do_escalate_overdue(dt.datetime(2022, 11, 8, 12, 0, tzinfo=clock.tz())) == 0
     open_steps = p1.tasks.filter(status="open").count()
-    assert ca.escalate_overdue(dt.datetime(2022, 11, 9, 9, 30, tzinfo=clock.tz())) == open_steps  # 24 h tasks
+    assert ca.do_escalate_overdue(dt.datetime(2022, 11, 9, 9, 30, tzinfo=clock.tz())) == open_steps  # 24 h tasks
     t = p1.tasks.get(step="investigation")
     assert t.escalation == 1 and t.notes.last().text.startswith("overdue")
-    assert ca.escalate_overdue(dt.datetime(2022, 11, 10, 9, 30, tzinfo=clock.tz())) == open_steps
+    assert ca.do_escalate_overdue(dt.datetime(2022, 11, 10, 9, 30, tzinfo=clock.tz())) == open_steps
     assert p1.tasks.get(step="investigation").escalation == 2
-    k = ca.infection_kpis(p1)
+    k = cq.infection_kpis(p1)
     assert k["to_transfer_h"] == 1.5
 
 

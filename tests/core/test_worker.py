@@ -70,8 +70,8 @@ def test_failing_job_is_recorded_retried_after_backoff_then_succeeds(db, monkeyp
 
     _designate(2)
     wall = Wall(monkeypatch)
-    ticks = _count_calls(monkeypatch, zones, "tick")
-    closes = _count_calls(monkeypatch, sa, "close_day", fail_first=1)
+    ticks = _count_calls(monkeypatch, zones, "do_tick")
+    closes = _count_calls(monkeypatch, sa, "do_close_day", fail_first=1)
     cfg = Config(lease=30, max_attempts=3, retry_after=10)
     with clock.frozen(DAY):
         out = run_due_jobs(cfg)
@@ -105,7 +105,7 @@ def test_job_is_given_up_after_its_last_attempt(db, monkeypatch):
     from cordon.supplies import actions as sa
 
     wall = Wall(monkeypatch)
-    closes = _count_calls(monkeypatch, sa, "close_day", fail_always=True)
+    closes = _count_calls(monkeypatch, sa, "do_close_day", fail_always=True)
     cfg = Config(lease=30, max_attempts=2, retry_after=5)
     with clock.frozen(DAY):
         run_due_jobs(cfg)

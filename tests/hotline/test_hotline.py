@@ -9,6 +9,7 @@ import pytest
 from cordon.core import clock
 from cordon.core.actions import ActionError
 from cordon.hotline import actions as ha
+from cordon.hotline import queries as hq
 from cordon.hotline.models import Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -37,27 +38,27 @@ def test_escalation_levels(city):
     urgent = new(city, "medical")                     # 15 min / 2 h
     supplies = new(city, "supplies", phone="13909310002")  # 2 h / 24 h
     with at(8, 14):
-        assert ha.escalate_overdue() == 0
+        assert ha.do_escalate_overdue() == 0
     with at(8, 16):
-        assert ha.escalate_overdue() == 1
+        assert ha.do_escalate_overdue() == 1
     urgent.refresh_from_db()
     assert urgent.escalation == 1
     with at(8, 20):
         ha.do_respond_ticket(supplies, note="called back", actor="test")
     with at(10, 1):
-        assert ha.escalate_overdue() == 1             # urgent: resolution overdue -> 2
+        assert ha.do_escalate_overdue() == 1             # urgent: resolution overdue -> 2
     urgent.refresh_from_db()
     assert urgent.escalation == 2
     with at(12, 1):
-        assert ha.escalate_overdue() == 1             # urgent: overdue by as long again -> 3
+        assert ha.do_escalate_overdue() == 1             # urgent: overdue by as long again -> 3
     with at(12, 30):
-        assert ha.escalate_overdue() == 0             # nothing new; idempotent
+        assert ha.do_escalate_overdue() == 0             # nothing new; idempotent
     urgent.refresh_from_db()
     supplies.refresh_from_db()
     assert (urgent.escalation, supplies.escalation) == (3, 0)
     assert TicketEvent.objects.filter(ticket=urgent, kind="escalated").count() == 3
     with at(8, 1, day=9):
-        ha.escalate_overdue()
+        ha.do_escalate_overdue()
     supplies.refresh_from_db()
     assert supplies.escalation == 2                   # responded in time, resolution overdue
 
@@ -124,12 +125,12 @@ def test_roster_gaps(db):
                     continue
                 s = start + dt.timedelta(days=d, hours=8 * k)
                 ha.do_add_shift(operator_name=f"op{k}", starts=s, ends=s + dt.timedelta(hours=8), actor="test")
-        gaps = ha.roster_gaps()
+        gaps = hq.roster_gaps()
     assert gaps == [(start + dt.timedelta(days=3, hours=8), start + dt.timedelta(days=3, hours=16))]
     with clock.frozen(start):
-        assert ha.roster_gaps(min_operators=2)[0][0] == start
+        assert hq.roster_gaps(min_operators=2)[0][0] == start
     with clock.frozen(start + dt.timedelta(hours=12)):
-        gaps = ha.roster_gaps()
+        gaps = hq.roster_gaps()
     assert gaps[-1][1] == start + dt.timedelta(days=7, hours=12)   # beyond the last shift
 
 

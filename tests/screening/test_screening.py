@@ -18,7 +18,7 @@ from cordon.core import clock
 from cordon.core.models import LEVELS, AuditEntry
 from cordon.places.bulk import load_city
 from cordon.places.models import Area, Resident
-from cordon.screening import actions
+from cordon.screening import actions, queries
 from cordon.screening.ingest import (ImportFileError, ResidentIndex, SimulatedCrash, import_results, import_rows,
                                      import_samples, write_error_report)
 from cordon.screening.models import (BatchStatus, CoverageDay, CoverageRow, ImportBatch, RecallMember, RecallTask,
@@ -50,7 +50,7 @@ def _people(r=None) -> list[tuple]:
     qs = Sample.objects.all() if r is None else Sample.objects.filter(round=r)
     out = [(rid, t.barcode, t.site, t.sampled_at, t.batch_id) for t in qs.order_by("id") for rid in t.people]
     if r is not None:
-        reg = set(Resident.objects.filter(actions.registered_in(r)).values_list("id", flat=True))
+        reg = set(Resident.objects.filter(queries.registered_in(r)).values_list("id", flat=True))
         assert reg == {x[0] for x in out}
     return out
 
@@ -266,7 +266,7 @@ def test_coverage_counts_at_every_level(gen, as_user):
     assert r.due == POP and r.sampled == f.sampled and r.missing == POP - f.sampled
     cmd, _ = do_create_user("cmd", "test-pass-2022", role="commander", area=None)
     res = list(Resident.objects.values(*[f"{lv}_id" for lv in LEVELS], "id"))
-    sampled = {x["id"] for x in res} - {m.pk for m in actions.missing_residents(r, cmd)}
+    sampled = {x["id"] for x in res} - {m.pk for m in queries.missing_residents(r, cmd)}
     assert len(sampled) == f.sampled
     assert Counter(x["unit_id"] for x in res if x["id"] in sampled) == f.sampled_by_unit
     due, got = Counter(), Counter()
@@ -294,7 +294,7 @@ def test_coverage_counts_at_every_level(gen, as_user):
     seen, todo = [], [None]
     while todo:
         parent = todo.pop()
-        rows = actions.coverage_children(r, cmd, parent)
+        rows = queries.coverage_children(r, cmd, parent)
         assert [c.area_id for c in rows] == sorted(c.area_id for c in rows)
         for c in rows:
             check(c)
@@ -321,7 +321,7 @@ def test_coverage_counts_at_every_level(gen, as_user):
     # a grant at building or unit level: its own node on top (counted on demand), nothing outside it
     for node in (areas[unit.building_id], unit):
         w, _ = do_create_user(f"w{node.pk}", "test-pass-2022", role="community_worker", area=node)
-        top = actions.coverage_children(r, w)
+        top = queries.coverage_children(r, w)
         assert [x.area_id for x in top] == [node.pk]
         check(top[0])
         api = as_user(w).get(f"/api/screening/rounds/{r.pk}/coverage").json()
@@ -334,7 +334,7 @@ def test_coverage_counts_at_every_level(gen, as_user):
     comm = next(c for c in stored if c.kind == "community" and c.missing)
     area = areas[comm.area_id]
     w, _ = do_create_user("w", "test-pass-2022", role="community_worker", area=area)
-    miss = list(actions.missing_residents(r, w, area))
+    miss = list(queries.missing_residents(r, w, area))
     assert len(miss) == comm.missing and not any(m.pk in sampled for m in miss)
     assert {m.pk for m in miss} == {x["id"] for x in res if x["community_id"] == area.pk} - sampled
 

@@ -10,6 +10,7 @@ import pytest
 from cordon.core import clock
 from cordon.core.actions import ActionError
 from cordon.supplies import actions as sa
+from cordon.supplies import queries as sq
 from cordon.supplies.models import DeliveryOrder, StockMovement
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,7 @@ def test_allocation_arithmetic_and_shortage(city, setup):
     with clock.frozen(DAY):
         orders = sa.do_issue_allocation(a, actor="test")
     assert len(orders) == 1 and orders[0].household == city["hh_a"] and orders[0].quantity == Decimal(3)
-    assert sa.on_hand(s["w"])[s["veg"].pk] == Decimal(97)
+    assert sq.on_hand(s["w"])[s["veg"].pk] == Decimal(97)
     with clock.frozen(DAY):
         sa.do_issue_allocation(b, actor="test")
     b.refresh_from_db()
@@ -60,7 +61,7 @@ def test_deliveries_delivered_and_failed_with_reason(city, setup):
     sa.do_mark_failed(o, reason="nobody home", actor="test")
     with pytest.raises(ActionError):
         sa.do_mark_delivered(o, actor="test")
-    rows = sa.deliveries_by_building(DeliveryOrder.objects.all())
+    rows = sq.deliveries_by_building(DeliveryOrder.objects.all())
     assert rows == [{"building_id": city["unit_a"].building_id, "planned": 0, "delivered": 0, "failed": 1,
                      "building": "城关区/皋兰路街道/五泉社区/五泉小区/1号楼"}]
 
@@ -90,7 +91,7 @@ def test_reconciliation(setup):
     assert Decimal(lines["粮油包"]["difference"]) == 1 and not rec.balanced
     sa.do_count_stock(s["w"], s["rice"], counted=10, on=y, actor="test")
     with clock.frozen(DAY):
-        out = sa.close_day(DAY, actor="test")
+        out = sa.do_close_day(DAY, actor="test")
     assert out == {"day": y.isoformat(), "warehouses": 1, "unbalanced": 0}
 
 

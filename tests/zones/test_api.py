@@ -246,7 +246,7 @@ def test_kpi_lift_delay_after_a_keep(city, commander):
         za.do_record_round(d, on=day(7), result="negative", actor=commander)
         za.do_keep(d, on=day(7), reason="waiting for the district's review", actor=commander)
     with clock.frozen(at(day(10), 1)):
-        za.refresh(d, day(10))
+        za.do_refresh(d, day(10))
     d.refresh_from_db()
     assert d.eligible_on == day(8) and d.kept
     assert kpi.of(d, day(10)).overdue_days == 2
@@ -270,7 +270,7 @@ def test_kpi_automatic_lift_is_on_time(city, commander):
     with clock.frozen(at(d0 + dt.timedelta(days=5), 10)):
         za.do_record_round(d, on=d0 + dt.timedelta(days=5), result="negative", actor=commander)
     with clock.frozen(at(d0 + dt.timedelta(days=6), 0)):
-        za.tick(d0 + dt.timedelta(days=6))
+        za.do_tick(d0 + dt.timedelta(days=6))
     d.refresh_from_db()
     assert d.status == Status.OBSERVATION and d.lifted_on == d0 + dt.timedelta(days=6)
     assert kpi.of(d).lift_delay_days == 0

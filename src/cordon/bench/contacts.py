@@ -7,7 +7,7 @@ and contacts of contacts living near each infection, dates from ``policy.persons
 a quarter of them ending on the bench day; orders that ended earlier are already released), with facility
 placements for most people under an order. Then it measures, as a logged-in community worker of the busiest
 community, the contact-list page (``/cases/contacts/``) and the API list page (``/api/orders``) over
-``--requests`` requests each (p50/p99), and the day-start release ``cases.actions.release_due`` of the bench
+``--requests`` requests each (p50/p99), and the day-start release ``cases.actions.do_release_due`` of the bench
 day (``seconds``), and checks its result: every released order has its audit row, its placement discharged
 and the bed given back. The last line is the JSON figures.
 """
@@ -179,7 +179,7 @@ def run(args) -> int:
     from django.test import Client
 
     from cordon.bench.common import emit, peak_rss_mb, scratch_database
-    from cordon.cases.actions import release_due
+    from cordon.cases.actions import do_release_due
     from cordon.cases.models import Facility, OrderStatus, PersonOrder, Placement
     from cordon.core import clock
     from cordon.core.actions import do_create_user
@@ -218,10 +218,10 @@ def run(args) -> int:
         occ_before = sum(Facility.objects.values_list("occupied", flat=True))
         with clock.frozen(DAY):
             t = time.perf_counter()
-            released = release_due(DAY, actor="bench")
+            released = do_release_due(DAY, actor="bench")
             release_s = time.perf_counter() - t
             t = time.perf_counter()
-            again = release_due(DAY, actor="bench")
+            again = do_release_due(DAY, actor="bench")
             again_s = time.perf_counter() - t
         audit_rows = AuditEntry.objects.filter(action="order.release").count() - before_audit
         discharged = open_before - Placement.objects.filter(discharged_on__isnull=True).count()

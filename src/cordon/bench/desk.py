@@ -59,7 +59,7 @@ def seed(args) -> dict:
     from cordon.care import triage
     from cordon.care.models import CareRequest, Hospital, Vehicle
     from cordon.core import clock
-    from cordon.hotline.actions import deadlines, route
+    from cordon.hotline.queries import deadlines, route
     from cordon.hotline.models import Category, Ticket
     from cordon.places.models import Area
 
@@ -267,7 +267,7 @@ def writer(rate: float, stop_at: list[float], seed_: int, done: list[int]) -> No
 
 def _change(kind: int, unit, rng, hosp, vans) -> None:
     from cordon.care import actions as ca
-    from cordon.care.models import CareRequest
+    from cordon.care.models import OPEN_STATUSES, CareRequest
     from cordon.hotline import actions as ha
     from cordon.hotline.models import Ticket
 
@@ -282,7 +282,7 @@ def _change(kind: int, unit, rng, hosp, vans) -> None:
             ha.do_record_feedback(t, feedback="已处理", actor="bench-writer")
     else:
         r = CareRequest.objects.filter(status="triaged").order_by("?").first()
-        busy = set(CareRequest.objects.filter(status__in=ca.OPEN_STATUSES, vehicle__isnull=False)
+        busy = set(CareRequest.objects.filter(status__in=OPEN_STATUSES, vehicle__isnull=False)
                    .values_list("vehicle_id", flat=True))
         free = [v for v in vans if v.pk not in busy] or [ca.do_add_vehicle(f"甘A·B{rng.randrange(10 ** 5):05d}",
                                                                           actor="bench-writer")]

@@ -3,7 +3,7 @@
 Builds the synthetic city in a scratch database (``bench/common.scratch_database``), places ``D``
 designations on distinct building units, designated over the ten days before the tick day (high and
 medium, with their full-area rounds recorded and a share kept past their date), caches each one's state
-as the actions do, then times ``zones.actions.tick`` for the tick day. The last line is the JSON figures;
+as the actions do, then times ``zones.actions.do_tick`` for the tick day. The last line is the JSON figures;
 ``seconds`` is the tick alone.
 """
 from __future__ import annotations
@@ -72,7 +72,7 @@ def seed_designations(n: int, day: dt.date, seed: int) -> dict:
 def run(args) -> int:
     from cordon.bench.common import emit, peak_rss_mb, scratch_database
     from cordon.places.bulk import load_city
-    from cordon.zones.actions import tick
+    from cordon.zones.actions import do_tick
 
     day = dt.date(2022, 11, 20)
     with scratch_database(args.database, args.scratch, keep=args.keep) as (vendor, where, _):
@@ -85,10 +85,10 @@ def run(args) -> int:
         seeded = seed_designations(args.designations, day, args.seed)
         seed_s = time.perf_counter() - t
         t = time.perf_counter()
-        result = tick(day, actor="bench")
+        result = do_tick(day, actor="bench")
         tick_s = time.perf_counter() - t
         t = time.perf_counter()
-        again = tick(day, actor="bench")
+        again = do_tick(day, actor="bench")
         again_s = time.perf_counter() - t
     rows = [
         ("database", vendor),

@@ -14,21 +14,17 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cordon.care import perms, triage
-from cordon.care.models import (OPEN_STATUSES, CareNeed, CareRequest, Hospital, Outcome, ProactiveTask,
-                                RequestEvent, Source, Status, TaskKind, Vehicle)
-from cordon.cases.models import FacilityKind, Infection, OrderStatus, PersonOrder
+from cordon.care.models import (CareNeed, CareRequest, Hospital, Outcome, ProactiveTask,
+                                RequestEvent, Source, Status, Vehicle)
+from cordon.cases.models import FacilityKind
+from cordon.care.queries import is_sealed, person_status, tasks_for
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.core.packs import active_pack
-from cordon.places.models import Resident, special_groups
+from cordon.places.models import Resident
 from cordon.policy import guardrails
-from cordon.zones.actions import covering
 from cordon.zones.models import Designation, Member, Status as ZStatus
 from cordon.zones.queries import special_q
-
-ONE = dt.timedelta(days=1)
-#: How far ahead a seal is assumed to last when its designation has no expected change date.
-DEFAULT_SEAL_DAYS = 7
 
 #: The request's state machine: status -> statuses it may move to.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -93,12 +89,6 @@ def do_record_needs(resident, *, dialysis_weekdays=(), due_date=None, oxygen=Fal
 
 # ============================================================================== proactive tasks
 
-def seal_window(d, on: dt.date) -> tuple[dt.date, dt.date]:
-    """The days (inclusive) a designation is expected to keep people in: today until the day before its
-    expected change, or DEFAULT_SEAL_DAYS when no change date is known yet."""
-    end = d.next_on - ONE if d.next_on else on + dt.timedelta(days=DEFAULT_SEAL_DAYS - 1)
-    return on, max(on, end)
-
 
 def _residents_by_designation(designations, on: dt.date) -> tuple[dict, dict]:
     """designation id -> residents inside its current extent who are in a special group or registered with
@@ -130,42 +120,7 @@ def _residents_by_designation(designations, on: dt.date) -> tuple[dict, dict]:
     return out, needs
 
 
-def tasks_for(d, r, need, on: dt.date) -> list[ProactiveTask]:
-    """What resident ``r`` inside designation ``d`` will need during the seal, as unsaved tasks."""
-    start, end = seal_window(d, on)
-    first = d.designated_on
-    out = []
-
-    def add(kind, due_on, detail=""):
-        t = ProactiveTask(designation=d, resident=r, kind=kind, due_on=due_on, detail=detail[:200], created_on=on)
-        t.set_scope_from(r)
-        out.append(t)
-
-    weekdays = list(need.dialysis_weekdays) if need is not None and need.dialysis_weekdays else []
-    if weekdays:
-        day = start
-        while day <= end:
-            if day.weekday() in weekdays:
-                add(TaskKind.DIALYSIS, day, "透析日 / dialysis day")
-            day += ONE
-    elif r.treatment == "dialysis":
-        add(TaskKind.DIALYSIS, first, "透析时间未登记，请联系确认 / schedule not registered: confirm it")
-    if r.treatment in ("chemotherapy", "other"):
-        add(TaskKind.TREATMENT, first, "确认下次治疗时间 / confirm the next session")
-    due = (need.due_date if need is not None and need.due_date else None) or r.pregnant_due
-    if due is not None and start <= due <= end:
-        add(TaskKind.DUE, due, "预产期在封控期内 / due date inside the seal")
-    if need is not None and need.oxygen:
-        add(TaskKind.OXYGEN, first, "保障氧气供应 / keep oxygen supplied")
-    if need is not None and need.medication:
-        add(TaskKind.MEDICATION, first, need.medication)
-    groups = set(special_groups(r, on))
-    if groups & {"aged80", "alone", "infant", "disability", "chronic"}:
-        add(TaskKind.CHECK, first, ", ".join(sorted(groups)))
-    return out
-
-
-def sync_proactive_tasks(on: dt.date | None = None, *, actor="system", designations=None) -> dict:
+def do_sync_proactive_tasks(on: dt.date | None = None, *, actor="system", designations=None) -> dict:
     """Create the proactive tasks of every active designation (or of ``designations``) for ``on``.
 
     Idempotent: a task is unique per (designation, resident, kind, due day); running twice creates nothing
@@ -194,10 +149,11 @@ def sync_proactive_tasks(on: dt.date | None = None, *, actor="system", designati
     return {"designations": len(designations), "created": created}
 
 
+@transaction.atomic
 def do_sync_designation_tasks(designation, *, on: dt.date | None = None, actor=None, reason=None) -> dict:
     """The small wrapper the designation hook and the pages call: sync one designation's tasks now."""
     audit.check_text(reason)
-    return sync_proactive_tasks(on, actor=actor, designations=[designation])
+    return do_sync_proactive_tasks(on, actor=actor, designations=[designation])
 
 
 @transaction.atomic
@@ -214,23 +170,6 @@ def do_complete_task(task: ProactiveTask, *, actor=None, reason=None) -> Proacti
 
 
 # ============================================================================== requests
-
-def person_status(*, resident=None, infection=None, order=None) -> bool:
-    """True when the person must go to a designated hospital: an infection, or under a quarantine order."""
-    if infection is not None:
-        return True
-    if order is not None and order.status == OrderStatus.ACTIVE:
-        return True
-    if resident is not None:
-        if Infection.objects.filter(resident=resident).exists():
-            return True
-        if PersonOrder.objects.filter(resident=resident, status=OrderStatus.ACTIVE).exists():
-            return True
-    return False
-
-
-def is_sealed(area) -> bool:
-    return covering(area).exists()
 
 
 @transaction.atomic
@@ -279,8 +218,8 @@ def do_create_request(*, person: str, area, need: str, urgency: str = "", source
     _move(req, Status.TRIAGED, actor="triage", note=triage.rule(p))
     req.save(update_fields=["status", "triaged_at"])
     audit.record("care_request.create", actor=actor, obj=req, object_type="care_request",
-                 after={"ref": req.ref, "area": area.path, "need": req.need, "priority": p.key,
-                        "deadline": req.deadline, "sealed": req.sealed, "designated": req.needs_designated,
+                 after={"ref": req.ref, "area": area.path, "need": req.need, "need_text": req.need_text,
+                        "priority": p.key, "deadline": req.deadline, "sealed": req.sealed, "designated": req.needs_designated,
                         "source": source}, reason=reason or "", rule=triage.rule(p))
     return req
 
@@ -454,35 +393,4 @@ def do_add_hospital(name: str, *, area=None, phone: str = "", actor=None, reason
 
 # ============================================================================== reads
 
-def board(qs):
-    """Open requests, most urgent first: priority, then deadline."""
-    return qs.filter(status__in=OPEN_STATUSES).order_by("priority", "deadline", "id")
 
-
-def _min(td) -> float | None:
-    return round(td.total_seconds() / 60, 1) if td is not None else None
-
-
-def kpis(qs, since: dt.datetime | None = None) -> list[dict]:
-    """Minutes from receipt to dispatch and to the vehicle's arrival, by priority: mean and max, and how
-    many were dispatched after their deadline. One grouped query (aggregated in the database)."""
-    from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Q
-
-    since = since or clock.now() - dt.timedelta(days=30)
-    to_d = ExpressionWrapper(F("dispatched_at") - F("received_at"), output_field=DurationField())
-    to_a = ExpressionWrapper(F("arrived_at") - F("received_at"), output_field=DurationField())
-    rows = {r["priority_key"]: r for r in qs.filter(received_at__gte=since).order_by().values("priority_key").annotate(
-        n=Count("id"), nd=Count("dispatched_at"), na=Count("arrived_at"), d_avg=Avg(to_d), d_max=Max(to_d),
-        a_avg=Avg(to_a), a_max=Max(to_a), late=Count("id", filter=Q(dispatched_at__gt=F("deadline"))))}
-    out = []
-    for p in triage.ordered():
-        r = rows.get(p.key)
-        if not r:
-            continue
-        out.append({"priority": p.key, "rank": p.rank, "goal_minutes": p.dispatch_minutes, "requests": r["n"],
-                    "to_dispatch": {"mean": _min(r["d_avg"]), "max": _min(r["d_max"]), "count": r["nd"]}
-                    if r["nd"] else None,
-                    "to_arrival": {"mean": _min(r["a_avg"]), "max": _min(r["a_max"]), "count": r["na"]}
-                    if r["na"] else None,
-                    "dispatched_late": r["late"]})
-    return out

@@ -8,7 +8,7 @@ import datetime as dt
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status as HttpStatus
 
-from cordon.care import actions, perms
+from cordon.care import actions, perms, queries
 from cordon.care.models import CareNeed, CareRequest, Hospital, Outcome, ProactiveTask, Source, Status, Vehicle
 from cordon.cases.models import Facility
 from cordon.core import access, clock, ids
@@ -97,7 +97,7 @@ class RequestFilter(PageQuery):
 def list_requests(request, f: Query[RequestFilter]):
     qs = CareRequest.objects.for_user(current_user(request), access.CARE_READ).select_related(*RELATED)
     if not f.status or f.status == "open":
-        qs = actions.board(qs)
+        qs = queries.board(qs)
     elif f.status == "closed":
         qs = qs.filter(status="closed").order_by("-closed_at", "-id")
     else:
@@ -210,7 +210,7 @@ class CareKpiOut(Schema):
 
 @router.get("/care/kpis", response=list[CareKpiOut])
 def care_kpis(request):
-    return actions.kpis(CareRequest.objects.for_user(current_user(request), access.CARE_READ))
+    return queries.kpis(CareRequest.objects.for_user(current_user(request), access.CARE_READ))
 
 
 class CareTaskOut(Schema):

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from cordon.care import triage
+
 
 class CareConfig(AppConfig):
     name = "cordon.care"
@@ -11,3 +13,4 @@ class CareConfig(AppConfig):
         from cordon.core import stamps
 
         stamps.watch("care", CareRequest, Hospital, Vehicle)
+        triage.table()  # a mistake in triage.yaml stops start-up with its FILE:LINE

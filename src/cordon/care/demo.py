@@ -65,7 +65,7 @@ def run(today: dt.date | None = None) -> None:
                 ca.do_record_needs(r, oxygen=True, medication="降压药（氨氯地平）", actor=commander)
             else:
                 ca.do_record_needs(r, medication="胰岛素", actor=commander)
-        tasks = ca.sync_proactive_tasks(today, actor="demo")
+        tasks = ca.do_sync_proactive_tasks(today, actor="demo")
     units = [Area.objects.get(pk=u) for u in member_units[:8]] or list(Area.objects.filter(kind="unit")[:8])
     plan = [  # (hour, need, urgency, how far it goes)
         (6, "胸痛，呼吸困难", "critical", "closed"), (7, "临产，宫缩规律", "", "closed"),

@@ -2,7 +2,8 @@
 per-day output key ``care`` (the open requests, most urgent first)."""
 from __future__ import annotations
 
-from cordon.care.actions import board, do_close_request, do_create_request
+from cordon.care.actions import do_close_request, do_create_request
+from cordon.care.queries import board
 from cordon.care.models import CareRequest
 from cordon.cases.models import Infection, PersonOrder
 from cordon.places.models import Area

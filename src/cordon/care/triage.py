@@ -1,6 +1,7 @@
 """Triage of emergency medical requests: need (+ urgency) -> priority and response deadline.
 
-The table is data (``triage.yaml``, with sources; deadlines are marked unverified). Pure: no Django.
+The table is data (``triage.yaml``, with sources; deadlines are marked unverified), checked against ``SPEC``
+when loaded (a mistake is a FILE:LINE error at start-up). Pure: no Django.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from cordon.policy.schema import IDENT, TEXT, Ctx, Int, ListOf, Str, Struct, load_yaml
 
 TABLE = Path(__file__).with_name("triage.yaml")
 
@@ -28,9 +29,37 @@ class Priority:
         return self.en if lang.startswith("en") else self.zh
 
 
+PRIORITY = Struct({"key": (Str(pattern=IDENT), True), "rank": (Int(min=1), True), "dispatch_minutes": (Int(min=1), True),
+                   "title": (TEXT, True), "aliases": (ListOf(Str()), False)}, sourced="optional")
+SPEC = Struct({"source": (Str(), False), "priorities": (ListOf(PRIORITY, min_len=1), True),
+               "urgent_override": (Str(), False)})
+REQUIRED = ("critical", "other")  # the urgency override and the fallback
+
+
+def _semantic(d: dict, ctx: Ctx) -> None:
+    keys, ranks = [], []
+    for i, p in enumerate(d.get("priorities") or []):
+        for fld, seen in (("key", keys), ("rank", ranks)):
+            if fld in p:
+                if p[fld] in seen:
+                    ctx.err(ctx.line(f"priorities[{i}].{fld}"), f"priorities[{i}].{fld}", f"{p[fld]!r} appears twice")
+                seen.append(p[fld])
+    if "priorities" in d:
+        for k in REQUIRED:
+            if k not in keys:
+                ctx.err(ctx.line("priorities"), "priorities", f"needs a priority with key {k!r}")
+    if d.get("urgent_override") not in (None, *keys):
+        ctx.err(ctx.line("urgent_override"), "urgent_override", f"{d['urgent_override']!r} is not a priority key")
+
+
 @functools.lru_cache(maxsize=1)
 def table() -> dict[str, Priority]:
-    data = yaml.safe_load(TABLE.read_text(encoding="utf-8"))
+    return load(TABLE)
+
+
+def load(path: str | Path) -> dict[str, Priority]:
+    """The checked table; raises schema.Invalid with every error as FILE:LINE: field: reason."""
+    data = load_yaml(path, SPEC, what="triage table", semantic=_semantic)
     out = {}
     for p in data["priorities"]:
         out[p["key"]] = Priority(p["key"], int(p["rank"]), int(p["dispatch_minutes"]), p["title"]["zh"],

@@ -14,8 +14,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cordon.care import actions, forms, perms, triage
-from cordon.care.models import WEEKDAYS, CareNeed, CareRequest, Hospital, ProactiveTask, Status, Vehicle
+from cordon.care import actions, forms, perms, queries, triage
+from cordon.care.models import OPEN_STATUSES, WEEKDAYS, CareNeed, CareRequest, Hospital, ProactiveTask, Status, Vehicle
 from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
@@ -69,16 +69,16 @@ def board(request):
         if tab == "closed":
             qs = scoped_qs.filter(status=Status.CLOSED).order_by("-closed_at", "-id")
         else:
-            qs = actions.board(scoped_qs)
+            qs = queries.board(scoped_qs)
         page = paginate(request, qs.select_related(*RELATED), 50)
-        kpis = actions.kpis(scoped_qs)
+        kpis = queries.kpis(scoped_qs)
         for k in kpis:
             k["title"] = priority_title(k["priority"])
         body = render_to_string("care/_board_body.html", {
             "page": page, "rows": [_row(r, now) for r in page.object_list], "kpis": kpis,
             "querystring": query_without_page(request)})
         return {"body": mark_safe(body),  # noqa: S308 - our own template's output, escaped there
-                "open_count": scoped_qs.filter(status__in=actions.OPEN_STATUSES).count()}
+                "open_count": scoped_qs.filter(status__in=OPEN_STATUSES).count()}
 
     part = cached_part(request, ("care",), "board", build, cap=access.CARE_READ)
     context = {"tab": tab, "body": part["body"], "open_count": part["open_count"],
@@ -102,7 +102,7 @@ def new_request(request):
                 r = actions.do_create_request(person=c["person"], area=area, need=c["need"],
                                               urgency="critical" if c["urgent"] else "", source=c["source"],
                                               phone=c["phone"], address_note=c["address_note"],
-                                              need_text=c["need_text"], actor=user, reason=c["need_text"])
+                                              need_text=c["need_text"], actor=user)
             except ActionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
@@ -237,7 +237,7 @@ def sync_tasks(request):
 
     user = request.user
     ds = list(Designation.objects.for_user(user, access.CARE_SPECIAL).filter(status=ZStatus.ACTIVE)[:5000])
-    out = actions.sync_proactive_tasks(clock.today(), actor=user, designations=ds)
+    out = actions.do_sync_proactive_tasks(clock.today(), actor=user, designations=ds)
     messages.success(request, _("%(n)s new tasks for %(d)s sealed areas.") % {"n": out["created"],
                                                                            "d": out["designations"]})
     return redirect("care_special")

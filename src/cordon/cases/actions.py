@@ -15,6 +15,7 @@ from cordon.cases.models import (Arrival, ArrivalKind, CheckIn, Facility, Facili
                                  InfectionKind, OrderStatus, OutsideRegion, PersonOrder, Placement, ResponseTask,
                                  TaskNote, TaskStatus)
 from cordon.policy import guardrails, persons
+from cordon.cases.queries import has_link, seen_by
 
 
 @transaction.atomic
@@ -51,7 +52,7 @@ def do_record_infection(*, label: str, home, found: str, confirmed_on: dt.date, 
     audit.record("infection.create", actor=actor, obj=inf,
                  after={"label": label, "home": home.path, "found": found, "kind": kind,
                         "confirmed_on": confirmed_on, "visited": [v.path for v in visited]}, reason=reason)
-    open_response(inf, actor=actor)
+    _open_response(inf, actor=actor)
     hooks.new_infection(inf, actor=actor)  # the area clocks (zones registers them)
     return inf
 
@@ -66,7 +67,7 @@ def _pack(on):
     return active_pack(on)
 
 
-def open_response(inf: Infection, *, actor=None) -> list:
+def _open_response(inf: Infection, *, actor=None) -> list:
     """Open the infection's response tasks from the pack (deadline from the report time, checklist)."""
     pack = _pack(inf.confirmed_on)
     start = inf.reported_at or clock.now()
@@ -131,7 +132,7 @@ def do_note_task(task, text: str, *, actor=None, check: int | None = None):
     return task
 
 
-def escalate_overdue(now=None, *, actor="system") -> int:
+def do_escalate_overdue(now=None, *, actor="system") -> int:
     """Overdue open tasks climb a level (1 street, 2 district, 3 city) for each deadline-length overdue."""
     now = now or clock.now()
     n = 0
@@ -154,23 +155,6 @@ def escalate_overdue(now=None, *, actor="system") -> int:
     return n
 
 
-def infection_kpis(inf: Infection) -> dict:
-    """Hours from the report to transfer, contacts identified, contacts placed, designation."""
-    start = inf.reported_at or dt.datetime.combine(inf.confirmed_on, dt.time(0, 0), tzinfo=clock.tz())
-    hours = lambda t: round((t - start).total_seconds() / 3600, 1) if t else None  # noqa: E731
-    tasks = {t.step: t for t in inf.tasks.all()}
-    contacts = list(inf.contacts.all())
-    central = [c for c in contacts if c.centralized_until is not None]  # contacts of contacts stay home
-    placed = [c.placed_at for c in central if c.placed_at]
-    designated = min((d.designated_at for d in inf.designations.all() if d.designated_at), default=None)
-    return {
-        "to_transfer_h": hours(tasks["transfer"].done_at) if "transfer" in tasks else None,
-        "to_contacts_identified_h": hours(min((c.created for c in contacts), default=None)),
-        "to_contacts_placed_h": hours(max(placed)) if central and len(placed) == len(central) else None,
-        "to_designation_h": max(0.0, hours(designated)) if designated else None,  # already designated: 0
-    }
-
-
 # ============================================================================ people under orders
 
 def _order_fields(order) -> dict:
@@ -183,23 +167,6 @@ def _refuse(verdicts) -> None:
     v = guardrails.blocking(verdicts)
     if v is not None:
         raise ActionError(f"{v.message_zh} / {v.message_en}", field="category", rule=v.rule)
-
-
-def seen_by(qs, actor):
-    """``qs`` as ``actor`` may read it: a user's jurisdiction (``for_user``); the system (None or a name:
-    scenarios, the demo, jobs) reads the whole city. Look-ups by a person's reference go through this, so an
-    action answers a user the same whether a record is absent or outside the user's jurisdiction."""
-    if actor is None or isinstance(actor, str):
-        return qs
-    return qs.for_user(actor, access.READ_HEALTH)
-
-
-def has_link(label: str, actor=None) -> bool:
-    """A person has a recorded link the actor can see: an infection, an order from tracing/arrival/spill-over,
-    or an arrival."""
-    return (seen_by(Infection.objects.filter(label=label), actor).exists()
-            or seen_by(PersonOrder.objects.filter(label=label, manual=False), actor).exists()
-            or seen_by(Arrival.objects.filter(label=label), actor).exists())
 
 
 @transaction.atomic
@@ -257,6 +224,7 @@ def _make_order(*, label: str, category: str, anchor: dt.date, identified_on: dt
     return po
 
 
+@transaction.atomic
 def do_register_contact(infection: Infection, *, label: str, category: str = "close_contact",
                         last_exposure: dt.date, identified_on: dt.date | None = None, home=None, resident=None,
                         via=None, actor=None, reason: str = ""):
@@ -295,6 +263,7 @@ def do_register_arrival(*, label: str, from_level: str, kind: str, arrived_on: d
     return a, order
 
 
+@transaction.atomic
 def do_register_spillover(*, label: str, from_area, left_on: dt.date, home=None, identified_on=None,
                           actor=None, reason: str = ""):
     """Someone who left a high- or medium-risk area (spill-over): category by the area's level when they left."""
@@ -308,6 +277,7 @@ def do_register_spillover(*, label: str, from_area, left_on: dt.date, home=None,
                        actor=actor, reason=reason or f"left {from_area.path}")
 
 
+@transaction.atomic
 def do_manual_order(*, label: str, category: str, reason: str, on: dt.date | None = None, home=None,
                     actor=None):
     """Put a person under a category's measures by hand. Blocked for a category the pack lacks or a person
@@ -382,7 +352,7 @@ def _as_engine_order(order, pack):
     return o
 
 
-def release_due(on: dt.date | None = None, *, actor="system") -> int:
+def do_release_due(on: dt.date | None = None, *, actor="system") -> int:
     """Day start: every order whose free day has come is released, with one audit row each, and the
     person's open facility placement is discharged (its bed given back).
 
@@ -587,14 +557,3 @@ def do_discharge(placement, *, on: dt.date | None = None, actor=None, reason: st
                  after={"placement": placement.pk, "on": placement.discharged_on}, reason=reason,
                  scope=placement.facility)
     return placement
-
-
-def facility_outlook(facility, on: dt.date | None = None, days: int = 3) -> dict:
-    """Occupancy and days of capacity left at the current intake (admissions per day over ``days``)."""
-    on = on or clock.today()
-    since = on - dt.timedelta(days=days - 1)
-    intake = facility.placements.filter(admitted_on__gte=since, admitted_on__lte=on).count() / days
-    free = facility.capacity - facility.occupied
-    return {"capacity": facility.capacity, "occupied": facility.occupied, "free": free,
-            "intake_per_day": round(intake, 1),
-            "days_left": round(free / intake, 1) if intake > 0 else None}

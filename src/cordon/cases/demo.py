@@ -139,7 +139,7 @@ def run(today: dt.date | None = None) -> None:
                 ca.do_record_checkin(o, on=day, temperature=round(36.2 + rng.random() * 0.8, 1),
                                      test_result="negative" if day in tests else "", actor=worker)
         with clock.frozen(_at(day, 23, 30) if day < today else clock.now()):
-            ca.escalate_overdue(actor="demo")
+            ca.do_escalate_overdue(actor="demo")
 
     active = PersonOrder.objects.filter(status=OrderStatus.ACTIVE)
     print(f"Demo response: {len(infections)} infections with {ResponseTask.objects.count()} response tasks "

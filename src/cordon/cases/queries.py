@@ -1,15 +1,17 @@
 """Read helpers shared by the cases pages and API, each a fixed number of queries for a page of records.
 
 * ``status_today`` / ``next_test``: a person's status and next test day from the stored order (no query).
-* ``kpis_for``: the per-infection KPIs of ``actions.infection_kpis`` for a page of infections in three
+* ``kpis_for``: the per-infection KPIs of ``infection_kpis`` for a page of infections in three
   queries (tasks, contacts, designations) instead of three per infection. "Contacts placed" counts the
   contacts whose order has a centralized period (contacts of contacts stay at home); the designation of an
   area designated before the report counts 0 hours.
 * ``task_state``: overdue flag and escalation label of a task (no query).
 * ``chain``: the transmission chain below an infection (infection -> contacts -> contacts who became
   infections -> their contacts), a few queries per generation.
-* ``outlooks``: ``actions.facility_outlook`` for a list of facilities in one grouped query.
+* ``outlooks``: occupancy and days of capacity left at the current intake, for a list of facilities in one
+  grouped query.
 * ``daily_kpis``: the per-day KPI table of the infections page.
+* ``seen_by`` / ``has_link``: records as an actor may read them; whether a person has a recorded link.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from collections import defaultdict
 
 from django.db.models import Count, Max, Min, Q
 
-from cordon.cases.models import Infection, PersonOrder, Placement, ResponseTask, TaskStatus
+from cordon.cases.models import Arrival, Infection, PersonOrder, Placement, ResponseTask, TaskStatus
 from cordon.core import access, clock
 from cordon.core.packs import active_pack
 from cordon.places.models import Area
@@ -219,7 +221,7 @@ def chain_size(node) -> int:
 # ------------------------------------------------------------------------------------------ facilities
 
 def outlooks(facilities, on: dt.date | None = None, days: int = 3) -> dict:
-    """{facility id: facility_outlook(...)} in one grouped query."""
+    """{facility id: capacity, occupied, free, intake per day, days left} in one grouped query."""
     on = on or clock.today()
     since = on - dt.timedelta(days=days - 1)
     ids = [f.pk for f in facilities]
@@ -322,3 +324,35 @@ def arrival_rows(arrivals, today, user=None) -> list[dict]:
                     "tests_required": m["tests_required"], "tests_done": m["tests_done"],
                     "tests": a.tests_done or [], "complete": m["complete"], "arrival_obj": a, "measures": m})
     return out
+def infection_kpis(inf: Infection) -> dict:
+    """Hours from the report to transfer, contacts identified, contacts placed, designation."""
+    start = inf.reported_at or dt.datetime.combine(inf.confirmed_on, dt.time(0, 0), tzinfo=clock.tz())
+    hours = lambda t: round((t - start).total_seconds() / 3600, 1) if t else None  # noqa: E731
+    tasks = {t.step: t for t in inf.tasks.all()}
+    contacts = list(inf.contacts.all())
+    central = [c for c in contacts if c.centralized_until is not None]  # contacts of contacts stay home
+    placed = [c.placed_at for c in central if c.placed_at]
+    designated = min((d.designated_at for d in inf.designations.all() if d.designated_at), default=None)
+    return {
+        "to_transfer_h": hours(tasks["transfer"].done_at) if "transfer" in tasks else None,
+        "to_contacts_identified_h": hours(min((c.created for c in contacts), default=None)),
+        "to_contacts_placed_h": hours(max(placed)) if central and len(placed) == len(central) else None,
+        "to_designation_h": max(0.0, hours(designated)) if designated else None,  # already designated: 0
+    }
+
+
+def seen_by(qs, actor):
+    """``qs`` as ``actor`` may read it: a user's jurisdiction (``for_user``); the system (None or a name:
+    scenarios, the demo, jobs) reads the whole city. Look-ups by a person's reference go through this, so an
+    action answers a user the same whether a record is absent or outside the user's jurisdiction."""
+    if actor is None or isinstance(actor, str):
+        return qs
+    return qs.for_user(actor, access.READ_HEALTH)
+
+
+def has_link(label: str, actor=None) -> bool:
+    """A person has a recorded link the actor can see: an infection, an order from tracing/arrival/spill-over,
+    or an arrival."""
+    return (seen_by(Infection.objects.filter(label=label), actor).exists()
+            or seen_by(PersonOrder.objects.filter(label=label, manual=False), actor).exists()
+            or seen_by(Arrival.objects.filter(label=label), actor).exists())

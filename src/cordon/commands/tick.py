@@ -8,12 +8,12 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from cordon.cases.actions import escalate_overdue
+    from cordon.cases.actions import do_escalate_overdue
     from cordon.core import clock
     from cordon.core.jobs import day_start
 
     day = dt.date.fromisoformat(args.date) if args.date else clock.today()
     out = day_start(day, actor="tick")
-    out["escalated_tasks"] = escalate_overdue(actor="tick")
+    out["escalated_tasks"] = do_escalate_overdue(actor="tick")
     print(json.dumps(out, ensure_ascii=False))
     return 0

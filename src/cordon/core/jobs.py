@@ -5,10 +5,10 @@ import datetime as dt
 import importlib
 
 DAY_START_JOBS = [
-    ("areas", "cordon.zones.actions:tick"),          # level changes fall due, #3 flags, observation ends
-    ("orders", "cordon.cases.actions:release_due"),  # orders that have ended are released
-    ("care_tasks", "cordon.care.actions:sync_proactive_tasks"),  # special-group needs inside seals
-    ("supplies", "cordon.supplies.actions:close_day"),  # yesterday's stock reconciled per warehouse
+    ("areas", "cordon.zones.actions:do_tick"),          # level changes fall due, #3 flags, observation ends
+    ("orders", "cordon.cases.actions:do_release_due"),  # orders that have ended are released
+    ("care_tasks", "cordon.care.actions:do_sync_proactive_tasks"),  # special-group needs inside seals
+    ("supplies", "cordon.supplies.actions:do_close_day"),  # yesterday's stock reconciled per warehouse
 ]
 
 

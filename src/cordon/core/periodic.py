@@ -77,11 +77,11 @@ def steps_of(name: str, key: str) -> list[tuple[str, object]] | None:
 
         return day_start_steps(dt.date.fromisoformat(key), actor=ACTOR)
     if name == "escalate":
-        from cordon.cases.actions import escalate_overdue
+        from cordon.cases.actions import do_escalate_overdue
 
-        return [("escalated", lambda: escalate_overdue(clock.now(), actor=ACTOR))]
+        return [("escalated", lambda: do_escalate_overdue(clock.now(), actor=ACTOR))]
     if name == "hotline_escalate":
-        from cordon.hotline.actions import escalate_overdue as escalate_tickets
+        from cordon.hotline.actions import do_escalate_overdue as escalate_tickets
 
         return [("escalated", lambda: escalate_tickets(clock.now(), actor=ACTOR))]
     return None

@@ -9,12 +9,8 @@ ticket within 24 h) are linked to the original and close with it.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hashlib
 import secrets
-from pathlib import Path
 
-import yaml
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext
@@ -23,13 +19,12 @@ from cordon.care import perms
 from cordon.care.actions import do_create_request
 from cordon.core import access, audit, clock, ids
 from cordon.core.actions import ActionError, Conflict, lock, serialize
-from cordon.core.models import AuditEntry, LEVELS
+from cordon.core.models import AuditEntry
+from cordon.hotline.config import desk
+from cordon.hotline.queries import deadlines, find_duplicate, may_edit_roster, resolve_location, route
 from cordon.hotline.models import (OPEN_STATUSES, Category, RateCounter, Shift, Source, Status, Ticket,
                                    TicketEvent)
-from cordon.places.models import Area
 
-DESK = Path(__file__).with_name("desk.yaml")
-DUPLICATE_WINDOW = dt.timedelta(hours=24)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.OPEN: frozenset({Status.RESPONDED, Status.ANSWERED}),
@@ -38,45 +33,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.CLOSED: frozenset(),
     Status.DUPLICATE: frozenset(),
 }
-
-
-@functools.lru_cache(maxsize=1)
-def desk() -> dict:
-    return yaml.safe_load(DESK.read_text(encoding="utf-8"))
-
-
-def deadlines(category: str) -> tuple[str, dt.timedelta, dt.timedelta]:
-    c = desk()["categories"][category]
-    k = desk()["classes"][c["class"]]
-    return c["class"], dt.timedelta(minutes=k["first_response_minutes"]), dt.timedelta(minutes=k["resolve_minutes"])
-
-
-def resolve_location(text: str):
-    """The deepest area whose path is a prefix of ``text`` (a path like 城关区/皋兰路街道/五泉社区/...)."""
-    parts = [p for p in (text or "").strip().strip("/").split("/") if p.strip()]
-    if not parts:
-        return None
-    paths = ["/".join(parts[:i]) for i in range(1, min(len(parts), 6) + 1)]
-    found = sorted(Area.objects.filter(path__in=paths), key=lambda a: -a.depth)
-    return found[0] if found else None
-
-
-def route(category: str, area) -> tuple[object, str]:
-    """(responsible office area or None, its name) for a category and a location."""
-    d = desk()
-    how = d["categories"][category]["route"]
-    if how == "medical":
-        u = d["units"]["medical"]
-        return None, f"{u['zh']} / {u['en']}"
-    if area is not None:
-        want = {"community": 2, "street": 1, "district": 0}[how]
-        ids = [getattr(area, f"{lv}_id") for lv in LEVELS[: want + 1]]
-        target_id = next((i for i in reversed(ids) if i), None)
-        if target_id is not None:
-            target = area if area.pk == target_id else Area.objects.get(pk=target_id)
-            return target, target.path
-    u = d["units"]["city"]
-    return None, f"{u['zh']} / {u['en']}"
 
 
 def _new_number(now: dt.datetime) -> str:
@@ -99,12 +55,6 @@ def _move(t: Ticket, to: str) -> None:
                        % {"number": t.number, "status": t.status, "to": to}, field="status",
                           rule="hotline-transition")
     t.status = to
-
-
-def find_duplicate(phone: str, category: str, now: dt.datetime):
-    return (Ticket.objects.filter(phone=phone, category=category, status__in=OPEN_STATUSES,
-                                  duplicate_of__isnull=True, created_at__gte=now - DUPLICATE_WINDOW)
-            .order_by("created_at", "id").first())
 
 
 @transaction.atomic
@@ -250,7 +200,7 @@ def do_close_ticket(t: Ticket, *, satisfaction: int | None = None, actor=None, r
     return t
 
 
-def escalate_overdue(now: dt.datetime | None = None, *, actor="system") -> int:
+def do_escalate_overdue(now: dt.datetime | None = None, *, actor="system") -> int:
     """Raise the escalation of tickets whose deadline passed: 1 first response overdue, 2 resolution
     overdue, 3 resolution overdue by as long again. Run by ``cordon worker`` every few minutes."""
     now = now or clock.now()
@@ -286,17 +236,13 @@ def escalate_overdue(now: dt.datetime | None = None, *, actor="system") -> int:
 
 # ============================================================================== shifts
 
-@transaction.atomic
-def may_edit_roster(user) -> bool:
-    """The roster is the whole city's desk: changing it needs ``hotline.roster`` over the whole city."""
-    return access.scope_for(user, access.HOTLINE_ROSTER).everything
-
 
 def _check_roster_actor(actor) -> None:
     if actor is not None and not isinstance(actor, str) and not may_edit_roster(actor):
         raise access.Forbidden
 
 
+@transaction.atomic
 def do_add_shift(*, operator_name: str, starts: dt.datetime, ends: dt.datetime, operator=None,
                  desk_name: str = "12345", actor=None, reason=None) -> Shift:
     _check_roster_actor(actor)
@@ -323,39 +269,10 @@ def do_remove_shift(s: Shift, *, actor=None, reason=None) -> None:
     audit.record("shift.delete", actor=actor, object_type="shift", object_id=pk, before=before, reason=reason or "")
 
 
-def roster_gaps(start: dt.datetime | None = None, days: int | None = None, min_operators: int | None = None) \
-        -> list[tuple[dt.datetime, dt.datetime]]:
-    """Intervals within [start, start + days) staffed by fewer than ``min_operators`` operators."""
-    cfg = desk()["roster"]
-    start = start or clock.now()
-    days = days or cfg["horizon_days"]
-    need = min_operators or cfg["min_operators"]
-    end = start + dt.timedelta(days=days)
-    shifts = list(Shift.objects.filter(starts__lt=end, ends__gt=start).values_list("starts", "ends"))
-    points = sorted({start, end} | {max(s, start) for s, _ in shifts} | {min(e, end) for _, e in shifts})
-    gaps: list[tuple[dt.datetime, dt.datetime]] = []
-    for a, b in zip(points, points[1:]):
-        if a >= b:
-            continue
-        staffed = sum(1 for s, e in shifts if s <= a and e >= b)
-        if staffed < need:
-            if gaps and gaps[-1][1] == a:
-                gaps[-1] = (gaps[-1][0], b)
-            else:
-                gaps.append((a, b))
-    return gaps
-
-
 # ============================================================================== public form
 
-def client_key(request) -> str:
-    from django.conf import settings
 
-    ip = request.META.get("REMOTE_ADDR", "") or "unknown"
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()[:32]
-
-
-def hit(scope: str, client: str, limit: int, window_seconds: int) -> bool:
+def do_count_hit(scope: str, client: str, limit: int, window_seconds: int) -> bool:
     """Count one hit; False when the client is over ``limit`` in the current window."""
     window = int(clock.now().timestamp() // window_seconds)
     key = f"{scope}:{client}:{window}"
@@ -372,13 +289,3 @@ def hit(scope: str, client: str, limit: int, window_seconds: int) -> bool:
     return count <= limit
 
 
-def public_lookup(number: str, last4: str):
-    """The caller's own ticket by number and the last four digits of the callback number, or None."""
-    number = (number or "").strip().upper()
-    last4 = "".join(ch for ch in (last4 or "") if ch.isdigit())
-    if len(last4) != 4 or not number:
-        return None
-    t = Ticket.objects.filter(number=number).select_related("duplicate_of").first()
-    if t is None or not t.phone.endswith(last4):
-        return None
-    return t

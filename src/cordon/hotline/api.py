@@ -11,9 +11,8 @@ from cordon.core import access, clock, ids
 from cordon.core.api import PageQuery, current_user, paginate, writable
 from cordon.core.fields import Id, QueryId, Reason, integer, one_of, text, text_of
 from cordon.core.schemas import Page
-from cordon.hotline import actions
+from cordon.hotline import actions, config, queries
 from cordon.hotline.models import Category, Status, Ticket
-from cordon.hotline.queries import filtered, overdue
 
 router = Router(tags=["hotline"])
 WRITABLE = Ticket.objects.select_related("duplicate_of")  # the record a write acts on, with what its answer shows
@@ -68,7 +67,7 @@ def ticket_out(t: Ticket, now=None, originals: dict | None = None) -> dict:
             "phone": ids.mask_phone(t.phone), "category": t.category, "location": t.location, "unit": t.unit_name,
             "status": t.status, "created_at": t.created_at, "respond_by": t.respond_by, "resolve_by": t.resolve_by,
             "responded_at": t.responded_at, "feedback_at": t.feedback_at, "closed_at": t.closed_at,
-            "overdue": overdue(t, now), "escalation": t.escalation,
+            "overdue": queries.overdue(t, now), "escalation": t.escalation,
             "duplicate_of": dup, "satisfaction": t.satisfaction}
 
 
@@ -89,7 +88,7 @@ class TicketFilter(PageQuery):
 @router.get("/hotline/tickets", response=TicketList)
 def list_tickets(request, f: Query[TicketFilter]):
     now = clock.now()
-    qs = filtered(Ticket.objects.for_user(current_user(request), access.HOTLINE_READ), f.status, f.category, now)
+    qs = queries.filtered(Ticket.objects.for_user(current_user(request), access.HOTLINE_READ), f.status, f.category, now)
     items, meta = paginate(qs.order_by("-escalation", "resolve_by", "id"), f.page, f.page_size)
     originals = dict(Ticket.objects.for_user(current_user(request), access.HOTLINE_READ)
                      .filter(pk__in={t.duplicate_of_id for t in items if t.duplicate_of_id})
@@ -172,8 +171,8 @@ class RosterOut(Schema):
 @router.get("/hotline/roster", response=RosterOut)
 def roster(request):
     current_user(request)
-    gaps = actions.roster_gaps()
-    return {"horizon_days": actions.desk()["roster"]["horizon_days"], "covered": not gaps,
+    gaps = queries.roster_gaps()
+    return {"horizon_days": config.desk()["roster"]["horizon_days"], "covered": not gaps,
             "gaps": [{"starts": a, "ends": b, "hours": round((b - a).total_seconds() / 3600, 2)} for a, b in gaps]}
 
 

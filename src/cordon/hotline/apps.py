@@ -8,6 +8,8 @@ class HotlineConfig(AppConfig):
 
     def ready(self):
         from cordon.core import stamps
+        from cordon.hotline.config import desk
         from cordon.hotline.models import Shift, Ticket
 
         stamps.watch("hotline", Ticket, Shift)
+        desk()  # a mistake in desk.yaml stops start-up with its FILE:LINE

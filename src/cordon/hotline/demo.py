@@ -16,6 +16,7 @@ def run(today: dt.date | None = None) -> None:
     from django.contrib.auth import get_user_model
 
     from cordon.hotline import actions as ha
+    from cordon.hotline import queries as hq
     from cordon.hotline.models import Ticket
     from cordon.places.models import Area
 
@@ -68,7 +69,7 @@ def run(today: dt.date | None = None) -> None:
     with _at(clock.now() - dt.timedelta(hours=1)):
         ha.do_create_ticket(phone="13909311005", category="supplies", text="再次来电：奶粉什么时候送到？", caller="王女士",
                             location=loc[4 % len(loc)], actor=operator)
-    escalated = ha.escalate_overdue(clock.now(), actor="demo")
+    escalated = ha.do_escalate_overdue(clock.now(), actor="demo")
     by = {s: Ticket.objects.filter(status=s).count() for s in ("open", "responded", "answered", "closed", "duplicate")}
-    gaps = ha.roster_gaps()
+    gaps = hq.roster_gaps()
     print(f"Demo hotline: tickets {by}; {escalated} escalated; roster gaps in the next 7 days: {len(gaps)}.")

@@ -18,9 +18,9 @@ from cordon.care import perms
 from cordon.care.models import CareRequest
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
-from cordon.hotline import actions, forms
-from cordon.hotline.models import Category, Shift, Status, Ticket
+from cordon.hotline import actions, config, forms, queries
 from cordon.hotline.queries import filtered, overdue
+from cordon.hotline.models import Category, Shift, Status, Ticket
 from cordon.web.views import cached_part, paginate, query_without_page, scoped
 
 TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]
@@ -28,7 +28,7 @@ TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", 
 
 def _gaps():
     return [{"starts": a, "ends": b, "hours": round((b - a).total_seconds() / 3600, 1)}
-            for a, b in actions.roster_gaps()]
+            for a, b in queries.roster_gaps()]
 
 
 def _row(t: Ticket, now) -> dict:
@@ -93,7 +93,7 @@ def ticket_new(request):
         status = 400
         if form.is_valid():
             c = form.cleaned_data
-            area = actions.resolve_location(c["location"])
+            area = queries.resolve_location(c["location"])
             try:
                 if area is not None and not perms.can_write(user, perms.HOTLINE, area):
                     raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["location"]},
@@ -183,7 +183,7 @@ def ticket_action(request, pk: int, action: str):
 @access.require(access.HOTLINE_READ)
 def roster(request):
     user = request.user
-    can_edit = actions.may_edit_roster(user)
+    can_edit = queries.may_edit_roster(user)
     form = forms.ShiftForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -209,7 +209,7 @@ def roster(request):
 @require_POST
 def shift_remove(request, pk: int):
     user = request.user
-    if not actions.may_edit_roster(user):
+    if not queries.may_edit_roster(user):
         raise PermissionDenied
     s = Shift.objects.filter(pk=pk).first()
     if s is not None:
@@ -221,7 +221,7 @@ def shift_remove(request, pk: int):
 # ---------------------------------------------------------------------------------------------- public
 
 def _limits() -> dict:
-    return actions.desk()["public_limits"]
+    return config.desk()["public_limits"]
 
 
 @access.public
@@ -230,8 +230,8 @@ def _limits() -> dict:
 def public_form(request):
     form = forms.PublicForm(request.POST or None)
     if request.method == "POST":
-        client = actions.client_key(request)
-        if not actions.hit("submit", client, _limits()["submit_per_hour"], 3600):
+        client = queries.client_key(request)
+        if not actions.do_count_hit("submit", client, _limits()["submit_per_hour"], 3600):
             return render(request, "hotline/public_form.html", {"form": form, "limited": True}, status=429)
         if form.is_valid():
             c = form.cleaned_data
@@ -257,11 +257,11 @@ def public_status(request):
     ticket = None
     status = 200
     if request.method == "POST":
-        if not actions.hit("lookup", actions.client_key(request), _limits()["lookup_per_10min"], 600):
+        if not actions.do_count_hit("lookup", queries.client_key(request), _limits()["lookup_per_10min"], 600):
             return render(request, "hotline/public_status.html", {"form": form, "limited": True}, status=429)
         status = 404
         if form.is_valid():
-            t = actions.public_lookup(form.cleaned_data["number"], form.cleaned_data["last4"])
+            t = queries.public_lookup(form.cleaned_data["number"], form.cleaned_data["last4"])
             if t is not None:
                 status = 200
                 main = t.duplicate_of if t.duplicate_of_id else t

@@ -10,6 +10,7 @@ from cordon.core import access, audit, ids, stamps
 from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.core.models import AuditEntry, LEVELS
 from cordon.places.models import Area, Household, Resident, Treatment
+from cordon.places.queries import may_read_name
 
 #: Fields a resident record exposes to edits, with their checks in ``check_resident``.
 RESIDENT_FIELDS = ("name", "id_number", "phone", "birth_date", "sex", "lives_alone", "pregnant_due",
@@ -81,11 +82,11 @@ def check_resident(data: dict, *, partial: bool = False) -> dict:
         out["treatment"] = v
     for key in ("lives_alone", "disability", "chronic_illness"):
         if key in out:
-            out[key] = parse_bool(out[key], key)
+            out[key] = _parse_bool(out[key], key)
     return out
 
 
-def parse_bool(value, field: str) -> bool:
+def _parse_bool(value, field: str) -> bool:
     if isinstance(value, bool):
         return value
     v = str(value or "").strip().lower()
@@ -96,7 +97,7 @@ def parse_bool(value, field: str) -> bool:
     raise ActionError(_("must be yes/no (1/0, 是/否)"), field=field)
 
 
-def resident_snapshot(r: Resident) -> dict:
+def _resident_snapshot(r: Resident) -> dict:
     return {f: getattr(r, f) for f in RESIDENT_FIELDS} | {"household": r.household_id}
 
 
@@ -137,7 +138,7 @@ def do_create_resident(household: Household, data: dict, *, actor=None, reason: 
     _add_population(list(household.scope_dict().values()), 1)
     if actor is not None and not isinstance(actor, str):
         access.require_in_scope(actor, r, access.PLACES_WRITE)
-    audit.record("resident.create", actor=actor, obj=r, after=masked_snapshot(r), reason=reason)
+    audit.record("resident.create", actor=actor, obj=r, after=_masked_snapshot(r), reason=reason)
     return r
 
 
@@ -154,8 +155,8 @@ def masked(key: str, value):
     return value
 
 
-def masked_snapshot(r: Resident) -> dict:
-    return {k: masked(k, v) for k, v in resident_snapshot(r).items()}
+def _masked_snapshot(r: Resident) -> dict:
+    return {k: masked(k, v) for k, v in _resident_snapshot(r).items()}
 
 
 @transaction.atomic
@@ -168,11 +169,11 @@ def do_update_resident(resident: Resident, changes: dict, *, actor=None, reason:
         if Resident.objects.filter(id_number=fields["id_number"]).exclude(pk=resident.pk).exists():
             raise ActionError(_("a resident with this ID number already exists"), field="id_number")
     audit.check_text(reason)
-    old = resident_snapshot(resident)
+    old = _resident_snapshot(resident)
     for k, v in fields.items():
         setattr(resident, k, v)
     resident.save()
-    new = resident_snapshot(resident)
+    new = _resident_snapshot(resident)
     changed = [k for k, v in new.items() if old.get(k) != v]
     if changed:
         audit.record("resident.update", actor=actor, obj=resident, before={k: masked(k, old[k]) for k in changed},
@@ -213,12 +214,6 @@ def do_unmask_resident(resident: Resident, field: str, *, actor, reason: str = "
     return getattr(resident, field)
 
 
-def may_read_name(user, resident: Resident) -> bool:
-    """Whether ``user`` sees the resident's full name on the resident's own page and API record: the roles
-    that may reveal personal data there (the unmask permission over the resident). Lists always mask."""
-    return access.scope_for(user, access.UNMASK).contains(resident)
-
-
 @transaction.atomic
 def do_read_resident_name(resident: Resident, *, actor) -> str:
     """The resident's full name for their own page or API record, for a user who may read it; each read is
@@ -227,13 +222,6 @@ def do_read_resident_name(resident: Resident, *, actor) -> str:
         return ids.mask_name(resident.name)
     audit.record("resident.read", actor=actor, obj=resident, after={"field": "name"})
     return resident.name
-
-
-def birth_shown(resident: Resident, *, id_revealed: bool = False) -> str:
-    """The birth date as pages and API may show it next to a masked ID number: the year only (the full date
-    with the masked number's first and last characters and the address gives the whole number back). The
-    full date only once the ID number itself was revealed (``do_unmask_resident``, audited)."""
-    return resident.birth_date.isoformat() if id_revealed else f"{resident.birth_date.year}"
 
 
 @transaction.atomic

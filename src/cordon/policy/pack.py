@@ -20,9 +20,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-import yaml
 
 from cordon.core import tabular
+from cordon.policy.schema import (IDENT, Bool, Ctx, Date, Int, Invalid, ListOf, MapOf, Opt, SchemaError, Str,
+                                  Struct, TEXT, check_yaml)
 
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
 DEFAULT_PACK = "ninth-edition"
@@ -51,22 +52,14 @@ GUARDRAIL_CHECKS: dict[str, tuple[str, ...]] = {
 # --------------------------------------------------------------------------------------------- errors
 
 @dataclass(frozen=True)
-class PackError:
-    line: int
-    field: str
-    reason: str
-    file: str | None = None
-
+class PackError(SchemaError):
     def __str__(self) -> str:
         return f"{self.file or '<pack>'}:{self.line}: {self.field or '(pack)'}: {self.reason}"
 
 
-class PackInvalid(ValueError):
+class PackInvalid(Invalid):
     def __init__(self, errors: list[PackError], source: str | None = None):
-        self.errors = list(errors)
-        self.source = source
-        head = f"invalid policy pack {source}" if source else "invalid policy pack"
-        super().__init__(head + ":\n" + "\n".join(str(e) for e in self.errors))
+        super().__init__(errors, source, "policy pack")
 
 
 # --------------------------------------------------------------------------------------------- model
@@ -293,228 +286,6 @@ class Pack:
         return self.sources.get(source, source)
 
 
-# --------------------------------------------------------------------------------------------- schema
-
-class _Bad:
-    pass
-
-
-BAD = _Bad()
-_IDENT = r"[a-z][a-z0-9_]*"
-
-
-class _Ctx:
-    def __init__(self) -> None:
-        self.errors: list[PackError] = []
-        self.lines: dict[str, int] = {}
-
-    def err(self, node: yaml.Node | int, path: str, reason: str) -> None:
-        line = node if isinstance(node, int) else node.start_mark.line + 1
-        self.errors.append(PackError(line, path, reason))
-
-    def line(self, path: str, default: int = 1) -> int:
-        return self.lines.get(path, default)
-
-
-_constructor = yaml.constructor.SafeConstructor()
-
-
-def _kind(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    t = node.tag.rsplit(":", 1)[-1]
-    return {"str": "text", "int": "an integer", "bool": "true/false", "null": "empty", "float": "a number",
-            "timestamp": "a date"}.get(t, t)
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-class _S:
-    nullable = False
-
-    def __call__(self, node: yaml.Node, path: str, ctx: _Ctx) -> Any:
-        ctx.lines.setdefault(path, node.start_mark.line + 1)
-        if self.nullable and isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
-            return None
-        return self.check(node, path, ctx)
-
-    def check(self, node, path, ctx):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-
-class Opt(_S):
-    nullable = True
-
-    def __init__(self, inner: _S):
-        self.inner = inner
-
-    def check(self, node, path, ctx):
-        return self.inner.check(node, path, ctx)
-
-
-class Str(_S):
-    def __init__(self, pattern: str | None = None, choices: tuple[str, ...] | None = None):
-        self.pattern = re.compile(pattern) if pattern else None
-        self.choices = choices
-
-    def check(self, node, path, ctx):
-        if not isinstance(node, yaml.ScalarNode) or not node.tag.endswith(":str"):
-            ctx.err(node, path, f"expected text, got {_kind(node)}")
-            return BAD
-        v = node.value
-        if not v.strip():
-            ctx.err(node, path, "must not be empty")
-            return BAD
-        if self.choices is not None and v not in self.choices:
-            ctx.err(node, path, f"{v!r} is not one of: {', '.join(self.choices)}")
-            return BAD
-        if self.pattern is not None and not self.pattern.fullmatch(v):
-            ctx.err(node, path, f"{v!r} does not match {self.pattern.pattern}")
-            return BAD
-        return v
-
-
-class Int(_S):
-    def __init__(self, min: int | None = None, max: int | None = None):
-        self.min, self.max = min, max
-
-    def check(self, node, path, ctx):
-        if not isinstance(node, yaml.ScalarNode) or not node.tag.endswith(":int"):
-            ctx.err(node, path, f"expected an integer, got {_kind(node)}")
-            return BAD
-        v = _constructor.construct_object(node)
-        if self.min is not None and v < self.min:
-            if self.min == 0:
-                ctx.err(node, path, f"must not be negative (got {v})")
-            else:
-                ctx.err(node, path, f"must be at least {self.min} (got {v})")
-            return BAD
-        if self.max is not None and v > self.max:
-            ctx.err(node, path, f"must be at most {self.max} (got {v})")
-            return BAD
-        return v
-
-
-class Bool(_S):
-    def check(self, node, path, ctx):
-        if not isinstance(node, yaml.ScalarNode) or not node.tag.endswith(":bool"):
-            ctx.err(node, path, f"expected true or false, got {_kind(node)}")
-            return BAD
-        return _constructor.construct_object(node)
-
-
-class Date(_S):
-    def check(self, node, path, ctx):
-        if isinstance(node, yaml.ScalarNode) and node.tag.endswith((":timestamp", ":str")):
-            try:
-                return dt.date.fromisoformat(node.value.strip())
-            except ValueError:
-                pass
-        ctx.err(node, path, f"expected a date YYYY-MM-DD, got {node.value if isinstance(node, yaml.ScalarNode) else _kind(node)!r}")
-        return BAD
-
-
-class ListOf(_S):
-    def __init__(self, item: _S, unique: bool = False, ascending: bool = False, min_len: int = 0):
-        self.item, self.unique, self.ascending, self.min_len = item, unique, ascending, min_len
-
-    def check(self, node, path, ctx):
-        if not isinstance(node, yaml.SequenceNode):
-            ctx.err(node, path, f"expected a list, got {_kind(node)}")
-            return BAD
-        out, seen, prev = [], set(), None
-        for i, sub in enumerate(node.value):
-            p = f"{path}[{i}]"
-            v = self.item(sub, p, ctx)
-            if v is BAD:
-                continue
-            if self.unique and isinstance(v, (str, int)):
-                if v in seen:
-                    ctx.err(sub, p, f"{v!r} appears twice")
-                    continue
-                seen.add(v)
-            if self.ascending and prev is not None and v < prev:
-                ctx.err(sub, p, f"{v} comes after {prev}: list in ascending order")
-            prev = v
-            out.append(v)
-        if len(node.value) < self.min_len:
-            ctx.err(node, path, f"needs at least {self.min_len} item(s)")
-        return out
-
-
-def _mapping_items(node, path, ctx):
-    """(key, key_node, value_node) with duplicate keys reported."""
-    seen: set[str] = set()
-    for knode, vnode in node.value:
-        if not isinstance(knode, yaml.ScalarNode):
-            ctx.err(knode, path, "keys must be text")
-            continue
-        k = str(knode.value)
-        if k in seen:
-            ctx.err(knode, _join(path, k), "duplicate key")
-            continue
-        seen.add(k)
-        yield k, knode, vnode
-
-
-class Struct(_S):
-    """A mapping with known fields. `sourced` adds `source` (text) and `unverified` (bool): True makes
-    `source` required, "optional" allows both."""
-
-    def __init__(self, fields: dict[str, tuple[_S, bool]], sourced: bool | str = False):
-        self.fields = dict(fields)
-        if sourced:
-            self.fields["source"] = (Str(), sourced is True)
-            self.fields["unverified"] = (Bool(), False)
-
-    def check(self, node, path, ctx):
-        if not isinstance(node, yaml.MappingNode):
-            ctx.err(node, path, f"expected a mapping, got {_kind(node)}")
-            return BAD
-        out: dict[str, Any] = {}
-        present: set[str] = set()
-        for k, knode, vnode in _mapping_items(node, path, ctx):
-            p = _join(path, k)
-            present.add(k)
-            if k not in self.fields:
-                ctx.err(knode, p, f"unknown key (allowed: {', '.join(self.fields)})")
-                continue
-            v = self.fields[k][0](vnode, p, ctx)
-            if v is not BAD:
-                out[k] = v
-        for k, (_s, required) in self.fields.items():
-            if required and k not in present:
-                ctx.err(node, _join(path, k), "required key missing")
-        return out
-
-
-class MapOf(_S):
-    def __init__(self, key: Str, value: _S, min_len: int = 0):
-        self.key, self.value, self.min_len = key, value, min_len
-
-    def check(self, node, path, ctx):
-        if not isinstance(node, yaml.MappingNode):
-            ctx.err(node, path, f"expected a mapping, got {_kind(node)}")
-            return BAD
-        out: dict[str, Any] = {}
-        for k, knode, vnode in _mapping_items(node, path, ctx):
-            p = _join(path, k)
-            if self.key.check(knode, p, ctx) is BAD:
-                continue
-            ctx.lines.setdefault(p, knode.start_mark.line + 1)
-            v = self.value(vnode, p, ctx)
-            if v is not BAD:
-                out[k] = v
-        if len(node.value) < self.min_len:
-            ctx.err(node, path, f"needs at least {self.min_len} entries")
-        return out
-
-
-TEXT = Struct({"zh": (Str(), True), "en": (Str(), True)})
 EXIT = Struct({"clean_days": (Int(min=1), True), "round_on_day": (Opt(Int(min=1)), False),
                "to": (Str(), True)}, sourced=True)
 AREA_TESTS = Struct({"days": (ListOf(Int(min=1), unique=True, ascending=True), True),
@@ -533,11 +304,11 @@ CATEGORY = Struct({"title": (TEXT, True), "periods": (ListOf(PERIOD), True), "te
                    "note": (TEXT, False)}, sourced=True)
 TASK = Struct({"title": (TEXT, True), "deadline_hours": (Int(min=1), True), "playbook": (ListOf(TEXT), True)},
               sourced=True)
-CADENCE = Struct({"key": (Str(pattern=_IDENT), True), "title": (TEXT, True), "times": (Int(min=1), True),
+CADENCE = Struct({"key": (Str(pattern=IDENT), True), "title": (TEXT, True), "times": (Int(min=1), True),
                   "per_days": (Int(min=1), True)}, sourced=True)
 SCREENING = Struct({"pool_size": (Int(min=1), True), "alt_pool_size": (Opt(Int(min=1)), False),
                     "round_hours": (Int(min=1), True), "note": (TEXT, False)}, sourced=True)
-CHECK = Struct({"key": (Str(pattern=_IDENT), True), "action": (Str(choices=ACTIONS), True), "message": (TEXT, True)})
+CHECK = Struct({"key": (Str(pattern=IDENT), True), "action": (Str(choices=ACTIONS), True), "message": (TEXT, True)})
 GUARDRAIL = Struct({"rule": (Str(pattern=r"nine-prohibitions-[1-9]"), True), "prohibits": (TEXT, True),
                     "in_scope": (Bool(), False), "checks": (ListOf(CHECK), True)}, sourced=True)
 DESIGNATION = Struct({"granularity": (Str(), True), "default_kind": (Str(), True)}, sourced=True)
@@ -548,24 +319,24 @@ PACK = Struct({
     "description": (TEXT, False),
     "effective": (Date(), True),
     "sources": (MapOf(Str(), Str()), False),
-    "node_kinds": (ListOf(Str(pattern=_IDENT), unique=True, min_len=1), True),
+    "node_kinds": (ListOf(Str(pattern=IDENT), unique=True, min_len=1), True),
     "designation": (DESIGNATION, True),
     "base_level": (Str(), True),
-    "levels": (MapOf(Str(pattern=_IDENT), LEVEL, min_len=2), True),
+    "levels": (MapOf(Str(pattern=IDENT), LEVEL, min_len=2), True),
     "counting": (COUNTING, True),
     "observation": (OBSERVATION, True),
     "persons": (MapOf(Str(choices=CATEGORY_KEYS), CATEGORY, min_len=1), True),
-    "tasks": (MapOf(Str(pattern=_IDENT), TASK), True),
+    "tasks": (MapOf(Str(pattern=IDENT), TASK), True),
     "key_populations": (ListOf(CADENCE), True),
     "screening": (SCREENING, True),
-    "essential_places": (ListOf(Str(pattern=_IDENT), unique=True), True),
+    "essential_places": (ListOf(Str(pattern=IDENT), unique=True), True),
     "guardrails": (ListOf(GUARDRAIL), True),
 })
 
 
 # --------------------------------------------------------------------------------------------- semantics
 
-def _semantic(d: dict, ctx: _Ctx) -> None:
+def _semantic(d: dict, ctx: Ctx) -> None:
     L = ctx.line
     levels: dict = d.get("levels") or {}
     order = list(levels)
@@ -761,25 +532,8 @@ def _read(text_or_path: str | os.PathLike) -> tuple[str, str | None]:
 
 
 def _parse(text: str, file: str | None) -> tuple[Pack | None, list[PackError]]:
-    ctx = _Ctx()
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        return None, [PackError(line, "", f"not valid YAML: {exc.problem or exc}", file)]
-    except yaml.YAMLError as exc:
-        return None, [PackError(1, "", f"not valid YAML: {exc}", file)]
-    if node is None:
-        return None, [PackError(1, "", "empty file: a pack is a mapping", file)]
-    d = PACK(node, "", ctx)
-    if d is not BAD:
-        _semantic(d, ctx)
-    errors = sorted(ctx.errors, key=lambda e: (e.line, e.field))
-    errors = [PackError(e.line, e.field, e.reason, file) for e in errors]
-    if errors:
-        return None, errors
-    return _build(d, file), []
+    d, errors = check_yaml(text, PACK, file=file, what="a pack is a mapping", semantic=_semantic, error=PackError)
+    return (None, errors) if errors else (_build(d, file), [])
 
 
 def validate(text_or_path: str | os.PathLike) -> list[PackError]:

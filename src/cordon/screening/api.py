@@ -20,7 +20,7 @@ from cordon.core.fields import Day, Id, QueryId, Reason, one_of, text_of
 from cordon.core.schemas import Page
 from cordon.places.models import Area
 
-from . import actions
+from . import actions, queries
 from .ingest import import_rows
 from .models import Coverage, ImportBatch, RecallMember, Retest, Round, RowError
 from cordon.zones.models import Designation
@@ -82,13 +82,13 @@ def create_round(request, payload: ScreeningRoundIn):
 
 @router.get("/screening/rounds/{round_id}", response=RoundOut)
 def get_round(request, round_id: QueryId):
-    return actions.access_round(current_user(request), round_id)
+    return queries.access_round(current_user(request), round_id)
 
 
 @router.post("/screening/rounds/{round_id}/refresh", response=RoundOut)
 def refresh_round(request, round_id: QueryId):
     user = current_user(request)
-    r = actions.access_round(user, round_id, write=True)
+    r = queries.access_round(user, round_id, write=True)
     return actions.do_refresh_round(r, actor=user)
 
 
@@ -106,9 +106,9 @@ class CoverageOut(Schema):
 def coverage(request, round_id: QueryId, area_id: QueryId | None = None):
     """Coverage rows of the nodes directly below ``area_id`` (default: the top of your jurisdiction)."""
     user = current_user(request)
-    r = actions.access_round(user, round_id)
+    r = queries.access_round(user, round_id)
     parent = access.access(Area, user, area_id) if area_id is not None else None
-    rows = actions.coverage_children(r, user, parent)[:500]
+    rows = queries.coverage_children(r, user, parent)[:500]
     paths = dict(Area.objects.filter(pk__in=[c.area_id for c in rows]).values_list("id", "path"))
     return [{"area_id": c.area_id, "kind": c.kind, "path": paths.get(c.area_id, ""), "due": c.due,
              "sampled": c.sampled, "missing": c.missing, "percent": c.percent} for c in rows]
@@ -135,9 +135,9 @@ def _masked(r) -> dict:
 def missing(request, round_id: QueryId, f: Query[PageQuery], area_id: QueryId | None = None):
     """Residents of ``area_id`` (default: all the round covers in your jurisdiction) not sampled (masked)."""
     user = current_user(request)
-    r = actions.access_round(user, round_id)
+    r = queries.access_round(user, round_id)
     area = access.access(Area, user, area_id, read=access.READ_PERSONAL) if area_id is not None else None
-    return page_of(actions.missing_residents(r, user, area), f, lambda items: [_masked(x) for x in items])
+    return page_of(queries.missing_residents(r, user, area), f, lambda items: [_masked(x) for x in items])
 
 
 class RecallMemberOut(Schema):
@@ -161,8 +161,8 @@ class RecallTaskOut(Schema):
 @router.get("/screening/rounds/{round_id}/recall", response=list[RecallTaskOut])
 def recall(request, round_id: QueryId):
     user = current_user(request)
-    r = actions.access_round(user, round_id)
-    tasks = list(actions.positives_of(r, user)[:200])
+    r = queries.access_round(user, round_id)
+    tasks = list(queries.positives_of(r, user)[:200])
     members = {}
     for m in RecallMember.objects.for_user(user, access.READ_HEALTH).filter(task__in=tasks).select_related("resident"):
         members.setdefault(m.task_id, []).append(m)
@@ -253,7 +253,7 @@ def _batch_out(out) -> dict:
 def post_samples(request, payload: SamplesIn):
     """A batch of registrations for a round; rows of people outside your jurisdiction are refused per row."""
     user = current_user(request)
-    r = actions.access_round(user, payload.round_id, write=True)
+    r = queries.access_round(user, payload.round_id, write=True)
     if len(payload.rows) > MAX_ROWS:
         raise ActionError(_("at most %(MAX_ROWS)s rows per batch") % {"MAX_ROWS": MAX_ROWS}, field="rows")
     _own_key("samples", payload.batch_key, user)

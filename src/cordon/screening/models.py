@@ -305,7 +305,7 @@ class RecallMember(ScopedFields):
 class CoverageRow(LeanScopedFields):
     """Residents due / sampled per area node of a round, for the district, street, community and compound
     levels (cached by ``do_refresh_round``, which rewrites a city round's ~13 k rows at once; buildings and
-    units are counted on demand, see ``actions.coverage_children``). Scoping reads the (round, district,
+    units are counted on demand, see ``queries.coverage_children``). Scoping reads the (round, district,
     street, community) index, ``access.Scope`` naming a grant's whole ancestor chain."""
 
     # no database-side foreign key checks: every refresh rewrites the rows from the areas and the round it is
@@ -357,5 +357,5 @@ class SampleTally(models.Model):
 
     class Meta:
         # (round, unit): the round's rows for a refresh, and one node's units for the building and unit
-        # coverage computed on demand (``actions.coverage_children``). One index: every import chunk writes here
+        # coverage computed on demand (``queries.coverage_children``). One index: every import chunk writes here
         indexes = [models.Index(fields=["round_id", "unit_id"], name="screening_tally_round_unit")]

@@ -17,7 +17,7 @@ from cordon.places.models import Area
 from cordon.places.queries import area_of
 from cordon.web.views import paginate, query_id, scoped
 
-from . import actions
+from . import actions, queries
 from .forms import RetestForm, RoundForm
 from .models import CoverageDay, ImportBatch, RecallMember, Round
 
@@ -74,13 +74,13 @@ def round_new(request):
 @scoped
 def round_detail(request, pk: int):
     user = request.user
-    r = actions.access_round(user, pk)
+    r = queries.access_round(user, pk)
     parent = request.GET.get("area")
     if parent and query_id(request, "area") is None:
         raise Http404
     current = access.access(Area, user, query_id(request, "area")) if parent else None
-    # stored rows down to compounds, buildings and units counted for this one node (actions.coverage_children)
-    rows = paginate(request, actions.coverage_children(r, user, current), per_page=100)
+    # stored rows down to compounds, buildings and units counted for this one node (queries.coverage_children)
+    rows = paginate(request, queries.coverage_children(r, user, current), per_page=100)
     names = dict(Area.objects.filter(pk__in=[c.area_id for c in rows]).values_list("id", "name"))
     table = [{"row": c, "name": names.get(c.area_id, "")} for c in rows]
     crumbs = []
@@ -88,7 +88,7 @@ def round_detail(request, pk: int):
         scope = access.scope_for(user)
         crumbs = [a for a in current.ancestors() if a.pk != current.pk and scope.contains(a)]
     show_recall = access.has_perm(user, access.READ_HEALTH)
-    tasks = list(actions.positives_of(r, user)[:100]) if show_recall else []
+    tasks = list(queries.positives_of(r, user)[:100]) if show_recall else []
     members: dict[int, list] = {}
     for m in RecallMember.objects.for_user(user, access.READ_HEALTH).filter(task__in=tasks).select_related("resident"):
         members.setdefault(m.task_id, []).append({
@@ -110,7 +110,7 @@ def round_detail(request, pk: int):
 @scoped
 @require_POST
 def round_refresh(request, pk: int):
-    r = actions.access_round(request.user, pk, write=True)
+    r = queries.access_round(request.user, pk, write=True)
     actions.do_refresh_round(r, actor=request.user)
     messages.success(request, _("Coverage, tubes and recall tasks recomputed."))
     return redirect("screening_detail", r.pk)
@@ -120,9 +120,9 @@ def round_refresh(request, pk: int):
 @scoped
 def round_missing(request, pk: int, area_id: int):
     user = request.user
-    r = actions.access_round(user, pk)
+    r = queries.access_round(user, pk)
     area = access.access(Area, user, area_id, read=access.READ_PERSONAL)
-    page = paginate(request, actions.missing_residents(r, user, area).select_related("household"))
+    page = paginate(request, queries.missing_residents(r, user, area).select_related("household"))
     people = [{"r": x, "name": ids.mask_name(x.name), "id_number": ids.mask_id_number(x.id_number),
                "phone": ids.mask_phone(x.phone)} for x in page]
     return render(request, "screening/missing.html", {"round": r, "area": area, "page": page, "people": people})

@@ -218,7 +218,7 @@ def _parse_row(line: int, raw: dict, seen: set, errors: list) -> dict | None:
             "split_known": split_known}
 
 
-def read_counts(text: str, series: str) -> tuple[list[dict], CountsReport]:
+def _read_counts(text: str, series: str) -> tuple[list[dict], CountsReport]:
     report = CountsReport(series=series)
     reader = csv.DictReader(io.StringIO(text))
     cols = [c.strip() for c in (reader.fieldnames or [])]
@@ -250,7 +250,7 @@ def do_import_counts(path_or_text, *, series: str, actor=None) -> CountsReport:
         text = tabular.read_text(path, error=CountsFileError)
     else:
         text = path_or_text
-    rows, report = read_counts(text, series)
+    rows, report = _read_counts(text, series)
     existing = {c.day: c for c in DailyCount.objects.filter(series=series)}
     now = clock.now()
     new, changed = [], []

@@ -12,34 +12,21 @@ Arithmetic (documented, tested):
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import math
-from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
+from decimal import Decimal
 
-import yaml
 from django.db import transaction
-from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from cordon.care import perms
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock, serialize
-from cordon.places.models import Area, Household
+from cordon.supplies.config import config
+from cordon.supplies.queries import (ZERO, ceil_qty, headcount, households_inside, on_hand, reconciliation_lines,
+                                     rise_pct, seal_days)
 from cordon.supplies.models import (Allocation, AllocationStatus, DeliveryOrder, DeliveryStatus, DeliveryTeam,
                                     Direction, Item, ItemKind, PriceReport, Reconciliation, StockCount, StockMovement,
                                     Warehouse)
-from cordon.zones.models import Member, Status as ZStatus
-from cordon.zones.queries import people_inside
-
-ZERO = Decimal("0")
-
-
-@functools.lru_cache(maxsize=1)
-def config() -> dict:
-    return yaml.safe_load(Path(__file__).with_name("supplies.yaml").read_text(encoding="utf-8"))
-
+from cordon.zones.models import Status as ZStatus
 
 def _check_actor(actor, record) -> None:
     if actor is not None and not isinstance(actor, str) and not perms.can_write(actor, perms.SUPPLY_ROLES, record):
@@ -110,17 +97,6 @@ def do_create_team(name: str, *, area, leader: str = "", phone: str = "", actor=
 
 # ============================================================================== stock
 
-def on_hand(warehouse, upto: dt.date | None = None) -> dict[int, Decimal]:
-    """item id -> book stock (in - out) at the warehouse, up to and including ``upto``. One query."""
-    qs = StockMovement.objects.filter(warehouse=warehouse)
-    if upto is not None:
-        qs = qs.filter(on__lte=upto)
-    out: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for row in qs.order_by().values("item_id").annotate(i=Sum("quantity", filter=Q(direction=Direction.IN)),
-                                                        o=Sum("quantity", filter=Q(direction=Direction.OUT))):
-        out[row["item_id"]] = (row["i"] or ZERO) - (row["o"] or ZERO)
-    return out
-
 
 def _movement(warehouse, item, direction, quantity: Decimal, reason: str, on, actor, allocation=None):
     m = StockMovement(warehouse=warehouse, item=item, on=on, at=clock.now(), direction=direction,
@@ -177,24 +153,6 @@ def do_count_stock(warehouse: Warehouse, item: Item, *, counted, on: dt.date | N
     return sc
 
 
-def reconciliation_lines(warehouse: Warehouse, on: dt.date) -> list[dict]:
-    """Per item: in and out up to ``on``, book stock, the day's count, difference (in - out - counted)."""
-    rows = (StockMovement.objects.filter(warehouse=warehouse, on__lte=on).order_by().values("item_id")
-            .annotate(i=Sum("quantity", filter=Q(direction=Direction.IN)),
-                      o=Sum("quantity", filter=Q(direction=Direction.OUT))))
-    moves = {r["item_id"]: (r["i"] or ZERO, r["o"] or ZERO) for r in rows}
-    counts = dict(StockCount.objects.filter(warehouse=warehouse, on=on).values_list("item_id", "counted"))
-    items = Item.objects.in_bulk(set(moves) | set(counts))
-    lines = []
-    for iid in sorted(items, key=lambda i: items[i].name):
-        i, o = moves.get(iid, (ZERO, ZERO))
-        counted = counts.get(iid)
-        lines.append({"item": items[iid].name, "item_id": iid, "in": str(i), "out": str(o), "book": str(i - o),
-                      "counted": str(counted) if counted is not None else None,
-                      "difference": str(i - o - counted) if counted is not None else None})
-    return lines
-
-
 @transaction.atomic
 def do_reconcile(warehouse: Warehouse, *, on: dt.date | None = None, actor=None, reason=None) -> Reconciliation:
     """Close a warehouse's day: in = out + on hand for every item (a missing count leaves it unbalanced)."""
@@ -216,7 +174,8 @@ def do_reconcile(warehouse: Warehouse, *, on: dt.date | None = None, actor=None,
     return rec
 
 
-def close_day(on: dt.date | None = None, *, actor="system") -> dict:
+@transaction.atomic
+def do_close_day(on: dt.date | None = None, *, actor="system") -> dict:
     """Day-start job: reconcile the previous day of every warehouse that moved stock or counted (日清日结)."""
     on = on or clock.today()
     day = on - dt.timedelta(days=1)
@@ -227,19 +186,6 @@ def close_day(on: dt.date | None = None, *, actor="system") -> dict:
 
 
 # ============================================================================== allocations and deliveries
-
-def seal_days(designation, on: dt.date) -> int:
-    if designation.next_on:
-        return max(1, (designation.next_on - on).days)
-    return int(config()["default_days"])
-
-
-def headcount(designation, on: dt.date | None = None) -> int:
-    return people_inside([designation], None, on)[designation.pk][0]
-
-
-def ceil_qty(people: int, days: int, rate: Decimal) -> Decimal:
-    return Decimal(math.ceil(Decimal(people) * Decimal(days) * rate))
 
 
 @transaction.atomic
@@ -267,18 +213,6 @@ def do_allocate(designation, *, warehouse: Warehouse, item: Item, days: int | No
                         "quantity": qty, "shortage": a.shortage}, reason=reason or "",
                  rule="supplies: headcount x days x per-person daily amount")
     return a
-
-
-def households_inside(designation):
-    """(household, residents) inside the designation's current extent, with the resident counts."""
-    members = list(Member.objects.filter(designation=designation, removed_on__isnull=True).select_related("area"))
-    q = Q(pk__in=[])
-    for m in members:
-        if m.area.kind in ("unit",):
-            q |= Q(unit_id=m.area_id)
-        else:
-            q |= Q(**access.within(m.area))
-    return list(Household.objects.filter(q).annotate(n=Count("residents")).order_by("id"))
 
 
 @transaction.atomic
@@ -347,9 +281,6 @@ def do_mark_failed(o: DeliveryOrder, *, reason: str, actor=None) -> DeliveryOrde
 
 # ============================================================================== prices
 
-def rise_pct(price: Decimal, baseline: Decimal) -> Decimal:
-    return ((price - baseline) / baseline * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
 
 @transaction.atomic
 def do_report_price(item: Item, *, market: str, price, on: dt.date | None = None, area=None, actor=None,
@@ -377,36 +308,4 @@ def do_report_price(item: Item, *, market: str, price, on: dt.date | None = None
 
 # ============================================================================== reads
 
-def deliveries_by_building(qs) -> list[dict]:
-    """Per building: planned / delivered / failed counts (one grouped query)."""
-    rows = list(qs.order_by().values("building_id").annotate(
-        planned=Count("id", filter=Q(status=DeliveryStatus.PLANNED)),
-        delivered=Count("id", filter=Q(status=DeliveryStatus.DELIVERED)),
-        failed=Count("id", filter=Q(status=DeliveryStatus.FAILED))))
-    paths = dict(Area.objects.filter(pk__in=[r["building_id"] for r in rows]).values_list("id", "path"))
-    out = [{**r, "building": paths.get(r["building_id"], "—")} for r in rows]
-    return sorted(out, key=lambda r: (-r["failed"], -r["planned"], r["building"]))
 
-
-def stock_table(warehouses) -> list[dict]:
-    """Per warehouse: item, on hand (book), planned-but-unissued allocations, shortage flag."""
-    ids = [w.pk for w in warehouses]
-    rows = (StockMovement.objects.filter(warehouse_id__in=ids).order_by().values("warehouse_id", "item_id")
-            .annotate(i=Sum("quantity", filter=Q(direction=Direction.IN)),
-                      o=Sum("quantity", filter=Q(direction=Direction.OUT))))
-    planned = {(r["warehouse_id"], r["item_id"]): r["q"] for r in Allocation.objects.filter(
-        warehouse_id__in=ids, status=AllocationStatus.PLANNED).order_by().values("warehouse_id", "item_id")
-        .annotate(q=Sum("quantity"))}
-    items = {i.pk: i for i in Item.objects.all()}
-    by_w = defaultdict(list)
-    keys = set()
-    for r in rows:
-        keys.add((r["warehouse_id"], r["item_id"]))
-        have = (r["i"] or ZERO) - (r["o"] or ZERO)
-        need = planned.get((r["warehouse_id"], r["item_id"]), ZERO)
-        by_w[r["warehouse_id"]].append({"item": items[r["item_id"]], "on_hand": have, "planned": need,
-                                        "short": need > have})
-    for (wid, iid), need in planned.items():
-        if (wid, iid) not in keys:
-            by_w[wid].append({"item": items[iid], "on_hand": ZERO, "planned": need, "short": need > 0})
-    return [{"warehouse": w, "lines": sorted(by_w[w.pk], key=lambda x: x["item"].name)} for w in warehouses]

@@ -14,7 +14,7 @@ from cordon.core.api import PageQuery, current_user, page_of, writable
 from cordon.core.actions import ActionError
 from cordon.core.fields import Day, Id, PageSize, QueryId, Reason, decimal_of, one_of, text_of
 from cordon.core.schemas import Page
-from cordon.supplies import actions
+from cordon.supplies import actions, queries
 from cordon.supplies.models import (DeliveryOrder, DeliveryStatus, DeliveryTeam, Direction, Item, ItemKind,
                                     PriceReport, StockMovement, Warehouse)
 
@@ -44,7 +44,7 @@ def list_warehouses(request):
     return [{"id": t["warehouse"].pk, "name": t["warehouse"].name, "area": t["warehouse"].area.path,
              "stock": [{"item_id": ln["item"].pk, "item": ln["item"].name, "unit": ln["item"].unit,
                         "on_hand": ln["on_hand"], "planned": ln["planned"], "short": ln["short"]}
-                       for ln in t["lines"]]} for t in actions.stock_table(ws)]
+                       for ln in t["lines"]]} for t in queries.stock_table(ws)]
 
 
 class WarehouseIn(Schema):

@@ -1,7 +1,12 @@
 from django.apps import AppConfig
 
+from cordon.supplies.config import config
+
 
 class SuppliesConfig(AppConfig):
     name = "cordon.supplies"
     label = "supplies"
     verbose_name = "Supplies"
+
+    def ready(self):
+        config()  # a mistake in supplies.yaml stops start-up with its FILE:LINE

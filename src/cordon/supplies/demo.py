@@ -38,7 +38,7 @@ def run(today: dt.date | None = None) -> None:
         sa.do_count_stock(w, staple, counted=800, on=yesterday, actor=actor)
         sa.do_count_stock(w, veg, counted=1458, on=yesterday, actor=actor)  # 2 short: not balanced
         sa.do_count_stock(w, med, counted=20, on=yesterday, actor=actor)
-    sa.close_day(today, actor="demo")
+    sa.do_close_day(today, actor="demo")
     active = list(Designation.objects.filter(status=Status.ACTIVE).select_related("area").order_by("id")[:3])
     orders = []
     for i, d in enumerate(active):

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from cordon.care import perms
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
-from cordon.supplies import actions, forms
+from cordon.supplies import actions, config, forms, queries
 from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryTeam, Item, PriceReport, Reconciliation,
                                     Warehouse)
 from cordon.web.views import paginate, parse_id, posted_text, query_id, query_without_page, scoped
@@ -52,10 +52,10 @@ def dashboard(request, bound=None, status=200, error=None):
     user = request.user
     today = clock.today()
     ws, _items = _choices(user)
-    stock = actions.stock_table(ws)
+    stock = queries.stock_table(ws)
     allocations = list(Allocation.objects.for_user(user).select_related("designation__area", "item", "warehouse")
                        .order_by("-on", "-id")[:50])
-    deliveries = actions.deliveries_by_building(DeliveryOrder.objects.for_user(user).filter(
+    deliveries = queries.deliveries_by_building(DeliveryOrder.objects.for_user(user).filter(
         due_on__gte=today - dt.timedelta(days=7)))
     recs = {}
     for r in Reconciliation.objects.for_user(user).select_related("warehouse").order_by("-on", "-id")[:100]:
@@ -66,7 +66,7 @@ def dashboard(request, bound=None, status=200, error=None):
                "reconciliations": list(recs.values()), "alerts": alerts,
                "shortages": [a for a in allocations if a.shortage > 0],
                "can_write": perms.has_desk_role(user, perms.SUPPLY_ROLES), "forms": bound or _forms(user),
-               "threshold": actions.config()["price_alert_rise_pct"], "error": error, "today": today,
+               "threshold": config.config()["price_alert_rise_pct"], "error": error, "today": today,
                "teams": list(DeliveryTeam.objects.for_user(user).order_by("name")[:50])}
     return render(request, "supplies/dashboard.html", context, status=status)
 

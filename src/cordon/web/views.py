@@ -263,7 +263,8 @@ def resident_detail(request, pk: int):
             form = UnmaskForm(initial={"reason": form.cleaned_data["reason"]}) if revealed else form
         else:
             status = 400
-    from cordon.places.actions import birth_shown, do_read_resident_name
+    from cordon.places.actions import do_read_resident_name
+    from cordon.places.queries import birth_shown
 
     today = clock.today()
     unit = Area.objects.filter(pk=resident.unit_id).first()
@@ -271,7 +272,7 @@ def resident_detail(request, pk: int):
         "resident": resident,
         "row": resident_row(resident, today),
         # The full name for users who may read personal data here (audited), the masked name otherwise;
-        # the birth year only, unless the ID number itself was revealed (see places.actions.birth_shown).
+        # the birth year only, unless the ID number itself was revealed (see places.queries.birth_shown).
         # (after a reveal, that audit row already records this view of the resident: no second row)
         "name": resident.name if revealed else do_read_resident_name(resident, actor=user),
         "unit": unit,

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from cordon.core import audit, clock
 from cordon.core.actions import ActionError, Conflict, do_set_pack, lock, serialize  # noqa: F401 (do_set_pack: its old home)
-from cordon.core.models import AuditEntry, LEVELS
+from cordon.core.models import AuditEntry
 from cordon.core.packs import active_pack, active_pack_name  # noqa: F401 (active_pack_name: its old home)
 from cordon.core.packs import load as _load
 from cordon.places.models import Area
@@ -23,6 +23,7 @@ from cordon.policy import guardrails
 from cordon.policy.pack import Pack
 from cordon.zones.models import (Designation, Event, EventKind, Flag, Level, Member, Notice, Proposal,
                                  ProposalStatus, Status)
+from cordon.zones.queries import covering
 
 ONE = dt.timedelta(days=1)
 
@@ -139,7 +140,8 @@ def save_cached(designations: list[Designation]) -> None:
         cur.executemany(sql, rows)
 
 
-def refresh(d: Designation, on: dt.date | None = None, *, actor=None) -> engine.AreaState:
+@transaction.atomic
+def do_refresh(d: Designation, on: dt.date | None = None, *, actor=None) -> engine.AreaState:
     """Re-evaluate one designation on ``on`` and store the result (with flags for that day)."""
     on = on or clock.today()
     st = state_of(d, on)
@@ -178,12 +180,6 @@ def spillover_level(area: Area, on: dt.date) -> str | None:
             level = lv
     return level
 
-
-def covering(area: Area, statuses=(Status.ACTIVE,)):
-    """Designations whose current extent contains ``area`` (a member that is ``area`` or an ancestor)."""
-    anc = [getattr(area, f"{lv}_id") for lv in LEVELS if getattr(area, f"{lv}_id")]
-    return Designation.objects.filter(
-        status__in=statuses, members__area_id__in=anc, members__removed_on__isnull=True).distinct()
 
 
 def _check_level(pack: Pack, level: str) -> None:
@@ -263,7 +259,7 @@ def do_designate(area: Area, level: str, *, on: dt.date | None = None, reason: s
     for v in verdicts:
         _flag(v, d, on, actor=actor, reason=reason)
     _settle_proposals(area, level, d, on, actor)
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return d
 
 
@@ -282,7 +278,7 @@ def _raise_level(d: Designation, level: str, *, on, reason, infections, actor) -
     d.public_reason = _public_reason(level, infected=d.infections.exists(), exposure_note=d.exposure_note)
     d.save(update_fields=["level", "public_reason"])
     _settle_proposals(d.area, level, d, on, actor)
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return d
 
 
@@ -320,7 +316,7 @@ def do_reseal(d: Designation, *, level: str = "high", on: dt.date | None = None,
                        field="designation") from None
     Proposal.objects.filter(designation=d, kind="reseal", status=ProposalStatus.OPEN).update(
         status=ProposalStatus.CONFIRMED, decided_on=on, decided_by=audit.actor_name(actor))
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return d
 
 
@@ -372,7 +368,7 @@ def do_record_round(d: Designation, *, on: dt.date | None = None, result: str = 
                               actor=audit.actor_name(actor))
     audit.record("designation.round", actor=actor, obj=d, after={"on": on, "result": result or "pending"},
                  reason=reason)
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return ev
 
 
@@ -389,7 +385,7 @@ def do_keep(d: Designation, *, on: dt.date | None = None, reason: str, actor=Non
     Event.objects.create(designation=d, on=on, kind=EventKind.KEEP, reason=reason, actor=audit.actor_name(actor))
     audit.record("designation.keep", actor=actor, obj=d, after={"on": on, "level": d.level}, reason=reason,
                  rule="nine-prohibitions-3")
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return d
 
 
@@ -400,7 +396,7 @@ def do_resume(d: Designation, *, on: dt.date | None = None, reason: str = "", ac
     lock(d)
     Event.objects.create(designation=d, on=on, kind=EventKind.RESUME, reason=reason, actor=audit.actor_name(actor))
     audit.record("designation.resume", actor=actor, obj=d, after={"on": on}, reason=reason)
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return d
 
 
@@ -425,7 +421,7 @@ def do_lift(d: Designation, *, on: dt.date | None = None, reason: str, level: st
                          actor=audit.actor_name(actor))
     audit.record("designation.lift", actor=actor, obj=d, before={"level": d.level},
                  after={"level": level or pack.base_level, "on": on}, reason=reason)
-    refresh(d, on, actor=actor)
+    do_refresh(d, on, actor=actor)
     return d
 
 
@@ -459,7 +455,8 @@ def _propose(area: Area, level: str, infection, on: dt.date, *, kind: str = "new
     return p
 
 
-def on_new_infection(inf, *, actor=None) -> None:
+@transaction.atomic
+def do_apply_infection(inf, *, actor=None) -> None:
     """A new infection counts against the designations that contain its home, and proposes designations:
     its home unit high, the places it visited medium (where the pack has medium), a re-seal where a lifted
     area under observation is hit."""
@@ -477,7 +474,7 @@ def on_new_infection(inf, *, actor=None) -> None:
         if d.public_reason != reason:
             d.public_reason = reason
             d.save(update_fields=["public_reason"])
-        st = refresh(d, on, actor=actor)
+        st = do_refresh(d, on, actor=actor)
         if st.proposes_reseal and not st.designated:
             _propose(d.area, "high", inf, on, kind="reseal", designation=d, actor=actor)
     pack = active_pack(on)
@@ -530,7 +527,7 @@ def do_dismiss_proposal(p: Proposal, *, reason: str, actor=None, on: dt.date | N
 
 # ------------------------------------------------------------------------------------------ the tick
 
-def tick(on: dt.date | None = None, *, actor="system") -> dict:
+def do_tick(on: dt.date | None = None, *, actor="system") -> dict:
     """Day start: every change that falls due on ``on`` takes effect; kept areas are flagged (#3);
     observation periods end. Only designations that can change today are evaluated, and the writes go
     out in bulk (one statement per table)."""

@@ -10,5 +10,5 @@ class ZonesConfig(AppConfig):
         from cordon.cases import hooks
         from cordon.zones import actions
 
-        hooks.connect(hooks.NEW_INFECTION, actions.on_new_infection)
+        hooks.connect(hooks.NEW_INFECTION, actions.do_apply_infection)
         hooks.connect(hooks.RISK_LEVEL, actions.spillover_level)

@@ -62,7 +62,7 @@ def run(today: dt.date | None = None) -> None:
     for k in range(0, 21):
         day = start + dt.timedelta(days=k)
         with clock.frozen(dt.datetime.combine(day, dt.time(0, 5), tzinfo=clock.tz())):
-            za.tick(day, actor="demo")
+            za.do_tick(day, actor="demo")
         with clock.frozen(dt.datetime.combine(day, dt.time(10, 0), tzinfo=clock.tz())):
             for label, home, found, places, confirm in plan.get(k, []):
                 n += 1

@@ -15,6 +15,8 @@ from cordon.core import clock
 from cordon.core.models import LEVELS
 from cordon.places.models import Resident
 from cordon.zones.models import Member
+from cordon.places.models import Area
+from cordon.zones.models import Designation, Status
 
 
 def special_q(today: dt.date) -> Q:
@@ -85,3 +87,10 @@ def members_of(designations) -> dict:
               .select_related("area").order_by("area__path")):
         out[m.designation_id].append(m)
     return out
+
+
+def covering(area: Area, statuses=(Status.ACTIVE,)):
+    """Designations whose current extent contains ``area`` (a member that is ``area`` or an ancestor)."""
+    anc = [getattr(area, f"{lv}_id") for lv in LEVELS if getattr(area, f"{lv}_id")]
+    return Designation.objects.filter(
+        status__in=statuses, members__area_id__in=anc, members__removed_on__isnull=True).distinct()
