@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_module", None):
         parser.print_help()
         return 2
-    from cordon.core.tabular import FileError
+    from cordon.tabular import FileError
 
     try:
         mod = importlib.import_module(args._module)

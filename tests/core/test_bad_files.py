@@ -10,7 +10,8 @@ import zipfile
 import pytest
 
 from cordon.cli import main
-from cordon.core import ids, tabular
+from cordon import tabular
+from cordon.core import ids
 from cordon.core.models import AuditEntry
 from cordon.places.models import Area, Household, Resident
 from cordon.screening.models import ImportBatch, RowError, Sample, TubeResult

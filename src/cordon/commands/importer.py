@@ -36,7 +36,7 @@ def _report_errors(args, report) -> int:
 
 def _file_error(args, exc) -> str:
     """One line, ``FILE:LINE: reason`` (or ``FILE: reason``)."""
-    from cordon.core.tabular import FileError
+    from cordon.tabular import FileError
 
     if isinstance(exc, FileError) and exc.path is not None:
         return str(exc)

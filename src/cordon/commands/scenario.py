@@ -42,7 +42,7 @@ def _run(args) -> int:
     from cordon.scenario import runner
     from cordon.scenario.spec import ScenarioError, parse
 
-    from cordon.core.tabular import FileError, read_text
+    from cordon.tabular import FileError, read_text
 
     runner.load_plugins()
     try:

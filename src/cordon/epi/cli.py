@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cordon.core.tabular import FileError, read_text
+from cordon.tabular import FileError, read_text
 
 from .rt import EpiInputError, doubling_times, estimate_r
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cordon.core import access, audit, tabular
+from cordon import tabular
+from cordon.core import access, audit
 from cordon.core.actions import ActionError
 from cordon.core.models import LEVELS
 from cordon.places.importer import ImportFileError, ImportReport, RowError, iter_records

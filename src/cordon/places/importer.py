@@ -13,7 +13,8 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext
 
-from cordon.core import access, audit, clock, stamps, tabular
+from cordon import tabular
+from cordon.core import access, audit, clock, stamps
 from cordon.core.actions import ActionError
 from cordon.core.models import LEVELS, AuditEntry
 from cordon.places.actions import RESIDENT_FIELDS, check_resident, masked

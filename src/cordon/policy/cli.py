@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cordon.core.tabular import FileError
+from cordon.tabular import FileError
 
 from .pack import Pack, PackInvalid, list_packs, load_pack, pack_path, validate
 

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 
-from cordon.core import tabular
+from cordon import tabular
 from cordon.policy.schema import (IDENT, Bool, Ctx, Date, Int, Invalid, ListOf, MapOf, Opt, SchemaError, Str,
                                   Struct, TEXT, check_yaml)
 

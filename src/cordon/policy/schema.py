@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import yaml
 
-from cordon.core import tabular
+from cordon import tabular
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import yaml
-from cordon.core.tabular import FileError
+from cordon.tabular import FileError
 from cordon.policy.pack import PackInvalid, load_pack
 
 

@@ -58,7 +58,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext
 
-from cordon.core import access, audit, clock, ids, tabular
+from cordon import tabular
+from cordon.core import access, audit, clock, ids
 from cordon.core.actions import ActionError
 
 from .models import (BLOCK, BatchKind, BatchStatus, ImportBatch, Registered, Round, RowError, Sample, SampleTally,

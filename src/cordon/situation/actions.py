@@ -15,7 +15,8 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cordon.core import access, audit, clock, tabular
+from cordon import tabular
+from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError
 from cordon.situation import bulletin as bt, public
 from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
