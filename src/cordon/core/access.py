@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.db import models
 
 # ------------------------------------------------------------------------------------------ capabilities
@@ -177,9 +178,8 @@ def grants_of(user):
         return []
     cached = getattr(user, "_cordon_grants", None)
     if cached is None:
-        from cordon.core.models import Grant
-
-        cached = list(Grant.objects.filter(user=user).select_related("area"))
+        # core.models builds its scoped managers from this module, so the grant model is looked up by name
+        cached = list(apps.get_model("core", "Grant").objects.filter(user=user).select_related("area"))
         user._cordon_grants = cached
     return cached
 

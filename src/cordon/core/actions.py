@@ -11,22 +11,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cordon.core import access, audit, packs
+from cordon.core.errors import ActionError, Conflict  # noqa: F401 (raised by every app's actions)
 from cordon.core.models import ApiToken, Grant, PackSetting, Role
 from cordon.policy.pack import PackInvalid
-
-
-class ActionError(Exception):
-    """A refused action, with the field it concerns and a readable reason."""
-
-    def __init__(self, message: str, field: str = "", rule: str = ""):
-        super().__init__(message)
-        self.field = field
-        self.rule = rule
-
-
-class Conflict(ActionError):
-    """A write lost a race: another request changed (or created) the same record first. The API answers
-    409 with ``field`` and ``detail``; pages show it like any refused action. Retrying re-reads the state."""
 
 
 def lock(obj):

@@ -8,6 +8,8 @@ import uuid
 from django.utils.translation import gettext
 
 from cordon.core import clock
+from cordon.core.errors import ActionError
+from cordon.core.models import AuditEntry
 
 #: The longest reason (or note) an action accepts: a reason explains a decision, it is not a document.
 #: Actions refuse longer ones (``check_text``: ActionError on the field); ``entry`` also clips what it stores.
@@ -20,8 +22,6 @@ def check_text(value, field: str = "reason", limit: int = MAX_REASON) -> str:
     """``value`` as text, refused (ActionError on ``field``) when longer than ``limit`` characters."""
     text = "" if value is None else str(value)
     if len(text) > limit:
-        from cordon.core.actions import ActionError
-
         raise ActionError(gettext("at most %(limit)s characters, got %(n)s") % {"limit": limit, "n": len(text)},
                           field=field)
     return text
@@ -76,8 +76,6 @@ def record(action: str, **kwargs):
 def entry(action: str, *, actor, obj=None, object_type: str = "", object_id="", object_repr: str = "",
           before=None, after=None, reason: str = "", rule: str = "", scope=None):
     """An unsaved audit row (bulk paths collect these and write them with ``bulk_create``)."""
-    from cordon.core.models import AuditEntry
-
     entry = AuditEntry(
         at=clock.now(),
         actor=None if (actor is None or isinstance(actor, str)) else actor,

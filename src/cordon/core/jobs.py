@@ -12,12 +12,24 @@ DAY_START_JOBS = [
 ]
 
 
+#: The jobs run every few minutes: name -> the action called with ``(now, actor=...)``.
+NOW_JOBS = {
+    "escalate": "cordon.cases.actions:do_escalate_overdue",            # response tasks past their deadline
+    "hotline_escalate": "cordon.hotline.actions:do_escalate_overdue",  # tickets past their deadline
+}
+
+
+def resolve(ref: str):
+    """The function a ``"module:function"`` reference names (imported when a job runs: the apps sit above core)."""
+    module, func = ref.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
 def day_start_steps(on: dt.date, *, actor="system") -> list[tuple[str, object]]:
     """The day start as (step name, callable) pairs, for runners that commit step by step (``core.periodic``)."""
     steps = []
     for name, ref in DAY_START_JOBS:
-        module, func = ref.split(":")
-        fn = getattr(importlib.import_module(module), func)
+        fn = resolve(ref)
         steps.append((name, lambda fn=fn: fn(on, actor=actor)))
     return steps
 

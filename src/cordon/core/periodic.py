@@ -31,6 +31,9 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.db.models import F, Q
 from django.utils import timezone
 
+from cordon.core import audit, clock, jobs
+from cordon.core.models import JobRun
+
 ACTOR = "worker"
 MAX_BACKOFF = 3600.0
 # A hook for tests of killed workers: "JOB:STEP:WHEN:SECONDS" makes a run print a line and sleep at that point;
@@ -70,20 +73,11 @@ def due(now: dt.datetime) -> list[tuple[str, str]]:
 
 def steps_of(name: str, key: str) -> list[tuple[str, object]] | None:
     """The steps of job ``name`` for period ``key`` (None for a job this version does not know)."""
-    from cordon.core import clock
-
     if name == "day_start":
-        from cordon.core.jobs import day_start_steps
-
-        return day_start_steps(dt.date.fromisoformat(key), actor=ACTOR)
-    if name == "escalate":
-        from cordon.cases.actions import do_escalate_overdue
-
-        return [("escalated", lambda: do_escalate_overdue(clock.now(), actor=ACTOR))]
-    if name == "hotline_escalate":
-        from cordon.hotline.actions import do_escalate_overdue as escalate_tickets
-
-        return [("escalated", lambda: escalate_tickets(clock.now(), actor=ACTOR))]
+        return jobs.day_start_steps(dt.date.fromisoformat(key), actor=ACTOR)
+    if name in jobs.NOW_JOBS:
+        fn = jobs.resolve(jobs.NOW_JOBS[name])
+        return [("escalated", lambda: fn(clock.now(), actor=ACTOR))]
     return None
 
 
@@ -95,16 +89,12 @@ def _first_result(name: str, key: str) -> dict:
 
 def _held(run, cfg: Config):
     """The run's row while this worker holds it (compare-and-set: owner, attempt and status unchanged)."""
-    from cordon.core.models import JobRun
-
     return JobRun.objects.filter(pk=run.pk, owner=cfg.owner, attempts=run.attempts, status=JobRun.RUNNING)
 
 
 def claim(name: str, key: str, cfg: Config):
     """Take the run of ``name`` for ``key``: a new row, or one whose lease or backoff has run out and that has
     attempts left. Returns the claimed row, or None (done, failed, held by another worker, or waiting)."""
-    from cordon.core.models import JobRun
-
     now = _wall()
     lease_until = now + dt.timedelta(seconds=cfg.lease)
     row = JobRun.objects.filter(name=name, key=key).first()
@@ -140,8 +130,6 @@ def claim(name: str, key: str, cfg: Config):
 
 def _give_up(row, note: str) -> None:
     """A run whose last attempt's lease ran out: failed, said once (compare-and-set)."""
-    from cordon.core.models import JobRun
-
     with transaction.atomic():
         if JobRun.objects.filter(pk=row.pk, status=row.status, attempts=row.attempts).update(
                 status=JobRun.FAILED, error=note, lease_until=None, finished=_wall()):
@@ -149,8 +137,6 @@ def _give_up(row, note: str) -> None:
 
 
 def _audit_failure(row, error: str, *, retry_at, final: bool, attempt: int | None = None) -> None:
-    from cordon.core import audit
-
     after = {"job": row.name, "key": row.key, "attempt": attempt or row.attempts, "error": error[-1000:]}
     if final:
         after["gave_up"] = True
@@ -224,8 +210,6 @@ def run_claimed(run, cfg: Config) -> dict:
     ``"failed"`` (the attempt that failed, recorded for a retry or given up) or ``"lost": True`` (another worker
     took the run over). A database that went away raises (OperationalError/InterfaceError) for the caller to
     wait and reconnect; the run's lease then runs out and it is taken over."""
-    from cordon.core.models import JobRun
-
     out = {"job": run.name, "key": run.key}
     steps = steps_of(run.name, run.key)
     result = dict(run.result or _first_result(run.name, run.key))
@@ -275,8 +259,6 @@ def run_claimed(run, cfg: Config) -> dict:
 
 
 def _record_failure(run, cfg: Config, detail: str) -> None:
-    from cordon.core.models import JobRun
-
     final = run.attempts >= cfg.max_attempts
     now = _wall()
     retry_at = None if final else now + dt.timedelta(
@@ -289,8 +271,6 @@ def _record_failure(run, cfg: Config, detail: str) -> None:
 
 def pending(cfg: Config) -> list[tuple[str, str]]:
     """Runs of earlier periods left running with an expired lease, or waiting for a retry that is due."""
-    from cordon.core.models import JobRun
-
     return list(JobRun.objects.filter(status__in=[JobRun.RUNNING, JobRun.RETRY]).filter(
         Q(lease_until__isnull=True) | Q(lease_until__lte=_wall())).order_by("started", "pk")
         .values_list("name", "key"))
@@ -299,8 +279,6 @@ def pending(cfg: Config) -> list[tuple[str, str]]:
 def run_due_jobs(cfg: Config | None = None) -> list[dict]:
     """One pass: every run left over whose lease or backoff ran out, then the jobs due now. Returns what ran
     (``run_claimed``'s answers)."""
-    from cordon.core import clock
-
     cfg = cfg or Config()
     out = []
     todo = pending(cfg)
