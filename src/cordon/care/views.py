@@ -20,7 +20,7 @@ from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
-from cordon.web.views import cached_part, paginate, posted_text, query_without_page, scoped
+from cordon.web.pages import cached_part, paginate, posted_text, query_without_page
 
 RELATED = ("area", "facility", "hospital", "vehicle")
 
@@ -88,7 +88,6 @@ def board(request):
 
 
 @access.require(access.CARE_CREATE)
-@scoped
 def new_request(request):
     user = request.user
     form = forms.RequestForm(request.POST or None)
@@ -139,14 +138,12 @@ def _context(user, r: CareRequest, bound=None) -> dict:
 
 
 @access.require(access.CARE_READ)
-@scoped
 def request_detail(request, pk: int):
     r = access.access(CareRequest.objects.select_related(*RELATED), request.user, pk, read=access.CARE_READ)
     return render(request, "care/request.html", _context(request.user, r))
 
 
 @access.require(access.CARE_DISPATCH)
-@scoped
 @require_POST
 def request_action(request, pk: int, action: str):
     user = request.user
@@ -244,7 +241,6 @@ def sync_tasks(request):
 
 
 @access.require(access.READ_PERSONAL)
-@scoped
 def needs_edit(request, pk: int):
     user = request.user
     r = access.access(Resident, user, pk, read=access.READ_PERSONAL)
@@ -280,7 +276,6 @@ def needs_edit(request, pk: int):
 
 
 @access.require(access.CARE_DISPATCH)
-@scoped
 @require_POST
 def task_done(request, pk: int):
     user = request.user
@@ -299,7 +294,6 @@ NEW_REFERENCE = {"hospital": (forms.HospitalForm, gettext_lazy("New hospital")),
 
 
 @access.require(access.CARE_DISPATCH)
-@scoped
 def new_reference(request, what: str):
     """Register a hospital (in an area of the user's jurisdiction) or a green-channel vehicle: medical
     dispatchers and staff with write access."""

@@ -25,7 +25,8 @@ from cordon.cases.models import (Arrival, CheckIn, Facility, Infection, Infectio
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.views import paginate, parse_id, posted_text, query_id, query_without_page, scoped
+from cordon.places.views import scope_roots
+from cordon.web.pages import paginate, parse_id, posted_text, query_id, query_without_page
 
 PAGE_SIZE = 50
 
@@ -146,7 +147,6 @@ def _chain_labels(node, pack):
 
 
 @access.require(access.READ_HEALTH)
-@scoped
 def infection_detail(request, pk: int):
     user = request.user
     inf = access.access(Infection.objects.select_related("home"), user, pk, read=access.READ_HEALTH)
@@ -179,7 +179,6 @@ def infection_detail(request, pk: int):
 
 
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def task_action(request, pk: int, action: str):
     user = request.user
@@ -209,7 +208,6 @@ def task_action(request, pk: int, action: str):
 
 
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def infection_action(request, pk: int, action: str):
     user = request.user
@@ -260,7 +258,6 @@ def infection_action(request, pk: int, action: str):
 # ---------------------------------------------------------------------------------------------- contacts
 
 @access.require(access.READ_HEALTH)
-@scoped
 def contact_list(request):
     """People under orders in the user's jurisdiction (or one community of it): status today, free day,
     next test day and the check-in form. Reads a page from the (community, status) index: a count and
@@ -291,8 +288,6 @@ def contact_list(request):
     if community is not None:
         cut = len(community.path) + 1
     else:
-        from cordon.web.views import scope_roots
-
         roots = scope_roots(user)
         cut = len(roots[0].path) + 1 if len(roots) == 1 and roots[0].kind != "district" else 0
     for o in orders:
@@ -315,7 +310,6 @@ def contact_list(request):
 
 
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def order_checkin(request, pk: int):
     user = request.user
@@ -361,7 +355,6 @@ def facility_list(request):
 
 
 @access.require(access.READ_HEALTH)
-@scoped
 def facility_detail(request, pk: int):
     user = request.user
     f = access.access(Facility.objects.select_related("area"), user, pk, read=access.READ_HEALTH)
@@ -378,7 +371,6 @@ def facility_detail(request, pk: int):
 
 
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def facility_create(request):
     user = request.user
@@ -398,7 +390,6 @@ def facility_create(request):
 
 
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def facility_admit(request, pk: int):
     user = request.user
@@ -427,7 +418,6 @@ def facility_admit(request, pk: int):
 
 
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def placement_discharge(request, pk: int):
     user = request.user
@@ -446,7 +436,6 @@ def placement_discharge(request, pk: int):
 # ---------------------------------------------------------------------------------------------- arrivals
 
 @access.require(access.READ_HEALTH)
-@scoped
 def arrival_list(request):
     user = request.user
     today = clock.today()
@@ -473,7 +462,6 @@ def arrival_list(request):
 
 
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def arrival_create(request):
     user = request.user
@@ -502,7 +490,6 @@ def arrival_create(request):
 
 
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def arrival_test(request, pk: int):
     user = request.user
@@ -516,7 +503,6 @@ def arrival_test(request, pk: int):
 
 
 @access.require(access.COMMAND)
-@scoped
 @require_POST
 def region_upsert(request):
     user = request.user

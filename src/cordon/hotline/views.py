@@ -21,7 +21,7 @@ from cordon.core.actions import ActionError
 from cordon.hotline import actions, forms
 from cordon.hotline.api import filtered, overdue
 from cordon.hotline.models import Category, Shift, Status, Ticket
-from cordon.web.views import cached_part, paginate, query_without_page, scoped
+from cordon.web.pages import cached_part, paginate, query_without_page
 
 TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]
 
@@ -84,7 +84,6 @@ def ticket_list(request):
 
 
 @access.require(access.HOTLINE_WRITE)
-@scoped
 def ticket_new(request):
     user = request.user
     form = forms.TicketForm(request.POST or None)
@@ -137,14 +136,12 @@ def _context(user, t: Ticket, bound=None) -> dict:
 
 
 @access.require(access.HOTLINE_READ)
-@scoped
 def ticket_detail(request, pk: int):
     t = access.access(Ticket.objects.select_related("duplicate_of"), request.user, pk, read=access.HOTLINE_READ)
     return render(request, "hotline/ticket.html", _context(request.user, t))
 
 
 @access.require(access.HOTLINE_WRITE)
-@scoped
 @require_POST
 def ticket_action(request, pk: int, action: str):
     user = request.user

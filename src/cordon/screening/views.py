@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.views import paginate, query_id, scoped
+from cordon.web.pages import paginate, query_id
 
 from . import actions
 from .forms import RetestForm, RoundForm
@@ -42,7 +42,6 @@ def _areas_from(text: str, user) -> list[Area]:
 
 
 @access.require(access.SCREENING_WRITE)
-@scoped
 def round_new(request):
     user = request.user
     form = RoundForm(request.POST or None, initial={"on": clock.today(), "pool_size": 10, "coverage": "areas"})
@@ -70,7 +69,6 @@ def round_new(request):
 
 
 @access.require(access.VIEW)
-@scoped
 def round_detail(request, pk: int):
     user = request.user
     r = actions.access_round(user, pk)
@@ -106,7 +104,6 @@ def round_detail(request, pk: int):
 
 
 @access.require(access.SCREENING_WRITE)
-@scoped
 @require_POST
 def round_refresh(request, pk: int):
     r = actions.access_round(request.user, pk, write=True)
@@ -116,7 +113,6 @@ def round_refresh(request, pk: int):
 
 
 @access.require(access.READ_PERSONAL)
-@scoped
 def round_missing(request, pk: int, area_id: int):
     user = request.user
     r = actions.access_round(user, pk)
@@ -128,7 +124,6 @@ def round_missing(request, pk: int, area_id: int):
 
 
 @access.require(access.SCREENING_WRITE)
-@scoped
 @require_POST
 def retest(request, member_id: int):
     user = request.user

@@ -24,8 +24,8 @@ from cordon.situation import actions, charts, daily, public
 from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
 from cordon.situation.registry import SituationScope, collect
 from cordon.situation.sections import rt_series
-from cordon.web import views as web_views
-from cordon.web.views import posted_text, scoped
+from cordon.web import pages
+from cordon.web.pages import posted_text
 
 MAX_DAYS = 400
 
@@ -47,10 +47,10 @@ def page_params(get) -> dict:
 
 def parse_day(value, default=None) -> dt.date:
     """The day of a page's query string or path; absent: ``default`` or today; malformed or outside the
-    pages' window (``web.views.MIN_DAY`` .. ``MAX_DAY``): 404."""
+    pages' window (``web.forms.MIN_DAY`` .. ``MAX_DAY``): 404."""
     if not value:
         return default or clock.today()
-    day = web_views.parse_day(value)
+    day = pages.parse_day(value)
     if day is None:
         raise Http404
     return day
@@ -101,7 +101,6 @@ def _render_situation(request, view: SituationScope, heading: str):
 
 
 @access.require(access.VIEW)
-@scoped
 def situation(request):
     view = SituationScope.for_user(request.user, **page_params(request.GET))
     heading = _("Command centre: whole city") if view.scope.everything else _("Situation in your jurisdiction")
@@ -109,7 +108,6 @@ def situation(request):
 
 
 @access.require(access.VIEW)
-@scoped
 def situation_district(request, pk: int):
     district = access.access(Area.objects.filter(kind="district"), request.user, pk)
     view = SituationScope.for_user(request.user, district=district, **page_params(request.GET))
@@ -119,7 +117,6 @@ def situation_district(request, pk: int):
 # ---------------------------------------------------------------------------------------------- daily close
 
 @access.require(access.VIEW)
-@scoped
 def daily_page(request, day: str):
     on = parse_day(day)
     view = SituationScope.for_user(request.user, days=14)
@@ -214,7 +211,6 @@ def bulletin_list(request):
 
 @access.require(access.COMMAND)
 @require_POST
-@scoped
 def bulletin_draft(request):
     day = parse_day(request.POST.get("day"), clock.today() - dt.timedelta(days=1))
     try:
@@ -227,7 +223,6 @@ def bulletin_draft(request):
 
 
 @access.require(access.VIEW)
-@scoped
 def bulletin_detail(request, day: str):
     on = parse_day(day)
     b = Bulletin.objects.filter(day=on).first()

@@ -15,7 +15,7 @@ from cordon.core.actions import ActionError
 from cordon.supplies import actions, forms
 from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryTeam, Item, PriceReport, Reconciliation,
                                     Warehouse)
-from cordon.web.views import paginate, parse_id, posted_text, query_id, query_without_page, scoped
+from cordon.web.pages import paginate, parse_id, posted_text, query_id, query_without_page
 
 
 def _choices(user):
@@ -72,7 +72,6 @@ def dashboard(request, bound=None, status=200, error=None):
 
 
 @access.require(access.SUPPLIES_WRITE)
-@scoped
 @require_POST
 def post_action(request, action: str):
     user = request.user
@@ -120,7 +119,6 @@ NEW = {"warehouse": (forms.WarehouseForm, gettext_lazy("New warehouse")),
 
 
 @access.require(access.SUPPLIES_WRITE)
-@scoped
 def create(request, what: str):
     """Create a warehouse, an item or a delivery team (logistics officers and staff with write access; a
     warehouse or team only in an area of their jurisdiction)."""
@@ -156,7 +154,6 @@ def create(request, what: str):
 
 
 @access.require(access.SUPPLIES_WRITE)
-@scoped
 @require_POST
 def issue(request, pk: int):
     user = request.user
@@ -195,7 +192,6 @@ def deliveries(request):
 
 
 @access.require(access.SUPPLIES_WRITE)
-@scoped
 @require_POST
 def delivery_action(request, pk: int, action: str):
     user = request.user

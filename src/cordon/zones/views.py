@@ -26,7 +26,7 @@ from cordon.cases.models import Infection
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.views import paginate, parse_id, query_id, query_without_page, scoped
+from cordon.web.pages import paginate, parse_id, query_id, query_without_page
 from cordon.zones import actions, forms, kpi, queries
 from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Notice, Proposal, ProposalStatus, Status
 
@@ -172,7 +172,6 @@ def _detail_context(user, d: Designation, bound: dict | None = None) -> dict:
 
 
 @access.require(access.VIEW)
-@scoped
 def zone_detail(request, pk: int):
     user = request.user
     d = access.access(_with_related(Designation.objects.all()), user, pk)
@@ -193,7 +192,6 @@ def _resolve_area(user, value: str) -> Area:
 
 
 @access.require(access.ZONES_WRITE)
-@scoped
 @require_POST
 def zone_action(request, pk: int, action: str):
     user = request.user
@@ -252,7 +250,6 @@ def zone_action(request, pk: int, action: str):
 # ---------------------------------------------------------------------------------------------- designate
 
 @access.require(access.ZONES_WRITE)
-@scoped
 def zone_new(request):
     user = request.user
     initial = {}
@@ -289,7 +286,6 @@ def zone_new(request):
 # ---------------------------------------------------------------------------------------------- proposals, notices
 
 @access.require(access.ZONES_WRITE)
-@scoped
 @require_POST
 def proposal_confirm(request, pk: int):
     user = request.user
@@ -305,7 +301,6 @@ def proposal_confirm(request, pk: int):
 
 
 @access.require(access.ZONES_WRITE)
-@scoped
 @require_POST
 def proposal_dismiss(request, pk: int):
     user = request.user
