@@ -6,7 +6,6 @@ Thin: parse, authorize (``for_user`` / ``access.access`` / ``care.perms``), call
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -18,9 +17,9 @@ from cordon.care import actions, forms, perms, triage
 from cordon.care.models import WEEKDAYS, CareNeed, CareRequest, Hospital, ProactiveTask, Status, Vehicle
 from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids
-from cordon.core.actions import ActionError
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
-from cordon.web.pages import cached_part, paginate, posted_text, query_without_page
+from cordon.web.pages import (attempt, cached_part, done, form_page, paginate, posted_text, query_without_page,
+                              refused_box, submit)
 
 RELATED = ("area", "facility", "hospital", "vehicle")
 
@@ -90,24 +89,16 @@ def board(request):
 @access.require(access.CARE_CREATE)
 def new_request(request):
     user = request.user
-    form = forms.RequestForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            c = form.cleaned_data
-            try:
-                area = perms.area_by_path(user, c["area"], perms.CREATE)
-                r = actions.do_create_request(person=c["person"], area=area, need=c["need"],
-                                              urgency="critical" if c["urgent"] else "", source=c["source"],
-                                              phone=c["phone"], address_note=c["address_note"],
-                                              need_text=c["need_text"], actor=user, reason=c["need_text"])
-            except ActionError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-            else:
-                messages.success(request, _("Request %(ref)s received and triaged.") % {"ref": r.ref})
-                return redirect("care_request", pk=r.pk)
-    return render(request, "care/new.html", {"form": form}, status=status)
+
+    def act(c):
+        area = perms.area_by_path(user, c["area"], perms.CREATE)
+        r = actions.do_create_request(person=c["person"], area=area, need=c["need"],
+                                      urgency="critical" if c["urgent"] else "", source=c["source"],
+                                      phone=c["phone"], address_note=c["address_note"],
+                                      need_text=c["need_text"], actor=user, reason=c["need_text"])
+        return done(request, _("Request %(ref)s received and triaged.") % {"ref": r.ref}, "care_request", pk=r.pk)
+
+    return form_page(request, forms.RequestForm(request.POST or None), "care/new.html", act=act)
 
 
 def _dispatch_form(r: CareRequest, data=None):
@@ -156,38 +147,32 @@ def request_action(request, pk: int, action: str):
     else:
         form = {"retriage": forms.RetriageForm, "advance": forms.AdvanceForm,
                 "close": forms.CloseForm}[action](request.POST, prefix=action)
-    error = None
-    if form.is_valid():
-        c = form.cleaned_data
-        try:
-            if action == "retriage":
-                actions.do_retriage_request(r, priority=c["priority"], actor=user, reason=c["reason"])
-                done = _("Priority changed.")
-            elif action == "dispatch":
-                dest = c["destination"]
-                facility = Facility.objects.filter(pk=int(dest[1:])).first() if dest.startswith("f") else None
-                hospital = Hospital.objects.filter(pk=int(dest[1:])).first() if dest.startswith("h") else None
-                actions.do_dispatch_request(r, vehicle=Vehicle.objects.get(pk=int(c["vehicle"])), facility=facility,
-                                            hospital=hospital, actor=user, reason=c["reason"])
-                done = _("Dispatched.")
-            elif action == "advance":
-                actions.do_advance_request(r, to=c["to"], actor=user, reason=c["reason"])
-                done = _("Status updated.")
-            else:
-                actions.do_close_request(r, outcome=c["outcome"], reason=c["reason"], confirmed_by=c["confirmed_by"],
-                                         confirmation=c["confirmation"], actor=user)
-                done = _("Request closed.")
-        except ActionError as exc:
-            error = str(exc)
+
+    def act(c):
+        if action == "retriage":
+            actions.do_retriage_request(r, priority=c["priority"], actor=user, reason=c["reason"])
+            message = _("Priority changed.")
+        elif action == "dispatch":
+            dest = c["destination"]
+            facility = Facility.objects.filter(pk=int(dest[1:])).first() if dest.startswith("f") else None
+            hospital = Hospital.objects.filter(pk=int(dest[1:])).first() if dest.startswith("h") else None
+            actions.do_dispatch_request(r, vehicle=Vehicle.objects.get(pk=int(c["vehicle"])), facility=facility,
+                                        hospital=hospital, actor=user, reason=c["reason"])
+            message = _("Dispatched.")
+        elif action == "advance":
+            actions.do_advance_request(r, to=c["to"], actor=user, reason=c["reason"])
+            message = _("Status updated.")
         else:
-            messages.success(request, done)
-            return redirect("care_request", pk=r.pk)
-    else:
-        error = "; ".join(" ".join(e) for e in form.errors.values())
-    r = CareRequest.objects.select_related(*RELATED).get(pk=r.pk)
-    context = _context(user, r, {action: form})
-    context.update({"error": error, "error_action": action})
-    return render(request, "care/request.html", context, status=400)
+            actions.do_close_request(r, outcome=c["outcome"], reason=c["reason"], confirmed_by=c["confirmed_by"],
+                                     confirmation=c["confirmation"], actor=user)
+            message = _("Request closed.")
+        return done(request, message, "care_request", pk=r.pk)
+
+    def fail(exc):
+        fresh = CareRequest.objects.select_related(*RELATED).get(pk=r.pk)
+        return refused_box(request, "care/request.html", _context(user, fresh, {action: form}), action, form, exc)
+
+    return submit(form, act, fail)
 
 
 # ------------------------------------------------------------------------------------ special groups
@@ -252,27 +237,19 @@ def needs_edit(request, pk: int):
                    "oxygen": need.oxygen, "medication": need.medication, "notes": need.notes}
     elif r.pregnant_due:
         initial = {"due_date": r.pregnant_due}
-    form = forms.NeedsForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if not can_write:
-            raise PermissionDenied
-        status = 400
-        if form.is_valid():
-            c = form.cleaned_data
-            try:
-                actions.do_record_needs(r, dialysis_weekdays=[int(x) for x in c["dialysis_weekdays"]],
-                                        due_date=c["due_date"], oxygen=c["oxygen"], medication=c["medication"],
-                                        notes=c["notes"], actor=user)
-            except ActionError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Needs recorded."))
-                return redirect("care_special")
+    if request.method == "POST" and not can_write:
+        raise access.Forbidden
+
+    def act(c):
+        actions.do_record_needs(r, dialysis_weekdays=[int(x) for x in c["dialysis_weekdays"]],
+                                due_date=c["due_date"], oxygen=c["oxygen"], medication=c["medication"],
+                                notes=c["notes"], actor=user)
+        return done(request, _("Needs recorded."), "care_special")
+
     today = clock.today()
-    return render(request, "care/needs.html", {
-        "resident": r, "name": ids.mask_name(r.name), "form": form, "can_write": can_write,
-        "groups": [(g, SPECIAL_GROUP_LABELS[g]) for g in r.special_groups(today)]}, status=status)
+    return form_page(request, forms.NeedsForm(request.POST or None, initial=initial), "care/needs.html", {
+        "resident": r, "name": ids.mask_name(r.name), "can_write": can_write,
+        "groups": [(g, SPECIAL_GROUP_LABELS[g]) for g in r.special_groups(today)]}, act=act)
 
 
 @access.require(access.CARE_DISPATCH)
@@ -280,12 +257,8 @@ def needs_edit(request, pk: int):
 def task_done(request, pk: int):
     user = request.user
     t = perms.access_write(ProactiveTask, user, pk, perms.DISPATCH, read=access.READ_PERSONAL)
-    try:
-        actions.do_complete_task(t, actor=user, reason=posted_text(request, "note", 300) or "")
-    except ActionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Task done."))
+    attempt(request, lambda: actions.do_complete_task(t, actor=user, reason=posted_text(request, "note", 300) or ""),
+            ok=_("Task done."))
     return redirect("care_special")
 
 
@@ -301,21 +274,13 @@ def new_reference(request, what: str):
     if what not in NEW_REFERENCE:
         raise access.NotFound
     cls, title = NEW_REFERENCE[what]
-    form = cls(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            c = form.cleaned_data
-            try:
-                if what == "hospital":
-                    area = perms.area_by_path(user, c["area"], perms.DISPATCH)
-                    obj = actions.do_add_hospital(c["name"], area=area, phone=c["phone"], actor=user)
-                else:
-                    obj = actions.do_add_vehicle(c["plate"], team=c["team"], closed_loop=c["closed_loop"], actor=user)
-            except ActionError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-            else:
-                messages.success(request, _("%(name)s registered.") % {"name": obj})
-                return redirect("care_board")
-    return render(request, "care/new_reference.html", {"form": form, "title": title}, status=status)
+
+    def act(c):
+        if what == "hospital":
+            area = perms.area_by_path(user, c["area"], perms.DISPATCH)
+            obj = actions.do_add_hospital(c["name"], area=area, phone=c["phone"], actor=user)
+        else:
+            obj = actions.do_add_vehicle(c["plate"], team=c["team"], closed_loop=c["closed_loop"], actor=user)
+        return done(request, _("%(name)s registered.") % {"name": obj}, "care_board")
+
+    return form_page(request, cls(request.POST or None), "care/new_reference.html", {"title": title}, act=act)

@@ -26,7 +26,7 @@ from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.views import scope_roots
-from cordon.web.pages import paginate, parse_id, posted_text, query_id, query_without_page
+from cordon.web.pages import attempt, paginate, parse_id, posted_text, query_id, query_without_page
 
 PAGE_SIZE = 50
 
@@ -79,11 +79,12 @@ def _form_error(request, form) -> None:
     messages.error(request, _("Not done: %(reason)s") % {"reason": f"{label}: {errs[0]}" if label else errs[0]})
 
 
-def _error(request, exc: ActionError) -> None:
+def _not_done(exc: ActionError) -> str:
+    """A refused action as the message these pages show: the reason, and the pack's rule when it names one."""
     msg = str(exc)
     if exc.rule:
         msg = f"{msg} ({exc.rule})"
-    messages.error(request, _("Not done: %(reason)s") % {"reason": msg})
+    return _("Not done: %(reason)s") % {"reason": msg}
 
 
 # ---------------------------------------------------------------------------------------------- infections
@@ -188,7 +189,8 @@ def task_action(request, pk: int, action: str):
     if not f.is_valid():
         messages.error(request, _("Not done: check the form."))
         return redirect(back)
-    try:
+
+    def act():
         if action == "complete":
             actions.do_complete_task(t, actor=user, note=f.cleaned_data["text"])
             messages.success(request, _("Task done."))
@@ -202,8 +204,8 @@ def task_action(request, pk: int, action: str):
             actions.do_note_task(t, f.cleaned_data["text"].strip(), actor=user)
         else:
             raise access.NotFound
-    except ActionError as exc:
-        _error(request, exc)
+
+    attempt(request, act, refused=_not_done)
     return redirect(back)
 
 
@@ -213,7 +215,8 @@ def infection_action(request, pk: int, action: str):
     user = request.user
     inf = access.access(Infection.objects.select_related("home"), user, pk, read=access.READ_HEALTH)
     back = reverse("cases_infection", args=[inf.pk])
-    try:
+
+    def act():
         if action == "reclassify":
             access.access(Infection, user, pk, perm=access.CASES_WRITE)
             f = forms.ReclassifyForm(request.POST)
@@ -247,12 +250,13 @@ def infection_action(request, pk: int, action: str):
             else:
                 messages.success(request, _("%(p)s is under an order until %(d)s.") % {
                     "p": o.label, "d": o.free_on - dt.timedelta(days=1) if o.free_on else "—"})
-            back += "#contacts"
+            return "#contacts"
         else:
             raise access.NotFound
-    except ActionError as exc:
-        _error(request, exc)
-    return redirect(back)
+        return ""
+
+    anchor = attempt(request, act, refused=_not_done)
+    return redirect(back + (anchor or ""))
 
 
 # ---------------------------------------------------------------------------------------------- contacts
@@ -319,13 +323,14 @@ def order_checkin(request, pk: int):
     if not f.is_valid():
         _form_error(request, f)
         return redirect(back)
-    try:
+
+    def act():
         actions.do_record_checkin(o, temperature=f.cleaned_data["temperature"],
                                   symptoms=f.cleaned_data["symptoms"], test_result=f.cleaned_data["test_result"],
                                   actor=user)
         messages.success(request, _("Check-in of %(p)s recorded.") % {"p": o.label})
-    except ActionError as exc:
-        _error(request, exc)
+
+    attempt(request, act, refused=_not_done)
     return redirect(back)
 
 
@@ -379,13 +384,14 @@ def facility_create(request):
     if not f.is_valid():
         _form_error(request, f)
         return redirect(back)
-    try:
+
+    def act():
         area = _resolve_area(user, f.cleaned_data["area"])
         fac = actions.do_create_facility(name=f.cleaned_data["name"].strip(), kind=f.cleaned_data["kind"],
                                          area=area, capacity=f.cleaned_data["capacity"], actor=user)
         messages.success(request, _("%(name)s added.") % {"name": fac.name})
-    except ActionError as exc:
-        _error(request, exc)
+
+    attempt(request, act, refused=_not_done)
     return redirect(back)
 
 
@@ -400,7 +406,8 @@ def facility_admit(request, pk: int):
         messages.error(request, _("Not done: give the person's reference."))
         return redirect(back)
     label = f.cleaned_data["person"].strip()
-    try:
+
+    def act():
         order = (PersonOrder.objects.for_user(user, access.CASES_WRITE)
                  .filter(label=label, status=OrderStatus.ACTIVE)
                  .order_by("-id").first())
@@ -412,8 +419,8 @@ def facility_admit(request, pk: int):
                                     "jurisdiction") % {"p": label}, field="person")
         actions.do_place(fac, order=order, infection=inf, actor=user)
         messages.success(request, _("%(p)s admitted to %(f)s.") % {"p": label, "f": fac.name})
-    except ActionError as exc:
-        _error(request, exc)
+
+    attempt(request, act, refused=_not_done)
     return redirect(back)
 
 
@@ -425,11 +432,12 @@ def placement_discharge(request, pk: int):
     if p is None:
         raise access.NotFound
     fac = access.access(Facility, user, p.facility_id, perm=access.CASES_WRITE)
-    try:
+
+    def act():
         actions.do_discharge(p, actor=user, reason=posted_text(request, "reason", 500))
         messages.success(request, _("Discharged."))
-    except ActionError as exc:
-        _error(request, exc)
+
+    attempt(request, act, refused=_not_done)
     return redirect(_back(request, reverse("cases_facility", args=[fac.pk])))
 
 
@@ -471,7 +479,8 @@ def arrival_create(request):
     if not f.is_valid():
         _form_error(request, f)
         return redirect(back)
-    try:
+
+    def act():
         dest = _resolve_area(user, f.cleaned_data["destination"])
         region = next((r for r in regions if str(r.pk) == f.cleaned_data["region"]), None)
         level = region.level if region else f.cleaned_data["from_level"]
@@ -484,8 +493,8 @@ def arrival_create(request):
             messages.success(request, _("%(p)s registered: no quarantine, the pack's tests only.") % {"p": a.label})
         else:
             messages.success(request, _("%(p)s registered and under an order.") % {"p": a.label})
-    except ActionError as exc:
-        _error(request, exc)
+
+    attempt(request, act, refused=_not_done)
     return redirect(back)
 
 
@@ -494,11 +503,12 @@ def arrival_create(request):
 def arrival_test(request, pk: int):
     user = request.user
     a = access.access(Arrival, user, pk, perm=access.CASES_WRITE)
-    try:
+
+    def act():
         actions.do_record_arrival_test(a, result=request.POST.get("result") or "negative", actor=user)
         messages.success(request, _("Test of %(p)s recorded.") % {"p": a.label})
-    except ActionError as exc:
-        _error(request, exc)
+
+    attempt(request, act, refused=_not_done)
     return redirect(_back(request, reverse("cases_arrivals")))
 
 
@@ -506,11 +516,12 @@ def arrival_test(request, pk: int):
 @require_POST
 def region_upsert(request):
     user = request.user
-    try:
+
+    def act():
         r = actions.do_upsert_outside_region(name=posted_text(request, "name", 120),
                                              level=posted_text(request, "level", 8),
                                              source=posted_text(request, "source", 200), actor=user)
         messages.success(request, _("%(name)s saved.") % {"name": r.name})
-    except ActionError as exc:
-        _error(request, exc)
+
+    attempt(request, act, refused=_not_done)
     return redirect(reverse("cases_arrivals") + "#regions")

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.pages import paginate, query_id
+from cordon.web.pages import attempt, done, form_page, paginate, query_id
+from cordon.zones.models import Designation
 
 from . import actions
 from .forms import RetestForm, RoundForm
@@ -45,27 +46,20 @@ def _areas_from(text: str, user) -> list[Area]:
 def round_new(request):
     user = request.user
     form = RoundForm(request.POST or None, initial={"on": clock.today(), "pool_size": 10, "coverage": "areas"})
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            designations = []
-            if d["designations"]:
-                from cordon.zones.models import Designation
 
-                for tok in re.split(r"[\s,，]+", d["designations"].strip()):
-                    if tok:
-                        designations.append(access.access(Designation, user, tok))
+    def act(d):
+        try:
+            designations = [access.access(Designation, user, tok)
+                            for tok in re.split(r"[\s,，]+", d["designations"].strip()) if tok]
             r = actions.do_create_round(name=d["name"], on=d["on"], pool_size=d["pool_size"],
                                         coverage=d["coverage"], areas=_areas_from(d["areas"], user),
                                         designations=designations, actor=user)
-        except ActionError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         except access.NotFound:
-            form.add_error(None, _("An area or designation is not in your jurisdiction."))
-        else:
-            messages.success(request, _("Round created."))
-            return redirect("screening_detail", r.pk)
-    return render(request, "screening/new.html", {"form": form})
+            raise ActionError(_("An area or designation is not in your jurisdiction.")) from None
+        return done(request, _("Round created."), "screening_detail", r.pk)
+
+    # (a refused or invalid form answers 200 here, as it always has)
+    return form_page(request, form, "screening/new.html", act=act, refused_status=200)
 
 
 @access.require(access.VIEW)
@@ -130,9 +124,6 @@ def retest(request, member_id: int):
     m = access.access(RecallMember, user, member_id, perm=access.SCREENING_WRITE, read=access.READ_HEALTH)
     form = RetestForm(request.POST)
     if form.is_valid():
-        try:
-            actions.do_record_retest(m, result=form.cleaned_data["result"], actor=user)
-            messages.success(request, _("Retest recorded."))
-        except ActionError as exc:
-            messages.error(request, str(exc))
+        attempt(request, lambda: actions.do_record_retest(m, result=form.cleaned_data["result"], actor=user),
+                ok=_("Retest recorded."))
     return redirect("screening_detail", m.task.round_id)

@@ -26,7 +26,8 @@ from cordon.cases.models import Infection
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.pages import paginate, parse_id, query_id, query_without_page
+from cordon.web.pages import (attempt, done, form_page, paginate, parse_id, query_id, query_without_page, refused_box,
+                              submit)
 from cordon.zones import actions, forms, kpi, queries
 from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Notice, Proposal, ProposalStatus, Status
 
@@ -199,52 +200,52 @@ def zone_action(request, pk: int, action: str):
         raise access.NotFound
     d = access.access(_with_related(Designation.objects.all()), user, pk, perm=access.ZONES_WRITE)
     form = ACTION_FORMS[action](request.POST, prefix=action)
-    error = None
-    if form.is_valid():
-        c = form.cleaned_data
-        try:
-            if action == "round":
-                actions.do_record_round(d, result="" if c["result"] == "pending" else c["result"],
-                                        reason=c["reason"], actor=user)
-                done = _("Round result recorded.")
-            elif action == "keep":
-                actions.do_keep(d, reason=c["reason"], actor=user)
-                done = _("The area is kept at its level; this is flagged every day it holds.")
-            elif action == "resume":
-                actions.do_resume(d, reason=c["reason"], actor=user)
-                done = _("The keep ended: the pack's clock decides again.")
-            elif action == "lift":
-                actions.do_lift(d, reason=c["reason"], level=c["level"] or None, actor=user)
-                done = _("The area was lifted.")
-            elif action == "reseal":
-                actions.do_reseal(d, level=c["level"], reason=c["reason"], actor=user)
-                done = _("The area was re-sealed.")
-            else:
-                add, remove = [], []
-                if c.get("add"):
-                    try:
-                        add = [_resolve_area(user, c["add"])]
-                    except (access.NotFound, access.Forbidden):
-                        raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["add"]},
-                                          field="add") from None
-                if c.get("remove"):
-                    remove = list(Area.objects.filter(pk=c["remove"]))
-                if not add and not remove:
-                    raise ActionError(_("Choose an area to add or remove."), field="add")
-                actions.do_adjust_extent(d, add=add, remove=remove, reason=c["reason"], actor=user)
-                done = _("The extent was adjusted.")
-        except ActionError as exc:
-            error = str(exc)
+
+    def act(c):
+        if action == "round":
+            actions.do_record_round(d, result="" if c["result"] == "pending" else c["result"],
+                                    reason=c["reason"], actor=user)
+            message = _("Round result recorded.")
+        elif action == "keep":
+            actions.do_keep(d, reason=c["reason"], actor=user)
+            message = _("The area is kept at its level; this is flagged every day it holds.")
+        elif action == "resume":
+            actions.do_resume(d, reason=c["reason"], actor=user)
+            message = _("The keep ended: the pack's clock decides again.")
+        elif action == "lift":
+            actions.do_lift(d, reason=c["reason"], level=c["level"] or None, actor=user)
+            message = _("The area was lifted.")
+        elif action == "reseal":
+            actions.do_reseal(d, level=c["level"], reason=c["reason"], actor=user)
+            message = _("The area was re-sealed.")
         else:
-            messages.success(request, done)
-            return redirect("zones_detail", pk=d.pk)
-    else:
-        error = "; ".join(f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}".lstrip(": ")
-                          for f, e in form.errors.items())
-    d = access.access(_with_related(Designation.objects.all()), user, pk)
-    context = _detail_context(user, d, {action: form})
-    context.update({"error": error, "error_action": action})
-    return render(request, "zones/detail.html", context, status=400)
+            add, remove = [], []
+            if c.get("add"):
+                try:
+                    add = [_resolve_area(user, c["add"])]
+                except (access.NotFound, access.Forbidden):
+                    raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["add"]},
+                                      field="add") from None
+            if c.get("remove"):
+                remove = list(Area.objects.filter(pk=c["remove"]))
+            if not add and not remove:
+                raise ActionError(_("Choose an area to add or remove."), field="add")
+            actions.do_adjust_extent(d, add=add, remove=remove, reason=c["reason"], actor=user)
+            message = _("The extent was adjusted.")
+        return done(request, message, "zones_detail", pk=d.pk)
+
+    def fail(exc):
+        fresh = access.access(_with_related(Designation.objects.all()), user, pk)
+        return refused_box(request, "zones/detail.html", _detail_context(user, fresh, {action: form}), action, form,
+                           exc, errors=_labelled_errors)
+
+    return submit(form, act, fail)
+
+
+def _labelled_errors(form) -> str:
+    """An invalid action form's errors in one line, each after its field's label."""
+    return "; ".join(f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}".lstrip(": ")
+                     for f, e in form.errors.items())
 
 
 # ---------------------------------------------------------------------------------------------- designate
@@ -255,32 +256,23 @@ def zone_new(request):
     initial = {}
     if request.method == "GET" and query_id(request, "area") is not None:
         initial["area"] = access.access(Area, user, query_id(request, "area")).path
-    form = forms.DesignateForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            c = form.cleaned_data
-            try:
-                try:
-                    area = _resolve_area(user, c["area"])
-                except (access.NotFound, access.Forbidden):
-                    raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["area"]},
-                                      field="area") from None
-                labels = [x for x in re.split(r"[,，;；\s]+", c["infections"] or "") if x]
-                found = {i.label: i for i in Infection.objects.for_user(user).filter(label__in=labels)}
-                missing = [x for x in labels if x not in found]
-                if missing:
-                    raise ActionError(_("No infection %(l)s in your jurisdiction") % {"l": ", ".join(missing)},
-                                      field="infections")
-                d = actions.do_designate(area, c["level"], reason=c["reason"], infections=[found[x] for x in labels],
-                                         exposure_note=c["exposure_note"], actor=user)
-            except ActionError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-            else:
-                messages.success(request, _("Designated: %(a)s") % {"a": d.area.path})
-                return redirect("zones_detail", pk=d.pk)
-    return render(request, "zones/new.html", {"form": form}, status=status)
+
+    def act(c):
+        try:
+            area = _resolve_area(user, c["area"])
+        except (access.NotFound, access.Forbidden):
+            raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["area"]}, field="area") from None
+        labels = [x for x in re.split(r"[,，;；\s]+", c["infections"] or "") if x]
+        found = {i.label: i for i in Infection.objects.for_user(user).filter(label__in=labels)}
+        missing = [x for x in labels if x not in found]
+        if missing:
+            raise ActionError(_("No infection %(l)s in your jurisdiction") % {"l": ", ".join(missing)},
+                              field="infections")
+        d = actions.do_designate(area, c["level"], reason=c["reason"], infections=[found[x] for x in labels],
+                                 exposure_note=c["exposure_note"], actor=user)
+        return done(request, _("Designated: %(a)s") % {"a": d.area.path}, "zones_detail", pk=d.pk)
+
+    return form_page(request, forms.DesignateForm(request.POST or None, initial=initial), "zones/new.html", act=act)
 
 
 # ---------------------------------------------------------------------------------------------- proposals, notices
@@ -290,13 +282,8 @@ def zone_new(request):
 def proposal_confirm(request, pk: int):
     user = request.user
     p = access.access(Proposal.objects.select_related("area", "designation"), user, pk, perm=access.ZONES_WRITE)
-    try:
-        d = actions.do_confirm_proposal(p, actor=user)
-    except ActionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Confirmed: %(a)s is designated %(l)s.") % {"a": d.area.path,
-                                                                              "l": level_label(d.level)})
+    attempt(request, lambda: actions.do_confirm_proposal(p, actor=user),
+            ok=lambda d: _("Confirmed: %(a)s is designated %(l)s.") % {"a": d.area.path, "l": level_label(d.level)})
     return redirect("zones_list")
 
 
@@ -307,12 +294,9 @@ def proposal_dismiss(request, pk: int):
     p = access.access(Proposal.objects.select_related("area"), user, pk, perm=access.ZONES_WRITE)
     form = forms.DismissForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        actions.do_dismiss_proposal(p, reason=reason, actor=user)
-    except ActionError as exc:
-        messages.error(request, _("Not dismissed: %(e)s") % {"e": exc})
-    else:
-        messages.success(request, _("Proposal for %(a)s dismissed.") % {"a": p.area.path})
+    attempt(request, lambda: actions.do_dismiss_proposal(p, reason=reason, actor=user),
+            ok=_("Proposal for %(a)s dismissed.") % {"a": p.area.path},
+            refused=lambda exc: _("Not dismissed: %(e)s") % {"e": exc})
     return redirect("zones_list")
 
 
