@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
@@ -18,10 +19,12 @@ from cordon.care.models import WEEKDAYS, CareNeed, CareRequest, Hospital, Proact
 from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
-from cordon.web.pages import (attempt, cached_part, done, form_page, paginate, posted_text, query_without_page,
+from cordon.web.pages import (FORM_PAGE, attempt, cached_part, done, form_context, form_page, paginate, posted_text, query_without_page,
                               refused_box, submit)
 
 RELATED = ("area", "facility", "hospital", "vehicle")
+#: the people-services desks' page frame (their stylesheet and navigation) for ``web.pages.form_context``
+DESK = {"base": "care/desk_base.html", "nav": "care/_desk_nav.html"}
 
 
 def _lang() -> str:
@@ -98,7 +101,10 @@ def new_request(request):
                                       need_text=c["need_text"], actor=user, reason=c["need_text"])
         return done(request, _("Request %(ref)s received and triaged.") % {"ref": r.ref}, "care_request", pk=r.pk)
 
-    return form_page(request, forms.RequestForm(request.POST or None), "care/new.html", act=act)
+    page = form_context(_("New medical request"), _("Receive request"), **DESK, form_class="desk-form",
+                        lead=_("Triage is automatic from the need (critical first; then labour, infants, scheduled "
+                               "treatment, elderly, other); the dispatcher can change it with a reason."))
+    return form_page(request, forms.RequestForm(request.POST or None), FORM_PAGE, page, act=act)
 
 
 def _dispatch_form(r: CareRequest, data=None):
@@ -283,4 +289,5 @@ def new_reference(request, what: str):
             obj = actions.do_add_vehicle(c["plate"], team=c["team"], closed_loop=c["closed_loop"], actor=user)
         return done(request, _("%(name)s registered.") % {"name": obj}, "care_board")
 
-    return form_page(request, cls(request.POST or None), "care/new_reference.html", {"title": title}, act=act)
+    page = form_context(title, _("Create"), **DESK, form_class="desk-form", cancel=reverse("care_board"))
+    return form_page(request, cls(request.POST or None), FORM_PAGE, page, act=act)

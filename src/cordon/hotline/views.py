@@ -15,12 +15,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cordon.care import perms
 from cordon.care.models import CareRequest
+from cordon.care.views import DESK
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.hotline import actions, forms
 from cordon.hotline.api import filtered, overdue
 from cordon.hotline.models import Category, Shift, Status, Ticket
-from cordon.web.pages import cached_part, done, form_page, paginate, query_without_page, refused_box, submit
+from cordon.web.pages import FORM_PAGE, cached_part, done, form_context, form_page, paginate, query_without_page, refused_box, submit
 
 TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]
 
@@ -108,7 +109,12 @@ def ticket_new(request):
                                                                                     "u": t.unit_name})
         return redirect("hotline_ticket", pk=t.pk)
 
-    return form_page(request, forms.TicketForm(request.POST or None), "hotline/new.html", act=act)
+    page = form_context(_("New ticket"), _("Create ticket"), heading=_("New ticket from a call"), **DESK,
+                        form_class="desk-form",
+                        lead=_("Routed by location and category; first-response and resolution deadlines by "
+                               "category. The same number asking the same thing within 24 hours is linked as a "
+                               "duplicate."))
+    return form_page(request, forms.TicketForm(request.POST or None), FORM_PAGE, page, act=act)
 
 
 def _context(user, t: Ticket, bound=None) -> dict:

@@ -8,13 +8,14 @@ from django.contrib import messages
 from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.pages import attempt, done, form_page, paginate, query_id
+from cordon.web.pages import FORM_PAGE, attempt, done, form_context, form_page, paginate, query_id
 from cordon.zones.models import Designation
 
 from . import actions
@@ -59,7 +60,9 @@ def round_new(request):
         return done(request, _("Round created."), "screening_detail", r.pk)
 
     # (a refused or invalid form answers 200 here, as it always has)
-    return form_page(request, form, "screening/new.html", act=act, refused_status=200)
+    page = form_context(_("New round"), _("Create round"), crumbs=[(reverse("screening_list"), _("Mass screening"))],
+                        novalidate=True)
+    return form_page(request, form, FORM_PAGE, page, act=act, refused_status=200)
 
 
 @access.require(access.VIEW)

@@ -18,14 +18,13 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from cordon.core import access, clock
-from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.situation import actions, charts, daily, public
 from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
 from cordon.situation.registry import SituationScope, collect
 from cordon.situation.sections import rt_series
 from cordon.web import pages
-from cordon.web.pages import posted_text
+from cordon.web.pages import attempt, posted_text
 
 MAX_DAYS = 400
 
@@ -213,12 +212,10 @@ def bulletin_list(request):
 @require_POST
 def bulletin_draft(request):
     day = parse_day(request.POST.get("day"), clock.today() - dt.timedelta(days=1))
-    try:
-        b = actions.do_draft_bulletin(day, actor=request.user)
-    except ActionError as exc:
-        messages.error(request, str(exc))
+    b = attempt(request, lambda: actions.do_draft_bulletin(day, actor=request.user),
+                ok=_("Bulletin for %(day)s drafted from the records.") % {"day": day})
+    if b is None:
         return redirect("situation_bulletins")
-    messages.success(request, _("Bulletin for %(day)s drafted from the records.") % {"day": day})
     return redirect("situation_bulletin", day=b.day.isoformat())
 
 
@@ -233,7 +230,8 @@ def bulletin_detail(request, day: str):
         if not can:
             raise PermissionDenied
         act = request.POST.get("action")
-        try:
+
+        def run():
             if act == "edit":
                 actions.do_edit_bulletin(b, text=posted_text(request, "text", 20_000),
                                          title=posted_text(request, "title", 200, None),
@@ -250,8 +248,8 @@ def bulletin_detail(request, day: str):
                 messages.success(request, _("Drafted again from the records."))
             else:
                 raise Http404
-        except ActionError as exc:
-            messages.error(request, str(exc))
+
+        attempt(request, run)
         return redirect("situation_bulletin", day=on.isoformat())
     return render(request, "situation/bulletin.html", {"b": b, "can_publish": can,
                                                        "changed": b.text != b.drafted_text})

@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cordon.care import perms
+from cordon.care.views import DESK
 from cordon.core import access, clock
 from cordon.supplies import actions, forms
 from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryTeam, Item, PriceReport, Reconciliation,
                                     Warehouse)
 from cordon.places.models import Area
-from cordon.web.pages import (attempt, done, form_errors_text, form_page, paginate, parse_id, posted_text, query_id,
+from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_errors_text, form_page, paginate, parse_id, posted_text, query_id,
                               query_without_page, submit)
 from cordon.zones.models import Designation, Status as ZStatus
 
@@ -135,7 +137,8 @@ def create(request, what: str):
                 obj = actions.do_create_team(c["name"], area=area, leader=c["leader"], phone=c["phone"], actor=user)
         return done(request, _("%(name)s created.") % {"name": obj.name}, "supplies_dashboard")
 
-    return form_page(request, cls(request.POST or None), "supplies/new.html", {"title": title}, act=act)
+    page = form_context(title, _("Create"), **DESK, form_class="desk-form", cancel=reverse("supplies_dashboard"))
+    return form_page(request, cls(request.POST or None), FORM_PAGE, page, act=act)
 
 
 @access.require(access.SUPPLIES_WRITE)

@@ -161,3 +161,17 @@ def refused_box(request, template: str, context: dict, action: str, form, exc, *
     reason (``exc``, or the form's errors when it was invalid) next to the box, status 400."""
     error = str(exc) if exc is not None else errors(form)
     return render(request, template, {**context, "error": error, "error_action": action}, status=400)
+
+
+FORM_PAGE = "web/form_page.html"
+
+
+def form_context(title, submit, *, heading=None, base: str = "web/base.html", nav: str = "", crumbs=(), lead="",
+                 form_class: str = "", submit_class: str = "", cancel: str = "", novalidate: bool = False) -> dict:
+    """The context of ``FORM_PAGE``, the one template of the pages that show a single form: its title (and a
+    heading when it differs), the base template (an app's, for its stylesheet), a navigation to include, the
+    breadcrumb (``(url, label)`` pairs above the page), a lead paragraph, the submit button's text and class, and
+    a cancel link; ``novalidate`` leaves checking to the server (its errors name the field)."""
+    return {"page": {"title": title, "heading": heading or title, "base": base, "nav": nav, "crumbs": list(crumbs),
+                     "lead": lead, "form_class": form_class, "submit": submit, "submit_class": submit_class,
+                     "cancel": cancel, "novalidate": novalidate}}

@@ -26,7 +26,7 @@ from cordon.cases.models import Infection
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.pages import (attempt, done, form_page, paginate, parse_id, query_id, query_without_page, refused_box,
+from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_page, paginate, parse_id, query_id, query_without_page, refused_box,
                               submit)
 from cordon.zones import actions, forms, kpi, queries
 from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Notice, Proposal, ProposalStatus, Status
@@ -272,7 +272,9 @@ def zone_new(request):
                                  exposure_note=c["exposure_note"], actor=user)
         return done(request, _("Designated: %(a)s") % {"a": d.area.path}, "zones_detail", pk=d.pk)
 
-    return form_page(request, forms.DesignateForm(request.POST or None, initial=initial), "zones/new.html", act=act)
+    page = form_context(_("Designate an area"), _("Designate"), crumbs=[(reverse("zones_list"), _("Risk areas"))],
+                        form_class="designate-form", submit_class="warn", novalidate=True)
+    return form_page(request, forms.DesignateForm(request.POST or None, initial=initial), FORM_PAGE, page, act=act)
 
 
 # ---------------------------------------------------------------------------------------------- proposals, notices
