@@ -26,19 +26,14 @@ from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.views import scope_roots
-from cordon.web.pages import attempt, paginate, parse_id, posted_text, query_id, query_without_page
+from cordon.web.pages import (attempt, in_language, paginate, parse_id, posted_text, query_id, query_without_page,
+                              reads_chinese)
 
 PAGE_SIZE = 50
 
 STATUS_LABELS = {"centralized": gettext_lazy("Centralized quarantine"), "home": gettext_lazy("At home"),
                  "free": gettext_lazy("Order ended"), "released": gettext_lazy("Released"),
                  "void": gettext_lazy("No order")}
-
-
-def in_language(zh: str, en: str) -> str:
-    from django.utils import translation
-
-    return zh if (translation.get_language() or "zh").startswith("zh") or not en else en
 
 
 def category_label(pack, key: str) -> str:
@@ -121,18 +116,12 @@ def infection_list(request):
         r["inf"] = by_id[r["id"]]
     overdue = (ResponseTask.objects.for_user(user, access.READ_HEALTH)
                .filter(status=TaskStatus.OPEN, deadline__lt=now).select_related("infection").order_by("deadline", "id"))
-    overdue_rows = _task_rows(list(overdue[:20]), now, _zh())
+    overdue_rows = _task_rows(list(overdue[:20]), now, reads_chinese())
     context = {"rows": rows, "page": page, "q": q, "kind": kind, "kinds": InfectionKind.choices,
                "querystring": query_without_page(request), "daily": queries.daily_kpis(scoped_qs, 14, today),
                "overdue": overdue_rows, "overdue_count": overdue.count() if len(overdue_rows) >= 20
                else len(overdue_rows)}
     return render(request, "cases/infections.html", context)
-
-
-def _zh() -> bool:
-    from django.utils import translation
-
-    return (translation.get_language() or "zh").startswith("zh")
 
 
 def _chain_labels(node, pack):
@@ -168,7 +157,7 @@ def infection_detail(request, pk: int):
         o.late = o.identified_on > inf.confirmed_on + dt.timedelta(days=1)  # traced after the first day
     can_write = access.scope_for(user, access.CASES_WRITE).contains(inf)
     context = {
-        "inf": inf, "tasks": _task_rows(tasks, now, _zh()), "kpi": kpi, "contacts": contacts,
+        "inf": inf, "tasks": _task_rows(tasks, now, reads_chinese()), "kpi": kpi, "contacts": contacts,
         "chain": _chain_labels(queries.chain(inf, user), pack), "can_write": can_write,
         "visited": list(inf.visited.all()), "designations": list(inf.designations.select_related("area")),
         "contact_form": forms.ContactForm(initial={"last_exposure": inf.confirmed_on - dt.timedelta(days=1)}),

@@ -62,6 +62,17 @@ def posted_text(request, name: str, max_length: int, default: str = "") -> str:
     return value
 
 
+def reads_chinese() -> bool:
+    """Is the page in Chinese (the primary language; also when no language is active)?"""
+    return (translation.get_language() or "zh").startswith("zh")
+
+
+def in_language(zh: str, en: str) -> str:
+    """The text of a record kept in both languages, in the page's language (the Chinese one when there is no
+    English)."""
+    return zh if reads_chinese() or not en else en
+
+
 def search_text(request, max_length: int = 100) -> str:
     """The page's search box (``q``), trimmed and cut to ``max_length``."""
     return (request.GET.get("q") or "").strip()[:max_length]

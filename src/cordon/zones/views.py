@@ -17,7 +17,6 @@ from django.db.models import Count, Prefetch
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
@@ -26,8 +25,8 @@ from cordon.cases.models import Infection
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_page, paginate, parse_id, query_id, query_without_page, refused_box,
-                              submit)
+from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_page, in_language, paginate, parse_id,
+                              query_id, query_without_page, refused_box, submit)
 from cordon.zones import actions, forms, kpi, queries
 from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Notice, Proposal, ProposalStatus, Status
 
@@ -61,10 +60,6 @@ def _tree(rows: list[dict]) -> list[dict]:
              "streets": [{"name": sn, "communities": [{"name": cn, "rows": rs} for cn, rs in comms.items()]}
                          for sn, comms in streets.items()]}
             for dn, streets in districts.items()]
-
-
-def in_language(zh: str, en: str) -> str:
-    return zh if (translation.get_language() or "zh").startswith("zh") or not en else en
 
 
 def waiting_text(waiting: str) -> str:
