@@ -19,8 +19,8 @@ from cordon.care.models import WEEKDAYS, CareNeed, CareRequest, Hospital, Proact
 from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
-from cordon.web.pages import (FORM_PAGE, attempt, cached_part, done, form_context, form_page, paginate, posted_text, query_without_page,
-                              refused_box, submit)
+from cordon.web.pages import (FORM_PAGE, attempt, cached_part, done, form_context, form_page, paginate, posted_text,
+                              query_without_page, refused_box, route, submit)
 
 RELATED = ("area", "facility", "hospital", "vehicle")
 #: the people-services desks' page frame (their stylesheet and navigation) for ``web.pages.form_context``
@@ -56,6 +56,7 @@ def _row(r: CareRequest, now) -> dict:
             "status": r.get_status_display()}
 
 
+@route("care/", "care_board")
 @access.require(access.CARE_READ)
 def board(request):
     """Most urgent first, with the KPIs. The list part is rendered once per change of any care record (or
@@ -89,6 +90,7 @@ def board(request):
     return render(request, "care/board.html", context)
 
 
+@route("care/new/", "care_new")
 @access.require(access.CARE_CREATE)
 def new_request(request):
     user = request.user
@@ -134,12 +136,14 @@ def _context(user, r: CareRequest, bound=None) -> dict:
             "goal": triage.table()[r.priority_key].dispatch_minutes}
 
 
+@route("care/requests/<int:pk>/", "care_request")
 @access.require(access.CARE_READ)
 def request_detail(request, pk: int):
     r = access.access(CareRequest.objects.select_related(*RELATED), request.user, pk, read=access.CARE_READ)
     return render(request, "care/request.html", _context(request.user, r))
 
 
+@route("care/requests/<int:pk>/<slug:action>/", "care_request_action")
 @access.require(access.CARE_DISPATCH)
 @require_POST
 def request_action(request, pk: int, action: str):
@@ -183,6 +187,7 @@ def request_action(request, pk: int, action: str):
 
 # ------------------------------------------------------------------------------------ special groups
 
+@route("care/special/", "care_special")
 @access.require(access.READ_PERSONAL)
 def special(request):
     """The community registry of special-group residents with their needs, and the proactive tasks of the
@@ -218,6 +223,7 @@ def special(request):
         "can_done": access.has_perm(user, access.CARE_DISPATCH), "today": today})
 
 
+@route("care/special/sync/", "care_sync")
 @access.require(access.CARE_SPECIAL)
 @require_POST
 def sync_tasks(request):
@@ -231,6 +237,7 @@ def sync_tasks(request):
     return redirect("care_special")
 
 
+@route("care/special/<int:pk>/", "care_needs")
 @access.require(access.READ_PERSONAL)
 def needs_edit(request, pk: int):
     user = request.user
@@ -258,6 +265,7 @@ def needs_edit(request, pk: int):
         "groups": [(g, SPECIAL_GROUP_LABELS[g]) for g in r.special_groups(today)]}, act=act)
 
 
+@route("care/tasks/<int:pk>/done/", "care_task_done")
 @access.require(access.CARE_DISPATCH)
 @require_POST
 def task_done(request, pk: int):
@@ -272,6 +280,7 @@ NEW_REFERENCE = {"hospital": (forms.HospitalForm, gettext_lazy("New hospital")),
                  "vehicle": (forms.VehicleForm, gettext_lazy("New closed-loop vehicle"))}
 
 
+@route("care/setup/<slug:what>/", "care_new_reference")
 @access.require(access.CARE_DISPATCH)
 def new_reference(request, what: str):
     """Register a hospital (in an area of the user's jurisdiction) or a green-channel vehicle: medical

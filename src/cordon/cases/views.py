@@ -27,7 +27,7 @@ from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.views import scope_roots
 from cordon.web.pages import (attempt, in_language, paginate, parse_id, posted_text, query_id, query_without_page,
-                              reads_chinese)
+                              reads_chinese, route)
 
 PAGE_SIZE = 50
 
@@ -95,6 +95,7 @@ def _task_rows(tasks, now, lang_zh: bool) -> list[dict]:
     return rows
 
 
+@route("cases/", "cases_infections")
 @access.require(access.READ_HEALTH)
 def infection_list(request):
     from cordon.cases.api import _infection_rows
@@ -136,6 +137,7 @@ def _chain_labels(node, pack):
     return node
 
 
+@route("cases/infections/<int:pk>/", "cases_infection")
 @access.require(access.READ_HEALTH)
 def infection_detail(request, pk: int):
     user = request.user
@@ -168,6 +170,7 @@ def infection_detail(request, pk: int):
     return render(request, "cases/infection.html", context)
 
 
+@route("cases/tasks/<int:pk>/<slug:action>/", "cases_task_action")
 @access.require(access.CASES_WRITE)
 @require_POST
 def task_action(request, pk: int, action: str):
@@ -198,6 +201,7 @@ def task_action(request, pk: int, action: str):
     return redirect(back)
 
 
+@route("cases/infections/<int:pk>/<slug:action>/", "cases_infection_action")
 @access.require(access.CASES_WRITE)
 @require_POST
 def infection_action(request, pk: int, action: str):
@@ -250,6 +254,7 @@ def infection_action(request, pk: int, action: str):
 
 # ---------------------------------------------------------------------------------------------- contacts
 
+@route("cases/contacts/", "cases_contacts")
 @access.require(access.READ_HEALTH)
 def contact_list(request):
     """People under orders in the user's jurisdiction (or one community of it): status today, free day,
@@ -302,6 +307,7 @@ def contact_list(request):
     return render(request, "cases/contacts.html", context)
 
 
+@route("cases/orders/<int:pk>/checkin/", "cases_checkin")
 @access.require(access.CASES_WRITE)
 @require_POST
 def order_checkin(request, pk: int):
@@ -325,6 +331,7 @@ def order_checkin(request, pk: int):
 
 # ---------------------------------------------------------------------------------------------- facilities
 
+@route("cases/facilities/", "cases_facilities")
 @access.require(access.VIEW)
 def facility_list(request):
     user = request.user
@@ -348,6 +355,7 @@ def facility_list(request):
     return render(request, "cases/facilities.html", context)
 
 
+@route("cases/facilities/<int:pk>/", "cases_facility")
 @access.require(access.READ_HEALTH)
 def facility_detail(request, pk: int):
     user = request.user
@@ -364,6 +372,7 @@ def facility_detail(request, pk: int):
     return render(request, "cases/facility.html", context)
 
 
+@route("cases/facilities/new/", "cases_facility_new")
 @access.require(access.CASES_WRITE)
 @require_POST
 def facility_create(request):
@@ -384,6 +393,7 @@ def facility_create(request):
     return redirect(back)
 
 
+@route("cases/facilities/<int:pk>/admit/", "cases_facility_admit")
 @access.require(access.CASES_WRITE)
 @require_POST
 def facility_admit(request, pk: int):
@@ -413,6 +423,7 @@ def facility_admit(request, pk: int):
     return redirect(back)
 
 
+@route("cases/placements/<int:pk>/discharge/", "cases_discharge")
 @access.require(access.CASES_WRITE)
 @require_POST
 def placement_discharge(request, pk: int):
@@ -432,6 +443,7 @@ def placement_discharge(request, pk: int):
 
 # ---------------------------------------------------------------------------------------------- arrivals
 
+@route("cases/arrivals/", "cases_arrivals")
 @access.require(access.READ_HEALTH)
 def arrival_list(request):
     user = request.user
@@ -458,6 +470,7 @@ def arrival_list(request):
     return render(request, "cases/arrivals.html", context)
 
 
+@route("cases/arrivals/new/", "cases_arrival_new")
 @access.require(access.CASES_WRITE)
 @require_POST
 def arrival_create(request):
@@ -487,6 +500,7 @@ def arrival_create(request):
     return redirect(back)
 
 
+@route("cases/arrivals/<int:pk>/test/", "cases_arrival_test")
 @access.require(access.CASES_WRITE)
 @require_POST
 def arrival_test(request, pk: int):
@@ -501,6 +515,7 @@ def arrival_test(request, pk: int):
     return redirect(_back(request, reverse("cases_arrivals")))
 
 
+@route("cases/regions/", "cases_region_upsert")
 @access.require(access.COMMAND)
 @require_POST
 def region_upsert(request):

@@ -21,7 +21,8 @@ from cordon.core.actions import ActionError
 from cordon.hotline import actions, forms
 from cordon.hotline.api import filtered, overdue
 from cordon.hotline.models import Category, Shift, Status, Ticket
-from cordon.web.pages import FORM_PAGE, cached_part, done, form_context, form_page, paginate, query_without_page, refused_box, submit
+from cordon.web.pages import (FORM_PAGE, cached_part, done, form_context, form_page, paginate, query_without_page,
+                              refused_box, route, submit)
 
 TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]
 
@@ -47,6 +48,7 @@ def _row(t: Ticket, now) -> dict:
             "escalated": _("Escalated L%(n)s") % {"n": t.escalation} if t.escalation else ""}
 
 
+@route("hotline/", "hotline_list")
 @access.require(access.HOTLINE_READ)
 def ticket_list(request):
     user = request.user
@@ -83,6 +85,7 @@ def ticket_list(request):
         "categories": Category.choices, "can_create": perms.has_desk_role(user, perms.HOTLINE)})
 
 
+@route("hotline/new/", "hotline_new")
 @access.require(access.HOTLINE_WRITE)
 def ticket_new(request):
     user = request.user
@@ -133,12 +136,14 @@ def _context(user, t: Ticket, bound=None) -> dict:
             "close_form": bound.get("close") or forms.CloseForm(prefix="close")}
 
 
+@route("hotline/tickets/<int:pk>/", "hotline_ticket")
 @access.require(access.HOTLINE_READ)
 def ticket_detail(request, pk: int):
     t = access.access(Ticket.objects.select_related("duplicate_of"), request.user, pk, read=access.HOTLINE_READ)
     return render(request, "hotline/ticket.html", _context(request.user, t))
 
 
+@route("hotline/tickets/<int:pk>/<slug:action>/", "hotline_ticket_action")
 @access.require(access.HOTLINE_WRITE)
 @require_POST
 def ticket_action(request, pk: int, action: str):
@@ -167,6 +172,7 @@ def ticket_action(request, pk: int, action: str):
                                                      action, form, exc))
 
 
+@route("hotline/roster/", "hotline_roster")
 @access.require(access.HOTLINE_READ)
 def roster(request):
     user = request.user
@@ -184,6 +190,7 @@ def roster(request):
                      {"shifts": shifts, "gaps": _gaps(), "can_edit": can_edit, "now": now}, act=act)
 
 
+@route("hotline/roster/<int:pk>/remove/", "hotline_shift_remove")
 @access.require(access.HOTLINE_ROSTER)
 @require_POST
 def shift_remove(request, pk: int):
@@ -203,6 +210,7 @@ def _limits() -> dict:
     return actions.desk()["public_limits"]
 
 
+@route("public/hotline", "public_hotline")
 @access.public
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -222,6 +230,7 @@ def public_form(request):
     return form_page(request, form, "hotline/public_form.html", act=act)
 
 
+@route("public/hotline/status", "public_hotline_status")
 @access.public
 @never_cache
 @require_http_methods(["GET", "POST"])

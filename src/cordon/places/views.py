@@ -18,7 +18,7 @@ from cordon.core.models import Role
 from cordon.places.actions import birth_shown, do_read_resident_name, do_unmask_resident
 from cordon.places.forms import UnmaskForm
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Household, Resident, special_groups
-from cordon.web.pages import paginate, query_without_page, search_text
+from cordon.web.pages import paginate, query_without_page, route, search_text
 
 HOME_TILES = 12
 
@@ -78,6 +78,7 @@ ROLE_BLURBS = {
 # ---------------------------------------------------------------------------------------------- pages
 
 
+@route("", "home")
 @access.public
 def home(request):
     if not request.user.is_authenticated:
@@ -104,6 +105,7 @@ def home(request):
     return render(request, "places/home.html", context)
 
 
+@route("areas/", "area_list")
 @access.require(access.VIEW)
 def area_list(request):
     user = request.user
@@ -118,6 +120,7 @@ def area_list(request):
     return render(request, "places/area_list.html", context)
 
 
+@route("areas/<int:pk>/", "area_detail")
 @access.require(access.VIEW)
 def area_detail(request, pk: int):
     user = request.user
@@ -153,6 +156,7 @@ def area_detail(request, pk: int):
     return render(request, "places/area_detail.html", context)
 
 
+@route("residents/<int:pk>/", "resident_detail")
 @access.require(access.READ_PERSONAL)
 @require_http_methods(["GET", "POST"])
 def resident_detail(request, pk: int):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.pages import FORM_PAGE, attempt, done, form_context, form_page, paginate, query_id
+from cordon.web.pages import FORM_PAGE, attempt, done, form_context, form_page, paginate, query_id, route
 from cordon.zones.models import Designation
 
 from . import actions
@@ -25,6 +25,7 @@ from .models import CoverageDay, ImportBatch, RecallMember, Round
 LEVEL_ORDER = ("district", "street", "community", "compound", "building", "unit")
 
 
+@route("screening/", "screening_list")
 @access.require(access.VIEW)
 def round_list(request):
     user = request.user
@@ -43,6 +44,7 @@ def _areas_from(text: str, user) -> list[Area]:
     return out
 
 
+@route("screening/new/", "screening_new")
 @access.require(access.SCREENING_WRITE)
 def round_new(request):
     user = request.user
@@ -65,6 +67,7 @@ def round_new(request):
     return form_page(request, form, FORM_PAGE, page, act=act, refused_status=200)
 
 
+@route("screening/<int:pk>/", "screening_detail")
 @access.require(access.VIEW)
 def round_detail(request, pk: int):
     user = request.user
@@ -100,6 +103,7 @@ def round_detail(request, pk: int):
     })
 
 
+@route("screening/<int:pk>/refresh/", "screening_refresh")
 @access.require(access.SCREENING_WRITE)
 @require_POST
 def round_refresh(request, pk: int):
@@ -109,6 +113,7 @@ def round_refresh(request, pk: int):
     return redirect("screening_detail", r.pk)
 
 
+@route("screening/<int:pk>/missing/<int:area_id>/", "screening_missing")
 @access.require(access.READ_PERSONAL)
 def round_missing(request, pk: int, area_id: int):
     user = request.user
@@ -120,6 +125,7 @@ def round_missing(request, pk: int, area_id: int):
     return render(request, "screening/missing.html", {"round": r, "area": area, "page": page, "people": people})
 
 
+@route("screening/retest/<int:member_id>/", "screening_retest")
 @access.require(access.SCREENING_WRITE)
 @require_POST
 def retest(request, member_id: int):

@@ -24,7 +24,7 @@ from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
 from cordon.situation.registry import SituationScope, collect
 from cordon.situation.sections import rt_series
 from cordon.web import pages
-from cordon.web.pages import attempt, posted_text
+from cordon.web.pages import attempt, posted_text, route
 
 MAX_DAYS = 400
 
@@ -99,6 +99,7 @@ def _render_situation(request, view: SituationScope, heading: str):
     return render(request, "situation/page.html", ctx)
 
 
+@route("situation/", "situation")
 @access.require(access.VIEW)
 def situation(request):
     view = SituationScope.for_user(request.user, **page_params(request.GET))
@@ -106,6 +107,7 @@ def situation(request):
     return _render_situation(request, view, heading)
 
 
+@route("situation/district/<int:pk>/", "situation_district")
 @access.require(access.VIEW)
 def situation_district(request, pk: int):
     district = access.access(Area.objects.filter(kind="district"), request.user, pk)
@@ -115,6 +117,7 @@ def situation_district(request, pk: int):
 
 # ---------------------------------------------------------------------------------------------- daily close
 
+@route("situation/daily/<str:day>/", "situation_daily")
 @access.require(access.VIEW)
 def daily_page(request, day: str):
     on = parse_day(day)
@@ -134,6 +137,7 @@ def daily_page(request, day: str):
                                                     "next": on + dt.timedelta(days=1) if on < clock.today() else None})
 
 
+@route("situation/daily/", "situation_daily_today")
 @access.require(access.VIEW)
 def daily_today(request):
     return redirect("situation_daily", day=clock.today().isoformat())
@@ -141,6 +145,7 @@ def daily_today(request):
 
 # ---------------------------------------------------------------------------------------------- imported curves
 
+@route("situation/counts/", "situation_counts")
 @access.require(access.VIEW)
 def counts_list(request):
     from django.db.models import Count, Max, Min, Sum
@@ -150,6 +155,7 @@ def counts_list(request):
     return render(request, "situation/counts_list.html", {"series": list(series)})
 
 
+@route("situation/counts/<str:name>/", "situation_counts_detail")
 @access.require(access.VIEW)
 def counts_detail(request, name: str):
     rows = list(DailyCount.objects.filter(series=name).order_by("day"))
@@ -198,6 +204,7 @@ def _can_publish(user) -> bool:
     return True
 
 
+@route("situation/bulletins/", "situation_bulletins")
 @access.require(access.VIEW)
 def bulletin_list(request):
     can = _can_publish(request.user)
@@ -208,6 +215,7 @@ def bulletin_list(request):
                                                         "today": clock.today()})
 
 
+@route("situation/bulletins/draft/", "situation_bulletin_draft")
 @access.require(access.COMMAND)
 @require_POST
 def bulletin_draft(request):
@@ -219,6 +227,7 @@ def bulletin_draft(request):
     return redirect("situation_bulletin", day=b.day.isoformat())
 
 
+@route("situation/bulletins/<str:day>/", "situation_bulletin")
 @access.require(access.VIEW)
 def bulletin_detail(request, day: str):
     on = parse_day(day)
@@ -260,6 +269,7 @@ def bulletin_detail(request, day: str):
 PUBLIC_CACHE = {"public": True, "max_age": 60}
 
 
+@route("public/", "public_hub")
 @access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)
@@ -270,6 +280,7 @@ def public_hub(request):
         "counts": public.area_counts(), "updated": clock.now()})
 
 
+@route("public/bulletins", "public_bulletins")
 @access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)
@@ -277,6 +288,7 @@ def public_bulletins(request):
     return render(request, "situation/public_bulletins.html", {"bulletins": public.published(limit=366)})
 
 
+@route("public/bulletins/<str:day>", "public_bulletin")
 @access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)
@@ -289,6 +301,7 @@ def public_bulletin(request, day: str):
                                                               "paragraphs": [p for p in b.text.split("\n") if p.strip()]})
 
 
+@route("public/lookup", "public_lookup")
 @access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)
@@ -298,6 +311,7 @@ def public_lookup(request):
     return render(request, "situation/public_lookup.html", {"q": q, "data": data})
 
 
+@route("public/lookup.json", "public_lookup_json")
 @access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)

@@ -16,8 +16,8 @@ from cordon.supplies import actions, forms
 from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryTeam, Item, PriceReport, Reconciliation,
                                     Warehouse)
 from cordon.places.models import Area
-from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_errors_text, form_page, paginate, parse_id, posted_text, query_id,
-                              query_without_page, submit)
+from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_errors_text, form_page, paginate, parse_id,
+                              posted_text, query_id, query_without_page, route, submit)
 from cordon.zones.models import Designation, Status as ZStatus
 
 
@@ -48,6 +48,7 @@ def _forms(user, data=None, which=None):
     return out
 
 
+@route("supplies/", "supplies_dashboard")
 @access.require(access.SUPPLIES_READ)
 def dashboard(request, bound=None, status=200, error=None):
     user = request.user
@@ -72,6 +73,7 @@ def dashboard(request, bound=None, status=200, error=None):
     return render(request, "supplies/dashboard.html", context, status=status)
 
 
+@route("supplies/do/<slug:action>/", "supplies_action")
 @access.require(access.SUPPLIES_WRITE)
 @require_POST
 def post_action(request, action: str):
@@ -115,6 +117,7 @@ NEW = {"warehouse": (forms.WarehouseForm, gettext_lazy("New warehouse")),
        "team": (forms.TeamForm, gettext_lazy("New delivery team"))}
 
 
+@route("supplies/new/<slug:what>/", "supplies_new")
 @access.require(access.SUPPLIES_WRITE)
 def create(request, what: str):
     """Create a warehouse, an item or a delivery team (logistics officers and staff with write access; a
@@ -141,6 +144,7 @@ def create(request, what: str):
     return form_page(request, cls(request.POST or None), FORM_PAGE, page, act=act)
 
 
+@route("supplies/allocations/<int:pk>/issue/", "supplies_issue")
 @access.require(access.SUPPLIES_WRITE)
 @require_POST
 def issue(request, pk: int):
@@ -155,6 +159,7 @@ def issue(request, pk: int):
     return redirect("supplies_dashboard")
 
 
+@route("supplies/deliveries/", "supplies_deliveries")
 @access.require(access.SUPPLIES_READ)
 def deliveries(request):
     user = request.user
@@ -173,6 +178,7 @@ def deliveries(request):
         "can_write": perms.has_desk_role(user, perms.SUPPLY_ROLES)})
 
 
+@route("supplies/deliveries/<int:pk>/<slug:action>/", "supplies_delivery_action")
 @access.require(access.SUPPLIES_WRITE)
 @require_POST
 def delivery_action(request, pk: int, action: str):

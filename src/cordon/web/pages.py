@@ -12,6 +12,7 @@ import datetime as dt
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import path
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -186,3 +187,26 @@ def form_context(title, submit, *, heading=None, base: str = "web/base.html", na
     return {"page": {"title": title, "heading": heading or title, "base": base, "nav": nav, "crumbs": list(crumbs),
                      "lead": lead, "form_class": form_class, "submit": submit, "submit_class": submit_class,
                      "cancel": cancel, "novalidate": novalidate}}
+
+
+# ---------------------------------------------------------------------------------------------- routes
+
+def route(pattern: str, name: str):
+    """Page decorator: the address of the page (a ``django.urls.path`` pattern) and its URL name, declared above
+    the capability it needs (``access.require``) so that a page reads in one place. Each app's ``urls.py`` is
+    ``routes(views)``. A view may carry several routes."""
+
+    def declare(view):
+        view.cordon_routes = [*getattr(view, "cordon_routes", ()), (pattern, name)]
+        return view
+
+    return declare
+
+
+def routes(module) -> list:
+    """The URL patterns of the pages ``module`` declares with ``route``, in the order the module defines them
+    (a fixed path such as ``bulletins/draft/`` comes before the pattern ``bulletins/<str:day>/`` it would
+    otherwise match)."""
+    return [path(pattern, view, name=name) for view in vars(module).values()
+            if callable(view) and getattr(view, "__module__", None) == module.__name__
+            for pattern, name in reversed(getattr(view, "cordon_routes", ()))]

@@ -26,7 +26,7 @@ from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_page, in_language, paginate, parse_id,
-                              query_id, query_without_page, refused_box, submit)
+                              query_id, query_without_page, refused_box, route, submit)
 from cordon.zones import actions, forms, kpi, queries
 from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Notice, Proposal, ProposalStatus, Status
 
@@ -97,6 +97,7 @@ def _with_related(qs):
 
 # ---------------------------------------------------------------------------------------------- command view
 
+@route("zones/", "zones_list")
 @access.require(access.VIEW)
 def zone_list(request):
     user = request.user
@@ -167,6 +168,7 @@ def _detail_context(user, d: Designation, bound: dict | None = None) -> dict:
     }
 
 
+@route("zones/<int:pk>/", "zones_detail")
 @access.require(access.VIEW)
 def zone_detail(request, pk: int):
     user = request.user
@@ -187,6 +189,7 @@ def _resolve_area(user, value: str) -> Area:
     return access.access(Area, user, a.pk, perm=access.ZONES_WRITE)
 
 
+@route("zones/<int:pk>/<slug:action>/", "zones_action")
 @access.require(access.ZONES_WRITE)
 @require_POST
 def zone_action(request, pk: int, action: str):
@@ -245,6 +248,7 @@ def _labelled_errors(form) -> str:
 
 # ---------------------------------------------------------------------------------------------- designate
 
+@route("zones/new/", "zones_new")
 @access.require(access.ZONES_WRITE)
 def zone_new(request):
     user = request.user
@@ -274,6 +278,7 @@ def zone_new(request):
 
 # ---------------------------------------------------------------------------------------------- proposals, notices
 
+@route("zones/proposals/<int:pk>/confirm/", "zones_proposal_confirm")
 @access.require(access.ZONES_WRITE)
 @require_POST
 def proposal_confirm(request, pk: int):
@@ -284,6 +289,7 @@ def proposal_confirm(request, pk: int):
     return redirect("zones_list")
 
 
+@route("zones/proposals/<int:pk>/dismiss/", "zones_proposal_dismiss")
 @access.require(access.ZONES_WRITE)
 @require_POST
 def proposal_dismiss(request, pk: int):
@@ -297,6 +303,7 @@ def proposal_dismiss(request, pk: int):
     return redirect("zones_list")
 
 
+@route("zones/notices/publish/", "zones_publish")
 @access.require(access.COMMAND)
 @require_POST
 def notice_publish(request):
@@ -363,6 +370,7 @@ CHANGE_LABELS = {"designate": EventKind.DESIGNATE.label, "change": EventKind.CHA
                  "lift": EventKind.LIFT.label, "reseal": EventKind.RESEAL.label}
 
 
+@route("public/risk-areas", "public_risk_areas")
 @access.public
 @require_GET
 @cache_control(public=True, max_age=60)
@@ -389,6 +397,7 @@ def public_risk_areas(request):
     return render(request, "zones/public.html", context)
 
 
+@route("public/risk-areas.json", "public_risk_areas_json")
 @access.public
 @require_GET
 @cache_control(public=True, max_age=60)
