@@ -26,8 +26,8 @@ from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.views import scope_roots
-from cordon.web.pages import (attempt, in_language, paginate, parse_id, posted_text, query_id, query_without_page,
-                              reads_chinese, route)
+from cordon.web.pages import (attempt, in_language, paginate, parse_id, posted, posted_text, query_id,
+                              query_without_page, reads_chinese, route)
 
 PAGE_SIZE = 50
 
@@ -67,11 +67,11 @@ def _resolve_area(user, value: str, *, write: bool = True) -> Area:
     return access.access(Area, user, a.pk, perm=access.CASES_WRITE if write else None)
 
 
-def _form_error(request, form) -> None:
+def _first_problem(form) -> str:
     """The first problem of an invalid form, as a message naming the field."""
     field, errs = next(iter(form.errors.items()))
     label = form.fields[field].label if field in form.fields else ""
-    messages.error(request, _("Not done: %(reason)s") % {"reason": f"{label}: {errs[0]}" if label else errs[0]})
+    return _("Not done: %(reason)s") % {"reason": f"{label}: {errs[0]}" if label else errs[0]}
 
 
 def _not_done(exc: ActionError) -> str:
@@ -178,9 +178,6 @@ def task_action(request, pk: int, action: str):
     t = access.access(ResponseTask, user, pk, perm=access.CASES_WRITE)
     back = _back(request, reverse("cases_infection", args=[t.infection_id]) + f"#task-{t.pk}")
     f = forms.NoteForm(request.POST)
-    if not f.is_valid():
-        messages.error(request, _("Not done: check the form."))
-        return redirect(back)
 
     def act():
         if action == "complete":
@@ -197,8 +194,7 @@ def task_action(request, pk: int, action: str):
         else:
             raise access.NotFound
 
-    attempt(request, act, refused=_not_done)
-    return redirect(back)
+    return posted(request, f, act, back, refused=_not_done, invalid=_("Not done: check the form."))
 
 
 @route("cases/infections/<int:pk>/<slug:action>/", "cases_infection_action")
@@ -315,9 +311,6 @@ def order_checkin(request, pk: int):
     o = access.access(PersonOrder, user, pk, perm=access.CASES_WRITE)
     back = _back(request, reverse("cases_contacts"))
     f = forms.CheckInForm(request.POST)
-    if not f.is_valid():
-        _form_error(request, f)
-        return redirect(back)
 
     def act():
         actions.do_record_checkin(o, temperature=f.cleaned_data["temperature"],
@@ -325,8 +318,7 @@ def order_checkin(request, pk: int):
                                   actor=user)
         messages.success(request, _("Check-in of %(p)s recorded.") % {"p": o.label})
 
-    attempt(request, act, refused=_not_done)
-    return redirect(back)
+    return posted(request, f, act, back, refused=_not_done, invalid=_first_problem)
 
 
 # ---------------------------------------------------------------------------------------------- facilities
@@ -379,9 +371,6 @@ def facility_create(request):
     user = request.user
     f = forms.FacilityForm(request.POST)
     back = reverse("cases_facilities")
-    if not f.is_valid():
-        _form_error(request, f)
-        return redirect(back)
 
     def act():
         area = _resolve_area(user, f.cleaned_data["area"])
@@ -389,8 +378,7 @@ def facility_create(request):
                                          area=area, capacity=f.cleaned_data["capacity"], actor=user)
         messages.success(request, _("%(name)s added.") % {"name": fac.name})
 
-    attempt(request, act, refused=_not_done)
-    return redirect(back)
+    return posted(request, f, act, back, refused=_not_done, invalid=_first_problem)
 
 
 @route("cases/facilities/<int:pk>/admit/", "cases_facility_admit")
@@ -401,12 +389,9 @@ def facility_admit(request, pk: int):
     fac = access.access(Facility, user, pk, perm=access.CASES_WRITE)
     back = _back(request, reverse("cases_facility", args=[fac.pk]))
     f = forms.AdmitForm(request.POST)
-    if not f.is_valid():
-        messages.error(request, _("Not done: give the person's reference."))
-        return redirect(back)
-    label = f.cleaned_data["person"].strip()
 
     def act():
+        label = f.cleaned_data["person"].strip()
         order = (PersonOrder.objects.for_user(user, access.CASES_WRITE)
                  .filter(label=label, status=OrderStatus.ACTIVE)
                  .order_by("-id").first())
@@ -419,8 +404,7 @@ def facility_admit(request, pk: int):
         actions.do_place(fac, order=order, infection=inf, actor=user)
         messages.success(request, _("%(p)s admitted to %(f)s.") % {"p": label, "f": fac.name})
 
-    attempt(request, act, refused=_not_done)
-    return redirect(back)
+    return posted(request, f, act, back, refused=_not_done, invalid=_("Not done: give the person's reference."))
 
 
 @route("cases/placements/<int:pk>/discharge/", "cases_discharge")
@@ -478,9 +462,6 @@ def arrival_create(request):
     regions = list(OutsideRegion.objects.all())
     f = forms.ArrivalForm(request.POST, regions=regions)
     back = reverse("cases_arrivals")
-    if not f.is_valid():
-        _form_error(request, f)
-        return redirect(back)
 
     def act():
         dest = _resolve_area(user, f.cleaned_data["destination"])
@@ -496,8 +477,7 @@ def arrival_create(request):
         else:
             messages.success(request, _("%(p)s registered and under an order.") % {"p": a.label})
 
-    attempt(request, act, refused=_not_done)
-    return redirect(back)
+    return posted(request, f, act, back, refused=_not_done, invalid=_first_problem)
 
 
 @route("cases/arrivals/<int:pk>/test/", "cases_arrival_test")

@@ -148,6 +148,17 @@ def form_page(request, form, template: str, context: dict | None = None, *, act,
     return render(request, template, {"form": form, **(context or {})}, status=status)
 
 
+def posted(request, form, act, back: str, *, refused=str, invalid=form_errors_text):
+    """A form posted from a page that answers with a redirect to ``back`` whatever happens (a form in each row of
+    a list): an invalid form becomes an error message (``invalid``: a text, or a function of the form), a valid
+    one runs ``act()`` as ``attempt`` does."""
+    if form.is_valid():
+        attempt(request, act, refused=refused)
+    else:
+        messages.error(request, invalid(form) if callable(invalid) else invalid)
+    return redirect(back)
+
+
 def done(request, message, to, *args, **kwargs):
     """Success: ``message`` for the next page, and a redirect to ``to`` (a URL name or path, as ``redirect``)."""
     messages.success(request, message)
