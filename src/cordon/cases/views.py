@@ -1,7 +1,7 @@
 """Pages for finding one and extinguishing one: infections and their response, a community's people under
 orders with the daily check-in, facilities, arrivals.
 
-Thin, as the rest of ``web``: parse, authorize through ``core.access``, call ``cases.actions``, render.
+Thin, as every page (``web.pages``): parse, authorize through ``core.access``, call ``cases.actions``, render.
 Lists are scoped with ``for_user``; single objects come through ``access.access`` (NotFound -> 404,
 Forbidden -> 403). Every list is paginated and reads a page in a fixed number of queries.
 """

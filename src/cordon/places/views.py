@@ -6,19 +6,17 @@ Thin: parse, authorize through ``core.access``, call ``places.actions``, render.
 """
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
 from django.db.models.functions import Length
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from cordon.core import access, clock, ids
-from cordon.core.actions import ActionError
 from cordon.core.models import Role
 from cordon.places.actions import birth_shown, do_read_resident_name, do_unmask_resident
 from cordon.places.forms import UnmaskForm
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Household, Resident, special_groups
-from cordon.web.pages import paginate, query_without_page, route, search_text
+from cordon.web.pages import paginate, query_without_page, route, search_text, submit
 
 HOME_TILES = 12
 
@@ -168,18 +166,21 @@ def resident_detail(request, pk: int):
     status = 200
     if request.method == "POST":
         if not can_unmask:
-            raise PermissionDenied
+            raise access.Forbidden
         form = UnmaskForm(request.POST)
-        if form.is_valid():
-            field = form.cleaned_data["field"]
-            try:
-                revealed[field] = do_unmask_resident(resident, field, actor=user, reason=form.cleaned_data["reason"])
-            except ActionError as exc:
-                form.add_error(None, str(exc))
-                status = 400
-            form = UnmaskForm(initial={"reason": form.cleaned_data["reason"]}) if revealed else form
-        else:
+
+        def act(c):
+            revealed[c["field"]] = do_unmask_resident(resident, c["field"], actor=user, reason=c["reason"])
+            return UnmaskForm(initial={"reason": c["reason"]})
+
+        def fail(exc):
+            nonlocal status
             status = 400
+            if exc is not None:
+                form.add_error(None, str(exc))
+            return form
+
+        form = submit(form, act, fail)
     today = clock.today()
     unit = Area.objects.filter(pk=resident.unit_id).first()
     context = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -124,7 +123,7 @@ def daily_page(request, day: str):
     view = SituationScope.for_user(request.user, days=14)
     fmt = request.GET.get("format") or "html"
     if fmt in ("json", "pdf") and not access.has_perm(request.user, access.EXPORT):
-        raise PermissionDenied
+        raise access.Forbidden
     data = access.drop_closed_links(daily.report(view, on), request.user)
     if fmt == "json":
         return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
@@ -237,7 +236,7 @@ def bulletin_detail(request, day: str):
         raise Http404
     if request.method == "POST":
         if not can:
-            raise PermissionDenied
+            raise access.Forbidden
         act = request.POST.get("action")
 
         def run():

@@ -1,7 +1,7 @@
 """Risk-area pages: the command view, a designation's page with its actions, designating by hand, and the
 public list (HTML and JSON, no login, no personal data).
 
-Thin, as the rest of ``web``: parse, authorize through ``core.access``, call ``zones.actions``, render.
+Thin, as every page (``web.pages``): parse, authorize through ``core.access``, call ``zones.actions``, render.
 Lists are scoped with ``for_user``; single objects come through ``access.access`` (NotFound -> 404,
 Forbidden -> 403).
 """
