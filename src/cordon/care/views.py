@@ -6,8 +6,8 @@ Thin: parse, authorize (``for_user`` / ``access.access`` / ``care.perms``), call
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
@@ -18,11 +18,13 @@ from cordon.care import actions, forms, perms, queries, triage
 from cordon.care.models import OPEN_STATUSES, WEEKDAYS, CareNeed, CareRequest, Hospital, ProactiveTask, Status, Vehicle
 from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids
-from cordon.core.actions import ActionError
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
-from cordon.web.views import cached_part, paginate, posted_text, query_without_page, scoped
+from cordon.web.pages import (FORM_PAGE, attempt, cached_part, done, form_context, form_page, paginate, posted_text,
+                              query_without_page, refused_box, route, submit)
 
 RELATED = ("area", "facility", "hospital", "vehicle")
+#: the people-services desks' page frame (their stylesheet and navigation) for ``web.pages.form_context``
+DESK = {"base": "care/desk_base.html", "nav": "care/_desk_nav.html"}
 
 
 def _lang() -> str:
@@ -54,6 +56,7 @@ def _row(r: CareRequest, now) -> dict:
             "status": r.get_status_display()}
 
 
+@route("care/", "care_board")
 @access.require(access.CARE_READ)
 def board(request):
     """Most urgent first, with the KPIs. The list part is rendered once per change of any care record (or
@@ -87,28 +90,23 @@ def board(request):
     return render(request, "care/board.html", context)
 
 
+@route("care/new/", "care_new")
 @access.require(access.CARE_CREATE)
-@scoped
 def new_request(request):
     user = request.user
-    form = forms.RequestForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            c = form.cleaned_data
-            try:
-                area = perms.area_by_path(user, c["area"], perms.CREATE)
-                r = actions.do_create_request(person=c["person"], area=area, need=c["need"],
-                                              urgency="critical" if c["urgent"] else "", source=c["source"],
-                                              phone=c["phone"], address_note=c["address_note"],
-                                              need_text=c["need_text"], actor=user)
-            except ActionError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-            else:
-                messages.success(request, _("Request %(ref)s received and triaged.") % {"ref": r.ref})
-                return redirect("care_request", pk=r.pk)
-    return render(request, "care/new.html", {"form": form}, status=status)
+
+    def act(c):
+        area = perms.area_by_path(user, c["area"], perms.CREATE)
+        r = actions.do_create_request(person=c["person"], area=area, need=c["need"],
+                                      urgency="critical" if c["urgent"] else "", source=c["source"],
+                                      phone=c["phone"], address_note=c["address_note"],
+                                      need_text=c["need_text"], actor=user)
+        return done(request, _("Request %(ref)s received and triaged.") % {"ref": r.ref}, "care_request", pk=r.pk)
+
+    page = form_context(_("New medical request"), _("Receive request"), **DESK, form_class="desk-form",
+                        lead=_("Triage is automatic from the need (critical first; then labour, infants, scheduled "
+                               "treatment, elderly, other); the dispatcher can change it with a reason."))
+    return form_page(request, forms.RequestForm(request.POST or None), FORM_PAGE, page, act=act)
 
 
 def _dispatch_form(r: CareRequest, data=None):
@@ -138,15 +136,15 @@ def _context(user, r: CareRequest, bound=None) -> dict:
             "goal": triage.table()[r.priority_key].dispatch_minutes}
 
 
+@route("care/requests/<int:pk>/", "care_request")
 @access.require(access.CARE_READ)
-@scoped
 def request_detail(request, pk: int):
     r = access.access(CareRequest.objects.select_related(*RELATED), request.user, pk, read=access.CARE_READ)
     return render(request, "care/request.html", _context(request.user, r))
 
 
+@route("care/requests/<int:pk>/<slug:action>/", "care_request_action")
 @access.require(access.CARE_DISPATCH)
-@scoped
 @require_POST
 def request_action(request, pk: int, action: str):
     user = request.user
@@ -159,42 +157,37 @@ def request_action(request, pk: int, action: str):
     else:
         form = {"retriage": forms.RetriageForm, "advance": forms.AdvanceForm,
                 "close": forms.CloseForm}[action](request.POST, prefix=action)
-    error = None
-    if form.is_valid():
-        c = form.cleaned_data
-        try:
-            if action == "retriage":
-                actions.do_retriage_request(r, priority=c["priority"], actor=user, reason=c["reason"])
-                done = _("Priority changed.")
-            elif action == "dispatch":
-                dest = c["destination"]
-                facility = Facility.objects.filter(pk=int(dest[1:])).first() if dest.startswith("f") else None
-                hospital = Hospital.objects.filter(pk=int(dest[1:])).first() if dest.startswith("h") else None
-                actions.do_dispatch_request(r, vehicle=Vehicle.objects.get(pk=int(c["vehicle"])), facility=facility,
-                                            hospital=hospital, actor=user, reason=c["reason"])
-                done = _("Dispatched.")
-            elif action == "advance":
-                actions.do_advance_request(r, to=c["to"], actor=user, reason=c["reason"])
-                done = _("Status updated.")
-            else:
-                actions.do_close_request(r, outcome=c["outcome"], reason=c["reason"], confirmed_by=c["confirmed_by"],
-                                         confirmation=c["confirmation"], actor=user)
-                done = _("Request closed.")
-        except ActionError as exc:
-            error = str(exc)
+
+    def act(c):
+        if action == "retriage":
+            actions.do_retriage_request(r, priority=c["priority"], actor=user, reason=c["reason"])
+            message = _("Priority changed.")
+        elif action == "dispatch":
+            dest = c["destination"]
+            facility = Facility.objects.filter(pk=int(dest[1:])).first() if dest.startswith("f") else None
+            hospital = Hospital.objects.filter(pk=int(dest[1:])).first() if dest.startswith("h") else None
+            actions.do_dispatch_request(r, vehicle=Vehicle.objects.get(pk=int(c["vehicle"])), facility=facility,
+                                        hospital=hospital, actor=user, reason=c["reason"])
+            message = _("Dispatched.")
+        elif action == "advance":
+            actions.do_advance_request(r, to=c["to"], actor=user, reason=c["reason"])
+            message = _("Status updated.")
         else:
-            messages.success(request, done)
-            return redirect("care_request", pk=r.pk)
-    else:
-        error = "; ".join(" ".join(e) for e in form.errors.values())
-    r = CareRequest.objects.select_related(*RELATED).get(pk=r.pk)
-    context = _context(user, r, {action: form})
-    context.update({"error": error, "error_action": action})
-    return render(request, "care/request.html", context, status=400)
+            actions.do_close_request(r, outcome=c["outcome"], reason=c["reason"], confirmed_by=c["confirmed_by"],
+                                     confirmation=c["confirmation"], actor=user)
+            message = _("Request closed.")
+        return done(request, message, "care_request", pk=r.pk)
+
+    def fail(exc):
+        fresh = CareRequest.objects.select_related(*RELATED).get(pk=r.pk)
+        return refused_box(request, "care/request.html", _context(user, fresh, {action: form}), action, form, exc)
+
+    return submit(form, act, fail)
 
 
 # ------------------------------------------------------------------------------------ special groups
 
+@route("care/special/", "care_special")
 @access.require(access.READ_PERSONAL)
 def special(request):
     """The community registry of special-group residents with their needs, and the proactive tasks of the
@@ -230,6 +223,7 @@ def special(request):
         "can_done": access.has_perm(user, access.CARE_DISPATCH), "today": today})
 
 
+@route("care/special/sync/", "care_sync")
 @access.require(access.CARE_SPECIAL)
 @require_POST
 def sync_tasks(request):
@@ -243,8 +237,8 @@ def sync_tasks(request):
     return redirect("care_special")
 
 
+@route("care/special/<int:pk>/", "care_needs")
 @access.require(access.READ_PERSONAL)
-@scoped
 def needs_edit(request, pk: int):
     user = request.user
     r = access.access(Resident, user, pk, read=access.READ_PERSONAL)
@@ -256,41 +250,29 @@ def needs_edit(request, pk: int):
                    "oxygen": need.oxygen, "medication": need.medication, "notes": need.notes}
     elif r.pregnant_due:
         initial = {"due_date": r.pregnant_due}
-    form = forms.NeedsForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if not can_write:
-            raise PermissionDenied
-        status = 400
-        if form.is_valid():
-            c = form.cleaned_data
-            try:
-                actions.do_record_needs(r, dialysis_weekdays=[int(x) for x in c["dialysis_weekdays"]],
-                                        due_date=c["due_date"], oxygen=c["oxygen"], medication=c["medication"],
-                                        notes=c["notes"], actor=user)
-            except ActionError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Needs recorded."))
-                return redirect("care_special")
+    if request.method == "POST" and not can_write:
+        raise access.Forbidden
+
+    def act(c):
+        actions.do_record_needs(r, dialysis_weekdays=[int(x) for x in c["dialysis_weekdays"]],
+                                due_date=c["due_date"], oxygen=c["oxygen"], medication=c["medication"],
+                                notes=c["notes"], actor=user)
+        return done(request, _("Needs recorded."), "care_special")
+
     today = clock.today()
-    return render(request, "care/needs.html", {
-        "resident": r, "name": ids.mask_name(r.name), "form": form, "can_write": can_write,
-        "groups": [(g, SPECIAL_GROUP_LABELS[g]) for g in r.special_groups(today)]}, status=status)
+    return form_page(request, forms.NeedsForm(request.POST or None, initial=initial), "care/needs.html", {
+        "resident": r, "name": ids.mask_name(r.name), "can_write": can_write,
+        "groups": [(g, SPECIAL_GROUP_LABELS[g]) for g in r.special_groups(today)]}, act=act)
 
 
+@route("care/tasks/<int:pk>/done/", "care_task_done")
 @access.require(access.CARE_DISPATCH)
-@scoped
 @require_POST
 def task_done(request, pk: int):
     user = request.user
     t = perms.access_write(ProactiveTask, user, pk, perms.DISPATCH, read=access.READ_PERSONAL)
-    try:
-        actions.do_complete_task(t, actor=user, reason=posted_text(request, "note", 300) or "")
-    except ActionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Task done."))
+    attempt(request, lambda: actions.do_complete_task(t, actor=user, reason=posted_text(request, "note", 300) or ""),
+            ok=_("Task done."))
     return redirect("care_special")
 
 
@@ -298,8 +280,8 @@ NEW_REFERENCE = {"hospital": (forms.HospitalForm, gettext_lazy("New hospital")),
                  "vehicle": (forms.VehicleForm, gettext_lazy("New closed-loop vehicle"))}
 
 
+@route("care/setup/<slug:what>/", "care_new_reference")
 @access.require(access.CARE_DISPATCH)
-@scoped
 def new_reference(request, what: str):
     """Register a hospital (in an area of the user's jurisdiction) or a green-channel vehicle: medical
     dispatchers and staff with write access."""
@@ -307,21 +289,14 @@ def new_reference(request, what: str):
     if what not in NEW_REFERENCE:
         raise access.NotFound
     cls, title = NEW_REFERENCE[what]
-    form = cls(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            c = form.cleaned_data
-            try:
-                if what == "hospital":
-                    area = perms.area_by_path(user, c["area"], perms.DISPATCH)
-                    obj = actions.do_add_hospital(c["name"], area=area, phone=c["phone"], actor=user)
-                else:
-                    obj = actions.do_add_vehicle(c["plate"], team=c["team"], closed_loop=c["closed_loop"], actor=user)
-            except ActionError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-            else:
-                messages.success(request, _("%(name)s registered.") % {"name": obj})
-                return redirect("care_board")
-    return render(request, "care/new_reference.html", {"form": form, "title": title}, status=status)
+
+    def act(c):
+        if what == "hospital":
+            area = perms.area_by_path(user, c["area"], perms.DISPATCH)
+            obj = actions.do_add_hospital(c["name"], area=area, phone=c["phone"], actor=user)
+        else:
+            obj = actions.do_add_vehicle(c["plate"], team=c["team"], closed_loop=c["closed_loop"], actor=user)
+        return done(request, _("%(name)s registered.") % {"name": obj}, "care_board")
+
+    page = form_context(title, _("Create"), **DESK, form_class="desk-form", cancel=reverse("care_board"))
+    return form_page(request, cls(request.POST or None), FORM_PAGE, page, act=act)

@@ -1,7 +1,7 @@
 """Pages for finding one and extinguishing one: infections and their response, a community's people under
 orders with the daily check-in, facilities, arrivals.
 
-Thin, as the rest of ``web``: parse, authorize through ``core.access``, call ``cases.actions``, render.
+Thin, as every page (``web.pages``): parse, authorize through ``core.access``, call ``cases.actions``, render.
 Lists are scoped with ``for_user``; single objects come through ``access.access`` (NotFound -> 404,
 Forbidden -> 403). Every list is paginated and reads a page in a fixed number of queries.
 """
@@ -26,19 +26,15 @@ from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
-from cordon.web.views import paginate, posted_text, query_id, query_without_page, scoped
+from cordon.places.views import scope_roots
+from cordon.web.pages import (attempt, in_language, paginate, posted, posted_text, query_id,
+                              query_without_page, reads_chinese, route)
 
 PAGE_SIZE = 50
 
 STATUS_LABELS = {"centralized": gettext_lazy("Centralized quarantine"), "home": gettext_lazy("At home"),
                  "free": gettext_lazy("Order ended"), "released": gettext_lazy("Released"),
                  "void": gettext_lazy("No order")}
-
-
-def in_language(zh: str, en: str) -> str:
-    from django.utils import translation
-
-    return zh if (translation.get_language() or "zh").startswith("zh") or not en else en
 
 
 def category_label(pack, key: str) -> str:
@@ -59,18 +55,19 @@ def _back(request, default: str) -> str:
     return default
 
 
-def _form_error(request, form) -> None:
+def _first_problem(form) -> str:
     """The first problem of an invalid form, as a message naming the field."""
     field, errs = next(iter(form.errors.items()))
     label = form.fields[field].label if field in form.fields else ""
-    messages.error(request, _("Not done: %(reason)s") % {"reason": f"{label}: {errs[0]}" if label else errs[0]})
+    return _("Not done: %(reason)s") % {"reason": f"{label}: {errs[0]}" if label else errs[0]}
 
 
-def _error(request, exc: ActionError) -> None:
+def _not_done(exc: ActionError) -> str:
+    """A refused action as the message these pages show: the reason, and the pack's rule when it names one."""
     msg = str(exc)
     if exc.rule:
         msg = f"{msg} ({exc.rule})"
-    messages.error(request, _("Not done: %(reason)s") % {"reason": msg})
+    return _("Not done: %(reason)s") % {"reason": msg}
 
 
 # ---------------------------------------------------------------------------------------------- infections
@@ -86,6 +83,7 @@ def _task_rows(tasks, now, lang_zh: bool) -> list[dict]:
     return rows
 
 
+@route("cases/", "cases_infections")
 @access.require(access.READ_HEALTH)
 def infection_list(request):
     user = request.user
@@ -105,18 +103,12 @@ def infection_list(request):
         r["inf"] = by_id[r["id"]]
     overdue = (ResponseTask.objects.for_user(user, access.READ_HEALTH)
                .filter(status=TaskStatus.OPEN, deadline__lt=now).select_related("infection").order_by("deadline", "id"))
-    overdue_rows = _task_rows(list(overdue[:20]), now, _zh())
+    overdue_rows = _task_rows(list(overdue[:20]), now, reads_chinese())
     context = {"rows": rows, "page": page, "q": q, "kind": kind, "kinds": InfectionKind.choices,
                "querystring": query_without_page(request), "daily": queries.daily_kpis(scoped_qs, 14, today),
                "overdue": overdue_rows, "overdue_count": overdue.count() if len(overdue_rows) >= 20
                else len(overdue_rows)}
     return render(request, "cases/infections.html", context)
-
-
-def _zh() -> bool:
-    from django.utils import translation
-
-    return (translation.get_language() or "zh").startswith("zh")
 
 
 def _chain_labels(node, pack):
@@ -131,8 +123,8 @@ def _chain_labels(node, pack):
     return node
 
 
+@route("cases/infections/<int:pk>/", "cases_infection")
 @access.require(access.READ_HEALTH)
-@scoped
 def infection_detail(request, pk: int):
     user = request.user
     inf = access.access(Infection.objects.select_related("home"), user, pk, read=access.READ_HEALTH)
@@ -153,7 +145,7 @@ def infection_detail(request, pk: int):
         o.late = o.identified_on > inf.confirmed_on + dt.timedelta(days=1)  # traced after the first day
     can_write = access.scope_for(user, access.CASES_WRITE).contains(inf)
     context = {
-        "inf": inf, "tasks": _task_rows(tasks, now, _zh()), "kpi": kpi, "contacts": contacts,
+        "inf": inf, "tasks": _task_rows(tasks, now, reads_chinese()), "kpi": kpi, "contacts": contacts,
         "chain": _chain_labels(queries.chain(inf, user), pack), "can_write": can_write,
         "visited": list(inf.visited.all()), "designations": list(inf.designations.select_related("area")),
         "contact_form": forms.ContactForm(initial={"last_exposure": inf.confirmed_on - dt.timedelta(days=1)}),
@@ -164,18 +156,16 @@ def infection_detail(request, pk: int):
     return render(request, "cases/infection.html", context)
 
 
+@route("cases/tasks/<int:pk>/<slug:action>/", "cases_task_action")
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def task_action(request, pk: int, action: str):
     user = request.user
     t = access.access(ResponseTask, user, pk, perm=access.CASES_WRITE)
     back = _back(request, reverse("cases_infection", args=[t.infection_id]) + f"#task-{t.pk}")
     f = forms.NoteForm(request.POST)
-    if not f.is_valid():
-        messages.error(request, _("Not done: check the form."))
-        return redirect(back)
-    try:
+
+    def act():
         if action == "complete":
             actions.do_complete_task(t, actor=user, note=f.cleaned_data["text"])
             messages.success(request, _("Task done."))
@@ -189,19 +179,19 @@ def task_action(request, pk: int, action: str):
             actions.do_note_task(t, f.cleaned_data["text"].strip(), actor=user)
         else:
             raise access.NotFound
-    except ActionError as exc:
-        _error(request, exc)
-    return redirect(back)
+
+    return posted(request, f, act, back, refused=_not_done, invalid=_("Not done: check the form."))
 
 
+@route("cases/infections/<int:pk>/<slug:action>/", "cases_infection_action")
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def infection_action(request, pk: int, action: str):
     user = request.user
     inf = access.access(Infection.objects.select_related("home"), user, pk, read=access.READ_HEALTH)
     back = reverse("cases_infection", args=[inf.pk])
-    try:
+
+    def act():
         if action == "reclassify":
             access.access(Infection, user, pk, perm=access.CASES_WRITE)
             f = forms.ReclassifyForm(request.POST)
@@ -235,18 +225,19 @@ def infection_action(request, pk: int, action: str):
             else:
                 messages.success(request, _("%(p)s is under an order until %(d)s.") % {
                     "p": o.label, "d": o.free_on - dt.timedelta(days=1) if o.free_on else "—"})
-            back += "#contacts"
+            return "#contacts"
         else:
             raise access.NotFound
-    except ActionError as exc:
-        _error(request, exc)
-    return redirect(back)
+        return ""
+
+    anchor = attempt(request, act, refused=_not_done)
+    return redirect(back + (anchor or ""))
 
 
 # ---------------------------------------------------------------------------------------------- contacts
 
+@route("cases/contacts/", "cases_contacts")
 @access.require(access.READ_HEALTH)
-@scoped
 def contact_list(request):
     """People under orders in the user's jurisdiction (or one community of it): status today, free day,
     next test day and the check-in form. Reads a page from the (community, status) index: a count and
@@ -277,8 +268,6 @@ def contact_list(request):
     if community is not None:
         cut = len(community.path) + 1
     else:
-        from cordon.web.views import scope_roots
-
         roots = scope_roots(user)
         cut = len(roots[0].path) + 1 if len(roots) == 1 and roots[0].kind != "district" else 0
     for o in orders:
@@ -300,29 +289,27 @@ def contact_list(request):
     return render(request, "cases/contacts.html", context)
 
 
+@route("cases/orders/<int:pk>/checkin/", "cases_checkin")
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def order_checkin(request, pk: int):
     user = request.user
     o = access.access(PersonOrder, user, pk, perm=access.CASES_WRITE)
     back = _back(request, reverse("cases_contacts"))
     f = forms.CheckInForm(request.POST)
-    if not f.is_valid():
-        _form_error(request, f)
-        return redirect(back)
-    try:
+
+    def act():
         actions.do_record_checkin(o, temperature=f.cleaned_data["temperature"],
                                   symptoms=f.cleaned_data["symptoms"], test_result=f.cleaned_data["test_result"],
                                   actor=user)
         messages.success(request, _("Check-in of %(p)s recorded.") % {"p": o.label})
-    except ActionError as exc:
-        _error(request, exc)
-    return redirect(back)
+
+    return posted(request, f, act, back, refused=_not_done, invalid=_first_problem)
 
 
 # ---------------------------------------------------------------------------------------------- facilities
 
+@route("cases/facilities/", "cases_facilities")
 @access.require(access.VIEW)
 def facility_list(request):
     user = request.user
@@ -346,8 +333,8 @@ def facility_list(request):
     return render(request, "cases/facilities.html", context)
 
 
+@route("cases/facilities/<int:pk>/", "cases_facility")
 @access.require(access.READ_HEALTH)
-@scoped
 def facility_detail(request, pk: int):
     user = request.user
     f = access.access(Facility.objects.select_related("area"), user, pk, read=access.READ_HEALTH)
@@ -363,39 +350,34 @@ def facility_detail(request, pk: int):
     return render(request, "cases/facility.html", context)
 
 
+@route("cases/facilities/new/", "cases_facility_new")
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def facility_create(request):
     user = request.user
     f = forms.FacilityForm(request.POST)
     back = reverse("cases_facilities")
-    if not f.is_valid():
-        _form_error(request, f)
-        return redirect(back)
-    try:
+
+    def act():
         area = area_of(user, f.cleaned_data["area"], perm=access.CASES_WRITE)
         fac = actions.do_create_facility(name=f.cleaned_data["name"].strip(), kind=f.cleaned_data["kind"],
                                          area=area, capacity=f.cleaned_data["capacity"], actor=user)
         messages.success(request, _("%(name)s added.") % {"name": fac.name})
-    except ActionError as exc:
-        _error(request, exc)
-    return redirect(back)
+
+    return posted(request, f, act, back, refused=_not_done, invalid=_first_problem)
 
 
+@route("cases/facilities/<int:pk>/admit/", "cases_facility_admit")
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def facility_admit(request, pk: int):
     user = request.user
     fac = access.access(Facility, user, pk, perm=access.CASES_WRITE)
     back = _back(request, reverse("cases_facility", args=[fac.pk]))
     f = forms.AdmitForm(request.POST)
-    if not f.is_valid():
-        messages.error(request, _("Not done: give the person's reference."))
-        return redirect(back)
-    label = f.cleaned_data["person"].strip()
-    try:
+
+    def act():
+        label = f.cleaned_data["person"].strip()
         order = (PersonOrder.objects.for_user(user, access.CASES_WRITE)
                  .filter(label=label, status=OrderStatus.ACTIVE)
                  .order_by("-id").first())
@@ -407,13 +389,12 @@ def facility_admit(request, pk: int):
                                     "jurisdiction") % {"p": label}, field="person")
         actions.do_place(fac, order=order, infection=inf, actor=user)
         messages.success(request, _("%(p)s admitted to %(f)s.") % {"p": label, "f": fac.name})
-    except ActionError as exc:
-        _error(request, exc)
-    return redirect(back)
+
+    return posted(request, f, act, back, refused=_not_done, invalid=_("Not done: give the person's reference."))
 
 
+@route("cases/placements/<int:pk>/discharge/", "cases_discharge")
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def placement_discharge(request, pk: int):
     user = request.user
@@ -421,18 +402,19 @@ def placement_discharge(request, pk: int):
     if p is None:
         raise access.NotFound
     fac = access.access(Facility, user, p.facility_id, perm=access.CASES_WRITE)
-    try:
+
+    def act():
         actions.do_discharge(p, actor=user, reason=posted_text(request, "reason", 500))
         messages.success(request, _("Discharged."))
-    except ActionError as exc:
-        _error(request, exc)
+
+    attempt(request, act, refused=_not_done)
     return redirect(_back(request, reverse("cases_facility", args=[fac.pk])))
 
 
 # ---------------------------------------------------------------------------------------------- arrivals
 
+@route("cases/arrivals/", "cases_arrivals")
 @access.require(access.READ_HEALTH)
-@scoped
 def arrival_list(request):
     user = request.user
     today = clock.today()
@@ -458,18 +440,16 @@ def arrival_list(request):
     return render(request, "cases/arrivals.html", context)
 
 
+@route("cases/arrivals/new/", "cases_arrival_new")
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def arrival_create(request):
     user = request.user
     regions = list(OutsideRegion.objects.all())
     f = forms.ArrivalForm(request.POST, regions=regions)
     back = reverse("cases_arrivals")
-    if not f.is_valid():
-        _form_error(request, f)
-        return redirect(back)
-    try:
+
+    def act():
         dest = area_of(user, f.cleaned_data["destination"], perm=access.CASES_WRITE)
         region = next((r for r in regions if str(r.pk) == f.cleaned_data["region"]), None)
         level = region.level if region else f.cleaned_data["from_level"]
@@ -482,35 +462,36 @@ def arrival_create(request):
             messages.success(request, _("%(p)s registered: no quarantine, the pack's tests only.") % {"p": a.label})
         else:
             messages.success(request, _("%(p)s registered and under an order.") % {"p": a.label})
-    except ActionError as exc:
-        _error(request, exc)
-    return redirect(back)
+
+    return posted(request, f, act, back, refused=_not_done, invalid=_first_problem)
 
 
+@route("cases/arrivals/<int:pk>/test/", "cases_arrival_test")
 @access.require(access.CASES_WRITE)
-@scoped
 @require_POST
 def arrival_test(request, pk: int):
     user = request.user
     a = access.access(Arrival, user, pk, perm=access.CASES_WRITE)
-    try:
+
+    def act():
         actions.do_record_arrival_test(a, result=request.POST.get("result") or "negative", actor=user)
         messages.success(request, _("Test of %(p)s recorded.") % {"p": a.label})
-    except ActionError as exc:
-        _error(request, exc)
+
+    attempt(request, act, refused=_not_done)
     return redirect(_back(request, reverse("cases_arrivals")))
 
 
+@route("cases/regions/", "cases_region_upsert")
 @access.require(access.COMMAND)
-@scoped
 @require_POST
 def region_upsert(request):
     user = request.user
-    try:
+
+    def act():
         r = actions.do_upsert_outside_region(name=posted_text(request, "name", 120),
                                              level=posted_text(request, "level", 8),
                                              source=posted_text(request, "source", 200), actor=user)
         messages.success(request, _("%(name)s saved.") % {"name": r.name})
-    except ActionError as exc:
-        _error(request, exc)
+
+    attempt(request, act, refused=_not_done)
     return redirect(reverse("cases_arrivals") + "#regions")

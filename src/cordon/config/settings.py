@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    "cordon.web.middleware.PageErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "cordon.config.urls"

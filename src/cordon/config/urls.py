@@ -1,11 +1,27 @@
+"""The root URL conf: the API, the site shell (sign-in, language, audit log) and every app's pages."""
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
 from cordon.core import access
 from cordon.config.api import api
+from cordon.web import views as web_views
 
 urlpatterns = [
     path("api/", api.urls),
     path("i18n/setlang/", access.public(set_language), name="set_language"),
-    path("", include("cordon.web.urls")),
+    path("login/", access.public(auth_views.LoginView.as_view(
+        template_name="web/login.html", redirect_authenticated_user=True,
+        extra_context={"failure_limit": getattr(settings, "AXES_FAILURE_LIMIT", 5)})), name="login"),
+    path("logout/", access.public(auth_views.LogoutView.as_view()), name="logout"),
+    path("audit/", web_views.audit_list, name="audit_list"),
+    path("", include("cordon.places.urls")),
+    path("", include("cordon.zones.urls")),
+    path("", include("cordon.cases.urls")),
+    path("", include("cordon.screening.urls")),
+    path("", include("cordon.care.urls")),
+    path("", include("cordon.hotline.urls")),
+    path("", include("cordon.supplies.urls")),
+    path("", include("cordon.situation.urls")),
 ]

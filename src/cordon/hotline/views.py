@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -16,12 +15,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cordon.care import perms
 from cordon.care.models import CareRequest
+from cordon.care.views import DESK
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.hotline import actions, config, forms, queries
 from cordon.hotline.queries import filtered, overdue
 from cordon.hotline.models import Category, Shift, Status, Ticket
-from cordon.web.views import cached_part, paginate, query_without_page, scoped
+from cordon.web.pages import (FORM_PAGE, cached_part, done, form_context, form_page, paginate, query_without_page,
+                              refused_box, route, submit)
 
 TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]
 
@@ -47,6 +48,7 @@ def _row(t: Ticket, now) -> dict:
             "escalated": _("Escalated L%(n)s") % {"n": t.escalation} if t.escalation else ""}
 
 
+@route("hotline/", "hotline_list")
 @access.require(access.HOTLINE_READ)
 def ticket_list(request):
     user = request.user
@@ -83,41 +85,39 @@ def ticket_list(request):
         "categories": Category.choices, "can_create": perms.has_desk_role(user, perms.HOTLINE)})
 
 
+@route("hotline/new/", "hotline_new")
 @access.require(access.HOTLINE_WRITE)
-@scoped
 def ticket_new(request):
     user = request.user
-    form = forms.TicketForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            c = form.cleaned_data
-            area = queries.resolve_location(c["location"])
-            try:
-                if area is not None and not perms.can_write(user, perms.HOTLINE, area):
-                    raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["location"]},
-                                      field="location")
-                t = actions.do_create_ticket(phone=c["phone"], category=c["category"], text=c["text"],
-                                             caller=c["caller"], location=c["location"], area=area,
-                                             raise_care=c["raise_care"], actor=user)
-            except access.Forbidden:
-                form.add_error("location", _("Give a location inside your jurisdiction."))
-            except ActionError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-            else:
-                if t.status == Status.DUPLICATE and Ticket.objects.for_user(user, access.HOTLINE_READ).filter(
-                        pk=t.duplicate_of_id).exists():
-                    messages.warning(request, _("Ticket %(n)s linked as a duplicate of %(o)s.") % {
-                        "n": t.number, "o": t.duplicate_of.number})
-                elif t.status == Status.DUPLICATE:  # the first call's ticket is outside your jurisdiction
-                    messages.warning(request, _("Ticket %(n)s linked as a duplicate of an earlier call.") % {
-                        "n": t.number})
-                else:
-                    messages.success(request, _("Ticket %(n)s created, routed to %(u)s.") % {"n": t.number,
-                                                                                            "u": t.unit_name})
-                return redirect("hotline_ticket", pk=t.pk)
-    return render(request, "hotline/new.html", {"form": form}, status=status)
+
+    def act(c):
+        area = queries.resolve_location(c["location"])
+        if area is not None and not perms.can_write(user, perms.HOTLINE, area):
+            raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["location"]}, field="location")
+        try:
+            t = actions.do_create_ticket(phone=c["phone"], category=c["category"], text=c["text"],
+                                         caller=c["caller"], location=c["location"], area=area,
+                                         raise_care=c["raise_care"], actor=user)
+        except access.Forbidden:
+            raise ActionError(_("Give a location inside your jurisdiction."), field="location") from None
+        if t.status == Status.DUPLICATE and Ticket.objects.for_user(user, access.HOTLINE_READ).filter(
+                pk=t.duplicate_of_id).exists():
+            messages.warning(request, _("Ticket %(n)s linked as a duplicate of %(o)s.") % {
+                "n": t.number, "o": t.duplicate_of.number})
+        elif t.status == Status.DUPLICATE:  # the first call's ticket is outside your jurisdiction
+            messages.warning(request, _("Ticket %(n)s linked as a duplicate of an earlier call.") % {
+                "n": t.number})
+        else:
+            messages.success(request, _("Ticket %(n)s created, routed to %(u)s.") % {"n": t.number,
+                                                                                    "u": t.unit_name})
+        return redirect("hotline_ticket", pk=t.pk)
+
+    page = form_context(_("New ticket"), _("Create ticket"), heading=_("New ticket from a call"), **DESK,
+                        form_class="desk-form",
+                        lead=_("Routed by location and category; first-response and resolution deadlines by "
+                               "category. The same number asking the same thing within 24 hours is linked as a "
+                               "duplicate."))
+    return form_page(request, forms.TicketForm(request.POST or None), FORM_PAGE, page, act=act)
 
 
 def _context(user, t: Ticket, bound=None) -> dict:
@@ -136,15 +136,15 @@ def _context(user, t: Ticket, bound=None) -> dict:
             "close_form": bound.get("close") or forms.CloseForm(prefix="close")}
 
 
+@route("hotline/tickets/<int:pk>/", "hotline_ticket")
 @access.require(access.HOTLINE_READ)
-@scoped
 def ticket_detail(request, pk: int):
     t = access.access(Ticket.objects.select_related("duplicate_of"), request.user, pk, read=access.HOTLINE_READ)
     return render(request, "hotline/ticket.html", _context(request.user, t))
 
 
+@route("hotline/tickets/<int:pk>/<slug:action>/", "hotline_ticket_action")
 @access.require(access.HOTLINE_WRITE)
-@scoped
 @require_POST
 def ticket_action(request, pk: int, action: str):
     user = request.user
@@ -154,63 +154,49 @@ def ticket_action(request, pk: int, action: str):
     t = perms.access_write(Ticket.objects.select_related("duplicate_of"), user, pk, perms.HOTLINE,
                            read=access.HOTLINE_READ)
     form = cls(request.POST, prefix=action)
-    error = None
-    if form.is_valid():
-        c = form.cleaned_data
-        try:
-            if action == "respond":
-                actions.do_respond_ticket(t, note=c["note"], actor=user)
-                done = _("Response recorded.")
-            elif action == "feedback":
-                actions.do_record_feedback(t, feedback=c["feedback"], actor=user)
-                done = _("Feedback recorded.")
-            else:
-                actions.do_close_ticket(t, satisfaction=int(c["satisfaction"]) if c["satisfaction"] else None,
-                                        actor=user)
-                done = _("Ticket closed.")
-        except ActionError as exc:
-            error = str(exc)
+
+    def act(c):
+        if action == "respond":
+            actions.do_respond_ticket(t, note=c["note"], actor=user)
+            message = _("Response recorded.")
+        elif action == "feedback":
+            actions.do_record_feedback(t, feedback=c["feedback"], actor=user)
+            message = _("Feedback recorded.")
         else:
-            messages.success(request, done)
-            return redirect("hotline_ticket", pk=t.pk)
-    else:
-        error = "; ".join(" ".join(e) for e in form.errors.values())
-    context = _context(user, t, {action: form})
-    context.update({"error": error, "error_action": action})
-    return render(request, "hotline/ticket.html", context, status=400)
+            actions.do_close_ticket(t, satisfaction=int(c["satisfaction"]) if c["satisfaction"] else None,
+                                    actor=user)
+            message = _("Ticket closed.")
+        return done(request, message, "hotline_ticket", pk=t.pk)
+
+    return submit(form, act, lambda exc: refused_box(request, "hotline/ticket.html", _context(user, t, {action: form}),
+                                                     action, form, exc))
 
 
+@route("hotline/roster/", "hotline_roster")
 @access.require(access.HOTLINE_READ)
 def roster(request):
     user = request.user
     can_edit = queries.may_edit_roster(user)
-    form = forms.ShiftForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
-        status = 400
-        if form.is_valid():
-            c = form.cleaned_data
-            try:
-                actions.do_add_shift(operator_name=c["operator_name"], starts=c["starts"], ends=c["ends"], actor=user)
-            except ActionError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-            else:
-                messages.success(request, _("Shift added."))
-                return redirect("hotline_roster")
+    if request.method == "POST" and not can_edit:
+        raise access.Forbidden
+
+    def act(c):
+        actions.do_add_shift(operator_name=c["operator_name"], starts=c["starts"], ends=c["ends"], actor=user)
+        return done(request, _("Shift added."), "hotline_roster")
+
     now = clock.now()
     shifts = list(Shift.objects.filter(ends__gt=now, starts__lt=now + dt.timedelta(days=7)).order_by("starts"))
-    return render(request, "hotline/roster.html", {"shifts": shifts, "gaps": _gaps(), "form": form,
-                                                   "can_edit": can_edit, "now": now}, status=status)
+    return form_page(request, forms.ShiftForm(request.POST or None), "hotline/roster.html",
+                     {"shifts": shifts, "gaps": _gaps(), "can_edit": can_edit, "now": now}, act=act)
 
 
+@route("hotline/roster/<int:pk>/remove/", "hotline_shift_remove")
 @access.require(access.HOTLINE_ROSTER)
 @require_POST
 def shift_remove(request, pk: int):
     user = request.user
     if not queries.may_edit_roster(user):
-        raise PermissionDenied
+        raise access.Forbidden
     s = Shift.objects.filter(pk=pk).first()
     if s is not None:
         actions.do_remove_shift(s, actor=user)
@@ -224,31 +210,27 @@ def _limits() -> dict:
     return config.desk()["public_limits"]
 
 
+@route("public/hotline", "public_hotline")
 @access.public
 @never_cache
 @require_http_methods(["GET", "POST"])
 def public_form(request):
     form = forms.PublicForm(request.POST or None)
-    if request.method == "POST":
-        client = queries.client_key(request)
-        if not actions.do_count_hit("submit", client, _limits()["submit_per_hour"], 3600):
-            return render(request, "hotline/public_form.html", {"form": form, "limited": True}, status=429)
-        if form.is_valid():
-            c = form.cleaned_data
-            try:
-                t = actions.do_create_ticket(phone=c["phone"], category=c["category"], text=c["text"],
-                                             caller=c["caller"], location=c["location"], source="web",
-                                             client=client, actor="public")
-            except ActionError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-            else:
-                return render(request, "hotline/public_thanks.html",
-                              {"number": t.number, "last4": t.phone[-4:], "category": t.get_category_display(),
-                               "respond_by": t.respond_by}, status=201)
-        return render(request, "hotline/public_form.html", {"form": form}, status=400)
-    return render(request, "hotline/public_form.html", {"form": form})
+    client = queries.client_key(request) if request.method == "POST" else None
+    if client is not None and not actions.do_count_hit("submit", client, _limits()["submit_per_hour"], 3600):
+        return render(request, "hotline/public_form.html", {"form": form, "limited": True}, status=429)
+
+    def act(c):
+        t = actions.do_create_ticket(phone=c["phone"], category=c["category"], text=c["text"], caller=c["caller"],
+                                     location=c["location"], source="web", client=client, actor="public")
+        return render(request, "hotline/public_thanks.html", {"number": t.number, "last4": t.phone[-4:],
+                                                              "category": t.get_category_display(),
+                                                              "respond_by": t.respond_by}, status=201)
+
+    return form_page(request, form, "hotline/public_form.html", act=act)
 
 
+@route("public/hotline/status", "public_hotline_status")
 @access.public
 @never_cache
 @require_http_methods(["GET", "POST"])

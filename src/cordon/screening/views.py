@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,7 +16,8 @@ from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
-from cordon.web.views import paginate, query_id, scoped
+from cordon.web.pages import FORM_PAGE, attempt, done, form_context, form_page, paginate, query_id, route
+from cordon.zones.models import Designation
 
 from . import actions, queries
 from .forms import RetestForm, RoundForm
@@ -24,6 +26,7 @@ from .models import CoverageDay, ImportBatch, RecallMember, Round
 LEVEL_ORDER = ("district", "street", "community", "compound", "building", "unit")
 
 
+@route("screening/", "screening_list")
 @access.require(access.VIEW)
 def round_list(request):
     user = request.user
@@ -42,36 +45,31 @@ def _areas_from(text: str, user) -> list[Area]:
     return out
 
 
+@route("screening/new/", "screening_new")
 @access.require(access.SCREENING_WRITE)
-@scoped
 def round_new(request):
     user = request.user
     form = RoundForm(request.POST or None, initial={"on": clock.today(), "pool_size": 10, "coverage": "areas"})
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            designations = []
-            if d["designations"]:
-                from cordon.zones.models import Designation
 
-                for tok in re.split(r"[\s,，]+", d["designations"].strip()):
-                    if tok:
-                        designations.append(access.access(Designation, user, tok))
+    def act(d):
+        try:
+            designations = [access.access(Designation, user, tok)
+                            for tok in re.split(r"[\s,，]+", d["designations"].strip()) if tok]
             r = actions.do_create_round(name=d["name"], on=d["on"], pool_size=d["pool_size"],
                                         coverage=d["coverage"], areas=_areas_from(d["areas"], user),
                                         designations=designations, actor=user)
-        except ActionError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         except access.NotFound:
-            form.add_error(None, _("An area or designation is not in your jurisdiction."))
-        else:
-            messages.success(request, _("Round created."))
-            return redirect("screening_detail", r.pk)
-    return render(request, "screening/new.html", {"form": form})
+            raise ActionError(_("An area or designation is not in your jurisdiction.")) from None
+        return done(request, _("Round created."), "screening_detail", r.pk)
+
+    # (a refused or invalid form answers 200 here, as it always has)
+    page = form_context(_("New round"), _("Create round"), crumbs=[(reverse("screening_list"), _("Mass screening"))],
+                        novalidate=True)
+    return form_page(request, form, FORM_PAGE, page, act=act, refused_status=200)
 
 
+@route("screening/<int:pk>/", "screening_detail")
 @access.require(access.VIEW)
-@scoped
 def round_detail(request, pk: int):
     user = request.user
     r = queries.access_round(user, pk)
@@ -106,8 +104,8 @@ def round_detail(request, pk: int):
     })
 
 
+@route("screening/<int:pk>/refresh/", "screening_refresh")
 @access.require(access.SCREENING_WRITE)
-@scoped
 @require_POST
 def round_refresh(request, pk: int):
     r = queries.access_round(request.user, pk, write=True)
@@ -116,8 +114,8 @@ def round_refresh(request, pk: int):
     return redirect("screening_detail", r.pk)
 
 
+@route("screening/<int:pk>/missing/<int:area_id>/", "screening_missing")
 @access.require(access.READ_PERSONAL)
-@scoped
 def round_missing(request, pk: int, area_id: int):
     user = request.user
     r = queries.access_round(user, pk)
@@ -128,17 +126,14 @@ def round_missing(request, pk: int, area_id: int):
     return render(request, "screening/missing.html", {"round": r, "area": area, "page": page, "people": people})
 
 
+@route("screening/retest/<int:member_id>/", "screening_retest")
 @access.require(access.SCREENING_WRITE)
-@scoped
 @require_POST
 def retest(request, member_id: int):
     user = request.user
     m = access.access(RecallMember, user, member_id, perm=access.SCREENING_WRITE, read=access.READ_HEALTH)
     form = RetestForm(request.POST)
     if form.is_valid():
-        try:
-            actions.do_record_retest(m, result=form.cleaned_data["result"], actor=user)
-            messages.success(request, _("Retest recorded."))
-        except ActionError as exc:
-            messages.error(request, str(exc))
+        attempt(request, lambda: actions.do_record_retest(m, result=form.cleaned_data["result"], actor=user),
+                ok=_("Retest recorded."))
     return redirect("screening_detail", m.task.round_id)

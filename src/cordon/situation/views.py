@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,14 +17,13 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from cordon.core import access, clock
-from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.situation import actions, charts, daily, public
 from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
 from cordon.situation.registry import SituationScope, collect
 from cordon.situation.sections import rt_series
-from cordon.web import views as web_views
-from cordon.web.views import posted_text, scoped
+from cordon.web import pages
+from cordon.web.pages import attempt, posted_text, route
 
 MAX_DAYS = 400
 
@@ -47,10 +45,10 @@ def page_params(get) -> dict:
 
 def parse_day(value, default=None) -> dt.date:
     """The day of a page's query string or path; absent: ``default`` or today; malformed or outside the
-    pages' window (``web.views.MIN_DAY`` .. ``MAX_DAY``): 404."""
+    pages' window (``web.forms.MIN_DAY`` .. ``MAX_DAY``): 404."""
     if not value:
         return default or clock.today()
-    day = web_views.parse_day(value)
+    day = pages.parse_day(value)
     if day is None:
         raise Http404
     return day
@@ -100,16 +98,16 @@ def _render_situation(request, view: SituationScope, heading: str):
     return render(request, "situation/page.html", ctx)
 
 
+@route("situation/", "situation")
 @access.require(access.VIEW)
-@scoped
 def situation(request):
     view = SituationScope.for_user(request.user, **page_params(request.GET))
     heading = _("Command centre: whole city") if view.scope.everything else _("Situation in your jurisdiction")
     return _render_situation(request, view, heading)
 
 
+@route("situation/district/<int:pk>/", "situation_district")
 @access.require(access.VIEW)
-@scoped
 def situation_district(request, pk: int):
     district = access.access(Area.objects.filter(kind="district"), request.user, pk)
     view = SituationScope.for_user(request.user, district=district, **page_params(request.GET))
@@ -118,14 +116,14 @@ def situation_district(request, pk: int):
 
 # ---------------------------------------------------------------------------------------------- daily close
 
+@route("situation/daily/<str:day>/", "situation_daily")
 @access.require(access.VIEW)
-@scoped
 def daily_page(request, day: str):
     on = parse_day(day)
     view = SituationScope.for_user(request.user, days=14)
     fmt = request.GET.get("format") or "html"
     if fmt in ("json", "pdf") and not access.has_perm(request.user, access.EXPORT):
-        raise PermissionDenied
+        raise access.Forbidden
     data = access.drop_closed_links(daily.report(view, on), request.user)
     if fmt == "json":
         return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
@@ -138,6 +136,7 @@ def daily_page(request, day: str):
                                                     "next": on + dt.timedelta(days=1) if on < clock.today() else None})
 
 
+@route("situation/daily/", "situation_daily_today")
 @access.require(access.VIEW)
 def daily_today(request):
     return redirect("situation_daily", day=clock.today().isoformat())
@@ -145,6 +144,7 @@ def daily_today(request):
 
 # ---------------------------------------------------------------------------------------------- imported curves
 
+@route("situation/counts/", "situation_counts")
 @access.require(access.VIEW)
 def counts_list(request):
     from django.db.models import Count, Max, Min, Sum
@@ -154,6 +154,7 @@ def counts_list(request):
     return render(request, "situation/counts_list.html", {"series": list(series)})
 
 
+@route("situation/counts/<str:name>/", "situation_counts_detail")
 @access.require(access.VIEW)
 def counts_detail(request, name: str):
     rows = list(DailyCount.objects.filter(series=name).order_by("day"))
@@ -202,6 +203,7 @@ def _can_publish(user) -> bool:
     return True
 
 
+@route("situation/bulletins/", "situation_bulletins")
 @access.require(access.VIEW)
 def bulletin_list(request):
     can = _can_publish(request.user)
@@ -212,22 +214,20 @@ def bulletin_list(request):
                                                         "today": clock.today()})
 
 
+@route("situation/bulletins/draft/", "situation_bulletin_draft")
 @access.require(access.COMMAND)
 @require_POST
-@scoped
 def bulletin_draft(request):
     day = parse_day(request.POST.get("day"), clock.today() - dt.timedelta(days=1))
-    try:
-        b = actions.do_draft_bulletin(day, actor=request.user)
-    except ActionError as exc:
-        messages.error(request, str(exc))
+    b = attempt(request, lambda: actions.do_draft_bulletin(day, actor=request.user),
+                ok=_("Bulletin for %(day)s drafted from the records.") % {"day": day})
+    if b is None:
         return redirect("situation_bulletins")
-    messages.success(request, _("Bulletin for %(day)s drafted from the records.") % {"day": day})
     return redirect("situation_bulletin", day=b.day.isoformat())
 
 
+@route("situation/bulletins/<str:day>/", "situation_bulletin")
 @access.require(access.VIEW)
-@scoped
 def bulletin_detail(request, day: str):
     on = parse_day(day)
     b = Bulletin.objects.filter(day=on).first()
@@ -236,9 +236,10 @@ def bulletin_detail(request, day: str):
         raise Http404
     if request.method == "POST":
         if not can:
-            raise PermissionDenied
+            raise access.Forbidden
         act = request.POST.get("action")
-        try:
+
+        def run():
             if act == "edit":
                 actions.do_edit_bulletin(b, text=posted_text(request, "text", 20_000),
                                          title=posted_text(request, "title", 200, None),
@@ -255,8 +256,8 @@ def bulletin_detail(request, day: str):
                 messages.success(request, _("Drafted again from the records."))
             else:
                 raise Http404
-        except ActionError as exc:
-            messages.error(request, str(exc))
+
+        attempt(request, run)
         return redirect("situation_bulletin", day=on.isoformat())
     return render(request, "situation/bulletin.html", {"b": b, "can_publish": can,
                                                        "changed": b.text != b.drafted_text})
@@ -267,6 +268,7 @@ def bulletin_detail(request, day: str):
 PUBLIC_CACHE = {"public": True, "max_age": 60}
 
 
+@route("public/", "public_hub")
 @access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)
@@ -277,6 +279,7 @@ def public_hub(request):
         "counts": public.area_counts(), "updated": clock.now()})
 
 
+@route("public/bulletins", "public_bulletins")
 @access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)
@@ -284,6 +287,7 @@ def public_bulletins(request):
     return render(request, "situation/public_bulletins.html", {"bulletins": public.published(limit=366)})
 
 
+@route("public/bulletins/<str:day>", "public_bulletin")
 @access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)
@@ -296,6 +300,7 @@ def public_bulletin(request, day: str):
                                                               "paragraphs": [p for p in b.text.split("\n") if p.strip()]})
 
 
+@route("public/lookup", "public_lookup")
 @access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)
@@ -305,6 +310,7 @@ def public_lookup(request):
     return render(request, "situation/public_lookup.html", {"q": q, "data": data})
 
 
+@route("public/lookup.json", "public_lookup_json")
 @access.public
 @require_GET
 @cache_control(**PUBLIC_CACHE)

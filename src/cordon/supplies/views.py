@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cordon.care import perms
+from cordon.care.views import DESK
 from cordon.core import access, clock
-from cordon.core.actions import ActionError
 from cordon.supplies import actions, config, forms, queries
 from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryTeam, Item, PriceReport, Reconciliation,
                                     Warehouse)
-from cordon.web.views import paginate, parse_id, posted_text, query_id, query_without_page, scoped
+from cordon.places.models import Area
+from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_errors_text, form_page, paginate, parse_id,
+                              posted_text, query_id, query_without_page, route, submit)
+from cordon.zones.models import Designation, Status as ZStatus
 
 
 def _choices(user):
@@ -25,8 +28,6 @@ def _choices(user):
 
 
 def _forms(user, data=None, which=None):
-    from cordon.zones.models import Designation, Status as ZStatus
-
     ws, items = _choices(user)
     wch = [(w.pk, w.name) for w in ws]
     ich = [(i.pk, f"{i.name} ({i.unit})") for i in items]
@@ -47,6 +48,7 @@ def _forms(user, data=None, which=None):
     return out
 
 
+@route("supplies/", "supplies_dashboard")
 @access.require(access.SUPPLIES_READ)
 def dashboard(request, bound=None, status=200, error=None):
     user = request.user
@@ -71,8 +73,8 @@ def dashboard(request, bound=None, status=200, error=None):
     return render(request, "supplies/dashboard.html", context, status=status)
 
 
+@route("supplies/do/<slug:action>/", "supplies_action")
 @access.require(access.SUPPLIES_WRITE)
-@scoped
 @require_POST
 def post_action(request, action: str):
     user = request.user
@@ -80,38 +82,34 @@ def post_action(request, action: str):
         raise access.NotFound
     fs = _forms(user, request.POST, action)
     f = fs[action]
-    if not f.is_valid():
-        return dashboard(request, fs, 400, "; ".join(" ".join(e) for e in f.errors.values()))
-    c = f.cleaned_data
-    try:
+
+    def act(c):
         w = perms.access_write(Warehouse, user, c["warehouse"], perms.SUPPLY_ROLES) if "warehouse" in c else None
         item = Item.objects.get(pk=c["item"]) if "item" in c else None
         if action == "move":
             actions.do_move_stock(w, item, direction=c["direction"], quantity=c["quantity"], reason=c["reason"],
                                   actor=user)
-            done = _("Stock movement recorded.")
+            message = _("Stock movement recorded.")
         elif action == "count":
             actions.do_count_stock(w, item, counted=c["counted"], actor=user)
-            done = _("Count recorded.")
+            message = _("Count recorded.")
         elif action == "reconcile":
             rec = actions.do_reconcile(w, actor=user)
-            done = _("Reconciled: balanced.") if rec.balanced else _("Reconciled: NOT balanced, see the differences.")
+            message = _("Reconciled: balanced.") if rec.balanced else \
+                _("Reconciled: NOT balanced, see the differences.")
         elif action == "allocate":
-            from cordon.zones.models import Designation
-
             d = perms.access_write(Designation.objects.select_related("area"), user, c["designation"],
                                    perms.SUPPLY_ROLES)
             a = actions.do_allocate(d, warehouse=w, item=item, days=c["days"], actor=user)
-            done = _("Allocated %(q)s for %(n)s people x %(d)s days.") % {"q": a.quantity, "n": a.headcount,
-                                                                         "d": a.days}
+            message = _("Allocated %(q)s for %(n)s people x %(d)s days.") % {"q": a.quantity, "n": a.headcount,
+                                                                            "d": a.days}
         else:
             r = actions.do_report_price(item, market=c["market"], price=c["price"], actor=user)
-            done = (_("Price alert: %(p)s%% above the baseline.") % {"p": r.rise_pct}) if r.alert else \
+            message = (_("Price alert: %(p)s%% above the baseline.") % {"p": r.rise_pct}) if r.alert else \
                 _("Price recorded.")
-    except ActionError as exc:
-        return dashboard(request, fs, 400, str(exc))
-    messages.success(request, done)
-    return redirect("supplies_dashboard")
+        return done(request, message, "supplies_dashboard")
+
+    return submit(f, act, lambda exc: dashboard(request, fs, 400, str(exc) if exc else form_errors_text(f)))
 
 
 NEW = {"warehouse": (forms.WarehouseForm, gettext_lazy("New warehouse")),
@@ -119,8 +117,8 @@ NEW = {"warehouse": (forms.WarehouseForm, gettext_lazy("New warehouse")),
        "team": (forms.TeamForm, gettext_lazy("New delivery team"))}
 
 
+@route("supplies/new/<slug:what>/", "supplies_new")
 @access.require(access.SUPPLIES_WRITE)
-@scoped
 def create(request, what: str):
     """Create a warehouse, an item or a delivery team (logistics officers and staff with write access; a
     warehouse or team only in an area of their jurisdiction)."""
@@ -128,35 +126,26 @@ def create(request, what: str):
     if what not in NEW:
         raise access.NotFound
     cls, title = NEW[what]
-    form = cls(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            c = form.cleaned_data
-            try:
-                if what == "item":
-                    obj = actions.do_create_item(c["name"], kind=c["kind"], unit=c["unit"],
-                                                 per_person_per_day=c["per_person_per_day"] or 0,
-                                                 baseline_price=c["baseline_price"], price_unit=c["price_unit"],
-                                                 actor=user)
-                else:
-                    area = perms.area_by_path(user, c["area"], perms.SUPPLY_ROLES)
-                    if what == "warehouse":
-                        obj = actions.do_create_warehouse(c["name"], area=area, actor=user)
-                    else:
-                        obj = actions.do_create_team(c["name"], area=area, leader=c["leader"], phone=c["phone"],
-                                                     actor=user)
-            except ActionError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+
+    def act(c):
+        if what == "item":
+            obj = actions.do_create_item(c["name"], kind=c["kind"], unit=c["unit"],
+                                         per_person_per_day=c["per_person_per_day"] or 0,
+                                         baseline_price=c["baseline_price"], price_unit=c["price_unit"], actor=user)
+        else:
+            area = perms.area_by_path(user, c["area"], perms.SUPPLY_ROLES)
+            if what == "warehouse":
+                obj = actions.do_create_warehouse(c["name"], area=area, actor=user)
             else:
-                messages.success(request, _("%(name)s created.") % {"name": obj.name})
-                return redirect("supplies_dashboard")
-    return render(request, "supplies/new.html", {"form": form, "title": title}, status=status)
+                obj = actions.do_create_team(c["name"], area=area, leader=c["leader"], phone=c["phone"], actor=user)
+        return done(request, _("%(name)s created.") % {"name": obj.name}, "supplies_dashboard")
+
+    page = form_context(title, _("Create"), **DESK, form_class="desk-form", cancel=reverse("supplies_dashboard"))
+    return form_page(request, cls(request.POST or None), FORM_PAGE, page, act=act)
 
 
+@route("supplies/allocations/<int:pk>/issue/", "supplies_issue")
 @access.require(access.SUPPLIES_WRITE)
-@scoped
 @require_POST
 def issue(request, pk: int):
     user = request.user
@@ -165,15 +154,12 @@ def issue(request, pk: int):
     team = None
     if parse_id(request.POST.get("team")) is not None:
         team = DeliveryTeam.objects.for_user(user).filter(pk=parse_id(request.POST["team"])).first()
-    try:
-        orders = actions.do_issue_allocation(a, team=team, actor=user)
-    except ActionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Issued; %(n)s delivery orders to the door.") % {"n": len(orders)})
+    attempt(request, lambda: actions.do_issue_allocation(a, team=team, actor=user),
+            ok=lambda orders: _("Issued; %(n)s delivery orders to the door.") % {"n": len(orders)})
     return redirect("supplies_dashboard")
 
 
+@route("supplies/deliveries/", "supplies_deliveries")
 @access.require(access.SUPPLIES_READ)
 def deliveries(request):
     user = request.user
@@ -185,8 +171,6 @@ def deliveries(request):
     if st:
         qs = qs.filter(status=st)
     page = paginate(request, qs.order_by("status", "unit_id", "household_id", "id"), 100)
-    from cordon.places.models import Area
-
     units = Area.objects.in_bulk({o.unit_id for o in page.object_list if o.unit_id})
     return render(request, "supplies/deliveries.html", {
         "page": page, "rows": [{"o": o, "unit": units.get(o.unit_id)} for o in page.object_list],
@@ -194,22 +178,20 @@ def deliveries(request):
         "can_write": perms.has_desk_role(user, perms.SUPPLY_ROLES)})
 
 
+@route("supplies/deliveries/<int:pk>/<slug:action>/", "supplies_delivery_action")
 @access.require(access.SUPPLIES_WRITE)
-@scoped
 @require_POST
 def delivery_action(request, pk: int, action: str):
     user = request.user
     if action not in ("delivered", "failed"):
         raise access.NotFound
     o = perms.access_write(DeliveryOrder, user, pk, perms.SUPPLY_ROLES)
-    try:
+
+    def act():
         if action == "delivered":
-            actions.do_mark_delivered(o, actor=user)
-        else:
-            actions.do_mark_failed(o, reason=posted_text(request, "reason", 200), actor=user)
-    except ActionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Delivery updated."))
+            return actions.do_mark_delivered(o, actor=user)
+        return actions.do_mark_failed(o, reason=posted_text(request, "reason", 200), actor=user)
+
+    attempt(request, act, ok=_("Delivery updated."))
     nxt = request.POST.get("next") or ""
     return redirect(nxt if nxt.startswith("/supplies/") else "supplies_deliveries")

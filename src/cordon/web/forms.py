@@ -54,12 +54,6 @@ class CheckedForm(forms.Form):
                 field.validators += [validators.MinValueValidator(MIN_DAY), validators.MaxValueValidator(MAX_DAY)]
 
 
-class UnmaskForm(CheckedForm):
-    field = forms.ChoiceField(label=_("Field"), choices=[("id_number", _("ID number")), ("phone", _("Phone"))])
-    reason = forms.CharField(label=_("Reason"), max_length=200, min_length=2,
-                             help_text=_("Why you need the full value. It is written to the audit log."))
-
-
 class AuditFilterForm(CheckedForm):
     actor = forms.CharField(label=_("Actor"), max_length=150, required=False)
     action = forms.CharField(label=_("Action"), max_length=80, required=False,

@@ -1,7 +1,7 @@
 """Risk-area pages: the command view, a designation's page with its actions, designating by hand, and the
 public list (HTML and JSON, no login, no personal data).
 
-Thin, as the rest of ``web``: parse, authorize through ``core.access``, call ``zones.actions``, render.
+Thin, as every page (``web.pages``): parse, authorize through ``core.access``, call ``zones.actions``, render.
 Lists are scoped with ``for_user``; single objects come through ``access.access`` (NotFound -> 404,
 Forbidden -> 403).
 """
@@ -17,7 +17,6 @@ from django.db.models import Count, Prefetch
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
@@ -26,8 +25,8 @@ from cordon.cases.models import Infection
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.places.queries import area_of
-from cordon.web.views import paginate, query_id, query_without_page, scoped
+from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_page, in_language, paginate, parse_id,
+                              query_id, query_without_page, refused_box, route, submit)
 from cordon.zones import actions, forms, kpi, queries
 from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Notice, Proposal, ProposalStatus, Status
 
@@ -61,10 +60,6 @@ def _tree(rows: list[dict]) -> list[dict]:
              "streets": [{"name": sn, "communities": [{"name": cn, "rows": rs} for cn, rs in comms.items()]}
                          for sn, comms in streets.items()]}
             for dn, streets in districts.items()]
-
-
-def in_language(zh: str, en: str) -> str:
-    return zh if (translation.get_language() or "zh").startswith("zh") or not en else en
 
 
 def waiting_text(waiting: str) -> str:
@@ -102,6 +97,7 @@ def _with_related(qs):
 
 # ---------------------------------------------------------------------------------------------- command view
 
+@route("zones/", "zones_list")
 @access.require(access.VIEW)
 def zone_list(request):
     user = request.user
@@ -172,16 +168,29 @@ def _detail_context(user, d: Designation, bound: dict | None = None) -> dict:
     }
 
 
+@route("zones/<int:pk>/", "zones_detail")
 @access.require(access.VIEW)
-@scoped
 def zone_detail(request, pk: int):
     user = request.user
     d = access.access(_with_related(Designation.objects.all()), user, pk)
     return render(request, "zones/detail.html", _detail_context(user, d))
 
 
+def _resolve_area(user, value: str) -> Area:
+    """An area by id or address path, in the user's write scope (NotFound/Forbidden otherwise)."""
+    value = (value or "").strip().strip("/")
+    if value.isdigit():
+        if parse_id(value) is None:
+            raise access.NotFound
+        return access.access(Area, user, parse_id(value), perm=access.ZONES_WRITE)
+    a = Area.objects.for_user(user).filter(path=value).first()
+    if a is None:
+        raise access.NotFound
+    return access.access(Area, user, a.pk, perm=access.ZONES_WRITE)
+
+
+@route("zones/<int:pk>/<slug:action>/", "zones_action")
 @access.require(access.ZONES_WRITE)
-@scoped
 @require_POST
 def zone_action(request, pk: int, action: str):
     user = request.user
@@ -189,126 +198,112 @@ def zone_action(request, pk: int, action: str):
         raise access.NotFound
     d = access.access(_with_related(Designation.objects.all()), user, pk, perm=access.ZONES_WRITE)
     form = ACTION_FORMS[action](request.POST, prefix=action)
-    error = None
-    if form.is_valid():
-        c = form.cleaned_data
-        try:
-            if action == "round":
-                actions.do_record_round(d, result="" if c["result"] == "pending" else c["result"],
-                                        reason=c["reason"], actor=user)
-                done = _("Round result recorded.")
-            elif action == "keep":
-                actions.do_keep(d, reason=c["reason"], actor=user)
-                done = _("The area is kept at its level; this is flagged every day it holds.")
-            elif action == "resume":
-                actions.do_resume(d, reason=c["reason"], actor=user)
-                done = _("The keep ended: the pack's clock decides again.")
-            elif action == "lift":
-                actions.do_lift(d, reason=c["reason"], level=c["level"] or None, actor=user)
-                done = _("The area was lifted.")
-            elif action == "reseal":
-                actions.do_reseal(d, level=c["level"], reason=c["reason"], actor=user)
-                done = _("The area was re-sealed.")
-            else:
-                add, remove = [], []
-                if c.get("add"):
-                    try:
-                        add = [area_of(user, c["add"], perm=access.ZONES_WRITE)]
-                    except (access.NotFound, access.Forbidden):
-                        raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["add"]},
-                                          field="add") from None
-                if c.get("remove"):
-                    remove = list(Area.objects.filter(pk=c["remove"]))
-                if not add and not remove:
-                    raise ActionError(_("Choose an area to add or remove."), field="add")
-                actions.do_adjust_extent(d, add=add, remove=remove, reason=c["reason"], actor=user)
-                done = _("The extent was adjusted.")
-        except ActionError as exc:
-            error = str(exc)
+
+    def act(c):
+        if action == "round":
+            actions.do_record_round(d, result="" if c["result"] == "pending" else c["result"],
+                                    reason=c["reason"], actor=user)
+            message = _("Round result recorded.")
+        elif action == "keep":
+            actions.do_keep(d, reason=c["reason"], actor=user)
+            message = _("The area is kept at its level; this is flagged every day it holds.")
+        elif action == "resume":
+            actions.do_resume(d, reason=c["reason"], actor=user)
+            message = _("The keep ended: the pack's clock decides again.")
+        elif action == "lift":
+            actions.do_lift(d, reason=c["reason"], level=c["level"] or None, actor=user)
+            message = _("The area was lifted.")
+        elif action == "reseal":
+            actions.do_reseal(d, level=c["level"], reason=c["reason"], actor=user)
+            message = _("The area was re-sealed.")
         else:
-            messages.success(request, done)
-            return redirect("zones_detail", pk=d.pk)
-    else:
-        error = "; ".join(f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}".lstrip(": ")
-                          for f, e in form.errors.items())
-    d = access.access(_with_related(Designation.objects.all()), user, pk)
-    context = _detail_context(user, d, {action: form})
-    context.update({"error": error, "error_action": action})
-    return render(request, "zones/detail.html", context, status=400)
+            add, remove = [], []
+            if c.get("add"):
+                try:
+                    add = [_resolve_area(user, c["add"])]
+                except (access.NotFound, access.Forbidden):
+                    raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["add"]},
+                                      field="add") from None
+            if c.get("remove"):
+                remove = list(Area.objects.filter(pk=c["remove"]))
+            if not add and not remove:
+                raise ActionError(_("Choose an area to add or remove."), field="add")
+            actions.do_adjust_extent(d, add=add, remove=remove, reason=c["reason"], actor=user)
+            message = _("The extent was adjusted.")
+        return done(request, message, "zones_detail", pk=d.pk)
+
+    def fail(exc):
+        fresh = access.access(_with_related(Designation.objects.all()), user, pk)
+        return refused_box(request, "zones/detail.html", _detail_context(user, fresh, {action: form}), action, form,
+                           exc, errors=_labelled_errors)
+
+    return submit(form, act, fail)
+
+
+def _labelled_errors(form) -> str:
+    """An invalid action form's errors in one line, each after its field's label."""
+    return "; ".join(f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}".lstrip(": ")
+                     for f, e in form.errors.items())
 
 
 # ---------------------------------------------------------------------------------------------- designate
 
+@route("zones/new/", "zones_new")
 @access.require(access.ZONES_WRITE)
-@scoped
 def zone_new(request):
     user = request.user
     initial = {}
     if request.method == "GET" and query_id(request, "area") is not None:
         initial["area"] = access.access(Area, user, query_id(request, "area")).path
-    form = forms.DesignateForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            c = form.cleaned_data
-            try:
-                try:
-                    area = area_of(user, c["area"], perm=access.ZONES_WRITE)
-                except (access.NotFound, access.Forbidden):
-                    raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["area"]},
-                                      field="area") from None
-                labels = [x for x in re.split(r"[,，;；\s]+", c["infections"] or "") if x]
-                found = {i.label: i for i in Infection.objects.for_user(user).filter(label__in=labels)}
-                missing = [x for x in labels if x not in found]
-                if missing:
-                    raise ActionError(_("No infection %(l)s in your jurisdiction") % {"l": ", ".join(missing)},
-                                      field="infections")
-                d = actions.do_designate(area, c["level"], reason=c["reason"], infections=[found[x] for x in labels],
-                                         exposure_note=c["exposure_note"], actor=user)
-            except ActionError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-            else:
-                messages.success(request, _("Designated: %(a)s") % {"a": d.area.path})
-                return redirect("zones_detail", pk=d.pk)
-    return render(request, "zones/new.html", {"form": form}, status=status)
+
+    def act(c):
+        try:
+            area = _resolve_area(user, c["area"])
+        except (access.NotFound, access.Forbidden):
+            raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["area"]}, field="area") from None
+        labels = [x for x in re.split(r"[,，;；\s]+", c["infections"] or "") if x]
+        found = {i.label: i for i in Infection.objects.for_user(user).filter(label__in=labels)}
+        missing = [x for x in labels if x not in found]
+        if missing:
+            raise ActionError(_("No infection %(l)s in your jurisdiction") % {"l": ", ".join(missing)},
+                              field="infections")
+        d = actions.do_designate(area, c["level"], reason=c["reason"], infections=[found[x] for x in labels],
+                                 exposure_note=c["exposure_note"], actor=user)
+        return done(request, _("Designated: %(a)s") % {"a": d.area.path}, "zones_detail", pk=d.pk)
+
+    page = form_context(_("Designate an area"), _("Designate"), crumbs=[(reverse("zones_list"), _("Risk areas"))],
+                        form_class="designate-form", submit_class="warn", novalidate=True)
+    return form_page(request, forms.DesignateForm(request.POST or None, initial=initial), FORM_PAGE, page, act=act)
 
 
 # ---------------------------------------------------------------------------------------------- proposals, notices
 
+@route("zones/proposals/<int:pk>/confirm/", "zones_proposal_confirm")
 @access.require(access.ZONES_WRITE)
-@scoped
 @require_POST
 def proposal_confirm(request, pk: int):
     user = request.user
     p = access.access(Proposal.objects.select_related("area", "designation"), user, pk, perm=access.ZONES_WRITE)
-    try:
-        d = actions.do_confirm_proposal(p, actor=user)
-    except ActionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Confirmed: %(a)s is designated %(l)s.") % {"a": d.area.path,
-                                                                              "l": level_label(d.level)})
+    attempt(request, lambda: actions.do_confirm_proposal(p, actor=user),
+            ok=lambda d: _("Confirmed: %(a)s is designated %(l)s.") % {"a": d.area.path, "l": level_label(d.level)})
     return redirect("zones_list")
 
 
+@route("zones/proposals/<int:pk>/dismiss/", "zones_proposal_dismiss")
 @access.require(access.ZONES_WRITE)
-@scoped
 @require_POST
 def proposal_dismiss(request, pk: int):
     user = request.user
     p = access.access(Proposal.objects.select_related("area"), user, pk, perm=access.ZONES_WRITE)
     form = forms.DismissForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        actions.do_dismiss_proposal(p, reason=reason, actor=user)
-    except ActionError as exc:
-        messages.error(request, _("Not dismissed: %(e)s") % {"e": exc})
-    else:
-        messages.success(request, _("Proposal for %(a)s dismissed.") % {"a": p.area.path})
+    attempt(request, lambda: actions.do_dismiss_proposal(p, reason=reason, actor=user),
+            ok=_("Proposal for %(a)s dismissed.") % {"a": p.area.path},
+            refused=lambda exc: _("Not dismissed: %(e)s") % {"e": exc})
     return redirect("zones_list")
 
 
+@route("zones/notices/publish/", "zones_publish")
 @access.require(access.COMMAND)
 @require_POST
 def notice_publish(request):
@@ -375,6 +370,7 @@ CHANGE_LABELS = {"designate": EventKind.DESIGNATE.label, "change": EventKind.CHA
                  "lift": EventKind.LIFT.label, "reseal": EventKind.RESEAL.label}
 
 
+@route("public/risk-areas", "public_risk_areas")
 @access.public
 @require_GET
 @cache_control(public=True, max_age=60)
@@ -401,6 +397,7 @@ def public_risk_areas(request):
     return render(request, "zones/public.html", context)
 
 
+@route("public/risk-areas.json", "public_risk_areas_json")
 @access.public
 @require_GET
 @cache_control(public=True, max_age=60)

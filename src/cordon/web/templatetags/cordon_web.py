@@ -2,6 +2,8 @@ import json
 
 from django import template
 
+from cordon.core import access
+
 register = template.Library()
 
 
@@ -23,30 +25,10 @@ def minutes(delta) -> int:
     return int(-(-secs // 60))
 
 
-@register.filter
-def step_title(value) -> str:
-    """A response step key (``transfer``, ``investigation``) as the pack's title in the reader's language."""
-    from cordon.situation.sections import step_title as title
-
-    return title(value)
-
-
-@register.filter
-def kind_label(value) -> str:
-    from cordon.places.models import Kind
-
-    try:
-        return Kind(value).label
-    except ValueError:
-        return value
-
-
 @register.simple_tag(takes_context=True)
 def can(context, cap: str, record=None) -> bool:
     """``{% can "read_health" inf as open %}``: may the viewer use the capability (on this record, within its
     jurisdiction)? Pages draw a link only when its target would open for the viewer (``core.access.can``)."""
-    from cordon.core import access
-
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None:

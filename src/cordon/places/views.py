@@ -1,0 +1,204 @@
+"""The jurisdiction's pages: the home page (the viewer's grants and the top of their jurisdiction), the area
+list and an area's page (children, search below it, households of a unit), and a resident's page with the
+audited reveal of an ID number or phone.
+
+Thin: parse, authorize through ``core.access``, call ``places.actions``, render.
+"""
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q
+from django.db.models.functions import Length
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from cordon.core import access, clock, ids
+from cordon.core.models import Role
+from cordon.places.actions import do_read_resident_name, do_unmask_resident
+from cordon.places.queries import birth_shown
+from cordon.places.forms import UnmaskForm
+from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Household, Resident, special_groups
+from cordon.web.pages import paginate, query_without_page, route, search_text, submit
+
+HOME_TILES = 12
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def scope_roots(user) -> list[Area]:
+    """The top nodes of the user's jurisdiction: districts for a city-wide grant, else the granted nodes
+    that do not lie under another granted node."""
+    scope = access.scope_for(user, access.VIEW)
+    if scope.everything:
+        return list(Area.objects.filter(kind="district").order_by("id"))
+    granted = {}
+    for g in access.grants_of(user):
+        if g.area_id is not None and access.VIEW in access.ROLE_PERMS.get(g.role, ()):
+            granted[g.area_id] = g.area
+    roots = []
+    for area in granted.values():
+        ancestors = [getattr(area, f"{lv}_id") for lv in access.LEVELS[: area.depth]]
+        if not any(a in granted for a in ancestors if a and a != area.pk):
+            roots.append(area)
+    return sorted(roots, key=lambda a: (a.depth, a.path))
+
+
+def breadcrumb(user, area: Area) -> list[dict]:
+    """Ancestors of ``area`` (excluding itself); only those in scope get a link."""
+    scope = access.scope_for(user, access.VIEW)
+    return [{"area": a, "link": scope.contains(a)} for a in area.ancestors() if a.pk != area.pk]
+
+
+def resident_row(r: Resident, today) -> dict:
+    groups = special_groups(r, today)
+    return {
+        "resident": r,
+        "name": ids.mask_name(r.name),
+        "id_number": ids.mask_id_number(r.id_number),
+        "phone": ids.mask_phone(r.phone),
+        "age": r.age_on(today),
+        "groups": [(g, SPECIAL_GROUP_LABELS[g]) for g in groups],
+    }
+
+
+ROLE_BLURBS = {
+    Role.COMMANDER: "commander",
+    Role.DISTRICT_OFFICER: "officer",
+    Role.STREET_OFFICER: "officer",
+    Role.COMMUNITY_WORKER: "worker",
+    Role.HOTLINE_OPERATOR: "hotline",
+    Role.MEDICAL_DISPATCHER: "medical",
+    Role.LOGISTICS_OFFICER: "logistics",
+    Role.KEYPLACE_MANAGER: "keyplace",
+    Role.AUDITOR: "auditor",
+}
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+
+@route("", "home")
+@access.public
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "places/landing.html")
+    user = request.user
+    grants = sorted(access.grants_of(user), key=lambda g: (g.area.depth if g.area_id else -1, g.role))
+    roots = scope_roots(user)
+    roles = {g.role for g in grants}
+    root_children = []
+    if len(roots) == 1 and roots[0].kind != "unit":
+        root_children = list(Area.objects.for_user(user).filter(parent=roots[0]).order_by("id")[:HOME_TILES + 1])
+    context = {
+        "grants": [{"role": Role(g.role).label if g.role in Role.values else g.role,
+                    "area": g.area} for g in grants],
+        "roots": roots,
+        "total_population": sum(a.population for a in roots),
+        "root_children": root_children[:HOME_TILES],
+        "root_children_more": len(root_children) > HOME_TILES,
+        "blurbs": sorted({ROLE_BLURBS[r] for r in roles if r in ROLE_BLURBS}),
+        "can_unmask": access.has_perm(user, access.UNMASK),
+        "can_write": access.has_perm(user, access.WRITE),
+        "can_read_personal": access.has_perm(user, access.READ_PERSONAL),
+    }
+    return render(request, "places/home.html", context)
+
+
+@route("areas/", "area_list")
+@access.require(access.VIEW)
+def area_list(request):
+    user = request.user
+    q = search_text(request)
+    context = {"q": q, "roots": scope_roots(user)}
+    if q:
+        qs = (Area.objects.for_user(user)
+              .filter(Q(name__icontains=q) | Q(path__icontains=q))
+              .order_by("depth", "path"))
+        context["results"] = paginate(request, qs)
+        context["querystring"] = query_without_page(request)
+    return render(request, "places/area_list.html", context)
+
+
+@route("areas/<int:pk>/", "area_detail")
+@access.require(access.VIEW)
+def area_detail(request, pk: int):
+    user = request.user
+    area = access.access(Area, user, pk)
+    context = {
+        "area": area,
+        "crumbs": breadcrumb(user, area),
+        "querystring": query_without_page(request),
+    }
+    context["personal"] = access.can(user, access.READ_PERSONAL, area)
+    if area.kind == "unit" and context["personal"]:
+        today = clock.today()
+        households = (Household.objects.for_user(user, access.READ_PERSONAL).filter(unit=area)
+                      .order_by(Length("number"), "number")
+                      .prefetch_related(Prefetch("residents", queryset=Resident.objects.order_by("birth_date", "id"))))
+        page = paginate(request, households, 20)
+        context["households"] = page
+        context["household_rows"] = [
+            {"household": hh, "residents": [resident_row(r, today) for r in hh.residents.all()]}
+            for hh in page.object_list
+        ]
+    elif area.kind != "unit":
+        q = search_text(request)
+        context["q"] = q
+        if q:
+            # Search below this node (the node is in scope, so everything under it is too).
+            below = (Area.objects.for_user(user).filter(**access.within(area)).exclude(pk=area.pk)
+                     .filter(Q(name__icontains=q) | Q(path__icontains=q)).order_by("depth", "path"))
+            context["results"] = paginate(request, below)
+        else:
+            children = Area.objects.for_user(user).filter(parent=area).order_by("id")
+            context["children"] = paginate(request, children)
+    return render(request, "places/area_detail.html", context)
+
+
+@route("residents/<int:pk>/", "resident_detail")
+@access.require(access.READ_PERSONAL)
+@require_http_methods(["GET", "POST"])
+def resident_detail(request, pk: int):
+    user = request.user
+    resident = access.access(Resident.objects.select_related("household"), user, pk, read=access.READ_PERSONAL)
+    can_unmask = access.scope_for(user, access.UNMASK).contains(resident)
+    revealed = {}
+    form = UnmaskForm()
+    status = 200
+    if request.method == "POST":
+        if not can_unmask:
+            raise access.Forbidden
+        form = UnmaskForm(request.POST)
+
+        def act(c):
+            revealed[c["field"]] = do_unmask_resident(resident, c["field"], actor=user, reason=c["reason"])
+            return UnmaskForm(initial={"reason": c["reason"]})
+
+        def fail(exc):
+            nonlocal status
+            status = 400
+            if exc is not None:
+                form.add_error(None, str(exc))
+            return form
+
+        form = submit(form, act, fail)
+    today = clock.today()
+    unit = Area.objects.filter(pk=resident.unit_id).first()
+    context = {
+        "resident": resident,
+        "row": resident_row(resident, today),
+        # The full name for users who may read personal data here (audited), the masked name otherwise;
+        # the birth year only, unless the ID number itself was revealed (see places.queries.birth_shown).
+        # (after a reveal, that audit row already records this view of the resident: no second row)
+        "name": resident.name if revealed else do_read_resident_name(resident, actor=user),
+        "unit": unit,
+        "crumbs": breadcrumb(user, unit) + [{"area": unit, "link": True}] if unit else [],
+        "birth": birth_shown(resident, id_revealed="id_number" in revealed),
+        "can_unmask": can_unmask,
+        "form": form,
+        "revealed": revealed,
+    }
+    response = render(request, "places/resident_detail.html", context, status=status)
+    if revealed:
+        response["Cache-Control"] = "no-store"
+    return response

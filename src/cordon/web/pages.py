@@ -1,0 +1,223 @@
+"""Scaffolding every app's pages share: reading ids, days and text from a request, paginating, caching a page's
+list part, and running a form's action with one error tail.
+
+Imports only ``core`` and Django, so any app may import it at module top (``web`` imports no app).
+Access denials (``access.NotFound`` / ``access.Forbidden``) and refusals that a view does not turn into a form
+error are answered by ``web.middleware.PageErrorsMiddleware``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from cordon.core import access, stamps
+from cordon.core.actions import ActionError
+from cordon.web.forms import MAX_DAY, MAX_ID, MIN_DAY
+
+PAGE_SIZE = 50
+
+
+# ---------------------------------------------------------------------------------------------- reading a request
+
+def parse_id(value) -> int | None:
+    """A positive 64-bit id written in ASCII digits, or None (absent, not a number, zero, beyond 64 bits)."""
+    value = (value or "").strip() if isinstance(value, str) else ""
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    n = int(value)
+    return n if 0 < n <= MAX_ID else None
+
+
+def query_id(request, name: str) -> int | None:
+    """The positive id in ``request.GET[name]``, or None when absent or not a positive 64-bit integer."""
+    return parse_id(request.GET.get(name))
+
+
+def parse_day(value) -> dt.date | None:
+    """A date from a query string within ``MIN_DAY`` .. ``MAX_DAY``; None when absent, malformed or outside."""
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return day if MIN_DAY <= day <= MAX_DAY else None
+
+
+def posted_text(request, name: str, max_length: int, default: str = "") -> str:
+    """Free text from a posted field read without a form: ``ActionError`` (the page shows it as a form
+    error) for a NUL byte, a lone surrogate or more than ``max_length`` characters."""
+    value = request.POST.get(name, default)
+    if value is None:
+        return value
+    if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+        raise ActionError(_("The text holds a character that is not valid Unicode."), field=name)
+    if len(value) > max_length:
+        raise ActionError(_("At most %(n)s characters.") % {"n": max_length}, field=name)
+    return value
+
+
+def reads_chinese() -> bool:
+    """Is the page in Chinese (the primary language; also when no language is active)?"""
+    return (translation.get_language() or "zh").startswith("zh")
+
+
+def in_language(zh: str, en: str) -> str:
+    """The text of a record kept in both languages, in the page's language (the Chinese one when there is no
+    English)."""
+    return zh if reads_chinese() or not en else en
+
+
+def search_text(request, max_length: int = 100) -> str:
+    """The page's search box (``q``), trimmed and cut to ``max_length``."""
+    return (request.GET.get("q") or "").strip()[:max_length]
+
+
+def paginate(request, qs, per_page: int = PAGE_SIZE):
+    """The requested page of ``qs``; a page number that is not a number gives the first page, one beyond
+    the last (however large) the last page."""
+    paginator = Paginator(qs, per_page)
+    number = (request.GET.get("page") or "").strip()
+    if not (number.isascii() and number.isdigit()):
+        return paginator.get_page(1)
+    return paginator.get_page(min(int(number), MAX_ID))
+
+
+def query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def cached_part(request, domains: tuple[str, ...], name: str, build, cap: str = access.VIEW):
+    """``build()``'s result for this page as this user sees it (their jurisdiction under ``cap``, the query, the
+    language), reused until a change stamp of ``domains`` or the minute moves (``core.stamps``). For the list
+    parts of pages a whole desk reloads."""
+    key = (name, cap, access.scope_key(access.scope_for(request.user, cap)), request.GET.urlencode(),
+           translation.get_language())
+    return stamps.cached(domains, key, build)
+
+
+# ---------------------------------------------------------------------------------------------- running a form
+
+def bind_error(form, exc: ActionError) -> None:
+    """Show a refused action on its form: on the field it names when the form has it, else above the form."""
+    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+
+
+def form_errors_text(form) -> str:
+    """An invalid form's errors in one line (for a page that shows one error per action box)."""
+    return "; ".join(" ".join(e) for e in form.errors.values())
+
+
+def submit(form, act, fail):
+    """The one tail of every form a page posts: a valid form runs ``act(cleaned_data)`` and its answer is the
+    page's (usually ``done(...)``); a refused action (``ActionError``) or an invalid form answers
+    ``fail(exc)`` (``exc`` is None for an invalid form)."""
+    if form.is_valid():
+        try:
+            return act(form.cleaned_data)
+        except ActionError as exc:
+            return fail(exc)
+    return fail(None)
+
+
+def form_page(request, form, template: str, context: dict | None = None, *, act, refused_status: int = 400):
+    """A page of one form: GET shows it (200); a POST runs ``act(cleaned_data)`` (see ``submit``), and when the
+    form is invalid or the action refused, shows the form again with the errors bound to their fields
+    (``refused_status``, 400 by default)."""
+    status = 200
+
+    def fail(exc):
+        nonlocal status
+        if exc is not None:
+            bind_error(form, exc)
+        status = refused_status
+        return None
+
+    if request.method == "POST":
+        response = submit(form, act, fail)
+        if response is not None:
+            return response
+    return render(request, template, {"form": form, **(context or {})}, status=status)
+
+
+def posted(request, form, act, back: str, *, refused=str, invalid=form_errors_text):
+    """A form posted from a page that answers with a redirect to ``back`` whatever happens (a form in each row of
+    a list): an invalid form becomes an error message (``invalid``: a text, or a function of the form), a valid
+    one runs ``act()`` as ``attempt`` does."""
+    if form.is_valid():
+        attempt(request, act, refused=refused)
+    else:
+        messages.error(request, invalid(form) if callable(invalid) else invalid)
+    return redirect(back)
+
+
+def done(request, message, to, *args, **kwargs):
+    """Success: ``message`` for the next page, and a redirect to ``to`` (a URL name or path, as ``redirect``)."""
+    messages.success(request, message)
+    return redirect(to, *args, **kwargs)
+
+
+def attempt(request, act, *, ok=None, refused=str):
+    """Run ``act()`` for a page that answers with a redirect whatever happens: a refused action becomes an error
+    message (``refused(exc)``, the reason by default), a success ``ok`` (a text, or a function of the result)
+    when given. Returns the action's result, or None when it was refused."""
+    try:
+        result = act()
+    except ActionError as exc:
+        messages.error(request, refused(exc))
+        return None
+    if ok is not None:
+        messages.success(request, ok(result) if callable(ok) else ok)
+    return result
+
+
+def refused_box(request, template: str, context: dict, action: str, form, exc, *, errors=form_errors_text):
+    """A detail page with one form per action (``action``), shown again after that form was refused: the
+    reason (``exc``, or the form's errors when it was invalid) next to the box, status 400."""
+    error = str(exc) if exc is not None else errors(form)
+    return render(request, template, {**context, "error": error, "error_action": action}, status=400)
+
+
+FORM_PAGE = "web/form_page.html"
+
+
+def form_context(title, submit, *, heading=None, base: str = "web/base.html", nav: str = "", crumbs=(), lead="",
+                 form_class: str = "", submit_class: str = "", cancel: str = "", novalidate: bool = False) -> dict:
+    """The context of ``FORM_PAGE``, the one template of the pages that show a single form: its title (and a
+    heading when it differs), the base template (an app's, for its stylesheet), a navigation to include, the
+    breadcrumb (``(url, label)`` pairs above the page), a lead paragraph, the submit button's text and class, and
+    a cancel link; ``novalidate`` leaves checking to the server (its errors name the field)."""
+    return {"page": {"title": title, "heading": heading or title, "base": base, "nav": nav, "crumbs": list(crumbs),
+                     "lead": lead, "form_class": form_class, "submit": submit, "submit_class": submit_class,
+                     "cancel": cancel, "novalidate": novalidate}}
+
+
+# ---------------------------------------------------------------------------------------------- routes
+
+def route(pattern: str, name: str):
+    """Page decorator: the address of the page (a ``django.urls.path`` pattern) and its URL name, declared above
+    the capability it needs (``access.require``) so that a page reads in one place. Each app's ``urls.py`` is
+    ``routes(views)``. A view may carry several routes."""
+
+    def declare(view):
+        view.cordon_routes = [*getattr(view, "cordon_routes", ()), (pattern, name)]
+        return view
+
+    return declare
+
+
+def routes(module) -> list:
+    """The URL patterns of the pages ``module`` declares with ``route``, in the order the module defines them
+    (a fixed path such as ``bulletins/draft/`` comes before the pattern ``bulletins/<str:day>/`` it would
+    otherwise match)."""
+    return [path(pattern, view, name=name) for view in vars(module).values()
+            if callable(view) and getattr(view, "__module__", None) == module.__name__
+            for pattern, name in reversed(getattr(view, "cordon_routes", ()))]
