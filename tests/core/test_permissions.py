@@ -2,7 +2,7 @@
 
 - every page (Django URL resolver) and every API operation (ninja routers) declares a capability, so a new
   route cannot skip it;
-- docs/permissions.md is the table's rendering (``python -m cordon.core.permdoc > docs/permissions.md``);
+- docs/permissions.md is the table's rendering (``python -m cordon.config.permdoc > docs/permissions.md``);
 - for each demo role (README's accounts table, with the demo jurisdictions), every page and every API
   operation, lists included, answers as the table says: 403 without the capability, and with it 200 for a
   read (404 where the record lies outside that role's jurisdiction), never 403 for a write;
@@ -65,7 +65,7 @@ def world(city):
 # ------------------------------------------------------------------------------------------ declarations
 
 def test_every_page_declares_a_capability():
-    from cordon.core.permdoc import pages
+    from cordon.config.permdoc import pages
 
     found = pages()
     assert len(found) > 60
@@ -76,7 +76,7 @@ def test_every_page_declares_a_capability():
 
 
 def test_every_api_operation_declares_a_capability():
-    from cordon.core.permdoc import operations
+    from cordon.config.permdoc import operations
 
     ops = operations()
     assert len(ops) == len(ROUTES)  # the scoping test's route list, which itself covers the OpenAPI paths
@@ -107,11 +107,11 @@ def test_an_undeclared_operation_stops_the_start_up():
 
 
 def test_the_document_is_the_table():
-    from cordon.core.permdoc import render
+    from cordon.config.permdoc import render
 
     text = render()
     assert DOC.read_text(encoding="utf-8") == text, (
-        "docs/permissions.md differs from core.access: run `python -m cordon.core.permdoc > docs/permissions.md`")
+        "docs/permissions.md differs from core.access: run `python -m cordon.config.permdoc > docs/permissions.md`")
     # and the table in it says what ROLE_CAPS says, row by row
     roles = list(access.ROLE_CAPS)
     for line in text.splitlines():
@@ -203,7 +203,7 @@ def _expect(role, cap) -> bool:
 def test_pages_answer_as_the_table_says(role, world):
     from django.urls import reverse
 
-    from cordon.core.permdoc import pages
+    from cordon.config.permdoc import pages
 
     user, client = _as_role(role, world)
     kwargs = _page_kwargs(world)
@@ -231,7 +231,7 @@ def test_pages_answer_as_the_table_says(role, world):
 
 @pytest.mark.parametrize("role", list(DEMO_ROLES))
 def test_api_answers_as_the_table_says(role, world):
-    from cordon.core.permdoc import operations
+    from cordon.config.permdoc import operations
 
     caps = {(m, p): cap for m, p, _n, cap in operations()}
     user, client = _as_role(role, world)

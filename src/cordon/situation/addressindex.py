@@ -27,10 +27,11 @@ from array import array
 from bisect import bisect_left
 
 from cordon.core.models import LEVELS
-from cordon.situation.public import TOP_KINDS
 
 assert LEVELS == ("district", "street", "community", "compound", "building", "unit")  # Place.district_id ...
 
+#: The kinds a look-up's first name may be (a public address starts at a district, street, community or compound).
+TOP_KINDS = ("district", "street", "community", "compound")
 CHECK_SECONDS = 10.0  # at most this often a process compares its index with the Area table
 _LEVEL = {k: i for i, k in enumerate(LEVELS)}
 

@@ -19,13 +19,14 @@ from django.utils import translation
 
 from cordon.core import clock
 from cordon.core.models import LEVELS
+from cordon.situation import addressindex
+from cordon.situation.addressindex import TOP_KINDS
 
 LOOKUP_TTL = 30  # seconds an answer is reused (the public pages say max-age 60)
 MAX_Q = 100
 MAX_CANDIDATES = 50
 MAX_MATCHES = 10
 LEVEL_RANK = {"high": 3, "medium": 2, "low": 1}
-TOP_KINDS = ("district", "street", "community", "compound")
 _SEP = re.compile(r"[\s/\\,，、;；:：\-－—–·.。()（）]+")
 _BUILDING = re.compile(r"(\d+)(?:号楼|号|栋|幢|号栋)(?=\d+单元|$)")
 _GEN = "lookup-gen"
@@ -51,8 +52,6 @@ def resolve(q: str, gen=None) -> tuple[list, str]:
     of the text, e.g. a door number, is ignored). Answered from the process's address index
     (``situation.addressindex``: no query once built); the same walk through the ORM (``resolve_db``) when
     the index declines the table."""
-    from cordon.situation import addressindex
-
     ix = addressindex.get(cache.get(_GEN, 0) if gen is None else gen)
     if ix is None:
         return resolve_db(q)

@@ -1,7 +1,7 @@
 """The role x capability table as documentation, and the walk over every page and API operation that both the
 documentation and the tests use (``docs/permissions.md`` is this module's output; a test fails when they differ).
 
-    python -m cordon.core.permdoc > docs/permissions.md
+    python -m cordon.config.permdoc > docs/permissions.md
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def pages() -> list[tuple[str, str, str | None]]:
 
 def operations() -> list[tuple[str, str, str, str | None]]:
     """(method, path, function name, declared capability or None) of every API operation."""
-    from cordon.config.api import api  # the assembled API (an entry point: imported when asked, not at load)
+    from cordon.config.api import api  # after django.setup() (this module also runs as a script)
 
     out = []
     for prefix, router in api._routers:
@@ -46,7 +46,7 @@ def render() -> str:
     lines = [
         "# Permissions: one role x capability table",
         "",
-        "Generated from `cordon.core.access` by `python -m cordon.core.permdoc > docs/permissions.md`;",
+        "Generated from `cordon.core.access` by `python -m cordon.config.permdoc > docs/permissions.md`;",
         "`tests/core/test_permissions.py` fails when this file and the code disagree. Pages, API, navigation,",
         "exports and `cordon createuser` all read the same table (`ROLE_CAPS`).",
         "",
