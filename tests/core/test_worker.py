@@ -277,6 +277,8 @@ def test_workers_killed_mid_tick_leave_the_day_to_the_others_which_apply_it_once
 
     # two more start together: one of them finishes the day from the step after the last committed one
     both = [Proc(t.env(), "--lease", "10"), Proc(t.env(), "--lease", "10")]  # theirs: no take-over between them
+    for w in both:  # both have started (and handle SIGTERM) before either may be stopped
+        w.wait_for("cordon worker: running periodic jobs", start=True)
     end = time.monotonic() + 90
     while _run_row(t)[0] != "done" and time.monotonic() < end:
         assert all(w.p.poll() is None for w in both), "".join(both[0].err + both[1].err)
