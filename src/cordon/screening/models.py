@@ -84,10 +84,6 @@ class Round(models.Model):
         return f"{self.name} ({self.on})"
 
     @property
-    def tubes_pending(self) -> int:
-        return max(0, self.tubes - self.tubes_reported)
-
-    @property
     def missing(self) -> int:
         return max(0, self.due - self.sampled)
 

@@ -31,16 +31,6 @@ def step_title(value) -> str:
     return title(value)
 
 
-@register.filter
-def kind_label(value) -> str:
-    from cordon.places.models import Kind
-
-    try:
-        return Kind(value).label
-    except ValueError:
-        return value
-
-
 @register.simple_tag(takes_context=True)
 def can(context, cap: str, record=None) -> bool:
     """``{% can "read_health" inf as open %}``: may the viewer use the capability (on this record, within its
