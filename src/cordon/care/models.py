@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.access import ScopedManager
 from cordon.core.models import ScopedFields
 
 WEEKDAYS = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
@@ -28,8 +27,6 @@ class CareNeed(ScopedFields):
     notes = models.CharField(max_length=400, blank=True)
     updated_at = models.DateTimeField()
     updated_by = models.CharField(max_length=150)
-
-    objects = ScopedManager()
 
     def __str__(self) -> str:
         return f"needs of resident {self.resident_id}"
@@ -55,8 +52,6 @@ class ProactiveTask(ScopedFields):
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.CharField(max_length=150, blank=True)
     note = models.CharField(max_length=300, blank=True)
-
-    objects = ScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["designation", "resident", "kind", "due_on"],
@@ -168,8 +163,6 @@ class CareRequest(ScopedFields):
     cancel_confirmation = models.CharField(max_length=300, blank=True)
     hotline_ticket = models.PositiveBigIntegerField(null=True, blank=True)
     created_by = models.CharField(max_length=150)
-
-    objects = ScopedManager()
 
     class Meta:
         indexes = [models.Index(fields=["status", "priority", "deadline"])]

@@ -5,7 +5,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cordon.core import clock
-from cordon.core.access import ScopedManager
 from cordon.core.models import LeanScopedFields, ScopedFields
 
 
@@ -36,8 +35,6 @@ class Infection(ScopedFields):
     visited = models.ManyToManyField("places.Area", blank=True, related_name="+")
     created = models.DateTimeField(default=clock.now, help_text="from core.clock (scenarios, demo)")
 
-    objects = ScopedManager()
-
     class Meta:
         constraints = [models.UniqueConstraint(fields=["label"], name="infection_unique_label")]
 
@@ -65,8 +62,6 @@ class ResponseTask(ScopedFields):
     escalation = models.PositiveSmallIntegerField(default=0, help_text="0 none, 1 street, 2 district, 3 city")
     escalated_at = models.DateTimeField(null=True, blank=True)
     rule = models.CharField(max_length=120, blank=True)
-
-    objects = ScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["infection", "step"], name="task_once_per_step")]
@@ -96,8 +91,6 @@ class Facility(ScopedFields):
     area = models.ForeignKey("places.Area", on_delete=models.PROTECT, related_name="+")
     capacity = models.PositiveIntegerField()
     occupied = models.PositiveIntegerField(default=0, help_text="placements not yet discharged")
-
-    objects = ScopedManager()
 
     def __str__(self) -> str:
         return self.name
@@ -142,8 +135,6 @@ class Arrival(ScopedFields):
     category = models.CharField(max_length=24)
     tests_done = models.JSONField(default=list)
     created = models.DateTimeField(default=clock.now, help_text="from core.clock (scenarios, demo)")
-
-    objects = ScopedManager()
 
     @property
     def from_level_label(self) -> str:
@@ -192,8 +183,6 @@ class PersonOrder(LeanScopedFields):
     placed_at = models.DateTimeField(null=True, blank=True, help_text="when the person was placed (KPI)")
     reason = models.TextField(blank=True)
     created = models.DateTimeField(default=clock.now, help_text="from core.clock (scenarios, demo)")
-
-    objects = ScopedManager()
 
     class Meta:
         # No index names status or released_on, so releasing an order touches no index on PostgreSQL (a HOT

@@ -186,56 +186,63 @@ def write_round(city, folder, *, pool: int = 10, coverage: float = 0.97, positiv
 _BAD_SAMPLE = ("check", "nobody", "nobarcode", "time", "fields")
 
 
-def _noise_samples(rng, lines: list[str], dup_rate: float, bad_rate: float, out: RoundFiles) -> list[str]:
+def _with_noise(rng, lines: list[str], dup_rate: float, bad_rate: float, malformed, kinds: int = 0):
+    """(lines with noise, duplicates, malformed): each line, again when drawn as a duplicate, then
+    ``malformed(i, line, kind)`` when drawn bad (``kind`` drawn among ``kinds`` per line when given)."""
     n = len(lines)
-    if not n:
-        return lines
-    res: list[str] = []
     dup = rng.random(n) < dup_rate
     bad = rng.random(n) < bad_rate
-    kinds = rng.integers(0, len(_BAD_SAMPLE), n)
+    kind = rng.integers(0, kinds, n) if kinds else [None] * n
+    res: list[str] = []
+    dups = bads = 0
     for i, ln in enumerate(lines):
         res.append(ln)
         if dup[i]:
             res.append(ln)
-            out.sample_duplicates += 1
+            dups += 1
         if bad[i]:
-            idn, bc, site, t = ln.split(",")
-            k = _BAD_SAMPLE[kinds[i]]
-            if k == "check":
-                c = idn[17]
-                bad_c = "0" if c != "0" else "1"
-                row = f"{idn[:17]}{bad_c},{bc},{site},{t}"
-            elif k == "nobody":  # valid form, nobody in the city: region 110101 (Beijing Dongcheng)
-                body = "110101" + idn[6:17]
-                row = f"{body}{id_check_char(body)},{bc},{site},{t}"
-            elif k == "nobarcode":
-                row = f"{idn},,{site},{t}"
-            elif k == "time":
-                row = f"{idn},{bc},{site},{t[:5]}13-45 25:61"
-            else:
-                row = f"{idn},{bc}"
-            res.append(row)
-            out.sample_malformed += 1
+            res.append(malformed(i, ln, kind[i]))
+            bads += 1
+    return res, dups, bads
+
+
+def _bad_sample(i: int, ln: str, kind) -> str:
+    idn, bc, site, t = ln.split(",")
+    k = _BAD_SAMPLE[kind]
+    if k == "check":
+        c = idn[17]
+        bad_c = "0" if c != "0" else "1"
+        return f"{idn[:17]}{bad_c},{bc},{site},{t}"
+    if k == "nobody":  # valid form, nobody in the city: region 110101 (Beijing Dongcheng)
+        body = "110101" + idn[6:17]
+        return f"{body}{id_check_char(body)},{bc},{site},{t}"
+    if k == "nobarcode":
+        return f"{idn},,{site},{t}"
+    if k == "time":
+        return f"{idn},{bc},{site},{t[:5]}13-45 25:61"
+    return f"{idn},{bc}"
+
+
+def _bad_result(i: int, ln: str, _kind) -> str:
+    bc, r, lab, t = ln.split(",")
+    return f"{bc},maybe,{lab},{t}" if i % 2 else f",{r},{lab},{t}"
+
+
+def _noise_samples(rng, lines: list[str], dup_rate: float, bad_rate: float, out: RoundFiles) -> list[str]:
+    if not lines:
+        return lines
+    res, dups, bads = _with_noise(rng, lines, dup_rate, bad_rate, _bad_sample, len(_BAD_SAMPLE))
+    out.sample_duplicates += dups
+    out.sample_malformed += bads
     out.sample_rows += len(res)
     return res
 
 
 def _noise_results(rng, lines: list[str], dup_rate: float, bad_rate: float, out: RoundFiles) -> list[str]:
-    n = len(lines)
-    if not n:
+    if not lines:
         return lines
-    res: list[str] = []
-    dup = rng.random(n) < dup_rate
-    bad = rng.random(n) < bad_rate
-    for i, ln in enumerate(lines):
-        res.append(ln)
-        if dup[i]:
-            res.append(ln)
-            out.result_duplicates += 1
-        if bad[i]:
-            bc, r, lab, t = ln.split(",")
-            res.append(f"{bc},maybe,{lab},{t}" if i % 2 else f",{r},{lab},{t}")
-            out.result_malformed += 1
+    res, dups, bads = _with_noise(rng, lines, dup_rate, bad_rate, _bad_result)
+    out.result_duplicates += dups
+    out.result_malformed += bads
     out.result_rows += len(res)
     return res

@@ -24,13 +24,23 @@ def progress_printer(enabled: bool):
     return show
 
 
-def run(args) -> int:
-    from cordon.core.backup import BackupError, backup
+def perform(fn, args) -> dict | None:
+    """``fn`` (core.backup's backup or restore) on the command's file and flags; None after printing its
+    refusal."""
+    from cordon.core.backup import BackupError
 
     try:
-        out = backup(args.file, force=args.force, progress=progress_printer(not args.no_progress))
+        return fn(args.file, force=args.force, progress=progress_printer(not args.no_progress))
     except BackupError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def run(args) -> int:
+    from cordon.core.backup import backup
+
+    out = perform(backup, args)
+    if out is None:
         return 1
     extra = f", {out['tables']} tables, {out['rows']:,} rows" if "tables" in out else ""
     print(f"backup of the {out['vendor']} database written to {args.file}: {out['bytes']:,} bytes{extra}, "

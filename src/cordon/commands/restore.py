@@ -3,7 +3,6 @@
 Refuses to overwrite a database that holds data without ``--force``. Stop ``cordon serve`` and
 ``cordon worker`` first (docs/deployment.md, restore drill).
 """
-import sys
 
 
 def add_arguments(p):
@@ -13,13 +12,11 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from cordon.commands.backup import progress_printer
-    from cordon.core.backup import BackupError, restore
+    from cordon.commands.backup import perform
+    from cordon.core.backup import restore
 
-    try:
-        out = restore(args.file, force=args.force, progress=progress_printer(not args.no_progress))
-    except BackupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    out = perform(restore, args)
+    if out is None:
         return 1
     extra = f" ({out['tables']} tables, {out['rows']:,} rows, checked against the backup)" if "tables" in out else ""
     print(f"restored the {out['vendor']} database from {args.file}{extra}")

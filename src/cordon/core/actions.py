@@ -80,27 +80,6 @@ def do_create_user(username: str, password: str, *, role: str, area=None, actor=
 
 
 @transaction.atomic
-def do_grant_role(user, role: str, area=None, *, actor=None, reason: str = ""):
-    _check_role(role)
-    grant, created = Grant.objects.get_or_create(user=user, role=role, area=area)
-    if created:
-        audit.record("grant.create", actor=actor, obj=grant, object_type="grant",
-                     after={"user": user.username, "role": role, "area": area.path if area else "*"},
-                     reason=reason, scope=area)
-    user.__dict__.pop("_cordon_grants", None)
-    return grant
-
-
-@transaction.atomic
-def do_revoke_grant(grant, *, actor=None, reason: str = ""):
-    before = {"user": grant.user.username, "role": grant.role, "area": grant.area.path if grant.area_id else "*"}
-    area = grant.area
-    grant.delete()
-    audit.record("grant.revoke", actor=actor, object_type="grant", object_id=before["user"], before=before,
-                 reason=reason, scope=area)
-
-
-@transaction.atomic
 def do_create_token(user, name: str, *, actor=None) -> tuple[ApiToken, str]:
     """Create an API token; the secret is returned once and only its hash is stored."""
     secret = ApiToken.new_secret()

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.access import LEVELS, AppendOnlyManager  # noqa: F401 - LEVELS is part of this module's API
+from cordon.core.access import LEVELS, AppendOnlyManager, ScopedManager  # noqa: F401 - LEVELS is part of this module's API
 
 
 def _anc(index: bool = True):
@@ -26,6 +26,8 @@ class ScopedFields(models.Model):
     compound = _anc()
     building = _anc()
     unit = _anc()
+
+    objects = ScopedManager()  # ``Model.objects.for_user(user)``: reads under a jurisdiction
 
     class Meta:
         abstract = True

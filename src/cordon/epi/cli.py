@@ -55,11 +55,10 @@ class IncidenceTable:
         return self.local + self.imported
 
 
-def _parse_count(path: str, line: int, col: str, cell: str) -> float:
-    text = cell.strip()
-    where = f"{path}: line {line}, column '{col}'"
+def _non_negative(where: str, text: str, empty: str, what: str) -> float:
+    """A cell's finite, non-negative number, or a CsvInputError naming ``where`` and what is wrong."""
     if text == "":
-        raise CsvInputError(f"{where}: empty cell (a daily count is required)")
+        raise CsvInputError(f"{where}: {empty}")
     try:
         value = float(text)
     except ValueError:
@@ -67,7 +66,14 @@ def _parse_count(path: str, line: int, col: str, cell: str) -> float:
     if not math.isfinite(value):
         raise CsvInputError(f"{where}: not a finite number: {text!r}")
     if value < 0:
-        raise CsvInputError(f"{where}: negative count {text}")
+        raise CsvInputError(f"{where}: negative {what} {text}")
+    return value
+
+
+def _parse_count(path: str, line: int, col: str, cell: str) -> float:
+    text = cell.strip()
+    where = f"{path}: line {line}, column '{col}'"
+    value = _non_negative(where, text, "empty cell (a daily count is required)", "count")
     if value != int(value):
         raise CsvInputError(f"{where}: not a whole number of cases: {text}")
     return value
@@ -212,16 +218,7 @@ def read_si_distr_csv(path: str) -> np.ndarray:
     for line, row in data:
         where = f"{path}: line {line}, column '{col_name}'"
         cell = row[col_idx].strip() if col_idx < len(row) else ""
-        if cell == "":
-            raise CsvInputError(f"{where}: empty cell")
-        try:
-            v = float(cell)
-        except ValueError:
-            raise CsvInputError(f"{where}: not a number: {cell!r}") from None
-        if not math.isfinite(v):
-            raise CsvInputError(f"{where}: not a finite number: {cell!r}")
-        if v < 0:
-            raise CsvInputError(f"{where}: negative probability {cell}")
+        v = _non_negative(where, cell, "empty cell", "probability")
         if not w and v != 0:
             raise CsvInputError(
                 f"{where}: the serial interval must start with 0 (probability of a zero-day interval), got {cell}"

@@ -122,15 +122,21 @@ def do_create_ticket(*, phone: str, category: str, text: str, location: str = ""
     return t
 
 
+def _written(t: Ticket, text: str, field: str, required: str, *, actor, reason) -> str:
+    """The checked, non-empty ``text`` of a response or feedback; the ticket locked for the actor."""
+    text = audit.check_text(text, field).strip()
+    audit.check_text(reason)
+    if not text:
+        raise ActionError(required, field=field)
+    _check_actor(actor, t)
+    lock(t)
+    return text
+
+
 @transaction.atomic
 def do_respond_ticket(t: Ticket, *, note: str, actor=None, reason=None) -> Ticket:
     """First response to the caller (or a progress note once responded)."""
-    note = audit.check_text(note, "note").strip()
-    audit.check_text(reason)
-    if not note:
-        raise ActionError(gettext("write what was said or done"), field="note")
-    _check_actor(actor, t)
-    lock(t)
+    note = _written(t, note, "note", gettext("write what was said or done"), actor=actor, reason=reason)
     before = t.status
     if t.status == Status.OPEN or t.status == Status.ANSWERED:
         _move(t, Status.RESPONDED)
@@ -149,12 +155,8 @@ def do_respond_ticket(t: Ticket, *, note: str, actor=None, reason=None) -> Ticke
 @transaction.atomic
 def do_record_feedback(t: Ticket, *, feedback: str, actor=None, reason=None) -> Ticket:
     """Feedback to the caller: what was done, told to them (及时反馈). Needed before the ticket closes."""
-    feedback = audit.check_text(feedback, "feedback").strip()
-    audit.check_text(reason)
-    if not feedback:
-        raise ActionError(gettext("the feedback given to the caller is required"), field="feedback")
-    _check_actor(actor, t)
-    lock(t)
+    feedback = _written(t, feedback, "feedback", gettext("the feedback given to the caller is required"), actor=actor,
+                        reason=reason)
     before = t.status
     _move(t, Status.ANSWERED)
     now = clock.now()

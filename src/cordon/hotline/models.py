@@ -5,7 +5,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.access import ScopedManager
 from cordon.core.models import ScopedFields
 
 
@@ -63,8 +62,6 @@ class Ticket(ScopedFields):
     care_request = models.PositiveBigIntegerField(null=True, blank=True)
     client = models.CharField(max_length=64, blank=True, help_text="hash of the web client's address")
     created_by = models.CharField(max_length=150)
-
-    objects = ScopedManager()
 
     class Meta:
         indexes = [models.Index(fields=["status", "resolve_by"]), models.Index(fields=["phone", "category",

@@ -19,7 +19,7 @@ from cordon import tabular
 from cordon.core import access, audit
 from cordon.core.actions import ActionError
 from cordon.core.models import LEVELS
-from cordon.places.importer import ImportFileError, ImportReport, RowError, iter_records
+from cordon.places.importer import ImportFileError, ImportReport, RowError, in_batches, iter_records
 from cordon.places.models import Area
 
 #: Canonical column -> accepted header spellings (English and Chinese).
@@ -82,20 +82,19 @@ def import_areas(path, *, actor=None, progress=None) -> AreaImportReport:
     user = actor if actor is not None and not isinstance(actor, str) else None
     write_scope = access.scope_for(user, access.PLACES_WRITE) if user is not None else None
     reason = f"import {report.file}"
-    batch: list[tuple[int, tuple[str, ...]]] = []
-    for line, rec in _records(path):
-        report.rows += 1
-        try:
-            batch.append((line, check_row(rec)))
-        except ActionError as exc:
-            report.errors.append(RowError(line, exc.field, str(exc)))
-        if len(batch) >= BATCH:
-            _import_batch(batch, report, actor, write_scope, reason)
-            batch = []
-            if progress:
-                progress(report)
-    if batch:
-        _import_batch(batch, report, actor, write_scope, reason)
+
+    def checked():
+        for line, rec in _records(path):
+            report.rows += 1
+            try:
+                parts = check_row(rec)
+            except ActionError as exc:
+                report.errors.append(RowError(line, exc.field, str(exc)))
+                continue
+            yield line, parts
+
+    in_batches(checked(), BATCH, lambda batch: _import_batch(batch, report, actor, write_scope, reason),
+               lambda: progress(report) if progress else None)
     report.errors.sort(key=lambda e: e.line)
     audit.record("area.import", actor=actor, object_type="import", object_id=report.sha256[:16],
                  object_repr=report.file,

@@ -111,6 +111,20 @@ def iter_records(path: Path, columns: dict = COLUMNS, required: tuple = REQUIRED
         raise ImportFileError("empty file (no header row)", path=path)
 
 
+def in_batches(rows, size: int, write, after_batch) -> None:
+    """Hand ``rows`` to ``write`` in lists of ``size`` (the last one shorter); ``after_batch()`` after each
+    full one (progress)."""
+    batch: list = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            write(batch)
+            batch = []
+            after_batch()
+    if batch:
+        write(batch)
+
+
 def import_residents(path, *, actor=None, progress=None, encoding: str | None = None) -> ImportReport:
     """Import residents from ``path``. ``actor`` None means the system (CLI run by the operator).
     ``encoding``: the CSV file's encoding as declared by the operator (default: detected over the whole file).
@@ -124,17 +138,14 @@ def import_residents(path, *, actor=None, progress=None, encoding: str | None = 
     report = ImportReport(file=path.name, sha256=tabular.sha256_of(path))
     write_scope = access.scope_for(actor, access.PLACES_WRITE) if actor is not None and not isinstance(actor, str) else None
     seen: dict[str, int] = {}
-    batch: list[tuple[int, dict]] = []
-    for line, rec in iter_records(path, encoding=encoding):
-        report.rows += 1
-        batch.append((line, rec))
-        if len(batch) >= BATCH:
-            _import_batch(batch, report, actor, write_scope, seen)
-            batch = []
-            if progress:
-                progress(report)
-    if batch:
-        _import_batch(batch, report, actor, write_scope, seen)
+
+    def counted():
+        for line, rec in iter_records(path, encoding=encoding):
+            report.rows += 1
+            yield line, rec
+
+    in_batches(counted(), BATCH, lambda batch: _import_batch(batch, report, actor, write_scope, seen),
+               lambda: progress(report) if progress else None)
     audit.record("resident.import", actor=actor, object_type="import", object_id=report.sha256[:16],
                  object_repr=report.file,
                  after={"file": report.file, "sha256": report.sha256, "rows": report.rows,

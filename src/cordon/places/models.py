@@ -12,7 +12,6 @@ import datetime as dt
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.access import ScopedManager
 from cordon.core.models import LEVELS, ScopedFields
 
 class Kind(models.TextChoices):
@@ -32,8 +31,6 @@ class Area(ScopedFields):
     depth = models.PositiveSmallIntegerField()
     # Residents living below this node (maintained by bulk loads and imports).
     population = models.PositiveIntegerField(default=0)
-
-    objects = ScopedManager()
 
     class Meta:
         indexes = [models.Index(fields=["parent", "name"])]
@@ -56,7 +53,6 @@ class Household(ScopedFields):
     """A flat in a unit (``number`` is the door number, e.g. 301)."""
 
     number = models.CharField(max_length=20)
-    objects = ScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit", "number"], name="household_unique_in_unit")]
@@ -89,8 +85,6 @@ class Resident(ScopedFields):
     treatment = models.CharField(max_length=16, choices=Treatment.choices, blank=True, default="")
     disability = models.BooleanField(default=False)
     chronic_illness = models.BooleanField(default=False)
-
-    objects = ScopedManager()
 
     def __str__(self) -> str:
         return self.name

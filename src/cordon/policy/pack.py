@@ -51,10 +51,8 @@ GUARDRAIL_CHECKS: dict[str, tuple[str, ...]] = {
 
 # --------------------------------------------------------------------------------------------- errors
 
-@dataclass(frozen=True)
 class PackError(SchemaError):
-    def __str__(self) -> str:
-        return f"{self.file or '<pack>'}:{self.line}: {self.field or '(pack)'}: {self.reason}"
+    UNNAMED = ("<pack>", "(pack)")
 
 
 class PackInvalid(Invalid):

@@ -30,8 +30,10 @@ class SchemaError:
     reason: str
     file: str | None = None
 
+    UNNAMED = ("<file>", "(file)")  # shown for a text with no file name, and for an error about the whole file
+
     def __str__(self) -> str:
-        return f"{self.file or '<file>'}:{self.line}: {self.field or '(file)'}: {self.reason}"
+        return f"{self.file or self.UNNAMED[0]}:{self.line}: {self.field or self.UNNAMED[1]}: {self.reason}"
 
 
 class Invalid(ValueError):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.access import ScopedManager, scope_for
+from cordon.core.access import scope_for
 from cordon.core.models import LEVELS, LeanScopedFields, ScopedFields
 
 
@@ -82,10 +82,6 @@ class Round(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.on})"
-
-    @property
-    def tubes_pending(self) -> int:
-        return max(0, self.tubes - self.tubes_reported)
 
     @property
     def missing(self) -> int:
@@ -272,8 +268,6 @@ class RecallTask(ScopedFields):
     retested = models.PositiveIntegerField(default=0)
     positives = models.PositiveIntegerField(default=0)
 
-    objects = ScopedManager()
-
     class Meta:
         constraints = [models.UniqueConstraint(fields=["round", "area"], name="recalltask_unique_unit")]
         ordering = ["status", "id"]
@@ -294,8 +288,6 @@ class RecallMember(ScopedFields):
     retested_at = models.DateTimeField(null=True, blank=True)
     infection = models.ForeignKey("cases.Infection", null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+")
-
-    objects = ScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["task", "resident"], name="recallmember_unique")]
@@ -319,8 +311,6 @@ class CoverageRow(LeanScopedFields):
     parent_id = models.IntegerField(null=True)
     due = models.IntegerField(default=0)
     sampled = models.IntegerField(default=0)
-
-    objects = ScopedManager()
 
     class Meta:
         indexes = [models.Index(fields=["round", "parent_id"]),

@@ -97,28 +97,28 @@ def do_edit_bulletin(b: Bulletin, *, text: str, title: str | None = None, actor=
     return b
 
 
-@transaction.atomic
-def do_approve_bulletin(b: Bulletin, *, actor=None, reason: str = "") -> Bulletin:
+def _advance(b: Bulletin, verb: str, stamp: str, *, actor, reason: str, before: str, after: dict) -> Bulletin:
+    """Approve or publish: the transition under the row lock, its time and who (``<stamp>_at``/``_by``)."""
     check_bulletin_authority(actor)
     b = Bulletin.objects.select_for_update().get(pk=b.pk)
-    b.status = _transition(b, "approve")
-    b.approved_at, b.approved_by = clock.now(), audit.actor_name(actor)
+    b.status = _transition(b, verb)
+    setattr(b, f"{stamp}_at", clock.now())
+    setattr(b, f"{stamp}_by", audit.actor_name(actor))
     b.save()
-    audit.record("bulletin.approve", actor=actor, obj=b, object_type="bulletin",
-                 before={"status": BulletinStatus.DRAFT}, after={"status": b.status}, reason=reason)
+    audit.record(f"bulletin.{verb}", actor=actor, obj=b, object_type="bulletin", before={"status": before},
+                 after={"status": b.status, **after}, reason=reason)
     return b
 
 
 @transaction.atomic
+def do_approve_bulletin(b: Bulletin, *, actor=None, reason: str = "") -> Bulletin:
+    return _advance(b, "approve", "approved", actor=actor, reason=reason, before=BulletinStatus.DRAFT, after={})
+
+
+@transaction.atomic
 def do_publish_bulletin(b: Bulletin, *, actor=None, reason: str = "") -> Bulletin:
-    check_bulletin_authority(actor)
-    b = Bulletin.objects.select_for_update().get(pk=b.pk)
-    b.status = _transition(b, "publish")
-    b.published_at, b.published_by = clock.now(), audit.actor_name(actor)
-    b.save()
-    audit.record("bulletin.publish", actor=actor, obj=b, object_type="bulletin",
-                 before={"status": BulletinStatus.APPROVED}, after={"status": b.status, "day": b.day},
-                 reason=reason)
+    b = _advance(b, "publish", "published", actor=actor, reason=reason, before=BulletinStatus.APPROVED,
+                 after={"day": b.day})
     public.invalidate()
     return b
 

@@ -276,32 +276,29 @@ def _answer(q: str, gen) -> dict:
             "matches": [statuses[a.pk] for a in matches], "risk_areas": "/public/risk-areas"}
 
 
-def lookup(q: str) -> dict:
-    """The lookup's answer (JSON-ready, cached per process for LOOKUP_TTL seconds)."""
+def _cached(kind: str, q: str, make):
+    """``make(gen)`` for the query, cached per process for LOOKUP_TTL seconds under the published
+    generation, the language and the normalized query."""
     norm = normalize(q)
     lang = (translation.get_language() or "zh")[:2]
     gen = cache.get(_GEN, 0)
-    key = f"cordon:lookup:{gen}:{lang}:{norm}"
+    key = f"cordon:{kind}:{gen}:{lang}:{norm}"
     hit = cache.get(key)
     if hit is not None:
         return hit
-    data = _answer(q, gen)
-    cache.set(key, data, LOOKUP_TTL)
-    return data
+    value = make(gen)
+    cache.set(key, value, LOOKUP_TTL)
+    return value
+
+
+def lookup(q: str) -> dict:
+    """The lookup's answer (JSON-ready, cached per process for LOOKUP_TTL seconds)."""
+    return _cached("lookup", q, lambda gen: _answer(q, gen))
 
 
 def lookup_json(q: str) -> bytes:
     """The lookup's answer as JSON bytes, cached as bytes (a cache hit costs no serialisation)."""
-    norm = normalize(q)
-    lang = (translation.get_language() or "zh")[:2]
-    gen = cache.get(_GEN, 0)
-    key = f"cordon:lookupj:{gen}:{lang}:{norm}"
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
-    body = json.dumps(_answer(q, gen), ensure_ascii=False).encode()
-    cache.set(key, body, LOOKUP_TTL)
-    return body
+    return _cached("lookupj", q, lambda gen: json.dumps(_answer(q, gen), ensure_ascii=False).encode())
 
 
 EMPTY_JSON = json.dumps({"query": "", "matches": [], "risk_areas": "/public/risk-areas"}).encode()

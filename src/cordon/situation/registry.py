@@ -98,10 +98,6 @@ def load(spec: str):
     return getattr(importlib.import_module(module), func)
 
 
-def section_names() -> list[str]:
-    return [s.split(":")[1] for s in SECTIONS]
-
-
 def collect(view: SituationScope, on_date: dt.date, *, names=None, detail: bool = False) -> dict:
     """{section name: figures} for every registered section that answers (``None`` ones are left out)."""
     out = {}

@@ -53,15 +53,20 @@ def _new_name(model, name: str, limit: int, what: str) -> str:
     return name
 
 
+def _save_placed(record, kind: str, *, actor, reason):
+    """Save a new named record placed in an area (a warehouse, a delivery team), scoped and audited."""
+    record.set_scope_from(record.area)
+    _check_actor(actor, record)
+    record.save()
+    audit.record(f"{kind}.create", actor=actor, obj=record, object_type=kind,
+                 after={"name": record.name, "area": record.area.path}, reason=reason or "")
+    return record
+
+
 @transaction.atomic
 def do_create_warehouse(name: str, *, area, actor=None, reason=None) -> Warehouse:
-    w = Warehouse(name=_new_name(Warehouse, name, 120, _("warehouse")), area=area)
-    w.set_scope_from(area)
-    _check_actor(actor, w)
-    w.save()
-    audit.record("warehouse.create", actor=actor, obj=w, object_type="warehouse",
-                 after={"name": w.name, "area": area.path}, reason=reason or "")
-    return w
+    return _save_placed(Warehouse(name=_new_name(Warehouse, name, 120, _("warehouse")), area=area), "warehouse",
+                        actor=actor, reason=reason)
 
 
 @transaction.atomic
@@ -85,14 +90,9 @@ def do_create_item(name: str, *, kind: str, unit: str = "份", per_person_per_da
 
 @transaction.atomic
 def do_create_team(name: str, *, area, leader: str = "", phone: str = "", actor=None, reason=None) -> DeliveryTeam:
-    t = DeliveryTeam(name=_new_name(DeliveryTeam, name, 80, _("delivery team")), area=area, leader=(leader or "")[:40],
-                     phone=(phone or "")[:20])
-    t.set_scope_from(area)
-    _check_actor(actor, t)
-    t.save()
-    audit.record("delivery_team.create", actor=actor, obj=t, object_type="delivery_team",
-                 after={"name": t.name, "area": area.path}, reason=reason or "")
-    return t
+    return _save_placed(DeliveryTeam(name=_new_name(DeliveryTeam, name, 80, _("delivery team")), area=area,
+                                     leader=(leader or "")[:40], phone=(phone or "")[:20]), "delivery_team",
+                        actor=actor, reason=reason)
 
 
 # ============================================================================== stock

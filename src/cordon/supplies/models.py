@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.access import ScopedManager
 from cordon.core.models import ScopedFields
 
 
@@ -33,8 +32,6 @@ class Warehouse(ScopedFields):
     name = models.CharField(max_length=120, unique=True)
     area = models.ForeignKey("places.Area", on_delete=models.PROTECT, related_name="+")
 
-    objects = ScopedManager()
-
     def __str__(self) -> str:
         return self.name
 
@@ -56,8 +53,6 @@ class StockMovement(ScopedFields):
                                    related_name="movements")
     actor = models.CharField(max_length=150)
 
-    objects = ScopedManager()
-
     class Meta:
         indexes = [models.Index(fields=["warehouse", "item", "on"])]
 
@@ -70,8 +65,6 @@ class StockCount(ScopedFields):
     on = models.DateField()
     counted = models.DecimalField(max_digits=12, decimal_places=2)
     actor = models.CharField(max_length=150)
-
-    objects = ScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["warehouse", "item", "on"], name="stock_count_once")]
@@ -86,8 +79,6 @@ class Reconciliation(ScopedFields):
     balanced = models.BooleanField()
     made_at = models.DateTimeField()
     actor = models.CharField(max_length=150)
-
-    objects = ScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["warehouse", "on"], name="reconciliation_once")]
@@ -113,16 +104,12 @@ class Allocation(ScopedFields):
     status = models.CharField(max_length=8, choices=AllocationStatus.choices, default=AllocationStatus.PLANNED)
     actor = models.CharField(max_length=150)
 
-    objects = ScopedManager()
-
 
 class DeliveryTeam(ScopedFields):
     name = models.CharField(max_length=80, unique=True)
     area = models.ForeignKey("places.Area", on_delete=models.PROTECT, related_name="+")
     leader = models.CharField(max_length=40, blank=True)
     phone = models.CharField(max_length=20, blank=True)
-
-    objects = ScopedManager()
 
     def __str__(self) -> str:
         return self.name
@@ -151,8 +138,6 @@ class DeliveryOrder(ScopedFields):
     failed_reason = models.CharField(max_length=200, blank=True)
     actor = models.CharField(max_length=150, blank=True)
 
-    objects = ScopedManager()
-
     class Meta:
         indexes = [models.Index(fields=["building", "status"])]
 
@@ -167,5 +152,3 @@ class PriceReport(ScopedFields):
     rise_pct = models.DecimalField(max_digits=7, decimal_places=1)
     alert = models.BooleanField(default=False, db_index=True)
     actor = models.CharField(max_length=150)
-
-    objects = ScopedManager()

@@ -320,16 +320,22 @@ def do_reseal(d: Designation, *, level: str = "high", on: dt.date | None = None,
     return d
 
 
+def _lock_designated(d: Designation, reason: str, no_reason: str, not_designated: str, rule: str = "") -> None:
+    """A change to a designated area: its reason is required, then the row is locked and still designated."""
+    if not (reason or "").strip():
+        raise ActionError(no_reason, field="reason", rule=rule)
+    lock(d)
+    if d.status != Status.ACTIVE:
+        raise Conflict(not_designated, field="designation")
+
+
 @transaction.atomic
 def do_adjust_extent(d: Designation, *, add=(), remove=(), on: dt.date | None = None, reason: str,
                      actor=None) -> Designation:
     """Add or remove nodes (units by default) from a designation's extent."""
     on = on or clock.today()
-    if not (reason or "").strip():
-        raise ActionError(_("adjusting an extent needs a reason"), field="reason")
-    lock(d)
-    if d.status != Status.ACTIVE:
-        raise Conflict(_("only a designated area's extent can be adjusted"), field="designation")
+    _lock_designated(d, reason, _("adjusting an extent needs a reason"),
+                     _("only a designated area's extent can be adjusted"))
     current = {m.area_id: m for m in d.members.filter(removed_on__isnull=True)}
     added, removed = [], []
     for a in add:
@@ -376,12 +382,8 @@ def do_record_round(d: Designation, *, on: dt.date | None = None, result: str = 
 def do_keep(d: Designation, *, on: dt.date | None = None, reason: str, actor=None) -> Designation:
     """Hold the area at its level past its change date. Needs a reason; flagged every day it holds (#3)."""
     on = on or clock.today()
-    if not (reason or "").strip():
-        raise ActionError(_("keeping an area past its change date needs a written reason"), field="reason",
-                          rule="nine-prohibitions-3")
-    lock(d)
-    if d.status != Status.ACTIVE:
-        raise Conflict(_("only a designated area can be kept"), field="designation")
+    _lock_designated(d, reason, _("keeping an area past its change date needs a written reason"),
+                     _("only a designated area can be kept"), rule="nine-prohibitions-3")
     Event.objects.create(designation=d, on=on, kind=EventKind.KEEP, reason=reason, actor=audit.actor_name(actor))
     audit.record("designation.keep", actor=actor, obj=d, after={"on": on, "level": d.level}, reason=reason,
                  rule="nine-prohibitions-3")

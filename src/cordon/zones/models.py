@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.access import ScopedManager
 from cordon.core.models import ScopedFields
 
 
@@ -47,8 +46,6 @@ class Designation(ScopedFields):
     first_infection_at = models.DateTimeField(null=True, blank=True)
     designated_at = models.DateTimeField()
     created_by = models.CharField(max_length=150)
-
-    objects = ScopedManager()
 
     class Meta:
         indexes = [models.Index(fields=["status", "level"])]
@@ -132,8 +129,6 @@ class Proposal(ScopedFields):
     decided_on = models.DateField(null=True, blank=True)
     decided_by = models.CharField(max_length=150, blank=True)
 
-    objects = ScopedManager()
-
 
 class Flag(ScopedFields):
     """A guardrail flag: a possible violation recorded with its reason; shown on the daily report."""
@@ -147,8 +142,6 @@ class Flag(ScopedFields):
     message_en = models.TextField(blank=True)
     reason = models.TextField(blank=True)
     actor = models.CharField(max_length=150, blank=True)
-
-    objects = ScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["rule", "designation", "on"], name="flag_once_a_day")]
