@@ -13,11 +13,7 @@ import cordon
 ALLOWED = {
     "cordon.core.actions": {"lock": "the row lock every action takes", "serialize": "the advisory lock actions take"},
     "cordon.places.actions": {"masked": "the audit form of a resident field, shared with the bulk importer's rows"},
-    # the engine glue reads the pack setting kept here (active_pack_name, pack_of): they move together
-    "cordon.zones.actions": {"active_pack_name": "pack setting", "active_pack": "pack setting",
-                             "pack_of": "pack setting", "engine_events": "engine glue", "state_of": "engine glue",
-                             "rounds_due": "engine glue",
-                             "save_cached": "writes the engine's cached answers (no domain change): the tick's "
+    "cordon.zones.actions": {"save_cached": "writes the engine's cached answers (no domain change): the tick's "
                                             "bulk write, also the tick bench's set-up"},
 }
 

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from cordon.cases.actions import do_record_infection
-from cordon.core import clock
+from cordon.core import actions as core_actions, clock, packs
 from cordon.core.actions import ActionError
 from cordon.core.models import AuditEntry, PackSetting
 from cordon.zones import actions as za
@@ -116,13 +116,13 @@ def test_extent_counts_infections_in_added_units(city, commander, infected):
 
 @pytest.mark.django_db
 def test_pack_change_is_dated_and_audited(city, commander):
-    za.do_set_pack("twenty-measures", effective_from=day(10), actor=commander, reason="new national measures")
-    assert za.active_pack_name(day(9)) == "ninth-edition"
-    assert za.active_pack_name(day(10)) == "twenty-measures"
+    core_actions.do_set_pack("twenty-measures", effective_from=day(10), actor=commander, reason="new national measures")
+    assert packs.active_pack_name(day(9)) == "ninth-edition"
+    assert packs.active_pack_name(day(10)) == "twenty-measures"
     e = AuditEntry.objects.get(action="policy.set_pack")
     assert e.before == {"pack": "ninth-edition"} and e.after["pack"] == "twenty-measures"
     with pytest.raises(ActionError):
-        za.do_set_pack("no-such-pack", effective_from=day(1), actor=commander)
+        core_actions.do_set_pack("no-such-pack", effective_from=day(1), actor=commander)
     assert PackSetting.objects.count() == 1
     d = za.do_designate(city["unit_a"], "high", on=day(10), reason="x", actor=commander)
     assert d.pack == "twenty-measures" and d.next_on == day(16)

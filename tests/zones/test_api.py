@@ -9,6 +9,7 @@ import pytest
 
 from cordon.core import clock
 from cordon.core.models import AuditEntry
+from cordon.core import actions as core_actions
 from cordon.zones import actions as za
 from cordon.zones import kpi
 from cordon.zones.models import Designation, Proposal, ProposalStatus, Status
@@ -264,7 +265,7 @@ def test_kpi_automatic_lift_is_on_time(city, commander):
     from cordon.core.models import PackSetting  # noqa: F401
 
     d0 = dt.date(2022, 11, 21)
-    za.do_set_pack("twenty-measures", effective_from=d0, actor=commander)
+    core_actions.do_set_pack("twenty-measures", effective_from=d0, actor=commander)
     with clock.frozen(at(d0, 10)):
         d = designate(city["unit_a"], reason="exposure", actor=commander, on=d0)
     with clock.frozen(at(d0 + dt.timedelta(days=5), 10)):

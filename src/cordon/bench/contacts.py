@@ -46,7 +46,7 @@ def seed(n_inf: int, n_contacts: int, seed_: int, share: float = 0.25) -> dict:
     from cordon.core.models import LEVELS
     from cordon.places.models import Area
     from cordon.policy import persons
-    from cordon.zones.actions import active_pack
+    from cordon.core.packs import active_pack
 
     rng = random.Random(seed_)
     pack = active_pack(DAY)

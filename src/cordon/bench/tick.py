@@ -28,7 +28,7 @@ def seed_designations(n: int, day: dt.date, seed: int) -> dict:
     from django.db import transaction
 
     from cordon.places.models import Area
-    from cordon.zones import actions as za
+    from cordon.zones import actions as za, queries as zq
     from cordon.zones.models import Designation, Event, EventKind, Member
 
     rng = random.Random(seed)
@@ -63,7 +63,7 @@ def seed_designations(n: int, day: dt.date, seed: int) -> dict:
         Event.objects.bulk_create(events, batch_size=5000)
         eve = day - dt.timedelta(days=1)
         for d in designations:
-            st = za.state_of(d, eve, events=d._evs)
+            st = zq.state_of(d, eve, events=d._evs)
             za._apply_state(d, st, eve, "bench", events=d._evs, out=[])
         za.save_cached(designations)
     return {"designations": len(designations), "events": len(events)}

@@ -13,17 +13,16 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from cordon.core import audit, clock
-from cordon.core.actions import ActionError, Conflict, do_set_pack, lock, serialize  # noqa: F401 (do_set_pack: its old home)
+from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.core.models import AuditEntry
-from cordon.core.packs import active_pack, active_pack_name  # noqa: F401 (active_pack_name: its old home)
-from cordon.core.packs import load as _load
+from cordon.core.packs import active_pack
 from cordon.places.models import Area
 from cordon.policy import areas as engine
 from cordon.policy import guardrails
 from cordon.policy.pack import Pack
 from cordon.zones.models import (Designation, Event, EventKind, Flag, Level, Member, Notice, Proposal,
                                  ProposalStatus, Status)
-from cordon.zones.queries import covering
+from cordon.zones.queries import covering, pack_of, state_of
 
 ONE = dt.timedelta(days=1)
 
@@ -34,43 +33,6 @@ def _lv(level: str) -> str:
         return str(Level(level).label)
     except ValueError:
         return str(level)
-
-
-# ------------------------------------------------------------------------------------------ the pack
-
-def pack_of(designation: Designation) -> Pack:
-    return _load(designation.pack)
-
-
-# ------------------------------------------------------------------------------------------ engine glue
-
-def engine_events(rows) -> list:
-    """Convert stored events (ordered by date, then id) to the engine's event values."""
-    out = []
-    for e in rows:
-        k = e.kind
-        if k == EventKind.DESIGNATE:
-            out.append(engine.Designate(e.on, e.level, e.reason))
-        elif k == EventKind.RESEAL:
-            out.append(engine.Reseal(e.on, e.level, e.reason))
-        elif k == EventKind.INFECTION:
-            out.append(engine.Infection(e.on, e.found or "community", e.home_isolating,
-                                        ref=e.reason or None))
-        elif k == EventKind.ROUND:
-            out.append(engine.Round(e.on, e.result or None))
-        elif k == EventKind.KEEP:
-            out.append(engine.Keep(e.on, e.reason))
-        elif k == EventKind.RESUME:
-            out.append(engine.Resume(e.on, e.reason))
-        elif k == EventKind.LIFT:
-            out.append(engine.Lift(e.on, e.reason, e.level or None))
-    return out
-
-
-def state_of(designation: Designation, on: dt.date | None = None, events=None) -> engine.AreaState:
-    on = on or clock.today()
-    rows = events if events is not None else list(designation.events.all())
-    return engine.area_state(pack_of(designation), engine_events(rows), on, subject=designation.area.path)
 
 
 def _apply_state(d: Designation, st: engine.AreaState, on: dt.date, actor, *, events=None,
@@ -169,18 +131,6 @@ def _flag(v: guardrails.Verdict, d: Designation | None, on: dt.date, *, actor=No
 
 
 # ------------------------------------------------------------------------------------------ designations
-
-def spillover_level(area: Area, on: dt.date) -> str | None:
-    """The highest risk level (high over medium) a designation covering ``area`` had on ``on``: what
-    someone who left it that day is ordered by (cases asks through ``cases.hooks.RISK_LEVEL``)."""
-    level = None
-    for d in covering(area, statuses=(Status.ACTIVE, Status.OBSERVATION, Status.CLOSED)).select_related("area"):
-        lv = state_of(d, on).level
-        if lv in ("high", "medium") and (level is None or lv == "high"):
-            level = lv
-    return level
-
-
 
 def _check_level(pack: Pack, level: str) -> None:
     if level not in pack.designated_levels:
@@ -583,21 +533,6 @@ def do_tick(on: dt.date | None = None, *, actor="system") -> dict:
                                    rule=f.rule, scope=f) for f in flags]
         AuditEntry.objects.bulk_create(audits, batch_size=1000)
     return {"date": on.isoformat(), "evaluated": len(due), "changes": changes, "flags": len(flags)}
-
-
-def rounds_due(on: dt.date) -> list[Designation]:
-    """Designated areas whose pack asks for a full-area round on ``on`` (day N after L) not yet recorded."""
-    out = []
-    for d in Designation.objects.filter(status=Status.ACTIVE).select_related("area"):
-        st = state_of(d, on)
-        if st.clock_start is None:
-            continue
-        ex = pack_of(d).exit_for(st.level, st.entered_from)
-        if ex is not None and ex.round_on_day is not None and \
-                st.clock_start + dt.timedelta(days=ex.round_on_day) == on and \
-                not d.events.filter(kind=EventKind.ROUND, on=on).exists():
-            out.append(d)
-    return out
 
 
 # ------------------------------------------------------------------------------------------ notices

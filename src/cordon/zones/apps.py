@@ -8,7 +8,7 @@ class ZonesConfig(AppConfig):
 
     def ready(self):
         from cordon.cases import hooks
-        from cordon.zones import actions
+        from cordon.zones import actions, queries
 
         hooks.connect(hooks.NEW_INFECTION, actions.do_apply_infection)
-        hooks.connect(hooks.RISK_LEVEL, actions.spillover_level)
+        hooks.connect(hooks.RISK_LEVEL, queries.spillover_level)

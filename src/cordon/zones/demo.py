@@ -31,7 +31,8 @@ def run(today: dt.date | None = None) -> None:
 
     from cordon.cases.actions import do_record_infection
     from cordon.places.models import Area
-    from cordon.zones import actions as za
+    from cordon.core.actions import do_set_pack
+    from cordon.zones import actions as za, queries as zq
     from cordon.zones.models import Designation, Flag, Proposal
 
     today = today or clock.today()
@@ -48,7 +49,7 @@ def run(today: dt.date | None = None) -> None:
     qilihe = _pick("七里河区", "compound", 1) or _pick("城关区", "compound", 1, exclude_prefix=community_a)
     visited = _pick("城关区", "building", 3, exclude_prefix=community_a)
 
-    za.do_set_pack("ninth-edition", effective_from=start, actor=commander, reason="第九版防控方案")
+    do_set_pack("ninth-edition", effective_from=start, actor=commander, reason="第九版防控方案")
     plan = {
         0: [("P1", home_a, "community", visited[:1], True)],
         5: [("P2", other[0], "community", [], True)],
@@ -79,7 +80,7 @@ def run(today: dt.date | None = None) -> None:
                 d = Designation.objects.get(area=qilihe[0])
                 za.do_keep(d, on=day, reason="街道申请延长管控，待评估", actor=commander)
         with clock.frozen(dt.datetime.combine(day, dt.time(22, 0), tzinfo=clock.tz())):
-            for d in za.rounds_due(day):
+            for d in zq.rounds_due(day):
                 za.do_record_round(d, on=day, result="negative", actor="demo", reason="全员核酸 (demo)")
             if k % 4 == 0:
                 za.do_publish_notice(actor=commander, effective=day)

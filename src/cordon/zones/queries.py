@@ -12,11 +12,14 @@ from collections import defaultdict
 from django.db.models import Count, Q
 
 from cordon.core import clock
+from cordon.core.packs import load as _load
 from cordon.core.models import LEVELS
 from cordon.places.models import Resident
 from cordon.zones.models import Member
 from cordon.places.models import Area
-from cordon.zones.models import Designation, Status
+from cordon.zones.models import Designation, EventKind, Status
+from cordon.policy import areas as engine
+from cordon.policy.pack import Pack
 
 
 def special_q(today: dt.date) -> Q:
@@ -94,3 +97,66 @@ def covering(area: Area, statuses=(Status.ACTIVE,)):
     anc = [getattr(area, f"{lv}_id") for lv in LEVELS if getattr(area, f"{lv}_id")]
     return Designation.objects.filter(
         status__in=statuses, members__area_id__in=anc, members__removed_on__isnull=True).distinct()
+
+
+# ------------------------------------------------------------------------------------------ the pack
+
+def pack_of(designation: Designation) -> Pack:
+    return _load(designation.pack)
+
+
+# ------------------------------------------------------------------------------------------ engine glue
+
+def engine_events(rows) -> list:
+    """Convert stored events (ordered by date, then id) to the engine's event values."""
+    out = []
+    for e in rows:
+        k = e.kind
+        if k == EventKind.DESIGNATE:
+            out.append(engine.Designate(e.on, e.level, e.reason))
+        elif k == EventKind.RESEAL:
+            out.append(engine.Reseal(e.on, e.level, e.reason))
+        elif k == EventKind.INFECTION:
+            out.append(engine.Infection(e.on, e.found or "community", e.home_isolating,
+                                        ref=e.reason or None))
+        elif k == EventKind.ROUND:
+            out.append(engine.Round(e.on, e.result or None))
+        elif k == EventKind.KEEP:
+            out.append(engine.Keep(e.on, e.reason))
+        elif k == EventKind.RESUME:
+            out.append(engine.Resume(e.on, e.reason))
+        elif k == EventKind.LIFT:
+            out.append(engine.Lift(e.on, e.reason, e.level or None))
+    return out
+
+
+def state_of(designation: Designation, on: dt.date | None = None, events=None) -> engine.AreaState:
+    on = on or clock.today()
+    rows = events if events is not None else list(designation.events.all())
+    return engine.area_state(pack_of(designation), engine_events(rows), on, subject=designation.area.path)
+
+
+def spillover_level(area: Area, on: dt.date) -> str | None:
+    """The highest risk level (high over medium) a designation covering ``area`` had on ``on``: what
+    someone who left it that day is ordered by (cases asks through ``cases.hooks.RISK_LEVEL``)."""
+    level = None
+    for d in covering(area, statuses=(Status.ACTIVE, Status.OBSERVATION, Status.CLOSED)).select_related("area"):
+        lv = state_of(d, on).level
+        if lv in ("high", "medium") and (level is None or lv == "high"):
+            level = lv
+    return level
+
+
+def rounds_due(on: dt.date) -> list[Designation]:
+    """Designated areas whose pack asks for a full-area round on ``on`` (day N after L) not yet recorded."""
+    out = []
+    for d in Designation.objects.filter(status=Status.ACTIVE).select_related("area"):
+        st = state_of(d, on)
+        if st.clock_start is None:
+            continue
+        ex = pack_of(d).exit_for(st.level, st.entered_from)
+        if ex is not None and ex.round_on_day is not None and \
+                st.clock_start + dt.timedelta(days=ex.round_on_day) == on and \
+                not d.events.filter(kind=EventKind.ROUND, on=on).exists():
+            out.append(d)
+    return out

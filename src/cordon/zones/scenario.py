@@ -6,8 +6,9 @@ from cordon.core.jobs import day_start
 from cordon.scenario.runner import DAY_END, DAY_START, Refused, collector
 from cordon.scenario.spec import register
 from cordon.zones.actions import (do_adjust_extent, do_confirm_proposal, do_designate, do_keep, do_lift,
-                                  do_record_round, do_reseal, do_resume, rounds_due)
+                                  do_record_round, do_reseal, do_resume)
 from cordon.zones.models import Designation, Flag, Proposal, ProposalStatus, Status
+from cordon.zones.queries import rounds_due
 
 
 def _designation(ctx, path, *, active_only=True):
