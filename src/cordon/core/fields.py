@@ -2,7 +2,7 @@
 PostgreSQL (SQLite enforces neither ``max_length`` nor decimal precision, and 64-bit overflow, NUL bytes or
 lone UTF-16 surrogates only fail once they reach the database). Each type states its range in the OpenAPI
 document (``minimum``/``maximum``, ``maxLength``, ``enum``), and a value outside it answers 400 with the field
-and a translated ``detail`` (see ``core.api``). Imports no app: models are passed in by the caller.
+and a translated ``detail`` (see ``config.api``). Imports no app: models are passed in by the caller.
 
 - ``Id`` (JSON bodies): a strict integer in 1..2^63-1 (``true`` is not 1, ``1.0`` and ``"1"`` are refused);
   ``QueryId``: the same range for query strings and paths (parsed from text);
