@@ -6,6 +6,9 @@ import datetime as dt
 from cordon.care import triage
 from cordon.care.models import OPEN_STATUSES, ProactiveTask, TaskKind
 from cordon.core import clock
+from cordon.cases.models import Infection, OrderStatus, PersonOrder
+from cordon.places.models import special_groups
+from cordon.zones.queries import covering
 
 ONE = dt.timedelta(days=1)
 #: How far ahead a seal is assumed to last when its designation has no expected change date.
@@ -21,8 +24,6 @@ def seal_window(d, on: dt.date) -> tuple[dt.date, dt.date]:
 
 def tasks_for(d, r, need, on: dt.date) -> list[ProactiveTask]:
     """What resident ``r`` inside designation ``d`` will need during the seal, as unsaved tasks."""
-    from cordon.places.models import special_groups
-
     start, end = seal_window(d, on)
     first = d.designated_on
     out = []
@@ -58,8 +59,6 @@ def tasks_for(d, r, need, on: dt.date) -> list[ProactiveTask]:
 
 def person_status(*, resident=None, infection=None, order=None) -> bool:
     """True when the person must go to a designated hospital: an infection, or under a quarantine order."""
-    from cordon.cases.models import Infection, OrderStatus, PersonOrder
-
     if infection is not None:
         return True
     if order is not None and order.status == OrderStatus.ACTIVE:
@@ -73,8 +72,6 @@ def person_status(*, resident=None, infection=None, order=None) -> bool:
 
 
 def is_sealed(area) -> bool:
-    from cordon.zones.queries import covering
-
     return covering(area).exists()
 
 

@@ -27,6 +27,7 @@ from array import array
 from bisect import bisect_left
 
 from cordon.core.models import LEVELS
+from cordon.places.models import Area
 
 assert LEVELS == ("district", "street", "community", "compound", "building", "unit")  # Place.district_id ...
 
@@ -145,8 +146,6 @@ class Index:
 def _signature():
     from django.db.models import Count, Max
 
-    from cordon.places.models import Area
-
     r = Area.objects.order_by().aggregate(n=Count("id"), m=Max("id"))
     return (r["n"], r["m"])
 
@@ -154,8 +153,6 @@ def _signature():
 def build() -> Index:
     """Read the Area table (one streamed query) into a new Index."""
     import numpy as np
-
-    from cordon.places.models import Area
 
     t0 = time.perf_counter()
     ix = Index()

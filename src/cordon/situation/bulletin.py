@@ -12,6 +12,9 @@ from collections import defaultdict
 from django.db.models import Count, Q
 
 from cordon.situation.registry import SituationScope, collect
+from cordon.cases.models import Infection, OrderStatus, PersonOrder
+from cordon.situation.sections import category_label
+from cordon.zones.models import Event, EventKind, Level
 
 ADDRESS_CAP = 300  # addresses listed per kind; the rest as "等N个"
 
@@ -26,8 +29,6 @@ def address(path: str) -> str:
 def as_of(day: dt.date) -> dict:
     """Risk areas and people under orders standing at the end of ``day`` (reconstructed from the events and
     the orders' dates, so a bulletin drafted late still tells that day's numbers)."""
-    from cordon.cases.models import OrderStatus, PersonOrder
-    from cordon.zones.models import Event, EventKind, Level
 
     level_of: dict = {}
     for did, level in (Event.objects.filter(on__lte=day, kind__in=(EventKind.DESIGNATE, EventKind.RESEAL,
@@ -52,8 +53,6 @@ def as_of(day: dt.date) -> dict:
 
 def figures(day: dt.date) -> dict:
     """The aggregates a bulletin is drafted from (city-wide; JSON-ready)."""
-    from cordon.situation.sections import category_label
-
     data = collect(SituationScope.city(days=14), day, names=["epi", "areas"])
     epi, areas = data["epi"], data["areas"]
     standing = as_of(day)
@@ -159,8 +158,6 @@ def draft(day: dt.date) -> tuple[str, str, dict]:
 
 def kind_found(day: dt.date) -> dict:
     """{kind: {found: n}} of the day's infections, city-wide (one grouped query)."""
-    from cordon.cases.models import Infection
-
     out: dict = defaultdict(dict)
     for kind, found, n in (Infection.objects.filter(confirmed_on=day).order_by().values_list("kind", "found")
                            .annotate(n=Count("id"))):

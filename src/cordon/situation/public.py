@@ -21,6 +21,9 @@ from cordon.core import clock
 from cordon.core.models import LEVELS
 from cordon.situation import addressindex
 from cordon.situation.addressindex import TOP_KINDS
+from cordon.places.models import Area
+from cordon.situation.models import Bulletin, BulletinStatus
+from cordon.zones.models import Designation, Member, Status
 
 LOOKUP_TTL = 30  # seconds an answer is reused (the public pages say max-age 60)
 MAX_Q = 100
@@ -105,8 +108,6 @@ def resolve_indexed(ix, q: str) -> tuple[list, str]:
 
 def resolve_db(q: str) -> tuple[list, str]:
     """``resolve`` through the ORM: one ``name IN (...)`` query per level."""
-    from cordon.places.models import Area
-
     s = normalize(q)
     if len(s) < 2:
         return [], s
@@ -179,8 +180,6 @@ def _snapshot(gen=None) -> dict:
     seconds (or after a publish in this process), then each lookup is answered without a query."""
     import time as _time
 
-    from cordon.zones.models import Designation, Member, Status
-
     now = _time.monotonic()
     if gen is None:
         gen = cache.get(_GEN, 0)
@@ -217,8 +216,6 @@ def _snapshot(gen=None) -> dict:
 def status_of(areas: list, gen=None) -> dict:
     """{area id: status dict} for places: the designations (active or under observation) covering each place
     (on it or an ancestor) or lying below it, from the process's snapshot (no query per lookup)."""
-    from cordon.zones.models import Status
-
     if not areas:
         return {}
     snap = _snapshot(gen)
@@ -321,8 +318,6 @@ def invalidate() -> None:
 # ------------------------------------------------------------------------------------------ bulletins
 
 def published(limit: int = 90, before: dt.date | None = None):
-    from cordon.situation.models import Bulletin, BulletinStatus
-
     qs = Bulletin.objects.filter(status=BulletinStatus.PUBLISHED).only("id", "day", "title", "published_at")
     if before:
         qs = qs.filter(day__lt=before)
@@ -330,16 +325,12 @@ def published(limit: int = 90, before: dt.date | None = None):
 
 
 def published_one(day: dt.date):
-    from cordon.situation.models import Bulletin, BulletinStatus
-
     return (Bulletin.objects.filter(status=BulletinStatus.PUBLISHED, day=day)
             .only("id", "day", "title", "text", "published_at").first())
 
 
 def area_counts() -> dict:
     """Current high / medium / under-observation counts for the public hub: one grouped query."""
-    from cordon.zones.models import Designation, Status
-
     out = {"high": 0, "medium": 0, "observation": 0}
     for status, level, n in (Designation.objects.filter(status__in=(Status.ACTIVE, Status.OBSERVATION)).order_by()
                              .values_list("status", "level").annotate(n=Count("id"))):

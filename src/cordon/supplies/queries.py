@@ -12,6 +12,9 @@ from cordon.core import access
 from cordon.supplies.config import config
 from cordon.supplies.models import (Allocation, AllocationStatus, DeliveryStatus, Direction, Item, StockCount,
                                     StockMovement, Warehouse)
+from cordon.places.models import Area, Household
+from cordon.zones.models import Member
+from cordon.zones.queries import people_inside
 
 ZERO = Decimal("0")
 
@@ -53,8 +56,6 @@ def seal_days(designation, on: dt.date) -> int:
 
 
 def headcount(designation, on: dt.date | None = None) -> int:
-    from cordon.zones.queries import people_inside
-
     return people_inside([designation], None, on)[designation.pk][0]
 
 
@@ -64,8 +65,6 @@ def ceil_qty(people: int, days: int, rate: Decimal) -> Decimal:
 
 def households_inside(designation):
     """(household, residents) inside the designation's current extent, with the resident counts."""
-    from cordon.places.models import Household
-    from cordon.zones.models import Member
 
     members = list(Member.objects.filter(designation=designation, removed_on__isnull=True).select_related("area"))
     q = Q(pk__in=[])
@@ -83,8 +82,6 @@ def rise_pct(price: Decimal, baseline: Decimal) -> Decimal:
 
 def deliveries_by_building(qs) -> list[dict]:
     """Per building: planned / delivered / failed counts (one grouped query)."""
-    from cordon.places.models import Area
-
     rows = list(qs.order_by().values("building_id").annotate(
         planned=Count("id", filter=Q(status=DeliveryStatus.PLANNED)),
         delivered=Count("id", filter=Q(status=DeliveryStatus.DELIVERED)),

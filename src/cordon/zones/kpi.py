@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass
+from cordon.core import clock
+from cordon.zones.models import Status
 
 #: Goal for the time from the first confirmation to the designation (快封: within a day).
 DESIGNATE_GOAL_HOURS = 24
@@ -66,8 +68,6 @@ class DesignationKpi:
 
 def of(d, today: dt.date | None = None) -> DesignationKpi:
     """The KPIs of one designation (no query)."""
-    from cordon.core import clock
-    from cordon.zones.models import Status
 
     today = today or clock.today()
     lifted = d.lifted_on if d.status != Status.ACTIVE else None
@@ -91,8 +91,6 @@ def _stats(values: list, goal) -> dict:
 
 def summarize(rows) -> dict:
     """Summary over (first_infection_at, designated_at, eligible_on, lifted_on, status) tuples."""
-    from cordon.zones.models import Status
-
     hours, delays = [], []
     for first, at, eligible, lifted, status in rows:
         h = hours_to_designate(first, at)
