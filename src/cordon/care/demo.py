@@ -7,6 +7,13 @@ from __future__ import annotations
 import datetime as dt
 
 from cordon.core import clock
+from cordon.care import actions as ca
+from cordon.care.models import CareRequest, Hospital, Vehicle
+from cordon.cases.actions import do_create_facility
+from cordon.cases.models import Facility, FacilityKind
+from cordon.core.actions import ActionError
+from cordon.places.models import Area, Resident
+from cordon.zones.models import Designation, Member, Status
 
 
 def _at(day: dt.date, h: int, m: int = 0):
@@ -14,11 +21,6 @@ def _at(day: dt.date, h: int, m: int = 0):
 
 
 def ensure_resources(actor) -> dict:
-    from cordon.care import actions as ca
-    from cordon.care.models import Hospital, Vehicle
-    from cordon.cases.actions import do_create_facility
-    from cordon.cases.models import Facility, FacilityKind
-    from cordon.places.models import Area
 
     district = Area.objects.filter(kind="district").order_by("id").first()
     for name in ("兰州大学第一医院", "兰州市第一人民医院", "甘肃省人民医院"):
@@ -38,11 +40,6 @@ def ensure_resources(actor) -> dict:
 def run(today: dt.date | None = None) -> None:
     from django.contrib.auth import get_user_model
 
-    from cordon.care import actions as ca
-    from cordon.care.models import CareRequest
-    from cordon.core.actions import ActionError
-    from cordon.places.models import Area, Resident
-    from cordon.zones.models import Designation, Member, Status
 
     today = today or clock.today()
     User = get_user_model()

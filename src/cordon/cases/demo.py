@@ -17,6 +17,11 @@ import datetime as dt
 import random
 
 from cordon.core import clock
+from cordon.cases import actions as ca
+from cordon.cases.models import Arrival, Facility, Infection, OrderStatus, OutsideRegion, PersonOrder, ResponseTask
+from cordon.core.actions import ActionError
+from cordon.core.jobs import DAY_START_JOBS
+from cordon.places.models import Area
 
 FACILITIES = [
     ("城关区集中隔离点一号（酒店）", "quarantine_site", "城关区", 60),
@@ -54,8 +59,6 @@ def _short(label: str) -> str:
 
 def _near_units(home, n: int) -> list:
     """Units near an infection's home: its building and compound first, then its community."""
-    from cordon.places.models import Area
-
     units = [u for u in Area.objects.filter(kind="unit", compound_id=home.compound_id).order_by("id")[:n * 2]]
     if len(units) < n:
         units += list(Area.objects.filter(kind="unit", community_id=home.community_id)
@@ -66,9 +69,6 @@ def _near_units(home, n: int) -> list:
 def run(today: dt.date | None = None) -> None:
     from django.contrib.auth import get_user_model
 
-    from cordon.cases import actions as ca
-    from cordon.cases.models import Facility, Infection, OrderStatus, PersonOrder, ResponseTask
-    from cordon.places.models import Area
 
     rng = random.Random(4)
     today = today or clock.today()
@@ -110,8 +110,6 @@ def run(today: dt.date | None = None) -> None:
             contacts_total += _respond(inf, short, day, today, rng, infections, sites, hospital, shelter, commander)
         # Arrivals of the day (destination: the demo community, so the worker sees them).
         for i, (region_name, kind) in enumerate(ARRIVALS.get(k, [])):
-            from cordon.cases.models import OutsideRegion
-
             region = OutsideRegion.objects.get(name=region_name)
             with clock.frozen(_at(day, 14, 10 * i)):
                 a, order = ca.do_register_arrival(label=f"来兰-{day:%m%d}-{i + 1}", from_level=region.level,
@@ -121,8 +119,6 @@ def run(today: dt.date | None = None) -> None:
                 if order is not None and order.centralized_until:
                     _place(order, sites, day, commander)
         # Arrivals from low-risk regions test on their first days.
-        from cordon.cases.models import Arrival
-
         for a in Arrival.objects.filter(category="from_low_area", arrived_on__gte=day - dt.timedelta(days=2),
                                         arrived_on__lt=day):
             if len(a.tests_done or []) < 2 and (day < today or rng.random() < 0.5):
@@ -155,8 +151,6 @@ def _day_start(day: dt.date) -> dict:
     each of these days, and ticking a past day again after later events would rewind a kept area."""
     import importlib
 
-    from cordon.core.jobs import DAY_START_JOBS
-
     out = {"date": day.isoformat()}
     for name, ref in DAY_START_JOBS:
         if name == "areas":
@@ -167,10 +161,6 @@ def _day_start(day: dt.date) -> dict:
 
 
 def _place(order, sites, day, actor) -> None:
-    from cordon.cases import actions as ca
-    from cordon.core.actions import ActionError
-
-    from cordon.cases.models import Facility
 
     for f in Facility.objects.filter(pk__in=[s.pk for s in sites]).order_by("occupied", "id"):
         try:
@@ -182,8 +172,6 @@ def _place(order, sites, day, actor) -> None:
 
 def _respond(inf, short, day, today, rng, infections, sites, hospital, shelter, actor) -> int:
     """One infection's response on its day (and the next), through the actions. Returns contacts traced."""
-    from cordon.cases import actions as ca
-    from cordon.cases.models import OrderStatus, PersonOrder
 
     base = inf.reported_at
     tasks = {t.step: t for t in inf.tasks.all()}

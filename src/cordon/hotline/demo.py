@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from cordon.core import clock
+from cordon.hotline import actions as ha, queries as hq
+from cordon.hotline.models import Ticket
+from cordon.places.models import Area
 
 
 def _at(when: dt.datetime):
@@ -15,10 +18,6 @@ def _at(when: dt.datetime):
 def run(today: dt.date | None = None) -> None:
     from django.contrib.auth import get_user_model
 
-    from cordon.hotline import actions as ha
-    from cordon.hotline import queries as hq
-    from cordon.hotline.models import Ticket
-    from cordon.places.models import Area
 
     today = today or clock.today()
     tz = clock.tz()

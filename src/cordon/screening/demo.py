@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from cordon.citygen import City
+from cordon.citygen.screening import write_round
+from cordon.core import clock
+from cordon.places.models import Area, Resident
+from cordon.screening import actions
+from cordon.screening.ingest import import_results, import_samples
 
 COMMUNITY = "城关区/皋兰路街道/五泉社区"
 
 
 def _demo_city():
     """The generator's City that the demo database was loaded from (seed 1, the demo default), or None."""
-    from cordon.citygen import City
-    from cordon.places.models import Area, Resident
 
     n = Resident.objects.count()
     n_areas = Area.objects.count()
@@ -32,11 +36,6 @@ def _demo_city():
 
 
 def run() -> None:
-    from cordon.core import clock
-    from cordon.citygen.screening import write_round
-    from cordon.places.models import Area
-    from cordon.screening import actions
-    from cordon.screening.ingest import import_results, import_samples
 
     comm = Area.objects.filter(path=COMMUNITY).first()
     city = _demo_city()

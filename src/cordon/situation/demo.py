@@ -6,6 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 from cordon.core import clock
+from cordon.cases.models import Infection
+from cordon.situation import actions
 
 SHANGHAI = Path("/work/shared/data/shanghai-2022/daily_control_vs_screening.csv")
 BULLETIN_DAYS = 3
@@ -21,8 +23,6 @@ def _shanghai_file() -> Path | None:
 def run(today: dt.date | None = None) -> None:
     from django.contrib.auth import get_user_model
 
-    from cordon.cases.models import Infection
-    from cordon.situation import actions
 
     today = today or clock.today()
     path = _shanghai_file()

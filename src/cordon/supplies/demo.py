@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 from cordon.core import clock
+from cordon.places.models import Area
+from cordon.supplies import actions as sa
+from cordon.supplies.models import DeliveryOrder, PriceReport
+from cordon.zones.models import Designation, Status
 
 
 def run(today: dt.date | None = None) -> None:
     from django.contrib.auth import get_user_model
 
-    from cordon.places.models import Area
-    from cordon.supplies import actions as sa
-    from cordon.supplies.models import DeliveryOrder, PriceReport
-    from cordon.zones.models import Designation, Status
 
     today = today or clock.today()
     User = get_user_model()

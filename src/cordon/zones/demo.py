@@ -6,20 +6,21 @@ from __future__ import annotations
 import datetime as dt
 
 from cordon.core import clock
+from cordon.cases.actions import do_record_infection
+from cordon.core.actions import do_set_pack
+from cordon.places.models import Area
+from cordon.zones import actions as za, queries as zq
+from cordon.zones.models import Designation, Flag, Proposal
 
 HOME_A = "城关区/皋兰路街道/五泉社区/五泉小区/1号楼/1单元"
 
 
 def _units(prefix: str, n: int, skip=()) -> list:
-    from cordon.places.models import Area
-
     qs = Area.objects.filter(kind="unit", path__startswith=prefix + "/").exclude(path__in=list(skip)).order_by("id")
     return list(qs[:n])
 
 
 def _pick(prefix: str, kind: str, n: int = 1, exclude_prefix: str = ""):
-    from cordon.places.models import Area
-
     qs = Area.objects.filter(kind=kind, path__startswith=prefix + "/").order_by("id")
     if exclude_prefix:
         qs = qs.exclude(path__startswith=exclude_prefix)
@@ -29,11 +30,6 @@ def _pick(prefix: str, kind: str, n: int = 1, exclude_prefix: str = ""):
 def run(today: dt.date | None = None) -> None:
     from django.contrib.auth import get_user_model
 
-    from cordon.cases.actions import do_record_infection
-    from cordon.places.models import Area
-    from cordon.core.actions import do_set_pack
-    from cordon.zones import actions as za, queries as zq
-    from cordon.zones.models import Designation, Flag, Proposal
 
     today = today or clock.today()
     start = today - dt.timedelta(days=20)
