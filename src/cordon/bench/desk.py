@@ -71,6 +71,7 @@ def seed(args) -> dict:
     hosp = Hospital.objects.create(name="兰州市第一人民医院")
     vehicles = [Vehicle.objects.create(plate=f"甘A·{i:04d}") for i in range(50)]
     prios = triage.ordered()
+    free, busy = list(vehicles), []
     reqs = []
     for i in range(args.requests):
         u = rng.choice(units)
@@ -87,6 +88,11 @@ def seed(args) -> dict:
         if r.status != "triaged":
             r.dispatched_at = rec + dt.timedelta(minutes=rng.randint(3, 60))
             r.hospital, r.vehicle = hosp, rng.choice(vehicles)
+            if r.status in ("dispatched", "arrived"):  # a vehicle serves one request at a time
+                if not free:
+                    free.append(Vehicle.objects.create(plate=f"甘A·S{len(vehicles) + len(busy):04d}"))
+                r.vehicle = free.pop()
+                busy.append(r.vehicle)
         if r.status in ("arrived", "at_hospital", "closed"):
             r.arrived_at = r.dispatched_at + dt.timedelta(minutes=rng.randint(5, 40))
         if r.status == "closed":
@@ -126,7 +132,9 @@ def seed(args) -> dict:
 
 
 def sessions(n: int, seed_: int) -> list[str]:
-    """``n`` users with a grant and a logged-in session each; returns the session keys."""
+    """``n`` users with a grant and a logged-in session each; returns (session key, the pages the user reloads)
+    per user: a medical dispatcher the board, a hotline operator the ticket list, a community worker both in
+    turn (each page is one its role may open)."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.sessions.backends.db import SessionStore
@@ -151,11 +159,13 @@ def sessions(n: int, seed_: int) -> list[str]:
     Grant.objects.bulk_create(grants)
     keys = []
     backend = settings.AUTHENTICATION_BACKENDS[-1]
-    for u in users:
+    pages = {"medical_dispatcher": ("/care/",), "hotline_operator": ("/hotline/",),
+             "community_worker": ("/care/", "/hotline/")}
+    for u, g in zip(users, grants):
         s = SessionStore()
         s[SESSION_KEY], s[BACKEND_SESSION_KEY], s[HASH_SESSION_KEY] = str(u.pk), backend, u.get_session_auth_hash()
         s.create()
-        keys.append(s.session_key)
+        keys.append((s.session_key, pages[g.role]))
     return keys
 
 
@@ -203,8 +213,8 @@ def wait_ready(port: int, proc, timeout: float = 60.0) -> None:
     raise RuntimeError("server did not become ready")
 
 
-def load(port: int, keys: list[str], seconds: float, think: float, seed_: int) -> dict:
-    paths = ["/care/", "/hotline/"]
+def load(port: int, keys: list[tuple[str, tuple[str, ...]]], seconds: float, think: float, seed_: int) -> dict:
+    paths = sorted({p for _, ps in keys for p in ps})
     results: list[list] = [[] for _ in keys]
     errors = [0] * len(keys)
     kinds: dict[str, int] = {}
@@ -213,13 +223,14 @@ def load(port: int, keys: list[str], seconds: float, think: float, seed_: int) -
 
     def user(i: int) -> None:
         rng = random.Random(seed_ * 1000 + i)
-        cookie = f"sessionid={keys[i]}; django_language=zh-hans"
+        cookie = f"sessionid={keys[i][0]}; django_language=zh-hans"
+        mine = keys[i][1]
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         k = i % 2
         start.wait()
         time.sleep(rng.random() * max(think, 0.05))  # users do not all arrive in the same millisecond
         while time.monotonic() < stop_at[0]:
-            path = paths[k % 2]
+            path = mine[k % len(mine)]
             k += 1
             t = time.perf_counter()
             for attempt in (0, 1):
