@@ -6,10 +6,11 @@ Thin: parse, authorize (``for_user`` / ``access.access`` / ``care.perms``), call
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
@@ -21,6 +22,8 @@ from cordon.core import access, clock, ids
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
 from cordon.web.pages import (FORM_PAGE, attempt, cached_part, done, form_context, form_page, paginate, posted_text,
                               query_without_page, refused_box, route, submit)
+from cordon.zones.models import Designation, Status as ZStatus
+from cordon.zones.queries import special_q
 
 RELATED = ("area", "facility", "hospital", "vehicle")
 #: the people-services desks' page frame (their stylesheet and navigation) for ``web.pages.form_context``
@@ -38,8 +41,6 @@ def priority_title(key: str) -> str:
 
 def _row(r: CareRequest, now) -> dict:
     """One board row, its texts prepared here (cheaper than per-row template tags on a busy board)."""
-    from django.utils import timezone
-
     overdue = r.dispatched_at is None and r.is_open and now > r.deadline
     left = int((r.deadline - now).total_seconds() // 60)
     if r.status == Status.CLOSED:
@@ -192,9 +193,6 @@ def request_action(request, pk: int, action: str):
 def special(request):
     """The community registry of special-group residents with their needs, and the proactive tasks of the
     sealed areas in the user's jurisdiction (what they will need, when)."""
-    from cordon.zones.queries import special_q
-    from django.db.models import Q
-
     user = request.user
     today = clock.today()
     tasks = list(ProactiveTask.objects.for_user(user, access.READ_PERSONAL).filter(done_at__isnull=True)
@@ -227,8 +225,6 @@ def special(request):
 @access.require(access.CARE_SPECIAL)
 @require_POST
 def sync_tasks(request):
-    from cordon.zones.models import Designation, Status as ZStatus
-
     user = request.user
     ds = list(Designation.objects.for_user(user, access.CARE_SPECIAL).filter(status=ZStatus.ACTIVE)[:5000])
     out = actions.do_sync_proactive_tasks(clock.today(), actor=user, designations=ds)

@@ -69,6 +69,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cordon.web.middleware.RejectNulInQueryMiddleware",
+    # (its process_exception runs for every view whatever its place; kept above the public lookup's fast path,
+    # which answers only when it knows every middleware below it)
+    "cordon.web.middleware.PageErrorsMiddleware",
     "cordon.situation.middleware.PublicLookupMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,7 +82,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
-    "cordon.web.middleware.PageErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "cordon.config.urls"

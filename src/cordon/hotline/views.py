@@ -8,6 +8,7 @@ import datetime as dt
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -34,8 +35,6 @@ def _gaps():
 
 def _row(t: Ticket, now) -> dict:
     """One list row, its texts prepared here (cheaper than per-row template tags on a busy list)."""
-    from django.utils import timezone
-
     if t.responded_at:
         due = _("resolve by %(d)s") % {"d": f"{timezone.localtime(t.resolve_by):%m-%d %H:%M}"}
     else:

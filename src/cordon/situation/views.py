@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
+from django.db.models import Count, Max, Min, Sum
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -147,8 +148,6 @@ def daily_today(request):
 @route("situation/counts/", "situation_counts")
 @access.require(access.VIEW)
 def counts_list(request):
-    from django.db.models import Count, Max, Min, Sum
-
     series = (DailyCount.objects.order_by("series").values("series")
               .annotate(days=Count("id"), first=Min("day"), last=Max("day"), total=Sum("new_local")))
     return render(request, "situation/counts_list.html", {"series": list(series)})
