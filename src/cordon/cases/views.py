@@ -23,6 +23,7 @@ from cordon.cases.models import (Arrival, CheckIn, Facility, Infection, Infectio
                                  OutsideRegion, PersonOrder, Placement, ResponseTask, TaskNote, TaskStatus)
 from cordon.cases.queries import arrival_rows, infection_rows, order_list_qs
 from cordon.core import access, clock
+from cordon.core.packs import active_pack
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
@@ -40,12 +41,6 @@ STATUS_LABELS = {"centralized": gettext_lazy("Centralized quarantine"), "home": 
 def category_label(pack, key: str) -> str:
     cat = pack.category(key) if pack is not None else None
     return in_language(cat.title.zh, cat.title.en) if cat is not None else key
-
-
-def _pack(today):
-    from cordon.core.packs import active_pack
-
-    return active_pack(today)
 
 
 def _back(request, default: str) -> str:
@@ -129,7 +124,7 @@ def infection_detail(request, pk: int):
     user = request.user
     inf = access.access(Infection.objects.select_related("home"), user, pk, read=access.READ_HEALTH)
     now, today = clock.now(), clock.today()
-    pack = _pack(today)
+    pack = active_pack(today)
     tasks = list(inf.tasks.prefetch_related(Prefetch("notes", queryset=TaskNote.objects.order_by("at", "id")))
                  .order_by("deadline", "id"))
     kpi = queries.kpis_for([inf])[inf.pk]
@@ -244,7 +239,7 @@ def contact_list(request):
     three queries whatever the size of the city."""
     user = request.user
     today = clock.today()
-    pack = _pack(today)
+    pack = active_pack(today)
     community = None
     cid = query_id(request, "community")
     if cid is not None:
@@ -418,7 +413,7 @@ def placement_discharge(request, pk: int):
 def arrival_list(request):
     user = request.user
     today = clock.today()
-    pack = _pack(today)
+    pack = active_pack(today)
     regions = list(OutsideRegion.objects.order_by("-updated_on", "name")[:300])
     qs = (Arrival.objects.for_user(user, access.READ_HEALTH).select_related("destination", "region")
           .order_by("-arrived_on", "-id"))

@@ -35,7 +35,6 @@ _NEUTRAL = {  # middleware below this one that add nothing to a cookie-less GET 
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
-    "cordon.web.middleware.PageErrorsMiddleware",  # answers refusals raised by page views; the lookup raises none
 }
 
 

@@ -25,8 +25,8 @@ from cordon.cases.models import Infection
 from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
-from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_page, in_language, paginate, parse_id,
-                              query_id, query_without_page, refused_box, route, submit)
+from cordon.places.queries import area_of
+from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_page, in_language, paginate, query_id, query_without_page, refused_box, route, submit)
 from cordon.zones import actions, forms, kpi, queries
 from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Notice, Proposal, ProposalStatus, Status
 
@@ -176,19 +176,6 @@ def zone_detail(request, pk: int):
     return render(request, "zones/detail.html", _detail_context(user, d))
 
 
-def _resolve_area(user, value: str) -> Area:
-    """An area by id or address path, in the user's write scope (NotFound/Forbidden otherwise)."""
-    value = (value or "").strip().strip("/")
-    if value.isdigit():
-        if parse_id(value) is None:
-            raise access.NotFound
-        return access.access(Area, user, parse_id(value), perm=access.ZONES_WRITE)
-    a = Area.objects.for_user(user).filter(path=value).first()
-    if a is None:
-        raise access.NotFound
-    return access.access(Area, user, a.pk, perm=access.ZONES_WRITE)
-
-
 @route("zones/<int:pk>/<slug:action>/", "zones_action")
 @access.require(access.ZONES_WRITE)
 @require_POST
@@ -220,7 +207,7 @@ def zone_action(request, pk: int, action: str):
             add, remove = [], []
             if c.get("add"):
                 try:
-                    add = [_resolve_area(user, c["add"])]
+                    add = [area_of(user, c["add"], perm=access.ZONES_WRITE)]
                 except (access.NotFound, access.Forbidden):
                     raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["add"]},
                                       field="add") from None
@@ -258,7 +245,7 @@ def zone_new(request):
 
     def act(c):
         try:
-            area = _resolve_area(user, c["area"])
+            area = area_of(user, c["area"], perm=access.ZONES_WRITE)
         except (access.NotFound, access.Forbidden):
             raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["area"]}, field="area") from None
         labels = [x for x in re.split(r"[,，;；\s]+", c["infections"] or "") if x]
