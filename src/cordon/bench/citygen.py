@@ -19,15 +19,11 @@ resident set size (the PostgreSQL server's own memory is not included).
 from __future__ import annotations
 
 import sys
+from cordon.bench.common import city_arguments
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--population", type=int, default=4_400_000)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--database", default=None,
-                   help="postgres://... or sqlite:///path (default: the DATABASE_URL the process started with)")
-    p.add_argument("--scratch", default="cordon_bench", help="scratch database name on PostgreSQL")
-    p.add_argument("--keep", action="store_true", help="keep the loaded database")
+    city_arguments(p, "cordon_bench")
     p.add_argument("--no-progress", action="store_true")
 
 

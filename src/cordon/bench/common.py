@@ -49,6 +49,16 @@ def table(rows: list[tuple], headers: tuple) -> str:
     return "\n".join(out)
 
 
+def city_arguments(p, scratch: str, population: int = 4_400_000) -> None:
+    """The options of every bench that builds a synthetic city: its size and seed, the database (``DATABASE_URL``
+    by default) and the scratch database made on it, kept afterwards with ``--keep``."""
+    p.add_argument("--population", type=int, default=population)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--database", default=None, help="database URL (default: the configured one, DATABASE_URL or SQLite under CORDON_HOME)")
+    p.add_argument("--scratch", default=scratch, help="scratch database name on PostgreSQL")
+    p.add_argument("--keep", action="store_true", help="keep the scratch database")
+
+
 def calibration_s() -> float:
     """Seconds this machine takes, at this moment, for a fixed pure-Python loop (``s += i`` 20 M times): printed
     with every bench so figures from machines of one kind (or one machine on a busy day) can be compared."""

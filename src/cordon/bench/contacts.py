@@ -17,21 +17,18 @@ import datetime as dt
 import random
 import sys
 import time
+from cordon.bench.common import city_arguments
 
 DAY = dt.date(2022, 11, 20)
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--population", type=int, default=4_400_000)
+    city_arguments(p, "cordon_bench_contacts")
     p.add_argument("--infections", type=int, default=50_000)
     p.add_argument("--contacts", type=int, default=500_000)
     p.add_argument("--requests", type=int, default=50)
     p.add_argument("--share", type=float, default=0.25,
                    help="share of infections confirmed ten days before the bench day (their contacts end on it)")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--database", default=None)
-    p.add_argument("--scratch", default="cordon_bench_contacts")
-    p.add_argument("--keep", action="store_true")
 
 
 def _log(msg: str) -> None:

@@ -29,20 +29,17 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+from cordon.bench.common import city_arguments
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--population", type=int, default=4_400_000)
+    city_arguments(p, "cordon_bench_public")
     p.add_argument("--designations", type=int, default=5_000)
     p.add_argument("--addresses", type=int, default=5_000)
     p.add_argument("--seconds", type=float, default=15.0, help="measured time per target")
     p.add_argument("--warmup", type=float, default=3.0)
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--database", default=None)
-    p.add_argument("--scratch", default="cordon_bench_public")
-    p.add_argument("--keep", action="store_true")
 
 
 def free_port() -> int:

@@ -17,20 +17,17 @@ import random
 import statistics
 import sys
 import time
+from cordon.bench.common import city_arguments
 
 DAY = dt.date(2022, 11, 20)
 DAYS = 60
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--population", type=int, default=4_400_000)
+    city_arguments(p, "cordon_bench_situation")
     p.add_argument("--infections", type=int, default=50_000)
     p.add_argument("--designations", type=int, default=2_000)
     p.add_argument("--runs", type=int, default=30)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--database", default=None)
-    p.add_argument("--scratch", default="cordon_bench_situation")
-    p.add_argument("--keep", action="store_true")
 
 
 def curve(total: int, days: int, rng: random.Random) -> list[int]:

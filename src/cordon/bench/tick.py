@@ -12,15 +12,12 @@ import datetime as dt
 import random
 import sys
 import time
+from cordon.bench.common import city_arguments
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--population", type=int, default=4_400_000)
+    city_arguments(p, "cordon_bench_tick")
     p.add_argument("--designations", type=int, default=10_000)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--database", default=None)
-    p.add_argument("--scratch", default="cordon_bench_tick")
-    p.add_argument("--keep", action="store_true")
 
 
 def seed_designations(n: int, day: dt.date, seed: int) -> dict:
