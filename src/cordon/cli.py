@@ -4,7 +4,7 @@ Each subcommand lives in its own module with ``add_arguments(parser)`` and ``run
 Modules of the pure cores (policy, epi) run without Django; the rest get Django set up first.
 
 Errors are one line on stderr and a non-zero exit, never a traceback (``main``): a file refused as a whole
-(``core.tabular.FileError``) as ``FILE:LINE: reason`` (exit 2), a wrong option as ``cordon ...: reason``
+(``tabular.FileError``) as ``FILE:LINE: reason`` (exit 2), a wrong option as ``cordon ...: reason``
 (exit 2), anything unexpected as ``cordon: COMMAND: reason`` (exit 1). ``--traceback`` (or
 ``CORDON_TRACEBACK=1``) lets an unexpected error through with its traceback, for developers.
 """
