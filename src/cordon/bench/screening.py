@@ -38,6 +38,12 @@ def add_arguments(p) -> None:
     p.add_argument("--keep", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--profile", default=None, help="write a cProfile of the round to this file")
+    p.add_argument("--reuse-city", action="store_true",
+                   help="keep the built city and its round files for the next run with the same --population, "
+                        "--seed, --pool and --positive-rate, and start from them when they are there: "
+                        "PostgreSQL keeps database SCRATCH_city (copied with CREATE DATABASE ... TEMPLATE), "
+                        "SQLite a copy of its file; the files stay under CORDON_HOME/bench/. A run then costs "
+                        "the copy, the round and the bare load (about a minute instead of several)")
 
 
 def bare_load(paths: list[Path]) -> int:
@@ -148,6 +154,69 @@ def _in_child(fn, *args):
         return pool.apply(fn, args)
 
 
+def _cache(args) -> Path:
+    from django.conf import settings
+
+    return Path(settings.HOME) / "bench" / (f"screening-{args.population}-{args.seed}-{args.pool}-"
+                                             f"{args.positive_rate}")
+
+
+def _keep_city(args, vendor: str, built: tuple) -> None:
+    """``--reuse-city``: the settled city database kept (a template database / a file) with what built it."""
+    import pickle
+
+    from django.db import connection, connections
+
+    from cordon.bench.common import _pg_admin
+
+    cache = _cache(args)
+    db = dict(connection.settings_dict)
+    connections.close_all()
+    if vendor == "postgresql":
+        with _pg_admin(db) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{args.scratch}_city" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{args.scratch}_city" TEMPLATE "{db["NAME"]}" STRATEGY FILE_COPY')
+    else:
+        shutil.copyfile(db["NAME"], cache / "city.sqlite3")
+    (cache / "city.pickle").write_bytes(pickle.dumps(built))
+
+
+def _reused_city(args, vendor: str):
+    """``--reuse-city``: (city seconds, files seconds, day, files) of the kept city, copied into the scratch
+    database (then settled, and the resident index ready on disk as after a bulk load), or None."""
+    import pickle
+
+    from django.db import connection, connections
+
+    from cordon.bench.common import _pg_admin
+    from cordon.screening.ingest import ResidentIndex
+
+    cache = _cache(args)
+    try:
+        built = pickle.loads((cache / "city.pickle").read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return None
+    if not all(Path(f).is_file() for f in (built[3].samples, built[3].results, built[3].samples_late)):
+        return None
+    db = dict(connection.settings_dict)
+    connections.close_all()
+    if vendor == "postgresql":
+        with _pg_admin(db) as admin:
+            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [f"{args.scratch}_city"]).fetchone():
+                return None
+            admin.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{db["NAME"]}" TEMPLATE "{args.scratch}_city" STRATEGY FILE_COPY')
+    else:
+        if not (cache / "city.sqlite3").is_file():
+            return None
+        for tail in ("-wal", "-shm"):
+            Path(db["NAME"] + tail).unlink(missing_ok=True)
+        shutil.copyfile(cache / "city.sqlite3", db["NAME"])
+    ResidentIndex.get()  # as the bulk load leaves it: on disk, mapped by the round's first import
+    ResidentIndex._cache.clear()
+    return built
+
+
 def run(args) -> int:
     from cordon.bench.common import emit, peak_rss_mb, process_peak_rss_mb, reset_peak, scratch_database
     from cordon.screening.models import RecallMember
@@ -158,8 +227,17 @@ def run(args) -> int:
             print(f"screening bench: {args.population:,} residents, {vendor} at {where}", file=sys.stderr, flush=True)
             # the city and the files are built by a child process, so this process's peak memory is the
             # round's (memory freed after building millions of objects is not given back to the system)
-            t_city, t_files, day, files = _in_child(_build, args.population, args.seed, args.pool,
-                                                    args.positive_rate, tmp, not args.no_progress)
+            built = _reused_city(args, vendor) if args.reuse_city else None
+            if built is None:
+                folder = _cache(args) / "files" if args.reuse_city else tmp
+                built = _in_child(_build, args.population, args.seed, args.pool, args.positive_rate, folder,
+                                  not args.no_progress)
+                settle()
+                if args.reuse_city:
+                    _keep_city(args, vendor, built)
+            else:
+                print(f"reused the city and files of {_cache(args)}", file=sys.stderr, flush=True)
+            t_city, t_files, day, files = built
             t_settle = settle()
             measured_from_round = reset_peak()
             print(f"files written in {t_files:.1f}s: {files.sample_rows:,} registration rows, "
