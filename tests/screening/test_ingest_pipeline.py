@@ -185,14 +185,14 @@ def test_results_on_threads_store_what_one_thread_stores(made, threaded, tmp_pat
         pytest.skip("results are checked against the table on the reading thread while the writer thread "
                     "writes: two connections to SQLite's shared in-memory test database lock each other's tables")
     city, f = made
-    a = _promptly(lambda: import_results(f.results, actor="test", chunk_bytes=2048).batch)
+    a = _promptly(lambda: import_results(f.results, actor="test", chunk_bytes=512).batch)
     assert threaded["n"] == 1
     got = sorted(TubeResult.objects.filter(batch_id=a.pk).values_list("barcode", "result", "lab", "reported_at",
                                                                        "line"))
     errors = sorted(RowError.objects.filter(batch=a).values_list("line", "field", "reason"))
     TubeResult.objects.all().delete()
     with transaction.atomic():
-        b = import_results(_copy(f.results, tmp_path, "same.csv"), actor="test", chunk_bytes=2048).batch
+        b = import_results(_copy(f.results, tmp_path, "same.csv"), actor="test", chunk_bytes=512).batch
     assert threaded["n"] == 1
     assert got == sorted(TubeResult.objects.filter(batch_id=b.pk).values_list("barcode", "result", "lab",
                                                                               "reported_at", "line"))

@@ -219,6 +219,7 @@ def _reused_city(args, vendor: str):
 
 def run(args) -> int:
     from cordon.bench.common import emit, peak_rss_mb, process_peak_rss_mb, reset_peak, scratch_database
+    from cordon.screening.ingest.pipeline import SCAN_THREADS, _cpus
     from cordon.screening.models import RecallMember
 
     tmp = Path(tempfile.mkdtemp(prefix="cordon-screening-"))
@@ -228,6 +229,7 @@ def run(args) -> int:
             # the city and the files are built by a child process, so this process's peak memory is the
             # round's (memory freed after building millions of objects is not given back to the system)
             built = _reused_city(args, vendor) if args.reuse_city else None
+            reused = built is not None
             if built is None:
                 folder = _cache(args) / "files" if args.reuse_city else tmp
                 built = _in_child(_build, args.population, args.seed, args.pool, args.positive_rate, folder,
@@ -269,7 +271,8 @@ def run(args) -> int:
     peak = peak_rss_mb(children=False)  # the child that built the city is not the round
     rows = [
         ("database", f"{vendor} ({where})"),
-        ("city loaded (not counted)", f"{args.population:,} residents in {t_city:.1f} s (with the resident index)"),
+        ("city loaded (not counted)", f"{args.population:,} residents in {t_city:.1f} s (with the resident index)"
+                                      + (" by an earlier run, copied (--reuse-city)" if reused else "")),
         ("files generated (not counted)", f"{files.sample_rows + files.result_rows:,} rows in {t_files:.1f} s"),
         ("database settled (not counted)", f"{t_settle:.1f} s (vacuum/checkpoint after the bulk load)"),
         ("registrations", f"{a.rows_ok:,} kept, {a.rows_bad:,} bad ({a.rows_duplicate:,} dup) in {tt['samples']:.1f} s"),
@@ -280,6 +283,7 @@ def run(args) -> int:
         ("round: tubes / reported / positive", f"{rnd.tubes:,} / {rnd.tubes_reported:,} / {rnd.tubes_positive:,}"),
         ("people recalled", f"{recalled:,} (generator: {len(files.positive_people):,})"),
         ("round total", f"{seconds:.1f} s ({rows_in / seconds:,.0f} rows/s)"),
+        ("importer threads", f"reading + writer + {SCAN_THREADS} scanning, on {_cpus()} cores"),
         ("bare load (same rows)", f"{bare_rows:,} rows in {bare:.1f} s ({bare_rows / bare:,.0f} rows/s)"),
         ("ratio round / bare", f"{ratio:.2f} (goal <= 1.5)"),
         ("peak memory (RSS)", f"{peak:,.0f} MB " + ("(from the round's start: the round and the bare load)"
@@ -290,6 +294,7 @@ def run(args) -> int:
         "seconds": round(seconds, 2), "peak_rss_mb": peak, "ratio": round(ratio, 3), "bare_seconds": round(bare, 2),
         "population": args.population, "database": vendor, "rows": rows_in, "sampled": rnd.sampled,
         "tubes": rnd.tubes, "positive_tubes": rnd.tubes_positive, "recalled": recalled,
-        "timings": {k: round(v, 2) for k, v in tt.items()},
+        "timings": {k: round(v, 2) for k, v in tt.items()}, "scan_threads": SCAN_THREADS, "cores": _cpus(),
+        "reused_city": bool(args.reuse_city and reused),
     })
     return 0

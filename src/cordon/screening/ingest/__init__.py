@@ -27,10 +27,11 @@ One pipeline for the CLI (``cordon import samples|results FILE``), the API and t
 - **Threads.** Outside a caller's transaction (the CLI, the demo, the benchmark) a file of several chunks is
   written by a second thread on its own connection while the next chunks are read and checked
   (``_Pipeline``), the chunk-only checks of a registrations file running ahead on ``SCAN_THREADS`` more
-  (``_scanned_ahead``; numpy lets go of the interpreter lock); inside a caller's transaction (tests, API
+  (``_scanned_ahead``; numpy lets go of the interpreter lock; one on two cores, so that the database
+  server's backend keeps a core); inside a caller's transaction (tests, API
   batches) everything runs on the caller's connection.
 - **Bulk writes.** Registrations are stored per tube (``Sample``: a run of lines with the same barcode, site
-  and time becomes one row listing its people): ``COPY`` text assembled for the whole chunk in a few
+  and time becomes one row listing its people): binary ``COPY`` assembled for the whole chunk in a few
   vectorised passes on PostgreSQL, ``executemany`` on SQLite. With each chunk, in the same transaction: its
   people set in the round's ``Registered`` bitmaps (blocks locked, so two imports into one round never both
   register a person) and its rows counted per unit and day in ``SampleTally`` (coverage reads those). After

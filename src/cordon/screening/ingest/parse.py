@@ -103,6 +103,28 @@ def _header(line: str, kind: str) -> tuple[list[int], bool]:
     return order, order == list(range(len(cols))) and len(cells) == len(cols)
 
 
+def _barcode_error(bc: str):
+    if not bc:
+        return "barcode", "required"
+    if not _BARCODE.match(bc):
+        return "barcode", "4 to 32 letters, digits or '-'"
+    return None
+
+
+def _text_error(field: str, value: str):
+    if len(value) > MAX_FIELD or any(ch in value for ch in "\t\\\r\n\x00"):
+        return field, f"at most {MAX_FIELD} characters, no tabs, backslashes or NUL bytes"
+    return None
+
+
+def _time_error(field: str, value: str):
+    if not value:
+        return field, "required"
+    if not _TIME_RE.match(value):
+        return field, "expected YYYY-MM-DD HH:MM[:SS]"
+    return None
+
+
 def _check_sample(f: list[str]):
     """Field checks of one registration row -> (field, reason) or None. ``f``: id, barcode, site, time."""
     idn, bc, site, t = f
@@ -111,34 +133,18 @@ def _check_sample(f: list[str]):
     err = ids.id_number_error(idn)
     if err:
         return "id_number", err
-    if not bc:
-        return "barcode", "required"
-    if not _BARCODE.match(bc):
-        return "barcode", "4 to 32 letters, digits or '-'"
-    if len(site) > MAX_FIELD or any(ch in site for ch in "\t\\\r\n\x00"):
-        return "site", f"at most {MAX_FIELD} characters, no tabs, backslashes or NUL bytes"
-    if not t:
-        return "sampled_at", "required"
-    if not _TIME_RE.match(t):
-        return "sampled_at", "expected YYYY-MM-DD HH:MM[:SS]"
-    return None
+    return _barcode_error(bc) or _text_error("site", site) or _time_error("sampled_at", t)
 
 
 def _check_result(f: list[str]):
+    """Field checks of one result row -> (field, reason) or None. ``f``: barcode, result, lab, time."""
     bc, res, lab, t = f
-    if not bc:
-        return "barcode", "required"
-    if not _BARCODE.match(bc):
-        return "barcode", "4 to 32 letters, digits or '-'"
+    bad = _barcode_error(bc)
+    if bad:
+        return bad
     if res.lower() not in RESULT_WORDS:
         return "result", f"must be negative, positive or invalid (阴性/阳性/无效), got {res[:20]!r}"
-    if len(lab) > MAX_FIELD or any(ch in lab for ch in "\t\\\r\n\x00"):
-        return "lab", f"at most {MAX_FIELD} characters, no tabs, backslashes or NUL bytes"
-    if not t:
-        return "reported_at", "required"
-    if not _TIME_RE.match(t):
-        return "reported_at", "expected YYYY-MM-DD HH:MM[:SS]"
-    return None
+    return _text_error("lab", lab) or _time_error("reported_at", t)
 
 
 def _slow_rows(kind: str, items, order: list[int], errors: list):

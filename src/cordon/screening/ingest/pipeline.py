@@ -7,6 +7,7 @@ connection (``_Inline``). An error on any thread stops the import; what was comm
 continues at the batch's offset."""
 from __future__ import annotations
 
+import os
 import queue
 import shutil
 import threading
@@ -117,8 +118,18 @@ def _run_file(path: Path, kind: str, b: ImportBatch, writer, actor, progress, ch
     return Outcome(b, seconds=seconds)
 
 
-#: Threads scanning the next chunks of a registrations file (``_scanned_ahead``).
-SCAN_THREADS = 2
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+#: Threads scanning the next chunks of a registrations file (``_scanned_ahead``): one fewer than the cores
+#: this process may use, one or two. The reading thread, the writer thread and the database server's backend
+#: (which a city round waits on most) need the other cores: on two cores, a second scan thread only takes
+#: time from the server's COPY (measured: bench/README.md, screening).
+SCAN_THREADS = max(1, min(2, _cpus() - 1))
 
 
 def _scanned_ahead(writer, chunks, lines_done: int, order):

@@ -6,7 +6,6 @@ tubes are written, straight into the table: binary ``COPY`` assembled by numpy o
 savepoint and writes the chunk again through a staging table with ``ON CONFLICT DO NOTHING``."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -17,33 +16,10 @@ from django.db.models import F
 from ..models import BatchKind, ImportBatch, RowError, TubeResult
 from . import parse
 from .batches import Outcome, _Prep
-from .db import _SqlitePragmas, id_in
+from .db import _COPY_END, _COPY_HEAD, _be, _pg_micros, _runs, _SqlitePragmas, id_in
 from .parse import _columns, _parse_text, _slow_rows, _Times
 from .pipeline import import_file
 from .scan import _Scan, _time_numbers
-
-
-
-#: PostgreSQL's binary COPY: signature, flags and header extension; the end marker; its time zero (UTC)
-_COPY_HEAD = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
-_COPY_END = b"\xff\xff"
-_PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def _pg_micros(ts: str) -> int:
-    """A converted time (``_Times`` on PostgreSQL: city time with its UTC offset) as PostgreSQL stores a
-    timestamptz: microseconds since 2000-01-01 UTC."""
-    return (dt.datetime.fromisoformat(ts) - _PG_EPOCH) // dt.timedelta(microseconds=1)
-
-
-def _be(values: np.ndarray, width: int) -> np.ndarray:
-    """(n, width) bytes: ``values`` as big-endian integers of ``width`` bytes."""
-    return values.astype(f">i{width}").view(np.uint8).reshape(-1, width)
-
-
-def _runs(marks: tuple, counts: np.ndarray) -> np.ndarray:
-    """A mask made of runs: for each row of ``counts`` (n, k), counts[i, j] times marks[j], row after row."""
-    return np.repeat(np.tile(np.array(marks, dtype=bool), len(counts)), counts.ravel())
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Registrations (``_SampleWriter``): a chunk's rows checked, resolved against the resident index, deduplicated
 against the round's ``Registered`` bitmaps and the chunk itself, and written per tube (a run of lines with one
-barcode, site and time becomes one ``Sample`` row listing its people): COPY text assembled by numpy on
+barcode, site and time becomes one ``Sample`` row listing its people): binary COPY assembled by numpy on
 PostgreSQL, ``executemany`` on SQLite. With each chunk, in its transaction: its people set in the round's
 bitmaps (the touched blocks locked) and its rows counted per unit and day in ``SampleTally``."""
 from __future__ import annotations
@@ -19,11 +19,11 @@ from cordon.core.actions import ActionError
 from ..models import BLOCK, BatchKind, ImportBatch, Registered, Round, Sample, SampleTally, encode_ids
 from . import parse
 from .batches import Outcome, _Prep
-from .db import _SqlitePragmas, id_in
+from .db import _COPY_END, _COPY_HEAD, _be, _pg_micros, _runs, _SqlitePragmas, id_in
 from .index import ResidentIndex
 from .parse import _parse_text, _slow_rows, _Times
 from .pipeline import import_file
-from .scan import _DIGIT, _HEX, _Scan, _time_numbers, _tube_starts
+from .scan import _DIGIT, _Scan, _time_numbers, _tube_starts
 
 CHUNK_BYTES = 8 << 20  # ~190 k registrations a chunk: the transient arrays of a chunk stay ~100 MB
 NO_RESIDENT = "no resident with this ID number in your jurisdiction"
@@ -71,8 +71,6 @@ class _SampleWriter:
             if not sc.everything:
                 self.scope = sc
         self.seen = self._load_seen()
-        # the vectorised path writes the round and batch ids as 7 digits
-        self.fast_ok = rnd.pk < 10 ** 7 and batch.pk < 10 ** 7
         self._pragmas = _SqlitePragmas()
 
     def begin(self):
@@ -193,7 +191,7 @@ class _SampleWriter:
         """The part of preparing a chunk that depends on nothing but the chunk (checks, ID numbers resolved,
         times): run for the next chunks by other threads while this one is finished (``finish_chunk``)."""
         x = SimpleNamespace(errors=[], line0=line0, order=order, buf=buf, sc=None)
-        if not (self.fast_ok and buf and parse._utf8(buf)):
+        if not (buf and parse._utf8(buf)):
             return x
         sc = x.sc = _Scan(buf)
         st, en, c1, c2, c3 = sc.starts, sc.ends, sc.c1, sc.c2, sc.c3
@@ -211,8 +209,6 @@ class _SampleWriter:
         x.lines = line0 + fast
         x.idb = idb[fast]
         x.found, x.rid, x.unit = self.idx.lookup(np.ascontiguousarray(x.idb).view("S18").ravel())
-        if self.pg:  # each person's part of the COPY text: the id's 8 bytes (little-endian) in hex
-            x.rec = _HEX[np.where(x.found, x.rid, 0).astype("<i8").view(np.uint8)].view(np.uint8).reshape(-1, 16)
         x.tkeys = tkeys[fast]
         x.tnum = _time_numbers(x.tkeys)  # distinct times by number (sorting numbers, not strings)
         _, first, x.inv = np.unique(x.tnum, return_index=True, return_inverse=True)
@@ -262,7 +258,8 @@ class _SampleWriter:
         if len(sel):
             tube0 = _tube_starts(x.bkey[sel], x.site_key[sel], x.tnum[sel])
             if self.pg:
-                prep.fast = self._copy_text(sc, kl, x.rec[sel], tube0)
+                micros = np.array([_pg_micros(v) if v is not None else 0 for v in tvals], dtype=np.int64)
+                prep.fast = self._copy_binary(sc, kl, rk, tube0, micros[inv[sel][tube0]])
             else:
                 tsv = np.array(tvals, dtype=object)
                 prep.fast = self._sqlite_rows(sc, kl, rk, tube0, tsv[inv[sel][tube0]].tolist())
@@ -280,42 +277,40 @@ class _SampleWriter:
         prep.tally = self._tally_of(prep)
         return prep
 
-    def _copy_text(self, sc: "_Scan", kl: np.ndarray, rec: np.ndarray, tube0: np.ndarray) -> bytes:
-        """COPY text of the chunk's tubes, built in a few vectorised passes: per tube
-        "round(7)\tbatch(7)\tbarcode\tsite\ttime\t\\x<people>\n" (barcode, site and time copied from the
-        tube's first line, commas turned into tabs; ``rec``: each person's id as 16 hex digits, the people
-        column being bytea; the backslash doubled as COPY's text format wants). Each line starts at a
-        multiple of 8 bytes, and so do its people (the bytea input allows spaces between the hex pairs, and
-        the line is padded with them), so the people are placed 8 bytes at a time."""
+    def _copy_binary(self, sc: "_Scan", kl: np.ndarray, people: np.ndarray, tube0: np.ndarray,
+                     micros: np.ndarray) -> bytes:
+        """Binary COPY data (``COLUMNS``) of the chunk's tubes, assembled in a few vectorised passes: per tube
+        the field count, round and batch, the barcode and site bytes of its first line (``kl``: the kept
+        lines; ``tube0``: where each tube's run starts among them), its time (``micros``, one per tube) and
+        its people as ``IdList`` stores them (int64 little-endian). The server reads the numbers and bytes as
+        they are: no hex, time or text parsing."""
         n, nt = len(kl), len(tube0)
         size = np.diff(np.append(tube0, n))                    # people per tube
         first = kl[tube0]
-        src0 = sc.c1[first] + 1                                # "barcode,site,time" of the tube's first line
-        tlen = sc.ends[first] - src0
-        head = 16 + tlen + 4                                   # prefix, the tail, "\t\\x"
-        head8 = head + (-head) % 8                             # then spaces up to a multiple of 8
-        length = head8 + 16 * size + 8                         # the people, 7 spaces and "\n"
-        off = np.zeros(nt, dtype=np.int64)
-        np.cumsum(length[:-1], out=off[1:])
-        out = np.full(int(length.sum()), 32, dtype=np.uint8)
-        pre = np.frombuffer(f"{self.round.pk:07d}\t{self.batch.pk:07d}\t".encode("ascii"), dtype=np.uint8)
-        out[off[:, None] + np.arange(16)] = pre
-        within = np.arange(int(tlen.sum())) - np.repeat(np.cumsum(tlen) - tlen, tlen)
-        tail = sc.a[np.repeat(src0, tlen) + within]
-        tail[tail == 44] = 9
-        out[np.repeat(off + 16, tlen) + within] = tail
-        out[off + head - 4] = 9
-        out[off + head - 3] = 92                               # a backslash, doubled, and "x"
-        out[off + head - 2] = 92
-        out[off + head - 1] = 120
-        # each person's 16 hex digits are two 8-byte words, at an 8-byte boundary
-        word = np.repeat((off + head8) // 8 - 2 * tube0, size) + 2 * np.arange(n)
-        out64 = out.view(np.uint64)
-        pair = np.ascontiguousarray(rec).view(np.uint64)
-        out64[word] = pair[:, 0]
-        out64[word + 1] = pair[:, 1]
-        out[off + length - 1] = 10
-        return out.tobytes()
+        b0, s0 = sc.c1[first] + 1, sc.c2[first] + 1
+        bl, sl = sc.c2[first] - b0, sc.c3[first] - s0
+        # each row: 26 bytes (count, round, batch, barcode length), barcode, 4 (site length), site,
+        # 16 (time with its length, people length), people
+        cnt = np.empty((nt, 6), dtype=np.int64)
+        cnt[:, 0], cnt[:, 1], cnt[:, 2], cnt[:, 3], cnt[:, 4], cnt[:, 5] = 26, bl, 4, sl, 16, 8 * size
+        out = np.empty(int(cnt.sum()), dtype=np.uint8)
+        lens = np.stack([bl, sl], axis=1).ravel()
+        starts = np.stack([b0, s0], axis=1).ravel()
+        src = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(int(lens.sum()))
+        out[_runs((0, 1, 0, 1, 0, 0), cnt)] = sc.a[src]
+        out[_runs((0, 0, 0, 0, 0, 1), cnt)] = np.ascontiguousarray(people, dtype="<i8").view(np.uint8)
+        fixed = np.empty((nt, 46), dtype=np.uint8)
+        fixed[:, 0:6] = (0, 6, 0, 0, 0, 8)
+        fixed[:, 6:14] = np.frombuffer(int(self.round.pk).to_bytes(8, "big", signed=True), dtype=np.uint8)
+        fixed[:, 14:18] = (0, 0, 0, 4)
+        fixed[:, 18:22] = np.frombuffer(int(self.batch.pk).to_bytes(4, "big", signed=True), dtype=np.uint8)
+        fixed[:, 22:26] = _be(bl, 4)
+        fixed[:, 26:30] = _be(sl, 4)
+        fixed[:, 30:34] = (0, 0, 0, 8)
+        fixed[:, 34:42] = _be(micros, 8)
+        fixed[:, 42:46] = _be(8 * size, 4)
+        out[_runs((1, 0, 1, 0, 1, 0), cnt)] = fixed.ravel()
+        return b"".join([_COPY_HEAD, out.tobytes(), _COPY_END])
 
     def _sqlite_rows(self, sc: "_Scan", kl: np.ndarray, people: np.ndarray, tube0: np.ndarray, times: list):
         """Rows (round, batch, barcode, site, time, people as int64 bytes) of the chunk's tubes."""
@@ -376,18 +371,15 @@ class _SampleWriter:
     COLUMNS = "round_id, batch_id, barcode, site, sampled_at, people"
     INSERT = f"INSERT INTO {Sample._meta.db_table} ({COLUMNS}) VALUES (?,?,?,?,?,?)"  # SQLite, raw connection
 
-    def _copy(self, write) -> None:
-        """COPY into the tubes table with times read as city time (PostgreSQL)."""
-        with connection.cursor() as c:
-            c.execute("SELECT current_setting('TimeZone'), set_config('TimeZone', %s, true)", [str(clock.tz())])
-            was = c.fetchone()[0]
-            with c.cursor.copy(f"COPY {Sample._meta.db_table} ({self.COLUMNS}) FROM STDIN") as cp:
-                write(cp)
-            c.execute("SELECT set_config('TimeZone', %s, true)", [was])
+    def _copy(self, write, options: str = "") -> None:
+        """COPY into the tubes table (PostgreSQL)."""
+        with connection.cursor() as c, c.cursor.copy(f"COPY {Sample._meta.db_table} ({self.COLUMNS}) FROM STDIN"
+                                                     f"{options}") as cp:
+            write(cp)
 
     def _write_fast(self, payload) -> None:
-        if self.pg:
-            self._copy(lambda cp: cp.write(payload))
+        if self.pg:  # binary COPY data (``_copy_binary``)
+            self._copy(lambda cp: cp.write(payload), " (FORMAT binary)")
             return
         connection.ensure_connection()
         connection.connection.executemany(self.INSERT, payload)

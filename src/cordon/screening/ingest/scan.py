@@ -19,7 +19,6 @@ _DIGIT = _table(b"0123456789")
 # barcode bytes, and 0: the padding of a gathered field (``_Scan.field``; a real 0 byte sends a line to the
 # field-by-field path)
 _BC_OK0 = _table(b"\x00ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
-_HEX = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint16)  # byte -> its 2 hex digits
 # bytes that send a line to the field-by-field path: quotes, and what COPY's text format would escape
 _SPECIAL_BYTES = (b'"', b"\t", b"\\", b"\r", b"\x00")
 #: positions of digits in 'YYYY-MM-DD HH:MM:SS'
