@@ -250,7 +250,9 @@ def run(args) -> int:
 
                 prof = cProfile.Profile()
                 prof.enable()
+            cpu = time.process_time()
             out = run_round(files, day, progress=not args.no_progress)
+            cpu_round = time.process_time() - cpu
             if args.profile:
                 prof.disable()
                 prof.dump_stats(args.profile)
@@ -258,9 +260,9 @@ def run(args) -> int:
             recalled = RecallMember.objects.filter(task__round=rnd).count()
             rows_in = sum(b.rows_ok + b.rows_bad for b in out["batches"])
 
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             bare_rows = bare_load([files.samples, files.results, files.samples_late])
-            bare = time.perf_counter() - t
+            bare, cpu_bare = time.perf_counter() - t, time.process_time() - cpu
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -286,6 +288,8 @@ def run(args) -> int:
         ("importer threads", f"reading + writer + {SCAN_THREADS} scanning, on {_cpus()} cores"),
         ("bare load (same rows)", f"{bare_rows:,} rows in {bare:.1f} s ({bare_rows / bare:,.0f} rows/s)"),
         ("ratio round / bare", f"{ratio:.2f} (goal <= 1.5)"),
+        ("this process's CPU: round / bare", f"{cpu_round:.1f} s / {cpu_bare:.1f} s (all its threads; the "
+                                             f"database server's work is not in it)"),
         ("peak memory (RSS)", f"{peak:,.0f} MB " + ("(from the round's start: the round and the bare load)"
                                                      if measured_from_round else "(whole process)")),
         ("  whole process", f"{process_peak_rss_mb():,.0f} MB (the city and its files are built by a child process)"),
@@ -294,7 +298,8 @@ def run(args) -> int:
         "seconds": round(seconds, 2), "peak_rss_mb": peak, "ratio": round(ratio, 3), "bare_seconds": round(bare, 2),
         "population": args.population, "database": vendor, "rows": rows_in, "sampled": rnd.sampled,
         "tubes": rnd.tubes, "positive_tubes": rnd.tubes_positive, "recalled": recalled,
-        "timings": {k: round(v, 2) for k, v in tt.items()}, "scan_threads": SCAN_THREADS, "cores": _cpus(),
+        "timings": {k: round(v, 2) for k, v in tt.items()}, "cpu_round": round(cpu_round, 2),
+        "cpu_bare": round(cpu_bare, 2), "scan_threads": SCAN_THREADS, "cores": _cpus(),
         "reused_city": bool(args.reuse_city and reused),
     })
     return 0
