@@ -105,6 +105,24 @@ def settle() -> float:
     return time.perf_counter() - t
 
 
+def server_counters() -> tuple[int, int] | None:
+    """PostgreSQL: (WAL bytes written so far, checkpoints so far) of the whole server (other databases'
+    writes count too); None on SQLite. Read before and after the round and the bare load."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as c:
+        c.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint, "
+                  "checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")
+        wal, ckpt = c.fetchone()
+    return int(wal), int(ckpt)
+
+
+def _delta(a, b) -> dict:
+    return {} if a is None or b is None else {"wal_mb": round((b[0] - a[0]) / 1e6, 1), "checkpoints": b[1] - a[1]}
+
+
 def run_round(files, day, progress: bool) -> dict:
     from cordon.screening import actions
     from cordon.screening.ingest import import_results, import_samples
@@ -250,9 +268,9 @@ def run(args) -> int:
 
                 prof = cProfile.Profile()
                 prof.enable()
-            cpu = time.process_time()
+            cpu, c0 = time.process_time(), server_counters()
             out = run_round(files, day, progress=not args.no_progress)
-            cpu_round = time.process_time() - cpu
+            cpu_round, c1 = time.process_time() - cpu, server_counters()
             if args.profile:
                 prof.disable()
                 prof.dump_stats(args.profile)
@@ -263,6 +281,7 @@ def run(args) -> int:
             t, cpu = time.perf_counter(), time.process_time()
             bare_rows = bare_load([files.samples, files.results, files.samples_late])
             bare, cpu_bare = time.perf_counter() - t, time.process_time() - cpu
+            c2 = server_counters()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -290,6 +309,9 @@ def run(args) -> int:
         ("ratio round / bare", f"{ratio:.2f} (goal <= 1.5)"),
         ("this process's CPU: round / bare", f"{cpu_round:.1f} s / {cpu_bare:.1f} s (all its threads; the "
                                              f"database server's work is not in it)"),
+        *([("server: WAL / checkpoints, round", "{wal_mb:,.0f} MB / {checkpoints}".format(**_delta(c0, c1))),
+           ("server: WAL / checkpoints, bare load", "{wal_mb:,.0f} MB / {checkpoints}".format(**_delta(c1, c2)))]
+          if c0 else []),
         ("peak memory (RSS)", f"{peak:,.0f} MB " + ("(from the round's start: the round and the bare load)"
                                                      if measured_from_round else "(whole process)")),
         ("  whole process", f"{process_peak_rss_mb():,.0f} MB (the city and its files are built by a child process)"),
@@ -299,7 +321,8 @@ def run(args) -> int:
         "population": args.population, "database": vendor, "rows": rows_in, "sampled": rnd.sampled,
         "tubes": rnd.tubes, "positive_tubes": rnd.tubes_positive, "recalled": recalled,
         "timings": {k: round(v, 2) for k, v in tt.items()}, "cpu_round": round(cpu_round, 2),
-        "cpu_bare": round(cpu_bare, 2), "scan_threads": SCAN_THREADS, "cores": _cpus(),
+        "cpu_bare": round(cpu_bare, 2), "server_round": _delta(c0, c1), "server_bare": _delta(c1, c2),
+        "scan_threads": SCAN_THREADS, "cores": _cpus(),
         "reused_city": bool(args.reuse_city and reused),
     })
     return 0
