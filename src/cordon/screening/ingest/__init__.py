@@ -46,15 +46,15 @@ One pipeline for the CLI (``cordon import samples|results FILE``), the API and t
 """
 from __future__ import annotations
 
-from .batches import Outcome, Progress, SimulatedCrash, write_error_report
+from .batches import SimulatedCrash, write_error_report
 from .db import id_in
-from .index import ResidentIndex, id_keys
-from .parse import RESULT_COLUMNS, SAMPLE_COLUMNS, ImportFileError, _header, _utf8
+from .index import ResidentIndex
+from .parse import ImportFileError, _header, _utf8
 from .pipeline import _Pipeline
 from .results import _ResultWriter, import_results
 from .rows import import_rows
-from .samples import CHUNK_BYTES, _SampleWriter, import_samples
+from .samples import _SampleWriter, import_samples
 
-__all__ = ["CHUNK_BYTES", "RESULT_COLUMNS", "SAMPLE_COLUMNS", "ImportFileError", "Outcome", "Progress", "ResidentIndex",
-           "SimulatedCrash", "_Pipeline", "_ResultWriter", "_SampleWriter", "_header", "_utf8", "id_in", "id_keys",
-           "import_results", "import_rows", "import_samples", "write_error_report"]
+# what other modules import, and the parts the tests reach through the package
+__all__ = ["ImportFileError", "ResidentIndex", "SimulatedCrash", "id_in", "import_results", "import_rows",
+           "import_samples", "write_error_report", "_Pipeline", "_ResultWriter", "_SampleWriter", "_header", "_utf8"]

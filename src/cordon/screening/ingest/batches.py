@@ -19,7 +19,6 @@ from cordon.core.actions import ActionError
 from ..models import BatchKind, BatchStatus, ImportBatch, Round, RoundArea, RowError
 
 
-
 class SimulatedCrash(RuntimeError):
     """Raised by ``stop_after`` (tests): the process 'dies' after N committed chunks."""
 

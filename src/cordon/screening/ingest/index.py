@@ -23,7 +23,6 @@ from cordon.core.models import Stamp
 from cordon.places.models import Area, Resident
 
 
-
 class ResidentIndex:
     """ID number -> (resident id, unit id), as sorted numpy arrays; ancestor ids per unit."""
 
@@ -170,8 +169,6 @@ class ResidentIndex:
         pos = np.searchsorted(self.keys, kk).clip(0, len(self.keys) - 1)
         found = ok & (self.keys[pos] == kk) & (self.chk[pos] == cc)
         return found, self.rid[pos], self.unit[pos]
-
-
 
 
 def id_keys(idn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

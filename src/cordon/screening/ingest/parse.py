@@ -13,7 +13,6 @@ from django.db import connection
 from cordon.core import clock, ids, tabular
 
 
-
 MAX_FIELD = 80
 
 SAMPLE_COLUMNS = {

@@ -18,7 +18,6 @@ from .results import _ResultWriter
 from .samples import _SampleWriter
 
 
-
 def import_rows(kind: str, key: str, rows: list[dict], *, round: Round | None, actor) -> Outcome:
     """An API batch: ``rows`` are dicts with the canonical column names; line = position + 1 (1-based).
     The whole batch is one transaction; the same key again changes nothing."""

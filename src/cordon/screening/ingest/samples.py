@@ -29,7 +29,6 @@ CHUNK_BYTES = 8 << 20  # ~190 k registrations a chunk: the transient arrays of a
 NO_RESIDENT = "no resident with this ID number in your jurisdiction"
 
 
-
 def tally_rows(round_id: int, units: np.ndarray, days: np.ndarray) -> list[tuple]:
     """A chunk's registrations counted per (unit, day): rows (round, unit, day, n) for ``SampleTally``."""
     if not len(units):

@@ -8,7 +8,6 @@ import numpy as np
 from .parse import MAX_FIELD
 
 
-
 def _table(chars: bytes) -> np.ndarray:
     t = np.zeros(256, dtype=bool)
     t[np.frombuffer(chars, dtype=np.uint8)] = True
