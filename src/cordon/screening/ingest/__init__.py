@@ -17,7 +17,9 @@ One pipeline for the CLI (``cordon import samples|results FILE``), the API and t
   batch imported again changes nothing.
 - **Crash-safe.** Each chunk is written in one transaction that also moves the batch's byte offset and line
   (compare-and-set on the offset, so two processes never write the same chunk). A killed import, rerun with
-  the same file, continues at the offset: every row ends up stored exactly once.
+  the same file, continues at the offset: every row ends up stored exactly once. On PostgreSQL a chunk's
+  commit does not wait for the WAL flush (a server crash can lose the last chunks, with their offset); the
+  batch's finishing commit waits, so a finished import is on disk.
 - **No per-row queries.** ID numbers are resolved against an in-memory index of the residents (sorted
   17-digit keys as uint64; ~25 bytes per resident), built from the database by a streaming read and kept
   per process and on disk for the next process (``ResidentIndex``: trusted while the residents' change
