@@ -745,10 +745,10 @@ def test_results_first_report_wins(db, tmp_path, monkeypatch, path, chunk):
 
     monkeypatch.setattr(ingest._ResultWriter, "ROWS_PER_INSERT", 3)  # SQLite: full statements and the rest
     if path == "regex":
-        monkeypatch.setattr(ingest, "_utf8", lambda buf: False)
+        monkeypatch.setattr(ingest.parse, "_utf8", lambda buf: False)
     if path == "field":
         real_header = ingest._header
-        monkeypatch.setattr(ingest, "_header", lambda line, kind: (real_header(line, kind)[0], False))
+        monkeypatch.setattr(ingest.parse, "_header", lambda line, kind: (real_header(line, kind)[0], False))
     if path == "probe":
         monkeypatch.setattr(ingest._ResultWriter, "_ordered", lambda self, c: False)
     if path == "conflict":

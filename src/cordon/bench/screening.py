@@ -14,7 +14,14 @@ registrations, missing results), lets the database settle after the bulk load (`
    written with psycopg's ``COPY ... FROM STDIN`` (``write_row``) on PostgreSQL, ``executemany`` in one
    transaction on SQLite. No validation, no resolution, no indexes.
 
-Prints both times and their ratio (goal <= 1.5 at 4.4 M) and, last, one JSON line:
+``--reuse-city`` keeps the built and settled city (PostgreSQL: database ``SCRATCH_city``, copied into the
+scratch database with ``CREATE DATABASE ... TEMPLATE``; SQLite: a copy of the file) and the round's files
+under ``CORDON_HOME/bench/``, and starts the next run with the same parameters from them (the copy is not
+counted; the resident index is made ready on disk as the bulk load leaves it): a run then costs about a
+minute instead of several. Without it every run builds its own city, as before.
+
+Prints both times and their ratio (goal <= 1.5 at 4.4 M), this process's CPU time in each (all threads), the
+server's WAL and checkpoints in each (PostgreSQL) and, last, one JSON line:
 ``{"bench": "screening", "seconds", "peak_rss_mb", "ratio", "bare_seconds", "population", ...}``.
 ``seconds`` is the round; generation of the city and files is not counted.
 """
@@ -38,6 +45,12 @@ def add_arguments(p) -> None:
     p.add_argument("--keep", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--profile", default=None, help="write a cProfile of the round to this file")
+    p.add_argument("--reuse-city", action="store_true",
+                   help="keep the built city and its round files for the next run with the same --population, "
+                        "--seed, --pool and --positive-rate, and start from them when they are there: "
+                        "PostgreSQL keeps database SCRATCH_city (copied with CREATE DATABASE ... TEMPLATE), "
+                        "SQLite a copy of its file; the files stay under CORDON_HOME/bench/. A run then costs "
+                        "the copy, the round and the bare load (about a minute instead of several)")
 
 
 def bare_load(paths: list[Path]) -> int:
@@ -99,6 +112,24 @@ def settle() -> float:
     return time.perf_counter() - t
 
 
+def server_counters() -> tuple[int, int] | None:
+    """PostgreSQL: (WAL bytes written so far, checkpoints so far) of the whole server (other databases'
+    writes count too); None on SQLite. Read before and after the round and the bare load."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as c:
+        c.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint, "
+                  "checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")
+        wal, ckpt = c.fetchone()
+    return int(wal), int(ckpt)
+
+
+def _delta(a, b) -> dict:
+    return {} if a is None or b is None else {"wal_mb": round((b[0] - a[0]) / 1e6, 1), "checkpoints": b[1] - a[1]}
+
+
 def run_round(files, day, progress: bool) -> dict:
     from cordon.screening import actions
     from cordon.screening.ingest import import_results, import_samples
@@ -148,8 +179,72 @@ def _in_child(fn, *args):
         return pool.apply(fn, args)
 
 
+def _cache(args) -> Path:
+    from django.conf import settings
+
+    return Path(settings.HOME) / "bench" / (f"screening-{args.population}-{args.seed}-{args.pool}-"
+                                             f"{args.positive_rate}")
+
+
+def _keep_city(args, vendor: str, built: tuple) -> None:
+    """``--reuse-city``: the settled city database kept (a template database / a file) with what built it."""
+    import pickle
+
+    from django.db import connection, connections
+
+    from cordon.bench.common import _pg_admin
+
+    cache = _cache(args)
+    db = dict(connection.settings_dict)
+    connections.close_all()
+    if vendor == "postgresql":
+        with _pg_admin(db) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{args.scratch}_city" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{args.scratch}_city" TEMPLATE "{db["NAME"]}" STRATEGY FILE_COPY')
+    else:
+        shutil.copyfile(db["NAME"], cache / "city.sqlite3")
+    (cache / "city.pickle").write_bytes(pickle.dumps(built))
+
+
+def _reused_city(args, vendor: str):
+    """``--reuse-city``: (city seconds, files seconds, day, files) of the kept city, copied into the scratch
+    database (then settled, and the resident index ready on disk as after a bulk load), or None."""
+    import pickle
+
+    from django.db import connection, connections
+
+    from cordon.bench.common import _pg_admin
+    from cordon.screening.ingest import ResidentIndex
+
+    cache = _cache(args)
+    try:
+        built = pickle.loads((cache / "city.pickle").read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return None
+    if not all(Path(f).is_file() for f in (built[3].samples, built[3].results, built[3].samples_late)):
+        return None
+    db = dict(connection.settings_dict)
+    connections.close_all()
+    if vendor == "postgresql":
+        with _pg_admin(db) as admin:
+            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [f"{args.scratch}_city"]).fetchone():
+                return None
+            admin.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{db["NAME"]}" TEMPLATE "{args.scratch}_city" STRATEGY FILE_COPY')
+    else:
+        if not (cache / "city.sqlite3").is_file():
+            return None
+        for tail in ("-wal", "-shm"):
+            Path(db["NAME"] + tail).unlink(missing_ok=True)
+        shutil.copyfile(cache / "city.sqlite3", db["NAME"])
+    ResidentIndex.get()  # as the bulk load leaves it: on disk, mapped by the round's first import
+    ResidentIndex._cache.clear()
+    return built
+
+
 def run(args) -> int:
     from cordon.bench.common import emit, peak_rss_mb, process_peak_rss_mb, reset_peak, scratch_database
+    from cordon.screening.ingest.pipeline import SCAN_THREADS, _cpus
     from cordon.screening.models import RecallMember
 
     tmp = Path(tempfile.mkdtemp(prefix="cordon-screening-"))
@@ -158,8 +253,18 @@ def run(args) -> int:
             print(f"screening bench: {args.population:,} residents, {vendor} at {where}", file=sys.stderr, flush=True)
             # the city and the files are built by a child process, so this process's peak memory is the
             # round's (memory freed after building millions of objects is not given back to the system)
-            t_city, t_files, day, files = _in_child(_build, args.population, args.seed, args.pool,
-                                                    args.positive_rate, tmp, not args.no_progress)
+            built = _reused_city(args, vendor) if args.reuse_city else None
+            reused = built is not None
+            if built is None:
+                folder = _cache(args) / "files" if args.reuse_city else tmp
+                built = _in_child(_build, args.population, args.seed, args.pool, args.positive_rate, folder,
+                                  not args.no_progress)
+                settle()
+                if args.reuse_city:
+                    _keep_city(args, vendor, built)
+            else:
+                print(f"reused the city and files of {_cache(args)}", file=sys.stderr, flush=True)
+            t_city, t_files, day, files = built
             t_settle = settle()
             measured_from_round = reset_peak()
             print(f"files written in {t_files:.1f}s: {files.sample_rows:,} registration rows, "
@@ -170,7 +275,9 @@ def run(args) -> int:
 
                 prof = cProfile.Profile()
                 prof.enable()
+            cpu, c0 = time.process_time(), server_counters()
             out = run_round(files, day, progress=not args.no_progress)
+            cpu_round, c1 = time.process_time() - cpu, server_counters()
             if args.profile:
                 prof.disable()
                 prof.dump_stats(args.profile)
@@ -178,9 +285,10 @@ def run(args) -> int:
             recalled = RecallMember.objects.filter(task__round=rnd).count()
             rows_in = sum(b.rows_ok + b.rows_bad for b in out["batches"])
 
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             bare_rows = bare_load([files.samples, files.results, files.samples_late])
-            bare = time.perf_counter() - t
+            bare, cpu_bare = time.perf_counter() - t, time.process_time() - cpu
+            c2 = server_counters()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -191,7 +299,8 @@ def run(args) -> int:
     peak = peak_rss_mb(children=False)  # the child that built the city is not the round
     rows = [
         ("database", f"{vendor} ({where})"),
-        ("city loaded (not counted)", f"{args.population:,} residents in {t_city:.1f} s (with the resident index)"),
+        ("city loaded (not counted)", f"{args.population:,} residents in {t_city:.1f} s (with the resident index)"
+                                      + (" by an earlier run, copied (--reuse-city)" if reused else "")),
         ("files generated (not counted)", f"{files.sample_rows + files.result_rows:,} rows in {t_files:.1f} s"),
         ("database settled (not counted)", f"{t_settle:.1f} s (vacuum/checkpoint after the bulk load)"),
         ("registrations", f"{a.rows_ok:,} kept, {a.rows_bad:,} bad ({a.rows_duplicate:,} dup) in {tt['samples']:.1f} s"),
@@ -202,8 +311,14 @@ def run(args) -> int:
         ("round: tubes / reported / positive", f"{rnd.tubes:,} / {rnd.tubes_reported:,} / {rnd.tubes_positive:,}"),
         ("people recalled", f"{recalled:,} (generator: {len(files.positive_people):,})"),
         ("round total", f"{seconds:.1f} s ({rows_in / seconds:,.0f} rows/s)"),
+        ("importer threads", f"reading + writer + {SCAN_THREADS} scanning, on {_cpus()} cores"),
         ("bare load (same rows)", f"{bare_rows:,} rows in {bare:.1f} s ({bare_rows / bare:,.0f} rows/s)"),
         ("ratio round / bare", f"{ratio:.2f} (goal <= 1.5)"),
+        ("this process's CPU: round / bare", f"{cpu_round:.1f} s / {cpu_bare:.1f} s (all its threads; the "
+                                             f"database server's work is not in it)"),
+        *([("server: WAL / checkpoints, round", "{wal_mb:,.0f} MB / {checkpoints}".format(**_delta(c0, c1))),
+           ("server: WAL / checkpoints, bare load", "{wal_mb:,.0f} MB / {checkpoints}".format(**_delta(c1, c2)))]
+          if c0 else []),
         ("peak memory (RSS)", f"{peak:,.0f} MB " + ("(from the round's start: the round and the bare load)"
                                                      if measured_from_round else "(whole process)")),
         ("  whole process", f"{process_peak_rss_mb():,.0f} MB (the city and its files are built by a child process)"),
@@ -212,6 +327,9 @@ def run(args) -> int:
         "seconds": round(seconds, 2), "peak_rss_mb": peak, "ratio": round(ratio, 3), "bare_seconds": round(bare, 2),
         "population": args.population, "database": vendor, "rows": rows_in, "sampled": rnd.sampled,
         "tubes": rnd.tubes, "positive_tubes": rnd.tubes_positive, "recalled": recalled,
-        "timings": {k: round(v, 2) for k, v in tt.items()},
+        "timings": {k: round(v, 2) for k, v in tt.items()}, "cpu_round": round(cpu_round, 2),
+        "cpu_bare": round(cpu_bare, 2), "server_round": _delta(c0, c1), "server_bare": _delta(c1, c2),
+        "scan_threads": SCAN_THREADS, "cores": _cpus(),
+        "reused_city": bool(args.reuse_city and reused),
     })
     return 0

@@ -14,12 +14,13 @@ Each run writes an audit row into the database it leaves behind (``database.back
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+
+from .tabular import sha256_of
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -36,14 +37,6 @@ def _db():
 
 def vendor() -> str:
     return "postgresql" if _db()["ENGINE"].endswith("postgresql") else "sqlite"
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _audit(action: str, after: dict) -> None:
@@ -110,7 +103,7 @@ def backup_sqlite(dest: Path, *, progress=None) -> dict:
         tmp.unlink(missing_ok=True)
         raise BackupError(f"the copy failed its check ({ok}); nothing written to {dest}")
     os.replace(tmp, dest)
-    return {"file": dest.name, "vendor": "sqlite", "bytes": dest.stat().st_size, "sha256": sha256(dest),
+    return {"file": dest.name, "vendor": "sqlite", "bytes": dest.stat().st_size, "sha256": sha256_of(dest),
             "tables": len(tables), "rows": sum(n for _, n in tables.values())}
 
 
@@ -155,7 +148,7 @@ def restore_sqlite(src_file: Path, *, force: bool, progress=None) -> dict:
     if ok != "ok" or got != want:
         differ = sorted(t for t in set(want) | set(got) if want.get(t) != got.get(t))
         raise BackupError(f"the restored database differs from {src_file} ({ok}; tables {', '.join(differ[:5])})")
-    return {"file": src_file.name, "vendor": "sqlite", "sha256": sha256(src_file), "tables": len(got),
+    return {"file": src_file.name, "vendor": "sqlite", "sha256": sha256_of(src_file), "tables": len(got),
             "rows": sum(n for _, n in got.values())}
 
 
@@ -192,7 +185,7 @@ def backup_postgres(dest: Path) -> dict:
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, dest)
-    return {"file": dest.name, "vendor": "postgresql", "bytes": dest.stat().st_size, "sha256": sha256(dest)}
+    return {"file": dest.name, "vendor": "postgresql", "bytes": dest.stat().st_size, "sha256": sha256_of(dest)}
 
 
 def restore_postgres(src_file: Path, *, force: bool) -> dict:
@@ -209,7 +202,7 @@ def restore_postgres(src_file: Path, *, force: bool) -> dict:
     connections.close_all()
     _run([pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
           *args, "-d", _db()["NAME"], str(src_file)], env)
-    return {"file": src_file.name, "vendor": "postgresql", "sha256": sha256(src_file)}
+    return {"file": src_file.name, "vendor": "postgresql", "sha256": sha256_of(src_file)}
 
 
 # ---------------------------------------------------------------------------------------------- entry points
