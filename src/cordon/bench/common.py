@@ -59,6 +59,25 @@ def city_arguments(p, scratch: str, population: int = 4_400_000) -> None:
     p.add_argument("--keep", action="store_true", help="keep the scratch database")
 
 
+def timed(fn, *args, **kwargs) -> tuple[object, float]:
+    """``fn(*args, **kwargs)`` and the seconds it took."""
+    t = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - t
+
+
+@contextlib.contextmanager
+def city_database(args, what: str):
+    """The scratch database of a bench's ``args`` (``city_arguments``) with the synthetic city bulk-loaded into it;
+    yields ``(vendor, city statistics, seconds the load took)``. ``what`` names the run on stderr."""
+    from cordon.places.bulk import load_city
+
+    with scratch_database(args.database, args.scratch, keep=args.keep) as (vendor, _where, _migrate_s):
+        print(f"{what}, {args.population:,} residents, {vendor}", file=sys.stderr, flush=True)
+        city, city_s = timed(load_city, args.population, args.seed, progress=False)
+        yield vendor, city, city_s
+
+
 def calibration_s() -> float:
     """Seconds this machine takes, at this moment, for a fixed pure-Python loop (``s += i`` 20 M times): printed
     with every bench so figures from machines of one kind (or one machine on a busy day) can be compared."""

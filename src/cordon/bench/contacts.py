@@ -17,7 +17,7 @@ import datetime as dt
 import random
 import sys
 import time
-from cordon.bench.common import city_arguments
+from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, timed
 
 DAY = dt.date(2022, 11, 20)
 
@@ -191,25 +191,17 @@ def run(args) -> int:
     from django.db.models import Count
     from django.test import Client
 
-    from cordon.bench.common import emit, peak_rss_mb, scratch_database
     from cordon.cases.actions import do_release_due
     from cordon.cases.models import Facility, OrderStatus, PersonOrder, Placement
     from cordon.core import clock
     from cordon.core.actions import do_create_user
     from cordon.core.models import AuditEntry
-    from cordon.places.bulk import load_city
     from cordon.places.models import Area
 
     settings.ALLOWED_HOSTS = list(settings.ALLOWED_HOSTS) + ["testserver"]
-    with scratch_database(args.database, args.scratch, keep=args.keep) as (vendor, where, _):
-        _log(f"contacts bench: {args.population:,} residents, {args.infections:,} infections, "
-             f"{args.contacts:,} contacts, {vendor}")
-        t = time.perf_counter()
-        city = load_city(args.population, args.seed, progress=False)
-        city_s = time.perf_counter() - t
-        t = time.perf_counter()
-        seeded = seed(args.infections, args.contacts, args.seed, args.share)
-        seed_s = time.perf_counter() - t
+    with city_database(args, f"contacts bench: {args.infections:,} infections, {args.contacts:,} contacts") \
+            as (vendor, city, city_s):
+        seeded, seed_s = timed(seed, args.infections, args.contacts, args.seed, args.share)
         busiest = (PersonOrder.objects.filter(status=OrderStatus.ACTIVE).order_by().values("community_id")
                    .annotate(n=Count("id")).order_by("-n").first())
         community = Area.objects.get(pk=busiest["community_id"])
@@ -230,12 +222,8 @@ def run(args) -> int:
         open_before = Placement.objects.filter(discharged_on__isnull=True).count()
         occ_before = sum(Facility.objects.values_list("occupied", flat=True))
         with clock.frozen(DAY):
-            t = time.perf_counter()
-            released = do_release_due(DAY, actor="bench")
-            release_s = time.perf_counter() - t
-            t = time.perf_counter()
-            again = do_release_due(DAY, actor="bench")
-            again_s = time.perf_counter() - t
+            released, release_s = timed(do_release_due, DAY, actor="bench")
+            again, again_s = timed(do_release_due, DAY, actor="bench")
         audit_rows = AuditEntry.objects.filter(action="order.release").count() - before_audit
         discharged = open_before - Placement.objects.filter(discharged_on__isnull=True).count()
         beds = occ_before - sum(Facility.objects.values_list("occupied", flat=True))

@@ -29,7 +29,7 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
-from cordon.bench.common import city_arguments
+from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, timed
 
 
 def add_arguments(p) -> None:
@@ -123,21 +123,15 @@ def run(args) -> int:
     from django.conf import settings
     from django.db import connections
 
-    from cordon.bench.common import emit, peak_rss_mb, scratch_database
     from cordon.bench.tick import seed_designations
-    from cordon.places.bulk import load_city
     from cordon.situation import public
 
     import datetime as dt
 
     day = dt.date(2022, 11, 20)
-    with scratch_database(args.database, args.scratch, keep=args.keep) as (vendor, where, _):
-        print(f"public bench: {args.population:,} residents, {args.designations:,} designations, {vendor}",
-              file=sys.stderr, flush=True)
-        t = time.perf_counter()
-        load_city(args.population, args.seed, progress=False)
-        seed_designations(args.designations, day, args.seed)
-        build_s = time.perf_counter() - t
+    with city_database(args, f"public bench: {args.designations:,} designations") as (vendor, _city, city_s):
+        _seeded, seed_s = timed(seed_designations, args.designations, day, args.seed)
+        build_s = city_s + seed_s
         qs = addresses(args.addresses, args.seed)
         sample = public.lookup(qs[0])
         found = sum(1 for q in qs[:200] if public.lookup(q)["matches"])

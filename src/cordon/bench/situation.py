@@ -15,9 +15,8 @@ import datetime as dt
 import math
 import random
 import statistics
-import sys
 import time
-from cordon.bench.common import city_arguments
+from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb
 
 DAY = dt.date(2022, 11, 20)
 DAYS = 60
@@ -143,18 +142,11 @@ def run(args) -> int:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
-    from cordon.bench.common import emit, peak_rss_mb, scratch_database
-    from cordon.places.bulk import load_city
     from cordon.places.models import Area
     from cordon.situation.registry import SituationScope
     from cordon.situation.views import charts_for, situation_data
 
-    with scratch_database(args.database, args.scratch, keep=args.keep) as (vendor, where, _):
-        print(f"situation bench: {args.population:,} residents, {args.infections:,} infections, {vendor}",
-              file=sys.stderr, flush=True)
-        t = time.perf_counter()
-        city = load_city(args.population, args.seed, progress=False)
-        city_s = time.perf_counter() - t
+    with city_database(args, f"situation bench: {args.infections:,} infections") as (vendor, city, city_s):
         seeded = seed_outbreak(args.infections, args.designations, args.seed)
         with connection.cursor() as c:
             # what autovacuum leaves in production: statistics, and on PostgreSQL the visibility map that lets

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import sys
-import time
-from cordon.bench.common import city_arguments
+from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, timed
 
 
 def add_arguments(p) -> None:
@@ -67,26 +65,13 @@ def seed_designations(n: int, day: dt.date, seed: int) -> dict:
 
 
 def run(args) -> int:
-    from cordon.bench.common import emit, peak_rss_mb, scratch_database
-    from cordon.places.bulk import load_city
     from cordon.zones.actions import do_tick
 
     day = dt.date(2022, 11, 20)
-    with scratch_database(args.database, args.scratch, keep=args.keep) as (vendor, where, _):
-        print(f"tick bench: {args.population:,} residents, {args.designations:,} designations, {vendor}",
-              file=sys.stderr, flush=True)
-        t = time.perf_counter()
-        city = load_city(args.population, args.seed, progress=False)
-        city_s = time.perf_counter() - t
-        t = time.perf_counter()
-        seeded = seed_designations(args.designations, day, args.seed)
-        seed_s = time.perf_counter() - t
-        t = time.perf_counter()
-        result = do_tick(day, actor="bench")
-        tick_s = time.perf_counter() - t
-        t = time.perf_counter()
-        again = do_tick(day, actor="bench")
-        again_s = time.perf_counter() - t
+    with city_database(args, f"tick bench: {args.designations:,} designations") as (vendor, city, city_s):
+        seeded, seed_s = timed(seed_designations, args.designations, day, args.seed)
+        result, tick_s = timed(do_tick, day, actor="bench")
+        again, again_s = timed(do_tick, day, actor="bench")
     rows = [
         ("database", vendor),
         ("city", f"{args.population:,} residents, {city['units']:,} units, built in {city_s:.1f} s (not counted)"),
