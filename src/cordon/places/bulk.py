@@ -216,20 +216,11 @@ def _load_postgres(conn, city: City, bar: Progress, timings: dict, replace: bool
             timings["households"] = time.perf_counter() - t
 
             t = time.perf_counter()
-            gen = 0.0
             with cur.copy(f"COPY {tables[2]} ({_cols(RESIDENT_FIELDS)}) FROM STDIN") as cp:
-                chunks = city.resident_chunks()
-                while True:
-                    g = time.perf_counter()
-                    ch = next(chunks, None)
-                    if ch is None:
-                        break
-                    text = _pg_residents(ch, anc_str)
-                    gen += time.perf_counter() - g
+                for ch, text in _generated(city, lambda ch: _pg_residents(ch, anc_str), timings):
                     cp.write(text)
                     bar.update(len(ch), "residents")
             timings["residents"] = time.perf_counter() - t
-            timings["residents_generate"] = gen
 
             t = time.perf_counter()
             bar.update(0, "indexes", force=True)
@@ -275,6 +266,21 @@ def _unit_anc_strings(city: City) -> np.ndarray:
 
 
 _TF = np.array(["f", "t"], dtype=object)
+
+
+def _generated(city, convert, timings: dict):
+    """``(chunk, convert(chunk))`` for each chunk of the city's residents; the time spent generating and converting
+    them (not writing them) is added up in ``timings["residents_generate"]``."""
+    chunks = city.resident_chunks()
+    timings["residents_generate"] = 0.0
+    while True:
+        g = time.perf_counter()
+        ch = next(chunks, None)
+        if ch is None:
+            return
+        out = convert(ch)
+        timings["residents_generate"] += time.perf_counter() - g
+        yield ch, out
 
 
 def _pg_residents(ch, anc_str: np.ndarray) -> str:
@@ -333,21 +339,12 @@ def _load_sqlite(conn, city: City, bar: Progress, timings: dict, replace: bool) 
             timings["households"] = time.perf_counter() - t
 
             t = time.perf_counter()
-            gen = 0.0
             sql = (f'INSERT INTO "{tables[2]}" ({_cols(RESIDENT_FIELDS)}) '
                    f'VALUES ({",".join("?" * len(RESIDENT_FIELDS))})')
-            chunks = city.resident_chunks()
-            while True:
-                g = time.perf_counter()
-                ch = next(chunks, None)
-                if ch is None:
-                    break
-                rows = ch.rows()
-                gen += time.perf_counter() - g
+            for ch, rows in _generated(city, lambda ch: ch.rows(), timings):
                 cur.executemany(sql, rows)
                 bar.update(len(ch), "residents")
             timings["residents"] = time.perf_counter() - t
-            timings["residents_generate"] = gen
 
             t = time.perf_counter()
             bar.update(0, "indexes", force=True)
