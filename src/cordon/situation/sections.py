@@ -48,6 +48,17 @@ def _url(name: str, *args, query: str = "") -> str | None:
     return u + (("?" + query) if query else "")
 
 
+def _on_day(field: str, on: dt.date) -> Q:
+    """``field`` (a time) falls within the city's day ``on``."""
+    day0 = start_of(on)
+    return Q(**{f"{field}__gte": day0, f"{field}__lt": day0 + dt.timedelta(days=1)})
+
+
+def _ids(qs) -> list[int]:
+    """The ids of ``qs`` in order, at most ``ID_CAP`` (what the daily report lists per kind)."""
+    return list(qs.order_by("id").values_list("id", flat=True)[:ID_CAP])
+
+
 def _lang() -> str:
     return "en" if (translation.get_language() or "zh").startswith("en") else "zh"
 
@@ -158,8 +169,7 @@ def epi(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
                   "day": _url("cases_infections", query=f"day={on.isoformat()}")},
     }
     if detail:
-        out["ids"] = {"infections": list(qs.filter(confirmed_on=on).order_by("id")
-                                         .values_list("id", flat=True)[:ID_CAP])}
+        out["ids"] = {"infections": _ids(qs.filter(confirmed_on=on))}
         out["records"] = [{"id": i, "label": lbl, "found": f, "kind": kd, "district_id": d,
                            "url": _url("cases_infection", i)}
                           for i, lbl, f, kd, d in qs.filter(confirmed_on=on).order_by("id")
@@ -276,8 +286,8 @@ def orders(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
            "released": sum(r["released"] for r in rows),
            "links": {"orders": _url("cases_contacts")}}
     if detail:
-        out["ids"] = {"identified": list(qs.filter(identified_on=on).order_by("id").values_list("id", flat=True)[:ID_CAP]),
-                      "released": list(qs.filter(released_on=on).order_by("id").values_list("id", flat=True)[:ID_CAP])}
+        out["ids"] = {"identified": _ids(qs.filter(identified_on=on)),
+                      "released": _ids(qs.filter(released_on=on))}
     return out
 
 
@@ -324,12 +334,11 @@ def response(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
     """Response tasks against their deadlines (open, overdue, escalated, done on the day) and the response KPIs
     (hours from report to transfer over the last week, designation KPIs)."""
     now = end_of(on)
-    day0 = start_of(on)
     qs = view.filter(ResponseTask.objects.all())
     agg = qs.filter(status=TaskStatus.OPEN).aggregate(
         open=Count("id"), overdue=Count("id", filter=Q(deadline__lt=now)),
         escalated=Count("id", filter=Q(escalation__gt=0)))
-    agg.update(qs.filter(done_at__gte=day0, done_at__lt=day0 + dt.timedelta(days=1)).aggregate(
+    agg.update(qs.filter(_on_day("done_at", on)).aggregate(
         done_today=Count("id"), done_late_today=Count("id", filter=Q(done_at__gt=F("deadline")))))
     by_step = {step: {"open": o, "overdue": od} for step, o, od in
                qs.filter(status=TaskStatus.OPEN).order_by().values_list("step")
@@ -353,10 +362,8 @@ def response(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
            "links": {"tasks": _url("cases_infections")}}
     if detail:
         out["ids"] = {
-            "done": list(qs.filter(done_at__gte=day0, done_at__lt=day0 + dt.timedelta(days=1)).order_by("id")
-                         .values_list("id", flat=True)[:ID_CAP]),
-            "overdue": list(qs.filter(status=TaskStatus.OPEN, deadline__lt=now).order_by("id")
-                            .values_list("id", flat=True)[:ID_CAP]),
+            "done": _ids(qs.filter(_on_day("done_at", on))),
+            "overdue": _ids(qs.filter(status=TaskStatus.OPEN, deadline__lt=now)),
         }
         out["overdue_records"] = [
             {"id": t, "infection_id": i, "step": s, "owner": o, "deadline": d.isoformat(),
@@ -393,20 +400,17 @@ def care(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None
     """Open emergency care requests against their deadlines; received and closed on the day."""
     if not apps.is_installed("cordon.care"):  # a deployment without the desk (tests pin it)
         return None
-    now, day0 = end_of(on), start_of(on)
-    day1 = day0 + dt.timedelta(days=1)
+    now = end_of(on)
     qs = view.filter(CareRequest.objects.all())
     agg = qs.aggregate(open=Count("id", filter=Q(status__in=CARE_OPEN)),
                        overdue=Count("id", filter=Q(status__in=CARE_OPEN, deadline__lt=now)),
-                       received=Count("id", filter=Q(received_at__gte=day0, received_at__lt=day1)),
-                       closed=Count("id", filter=Q(closed_at__gte=day0, closed_at__lt=day1)),
-                       refused=Count("id", filter=Q(closed_at__gte=day0, closed_at__lt=day1, outcome="refused")))
+                       received=Count("id", filter=_on_day("received_at", on)),
+                       closed=Count("id", filter=_on_day("closed_at", on)),
+                       refused=Count("id", filter=_on_day("closed_at", on) & Q(outcome="refused")))
     out = {**agg, "links": {"requests": _url("care_board")}}
     if detail:
-        out["ids"] = {"received": list(qs.filter(received_at__gte=day0, received_at__lt=day1).order_by("id")
-                                       .values_list("id", flat=True)[:ID_CAP]),
-                      "overdue": list(qs.filter(status__in=CARE_OPEN, deadline__lt=now).order_by("id")
-                                      .values_list("id", flat=True)[:ID_CAP])}
+        out["ids"] = {"received": _ids(qs.filter(_on_day("received_at", on))),
+                      "overdue": _ids(qs.filter(status__in=CARE_OPEN, deadline__lt=now))}
     return out
 
 
@@ -414,20 +418,17 @@ def hotline(view: SituationScope, on: dt.date, detail: bool = False) -> dict | N
     """Hotline tickets: open, past their response / resolution deadlines, created and closed on the day."""
     if not apps.is_installed("cordon.hotline"):  # a deployment without the desk (tests pin it)
         return None
-    now, day0 = end_of(on), start_of(on)
-    day1 = day0 + dt.timedelta(days=1)
+    now = end_of(on)
     qs = view.filter(Ticket.objects.all())
     agg = qs.aggregate(open=Count("id", filter=Q(status__in=TICKET_OPEN)),
                        late_response=Count("id", filter=Q(status="open", respond_by__lt=now)),
                        overdue=Count("id", filter=Q(status__in=TICKET_OPEN, resolve_by__lt=now)),
-                       created=Count("id", filter=Q(created_at__gte=day0, created_at__lt=day1)),
-                       closed=Count("id", filter=Q(closed_at__gte=day0, closed_at__lt=day1)))
+                       created=Count("id", filter=_on_day("created_at", on)),
+                       closed=Count("id", filter=_on_day("closed_at", on)))
     out = {**agg, "links": {"tickets": _url("hotline_list")}}
     if detail:
-        out["ids"] = {"created": list(qs.filter(created_at__gte=day0, created_at__lt=day1).order_by("id")
-                                      .values_list("id", flat=True)[:ID_CAP]),
-                      "overdue": list(qs.filter(status__in=TICKET_OPEN, resolve_by__lt=now).order_by("id")
-                                      .values_list("id", flat=True)[:ID_CAP])}
+        out["ids"] = {"created": _ids(qs.filter(_on_day("created_at", on))),
+                      "overdue": _ids(qs.filter(status__in=TICKET_OPEN, resolve_by__lt=now))}
     return out
 
 
