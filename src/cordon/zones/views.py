@@ -160,6 +160,8 @@ def _detail_context(user, d: Designation, bound: dict | None = None) -> dict:
         neighbours = [a for a in Area.objects.for_user(user, access.ZONES_WRITE).filter(parent_id=d.area.parent_id)
                       .order_by("id")[:60] if a.pk not in current]
     fs = {k: (bound or {}).get(k) or cls(prefix=k) for k, cls in ACTION_FORMS.items()}
+    if d.level != "high":  # only a high-risk area may be lifted to medium
+        fs["lift"].fields.pop("level", None)
     return {
         "d": d, "row": row, "events": events, "members": all_members, "can_write": can_write,
         "neighbours": neighbours, "forms": fs, "today": today,

@@ -1,6 +1,7 @@
 import json
 
 from django import template
+from django.urls import reverse
 
 from cordon.core import access
 
@@ -34,3 +35,12 @@ def can(context, cap: str, record=None) -> bool:
     if user is None:
         return False
     return access.can(user, cap, record)
+
+
+@register.inclusion_tag("web/_action_form.html", takes_context=True)
+def action_form(context, url_name: str, pk, slug: str, form, title: str, button: str, hint: str = "", style: str = ""):
+    """One action of a record's page as its own small form posting to ``url_name`` (record ``pk``, action ``slug``):
+    ``{% action_form "zones_action" d.pk "keep" forms.keep _("Keep past its change date") _("Keep") hint=_("...")
+    style="secondary" %}``. Marked as failed when the page re-shows a refusal of this action (``error_action``)."""
+    return {"url": reverse(url_name, args=[pk, slug]), "form": form, "title": title, "button": button, "hint": hint,
+            "style": style, "failed": context.get("error_action") == slug, "csrf_token": context.get("csrf_token")}
