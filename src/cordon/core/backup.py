@@ -20,7 +20,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from .tabular import sha256_of
+from cordon.tabular import sha256_of
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
