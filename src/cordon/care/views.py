@@ -20,8 +20,8 @@ from cordon.care.models import OPEN_STATUSES, WEEKDAYS, CareNeed, CareRequest, H
 from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
-from cordon.web.pages import (FORM_PAGE, attempt, cached_part, done, form_context, form_page, paginate, posted_text,
-                              query_without_page, refused_box, route, submit)
+from cordon.web.pages import (FORM_PAGE, attempt, cached_part, desk_page, done, form_context, form_page, paginate,
+                              posted_text, query_without_page, refused_box, route, submit)
 from cordon.zones.models import Designation, Status as ZStatus
 from cordon.zones.queries import special_q
 
@@ -88,7 +88,7 @@ def board(request):
     context = {"tab": tab, "body": part["body"], "open_count": part["open_count"],
                "can_create": perms.has_desk_role(user, perms.CREATE),
                "can_register": perms.has_desk_role(user, perms.DISPATCH)}
-    return render(request, "care/board.html", context)
+    return desk_page(request, "care/board.html", context, tuple(context.values()))
 
 
 @route("care/new/", "care_new")

@@ -22,7 +22,7 @@ from cordon.core.actions import ActionError
 from cordon.hotline import actions, config, forms, queries
 from cordon.hotline.queries import filtered, overdue
 from cordon.hotline.models import Category, Shift, Status, Ticket
-from cordon.web.pages import (FORM_PAGE, cached_part, done, form_context, form_page, paginate, query_without_page,
+from cordon.web.pages import (FORM_PAGE, cached_part, desk_page, done, form_context, form_page, paginate, query_without_page,
                               refused_box, route, submit)
 
 TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]
@@ -79,9 +79,11 @@ def ticket_list(request):
     part = cached_part(request, ("hotline",), "tickets", build, cap=access.HOTLINE_READ)
     tabs = [(k, {"open": _("Open"), "overdue": _("Overdue"), "closed": _("Closed"), "all": _("All")}[k])
             for k, _label in TABS]
-    return render(request, "hotline/list.html", {
+    can_create = perms.has_desk_role(user, perms.HOTLINE)
+    return desk_page(request, "hotline/list.html", {
         "body": part["body"], "gaps": part["gaps"], "tab": tab, "tabs": tabs, "category": category,
-        "categories": Category.choices, "can_create": perms.has_desk_role(user, perms.HOTLINE)})
+        "categories": Category.choices, "can_create": can_create},
+        (part["body"], part["gaps"], tab, category, can_create))
 
 
 @route("hotline/new/", "hotline_new")
