@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import translation
+from django.utils.encoding import force_str
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
@@ -85,6 +86,17 @@ def in_language(zh: str, en: str) -> str:
 def search_text(request, max_length: int = 100) -> str:
     """The page's search box (``q``), trimmed and cut to ``max_length``."""
     return (request.GET.get("q") or "").strip()[:max_length]
+
+
+def choice_label(model, field: str):
+    """A function of a value giving what ``record.get_<field>_display()`` gives, its labels looked up once
+    (Django rebuilds and hashes the field's lazy labels on every call: a busy list asks once per row)."""
+    labels = dict(model._meta.get_field(field).flatchoices)
+
+    def label(value):
+        return force_str(labels.get(value, value), strings_only=True)
+
+    return label
 
 
 def paginate(request, qs, per_page: int = PAGE_SIZE):
