@@ -20,8 +20,8 @@ from cordon.care.models import OPEN_STATUSES, WEEKDAYS, CareNeed, CareRequest, H
 from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
-from cordon.web.pages import (FORM_PAGE, attempt, cached_part, done, form_context, form_page, paginate, posted_text,
-                              query_without_page, refused_box, route, submit)
+from cordon.web.pages import (FORM_PAGE, attempt, cached_part, choice_label, desk_page, done, form_context, form_page, paginate,
+                              posted_text, query_without_page, refused_box, route, submit)
 from cordon.zones.models import Designation, Status as ZStatus
 from cordon.zones.queries import special_q
 
@@ -39,6 +39,9 @@ def priority_title(key: str) -> str:
     return p.title(_lang()) if p else key
 
 
+_status_label = choice_label(CareRequest, "status")
+
+
 def _row(r: CareRequest, now) -> dict:
     """One board row, its texts prepared here (cheaper than per-row template tags on a busy board)."""
     overdue = r.dispatched_at is None and r.is_open and now > r.deadline
@@ -54,7 +57,7 @@ def _row(r: CareRequest, now) -> dict:
     need = r.need_text if len(r.need_text) <= 60 else r.need_text[:59] + "…"
     return {"r": r, "person": ids.mask_name(r.person), "priority": priority_title(r.priority_key),
             "overdue": overdue, "minutes_left": left, "meta": f"{meta} · {need}",
-            "status": r.get_status_display()}
+            "status": _status_label(r.status)}
 
 
 @route("care/", "care_board")
@@ -88,7 +91,7 @@ def board(request):
     context = {"tab": tab, "body": part["body"], "open_count": part["open_count"],
                "can_create": perms.has_desk_role(user, perms.CREATE),
                "can_register": perms.has_desk_role(user, perms.DISPATCH)}
-    return render(request, "care/board.html", context)
+    return desk_page(request, "care/board.html", context, tuple(context.values()))
 
 
 @route("care/new/", "care_new")

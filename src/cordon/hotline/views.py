@@ -22,7 +22,7 @@ from cordon.core.actions import ActionError
 from cordon.hotline import actions, config, forms, queries
 from cordon.hotline.queries import filtered, overdue
 from cordon.hotline.models import Category, Shift, Status, Ticket
-from cordon.web.pages import (FORM_PAGE, cached_part, done, form_context, form_page, paginate, query_without_page,
+from cordon.web.pages import (FORM_PAGE, cached_part, choice_label, desk_page, done, form_context, form_page, paginate, query_without_page,
                               refused_box, route, submit)
 
 TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]
@@ -31,6 +31,9 @@ TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", 
 def _gaps():
     return [{"starts": a, "ends": b, "hours": round((b - a).total_seconds() / 3600, 1)}
             for a, b in queries.roster_gaps()]
+
+
+_category_label, _status_label = choice_label(Ticket, "category"), choice_label(Ticket, "status")
 
 
 def _row(t: Ticket, now) -> dict:
@@ -42,7 +45,7 @@ def _row(t: Ticket, now) -> dict:
     caller, phone = ids.mask_name(t.caller), ids.mask_phone(t.phone)
     return {"t": t, "caller": caller, "phone": phone, "overdue": overdue(t, now),
             "meta": f"{caller or '—'} · {phone} · {t.unit_name} · {due}",
-            "category": t.get_category_display(), "status": t.get_status_display(),
+            "category": _category_label(t.category), "status": _status_label(t.status),
             "text": t.text if len(t.text) <= 100 else t.text[:99] + "…",
             "escalated": _("Escalated L%(n)s") % {"n": t.escalation} if t.escalation else ""}
 
@@ -79,9 +82,11 @@ def ticket_list(request):
     part = cached_part(request, ("hotline",), "tickets", build, cap=access.HOTLINE_READ)
     tabs = [(k, {"open": _("Open"), "overdue": _("Overdue"), "closed": _("Closed"), "all": _("All")}[k])
             for k, _label in TABS]
-    return render(request, "hotline/list.html", {
+    can_create = perms.has_desk_role(user, perms.HOTLINE)
+    return desk_page(request, "hotline/list.html", {
         "body": part["body"], "gaps": part["gaps"], "tab": tab, "tabs": tabs, "category": category,
-        "categories": Category.choices, "can_create": perms.has_desk_role(user, perms.HOTLINE)})
+        "categories": Category.choices, "can_create": can_create},
+        (part["body"], part["gaps"], tab, category, can_create))
 
 
 @route("hotline/new/", "hotline_new")

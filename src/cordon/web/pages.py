@@ -8,12 +8,21 @@ error are answered by ``web.middleware.PageErrorsMiddleware``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.middleware.csp import get_nonce
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import translation
+from django.utils.encoding import force_str
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from cordon.core import access, stamps
@@ -79,6 +88,17 @@ def search_text(request, max_length: int = 100) -> str:
     return (request.GET.get("q") or "").strip()[:max_length]
 
 
+def choice_label(model, field: str):
+    """A function of a value giving what ``record.get_<field>_display()`` gives, its labels looked up once
+    (Django rebuilds and hashes the field's lazy labels on every call: a busy list asks once per row)."""
+    labels = dict(model._meta.get_field(field).flatchoices)
+
+    def label(value):
+        return force_str(labels.get(value, value), strings_only=True)
+
+    return label
+
+
 def paginate(request, qs, per_page: int = PAGE_SIZE):
     """The requested page of ``qs``; a page number that is not a number gives the first page, one beyond
     the last (however large) the last page."""
@@ -102,6 +122,35 @@ def cached_part(request, domains: tuple[str, ...], name: str, build, cap: str = 
     key = (name, cap, access.scope_key(access.scope_for(request.user, cap)), request.GET.urlencode(),
            translation.get_language())
     return stamps.cached(domains, key, build)
+
+
+#: Stand-ins for what differs between two loads of one desk page by two people of the same roles (the CSP
+#: nonce, the CSRF token, the signed-in name): random per process, letters and digits only (escaping keeps them).
+_SLOT = secrets.token_hex(12)
+_NONCE, _CSRF, _WHO = (f"cordon{_SLOT}{n}" for n in ("nonce", "csrf", "who"))
+
+
+def desk_page(request, template: str, context: dict, vary: tuple, *, ttl: int = 90) -> HttpResponse:
+    """``render(request, template, context)`` for a page a whole desk reloads: the page is rendered once per
+    process for the viewer's roles (the navigation), language, address and ``vary`` (everything else the
+    context holds: the cached list part, the tab, the buttons shown), with stand-ins for the per-request CSP
+    nonce, CSRF token and signed-in name, which each load then fills in. A load with messages to show renders
+    in full."""
+    storage = getattr(request, "_messages", None)
+    if storage is not None and len(storage):
+        return render(request, template, context)
+    user = request.user
+    key = "\x1f".join(map(str, (template, translation.get_language(), request.get_full_path(),
+                                 ",".join(sorted(access.roles_of(user))), *vary)))
+    full = "page:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    html = cache.get(full)
+    if html is None:
+        html = render_to_string(template, {**context, "csp_nonce": _NONCE, "csrf_token": _CSRF, "cordon_who": _WHO},
+                                request)
+        cache.set(full, html, ttl)
+    html = (html.replace(_NONCE, str(get_nonce(request))).replace(_CSRF, get_token(request))
+            .replace(_WHO, escape(user.get_username())))
+    return HttpResponse(html)
 
 
 # ---------------------------------------------------------------------------------------------- running a form
