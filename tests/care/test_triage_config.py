@@ -1,21 +1,13 @@
 """triage.yaml is checked when loaded: a typo'd key, a wrong type or a missing field is a FILE:LINE error."""
 from __future__ import annotations
 
-import pytest
+from tests._config_files import broken
 
 from cordon.care import triage
-from cordon.policy.schema import Invalid
 
 
 def _broken(tmp_path, old: str, new: str):
-    text = triage.TABLE.read_text(encoding="utf-8")
-    assert old in text
-    f = tmp_path / "triage.yaml"
-    f.write_text(text.replace(old, new, 1), encoding="utf-8")
-    line = text[:text.index(old)].count("\n") + 1
-    with pytest.raises(Invalid) as exc:
-        triage.load(f)
-    return str(exc.value).splitlines()[1:], f, line
+    return broken(tmp_path, triage.TABLE, triage.load, old, new)
 
 
 def test_the_shipped_table_is_valid():
