@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
     "restore": ("cordon.commands.restore", True, "restore the configured database from a cordon backup file"),
     "report": ("cordon.commands.report", True, "daily close report (PDF/HTML/JSON)"),
     "tick": ("cordon.commands.tick", True, "day start: level changes fall due, guardrail flags"),
-    "worker": ("cordon.commands.worker", True, "run the periodic jobs (day-start tick) until stopped"),
+    "worker": ("cordon.commands.worker", True, "run the task queue (uploads) and the periodic jobs (day-start tick) until stopped"),
     "scenario": ("cordon.commands.scenario", True, "run a scenario file through the real actions"),
     "bench": ("cordon.bench.runner", True, "run a benchmark (last line: JSON figures)"),
     "policy": ("cordon.policy.cli", False, "check or show a policy pack"),

@@ -153,7 +153,7 @@ def test_worker_loop_survives_a_lost_database(monkeypatch, capsys):
     calls, sleeps, closed = [], [], []
     stop = {"now": False}
 
-    def passes(cfg):
+    def passes(cfg, stop=None):
         calls.append(cfg)
         if len(calls) <= 2:
             raise OperationalError("terminating connection due to administrator command")

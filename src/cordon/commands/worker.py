@@ -1,8 +1,11 @@
-"""``cordon worker``: runs the named periodic jobs (``core.periodic``) under leases. Safe with several copies:
-each (job, period) row is claimed by compare-and-set with an expiry that a heartbeat extends; a run whose
-worker was killed, or that failed, is retried by any worker once its lease (or backoff) has run out, with a
-bounded number of attempts; a finished run is never run again. A lost database connection does not stop the
-worker: it closes the connection, waits (1 s, doubling up to a minute) and carries on."""
+"""``cordon worker``: runs the task queue (``core.queue``: Django's tasks framework, database backend) and puts
+the named periodic jobs (``core.periodic``: the day-start tick, escalations) on it when they fall due. Uploads
+from the browser are tasks of the same queue. Safe with several copies: a task is claimed once (row lock) under
+a lease a heartbeat extends, and a task whose worker was killed goes back to the queue once its lease has run
+out; each (job, period) row is claimed by compare-and-set with its own lease; a run whose worker was killed, or
+that failed, is retried by any worker once its lease (or backoff) has run out, with a bounded number of
+attempts; a finished run is never run again. A lost database connection does not stop the worker: it closes
+the connection, waits (1 s, doubling up to a minute) and carries on."""
 from __future__ import annotations
 
 import os
@@ -29,15 +32,21 @@ def add_arguments(p):
                    help="seconds before a failed run is retried; doubles per attempt, at most an hour (default 60)")
 
 
-def run_due_jobs(cfg=None) -> list[dict]:
-    from cordon.core.periodic import run_due_jobs as run
+def run_due_jobs(cfg=None, stop: dict | None = None) -> list[dict]:
+    """One pass: the periodic jobs due are enqueued, then the queue is run until it is empty (tasks of stopped
+    workers first put back). Returns the values of the tasks run."""
+    from cordon.core import periodic, queue, tasks
 
-    return run(cfg)
+    cfg = cfg or periodic.Config()
+    tasks.enqueue_due(cfg)
+    return [v for v in queue.drain(cfg, stop) if isinstance(v, dict)]
 
 
 def _report(d: dict) -> None:
     if "result" in d:  # failures and lost leases are said on stderr as they happen
         print(f"{d['job']} {d['key']}: {d['result']}", flush=True)
+    elif "upload" in d:
+        print(f"upload {d['upload']}: {d['status']} {d.get('counts', {})}", flush=True)
 
 
 def loop(cfg, *, interval: float, once: bool, stop: dict) -> int:
@@ -51,7 +60,7 @@ def loop(cfg, *, interval: float, once: bool, stop: dict) -> int:
         try:
             if not connection.in_atomic_block:
                 close_old_connections()  # drops a connection past its age or found unusable
-            for d in run_due_jobs(cfg):
+            for d in run_due_jobs(cfg, stop):
                 _report(d)
             delay = 0.0
             wait = interval
@@ -89,6 +98,6 @@ def run(args) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    print(f"cordon worker: running periodic jobs (day-start tick, escalations) as {cfg.owner}, "
+    print(f"cordon worker: running periodic jobs (day-start tick, escalations) and the task queue as {cfg.owner}, "
           f"lease {cfg.lease:g} s", flush=True)
     return loop(cfg, interval=args.interval, once=args.once, stop=stop)

@@ -47,6 +47,7 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = [h for h in os.environ.get("CORDON_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [
+    "django_tasks_db",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -220,6 +221,22 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"axes": {"level": "WARNING"}, "django.request": {"handlers": ["console"], "level": "ERROR"}},
 }
+
+# The task queue: Django's tasks framework with a database backend (docs/architecture.md, "The task queue").
+# ``cordon worker`` runs it (``core.queue``); uploads from the browser and the periodic jobs are its tasks.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Uploads from the browser: the largest file accepted (bytes), streamed to disk under CORDON_HOME/uploads.
+CORDON_UPLOAD_MAX = int(os.environ.get("CORDON_UPLOAD_MAX", str(2 * 1024 ** 3)))
+# Uploads up to this size are imported while the page waits (through the queue's task, taken at once); larger
+# ones wait for ``cordon worker``.
+CORDON_UPLOAD_INLINE = int(os.environ.get("CORDON_UPLOAD_INLINE", str(256 * 1024)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every uploaded file goes to a temporary file, never whole in memory
+FILE_UPLOAD_TEMP_DIR = str(HOME / "uploads")  # the same disk as the stored uploads: keeping one is a rename
+FILE_UPLOAD_HANDLERS = ["cordon.web.uploads.LimitedUploadHandler"]
+try:
+    Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
 
 # The API's page size cap.
 CORDON_PAGE_MAX = 200

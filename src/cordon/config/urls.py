@@ -6,7 +6,9 @@ from django.views.i18n import set_language
 
 from cordon.core import access
 from cordon.config.api import api
+from cordon.web import uploads as web_uploads
 from cordon.web import views as web_views
+from cordon.web.pages import routes
 
 urlpatterns = [
     path("api/", api.urls),
@@ -16,6 +18,7 @@ urlpatterns = [
         extra_context={"failure_limit": getattr(settings, "AXES_FAILURE_LIMIT", 5)})), name="login"),
     path("logout/", access.public(auth_views.LogoutView.as_view()), name="logout"),
     path("audit/", web_views.audit_list, name="audit_list"),
+    path("", include(routes(web_uploads))),
     path("", include("cordon.places.urls")),
     path("", include("cordon.zones.urls")),
     path("", include("cordon.cases.urls")),

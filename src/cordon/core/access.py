@@ -34,6 +34,7 @@ ZONES_WRITE = "zones.write"
 CASES_WRITE = "cases.write"
 SCREENING_WRITE = "screening.write"
 PLACES_WRITE = "places.write"
+UPLOAD = "upload"
 COMMAND = "command"
 UNMASK = "unmask"
 EXPORT = "export"
@@ -59,6 +60,8 @@ CAPABILITY_TEXT: dict[str, str] = {
     CASES_WRITE: "infections, contacts, orders, check-ins, facilities, arrivals, tasks",
     SCREENING_WRITE: "screening rounds, samples, results, retests",
     PLACES_WRITE: "residents and households (records, imports)",
+    UPLOAD: ("the Files in page: upload files and follow their imports, of each kind whose own capability the "
+             "role holds (residents: places.write; registrations, results: screening.write; counts: command)"),
     COMMAND: "city command: risk-area notices, bulletins, outside-region levels",
     UNMASK: "reveal an ID number or phone (with a reason, audited)",
     EXPORT: ("the daily report as PDF or JSON (the page's formats, `GET /api/situation/daily`, "
@@ -76,8 +79,8 @@ SIGNED_IN = "signed_in"
 
 _STAFF = frozenset({
     VIEW, READ_PERSONAL, READ_HEALTH, CARE_READ, CARE_CREATE, CARE_DISPATCH, CARE_SPECIAL, HOTLINE_READ,
-    HOTLINE_WRITE, SUPPLIES_READ, SUPPLIES_WRITE, ZONES_WRITE, CASES_WRITE, SCREENING_WRITE, PLACES_WRITE, UNMASK,
-    EXPORT,
+    HOTLINE_WRITE, SUPPLIES_READ, SUPPLIES_WRITE, ZONES_WRITE, CASES_WRITE, SCREENING_WRITE, PLACES_WRITE, UPLOAD,
+    UNMASK, EXPORT,
 })
 
 #: What each role may do within its jurisdiction (MISSION.md "Who uses it"; least privilege, PIPL minimum

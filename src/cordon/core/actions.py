@@ -3,6 +3,8 @@ audit row."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -112,3 +114,31 @@ def do_set_pack(name: str, *, effective_from: dt.date, actor=None, reason: str =
     audit.record("policy.set_pack", actor=actor, object_type="pack", object_id=s.pack,
                  before={"pack": before}, after={"pack": s.pack, "effective_from": effective_from}, reason=reason)
     return s
+
+
+def do_create_upload(uploaded, *, kind: str, options: dict | None = None, actor, reason: str = ""):
+    """Keep a file uploaded from the browser and put its import on the task queue (``core.uploads``): stored
+    under CORDON_HOME/uploads/ID/ (streamed: never whole in memory), with its sha256 and size, scoped to the
+    uploader's jurisdiction for the kind's capability. The row, the task and the audit row commit together."""
+    from cordon.core import uploads
+    from cordon.core.models import Upload
+    from cordon.core.tasks import run_upload
+
+    k = uploads.KINDS.get(kind)
+    if k is None:
+        raise ActionError(_("unknown kind of file %(kind)s") % {"kind": repr(kind)}, field="kind")
+    if not access.has_perm(actor, k.capability):
+        raise access.Forbidden
+    opts = k.check_options(actor, options or {}) if k.check_options else {}
+    name = Path(uploaded.name or "upload").name[:200] or "upload"
+    dest = uploads.home() / uuid.uuid4().hex / name  # written before the transaction: no lock held meanwhile
+    sha256, size = uploads.store(uploaded, dest)
+    with transaction.atomic():
+        u = Upload(kind=kind, name=name, path=str(dest), sha256=sha256, size=size, options=opts, user=actor,
+                   user_name=audit.actor_name(actor))
+        u.set_scope_from(uploads.scope_area(actor, k.capability))
+        u.save()
+        audit.record("upload.create", actor=actor, obj=u, scope=u, reason=reason,
+                     after={"kind": kind, "file": name, "sha256": u.sha256, "size": u.size, "options": opts})
+        u.task_id = str(run_upload.enqueue(u.pk).id)
+    return u

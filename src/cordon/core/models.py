@@ -198,3 +198,60 @@ class PackSetting(models.Model):
     class Meta:
         db_table = "zones_packsetting"
         ordering = ["-effective_from", "-id"]
+
+
+class TaskLease(models.Model):
+    """The lease of a queued task (``django_tasks_db``'s ``DBTaskResult``) a ``cordon worker`` is running: held
+    until ``lease_until``, extended by a heartbeat. A task whose worker was killed keeps ``RUNNING`` with a
+    lease that runs out; any worker then puts it back in the queue (``core.queue.recover``)."""
+
+    task_id = models.UUIDField(primary_key=True)
+    owner = models.CharField(max_length=120)
+    lease_until = models.DateTimeField(db_index=True)
+    heartbeat = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.owner}"
+
+
+class UploadStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class Upload(ScopedFields):
+    """A file uploaded from the browser (``core.uploads``): stored under CORDON_HOME, imported by a task on the
+    queue through the same pipeline as ``cordon import KIND FILE``. Scoped to the uploader's jurisdiction (the
+    area of their grant for the kind's capability; none for a city-wide grant)."""
+
+    kind = models.CharField(max_length=20)
+    name = models.CharField(max_length=200)             # the file's name as uploaded
+    path = models.CharField(max_length=500)             # where it is stored
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    options = models.JSONField(default=dict, blank=True)  # what the kind asks besides the file (round, series)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    user_name = models.CharField(max_length=150)
+    status = models.CharField(max_length=10, choices=UploadStatus.choices, default=UploadStatus.QUEUED)
+    measure = models.CharField(max_length=10, default="bytes")  # what done/total count: bytes or rows
+    done = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    checkpoint = models.JSONField(default=dict, blank=True)  # where a resumed run goes on (kinds that need it)
+    errors = models.BigIntegerField(default=0)
+    report = models.CharField(max_length=500, blank=True)  # the (line, field, reason) CSV, when there are errors
+    message = models.TextField(blank=True)                  # why it failed as a whole
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+    def audit_repr(self) -> str:
+        return f"upload {self.pk} {self.kind} {self.name}"[:400]

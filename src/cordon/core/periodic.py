@@ -149,12 +149,13 @@ def _audit_failure(row, error: str, *, retry_at, final: bool, attempt: int | Non
 
 # ------------------------------------------------------------------------------------------ running
 
-class _Heartbeat(threading.Thread):
-    """Extends the lease every ``cfg.heartbeat`` seconds on its own connection while the run goes on."""
+class Heartbeat(threading.Thread):
+    """Extends a lease every ``cfg.heartbeat`` seconds on its own connection while a run goes on: ``extend(now,
+    until)`` updates the lease row while this worker holds it and returns how many rows it updated (0: lost)."""
 
-    def __init__(self, run, cfg: Config):
-        super().__init__(daemon=True, name=f"lease-{run.pk}")
-        self.run_row, self.cfg = run, cfg
+    def __init__(self, label: str, cfg: Config, extend):
+        super().__init__(daemon=True, name=f"lease-{label}")
+        self.cfg, self.extend = cfg, extend
         self.stopped = threading.Event()
         self.lost = False
 
@@ -165,8 +166,7 @@ class _Heartbeat(threading.Thread):
             while not self.stopped.wait(self.cfg.heartbeat):
                 now = _wall()
                 try:
-                    n = _held(self.run_row, self.cfg).update(
-                        lease_until=now + dt.timedelta(seconds=self.cfg.lease), heartbeat=now)
+                    n = self.extend(now, now + dt.timedelta(seconds=self.cfg.lease))
                 except DatabaseError:
                     conn.close()  # the next beat reconnects; the lease still runs until it expires
                     continue
@@ -179,6 +179,11 @@ class _Heartbeat(threading.Thread):
     def stop(self) -> None:
         self.stopped.set()
         self.join(timeout=30)
+
+
+def _job_heartbeat(run, cfg: Config) -> Heartbeat:
+    """The heartbeat of a claimed ``JobRun``."""
+    return Heartbeat(str(run.pk), cfg, lambda now, until: _held(run, cfg).update(lease_until=until, heartbeat=now))
 
 
 def _pause(name: str, step: str, when: str) -> None:
@@ -215,7 +220,7 @@ def run_claimed(run, cfg: Config) -> dict:
     result = dict(run.result or _first_result(run.name, run.key))
     beat = None
     if not connection.in_atomic_block:  # a test's enclosing transaction: no other connection sees the row
-        beat = _Heartbeat(run, cfg)
+        beat = _job_heartbeat(run, cfg)
         beat.start()
     try:
         for step, fn in steps:
@@ -290,3 +295,4 @@ def run_due_jobs(cfg: Config | None = None) -> list[dict]:
         if run is not None:
             out.append(run_claimed(run, cfg))
     return out
+

@@ -10,6 +10,9 @@ class PlacesConfig(AppConfig):
         from cordon.core import stamps
 
         from .models import Resident
+        from .uploads import register
+
+        register()  # residents: a kind of file uploaded from the browser (core.uploads)
 
         # the screening import's in-memory index of residents is trusted while this stamp stands still
         stamps.watch("residents", Resident)

@@ -61,10 +61,15 @@ class ImportReport:
     unchanged: int = 0
     households_created: int = 0
     errors: list[RowError] = field(default_factory=list)
+    errors_before: int = 0  # bad rows of a resumed import's earlier run (already in its report)
 
     @property
     def ok(self) -> int:
         return self.created + self.updated + self.unchanged
+
+    @property
+    def bad(self) -> int:
+        return self.errors_before + len(self.errors)
 
     def write_errors(self, path: Path) -> None:
         with open(path, "w", newline="", encoding="utf-8-sig") as fh:
@@ -125,32 +130,46 @@ def in_batches(rows, size: int, write, after_batch) -> None:
         write(batch)
 
 
-def import_residents(path, *, actor=None, progress=None, encoding: str | None = None) -> ImportReport:
+def import_residents(path, *, actor=None, progress=None, encoding: str | None = None, report=None,
+                     after_line: int = 0, checkpoint=None, name: str | None = None) -> ImportReport:
     """Import residents from ``path``. ``actor`` None means the system (CLI run by the operator).
     ``encoding``: the CSV file's encoding as declared by the operator (default: detected over the whole file).
 
     A file refused as a whole (``ImportFileError``) leaves nothing behind. Rows are written in chunks of
     ``BATCH``, each chunk in one transaction with its audit row, so an interrupted import's committed rows are
-    accounted for; a rerun finishes the file (rows already stored are unchanged)."""
+    accounted for; a rerun finishes the file (rows already stored are unchanged).
+
+    To go on exactly where an interrupted run stopped (the uploads from the browser), a caller passes
+    ``checkpoint(report, last_line)``, called inside each chunk's transaction, and on the rerun the report it
+    kept (``report``) and the last line it recorded (``after_line``): the lines up to it are read, not
+    imported again, so each row counts once."""
     path = Path(path)
     if not path.is_file():
         raise ImportFileError("no such file", path=path)
-    report = ImportReport(file=path.name, sha256=tabular.sha256_of(path))
+    report = report or ImportReport(file=name or path.name, sha256=tabular.sha256_of(path))
     write_scope = access.scope_for(actor, access.PLACES_WRITE) if actor is not None and not isinstance(actor, str) else None
     seen: dict[str, int] = {}
 
     def counted():
         for line, rec in iter_records(path, encoding=encoding):
+            if line <= after_line:
+                continue
             report.rows += 1
             yield line, rec
 
-    in_batches(counted(), BATCH, lambda batch: _import_batch(batch, report, actor, write_scope, seen),
-               lambda: progress(report) if progress else None)
+    def write(batch):
+        if checkpoint is None:
+            return _import_batch(batch, report, actor, write_scope, seen)
+        with transaction.atomic():
+            _import_batch(batch, report, actor, write_scope, seen)
+            checkpoint(report, batch[-1][0])
+
+    in_batches(counted(), BATCH, write, lambda: progress(report) if progress else None)
     audit.record("resident.import", actor=actor, object_type="import", object_id=report.sha256[:16],
                  object_repr=report.file,
                  after={"file": report.file, "sha256": report.sha256, "rows": report.rows,
                         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-                        "households_created": report.households_created, "errors": len(report.errors)})
+                        "households_created": report.households_created, "errors": report.bad})
     if progress:
         progress(report)
     return report

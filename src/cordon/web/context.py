@@ -22,6 +22,7 @@ NAV = [
     ("screening_list", _("Screening"), ("screening_",), access.VIEW),
     ("cases_facilities", _("Facilities"), ("cases_facilit",), access.VIEW),
     ("cases_arrivals", _("Arrivals"), ("cases_arrivals",), access.READ_HEALTH),
+    ("uploads", _("Files in"), ("upload",), access.UPLOAD),
     ("audit_list", _("Audit log"), ("audit_",), access.AUDIT),
 ]
 PUBLIC_NAV = [("public_hub", _("Public information"), ("public_",))]
