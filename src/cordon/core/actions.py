@@ -112,3 +112,16 @@ def do_set_pack(name: str, *, effective_from: dt.date, actor=None, reason: str =
     audit.record("policy.set_pack", actor=actor, object_type="pack", object_id=s.pack,
                  before={"pack": before}, after={"pack": s.pack, "effective_from": effective_from}, reason=reason)
     return s
+
+
+@transaction.atomic
+def do_record_export(listing: str, *, filters: dict, rows: int, fmt: str, masked: bool, actor, reason: str = "",
+                     scope=None):
+    """Record that a list left the system as a file: which list, with which filters, how many rows, in which
+    format, and whether personal data were masked (an unmasked export needs its reason)."""
+    if not masked and not (reason or "").strip():
+        raise ActionError(_("an export with personal data in full needs a reason"), field="reason")
+    return audit.record("list.export" if masked else "list.export_unmasked", actor=actor, object_type="list",
+                        object_id=listing, object_repr=listing,
+                        after={"filters": filters, "rows": rows, "format": fmt, "masked": masked},
+                        reason=reason, scope=scope)

@@ -44,3 +44,24 @@ def action_form(context, url_name: str, pk, slug: str, form, title: str, button:
     style="secondary" %}``. Marked as failed when the page re-shows a refusal of this action (``error_action``)."""
     return {"url": reverse(url_name, args=[pk, slug]), "form": form, "title": title, "button": button, "hint": hint,
             "style": style, "failed": context.get("error_action") == slug, "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("web/_export.html", takes_context=True)
+def export_links(context, url_name: str, *args, personal: bool = True, prints: str = ""):
+    """``{% export_links "cases_contacts_export" %}``: the "Export CSV / Excel" links of a list, carrying the
+    page's query (its filters; not the page number), drawn only for a viewer who may export; for one who may
+    also reveal personal data (``personal``), a small form asking the reason. ``prints``: the URL of the
+    list's print view, when it has one."""
+    from cordon.web.exports import may_unmask
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not access.has_perm(user, access.EXPORT):
+        return {"show": False}
+    params = request.GET.copy()
+    for key in ("page", "format"):
+        params.pop(key, None)
+    query = params.urlencode()
+    url = reverse(url_name, args=args)
+    return {"show": True, "url": url, "query": query, "prints": prints,
+            "unmask": personal and may_unmask(user), "csrf_token": context.get("csrf_token")}
