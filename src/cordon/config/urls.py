@@ -16,6 +16,7 @@ urlpatterns = [
         extra_context={"failure_limit": getattr(settings, "AXES_FAILURE_LIMIT", 5)})), name="login"),
     path("logout/", access.public(auth_views.LogoutView.as_view()), name="logout"),
     path("audit/", web_views.audit_list, name="audit_list"),
+    path("audit/export/", web_views.audit_export, name="audit_export"),
     path("", include("cordon.places.urls")),
     path("", include("cordon.zones.urls")),
     path("", include("cordon.cases.urls")),

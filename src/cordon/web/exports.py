@@ -124,6 +124,15 @@ def _plain_values(yes: str, no: str) -> Callable:
     return plain
 
 
+def compact(value) -> str:
+    """A JSON value (an audit row's before and after) on one line, Chinese readable."""
+    import json
+
+    if value in (None, {}, []):
+        return ""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -332,3 +341,36 @@ def _home(user):
     """The area an export's audit row is filed under: the user's one export grant's area, if just one."""
     areas = {g.area_id: g.area for g in access.grants_of(user) if access.role_has(g.role, access.EXPORT)}
     return next(iter(areas.values())) if len(areas) == 1 else None
+
+
+# ---------------------------------------------------------------------------------------------- printing
+
+#: the most rows a printed list holds (a building's households; a longer list is cut, and says so)
+PRINT_ROWS = 2000
+
+
+def print_page(request, listing: Listing, rows: Iterable[dict], *, title: str, address: str, checks: tuple = (),
+               columns: tuple[str, ...] = (), note: str = ""):
+    """A door-to-door list to print on A4 (``web/print_list.html``: no navigation, a print button): the
+    address and date on top, then one row per household or person with ``listing``'s columns (those whose
+    English header is in ``columns``, all by default), masked as on the page, and an empty box per ``checks``
+    heading. In Chinese unless the page asks ``?lang=en``."""
+    from django.shortcuts import render
+
+    picked = tuple(c for c in listing.columns if not columns or c.en in columns)
+    sub = Listing(listing.name, listing.zh, listing.en, listing.cap, listing.fields, picked, listing.prepare)
+    language = "en" if request.GET.get("lang") == "en" else "zh-hans"
+    with translation.override(language):
+        plain = _plain_values(_("yes"), _("no"))
+        to_cells = sub.row_function(masked=True)
+        table, cut = [], False
+        for n, row in enumerate(rows):
+            if n == PRINT_ROWS:
+                cut = True
+                break
+            table.append([plain(v) for v in to_cells(row)])
+        headers = [c.zh if language != "en" else c.en for c in picked]
+        return render(request, "web/print_list.html", {
+            "title": title, "address": address, "today": clock.today(), "headers": headers, "rows": table,
+            "checks": [str(c) for c in checks], "span": len(headers) + len(checks) + 1, "note": note, "cut": cut, "print_lang": language,
+            "other_lang": "" if language == "en" else "en"})

@@ -1,5 +1,3 @@
-import json
-
 from django import template
 from django.urls import reverse
 
@@ -11,9 +9,9 @@ register = template.Library()
 @register.filter
 def compact_json(value) -> str:
     """One-line JSON with readable Chinese (no \\u escapes)."""
-    if value is None or value == {} or value == []:
-        return ""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    from cordon.web.exports import compact
+
+    return compact(value)
 
 
 @register.filter
@@ -47,11 +45,10 @@ def action_form(context, url_name: str, pk, slug: str, form, title: str, button:
 
 
 @register.inclusion_tag("web/_export.html", takes_context=True)
-def export_links(context, url_name: str, *args, personal: bool = True, prints: str = ""):
+def export_links(context, url_name: str, *args, personal: bool = True):
     """``{% export_links "cases_contacts_export" %}``: the "Export CSV / Excel" links of a list, carrying the
     page's query (its filters; not the page number), drawn only for a viewer who may export; for one who may
-    also reveal personal data (``personal``), a small form asking the reason. ``prints``: the URL of the
-    list's print view, when it has one."""
+    also reveal personal data (``personal``), a small form asking the reason."""
     from cordon.web.exports import may_unmask
 
     request = context.get("request")
@@ -63,5 +60,5 @@ def export_links(context, url_name: str, *args, personal: bool = True, prints: s
         params.pop(key, None)
     query = params.urlencode()
     url = reverse(url_name, args=args)
-    return {"show": True, "url": url, "query": query, "prints": prints,
+    return {"show": True, "url": url, "query": query,
             "unmask": personal and may_unmask(user), "csrf_token": context.get("csrf_token")}
