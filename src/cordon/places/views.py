@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q
 from django.db.models.functions import Length
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from cordon.core import access, clock, ids

@@ -9,7 +9,9 @@ from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from cordon.core import access, clock, ids
@@ -149,8 +151,8 @@ def missing_print(request, pk: int, area_id: int):
     listing = exports.missing()
     return web_exports.print_page(
         request, listing, qs.values(*listing.fields)[:web_exports.PRINT_ROWS + 1],
-        title=f"{_('To test')} · {r.name} ({r.on:%Y-%m-%d})", address=area.path,
-        checks=(_("Sampled"), _("Not at home"), _("Note")))
+        title=format_lazy("{} · {} ({:%Y-%m-%d})", _lazy("To test"), r.name, r.on), address=area.path,
+        checks=(_lazy("Sampled"), _lazy("Not at home"), _lazy("Note")))
 
 
 @route("screening/print/<int:area_id>/", "screening_print_latest")
@@ -160,8 +162,8 @@ def latest_missing_print(request, area_id: int):
     area = access.access(Area, request.user, area_id, read=access.READ_PERSONAL)
     r = queries.latest_round_over(request.user, area)
     if r is None:
-        return web_exports.print_page(request, exports.missing(), (), title=_("To test"), address=area.path,
-                                      note=_("No screening round covers this place yet."))
+        return web_exports.print_page(request, exports.missing(), (), title=_lazy("To test"), address=area.path,
+                                      note=_lazy("No screening round covers this place yet."))
     return redirect("screening_missing_print", r.pk, area.pk)
 
 

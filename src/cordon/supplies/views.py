@@ -182,9 +182,9 @@ def deliveries_print(request):
     listing = exports.deliveries(choice_label(DeliveryOrder, "status"))
     qs = queries.delivery_list(request.user, building.pk, request.GET.get("status") or "planned")
     return web_exports.print_page(
-        request, listing, qs.values(*listing.fields)[:web_exports.PRINT_ROWS + 1], title=_("Deliveries to the door"),
+        request, listing, qs.values(*listing.fields)[:web_exports.PRINT_ROWS + 1], title=gettext_lazy("Deliveries to the door"),
         address=building.path, columns=("Unit", "Door", "Item", "Quantity", "Unit of measure", "Due on"),
-        checks=(_("Delivered"), _("Signature")))
+        checks=(gettext_lazy("Delivered"), gettext_lazy("Signature")))
 
 
 @route("supplies/deliveries/", "supplies_deliveries")

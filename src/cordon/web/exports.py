@@ -354,7 +354,8 @@ def print_page(request, listing: Listing, rows: Iterable[dict], *, title: str, a
     """A door-to-door list to print on A4 (``web/print_list.html``: no navigation, a print button): the
     address and date on top, then one row per household or person with ``listing``'s columns (those whose
     English header is in ``columns``, all by default), masked as on the page, and an empty box per ``checks``
-    heading. In Chinese unless the page asks ``?lang=en``."""
+    heading. In Chinese unless the page asks ``?lang=en`` (``title``, ``checks`` and ``note`` may be lazy texts:
+    they are translated here)."""
     from django.shortcuts import render
 
     picked = tuple(c for c in listing.columns if not columns or c.en in columns)
@@ -371,6 +372,6 @@ def print_page(request, listing: Listing, rows: Iterable[dict], *, title: str, a
             table.append([plain(v) for v in to_cells(row)])
         headers = [c.zh if language != "en" else c.en for c in picked]
         return render(request, "web/print_list.html", {
-            "title": title, "address": address, "today": clock.today(), "headers": headers, "rows": table,
-            "checks": [str(c) for c in checks], "span": len(headers) + len(checks) + 1, "note": note, "cut": cut, "print_lang": language,
+            "title": str(title), "address": address, "today": clock.today(), "headers": headers, "rows": table,
+            "checks": [str(c) for c in checks], "span": len(headers) + len(checks) + 1, "note": str(note), "cut": cut, "print_lang": language,
             "other_lang": "" if language == "en" else "en"})
