@@ -328,8 +328,10 @@ def respond(request, listing: Listing, qs, *, scope=None):
         masked = False
     qs = qs.for_user(user, access.EXPORT)
     count = qs.count()
-    do_record_export(listing.name, filters=export_filters(request), rows=count, fmt=fmt, masked=masked,
-                     actor=user, reason=reason, scope=scope if scope is not None else _home(user))
+    entry = do_record_export(listing.name, filters=export_filters(request), rows=count, fmt=fmt, masked=masked,
+                             actor=user, reason=reason, scope=scope if scope is not None else _home(user))
+    if qs.model is type(entry):  # the audit log's file holds what was counted, not its own export's row
+        qs = qs.exclude(pk=entry.pk)
     response = StreamingHttpResponse(stream(listing, qs, fmt, masked=masked), content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{listing.name}-{clock.today().isoformat()}.{fmt}"'
     response["Cache-Control"] = "no-store"
