@@ -344,3 +344,62 @@ def test_public_risk_areas_give_the_real_basis(demo_city, db):
     assert "感染者" not in d.public_reason
     page = Client().get("/public/risk-areas", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert unit.path in page and "涉疫暴露场所" in page
+
+
+#: every list's export (both formats) and the door-to-door print views, with the capability each list is read under
+EXPORTS = [("/zones/export/?tab=active", "view"), ("/cases/contacts/export/", "read_health"),
+           ("/cases/arrivals/export/", "read_health"), ("/hotline/export/?tab=all", "hotline.read"),
+           ("/care/export/", "care.read"), ("/care/special/export/", "read_personal"),
+           ("/supplies/deliveries/export/", "supplies.read"), ("/audit/export/", "audit")]
+
+
+@pytest.mark.parametrize("username", ROLES, ids=[r or "anonymous" for r in ROLES])
+def test_exports_and_prints_as_every_role(demo_city, db, username):
+    """Each list's export opens (a file that parses) exactly for the roles holding ``export`` and the list's own
+    capability, and is refused (403) for the others, the anonymous sent to sign in; the community worker's
+    building prints; nothing answers 5xx."""
+    import csv
+    import io
+
+    import openpyxl
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from cordon.core import access
+    from cordon.places.models import Area
+    from cordon.screening.models import Round
+
+    client = Client(raise_request_exception=False)
+    user = None
+    if username:
+        user = get_user_model().objects.get(username=username)
+        client.force_login(user)
+    building = Area.objects.filter(kind="building", path__startswith="城关区/皋兰路街道/五泉社区/").order_by("id").first()
+    rnd = Round.objects.order_by("-id").first()
+    urls = list(EXPORTS)
+    if rnd is not None:
+        urls += [(f"/screening/{rnd.pk}/recall/export/", "read_health")]
+    for url, cap in urls:
+        for fmt in ("csv", "xlsx"):
+            r = client.get(f"{url}{'&' if '?' in url else '?'}format={fmt}")
+            if user is None:
+                assert r.status_code == 302, url
+                continue
+            may = access.has_perm(user, access.EXPORT) and access.has_perm(user, cap)
+            assert r.status_code == (200 if may else 403), (url, fmt, r.status_code)
+            if may:
+                data = b"".join(r.streaming_content)
+                if fmt == "csv":
+                    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+                else:
+                    rows = list(openpyxl.load_workbook(io.BytesIO(data), read_only=True).active.values)
+                assert len(rows) == int(r["X-Rows"]) + 1, url
+    prints = [f"/areas/{building.pk}/print/visit/", f"/screening/print/{building.pk}/",
+              f"/supplies/deliveries/print/?building={building.pk}"]
+    if rnd is not None:
+        prints.append(f"/screening/{rnd.pk}/missing/{building.pk}/print/")
+    for url in prints:
+        r = client.get(url, follow=True)
+        assert r.status_code < 500, url
+        if username == "community":
+            assert r.status_code == 200 and b"print.css" in r.content, url

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from cordon.care import triage
-from cordon.care.models import OPEN_STATUSES, ProactiveTask, TaskKind
+from cordon.care.models import OPEN_STATUSES, ProactiveTask, Status, TaskKind
 from cordon.core import clock
 from cordon.cases.models import Infection, OrderStatus, PersonOrder
 from cordon.places.models import special_groups
@@ -78,6 +78,27 @@ def is_sealed(area) -> bool:
 def board(qs):
     """Open requests, most urgent first: priority, then deadline."""
     return qs.filter(status__in=OPEN_STATUSES).order_by("priority", "deadline", "id")
+
+
+def request_list(scoped_qs, tab: str):
+    """The board's list of one tab: open requests most urgent first, or closed ones newest first (the page
+    and its export)."""
+    if tab == "closed":
+        return scoped_qs.filter(status=Status.CLOSED).order_by("-closed_at", "-id")
+    return board(scoped_qs)
+
+
+def special_list(scoped_qs, today: dt.date, q: str = ""):
+    """Residents of a special group or with registered needs, found by name or household number, in unit and
+    household order (the registry page and its export)."""
+    from django.db.models import Q
+
+    from cordon.zones.queries import special_q
+
+    qs = scoped_qs.filter(special_q(today) | Q(care_need__isnull=False))
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(household__number=q))
+    return qs.order_by("unit_id", "household_id", "id")
 
 
 def _min(td) -> float | None:

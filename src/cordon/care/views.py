@@ -6,7 +6,6 @@ Thin: parse, authorize (``for_user`` / ``access.access`` / ``care.perms``), call
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.template.loader import render_to_string
@@ -15,15 +14,15 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cordon.care import actions, forms, perms, queries, triage
+from cordon.care import actions, exports, forms, perms, queries, triage
 from cordon.care.models import OPEN_STATUSES, WEEKDAYS, CareNeed, CareRequest, Hospital, ProactiveTask, Status, Vehicle
 from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
 from cordon.web.pages import (FORM_PAGE, attempt, cached_part, choice_label, desk_page, done, form_context, form_page, paginate,
-                              posted_text, query_without_page, refused_box, route, submit)
+                              posted_text, query_without_page, refused_box, route, search_text, submit)
+from cordon.web import exports as web_exports
 from cordon.zones.models import Designation, Status as ZStatus
-from cordon.zones.queries import special_q
 
 RELATED = ("area", "facility", "hospital", "vehicle")
 #: the people-services desks' page frame (their stylesheet and navigation) for ``web.pages.form_context``
@@ -60,24 +59,22 @@ def _row(r: CareRequest, now) -> dict:
             "status": _status_label(r.status)}
 
 
+def _board_tab(request) -> str:
+    return "closed" if request.GET.get("tab") == "closed" else "open"
+
+
 @route("care/", "care_board")
 @access.require(access.CARE_READ)
 def board(request):
     """Most urgent first, with the KPIs. The list part is rendered once per change of any care record (or
     minute) per jurisdiction, tab and page and reused (``core.stamps``): 200 staff reload this page."""
     user = request.user
-    tab = request.GET.get("tab") or "open"
-    if tab != "closed":
-        tab = "open"
+    tab = _board_tab(request)
 
     def build() -> dict:
         now = clock.now()
         scoped_qs = CareRequest.objects.for_user(user, access.CARE_READ)
-        if tab == "closed":
-            qs = scoped_qs.filter(status=Status.CLOSED).order_by("-closed_at", "-id")
-        else:
-            qs = queries.board(scoped_qs)
-        page = paginate(request, qs.select_related(*RELATED), 50)
+        page = paginate(request, queries.request_list(scoped_qs, tab).select_related(*RELATED), 50)
         kpis = queries.kpis(scoped_qs)
         for k in kpis:
             k["title"] = priority_title(k["priority"])
@@ -205,11 +202,9 @@ def special(request):
         g = groups.setdefault(t.designation_id, {"designation": t.designation, "tasks": []})
         g["tasks"].append({"t": t, "name": ids.mask_name(t.resident.name), "overdue": t.due_on < today,
                            "today": t.due_on == today})
-    q = (request.GET.get("q") or "").strip()[:100]
-    qs = Resident.objects.for_user(user, access.READ_PERSONAL).filter(special_q(today) | Q(care_need__isnull=False))
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(household__number=q))
-    page = paginate(request, qs.select_related("care_need").order_by("unit_id", "household_id", "id"), 50)
+    q = search_text(request)
+    qs = queries.special_list(Resident.objects.for_user(user, access.READ_PERSONAL), today, q)
+    page = paginate(request, qs.select_related("care_need"), 50)
     units = Area.objects.in_bulk({r.unit_id for r in page.object_list if r.unit_id})
     rows = []
     for r in page.object_list:
@@ -222,6 +217,24 @@ def special(request):
         "groups": list(groups.values()), "rows": rows, "page": page, "q": q,
         "querystring": query_without_page(request), "can_sync": access.has_perm(user, access.CARE_SPECIAL),
         "can_done": access.has_perm(user, access.CARE_DISPATCH), "today": today})
+
+
+@route("care/export/", "care_export")
+@access.require(access.EXPORT)
+def board_export(request):
+    """The board's requests of one tab as CSV or XLSX (names and phones masked)."""
+    qs = queries.request_list(CareRequest.objects.for_user(request.user, access.CARE_READ), _board_tab(request))
+    return web_exports.respond(request, exports.requests(priority_title, _status_label), qs)
+
+
+@route("care/special/export/", "care_special_export")
+@access.require(access.EXPORT)
+def special_export(request):
+    """The special-group registry, with its search, as CSV or XLSX (names, ID numbers and phones masked)."""
+    today = clock.today()
+    qs = queries.special_list(Resident.objects.for_user(request.user, access.READ_PERSONAL), today,
+                              search_text(request))
+    return web_exports.respond(request, exports.special(today), qs)
 
 
 @route("care/special/sync/", "care_sync")

@@ -305,6 +305,11 @@ def order_list_qs(user, *, community=None, status="active", category=None, today
     return qs.order_by("free_on", "id")
 
 
+def arrival_list_qs(user):
+    """The arrivals the user may read, newest first (the arrivals page and its export)."""
+    return Arrival.objects.for_user(user, access.READ_HEALTH).order_by("-arrived_on", "-id")
+
+
 def arrival_rows(arrivals, today, user=None) -> list[dict]:
     """List rows of arrivals with their latest order; with ``user``, only an order in the user's
     jurisdiction (an order may have been made elsewhere for the same arrival)."""

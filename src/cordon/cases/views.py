@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cordon.cases import actions, forms, queries
+from cordon.cases import actions, exports, forms, queries
 from cordon.cases.models import (Arrival, CheckIn, Facility, Infection, InfectionKind, OrderStatus,
                                  OutsideRegion, PersonOrder, Placement, ResponseTask, TaskNote, TaskStatus)
 from cordon.cases.queries import arrival_rows, infection_rows, order_list_qs
@@ -28,7 +28,8 @@ from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
 from cordon.places.views import scope_roots
-from cordon.web.pages import (attempt, in_language, paginate, posted, posted_text, query_id,
+from cordon.web import exports as web_exports
+from cordon.web.pages import (attempt, choice_label, in_language, paginate, posted, posted_text, query_id,
                               query_without_page, reads_chinese, route)
 
 PAGE_SIZE = 50
@@ -231,6 +232,23 @@ def infection_action(request, pk: int, action: str):
 
 # ---------------------------------------------------------------------------------------------- contacts
 
+def _order_filters(request, today):
+    """The contacts page's filters (one community, status today, category, reference) and its orders: shared
+    by the page and its export."""
+    community = None
+    cid = query_id(request, "community")
+    if cid is not None:
+        community = access.access(Area, request.user, cid)
+    tab = request.GET.get("today") or ""
+    if tab not in ("centralized", "home"):
+        tab = ""
+    category = request.GET.get("category") or ""
+    q = (request.GET.get("q") or "").strip()[:40]
+    qs = order_list_qs(request.user, community=community.pk if community else None, status=OrderStatus.ACTIVE,
+                       category=category or None, today_status=tab or None, q=q or None, today=today)
+    return community, tab, category, q, qs
+
+
 @route("cases/contacts/", "cases_contacts")
 @access.require(access.READ_HEALTH)
 def contact_list(request):
@@ -240,17 +258,7 @@ def contact_list(request):
     user = request.user
     today = clock.today()
     pack = active_pack(today)
-    community = None
-    cid = query_id(request, "community")
-    if cid is not None:
-        community = access.access(Area, user, cid)
-    tab = request.GET.get("today") or ""
-    if tab not in ("centralized", "home"):
-        tab = ""
-    category = request.GET.get("category") or ""
-    q = (request.GET.get("q") or "").strip()[:40]
-    qs = order_list_qs(user, community=community.pk if community else None, status=OrderStatus.ACTIVE,
-                       category=category or None, today_status=tab or None, q=q or None, today=today)
+    community, tab, category, q, qs = _order_filters(request, today)
     qs = qs.select_related("home", "infection").only(
         "id", "label", "category", "status", "anchor", "identified_on", "centralized_until", "home_until",
         "free_on", "test_days", "extended_by", "manual", "placed_at", "community_id", "home_id", "home__path",
@@ -415,8 +423,7 @@ def arrival_list(request):
     today = clock.today()
     pack = active_pack(today)
     regions = list(OutsideRegion.objects.order_by("-updated_on", "name")[:300])
-    qs = (Arrival.objects.for_user(user, access.READ_HEALTH).select_related("destination", "region")
-          .order_by("-arrived_on", "-id"))
+    qs = queries.arrival_list_qs(user).select_related("destination", "region")
     page = paginate(request, qs, PAGE_SIZE)
     rows = arrival_rows(list(page.object_list), today, user)
     write = access.scope_for(user, access.CASES_WRITE)
@@ -490,3 +497,24 @@ def region_upsert(request):
 
     attempt(request, act, refused=_not_done)
     return redirect(reverse("cases_arrivals") + "#regions")
+
+
+# ---------------------------------------------------------------------------------------------- files out
+
+@route("cases/contacts/export/", "cases_contacts_export")
+@access.require(access.EXPORT)
+def contact_export(request):
+    """The people under orders of the contacts page, with its filters, as CSV or XLSX."""
+    today = clock.today()
+    pack = active_pack(today)
+    community, _tab, _category, _q, qs = _order_filters(request, today)
+    listing = exports.orders(today, lambda k: category_label(pack, k), lambda k: str(STATUS_LABELS.get(k, k)))
+    return web_exports.respond(request, listing, qs, scope=community)
+
+
+@route("cases/arrivals/export/", "cases_arrivals_export")
+@access.require(access.EXPORT)
+def arrival_export(request):
+    pack = active_pack(clock.today())
+    listing = exports.arrivals(lambda k: category_label(pack, k), choice_label(Arrival, "kind"))
+    return web_exports.respond(request, listing, queries.arrival_list_qs(request.user))

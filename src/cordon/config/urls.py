@@ -19,6 +19,7 @@ urlpatterns = [
     path("logout/", access.public(auth_views.LogoutView.as_view()), name="logout"),
     path("audit/", web_views.audit_list, name="audit_list"),
     path("", include(routes(web_uploads))),
+    path("audit/export/", web_views.audit_export, name="audit_export"),
     path("", include("cordon.places.urls")),
     path("", include("cordon.zones.urls")),
     path("", include("cordon.cases.urls")),

@@ -64,7 +64,11 @@ CAPABILITY_TEXT: dict[str, str] = {
              "role holds (residents: places.write; registrations, results: screening.write; counts: command)"),
     COMMAND: "city command: risk-area notices, bulletins, outside-region levels",
     UNMASK: "reveal an ID number or phone (with a reason, audited)",
-    EXPORT: ("the daily report as PDF or JSON (the page's formats, `GET /api/situation/daily`, "
+    EXPORT: ("files out: every list as CSV or XLSX with its page's filters (risk areas, people under orders, "
+             "screening missing and recall lists, deliveries, tickets, care requests, special groups, arrivals, "
+             "the audit log), within the jurisdiction where the list's own capability is held too, personal data "
+             "masked (in full only with unmask over the whole export scope and a reason), each export audited; "
+             "the daily report as PDF or JSON (the page's formats, `GET /api/situation/daily`, "
              "`cordon report daily --as USER`)"),
     AUDIT: "the audit log",
     MANAGE_USERS: "accounts and grants",

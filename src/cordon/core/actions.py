@@ -142,3 +142,16 @@ def do_create_upload(uploaded, *, kind: str, options: dict | None = None, actor,
                      after={"kind": kind, "file": name, "sha256": u.sha256, "size": u.size, "options": opts})
         u.task_id = str(run_upload.enqueue(u.pk).id)
     return u
+
+
+@transaction.atomic
+def do_record_export(listing: str, *, filters: dict, rows: int, fmt: str, masked: bool, actor, reason: str = "",
+                     scope=None):
+    """Record that a list left the system as a file: which list, with which filters, how many rows, in which
+    format, and whether personal data were masked (an unmasked export needs its reason)."""
+    if not masked and not (reason or "").strip():
+        raise ActionError(_("an export with personal data in full needs a reason"), field="reason")
+    return audit.record("list.export" if masked else "list.export_unmasked", actor=actor, object_type="list",
+                        object_id=listing, object_repr=listing,
+                        after={"filters": filters, "rows": rows, "format": fmt, "masked": masked},
+                        reason=reason, scope=scope)

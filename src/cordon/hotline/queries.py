@@ -121,3 +121,10 @@ def filtered(qs, status: str | None, category: str | None, now):
     if category:
         qs = qs.filter(category=category)
     return qs
+
+
+def ticket_list(user, tab: str, category: str, now):
+    """The ticket list of one tab and category in the user's jurisdiction, in the list's order: the page and
+    its export."""
+    qs = filtered(Ticket.objects.for_user(user, access.HOTLINE_READ), tab, category, now)
+    return qs.order_by(*(("-closed_at", "-id") if tab == "closed" else ("-escalation", "resolve_by", "id")))

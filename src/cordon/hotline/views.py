@@ -19,8 +19,9 @@ from cordon.care.models import CareRequest
 from cordon.care.views import DESK
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
-from cordon.hotline import actions, config, forms, queries
-from cordon.hotline.queries import filtered, overdue
+from cordon.hotline import actions, config, exports, forms, queries
+from cordon.hotline.queries import overdue
+from cordon.web import exports as web_exports
 from cordon.hotline.models import Category, Shift, Status, Ticket
 from cordon.web.pages import (FORM_PAGE, cached_part, choice_label, desk_page, done, form_context, form_page, paginate, query_without_page,
                               refused_box, route, submit)
@@ -50,22 +51,24 @@ def _row(t: Ticket, now) -> dict:
             "escalated": _("Escalated L%(n)s") % {"n": t.escalation} if t.escalation else ""}
 
 
+def _list_filters(request) -> tuple[str, str]:
+    """The list's tab and category (shared by the page and its export)."""
+    tab = request.GET.get("tab") or "open"
+    if tab not in dict(TABS):
+        tab = "open"
+    category = request.GET.get("category") or ""
+    return tab, category if category in Category.values else ""
+
+
 @route("hotline/", "hotline_list")
 @access.require(access.HOTLINE_READ)
 def ticket_list(request):
     user = request.user
     now = clock.now()
-    tab = request.GET.get("tab") or "open"
-    if tab not in dict(TABS):
-        tab = "open"
-    category = request.GET.get("category") or ""
-    if category not in Category.values:
-        category = ""
+    tab, category = _list_filters(request)
 
     def build() -> dict:
-        qs = filtered(Ticket.objects.for_user(user, access.HOTLINE_READ), tab, category, now)
-        order = ("-closed_at", "-id") if tab == "closed" else ("-escalation", "resolve_by", "id")
-        page = paginate(request, qs.order_by(*order), 50)
+        page = paginate(request, queries.ticket_list(user, tab, category, now), 50)
         # The first call's ticket only when it is in the viewer's jurisdiction too (it may be elsewhere).
         originals = dict(Ticket.objects.for_user(user, access.HOTLINE_READ).filter(pk__in={t.duplicate_of_id for t in page.object_list
                                                                       if t.duplicate_of_id})
@@ -87,6 +90,15 @@ def ticket_list(request):
         "body": part["body"], "gaps": part["gaps"], "tab": tab, "tabs": tabs, "category": category,
         "categories": Category.choices, "can_create": can_create},
         (part["body"], part["gaps"], tab, category, can_create))
+
+
+@route("hotline/export/", "hotline_export")
+@access.require(access.EXPORT)
+def ticket_export(request):
+    """The ticket list, with its tab and category, as CSV or XLSX (callers' names and phones masked)."""
+    tab, category = _list_filters(request)
+    listing = exports.tickets(_category_label, _status_label)
+    return web_exports.respond(request, listing, queries.ticket_list(request.user, tab, category, clock.now()))
 
 
 @route("hotline/new/", "hotline_new")

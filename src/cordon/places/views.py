@@ -9,14 +9,17 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q
 from django.db.models.functions import Length
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from cordon.core import access, clock, ids
 from cordon.core.models import Role
+from cordon.places import exports
 from cordon.places.actions import do_read_resident_name, do_unmask_resident
 from cordon.places.queries import birth_shown
 from cordon.places.forms import UnmaskForm
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Household, Resident, special_groups
+from cordon.web import exports as web_exports
 from cordon.web.pages import paginate, query_without_page, route, search_text, submit
 
 HOME_TILES = 12
@@ -153,6 +156,18 @@ def area_detail(request, pk: int):
             children = Area.objects.for_user(user).filter(parent=area).order_by("id")
             context["children"] = paginate(request, children)
     return render(request, "places/area_detail.html", context)
+
+
+@route("areas/<int:pk>/print/visit/", "places_print_visit")
+@access.require(access.READ_PERSONAL)
+def print_visit(request, pk: int):
+    """The households of a building or unit to visit, printed on A4 with boxes to tick at each door."""
+    area = access.access(Area, request.user, pk, read=access.READ_PERSONAL)
+    if area.kind not in ("building", "unit"):
+        raise access.NotFound
+    return web_exports.print_page(
+        request, exports.households_listing(), exports.household_rows(request.user, area, clock.today()),
+        title=_("Households to visit"), address=area.path, checks=(_("Visited"), _("No answer"), _("Note")))
 
 
 @route("residents/<int:pk>/", "resident_detail")

@@ -7,7 +7,7 @@ from django.db.models import Q
 from cordon.core import access
 from cordon.core.models import LEVELS
 from cordon.places.models import Area, Resident
-from cordon.screening.models import (BLOCK, Coverage, CoverageRow, RecallTask, Registered, Round, RoundArea, Sample,
+from cordon.screening.models import (BLOCK, Coverage, CoverageRow, RecallMember, RecallTask, Registered, Round, RoundArea, Sample,
                                      SampleTally, TubeResult)
 
 MATERIALISED = ("district", "street", "community", "compound")  # levels whose coverage rows are stored
@@ -129,6 +129,18 @@ def tube_figures(r: Round) -> dict:
 def positives_of(r: Round, user):
     """Recall tasks of the round in the user's jurisdiction, with their members (masked in templates)."""
     return RecallTask.objects.for_user(user).filter(round=r).select_related("area")
+
+
+def recall_members(r: Round, user):
+    """Everyone registered in the round's positive pools whom the user may read, by task (the recall list)."""
+    return RecallMember.objects.for_user(user, access.READ_HEALTH).filter(task__round=r).order_by("task_id", "id")
+
+
+def latest_round_over(user, area: Area) -> Round | None:
+    """The latest round the user may see that covers ``area`` (the whole city, or a node at or above it)."""
+    above = [a for a in (getattr(area, f"{lv}_id", None) for lv in access.LEVELS) if a]
+    return (Round.objects.for_user(user).filter(Q(coverage=Coverage.CITY) | Q(areas__area_id__in=above))
+            .order_by("-on", "-id").first())
 
 
 def missing_residents(r: Round, user, area: Area | None = None):

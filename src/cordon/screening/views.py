@@ -9,19 +9,22 @@ from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
-from cordon.web.pages import FORM_PAGE, attempt, done, form_context, form_page, paginate, query_id, route
+from cordon.web import exports as web_exports
+from cordon.web.pages import FORM_PAGE, attempt, choice_label, done, form_context, form_page, paginate, query_id, route
 from cordon.zones.models import Designation
 
-from . import actions, queries
+from . import actions, exports, queries
 from .forms import RetestForm, RoundForm
-from .models import CoverageDay, ImportBatch, RecallMember, Round
+from .models import CoverageDay, ImportBatch, RecallMember, RecallTask, Round
 
 LEVEL_ORDER = ("district", "street", "community", "compound", "building", "unit")
 
@@ -117,13 +120,60 @@ def round_refresh(request, pk: int):
 @route("screening/<int:pk>/missing/<int:area_id>/", "screening_missing")
 @access.require(access.READ_PERSONAL)
 def round_missing(request, pk: int, area_id: int):
-    user = request.user
-    r = queries.access_round(user, pk)
-    area = access.access(Area, user, area_id, read=access.READ_PERSONAL)
-    page = paginate(request, queries.missing_residents(r, user, area).select_related("household"))
+    r, area, qs = _missing_of(request, pk, area_id)
+    page = paginate(request, qs.select_related("household"))
     people = [{"r": x, "name": ids.mask_name(x.name), "id_number": ids.mask_id_number(x.id_number),
                "phone": ids.mask_phone(x.phone)} for x in page]
     return render(request, "screening/missing.html", {"round": r, "area": area, "page": page, "people": people})
+
+
+# ---------------------------------------------------------------------------------------------- files out
+
+def _missing_of(request, pk: int, area_id: int):
+    """The round, the area and its missing residents as the missing list shows them (page, export, print)."""
+    r = queries.access_round(request.user, pk)
+    area = access.access(Area, request.user, area_id, read=access.READ_PERSONAL)
+    return r, area, queries.missing_residents(r, request.user, area)
+
+
+@route("screening/<int:pk>/missing/<int:area_id>/export/", "screening_missing_export")
+@access.require(access.EXPORT)
+def missing_export(request, pk: int, area_id: int):
+    _r, area, qs = _missing_of(request, pk, area_id)
+    return web_exports.respond(request, exports.missing(), qs, scope=area)
+
+
+@route("screening/<int:pk>/missing/<int:area_id>/print/", "screening_missing_print")
+@access.require(access.READ_PERSONAL)
+def missing_print(request, pk: int, area_id: int):
+    """The people of a building (or unit) still to sample in a round, to print and tick at the door."""
+    r, area, qs = _missing_of(request, pk, area_id)
+    listing = exports.missing()
+    return web_exports.print_page(
+        request, listing, qs.values(*listing.fields)[:web_exports.PRINT_ROWS + 1],
+        title=format_lazy("{} · {} ({:%Y-%m-%d})", _lazy("To test"), r.name, r.on), address=area.path,
+        checks=(_lazy("Sampled"), _lazy("Not at home"), _lazy("Note")))
+
+
+@route("screening/print/<int:area_id>/", "screening_print_latest")
+@access.require(access.READ_PERSONAL)
+def latest_missing_print(request, area_id: int):
+    """From a building's page: the list to test of the latest round covering the building."""
+    area = access.access(Area, request.user, area_id, read=access.READ_PERSONAL)
+    r = queries.latest_round_over(request.user, area)
+    if r is None:
+        return web_exports.print_page(request, exports.missing(), (), title=_lazy("To test"), address=area.path,
+                                      note=_lazy("No screening round covers this place yet."))
+    return redirect("screening_missing_print", r.pk, area.pk)
+
+
+@route("screening/<int:pk>/recall/export/", "screening_recall_export")
+@access.require(access.EXPORT)
+def recall_export(request, pk: int):
+    """Everyone in the round's positive pools (the recall list), as CSV or XLSX."""
+    r = queries.access_round(request.user, pk)
+    listing = exports.recall(choice_label(RecallMember, "retest"), choice_label(RecallTask, "status"))
+    return web_exports.respond(request, listing, queries.recall_members(r, request.user))
 
 
 @route("screening/retest/<int:member_id>/", "screening_retest")

@@ -80,6 +80,19 @@ def rise_pct(price: Decimal, baseline: Decimal) -> Decimal:
     return ((price - baseline) / baseline * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def delivery_list(user, building: int | None = None, status: str = ""):
+    """Deliveries to the door in the user's jurisdiction, of one building and status, by status, unit and
+    household (the page, its export and the building's print view)."""
+    from cordon.supplies.models import DeliveryOrder
+
+    qs = DeliveryOrder.objects.for_user(user, access.SUPPLIES_READ)
+    if building is not None:
+        qs = qs.filter(building_id=building)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("status", "unit_id", "household_id", "id")
+
+
 def deliveries_by_building(qs) -> list[dict]:
     """Per building: planned / delivered / failed counts (one grouped query)."""
     rows = list(qs.order_by().values("building_id").annotate(

@@ -12,11 +12,12 @@ from django.views.decorators.http import require_POST
 from cordon.care import perms
 from cordon.care.views import DESK
 from cordon.core import access, clock
-from cordon.supplies import actions, config, forms, queries
+from cordon.supplies import actions, config, exports, forms, queries
 from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryTeam, Item, PriceReport, Reconciliation,
                                     Warehouse)
 from cordon.places.models import Area
-from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_errors_text, form_page, paginate, parse_id,
+from cordon.web import exports as web_exports
+from cordon.web.pages import (FORM_PAGE, attempt, choice_label, done, form_context, form_errors_text, form_page, paginate, parse_id,
                               posted_text, query_id, query_without_page, route, submit)
 from cordon.zones.models import Designation, Status as ZStatus
 
@@ -159,22 +160,44 @@ def issue(request, pk: int):
     return redirect("supplies_dashboard")
 
 
+def _deliveries(request):
+    """The deliveries page's rows: its building and status filters (shared with its export and print)."""
+    return queries.delivery_list(request.user, query_id(request, "building"), request.GET.get("status") or "")
+
+
+@route("supplies/deliveries/export/", "supplies_deliveries_export")
+@access.require(access.EXPORT)
+def deliveries_export(request):
+    """The deliveries, with the page's filters, as CSV or XLSX."""
+    return web_exports.respond(request, exports.deliveries(choice_label(DeliveryOrder, "status")), _deliveries(request))
+
+
+@route("supplies/deliveries/print/", "supplies_deliveries_print")
+@access.require(access.SUPPLIES_READ)
+def deliveries_print(request):
+    """A building's deliveries still to make (or of the status asked), printed on A4 to tick at each door."""
+    building = access.access(Area, request.user, query_id(request, "building"), read=access.SUPPLIES_READ)
+    if building.kind != "building":
+        raise access.NotFound
+    listing = exports.deliveries(choice_label(DeliveryOrder, "status"))
+    qs = queries.delivery_list(request.user, building.pk, request.GET.get("status") or "planned")
+    return web_exports.print_page(
+        request, listing, qs.values(*listing.fields)[:web_exports.PRINT_ROWS + 1], title=gettext_lazy("Deliveries to the door"),
+        address=building.path, columns=("Unit", "Door", "Item", "Quantity", "Unit of measure", "Due on"),
+        checks=(gettext_lazy("Delivered"), gettext_lazy("Signature")))
+
+
 @route("supplies/deliveries/", "supplies_deliveries")
 @access.require(access.SUPPLIES_READ)
 def deliveries(request):
     user = request.user
-    qs = DeliveryOrder.objects.for_user(user).select_related("household", "item", "team")
-    building = query_id(request, "building")
-    if building is not None:
-        qs = qs.filter(building_id=building)
-    st = request.GET.get("status") or ""
-    if st:
-        qs = qs.filter(status=st)
-    page = paginate(request, qs.order_by("status", "unit_id", "household_id", "id"), 100)
+    qs = _deliveries(request).select_related("household", "item", "team")
+    page = paginate(request, qs, 100)
     units = Area.objects.in_bulk({o.unit_id for o in page.object_list if o.unit_id})
     return render(request, "supplies/deliveries.html", {
         "page": page, "rows": [{"o": o, "unit": units.get(o.unit_id)} for o in page.object_list],
         "querystring": query_without_page(request), "fail_form": forms.FailForm(),
+        "building": query_id(request, "building"),
         "can_write": perms.has_desk_role(user, perms.SUPPLY_ROLES)})
 
 

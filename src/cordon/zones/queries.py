@@ -92,6 +92,17 @@ def members_of(designations) -> dict:
     return out
 
 
+def designation_list(scoped_qs, tab: str, level: str = "", q: str = ""):
+    """The command view's list: designations of one status tab, of one level, whose area path holds ``q``,
+    in path order (shared by the page and its export)."""
+    qs = scoped_qs.filter(status=tab)
+    if level:
+        qs = qs.filter(level=level)
+    if q:
+        qs = qs.filter(area__path__icontains=q)
+    return qs.order_by("area__path", "id")
+
+
 def covering(area: Area, statuses=(Status.ACTIVE,)):
     """Designations whose current extent contains ``area`` (a member that is ``area`` or an ancestor)."""
     anc = [getattr(area, f"{lv}_id") for lv in LEVELS if getattr(area, f"{lv}_id")]

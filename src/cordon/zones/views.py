@@ -26,8 +26,9 @@ from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
-from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_page, in_language, paginate, query_id, query_without_page, refused_box, route, submit)
-from cordon.zones import actions, forms, kpi, queries
+from cordon.web.pages import (FORM_PAGE, attempt, choice_label, done, form_context, form_page, in_language, paginate, query_id, query_without_page, refused_box, route, submit)
+from cordon.web import exports as web_exports
+from cordon.zones import actions, exports, forms, kpi, queries
 from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Notice, Proposal, ProposalStatus, Status
 
 PAGE_SIZE = 50
@@ -97,24 +98,27 @@ def _with_related(qs):
 
 # ---------------------------------------------------------------------------------------------- command view
 
+def _list_filters(request) -> tuple[str, str, str]:
+    """The command view's filters: status tab, level, area text (shared by the page and its export)."""
+    tab = request.GET.get("tab") or Status.ACTIVE
+    if tab not in TABS:
+        tab = Status.ACTIVE
+    level = request.GET.get("level") or ""
+    if level not in Level.values:
+        level = ""
+    return tab, level, (request.GET.get("q") or "").strip()[:100]
+
+
 @route("zones/", "zones_list")
 @access.require(access.VIEW)
 def zone_list(request):
     user = request.user
     today = clock.today()
-    tab = request.GET.get("tab") or Status.ACTIVE
-    if tab not in TABS:
-        tab = Status.ACTIVE
-    level = request.GET.get("level") or ""
-    q = (request.GET.get("q") or "").strip()[:100]
+    tab, level, q = _list_filters(request)
     scoped_qs = Designation.objects.for_user(user)
     counts = dict(scoped_qs.order_by().values_list("status").annotate(n=Count("id")))
-    qs = scoped_qs.filter(status=tab)
-    if level in Level.values:
-        qs = qs.filter(level=level)
-    if q:
-        qs = qs.filter(area__path__icontains=q)
-    page = paginate(request, _with_related(qs.order_by("area__path", "id")), PAGE_SIZE)
+    qs = queries.designation_list(scoped_qs, tab, level, q)
+    page = paginate(request, _with_related(qs), PAGE_SIZE)
     rows = _rows(list(page.object_list), today)
     write_scope = access.scope_for(user, access.ZONES_WRITE)
     for row in rows:
@@ -168,6 +172,16 @@ def _detail_context(user, d: Designation, bound: dict | None = None) -> dict:
         "proposals": list(d.proposals.filter(status=ProposalStatus.OPEN)),
         "kpi_goal_hours": kpi.DESIGNATE_GOAL_HOURS, "public_reason": waiting_text(d.public_reason),
     }
+
+
+@route("zones/export/", "zones_export")
+@access.require(access.EXPORT)
+def zone_export(request):
+    """The command view's risk areas, with its filters, as CSV or XLSX."""
+    tab, level, q = _list_filters(request)
+    qs = queries.designation_list(Designation.objects.for_user(request.user), tab, level, q)
+    listing = exports.designations(level_label, choice_label(Designation, "status"), waiting_text)
+    return web_exports.respond(request, listing, qs)
 
 
 @route("zones/<int:pk>/", "zones_detail")

@@ -1,5 +1,3 @@
-import json
-
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -13,9 +11,9 @@ register = template.Library()
 @register.filter
 def compact_json(value) -> str:
     """One-line JSON with readable Chinese (no \\u escapes)."""
-    if value is None or value == {} or value == []:
-        return ""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    from cordon.web.exports import compact
+
+    return compact(value)
 
 
 @register.filter
@@ -57,3 +55,23 @@ def action_form(context, url_name: str, pk, slug: str, form, title: str, button:
     style="secondary" %}``. Marked as failed when the page re-shows a refusal of this action (``error_action``)."""
     return {"url": reverse(url_name, args=[pk, slug]), "form": form, "title": title, "button": button, "hint": hint,
             "style": style, "failed": context.get("error_action") == slug, "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("web/_export.html", takes_context=True)
+def export_links(context, url_name: str, *args, personal: bool = True):
+    """``{% export_links "cases_contacts_export" %}``: the "Export CSV / Excel" links of a list, carrying the
+    page's query (its filters; not the page number), drawn only for a viewer who may export; for one who may
+    also reveal personal data (``personal``), a small form asking the reason."""
+    from cordon.web.exports import may_unmask
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not access.has_perm(user, access.EXPORT):
+        return {"show": False}
+    params = request.GET.copy()
+    for key in ("page", "format"):
+        params.pop(key, None)
+    query = params.urlencode()
+    url = reverse(url_name, args=args)
+    return {"show": True, "url": url, "query": query,
+            "unmask": personal and may_unmask(user), "csrf_token": context.get("csrf_token")}
