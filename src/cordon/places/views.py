@@ -138,6 +138,7 @@ def area_detail(request, pk: int):
         "querystring": query_without_page(request),
     }
     context["personal"] = access.can(user, access.READ_PERSONAL, area)
+    context["sections"] = hooks.sections(hooks.AREA_SECTIONS, user, area)
     if area.kind == "unit" and context["personal"]:
         today = clock.today()
         households = (Household.objects.for_user(user, access.READ_PERSONAL).filter(unit=area)
@@ -205,6 +206,7 @@ def resident_detail(request, pk: int):
         "can_unmask": can_unmask,
         "form": form,
         "revealed": revealed,
+        "sections": hooks.sections(hooks.RESIDENT_SECTIONS, user, resident),
     }
     response = render(request, "places/resident_detail.html", context, status=status)
     if revealed:

@@ -34,3 +34,6 @@ class ScreeningConfig(AppConfig):
 
         connection_created.connect(_sqlite_functions, dispatch_uid="cordon_screening_sqlite_functions")
         hooks.connect("resident_index", _build_resident_index)
+        from cordon.screening import links
+
+        hooks.connect("screening.tests", links.resident_tests, hooks.RESIDENT_SECTIONS)
