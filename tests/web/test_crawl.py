@@ -30,6 +30,9 @@ MAX_PAGES = {"zh-hans": 45, "en": 20}
 PER_SOURCE_PATTERN = 2
 #: at most this many distinct URLs of one pattern (path with ids and numbers as placeholders, query keys)
 PER_PATTERN = 3
+#: what a search box (``<input type="search">``) is filled with: a place, a surname (people, names of cases)
+#: and digits (the end of an ID number or a part of a phone)
+SEARCH_TERMS = ("城关", "王", "0001")
 SKIP_PREFIXES = ("/api/", "/static/", "/i18n/", "/logout/", "/admin/")
 ROLES = ["commander", "district", "street", "community", "hotline", "dispatcher", "logistics", "keyplace",
          "auditor", None]
@@ -102,11 +105,13 @@ class _Page(HTMLParser):
             self.links.append(a["href"])
         elif tag == "form":
             self._form = {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(),
-                          "fields": [], "selects": []}
+                          "fields": [], "selects": [], "searches": []}
             self.forms.append(self._form)
         elif self._form is not None and tag == "input":
             if a.get("name") and (a.get("type") or "").lower() == "hidden" and a.get("value") is not None:
                 self._form["fields"].append((a["name"], a["value"]))
+            elif a.get("name") and (a.get("type") or "").lower() == "search":
+                self._form["searches"].append(a["name"])
         elif self._form is not None and tag == "select" and a.get("name"):
             self._select = {"name": a["name"], "options": []}
             self._form["selects"].append(self._select)
@@ -151,7 +156,8 @@ def _internal(base: str, href: str) -> str | None:
 
 
 def _form_urls(base: str, form: dict) -> list[str]:
-    """GET filter forms: one URL per choice of each select (the other fields as drawn)."""
+    """GET filter forms: one URL per choice of each select (the other fields as drawn), and per search term of
+    each search box."""
     if form["method"] != "get":
         return []
     action = urljoin(base, form["action"] or base)
@@ -160,6 +166,9 @@ def _form_urls(base: str, form: dict) -> list[str]:
         for value in sel["options"][:8]:
             params = list(form["fields"]) + [(sel["name"], value)]
             out.append(action.split("?")[0] + "?" + urlencode(params))
+    for name in form["searches"]:
+        for term in SEARCH_TERMS:
+            out.append(action.split("?")[0] + "?" + urlencode(list(form["fields"]) + [(name, term)]))
     return out
 
 

@@ -14,3 +14,7 @@ class CareConfig(AppConfig):
 
         stamps.watch("care", CareRequest, Hospital, Vehicle)
         triage.table()  # a mistake in triage.yaml stops start-up with its FILE:LINE
+        from cordon.care import links
+        from cordon.places import hooks
+
+        hooks.connect("care.requests", links.resident_requests, hooks.RESIDENT_SECTIONS)

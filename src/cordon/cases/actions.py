@@ -15,7 +15,7 @@ from cordon.cases.models import (Arrival, ArrivalKind, CheckIn, Facility, Facili
                                  InfectionKind, OrderStatus, OutsideRegion, PersonOrder, Placement, ResponseTask,
                                  TaskNote, TaskStatus)
 from cordon.policy import guardrails, persons
-from cordon.cases.queries import has_link, seen_by
+from cordon.cases.queries import has_link, resident_with, seen_by
 
 
 @transaction.atomic
@@ -172,7 +172,7 @@ def _refuse(verdicts) -> None:
 @transaction.atomic
 def _make_order(*, label: str, category: str, anchor: dt.date, identified_on: dt.date, home=None, resident=None,
                 infection=None, via=None, arrival=None, from_area=None, manual=False, reason="", actor=None,
-                arrival_from_level=None, arrival_kind=None):
+                arrival_from_level=None, arrival_kind=None, id_number: str = ""):
     pack = _pack(identified_on)
     label = (label or "").strip()
     if not label or len(label) > 40:
@@ -206,6 +206,7 @@ def _make_order(*, label: str, category: str, anchor: dt.date, identified_on: dt
         existing.save(update_fields=["status", "released_on"])
         audit.record("order.replace", actor=actor, obj=existing, object_type="order",
                      after={"by_category": category}, reason=reason)
+    resident = resident or resident_with(id_number)
     home = home or (resident.household.unit if resident is not None else None) \
         or (existing.home if existing is not None else None)
     po = PersonOrder(label=label, resident=resident, home=home, category=category, pack=pack.name,
@@ -227,14 +228,16 @@ def _make_order(*, label: str, category: str, anchor: dt.date, identified_on: dt
 @transaction.atomic
 def do_register_contact(infection: Infection, *, label: str, category: str = "close_contact",
                         last_exposure: dt.date, identified_on: dt.date | None = None, home=None, resident=None,
-                        via=None, actor=None, reason: str = ""):
-    """A close contact (or contact of a contact) of an infection; the clock runs from the last exposure."""
+                        via=None, actor=None, reason: str = "", id_number: str = ""):
+    """A close contact (or contact of a contact) of an infection; the clock runs from the last exposure. With
+    the ID number of a resident, the order is linked to the resident's record (``resident_with``)."""
     audit.check_text(reason)
     if category not in ("close_contact", "contact_of_contact"):
         raise ActionError(gettext("contacts are close_contact or contact_of_contact"), field="category")
     return _make_order(label=label, category=category, anchor=last_exposure,
                        identified_on=identified_on or clock.today(), home=home, resident=resident,
-                       infection=infection, via=via, actor=actor, reason=reason or f"contact of {infection.label}")
+                       infection=infection, via=via, actor=actor, reason=reason or f"contact of {infection.label}",
+                       id_number=id_number)
 
 
 @transaction.atomic
@@ -279,7 +282,7 @@ def do_register_spillover(*, label: str, from_area, left_on: dt.date, home=None,
 
 @transaction.atomic
 def do_manual_order(*, label: str, category: str, reason: str, on: dt.date | None = None, home=None,
-                    actor=None):
+                    actor=None, id_number: str = ""):
     """Put a person under a category's measures by hand. Blocked for a category the pack lacks or a person
     with no recorded link (#4), and for arrivals from low-risk areas (#2, #7)."""
     if not audit.check_text(reason).strip():
@@ -292,7 +295,7 @@ def do_manual_order(*, label: str, category: str, reason: str, on: dt.date | Non
                        home=home or (prev.home if prev else (arrival.destination if arrival else None)),
                        infection=prev.infection if prev else None, arrival=arrival, reason=reason, actor=actor,
                        arrival_from_level=arrival.from_level if arrival else None,
-                       arrival_kind=arrival.kind if arrival else None)
+                       arrival_kind=arrival.kind if arrival else None, id_number=id_number)
 
 
 @transaction.atomic
@@ -515,6 +518,10 @@ def do_create_facility(*, name: str, kind: str, area, capacity: int, actor=None)
     return f
 
 
+#: Facilities an infection is transferred to (admission there completes its transfer task).
+HOSPITALS = (FacilityKind.DESIGNATED_HOSPITAL, FacilityKind.SHELTER_HOSPITAL)
+
+
 @transaction.atomic
 def do_place(facility, *, order=None, infection=None, on: dt.date | None = None, actor=None, note: str = ""):
     """Admit a person under an order (or an infection) to a facility. Never beyond its capacity."""
@@ -540,6 +547,10 @@ def do_place(facility, *, order=None, infection=None, on: dt.date | None = None,
     audit.record("facility.admit", actor=actor, obj=facility, object_type="facility",
                  after={"placement": p.pk, "person": order.label if order else infection.label, "on": on},
                  scope=facility)
+    if infection is not None and facility.kind in HOSPITALS:
+        # the infection reached a hospital: its transfer step is done, and its KPI (hours to transfer) counts
+        for task in infection.tasks.filter(step="transfer", status=TaskStatus.OPEN):
+            do_complete_task(task, actor=actor, note=f"入院 {facility.name} / admitted")
     return p
 
 

@@ -27,7 +27,7 @@ from cordon.core.api import PageQuery, current_user, page_of, writable
 from cordon.core.fields import (Day, Id, Moment, QueryId, QueryText, Reason, decimal_of, integer,
                                 one_of, text_of)
 from cordon.core.schemas import Page
-from cordon.places.models import Area
+from cordon.places.models import Area, Resident
 from cordon.places.queries import area_of
 
 router = Router(tags=["cases"])
@@ -133,6 +133,7 @@ class OrderOut(Schema):
     infection: str | None
     via_id: int | None
     arrival_id: int | None
+    resident_id: int | None = None
     placed: bool
 
 
@@ -281,6 +282,7 @@ class ContactIn(Schema):
     identified_on: Day | None = None
     home_id: Id | None = None
     via_id: Id | None = None
+    id_number: text_of(Resident, "id_number") = ""
     reason: Reason = ""
 
 
@@ -300,7 +302,8 @@ def register_contact(request, infection_id: QueryId, payload: ContactIn):
         raise ActionError(_("via must be a contact of this infection"), field="via_id")
     o = actions.do_register_contact(inf, label=payload.person, category=payload.category,
                                     last_exposure=payload.last_exposure, identified_on=payload.identified_on,
-                                    home=home, via=via, actor=user, reason=payload.reason)
+                                    home=home, via=via, actor=user, reason=payload.reason,
+                                    id_number=payload.id_number)
     if o is None:
         return Status(200, None)
     return Status(201, order_out(o, clock.today(), inf.label))
@@ -381,7 +384,7 @@ def list_orders(request, f: Query[OrderFilter]):
                        q=f.q, today=today).select_related("infection").only(
         "id", "label", "category", "status", "anchor", "identified_on", "centralized_until", "home_until",
         "free_on", "released_on", "test_days", "missed_test_days", "extended_by", "manual", "home_id",
-        "community_id", "via_id", "arrival_id", "placed_at", "infection_id", "infection__label")
+        "community_id", "via_id", "arrival_id", "resident_id", "placed_at", "infection_id", "infection__label")
     return page_of(qs, f, lambda items: [order_out(o, today, o.infection.label if o.infection_id else None)
                                          for o in items])
 
@@ -408,6 +411,7 @@ class ManualOrderIn(Schema):
     category: text_of(PersonOrder, "category", min_length=1)
     reason: Reason
     home_id: Id | None = None
+    id_number: text_of(Resident, "id_number") = ""
 
 
 @router.post("/orders", response={201: OrderOut, 200: OrderOut | None})
@@ -429,7 +433,7 @@ def manual_order(request, payload: ManualOrderIn):
         elif not access.scope_for(user, access.CASES_WRITE).everything:
             raise ActionError(_("give the person's home (home_id)"), field="home_id")
     o = actions.do_manual_order(label=payload.person, category=payload.category, reason=payload.reason,
-                                home=home, actor=user)
+                                home=home, actor=user, id_number=payload.id_number)
     if o is None:
         return Status(200, None)
     return Status(201, order_out(o, clock.today(), o.infection.label if o.infection_id else None))

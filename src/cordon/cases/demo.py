@@ -182,9 +182,11 @@ def _respond(inf, short, day, today, rng, infections, sites, hospital, shelter, 
         with clock.frozen(base + dt.timedelta(hours=5 if late else 1.5)):
             t = tasks["transfer"]
             ca.do_note_task(t, "床位已确认 / bed confirmed", actor=actor, check=0)
+            if late:
+                ca.do_note_task(t, "救护车调度延误 / ambulance dispatch delayed", actor=actor)
+            # the admission completes the transfer task (and its KPI)
             ca.do_place(hospital if inf.kind == "confirmed" and inf.found == "community" else shelter,
-                        infection=inf, actor=actor)
-            ca.do_complete_task(t, actor=actor, note="负压救护车闭环转运完成" + (" (救护车调度延误)" if late else ""))
+                        infection=inf, actor=actor, note="负压救护车闭环转运 / closed-loop ambulance transfer")
     # The contact this infection was (chain), registered by the earlier infection's tracing team.
     if short in WAS_CONTACT_OF and WAS_CONTACT_OF[short] in infections:
         src = infections[WAS_CONTACT_OF[short]]

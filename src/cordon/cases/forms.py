@@ -32,6 +32,9 @@ class ContactForm(CheckedForm):
                            help_text=_("Empty: the infection's home unit."))
     via = forms.CharField(label=_("Through close contact"), max_length=40, required=False,
                           help_text=_("For a contact of a contact: the close contact's reference."))
+    id_number = forms.CharField(label=_("ID number"), max_length=18, required=False,
+                                help_text=_("A resident's ID number links the order to the resident's record; "
+                                            "empty for someone who is not a resident."))
 
 
 class ReclassifyForm(CheckedForm):

@@ -22,9 +22,10 @@ from collections import defaultdict
 from django.db.models import Count, Max, Min, Q
 
 from cordon.cases.models import Arrival, Infection, PersonOrder, Placement, ResponseTask, TaskStatus
-from cordon.core import access, clock
+from cordon.core import access, clock, ids
+from cordon.core.actions import ActionError
 from cordon.core.packs import active_pack
-from cordon.places.models import Area
+from cordon.places.models import Area, Resident
 
 ESCALATION_LABELS = {1: "street", 2: "district", 3: "city"}
 
@@ -268,7 +269,8 @@ def order_out(o: PersonOrder, today: dt.date, infection_label: str | None = None
             "test_days": o.test_days or [], "missed_test_days": o.missed_test_days or [],
             "extended_by": o.extended_by, "manual": o.manual, "home_id": o.home_id,
             "community_id": o.community_id, "infection": infection_label, "via_id": o.via_id,
-            "arrival_id": o.arrival_id, "placed": bool(o.placed_at) if placed is None else placed}
+            "arrival_id": o.arrival_id, "resident_id": o.resident_id,
+            "placed": bool(o.placed_at) if placed is None else placed}
 
 
 def infection_rows(infs, now) -> list[dict]:
@@ -361,3 +363,15 @@ def has_link(label: str, actor=None) -> bool:
     return (seen_by(Infection.objects.filter(label=label), actor).exists()
             or seen_by(PersonOrder.objects.filter(label=label, manual=False), actor).exists()
             or seen_by(Arrival.objects.filter(label=label), actor).exists())
+
+
+def resident_with(id_number: str):
+    """The resident whose ID number this is (an order of a contact who is a resident links to the record), None
+    for an empty number or a person who is not a resident here; ActionError for a number that is not valid."""
+    v = (id_number or "").strip().upper()
+    if not v:
+        return None
+    err = ids.id_number_error(v)
+    if err:
+        raise ActionError(err, field="id_number")
+    return Resident.objects.select_related("household__unit").filter(id_number=v).first()

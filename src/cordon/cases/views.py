@@ -23,6 +23,7 @@ from cordon.cases.models import (Arrival, CheckIn, Facility, Infection, Infectio
                                  OutsideRegion, PersonOrder, Placement, ResponseTask, TaskNote, TaskStatus)
 from cordon.cases.queries import arrival_rows, infection_rows, order_list_qs
 from cordon.core import access, clock
+from cordon.core.models import AuditEntry
 from cordon.core.packs import active_pack
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
@@ -214,7 +215,7 @@ def infection_action(request, pk: int, action: str):
                                       field="via")
             o = actions.do_register_contact(inf, label=f.cleaned_data["person"], category=f.cleaned_data["category"],
                                             last_exposure=f.cleaned_data["last_exposure"], home=home, via=via,
-                                            actor=user)
+                                            actor=user, id_number=f.cleaned_data["id_number"])
             if o is None:
                 messages.warning(request, _("No order: identified after it would have ended (the clock never "
                                             "restarts)."))
@@ -262,12 +263,13 @@ def contact_list(request):
     qs = qs.select_related("home", "infection").only(
         "id", "label", "category", "status", "anchor", "identified_on", "centralized_until", "home_until",
         "free_on", "test_days", "extended_by", "manual", "placed_at", "community_id", "home_id", "home__path",
-        "home__name", "infection_id", "infection__label", *[f"{lv}_id" for lv in access.LEVELS],
+        "home__name", "resident_id", "infection_id", "infection__label", *[f"{lv}_id" for lv in access.LEVELS],
         *[f"infection__{lv}_id" for lv in access.LEVELS])
     page = paginate(request, qs, PAGE_SIZE)
     orders = list(page.object_list)
     checked = {c.order_id: c for c in CheckIn.objects.filter(order_id__in=[o.pk for o in orders], on=today)}
     write = access.scope_for(user, access.CASES_WRITE)
+    personal = access.scope_for(user, access.READ_PERSONAL)
     if community is not None:
         cut = len(community.path) + 1
     else:
@@ -282,6 +284,7 @@ def contact_list(request):
         o.category_label = category_label(pack, o.category)
         o.checkin = checked.get(o.pk)
         o.can_write = write.contains(o)
+        o.resident_link = personal.contains(o)
         o.where = (o.home.path[cut:] if o.home_id else "") or "—"
     categories = [(k, category_label(pack, k)) for k in pack.persons] if pack is not None else []
     context = {"orders": orders, "page": page, "today": today, "tab": tab, "category": category, "q": q,
@@ -290,6 +293,37 @@ def contact_list(request):
                "tabs": [("", _("Everyone")), ("centralized", STATUS_LABELS["centralized"]),
                         ("home", STATUS_LABELS["home"])]}
     return render(request, "cases/contacts.html", context)
+
+
+@route("cases/orders/<int:pk>/", "cases_order")
+@access.require(access.READ_HEALTH)
+def order_detail(request, pk: int):
+    """One person under an order: its days, the infection it came from, the resident record it is linked to,
+    its placements, check-ins and its history (the order's audit rows)."""
+    user = request.user
+    o = access.access(PersonOrder.objects.select_related("home", "infection", "via", "resident"), user, pk,
+                      read=access.READ_HEALTH)
+    today = clock.today()
+    o.today = queries.status_today(o, today)
+    o.today_label = STATUS_LABELS.get(o.today, o.today)
+    o.next_test = queries.next_test(o, today)
+    results = dict(forms.CheckInForm.base_fields["test_result"].choices)
+    checkins = list(o.checkins.order_by("-on", "-id")[:60])
+    for c in checkins:
+        c.result_label = results.get(c.test_result, c.test_result) if c.test_result else ""
+    history = (AuditEntry.objects.filter(object_type__in=("order", "personorder"), object_id=str(o.pk))
+               .order_by("at", "id")[:200])
+    context = {
+        "o": o, "category": category_label(active_pack(o.identified_on), o.category),
+        "infection_link": o.infection_id and access.can(user, access.READ_HEALTH, o.infection),
+        "resident_link": o.resident_id and access.can(user, access.READ_PERSONAL, o.resident),
+        "placements": list(o.placements.select_related("facility").order_by("admitted_on", "id")),
+        "checkins": checkins,
+        "history": list(history),
+        "can_write": access.scope_for(user, access.CASES_WRITE).contains(o),
+        "checkin_form": forms.CheckInForm(), "next": request.get_full_path(),
+    }
+    return render(request, "cases/order.html", context)
 
 
 @route("cases/orders/<int:pk>/checkin/", "cases_checkin")

@@ -13,3 +13,7 @@ class HotlineConfig(AppConfig):
 
         stamps.watch("hotline", Ticket, Shift)
         desk()  # a mistake in desk.yaml stops start-up with its FILE:LINE
+        from cordon.hotline import links
+        from cordon.places import hooks
+
+        hooks.connect("tickets", links.search_tickets, hooks.SEARCH)

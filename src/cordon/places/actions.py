@@ -10,7 +10,7 @@ from cordon.core import access, audit, ids, stamps
 from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.core.models import AuditEntry, LEVELS
 from cordon.places.models import Area, Household, Resident, Treatment
-from cordon.places.queries import may_read_name
+from cordon.places.queries import ResidentSearch, may_read_name, search_residents
 
 #: Fields a resident record exposes to edits, with their checks in ``check_resident``.
 RESIDENT_FIELDS = ("name", "id_number", "phone", "birth_date", "sex", "lives_alone", "pregnant_due",
@@ -222,6 +222,17 @@ def do_read_resident_name(resident: Resident, *, actor) -> str:
         return ids.mask_name(resident.name)
     audit.record("resident.read", actor=actor, obj=resident, after={"field": "name"})
     return resident.name
+
+
+@transaction.atomic
+def do_search_residents(q: str, *, actor) -> ResidentSearch:
+    """Search the residents ``actor`` may read personal data of (``places.queries.search_residents``); each
+    search is written to the audit log: who, what kind of term (masked as lists mask it) and how many hits."""
+    found = search_residents(actor, q)
+    audit.record("resident.search", actor=actor, object_type="resident",
+                 after={"kind": found.kind, "term": found.masked_term(), "hits": len(found.residents),
+                        "more": found.more})
+    return found
 
 
 @transaction.atomic

@@ -11,7 +11,8 @@ generator (1-based ordinals), ancestor ids and ``Area.population`` already set:
   ``synchronous=OFF``, ``journal_mode=DELETE`` (instead of WAL: the load is written once, not twice), a
   256 MB page cache and in-memory temp store for the duration of the load; the previous settings are
   restored afterwards. Named secondary indexes are dropped and recreated (the inline UNIQUE ones on
-  ``path`` and ``id_number`` cannot be). A crash mid-load can leave a damaged file: for a trial database
+  ``path`` and ``id_number`` cannot be), and so are the triggers that keep the name and phone search table in
+  step; that table is rebuilt once after the load. A crash mid-load can leave a damaged file: for a trial database
   that one rebuilds with ``--reset``, not for a production database (use PostgreSQL there). When called
   inside an open transaction (e.g. a test), the pragmas are left alone.
 
@@ -33,6 +34,7 @@ from cordon.core import stamps
 from cordon.places import hooks
 
 from .models import Area, Household, Resident
+from .queries import FTS_TABLE
 
 MODELS = (Area, Household, Resident)
 
@@ -321,11 +323,11 @@ def _load_sqlite(conn, city: City, bar: Progress, timings: dict, replace: bool) 
         with transaction.atomic(using=conn.alias):
             cur = raw.cursor()
             t = time.perf_counter()
-            cur.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                        f"AND tbl_name IN ({','.join('?' * len(tables))})", tables)
+            cur.execute(f"SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+                        f"AND sql IS NOT NULL AND tbl_name IN ({','.join('?' * len(tables))})", tables)
             indexes = cur.fetchall()
-            for name, _ in indexes:
-                cur.execute(f'DROP INDEX "{name}"')
+            for kind, name, _ in indexes:
+                cur.execute(f'DROP {kind.upper()} "{name}"')
             if replace:
                 for table in reversed(tables):
                     cur.execute(f'DELETE FROM "{table}"')
@@ -342,9 +344,16 @@ def _load_sqlite(conn, city: City, bar: Progress, timings: dict, replace: bool) 
 
             t = time.perf_counter()
             bar.update(0, "indexes", force=True)
-            for _name, ddl in indexes:
+            for _kind, _name, ddl in indexes:
                 cur.execute(ddl)
             timings["indexes"] = time.perf_counter() - t
+            # the search table over names and phones (migration 0003), whose triggers were dropped with the
+            # indexes: read again from the loaded rows in one pass
+            t = time.perf_counter()
+            if cur.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [FTS_TABLE]).fetchone():
+                bar.update(0, "search index", force=True)
+                cur.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+            timings["search_index"] = time.perf_counter() - t
     finally:
         if tune:
             t = time.perf_counter()

@@ -6,23 +6,29 @@ Thin: parse, authorize through ``core.access``, call ``places.actions``, render.
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.db.models import Prefetch, Q
 from django.db.models.functions import Length
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from cordon.core import access, clock, ids
+from cordon.core.actions import ActionError
 from cordon.core.models import Role
-from cordon.places import exports
-from cordon.places.actions import do_read_resident_name, do_unmask_resident
-from cordon.places.queries import birth_shown
+from cordon.places import exports, hooks
+from cordon.places.actions import do_read_resident_name, do_search_residents, do_unmask_resident
+from cordon.places.queries import SEARCH_LIMIT, birth_shown
 from cordon.places.forms import UnmaskForm
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Household, Resident, special_groups
 from cordon.web import exports as web_exports
 from cordon.web.pages import paginate, query_without_page, route, search_text, submit
 
 HOME_TILES = 12
+#: Records per section of the global search (one section alone, ``?in=``, shows up to SEARCH_LIMIT).
+SECTION_LIMIT = 10
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -133,6 +139,7 @@ def area_detail(request, pk: int):
         "querystring": query_without_page(request),
     }
     context["personal"] = access.can(user, access.READ_PERSONAL, area)
+    context["sections"] = hooks.sections(hooks.AREA_SECTIONS, user, area)
     if area.kind == "unit" and context["personal"]:
         today = clock.today()
         households = (Household.objects.for_user(user, access.READ_PERSONAL).filter(unit=area)
@@ -212,8 +219,72 @@ def resident_detail(request, pk: int):
         "can_unmask": can_unmask,
         "form": form,
         "revealed": revealed,
+        "sections": hooks.sections(hooks.RESIDENT_SECTIONS, user, resident),
     }
     response = render(request, "places/resident_detail.html", context, status=status)
     if revealed:
         response["Cache-Control"] = "no-store"
     return response
+
+
+# ---------------------------------------------------------------------------------------------- search
+
+
+def area_section(user, q: str, limit: int) -> hooks.Section:
+    s = hooks.Section(_("Addresses"), [_("Address"), _("Kind"), _("Residents")],
+                      empty=_("No area in your jurisdiction matches."))
+    found = list(Area.objects.for_user(user).filter(Q(name__icontains=q) | Q(path__icontains=q))
+                 .order_by("depth", "path")[:limit + 1])
+    for a in found[:limit]:
+        s.add(reverse("area_detail", args=[a.pk]), a.path, a.get_kind_display(), a.population)
+    s.more = len(found) > limit
+    return s
+
+
+def people_section(user, q: str, limit: int) -> hooks.Section | None:
+    """Residents by name, ID number, its last digits or phone (masked as lists mask; audited)."""
+    if not access.has_perm(user, access.READ_PERSONAL):
+        return None
+    s = hooks.Section(_("People"), [_("Name"), _("ID number"), _("Phone"), _("Flat")],
+                      empty=_("No resident in your jurisdiction matches."))
+    try:
+        found = do_search_residents(q, actor=user)
+    except ActionError as exc:
+        s.empty = str(exc)
+        return s
+    for r in found.residents[:limit]:
+        s.add(reverse("resident_detail", args=[r.pk]), ids.mask_name(r.name), ids.mask_id_number(r.id_number),
+              ids.mask_phone(r.phone), r.household.number)
+    s.more = found.more or len(found.residents) > limit
+    return s
+
+
+def search_sections(user, q: str, only: str, limit: int) -> list[tuple[str, hooks.Section]]:
+    """``(key, section)`` of every search the user's roles may run (``only``: that one alone)."""
+    providers = [("areas", area_section), ("people", people_section), *hooks.SEARCH]
+    out = []
+    for key, fn in providers:
+        if only and key != only:
+            continue
+        section = fn(user, q, limit)
+        if section is not None:
+            out.append((key, section))
+    return out
+
+
+@route("search/", "search")
+@access.require(access.VIEW)
+def search(request):
+    """The search box of every page: addresses, people, infections, orders, tickets, each within the user's
+    jurisdiction and only for the roles that may read them."""
+    user = request.user
+    q = search_text(request)
+    only = request.GET.get("in", "")
+    sections = []
+    if q:
+        limit = SEARCH_LIMIT if only else SECTION_LIMIT
+        for key, section in search_sections(user, q, only, limit):
+            if section.more and not only:
+                section.more_url = reverse("search") + "?" + urlencode({"q": q, "in": key})
+            sections.append(section)
+    return render(request, "places/search.html", {"q": q, "only": only, "sections": sections})

@@ -37,3 +37,6 @@ class ScreeningConfig(AppConfig):
         from .uploads import register
 
         register()  # registrations and results: kinds of file uploaded from the browser (core.uploads)
+        from cordon.screening import links
+
+        hooks.connect("screening.tests", links.resident_tests, hooks.RESIDENT_SECTIONS)
