@@ -63,3 +63,5 @@ class FacilityForm(CheckedForm):
 
 class AdmitForm(CheckedForm):
     person = forms.CharField(label=_("Person or infection reference"), max_length=40)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False,
+                           help_text=_("For a person the pack keeps at home: why the home is unsuitable."))

@@ -382,7 +382,7 @@ def facility_admit(request, pk: int):
             if inf is None:
                 raise ActionError(_("nobody under an order or infected with the reference %(p)s in your "
                                     "jurisdiction") % {"p": label}, field="person")
-        actions.do_place(fac, order=order, infection=inf, actor=user)
+        actions.do_place(fac, order=order, infection=inf, actor=user, note=f.cleaned_data["note"].strip())
         messages.success(request, _("%(p)s admitted to %(f)s.") % {"p": label, "f": fac.name})
 
     return posted(request, f, act, back, refused=_not_done, invalid=_("Not done: give the person's reference."))
