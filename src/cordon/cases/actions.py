@@ -278,6 +278,25 @@ def do_register_spillover(*, label: str, from_area, left_on: dt.date, home=None,
                        actor=actor, reason=reason or f"left {from_area.path}")
 
 
+def check_manual_order_home(user, label: str, home, *, field: str = "home") -> None:
+    """Who may put ``label`` under a manual order without naming a home: the writer of the person's latest
+    order or arrival (looked up in the user's jurisdiction only: a record elsewhere answers exactly as no
+    record at all, no existence oracle); with neither, a home must be given unless the user writes citywide.
+    A named home was checked writable by the caller."""
+    if home is not None:
+        return
+    label = (label or "").strip()
+    prev = PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(label=label).order_by("-id").first()
+    if prev is not None:
+        access.access(PersonOrder, user, prev.pk, perm=access.CASES_WRITE, read=access.READ_HEALTH)
+        return
+    arrival = Arrival.objects.for_user(user, access.READ_HEALTH).filter(label=label).order_by("-id").first()
+    if arrival is not None:
+        access.access(Arrival, user, arrival.pk, perm=access.CASES_WRITE)
+    elif not access.scope_for(user, access.CASES_WRITE).everything:
+        raise ActionError(gettext("give the person's home"), field=field)
+
+
 @transaction.atomic
 def do_manual_order(*, label: str, category: str, reason: str, on: dt.date | None = None, home=None,
                     actor=None):
