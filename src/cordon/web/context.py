@@ -23,6 +23,7 @@ NAV = [
     ("cases_facilities", _("Facilities"), ("cases_facilit",), access.VIEW),
     ("cases_arrivals", _("Arrivals"), ("cases_arrivals",), access.READ_HEALTH),
     ("audit_list", _("Audit log"), ("audit_",), access.AUDIT),
+    ("settings_pack", _("Policy pack"), ("settings_",), access.COMMAND),
 ]
 PUBLIC_NAV = [("public_hub", _("Public information"), ("public_",))]
 IN_BAR = 4
