@@ -199,11 +199,12 @@ def checkins_bulk(request):
     with ``community``), a check box, a temperature and a result each, and one submit; each ticked row is one
     audited check-in, a refused row is reported with its reason and the other rows are kept."""
     user, today = request.user, clock.today()
-    writable = PersonOrder.objects.for_user(user, access.CASES_WRITE).filter(status=OrderStatus.ACTIVE)
+    mine = PersonOrder.objects.for_user(user, access.CASES_WRITE)
     community = None
     if (cid := query_id(request, "community")) is not None:
         community = access.access(Area, user, cid)
-        writable = writable.filter(**access.within(community))
+        mine = mine.filter(**access.within(community))
+    writable = mine.filter(status=OrderStatus.ACTIVE)  # an ended order takes no check-in
     report = None
     if request.method == "POST":
         report = run_rows(request, writable, "row", lambda o, c: actions.do_record_checkin(
