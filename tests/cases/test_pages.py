@@ -232,9 +232,13 @@ def test_facilities_page_admit_full_and_discharge(city, worker, cases, as_user):
     assert r.status_code == 302
     f.refresh_from_db()
     assert f.occupied == 2
-    # An infection can be admitted too (hospitals).
-    c.post(f"/cases/facilities/{f.pk}/admit/", {"person": "C-P1"})
-    assert Placement.objects.filter(infection=cases["infection_a"]).exists()
+    # An infection goes to a hospital, not to a quarantine site (the refusal names the kinds).
+    r = c.post(f"/cases/facilities/{f.pk}/admit/", {"person": "C-P1"}, follow=True)
+    assert "go to Designated hospital" in r.content.decode()
+    assert not Placement.objects.filter(infection=cases["infection_a"]).exists()
+    h = ca.do_create_facility(name="定点医院", kind="designated_hospital", area=city["community_a"], capacity=5)
+    c.post(f"/cases/facilities/{h.pk}/admit/", {"person": "C-P1"})
+    assert Placement.objects.filter(infection=cases["infection_a"], facility=h).exists()
 
 
 def test_facilities_scoping_and_create(city, worker, outsider, commander, cases, as_user):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext
 
 from cordon.cases import hooks
@@ -280,6 +281,25 @@ def do_register_spillover(*, label: str, from_area, left_on: dt.date, home=None,
                        actor=actor, reason=reason or f"left {from_area.path}")
 
 
+def check_manual_order_home(user, label: str, home, *, field: str = "home") -> None:
+    """Who may put ``label`` under a manual order without naming a home: the writer of the person's latest
+    order or arrival (looked up in the user's jurisdiction only: a record elsewhere answers exactly as no
+    record at all, no existence oracle); with neither, a home must be given unless the user writes citywide.
+    A named home was checked writable by the caller."""
+    if home is not None:
+        return
+    label = (label or "").strip()
+    prev = PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(label=label).order_by("-id").first()
+    if prev is not None:
+        access.access(PersonOrder, user, prev.pk, perm=access.CASES_WRITE, read=access.READ_HEALTH)
+        return
+    arrival = Arrival.objects.for_user(user, access.READ_HEALTH).filter(label=label).order_by("-id").first()
+    if arrival is not None:
+        access.access(Arrival, user, arrival.pk, perm=access.CASES_WRITE)
+    elif not access.scope_for(user, access.CASES_WRITE).everything:
+        raise ActionError(gettext("give the person's home"), field=field)
+
+
 @transaction.atomic
 def do_manual_order(*, label: str, category: str, reason: str, on: dt.date | None = None, home=None,
                     actor=None, id_number: str = ""):
@@ -520,6 +540,41 @@ def do_create_facility(*, name: str, kind: str, area, capacity: int, actor=None)
 
 #: Facilities an infection is transferred to (admission there completes its transfer task).
 HOSPITALS = (FacilityKind.DESIGNATED_HOSPITAL, FacilityKind.SHELTER_HOSPITAL)
+#: the facilities each kind of person may be admitted to (POLICY.md: infections are treated in designated or
+#: shelter hospitals, people under orders are quarantined in centralized quarantine sites)
+PLACES_FOR = {"infection": (FacilityKind.DESIGNATED_HOSPITAL, FacilityKind.SHELTER_HOSPITAL),
+              "order": (FacilityKind.QUARANTINE_SITE,)}
+
+
+def check_placement(facility, *, order=None, infection=None, note: str = "") -> None:
+    """The checks of an admission, before a bed is taken (the API and the pages get the same refusal):
+
+    - one bed per person at a time: a person with an open placement (this record, or another record of the
+      same resident) is discharged or transferred first;
+    - the facility's kind fits the person (``PLACES_FOR``);
+    - an order the pack keeps at home (no centralized period: a contact of a contact, a medium-risk
+      spill-over) goes to a quarantine site only with the reason the home is unsuitable (``note``)."""
+    kind = "order" if order is not None else "infection"
+    person = order if order is not None else infection
+    open_ = Placement.objects.filter(discharged_on__isnull=True)
+    held = open_.filter(**{kind: person}).select_related("facility").first()
+    if held is None and person.resident_id is not None:
+        held = (open_.filter(Q(order__resident_id=person.resident_id) | Q(infection__resident_id=person.resident_id))
+                .select_related("facility").first())
+    if held is not None:
+        raise Conflict(gettext("%(label)s is already placed at %(facility)s since %(day)s: discharge or transfer "
+                               "them first (one bed per person)")
+                       % {"label": person.label, "facility": held.facility.name, "day": held.admitted_on},
+                       field=kind)
+    if facility.kind not in PLACES_FOR[kind]:
+        allowed = ", ".join(str(FacilityKind(k).label) for k in PLACES_FOR[kind])
+        raise ActionError(gettext("%(name)s is a %(kind)s: %(who)s go to %(allowed)s")
+                          % {"name": facility.name, "kind": FacilityKind(facility.kind).label,
+                             "who": gettext("infections") if kind == "infection" else gettext("people under orders"),
+                             "allowed": allowed}, field="facility")
+    if order is not None and order.centralized_until is None and not (note or "").strip():
+        raise ActionError(gettext("the pack puts %(label)s under home quarantine, not in a quarantine site: give "
+                                  "the reason the home is unsuitable") % {"label": order.label}, field="note")
 
 
 @transaction.atomic
@@ -530,10 +585,9 @@ def do_place(facility, *, order=None, infection=None, on: dt.date | None = None,
     on = on or clock.today()
     if (order is None) == (infection is None):
         raise ActionError(gettext("place either a person under an order or an infection"), field="order")
-    if order is not None:
-        lock(order)  # a second admission of the same person waits, then finds the first
-    if order is not None and order.placements.filter(discharged_on__isnull=True).exists():
-        raise Conflict(gettext("%(label)s is already placed") % {"label": order.label}, field="order")
+    person = order if order is not None else infection
+    lock(person)  # a second admission of the same person waits, then finds the first
+    check_placement(facility, order=order, infection=infection, note=note)
     took = Facility.objects.filter(pk=facility.pk, occupied__lt=F("capacity")).update(occupied=F("occupied") + 1)
     if not took:
         facility.refresh_from_db()

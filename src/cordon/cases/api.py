@@ -420,18 +420,7 @@ def manual_order(request, payload: ManualOrderIn):
     quarantine for arrivals from low-risk areas, #2 and #7)."""
     user = current_user(request)
     home = area_of(user, payload.home_id, perm=access.CASES_WRITE)
-    # The person's earlier records are looked up in the caller's jurisdiction only: a record elsewhere
-    # answers exactly as no record at all (no existence oracle).
-    prev = PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(label=payload.person.strip()).order_by("-id").first()
-    if prev is not None:
-        if home is None:
-            access.access(PersonOrder, user, prev.pk, perm=access.CASES_WRITE, read=access.READ_HEALTH)
-    elif home is None:
-        arrival = Arrival.objects.for_user(user, access.READ_HEALTH).filter(label=payload.person.strip()).order_by("-id").first()
-        if arrival is not None:
-            access.access(Arrival, user, arrival.pk, perm=access.CASES_WRITE)
-        elif not access.scope_for(user, access.CASES_WRITE).everything:
-            raise ActionError(_("give the person's home (home_id)"), field="home_id")
+    actions.check_manual_order_home(user, payload.person, home, field="home_id")
     o = actions.do_manual_order(label=payload.person, category=payload.category, reason=payload.reason,
                                 home=home, actor=user, id_number=payload.id_number)
     if o is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cordon.cases.models import ArrivalKind, FacilityKind
+from cordon.cases.models import ArrivalKind, FacilityKind, Found, InfectionKind
 from cordon.web.forms import CheckedForm
 
 RESULT_CHOICES = [("", _("No test today")), ("negative", _("Negative")), ("positive", _("Positive"))]
@@ -66,3 +66,51 @@ class FacilityForm(CheckedForm):
 
 class AdmitForm(CheckedForm):
     person = forms.CharField(label=_("Person or infection reference"), max_length=40)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False,
+                           help_text=_("For a person the pack keeps at home: why the home is unsuitable."))
+
+
+class ArrivalTestForm(CheckedForm):
+    result = forms.ChoiceField(label=_("Test result"), choices=RESULT_CHOICES[1:])
+    on = forms.DateField(label=_("Sampled on"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                         help_text=_("Empty: today."))
+
+
+class InfectionForm(CheckedForm):
+    label = forms.CharField(label=_("Case reference"), max_length=40)
+    home = forms.CharField(label=_("Home (address path of the building unit)"), max_length=400)
+    kind = forms.ChoiceField(label=_("Classification"), choices=InfectionKind.choices)
+    found = forms.ChoiceField(label=_("Found"), choices=Found.choices)
+    confirmed_on = forms.DateField(label=_("Confirmed on"), widget=forms.DateInput(attrs={"type": "date"}))
+    visited = forms.CharField(label=_("Places visited"), required=False, max_length=4000,
+                              widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text=_("One address path per line: the exposure places of the trace."))
+    home_isolating = forms.BooleanField(label=_("Already isolating at home when found"), required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class ManualOrderForm(CheckedForm):
+    person = forms.CharField(label=_("Person reference"), max_length=40)
+    category = forms.ChoiceField(label=_("Category"))
+    home = forms.CharField(label=_("Home (address path)"), max_length=400, required=False,
+                           help_text=_("Empty: the person's earlier order or arrival decides."))
+    reason = forms.CharField(label=_("Reason and recorded link"), max_length=500,
+                             help_text=_("Required: the link to an infection or a risk area (nine prohibitions #4)."))
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = list(categories)
+
+
+class ExtendForm(CheckedForm):
+    days = forms.IntegerField(label=_("Days"), min_value=1, max_value=365)
+    reason = forms.CharField(label=_("Reason"), max_length=500,
+                             help_text=_("Only the person's positive result is a reason (nine prohibitions #5)."))
+
+
+class SpilloverForm(CheckedForm):
+    person = forms.CharField(label=_("Person reference"), max_length=40)
+    from_area = forms.CharField(label=_("Risk area left (address path)"), max_length=400)
+    left_on = forms.DateField(label=_("Left on"), widget=forms.DateInput(attrs={"type": "date"}))
+    home = forms.CharField(label=_("Home (address path)"), max_length=400)
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)

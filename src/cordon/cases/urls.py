@@ -1,4 +1,4 @@
-from cordon.cases import views
+from cordon.cases import views, views_orders
 from cordon.web.pages import routes
 
-urlpatterns = routes(views)
+urlpatterns = routes(views) + routes(views_orders)

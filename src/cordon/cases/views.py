@@ -103,7 +103,7 @@ def infection_list(request):
     overdue_rows = _task_rows(list(overdue[:20]), now, reads_chinese())
     context = {"rows": rows, "page": page, "q": q, "kind": kind, "kinds": InfectionKind.choices,
                "querystring": query_without_page(request), "daily": queries.daily_kpis(scoped_qs, 14, today),
-               "overdue": overdue_rows, "overdue_count": overdue.count() if len(overdue_rows) >= 20
+               "overdue": overdue_rows, "can_write": access.has_perm(user, access.CASES_WRITE), "overdue_count": overdue.count() if len(overdue_rows) >= 20
                else len(overdue_rows)}
     return render(request, "cases/infections.html", context)
 
@@ -290,6 +290,7 @@ def contact_list(request):
     context = {"orders": orders, "page": page, "today": today, "tab": tab, "category": category, "q": q,
                "community": community, "categories": categories, "querystring": query_without_page(request),
                "checkin_form": forms.CheckInForm(), "next": request.get_full_path(),
+               "can_write": access.has_perm(user, access.CASES_WRITE),
                "tabs": [("", _("Everyone")), ("centralized", STATUS_LABELS["centralized"]),
                         ("home", STATUS_LABELS["home"])]}
     return render(request, "cases/contacts.html", context)
@@ -424,7 +425,7 @@ def facility_admit(request, pk: int):
             if inf is None:
                 raise ActionError(_("nobody under an order or infected with the reference %(p)s in your "
                                     "jurisdiction") % {"p": label}, field="person")
-        actions.do_place(fac, order=order, infection=inf, actor=user)
+        actions.do_place(fac, order=order, infection=inf, actor=user, note=f.cleaned_data["note"].strip())
         messages.success(request, _("%(p)s admitted to %(f)s.") % {"p": label, "f": fac.name})
 
     return posted(request, f, act, back, refused=_not_done, invalid=_("Not done: give the person's reference."))
@@ -464,6 +465,7 @@ def arrival_list(request):
     for r in rows:
         r["category_label"] = category_label(pack, r["category"])
         r["can_write"] = write.contains(r["arrival_obj"])
+        r["positive"] = any(t.get("result") == "positive" for t in r["tests"])
         o = r["order"]
         if o is not None:
             r["today_label"] = STATUS_LABELS.get(o["today"], o["today"])
@@ -471,6 +473,7 @@ def arrival_list(request):
     is_commander = access.has_perm(user, access.COMMAND)
     form = forms.ArrivalForm(regions=regions, initial={"arrived_on": today})
     context = {"rows": rows, "page": page, "form": form, "regions": regions, "is_commander": is_commander,
+               "test_form": forms.ArrivalTestForm(),
                "can_write": access.has_perm(user, access.CASES_WRITE), "querystring": query_without_page(request),
                "levels": forms.LEVEL_CHOICES}
     return render(request, "cases/arrivals.html", context)
@@ -500,21 +503,6 @@ def arrival_create(request):
             messages.success(request, _("%(p)s registered and under an order.") % {"p": a.label})
 
     return posted(request, f, act, back, refused=_not_done, invalid=_first_problem)
-
-
-@route("cases/arrivals/<int:pk>/test/", "cases_arrival_test")
-@access.require(access.CASES_WRITE)
-@require_POST
-def arrival_test(request, pk: int):
-    user = request.user
-    a = access.access(Arrival, user, pk, perm=access.CASES_WRITE)
-
-    def act():
-        actions.do_record_arrival_test(a, result=request.POST.get("result") or "negative", actor=user)
-        messages.success(request, _("Test of %(p)s recorded.") % {"p": a.label})
-
-    attempt(request, act, refused=_not_done)
-    return redirect(_back(request, reverse("cases_arrivals")))
 
 
 @route("cases/regions/", "cases_region_upsert")

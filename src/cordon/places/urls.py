@@ -1,4 +1,4 @@
-from cordon.places import views
+from cordon.places import views, views_residents
 from cordon.web.pages import routes
 
-urlpatterns = routes(views)
+urlpatterns = routes(views) + routes(views_residents)

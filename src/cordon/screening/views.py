@@ -103,6 +103,7 @@ def round_detail(request, pk: int):
             {"t": t, "members": members.get(t.pk, [])} for t in tasks],
         "days": list(days), "batches": batches, "can_write": access.has_perm(user, access.SCREENING_WRITE),
         "retest_form": RetestForm(), "show_recall": show_recall,
+        "can_record": access.has_perm(user, access.CASES_WRITE),
         "can_missing": access.has_perm(user, access.READ_PERSONAL),
     })
 

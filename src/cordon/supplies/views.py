@@ -13,12 +13,13 @@ from cordon.care import perms
 from cordon.care.views import DESK
 from cordon.core import access, clock
 from cordon.supplies import actions, config, exports, forms, queries
-from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryTeam, Item, PriceReport, Reconciliation,
-                                    Warehouse)
+from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryStatus, DeliveryTeam, Item, PriceReport,
+                                    Reconciliation, Warehouse)
 from cordon.places.models import Area
 from cordon.web import exports as web_exports
-from cordon.web.pages import (FORM_PAGE, attempt, choice_label, done, form_context, form_errors_text, form_page, paginate, parse_id,
-                              posted_text, query_id, query_without_page, route, submit)
+from cordon.web.pages import (FORM_PAGE, attempt, bulk_done, choice_label, done, form_context, form_errors_text,
+                              form_page, paginate, parse_id, posted_text, query_id, query_without_page, route, run_rows,
+                              submit)
 from cordon.zones.models import Designation, Status as ZStatus
 
 
@@ -199,6 +200,42 @@ def deliveries(request):
         "querystring": query_without_page(request), "fail_form": forms.FailForm(),
         "building": query_id(request, "building"),
         "can_write": perms.has_desk_role(user, perms.SUPPLY_ROLES)})
+
+
+@route("supplies/deliveries/mark/", "supplies_deliveries_bulk")
+@access.require(access.SUPPLIES_WRITE)
+def deliveries_bulk(request):
+    """Mark many planned deliveries at once (a building's round, with ``building``): a check box per delivery,
+    one outcome and one submit; each ticked delivery is one audited action, a refused one (marked by someone
+    else meanwhile) is reported with its reason and the others are kept."""
+    user = request.user
+    mine = DeliveryOrder.objects.for_user(user, access.SUPPLIES_WRITE)  # a marked one is refused by the action
+    planned = mine.filter(status=DeliveryStatus.PLANNED)
+    building = query_id(request, "building")
+    if building is not None:
+        planned = planned.filter(building_id=building)
+    form = forms.BulkDeliveryForm(request.POST or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+
+        def act(o, _values):
+            if c["outcome"] == "delivered":
+                return actions.do_mark_delivered(o, actor=user)
+            return actions.do_mark_failed(o, reason=c["reason"], actor=user)
+
+        report = run_rows(request, mine.select_related("household"), "row", act,
+                          label=lambda o: f"{o.household.number} · {o.pk}")
+        answer = bulk_done(request, report, request.get_full_path())
+        if answer is not None:
+            return answer
+    page = paginate(request, planned.select_related("household", "item", "team")
+                    .order_by("unit_id", "household_id", "id"), 100)
+    units = Area.objects.in_bulk({o.unit_id for o in page.object_list if o.unit_id})
+    status = 400 if request.method == "POST" and (report is None or not report["ok"]) else 200
+    return render(request, "supplies/deliveries_bulk.html", {
+        "page": page, "rows": [{"o": o, "unit": units.get(o.unit_id)} for o in page.object_list], "form": form,
+        "report": report, "querystring": query_without_page(request)}, status=status)
 
 
 @route("supplies/deliveries/<int:pk>/<slug:action>/", "supplies_delivery_action")

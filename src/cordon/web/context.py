@@ -24,6 +24,7 @@ NAV = [
     ("cases_arrivals", _("Arrivals"), ("cases_arrivals",), access.READ_HEALTH),
     ("uploads", _("Files in"), ("upload",), access.UPLOAD),
     ("audit_list", _("Audit log"), ("audit_",), access.AUDIT),
+    ("settings_pack", _("Policy pack"), ("settings_",), access.COMMAND),
 ]
 PUBLIC_NAV = [("public_hub", _("Public information"), ("public_",))]
 IN_BAR = 4

@@ -63,3 +63,20 @@ class AuditFilterForm(CheckedForm):
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     text = forms.CharField(label=_("Text"), max_length=100, required=False,
                            help_text=_("Searches the object, the reason and the rule"))
+
+
+class TokenForm(CheckedForm):
+    name = forms.CharField(label=_("Name of the token"), max_length=80,
+                           help_text=_("What the program using it is, e.g. the laboratory's upload script."))
+
+
+class PackForm(CheckedForm):
+    pack = forms.ChoiceField(label=_("Policy pack"))
+    effective_from = forms.DateField(label=_("Applies from"), widget=forms.DateInput(attrs={"type": "date"}),
+                                     help_text=_("New designations and orders from that day use it."))
+    reason = forms.CharField(label=_("Reason"), max_length=500,
+                             help_text=_("The notice or document that changes the rules."))
+
+    def __init__(self, *args, packs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pack"].choices = list(packs)

@@ -235,6 +235,63 @@ def refused_box(request, template: str, context: dict, action: str, form, exc, *
     return render(request, template, {**context, "error": error, "error_action": action}, status=400)
 
 
+# ---------------------------------------------------------------------------------------------- bulk actions
+
+#: the most rows one submit of a bulk page acts on (a page of a list)
+MAX_BULK_ROWS = 200
+
+
+def run_rows(request, qs, name: str, act, *, label=str, form=None, fields: tuple[str, ...] = ()) -> dict:
+    """One submit of a page with a check box per row (``name`` = the row's id) and one button: each checked
+    row is one action, ``act(record, values)``, and so one audit row; a refused row (``ActionError``, or a
+    record absent from ``qs``, the rows the user may act on) is reported with its reason while the other rows
+    are kept. A row's own inputs are posted as ``<field>-<id>`` and checked by ``form`` first (its errors are
+    that row's reason). Returns ``{"ok": [label, ...], "failed": [(label, reason), ...]}`` (``bulk_done``)."""
+    ids, bad = [], []
+    for raw in request.POST.getlist(name)[:MAX_BULK_ROWS + 1]:
+        pk = parse_id(raw)
+        if pk is None:
+            bad.append((raw[:40], _("not a row of this list")))
+        elif pk not in ids:
+            ids.append(pk)
+    report = {"ok": [], "failed": bad}
+    if len(ids) > MAX_BULK_ROWS:
+        report["failed"].append(("", _("At most %(n)s rows at once.") % {"n": MAX_BULK_ROWS}))
+        ids = []
+    if not ids and not bad:
+        report["failed"].append(("", _("Tick at least one row.")))
+    records = qs.in_bulk(ids)
+    for pk in ids:
+        record = records.get(pk)
+        if record is None:
+            report["failed"].append((str(pk), _("not found, or not yours to change")))
+            continue
+        values = {}
+        if form is not None:
+            f = form({k: request.POST.get(f"{k}-{pk}", "") for k in fields})
+            if not f.is_valid():
+                report["failed"].append((label(record), form_errors_text(f)))
+                continue
+            values = f.cleaned_data
+        try:
+            act(record, values)
+        except ActionError as exc:
+            report["failed"].append((label(record), str(exc)))
+        except (access.NotFound, access.Forbidden):
+            report["failed"].append((label(record), _("not found, or not yours to change")))
+        else:
+            report["ok"].append(label(record))
+    return report
+
+
+def bulk_done(request, report: dict, to, *args, **kwargs):
+    """The answer to a bulk submit when every row was done: a message and a redirect to ``to``; None when a
+    row was refused (the page shows the report, ``web/_bulk_report.html``, with the list again)."""
+    if report["failed"]:
+        return None
+    return done(request, _("Done for %(n)s rows.") % {"n": len(report["ok"])}, to, *args, **kwargs)
+
+
 FORM_PAGE = "web/form_page.html"
 
 

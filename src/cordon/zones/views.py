@@ -26,7 +26,9 @@ from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
-from cordon.web.pages import (FORM_PAGE, attempt, choice_label, done, form_context, form_page, in_language, paginate, query_id, query_without_page, refused_box, route, submit)
+from cordon.web.pages import (FORM_PAGE, MAX_BULK_ROWS, attempt, bulk_done, choice_label, done, form_context,
+                              form_page, in_language, paginate, query_id, query_without_page, refused_box, route,
+                              run_rows, submit)
 from cordon.web import exports as web_exports
 from cordon.zones import actions, exports, forms, kpi, queries
 from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Notice, Proposal, ProposalStatus, Status
@@ -304,6 +306,38 @@ def proposal_dismiss(request, pk: int):
             ok=_("Proposal for %(a)s dismissed.") % {"a": p.area.path},
             refused=lambda exc: _("Not dismissed: %(e)s") % {"e": exc})
     return redirect("zones_list")
+
+
+@route("zones/proposals/", "zones_proposals_bulk")
+@access.require(access.ZONES_WRITE)
+def proposals_bulk(request):
+    """Decide many open proposals at once: a check box per proposal the user may decide, one reason and one
+    button (confirm, or dismiss); each ticked proposal is one audited action, a refused one (decided by
+    someone else meanwhile, a guardrail) is reported with its reason and the others are kept."""
+    user = request.user
+    mine = Proposal.objects.for_user(user, access.ZONES_WRITE)  # a decided one is refused by the action, with why
+    writable = mine.filter(status=ProposalStatus.OPEN)
+    form = forms.BulkDecisionForm(request.POST or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+        if c["decision"] == "confirm":
+            def act(p, _values):
+                actions.do_confirm_proposal(p, actor=user, reason=c["reason"])
+        else:
+            def act(p, _values):
+                actions.do_dismiss_proposal(p, reason=c["reason"], actor=user)
+        report = run_rows(request, mine.select_related("area", "designation"), "row", act,
+                          label=lambda p: p.area.path)
+        answer = bulk_done(request, report, "zones_list")
+        if answer is not None:
+            return answer
+    proposals = list(writable.select_related("area").order_by("-proposed_on", "-id")[:MAX_BULK_ROWS])
+    for p in proposals:
+        p.level_label = level_label(p.level)
+    status = 400 if request.method == "POST" and (report is None or not report["ok"]) else 200
+    return render(request, "zones/proposals_bulk.html", {"proposals": proposals, "form": form, "report": report},
+                  status=status)
 
 
 @route("zones/notices/publish/", "zones_publish")
