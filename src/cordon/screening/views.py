@@ -16,8 +16,9 @@ from cordon.core import access, clock, ids
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
-from cordon.web.pages import FORM_PAGE, attempt, done, form_context, form_page, paginate, query_id, route
-from cordon.zones.models import Designation
+from cordon.web.pages import (FORM_PAGE, attempt, done, form_context, form_page, paginate, posted_text, query_id,
+                              route)
+from cordon.zones.models import Designation, Event, EventKind
 
 from . import actions, queries
 from .forms import RetestForm, RoundForm
@@ -101,6 +102,8 @@ def round_detail(request, pk: int):
         "days": list(days), "batches": batches, "can_write": access.has_perm(user, access.SCREENING_WRITE),
         "retest_form": RetestForm(), "show_recall": show_recall,
         "can_missing": access.has_perm(user, access.READ_PERSONAL),
+        "counted": Event.objects.filter(kind=EventKind.ROUND, reason=f"screening round {r.pk}").filter(
+            designation__in=Designation.objects.for_user(user)).select_related("designation__area")[:50],
     })
 
 
@@ -111,6 +114,22 @@ def round_refresh(request, pk: int):
     r = queries.access_round(request.user, pk, write=True)
     actions.do_refresh_round(r, actor=request.user)
     messages.success(request, _("Coverage, tubes and recall tasks recomputed."))
+    return redirect("screening_detail", r.pk)
+
+
+@route("screening/<int:pk>/close/", "screening_close")
+@access.require(access.SCREENING_WRITE)
+@require_POST
+def round_close(request, pk: int):
+    """Close (or, with a reason, reopen) the round from its page."""
+    user = request.user
+    r = queries.access_round(user, pk, write=True)
+    reason = posted_text(request, "reason", 300)
+    if request.POST.get("action") == "reopen":
+        attempt(request, lambda: actions.do_reopen_round(r, actor=user, reason=reason), ok=_("Round reopened."))
+    else:
+        attempt(request, lambda: actions.do_close_round(r, actor=user, reason=reason),
+                ok=_("Round closed: its outcome counts for the risk areas it covers."))
     return redirect("screening_detail", r.pk)
 
 
