@@ -35,6 +35,7 @@ CASES_WRITE = "cases.write"
 SCREENING_WRITE = "screening.write"
 PLACES_WRITE = "places.write"
 COMMAND = "command"
+CLOSE_DAY = "close_day"
 UNMASK = "unmask"
 EXPORT = "export"
 AUDIT = "audit"
@@ -59,7 +60,8 @@ CAPABILITY_TEXT: dict[str, str] = {
     CASES_WRITE: "infections, contacts, orders, check-ins, facilities, arrivals, tasks",
     SCREENING_WRITE: "screening rounds, samples, results, retests",
     PLACES_WRITE: "residents and households (records, imports)",
-    COMMAND: "city command: risk-area notices, bulletins, outside-region levels",
+    COMMAND: "city command: risk-area notices, bulletins (a second commander approves), outside-region levels",
+    CLOSE_DAY: "sign off (and reopen, with a reason) a district's daily close",
     UNMASK: "reveal an ID number or phone (with a reason, audited)",
     EXPORT: ("the daily report as PDF or JSON (the page's formats, `GET /api/situation/daily`, "
              "`cordon report daily --as USER`)"),
@@ -84,8 +86,8 @@ _STAFF = frozenset({
 #: necessary). Hotline operators and logistics officers read no resident, contact or infection; hotline
 #: operators create medical requests but do not triage, dispatch or close them; auditors are read-only.
 ROLE_CAPS: dict[str, frozenset[str]] = {
-    "commander": frozenset(_STAFF | {HOTLINE_ROSTER, COMMAND, AUDIT, MANAGE_USERS}),
-    "district_officer": _STAFF,
+    "commander": frozenset(_STAFF | {HOTLINE_ROSTER, COMMAND, CLOSE_DAY, AUDIT, MANAGE_USERS}),
+    "district_officer": frozenset(_STAFF | {CLOSE_DAY}),
     "street_officer": _STAFF,
     "community_worker": _STAFF,
     "hotline_operator": frozenset({VIEW, CARE_READ, CARE_CREATE, HOTLINE_READ, HOTLINE_WRITE, HOTLINE_ROSTER}),
