@@ -90,6 +90,18 @@ def commander(city):
 
 
 @pytest.fixture
+def deputy(city):
+    """A second city-wide commander: the second pair of eyes on what the commander drafts."""
+    return _user("deputy", "commander", None)
+
+
+@pytest.fixture
+def district_officer(city):
+    """District officer of 城关区 (both communities): signs off the district's daily close."""
+    return _user("district_a", "district_officer", city["district"])
+
+
+@pytest.fixture
 def worker(city):
     """Community worker of 五泉社区 (community A): in scope for unit A."""
     return _user("worker_a", "community_worker", city["community_a"])

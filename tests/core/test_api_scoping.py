@@ -120,6 +120,11 @@ ROUTES = {
     ("GET", "/api/screening/rounds/{round_id}/recall"): {"kind": "object", "params": {"round_id": "round_a"}},
     ("POST", "/api/screening/rounds/{round_id}/refresh"): {
         "kind": "write", "params": {"round_id": "round_a"}, "body": {}, "action": "screening.round_refresh"},
+    ("POST", "/api/screening/rounds/{round_id}/close"): {
+        "kind": "write", "params": {"round_id": "round_a"}, "body": {}, "action": "screening.round_close"},
+    ("POST", "/api/screening/rounds/{round_id}/reopen"): {
+        "kind": "write", "params": {"round_id": "closed_round_a"}, "body": {"reason": "late registrations"},
+        "action": "screening.round_reopen"},
     ("POST", "/api/screening/recall/{member_id}/retest"): {
         "kind": "write", "params": {"member_id": "recall_a"}, "body": {"result": "negative"},
         "action": "screening.retest"},
@@ -245,7 +250,7 @@ def _cases_records(city) -> dict:
 def _screening_records(city) -> dict:
     """A round over community A with one positive pool (resident A), refreshed: a recall member."""
     from cordon.core import clock
-    from cordon.screening.actions import do_create_round, do_refresh_round
+    from cordon.screening.actions import do_close_round, do_create_round, do_refresh_round
     from cordon.screening.ingest import import_rows
     from cordon.screening.models import RecallMember
 
@@ -255,7 +260,9 @@ def _screening_records(city) -> dict:
     import_rows("results", "fixture", [{"barcode": "LZF0001", "result": "positive",
                                         "reported_at": f"{clock.today()} 18:00"}], round=None, actor="test")
     do_refresh_round(r, actor="test")
-    return {"round_a": r, "recall_a": RecallMember.objects.get(task__round=r)}
+    closed = do_create_round(name="五泉社区 closed", on=clock.today(), areas=[city["community_a"]], actor="test")
+    do_close_round(closed, actor="test")
+    return {"round_a": r, "recall_a": RecallMember.objects.get(task__round=r), "closed_round_a": closed}
 
 
 def api_routes():

@@ -57,7 +57,7 @@ def world(city):
                               community=1, in_control=2, split_known=True, imported_at=clock.now())
     day = clock.today() - dt.timedelta(days=1)
     b = sa.do_draft_bulletin(day, actor="test")
-    sa.do_approve_bulletin(b, actor="test")
+    sa.do_approve_bulletin(b, actor="test-deputy")  # a second person approves
     sa.do_publish_bulletin(b, actor="test")
     return {**city, "compound_a": Area.objects.get(path="城关区/皋兰路街道/五泉社区/五泉小区"), "bulletin_day": day}
 
@@ -161,10 +161,12 @@ def _page_kwargs(world) -> dict:
         "hotline_shift_remove": {"pk": 1},
         "screening_detail": {"pk": world["round_a"].pk},
         "screening_refresh": {"pk": 1},
+        "screening_close": {"pk": 1},
         "screening_missing": {"pk": world["round_a"].pk, "area_id": world["unit_a"].pk},
         "screening_retest": {"member_id": 1},
         "situation_district": {"pk": world["district"].pk},
         "situation_daily": {"day": world["today"].isoformat()},
+        "situation_day_close": {"day": world["today"].isoformat(), "district_id": world["district"].pk},
         "situation_counts_detail": {"name": "demo-series"},
         "situation_bulletin": {"day": world["bulletin_day"].isoformat()},
         "public_bulletin": {"day": world["bulletin_day"].isoformat()},

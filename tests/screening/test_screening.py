@@ -547,7 +547,7 @@ def test_round_actions_audit_and_scope(city, worker, outsider, auditor):
     with pytest.raises(actions.ActionError):
         actions.do_create_round(name="r", on=clock.today(), pool_size=8, areas=[city["unit_a"]], actor=worker)
     actions.do_set_round_status(r, "closed", actor=worker)
-    assert AuditEntry.objects.filter(action="screening.round_status").count() == 1
+    assert AuditEntry.objects.filter(action="screening.round_close").count() == 1
 
 
 def test_designated_round_records_the_area_round(city):

@@ -132,7 +132,7 @@ def test_bulletin_quiet_day(rec):
     assert "全市社会面已连续2天无新增感染者。" in text
 
 
-def test_bulletin_flow_with_audit_rows(rec, commander, worker, as_user):
+def test_bulletin_flow_with_audit_rows(rec, commander, deputy, worker, as_user):
     from cordon.core import clock
     from cordon.core.models import AuditEntry
     from cordon.situation.models import Bulletin
@@ -155,7 +155,7 @@ def test_bulletin_flow_with_audit_rows(rec, commander, worker, as_user):
         r = c.patch(f"/api/bulletins/{bid}", json.dumps({"text": "编辑后的通报。", "reason": "wording"}),
                     content_type="application/json")
         assert r.status_code == 200 and r.json()["text"] == "编辑后的通报。"
-        r = c.post(f"/api/bulletins/{bid}/approve", "{}", content_type="application/json")
+        r = as_user(deputy).post(f"/api/bulletins/{bid}/approve", "{}", content_type="application/json")
         assert r.json()["status"] == "approved"
         r = c.post(f"/api/bulletins/{bid}/publish", "{}", content_type="application/json")
         assert r.json()["status"] == "published"
@@ -165,7 +165,7 @@ def test_bulletin_flow_with_audit_rows(rec, commander, worker, as_user):
     actions = list(AuditEntry.objects.filter(object_type="bulletin", object_id=str(bid)).order_by("id")
                    .values_list("action", "actor_name"))
     assert actions == [("bulletin.draft", "commander"), ("bulletin.edit", "commander"),
-                       ("bulletin.approve", "commander"), ("bulletin.publish", "commander")]
+                       ("bulletin.approve", "deputy"), ("bulletin.publish", "commander")]
     b = Bulletin.objects.get(pk=bid)
     assert b.drafted_text != b.text
     r = as_user(None).get(f"/public/bulletins/{DAY}")
@@ -174,7 +174,7 @@ def test_bulletin_flow_with_audit_rows(rec, commander, worker, as_user):
     assert str(DAY) in as_user(None).get("/public/bulletins").content.decode()
 
 
-def test_bulletin_pages_for_commander(rec, commander, as_user):
+def test_bulletin_pages_for_commander(rec, commander, deputy, as_user):
     from cordon.core import clock
 
     c = as_user(commander)
@@ -183,7 +183,7 @@ def test_bulletin_pages_for_commander(rec, commander, as_user):
         assert r.status_code == 302
         r = c.get(f"/situation/bulletins/{DAY}/")
         assert r.status_code == 200 and "全市新增本土确诊病例3例" in r.content.decode()
-        r = c.post(f"/situation/bulletins/{DAY}/", {"action": "approve"})
+        r = as_user(deputy).post(f"/situation/bulletins/{DAY}/", {"action": "approve"})
         r = c.post(f"/situation/bulletins/{DAY}/", {"action": "publish"})
     from cordon.situation.models import Bulletin
 
@@ -192,13 +192,14 @@ def test_bulletin_pages_for_commander(rec, commander, as_user):
 
 # ------------------------------------------------------------------------------------------ public pages
 
-def test_public_pages_no_personal_data_and_cacheable(rec, city, client, commander, django_assert_max_num_queries):
+def test_public_pages_no_personal_data_and_cacheable(rec, city, client, commander, deputy,
+                                                    django_assert_max_num_queries):
     from cordon.core import clock
     from cordon.situation import actions
 
     with clock.frozen(DAY + dt.timedelta(days=1)):
         b = actions.do_draft_bulletin(DAY, actor=commander)
-        actions.do_approve_bulletin(b, actor=commander)
+        actions.do_approve_bulletin(b, actor=deputy)
         actions.do_publish_bulletin(b, actor=commander)
     personal = [city["resident_a"].name, city["resident_a"].id_number, city["resident_a"].phone,
                 city["resident_b"].name, "D-1", "K-1"]

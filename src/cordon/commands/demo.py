@@ -16,6 +16,7 @@ DEMO_PASSWORD = "cordon-demo-2022"
 #: (username, role, area path or None for the whole city)
 DEMO_ACCOUNTS = [
     ("commander", "commander", None),
+    ("deputy", "commander", None),          # the second pair of eyes: approves what the commander drafts
     ("district", "district_officer", "城关区"),
     ("street", "street_officer", "城关区/皋兰路街道"),
     ("community", "community_worker", "城关区/皋兰路街道/五泉社区"),

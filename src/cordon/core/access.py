@@ -36,6 +36,7 @@ SCREENING_WRITE = "screening.write"
 PLACES_WRITE = "places.write"
 UPLOAD = "upload"
 COMMAND = "command"
+CLOSE_DAY = "close_day"
 UNMASK = "unmask"
 EXPORT = "export"
 AUDIT = "audit"
@@ -62,7 +63,8 @@ CAPABILITY_TEXT: dict[str, str] = {
     PLACES_WRITE: "residents and households (records, imports)",
     UPLOAD: ("the Files in page: upload files and follow their imports, of each kind whose own capability the "
              "role holds (residents: places.write; registrations, results: screening.write; counts: command)"),
-    COMMAND: "city command: risk-area notices, bulletins, outside-region levels",
+    COMMAND: "city command: risk-area notices, bulletins (a second commander approves), outside-region levels",
+    CLOSE_DAY: "sign off (and reopen, with a reason) a district's daily close",
     UNMASK: "reveal an ID number or phone (with a reason, audited)",
     EXPORT: ("files out: every list as CSV or XLSX with its page's filters (risk areas, people under orders, "
              "screening missing and recall lists, deliveries, tickets, care requests, special groups, arrivals, "
@@ -91,8 +93,8 @@ _STAFF = frozenset({
 #: necessary). Hotline operators and logistics officers read no resident, contact or infection; hotline
 #: operators create medical requests but do not triage, dispatch or close them; auditors are read-only.
 ROLE_CAPS: dict[str, frozenset[str]] = {
-    "commander": frozenset(_STAFF | {HOTLINE_ROSTER, COMMAND, AUDIT, MANAGE_USERS}),
-    "district_officer": _STAFF,
+    "commander": frozenset(_STAFF | {HOTLINE_ROSTER, COMMAND, CLOSE_DAY, AUDIT, MANAGE_USERS}),
+    "district_officer": frozenset(_STAFF | {CLOSE_DAY}),
     "street_officer": _STAFF,
     "community_worker": _STAFF,
     "hotline_operator": frozenset({VIEW, CARE_READ, CARE_CREATE, HOTLINE_READ, HOTLINE_WRITE, HOTLINE_ROSTER}),

@@ -104,6 +104,13 @@ def kept_past_due(pack: Pack, *, area: str | None, level: str, to: str, due, on,
                    subject=area, details=v.details)
 
 
+def round_missing(pack: Pack, *, area: str | None, due, day: int, on) -> Verdict:
+    """#3: the flag for one day `on` on which the full-area round the pack required on `due` (day `day` of the
+    area's clock) is still not recorded: the area waits, its control extended by a round nobody held."""
+    return verdict(pack, "nine-prohibitions-3", "round_missing", area, area=area or "", due=due.isoformat(),
+                   day=day, on=on.isoformat())
+
+
 def check_place_closure(pack: Pack, *, place_kind: str, area_level: str | None, place: str | None = None) -> list[Verdict]:
     """#9: closing an essential place (pack's `essential_places`) outside high/medium areas -> flag.
     `area_level` is the level in force where the place is (None or the base level when undesignated)."""

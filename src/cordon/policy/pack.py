@@ -39,7 +39,7 @@ ACTIONS = ("block", "flag")
 GUARDRAIL_CHECKS: dict[str, tuple[str, ...]] = {
     "nine-prohibitions-1": ("designation_without_link",),
     "nine-prohibitions-2": ("quarantine_low_area_arrival",),
-    "nine-prohibitions-3": ("kept_past_due",),
+    "nine-prohibitions-3": ("kept_past_due", "round_missing"),
     "nine-prohibitions-4": ("order_category_missing", "order_without_link", "designation_above_granularity"),
     "nine-prohibitions-5": ("extension_without_positive",),
     "nine-prohibitions-6": ("care_refused",),

@@ -6,8 +6,10 @@
   (GROUP BY on the ancestor ids the units carry).
 - ``do_record_retest``: a single-tube retest result for one person of a positive pool; a positive one
   becomes an infection through ``cases.actions.do_record_infection``.
-- ``do_set_round_status``: close / reopen; closing a round linked to a designation records the area's
-  full round (``zones.actions.do_record_round``).
+- ``do_close_round`` / ``do_reopen_round`` (``do_set_round_status`` picks one): a closed round takes no more
+  registrations; closing records its outcome as the full round of every designated area it covers whole
+  (``zones.actions.do_record_round``). A round closes itself when every registered tube has a result
+  (``do_refresh_round``, and the periodic ``do_close_complete_rounds``).
 """
 from __future__ import annotations
 
@@ -24,12 +26,14 @@ from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock
 from cordon.core.models import LEVELS
 from cordon.places.models import Area, Resident
+from cordon.zones.actions import do_record_round
+from cordon.zones.models import Event, EventKind, Member
 
 from .ingest import id_in
-from .models import (ROUND_TRANSITIONS, Coverage, CoverageDay, CoverageRow, RecallMember, RecallTask, Retest, Round, RoundArea, RoundStatus, Sample, SampleTally, TaskStatus, TubeResult, decode_ids)
-from cordon.zones.actions import do_record_round
-from cordon.zones.models import Member
-from .queries import MATERIALISED, access_round, covered_filter, tube_figures
+from .models import (ROUND_TRANSITIONS, Coverage, CoverageDay, CoverageRow, ImportBatch, RecallMember, RecallTask,
+                     Retest, Round, RoundArea, RoundStatus, Sample, SampleTally, TaskStatus, TubeResult, decode_ids)
+from .queries import (MATERIALISED, access_round, covered_filter, designations_covered, positive_inside,
+                      tube_figures)
 
 POOL_SIZES = (10, 5)   # POLICY.md: pooled 10-in-1, 5-in-1 alternative
 
@@ -229,12 +233,13 @@ def _build_recall(r: Round) -> dict:
     return {"tasks_new": tasks_new, "people_new": len(rows)}
 
 
-def do_refresh_round(r: Round, *, actor=None, reason: str = "") -> Round:
+def do_refresh_round(r: Round, *, actor=None, reason: str = "", close_complete: bool = True) -> Round:
     """Coverage, tube figures and recall tasks of the round, recomputed from the registrations and results.
 
     Outside a caller's transaction on PostgreSQL the tube figures (a join of the round's ~400 k tubes with
     the results: a read of committed rows) are counted on a second connection while this one rewrites the
-    coverage and the recall tasks."""
+    coverage and the recall tasks. An open round whose registered tubes all have a result (none invalid) closes
+    itself (``do_close_round``, see ``_complete``) unless ``close_complete`` is false."""
     if actor is not None and not isinstance(actor, str):
         access_round(actor, r.pk, write=True)
     apart = connection.vendor == "postgresql" and not connection.in_atomic_block
@@ -250,6 +255,9 @@ def do_refresh_round(r: Round, *, actor=None, reason: str = "") -> Round:
             audit.record("screening.round_refresh", actor=actor, obj=r, after={**cov, **tubes, **recall,
                                                                                 "people_recalled": people},
                          reason=reason)
+            if close_complete and _complete(r, tubes):
+                do_close_round(r, actor="system", automatic=True, tubes=tubes,
+                               reason="results complete: every registered tube has a result")
     finally:
         if aside is not None:
             wait([aside])  # never leave its thread and connection behind
@@ -319,25 +327,94 @@ def do_record_retest(member: RecallMember, *, result: str, actor=None, reason: s
     return member
 
 
+def _complete(r: Round, tubes: dict) -> bool:
+    """An open round is complete when every registered tube has a result (none invalid, which asks for a
+    resample) and its sampling is over: its day has passed, or everyone due is sampled. (Results of the
+    morning's tubes all in while the afternoon is still sampling is not the end of a round.)"""
+    return (r.status == RoundStatus.OPEN and bool(tubes["tubes"]) and tubes["tubes_reported"] == tubes["tubes"]
+            and not tubes["tubes_invalid"] and (r.on < clock.today() or r.sampled >= r.due))
+
+
+def _round_outcome(r: Round, d, tubes: dict) -> str | None:
+    """What a closed round says of one designation it covers: positive (a positive pool with someone living
+    inside), negative (every registered tube has a result, none positive or invalid), or None (incomplete: it
+    says nothing, and the area goes on waiting for its round)."""
+    if tubes["tubes_positive"] and positive_inside(r, d):
+        return "positive"
+    if tubes["tubes"] and tubes["tubes_reported"] == tubes["tubes"] and not tubes["tubes_invalid"]:
+        return "negative"
+    return None
+
+
 @transaction.atomic
-def do_set_round_status(r: Round, status: str, *, actor=None, reason: str = "") -> Round:
-    # Re-read under the row lock: of two concurrent closes only one records the designation's round.
+def do_close_round(r: Round, *, actor=None, reason: str = "", automatic: bool = False,
+                   tubes: dict | None = None) -> Round:
+    """Close a round: it takes no more registrations, and its outcome goes to the clock of every designated
+    area whose whole extent it covers (``zones.actions.do_record_round``, dated the round's day: the pack's
+    engine decides whether that day counts). ``automatic``: closed because every registered tube has a
+    result (``tubes``: the figures the caller has just counted)."""
+    lock(r)  # of two concurrent closes only one goes on; registrations being written finish first
+    if actor is not None and not isinstance(actor, str):
+        access_round(actor, r.pk, write=True)
+    if r.status == RoundStatus.CLOSED:
+        raise Conflict(_("round %(name)s is already closed") % {"name": r.name}, field="status")
+    if not automatic:
+        do_refresh_round(r, actor=actor, reason="closing the round", close_complete=False)
+    tubes = tubes if tubes is not None else tube_figures(r)
+    r.status = RoundStatus.CLOSED
+    r.save(update_fields=["status"])
+    counted = {}
+    for d in designations_covered(r):
+        result = _round_outcome(r, d, tubes)
+        counted[d.area.path] = result or "incomplete"
+        why = f"screening round {r.pk}"
+        if result is None or Event.objects.filter(designation=d, kind=EventKind.ROUND, on=r.on, reason=why,
+                                                  result=result).exists():
+            continue  # incomplete, or already counted when it was closed before
+        do_record_round(d, on=r.on, result=result, actor=actor, reason=why)
+    audit.record("screening.round_close", actor=actor, obj=r, before={"status": RoundStatus.OPEN},
+                 after={"status": RoundStatus.CLOSED, **tubes, "areas": counted},
+                 reason=reason or ("results complete" if automatic else ""))
+    return r
+
+
+@transaction.atomic
+def do_reopen_round(r: Round, *, actor=None, reason: str = "") -> Round:
+    """Reopen a closed round (late registrations or results to take in): only with a reason."""
     lock(r)
+    if actor is not None and not isinstance(actor, str):
+        access_round(actor, r.pk, write=True)
+    if r.status != RoundStatus.CLOSED:
+        raise Conflict(_("round %(name)s is not closed") % {"name": r.name}, field="status")
+    if not (reason or "").strip():
+        raise ActionError(_("reopening a round needs a reason"), field="reason")
+    r.status = RoundStatus.OPEN
+    r.save(update_fields=["status"])
+    audit.record("screening.round_reopen", actor=actor, obj=r, before={"status": RoundStatus.CLOSED},
+                 after={"status": RoundStatus.OPEN}, reason=reason)
+    return r
+
+
+def do_set_round_status(r: Round, status: str, *, actor=None, reason: str = "") -> Round:
+    """Close or reopen (``ROUND_TRANSITIONS``)."""
     if status not in ROUND_TRANSITIONS.get(r.status, set()):
         raise Conflict(_("a round cannot go from %(status)s to %(status2)s")
                        % {"status": r.status, "status2": status}, field="status")
-    if actor is not None and not isinstance(actor, str):
-        access_round(actor, r.pk, write=True)
-    before = r.status
-    r.status = status
-    r.save(update_fields=["status"])
-    after = {"status": status}
-    if status == RoundStatus.CLOSED and r.designation_id:
-        t = tube_figures(r)
-        result = "positive" if t["tubes_positive"] else ("negative" if t["tubes"] and
-                                                          t["tubes_reported"] == t["tubes"] else "")
-        do_record_round(r.designation, on=r.on, result=result, actor=actor, reason=f"screening round {r.pk}")
-        after["designation_round"] = result or "pending"
-    audit.record("screening.round_status", actor=actor, obj=r, before={"status": before}, after=after,
-                 reason=reason)
-    return r
+    if status == RoundStatus.CLOSED:
+        return do_close_round(r, actor=actor, reason=reason)
+    return do_reopen_round(r, actor=actor, reason=reason)
+
+
+def do_close_complete_rounds(now=None, *, actor="system") -> dict:
+    """The periodic job: every open round that is complete (``_complete``) closes itself. Looks only at rounds with registrations and a results batch finished since their figures
+    were last counted."""
+    closed = []
+    for r in Round.objects.filter(status=RoundStatus.OPEN, batches__kind="samples").distinct().order_by("pk"):
+        fresh = ImportBatch.objects.filter(kind="results", finished__isnull=False)
+        if r.refreshed is not None and not fresh.filter(finished__gte=r.refreshed).exists():
+            continue
+        do_refresh_round(r, actor=actor, reason="results arrived")
+        r.refresh_from_db()
+        if r.status == RoundStatus.CLOSED:
+            closed.append(r.pk)
+    return {"closed": closed}

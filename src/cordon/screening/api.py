@@ -92,6 +92,26 @@ def refresh_round(request, round_id: QueryId):
     return actions.do_refresh_round(r, actor=user)
 
 
+class RoundStatusIn(Schema):
+    reason: Reason = ""
+
+
+@router.post("/screening/rounds/{round_id}/close", response=RoundOut)
+def close_round(request, round_id: QueryId, payload: RoundStatusIn):
+    """Close the round: no more registrations; its outcome counts for the designated areas it covers whole."""
+    user = current_user(request)
+    r = queries.access_round(user, round_id, write=True)
+    return actions.do_close_round(r, actor=user, reason=payload.reason)
+
+
+@router.post("/screening/rounds/{round_id}/reopen", response=RoundOut)
+def reopen_round(request, round_id: QueryId, payload: RoundStatusIn):
+    """Reopen a closed round (the reason is required)."""
+    user = current_user(request)
+    r = queries.access_round(user, round_id, write=True)
+    return actions.do_reopen_round(r, actor=user, reason=payload.reason)
+
+
 class CoverageOut(Schema):
     area_id: int
     kind: str
@@ -275,7 +295,8 @@ def post_results(request, payload: ResultsIn):
 access.declare_operations(router, {
     "list_rounds": access.VIEW, "get_round": access.VIEW, "coverage": access.VIEW,
     "missing": access.READ_PERSONAL, "recall": access.READ_HEALTH,
-    "create_round": access.SCREENING_WRITE, "refresh_round": access.SCREENING_WRITE, "retest": access.SCREENING_WRITE,
+    "create_round": access.SCREENING_WRITE, "refresh_round": access.SCREENING_WRITE,
+    "close_round": access.SCREENING_WRITE, "reopen_round": access.SCREENING_WRITE, "retest": access.SCREENING_WRITE,
     "post_samples": access.SCREENING_WRITE, "post_results": access.SCREENING_WRITE,
 })
 

@@ -167,3 +167,32 @@ def registered_in(r: Round):
            else "cordon_bit(g.bits, {res}.id - g.block * {n})").format(res=res, n=BLOCK)
     return RawSQL(f"EXISTS (SELECT 1 FROM {t} g WHERE g.round_id = %s AND g.block = {res}.id / {BLOCK} "
                   f"AND {bit} = 1)", [r.pk], output_field=BooleanField())
+
+
+def designations_covered(r: Round) -> list:
+    """Active risk-area designations whose whole current extent lies inside the round's coverage (a city
+    round covers every one): a round that samples only part of an area is not that area's full round."""
+    from cordon.zones.models import Designation, Member, Status
+
+    members: dict[int, list[Area]] = {}
+    for m in (Member.objects.filter(designation__status=Status.ACTIVE, removed_on__isnull=True)
+              .select_related("area").order_by("designation_id", "id")):
+        members.setdefault(m.designation_id, []).append(m.area)
+    if r.coverage == Coverage.CITY:
+        ids_ = sorted(members)
+    else:
+        nodes = set(RoundArea.objects.filter(round=r).values_list("area_id", flat=True))
+        ids_ = [d for d, areas in sorted(members.items())
+                if areas and all(nodes & {getattr(a, f"{lv}_id") for lv in LEVELS} for a in areas)]
+    return list(Designation.objects.filter(pk__in=ids_).select_related("area").order_by("pk"))
+
+
+def positive_inside(r: Round, designation) -> bool:
+    """Did the round find a positive pool with someone living inside the designation's current extent (a recall
+    task of the round in one of its units)?"""
+    from cordon.zones.models import Member
+
+    inside = Q(pk__in=[])
+    for m in Member.objects.filter(designation=designation, removed_on__isnull=True).select_related("area"):
+        inside |= Q(**{f"{m.area.kind}_id": m.area_id})
+    return RecallTask.objects.filter(round=r).filter(inside).exists()

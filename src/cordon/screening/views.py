@@ -10,8 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import format_lazy
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext as _, gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from cordon.core import access, clock, ids
@@ -19,8 +18,9 @@ from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
 from cordon.web import exports as web_exports
-from cordon.web.pages import FORM_PAGE, attempt, choice_label, done, form_context, form_page, paginate, query_id, route
-from cordon.zones.models import Designation
+from cordon.web.pages import (FORM_PAGE, attempt, choice_label, done, form_context, form_page, paginate, posted_text,
+                              query_id, route)
+from cordon.zones.models import Designation, Event, EventKind
 
 from . import actions, exports, queries
 from .forms import RetestForm, RoundForm
@@ -105,6 +105,8 @@ def round_detail(request, pk: int):
         "retest_form": RetestForm(), "show_recall": show_recall,
         "can_record": access.has_perm(user, access.CASES_WRITE),
         "can_missing": access.has_perm(user, access.READ_PERSONAL),
+        "counted": Event.objects.filter(kind=EventKind.ROUND, reason=f"screening round {r.pk}").filter(
+            designation__in=Designation.objects.for_user(user)).select_related("designation__area")[:50],
     })
 
 
@@ -115,6 +117,22 @@ def round_refresh(request, pk: int):
     r = queries.access_round(request.user, pk, write=True)
     actions.do_refresh_round(r, actor=request.user)
     messages.success(request, _("Coverage, tubes and recall tasks recomputed."))
+    return redirect("screening_detail", r.pk)
+
+
+@route("screening/<int:pk>/close/", "screening_close")
+@access.require(access.SCREENING_WRITE)
+@require_POST
+def round_close(request, pk: int):
+    """Close (or, with a reason, reopen) the round from its page."""
+    user = request.user
+    r = queries.access_round(user, pk, write=True)
+    reason = posted_text(request, "reason", 300)
+    if request.POST.get("action") == "reopen":
+        attempt(request, lambda: actions.do_reopen_round(r, actor=user, reason=reason), ok=_("Round reopened."))
+    else:
+        attempt(request, lambda: actions.do_close_round(r, actor=user, reason=reason),
+                ok=_("Round closed: its outcome counts for the risk areas it covers."))
     return redirect("screening_detail", r.pk)
 
 

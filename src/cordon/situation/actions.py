@@ -1,5 +1,5 @@
-"""Situation actions: the bulletin's life (draft -> approved -> published, with edits) and the import of
-aggregate daily counts. Each action is atomic and writes its audit row (DESIGN.md #2).
+"""Situation actions: the bulletin's life (draft -> approved by a second person -> published, with edits), the
+districts' daily close (sign-off, reopening with a reason) and the import of aggregate daily counts. Each action is atomic and writes its audit row (DESIGN.md #2).
 
 Only a commander over the whole city may draft, edit, approve or publish the city's bulletin
 (``check_bulletin_authority``); anyone may read a published one.
@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 
 from cordon import tabular
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError
+from cordon.core.actions import ActionError, Conflict, serialize
 from cordon.situation import bulletin as bt, public
-from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
+from cordon.situation.models import Bulletin, BulletinStatus, DailyCount, DayClose, DayCloseStatus
 
 # state -> {action: new state}
 TRANSITIONS = {
@@ -67,6 +67,7 @@ def do_draft_bulletin(day: dt.date, *, actor=None) -> Bulletin:
     before = {"text": b.text}
     b.title, b.text, b.drafted_text, b.figures = title, text, text, figures
     b.drafted_at, b.drafted_by = now, audit.actor_name(actor)
+    b.edited_at, b.edited_by = None, ""  # the text is the draft again: no one's edit in it
     b.save()
     audit.record("bulletin.redraft", actor=actor, obj=b, object_type="bulletin", before=before,
                  after={"day": day, "status": b.status})
@@ -110,8 +111,19 @@ def _advance(b: Bulletin, verb: str, stamp: str, *, actor, reason: str, before: 
     return b
 
 
+def check_second_person(b: Bulletin, actor) -> None:
+    """Four eyes: whoever drafted the bulletin's text or edited it last does not approve it."""
+    who = audit.actor_name(actor)
+    if who in {b.drafted_by, b.edited_by}:
+        raise ActionError(_("%(who)s drafted or edited this bulletin and cannot approve it: a second person "
+                            "approves") % {"who": who}, field="approved_by")
+
+
 @transaction.atomic
 def do_approve_bulletin(b: Bulletin, *, actor=None, reason: str = "") -> Bulletin:
+    """Approve a draft: a second commander, never its drafter or its last editor (``check_second_person``)."""
+    check_bulletin_authority(actor)
+    check_second_person(Bulletin.objects.select_for_update().get(pk=b.pk), actor)
     return _advance(b, "approve", "approved", actor=actor, reason=reason, before=BulletinStatus.DRAFT, after={})
 
 
@@ -121,6 +133,66 @@ def do_publish_bulletin(b: Bulletin, *, actor=None, reason: str = "") -> Bulleti
                  after={"day": b.day})
     public.invalidate()
     return b
+
+
+# ============================================================================ the districts' daily close
+
+def _check_close_authority(actor, district) -> None:
+    """The close-the-day capability over the whole district (districts are public names: Forbidden, not
+    NotFound, for anyone else); system actors (strings) pass."""
+    if actor is None or isinstance(actor, str):
+        return
+    if not access.scope_for(actor, access.CLOSE_DAY).contains(district):
+        raise access.Forbidden
+
+
+@transaction.atomic
+def do_sign_off_day(district, day: dt.date, *, actor=None, note: str = "") -> DayClose:
+    """The district signs off its daily close for ``day`` (who, when). The items still open then
+    (``closeday.open_items``) are kept with the sign-off and carried over to the next day with their owners."""
+    from cordon.situation.closeday import open_items
+
+    _check_close_authority(actor, district)
+    if getattr(district, "kind", None) != "district":
+        raise ActionError(_("a daily close is signed off per district"), field="district")
+    if day > clock.today():
+        raise ActionError(_("a day is closed once it has come"), field="day")
+    serialize("situation.dayclose", district.pk, day)
+    c = DayClose.objects.select_for_update().filter(district=district, day=day).first()
+    if c is not None and c.status == DayCloseStatus.SIGNED:
+        raise Conflict(_("%(district)s's close of %(day)s is already signed off (%(who)s, %(at)s)")
+                       % {"district": district.name, "day": day.isoformat(), "who": c.signed_by,
+                          "at": c.signed_at.astimezone(clock.tz()).strftime("%Y-%m-%d %H:%M")}, field="day")
+    items = open_items(district, day)
+    before = {"status": c.status} if c is not None else {}
+    if c is None:
+        c = DayClose(district=district, day=day)
+        c.set_scope_from(district)
+    c.status, c.signed_at, c.signed_by = DayCloseStatus.SIGNED, clock.now(), audit.actor_name(actor)
+    c.note, c.open_items = (note or "").strip()[:300], items
+    c.save()
+    audit.record("dayclose.sign_off", actor=actor, obj=c, object_type="dayclose", scope=district, before=before,
+                 after={"district": district.name, "day": day, "open_items": len(items)}, reason=c.note)
+    return c
+
+
+@transaction.atomic
+def do_reopen_day(c: DayClose, *, reason: str, actor=None) -> DayClose:
+    """Reopen a signed-off close (something was missed): only with a reason; signed off again later."""
+    c = DayClose.objects.select_for_update().select_related("district").get(pk=c.pk)
+    _check_close_authority(actor, c.district)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionError(_("reopening a daily close needs a reason"), field="reason")
+    if c.status != DayCloseStatus.SIGNED:
+        raise Conflict(_("this daily close is not signed off"), field="status")
+    c.status, c.reopened_at, c.reopened_by, c.reopen_reason = (DayCloseStatus.REOPENED, clock.now(),
+                                                                audit.actor_name(actor), reason[:300])
+    c.save()
+    audit.record("dayclose.reopen", actor=actor, obj=c, object_type="dayclose", scope=c.district,
+                 before={"status": DayCloseStatus.SIGNED, "signed_by": c.signed_by},
+                 after={"status": c.status, "day": c.day}, reason=reason)
+    return c
 
 
 # ============================================================================ aggregate daily counts

@@ -4,13 +4,18 @@
 (``/work/shared/data/shanghai-2022``): new local infections found under control vs found in the community.
 
 ``Bulletin``: the day's public bulletin (每日疫情通报), drafted from the records in the official style,
-edited, approved and published by a commander (``draft -> approved -> published``; every step an action
-with its audit row, see ``situation.actions``).
+edited, approved by a second commander (never its drafter or last editor) and published
+(``draft -> approved -> published``; every step an action with its audit row, see ``situation.actions``).
+
+``DayClose``: a district's sign-off of its daily close (日清日结): who and when, the open items it carried over
+to the next day (with their owners), and a reopening with its reason.
 """
 from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from cordon.core.models import ScopedFields
 
 
 class DailyCount(models.Model):
@@ -66,3 +71,28 @@ class Bulletin(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class DayCloseStatus(models.TextChoices):
+    SIGNED = "signed", _("Signed off")
+    REOPENED = "reopened", _("Reopened")
+
+
+class DayClose(ScopedFields):
+    """A district's daily close for one day: signed off (who, when; the items still open then, carried over to
+    the next day with their owners), or reopened with a reason (and signed off again later)."""
+
+    district = models.ForeignKey("places.Area", on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    status = models.CharField(max_length=10, choices=DayCloseStatus.choices, default=DayCloseStatus.SIGNED)
+    signed_at = models.DateTimeField()
+    signed_by = models.CharField(max_length=150)
+    note = models.CharField(max_length=300, blank=True)
+    open_items = models.JSONField(default=list, help_text="items still open at the sign-off, carried over")
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopened_by = models.CharField(max_length=150, blank=True)
+    reopen_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["district", "day"], name="dayclose_once")]
+        ordering = ["-day", "district_id"]

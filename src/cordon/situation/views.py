@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cordon.core import access, clock
 from cordon.places.models import Area
-from cordon.situation import actions, charts, daily, public
-from cordon.situation.models import Bulletin, BulletinStatus, DailyCount
+from cordon.situation import actions, charts, closeday, daily, public
+from cordon.situation.models import Bulletin, BulletinStatus, DailyCount, DayClose
 from cordon.situation.registry import SituationScope, collect
 from cordon.situation.sections import rt_series
 from cordon.web import pages
@@ -133,8 +133,30 @@ def daily_page(request, day: str):
         resp = HttpResponse(daily.render_pdf(data), content_type="application/pdf")
         resp["Content-Disposition"] = f'inline; filename="daily-{on.isoformat()}.pdf"'
         return resp
+    districts = access.drop_closed_links(closeday.board(request.user, on), request.user)
     return render(request, "situation/daily.html", {"r": data, "on": on, "prev": on - dt.timedelta(days=1),
-                                                    "next": on + dt.timedelta(days=1) if on < clock.today() else None})
+                                                    "next": on + dt.timedelta(days=1) if on < clock.today() else None,
+                                                    "districts": districts, "kinds": closeday.KIND_LABELS})
+
+
+@route("situation/daily/<str:day>/close/<int:district_id>/", "situation_day_close")
+@access.require(access.CLOSE_DAY)
+@require_POST
+def day_close(request, day: str, district_id: int):
+    """Sign off a district's daily close, or reopen it with a reason."""
+    on = parse_day(day)
+    district = access.access(Area.objects.filter(kind="district"), request.user, district_id, perm=access.CLOSE_DAY)
+    if request.POST.get("action") == "reopen":
+        c = DayClose.objects.filter(district=district, day=on).first()
+        if c is None:
+            raise Http404
+        attempt(request, lambda: actions.do_reopen_day(c, reason=posted_text(request, "reason", 300),
+                                                       actor=request.user), ok=_("The daily close was reopened."))
+    else:
+        attempt(request, lambda: actions.do_sign_off_day(district, on, note=posted_text(request, "note", 300),
+                                                         actor=request.user),
+                ok=_("Signed off. Items still open carry over to the next day."))
+    return redirect(reverse("situation_daily", args=[on.isoformat()]) + "#close")
 
 
 @route("situation/daily/", "situation_daily_today")

@@ -22,7 +22,7 @@ from cordon.policy import guardrails
 from cordon.policy.pack import Pack
 from cordon.zones.models import (Designation, Event, EventKind, Flag, Level, Member, Notice, Proposal,
                                  ProposalStatus, Status)
-from cordon.zones.queries import covering, pack_of, state_of
+from cordon.zones.queries import covering, missing_rounds, pack_of, state_of
 
 ONE = dt.timedelta(days=1)
 
@@ -117,7 +117,7 @@ def do_refresh(d: Designation, on: dt.date | None = None, *, actor=None) -> engi
 
 def _flag(v: guardrails.Verdict, d: Designation | None, on: dt.date, *, actor=None, reason: str = "",
           scope=None) -> Flag | None:
-    f = Flag(rule=v.rule, on=on, designation=d, subject=v.subject or (d.area.path if d else ""),
+    f = Flag(rule=v.rule, check_key=v.check, on=on, designation=d, subject=v.subject or (d.area.path if d else ""),
              message=v.message_zh, message_en=v.message_en, reason=reason, actor=audit.actor_name(actor))
     f.set_scope_from(scope if scope is not None else (d.area if d else None))
     try:
@@ -500,7 +500,8 @@ def do_tick(on: dt.date | None = None, *, actor="system") -> dict:
         for i in range(0, len(ids), 5000):
             for e in Event.objects.filter(designation_id__in=ids[i:i + 5000]).order_by("on", "id"):
                 by_d[e.designation_id].append(e)
-        flagged = set(Flag.objects.filter(on=on, designation_id__in=ids).values_list("rule", "designation_id")) \
+        flagged = set(Flag.objects.filter(on=on, designation_id__in=ids).values_list("rule", "check_key",
+                                                                                      "designation_id")) \
             if ids else set()
         out: list = []
         flags: list[Flag] = []
@@ -516,8 +517,8 @@ def do_tick(on: dt.date | None = None, *, actor="system") -> dict:
                 to_save.append(d)
             changes += d.level != before
             for v in st.flags:
-                if (v.rule, d.pk) not in flagged:
-                    f = Flag(rule=v.rule, on=on, designation=d, subject=v.subject or d.area.path,
+                if (v.rule, v.check, d.pk) not in flagged:
+                    f = Flag(rule=v.rule, check_key=v.check, on=on, designation=d, subject=v.subject or d.area.path,
                              message=v.message_zh, message_en=v.message_en,
                              reason=st.kept.reason if st.kept else "", actor=audit.actor_name(actor))
                     f.set_scope_from(d.area)
@@ -532,7 +533,30 @@ def do_tick(on: dt.date | None = None, *, actor="system") -> dict:
                                    after={"rule": f.rule, "subject": f.subject, "on": on}, reason=f.reason,
                                    rule=f.rule, scope=f) for f in flags]
         AuditEntry.objects.bulk_create(audits, batch_size=1000)
-    return {"date": on.isoformat(), "evaluated": len(due), "changes": changes, "flags": len(flags)}
+    missing = do_flag_missing_rounds(on, actor=actor)
+    return {"date": on.isoformat(), "evaluated": len(due), "changes": changes, "flags": len(flags) + missing}
+
+
+#: how many days back a missing round is flagged when the tick did not run for a while
+MISSING_ROUND_DAYS = 30
+
+
+@transaction.atomic
+def do_flag_missing_rounds(on: dt.date | None = None, *, actor="system") -> int:
+    """#3: a full-area round the pack required (day N of the area's clock) that nobody recorded is flagged on its
+    day and on every day after, until a round is recorded: the area cannot change level without it. Run by the
+    day-start tick for the day before's end and the days after (a day's flag, once written, stays).
+    Returns the number of flags written."""
+    on = on or clock.today()
+    written = 0
+    for d, rd, day in missing_rounds(Designation.objects.filter(status=Status.ACTIVE), on):
+        pack = pack_of(d)
+        first = max(rd, on - dt.timedelta(days=MISSING_ROUND_DAYS))
+        for k in range((on - first).days + 1):
+            flag_day = first + dt.timedelta(days=k)
+            v = guardrails.round_missing(pack, area=d.area.path, due=rd, day=day, on=flag_day)
+            written += _flag(v, d, flag_day, actor=actor) is not None
+    return written
 
 
 # ------------------------------------------------------------------------------------------ notices

@@ -134,6 +134,7 @@ class Flag(ScopedFields):
     """A guardrail flag: a possible violation recorded with its reason; shown on the daily report."""
 
     rule = models.CharField(max_length=40)
+    check_key = models.CharField(max_length=40, blank=True, help_text="the pack's check key under the rule")
     on = models.DateField(db_index=True)
     designation = models.ForeignKey(Designation, null=True, blank=True, on_delete=models.CASCADE,
                                     related_name="flags")
@@ -144,7 +145,7 @@ class Flag(ScopedFields):
     actor = models.CharField(max_length=150, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["rule", "designation", "on"], name="flag_once_a_day")]
+        constraints = [models.UniqueConstraint(fields=["rule", "check_key", "designation", "on"], name="flag_once_a_day")]
 
 
 class Notice(models.Model):

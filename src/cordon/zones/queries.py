@@ -17,7 +17,7 @@ from cordon.core.models import LEVELS
 from cordon.places.models import Resident
 from cordon.zones.models import Member
 from cordon.places.models import Area
-from cordon.zones.models import Designation, EventKind, Status
+from cordon.zones.models import Designation, Event, EventKind, Status
 from cordon.policy import areas as engine
 from cordon.policy.pack import Pack
 
@@ -171,3 +171,63 @@ def rounds_due(on: dt.date) -> list[Designation]:
                 not d.events.filter(kind=EventKind.ROUND, on=on).exists():
             out.append(d)
     return out
+
+
+def missing_rounds(designations, on: dt.date) -> list[tuple[Designation, dt.date, int]]:
+    """(designation, day the round was due, its day N) for each designation whose pack asked for a full-area
+    round on a day before ``on`` (L+N) and has none recorded on or after that day: the engine waits on it
+    (``round_missing``). Only designations that can be waiting are evaluated (a change due by ``on``, or no
+    change projected), their events read in one query per 5 000."""
+    cands = list(designations.filter(Q(next_on__lte=on) | Q(next_on__isnull=True)).select_related("area")
+                 .order_by("pk"))
+    by_d = _events_of(cands)
+    out = []
+    for d in cands:
+        st = state_of(d, on, events=by_d[d.pk])
+        if st.designated and st.waiting is not None and st.waiting.kind == "round_missing" and st.clock_start:
+            out.append((d, st.waiting.on, (st.waiting.on - st.clock_start).days))
+    return out
+
+
+def _events_of(designations) -> dict[int, list]:
+    by_d: dict[int, list] = defaultdict(list)
+    ids = [d.pk for d in designations]
+    for i in range(0, len(ids), 5000):
+        for e in Event.objects.filter(designation_id__in=ids[i:i + 5000]).order_by("on", "id"):
+            by_d[e.designation_id].append(e)
+    return by_d
+
+
+def release_board(designations, on: dt.date, days: int = 3, lang: str = "zh") -> list[dict]:
+    """The release board: designated areas due to step down or lift from ``on`` to ``on + days``, and those
+    waiting on a round, each with its evidence: days without a counted infection against the days the pack
+    asks, the full-area rounds since the clock started (which one counts), and what is missing."""
+    ds = list(designations.filter(status=Status.ACTIVE).select_related("area").order_by("pk"))
+    by_d = _events_of(ds)
+    rows = []
+    for d in ds:
+        st = state_of(d, on, events=by_d[d.pk])
+        if not st.designated or st.clock_start is None:
+            continue
+        waiting = st.waiting.text(lang) if st.waiting else ""
+        if st.next is None and not waiting:
+            continue
+        if st.next is not None and (st.next.on - on).days > days:
+            continue
+        ex = pack_of(d).exit_for(st.level, st.entered_from)
+        round_on = st.clock_start + dt.timedelta(days=ex.round_on_day) if ex and ex.round_on_day is not None else None
+        rounds, counted = [], False
+        for e in by_d[d.pk]:
+            if e.kind != EventKind.ROUND or e.on < st.clock_start:
+                continue
+            counts = (not counted and round_on is not None and e.on >= round_on and e.result == "negative")
+            counted = counted or counts
+            rounds.append({"on": e.on, "result": e.result or "pending", "source": e.reason, "counts": counts})
+        rows.append({"d": d, "level": st.level, "to": st.next.level if st.next else (ex.to if ex else ""),
+                     "on": st.next.on if st.next else None, "in_days": (st.next.on - on).days if st.next else None,
+                     "last_counted": st.clock_start, "clean_days": st.clean_days,
+                     "needs_days": ex.clean_days if ex else None, "round_on": round_on, "rounds": rounds,
+                     "waiting": waiting, "waiting_kind": st.waiting.kind if st.waiting else "",
+                     "kept": st.kept is not None})
+    rows.sort(key=lambda r: (r["on"] is None, r["on"] or on, r["d"].area.path))
+    return rows

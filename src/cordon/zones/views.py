@@ -27,8 +27,8 @@ from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
 from cordon.web.pages import (FORM_PAGE, MAX_BULK_ROWS, attempt, bulk_done, choice_label, done, form_context,
-                              form_page, in_language, paginate, query_id, query_without_page, refused_box, route,
-                              run_rows, submit)
+                              form_page, in_language, paginate, query_id, query_without_page, reads_chinese,
+                              refused_box, route, run_rows, submit)
 from cordon.web import exports as web_exports
 from cordon.zones import actions, exports, forms, kpi, queries
 from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Notice, Proposal, ProposalStatus, Status
@@ -442,3 +442,21 @@ def public_risk_areas_json(request):
     resp = JsonResponse(public_data(request.GET.get("q") or ""), json_dumps_params={"ensure_ascii": False})
     resp["Access-Control-Allow-Origin"] = "*"
     return resp
+
+
+BOARD_DAYS = 3
+
+
+@route("zones/release/", "zones_release")
+@access.require(access.VIEW)
+def release_board(request):
+    """Areas due to step down or lift today and in the next days, and those waiting on a round, with the
+    evidence (days without a counted infection, the rounds that count, what is missing)."""
+    today = clock.today()
+    rows = queries.release_board(Designation.objects.for_user(request.user), today, BOARD_DAYS,
+                                 lang="zh" if reads_chinese() else "en")
+    for r in rows:
+        r["level_label"], r["to_label"] = level_label(r["level"]), level_label(r["to"]) if r["to"] else ""
+    return render(request, "zones/release.html", {
+        "rows": rows, "today": today, "days": BOARD_DAYS,
+        "missing": Flag.objects.for_user(request.user).filter(on=today, check_key="round_missing").count()})

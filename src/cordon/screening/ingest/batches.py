@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from cordon.core import audit, clock
 from cordon.core.actions import ActionError
 
-from ..models import BatchKind, BatchStatus, ImportBatch, Round, RoundArea, RowError
+from ..models import BatchKind, BatchStatus, ImportBatch, Round, RoundArea, RoundStatus, RowError
 
 
 class SimulatedCrash(RuntimeError):
@@ -75,8 +75,25 @@ class Progress:
         self.stream.flush()
 
 
+def _refuse_closed(round_id: int | None) -> None:
+    """Registrations go only into an open round: ActionError for a closed one. Inside a chunk's transaction the
+    round's row is read with a share lock (PostgreSQL), so a close waits for the chunks being written and every
+    chunk after it is refused."""
+    if round_id is None:
+        return
+    share = " FOR SHARE" if connection.vendor == "postgresql" and connection.in_atomic_block else ""
+    with connection.cursor() as c:
+        c.execute(f"SELECT name, status FROM {Round._meta.db_table} WHERE id = %s{share}", [round_id])
+        row = c.fetchone()
+    if row is not None and row[1] == RoundStatus.CLOSED:
+        raise ActionError(gettext("round %(name)s is closed: it takes no more registrations (reopen it with a "
+                                  "reason first)") % {"name": row[0]}, field="round")
+
+
 def _open_batch(kind: str, key: str, *, rnd: Round | None, source: str, size: int, actor, community_id=None):
     """The batch for ``key`` (created on first sight). Returns (batch, already_done)."""
+    if kind == BatchKind.SAMPLES and rnd is not None:
+        _refuse_closed(rnd.pk)
     with transaction.atomic():
         b, created = ImportBatch.objects.get_or_create(kind=kind, key=key, defaults=dict(
             round=rnd, source=source[:200], size=size, started=clock.now(), actor=audit.actor_name(actor),
@@ -129,6 +146,8 @@ def _commit_chunk(b: ImportBatch, start: int, end: int, lines_done: int, ok: int
         if n != 1:
             raise ActionError(gettext("another process is importing this batch (its offset moved); rerun to continue"),
                               field="batch")
+        if b.kind == BatchKind.SAMPLES:
+            _refuse_closed(b.round_id)
         write()
         if errors:
             RowError.objects.bulk_create([RowError(batch_id=b.pk, line=ln, field=f, reason=r[:200])
