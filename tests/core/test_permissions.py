@@ -59,7 +59,23 @@ def world(city):
     b = sa.do_draft_bulletin(day, actor="test")
     sa.do_approve_bulletin(b, actor="test-deputy")  # a second person approves
     sa.do_publish_bulletin(b, actor="test")
-    return {**city, "compound_a": Area.objects.get(path="城关区/皋兰路街道/五泉社区/五泉小区"), "bulletin_day": day}
+    return {**city, "compound_a": Area.objects.get(path="城关区/皋兰路街道/五泉社区/五泉小区"), "bulletin_day": day,
+            "upload_a": _upload(city["community_a"])}
+
+
+def _upload(area):
+    """A finished upload of community A with its report of bad rows (the "Files in" pages read one)."""
+    import tempfile
+
+    from cordon.core.models import Upload
+
+    folder = Path(tempfile.mkdtemp(prefix="cordon-upload-"))
+    (folder / "errors.csv").write_text("line,field,reason\n3,id_number,bad check character\n", encoding="utf-8")
+    u = Upload(kind="residents", name="a.csv", path=str(folder / "a.csv"), sha256="0" * 64, size=10,
+               user_name="test", status="done", errors=1, report=str(folder / "errors.csv"), counts={"rows": 2})
+    u.set_scope_from(area)
+    u.save()
+    return u
 
 
 # ------------------------------------------------------------------------------------------ declarations
@@ -175,6 +191,9 @@ def _page_kwargs(world) -> dict:
         "supplies_action": {"action": "move"},
         "supplies_new": {"what": "item"},
         "zones_detail": {"pk": world["designation_a"].pk},
+        "upload_detail": {"pk": world["upload_a"].pk},
+        "upload_progress": {"pk": world["upload_a"].pk},
+        "upload_report": {"pk": world["upload_a"].pk},
         "zones_action": {"pk": 1, "action": "keep"},
         "zones_proposal_confirm": {"pk": 1},
         "zones_proposal_dismiss": {"pk": 1},

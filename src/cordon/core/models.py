@@ -210,15 +210,11 @@ class TaskLease(models.Model):
     lease_until = models.DateTimeField(db_index=True)
     heartbeat = models.DateTimeField()
 
-    def __str__(self) -> str:
-        return f"{self.task_id} {self.owner}"
 
-
-class UploadStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
+#: An upload's states: queued (its task waits for a worker), running, done, failed (refused as a whole).
+UploadStatus = models.TextChoices("UploadStatus", [
+    ("QUEUED", ("queued", _("Queued"))), ("RUNNING", ("running", _("Running"))), ("DONE", ("done", _("Done"))),
+    ("FAILED", ("failed", _("Failed")))])
 
 
 class Upload(ScopedFields):

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -97,8 +98,8 @@ def upload_list(request):
     if request.method == "POST":
         if getattr(request, "cordon_upload_too_large", False):
             form.is_valid()
-            form.add_error("file", _("The file is larger than the limit of %(mb)s MB.")
-                           % {"mb": settings.CORDON_UPLOAD_MAX // (1024 * 1024)})
+            form.add_error("file", _("The file is larger than the limit of %(size)s.")
+                           % {"size": filesizeformat(settings.CORDON_UPLOAD_MAX)})
         elif form.is_valid():
             d = form.cleaned_data
             try:
@@ -115,7 +116,7 @@ def upload_list(request):
     for u in page:
         u.kind_label = labels.get(u.kind, u.kind)
     return render(request, "web/uploads.html", {
-        "form": form, "uploads": page, "limit_mb": settings.CORDON_UPLOAD_MAX // (1024 * 1024)}, status=status)
+        "form": form, "uploads": page, "limit": filesizeformat(settings.CORDON_UPLOAD_MAX)}, status=status)
 
 
 @route("uploads/<int:pk>/", "upload_detail")
