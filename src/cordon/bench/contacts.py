@@ -4,7 +4,8 @@ scale.
 Builds the synthetic city in a scratch database (``bench/common.scratch_database``), then bulk-inserts
 ``I`` infections over the four weeks before the bench day and ``C`` orders of their contacts (close contacts
 and contacts of contacts living near each infection, dates from ``policy.persons.compute_order``, about
-a quarter of them ending on the bench day; orders that ended earlier are already released), with facility
+a quarter of them ending on the bench day; orders that ended earlier are already released; all of them written in
+the order of the day they were identified, as a city writes them), with facility
 placements for most people under an order. Then it measures, as a logged-in community worker of the busiest
 community, the contact-list page (``/cases/contacts/``) and the API list page (``/api/orders``) over
 ``--requests`` requests each (p50/p99), and the day-start release ``cases.actions.do_release_due`` of the bench
@@ -57,14 +58,19 @@ def seed(n_inf: int, n_contacts: int, seed_: int, share: float = 0.25) -> dict:
     scope = lambda u: dict(zip([f"{lv}_id" for lv in LEVELS], u[1:]))  # noqa: E731
     now = dt.datetime.combine(DAY, dt.time(8), tzinfo=dt.timezone.utc)
 
-    infections, inf_units = [], []
-    for i in range(n_inf):
+    drawn = []
+    for _i in range(n_inf):
         community = rng.choice(hot) if rng.random() < 0.7 else rng.choice(communities)
         u = rng.choice(by_community[community])
         confirmed = DAY - dt.timedelta(days=10) if rng.random() < share else DAY - dt.timedelta(days=rng.randint(0, 27))
-        infections.append(Infection(label=f"B{i + 1}", home_id=u[0], found="community", kind="confirmed",
-                                    confirmed_on=confirmed, reported_at=now, **scope(u)))
-        inf_units.append(u)
+        drawn.append((confirmed, u))
+    # Written day by day, as a city records them: infections, and the orders of their contacts after them, in
+    # the order of the day they were confirmed (the rows of one day's orders lie together, as in production).
+    drawn.sort(key=lambda d: d[0])
+    infections = [Infection(label=f"B{i + 1}", home_id=u[0], found="community", kind="confirmed",
+                            confirmed_on=confirmed, reported_at=now, **scope(u))
+                  for i, (confirmed, u) in enumerate(drawn)]
+    inf_units = [u for _c, u in drawn]
     t = time.perf_counter()
     with transaction.atomic():
         Infection.objects.bulk_create(infections, batch_size=5000)

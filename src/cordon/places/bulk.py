@@ -292,6 +292,16 @@ def _pg_residents(ch, anc_str: np.ndarray) -> str:
     return "\n".join(map("\t".join, zip(*cols))) + "\n"
 
 
+def _insert_all(cur, table: str, fields, batches, bar: Progress, step: str, timings: dict) -> None:
+    """SQLite: every ``(count, rows)`` batch inserted into ``table``; the seconds in ``timings[step]``."""
+    t = time.perf_counter()
+    sql = f'INSERT INTO "{table}" ({_cols(fields)}) VALUES ({",".join("?" * len(fields))})'
+    for n, rows in batches:
+        cur.executemany(sql, rows)
+        bar.update(n, step)
+    timings[step] = time.perf_counter() - t
+
+
 # ---------------------------------------------------------------------------------------------- SQLite
 def _load_sqlite(conn, city: City, bar: Progress, timings: dict, replace: bool) -> None:
     tables = [m._meta.db_table for m in MODELS]
@@ -323,28 +333,12 @@ def _load_sqlite(conn, city: City, bar: Progress, timings: dict, replace: bool) 
                 cur.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({','.join('?' * len(tables))})", tables)
             timings["drop_indexes"] = time.perf_counter() - t
 
-            t = time.perf_counter()
-            sql = f'INSERT INTO "{tables[0]}" ({_cols(AREA_FIELDS)}) VALUES ({",".join("?" * len(AREA_FIELDS))})'
-            for rows in city.areas():
-                cur.executemany(sql, rows)
-                bar.update(len(rows), "areas")
-            timings["areas"] = time.perf_counter() - t
-
-            t = time.perf_counter()
-            sql = (f'INSERT INTO "{tables[1]}" ({_cols(HOUSEHOLD_FIELDS)}) '
-                   f'VALUES ({",".join("?" * len(HOUSEHOLD_FIELDS))})')
-            for rows in city.households():
-                cur.executemany(sql, rows)
-                bar.update(len(rows), "households")
-            timings["households"] = time.perf_counter() - t
-
-            t = time.perf_counter()
-            sql = (f'INSERT INTO "{tables[2]}" ({_cols(RESIDENT_FIELDS)}) '
-                   f'VALUES ({",".join("?" * len(RESIDENT_FIELDS))})')
-            for ch, rows in _generated(city, lambda ch: ch.rows(), timings):
-                cur.executemany(sql, rows)
-                bar.update(len(ch), "residents")
-            timings["residents"] = time.perf_counter() - t
+            _insert_all(cur, tables[0], AREA_FIELDS, ((len(r), r) for r in city.areas()), bar, "areas", timings)
+            _insert_all(cur, tables[1], HOUSEHOLD_FIELDS, ((len(r), r) for r in city.households()), bar, "households",
+                        timings)
+            _insert_all(cur, tables[2], RESIDENT_FIELDS,
+                        ((len(ch), r) for ch, r in _generated(city, lambda ch: ch.rows(), timings)), bar, "residents",
+                        timings)
 
             t = time.perf_counter()
             bar.update(0, "indexes", force=True)

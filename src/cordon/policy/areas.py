@@ -172,12 +172,6 @@ class Waiting:
 
 
 @dataclass(frozen=True)
-class Held:
-    on: dt.date
-    reason: str
-
-
-@dataclass(frozen=True)
 class AreaState:
     on: dt.date
     level: str
@@ -189,7 +183,7 @@ class AreaState:
     next: Change | None                  # change that falls due if nothing more counts; None -> see waiting
     due: Change | None                   # the change the pack makes due (also while a keep holds the area)
     waiting: Waiting | None
-    kept: Held | None
+    kept: Keep | None                    # the keep holding the area (its day and reason)
     flags: tuple[_g.Verdict, ...]
     lifted_on: dt.date | None
     observation_until: dt.date | None
@@ -221,7 +215,7 @@ class _St:
         self.since = None
         self.L = None
         self.entered_from = None
-        self.keep: Held | None = None
+        self.keep: Keep | None = None
         self.not_before = None
         self.lifted_on = None
         self.obs_until = None
@@ -343,7 +337,7 @@ class _Engine:
                 st.reseal_because.append(e.ref or e.on.isoformat())
         elif isinstance(e, Keep):
             if st.designated and st.keep is None:
-                st.keep = Held(e.on, e.reason)
+                st.keep = e
         elif isinstance(e, Resume):
             if st.keep is not None:
                 st.keep = None
@@ -460,5 +454,5 @@ def granularity_ok(pack: Pack, node_kind: str) -> bool:
 
 
 __all__ = ["Designate", "Reseal", "Infection", "Round", "Keep", "Resume", "Lift", "Event", "parse_event",
-           "Change", "Waiting", "Held", "AreaState", "area_state", "prepare", "timeline", "projected_lift",
+           "Change", "Waiting", "AreaState", "area_state", "prepare", "timeline", "projected_lift",
            "minimum_days_to_lift", "check_designation", "granularity_ok"]

@@ -74,23 +74,31 @@ class Text:
         return _fill(self.get(lang), values)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Cited:
+    """What every rule of a pack carries: its source (a key of the pack's ``sources`` or a citation) and whether
+    that source is still to be verified."""
+    source: str = ""
+    unverified: bool = False
+
+
+def _cited(v: dict) -> dict:
+    return {"source": v.get("source", ""), "unverified": v.get("unverified", False)}
+
+
 @dataclass(frozen=True)
-class Exit:
+class Exit(Cited):
     """How a level is left: `clean_days` with no counted infection (L+1 .. L+N), optionally a negative full
     round on `round_on_day` (date L+round_on_day), then the area moves `to` another level."""
     clean_days: int
     to: str
     round_on_day: int | None = None
-    source: str = ""
-    unverified: bool = False
 
 
 @dataclass(frozen=True)
-class AreaTests:
+class AreaTests(Cited):
     days: tuple[int, ...]
     antigen_days: tuple[int, ...] = ()
-    source: str = ""
-    unverified: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,20 +114,16 @@ class Level:
 
 
 @dataclass(frozen=True)
-class Counting:
+class Counting(Cited):
     found: frozenset[str]  # where-found kinds that count against an area's clock
     home_isolating_counts: bool
-    source: str = ""
-    unverified: bool = False
 
 
 @dataclass(frozen=True)
-class PeriodSpec:
+class PeriodSpec(Cited):
     kind: str  # centralized | home_quarantine | home_monitoring
     days: int
     tests: tuple[int, ...]  # period-relative days (for the first period this equals anchor-relative)
-    source: str = ""
-    unverified: bool = False
 
     @property
     def status(self) -> str:
@@ -134,14 +138,12 @@ class TestWindow:
 
 
 @dataclass(frozen=True)
-class Category:
+class Category(Cited):
     key: str
     title: Text
     periods: tuple[PeriodSpec, ...]
     test_window: TestWindow | None = None
     note: Text | None = None
-    source: str = ""
-    unverified: bool = False
 
     @property
     def total_days(self) -> int:
@@ -153,33 +155,27 @@ class Category:
 
 
 @dataclass(frozen=True)
-class Task:
+class Task(Cited):
     key: str
     title: Text
     deadline_hours: int
     playbook: tuple[Text, ...]
-    source: str = ""
-    unverified: bool = False
 
 
 @dataclass(frozen=True)
-class Cadence:
+class Cadence(Cited):
     key: str
     title: Text
     times: int
     per_days: int
-    source: str = ""
-    unverified: bool = False
 
 
 @dataclass(frozen=True)
-class Screening:
+class Screening(Cited):
     pool_size: int
     round_hours: int
     alt_pool_size: int | None = None
     note: Text | None = None
-    source: str = ""
-    unverified: bool = False
 
 
 @dataclass(frozen=True)
@@ -459,7 +455,7 @@ def _text(v: dict | None) -> Text | None:
 
 def _exit(v: dict) -> Exit:
     return Exit(clean_days=v["clean_days"], to=v["to"], round_on_day=v.get("round_on_day"),
-                source=v.get("source", ""), unverified=v.get("unverified", False))
+                **_cited(v))
 
 
 def _build(d: dict, path: str | None) -> Pack:
@@ -471,8 +467,7 @@ def _build(d: dict, path: str | None) -> Pack:
             key=key, title=_text(lv["title"]), measures=_text(lv["measures"]), what=_text(lv.get("what")),
             exit=_exit(lv["exit"]) if "exit" in lv else None,
             exit_if_entered_from=MappingProxyType({k: _exit(v) for k, v in (lv.get("exit_if_entered_from") or {}).items()}),
-            area_tests=AreaTests(tuple(at["days"]), tuple(at.get("antigen_days") or ()), at.get("source", ""),
-                                 at.get("unverified", False)) if at else None,
+            area_tests=AreaTests(tuple(at["days"]), tuple(at.get("antigen_days") or ()), **_cited(at)) if at else None,
             designated=key != base)
     c = d["counting"]
     persons = {}
@@ -480,12 +475,12 @@ def _build(d: dict, path: str | None) -> Pack:
         tw = cat.get("test_window")
         persons[key] = Category(
             key=key, title=_text(cat["title"]),
-            periods=tuple(PeriodSpec(p["kind"], p["days"], tuple(p.get("tests") or ()), p.get("source", ""),
-                                     p.get("unverified", False)) for p in cat["periods"]),
+            periods=tuple(PeriodSpec(p["kind"], p["days"], tuple(p.get("tests") or ()), **_cited(p))
+                          for p in cat["periods"]),
             test_window=TestWindow(tw["count"], tw["within_days"], tw["min_gap_hours"]) if tw else None,
-            note=_text(cat.get("note")), source=cat.get("source", ""), unverified=cat.get("unverified", False))
-    tasks = {k: Task(k, _text(t["title"]), t["deadline_hours"], tuple(_text(x) for x in t["playbook"]),
-                     t.get("source", ""), t.get("unverified", False)) for k, t in d["tasks"].items()}
+            note=_text(cat.get("note")), **_cited(cat))
+    tasks = {k: Task(k, _text(t["title"]), t["deadline_hours"], tuple(_text(x) for x in t["playbook"]), **_cited(t))
+             for k, t in d["tasks"].items()}
     s = d["screening"]
     guardrails = {}
     for g in sorted(d["guardrails"], key=lambda g: int(g["rule"].rsplit("-", 1)[1])):
@@ -498,15 +493,14 @@ def _build(d: dict, path: str | None) -> Pack:
         granularity=d["designation"]["granularity"], default_kind=d["designation"]["default_kind"],
         granularity_source=d["designation"].get("source", ""),
         base_level=base, levels=MappingProxyType(levels),
-        counting=Counting(frozenset(k for k, v in c["found"].items() if v), c["home_isolating_counts"],
-                          c.get("source", ""), c.get("unverified", False)),
+        counting=Counting(frozenset(k for k, v in c["found"].items() if v), c["home_isolating_counts"], **_cited(c)),
         observation_days=d["observation"]["days"], observation_source=d["observation"].get("source", ""),
         observation_unverified=d["observation"].get("unverified", False),
         persons=MappingProxyType(persons), tasks=MappingProxyType(tasks),
-        key_populations=tuple(Cadence(x["key"], _text(x["title"]), x["times"], x["per_days"], x.get("source", ""),
-                                      x.get("unverified", False)) for x in d["key_populations"]),
+        key_populations=tuple(Cadence(x["key"], _text(x["title"]), x["times"], x["per_days"], **_cited(x))
+                              for x in d["key_populations"]),
         screening=Screening(s["pool_size"], s["round_hours"], s.get("alt_pool_size"), _text(s.get("note")),
-                            s.get("source", ""), s.get("unverified", False)),
+                            **_cited(s)),
         essential_places=tuple(d["essential_places"]), guardrails=MappingProxyType(guardrails),
         sources=MappingProxyType(dict(d.get("sources") or {})), path=path)
 

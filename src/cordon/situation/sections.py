@@ -396,40 +396,34 @@ def flags(view: SituationScope, on: dt.date, detail: bool = False) -> dict:
 # ------------------------------------------------------------------------------------------ other apps
 # Tiny on purpose: the care / hotline / supplies authors refine these. ``None`` when the app is not installed.
 
+def _desk(app: str, qs, counts: dict, listed: tuple[str, ...], links, detail: bool) -> dict | None:
+    """A people-services desk's figures: ``counts`` name -> Q of the rows counted (one aggregate); with ``detail``,
+    the ids of the ``listed`` ones. ``None`` when the deployment leaves the desk out (tests pin it)."""
+    if not apps.is_installed(app):
+        return None
+    out = {**qs.aggregate(**{k: Count("id", filter=q) for k, q in counts.items()}), "links": links()}
+    if detail:
+        out["ids"] = {k: _ids(qs.filter(counts[k])) for k in listed}
+    return out
+
+
 def care(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
     """Open emergency care requests against their deadlines; received and closed on the day."""
-    if not apps.is_installed("cordon.care"):  # a deployment without the desk (tests pin it)
-        return None
-    now = end_of(on)
-    qs = view.filter(CareRequest.objects.all())
-    agg = qs.aggregate(open=Count("id", filter=Q(status__in=CARE_OPEN)),
-                       overdue=Count("id", filter=Q(status__in=CARE_OPEN, deadline__lt=now)),
-                       received=Count("id", filter=_on_day("received_at", on)),
-                       closed=Count("id", filter=_on_day("closed_at", on)),
-                       refused=Count("id", filter=_on_day("closed_at", on) & Q(outcome="refused")))
-    out = {**agg, "links": {"requests": _url("care_board")}}
-    if detail:
-        out["ids"] = {"received": _ids(qs.filter(_on_day("received_at", on))),
-                      "overdue": _ids(qs.filter(status__in=CARE_OPEN, deadline__lt=now))}
-    return out
+    open_ = Q(status__in=CARE_OPEN)
+    return _desk("cordon.care", view.filter(CareRequest.objects.all()), {
+        "open": open_, "overdue": open_ & Q(deadline__lt=end_of(on)), "received": _on_day("received_at", on),
+        "closed": _on_day("closed_at", on), "refused": _on_day("closed_at", on) & Q(outcome="refused"),
+    }, ("received", "overdue"), lambda: {"requests": _url("care_board")}, detail)
 
 
 def hotline(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
     """Hotline tickets: open, past their response / resolution deadlines, created and closed on the day."""
-    if not apps.is_installed("cordon.hotline"):  # a deployment without the desk (tests pin it)
-        return None
     now = end_of(on)
-    qs = view.filter(Ticket.objects.all())
-    agg = qs.aggregate(open=Count("id", filter=Q(status__in=TICKET_OPEN)),
-                       late_response=Count("id", filter=Q(status="open", respond_by__lt=now)),
-                       overdue=Count("id", filter=Q(status__in=TICKET_OPEN, resolve_by__lt=now)),
-                       created=Count("id", filter=_on_day("created_at", on)),
-                       closed=Count("id", filter=_on_day("closed_at", on)))
-    out = {**agg, "links": {"tickets": _url("hotline_list")}}
-    if detail:
-        out["ids"] = {"created": _ids(qs.filter(_on_day("created_at", on))),
-                      "overdue": _ids(qs.filter(status__in=TICKET_OPEN, resolve_by__lt=now))}
-    return out
+    return _desk("cordon.hotline", view.filter(Ticket.objects.all()), {
+        "open": Q(status__in=TICKET_OPEN), "late_response": Q(status="open", respond_by__lt=now),
+        "overdue": Q(status__in=TICKET_OPEN, resolve_by__lt=now), "created": _on_day("created_at", on),
+        "closed": _on_day("closed_at", on),
+    }, ("created", "overdue"), lambda: {"tickets": _url("hotline_list")}, detail)
 
 
 def supplies(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:

@@ -1,5 +1,7 @@
 from django import template
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 
 from cordon.core import access
 
@@ -22,6 +24,17 @@ def minutes(delta) -> int:
     except AttributeError:
         return 0
     return int(-(-secs // 60))
+
+
+@register.simple_tag
+def crumbs(*links, current=None):
+    """``{% crumbs "zones_list" _("Risk areas") current=d.area.name %}``: the breadcrumb trail, as pairs of (URL
+    name or path, label) from the top, then the page itself."""
+    pairs = [(href if str(href).startswith("/") else reverse(href), label)
+             for href, label in zip(links[::2], links[1::2])]
+    trail = format_html_join("", '<li><a href="{}">{}</a></li>', pairs)
+    here = format_html('<li aria-current="page"><span>{}</span></li>', current) if current not in (None, "") else ""
+    return format_html('<nav class="crumbs" aria-label="{}"><ol>{}{}</ol></nav>', gettext("Breadcrumb"), trail, here)
 
 
 @register.simple_tag(takes_context=True)
