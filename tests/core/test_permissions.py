@@ -197,6 +197,12 @@ def _page_kwargs(world) -> dict:
         "zones_action": {"pk": 1, "action": "keep"},
         "zones_proposal_confirm": {"pk": 1},
         "zones_proposal_dismiss": {"pk": 1},
+        "places_print_visit": {"pk": world["unit_a"].pk},
+        "screening_print_latest": {"area_id": world["unit_a"].pk},
+        "screening_missing_export": {"pk": world["round_a"].pk, "area_id": world["unit_a"].pk},
+        "screening_missing_print": {"pk": world["round_a"].pk, "area_id": world["unit_a"].pk},
+        "screening_recall_export": {"pk": world["round_a"].pk},
+        "supplies_deliveries_print": {"building_id": world["unit_a"].parent_id},
     }
 
 
@@ -210,7 +216,7 @@ OUTSIDE = {
 }
 
 #: Pages that answer a GET with a redirect when open (to today's report; home for a signed-in user).
-REDIRECTS = {"situation_daily_today", "logout", "login"}
+REDIRECTS = {"situation_daily_today", "logout", "login", "screening_print_latest"}
 
 
 def _expect(role, cap) -> bool:

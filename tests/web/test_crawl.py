@@ -404,7 +404,7 @@ def test_exports_and_prints_as_every_role(demo_city, db, username):
                     rows = list(openpyxl.load_workbook(io.BytesIO(data), read_only=True).active.values)
                 assert len(rows) == int(r["X-Rows"]) + 1, url
     prints = [f"/areas/{building.pk}/print/visit/", f"/screening/print/{building.pk}/",
-              f"/supplies/deliveries/print/?building={building.pk}"]
+              f"/supplies/deliveries/print/{building.pk}/"]
     if rnd is not None:
         prints.append(f"/screening/{rnd.pk}/missing/{building.pk}/print/")
     for url in prints:

@@ -1,7 +1,8 @@
 """``cordon bench NAME [options]``: runs ``cordon.bench.<NAME>``.
 
 Each bench module has ``add_arguments(parser)`` and ``run(args)``; it prints a readable table and, as its
-very last line, one JSON object with its figures (see ``common.emit``).
+very last line, one JSON object with its figures (see ``common.emit``). Modules named ``_...`` are parts of a
+bench (``files`` assembles ``_files_export``, ``_files_upload``, ``_files_search``), not benches.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pkgutil
 def available() -> list[str]:
     import cordon.bench as pkg
 
-    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name not in ("runner", "common"))
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)
+                  if m.name not in ("runner", "common") and not m.name.startswith("_"))
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

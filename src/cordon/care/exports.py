@@ -10,11 +10,12 @@ from django.utils.encoding import force_str
 from cordon.care.models import WEEKDAYS
 from cordon.core import access, ids
 from cordon.places.models import SPECIAL_GROUP_LABELS, special_groups
-from cordon.web.exports import Column, Listing
+from cordon.web.exports import Column, Listing, labels
 
 
 def requests(priority_title, status_label) -> Listing:
     """Medical requests of one board tab."""
+    priority_title, status_label = labels(priority_title), labels(status_label)
     return Listing("care-requests", "就医需求", "Medical requests", access.CARE_READ,
                    ("ref", "received_at", "priority_key", "status", "person", "phone", "area__path", "address_note",
                     "need_text", "sealed", "needs_designated", "deadline", "dispatched_at", "arrived_at", "closed_at",

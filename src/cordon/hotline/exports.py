@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from cordon.core import access, ids
-from cordon.web.exports import Column, Listing
+from cordon.web.exports import Column, Listing, labels
 
 
 def tickets(category_label, status_label) -> Listing:
+    category_label, status_label = labels(category_label), labels(status_label)
     return Listing("tickets", "热线工单", "Hotline tickets", access.HOTLINE_READ,
                    ("number", "created_at", "source", "category", "status", "caller", "phone", "unit_name",
                     "location", "text", "respond_by", "resolve_by", "responded_at", "closed_at", "escalation",

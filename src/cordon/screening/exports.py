@@ -4,7 +4,7 @@ unless revealed (audited)."""
 from __future__ import annotations
 
 from cordon.core import access, ids
-from cordon.web.exports import Column, Listing
+from cordon.web.exports import Column, Listing, labels
 
 PERSON = (
     Column("姓名", "Name", "resident__name", ids.mask_name),
@@ -27,6 +27,7 @@ def missing() -> Listing:
 
 def recall(retest_label, status_label) -> Listing:
     """The people registered in a round's positive pools, by recall task."""
+    retest_label, status_label = labels(retest_label), labels(status_label)
     return Listing("screening-recall", "混管阳性召回", "Recall of positive pools", access.READ_HEALTH,
                    ("task__area__path", "task__status", "resident__name", "resident__id_number", "resident__phone",
                     "barcode", "retest", "retested_at"), (

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from cordon.core import access
-from cordon.web.exports import Column, Listing
+from cordon.web.exports import Column, Listing, labels
 
 
 def deliveries(status_label) -> Listing:
+    status_label = labels(status_label)
     return Listing("deliveries", "配送到户", "Deliveries to the door", access.SUPPLIES_READ,
                    ("unit__path", "household__number", "item__name", "quantity", "item__unit", "team__name",
                     "due_on", "status", "done_at", "failed_reason"), (

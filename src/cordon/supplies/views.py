@@ -173,11 +173,11 @@ def deliveries_export(request):
     return web_exports.respond(request, exports.deliveries(choice_label(DeliveryOrder, "status")), _deliveries(request))
 
 
-@route("supplies/deliveries/print/", "supplies_deliveries_print")
+@route("supplies/deliveries/print/<int:building_id>/", "supplies_deliveries_print")
 @access.require(access.SUPPLIES_READ)
-def deliveries_print(request):
+def deliveries_print(request, building_id: int):
     """A building's deliveries still to make (or of the status asked), printed on A4 to tick at each door."""
-    building = access.access(Area, request.user, query_id(request, "building"), read=access.SUPPLIES_READ)
+    building = access.access(Area, request.user, building_id, read=access.SUPPLIES_READ)
     if building.kind != "building":
         raise access.NotFound
     listing = exports.deliveries(choice_label(DeliveryOrder, "status"))

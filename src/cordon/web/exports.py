@@ -70,6 +70,8 @@ class Listing:
     fields: tuple[str, ...]
     columns: tuple[Column, ...]
     prepare: Callable | None = None
+    #: further values a row mapping holds, as ``values(**expressions)`` computes them in the database
+    expressions: dict = field(default_factory=dict)
     personal: bool = field(init=False, default=False)
 
     def __post_init__(self):
@@ -78,18 +80,33 @@ class Listing:
     def headers(self) -> list[str]:
         return [c.header for c in self.columns]
 
-    def row_function(self, masked: bool) -> Callable[[dict], list]:
-        """A function from a row mapping to its list of cell values (masked where asked)."""
+    def row_function(self, masked: bool) -> Callable[[dict], tuple]:
+        """A function from a row mapping to its cell values (masked where asked). When every column reads a
+        key of the row, one ``itemgetter`` reads them all (the common case of a long list)."""
         getters = []
         for c in self.columns:
             get = c.getter()
             if masked and c.mask is not None:
                 get = _masked(get, c.mask)
             getters.append(get)
+        if all(isinstance(c.value, str) and not (masked and c.mask) for c in self.columns):
+            keys = [c.value for c in self.columns]
+            get_all = operator.itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
+        else:
+            get_all = lambda row: [g(row) for g in getters]  # noqa: E731
         prepare = self.prepare
         if prepare is None:
-            return lambda row: [g(row) for g in getters]
-        return lambda row: [g(p) for p in (prepare(row),) for g in getters]
+            return get_all
+        return lambda row: get_all(prepare(row))
+
+
+def labels(fn: Callable[[str], str]) -> Callable[[str], str]:
+    """``fn`` (a key's label in the page's language) remembered per key: a file of 500 000 rows asks for the
+    same few labels over and over, and a translated label costs a catalogue lookup each time. A listing is
+    built per export, so the language cannot change under it."""
+    import functools
+
+    return functools.lru_cache(maxsize=1024)(fn)
 
 
 def _masked(get, mask):
@@ -99,13 +116,20 @@ def _masked(get, mask):
 # ---------------------------------------------------------------------------------------------- values
 
 def _plain_values(yes: str, no: str) -> Callable:
-    """A function from a cell value to what a file holds: text, a number, or "" for nothing."""
+    """A function from a cell value that is not text to what a file holds: text, a number, or "" for nothing.
+    Dates are few in a long list and are written once each."""
     tz = timezone.get_current_timezone()
+    days: dict = {}
 
     def plain(v):
+        t = type(v)
         if v is None:
             return ""
-        t = type(v)
+        if t is dt.date:
+            text = days.get(v)
+            if text is None:
+                text = days[v] = v.isoformat()
+            return text
         if t is str or t is int or t is float:
             return v
         if t is bool:
@@ -113,8 +137,6 @@ def _plain_values(yes: str, no: str) -> Callable:
         if t is dt.datetime:
             return timezone.localtime(v, tz).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(v) else \
                 v.strftime("%Y-%m-%d %H:%M")
-        if t is dt.date:
-            return v.isoformat()
         if t is decimal.Decimal:
             return int(v) if v == v.to_integral_value() else float(v)
         if isinstance(v, (list, tuple)):
@@ -133,29 +155,29 @@ def compact(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = "=+-@\t\r"
 
 
 def csv_chunks(headers: list[str], rows: Iterable[list]) -> Iterator[bytes]:
-    """CSV in UTF-8 with a byte order mark, ``CHUNK`` rows per piece. Text that a spreadsheet would take for
-    a formula (``=``, ``+``, ``-``, ``@``) is written with a leading ``'``."""
+    """CSV in UTF-8 with a byte order mark, ``CHUNK`` rows per piece (``rows`` as ``file_rows`` gives them
+    for CSV: text that would start a formula already quoted)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(headers)
     yield ("\ufeff" + buf.getvalue()).encode("utf-8")
     buf.seek(0)
     buf.truncate()
-    n = 0
+    batch: list = []
     for row in rows:
-        writer.writerow(["'" + v if type(v) is str and v[:1] in _FORMULA else v for v in row])
-        n += 1
-        if n == CHUNK:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            writer.writerows(batch)
+            batch.clear()
             yield buf.getvalue().encode("utf-8", "replace")
             buf.seek(0)
             buf.truncate()
-            n = 0
-    if n:
-        yield buf.getvalue().encode("utf-8", "replace")
+    writer.writerows(batch)
+    yield buf.getvalue().encode("utf-8", "replace")
 
 
 # ---------------------------------------------------------------------------------------------- XLSX
@@ -238,18 +260,12 @@ class _Sink(io.RawIOBase):
         return out
 
 
-def _cell(v) -> str:
-    t = type(v)
-    if t is str:
-        return '<c t="inlineStr"><is><t>' + _xml_text(v) + "</t></is></c>" if v else "<c/>"
-    if t is int or t is float:
-        return f"<c><v>{v!r}</v></c>"
-    return '<c t="inlineStr"><is><t>' + _xml_text(str(v)) + "</t></is></c>"
-
-
 def xlsx_chunks(headers: list[str], rows: Iterable[list], sheet: str = "Sheet1") -> Iterator[bytes]:
-    """An XLSX workbook of one sheet (a bold, frozen header row, then ``rows``), ``CHUNK`` rows per piece."""
+    """An XLSX workbook of one sheet (a bold, frozen header row, then ``rows`` of text and numbers), ``CHUNK``
+    rows per piece. Text is written inline (no shared-strings table to hold in memory)."""
     sink = _Sink()
+    special, escape = _XML_SPECIAL.search, _xml_text
+    text_cell, end_cell = '<c t="inlineStr"><is><t>', "</t></is></c>"
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
         zf.writestr("_rels/.rels", _RELS)
@@ -262,7 +278,10 @@ def xlsx_chunks(headers: list[str], rows: Iterable[list], sheet: str = "Sheet1")
             yield sink.take()
             lines: list[str] = []
             for row in rows:
-                lines.append("<row>" + "".join([_cell(v) for v in row]) + "</row>")
+                if special("".join(map(str, row))) is not None:  # one look at the whole row, escape rarely
+                    row = [escape(v) if type(v) is str else v for v in row]
+                lines.append("<row>" + "".join([(text_cell + v + end_cell if v else "<c/>") if type(v) is str
+                                                 else f"<c><v>{v!r}</v></c>" for v in row]) + "</row>")
                 if len(lines) == CHUNK:
                     out.write("".join(lines).encode("utf-8", "replace"))
                     lines.clear()
@@ -273,12 +292,20 @@ def xlsx_chunks(headers: list[str], rows: Iterable[list], sheet: str = "Sheet1")
 
 # ---------------------------------------------------------------------------------------------- answering
 
-def file_rows(listing: Listing, qs, *, masked: bool) -> Iterator[list]:
-    """The cells of every row of ``qs`` (read ``CHUNK`` at a time with ``values(*listing.fields)``)."""
-    to_cells = listing.row_function(masked)
+def file_rows(listing: Listing, qs, *, masked: bool, fmt: str = "xlsx") -> Iterator[list]:
+    """The cells of every row of ``qs`` (read ``CHUNK`` at a time with ``values(*fields, **expressions)``): text and
+    numbers; for CSV, text a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``) starts with
+    ``'``."""
+    cells_of = listing.row_function(masked)
     plain = _plain_values(_("yes"), _("no"))
-    for row in qs.values(*listing.fields).iterator(chunk_size=CHUNK):
-        yield [plain(v) for v in to_cells(row)]
+    rows = qs.values(*listing.fields, **listing.expressions).iterator(chunk_size=CHUNK)
+    if fmt == "csv":
+        formula = _FORMULA
+        for row in rows:
+            yield [("'" + v if v and v[0] in formula else v) if type(v) is str else plain(v) for v in cells_of(row)]
+    else:
+        for row in rows:
+            yield [v if type(v) is str else plain(v) for v in cells_of(row)]
 
 
 def stream(listing: Listing, qs, fmt: str, *, masked: bool) -> Iterator[bytes]:
@@ -286,7 +313,7 @@ def stream(listing: Listing, qs, fmt: str, *, masked: bool) -> Iterator[bytes]:
     returned): the same code the export pages answer with, and the bench times."""
     language = translation.get_language()
     with translation.override(language):
-        rows = file_rows(listing, qs, masked=masked)
+        rows = file_rows(listing, qs, masked=masked, fmt=fmt)
         if fmt == "csv":
             yield from csv_chunks(listing.headers(), rows)
         else:
@@ -313,7 +340,7 @@ def respond(request, listing: Listing, qs, *, scope=None):
     ``?format=csv`` or ``xlsx``; a POST with ``unmask=1`` and a ``reason`` reveals personal data (when the
     user may, else 403). ``scope`` (an area) places the audit row; by default the user's own grant."""
     user = request.user
-    if not access.has_perm(user, listing.cap):
+    if not (access.has_perm(user, access.EXPORT) and access.has_perm(user, listing.cap)):
         raise PermissionDenied
     fmt = request.POST.get("format") or request.GET.get("format") or "csv"
     if fmt not in FORMATS:
@@ -361,7 +388,8 @@ def print_page(request, listing: Listing, rows: Iterable[dict], *, title: str, a
     from django.shortcuts import render
 
     picked = tuple(c for c in listing.columns if not columns or c.en in columns)
-    sub = Listing(listing.name, listing.zh, listing.en, listing.cap, listing.fields, picked, listing.prepare)
+    sub = Listing(listing.name, listing.zh, listing.en, listing.cap, listing.fields, picked, listing.prepare,
+                  listing.expressions)
     language = "en" if request.GET.get("lang") == "en" else "zh-hans"
     with translation.override(language):
         plain = _plain_values(_("yes"), _("no"))

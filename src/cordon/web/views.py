@@ -64,9 +64,9 @@ def audit_list(request):
     })
 
 
-@access.require(access.EXPORT)
+@access.require(access.AUDIT)
 def audit_export(request):
-    """The audit log, with its filters, as CSV or XLSX."""
+    """The audit log, with its filters, as CSV or XLSX (for those who read it and may export)."""
     _form, qs = audit_entries(request)
     return exports.respond(request, AUDIT_LOG, qs)
 

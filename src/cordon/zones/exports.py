@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from cordon.core import access
-from cordon.web.exports import Column, Listing
+from cordon.web.exports import Column, Listing, labels
 
 
 def designations(level_label, status_label, waiting_text) -> Listing:
     """Risk areas as the command view lists them (one tab, level and area text)."""
+    level_label, status_label = labels(level_label), labels(status_label)
     return Listing("risk-areas", "风险区域", "Risk areas", access.VIEW,
                    ("area__path", "level", "status", "designated_on", "since", "next_level", "next_on", "waiting",
                     "kept", "lifted_on", "observation_until", "public_reason"), (
