@@ -26,6 +26,7 @@ from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
+from cordon.web.forms import BulkDecisionForm
 from cordon.web.pages import (FORM_PAGE, MAX_BULK_ROWS, attempt, bulk_done, done, form_context, form_page, in_language,
                               paginate, query_id, query_without_page, refused_box, route, run_rows, submit)
 from cordon.zones import actions, forms, kpi, queries
@@ -302,7 +303,8 @@ def proposals_bulk(request):
     user = request.user
     mine = Proposal.objects.for_user(user, access.ZONES_WRITE)  # a decided one is refused by the action, with why
     writable = mine.filter(status=ProposalStatus.OPEN)
-    form = forms.BulkDecisionForm(request.POST or None)
+    form = BulkDecisionForm(request.POST or None, choices=[("confirm", _("Confirm")), ("dismiss", _("Dismiss"))],
+                            needs_reason=("dismiss",))
     report = None
     if request.method == "POST" and form.is_valid():
         c = form.cleaned_data
