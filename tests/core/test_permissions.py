@@ -176,6 +176,10 @@ def _page_kwargs(world) -> dict:
         "zones_action": {"pk": 1, "action": "keep"},
         "zones_proposal_confirm": {"pk": 1},
         "zones_proposal_dismiss": {"pk": 1},
+        "account_token_revoke": {"pk": 1},
+        "cases_order_extend": {"pk": world["order_a"].pk},
+        "resident_new": {"pk": world["unit_a"].pk},
+        "resident_edit": {"pk": world["resident_a"].pk},
     }
 
 
