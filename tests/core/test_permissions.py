@@ -203,6 +203,10 @@ def _page_kwargs(world) -> dict:
         "screening_missing_print": {"pk": world["round_a"].pk, "area_id": world["unit_a"].pk},
         "screening_recall_export": {"pk": world["round_a"].pk},
         "supplies_deliveries_print": {"building_id": world["unit_a"].parent_id},
+        "account_token_revoke": {"pk": 1},
+        "cases_order_extend": {"pk": world["order_a"].pk},
+        "resident_new": {"pk": world["unit_a"].pk},
+        "resident_edit": {"pk": world["resident_a"].pk},
     }
 
 

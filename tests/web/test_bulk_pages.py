@@ -57,7 +57,7 @@ def test_dismiss_many_needs_a_reason_and_outsiders_touch_nothing(city, worker, o
 
     ids = [str(p.pk) for p in proposals]
     r = en(as_user(worker)).post("/zones/proposals/", {"row": ids, "decision": "dismiss", "reason": ""})
-    assert r.status_code == 400 and "needs a reason" in r.content.decode()
+    assert r.status_code == 400 and "give the reason for this decision" in r.content.decode()
     r = en(as_user(outsider)).post("/zones/proposals/", {"row": ids, "decision": "confirm"})
     assert r.status_code == 400 and r.content.decode().count("not found, or not yours to change") == 3
     r = en(as_user(worker)).post("/zones/proposals/", {"row": ids, "decision": "dismiss", "reason": "one family"})
@@ -100,16 +100,16 @@ def test_mark_many_deliveries(city, logistics, auditor, deliveries, as_user):
     o = deliveries[0]
     page = c.get("/supplies/deliveries/mark/").content.decode()
     assert f'name="row" value="{o.pk}"' in page
-    r = c.post("/supplies/deliveries/mark/", {"row": [str(o.pk)], "outcome": "failed", "reason": ""})
-    assert r.status_code == 400 and "needs its reason" in r.content.decode()
-    r = c.post("/supplies/deliveries/mark/", {"row": [str(o.pk)], "outcome": "delivered"})
+    r = c.post("/supplies/deliveries/mark/", {"row": [str(o.pk)], "decision": "failed", "reason": ""})
+    assert r.status_code == 400 and "give the reason for this decision" in r.content.decode()
+    r = c.post("/supplies/deliveries/mark/", {"row": [str(o.pk)], "decision": "delivered"})
     assert r.status_code == 302
     assert DeliveryOrder.objects.get(pk=o.pk).status == "delivered"
     assert AuditEntry.objects.filter(action__startswith="delivery.").count() >= 1
     # Already marked: reported, not changed again.
     other = sa.do_issue_allocation(sa.do_allocate(o.allocation.designation, warehouse=o.allocation.warehouse,
                                                   item=o.item, days=1, actor="test"), actor="test")[0]
-    r = c.post("/supplies/deliveries/mark/", {"row": [str(o.pk), str(other.pk)], "outcome": "failed",
+    r = c.post("/supplies/deliveries/mark/", {"row": [str(o.pk), str(other.pk)], "decision": "failed",
                                               "reason": "nobody home"})
     body = r.content.decode()
     assert r.status_code == 200 and "already delivered" in body

@@ -13,92 +13,92 @@ from cordon.core import access
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
-#: (method, path of the operation) -> the URL name of the page whose form makes that write
+#: "METHOD path" of the operation -> the URL name of the page whose form makes that write
 PAGES = {
-    ("POST", "/tokens"): "account_tokens",
-    ("DELETE", "/tokens/{token_id}"): "account_token_revoke",
+    "POST /tokens": "account_tokens",
+    "DELETE /tokens/{token_id}": "account_token_revoke",
     # places
-    ("POST", "/residents"): "resident_new",
-    ("PATCH", "/residents/{resident_id}"): "resident_edit",
-    ("POST", "/residents/{resident_id}/unmask"): "resident_detail",
+    "POST /residents": "resident_new",
+    "PATCH /residents/{resident_id}": "resident_edit",
+    "POST /residents/{resident_id}/unmask": "resident_detail",
     # zones
-    ("POST", "/designations"): "zones_new",
-    ("POST", "/designations/{designation_id}/lift"): "zones_action",
-    ("POST", "/designations/{designation_id}/keep"): "zones_action",
-    ("POST", "/designations/{designation_id}/resume"): "zones_action",
-    ("POST", "/designations/{designation_id}/round"): "zones_action",
-    ("POST", "/designations/{designation_id}/reseal"): "zones_action",
-    ("POST", "/designations/{designation_id}/adjust"): "zones_action",
-    ("POST", "/proposals/{proposal_id}/confirm"): "zones_proposal_confirm",
-    ("POST", "/proposals/{proposal_id}/dismiss"): "zones_proposal_dismiss",
+    "POST /designations": "zones_new",
+    "POST /designations/{designation_id}/lift": "zones_action",
+    "POST /designations/{designation_id}/keep": "zones_action",
+    "POST /designations/{designation_id}/resume": "zones_action",
+    "POST /designations/{designation_id}/round": "zones_action",
+    "POST /designations/{designation_id}/reseal": "zones_action",
+    "POST /designations/{designation_id}/adjust": "zones_action",
+    "POST /proposals/{proposal_id}/confirm": "zones_proposal_confirm",
+    "POST /proposals/{proposal_id}/dismiss": "zones_proposal_dismiss",
     # screening
-    ("POST", "/screening/rounds"): "screening_new",
-    ("POST", "/screening/rounds/{round_id}/refresh"): "screening_refresh",
-    ("POST", "/screening/recall/{member_id}/retest"): "screening_retest",
+    "POST /screening/rounds": "screening_new",
+    "POST /screening/rounds/{round_id}/refresh": "screening_refresh",
+    "POST /screening/recall/{member_id}/retest": "screening_retest",
     # cases
-    ("POST", "/infections"): "cases_infection_new",
-    ("POST", "/infections/{infection_id}/reclassify"): "cases_infection_action",
-    ("POST", "/infections/{infection_id}/contacts"): "cases_infection_action",
-    ("POST", "/tasks/{task_id}/complete"): "cases_task_action",
-    ("POST", "/tasks/{task_id}/note"): "cases_task_action",
-    ("POST", "/orders"): "cases_order_new",
-    ("POST", "/orders/{order_id}/checkins"): "cases_checkin",
-    ("POST", "/orders/{order_id}/extend"): "cases_order_extend",
-    ("POST", "/spillovers"): "cases_spillover_new",
-    ("POST", "/arrivals"): "cases_arrival_new",
-    ("POST", "/arrivals/{arrival_id}/tests"): "cases_arrival_test",
-    ("POST", "/facilities"): "cases_facility_new",
-    ("POST", "/facilities/{facility_id}/place"): "cases_facility_admit",
-    ("POST", "/placements/{placement_id}/discharge"): "cases_discharge",
-    ("POST", "/outside-regions"): "cases_region_upsert",
+    "POST /infections": "cases_infection_new",
+    "POST /infections/{infection_id}/reclassify": "cases_infection_action",
+    "POST /infections/{infection_id}/contacts": "cases_infection_action",
+    "POST /tasks/{task_id}/complete": "cases_task_action",
+    "POST /tasks/{task_id}/note": "cases_task_action",
+    "POST /orders": "cases_order_new",
+    "POST /orders/{order_id}/checkins": "cases_checkin",
+    "POST /orders/{order_id}/extend": "cases_order_extend",
+    "POST /spillovers": "cases_spillover_new",
+    "POST /arrivals": "cases_arrival_new",
+    "POST /arrivals/{arrival_id}/tests": "cases_arrival_test",
+    "POST /facilities": "cases_facility_new",
+    "POST /facilities/{facility_id}/place": "cases_facility_admit",
+    "POST /placements/{placement_id}/discharge": "cases_discharge",
+    "POST /outside-regions": "cases_region_upsert",
     # care
-    ("POST", "/care/requests"): "care_new",
-    ("POST", "/care/requests/{request_id}/dispatch"): "care_request_action",
-    ("POST", "/care/requests/{request_id}/advance"): "care_request_action",
-    ("POST", "/care/requests/{request_id}/retriage"): "care_request_action",
-    ("POST", "/care/requests/{request_id}/close"): "care_request_action",
-    ("POST", "/care/tasks/{task_id}/done"): "care_task_done",
-    ("PUT", "/care/needs/{resident_id}"): "care_needs",
-    ("POST", "/care/hospitals"): "care_new_reference",
-    ("POST", "/care/vehicles"): "care_new_reference",
+    "POST /care/requests": "care_new",
+    "POST /care/requests/{request_id}/dispatch": "care_request_action",
+    "POST /care/requests/{request_id}/advance": "care_request_action",
+    "POST /care/requests/{request_id}/retriage": "care_request_action",
+    "POST /care/requests/{request_id}/close": "care_request_action",
+    "POST /care/tasks/{task_id}/done": "care_task_done",
+    "PUT /care/needs/{resident_id}": "care_needs",
+    "POST /care/hospitals": "care_new_reference",
+    "POST /care/vehicles": "care_new_reference",
     # hotline
-    ("POST", "/hotline/tickets"): "hotline_new",
-    ("POST", "/hotline/tickets/{ticket_id}/respond"): "hotline_ticket_action",
-    ("POST", "/hotline/tickets/{ticket_id}/feedback"): "hotline_ticket_action",
-    ("POST", "/hotline/tickets/{ticket_id}/close"): "hotline_ticket_action",
+    "POST /hotline/tickets": "hotline_new",
+    "POST /hotline/tickets/{ticket_id}/respond": "hotline_ticket_action",
+    "POST /hotline/tickets/{ticket_id}/feedback": "hotline_ticket_action",
+    "POST /hotline/tickets/{ticket_id}/close": "hotline_ticket_action",
     # supplies
-    ("POST", "/supplies/warehouses"): "supplies_new",
-    ("POST", "/supplies/items"): "supplies_new",
-    ("POST", "/supplies/teams"): "supplies_new",
-    ("POST", "/supplies/warehouses/{warehouse_id}/movements"): "supplies_action",
-    ("POST", "/supplies/deliveries/{delivery_id}/delivered"): "supplies_delivery_action",
-    ("POST", "/supplies/deliveries/{delivery_id}/failed"): "supplies_delivery_action",
+    "POST /supplies/warehouses": "supplies_new",
+    "POST /supplies/items": "supplies_new",
+    "POST /supplies/teams": "supplies_new",
+    "POST /supplies/warehouses/{warehouse_id}/movements": "supplies_action",
+    "POST /supplies/deliveries/{delivery_id}/delivered": "supplies_delivery_action",
+    "POST /supplies/deliveries/{delivery_id}/failed": "supplies_delivery_action",
     # situation
-    ("POST", "/bulletins"): "situation_bulletin_draft",
-    ("PATCH", "/bulletins/{bulletin_id}"): "situation_bulletin",
-    ("POST", "/bulletins/{bulletin_id}/approve"): "situation_bulletin",
-    ("POST", "/bulletins/{bulletin_id}/publish"): "situation_bulletin",
+    "POST /bulletins": "situation_bulletin_draft",
+    "PATCH /bulletins/{bulletin_id}": "situation_bulletin",
+    "POST /bulletins/{bulletin_id}/approve": "situation_bulletin",
+    "POST /bulletins/{bulletin_id}/publish": "situation_bulletin",
 }
 
-#: (method, path) -> why the write has no form of its own
+#: "METHOD path" -> why the write has no form of its own
 API_ONLY = {
-    ("POST", "/screening/samples"): "batches of tube scans posted by the sampling points' scanners, thousands of "
+    "POST /screening/samples": "batches of tube scans posted by the sampling points' scanners, thousands of "
                                     "rows at a time; people bring such batches as files (the round's uploads)",
-    ("POST", "/screening/results"): "batches of pooled-tube results posted by the laboratories' systems; people "
+    "POST /screening/results": "batches of pooled-tube results posted by the laboratories' systems; people "
                                     "bring such batches as files (the round's uploads)",
 }
 
 #: Bulk pages: one submit, each checked row one audited action (the single-row write is in PAGES too)
 BULK_PAGES = {
-    ("POST", "/proposals/{proposal_id}/confirm"): "zones_proposals_bulk",
-    ("POST", "/orders/{order_id}/checkins"): "cases_checkins_bulk",
-    ("POST", "/supplies/deliveries/{delivery_id}/delivered"): "supplies_deliveries_bulk",
-    ("POST", "/supplies/deliveries/{delivery_id}/failed"): "supplies_deliveries_bulk",
+    "POST /proposals/{proposal_id}/confirm": "zones_proposals_bulk",
+    "POST /orders/{order_id}/checkins": "cases_checkins_bulk",
+    "POST /supplies/deliveries/{delivery_id}/delivered": "supplies_deliveries_bulk",
+    "POST /supplies/deliveries/{delivery_id}/failed": "supplies_deliveries_bulk",
 }
 
 
-def api_writes() -> dict[tuple[str, str], str]:
-    """(method, path) -> capability of every write operation of the assembled API."""
+def api_writes() -> dict[str, str]:
+    """"METHOD path" -> capability of every write operation of the assembled API."""
     from cordon.config.api import api
 
     writes = {}
@@ -106,7 +106,7 @@ def api_writes() -> dict[tuple[str, str], str]:
         for path_view in router.path_operations.values():
             for op in path_view.operations:
                 for method in WRITE_METHODS & set(op.methods):
-                    writes[(method, op.path)] = op.view_func.cordon_cap
+                    writes[f"{method} {op.path}"] = op.view_func.cordon_cap
     return writes
 
 
@@ -180,5 +180,5 @@ def test_the_check_sees_a_new_write():
         writes = api_writes()
     finally:
         api._routers.pop()
-    assert ("POST", "/made-up-write") in writes
-    assert ("POST", "/made-up-write") not in PAGES and ("POST", "/made-up-write") not in API_ONLY
+    assert "POST /made-up-write" in writes
+    assert "POST /made-up-write" not in PAGES and "POST /made-up-write" not in API_ONLY

@@ -230,13 +230,12 @@ def checkins_bulk(request):
 @require_POST
 def arrival_test(request, pk: int):
     """A test of an arrival (negative or positive, on a day); a positive one offers the infection's form."""
-    user = request.user
-    a = access.access(Arrival, user, pk, perm=access.CASES_WRITE)
+    a = access.access(Arrival, request.user, pk, perm=access.CASES_WRITE)
     f = forms.ArrivalTestForm(request.POST)
-    back = _back(request, reverse("cases_arrivals"))
 
     def act():
-        actions.do_record_arrival_test(a, on=f.cleaned_data["on"], result=f.cleaned_data["result"], actor=user)
+        actions.do_record_arrival_test(a, actor=request.user, **f.cleaned_data)
         messages.success(request, _("Test of %(p)s recorded.") % {"p": a.label})
 
-    return posted(request, f, act, back, refused=_not_done, invalid=_first_problem)
+    return posted(request, f, act, _back(request, reverse("cases_arrivals")), refused=_not_done,
+                  invalid=_first_problem)

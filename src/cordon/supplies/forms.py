@@ -69,15 +69,3 @@ class TeamForm(CheckedForm):
     leader = forms.CharField(label=_("Leader"), max_length=40, required=False)
     phone = forms.CharField(label=_("Contact phone"), max_length=20, required=False)
 
-
-class BulkDeliveryForm(CheckedForm):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("delivered", _("Delivered")), ("failed", _("Failed"))],
-                                widget=forms.RadioSelect, initial="delivered")
-    reason = forms.CharField(label=_("Why it failed"), max_length=200, required=False,
-                             help_text=_("Required for failed deliveries."))
-
-    def clean(self):
-        c = super().clean()
-        if c.get("outcome") == "failed" and not (c.get("reason") or "").strip():
-            self.add_error("reason", _("a failed delivery needs its reason"))
-        return c

@@ -18,8 +18,9 @@ from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryStatus, D
 from cordon.places.models import Area
 from cordon.web import exports as web_exports
 from cordon.web.pages import (FORM_PAGE, attempt, bulk_done, choice_label, done, form_context, form_errors_text,
-                              form_page, paginate, parse_id, posted_text, query_id, query_without_page, route, run_rows,
-                              submit)
+                              form_page, paginate, parse_id, posted_text, query_id, query_without_page, route,
+                              run_rows, submit)
+from cordon.web.forms import BulkDecisionForm
 from cordon.zones.models import Designation, Status as ZStatus
 
 
@@ -214,13 +215,14 @@ def deliveries_bulk(request):
     building = query_id(request, "building")
     if building is not None:
         planned = planned.filter(building_id=building)
-    form = forms.BulkDeliveryForm(request.POST or None)
+    form = BulkDecisionForm(request.POST or None, choices=[("delivered", _("Delivered")), ("failed", _("Failed"))],
+                            needs_reason=("failed",), reason_label=_("Why it failed"), reason_max=200)
     report = None
     if request.method == "POST" and form.is_valid():
         c = form.cleaned_data
 
         def act(o, _values):
-            if c["outcome"] == "delivered":
+            if c["decision"] == "delivered":
                 return actions.do_mark_delivered(o, actor=user)
             return actions.do_mark_failed(o, reason=c["reason"], actor=user)
 

@@ -5,6 +5,8 @@ from django.core import validators
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cordon.policy.pack import list_packs
+
 #: ids a page accepts from a query string or a form: the database's positive 64-bit range
 MAX_ID = 2**63 - 1
 #: dates a page accepts (query strings, form fields): a window no record lies outside of, so that date
@@ -70,13 +72,43 @@ class TokenForm(CheckedForm):
                            help_text=_("What the program using it is, e.g. the laboratory's upload script."))
 
 
+def _pack_choices():
+    return [(n, n) for n in list_packs()]
+
+
 class PackForm(CheckedForm):
-    pack = forms.ChoiceField(label=_("Policy pack"))
+    pack = forms.ChoiceField(label=_("Policy pack"), choices=_pack_choices)
     effective_from = forms.DateField(label=_("Applies from"), widget=forms.DateInput(attrs={"type": "date"}),
                                      help_text=_("New designations and orders from that day use it."))
     reason = forms.CharField(label=_("Reason"), max_length=500,
                              help_text=_("The notice or document that changes the rules."))
 
-    def __init__(self, *args, packs=(), **kwargs):
+
+class BulkDecisionForm(CheckedForm):
+    """The one decision a bulk page applies to every ticked row (``web.pages.run_rows``), and its reason:
+    required for the decisions in ``needs_reason`` (the action would refuse each row without it)."""
+
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+    def __init__(self, *args, choices, needs_reason=(), reason_label=None, reason_max: int = 500, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["pack"].choices = list(packs)
+        self.needs_reason = set(needs_reason)
+        self.fields["decision"].choices = list(choices)
+        self.fields["decision"].initial = choices[0][0]
+        reason = self.fields["reason"]
+        reason.max_length = reason_max
+        reason.widget.attrs["maxlength"] = str(reason_max)
+        reason.validators = [v for v in reason.validators if not isinstance(v, validators.MaxLengthValidator)]
+        reason.validators.append(validators.MaxLengthValidator(reason_max))
+        if reason_label:
+            reason.label = reason_label
+        if self.needs_reason:
+            reason.help_text = _("Required for: %(d)s.") % {
+                "d": ", ".join(str(label) for value, label in choices if value in self.needs_reason)}
+
+    def clean(self):
+        c = super().clean()
+        if c.get("decision") in self.needs_reason and not (c.get("reason") or "").strip():
+            self.add_error("reason", _("give the reason for this decision"))
+        return c

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 from cordon.core import access, clock, packs
 from cordon.core.actions import do_create_token, do_revoke_token, do_set_pack
 from cordon.core.models import ApiToken, AuditEntry, PackSetting
-from cordon.policy.pack import list_packs
 from cordon.web import exports
 from cordon.web.forms import AuditFilterForm, PackForm, TokenForm
 from cordon.web.pages import FORM_PAGE, attempt, done, form_context, form_page, paginate, query_without_page
@@ -113,9 +112,7 @@ def settings_pack(request):
     """The policy pack in force and the ones selected before; commanders select the pack that applies from a
     day (``do_set_pack``, audited)."""
     today = clock.today()
-    names = list_packs()
-    form = PackForm(request.POST or None, packs=[(n, n) for n in names],
-                    initial={"pack": packs.active_pack_name(today), "effective_from": today})
+    form = PackForm(request.POST or None, initial={"pack": packs.active_pack_name(today), "effective_from": today})
 
     def act(c):
         s = do_set_pack(c["pack"], effective_from=c["effective_from"], actor=request.user, reason=c["reason"])

@@ -59,15 +59,3 @@ class AdjustForm(_Form):
 class DismissForm(_Form):
     reason = forms.CharField(label=_("Reason for dismissing"), max_length=500, required=False)
 
-
-class BulkDecisionForm(_Form):
-    decision = forms.ChoiceField(label=_("Decision"), choices=[("confirm", _("Confirm")), ("dismiss", _("Dismiss"))],
-                                 widget=forms.RadioSelect, initial="confirm")
-    reason = forms.CharField(label=_("Reason"), max_length=500, required=False,
-                             help_text=_("Required to dismiss; written to each proposal's audit row."))
-
-    def clean(self):
-        c = super().clean()
-        if c.get("decision") == "dismiss" and not (c.get("reason") or "").strip():
-            self.add_error("reason", _("dismissing a proposal needs a reason"))
-        return c

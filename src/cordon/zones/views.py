@@ -31,6 +31,7 @@ from cordon.web.pages import (FORM_PAGE, MAX_BULK_ROWS, attempt, bulk_done, choi
                               refused_box, route, run_rows, submit)
 from cordon.web import exports as web_exports
 from cordon.zones import actions, exports, forms, kpi, queries
+from cordon.web.forms import BulkDecisionForm
 from cordon.zones.models import Designation, Event, EventKind, Flag, Level, Notice, Proposal, ProposalStatus, Status
 
 PAGE_SIZE = 50
@@ -317,7 +318,8 @@ def proposals_bulk(request):
     user = request.user
     mine = Proposal.objects.for_user(user, access.ZONES_WRITE)  # a decided one is refused by the action, with why
     writable = mine.filter(status=ProposalStatus.OPEN)
-    form = forms.BulkDecisionForm(request.POST or None)
+    form = BulkDecisionForm(request.POST or None, choices=[("confirm", _("Confirm")), ("dismiss", _("Dismiss"))],
+                            needs_reason=("dismiss",))
     report = None
     if request.method == "POST" and form.is_valid():
         c = form.cleaned_data
