@@ -59,7 +59,7 @@ def test_board_page_is_scoped_and_renders(city, worker, outsider, commander, as_
         page = as_user(commander).get("/zones/release/").content.decode()
         # both wait on a round nobody recorded (a: day 7, b: day 7 of its own clock), flagged today
         assert city["unit_a"].path in page and city["unit_b"].path in page
-        assert "2 required rounds are missing today" in as_user(commander).get(
+        assert "2 areas wait on a required round nobody recorded" in as_user(commander).get(
             "/zones/release/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
         mine = as_user(worker).get("/zones/release/").content.decode()
         assert city["unit_a"].path in mine and city["unit_b"].path not in mine

@@ -95,7 +95,9 @@ def board(user, day: dt.date) -> list[dict]:
         for x in now:
             x["kind_label"] = KIND_LABELS.get(x["kind"], x["kind"])
         c = closes.get(dist.pk)
-        rows.append({"district": dist, "close": c, "items": now, "carried": carried,
-                     "frozen": c.open_items if c is not None and c.status == "signed" else None,
+        frozen = None
+        if c is not None and c.status == "signed":
+            frozen = [{**x, "kind_label": KIND_LABELS.get(x["kind"], x["kind"])} for x in c.open_items]
+        rows.append({"district": dist, "close": c, "items": now, "carried": carried, "frozen": frozen,
                      "can_close": can_close(user, dist)})
     return rows
