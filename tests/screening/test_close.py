@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from cordon.core import access, clock
+from cordon.core import clock
 from cordon.core.actions import ActionError, Conflict
 from cordon.core.models import AuditEntry
 from cordon.screening import actions
