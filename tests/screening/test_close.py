@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from cordon.core import access, clock
+from cordon.core import clock
 from cordon.core.actions import ActionError, Conflict
 from cordon.core.models import AuditEntry
 from cordon.screening import actions
@@ -122,6 +122,30 @@ def test_closed_round_takes_no_more_registrations(city, area):
             _sample(r, [city["resident_a"]])
     assert e.value.field == "round" and "closed" in str(e.value)
     assert not actions.Sample.objects.filter(round=r).exists()
+
+
+def test_closed_round_takes_no_more_results(city, area, tmp_path):
+    from cordon.screening.ingest import import_results
+    from cordon.screening.models import RowError, TubeResult
+
+    r = _round(city, D0)
+    with _at(D0, 21):
+        _sample(r, [city["resident_a"]], barcode="LZC0001")
+        _sample(r, [city["resident_a2"]], barcode="LZC0009", key="t")
+        _result("LZC0009")
+        actions.do_close_round(r, actor="test")  # LZC0001 never got its result
+        out = _result("LZC0001", key="late")
+        assert (out.batch.rows_ok, list(RowError.objects.filter(batch=out.batch).values_list("line", "field"))) == \
+            (0, [(1, "barcode")])
+        assert "closed round" in RowError.objects.get(batch=out.batch).reason
+        f = tmp_path / "late.csv"  # the file path (vectorised) refuses it the same way
+        f.write_text(f"barcode,result,lab,reported_at\nLZC0001,negative,lab,{D0} 21:00\nLZC0777,negative,lab,"
+                     f"{D0} 21:00\n", encoding="utf-8")
+        b = import_results(f, actor="test").batch
+        assert b.rows_ok == 1 and list(RowError.objects.filter(batch=b).values_list("line", "field")) == \
+            [(2, "barcode")]
+    assert not TubeResult.objects.filter(barcode="LZC0001").exists()
+    assert TubeResult.objects.filter(barcode="LZC0777").exists()
 
 
 def test_round_closes_itself_when_results_are_complete(city, area):

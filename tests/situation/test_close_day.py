@@ -4,7 +4,6 @@ person: the drafter (or last editor) cannot approve their own."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 

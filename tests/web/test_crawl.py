@@ -412,3 +412,44 @@ def test_exports_and_prints_as_every_role(demo_city, db, username):
         assert r.status_code < 500, url
         if username == "community":
             assert r.status_code == 200 and b"print.css" in r.content, url
+
+
+def _close_loop_pages() -> list[str]:
+    """The release board, today's and yesterday's daily close (district sign-off) and the page of a closed
+    screening round counted for an area: drawn deep in the pages, so visited directly as well."""
+    from cordon.core import clock
+    from cordon.screening.models import Round
+
+    closed = Round.objects.filter(status="closed").order_by("pk").first()
+    today = clock.today()
+    urls = ["/zones/release/", f"/situation/daily/{today}/", f"/situation/daily/{today.fromordinal(today.toordinal() - 1)}/"]
+    return urls + ([f"/screening/{closed.pk}/"] if closed else [])
+
+
+@pytest.mark.parametrize("username", ROLES[:-1])
+def test_close_loop_pages_as_every_role(demo_city, db, username):
+    """Every signed-in role opens the close-the-loop pages (no 5xx, no 403/404, no raw key in Chinese); the
+    demo shows a closed round counted for an area, areas on the board and a signed-off district close."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from cordon.screening.models import Round
+    from cordon.situation.models import DayClose, Bulletin
+    from cordon.zones.models import Event
+
+    assert Round.objects.filter(status="closed").exists()
+    assert Event.objects.filter(kind="round", reason__startswith="screening round ", result="negative").exists()
+    assert DayClose.objects.filter(status="signed").exists()
+    assert Bulletin.objects.filter(status="published").exclude(approved_by="").exists()
+    assert all(b.approved_by not in (b.drafted_by, b.edited_by) for b in Bulletin.objects.exclude(approved_by=""))
+    client = Client(raise_request_exception=False)
+    client.force_login(get_user_model().objects.get(username=username))
+    problems = []
+    for lang in LANGS:
+        client.cookies["django_language"] = lang
+        for url in _close_loop_pages():
+            _visit(client, url, "(direct)", lang, demo_city["keys"], demo_city["allowed"], [], {url}, Counter(),
+                   problems, Counter(), [])
+    assert not problems, "\n".join(problems)
+    if username == "commander":  # the whole city's board has the demo's areas
+        assert client.get("/zones/release/").content.decode().count('class="zone-card') >= 1

@@ -16,6 +16,7 @@ DAY_START_JOBS = [
 NOW_JOBS = {
     "escalate": "cordon.cases.actions:do_escalate_overdue",            # response tasks past their deadline
     "hotline_escalate": "cordon.hotline.actions:do_escalate_overdue",  # tickets past their deadline
+    "screening_close": "cordon.screening.actions:do_close_complete_rounds",  # rounds whose results are all in
 }
 
 

@@ -68,7 +68,7 @@ def _slot(now: dt.datetime) -> str:
 
 def due(now: dt.datetime) -> list[tuple[str, str]]:
     """The (job, key) pairs due at ``now`` (city time)."""
-    return [("day_start", now.date().isoformat()), ("escalate", _slot(now)), ("hotline_escalate", _slot(now))]
+    return [("day_start", now.date().isoformat()), *((name, _slot(now)) for name in jobs.NOW_JOBS)]
 
 
 def steps_of(name: str, key: str) -> list[tuple[str, object]] | None:

@@ -413,6 +413,9 @@ def do_close_complete_rounds(now=None, *, actor="system") -> dict:
         fresh = ImportBatch.objects.filter(kind="results", finished__isnull=False)
         if r.refreshed is not None and not fresh.filter(finished__gte=r.refreshed).exists():
             continue
+        t = tube_figures(r)
+        if not (t["tubes"] and t["tubes_reported"] == t["tubes"] and not t["tubes_invalid"]):
+            continue  # a tube still waits for its result (one join): a refresh would say no more
         do_refresh_round(r, actor=actor, reason="results arrived")
         r.refresh_from_db()
         if r.status == RoundStatus.CLOSED:

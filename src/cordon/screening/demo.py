@@ -91,4 +91,4 @@ def _area_round() -> None:
     rnd = actions.do_refresh_round(rnd, actor="demo")  # complete: it closes itself and counts for the area
     do_tick(today, actor="demo")
     print(f"Full-area round of {d.area.path} (day {n}, {rd}): {len(rows)} people in {len(tubes)} tubes, "
-          f"round {rnd.get_status_display()}; {len(missing) - 1} other required rounds still missing.")
+          f"round {rnd.status}; {len(missing) - 1} other required rounds still missing.")

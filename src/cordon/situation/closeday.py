@@ -31,7 +31,7 @@ def open_items(district: Area, day: dt.date) -> list[dict]:
     owner, since, url}``: the daily close's list, carried over to the next day when the district signs off."""
     end = end_of(day)
     inside = Q(district_id=district.pk)
-    items = [{"kind": "task", "id": t.pk, "label": f"{step_title(t.step)} · {t.infection.label}", "owner": t.owner,
+    items = [{"kind": "task", "id": t.pk, "step": t.step, "case": t.infection.label, "owner": t.owner,
               "since": t.deadline.isoformat(), "url": reverse("cases_infection", args=[t.infection_id])}
              for t in ResponseTask.objects.filter(inside, status=TaskStatus.OPEN, deadline__lt=end)
              .select_related("infection").order_by("deadline")[:ITEMS_CAP]]
@@ -45,16 +45,29 @@ def open_items(district: Area, day: dt.date) -> list[dict]:
     if apps.is_installed("cordon.care"):
         from cordon.care.models import OPEN_STATUSES, CareRequest
 
-        items += [{"kind": "care", "id": r.pk, "label": r.ref, "owner": _("medical dispatch"),
+        items += [{"kind": "care", "id": r.pk, "label": r.ref, "owner": "",
                    "since": r.received_at.isoformat(), "url": reverse("care_request", args=[r.pk])}
                   for r in CareRequest.objects.filter(inside, status__in=OPEN_STATUSES, received_at__lt=end)
                   .order_by("received_at")[:ITEMS_CAP]]
     designations = Designation.objects.filter(inside, status=Status.ACTIVE)
-    items += [{"kind": "round", "id": d.pk, "label": _("full-area round of day %(n)s (%(on)s)") % {
-        "n": n, "on": rd.isoformat()} + f" · {d.area.path}", "owner": _community(d.area.path),
-        "since": rd.isoformat(), "url": reverse("zones_detail", args=[d.pk])}
+    items += [{"kind": "round", "id": d.pk, "day_n": n, "path": d.area.path, "owner": _community(d.area.path),
+               "since": rd.isoformat(), "url": reverse("zones_detail", args=[d.pk])}
         for d, rd, n in missing_rounds(designations, day + dt.timedelta(days=1))][:ITEMS_CAP]
     return items
+
+
+def shown(item: dict) -> dict:
+    """An item as the reader sees it: its kind, label and owner in the page's language (items are kept with
+    their facts, not their words, so a list carried over reads in the language of whoever opens it)."""
+    out = {**item, "kind_label": KIND_LABELS.get(item["kind"], item["kind"])}
+    if item["kind"] == "task" and "step" in item:
+        out["label"] = f"{step_title(item['step'])} · {item['case']}"
+    elif item["kind"] == "round" and "day_n" in item:
+        out["label"] = _("full-area round of day %(n)s (%(on)s)") % {"n": item["day_n"], "on": item["since"]} + \
+            f" · {item['path']}"
+    elif item["kind"] == "care":
+        out["owner"] = _("medical dispatch")
+    return out
 
 
 KIND_LABELS = {"task": gettext_lazy("Overdue response task"), "ticket": gettext_lazy("Hotline ticket not closed"),
@@ -90,12 +103,10 @@ def board(user, day: dt.date) -> list[dict]:
         now = open_items(dist, day)
         live = {(x["kind"], x["id"]) for x in now}
         prev = before.get(dist.pk)
-        carried = [{**x, "still_open": (x["kind"], x["id"]) in live, "kind_label": KIND_LABELS.get(x["kind"], x["kind"])}
-                   for x in (prev.open_items if prev else [])]
-        for x in now:
-            x["kind_label"] = KIND_LABELS.get(x["kind"], x["kind"])
+        carried = [{**shown(x), "still_open": (x["kind"], x["id"]) in live} for x in (prev.open_items if prev else [])]
         c = closes.get(dist.pk)
-        rows.append({"district": dist, "close": c, "items": now, "carried": carried,
-                     "frozen": c.open_items if c is not None and c.status == "signed" else None,
+        frozen = [shown(x) for x in c.open_items] if c is not None and c.status == "signed" else None
+        rows.append({"district": dist, "close": c, "items": [shown(x) for x in now], "carried": carried,
+                     "frozen": frozen,
                      "can_close": can_close(user, dist)})
     return rows

@@ -13,7 +13,7 @@ from cordon.zones import actions as za, queries as zq
 from cordon.zones.models import Designation, Flag, Proposal
 
 HOME_A = "城关区/皋兰路街道/五泉社区/五泉小区/1号楼/1单元"
-HAND_ROUNDS_UNTIL = 16  # day of the replay from which full-area rounds are not recorded by hand
+HAND_ROUNDS_UNTIL = 15  # day of the replay from which full-area rounds are not recorded by hand
 
 
 def _units(prefix: str, n: int, skip=()) -> list:

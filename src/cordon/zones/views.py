@@ -461,4 +461,4 @@ def release_board(request):
         r["level_label"], r["to_label"] = level_label(r["level"]), level_label(r["to"]) if r["to"] else ""
     return render(request, "zones/release.html", {
         "rows": rows, "today": today, "days": BOARD_DAYS,
-        "missing": Flag.objects.for_user(request.user).filter(on=today, check_key="round_missing").count()})
+        "missing": sum(r["waiting_kind"] == "round_missing" for r in rows)})

@@ -13,7 +13,7 @@ import numpy as np
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
-from ..models import BatchKind, ImportBatch, RowError, TubeResult
+from ..models import BatchKind, ImportBatch, Round, RoundStatus, RowError, Sample, TubeResult
 from . import parse
 from .batches import Outcome, _Prep
 from .db import _COPY_END, _COPY_HEAD, _be, _pg_micros, _runs, _SqlitePragmas, id_in
@@ -48,6 +48,7 @@ class _ResultWriter:
     through a staging table with ``ON CONFLICT DO NOTHING`` (what it keeps decides the duplicates)."""
 
     DUPLICATE = "tube already has a result (first report kept)"
+    CLOSED = "tube of a closed round: the round takes no more results (reopen it first)"
     COLUMNS = "barcode, result, lab, reported_at, batch_id, line"
     ROWS_PER_INSERT = 200  # SQLite (1000 parameters a statement)
 
@@ -57,6 +58,7 @@ class _ResultWriter:
         self.times = _Times()
         self._pragmas = _SqlitePragmas()
         self.claimed: list[np.ndarray] = []   # sorted barcodes (S32) written by this run's earlier chunks
+        self._shut: np.ndarray | None = None  # sorted barcodes (S32) of closed rounds' tubes without a result
         self._bytewise = None
 
     def begin(self):
@@ -85,13 +87,34 @@ class _ResultWriter:
         if not lines:
             return None, 0
         ts = [self.times(x) for x in t]
+        shut = self.closed_tubes(np.array([b.encode("utf-8") for b in bc], dtype="S32"))
         rows = []
-        for ln, b_, r_, l_, t_, raw in zip(lines, bc, res, lab, ts, t):
+        for ln, b_, r_, l_, t_, raw, closed in zip(lines, bc, res, lab, ts, t, shut.tolist()):
             if t_ is None:
                 errors.append((ln, "reported_at", self.times.why.get(raw, "invalid time")))
+            elif closed:
+                errors.append((ln, "barcode", self.CLOSED))
             else:
                 rows.append((ln, b_, r_, l_, t_))
         return rows, 0
+
+    def closed_tubes(self, barcodes: np.ndarray) -> np.ndarray:
+        """Which of ``barcodes`` (S32) are tubes of a closed round still without a result: a closed round takes
+        no more results. The tubes are read once per import (none to read while no round is closed)."""
+        if self._shut is None:
+            closed = sorted(Round.objects.filter(status=RoundStatus.CLOSED).values_list("pk", flat=True))
+            found: list[str] = []
+            if closed:
+                smp, res = Sample._meta.db_table, TubeResult._meta.db_table
+                cond, param = id_in("s.round_id", closed)
+                with connection.cursor() as c:
+                    c.execute(f"SELECT DISTINCT s.barcode FROM {smp} s WHERE {cond} AND NOT EXISTS "
+                              f"(SELECT 1 FROM {res} t WHERE t.barcode = s.barcode)", [param])
+                    found = [r[0] for r in c.fetchall()]
+            self._shut = np.array(sorted(b.encode("utf-8") for b in found), dtype="S32")
+        if not len(self._shut) or not len(barcodes):
+            return np.zeros(len(barcodes), dtype=bool)
+        return np.isin(barcodes, self._shut)
 
     def _scan(self, buf: bytes, line0: int, errors: list):
         """Vectorised check of a canonical chunk -> ((scan, line indices, lines, barcodes, time of each row
@@ -152,11 +175,15 @@ class _ResultWriter:
         ndup = int(dup.sum())
         if ndup:
             errors.extend((ln, "barcode", self.DUPLICATE) for ln in lines[dup].tolist())
-        keep = ~dup
-        n = len(lines) - ndup
+        shut = self.closed_tubes(uniq) & ~known   # (field-by-field rows were checked by ``prepare``)
+        closed = shut[inv] & ~dup
+        if closed.any():
+            errors.extend((ln, "barcode", self.CLOSED) for ln in lines[closed].tolist())
+        keep = ~dup & ~closed
+        n = int(keep.sum())
         if not n:
             return _Prep(dup=ndup)
-        tubes = _Tubes(lines=lines[keep], barcodes=uniq[~known])
+        tubes = _Tubes(lines=lines[keep], barcodes=uniq[~known & ~shut])
         slow = [r for r, k in zip(rows, keep[nf:].tolist()) if k]
         kf = keep[:nf]
         sc, idx, flines, tinv, tvals = (fast[0], fast[1][kf], fast[2][kf], fast[4][kf], fast[5]) if nf else \
