@@ -62,6 +62,13 @@ class Walk:
         assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"], path
 
 
+def _submit(page, button, url: str = "**/*"):
+    """Click a button (or link) that loads another page, and wait for that page (a form posted to a view that
+    redirects back to the page it came from included)."""
+    with page.expect_navigation(url=url):
+        button.click()
+
+
 def _once(model, **filters):
     """The one record that matches (fails when there are none or several)."""
     rows = list(model.objects.filter(**filters))
@@ -120,8 +127,7 @@ def _upload(walk, page, kind: str, name: str, data: bytes, tmp_path, **selects):
     f = tmp_path / name
     f.write_bytes(data)
     page.set_input_files("#id_file", str(f))
-    page.locator("form.card button[type=submit]").click()
-    page.wait_for_url("**/uploads/*/")
+    _submit(page, page.locator("form.card button[type=submit]"), "**/uploads/*/")
     u = _once(Upload, kind=kind, name=name)
     assert page.url.endswith(f"/uploads/{u.pk}/") and u.status == "queued"
     assert "等待" in page.locator("#upload-state").inner_text()
@@ -160,8 +166,7 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
         form.locator("#id_kind").select_option("resident")
         form.locator("#id_arrived_on").fill((D0 - dt.timedelta(days=1)).isoformat())
         form.locator("#id_destination").fill(UNIT_A)
-        form.locator("button[type=submit]").click()
-        w.wait_for_load_state()
+        _submit(w, form.locator("button[type=submit]"), "**/cases/arrivals/")
         assert "A-1" in w.locator(".messages").inner_text()
         arrival = _once(Arrival, label="A-1")
         assert arrival.destination_id == unit.pk and arrival.from_level == "low"
@@ -171,16 +176,14 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
         row = w.locator("table.arrivals tbody tr", has_text="A-1")
         row.locator(f"#at-r-{arrival.pk}").select_option("positive")
         row.locator(f"#at-d-{arrival.pk}").fill(D0.isoformat())
-        row.locator("button[type=submit]").click()
-        w.wait_for_load_state()
+        _submit(w, row.locator("button[type=submit]"), "**/cases/arrivals/")
         _audited("arrival.test", arrival)
-        w.locator("table.arrivals tbody tr", has_text="A-1").locator("a.btn.warn").click()
-        w.wait_for_url(f"**/cases/infections/new/?arrival={arrival.pk}")
+        _submit(w, w.locator("table.arrivals tbody tr", has_text="A-1").locator("a.btn.warn"),
+                f"**/cases/infections/new/?arrival={arrival.pk}")
         assert w.locator("#id_label").input_value() == "A-1"
         assert w.locator("#id_home").input_value() == UNIT_A
         assert w.locator("#id_confirmed_on").input_value() == D0.isoformat()
-        w.locator("main form button[type=submit]").click()
-        w.wait_for_url("**/cases/infections/*/")
+        _submit(w, w.locator("main form button[type=submit]"), "**/cases/infections/*/")
         inf = _once(Infection, label="A-1")
         assert (inf.home_id, inf.confirmed_on) == (unit.pk, D0)
         assert w.url.endswith(f"/cases/infections/{inf.pk}/")
@@ -193,8 +196,7 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
         walk.go(c, "/zones/")
         item = c.locator("li.proposal", has_text=UNIT_A)
         assert item.count() == 1 and "A-1" in item.inner_text()
-        item.locator("button.confirm").click()
-        c.wait_for_url(walk.url + "/zones/")
+        _submit(c, item.locator("button.confirm"), walk.url + "/zones/")
         assert c.locator("li.proposal").count() == 0 and "已确认" in c.locator(".messages").inner_text()
         card = c.locator("article.zone-card", has_text=UNIT_A)
         assert card.count() == 1 and "高风险区" in card.inner_text()
@@ -219,8 +221,7 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
             contact_form.locator("#id_last_exposure").fill(exposure)
             contact_form.locator("#id_via").fill(via)
             contact_form.locator("#id_id_number").fill(id_number)
-            contact_form.locator("button[type=submit]").click()
-            w.wait_for_url(f"**/cases/infections/{inf.pk}/#contacts")
+            _submit(w, contact_form.locator("button[type=submit]"), f"**/cases/infections/{inf.pk}/#contacts")
             assert label in w.locator(".messages").inner_text()
             order = _once(PersonOrder, label=label)
             assert (order.infection_id, order.category, order.status) == (inf.pk, category, OrderStatus.ACTIVE)
@@ -235,16 +236,13 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
         w.locator("#id_kind").select_option("quarantine_site")
         w.locator("#id_area").fill(city["community_a"].path)
         w.locator("#id_capacity").fill("20")
-        w.locator("#id_capacity").press("Enter")
-        w.wait_for_load_state()
+        _submit(w, w.locator("details.more-form button[type=submit]"), "**/cases/facilities/")
         fac = _once(Facility, name="五泉宾馆隔离点")
         _audited("facility.create", fac)
-        w.locator(f"a[href='/cases/facilities/{fac.pk}/']").first.click()
-        w.wait_for_url(f"**/cases/facilities/{fac.pk}/")
+        _submit(w, w.locator(f"a[href='/cases/facilities/{fac.pk}/']").first, f"**/cases/facilities/{fac.pk}/")
         for label in ("C-1", "C-2"):
             w.locator("#admit-p").fill(label)
-            w.locator("form.admit button[type=submit]").click()
-            w.wait_for_url(f"**/cases/facilities/{fac.pk}/")
+            _submit(w, w.locator("form.admit button[type=submit]"), f"**/cases/facilities/{fac.pk}/")
             assert label in w.locator(".messages").inner_text()
             _once(Placement, order__label=label, facility=fac, discharged_on__isnull=True)
         assert w.locator("ul.placements li").count() == 2
@@ -260,8 +258,7 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
         w.locator("#id_name").fill("1单元第7天全员核酸")
         w.locator("#id_coverage").select_option("areas")
         w.locator("#id_areas").fill(UNIT_A)
-        w.locator("main form button[type=submit]").click()
-        w.wait_for_url("**/screening/*/")
+        _submit(w, w.locator("main form button[type=submit]"), "**/screening/*/")
         rnd = _once(Round, name="1单元第7天全员核酸")
         assert (rnd.on, rnd.status) == (d7, "open")
         _audited("screening.round_create", rnd)
@@ -270,7 +267,7 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
         samples = ("id_number,barcode,site,sampled_at\r\n"
                    f"{city['resident_a'].id_number},LZ7001,五泉小区采样点,{when}\r\n").encode("utf-8-sig")
         u, text = _upload(walk, w, "samples", "登记.csv", samples, tmp_path, round=rnd.pk)
-        assert u.counts["kept"] == 1
+        assert u.counts["kept"] == 1 and "有效行\n1" in text, text
         results = ("barcode,result,lab,reported_at\r\n"
                    f"LZ7001,negative,兰州检测中心,{d7.isoformat()} 14:00\r\n").encode("utf-8-sig")
         u, text = _upload(walk, w, "results", "结果.csv", results, tmp_path)
@@ -278,15 +275,18 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
 
         walk.go(w, f"/screening/{rnd.pk}/")
         w.locator("#close-reason").fill("结果已全部回报")
-        w.locator("button[name=action][value=close]").click()
-        w.wait_for_url(f"**/screening/{rnd.pk}/")
+        _submit(w, w.locator("button[name=action][value=close]"), f"**/screening/{rnd.pk}/")
         rnd.refresh_from_db()
         assert rnd.status == "closed"
         _audited("screening.round_close", rnd)
         counted = _once(Event, designation=d, kind=EventKind.ROUND)
         assert (counted.on, counted.result) == (d7, "negative")
         _audited("designation.round", d)
-        assert UNIT_A in w.locator("main").inner_text()
+        assert "轮次已关闭" in w.locator(".messages").inner_text()
+        assert "已关闭" in w.locator("header.page-head").inner_text()
+        assert "1 / 1" in w.locator(".kpi", has_text="已出结果").inner_text()
+        line = w.locator("main p.small", has_text="计入风险区解封计时").inner_text()
+        assert UNIT_A in line and d7.isoformat() in line and "阴性" in line, line
 
         # the release board: the unit steps down tomorrow, the round is its evidence
         walk.go(c, "/zones/release/")
@@ -314,8 +314,7 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
         # ------------------------------------------------------------------ lists exported
         walk.go(w, f"/cases/contacts/?community={city['community_a'].pk}")
         w.locator("#category").select_option("close_contact")
-        w.locator("form.search button[type=submit]").click()
-        w.wait_for_url("**category=close_contact*")
+        _submit(w, w.locator("form.search button[type=submit]"), "**category=close_contact*")
         cards = w.locator("li.person-card")
         shown = sorted([c.locator(".person-head > a.badge.case").inner_text(),
                         c.locator(".person-head > span.small").inner_text(),
@@ -344,13 +343,13 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
         o.wait_for_url(f"**/situation/daily/{d8.isoformat()}/")
         box = o.locator("article.day-close", has_text=city["district"].name)
         box.locator(f"#note-{city['district'].pk}").fill("五泉社区1单元降为中风险区")
-        box.locator("button[name=action][value=sign]").click()
-        o.wait_for_url(f"**/situation/daily/{d8.isoformat()}/#close")
+        _submit(o, box.locator("button[name=action][value=sign]"), f"**/situation/daily/{d8.isoformat()}/#close")
         close = _once(DayClose, district=city["district"], day=d8)
         assert close.status == "signed" and close.signed_by == district_officer.username
         _audited("dayclose.sign_off", close)
+        assert "已签收" in o.locator(".messages").inner_text()
         box = o.locator("article.day-close", has_text=city["district"].name)
-        assert district_officer.username in box.inner_text()
+        assert "已签收" in box.locator("h3").inner_text() and district_officer.username in box.inner_text()
         assert walk.errors == [], walk.errors
     finally:
         clock.freeze(None)
