@@ -21,7 +21,7 @@ from cordon.cases import actions as ca
 from cordon.cases.models import Arrival, Facility, Infection, OrderStatus, OutsideRegion, PersonOrder, ResponseTask
 from cordon.core.actions import ActionError
 from cordon.core.jobs import DAY_START_JOBS
-from cordon.places.models import Area
+from cordon.places.models import Area, Resident
 
 FACILITIES = [
     ("城关区集中隔离点一号（酒店）", "quarantine_site", "城关区", 60),
@@ -215,9 +215,13 @@ def _respond(inf, short, day, today, rng, infections, sites, hospital, shelter, 
             when = base + dt.timedelta(hours=rng.randint(3, 9))
         if when.date() > today:
             continue
+        # the first contact of each infection is a resident of the unit traced to, named by ID number: the
+        # order links to the resident's record (the others stay free text, as visitors would)
+        person = Resident.objects.filter(unit_id=homes[i % len(homes)].pk).order_by("-id").first() if i == 0 else None
         with clock.frozen(when):
             o = ca.do_register_contact(inf, label=label, last_exposure=exposure, identified_on=when.date(),
                                        home=homes[i % len(homes)], actor=actor,
+                                       id_number=person.id_number if person else "",
                                        reason="流调判定" + ("（晚发现）" if late else ""))
             n += 1
         if o is not None and o.status == OrderStatus.ACTIVE and o.centralized_until and \
