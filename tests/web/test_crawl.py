@@ -182,7 +182,7 @@ def untranslated(texts: list[str], keys: set[str], allowed: set[str]) -> list[st
 WRITE_PAGES = {
     "cases_infection_new": None, "cases_order_new": None, "cases_spillover_new": None,
     "cases_checkins_bulk": None, "zones_proposals_bulk": None, "supplies_deliveries_bulk": None,
-    "account_tokens": None, "settings_pack": None,
+    "account_tokens": None, "settings_pack": None, "hotline_assign_bulk": None,
     "cases_order_extend": lambda user: _writable("cases.PersonOrder", user, "cases.write", status="active"),
     "resident_new": lambda user: _writable("places.Area", user, "places.write", kind="unit"),
     "resident_edit": lambda user: _writable("places.Resident", user, "places.write"),
