@@ -134,6 +134,8 @@ def run(today: dt.date | None = None) -> None:
                     continue
                 ca.do_record_checkin(o, on=day, temperature=round(36.2 + rng.random() * 0.8, 1),
                                      test_result="negative" if day in tests else "", actor=worker)
+            if day == today:
+                _positives_today(worker, day)
         with clock.frozen(_at(day, 23, 30) if day < today else clock.now()):
             ca.do_escalate_overdue(actor="demo")
 
@@ -144,6 +146,24 @@ def run(today: dt.date | None = None) -> None:
           f"({PersonOrder.objects.filter(status=OrderStatus.RELEASED).count()} released), "
           f"{arrivals_total} arrivals; facilities "
           + ", ".join(f"{f.name} {f.occupied}/{f.capacity}" for f in Facility.objects.order_by("id")) + ".")
+
+
+def _positives_today(worker, day: dt.date) -> None:
+    """This evening's positives the desk has not recorded as infections yet: a person in centralized quarantine
+    at the check-in and a traveller at the arrival test, both in the worker's community, so its pages offer
+    "record infection" prefilled from the result."""
+    from cordon.core import access
+
+    recorded = Infection.objects.values("label")
+    o = (PersonOrder.objects.for_user(worker, access.CASES_WRITE)
+         .filter(status=OrderStatus.ACTIVE, centralized_until__gte=day).exclude(label__in=recorded)
+         .order_by("id").first())
+    if o is not None:
+        ca.do_record_checkin(o, on=day, temperature=37.9, symptoms="咽痛、发热 / sore throat, fever",
+                             test_result="positive", actor=worker)
+    a = Arrival.objects.for_user(worker, access.CASES_WRITE).exclude(label__in=recorded).order_by("-id").first()
+    if a is not None:
+        ca.do_record_arrival_test(a, on=day, result="positive", actor=worker)
 
 
 def _day_start(day: dt.date) -> dict:
