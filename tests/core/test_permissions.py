@@ -167,6 +167,7 @@ def _page_kwargs(world) -> dict:
         "cases_infection": {"pk": world["infection_a"].pk},
         "cases_infection_action": {"pk": world["infection_a"].pk, "action": "contact"},
         "cases_task_action": {"pk": 1, "action": "note"},
+        "cases_order": {"pk": world["order_a"].pk},
         "cases_checkin": {"pk": 1},
         "cases_facility": {"pk": world["facility_a"].pk},
         "cases_facility_admit": {"pk": 1},

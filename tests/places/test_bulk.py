@@ -84,6 +84,29 @@ def test_load_city_outside_a_transaction_restores_settings():
     Area.objects.filter(path="测试区").delete()
     load_city(2_000, seed=5, progress=False, replace=True)
     _check_city(2_000)
+    _check_search()
+
+
+def _check_search():
+    """The loaded city is searchable every way (the load fills the search indexes; the triggers that keep
+    SQLite's in step are back afterwards)."""
+    import datetime as dt
+
+    from cordon.core import ids
+    from cordon.places.actions import do_create_resident
+    from cordon.places.models import Household
+    from cordon.places.queries import search_residents
+    from tests.conftest import _user
+
+    everyone = _user("search-commander", "commander", None)
+    for r in Resident.objects.exclude(phone="").order_by("id")[::400]:
+        for q in (r.id_number, r.id_number[-5:], r.phone[-7:], r.name, r.name[1:]):
+            found = search_residents(everyone, q, limit=500)
+            assert r in found.residents or found.more, q
+    new = do_create_resident(Household.objects.order_by("id").first(),
+                             {"name": "欧阳测试", "id_number": ids.make_id_number("620102", dt.date(1990, 1, 1), 499, "M"),
+                              "phone": "13912345678"}, actor="test")
+    assert search_residents(everyone, "阳测试").residents == [new]
 
 
 @pytest.mark.django_db

@@ -20,6 +20,15 @@ from cordon.zones.queries import state_of
 D0 = dt.date(2022, 11, 8)
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are read in English here (the default language is Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def _at(day: dt.date, hour: int = 12):
     return clock.frozen(dt.datetime.combine(day, dt.time(hour, 0), tzinfo=clock.tz()))
 

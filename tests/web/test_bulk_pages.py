@@ -116,3 +116,37 @@ def test_mark_many_deliveries(city, logistics, auditor, deliveries, as_user):
     assert DeliveryOrder.objects.get(pk=o.pk).status == "delivered"
     assert DeliveryOrder.objects.get(pk=other.pk).status == "failed"
     assert as_user(auditor).get("/supplies/deliveries/mark/").status_code == 403
+
+
+def test_assign_many_tickets(city, worker, outsider, auditor, as_user):
+    from cordon.core.actions import do_create_user
+    from cordon.hotline import actions as ha
+    from cordon.hotline.models import Ticket, TicketEvent
+
+    op, _ = do_create_user("op", "cordon-test-pw-1", role="hotline_operator", area=None, actor="test",
+                           check_password=False)
+    tickets = [ha.do_create_ticket(phone=f"1390931000{i}", category="supplies", text="help", area=city["unit_a"],
+                                   actor="test") for i in range(3)]
+    closed = tickets[2]
+    ha.do_record_feedback(closed, feedback="sent", actor="test")
+    ha.do_close_ticket(closed, satisfaction=5, actor="test")
+    c = en(as_user(worker))
+    assert 'href="/hotline/assign/"' in c.get("/hotline/").content.decode()
+    page = c.get("/hotline/assign/").content.decode()
+    assert f'name="row" value="{tickets[0].pk}"' in page and f'value="{closed.pk}"' not in page
+    assert '<option value="op"' in page
+    assert as_user(auditor).get("/hotline/assign/").status_code == 403
+    r = c.post("/hotline/assign/", {"row": [str(t.pk) for t in tickets], "decision": "op", "reason": "morning"})
+    body = r.content.decode()
+    assert r.status_code == 200 and closed.number in body and "is closed" in body
+    assert [Ticket.objects.get(pk=t.pk).assignee for t in tickets] == ["op", "op", ""]
+    assert TicketEvent.objects.filter(kind="assigned").count() == 2
+    assert AuditEntry.objects.filter(action="ticket.assign", reason="morning").count() == 2
+    assert "→ op" in c.get("/hotline/").content.decode()
+    # An operator the ticket is out of reach of, an unknown operator: refused.
+    r = c.post("/hotline/assign/", {"row": [str(tickets[0].pk)], "decision": "worker_b"})
+    assert r.status_code == 400 and "does not answer hotline tickets here" in r.content.decode()
+    r = c.post("/hotline/assign/", {"row": [str(tickets[0].pk)], "decision": "nobody"})
+    assert r.status_code == 400
+    r = en(as_user(outsider)).post("/hotline/assign/", {"row": [str(tickets[1].pk)], "decision": "op"})
+    assert r.status_code == 400 and "not found, or not yours to change" in r.content.decode()

@@ -2,7 +2,7 @@
 
 The demo city is built once for this module with the same code ``cordon demo`` runs (the bulk city load, the
 demo accounts and every app's demo step), at a small population, inside a transaction rolled back at the end.
-Each viewer starts at the home page and follows the links the pages themselves draw (navigation, tabs, filters,
+Each viewer starts at the home page (and the write pages it may open, ``WRITE_PAGES``) and follows the links the pages themselves draw (navigation, tabs, filters,
 pagination, the first rows of each list) and the choices of each GET filter form:
 
 - no page answers 5xx;
@@ -185,11 +185,50 @@ def untranslated(texts: list[str], keys: set[str], allowed: set[str]) -> list[st
     return [f"{w!r} in '{ctx}'" for w, ctx in sorted(found.items())]
 
 
-def crawl(client, lang: str, keys: set[str], allowed: set[str]) -> dict:
-    """Breadth-first from the home page; returns counts and the problems found."""
+#: The write pages (forms and bulk pages) every viewer holding their capability starts with besides the home
+#: page, so each is crawled as every role that may open it however deep its links lie: URL name -> the
+#: record it acts on (a function of the viewer giving a record it may write, or None for a page of no record).
+WRITE_PAGES = {
+    "cases_infection_new": None, "cases_order_new": None, "cases_spillover_new": None,
+    "cases_checkins_bulk": None, "zones_proposals_bulk": None, "supplies_deliveries_bulk": None,
+    "account_tokens": None, "settings_pack": None, "hotline_assign_bulk": None,
+    "cases_order_extend": lambda user: _writable("cases.PersonOrder", user, "cases.write", status="active"),
+    "resident_new": lambda user: _writable("places.Area", user, "places.write", kind="unit"),
+    "resident_edit": lambda user: _writable("places.Resident", user, "places.write"),
+}
+
+
+def _writable(model: str, user, cap: str, **filters):
+    from django.apps import apps
+
+    return apps.get_model(model).objects.for_user(user, cap).filter(**filters).order_by("id").first()
+
+
+def write_pages(user) -> list[str]:
+    """The write pages ``user`` may open (``WRITE_PAGES``), each at a record of theirs where it needs one."""
+    from django.urls import reverse
+
+    from cordon.core import access
+    from tests.web.test_every_action_has_a_page import page_caps
+
+    caps = page_caps()
+    urls = []
+    for name, record_of in WRITE_PAGES.items():
+        if user is None or not access.has_perm(user, caps[name]):
+            continue
+        record = record_of(user) if record_of else None
+        if record_of is None:
+            urls.append(reverse(name))
+        elif record is not None:
+            urls.append(reverse(name, args=[record.pk]))
+    return urls
+
+
+def crawl(client, lang: str, keys: set[str], allowed: set[str], start=()) -> dict:
+    """Breadth-first from the home page (and the ``start`` pages); returns counts and the problems found."""
     client.cookies["django_language"] = lang
-    queue = [("/", "(start)")]
-    seen = {"/"}
+    queue = [("/", "(start)"), *[(url, "(write pages)") for url in start]]
+    seen = {"/", *start}
     per_pattern = Counter()
     pages = 0
     problems = []
@@ -203,7 +242,7 @@ def crawl(client, lang: str, keys: set[str], allowed: set[str]) -> dict:
 
     got_request_exception.connect(record)
     try:
-        while queue and pages < MAX_PAGES[lang]:
+        while queue and pages < MAX_PAGES[lang] + len(start):
             url, source = queue.pop(0)
             _visit(client, url, source, lang, keys, allowed, queue, seen, per_pattern, problems, statuses, errors)
             pages += 1
@@ -305,13 +344,15 @@ def test_crawl(demo_city, db, username, request):
     from django.test import Client
 
     client = Client(raise_request_exception=False)
-    if username:
-        client.force_login(get_user_model().objects.get(username=username))
+    user = get_user_model().objects.get(username=username) if username else None
+    if user is not None:
+        client.force_login(user)
+    start = write_pages(user)
     summary = request.config.__dict__.setdefault("_crawl_summary", {})
     problems = []
     for lang in LANGS:
         t0 = time.monotonic()
-        result = crawl(client, lang, demo_city["keys"], demo_city["allowed"])
+        result = crawl(client, lang, demo_city["keys"], demo_city["allowed"], start)
         summary[(username or "anonymous", lang)] = {**result, "seconds": time.monotonic() - t0}
         problems += [f"[{lang}] {p}" for p in result["problems"]]
         assert result["pages"] > (1 if username is None else 5), result

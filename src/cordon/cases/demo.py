@@ -21,7 +21,7 @@ from cordon.cases import actions as ca
 from cordon.cases.models import Arrival, Facility, Infection, OrderStatus, OutsideRegion, PersonOrder, ResponseTask
 from cordon.core.actions import ActionError
 from cordon.core.jobs import DAY_START_JOBS
-from cordon.places.models import Area
+from cordon.places.models import Area, Resident
 
 FACILITIES = [
     ("城关区集中隔离点一号（酒店）", "quarantine_site", "城关区", 60),
@@ -134,6 +134,8 @@ def run(today: dt.date | None = None) -> None:
                     continue
                 ca.do_record_checkin(o, on=day, temperature=round(36.2 + rng.random() * 0.8, 1),
                                      test_result="negative" if day in tests else "", actor=worker)
+            if day == today:
+                _positives_today(worker, day)
         with clock.frozen(_at(day, 23, 30) if day < today else clock.now()):
             ca.do_escalate_overdue(actor="demo")
 
@@ -144,6 +146,24 @@ def run(today: dt.date | None = None) -> None:
           f"({PersonOrder.objects.filter(status=OrderStatus.RELEASED).count()} released), "
           f"{arrivals_total} arrivals; facilities "
           + ", ".join(f"{f.name} {f.occupied}/{f.capacity}" for f in Facility.objects.order_by("id")) + ".")
+
+
+def _positives_today(worker, day: dt.date) -> None:
+    """This evening's positives the desk has not recorded as infections yet: a person in centralized quarantine
+    at the check-in and a traveller at the arrival test, both in the worker's community, so its pages offer
+    "record infection" prefilled from the result."""
+    from cordon.core import access
+
+    recorded = Infection.objects.values("label")
+    o = (PersonOrder.objects.for_user(worker, access.CASES_WRITE)
+         .filter(status=OrderStatus.ACTIVE, centralized_until__gte=day).exclude(label__in=recorded)
+         .order_by("id").first())
+    if o is not None:
+        ca.do_record_checkin(o, on=day, temperature=37.9, symptoms="咽痛、发热 / sore throat, fever",
+                             test_result="positive", actor=worker)
+    a = Arrival.objects.for_user(worker, access.CASES_WRITE).exclude(label__in=recorded).order_by("-id").first()
+    if a is not None:
+        ca.do_record_arrival_test(a, on=day, result="positive", actor=worker)
 
 
 def _day_start(day: dt.date) -> dict:
@@ -215,9 +235,13 @@ def _respond(inf, short, day, today, rng, infections, sites, hospital, shelter, 
             when = base + dt.timedelta(hours=rng.randint(3, 9))
         if when.date() > today:
             continue
+        # the first contact of each infection is a resident of the unit traced to, named by ID number: the
+        # order links to the resident's record (the others stay free text, as visitors would)
+        person = Resident.objects.filter(unit_id=homes[i % len(homes)].pk).order_by("-id").first() if i == 0 else None
         with clock.frozen(when):
             o = ca.do_register_contact(inf, label=label, last_exposure=exposure, identified_on=when.date(),
                                        home=homes[i % len(homes)], actor=actor,
+                                       id_number=person.id_number if person else "",
                                        reason="流调判定" + ("（晚发现）" if late else ""))
             n += 1
         if o is not None and o.status == OrderStatus.ACTIVE and o.centralized_until and \

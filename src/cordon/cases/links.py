@@ -22,7 +22,7 @@ def _category(o) -> str:
 
 
 def _infections(user, rows, limit: int, empty: str) -> Section:
-    s = Section(_("Infections"), [_("Case"), _("Kind"), _("Confirmed"), _("Home")], empty=empty)
+    s = Section(_("Infections"), [_("Case"), _("Kind"), _("Confirmed"), _("Home address")], empty=empty)
     for inf in rows[:limit]:
         s.add(reverse("cases_infection", args=[inf.pk]), inf.label, inf.get_kind_display(),
               inf.confirmed_on.isoformat(), inf.home.path)

@@ -22,7 +22,7 @@ from cordon.core.actions import ActionError
 from cordon.core.packs import active_pack
 from cordon.places.models import Area, Resident
 from cordon.places.queries import area_of
-from cordon.web.pages import (FORM_PAGE, bulk_done, done, form_context, form_page, paginate, parse_id, posted,
+from cordon.web.pages import (BULK_PAGE, FORM_PAGE, bulk_context, bulk_done, done, form_context, form_page, paginate, parse_id, posted,
                               query_id, query_without_page, route, run_rows)
 
 MAX_VISITED = 50
@@ -219,9 +219,13 @@ def checkins_bulk(request):
                   .values_list("order_id", flat=True))
     rows = [{"o": o, "done": o.pk in checked, "today_label": STATUS_LABELS.get(queries.status_today(o, today), ""),
              "test_today": queries.next_test(o, today) == today} for o in orders]
-    return render(request, "cases/checkins_bulk.html", {
-        "rows": rows, "page": page, "today": today, "community": community, "report": report,
-        "results": forms.RESULT_CHOICES, "querystring": query_without_page(request)},
+    lead = _("Check-ins of %(d)s") % {"d": today} + (f" · {community.path}" if community else "")
+    return render(request, BULK_PAGE, {
+        "rows": rows, "page": page, "report": report, "results": forms.RESULT_CHOICES,
+        "querystring": query_without_page(request),
+        **bulk_context(_("Check-ins of many people"), _("Tick the people seen, fill in what was measured, and save "
+                                                        "once: each ticked row is one check-in."),
+                       _("Save the ticked check-ins"), "cases/_checkin_rows.html", rows, lead=lead)},
         status=400 if report and not report["ok"] else 200)
 
 

@@ -153,6 +153,30 @@ def do_respond_ticket(t: Ticket, *, note: str, actor=None, reason=None) -> Ticke
 
 
 @transaction.atomic
+def do_assign_ticket(t: Ticket, operator, *, actor=None, reason: str = "") -> Ticket:
+    """Give an open ticket to an operator (a user who may write hotline tickets where the ticket is); audited,
+    on the ticket's timeline."""
+    _check_actor(actor, t)
+    audit.check_text(reason)
+    if operator is None or not perms.can_write(operator, perms.HOTLINE, t):
+        raise ActionError(gettext("%(who)s does not answer hotline tickets here")
+                          % {"who": getattr(operator, "username", "—")}, field="operator")
+    lock(t)
+    if not t.is_open:
+        raise Conflict(gettext("ticket %(number)s is %(status)s") % {"number": t.number, "status": t.status},
+                       field="status")
+    before = t.assignee
+    if before == operator.username:
+        return t
+    t.assignee = operator.username
+    t.save(update_fields=["assignee"])
+    _event(t, "assigned", actor, operator.username)
+    audit.record("ticket.assign", actor=actor, obj=t, object_type="ticket", before={"assignee": before},
+                 after={"assignee": t.assignee}, reason=reason)
+    return t
+
+
+@transaction.atomic
 def do_record_feedback(t: Ticket, *, feedback: str, actor=None, reason=None) -> Ticket:
     """Feedback to the caller: what was done, told to them (及时反馈). Needed before the ticket closes."""
     feedback = _written(t, feedback, "feedback", gettext("the feedback given to the caller is required"), actor=actor,

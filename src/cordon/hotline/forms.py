@@ -52,3 +52,4 @@ class PublicForm(CheckedForm):
 class LookupForm(CheckedForm):
     number = forms.CharField(label=_("Ticket number"), max_length=20)
     last4 = forms.CharField(label=_("Last 4 digits of your callback number"), min_length=4, max_length=4)
+

@@ -62,6 +62,8 @@ class Ticket(ScopedFields):
     care_request = models.PositiveBigIntegerField(null=True, blank=True)
     client = models.CharField(max_length=64, blank=True, help_text="hash of the web client's address")
     created_by = models.CharField(max_length=150)
+    assignee = models.CharField(max_length=150, blank=True, default="",
+                                help_text="the operator handling the ticket (user name); empty: the desk")
 
     class Meta:
         indexes = [models.Index(fields=["status", "resolve_by"]), models.Index(fields=["phone", "category",
@@ -85,6 +87,7 @@ EVENT_LABELS = {
     "feedback": _("Feedback"),
     "closed": _("Closed"),
     "escalated": _("Escalated"),
+    "assigned": _("Assigned"),
 }
 
 

@@ -128,3 +128,14 @@ def ticket_list(user, tab: str, category: str, now):
     its export."""
     qs = filtered(Ticket.objects.for_user(user, access.HOTLINE_READ), tab, category, now)
     return qs.order_by(*(("-closed_at", "-id") if tab == "closed" else ("-escalation", "resolve_by", "id")))
+
+def operators():
+    """The users who answer hotline tickets (a grant whose role writes them), by user name. The desk is the
+    whole city's; whether one may take a given ticket is the assignment's own check (its jurisdiction)."""
+    from django.contrib.auth import get_user_model
+
+    from cordon.core.models import Grant
+
+    roles = [r for r in access.ROLE_CAPS if access.role_has(r, access.HOTLINE_WRITE)]
+    users = Grant.objects.filter(role__in=roles).values("user_id")
+    return list(get_user_model().objects.filter(pk__in=users, is_active=True).order_by("username")[:500])

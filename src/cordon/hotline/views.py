@@ -22,9 +22,11 @@ from cordon.core.actions import ActionError
 from cordon.hotline import actions, config, exports, forms, queries
 from cordon.hotline.queries import overdue
 from cordon.web import exports as web_exports
-from cordon.hotline.models import Category, Shift, Status, Ticket
-from cordon.web.pages import (FORM_PAGE, cached_part, choice_label, desk_page, done, form_context, form_page, paginate, query_without_page,
-                              refused_box, route, submit)
+from cordon.hotline.models import OPEN_STATUSES, Category, Shift, Status, Ticket
+from cordon.web.forms import BulkDecisionForm
+from cordon.web.pages import (BULK_PAGE, FORM_PAGE, bulk_context, bulk_done, cached_part, choice_label, desk_page,
+                              done, form_context, form_page, paginate, query_without_page, refused_box, route,
+                              run_rows, submit)
 
 TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]
 
@@ -45,7 +47,7 @@ def _row(t: Ticket, now) -> dict:
         due = _("respond by %(d)s") % {"d": f"{timezone.localtime(t.respond_by):%m-%d %H:%M}"}
     caller, phone = ids.mask_name(t.caller), ids.mask_phone(t.phone)
     return {"t": t, "caller": caller, "phone": phone, "overdue": overdue(t, now),
-            "meta": f"{caller or '—'} · {phone} · {t.unit_name} · {due}",
+            "meta": f"{caller or '—'} · {phone} · {t.unit_name} · {due}" + (f" · → {t.assignee}" if t.assignee else ""),
             "category": _category_label(t.category), "status": _status_label(t.status),
             "text": t.text if len(t.text) <= 100 else t.text[:99] + "…",
             "escalated": _("Escalated L%(n)s") % {"n": t.escalation} if t.escalation else ""}
@@ -99,6 +101,37 @@ def ticket_export(request):
     tab, category = _list_filters(request)
     listing = exports.tickets(_category_label, _status_label)
     return web_exports.respond(request, listing, queries.ticket_list(request.user, tab, category, clock.now()))
+
+
+@route("hotline/assign/", "hotline_assign_bulk")
+@access.require(access.HOTLINE_WRITE)
+def assign_bulk(request):
+    """Give many open tickets to one operator: a check box per open ticket the user may write (the longest
+    waiting first), the operator, one submit; each ticked ticket is one audited assignment, a refused one
+    (closed meanwhile, outside the operator's jurisdiction) is reported with why and the others kept."""
+    user = request.user
+    mine = Ticket.objects.for_user(user, access.HOTLINE_WRITE)
+    people = {u.username: u for u in queries.operators()}
+    form = BulkDecisionForm(request.POST or None, choices=[(n, n) for n in people] or [("", "—")],
+                            decision_label=_("Operator"), select=True)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+        operator = people[c["decision"]]
+        report = run_rows(request, mine, "row", lambda t, _v: actions.do_assign_ticket(
+            t, operator, actor=user, reason=c["reason"]), label=lambda t: t.number)
+        answer = bulk_done(request, report, "hotline_list")
+        if answer is not None:
+            return answer
+    now = clock.now()
+    page = paginate(request, mine.filter(status__in=OPEN_STATUSES).order_by("-escalation", "resolve_by", "id"), 100)
+    status = 400 if request.method == "POST" and (report is None or not report["ok"]) else 200
+    rows = [_row(t, now) for t in page.object_list]
+    return render(request, BULK_PAGE, {
+        "rows": rows, "page": page, "form": form, "report": report, "querystring": query_without_page(request),
+        **bulk_context(_("Assign tickets"), _("Tick the tickets, choose the operator and submit once: each ticked "
+                                              "ticket is assigned and audited on its own."),
+                       _("Assign the ticked tickets"), "hotline/_assign_rows.html", rows, desk=True)}, status=status)
 
 
 @route("hotline/new/", "hotline_new")

@@ -7,29 +7,17 @@ from itertools import groupby
 
 from django.utils.encoding import force_str
 
-from cordon.core import access, ids
+from cordon.core import access
 from cordon.places.models import SPECIAL_GROUP_LABELS, Resident, special_groups
-from cordon.web.exports import Column, Listing
+from cordon.web.exports import Listing, declared
 
 FIELDS = ("household_id", "household__number", "unit__name", "name", "phone", "birth_date", "lives_alone",
           "pregnant_due", "treatment", "disability", "chronic_illness")
 
 
 def households_listing() -> Listing:
-    def names(v):
-        return "、".join(ids.mask_name(n) for n in v)
-
-    def phones(v):
-        return " ".join(ids.mask_phone(p) for p in v if p)
-
-    return Listing("households", "入户走访", "Households to visit", access.READ_PERSONAL, FIELDS, (
-        Column("单元", "Unit", "unit"),
-        Column("门牌", "Door", "door"),
-        Column("人数", "People", "people"),
-        Column("住户", "Residents", "names", names),
-        Column("电话", "Phones", "phones", phones),
-        Column("重点关注", "Special groups", "groups"),
-    ))
+    return declared(__package__, "households", computed=("unit", "door", "people", "names", "phones", "groups"),
+                    reads=FIELDS)
 
 
 def household_rows(user, area, today: dt.date):

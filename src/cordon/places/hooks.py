@@ -59,3 +59,8 @@ def connect(name: str, fn: Callable, hooks: list | None = None) -> None:
 def sections(hooks: list, *args) -> list[Section]:
     """The sections the registered functions give for ``args`` (those answering None left out)."""
     return [s for _name, fn in hooks if (s := fn(*args)) is not None]
+
+
+def empty(sections: list[Section]) -> list[Section]:
+    """Those of ``sections`` with nothing to show but their ``empty`` text (one short card on a page)."""
+    return [s for s in sections if not s.rows and not s.facts]

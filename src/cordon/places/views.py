@@ -140,6 +140,7 @@ def area_detail(request, pk: int):
     }
     context["personal"] = access.can(user, access.READ_PERSONAL, area)
     context["sections"] = hooks.sections(hooks.AREA_SECTIONS, user, area)
+    context["sections_empty"] = hooks.empty(context["sections"])
     if area.kind == "unit" and context["personal"]:
         today = clock.today()
         households = (Household.objects.for_user(user, access.READ_PERSONAL).filter(unit=area)
@@ -219,8 +220,9 @@ def resident_detail(request, pk: int):
         "can_unmask": can_unmask,
         "form": form,
         "revealed": revealed,
-        "sections": hooks.sections(hooks.RESIDENT_SECTIONS, user, resident),
     }
+    context["sections"] = hooks.sections(hooks.RESIDENT_SECTIONS, user, resident)
+    context["sections_empty"] = hooks.empty(context["sections"])
     response = render(request, "places/resident_detail.html", context, status=status)
     if revealed:
         response["Cache-Control"] = "no-store"
@@ -245,7 +247,7 @@ def people_section(user, q: str, limit: int) -> hooks.Section | None:
     """Residents by name, ID number, its last digits or phone (masked as lists mask; audited)."""
     if not access.has_perm(user, access.READ_PERSONAL):
         return None
-    s = hooks.Section(_("People"), [_("Name"), _("ID number"), _("Phone"), _("Flat")],
+    s = hooks.Section(_("Residents"), [_("Name (masked)"), _("ID number"), _("Phone"), _("Flat")],
                       empty=_("No resident in your jurisdiction matches."))
     try:
         found = do_search_residents(q, actor=user)
@@ -287,4 +289,5 @@ def search(request):
             if section.more and not only:
                 section.more_url = reverse("search") + "?" + urlencode({"q": q, "in": key})
             sections.append(section)
-    return render(request, "places/search.html", {"q": q, "only": only, "sections": sections})
+    return render(request, "places/search.html", {"q": q, "only": only, "sections": sections,
+                                                  "sections_empty": hooks.empty(sections)})

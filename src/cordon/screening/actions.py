@@ -395,6 +395,7 @@ def do_reopen_round(r: Round, *, actor=None, reason: str = "") -> Round:
     return r
 
 
+@transaction.atomic
 def do_set_round_status(r: Round, status: str, *, actor=None, reason: str = "") -> Round:
     """Close or reopen (``ROUND_TRANSITIONS``)."""
     if status not in ROUND_TRANSITIONS.get(r.status, set()):
@@ -416,7 +417,8 @@ def do_close_complete_rounds(now=None, *, actor="system") -> dict:
         t = tube_figures(r)
         if not (t["tubes"] and t["tubes_reported"] == t["tubes"] and not t["tubes_invalid"]):
             continue  # a tube still waits for its result (one join): a refresh would say no more
-        do_refresh_round(r, actor=actor, reason="results arrived")
+        with transaction.atomic():  # each round on its own
+            do_refresh_round(r, actor=actor, reason="results arrived")
         r.refresh_from_db()
         if r.status == RoundStatus.CLOSED:
             closed.append(r.pk)

@@ -17,9 +17,9 @@ from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryStatus, D
                                     Reconciliation, Warehouse)
 from cordon.places.models import Area
 from cordon.web import exports as web_exports
-from cordon.web.pages import (FORM_PAGE, attempt, bulk_done, choice_label, done, form_context, form_errors_text,
-                              form_page, paginate, parse_id, posted_text, query_id, query_without_page, route,
-                              run_rows, submit)
+from cordon.web.pages import (BULK_PAGE, FORM_PAGE, attempt, bulk_context, bulk_done, choice_label, done, form_context,
+                              form_errors_text, form_page, paginate, parse_id, posted_text, query_id,
+                              query_without_page, route, run_rows, submit)
 from cordon.web.forms import BulkDecisionForm
 from cordon.zones.models import Designation, Status as ZStatus
 
@@ -235,9 +235,14 @@ def deliveries_bulk(request):
                     .order_by("unit_id", "household_id", "id"), 100)
     units = Area.objects.in_bulk({o.unit_id for o in page.object_list if o.unit_id})
     status = 400 if request.method == "POST" and (report is None or not report["ok"]) else 200
-    return render(request, "supplies/deliveries_bulk.html", {
-        "page": page, "rows": [{"o": o, "unit": units.get(o.unit_id)} for o in page.object_list], "form": form,
-        "report": report, "querystring": query_without_page(request)}, status=status)
+    rows = [{"o": o, "unit": units.get(o.unit_id)} for o in page.object_list]
+    return render(request, BULK_PAGE, {
+        "page": page, "rows": rows, "form": form, "report": report, "querystring": query_without_page(request),
+        **bulk_context(_("Mark several deliveries"), _("Tick the deliveries of the round, choose the outcome and "
+                                                       "submit once: each ticked delivery is marked and audited on "
+                                                       "its own."),
+                       _("Mark the ticked deliveries"), "supplies/_delivery_rows.html", rows, desk=True)},
+        status=status)
 
 
 @route("supplies/deliveries/<int:pk>/<slug:action>/", "supplies_delivery_action")

@@ -30,7 +30,7 @@ from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from cordon.core import access, clock
+from cordon.core import access, clock, ids
 from cordon.core.actions import do_record_export
 
 #: rows fetched from the database (and written out) at a time
@@ -100,13 +100,85 @@ class Listing:
         return lambda row: get_all(prepare(row))
 
 
-def labels(fn: Callable[[str], str]) -> Callable[[str], str]:
-    """``fn`` (a key's label in the page's language) remembered per key: a file of 500 000 rows asks for the
-    same few labels over and over, and a translated label costs a catalogue lookup each time. A listing is
-    built per export, so the language cannot change under it."""
-    import functools
+#: the masks a column of personal data names in an ``exports.yaml`` (one value, or a list of them)
+MASKS = {"name": ids.mask_name, "id": ids.mask_id_number, "phone": ids.mask_phone,
+         "names": lambda v: "、".join(ids.mask_name(x) for x in v or ()),
+         "phones": lambda v: " ".join(ids.mask_phone(x) for x in v or () if x)}
 
-    return functools.lru_cache(maxsize=1024)(fn)
+
+def declared(package: str, name: str, *, reads: tuple[str, ...] = (), computed: tuple = (),
+             prepare: Callable | None = None, expressions: dict | None = None, **functions) -> Listing:
+    """The list ``name`` as the app ``package`` declares it in its ``exports.yaml``: a title ("中文 / English"),
+    the capability its page reads it under, and its columns, each ``[key, 中文, English]`` or
+    ``[key, 中文, English, how]``. ``key`` is a field of ``values()`` (or a value ``prepare`` adds: list it in
+    ``computed``); ``how`` is a mask (``name``, ``id``, ``phone``) or the name of a keyword function giving the
+    cell from the value (a label, remembered per value: see ``labels``). ``reads``: further fields ``prepare``
+    needs."""
+    spec = _declarations(package)[name]
+    columns = []
+    for key, zh, en, *how in spec["columns"]:
+        if how and how[0] in MASKS:
+            columns.append(Column(zh, en, key, MASKS[how[0]]))
+        elif how:
+            columns.append(Column(zh, en, _through(key, labels(functions[how[0]]))))
+        else:
+            columns.append(Column(zh, en, key))
+    keys = [c[0] for c in spec["columns"]]
+    fields = tuple(dict.fromkeys([k for k in keys if k not in computed] + list(reads)))
+    zh, _sep, en = spec["title"].partition(" / ")
+    return Listing(name, zh, en, spec["cap"], fields, tuple(columns), prepare, expressions or {})
+
+
+def _declarations(package: str) -> dict:
+    """An app's ``exports.yaml`` (read once), each list's capability checked against ``core.access``."""
+    found = _LOADED.get(package)
+    if found is None:
+        from importlib.resources import files
+
+        import yaml
+
+        found = yaml.safe_load(files(package).joinpath("exports.yaml").read_text(encoding="utf-8"))
+        for name, spec in found.items():
+            if spec["cap"] not in access.CAPABILITIES:
+                raise ValueError(f"{package}/exports.yaml: {name}: cap: unknown capability {spec['cap']!r}")
+        _LOADED[package] = found
+    return found
+
+
+_LOADED: dict[str, dict] = {}
+
+
+def _through(key: str, fn: Callable) -> Callable:
+    def value(row):
+        v = row[key]
+        return fn(v) if v not in (None, "") else ""
+
+    return value
+
+
+def labels(fn: Callable) -> Callable:
+    """``fn`` (a key's label in the page's language) remembered per value: a file of 500 000 rows asks for the
+    same few labels over and over, and a translated label costs a catalogue lookup each time. A listing is
+    built per export, so the language cannot change under it. Values that cannot be remembered (a dict, a
+    list) or beyond the first ``LABELS`` distinct ones are passed through."""
+    seen: dict = {}
+
+    def label(value):
+        try:
+            return seen[value]
+        except KeyError:
+            out = fn(value)
+            if len(seen) < LABELS:
+                seen[value] = out
+            return out
+        except TypeError:
+            return fn(value)
+
+    return label
+
+
+#: how many distinct values ``labels`` remembers per column
+LABELS = 4096
 
 
 def _masked(get, mask):

@@ -96,9 +96,14 @@ class BulkDecisionForm(CheckedForm):
     decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
-    def __init__(self, *args, choices, needs_reason=(), reason_label=None, reason_max: int = 500, **kwargs):
+    def __init__(self, *args, choices, needs_reason=(), reason_label=None, reason_max: int = 500,
+                 decision_label=None, select: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.needs_reason = set(needs_reason)
+        if select:  # many choices (people): a drop-down
+            self.fields["decision"].widget = forms.Select()
+        if decision_label:
+            self.fields["decision"].label = decision_label
         self.fields["decision"].choices = list(choices)
         self.fields["decision"].initial = choices[0][0]
         reason = self.fields["reason"]

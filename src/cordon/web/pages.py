@@ -292,6 +292,17 @@ def bulk_done(request, report: dict, to, *args, **kwargs):
     return done(request, _("Done for %(n)s rows.") % {"n": len(report["ok"])}, to, *args, **kwargs)
 
 
+BULK_PAGE = "web/bulk_page.html"
+
+
+def bulk_context(title, hint, button, rows: str, any_rows, *, lead="", desk: bool = False) -> dict:
+    """The context of ``BULK_PAGE``: its title, the hint above the list, the button, the template of the
+    list's rows (each with its check box named ``row``), whether there are rows, a line under the title, and
+    whether it is a desk's page (the desks' stylesheet and navigation)."""
+    return {"bulk": {"title": title, "hint": hint, "button": button, "rows": rows, "any": bool(any_rows),
+                     "lead": lead, "desk": desk, "base": "care/desk_base.html" if desk else "web/base.html"}}
+
+
 FORM_PAGE = "web/form_page.html"
 
 

@@ -15,20 +15,7 @@ from cordon.web.forms import AuditFilterForm, PackForm, TokenForm
 from cordon.web.pages import FORM_PAGE, attempt, done, form_context, form_page, paginate, query_without_page
 
 #: the audit log as a file (audit rows never hold a person's name, ID number or phone: nothing to mask)
-AUDIT_LOG = exports.Listing(
-    "audit-log", "审计日志", "Audit log", access.AUDIT,
-    ("at", "actor_name", "action", "object_type", "object_id", "object_repr", "reason", "rule", "before", "after"), (
-        exports.Column("时间", "At", "at"),
-        exports.Column("操作人", "Actor", "actor_name"),
-        exports.Column("操作", "Action", "action"),
-        exports.Column("对象类型", "Object type", "object_type"),
-        exports.Column("对象", "Object id", "object_id"),
-        exports.Column("对象说明", "Object", "object_repr"),
-        exports.Column("理由", "Reason", "reason"),
-        exports.Column("规则", "Rule", "rule"),
-        exports.Column("变更前", "Before", lambda r: exports.compact(r["before"])),
-        exports.Column("变更后", "After", lambda r: exports.compact(r["after"])),
-    ))
+AUDIT_LOG = exports.declared(__package__, "audit-log", json=exports.compact)
 
 
 def audit_entries(request):

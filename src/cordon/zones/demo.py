@@ -8,7 +8,7 @@ import datetime as dt
 from cordon.core import clock
 from cordon.cases.actions import do_record_infection
 from cordon.core.actions import do_set_pack
-from cordon.places.models import Area
+from cordon.places.models import Area, Resident
 from cordon.zones import actions as za, queries as zq
 from cordon.zones.models import Designation, Flag, Proposal
 
@@ -64,8 +64,10 @@ def run(today: dt.date | None = None) -> None:
         with clock.frozen(dt.datetime.combine(day, dt.time(10, 0), tzinfo=clock.tz())):
             for label, home, found, places, confirm in plan.get(k, []):
                 n += 1
+                # the person is a resident of that unit: their page shows the infection (and later orders)
+                person = Resident.objects.filter(unit_id=home.pk).order_by("id").first()
                 do_record_infection(label=f"兰州-{day:%m%d}-{label}", home=home, found=found, confirmed_on=day,
-                                    visited=places, actor=commander, reason="demo outbreak")
+                                    visited=places, resident=person, actor=commander, reason="demo outbreak")
                 if confirm:
                     for p in Proposal.objects.filter(status="open", kind__in=["new", "reseal"]).order_by("id"):
                         if p.area_id == home.pk or (p.level == "medium" and k < 10):

@@ -26,9 +26,9 @@ from cordon.core import access, clock
 from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
-from cordon.web.pages import (FORM_PAGE, MAX_BULK_ROWS, attempt, bulk_done, choice_label, done, form_context,
-                              form_page, in_language, paginate, query_id, query_without_page, reads_chinese,
-                              refused_box, route, run_rows, submit)
+from cordon.web.pages import (BULK_PAGE, FORM_PAGE, MAX_BULK_ROWS, attempt, bulk_context, bulk_done, choice_label,
+                              done, form_context, form_page, in_language, paginate, query_id, query_without_page,
+                              reads_chinese, refused_box, route, run_rows, submit)
 from cordon.web import exports as web_exports
 from cordon.zones import actions, exports, forms, kpi, queries
 from cordon.web.forms import BulkDecisionForm
@@ -338,8 +338,11 @@ def proposals_bulk(request):
     for p in proposals:
         p.level_label = level_label(p.level)
     status = 400 if request.method == "POST" and (report is None or not report["ok"]) else 200
-    return render(request, "zones/proposals_bulk.html", {"proposals": proposals, "form": form, "report": report},
-                  status=status)
+    return render(request, BULK_PAGE, {
+        "proposals": proposals, "form": form, "report": report,
+        **bulk_context(_("Decide proposals"), _("Tick the proposals, choose the decision and submit once: each "
+                                                "ticked proposal is decided and audited on its own."),
+                       _("Decide the ticked proposals"), "zones/_proposal_rows.html", proposals)}, status=status)
 
 
 @route("zones/notices/publish/", "zones_publish")
