@@ -25,7 +25,7 @@ from tests.conftest import PASSWORD, UNIT_A
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 D0 = dt.date(2022, 11, 1)  # the day the infection is found and the unit designated (the area's day 0)
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+PHONE = {"viewport": {"width": 360, "height": 780}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 
@@ -146,7 +146,7 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
     from cordon.cases.models import Arrival, Facility, Infection, OrderStatus, PersonOrder, Placement
     from cordon.commands.worker import run_due_jobs
     from cordon.core import clock
-    from cordon.core.models import AuditEntry
+    from cordon.core.models import AuditEntry, JobRun
     from cordon.core.periodic import Config
     from cordon.screening.models import Round
     from cordon.situation.models import DayClose
@@ -207,7 +207,7 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
 
         # ------------------------------------------------------------------ contacts added and placed
         walk.go(w, f"/cases/infections/{inf.pk}/")
-        assert "高风险区" in w.locator("main").inner_text() or unit.name in w.locator("main").inner_text()
+        assert w.locator(f"section.kpis a[href='/zones/{d.pk}/']").inner_text() == unit.name  # now designated
         exposure = (D0 - dt.timedelta(days=1)).isoformat()
         for label, category, via, id_number in (
                 ("C-1", "close_contact", "", city["resident_a2"].id_number),
@@ -294,11 +294,17 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
         text = board.inner_text()
         assert "中风险区" in text and (d7 + dt.timedelta(days=1)).isoformat() in text and "7 / 7" in text, text
 
+        # the worker's passes of day 7 change nothing: the unit is high until its day 8 begins
+        run_due_jobs(Config(owner="test"))
+        d.refresh_from_db()
+        assert d.level == "high" and not Event.objects.filter(designation=d, kind=EventKind.CHANGE).exists()
+
         # ------------------------------------------------------------------ day 8: the area steps down
         d8 = d7 + dt.timedelta(days=1)
         clock.freeze(_at(d8, 7))
         done = run_due_jobs(Config(owner="test"))  # one pass of `cordon worker`: the day start
         assert any(x.get("key") == d8.isoformat() for x in done), done
+        assert _once(JobRun, name="day_start", key=d8.isoformat()).status == JobRun.DONE
         d.refresh_from_db()
         assert (d.level, d.since) == ("medium", d8)
         change = _once(Event, designation=d, kind=EventKind.CHANGE)
@@ -310,6 +316,11 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
         assert card.count() == 1 and "中风险区" in card.inner_text() and "高风险区" not in card.inner_text()
         walk.go(c, f"/zones/{d.pk}/")
         assert "中风险区" in c.locator("h1").inner_text()
+        public = browser.new_page(locale="zh-CN", **PHONE)  # no login: what residents read
+        public.goto(walk.url + "/public/risk-areas")
+        listed = public.locator("li.public-area", has_text=UNIT_A)
+        assert listed.count() == 1 and "lv-medium" in listed.get_attribute("class"), public.locator("main").inner_text()
+        public.close()
 
         # ------------------------------------------------------------------ lists exported
         walk.go(w, f"/cases/contacts/?community={city['community_a'].pk}")
