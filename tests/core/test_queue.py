@@ -169,3 +169,18 @@ def test_an_upload_whose_lease_was_taken_over_commits_nothing_more(monkeypatch, 
     out = queue.drain(b)
     assert out[0]["status"] == "done" and out[0]["counts"]["created"] == 3000
     assert Upload.objects.get(pk=u.pk).counts["rows"] == 3003  # and 3 bad lines
+
+
+@pytest.mark.django_db
+def test_finished_tasks_are_pruned_after_a_week(monkeypatch):
+    wall = Wall(monkeypatch)
+    tasks.run_job.enqueue("escalate", "2022-11-16T09:00")
+    waiting = tasks.run_job.enqueue("escalate", "2022-11-16T09:05")
+    with clock.frozen(DAY):
+        queue.drain(Config(owner="w"), limit=1)
+    DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).update(finished_at=wall.t)
+    wall.advance(6 * 86400)
+    assert queue.prune() == 0
+    wall.advance(2 * 86400)
+    assert queue.prune() == 1
+    assert list(DBTaskResult.objects.values_list("id", flat=True)) == [waiting.db_result.pk]  # waiting: kept

@@ -166,3 +166,15 @@ def run_now(pk, cfg: Config | None = None):
     cfg = cfg or Config()
     row = take(cfg, pk)
     return None if row is None else run_task(row, cfg)
+
+
+#: Finished tasks (their results) are kept this long, then removed by ``prune`` (the audit log keeps what
+#: they did; uploads keep their own records).
+KEEP_FINISHED = dt.timedelta(days=7)
+
+
+def prune(keep: dt.timedelta = KEEP_FINISHED) -> int:
+    """Remove the queue's finished tasks older than ``keep``; returns how many."""
+    cutoff = _now() - keep
+    return DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED], finished_at__lt=cutoff).delete()[0]
