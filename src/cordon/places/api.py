@@ -139,6 +139,22 @@ def list_residents(request, f: Query[ResidentFilter]):
     return {"items": [resident_out(r, today) for r in items], **meta}
 
 
+class ResidentSearchOut(Schema):
+    kind: str
+    items: list[ResidentOut]
+    more: bool
+
+
+@router.get("/residents/search", response=ResidentSearchOut)
+def search_residents(request, q: QueryText):
+    """Residents whose name holds ``q``, whose ID number is ``q`` or ends with it (4 to 17 digits), or whose
+    phone holds it, within your jurisdiction; masked; at most 50 (``more`` when there are more). The search page's
+    query (``places.queries.search_residents``); each search is written to the audit log (masked term, hits)."""
+    found = actions.do_search_residents(q, actor=current_user(request))
+    today = clock.today()
+    return {"kind": found.kind, "items": [resident_out(r, today) for r in found.residents], "more": found.more}
+
+
 @router.get("/residents/{resident_id}", response=ResidentOut)
 def get_resident(request, resident_id: QueryId):
     """One resident, masked; the full name (as on the resident's page) for users who may unmask this
@@ -284,7 +300,7 @@ def list_audit(request, f: Query[AuditFilter]):
 access.declare_operations(router, {
     "list_areas": access.VIEW, "get_area": access.VIEW,
     "list_households": access.READ_PERSONAL, "list_residents": access.READ_PERSONAL,
-    "get_resident": access.READ_PERSONAL,
+    "get_resident": access.READ_PERSONAL, "search_residents": access.READ_PERSONAL,
     "create_resident": access.PLACES_WRITE, "update_resident": access.PLACES_WRITE,
     "unmask_resident": access.UNMASK, "list_audit": access.AUDIT,
 })
