@@ -31,7 +31,8 @@ class CheckedForm(forms.Form):
     """The base of every page form: bounds the database would otherwise enforce differently per engine (or
     answer with a server error) become form errors. Text: no NUL (Django's own check), no lone surrogates,
     at most ``MAX_TEXT`` characters where the field names no maximum; whole numbers within a database
-    integer; decimals within ``MAX_DIGITS`` digits; dates within ``MIN_DAY`` .. ``MAX_DAY``."""
+    integer; decimals within ``MAX_DIGITS`` digits; dates within ``MIN_DAY`` .. ``MAX_DAY`` (a date input
+    filled in ISO form, the only one it shows)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,6 +55,9 @@ class CheckedForm(forms.Form):
                     field.validators.append(validators.MinValueValidator(-MAX_INT))
             elif isinstance(field, forms.DateField):
                 field.validators += [validators.MinValueValidator(MIN_DAY), validators.MaxValueValidator(MAX_DAY)]
+                if getattr(field.widget, "input_type", "") == "date":
+                    # a date input shows only an ISO value (the language's format, 2022/11/08, shows empty)
+                    field.widget.format = "%Y-%m-%d"
 
 
 class AuditFilterForm(CheckedForm):
