@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
-from cordon.core import access, clock, ids
+from cordon.core import access, audit, clock, ids
 from cordon.core.api import PageQuery, current_user, page_of, paginate, writable
 from cordon.core.actions import ActionError
 from cordon.core.fields import BirthDate, Day, Id, QueryId, QueryText, Reason, one_of, text_of
@@ -279,18 +279,8 @@ class AuditFilter(PageQuery):
 def list_audit(request, f: Query[AuditFilter]):
     user = current_user(request)
     qs = AuditEntry.objects.for_user(user, access.AUDIT)
-    if f.actor:
-        qs = qs.filter(actor_name=f.actor)
-    if f.action:
-        qs = qs.filter(action__startswith=f.action)
-    if f.object_type:
-        qs = qs.filter(object_type=f.object_type)
-    if f.object_id:
-        qs = qs.filter(object_id=f.object_id)
-    if f.since:
-        qs = qs.filter(at__date__gte=f.since)
-    if f.until:
-        qs = qs.filter(at__date__lte=f.until)
+    qs = audit.select(qs, actor=f.actor, action=f.action, object_type=f.object_type, object_id=f.object_id,
+                      since=f.since, until=f.until)
     items, meta = paginate(qs, f.page, f.page_size)
     return {"items": [{**{k: getattr(e, k) for k in ("id", "at", "action", "object_type", "object_id",
                                                        "object_repr", "before", "after", "reason", "rule")},
