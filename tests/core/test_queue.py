@@ -184,3 +184,19 @@ def test_finished_tasks_are_pruned_after_a_week(monkeypatch):
     wall.advance(2 * 86400)
     assert queue.prune() == 1
     assert list(DBTaskResult.objects.values_list("id", flat=True)) == [waiting.db_result.pk]  # waiting: kept
+
+
+@pytest.mark.django_db
+def test_a_resumed_residents_import_still_reports_repeats_of_lines_before_its_checkpoint(tmp_path):
+    from cordon.places.importer import ImportReport, import_residents
+
+    a = ids.make_id_number("620102", dt.date(1960, 1, 1), 11, "M")
+    b = ids.make_id_number("620102", dt.date(1961, 1, 1), 12, "F")
+    f = tmp_path / "r.csv"
+    f.write_text(f"name,id_number,address,household\n甲,{a},{UNIT_A},1\n乙,{b},{UNIT_A},1\n丙,{a},{UNIT_A},2\n",
+                 encoding="utf-8")
+    cps = []
+    rep = import_residents(f, after_line=3, report=ImportReport(file="r.csv", rows=2, created=2),
+                           checkpoint=lambda r, line: cps.append(line))
+    assert [(e.line, e.field) for e in rep.errors] == [(4, "id_number")] and "line 2" in rep.errors[0].reason
+    assert (rep.rows, rep.created, cps) == (3, 2, [4])
