@@ -90,6 +90,15 @@ def commander(city):
 
 
 @pytest.fixture
+def in_english():
+    """Messages read in English (the default language is Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def deputy(city):
     """A second city-wide commander: the second pair of eyes on what the commander drafts."""
     return _user("deputy", "commander", None)

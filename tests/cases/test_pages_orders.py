@@ -34,6 +34,10 @@ def test_record_infection_by_hand_with_places_visited(city, worker, cases, as_us
     assert 'href="/cases/infections/new/"' in body
     page = c.get("/cases/infections/new/").content.decode()
     assert f'value="{day(0):%Y-%m%d}-01"' in page  # a free reference of the day is suggested
+    as_zh = as_user(worker)
+    as_zh.cookies["django_language"] = "zh-hans"  # a date input shows only ISO dates, whatever the language
+    assert f'type="date" name="confirmed_on" value="{day(0).isoformat()}"' in \
+        as_zh.get("/cases/infections/new/").content.decode()
     visited = f"{city['unit_b'].path}\n{city['community_a'].path}/"
     r = c.post("/cases/infections/new/", {"label": "H-1", "home": city["unit_a"].path, "kind": "asymptomatic",
                                           "found": "community", "confirmed_on": str(day(0)), "visited": visited,

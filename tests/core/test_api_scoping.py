@@ -25,6 +25,7 @@ ROUTES = {
     ("GET", "/api/areas/{area_id}"): {"kind": "object", "params": {"area_id": "unit_a"}},
     ("GET", "/api/areas/{area_id}/households"): {"kind": "object", "params": {"area_id": "unit_a"}},
     ("GET", "/api/residents"): {"kind": "list"},
+    ("GET", "/api/residents/search"): {"kind": "list"},  # scoping: tests/places/test_search.py
     ("POST", "/api/residents"): {"kind": "write", "params": {}, "body": "new_resident"},
     ("GET", "/api/residents/{resident_id}"): {"kind": "object", "params": {"resident_id": "resident_a"}},
     ("PATCH", "/api/residents/{resident_id}"): {"kind": "write", "params": {"resident_id": "resident_a"},

@@ -140,3 +140,63 @@ def test_a_worker_killed_mid_upload_leaves_it_to_another_which_counts_each_row_o
     assert t.one(f"SELECT status FROM {QUEUE} WHERE task_path = ?", tasks.run_upload.module_path)[0] == "SUCCESSFUL"
     created = t.one("SELECT count(*) FROM core_auditentry WHERE action = 'resident.import_rows'")[0]
     assert created == 3  # one audit row per committed chunk, none twice
+
+
+@pytest.mark.django_db
+def test_an_upload_whose_lease_was_taken_over_commits_nothing_more(monkeypatch, worker, settings, tmp_path):
+    """A worker that stopped answering (its lease ran out and another took the task) is refused at its next
+    chunk: the chunk is rolled back and the upload left to the new holder."""
+    from django.core.files import File
+
+    from cordon.core.actions import do_create_upload
+    from cordon.core.models import Upload
+    from cordon.places.models import Resident
+
+    settings.HOME = tmp_path
+    src = tmp_path / "r.csv"
+    _residents_file(src, 3000)
+    with open(src, "rb") as fh:
+        u = do_create_upload(File(fh, name="r.csv"), kind="residents", actor=worker)
+    wall = Wall(monkeypatch)
+    a, b = Config(lease=30, owner="a"), Config(lease=30, owner="b")
+    row = queue.take(a)
+    wall.advance(31)
+    assert queue.recover(b) == 1  # b found a's lease run out; a goes on regardless
+    before = Resident.objects.count()
+    assert queue.run_task(row, a) is None  # refused at its first chunk
+    u.refresh_from_db()
+    assert u.status == "running" and u.checkpoint == {} and Resident.objects.count() == before
+    out = queue.drain(b)
+    assert out[0]["status"] == "done" and out[0]["counts"]["created"] == 3000
+    assert Upload.objects.get(pk=u.pk).counts["rows"] == 3003  # and 3 bad lines
+
+
+@pytest.mark.django_db
+def test_finished_tasks_are_pruned_after_a_week(monkeypatch):
+    wall = Wall(monkeypatch)
+    tasks.run_job.enqueue("escalate", "2022-11-16T09:00")
+    waiting = tasks.run_job.enqueue("escalate", "2022-11-16T09:05")
+    with clock.frozen(DAY):
+        queue.drain(Config(owner="w"), limit=1)
+    DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).update(finished_at=wall.t)
+    wall.advance(6 * 86400)
+    assert queue.prune() == 0
+    wall.advance(2 * 86400)
+    assert queue.prune() == 1
+    assert list(DBTaskResult.objects.values_list("id", flat=True)) == [waiting.db_result.pk]  # waiting: kept
+
+
+@pytest.mark.django_db
+def test_a_resumed_residents_import_still_reports_repeats_of_lines_before_its_checkpoint(tmp_path):
+    from cordon.places.importer import ImportReport, import_residents
+
+    a = ids.make_id_number("620102", dt.date(1960, 1, 1), 11, "M")
+    b = ids.make_id_number("620102", dt.date(1961, 1, 1), 12, "F")
+    f = tmp_path / "r.csv"
+    f.write_text(f"name,id_number,address,household\n甲,{a},{UNIT_A},1\n乙,{b},{UNIT_A},1\n丙,{a},{UNIT_A},2\n",
+                 encoding="utf-8")
+    cps = []
+    rep = import_residents(f, after_line=3, report=ImportReport(file="r.csv", rows=2, created=2),
+                           checkpoint=lambda r, line: cps.append(line))
+    assert [(e.line, e.field) for e in rep.errors] == [(4, "id_number")] and "line 2" in rep.errors[0].reason
+    assert (rep.rows, rep.created, cps) == (3, 2, [4])

@@ -117,3 +117,14 @@ def test_search_page_explains_a_short_number(city, worker, as_user):
 def test_header_search_box_for_signed_in_users(city, worker, as_user):
     assert 'class="top-search"' in as_user(worker).get("/").content.decode()
     assert 'class="top-search"' not in as_user(None).get("/").content.decode()
+
+
+def test_search_api(city, worker, outsider, as_user):
+    r = city["resident_a"]
+    body = as_user(worker).get("/api/residents/search", {"q": r.id_number[-6:]}).json()
+    assert body["kind"] == "digits" and [i["id"] for i in body["items"]] == [r.pk] and not body["more"]
+    assert r.id_number not in str(body) and body["items"][0]["id_number"] == ids.mask_id_number(r.id_number)
+    assert as_user(outsider).get("/api/residents/search", {"q": r.id_number[-6:]}).json()["items"] == []
+    bad = as_user(worker).get("/api/residents/search", {"q": "12"})
+    assert bad.status_code == 400 and "q" in bad.content.decode()
+    assert AuditEntry.objects.filter(action="resident.search", actor=worker).count() == 1

@@ -17,16 +17,9 @@ from cordon.zones.actions import do_designate, do_tick
 from cordon.zones.models import Event, Flag
 from cordon.zones.queries import state_of
 
+pytestmark = pytest.mark.usefixtures("in_english")  # messages are read in English here
+
 D0 = dt.date(2022, 11, 8)
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    """Messages are read in English here (the default language is Chinese)."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
 
 
 def _at(day: dt.date, hour: int = 12):

@@ -13,16 +13,9 @@ from cordon.core.models import AuditEntry
 from cordon.situation import actions, closeday
 from cordon.situation.models import DayClose
 
+pytestmark = pytest.mark.usefixtures("in_english")  # messages are read in English here
+
 DAY = dt.date(2022, 11, 8)
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    """Messages are read in English here (the default language is Chinese)."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
 
 
 def _at(day: dt.date, hour: int = 22):

@@ -214,3 +214,17 @@ def test_print_views_for_the_community_worker(as_user, worker, outsider, city, d
     assert other.get(f"/areas/{building.pk}/print/visit/").status_code == 404
     assert other.get(f"/supplies/deliveries/print/{building.pk}/").status_code == 404
     assert other.get(f"/screening/{r.pk}/missing/{building.pk}/print/").status_code == 404
+
+
+def test_xlsx_writer_escapes_text_keeps_numbers_and_streams_in_pieces():
+    from cordon.web import exports
+
+    rows = [["a<b & c>", "\x01ctl", 7, 2.5, ""], *[[f"r{i}", "x", i, 0.5, "y"] for i in range(2 * exports.CHUNK)]]
+    pieces = list(exports.xlsx_chunks(["名 / Name", "b", "n", "f", "e"], iter(rows), sheet="测试<表>"))
+    assert len(pieces) > 3  # the sheet leaves in pieces as rows come, not as one buffer
+    wb = openpyxl.load_workbook(io.BytesIO(b"".join(pieces)), read_only=True)
+    got = list(wb.active.values)
+    assert got[0] == ("名 / Name", "b", "n", "f", "e")
+    assert got[1][:4] == ("a<b & c>", "ctl", 7, 2.5) and got[1][4] in (None, "")
+    assert got[-1] == (f"r{2 * exports.CHUNK - 1}", "x", 2 * exports.CHUNK - 1, 0.5, "y")
+    assert len(got) == len(rows) + 1

@@ -106,21 +106,6 @@ def test_page_forms_bound_text_numbers_and_dates():
         assert not f.is_valid() and field in f.errors, (data, f.errors)
 
 
-def test_a_prefilled_date_box_holds_an_iso_date_in_every_language():
-    """A browser's ``<input type="date">`` drops a value that is not ``YYYY-MM-DD``: in Chinese Django writes
-    ``2022/11/01``, which left every prefilled date of a form (an infection's day, a round's day) empty."""
-    import datetime as dt
-
-    from django.utils import translation
-
-    from cordon.cases.forms import InfectionForm
-
-    for lang in ("zh-hans", "en"):
-        with translation.override(lang):
-            html = str(InfectionForm(initial={"confirmed_on": dt.date(2022, 11, 1)})["confirmed_on"])
-            assert 'type="date"' in html and 'value="2022-11-01"' in html, (lang, html)
-
-
 def test_every_page_form_is_checked():
     """Every form class of the apps derives from ``CheckedForm`` (a new form cannot skip the bounds)."""
     import importlib

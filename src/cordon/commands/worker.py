@@ -39,7 +39,15 @@ def run_due_jobs(cfg=None, stop: dict | None = None) -> list[dict]:
 
     cfg = cfg or periodic.Config()
     tasks.enqueue_due(cfg)
-    return [v for v in queue.drain(cfg, stop) if isinstance(v, dict)]
+    out = [v for v in queue.drain(cfg, stop) if isinstance(v, dict)]
+    now = time.monotonic()
+    if now - _pruned["at"] > 3600:  # once an hour: finished tasks older than a week go
+        queue.prune()
+        _pruned["at"] = now
+    return out
+
+
+_pruned = {"at": float("-inf")}
 
 
 def _report(d: dict) -> None:

@@ -5,6 +5,7 @@ import datetime as dt
 import decimal
 import uuid
 
+from django.db.models import Q
 from django.utils.translation import gettext
 
 from cordon.core import clock
@@ -98,3 +99,19 @@ def entry(action: str, *, actor, obj=None, object_type: str = "", object_id="", 
         if value and len(value) > limit:  # PostgreSQL enforces lengths; keep the row, clip the text
             setattr(entry, name, value[: limit - 1] + "…")
     return entry
+
+
+#: The audit log's filters (its page, the page's export and ``GET /api/audit``): name -> lookup.
+FILTERS = {"actor": "actor_name", "actor_contains": "actor_name__icontains", "action": "action__startswith",
+           "object_type": "object_type", "object_id": "object_id", "since": "at__date__gte",
+           "until": "at__date__lte"}
+
+
+def select(qs, text: str = "", **given):
+    """``qs`` (audit rows already scoped to the reader) narrowed by the ``FILTERS`` given a value, and by
+    ``text`` found in the object, reason or rule (or equal to the object's id)."""
+    qs = qs.filter(**{FILTERS[k]: v for k, v in given.items() if v})
+    if text:
+        qs = qs.filter(Q(object_repr__icontains=text) | Q(reason__icontains=text) | Q(object_id=text)
+                       | Q(rule__icontains=text))
+    return qs

@@ -37,6 +37,20 @@ def current_config() -> Config:
     return getattr(_local, "cfg", None) or Config()
 
 
+class LeaseLost(Exception):
+    """The running task's lease was taken over (this worker stopped answering for longer than the lease): what it
+    was about to commit is rolled back; the worker that took the task over goes on with it."""
+
+
+def check_held() -> None:
+    """Inside a task's transaction (an importer's chunk): raise ``LeaseLost`` unless this worker still holds the
+    task's lease, and hold the lease row until the transaction ends (no take-over can slip in between), so a
+    task taken over never commits twice. Outside a worker's task (the CLI, a task called directly): nothing."""
+    row, cfg = getattr(_local, "row", None), getattr(_local, "cfg", None)
+    if row is not None and cfg is not None and not _held(row, cfg).select_for_update().exists():
+        raise LeaseLost(f"task {row.pk}: lease lost")
+
+
 def _now() -> dt.datetime:
     return periodic._wall()
 
@@ -104,7 +118,7 @@ def run_task(row, cfg: Config):
         beat = Heartbeat(str(row.pk), cfg, lambda now, until: _held(row, cfg).update(lease_until=until,
                                                                                      heartbeat=now))
         beat.start()
-    _local.cfg = cfg
+    _local.cfg, _local.row = cfg, row
     task = row.task
     backend = type(task.get_backend())
     try:
@@ -122,7 +136,7 @@ def run_task(row, cfg: Config):
         task_finished.send(sender=backend, task_result=row.task_result)
         return None
     finally:
-        _local.cfg = None
+        _local.cfg = _local.row = None
         if beat is not None:
             beat.stop()
     if not _settle(row, cfg, value=value):
@@ -152,3 +166,15 @@ def run_now(pk, cfg: Config | None = None):
     cfg = cfg or Config()
     row = take(cfg, pk)
     return None if row is None else run_task(row, cfg)
+
+
+#: Finished tasks (their results) are kept this long, then removed by ``prune`` (the audit log keeps what
+#: they did; uploads keep their own records).
+KEEP_FINISHED = dt.timedelta(days=7)
+
+
+def prune(keep: dt.timedelta = KEEP_FINISHED) -> int:
+    """Remove the queue's finished tasks older than ``keep``; returns how many."""
+    cutoff = _now() - keep
+    return DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED], finished_at__lt=cutoff).delete()[0]

@@ -125,6 +125,8 @@ def _summary(u) -> dict:
 
 def run(upload_id: int) -> dict:
     """Import the upload (``core.tasks.run_upload``), or go on with a run a stopped worker left unfinished."""
+    from cordon.core import queue
+
     u = Upload.objects.filter(pk=upload_id).first()
     if u is None or u.status in (UploadStatus.DONE, UploadStatus.FAILED):
         return {"upload": upload_id, "status": u.status if u else "gone"}
@@ -136,6 +138,8 @@ def run(upload_id: int) -> dict:
         if kind is None:
             raise ActionError(f"no importer for {u.kind!r}", field="kind")
         counts = kind.run(u, Path(u.path), actor)
+    except queue.LeaseLost:
+        raise  # taken over: the worker that holds the task now finishes it
     except (ActionError, ValueError, OSError) as exc:  # the importers' file errors are ValueErrors
         return _finish(u, UploadStatus.FAILED, message=(str(exc) or type(exc).__name__).replace(u.path, u.name))
     except Exception as exc:
@@ -163,7 +167,11 @@ def _finish(u, status: str, *, counts: dict | None = None, message: str = "") ->
 # ------------------------------------------------------------------------------------------ helpers for kinds
 
 def checkpoint(u, **fields) -> None:
-    """Move an upload's progress (inside the importer's transaction for a chunk, so it commits with it)."""
+    """Move an upload's progress (inside the importer's transaction for a chunk, so it commits with it), only
+    while this worker holds the task (``queue.check_held``: a run taken over commits nothing more)."""
+    from cordon.core import queue
+
+    queue.check_held()
     Upload.objects.filter(pk=u.pk).update(**fields)
     for k, v in fields.items():
         setattr(u, k, v)

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
-from cordon.core import access, clock, ids
+from cordon.core import access, audit, clock, ids
 from cordon.core.api import PageQuery, current_user, page_of, paginate, writable
 from cordon.core.actions import ActionError
 from cordon.core.fields import BirthDate, Day, Id, QueryId, QueryText, Reason, one_of, text_of
@@ -139,6 +139,22 @@ def list_residents(request, f: Query[ResidentFilter]):
     return {"items": [resident_out(r, today) for r in items], **meta}
 
 
+class ResidentSearchOut(Schema):
+    kind: str
+    items: list[ResidentOut]
+    more: bool
+
+
+@router.get("/residents/search", response=ResidentSearchOut)
+def search_residents(request, q: QueryText):
+    """Residents whose name holds ``q``, whose ID number is ``q`` or ends with it (4 to 17 digits), or whose
+    phone holds it, within your jurisdiction; masked; at most 50 (``more`` when there are more). The search page's
+    query (``places.queries.search_residents``); each search is written to the audit log (masked term, hits)."""
+    found = actions.do_search_residents(q, actor=current_user(request))
+    today = clock.today()
+    return {"kind": found.kind, "items": [resident_out(r, today) for r in found.residents], "more": found.more}
+
+
 @router.get("/residents/{resident_id}", response=ResidentOut)
 def get_resident(request, resident_id: QueryId):
     """One resident, masked; the full name (as on the resident's page) for users who may unmask this
@@ -263,18 +279,8 @@ class AuditFilter(PageQuery):
 def list_audit(request, f: Query[AuditFilter]):
     user = current_user(request)
     qs = AuditEntry.objects.for_user(user, access.AUDIT)
-    if f.actor:
-        qs = qs.filter(actor_name=f.actor)
-    if f.action:
-        qs = qs.filter(action__startswith=f.action)
-    if f.object_type:
-        qs = qs.filter(object_type=f.object_type)
-    if f.object_id:
-        qs = qs.filter(object_id=f.object_id)
-    if f.since:
-        qs = qs.filter(at__date__gte=f.since)
-    if f.until:
-        qs = qs.filter(at__date__lte=f.until)
+    qs = audit.select(qs, actor=f.actor, action=f.action, object_type=f.object_type, object_id=f.object_id,
+                      since=f.since, until=f.until)
     items, meta = paginate(qs, f.page, f.page_size)
     return {"items": [{**{k: getattr(e, k) for k in ("id", "at", "action", "object_type", "object_id",
                                                        "object_repr", "before", "after", "reason", "rule")},
@@ -284,7 +290,7 @@ def list_audit(request, f: Query[AuditFilter]):
 access.declare_operations(router, {
     "list_areas": access.VIEW, "get_area": access.VIEW,
     "list_households": access.READ_PERSONAL, "list_residents": access.READ_PERSONAL,
-    "get_resident": access.READ_PERSONAL,
+    "get_resident": access.READ_PERSONAL, "search_residents": access.READ_PERSONAL,
     "create_resident": access.PLACES_WRITE, "update_resident": access.PLACES_WRITE,
     "unmask_resident": access.UNMASK, "list_audit": access.AUDIT,
 })

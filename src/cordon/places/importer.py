@@ -153,6 +153,7 @@ def import_residents(path, *, actor=None, progress=None, encoding: str | None = 
     def counted():
         for line, rec in iter_records(path, encoding=encoding):
             if line <= after_line:
+                _remember(rec, line, seen)
                 continue
             report.rows += 1
             yield line, rec
@@ -179,12 +180,8 @@ def _import_batch(batch, report: ImportReport, actor, write_scope, seen: dict[st
     # 1. Validate each row on its own.
     valid: list[tuple[int, dict, str, str]] = []
     for line, rec in batch:
-        data = {k: rec[k] for k in RESIDENT_FIELDS if k in rec and (rec[k] != "" or k in REQUIRED)}
         try:
-            for req in REQUIRED:
-                if not rec.get(req):
-                    raise ActionError(gettext("required"), field=req)
-            fields = check_resident(data)
+            fields = _checked(rec)
         except ActionError as exc:
             report.errors.append(RowError(line, exc.field, str(exc)))
             continue
@@ -290,6 +287,24 @@ def _import_batch(batch, report: ImportReport, actor, write_scope, seen: dict[st
                                 "created": report.created - created0, "updated": report.updated - updated0,
                                 "households_created": report.households_created - hh0,
                                 "created_ids": [r.pk for r in creates if r.pk is not None]})
+
+
+def _checked(rec: dict) -> dict:
+    """A row's resident fields, validated and normalised (ActionError on the first problem)."""
+    data = {k: rec[k] for k in RESIDENT_FIELDS if k in rec and (rec[k] != "" or k in REQUIRED)}
+    for req in REQUIRED:
+        if not rec.get(req):
+            raise ActionError(gettext("required"), field=req)
+    return check_resident(data)
+
+
+def _remember(rec: dict, line: int, seen: dict[str, int]) -> None:
+    """A line an interrupted run imported: its ID number noted as a straight run would have (a later line with
+    the same number is still reported as a repeat)."""
+    try:
+        seen.setdefault(_checked(rec)["id_number"], line)
+    except ActionError:
+        pass
 
 
 def _default(key: str):

@@ -36,6 +36,13 @@ def _row(label, value, url=None, ids=None, note: str = "") -> dict:
     return r
 
 
+def _figures(d: dict, link, *spec) -> list[dict]:
+    """A section's counts as rows linking to ``link``: each ``(label, key)``, or ``(label, key, ids key)`` where
+    the report lists the records counted."""
+    ids = d.get("ids", {})
+    return [_row(label, d[key], link, ids.get(rest[0]) if rest else None) for label, key, *rest in spec]
+
+
 def groups(s: dict, day: dt.date) -> list[dict]:
     """The report as titled groups of rows ``{label, value, url, ids}`` (built from the section figures)."""
     out = []
@@ -85,11 +92,9 @@ def groups(s: dict, day: dt.date) -> list[dict]:
     if "response" in s:
         r = s["response"]
         link = r["links"]["tasks"]
-        rows = [_row(_("Response tasks done"), r["done_today"], link, r.get("ids", {}).get("done")),
-                _row(_("of which after their deadline"), r["done_late_today"], link),
-                _row(_("Open tasks"), r["open"], link),
-                _row(_("Overdue tasks"), r["overdue"], link, r.get("ids", {}).get("overdue")),
-                _row(_("Escalated tasks"), r["escalated"], link)]
+        rows = _figures(r, link, (_("Response tasks done"), "done_today", "done"),
+                        (_("of which after their deadline"), "done_late_today"), (_("Open tasks"), "open"),
+                        (_("Overdue tasks"), "overdue", "overdue"), (_("Escalated tasks"), "escalated"))
         rows += [_row(f'{step_title(x["step"])} · {x["owner"]}', x["deadline"][:16].replace("T", " "), x["url"], [x["id"]])
                  for x in r.get("overdue_records", [])]
         th = r["transfer_hours"]
@@ -99,9 +104,8 @@ def groups(s: dict, day: dt.date) -> list[dict]:
     if "orders" in s:
         o = s["orders"]
         link = o["links"]["orders"]
-        rows = [_row(_("People identified"), o["new"], link, o.get("ids", {}).get("identified")),
-                _row(_("People released"), o["released"], link, o.get("ids", {}).get("released")),
-                _row(_("People under orders now"), o["active"], link)]
+        rows = _figures(o, link, (_("People identified"), "new", "identified"),
+                        (_("People released"), "released", "released"), (_("People under orders now"), "active"))
         rows += [_row(c["label"], c["active"], link, note=_("centralized %(c)s, at home %(h)s") % {
             "c": c["centralized"], "h": c["home"]}) for c in o["categories"]]
         out.append({"key": "orders", "title": _("People under orders"), "rows": rows})
@@ -114,28 +118,22 @@ def groups(s: dict, day: dt.date) -> list[dict]:
         out.append({"key": "facilities", "title": _("Facilities"), "rows": rows})
     if "care" in s:
         c = s["care"]
-        link = c["links"]["requests"]
-        out.append({"key": "care", "title": _("Emergency care requests"), "rows": [
-            _row(_("Received"), c["received"], link, c.get("ids", {}).get("received")),
-            _row(_("Closed"), c["closed"], link), _row(_("Refused"), c["refused"], link),
-            _row(_("Open"), c["open"], link), _row(_("Past their deadline"), c["overdue"], link,
-                                                  c.get("ids", {}).get("overdue"))]})
+        out.append({"key": "care", "title": _("Emergency care requests"), "rows": _figures(
+            c, c["links"]["requests"], (_("Received"), "received", "received"), (_("Closed"), "closed"),
+            (_("Refused"), "refused"), (_("Open"), "open"), (_("Past their deadline"), "overdue", "overdue"))})
     if "hotline" in s:
         h = s["hotline"]
-        link = h["links"]["tickets"]
-        out.append({"key": "hotline", "title": _("Hotline tickets"), "rows": [
-            _row(_("Created"), h["created"], link, h.get("ids", {}).get("created")),
-            _row(_("Closed"), h["closed"], link), _row(_("Open"), h["open"], link),
-            _row(_("Awaiting a first response past its deadline"), h["late_response"], link),
-            _row(_("Past their resolution deadline"), h["overdue"], link, h.get("ids", {}).get("overdue"))]})
+        out.append({"key": "hotline", "title": _("Hotline tickets"), "rows": _figures(
+            h, h["links"]["tickets"], (_("Created"), "created", "created"), (_("Closed"), "closed"),
+            (_("Open"), "open"), (_("Awaiting a first response past its deadline"), "late_response"),
+            (_("Past their resolution deadline"), "overdue", "overdue"))})
     if "supplies" in s:
         p = s["supplies"]
         link = p["links"]["supplies"]
         rows = [_row(_("Warehouses reconciled"), f'{p["reconciled"]}/{p["warehouses"]}', link,
                      p.get("ids", {}).get("reconciliations")),
-                _row(_("Balanced"), p["balanced"], link),
-                _row(_("Not balanced"), p["unbalanced"], link, p.get("ids", {}).get("unbalanced")),
-                _row(_("Not reconciled yet"), p["not_reconciled"], link),
+                *_figures(p, link, (_("Balanced"), "balanced"), (_("Not balanced"), "unbalanced", "unbalanced"),
+                          (_("Not reconciled yet"), "not_reconciled")),
                 _row(_("Door deliveries due"), p["deliveries_due"], p["links"]["deliveries"])]
         rows += [_row(_label(DeliveryStatus, k), v, p["links"]["deliveries"]) for k, v in sorted(p["deliveries"].items())]
         rows.append(_row(_("Allocations short of stock"), p["allocations_short"], link))

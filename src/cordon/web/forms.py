@@ -31,8 +31,8 @@ class CheckedForm(forms.Form):
     """The base of every page form: bounds the database would otherwise enforce differently per engine (or
     answer with a server error) become form errors. Text: no NUL (Django's own check), no lone surrogates,
     at most ``MAX_TEXT`` characters where the field names no maximum; whole numbers within a database
-    integer; decimals within ``MAX_DIGITS`` digits; dates within ``MIN_DAY`` .. ``MAX_DAY``, shown to a date box
-    as ISO dates whatever the language."""
+    integer; decimals within ``MAX_DIGITS`` digits; dates within ``MIN_DAY`` .. ``MAX_DAY`` (a date input
+    filled in ISO form, the only one it shows)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,8 +56,7 @@ class CheckedForm(forms.Form):
             elif isinstance(field, forms.DateField):
                 field.validators += [validators.MinValueValidator(MIN_DAY), validators.MaxValueValidator(MAX_DAY)]
                 if getattr(field.widget, "input_type", "") == "date":
-                    # a browser's date box takes only ISO dates: not the language's format ("2022/11/01" in
-                    # Chinese), which it would drop, leaving a prefilled date empty
+                    # a date input shows only an ISO value (the language's format, 2022/11/08, shows empty)
                     field.widget.format = "%Y-%m-%d"
 
 

@@ -2,12 +2,11 @@
 policy pack in force (every other page lives in its app)."""
 from __future__ import annotations
 
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cordon.core import access, clock, packs
+from cordon.core import access, audit, clock, packs
 from cordon.core.actions import do_create_token, do_revoke_token, do_set_pack
 from cordon.core.models import ApiToken, AuditEntry, PackSetting
 from cordon.web import exports
@@ -24,20 +23,8 @@ def audit_entries(request):
     form = AuditFilterForm(request.GET or None)
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
-        if d.get("actor"):
-            qs = qs.filter(actor_name__icontains=d["actor"])
-        if d.get("action"):
-            qs = qs.filter(action__startswith=d["action"])
-        if d.get("object_type"):
-            qs = qs.filter(object_type=d["object_type"])
-        if d.get("date_from"):
-            qs = qs.filter(at__date__gte=d["date_from"])
-        if d.get("date_to"):
-            qs = qs.filter(at__date__lte=d["date_to"])
-        if d.get("text"):
-            t = d["text"]
-            qs = qs.filter(Q(object_repr__icontains=t) | Q(reason__icontains=t) | Q(object_id=t)
-                           | Q(rule__icontains=t))
+        qs = audit.select(qs, d.get("text") or "", actor_contains=d.get("actor"), action=d.get("action"),
+                          object_type=d.get("object_type"), since=d.get("date_from"), until=d.get("date_to"))
     return form, qs.order_by("-at", "-id")
 
 
