@@ -130,11 +130,13 @@ def _upload(walk, page, kind: str, name: str, data: bytes, tmp_path, **selects):
     _submit(page, page.locator("form.card button[type=submit]"), "**/uploads/*/")
     u = _once(Upload, kind=kind, name=name)
     assert page.url.endswith(f"/uploads/{u.pk}/") and u.status == "queued"
-    assert "等待" in page.locator("#upload-state").inner_text()
-    done = queue.drain(Config(owner="test"))
+    assert page.locator("#upload-state [data-field=status]").inner_text() == "排队中"
+    assert page.locator("#upload-state progress").count() == 1 and "等待" in page.locator("#upload-state").inner_text()
+    with page.expect_navigation():  # the page polls the import's progress and reloads itself when it ends
+        done = queue.drain(Config(owner="test"))
     assert [d["status"] for d in done] == ["done"], done
-    page.reload()
     u.refresh_from_db()
+    assert page.locator("#upload-state [data-field=status]").inner_text() == "已完成"
     assert u.status == "done" and u.errors == 0, (u.message, u.counts)
     assert "progress" not in page.locator("#upload-state").inner_html()
     _audited("upload.done", u)
