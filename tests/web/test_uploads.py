@@ -148,6 +148,28 @@ def test_screening_registrations_and_results(worker, city):
     assert _report(c, u)[1][:2] == ["3", "result"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_queued_files_of_every_kind_import_outside_a_test_transaction(worker, city, settings):
+    """The worker runs a queued upload in transactions of its own (not inside a test's): each kind's progress
+    steps lock the task's lease row, which PostgreSQL allows only inside a transaction."""
+    from cordon.core.periodic import Config
+
+    settings.CORDON_UPLOAD_INLINE = 0
+    rnd = _round(city)
+    c = client_for(worker)
+    when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    _post(c, "residents", "r.csv", _residents(UNIT_A, 3, bad=False))
+    _post(c, "samples", "s.csv", _csv([["id_number", "barcode", "site", "sampled_at"],
+                                       [city["resident_a"].id_number, "LZ0001", "site 1", when]]), round=rnd.pk)
+    _post(c, "results", "t.csv", _csv([["barcode", "result", "lab", "reported_at"], ["LZ0001", "negative", "lab", when]]))
+    assert set(Upload.objects.values_list("status", flat=True)) == {"queued"}
+    done = queue.drain(Config(owner="test"))
+    assert [d["status"] for d in done] == ["done"] * 3, done
+    assert dict(Upload.objects.values_list("kind", "counts__created")) == {"residents": 3, "samples": None,
+                                                                           "results": None}
+    assert list(Upload.objects.order_by("pk").values_list("counts__kept", flat=True)) == [None, 1, 1]
+
+
 def test_counts_only_for_the_command(commander, worker):
     from cordon.situation.models import DailyCount
 
