@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
@@ -19,7 +18,7 @@ from cordon.care.models import OPEN_STATUSES, WEEKDAYS, CareNeed, CareRequest, H
 from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
-from cordon.web.pages import (FORM_PAGE, attempt, cached_part, choice_label, desk_page, done, form_context, form_page, paginate,
+from cordon.web.pages import (FORM_PAGE, attempt, cached_part, choice_label, create_page, desk_page, done, form_context, form_page, paginate,
                               posted_text, query_without_page, refused_box, route, search_text, submit)
 from cordon.web import exports as web_exports
 from cordon.zones.models import Designation, Status as ZStatus
@@ -298,17 +297,12 @@ def new_reference(request, what: str):
     """Register a hospital (in an area of the user's jurisdiction) or a green-channel vehicle: medical
     dispatchers and staff with write access."""
     user = request.user
-    if what not in NEW_REFERENCE:
-        raise access.NotFound
-    cls, title = NEW_REFERENCE[what]
 
-    def act(c):
+    def create(what, c):
         if what == "hospital":
             area = perms.area_by_path(user, c["area"], perms.DISPATCH)
-            obj = actions.do_add_hospital(c["name"], area=area, phone=c["phone"], actor=user)
-        else:
-            obj = actions.do_add_vehicle(c["plate"], team=c["team"], closed_loop=c["closed_loop"], actor=user)
-        return done(request, _("%(name)s registered.") % {"name": obj}, "care_board")
+            return actions.do_add_hospital(c["name"], area=area, phone=c["phone"], actor=user)
+        return actions.do_add_vehicle(c["plate"], team=c["team"], closed_loop=c["closed_loop"], actor=user)
 
-    page = form_context(title, _("Create"), **DESK, form_class="desk-form", cancel=reverse("care_board"))
-    return form_page(request, cls(request.POST or None), FORM_PAGE, page, act=act)
+    return create_page(request, NEW_REFERENCE, what, create, back="care_board", created=_("%(name)s registered."),
+                       **DESK, form_class="desk-form")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
@@ -17,8 +16,7 @@ from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryStatus, D
                                     Reconciliation, Warehouse)
 from cordon.places.models import Area
 from cordon.web import exports as web_exports
-from cordon.web.pages import (BULK_PAGE, FORM_PAGE, attempt, bulk_context, bulk_done, choice_label, done, form_context,
-                              form_errors_text, form_page, paginate, parse_id, posted_text, query_id,
+from cordon.web.pages import (BULK_PAGE, attempt, bulk_context, bulk_done, choice_label, create_page, done, form_errors_text, paginate, parse_id, posted_text, query_id,
                               query_without_page, route, run_rows, submit)
 from cordon.web.forms import BulkDecisionForm
 from cordon.zones.models import Designation, Status as ZStatus
@@ -126,25 +124,19 @@ def create(request, what: str):
     """Create a warehouse, an item or a delivery team (logistics officers and staff with write access; a
     warehouse or team only in an area of their jurisdiction)."""
     user = request.user
-    if what not in NEW:
-        raise access.NotFound
-    cls, title = NEW[what]
 
-    def act(c):
+    def make(what, c):
         if what == "item":
-            obj = actions.do_create_item(c["name"], kind=c["kind"], unit=c["unit"],
-                                         per_person_per_day=c["per_person_per_day"] or 0,
-                                         baseline_price=c["baseline_price"], price_unit=c["price_unit"], actor=user)
-        else:
-            area = perms.area_by_path(user, c["area"], perms.SUPPLY_ROLES)
-            if what == "warehouse":
-                obj = actions.do_create_warehouse(c["name"], area=area, actor=user)
-            else:
-                obj = actions.do_create_team(c["name"], area=area, leader=c["leader"], phone=c["phone"], actor=user)
-        return done(request, _("%(name)s created.") % {"name": obj.name}, "supplies_dashboard")
+            return actions.do_create_item(c["name"], kind=c["kind"], unit=c["unit"],
+                                          per_person_per_day=c["per_person_per_day"] or 0,
+                                          baseline_price=c["baseline_price"], price_unit=c["price_unit"], actor=user)
+        area = perms.area_by_path(user, c["area"], perms.SUPPLY_ROLES)
+        if what == "warehouse":
+            return actions.do_create_warehouse(c["name"], area=area, actor=user)
+        return actions.do_create_team(c["name"], area=area, leader=c["leader"], phone=c["phone"], actor=user)
 
-    page = form_context(title, _("Create"), **DESK, form_class="desk-form", cancel=reverse("supplies_dashboard"))
-    return form_page(request, cls(request.POST or None), FORM_PAGE, page, act=act)
+    return create_page(request, NEW, what, make, back="supplies_dashboard", created=_("%(name)s created."), **DESK,
+                       form_class="desk-form")
 
 
 @route("supplies/allocations/<int:pk>/issue/", "supplies_issue")

@@ -19,7 +19,7 @@ from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.html import escape
@@ -315,6 +315,21 @@ def form_context(title, submit, *, heading=None, base: str = "web/base.html", na
     return {"page": {"title": title, "heading": heading or title, "base": base, "nav": nav, "crumbs": list(crumbs),
                      "lead": lead, "form_class": form_class, "submit": submit, "submit_class": submit_class,
                      "cancel": cancel, "novalidate": novalidate}}
+
+
+def create_page(request, kinds: dict, what: str, create, *, back: str, created: str, **page):
+    """A page that creates one of several kinds of record (``kinds``: slug -> (form class, title); an unknown
+    slug is a 404): ``create(what, cleaned_data)`` runs the action; then back to the page named ``back`` with
+    ``created`` (a text with ``%(name)s``). ``page``: the rest of ``form_context`` (base, nav, form_class)."""
+    if what not in kinds:
+        raise access.NotFound
+    cls, title = kinds[what]
+
+    def act(c):
+        return done(request, created % {"name": create(what, c)}, back)
+
+    return form_page(request, cls(request.POST or None), FORM_PAGE,
+                     form_context(title, _("Create"), cancel=reverse(back), **page), act=act)
 
 
 # ---------------------------------------------------------------------------------------------- routes
