@@ -295,6 +295,7 @@ def test_a_day_walked_through_the_pages(live_server, browser, city, worker, comm
         board = c.locator("article.zone-card", has_text=UNIT_A)
         text = board.inner_text()
         assert "中风险区" in text and (d7 + dt.timedelta(days=1)).isoformat() in text and "7 / 7" in text, text
+        assert board.locator("li", has_text=d7.isoformat()).locator(".badge", has_text="计入").count() == 1, text
 
         # the worker's passes of day 7 change nothing: the unit is high until its day 8 begins
         run_due_jobs(Config(owner="test"))
