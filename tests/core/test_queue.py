@@ -117,8 +117,10 @@ def test_a_worker_killed_mid_upload_leaves_it_to_another_which_counts_each_row_o
     t = Target(tmp_path)
 
     first = Proc(t.env(CORDON_UPLOAD_TEST_PAUSE="120"), "--lease", "1")
-    first.wait_for("pausing upload")
-    first.kill()
+    try:
+        first.wait_for("pausing upload")
+    finally:
+        first.kill()
     status, done, cp = t.one("SELECT status, done, checkpoint FROM core_upload WHERE id = ?", u.pk)
     cp = json.loads(cp) if isinstance(cp, str) else cp
     assert status == "running" and cp["line"] > 0 and 0 < done < n

@@ -125,6 +125,7 @@ def test_search_api(city, worker, outsider, as_user):
     assert body["kind"] == "digits" and [i["id"] for i in body["items"]] == [r.pk] and not body["more"]
     assert r.id_number not in str(body) and body["items"][0]["id_number"] == ids.mask_id_number(r.id_number)
     assert as_user(outsider).get("/api/residents/search", {"q": r.id_number[-6:]}).json()["items"] == []
+    assert as_user(worker).get("/api/residents/search").json() == {"kind": "", "items": [], "more": False}
     bad = as_user(worker).get("/api/residents/search", {"q": "12"})
     assert bad.status_code == 400 and "q" in bad.content.decode()
     assert AuditEntry.objects.filter(action="resident.search", actor=worker).count() == 1

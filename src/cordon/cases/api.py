@@ -630,7 +630,10 @@ class PlaceIn(Schema):
 @router.post("/facilities/{facility_id}/place", response={201: PlacementOut})
 def place(request, facility_id: QueryId, payload: PlaceIn):
     """Admit a person under an order (or an infection): needs WRITE on the facility and on the person's
-    record. A full facility refuses with 400 (field ``facility``)."""
+    record. Refused with 400 when the facility is full or of the wrong kind (infections go to designated or
+    shelter hospitals, people under orders to quarantine sites; field ``facility``) and when the pack keeps
+    the person at home and ``note`` gives no reason the home is unsuitable (field ``note``); 409 when the person
+    already has a bed (field ``order`` or ``infection``: discharge or transfer first)."""
     user, fac = writable(request, Facility, facility_id, access.CASES_WRITE)
     order = (access.access(PersonOrder, user, payload.order_id, perm=access.CASES_WRITE)
              if payload.order_id else None)

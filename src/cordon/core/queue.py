@@ -47,7 +47,10 @@ def check_held() -> None:
     task's lease, and hold the lease row until the transaction ends (no take-over can slip in between), so a
     task taken over never commits twice. Outside a worker's task (the CLI, a task called directly): nothing."""
     row, cfg = getattr(_local, "row", None), getattr(_local, "cfg", None)
-    if row is not None and cfg is not None and not _held(row, cfg).select_for_update().exists():
+    if row is None or cfg is None:
+        return
+    held = _held(row, cfg)
+    if not (held.select_for_update() if connection.in_atomic_block else held).exists():
         raise LeaseLost(f"task {row.pk}: lease lost")
 
 

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -192,29 +192,33 @@ def ticket_detail(request, pk: int):
     return render(request, "hotline/ticket.html", _context(request.user, t))
 
 
+#: What a ticket's page may do: slug -> (form, the action run with the ticket, its fields and the user, message).
+TICKET_STEPS = {
+    "respond": (forms.NoteForm, lambda t, c, user: actions.do_respond_ticket(t, note=c["note"], actor=user),
+                gettext_lazy("Response recorded.")),
+    "feedback": (forms.FeedbackForm,
+                 lambda t, c, user: actions.do_record_feedback(t, feedback=c["feedback"], actor=user),
+                 gettext_lazy("Feedback recorded.")),
+    "close": (forms.CloseForm, lambda t, c, user: actions.do_close_ticket(
+        t, satisfaction=int(c["satisfaction"]) if c["satisfaction"] else None, actor=user),
+        gettext_lazy("Ticket closed.")),
+}
+
+
 @route("hotline/tickets/<int:pk>/<slug:action>/", "hotline_ticket_action")
 @access.require(access.HOTLINE_WRITE)
 @require_POST
 def ticket_action(request, pk: int, action: str):
     user = request.user
-    cls = {"respond": forms.NoteForm, "feedback": forms.FeedbackForm, "close": forms.CloseForm}.get(action)
-    if cls is None:
+    if action not in TICKET_STEPS:
         raise access.NotFound
+    cls, run, message = TICKET_STEPS[action]
     t = perms.access_write(Ticket.objects.select_related("duplicate_of"), user, pk, perms.HOTLINE,
                            read=access.HOTLINE_READ)
     form = cls(request.POST, prefix=action)
 
     def act(c):
-        if action == "respond":
-            actions.do_respond_ticket(t, note=c["note"], actor=user)
-            message = _("Response recorded.")
-        elif action == "feedback":
-            actions.do_record_feedback(t, feedback=c["feedback"], actor=user)
-            message = _("Feedback recorded.")
-        else:
-            actions.do_close_ticket(t, satisfaction=int(c["satisfaction"]) if c["satisfaction"] else None,
-                                    actor=user)
-            message = _("Ticket closed.")
+        run(t, c, user)
         return done(request, message, "hotline_ticket", pk=t.pk)
 
     return submit(form, act, lambda exc: refused_box(request, "hotline/ticket.html", _context(user, t, {action: form}),

@@ -146,11 +146,14 @@ class ResidentSearchOut(Schema):
 
 
 @router.get("/residents/search", response=ResidentSearchOut)
-def search_residents(request, q: QueryText):
+def search_residents(request, q: QueryText = ""):
     """Residents whose name holds ``q``, whose ID number is ``q`` or ends with it (4 to 17 digits), or whose
-    phone holds it, within your jurisdiction; masked; at most 50 (``more`` when there are more). The search page's
+    phone holds it, within your jurisdiction; masked; at most 50 (``more`` when there are more); no ``q``, no search. The search page's
     query (``places.queries.search_residents``); each search is written to the audit log (masked term, hits)."""
-    found = actions.do_search_residents(q, actor=current_user(request))
+    user = current_user(request)
+    if not q.strip():
+        return {"kind": "", "items": [], "more": False}  # nothing asked: nothing searched, nothing audited
+    found = actions.do_search_residents(q, actor=user)
     today = clock.today()
     return {"kind": found.kind, "items": [resident_out(r, today) for r in found.residents], "more": found.more}
 

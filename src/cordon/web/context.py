@@ -25,6 +25,7 @@ NAV = [
     ("uploads", _("Files in"), ("upload",), access.UPLOAD),
     ("audit_list", _("Audit log"), ("audit_",), access.AUDIT),
     ("settings_pack", _("Policy pack"), ("settings_",), access.COMMAND),
+    ("account_tokens", _("API tokens"), ("account_",), access.SIGNED_IN),
 ]
 PUBLIC_NAV = [("public_hub", _("Public information"), ("public_",))]
 IN_BAR = 4
@@ -51,7 +52,7 @@ def navigation(request, caps: set[str], roles=()) -> tuple[list, list]:
     current = match.url_name if match else ""
     items = []
     for name, label, prefixes, cap in _ordered(set(roles)):
-        if cap in caps:
+        if cap in caps or (cap == access.SIGNED_IN and caps):
             items.append({"url": reverse(name), "label": label,
                           "current": any((current or "").startswith(p) for p in prefixes)})
     for name, label, prefixes in PUBLIC_NAV:

@@ -17,7 +17,7 @@ from django.db.models import Count, Prefetch
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
@@ -151,6 +151,38 @@ ACTION_FORMS = {"round": forms.RoundForm, "keep": forms.ReasonForm, "resume": fo
                 "lift": forms.LiftForm, "reseal": forms.ResealForm, "adjust": forms.AdjustForm}
 
 
+def _adjust(d, c, user):
+    add, remove = [], []
+    if c.get("add"):
+        try:
+            add = [area_of(user, c["add"], perm=access.ZONES_WRITE)]
+        except (access.NotFound, access.Forbidden):
+            raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["add"]}, field="add") from None
+    if c.get("remove"):
+        remove = list(Area.objects.filter(pk=c["remove"]))
+    if not add and not remove:
+        raise ActionError(_("Choose an area to add or remove."), field="add")
+    actions.do_adjust_extent(d, add=add, remove=remove, reason=c["reason"], actor=user)
+
+
+#: What a designation's page does for each of ACTION_FORMS: (the action run with the designation, the form's
+#: fields and the user; the message when done).
+ACTION_STEPS = {
+    "round": (lambda d, c, user: actions.do_record_round(d, result="" if c["result"] == "pending" else c["result"],
+                                                         reason=c["reason"], actor=user),
+              gettext_lazy("Round result recorded.")),
+    "keep": (lambda d, c, user: actions.do_keep(d, reason=c["reason"], actor=user),
+             gettext_lazy("The area is kept at its level; this is flagged every day it holds.")),
+    "resume": (lambda d, c, user: actions.do_resume(d, reason=c["reason"], actor=user),
+               gettext_lazy("The keep ended: the pack's clock decides again.")),
+    "lift": (lambda d, c, user: actions.do_lift(d, reason=c["reason"], level=c["level"] or None, actor=user),
+             gettext_lazy("The area was lifted.")),
+    "reseal": (lambda d, c, user: actions.do_reseal(d, level=c["level"], reason=c["reason"], actor=user),
+               gettext_lazy("The area was re-sealed.")),
+    "adjust": (_adjust, gettext_lazy("The extent was adjusted.")),
+}
+
+
 def _detail_context(user, d: Designation, bound: dict | None = None) -> dict:
     today = clock.today()
     row = _rows([d], today)[0]
@@ -206,36 +238,8 @@ def zone_action(request, pk: int, action: str):
     form = ACTION_FORMS[action](request.POST, prefix=action)
 
     def act(c):
-        if action == "round":
-            actions.do_record_round(d, result="" if c["result"] == "pending" else c["result"],
-                                    reason=c["reason"], actor=user)
-            message = _("Round result recorded.")
-        elif action == "keep":
-            actions.do_keep(d, reason=c["reason"], actor=user)
-            message = _("The area is kept at its level; this is flagged every day it holds.")
-        elif action == "resume":
-            actions.do_resume(d, reason=c["reason"], actor=user)
-            message = _("The keep ended: the pack's clock decides again.")
-        elif action == "lift":
-            actions.do_lift(d, reason=c["reason"], level=c["level"] or None, actor=user)
-            message = _("The area was lifted.")
-        elif action == "reseal":
-            actions.do_reseal(d, level=c["level"], reason=c["reason"], actor=user)
-            message = _("The area was re-sealed.")
-        else:
-            add, remove = [], []
-            if c.get("add"):
-                try:
-                    add = [area_of(user, c["add"], perm=access.ZONES_WRITE)]
-                except (access.NotFound, access.Forbidden):
-                    raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["add"]},
-                                      field="add") from None
-            if c.get("remove"):
-                remove = list(Area.objects.filter(pk=c["remove"]))
-            if not add and not remove:
-                raise ActionError(_("Choose an area to add or remove."), field="add")
-            actions.do_adjust_extent(d, add=add, remove=remove, reason=c["reason"], actor=user)
-            message = _("The extent was adjusted.")
+        run, message = ACTION_STEPS[action]
+        run(d, c, user)
         return done(request, message, "zones_detail", pk=d.pk)
 
     def fail(exc):
