@@ -167,14 +167,12 @@ def _finish(u, status: str, *, counts: dict | None = None, message: str = "") ->
 # ------------------------------------------------------------------------------------------ helpers for kinds
 
 def checkpoint(u, **fields) -> None:
-    """Move an upload's progress (inside the importer's transaction for a chunk, so it commits with it; called
-    outside one, as a kind's first and last steps are, in a transaction of its own, which the lease row's lock
-    needs), only while this worker holds the task (``queue.check_held``: a run taken over commits nothing more)."""
+    """Move an upload's progress (inside the importer's transaction for a chunk, so it commits with it), only
+    while this worker holds the task (``queue.check_held``: a run taken over commits nothing more)."""
     from cordon.core import queue
 
-    with transaction.atomic():
-        queue.check_held()
-        Upload.objects.filter(pk=u.pk).update(**fields)
+    queue.check_held()
+    Upload.objects.filter(pk=u.pk).update(**fields)
     for k, v in fields.items():
         setattr(u, k, v)
 
