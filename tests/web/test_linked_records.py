@@ -9,6 +9,7 @@ import pytest
 
 from cordon.cases import actions as ca
 from cordon.core import access, clock
+from cordon.core.actions import ActionError
 from cordon.places import hooks
 from tests.conftest import _user, without_random_tokens
 
@@ -141,7 +142,8 @@ def test_hospital_admission_completes_the_transfer_task(records, city, commander
     hospital = ca.do_create_facility(name="肺科医院", kind="designated_hospital", area=city["community_a"],
                                      capacity=5)
     assert kpis_for([inf])[inf.pk]["to_transfer_h"] is None
-    ca.do_place(site, infection=inf, actor=commander)             # not a hospital: the transfer stays open
+    with pytest.raises(ActionError):                               # not a hospital: refused (placement checks),
+        ca.do_place(site, infection=inf, actor=commander)         # and the transfer stays open
     assert inf.tasks.get(step="transfer").status == "open"
     ca.do_place(hospital, infection=inf, actor=commander)
     t = inf.tasks.get(step="transfer")
