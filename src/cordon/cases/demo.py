@@ -237,7 +237,11 @@ def _respond(inf, short, day, today, rng, infections, sites, hospital, shelter, 
             continue
         # the first contact of each infection is a resident of the unit traced to, named by ID number: the
         # order links to the resident's record (the others stay free text, as visitors would)
-        person = Resident.objects.filter(unit_id=homes[i % len(homes)].pk).order_by("-id").first() if i == 0 else None
+        # (someone not yet an infection or under an order: one person, one bed)
+        person = (Resident.objects.filter(unit_id=homes[i % len(homes)].pk)
+                  .exclude(pk__in=Infection.objects.filter(resident__isnull=False).values("resident_id"))
+                  .exclude(pk__in=PersonOrder.objects.filter(resident__isnull=False).values("resident_id"))
+                  .order_by("-id").first()) if i == 0 else None
         with clock.frozen(when):
             o = ca.do_register_contact(inf, label=label, last_exposure=exposure, identified_on=when.date(),
                                        home=homes[i % len(homes)], actor=actor,

@@ -7,6 +7,7 @@ import datetime as dt
 
 from cordon.core import clock
 from cordon.cases.actions import do_record_infection
+from cordon.cases.models import Infection
 from cordon.core.actions import do_set_pack
 from cordon.places.models import Area, Resident
 from cordon.zones import actions as za, queries as zq
@@ -65,7 +66,10 @@ def run(today: dt.date | None = None) -> None:
             for label, home, found, places, confirm in plan.get(k, []):
                 n += 1
                 # the person is a resident of that unit: their page shows the infection (and later orders)
-                person = Resident.objects.filter(unit_id=home.pk).order_by("id").first()
+                # (one not already an infection: one person, one bed)
+                person = (Resident.objects.filter(unit_id=home.pk)
+                          .exclude(pk__in=Infection.objects.filter(resident__isnull=False).values("resident_id"))
+                          .order_by("id").first())
                 do_record_infection(label=f"兰州-{day:%m%d}-{label}", home=home, found=found, confirmed_on=day,
                                     visited=places, resident=person, actor=commander, reason="demo outbreak")
                 if confirm:
