@@ -44,12 +44,12 @@ def test_due_jobs_are_enqueued_once_per_period():
     cfg = Config(owner="w1")
     with clock.frozen(DAY):
         first = tasks.enqueue_due(cfg)
-        assert {n for n, _k in first} == {"day_start", "escalate", "hotline_escalate"}
+        assert {n for n, _k in first} == {"day_start", "escalate", "hotline_escalate", "screening_close"}
         assert tasks.enqueue_due(cfg) == []  # already waiting
         done = [v for v in queue.drain(cfg) if "result" in v]
-        assert {d["job"] for d in done} == {"day_start", "escalate", "hotline_escalate"}
+        assert {d["job"] for d in done} == {"day_start", "escalate", "hotline_escalate", "screening_close"}
         assert tasks.enqueue_due(cfg) == []  # done for this period
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count() == 3
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count() == 4
 
 
 @pytest.mark.django_db

@@ -34,6 +34,8 @@ PAGES = {
     # screening
     "POST /screening/rounds": "screening_new",
     "POST /screening/rounds/{round_id}/refresh": "screening_refresh",
+    "POST /screening/rounds/{round_id}/close": "screening_close",
+    "POST /screening/rounds/{round_id}/reopen": "screening_close",
     "POST /screening/recall/{member_id}/retest": "screening_retest",
     # cases
     "POST /infections": "cases_infection_new",

@@ -58,7 +58,7 @@ def test_orders_export_holds_the_page_rows_for_each_filter(as_user, worker, city
     for query in ("", "q=C-K1", "today=centralized", "today=home", f"community={city['community_a'].pk}"):
         header, rows = both(client, url + "export/", query)
         assert header[0] == "编号 / Reference"
-        on_page = page_labels(client, url, query, r'<span class="badge case">(C-K\d+)</span>')
+        on_page = page_labels(client, url, query, r'<a class="badge case" href="/cases/orders/\d+/">(C-K\d+)</a>')
         assert {r[0] for r in rows} == on_page, query
     _h, rows = both(client, url + "export/")
     assert "C-K9" not in {r[0] for r in rows}  # another community's order
