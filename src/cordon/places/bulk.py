@@ -331,8 +331,9 @@ def _load_sqlite(conn, city: City, bar: Progress, timings: dict, replace: bool) 
             if replace:
                 for table in reversed(tables):
                     cur.execute(f'DELETE FROM "{table}"')
-                # AUTOINCREMENT keeps the highest id ever used; start again from the loaded ids
-                cur.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({','.join('?' * len(tables))})", tables)
+            # AUTOINCREMENT keeps the highest id ever used, rows deleted since included (the tables are empty
+            # here): start again from the loaded ids
+            cur.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({','.join('?' * len(tables))})", tables)
             timings["drop_indexes"] = time.perf_counter() - t
 
             _insert_all(cur, tables[0], AREA_FIELDS, ((len(r), r) for r in city.areas()), bar, "areas", timings)
