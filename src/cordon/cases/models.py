@@ -152,7 +152,7 @@ class PersonOrder(LeanScopedFields):
     anchor day; released automatically when it ends."""
 
     # Few indexes, none on status or released_on (see Meta): the day-start release then rewrites rows in
-    # place (PostgreSQL HOT updates, with the table's fillfactor leaving room; migration cases 0004).
+    # place (PostgreSQL HOT updates, with the table's fillfactor leaving room for a whole page of them; cases 0006).
     label = models.CharField(max_length=40)
     resident = models.ForeignKey("places.Resident", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+", db_constraint=False, db_index=False)
