@@ -10,8 +10,8 @@ audited with its reason.
 
 CSV is UTF-8 with a byte order mark (Excel then reads Chinese); text that would start a formula is quoted
 with ``'``. XLSX is written here (``XlsxStream``: a zip of inline-string sheet XML, its central directory at
-the end), a few thousand rows at a time: openpyxl's write-only mode keeps the same memory bound but writes
-about a third as fast.
+the end), a few thousand rows at a time (openpyxl's write-only mode keeps the same memory bound; which of the
+two is faster here has not been measured).
 """
 from __future__ import annotations
 
