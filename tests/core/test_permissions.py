@@ -31,6 +31,8 @@ DEMO_ROLES = {
     "medical_dispatcher": None,
     "logistics_officer": None,
     "keyplace_manager": "compound_a",
+    "employer_contact": None,
+    "checkpoint_officer": "district",
     "auditor": None,
 }
 

@@ -24,6 +24,8 @@ DEMO_ACCOUNTS = [
     ("dispatcher", "medical_dispatcher", None),
     ("logistics", "logistics_officer", None),
     ("keyplace", "keyplace_manager", "城关区/皋兰路街道/五泉社区/五泉小区"),
+    ("employer", "employer_contact", None),   # a delivery platform's contact: their own riders only
+    ("checkpoint", "checkpoint_officer", "城关区"),
     ("auditor", "auditor", None),
 ]
 

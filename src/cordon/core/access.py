@@ -41,6 +41,13 @@ UNMASK = "unmask"
 EXPORT = "export"
 AUDIT = "audit"
 MANAGE_USERS = "manage_users"
+KEYPLACES_READ = "keyplaces.read"
+KEYPLACES_WRITE = "keyplaces.write"
+KEYWORKERS_READ = "keyworkers.read"
+KEYWORKERS_WRITE = "keyworkers.write"
+PASSES_READ = "passes.read"
+PASSES_ISSUE = "passes.issue"
+PASSES_CHECK = "passes.check"
 
 #: What each capability opens (docs/permissions.md shows this text).
 CAPABILITY_TEXT: dict[str, str] = {
@@ -74,6 +81,16 @@ CAPABILITY_TEXT: dict[str, str] = {
              "`cordon report daily --as USER`)"),
     AUDIT: "the audit log",
     MANAGE_USERS: "accounts and grants",
+    KEYPLACES_READ: "key places (schools, hospitals, nursing homes, prisons, essential places): status, shifts, "
+                    "entries and exits, on-site tests, breaches",
+    KEYPLACES_WRITE: "register key places; change their status (open, closed loop, closed); shifts, entries, exits "
+                     "and on-site test results",
+    KEYWORKERS_READ: "key workers (riders, couriers, market staff, drivers, ...) and their test cadence; an employer "
+                     "contact sees only their own employer's staff",
+    KEYWORKERS_WRITE: "register key workers (one by one or from a file) and record their on-site samples",
+    PASSES_READ: "passes for essential movement and the checkpoint log",
+    PASSES_ISSUE: "issue, and revoke with a reason, passes for essential movement",
+    PASSES_CHECK: "check a pass at a checkpoint (every check logged)",
 }
 
 #: Every capability, in the order the documentation lists them.
@@ -89,21 +106,27 @@ _STAFF = frozenset({
     UNMASK, EXPORT,
 })
 
+#: Key places, key workers and passes (issue 17): what jurisdiction staff above the community hold.
+_KEY = frozenset({KEYPLACES_READ, KEYPLACES_WRITE, KEYWORKERS_READ, KEYWORKERS_WRITE, PASSES_READ})
+
 #: What each role may do within its jurisdiction (MISSION.md "Who uses it"; least privilege, PIPL minimum
 #: necessary). Hotline operators and logistics officers read no resident, contact or infection; hotline
 #: operators create medical requests but do not triage, dispatch or close them; auditors are read-only.
 ROLE_CAPS: dict[str, frozenset[str]] = {
-    "commander": frozenset(_STAFF | {HOTLINE_ROSTER, COMMAND, CLOSE_DAY, AUDIT, MANAGE_USERS}),
-    "district_officer": frozenset(_STAFF | {CLOSE_DAY}),
-    "street_officer": _STAFF,
-    "community_worker": _STAFF,
+    "commander": frozenset(_STAFF | _KEY | {PASSES_ISSUE, PASSES_CHECK, HOTLINE_ROSTER, COMMAND, CLOSE_DAY, AUDIT,
+                                            MANAGE_USERS}),
+    "district_officer": frozenset(_STAFF | _KEY | {PASSES_ISSUE, PASSES_CHECK, CLOSE_DAY}),
+    "street_officer": frozenset(_STAFF | _KEY | {PASSES_ISSUE, PASSES_CHECK}),
+    "community_worker": frozenset(_STAFF | {KEYPLACES_READ, KEYWORKERS_READ, KEYWORKERS_WRITE, PASSES_READ}),
     "hotline_operator": frozenset({VIEW, CARE_READ, CARE_CREATE, HOTLINE_READ, HOTLINE_WRITE, HOTLINE_ROSTER}),
     "medical_dispatcher": frozenset({VIEW, READ_PERSONAL, READ_HEALTH, CARE_READ, CARE_CREATE, CARE_DISPATCH,
-                                     UNMASK}),
-    "logistics_officer": frozenset({VIEW, SUPPLIES_READ, SUPPLIES_WRITE}),
-    "keyplace_manager": frozenset({VIEW}),
+                                     UNMASK, PASSES_READ, PASSES_ISSUE}),
+    "logistics_officer": frozenset({VIEW, SUPPLIES_READ, SUPPLIES_WRITE, PASSES_READ, PASSES_ISSUE}),
+    "keyplace_manager": frozenset({VIEW, KEYPLACES_READ, KEYPLACES_WRITE}),
+    "employer_contact": frozenset({KEYWORKERS_READ, KEYWORKERS_WRITE}),
+    "checkpoint_officer": frozenset({PASSES_READ, PASSES_CHECK}),
     "auditor": frozenset({VIEW, READ_PERSONAL, READ_HEALTH, CARE_READ, HOTLINE_READ, SUPPLIES_READ, EXPORT,
-                          AUDIT}),
+                          AUDIT, KEYPLACES_READ, KEYWORKERS_READ, PASSES_READ}),
 }
 
 #: The name the table had before capabilities were split (kept for callers that read it).

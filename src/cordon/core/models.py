@@ -65,6 +65,8 @@ class Role(models.TextChoices):
     MEDICAL_DISPATCHER = "medical_dispatcher", _("Medical dispatcher")
     LOGISTICS_OFFICER = "logistics_officer", _("Logistics officer")
     KEYPLACE_MANAGER = "keyplace_manager", _("Key-place manager")
+    EMPLOYER_CONTACT = "employer_contact", _("Employer contact")
+    CHECKPOINT_OFFICER = "checkpoint_officer", _("Checkpoint officer")
     AUDITOR = "auditor", _("Auditor (read-only)")
 
 
