@@ -48,6 +48,10 @@ KEYWORKERS_WRITE = "keyworkers.write"
 PASSES_READ = "passes.read"
 PASSES_ISSUE = "passes.issue"
 PASSES_CHECK = "passes.check"
+ORDERS_SEND = "orders.send"
+ORDERS_RECEIVE = "orders.receive"
+RESOURCES_READ = "resources.read"
+RESOURCES_WRITE = "resources.write"
 
 #: What each capability opens (docs/permissions.md shows this text).
 CAPABILITY_TEXT: dict[str, str] = {
@@ -91,6 +95,11 @@ CAPABILITY_TEXT: dict[str, str] = {
     PASSES_READ: "passes for essential movement and the checkpoint log",
     PASSES_ISSUE: "issue, and revoke with a reason, passes for essential movement",
     PASSES_CHECK: "check a pass at a checkpoint (every check logged)",
+    ORDERS_SEND: ("send command orders (指令) to units within the jurisdiction, revise or withdraw them, follow "
+                  "their status matrix"),
+    ORDERS_RECEIVE: "receive command orders addressed to one's unit: acknowledge, report progress, complete",
+    RESOURCES_READ: "staff, volunteers, teams, shifts, vehicles, sampling teams and lab capacity; resource gaps",
+    RESOURCES_WRITE: "register and assign staff, volunteers, teams, shifts, vehicles and lab capacity",
 }
 
 #: Every capability, in the order the documentation lists them.
@@ -108,25 +117,30 @@ _STAFF = frozenset({
 
 #: Key places, key workers and passes (issue 17): what jurisdiction staff above the community hold.
 _KEY = frozenset({KEYPLACES_READ, KEYPLACES_WRITE, KEYWORKERS_READ, KEYWORKERS_WRITE, PASSES_READ})
+#: Command orders and resources (issue 18) for jurisdiction staff.
+_ORDERS = frozenset({ORDERS_RECEIVE, RESOURCES_READ, RESOURCES_WRITE})
 
 #: What each role may do within its jurisdiction (MISSION.md "Who uses it"; least privilege, PIPL minimum
 #: necessary). Hotline operators and logistics officers read no resident, contact or infection; hotline
 #: operators create medical requests but do not triage, dispatch or close them; auditors are read-only.
 ROLE_CAPS: dict[str, frozenset[str]] = {
-    "commander": frozenset(_STAFF | _KEY | {PASSES_ISSUE, PASSES_CHECK, HOTLINE_ROSTER, COMMAND, CLOSE_DAY, AUDIT,
-                                            MANAGE_USERS}),
-    "district_officer": frozenset(_STAFF | _KEY | {PASSES_ISSUE, PASSES_CHECK, CLOSE_DAY}),
-    "street_officer": frozenset(_STAFF | _KEY | {PASSES_ISSUE, PASSES_CHECK}),
-    "community_worker": frozenset(_STAFF | {KEYPLACES_READ, KEYWORKERS_READ, KEYWORKERS_WRITE, PASSES_READ}),
-    "hotline_operator": frozenset({VIEW, CARE_READ, CARE_CREATE, HOTLINE_READ, HOTLINE_WRITE, HOTLINE_ROSTER}),
+    "commander": frozenset(_STAFF | _KEY | _ORDERS | {PASSES_ISSUE, PASSES_CHECK, ORDERS_SEND, HOTLINE_ROSTER,
+                                                      COMMAND, CLOSE_DAY, AUDIT, MANAGE_USERS}),
+    "district_officer": frozenset(_STAFF | _KEY | _ORDERS | {PASSES_ISSUE, PASSES_CHECK, ORDERS_SEND, CLOSE_DAY}),
+    "street_officer": frozenset(_STAFF | _KEY | _ORDERS | {PASSES_ISSUE, PASSES_CHECK}),
+    "community_worker": frozenset(_STAFF | {KEYPLACES_READ, KEYWORKERS_READ, KEYWORKERS_WRITE, PASSES_READ,
+                                            ORDERS_RECEIVE, RESOURCES_READ}),
+    "hotline_operator": frozenset({VIEW, CARE_READ, CARE_CREATE, HOTLINE_READ, HOTLINE_WRITE, HOTLINE_ROSTER,
+                                   ORDERS_RECEIVE}),
     "medical_dispatcher": frozenset({VIEW, READ_PERSONAL, READ_HEALTH, CARE_READ, CARE_CREATE, CARE_DISPATCH,
-                                     UNMASK, PASSES_READ, PASSES_ISSUE}),
-    "logistics_officer": frozenset({VIEW, SUPPLIES_READ, SUPPLIES_WRITE, PASSES_READ, PASSES_ISSUE}),
-    "keyplace_manager": frozenset({VIEW, KEYPLACES_READ, KEYPLACES_WRITE}),
+                                     UNMASK, PASSES_READ, PASSES_ISSUE, ORDERS_RECEIVE, RESOURCES_READ}),
+    "logistics_officer": frozenset({VIEW, SUPPLIES_READ, SUPPLIES_WRITE, PASSES_READ, PASSES_ISSUE, ORDERS_RECEIVE,
+                                    RESOURCES_READ, RESOURCES_WRITE}),
+    "keyplace_manager": frozenset({VIEW, KEYPLACES_READ, KEYPLACES_WRITE, ORDERS_RECEIVE}),
     "employer_contact": frozenset({KEYWORKERS_READ, KEYWORKERS_WRITE}),
     "checkpoint_officer": frozenset({PASSES_READ, PASSES_CHECK}),
     "auditor": frozenset({VIEW, READ_PERSONAL, READ_HEALTH, CARE_READ, HOTLINE_READ, SUPPLIES_READ, EXPORT,
-                          AUDIT, KEYPLACES_READ, KEYWORKERS_READ, PASSES_READ}),
+                          AUDIT, KEYPLACES_READ, KEYWORKERS_READ, PASSES_READ, RESOURCES_READ}),
 }
 
 #: The name the table had before capabilities were split (kept for callers that read it).
