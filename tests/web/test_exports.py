@@ -228,3 +228,36 @@ def test_xlsx_writer_escapes_text_keeps_numbers_and_streams_in_pieces():
     assert got[1][:4] == ("a<b & c>", "ctl", 7, 2.5) and got[1][4] in (None, "")
     assert got[-1] == (f"r{2 * exports.CHUNK - 1}", "x", 2 * exports.CHUNK - 1, 0.5, "y")
     assert len(got) == len(rows) + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_read_ahead_on_their_own_connection_outside_a_transaction(monkeypatch):
+    """Outside a transaction (a streamed file, once its view returned) PostgreSQL's rows are read ahead by a
+    thread with its own connection: the file holds exactly the rows, in order, and a file abandoned halfway
+    leaves no reader behind. Elsewhere (SQLite, or inside a transaction) the rows are read in place."""
+    import threading
+
+    from django.db import connection
+
+    from cordon.places.actions import do_ensure_area
+    from cordon.places.models import Area
+    from cordon.web import exports
+
+    monkeypatch.setattr(exports, "CHUNK", 3)
+    for i in range(11):
+        do_ensure_area(f"读取区/街道{i:02d}", actor="test")
+    qs = Area.objects.order_by("path").values_list("path", "kind")
+    started = []
+    real_thread = threading.Thread
+
+    def counting_thread(*args, **kwargs):
+        started.append(kwargs.get("name"))
+        return real_thread(*args, **kwargs)
+
+    monkeypatch.setattr(exports.threading, "Thread", counting_thread)
+    assert list(exports._fetched(qs)) == list(qs)
+    assert started == (["export-reader"] if connection.vendor == "postgresql" else [])
+    rows = exports._fetched(qs)
+    assert next(rows) == qs[0]
+    rows.close()  # the client went away
+    assert not [t for t in threading.enumerate() if t.name == "export-reader"]

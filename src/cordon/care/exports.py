@@ -20,13 +20,20 @@ def requests(priority_title, status_label) -> Listing:
 def special(today: dt.date) -> Listing:
     """The special-group registry: who, where, which groups on ``today``, registered needs."""
 
-    def prepare(row: dict) -> dict:
-        born = row["birth_date"]
-        row["age"] = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-        row["groups"] = [force_str(SPECIAL_GROUP_LABELS[g]) for g in special_groups(SimpleNamespace(**row), today)]
-        row["dialysis"] = [force_str(WEEKDAYS[d]) for d in (row["care_need__dialysis_weekdays"] or [])]
-        return row
+    def age(born):
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
-    return declared(__package__, "special-groups", computed=("age", "groups", "dialysis"), prepare=prepare,
-                    reads=("birth_date", "lives_alone", "pregnant_due", "treatment", "disability", "chronic_illness",
-                           "care_need__dialysis_weekdays"))
+    def groups(*values):
+        person = SimpleNamespace(**dict(zip(GROUP_FIELDS, values)))
+        return [force_str(SPECIAL_GROUP_LABELS[g]) for g in special_groups(person, today)]
+
+    def dialysis(weekdays):
+        return [force_str(WEEKDAYS[d]) for d in (weekdays or [])]
+
+    return declared(__package__, "special-groups", computed={
+        "age": (("birth_date",), age), "groups": (GROUP_FIELDS, groups),
+        "dialysis": (("care_need__dialysis_weekdays",), dialysis)})
+
+
+#: what ``places.models.special_groups`` reads of a resident
+GROUP_FIELDS = ("birth_date", "lives_alone", "pregnant_due", "treatment", "disability", "chronic_illness")

@@ -34,15 +34,20 @@ ESCALATION_LABELS = {1: "street", 2: "district", 3: "city"}
 
 def status_today(order, today: dt.date) -> str:
     """centralized | home | free | released | void, from the stored dates (POLICY.md counting)."""
-    if order.status == "void":
+    return status_on(order.status, order.free_on, order.centralized_until, order.home_until, today)
+
+
+def status_on(status: str, free_on, centralized_until, home_until, today: dt.date) -> str:
+    """``status_today`` of an order's stored status and dates."""
+    if status == "void":
         return "void"
-    if order.status == "released":
+    if status == "released":
         return "released"
-    if order.free_on and today >= order.free_on:
+    if free_on and today >= free_on:
         return "free"
-    if order.centralized_until and today <= order.centralized_until:
+    if centralized_until and today <= centralized_until:
         return "centralized"
-    if order.home_until and today <= order.home_until:
+    if home_until and today <= home_until:
         return "home"
     return "free"
 

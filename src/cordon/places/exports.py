@@ -16,7 +16,7 @@ FIELDS = ("household_id", "household__number", "unit__name", "name", "phone", "b
 
 
 def households_listing() -> Listing:
-    return declared(__package__, "households", computed=("unit", "door", "people", "names", "phones", "groups"),
+    return declared(__package__, "households", provided=("unit", "door", "people", "names", "phones", "groups"),
                     reads=FIELDS)
 
 

@@ -9,9 +9,13 @@ for it with a reason (a POST from the export box, so the reason stays out of ser
 audited with its reason.
 
 CSV is UTF-8 with a byte order mark (Excel then reads Chinese); text that would start a formula is quoted
-with ``'``. XLSX is written here (``XlsxStream``: a zip of inline-string sheet XML, its central directory at
+with ``'``. XLSX is written here (``xlsx_chunks``: a zip of inline-string sheet XML, its central directory at
 the end), a few thousand rows at a time (openpyxl's write-only mode keeps the same memory bound; which of the
 two is faster here has not been measured).
+
+Speed (``cordon bench files``): rows are read as tuples, each file row is one generated function of the row's
+positions (``Listing.cell_function``) whose labels, dates and computed values are looked up after their first
+occurrence, and on PostgreSQL a thread reads the next chunks on its own connection while the file is written.
 """
 from __future__ import annotations
 
@@ -20,12 +24,15 @@ import datetime as dt
 import decimal
 import io
 import operator
+import queue
 import re
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 from django.core.exceptions import PermissionDenied
+from django.db import connections
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -42,26 +49,31 @@ FORMATS = {"csv": "text/csv; charset=utf-8",
 @dataclass(frozen=True)
 class Column:
     """One column: its header in Chinese and English, the value of a row (a key of the row mapping, or a
-    function of the row), and for personal data the function that masks it."""
+    function of the row), for personal data the function that masks it, and for a coded value the function
+    that gives its label in the page's language (remembered per value: see ``labels``)."""
 
     zh: str
     en: str
     value: str | Callable
     mask: Callable[[str], str] | None = None
+    label: Callable | None = None
 
     @property
     def header(self) -> str:
         return f"{self.zh} / {self.en}"
 
     def getter(self) -> Callable:
-        return operator.itemgetter(self.value) if isinstance(self.value, str) else self.value
+        get = operator.itemgetter(self.value) if isinstance(self.value, str) else self.value
+        return _through(get, self.label) if self.label is not None else get
 
 
 @dataclass(frozen=True)
 class Listing:
     """An exportable list: its name (the file's and the audit row's), title, the capability its page needs
-    (the rows are read under it and under ``export``), the fields a row mapping holds (``values(*fields)``,
-    with ``prepare`` turning each row's mapping into what the columns read when set) and its columns."""
+    (the rows are read under it and under ``export``), the fields a row holds (``values(*fields)``), further
+    values the database computes (``expressions``: name -> expression), values computed here from others
+    (``computed``: name -> (the keys it reads, function of their values); remembered per distinct arguments,
+    so a long list pays once for each date or code) and its columns."""
 
     name: str
     zh: str
@@ -69,8 +81,7 @@ class Listing:
     cap: str
     fields: tuple[str, ...]
     columns: tuple[Column, ...]
-    prepare: Callable | None = None
-    #: further values a row mapping holds, as ``values(**expressions)`` computes them in the database
+    computed: dict = field(default_factory=dict)
     expressions: dict = field(default_factory=dict)
     personal: bool = field(init=False, default=False)
 
@@ -80,24 +91,97 @@ class Listing:
     def headers(self) -> list[str]:
         return [c.header for c in self.columns]
 
-    def row_function(self, masked: bool) -> Callable[[dict], tuple]:
-        """A function from a row mapping to its cell values (masked where asked). When every column reads a
-        key of the row, one ``itemgetter`` reads them all (the common case of a long list)."""
+    def values(self, qs):
+        """``qs`` as the row mappings ``row_function`` reads (a page's printed list)."""
+        return qs.values(*self.fields, **self.expressions)
+
+    def row_function(self, masked: bool) -> Callable[[dict], list]:
+        """A function from a row mapping (``values``) to its cell values, masked where asked."""
         getters = []
         for c in self.columns:
             get = c.getter()
+            getters.append(_masked(get, c.mask) if masked and c.mask is not None else get)
+        computed = [(name, operator.itemgetter(*args), _remembered(fn, len(args)))
+                    for name, (args, fn) in self.computed.items()]
+
+        def cells(row: dict) -> list:
+            for name, args, fn in computed:
+                row[name] = fn(args(row))
+            return [g(row) for g in getters]
+
+        return cells
+
+    def tuples(self, qs):
+        """``qs`` as the row tuples ``cell_function`` reads: ``fields`` then ``expressions``, in order."""
+        return qs.values_list(*self.fields, *self.expressions.values())
+
+    def cell_function(self, masked: bool, fmt: str) -> Callable[[tuple], list]:
+        """A function from a row tuple (``tuples``) to what a file's row holds: for CSV text and numbers, text
+        that a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``) quoted with ``'``; for XLSX
+        each cell's XML (``xml_cell``). Masked where asked; a label, a date or a computed value is written once
+        per distinct value and then looked up, which is what lets a city-wide list stream at 100 000 rows a
+        second."""
+        where = {k: i for i, k in enumerate((*self.fields, *self.expressions))}
+        plain = _plain_values(_("yes"), _("no"))
+        cells, reads = {}, []
+        for n, c in enumerate(self.columns):
+            if not isinstance(c.value, str):
+                raise ValueError(f"{self.name}: column {c.en!r} reads a function, not a key")
+            conv = None
+            if c.value in self.computed:
+                args, fn = self.computed[c.value]
+                read = ", ".join(f"r[{where[a]}]" for a in args)
+                read = f"({read},)" if len(args) > 1 else read
+                conv = _remembered(fn, len(args))
+            else:
+                read = f"r[{where[c.value]}]"
             if masked and c.mask is not None:
-                get = _masked(get, c.mask)
-            getters.append(get)
-        if all(isinstance(c.value, str) and not (masked and c.mask) for c in self.columns):
-            keys = [c.value for c in self.columns]
-            get_all = operator.itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
-        else:
-            get_all = lambda row: [g(row) for g in getters]  # noqa: E731
-        prepare = self.prepare
-        if prepare is None:
-            return get_all
-        return lambda row: get_all(prepare(row))
+                conv = _then(conv, lambda v, mask=c.mask: mask(v or ""))
+            elif c.label is not None:
+                conv = _then(conv, lambda v, label=c.label: label(v) if v not in (None, "") else "")
+            cell = _cell(conv, plain, fmt)
+            # a label or a computed value repeats down the list: its cell is remembered too
+            cells[f"c{n}"] = labels(cell) if conv is not None and not (masked and c.mask) else cell
+            reads.append(f"c{n}({read})")
+        # one function reading the row's values by position: what runs for every row of the file
+        exec(f"def row_cells(r):\n    return [{', '.join(reads)}]", cells)  # noqa: S102 - generated from positions
+        return cells["row_cells"]
+
+
+def _remembered(fn: Callable, arity: int) -> Callable:
+    """``fn`` of ``arity`` arguments as a function of one value (the argument, or their tuple), remembered per
+    distinct value (``labels``)."""
+    return labels(fn if arity == 1 else lambda args: fn(*args))
+
+
+def _then(first: Callable | None, second: Callable) -> Callable:
+    return second if first is None else lambda v: second(first(v))
+
+
+def _cell(conv: Callable | None, plain: Callable, fmt: str) -> Callable:
+    """The file's cell of a value: ``conv`` first (when given), then text as it is and anything else through
+    ``plain`` (remembered per value, up to ``LABELS`` of them); for CSV, text quoted against formulas; for XLSX,
+    the cell's XML. Written out in one function: it runs for every cell of a file."""
+    formula, special, escape = _FORMULA, _XML_SPECIAL.search, _xml_text
+    text, end = '<c t="inlineStr"><is><t>', "</t></is></c>"
+    other = labels(plain if fmt == "csv" else (lambda v: xml_cell(plain(v))))
+
+    if fmt == "csv":
+        def cell(v):
+            if conv is not None:
+                v = conv(v)
+            if type(v) is str:
+                return "'" + v if v and v[0] in formula else v
+            return other(v)
+    else:
+        def cell(v):
+            if conv is not None:
+                v = conv(v)
+            if type(v) is str:
+                return text + (escape(v) if special(v) else v) + end if v else "<c/>"
+            return other(v)
+
+    return cell
 
 
 #: the masks a column of personal data names in an ``exports.yaml`` (one value, or a list of them)
@@ -106,27 +190,31 @@ MASKS = {"name": ids.mask_name, "id": ids.mask_id_number, "phone": ids.mask_phon
          "phones": lambda v: " ".join(ids.mask_phone(x) for x in v or () if x)}
 
 
-def declared(package: str, name: str, *, reads: tuple[str, ...] = (), computed: tuple = (),
-             prepare: Callable | None = None, expressions: dict | None = None, **functions) -> Listing:
+def declared(package: str, name: str, *, reads: tuple[str, ...] = (), computed: dict | None = None,
+             expressions: dict | None = None, provided: tuple[str, ...] = (), **functions) -> Listing:
     """The list ``name`` as the app ``package`` declares it in its ``exports.yaml``: a title ("中文 / English"),
     the capability its page reads it under, and its columns, each ``[key, 中文, English]`` or
-    ``[key, 中文, English, how]``. ``key`` is a field of ``values()`` (or a value ``prepare`` adds: list it in
-    ``computed``); ``how`` is a mask (``name``, ``id``, ``phone``) or the name of a keyword function giving the
-    cell from the value (a label, remembered per value: see ``labels``). ``reads``: further fields ``prepare``
-    needs."""
+    ``[key, 中文, English, how]``. ``key`` is a field of ``values()`` or a name of ``computed`` (name ->
+    (the keys it reads, function of their values)); ``how`` is a mask (``name``, ``id``, ``phone``) or the name
+    of a keyword function giving the cell from the value (a label, remembered per value: see ``labels``).
+    ``reads``: further fields to read; ``provided``: keys of a printed list's own row mappings that are no
+    field."""
     spec = _declarations(package)[name]
+    computed = computed or {}
     columns = []
     for key, zh, en, *how in spec["columns"]:
         if how and how[0] in MASKS:
             columns.append(Column(zh, en, key, MASKS[how[0]]))
         elif how:
-            columns.append(Column(zh, en, _through(key, labels(functions[how[0]]))))
+            columns.append(Column(zh, en, key, label=labels(functions[how[0]])))
         else:
             columns.append(Column(zh, en, key))
     keys = [c[0] for c in spec["columns"]]
-    fields = tuple(dict.fromkeys([k for k in keys if k not in computed] + list(reads)))
+    needed = [a for args, _fn in computed.values() for a in args]
+    fields = tuple(dict.fromkeys([k for k in keys + list(reads) + needed
+                                  if k not in computed and k not in (expressions or {}) and k not in provided]))
     zh, _sep, en = spec["title"].partition(" / ")
-    return Listing(name, zh, en, spec["cap"], fields, tuple(columns), prepare, expressions or {})
+    return Listing(name, zh, en, spec["cap"], fields, tuple(columns), computed, expressions or {})
 
 
 def _declarations(package: str) -> dict:
@@ -148,9 +236,9 @@ def _declarations(package: str) -> dict:
 _LOADED: dict[str, dict] = {}
 
 
-def _through(key: str, fn: Callable) -> Callable:
+def _through(get: Callable, fn: Callable) -> Callable:
     def value(row):
-        v = row[key]
+        v = get(row)
         return fn(v) if v not in (None, "") else ""
 
     return value
@@ -259,8 +347,6 @@ _XML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def _xml_text(s: str) -> str:
-    if _XML_SPECIAL.search(s) is None:
-        return s
     return _XML_SPECIAL.sub(lambda m: _XML_ESCAPES.get(m.group(), ""), s)
 
 
@@ -332,12 +418,19 @@ class _Sink(io.RawIOBase):
         return out
 
 
-def xlsx_chunks(headers: list[str], rows: Iterable[list], sheet: str = "Sheet1") -> Iterator[bytes]:
-    """An XLSX workbook of one sheet (a bold, frozen header row, then ``rows`` of text and numbers), ``CHUNK``
-    rows per piece. Text is written inline (no shared-strings table to hold in memory)."""
+def xml_cell(v) -> str:
+    """A sheet cell holding a text (inline: no shared-strings table to hold in memory) or a number."""
+    if type(v) is str:
+        return '<c t="inlineStr"><is><t>' + (_xml_text(v) if _XML_SPECIAL.search(v) else v) + "</t></is></c>" \
+            if v else "<c/>"
+    return f"<c><v>{v!r}</v></c>"
+
+
+def xlsx_chunks(headers: list[str], rows: Iterable[list], sheet: str = "Sheet1", *,
+                written: bool = False) -> Iterator[bytes]:
+    """An XLSX workbook of one sheet (a bold, frozen header row, then ``rows`` of text and numbers, or of their
+    cells' XML already when ``written``), ``CHUNK`` rows per piece."""
     sink = _Sink()
-    special, escape = _XML_SPECIAL.search, _xml_text
-    text_cell, end_cell = '<c t="inlineStr"><is><t>', "</t></is></c>"
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
         zf.writestr("_rels/.rels", _RELS)
@@ -350,10 +443,7 @@ def xlsx_chunks(headers: list[str], rows: Iterable[list], sheet: str = "Sheet1")
             yield sink.take()
             lines: list[str] = []
             for row in rows:
-                if special("".join(map(str, row))) is not None:  # one look at the whole row, escape rarely
-                    row = [escape(v) if type(v) is str else v for v in row]
-                lines.append("<row>" + "".join([(text_cell + v + end_cell if v else "<c/>") if type(v) is str
-                                                 else f"<c><v>{v!r}</v></c>" for v in row]) + "</row>")
+                lines.append("<row>" + "".join(row if written else [xml_cell(v) for v in row]) + "</row>")
                 if len(lines) == CHUNK:
                     out.write("".join(lines).encode("utf-8", "replace"))
                     lines.clear()
@@ -365,19 +455,64 @@ def xlsx_chunks(headers: list[str], rows: Iterable[list], sheet: str = "Sheet1")
 # ---------------------------------------------------------------------------------------------- answering
 
 def file_rows(listing: Listing, qs, *, masked: bool, fmt: str = "xlsx") -> Iterator[list]:
-    """The cells of every row of ``qs`` (read ``CHUNK`` at a time with ``values(*fields, **expressions)``): text and
-    numbers; for CSV, text a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``) starts with
-    ``'``."""
-    cells_of = listing.row_function(masked)
-    plain = _plain_values(_("yes"), _("no"))
-    rows = qs.values(*listing.fields, **listing.expressions).iterator(chunk_size=CHUNK)
-    if fmt == "csv":
-        formula = _FORMULA
-        for row in rows:
-            yield [("'" + v if v and v[0] in formula else v) if type(v) is str else plain(v) for v in cells_of(row)]
-    else:
-        for row in rows:
-            yield [v if type(v) is str else plain(v) for v in cells_of(row)]
+    """The cells of every row of ``qs`` (read ``CHUNK`` at a time as tuples): text and numbers (see
+    ``Listing.cell_function``)."""
+    return map(listing.cell_function(masked, fmt), _fetched(listing.tuples(qs)))
+
+
+def _fetched(qs) -> Iterator[tuple]:
+    """The rows of ``qs``, ``CHUNK`` at a time. On PostgreSQL outside a transaction (a streamed response is,
+    once its view returned) a thread with its own connection reads the next chunks while this one writes the
+    file: the database's work then overlaps Python's instead of adding to it. At most ``AHEAD`` chunks wait;
+    the reader stops when the file is abandoned (a client that went away)."""
+    connection = connections[qs.db]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield from qs.iterator(chunk_size=CHUNK)
+        return
+    chunks: queue.Queue = queue.Queue(maxsize=AHEAD)
+    stop = threading.Event()
+
+    def read():
+        try:
+            batch = []
+            for row in qs.iterator(chunk_size=CHUNK):
+                batch.append(row)
+                if len(batch) == CHUNK:
+                    if not _put(chunks, batch, stop):
+                        return
+                    batch = []
+            _put(chunks, batch, stop)
+            _put(chunks, None, stop)
+        except BaseException as exc:  # handed to the writer, which raises it
+            _put(chunks, exc, stop)
+        finally:
+            connections.close_all()
+
+    reader = threading.Thread(target=read, name="export-reader", daemon=True)
+    reader.start()
+    try:
+        while (batch := chunks.get()) is not None:
+            if isinstance(batch, BaseException):
+                raise batch
+            yield from batch
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _put(chunks: queue.Queue, item, stop: threading.Event) -> bool:
+    """Hand ``item`` to the writer unless it stopped reading (False then)."""
+    while not stop.is_set():
+        try:
+            chunks.put(item, timeout=0.5)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+#: chunks read ahead of the file being written
+AHEAD = 4
 
 
 def stream(listing: Listing, qs, fmt: str, *, masked: bool) -> Iterator[bytes]:
@@ -389,7 +524,7 @@ def stream(listing: Listing, qs, fmt: str, *, masked: bool) -> Iterator[bytes]:
         if fmt == "csv":
             yield from csv_chunks(listing.headers(), rows)
         else:
-            yield from xlsx_chunks(listing.headers(), rows, sheet=listing.zh)
+            yield from xlsx_chunks(listing.headers(), rows, sheet=listing.zh, written=True)
 
 
 def may_unmask(user) -> bool:
@@ -460,7 +595,7 @@ def print_page(request, listing: Listing, rows: Iterable[dict], *, title: str, a
     from django.shortcuts import render
 
     picked = tuple(c for c in listing.columns if not columns or c.en in columns)
-    sub = Listing(listing.name, listing.zh, listing.en, listing.cap, listing.fields, picked, listing.prepare,
+    sub = Listing(listing.name, listing.zh, listing.en, listing.cap, listing.fields, picked, listing.computed,
                   listing.expressions)
     language = "en" if request.GET.get("lang") == "en" else "zh-hans"
     with translation.override(language):
