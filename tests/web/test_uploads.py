@@ -50,15 +50,23 @@ def _report(client, u) -> list[list[str]]:
     return list(csv.reader(io.StringIO(b"".join(r.streaming_content).decode("utf-8-sig"))))
 
 
-def test_residents_upload_keeps_good_rows_and_reports_bad_ones(worker):
+def test_residents_upload_keeps_good_rows_and_reports_bad_ones(worker, settings):
+    import hashlib
+    from pathlib import Path
+
     c = client_for(worker)
     before = Resident.objects.count()
+    incoming = set(Path(settings.FILE_UPLOAD_TEMP_DIR).glob("*.upload*"))
     r = _post(c, "residents", "登记.csv", _residents(UNIT_A, 5))
     assert r.status_code == 302
     u = Upload.objects.get()
     assert r["Location"] == f"/uploads/{u.pk}/"
     assert (u.status, u.user, u.counts["created"], u.counts["bad"], u.errors) == ("done", worker, 5, 2, 2)
     assert (u.community_id, u.size, len(u.sha256)) == (worker.grants.get().area_id, len(_residents(UNIT_A, 5)), 64)
+    # hashed as it arrived, then the request's temporary file moved into the store (nothing left behind)
+    assert u.sha256 == hashlib.sha256(_residents(UNIT_A, 5)).hexdigest() == hashlib.sha256(
+        Path(u.path).read_bytes()).hexdigest()
+    assert set(Path(settings.FILE_UPLOAD_TEMP_DIR).glob("*.upload*")) == incoming
     assert Resident.objects.count() == before + 5
     page = c.get(f"/uploads/{u.pk}/").content.decode()
     assert "登记.csv" in page and "errors.csv" in page and 'http-equiv="refresh"' not in page

@@ -7,10 +7,12 @@ after their first import) and the import's code warmed up by a small file first:
 
 1. **CLI**: ``cordon import samples FILE --round R --no-progress`` (``commands.importer.run``, in this process);
 2. **web job**: what the "Files in" page does once the browser's request is parsed (Django streams the body to
-   a temporary file on the upload's disk; not counted): ``do_create_upload`` (the file streamed into
-   CORDON_HOME/uploads with its sha256, the upload row, its audit row and its task committed together), then the
-   queue's task taken and run as ``cordon worker`` runs it (``core.queue``: claim, lease, heartbeat,
-   ``run_upload`` through the same importer, the error report written, the upload finished and audited).
+   a temporary file beside the stored uploads through ``web.uploads.LimitedUploadHandler``, which hashes it as
+   its bytes arrive, while the network is the limit; not counted, done here through the same handler):
+   ``do_create_upload`` (the temporary file renamed into CORDON_HOME/uploads, the upload row with its sha256,
+   its audit row and its task committed together), then the queue's task taken and run as ``cordon worker`` runs
+   it (``core.queue``: claim, lease, heartbeat, ``run_upload`` through the same importer, the error report
+   written, the upload finished and audited).
 
 The web job imports a copy of the file with its first row moved to the end (the same header and rows, so the same
 code path), since a file already imported is recognised by its sha256 and changes nothing. Goal: web job <= 1.2 x CLI.
@@ -49,9 +51,24 @@ def _files(args, tmp: Path):
     return files.samples, web, files.sample_rows, gen.today
 
 
+def _received(path: Path):
+    """``path`` as the "Files in" page receives it: streamed through its upload handler in the chunks Django
+    reads a request body in, into a temporary file beside the stored uploads, hashed on the way."""
+    from cordon.web.uploads import LimitedUploadHandler
+
+    handler = LimitedUploadHandler()
+    size = path.stat().st_size
+    handler.new_file("file", path.name, "text/csv", size)
+    with open(path, "rb") as fh:
+        at = 0
+        while chunk := fh.read(handler.chunk_size):
+            handler.receive_data_chunk(chunk, at)
+            at += len(chunk)
+    return handler.file_complete(at)
+
+
 def measure(args, vendor, city) -> tuple[list[tuple[str, str]], dict]:
     from django.contrib.auth import get_user_model
-    from django.core.files import File
 
     from cordon.commands import importer
     from cordon.core import clock, queue
@@ -80,14 +97,15 @@ def measure(args, vendor, city) -> tuple[list[tuple[str, str]], dict]:
             tmp / "cli.errors.csv"), round_id=r_cli.pk, no_progress=True, chunk_kb=None, name=None, encoding=None)
         code, cli_s = timed(importer.run, cli_args)
 
+        received = _received(web_file)  # the request's body, as Django's upload handler keeps it (not counted)
+
         def web_job():
-            with open(web_file, "rb") as fh:
-                u = do_create_upload(File(fh, name=web_file.name), kind="samples", options={"round": r_web.pk},
-                                     actor=user)
+            u = do_create_upload(received, kind="samples", options={"round": r_web.pk}, actor=user)
             queue.run_now(u.task_id)
             return Upload.objects.get(pk=u.pk)
 
         u, web_s = timed(web_job)
+        received.close()
         ratio = web_s / cli_s if cli_s else float("inf")
         ok = u.status == "done" and code in (0, 1) and u.counts.get("kept", 0) > 0
         out_rows = [

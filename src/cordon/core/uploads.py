@@ -87,8 +87,18 @@ def report_path(upload) -> Path:
 
 
 def store(uploaded, dest: Path) -> tuple[str, int]:
-    """Write an uploaded file (Django's ``UploadedFile``) to ``dest`` chunk by chunk; returns (sha256, size)."""
+    """Keep an uploaded file (Django's ``UploadedFile``) at ``dest``; returns (sha256, size). A temporary file
+    the upload handler hashed as it arrived (``web.uploads.LimitedUploadHandler``, on the same disk) is moved
+    into place; anything else is written chunk by chunk and hashed on the way."""
     dest.parent.mkdir(parents=True, exist_ok=True)
+    sha256 = getattr(uploaded, "sha256", None)
+    if sha256 and hasattr(uploaded, "temporary_file_path"):
+        uploaded.file.flush()
+        try:
+            os.replace(uploaded.temporary_file_path(), dest)
+            return sha256, dest.stat().st_size
+        except OSError:  # another disk: copied below
+            pass
     h, size = hashlib.sha256(), 0
     with open(dest, "wb") as out:
         for chunk in uploaded.chunks(1 << 20):

@@ -4,6 +4,8 @@ polling a small JSON answer; without JavaScript the page refreshes itself) and d
 (line, field, reason) as CSV. The list shows the uploads within the viewer's jurisdiction."""
 from __future__ import annotations
 
+import hashlib
+
 from django import forms
 from django.conf import settings
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
@@ -20,20 +22,30 @@ from cordon.web.pages import bind_error, paginate, route
 
 
 class LimitedUploadHandler(TemporaryFileUploadHandler):
-    """Every uploaded file streamed to a temporary file on disk (never whole in memory), refused past
-    ``CORDON_UPLOAD_MAX`` bytes: the rest of the request is read and dropped, and the page says why."""
+    """Every uploaded file streamed to a temporary file on disk (never whole in memory) beside the stored
+    uploads, and hashed (sha256) as its bytes arrive, so that keeping it (``core.uploads.store``) is a rename
+    that reads nothing again; refused past ``CORDON_UPLOAD_MAX`` bytes: the rest of the request is read and
+    dropped, and the page says why."""
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
         self.seen = 0
+        self.sha256 = hashlib.sha256()
 
     def receive_data_chunk(self, raw_data, start):
         self.seen += len(raw_data)
         if self.seen > settings.CORDON_UPLOAD_MAX:
-            self.request.cordon_upload_too_large = True
+            if self.request is not None:
+                self.request.cordon_upload_too_large = True
             self.file.close()
             raise StopUpload(connection_reset=False)
+        self.sha256.update(raw_data)
         return super().receive_data_chunk(raw_data, start)
+
+    def file_complete(self, file_size):
+        file = super().file_complete(file_size)
+        file.sha256 = self.sha256.hexdigest()
+        return file
 
 
 class UploadForm(forms.Form):
