@@ -25,18 +25,24 @@ def _records(city):
     return recs
 
 
-def test_situation_page_renders_charts(live_server, browser, city, commander):  # noqa: F811
-    _records(city)
+def _logged_in(browser, url: str, user, width: int, height: int):  # noqa: F811
+    """A page of the given size, logged in as ``user``, and the list its console and page errors go to."""
     errors: list[str] = []
-    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    url = live_server.url
     page.goto(url + "/login/")
-    page.fill("#id_username", commander.username)
+    page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.click("form.stack button[type=submit]")
     page.wait_for_url(url + "/")
+    return page, errors
+
+
+def test_situation_page_renders_charts(live_server, browser, city, commander):  # noqa: F811
+    _records(city)
+    url = live_server.url
+    page, errors = _logged_in(browser, url, commander, 390, 844)
     page.goto(f"{url}/situation/?on={DAY}&days=30")
     curve = page.locator("svg#sit-curve")
     rt = page.locator("svg#sit-rt")
@@ -96,15 +102,8 @@ def test_situation_report_pages_fit_a_360_px_phone(live_server, browser, city, c
     za.do_keep(recs["designation"], on=DAY + dt.timedelta(days=7), reason="assessment pending", actor=commander)
     assert za.do_tick(later)["flags"] == 1
 
-    page = browser.new_page(viewport={"width": 360, "height": 800}, locale="zh-CN")
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
     url = live_server.url
-    page.goto(url + "/login/")
-    page.fill("#id_username", commander.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(url + "/")
+    page, errors = _logged_in(browser, url, commander, 360, 800)
     district = city["district"].pk
     widths = {}
     for path in (f"/situation/daily/{DAY}/", f"/situation/daily/{later}/", f"/situation/?on={DAY}&days=30", f"/situation/district/{district}/?on={DAY}",
