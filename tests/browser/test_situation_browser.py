@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_browser import browser  # noqa: F401  (the shared launch fixture)
-from tests.conftest import PASSWORD, without_random_tokens
+from tests.browser.test_browser import logged_in
+from tests.conftest import without_random_tokens
 from tests.situation._sfixtures import DAY, situation_records
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,24 +26,10 @@ def _records(city):
     return recs
 
 
-def _logged_in(browser, url: str, user, width: int, height: int):  # noqa: F811
-    """A page of the given size, logged in as ``user``, and the list its console and page errors go to."""
-    errors: list[str] = []
-    page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url + "/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(url + "/")
-    return page, errors
-
-
 def test_situation_page_renders_charts(live_server, browser, city, commander):  # noqa: F811
     _records(city)
     url = live_server.url
-    page, errors = _logged_in(browser, url, commander, 390, 844)
+    page, errors = logged_in(browser, url, commander, 390, 844)
     page.goto(f"{url}/situation/?on={DAY}&days=30")
     curve = page.locator("svg#sit-curve")
     rt = page.locator("svg#sit-rt")
@@ -103,7 +90,7 @@ def test_situation_report_pages_fit_a_360_px_phone(live_server, browser, city, c
     assert za.do_tick(later)["flags"] == 1
 
     url = live_server.url
-    page, errors = _logged_in(browser, url, commander, 360, 800)
+    page, errors = logged_in(browser, url, commander, 360, 800)
     district = city["district"].pk
     widths = {}
     for path in (f"/situation/daily/{DAY}/", f"/situation/daily/{later}/", f"/situation/?on={DAY}&days=30", f"/situation/district/{district}/?on={DAY}",

@@ -218,3 +218,29 @@ def test_another_jurisdictions_upload_is_invisible(worker, outsider, commander):
     assert "outside your jurisdiction" in open(mine.report, encoding="utf-8-sig").read()
     assert "a.csv" in client_for(commander).get("/uploads/").content.decode()  # the city sees every upload
     assert UNIT_B  # (the outsider's unit: a file for it would be kept)
+
+
+def test_each_kind_asks_only_for_its_own_fields(commander, city, tmp_path):
+    """The form marks each extra field with the kinds that need it (the page's script shows it only for them);
+    without the script the server asks for the chosen kind's field by name, before any file is kept, and
+    ignores another kind's field."""
+    import re
+
+    c = client_for(commander)
+    page = c.get("/uploads/").content.decode()
+    assert "cordon/upload_form.js" in page
+    assert re.search(r'<select name="round"[^>]*data-kinds="samples"', page)
+    assert re.search(r'<input type="text" name="series"[^>]*data-kinds="counts"', page)
+    assert 'data-kinds' not in re.search(r'<select name="kind"[^>]*>', page).group(0)
+    text = b"date,confirmed,asymptomatic\n2022-04-01,10,200\n"
+    for kind, field in (("counts", "series"), ("samples", "round")):
+        r = _post(c, kind, "f.csv", text)
+        assert r.status_code == 400
+        errors = r.context["form"].errors
+        assert list(errors) == [field], errors
+        label = str(r.context["form"].fields[field].label)
+        assert errors[field][0].startswith(label + ":"), errors
+    assert not Upload.objects.exists() and not (tmp_path / "uploads").exists()
+    r = _post(c, "residents", "r.csv", _residents(UNIT_A, 2, bad=False), series="ignored", round="")
+    u = Upload.objects.get()
+    assert r.status_code == 302 and (u.kind, u.status, u.options, u.counts["created"]) == ("residents", "done", {}, 2)
