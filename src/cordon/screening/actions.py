@@ -409,12 +409,16 @@ def do_set_round_status(r: Round, status: str, *, actor=None, reason: str = "") 
 
 
 def do_close_complete_rounds(now=None, *, actor="system") -> dict:
-    """The periodic job: every open round that is complete (``_complete``) closes itself. Looks only at rounds with registrations and a results batch finished since their figures
-    were last counted."""
+    """The periodic job: every open round that is complete (``_complete``) closes itself. Looks only at rounds
+    with registrations and a results batch finished since their figures were last counted."""
+    from django.db.models import Max
+
     closed = []
+    # the last results batch to finish, read once for every round (results batches belong to no round)
+    last_results = ImportBatch.objects.filter(kind="results", finished__isnull=False).aggregate(
+        last=Max("finished"))["last"]
     for r in Round.objects.filter(status=RoundStatus.OPEN, batches__kind="samples").distinct().order_by("pk"):
-        fresh = ImportBatch.objects.filter(kind="results", finished__isnull=False)
-        if r.refreshed is not None and not fresh.filter(finished__gte=r.refreshed).exists():
+        if r.refreshed is not None and (last_results is None or last_results < r.refreshed):
             continue
         t = tube_figures(r)
         if not (t["tubes"] and t["tubes_reported"] == t["tubes"] and not t["tubes_invalid"]):
