@@ -282,3 +282,29 @@ def test_reclassification_is_not_a_new_infection(city, commander, p1):
     with pytest.raises(ca.ActionError):
         ca.do_record_infection(label="P1", home=city["unit_a"], found="community",
                                confirmed_on=dt.date(2022, 11, 9), actor=commander)
+
+
+@pytest.mark.django_db
+def test_residents_not_yet_infections(city, commander, p1):
+    """Whom the demos may name as a new infection or contact: residents of the unit not yet an infection (nor,
+    when asked, under an order)."""
+    from cordon.cases import actions as ca
+    from cordon.cases.queries import residents_not_yet_infections
+
+    ra, ra2 = city["resident_a"], city["resident_a2"]
+    unit = city["unit_a"].pk
+    assert list(residents_not_yet_infections(unit).order_by("id")) == [ra, ra2]
+    with clock_at(dt.date(2022, 11, 9)):
+        ca.do_record_infection(label="P2", home=city["unit_a"], found="community", confirmed_on=dt.date(2022, 11, 9),
+                               resident=ra, actor=commander)
+        ca.do_register_contact(p1, label="C9", last_exposure=dt.date(2022, 11, 8), home=city["unit_a"],
+                               id_number=ra2.id_number, actor=commander)
+    assert list(residents_not_yet_infections(unit).order_by("id")) == [ra2]
+    assert list(residents_not_yet_infections(unit, nor_under_orders=True)) == []
+    assert list(residents_not_yet_infections(city["unit_b"].pk)) == [city["resident_b"]]
+
+
+def clock_at(day):
+    from cordon.core import clock
+
+    return clock.frozen(dt.datetime.combine(day, dt.time(9, 0), tzinfo=clock.tz()))
