@@ -50,6 +50,20 @@ def browser():
             connections.close_all()
 
 
+def logged_in(browser, url: str, user, width: int, height: int):  # noqa: F811
+    """A page of the given size, logged in as ``user``, and the list its console and page errors go to."""
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + "/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(url + "/")
+    return page, errors
+
+
 def test_worker_logs_in_switches_language_and_browses_to_unit(live_server, browser, city, worker):
     errors: list[str] = []
     page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
@@ -104,3 +118,17 @@ def test_worker_logs_in_switches_language_and_browses_to_unit(live_server, brows
     assert "王秀英" in page.locator("h1").inner_text()
     assert city["resident_a"].id_number not in page.content()
     assert not errors, errors
+
+
+def test_upload_form_shows_only_the_chosen_kinds_fields(live_server, browser, commander):  # noqa: F811
+    """The "Files in" form: the round appears for registrations only, the series for counts only."""
+    page, errors = logged_in(browser, live_server.url, commander, 360, 800)
+    page.goto(live_server.url + "/uploads/")
+    rnd, series = page.locator("select[name=round]"), page.locator("input[name=series]")
+    shown = {}
+    for kind in ("residents", "samples", "results", "counts"):
+        page.select_option("select[name=kind]", kind)
+        shown[kind] = (rnd.is_visible(), series.is_visible())
+    assert shown == {"residents": (False, False), "samples": (True, False), "results": (False, False),
+                     "counts": (False, True)}
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360 and not errors, errors

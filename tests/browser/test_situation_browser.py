@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_browser import browser  # noqa: F401  (the shared launch fixture)
-from tests.conftest import PASSWORD, without_random_tokens
+from tests.browser.test_browser import logged_in
+from tests.conftest import without_random_tokens
 from tests.situation._sfixtures import DAY, situation_records
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,16 +28,8 @@ def _records(city):
 
 def test_situation_page_renders_charts(live_server, browser, city, commander):  # noqa: F811
     _records(city)
-    errors: list[str] = []
-    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
     url = live_server.url
-    page.goto(url + "/login/")
-    page.fill("#id_username", commander.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(url + "/")
+    page, errors = logged_in(browser, url, commander, 390, 844)
     page.goto(f"{url}/situation/?on={DAY}&days=30")
     curve = page.locator("svg#sit-curve")
     rt = page.locator("svg#sit-rt")
@@ -76,4 +69,37 @@ def test_public_lookup_finds_building_status(live_server, browser, city):  # noq
     page.click("form.lookup-form button[type=submit]")
     page.wait_for_load_state()
     assert page.locator("section.lookup-result").first.get_attribute("data-status") == "none"
+    assert not errors, errors
+
+
+def test_situation_report_pages_fit_a_360_px_phone(live_server, browser, city, commander):  # noqa: F811
+    """The daily close (its figures' tables, the districts' sign-off), the situation page, a district's page, the counts
+    and the bulletins: nothing is wider than a 360 px phone (report tables stack their cells under labels)."""
+    recs = _records(city)
+    from cordon.situation.actions import do_draft_bulletin
+
+    import datetime as dt
+
+    from cordon.zones import actions as za
+
+    do_draft_bulletin(DAY, actor=commander)  # the bulletins list has a row
+    # a kept area past its due day: the daily close of DAY + 8 lists its flag (rule and district in long notes)
+    later = DAY + dt.timedelta(days=8)
+    za.do_record_round(recs["designation"], on=DAY + dt.timedelta(days=7), result="negative", actor=commander)
+    za.do_keep(recs["designation"], on=DAY + dt.timedelta(days=7), reason="assessment pending", actor=commander)
+    assert za.do_tick(later)["flags"] == 1
+
+    url = live_server.url
+    page, errors = logged_in(browser, url, commander, 360, 800)
+    district = city["district"].pk
+    widths = {}
+    for path in (f"/situation/daily/{DAY}/", f"/situation/daily/{later}/", f"/situation/?on={DAY}&days=30", f"/situation/district/{district}/?on={DAY}",
+                 "/situation/counts/", "/situation/bulletins/"):
+        page.goto(url + path)
+        widths[path] = page.evaluate("document.documentElement.scrollWidth")
+    assert widths == {path: w for path, w in widths.items() if w <= 360}, widths
+    page.goto(f"{url}/situation/daily/{later}/")
+    assert "nine-prohibitions-3" in page.locator("main").inner_text()
+    cell = page.locator("table.daily td.num").first
+    assert cell.get_attribute("data-label") and cell.is_visible()
     assert not errors, errors

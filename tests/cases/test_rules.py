@@ -199,9 +199,53 @@ def test_release_due_releases_discharges_and_audits(city, commander, p1):
     c1.refresh_from_db()
     site.refresh_from_db()
     assert c1.status == "released" and c1.released_on == dt.date(2022, 11, 19)
-    assert site.occupied == 0 and c1.placements.get().discharged_on == dt.date(2022, 11, 19)
+    # the bed was given back when the centralized days ended (11-15), not on the free day
+    assert site.occupied == 0 and c1.placements.get().discharged_on == dt.date(2022, 11, 16)
     assert AuditEntry.objects.filter(action="order.release").count() == 2
     assert not PersonOrder.objects.filter(status="active").exists()
+
+
+@pytest.mark.django_db
+def test_bed_given_back_the_day_after_the_centralized_days(city, commander, p1):
+    """Ninth edition, close contact: 7 centralized days (to 11-15), 3 home days (to 11-18), free on 11-19. The
+    quarantine site's bed is freed on 11-16, audited; a person the pack keeps at home, placed because the home
+    is unsuitable, keeps the bed until the free day."""
+    from cordon.cases import actions as ca
+    from cordon.core.models import AuditEntry
+
+    site = ca.do_create_facility(name="皋兰路隔离点", kind="quarantine_site", area=city["street"], capacity=3,
+                                 actor=commander)
+    c1 = ca.do_register_contact(p1, label="C1", last_exposure=dt.date(2022, 11, 8),
+                                identified_on=dt.date(2022, 11, 9), home=city["unit_a"], actor=commander)
+    d1 = ca.do_register_contact(p1, label="D1", category="contact_of_contact", via=c1,
+                                last_exposure=dt.date(2022, 11, 8), identified_on=dt.date(2022, 11, 9),
+                                home=city["unit_a"], actor=commander)
+    assert (c1.centralized_until, c1.home_until, c1.free_on) == \
+        (dt.date(2022, 11, 15), dt.date(2022, 11, 18), dt.date(2022, 11, 19))
+    assert (d1.centralized_until, d1.free_on) == (None, dt.date(2022, 11, 16))
+    ca.do_place(site, order=c1, on=dt.date(2022, 11, 9), actor=commander)
+    ca.do_place(site, order=d1, on=dt.date(2022, 11, 9), actor=commander, note="home shared with C1")
+    discharges = AuditEntry.objects.filter(action="facility.discharge")
+    assert ca.do_release_due(dt.date(2022, 11, 15)) == 0
+    site.refresh_from_db()
+    assert site.occupied == 2 and not discharges.exists()
+    assert ca.do_release_due(dt.date(2022, 11, 16)) == 1  # D1's free day
+    c1.refresh_from_db()
+    site.refresh_from_db()
+    assert c1.status == "active" and c1.placements.get().discharged_on == dt.date(2022, 11, 16)
+    assert d1.placements.get().discharged_on == dt.date(2022, 11, 16)  # released, not stepped down
+    assert site.occupied == 0
+    e = discharges.get()
+    assert (e.object_id, e.after, e.reason, e.actor_name) == \
+        (str(site.pk), {"placement": c1.placements.get().pk, "person": "C1", "on": "2022-11-16"},
+         ca.STEP_DOWN_REASON, "system")
+    assert e.street_id == city["street"].pk
+    assert ca.do_release_due(dt.date(2022, 11, 17)) == 0 and discharges.count() == 1
+    assert ca.do_release_due(dt.date(2022, 11, 19)) == 1
+    c1.refresh_from_db()
+    assert c1.status == "released" and c1.placements.get().discharged_on == dt.date(2022, 11, 16)
+    site.refresh_from_db()
+    assert site.occupied == 0 and discharges.count() == 1
 
 
 @pytest.mark.django_db
@@ -238,3 +282,29 @@ def test_reclassification_is_not_a_new_infection(city, commander, p1):
     with pytest.raises(ca.ActionError):
         ca.do_record_infection(label="P1", home=city["unit_a"], found="community",
                                confirmed_on=dt.date(2022, 11, 9), actor=commander)
+
+
+@pytest.mark.django_db
+def test_residents_not_yet_infections(city, commander, p1):
+    """Whom the demos may name as a new infection or contact: residents of the unit not yet an infection (nor,
+    when asked, under an order)."""
+    from cordon.cases import actions as ca
+    from cordon.cases.queries import residents_not_yet_infections
+
+    ra, ra2 = city["resident_a"], city["resident_a2"]
+    unit = city["unit_a"].pk
+    assert list(residents_not_yet_infections(unit).order_by("id")) == [ra, ra2]
+    with clock_at(dt.date(2022, 11, 9)):
+        ca.do_record_infection(label="P2", home=city["unit_a"], found="community", confirmed_on=dt.date(2022, 11, 9),
+                               resident=ra, actor=commander)
+        ca.do_register_contact(p1, label="C9", last_exposure=dt.date(2022, 11, 8), home=city["unit_a"],
+                               id_number=ra2.id_number, actor=commander)
+    assert list(residents_not_yet_infections(unit).order_by("id")) == [ra2]
+    assert list(residents_not_yet_infections(unit, nor_under_orders=True)) == []
+    assert list(residents_not_yet_infections(city["unit_b"].pk)) == [city["resident_b"]]
+
+
+def clock_at(day):
+    from cordon.core import clock
+
+    return clock.frozen(dt.datetime.combine(day, dt.time(9, 0), tzinfo=clock.tz()))

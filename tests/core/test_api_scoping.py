@@ -172,6 +172,8 @@ ROUTES = {
         "action": "ticket.feedback"},
     ("POST", "/api/hotline/tickets/{ticket_id}/close"): {"kind": "write", "params": {"ticket_id": "answered_a"},
                                                          "body": {"satisfaction": 5}, "action": "ticket.close"},
+    ("POST", "/api/hotline/tickets/{ticket_id}/assign"): {"kind": "write", "params": {"ticket_id": "ticket_a"},
+                                                          "body": {"operator": "worker_a"}, "action": "ticket.assign"},
     ("GET", "/api/hotline/roster"): {"kind": "list"},
     ("GET", "/api/supplies/warehouses"): {"kind": "list"},
     ("POST", "/api/supplies/warehouses/{warehouse_id}/movements"): {
@@ -202,6 +204,11 @@ ROUTES = {
                                                        "body": {}},
     ("POST", "/api/bulletins/{bulletin_id}/publish"): {"kind": "commander", "params": {"bulletin_id": "designation_a"},
                                                        "body": {}},
+    # the districts' sign-off (close_day: district officers and commanders): test_daily_close_api_scoping
+    ("POST", "/api/situation/closes"): {"kind": "close_day", "body": lambda c: {
+        "district_id": c["district"].pk, "day": str(c["today"]), "note": "all done"}},
+    ("POST", "/api/situation/closes/{close_id}/reopen"): {"kind": "close_day", "params": {"close_id": "designation_a"},
+                                                          "body": {"reason": "a late result"}},
 }
 
 ZONE_UNITS = {"unit_a2": "城关区/皋兰路街道/五泉社区/五泉小区/1号楼/2单元",
@@ -435,6 +442,50 @@ def test_hotline_operator_cannot_unmask(city, as_user):
     r = as_user(op).post(f"/api/residents/{city['resident_a'].pk}/unmask",
                          data=json.dumps({"field": "phone"}), content_type="application/json")
     assert r.status_code == 403
+
+
+def test_daily_close_api_scoping(city, district_officer, worker, auditor, as_user):
+    """The daily close sign-off and reopen (close_day): the district's officer signs off and reopens (one audit
+    row each); a community worker and the auditor, in scope without close_day, get 403; an officer of another
+    district gets 404 on this district and its close, and nothing is written."""
+    from cordon.core.actions import do_create_user
+    from cordon.places.actions import do_ensure_area
+    from cordon.places.models import Area
+
+    other = do_ensure_area("七里河区/敦煌路街道/西湖社区", actor="test")
+    officer_b, _ = do_create_user("district_b", "test-pass-2022", role="district_officer",
+                                  area=Area.objects.get(pk=other.district_id), actor="test")
+    sign = ROUTES[("POST", "/api/situation/closes")]
+    body = _body(sign, city)
+    officer = as_user(district_officer)
+    refused = [(as_user(worker), 403), (as_user(auditor), 403), (as_user(officer_b), 404)]
+
+    def written(since: int) -> list:
+        return list(AuditEntry.objects.order_by("id").values_list("action", "actor_name")[since:])
+
+    before = AuditEntry.objects.count()
+    for client, status in refused:
+        r = _call(client, "POST", "/api/situation/closes", body)
+        assert r.status_code == status, (status, r.status_code, r.content)
+    assert written(before) == []
+    r = _call(officer, "POST", "/api/situation/closes", body)
+    assert r.status_code == 201, r.content
+    got = r.json()
+    assert (got["district"]["id"], got["day"], got["status"], got["signed_by"], got["note"], got["reopened_at"]) \
+        == (city["district"].pk, str(city["today"]), "signed", "district_a", "all done", None)
+    assert written(before) == [("dayclose.sign_off", "district_a")]
+    again = _call(officer, "POST", "/api/situation/closes", body)
+    assert again.status_code == 409 and again.json()["field"] == "day"
+    path = f"/api/situation/closes/{got['id']}/reopen"
+    before = AuditEntry.objects.count()
+    for client, status in refused:
+        assert _call(client, "POST", path, {"reason": "x"}).status_code == status
+    empty = _call(officer, "POST", path, {"reason": ""})
+    assert empty.status_code in (400, 422) and "reason" in empty.content.decode()
+    assert written(before) == []
+    r = _call(officer, "POST", path, {"reason": "a late result"})
+    assert r.status_code == 200 and (r.json()["status"], r.json()["reopen_reason"]) == ("reopened", "a late result")
+    assert written(before) == [("dayclose.reopen", "district_a")]
 
 
 def test_bad_input_is_400_with_field(city, worker, as_user):

@@ -148,6 +148,42 @@ def test_ticket_pages(city, worker, outsider, as_user):
     assert c.get("/hotline/roster/").status_code == 200
 
 
+def test_assign_api(city, worker, outsider, as_user):
+    """POST /api/hotline/tickets/{id}/assign: the assignment page's action for one ticket, by user name: the
+    assignee on the ticket and its timeline, audited once; an operator who may not answer the ticket where it is,
+    or nobody of that name, is a 400 on ``operator``; a closed ticket a 409; a ticket out of scope a 404."""
+    import json
+
+    from cordon.core.actions import do_create_user
+    from cordon.core.models import AuditEntry
+
+    t = new(city)
+    op, _ = do_create_user("op", "test-pass-2022", role="hotline_operator", area=None)
+    c = as_user(worker)
+
+    def assign(client, ticket, **body):
+        return client.post(f"/api/hotline/tickets/{ticket.pk}/assign", data=json.dumps(body),
+                           content_type="application/json")
+
+    before = AuditEntry.objects.count()
+    r = assign(c, t, operator="op", reason="medical desk")
+    assert r.status_code == 200 and r.json()["assignee"] == "op", r.content
+    t.refresh_from_db()
+    assert t.assignee == "op" and t.events.filter(kind="assigned").count() == 1
+    rows = list(AuditEntry.objects.order_by("id").values_list("action", "actor_name", "after", "reason")[before:])
+    assert rows == [("ticket.assign", "worker_a", {"assignee": "op"}, "medical desk")]
+    for name in ("worker_b", "nobody"):
+        bad = assign(c, t, operator=name)
+        assert bad.status_code == 400 and bad.json()["field"] == "operator", bad.content
+    assert assign(c, t, operator="").status_code in (400, 422)
+    assert assign(as_user(outsider), t, operator="op").status_code == 404
+    t.status = "closed"
+    t.save(update_fields=["status"])
+    assert assign(c, t, operator="worker_a").status_code == 409
+    t.refresh_from_db()
+    assert t.assignee == "op"
+
+
 def test_operator_entry_form(city, as_user):
     from cordon.core.actions import do_create_user
 

@@ -226,3 +226,19 @@ def test_missing_required_round_is_flagged_every_day_until_recorded(city, area):
     assert not Flag.objects.filter(check_key="round_missing", on=day10).exists()
     area.refresh_from_db()
     assert area.level == "medium"
+
+
+def test_the_close_job_reads_the_last_results_batch_once(city, area, django_assert_num_queries):
+    """Rounds counted since the last results batch finished are skipped on two reads in all (the last results
+    batch, the open rounds), however many rounds there are."""
+    day7 = D0 + dt.timedelta(days=7)
+    rounds = [_round(city, day7) for _ in range(3)]
+    with _at(day7, 12):
+        _result("LZC0009", day=day7)
+        for i, r in enumerate(rounds):
+            _sample(r, [city["resident_a"]], barcode=f"LZC000{i}", key=f"k{i}")
+    with _at(day7, 13):
+        for r in rounds:
+            actions.do_refresh_round(r, actor="test")
+    with _at(day7, 14), django_assert_num_queries(2):
+        assert actions.do_close_complete_rounds(actor="system") == {"closed": []}

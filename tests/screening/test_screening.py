@@ -954,3 +954,35 @@ def _fail_third_write(monkeypatch, writer):
 
     monkeypatch.setattr(writer, "write", failing)
     return real_write
+
+
+def test_counts_never_hide_unsampled_residents_behind_people_who_moved(city, round_a, commander, as_user):
+    """Unit A's two residents are sampled, then one moves to community B (outside the round); a new resident of a
+    second unit of community A is never sampled. The unit's tally (2) is more than its people (1): counted per
+    unit, the round still shows that one resident missing, as the missing list does, at every level."""
+    from cordon.core import ids
+    from cordon.places.actions import do_create_resident, do_ensure_area, do_get_or_create_household, \
+        do_move_resident
+
+    unit_a2 = do_ensure_area(city["unit_a"].path.rsplit("/", 1)[0] + "/2单元", actor="test")
+    newcomer = do_create_resident(do_get_or_create_household(unit_a2, "102", actor="test"), {
+        "name": "赵敏", "id_number": ids.make_id_number("620102", dt.date(1990, 4, 1), 4, "F"),
+        "phone": "13909310004"}, actor="test")
+    rows = [{"id_number": p.id_number, "barcode": "LZT0009", "site": "五泉", "sampled_at": f"{_today()} 09:00"}
+            for p in (city["resident_a"], city["resident_a2"])]
+    got = as_user(commander).post("/api/screening/samples", data=json.dumps(
+        {"round_id": round_a.pk, "batch_key": "moved", "rows": rows}), content_type="application/json").json()
+    assert got["rows_ok"] == 2
+    do_move_resident(city["resident_a2"], city["hh_b"], actor="test")
+    actions.do_refresh_round(round_a, actor="test")
+    round_a.refresh_from_db()
+    assert [r.pk for r in queries.missing_residents(round_a, commander)] == [newcomer.pk]
+    assert (round_a.due, round_a.sampled, round_a.missing) == (2, 1, 1)
+    by_area = {c.area_id: (c.due, c.sampled, c.missing) for c in CoverageRow.objects.filter(round=round_a)}
+    assert by_area[city["community_a"].pk] == by_area[city["district"].pk] == (2, 1, 1)
+    building = Area.objects.get(pk=city["unit_a"].building_id)
+    below = {c.area_id: (c.due, c.sampled, c.missing) for c in queries.coverage_children(round_a, commander, building)}
+    assert below == {city["unit_a"].pk: (1, 1, 0), unit_a2.pk: (1, 0, 1)}
+    units = {c.area_id: (c.due, c.sampled, c.missing)
+             for c in queries.coverage_children(round_a, commander, Area.objects.get(pk=building.compound_id))}
+    assert units == {building.pk: (2, 1, 1)}

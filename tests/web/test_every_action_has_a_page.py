@@ -68,6 +68,7 @@ PAGES = {
     "POST /hotline/tickets/{ticket_id}/respond": "hotline_ticket_action",
     "POST /hotline/tickets/{ticket_id}/feedback": "hotline_ticket_action",
     "POST /hotline/tickets/{ticket_id}/close": "hotline_ticket_action",
+    "POST /hotline/tickets/{ticket_id}/assign": "hotline_assign_bulk",
     # supplies
     "POST /supplies/warehouses": "supplies_new",
     "POST /supplies/items": "supplies_new",
@@ -80,6 +81,8 @@ PAGES = {
     "PATCH /bulletins/{bulletin_id}": "situation_bulletin",
     "POST /bulletins/{bulletin_id}/approve": "situation_bulletin",
     "POST /bulletins/{bulletin_id}/publish": "situation_bulletin",
+    "POST /situation/closes": "situation_day_close",
+    "POST /situation/closes/{close_id}/reopen": "situation_day_close",
 }
 
 #: "METHOD path" -> why the write has no form of its own
@@ -96,6 +99,7 @@ BULK_PAGES = {
     "POST /orders/{order_id}/checkins": "cases_checkins_bulk",
     "POST /supplies/deliveries/{delivery_id}/delivered": "supplies_deliveries_bulk",
     "POST /supplies/deliveries/{delivery_id}/failed": "supplies_deliveries_bulk",
+    "POST /hotline/tickets/{ticket_id}/assign": "hotline_assign_bulk",
 }
 
 

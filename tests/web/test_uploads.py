@@ -226,3 +226,69 @@ def test_another_jurisdictions_upload_is_invisible(worker, outsider, commander):
     assert "outside your jurisdiction" in open(mine.report, encoding="utf-8-sig").read()
     assert "a.csv" in client_for(commander).get("/uploads/").content.decode()  # the city sees every upload
     assert UNIT_B  # (the outsider's unit: a file for it would be kept)
+
+
+def test_each_kind_asks_only_for_its_own_fields(commander, city, tmp_path):
+    """The form marks each extra field with the kinds that need it (the page's script shows it only for them);
+    without the script the server asks for the chosen kind's field by name, before any file is kept, and
+    ignores another kind's field."""
+    import re
+
+    c = client_for(commander)
+    page = c.get("/uploads/").content.decode()
+    assert "cordon/upload_form.js" in page
+    assert re.search(r'<select name="round"[^>]*data-kinds="samples"', page)
+    assert re.search(r'<input type="text" name="series"[^>]*data-kinds="counts"', page)
+    assert 'data-kinds' not in re.search(r'<select name="kind"[^>]*>', page).group(0)
+    text = b"date,confirmed,asymptomatic\n2022-04-01,10,200\n"
+    for kind, field in (("counts", "series"), ("samples", "round")):
+        r = _post(c, kind, "f.csv", text)
+        assert r.status_code == 400
+        errors = r.context["form"].errors
+        assert list(errors) == [field], errors
+        label = str(r.context["form"].fields[field].label)
+        assert errors[field][0].startswith(label) and "必填" in errors[field][0], errors
+    assert not Upload.objects.exists() and not (tmp_path / "uploads").exists()
+    r = _post(c, "residents", "r.csv", _residents(UNIT_A, 2, bad=False), series="ignored", round="")
+    u = Upload.objects.get()
+    assert r.status_code == 302 and (u.kind, u.status, u.options, u.counts["created"]) == ("residents", "done", {}, 2)
+
+
+def test_stored_files_are_deleted_after_their_retention_and_reports_stay(worker, settings):
+    """A finished upload's file is kept CORDON_UPLOAD_KEEP_DAYS days after its import ended, then deleted by the
+    periodic job (audited once); its record, counts and error report stay; an upload still queued is kept."""
+    from pathlib import Path
+
+    from cordon.core import jobs
+    from cordon.core.actions import do_delete_upload_files
+
+    assert settings.CORDON_UPLOAD_KEEP_DAYS == 30
+    assert jobs.resolve(jobs.NOW_JOBS["upload_files"]) is do_delete_upload_files
+    c = client_for(worker)
+    _post(c, "residents", "r.csv", _residents(UNIT_A, 2))
+    u = Upload.objects.get()
+    assert u.status == "done" and u.errors == 2 and Path(u.path).exists()
+    settings.CORDON_UPLOAD_INLINE = 0
+    _post(c, "residents", "later.csv", _residents(UNIT_A, 1, start=300, bad=False))
+    queued = Upload.objects.get(name="later.csv")
+    assert queued.status == "queued"
+    ended = u.finished
+    assert do_delete_upload_files(ended + dt.timedelta(days=30)) == 0  # exactly 30 days: kept
+    assert Path(u.path).exists()
+    later = ended + dt.timedelta(days=30, seconds=1)
+    assert do_delete_upload_files(later) == 1
+    u.refresh_from_db()
+    assert not Path(u.path).exists() and u.file_deleted == later and Path(queued.path).exists()
+    e = AuditEntry.objects.get(action="upload.file_delete")
+    assert (e.object_id, e.actor_name, e.after["file"], e.after["report_kept"], e.reason) == \
+        (str(u.pk), "system", "r.csv", True, "kept 30 days after its import ended")
+    assert e.community_id == worker_community(worker)
+    assert [r[:2] for r in _report(c, u)[1:]] == [["4", "id_number"], ["5", "address"]]
+    assert "its retention over" in c.get(f"/uploads/{u.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode() or \
+        "保存期满" in c.get(f"/uploads/{u.pk}/").content.decode()
+    assert do_delete_upload_files(later + dt.timedelta(days=1)) == 0
+    assert AuditEntry.objects.filter(action="upload.file_delete").count() == 1
+
+
+def worker_community(worker):
+    return next(g.area_id for g in access.grants_of(worker))

@@ -377,7 +377,8 @@ def _as_engine_order(order, pack):
 
 def do_release_due(on: dt.date | None = None, *, actor="system") -> int:
     """Day start: every order whose free day has come is released, with one audit row each, and the
-    person's open facility placement is discharged (its bed given back).
+    person's open facility placement is discharged (its bed given back). First, the beds of people whose
+    centralized days are over and whose home days follow are given back (``do_discharge_after_centralized``).
 
     A bulk path, measured by ``cordon bench contacts`` (500 k orders, a day on which a quarter end): one
     ``UPDATE ... RETURNING`` releases the due orders and reports exactly which (no race between a read and
@@ -388,6 +389,7 @@ def do_release_due(on: dt.date | None = None, *, actor="system") -> int:
     from django.db.models import F
 
     on = on or clock.today()
+    do_discharge_after_centralized(on, actor=actor)
     qn = connection.ops.quote_name
     po = PersonOrder._meta
     pl = Placement._meta
@@ -432,6 +434,50 @@ def do_release_due(on: dt.date | None = None, *, actor="system") -> int:
                 f"WHERE {col(po, 'id')} IN ({', '.join(['%s'] * len(part))})",
                 [at, actor_id, audit.actor_name(actor), on.isoformat(), *part])
     return len(ids)
+
+
+STEP_DOWN_REASON = "centralized quarantine over: home days follow"
+
+
+@transaction.atomic
+def do_discharge_after_centralized(on: dt.date | None = None, *, actor="system") -> int:
+    """Day start: a person whose centralized quarantine is over (the pack's centralized days, then home days)
+    gives their bed back. Their open placement, taken during the centralized days, is discharged on the day after
+    the order's ``centralized_until`` (the home days are spent at home, not in the facility), with one
+    ``facility.discharge`` audit row each, as a discharge by hand; the facility's ``occupied`` drops by as many.
+    Orders kept at home by the pack (no centralized period) and placed because the home is unsuitable keep their
+    bed until their free day. Returns the number of placements discharged."""
+    from collections import Counter
+
+    from django.db.models import F
+
+    on = on or clock.today()
+    due = list(Placement.objects.filter(discharged_on__isnull=True, order__status=OrderStatus.ACTIVE,
+                                        order__centralized_until__lt=on,
+                                        admitted_on__lte=F("order__centralized_until"))
+               .select_related("facility", "order").order_by("id"))
+    by_day: dict[dt.date, list] = {}
+    for p in due:
+        by_day.setdefault(p.order.centralized_until + dt.timedelta(days=1), []).append(p)
+    rows, chunk = [], 20000
+    for day, group in sorted(by_day.items()):
+        for i in range(0, len(group), chunk):
+            part = {p.pk: p for p in group[i:i + chunk]}
+            # compare-and-set, as do_discharge: a bed freed meanwhile by hand is not freed twice
+            qs = Placement.objects.filter(pk__in=list(part), discharged_on__isnull=True)
+            done = set(qs.select_for_update().values_list("pk", flat=True))
+            qs.filter(pk__in=list(done)).update(discharged_on=day)
+            for pk in sorted(done):
+                part[pk].discharged_on = day
+                rows.append(part[pk])
+    for fid, n in Counter(p.facility_id for p in rows).items():
+        Facility.objects.filter(pk=fid).update(occupied=F("occupied") - n)
+    AuditEntry.objects.bulk_create(
+        [audit.entry("facility.discharge", actor=actor, obj=p.facility, object_type="facility",
+                     after={"placement": p.pk, "person": p.order.label, "on": p.discharged_on},
+                     reason=STEP_DOWN_REASON, rule="order centralized days (pack)", scope=p.facility)
+         for p in rows], batch_size=2000)
+    return len(rows)
 
 
 def _release_due_pg(on: dt.date, actor) -> int:

@@ -21,7 +21,8 @@ from cordon.cases import actions as ca
 from cordon.cases.models import Arrival, Facility, Infection, OrderStatus, OutsideRegion, PersonOrder, ResponseTask
 from cordon.core.actions import ActionError
 from cordon.core.jobs import DAY_START_JOBS
-from cordon.places.models import Area, Resident
+from cordon.cases.queries import residents_not_yet_infections
+from cordon.places.models import Area
 
 FACILITIES = [
     ("城关区集中隔离点一号（酒店）", "quarantine_site", "城关区", 60),
@@ -238,9 +239,7 @@ def _respond(inf, short, day, today, rng, infections, sites, hospital, shelter, 
         # the first contact of each infection is a resident of the unit traced to, named by ID number: the
         # order links to the resident's record (the others stay free text, as visitors would)
         # (someone not yet an infection or under an order: one person, one bed)
-        person = (Resident.objects.filter(unit_id=homes[i % len(homes)].pk)
-                  .exclude(pk__in=Infection.objects.filter(resident__isnull=False).values("resident_id"))
-                  .exclude(pk__in=PersonOrder.objects.filter(resident__isnull=False).values("resident_id"))
+        person = (residents_not_yet_infections(homes[i % len(homes)].pk, nor_under_orders=True)
                   .order_by("-id").first()) if i == 0 else None
         with clock.frozen(when):
             o = ca.do_register_contact(inf, label=label, last_exposure=exposure, identified_on=when.date(),

@@ -370,6 +370,16 @@ def has_link(label: str, actor=None) -> bool:
             or seen_by(Arrival.objects.filter(label=label), actor).exists())
 
 
+def residents_not_yet_infections(unit_id: int, *, nor_under_orders: bool = False):
+    """The residents of a unit who are not yet an infection (and, with ``nor_under_orders``, not under an order
+    either): whom the demos name as a new infection or contact (one person, one bed)."""
+    qs = Resident.objects.filter(unit_id=unit_id).exclude(
+        pk__in=Infection.objects.filter(resident__isnull=False).values("resident_id"))
+    if nor_under_orders:
+        qs = qs.exclude(pk__in=PersonOrder.objects.filter(resident__isnull=False).values("resident_id"))
+    return qs
+
+
 def resident_with(id_number: str):
     """The resident whose ID number this is (an order of a contact who is a resident links to the record), None
     for an empty number or a person who is not a resident here; ActionError for a number that is not valid."""

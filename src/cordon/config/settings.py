@@ -230,6 +230,9 @@ CORDON_UPLOAD_MAX = int(os.environ.get("CORDON_UPLOAD_MAX", str(2 * 1024 ** 3)))
 # Uploads up to this size are imported while the page waits (through the queue's task, taken at once); larger
 # ones wait for ``cordon worker``.
 CORDON_UPLOAD_INLINE = int(os.environ.get("CORDON_UPLOAD_INLINE", str(256 * 1024)))
+# An uploaded file is kept this many days after its import ended (done or failed), then deleted by the periodic
+# job (``core.actions.do_delete_upload_files``); the upload's record and its error report stay.
+CORDON_UPLOAD_KEEP_DAYS = int(os.environ.get("CORDON_UPLOAD_KEEP_DAYS", "30"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every uploaded file goes to a temporary file, never whole in memory
 FILE_UPLOAD_TEMP_DIR = str(HOME / "uploads")  # the same disk as the stored uploads: keeping one is a rename
 FILE_UPLOAD_HANDLERS = ["cordon.web.uploads.LimitedUploadHandler"]

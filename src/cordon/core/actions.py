@@ -144,6 +144,35 @@ def do_create_upload(uploaded, *, kind: str, options: dict | None = None, actor,
     return u
 
 
+def do_delete_upload_files(now=None, *, actor="system") -> int:
+    """Delete the stored file of every upload whose import ended (done or failed) more than
+    ``CORDON_UPLOAD_KEEP_DAYS`` days ago (a periodic job, ``core.jobs``). The upload's record stays, with its
+    counts, and so does its error report (a file of its own beside it, downloadable still); the record notes
+    when (``file_deleted``), and each deletion is one ``upload.file_delete`` audit row. A file deleted and its
+    transaction then undone is found gone next time, and recorded then. Returns the number of files deleted."""
+    from django.conf import settings
+
+    from cordon.core import clock
+    from cordon.core.models import Upload, UploadStatus
+
+    now = now or clock.now()
+    days = settings.CORDON_UPLOAD_KEEP_DAYS
+    due = (Upload.objects.filter(status__in=(UploadStatus.DONE, UploadStatus.FAILED), file_deleted__isnull=True,
+                                 finished__lt=now - dt.timedelta(days=days)).order_by("id"))
+    n = 0
+    for u in due.iterator(chunk_size=500):
+        with transaction.atomic():
+            if not Upload.objects.filter(pk=u.pk, file_deleted__isnull=True).update(file_deleted=now):
+                continue  # another worker got there first
+            Path(u.path).unlink(missing_ok=True)
+            audit.record("upload.file_delete", actor=actor, obj=u, scope=u,
+                         after={"file": u.name, "sha256": u.sha256, "size": u.size, "finished": u.finished,
+                                "report_kept": bool(u.report)},
+                         reason=f"kept {days} days after its import ended")
+        n += 1
+    return n
+
+
 @transaction.atomic
 def do_record_export(listing: str, *, filters: dict, rows: int, fmt: str, masked: bool, actor, reason: str = "",
                      scope=None):

@@ -17,6 +17,7 @@ NOW_JOBS = {
     "escalate": "cordon.cases.actions:do_escalate_overdue",            # response tasks past their deadline
     "hotline_escalate": "cordon.hotline.actions:do_escalate_overdue",  # tickets past their deadline
     "screening_close": "cordon.screening.actions:do_close_complete_rounds",  # rounds whose results are all in
+    "upload_files": "cordon.core.actions:do_delete_upload_files",  # uploaded files past their retention
 }
 
 

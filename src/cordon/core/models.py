@@ -244,6 +244,9 @@ class Upload(ScopedFields):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # when the stored file was deleted, its retention over (``do_delete_upload_files``); the record and the
+    # error report stay
+    file_deleted = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]

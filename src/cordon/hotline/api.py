@@ -1,4 +1,4 @@
-"""API for the hotline desk: tickets (list, detail, create, respond, feedback, close) and roster gaps.
+"""API for the hotline desk: tickets (list, detail, create, respond, assign, feedback, close) and roster gaps.
 Callback numbers are masked; writes through the desk scope (``care.perms``) and ``hotline.actions``."""
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ class TicketOut(Schema):
     escalation: int
     duplicate_of: str | None
     satisfaction: int | None
+    assignee: str
 
 
 class TicketEventOut(Schema):
@@ -68,7 +69,7 @@ def ticket_out(t: Ticket, now=None, originals: dict | None = None) -> dict:
             "status": t.status, "created_at": t.created_at, "respond_by": t.respond_by, "resolve_by": t.resolve_by,
             "responded_at": t.responded_at, "feedback_at": t.feedback_at, "closed_at": t.closed_at,
             "overdue": queries.overdue(t, now), "escalation": t.escalation,
-            "duplicate_of": dup, "satisfaction": t.satisfaction}
+            "duplicate_of": dup, "satisfaction": t.satisfaction, "assignee": t.assignee}
 
 
 def _detail(t: Ticket, user) -> dict:
@@ -156,6 +157,22 @@ def close_ticket(request, ticket_id: QueryId, payload: TicketCloseIn):
                                            reason=payload.reason), user)
 
 
+class AssignIn(Schema):
+    operator: text(150, min_length=1)
+    reason: Reason = ""
+
+
+@router.post("/hotline/tickets/{ticket_id}/assign", response=TicketDetail)
+def assign_ticket(request, ticket_id: QueryId, payload: AssignIn):
+    """Give an open ticket to an operator, by user name (the assignment page's action, one ticket): refused,
+    field ``operator``, when nobody of that name answers tickets where the ticket is."""
+    from django.contrib.auth import get_user_model
+
+    user, t = writable(request, WRITABLE, ticket_id, perms.HOTLINE, read=access.HOTLINE_READ)
+    operator = get_user_model().objects.filter(username=payload.operator, is_active=True).first()
+    return _detail(actions.do_assign_ticket(t, operator, actor=user, reason=payload.reason), user)
+
+
 class GapOut(Schema):
     starts: dt.datetime
     ends: dt.datetime
@@ -180,4 +197,5 @@ access.declare_operations(router, {
     "list_tickets": access.HOTLINE_READ, "get_ticket": access.HOTLINE_READ, "roster": access.HOTLINE_READ,
     "create_ticket": access.HOTLINE_WRITE, "respond_ticket": access.HOTLINE_WRITE,
     "feedback_ticket": access.HOTLINE_WRITE, "close_ticket": access.HOTLINE_WRITE,
+    "assign_ticket": access.HOTLINE_WRITE,
 })

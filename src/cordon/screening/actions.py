@@ -32,8 +32,8 @@ from cordon.zones.models import Event, EventKind, Member
 from .ingest import id_in
 from .models import (ROUND_TRANSITIONS, Coverage, CoverageDay, CoverageRow, ImportBatch, RecallMember, RecallTask,
                      Retest, Round, RoundArea, RoundStatus, Sample, SampleTally, TaskStatus, TubeResult, decode_ids)
-from .queries import (MATERIALISED, access_round, covered_filter, designations_covered, positive_inside,
-                      tube_figures)
+from .queries import (MATERIALISED, SAMPLED_IN_UNIT, access_round, covered_filter, designations_covered,
+                      positive_inside, tube_figures)
 
 POOL_SIZES = (10, 5)   # POLICY.md: pooled 10-in-1, 5-in-1 alternative
 
@@ -117,11 +117,13 @@ def _refresh_coverage(r: Round) -> dict:
     registrations' tally (``SampleTally``: counts per unit and day written with each import chunk).
 
     Due = residents of the covered units (``Area.population``, kept by every write), sampled = their tally
-    rows. One pass joins the round's tally to the units (counts per compound, district, day and whether the
-    round covers the unit: kept in a temporary table), one pass over the units sums what is due per compound;
-    the compound rows are then summed into each level above, the day counts per district. A node's parent
-    and ancestors are its units' (the hierarchy is strict: a node of level i lies under one node of each
-    level above)."""
+    rows, counted per unit and never more than the unit's residents (``SAMPLED_IN_UNIT``: people sampled who
+    have since moved out would otherwise hide the unit's, or a neighbour's, residents still missing). One pass
+    sums the round's tally per unit and joins it to the covered units (sampled per compound), one pass over the
+    units sums what is due per compound; the compound rows are then summed into each level above. The day counts
+    per district (every registration of the round) come from a temporary table of the tally by district and
+    day. A node's parent and ancestors are its units' (the hierarchy is strict: a node of level i lies under one
+    node of each level above)."""
     cov = CoverageRow._meta.db_table
     area = Area._meta.db_table
     tally = SampleTally._meta.db_table
@@ -134,15 +136,13 @@ def _refresh_coverage(r: Round) -> dict:
         c.execute(f"DELETE FROM {cov} WHERE round_id = %s", [r.pk])
         c.execute(f"DELETE FROM {CoverageDay._meta.db_table} WHERE round_id = %s", [r.pk])
         c.execute(f"DROP TABLE IF EXISTS {own_tmp}")
-        c.execute(f"CREATE TEMPORARY TABLE {tmp} (compound_id bigint, district_id bigint, day date, covered integer, "
-                  f"n bigint)")
-        c.execute(f"INSERT INTO {tmp} (compound_id, district_id, day, covered, n) "
-                  f"SELECT a.compound_id, a.district_id, t.day, CASE WHEN a.kind = 'unit'{cond} THEN 1 ELSE 0 END, "
-                  f"sum(t.n) FROM {tally} t LEFT JOIN {area} a ON a.id = t.unit_id WHERE t.round_id = %s "
-                  f"GROUP BY 1, 2, 3, 4", [*params, r.pk])
+        c.execute(f"CREATE TEMPORARY TABLE {tmp} (district_id bigint, day date, n bigint)")
+        c.execute(f"INSERT INTO {tmp} (district_id, day, n) "
+                  f"SELECT a.district_id, t.day, sum(t.n) FROM {tally} t LEFT JOIN {area} a ON a.id = t.unit_id "
+                  f"WHERE t.round_id = %s GROUP BY 1, 2", [r.pk])
         # compounds: due summed from the covered units (grouped by compound alone: SQLite reads them in the
         # order of its compound index; every unit of a compound has the same ancestors), sampled from the
-        # tally of the covered units
+        # tally of the covered units, unit by unit at most its residents
         c.execute(
             f"INSERT INTO {cov} (round_id, area_id, kind, parent_id, due, sampled, {anc}) "
             f"SELECT %s, d.compound_id, 'compound', d.community_id, d.due, coalesce(s.n, 0), d.district_id, "
@@ -150,8 +150,10 @@ def _refresh_coverage(r: Round) -> dict:
             f"(SELECT a.compound_id, max(a.district_id) AS district_id, max(a.street_id) AS street_id, "
             f"max(a.community_id) AS community_id, sum(a.population) AS due FROM {area} a "
             f"WHERE a.kind = 'unit' AND a.compound_id IS NOT NULL{cond} GROUP BY a.compound_id) d "
-            f"LEFT JOIN (SELECT compound_id, sum(n) AS n FROM {tmp} WHERE covered = 1 GROUP BY compound_id) s "
-            f"ON s.compound_id = d.compound_id", [r.pk, *params])
+            f"LEFT JOIN (SELECT a.compound_id, sum({SAMPLED_IN_UNIT.format(n='u.n', population='a.population')}) "
+            f"AS n FROM (SELECT unit_id, sum(n) AS n FROM {tally} WHERE round_id = %s GROUP BY unit_id) u "
+            f"JOIN {area} a ON a.id = u.unit_id WHERE a.kind = 'unit'{cond} GROUP BY a.compound_id) s "
+            f"ON s.compound_id = d.compound_id", [r.pk, *params, r.pk, *params])
         # every level above: sums of the compound rows
         for i in range(len(MATERIALISED) - 2, -1, -1):
             lv, cols = MATERIALISED[i], MATERIALISED[: i + 1]
@@ -407,12 +409,16 @@ def do_set_round_status(r: Round, status: str, *, actor=None, reason: str = "") 
 
 
 def do_close_complete_rounds(now=None, *, actor="system") -> dict:
-    """The periodic job: every open round that is complete (``_complete``) closes itself. Looks only at rounds with registrations and a results batch finished since their figures
-    were last counted."""
+    """The periodic job: every open round that is complete (``_complete``) closes itself. Looks only at rounds
+    with registrations and a results batch finished since their figures were last counted."""
+    from django.db.models import Max
+
     closed = []
+    # the last results batch to finish, read once for every round (results batches belong to no round)
+    last_results = ImportBatch.objects.filter(kind="results", finished__isnull=False).aggregate(
+        last=Max("finished"))["last"]
     for r in Round.objects.filter(status=RoundStatus.OPEN, batches__kind="samples").distinct().order_by("pk"):
-        fresh = ImportBatch.objects.filter(kind="results", finished__isnull=False)
-        if r.refreshed is not None and not fresh.filter(finished__gte=r.refreshed).exists():
+        if r.refreshed is not None and (last_results is None or last_results < r.refreshed):
             continue
         t = tube_figures(r)
         if not (t["tubes"] and t["tubes_reported"] == t["tubes"] and not t["tubes_invalid"]):

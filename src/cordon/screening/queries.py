@@ -11,6 +11,10 @@ from cordon.screening.models import (BLOCK, Coverage, CoverageRow, RecallMember,
                                      SampleTally, TubeResult)
 
 MATERIALISED = ("district", "street", "community", "compound")  # levels whose coverage rows are stored
+#: A unit's people sampled: its tally, never more than its residents now (people sampled who moved out since
+#: stay in the tally of the unit they lived in; counted per unit, they cannot hide who is still missing there or
+#: in another unit of the same node). SQL with ``{n}`` (the unit's tally) and ``{population}``.
+SAMPLED_IN_UNIT = "CASE WHEN {n} < {population} THEN {n} ELSE {population} END"
 
 
 def access_round(user, pk, *, write: bool = False) -> Round:
@@ -94,7 +98,8 @@ def _count_below(r: Round, node: Area, level: str) -> list[CoverageRow]:
     with connection.cursor() as c:
         c.execute(
             f"SELECT x.due, x.sampled, {', '.join(f'n.{k}' for k in cols)} FROM "
-            f"(SELECT u.g, sum(u.population) AS due, sum(u.n) AS sampled FROM "
+            f"(SELECT u.g, sum(u.population) AS due, "
+            f"sum({SAMPLED_IN_UNIT.format(n='u.n', population='u.population')}) AS sampled FROM "
             f"(SELECT a.{level}_id AS g, a.population, coalesce((SELECT sum(t.n) FROM {tally} t "
             f"WHERE t.round_id = %s AND t.unit_id = a.id), 0) AS n FROM {area} a "
             f"WHERE a.{node.kind}_id = %s AND a.kind = 'unit'{cond}) u GROUP BY u.g) x "

@@ -1,5 +1,5 @@
-"""``/api/situation`` (the situation page's data), ``/api/situation/daily`` (the daily close) and the bulletin
-desk. Same scoping as the pages: figures cover the caller's jurisdiction; ``district`` narrows to a district
+"""``/api/situation`` (the situation page's data), ``/api/situation/daily`` (the daily close), the districts'
+sign-off of it (``/api/situation/closes``) and the bulletin desk. Same scoping as the pages: figures cover the caller's jurisdiction; ``district`` narrows to a district
 in scope (404 otherwise). Bulletin writes need a city-wide commander (403 otherwise)."""
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from ninja import Router, Schema, Status
 
 from cordon.core import access, clock
 from cordon.core.api import current_user
-from cordon.core.fields import Day, QueryId, Reason, finite, integer, text, text_of
+from cordon.core.fields import Day, Id, QueryId, Reason, finite, integer, text, text_of
 from cordon.places.models import Area
 from cordon.situation import actions, daily
-from cordon.situation.models import Bulletin, BulletinStatus
+from cordon.situation.models import Bulletin, BulletinStatus, DayClose
 from cordon.situation.registry import SituationScope
 from cordon.situation.views import situation_data
 
@@ -63,6 +63,30 @@ class BulletinEditIn(Schema):
 
 class BulletinReasonIn(Schema):
     reason: Reason = ""
+
+
+class DayCloseOut(Schema):
+    id: int
+    district: DistrictOut
+    day: dt.date
+    status: str
+    signed_by: str
+    signed_at: dt.datetime
+    note: str
+    open_items: int
+    reopened_by: str
+    reopened_at: dt.datetime | None
+    reopen_reason: str
+
+
+class SignOffIn(Schema):
+    district_id: Id
+    day: Day
+    note: text_of(DayClose, "note") = ""
+
+
+class ReopenIn(Schema):
+    reason: text_of(DayClose, "reopen_reason", min_length=1)
 
 
 def _view(request, district: int | None, **params) -> SituationScope:
@@ -138,8 +162,32 @@ def publish_bulletin(request, bulletin_id: QueryId, payload: BulletinReasonIn):
                                        reason=payload.reason)
 
 
+def _close_out(c: DayClose) -> dict:
+    return {"id": c.pk, "district": {"id": c.district.pk, "name": c.district.name}, "day": c.day,
+            "status": c.status, "signed_by": c.signed_by, "signed_at": c.signed_at, "note": c.note,
+            "open_items": len(c.open_items), "reopened_by": c.reopened_by, "reopened_at": c.reopened_at,
+            "reopen_reason": c.reopen_reason}
+
+
+@router.post("/situation/closes", response={201: DayCloseOut})
+def sign_off_day(request, payload: SignOffIn):
+    """A district signs off its daily close (the same action as the daily close page): the items still open
+    are kept with the sign-off and carried over. A district outside the caller's jurisdiction is 404."""
+    user = current_user(request)
+    district = access.access(Area.objects.filter(kind="district"), user, payload.district_id, perm=access.CLOSE_DAY)
+    return Status(201, _close_out(actions.do_sign_off_day(district, payload.day, note=payload.note, actor=user)))
+
+
+@router.post("/situation/closes/{close_id}/reopen", response=DayCloseOut)
+def reopen_day(request, close_id: QueryId, payload: ReopenIn):
+    """Reopen a signed-off daily close, with a reason (the daily close page's reopen)."""
+    user = current_user(request)
+    c = access.access(DayClose.objects.select_related("district"), user, close_id, perm=access.CLOSE_DAY)
+    return _close_out(actions.do_reopen_day(c, reason=payload.reason, actor=user))
+
+
 access.declare_operations(router, {
     "situation": access.VIEW, "situation_daily": access.EXPORT, "bulletins": access.VIEW,
     "draft_bulletin": access.COMMAND, "edit_bulletin": access.COMMAND, "approve_bulletin": access.COMMAND,
-    "publish_bulletin": access.COMMAND,
+    "publish_bulletin": access.COMMAND, "sign_off_day": access.CLOSE_DAY, "reopen_day": access.CLOSE_DAY,
 })

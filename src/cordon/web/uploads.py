@@ -60,6 +60,21 @@ class UploadForm(forms.Form):
         for k in self.kinds:
             for name, f in (k.form_fields(user) if k.form_fields else {}).items():
                 self.fields.setdefault(name, f)
+        # Each extra field names the kinds that ask for it (``Kind.options``): the page's script shows it only
+        # for those; without JavaScript every field shows, labelled with its kind, and ``clean`` asks for it.
+        for name in self.fields:
+            needing = [k.name for k in self.kinds if name in k.options]
+            if needing:
+                self.fields[name].widget.attrs["data-kinds"] = " ".join(needing)
+
+    def clean(self):
+        data = super().clean()
+        kind = next((k for k in self.kinds if k.name == data.get("kind")), None)
+        for name in kind.options if kind is not None else ():
+            if name in self.fields and data.get(name) in (None, "") and name not in self.errors:
+                self.add_error(name, _("%(field)s: a file of %(kind)s needs it.")
+                               % {"field": self.fields[name].label, "kind": kind.label})
+        return data
 
 
 #: The importers' counts as the page names them.

@@ -7,9 +7,9 @@ import datetime as dt
 
 from cordon.core import clock
 from cordon.cases.actions import do_record_infection
-from cordon.cases.models import Infection
+from cordon.cases.queries import residents_not_yet_infections
 from cordon.core.actions import do_set_pack
-from cordon.places.models import Area, Resident
+from cordon.places.models import Area
 from cordon.zones import actions as za, queries as zq
 from cordon.zones.models import Designation, Flag, Proposal
 
@@ -67,9 +67,7 @@ def run(today: dt.date | None = None) -> None:
                 n += 1
                 # the person is a resident of that unit: their page shows the infection (and later orders)
                 # (one not already an infection: one person, one bed)
-                person = (Resident.objects.filter(unit_id=home.pk)
-                          .exclude(pk__in=Infection.objects.filter(resident__isnull=False).values("resident_id"))
-                          .order_by("id").first())
+                person = residents_not_yet_infections(home.pk).order_by("id").first()
                 do_record_infection(label=f"兰州-{day:%m%d}-{label}", home=home, found=found, confirmed_on=day,
                                     visited=places, resident=person, actor=commander, reason="demo outbreak")
                 if confirm:
