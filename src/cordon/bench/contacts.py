@@ -9,8 +9,10 @@ the order of the day they were identified, as a city writes them), with facility
 placements for most people under an order. Then it measures, as a logged-in community worker of the busiest
 community, the contact-list page (``/cases/contacts/``) and the API list page (``/api/orders``) over
 ``--requests`` requests each (p50/p99), and the day-start release ``cases.actions.do_release_due`` of the bench
-day (``seconds``), and checks its result: every released order has its audit row, its placement discharged
-and the bed given back. The last line is the JSON figures.
+day (``seconds``: the beds of people whose centralized days ended the day before given back, then the orders
+ending on the day released; beds of people already in their home days were given back on earlier days), and
+checks its result: every released order has its audit row, and the beds given back are the placements
+discharged (those at the end of centralized days with their own audit rows). The last line is the JSON figures.
 """
 from __future__ import annotations
 
@@ -128,8 +130,12 @@ def seed(n_inf: int, n_contacts: int, seed_: int, share: float = 0.25) -> dict:
                     due_today += 1
                 if cat == "close_contact" and status != OrderStatus.VOID:
                     f = next_id % n_fac
-                    pending_placements.append((f, next_id, None if status == OrderStatus.ACTIVE else o.free_on))
-                    if status == OrderStatus.ACTIVE:
+                    # the bed is given back the day after the centralized days (earlier day starts did it for
+                    # those already at home; the bench day's start does it for those whose days ended yesterday)
+                    back = o.centralized_until + dt.timedelta(days=1) if o.centralized_until else o.free_on
+                    back = back if status != OrderStatus.ACTIVE or back < DAY else None
+                    pending_placements.append((f, next_id, back))
+                    if back is None:
                         occupied[f] += 1
                 next_id += 1
                 made += 1
@@ -228,16 +234,19 @@ def run(args) -> int:
             page_queries = len(connection.queries)
             settings.DEBUG = False
         before_audit = AuditEntry.objects.filter(action="order.release").count()
+        before_discharges = AuditEntry.objects.filter(action="facility.discharge").count()
         open_before = Placement.objects.filter(discharged_on__isnull=True).count()
         occ_before = sum(Facility.objects.values_list("occupied", flat=True))
         with clock.frozen(DAY):
             released, release_s = timed(do_release_due, DAY, actor="bench")
             again, again_s = timed(do_release_due, DAY, actor="bench")
         audit_rows = AuditEntry.objects.filter(action="order.release").count() - before_audit
+        discharge_rows = AuditEntry.objects.filter(action="facility.discharge").count() - before_discharges
         discharged = open_before - Placement.objects.filter(discharged_on__isnull=True).count()
         beds = occ_before - sum(Facility.objects.values_list("occupied", flat=True))
         still_due = PersonOrder.objects.filter(status=OrderStatus.ACTIVE, free_on__lte=DAY).count()
-        ok = audit_rows == released and beds == discharged and still_due == 0 and again == 0
+        ok = (audit_rows == released and beds == discharged and still_due == 0 and again == 0
+              and discharge_rows <= discharged)
     rows = [
         ("database", vendor),
         ("city", f"{args.population:,} residents, {city['units']:,} units, built in {city_s:.1f} s (not counted)"),
@@ -248,7 +257,8 @@ def run(args) -> int:
         ("  page 5, at home, p50 / p99", f"{_pct(page2_ms, 50)} / {_pct(page2_ms, 99)} ms"),
         ("API /api/orders p50 / p99", f"{_pct(api_ms, 50)} / {_pct(api_ms, 99)} ms"),
         ("release_due", f"{released:,} released in {release_s * 1000:.0f} ms; {discharged:,} placements discharged"),
-        ("  audit rows / beds back", f"{audit_rows:,} / {beds:,} ({'consistent' if ok else 'INCONSISTENT'})"),
+        ("  audit rows / beds back", f"{audit_rows:,} / {beds:,} ({'consistent' if ok else 'INCONSISTENT'}); "
+                                     f"{discharge_rows:,} beds given back at the end of centralized days"),
         ("  same day again", f"{again} released in {again_s * 1000:.0f} ms"),
         ("peak memory (RSS)", f"{peak_rss_mb():,.0f} MB"),
     ]
