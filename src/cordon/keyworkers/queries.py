@@ -1,0 +1,128 @@
+"""Reads of key workers: who the user may see (jurisdiction, and for an employer contact only their own
+employer's staff), status on a day, the overdue lists per employer and per community."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q
+
+from cordon.core import access, clock
+from cordon.keyworkers.models import Employer, EmployerContact, KeyWorker
+from cordon.places.models import Area
+from cordon.policy.cadence import CURRENT, OVERDUE
+
+EMPLOYER_ROLE = "employer_contact"
+STATUSES = (CURRENT, OVERDUE)
+
+
+def _employer_only(user, cap: str) -> bool:
+    """Does the user hold ``cap`` only as an employer contact (no jurisdiction role carrying it)?"""
+    grants = [g for g in access.grants_of(user) if access.role_has(g.role, cap)]
+    return bool(grants) and all(g.role == EMPLOYER_ROLE for g in grants)
+
+
+def employer_of(user) -> Employer | None:
+    link = EmployerContact.objects.filter(user_id=getattr(user, "pk", None)).select_related("employer").first()
+    return link.employer if link else None
+
+
+def workers_for(user, cap: str = access.KEYWORKERS_READ):
+    """The key workers ``user`` may see under ``cap``: within the jurisdiction of the roles carrying it; an
+    employer contact (and nothing more) sees their employer's staff only, nobody without a linked employer."""
+    qs = KeyWorker.objects.for_user(user, cap)
+    if _employer_only(user, cap):
+        emp = employer_of(user)
+        return qs.filter(employer=emp) if emp is not None else qs.none()
+    return qs
+
+
+def employers_for(user, cap: str = access.KEYWORKERS_READ):
+    if not access.has_perm(user, cap):
+        return Employer.objects.none()
+    if _employer_only(user, cap):
+        emp = employer_of(user)
+        return Employer.objects.filter(pk=emp.pk) if emp is not None else Employer.objects.none()
+    return Employer.objects.all()
+
+
+def access_worker(user, pk, cap: str = access.KEYWORKERS_READ) -> KeyWorker:
+    try:
+        return workers_for(user, cap).select_related("person", "employer", "workplace").get(pk=pk)
+    except (KeyWorker.DoesNotExist, ValueError, TypeError):
+        raise access.NotFound from None
+
+
+def access_employer(user, pk, cap: str = access.KEYWORKERS_READ) -> Employer:
+    try:
+        return employers_for(user, cap).get(pk=pk)
+    except (Employer.DoesNotExist, ValueError, TypeError):
+        raise access.NotFound from None
+
+
+def status_q(status: str | None, on: dt.date) -> Q:
+    """Workers with ``status`` on day ``on`` (registered by then); None: every registered worker."""
+    if status == OVERDUE:  # with no sample the first overdue day is the registration day
+        return Q(overdue_from__lte=on)
+    if status == CURRENT:
+        return Q(registered_on__lte=on, overdue_from__gt=on)
+    return Q(registered_on__lte=on)
+
+
+def status_of(w: KeyWorker, on: dt.date | None = None) -> str:
+    on = on or clock.today()
+    return OVERDUE if w.overdue_from <= on else CURRENT
+
+
+def due_of(w: KeyWorker):
+    """The last day still current: the day before the worker becomes overdue (None before a first negative)."""
+    return None if w.last_negative is None else w.overdue_from - dt.timedelta(days=1)
+
+
+def filtered(user, *, status: str | None = None, on: dt.date | None = None, employer: int | None = None,
+             area: Area | None = None, became: bool = False, cap: str = access.KEYWORKERS_READ):
+    """The list pages', exports' and API's one filter: status on ``on``, an employer, an area (the home);
+    ``became``: only those whose first overdue day is ``on``."""
+    on = on or clock.today()
+    qs = workers_for(user, cap).filter(status_q(status, on))
+    if became:
+        qs = qs.filter(overdue_from=on)
+    if employer:
+        qs = qs.filter(employer_id=employer)
+    if area is not None and area.kind in access.LEVELS:
+        qs = qs.filter(**access.within(area))
+    return qs.select_related("person", "employer", "workplace").order_by("overdue_from", "id")
+
+
+def overdue_counts(user, on: dt.date | None = None, cap: str = access.KEYWORKERS_READ) -> dict:
+    """Overdue workers on ``on`` per employer and per community, and how many became overdue that day."""
+    on = on or clock.today()
+    qs = workers_for(user, cap).filter(status_q(OVERDUE, on))
+    by_emp = list(qs.order_by().values("employer_id", "employer__name").annotate(
+        n=Count("id"), new=Count("id", filter=Q(overdue_from=on))).order_by("employer__name"))
+    by_comm = list(qs.order_by().values("community_id").annotate(
+        n=Count("id"), new=Count("id", filter=Q(overdue_from=on))).order_by("community_id"))
+    names = dict(Area.objects.filter(pk__in=[r["community_id"] for r in by_comm]).values_list("pk", "path"))
+    for r in by_comm:
+        r["community"] = names.get(r["community_id"], "—")
+    return {"on": on, "employers": by_emp, "communities": by_comm, "total": sum(r["n"] for r in by_emp),
+            "new": sum(r["new"] for r in by_emp)}
+
+
+def row(w: KeyWorker, on: dt.date | None = None) -> dict:
+    """One worker as lists, exports and the API show them (name masked, no ID number)."""
+    from cordon.core.ids import mask_name
+
+    due = due_of(w)
+    return {"id": w.pk, "name": mask_name(w.person.name), "group": w.group, "employer": w.employer.name,
+            "employer_id": w.employer_id, "status": status_of(w, on), "due": due,
+            "overdue_from": w.overdue_from, "last_negative": w.last_negative, "registered_on": w.registered_on,
+            "workplace": w.workplace.path if w.workplace_id else "", "positive_on": w.positive_on}
+
+
+def overdue_among(person_ids, day: dt.date) -> set[int]:
+    """Which of these residents are key workers overdue on ``day`` (passes.hooks.OVERDUE)."""
+    ids = list(person_ids)
+    if not ids:
+        return set()
+    return set(KeyWorker.objects.filter(person_id__in=ids).filter(status_q(OVERDUE, day))
+               .values_list("person_id", flat=True))
