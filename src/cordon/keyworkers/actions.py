@@ -42,11 +42,18 @@ def _check_write(actor, worker_or_area=None, employer: Employer | None = None) -
         raise access.Forbidden
 
 
+#: Employers are city-wide records: set up (and their contacts linked) by staff holding keyworkers.write over
+#: the whole city, a district or a street, not by a community worker or an employer contact.
+MANAGING_LEVELS = ("district", "street")
+
+
+def may_manage(user) -> bool:
+    return any(access.role_has(g.role, access.KEYWORKERS_WRITE) and g.role != EMPLOYER_ROLE
+               and (g.area_id is None or g.area.kind in MANAGING_LEVELS) for g in access.grants_of(user))
+
+
 def _check_manager(actor) -> None:
-    """Employers and their contacts are set up by jurisdiction staff, not by an employer contact."""
-    if actor is None or isinstance(actor, str):
-        return
-    if not access.has_perm(actor, access.KEYWORKERS_WRITE) or _employer_only(actor, access.KEYWORKERS_WRITE):
+    if actor is not None and not isinstance(actor, str) and not may_manage(actor):
         raise access.Forbidden
 
 

@@ -40,9 +40,14 @@ class KeyWorkerReport:
             w.writerows([e.line, e.field, e.reason] for e in self.errors)
 
 
-def _row(rec: dict) -> dict:
-    """A row's records looked up -> do_register_key_worker's arguments; ActionError(field) on the first fault."""
-    person = Resident.objects.filter(id_number=rec["id_number"].upper()).first()
+def _row(rec: dict, actor) -> dict:
+    """A row's records looked up -> do_register_key_worker's arguments; ActionError(field) on the first fault
+    (a resident outside a user's jurisdiction is not told apart from none)."""
+    from cordon.core import access
+
+    people = Resident.objects.all() if actor is None or isinstance(actor, str) else \
+        Resident.objects.for_user(actor, access.KEYWORKERS_WRITE)
+    person = people.filter(id_number=rec["id_number"].upper()).first()
     if person is None:
         raise ActionError("no resident with this ID number", field="id_number")
     employer = Employer.objects.filter(name=rec["employer"]).first()
@@ -73,7 +78,7 @@ def import_key_workers(path, *, actor=None) -> KeyWorkerReport:
     for line, rec in iter_records(path, COLUMNS, REQUIRED):
         report.rows += 1
         try:
-            do_register_key_worker(**_row(rec), actor=actor, reason=f"file {path.name} line {line}")
+            do_register_key_worker(**_row(rec, actor), actor=actor, reason=f"file {path.name} line {line}")
         except ActionError as exc:
             report.errors.append(RowError(line, exc.field or "", str(exc)))
         except (access.Forbidden, access.NotFound):

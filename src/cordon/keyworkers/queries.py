@@ -9,10 +9,10 @@ from django.db.models import Count, Q
 from cordon.core import access, clock
 from cordon.keyworkers.models import Employer, EmployerContact, KeyWorker
 from cordon.places.models import Area
-from cordon.policy.cadence import CURRENT, OVERDUE
+from cordon.policy.cadence import CURRENT, OVERDUE, STATUSES  # noqa: F401 - STATUSES is part of this module's API
 
 EMPLOYER_ROLE = "employer_contact"
-STATUSES = (CURRENT, OVERDUE)
+
 
 
 def _employer_only(user, cap: str) -> bool:

@@ -17,6 +17,7 @@ from .pack import Pack
 
 CURRENT = "current"
 OVERDUE = "overdue"
+STATUSES = (CURRENT, OVERDUE)
 
 
 def interval(times: int, per_days: int) -> int:
