@@ -84,7 +84,7 @@ def detail(request, pk: int):
 
 
 def _group_choices():
-    return [(g, g) for g in groups(active_pack())]
+    return [(g, queries.group_label(g)) for g in groups(active_pack())]
 
 
 @route("keyworkers/new/", "keyworkers_register")
