@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cordon.cli import main
@@ -13,17 +12,7 @@ from cordon.core.models import Upload
 from cordon.keyworkers.actions import do_create_employer
 from cordon.keyworkers.models import KeyWorker
 from tests.conftest import client_for
-
-
-@pytest.fixture(autouse=True)
-def _home(settings, tmp_path):
-    settings.HOME = tmp_path
-
-
-def _csv(rows) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf).writerows(rows)
-    return buf.getvalue().encode("utf-8-sig")
+from tests.web.test_uploads import _csv, _home  # noqa: F401 - _home: the autouse fixture, reused
 
 
 def _rows(city):

@@ -40,6 +40,21 @@ def reset_peak() -> bool:
         return False
 
 
+def present_parts(names) -> list:
+    """The part modules of a composed bench (``cordon.bench.<name>``) present in this tree, in order: a part
+    another change adds later joins its bench without the bench changing."""
+    import importlib
+
+    found = []
+    for name in names:
+        try:
+            found.append(importlib.import_module(f"cordon.bench.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"cordon.bench.{name}":
+                raise
+    return found
+
+
 def table(rows: list[tuple], headers: tuple) -> str:
     cells = [tuple(str(c) for c in headers)] + [tuple(str(c) for c in r) for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]

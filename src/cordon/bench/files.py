@@ -12,24 +12,16 @@ JSON figures (keys prefixed by the part). The last line is the JSON figures of e
 """
 from __future__ import annotations
 
-import importlib
 import time
 
-from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb
+from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, present_parts
 
 PARTS = ("_files_export", "_files_upload", "_files_search")
 
 
 def parts() -> list:
     """The part modules present in this tree, in order."""
-    found = []
-    for name in PARTS:
-        try:
-            found.append(importlib.import_module(f"cordon.bench.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"cordon.bench.{name}":
-                raise
-    return found
+    return present_parts(PARTS)
 
 
 def add_arguments(p) -> None:

@@ -53,8 +53,10 @@ def may_manage(user) -> bool:
 
 
 def _check_manager(actor) -> None:
+    """An employer is a record of the whole city: outside a community worker's or an employer contact's
+    jurisdiction (answered as any record outside it is: not found)."""
     if actor is not None and not isinstance(actor, str) and not may_manage(actor):
-        raise access.Forbidden
+        raise access.NotFound
 
 
 def first_overdue(registered: dt.date, last_negative: dt.date | None, positive_on: dt.date | None,

@@ -60,7 +60,8 @@ def list_workers(request, f: Query[WorkerFilter]):
     on = f.on or clock.today()
     qs = queries.filtered(user, status=f.status, on=on, employer=f.employer, area=area_in_scope(user, f.area),
                           became=f.became)
-    return page_of(qs, f, lambda items: [queries.row(w, on) for w in items])
+    labels = queries.group_labels()
+    return page_of(qs, f, lambda items: [queries.row(w, on, labels) for w in items])
 
 
 @router.get("/keyworkers/workers/{worker_id}", response=WorkerOut)

@@ -3,15 +3,13 @@ page): one row per worker, the resident by ID number; a bad row is reported (lin
 ones are registered, each through ``do_register_key_worker``."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from cordon.core.actions import ActionError
 from cordon.keyworkers.actions import do_register_key_worker
 from cordon.keyworkers.models import Employer
-from cordon.places.importer import ImportFileError, RowError, iter_records
+from cordon.places.importer import ImportFileError, ImportReport, RowError, iter_records
 from cordon.places.models import Area, Resident
 
 COLUMNS = {
@@ -23,21 +21,12 @@ COLUMNS = {
 }
 REQUIRED = ("id_number", "group", "employer")
 
-__all__ = ["COLUMNS", "REQUIRED", "ImportFileError", "KeyWorkerReport", "import_key_workers"]
+__all__ = ["COLUMNS", "REQUIRED", "ImportFileError", "ImportReport", "import_key_workers"]
 
 
-@dataclass
-class KeyWorkerReport:
-    file: str
-    rows: int = 0
-    created: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    def write_errors(self, path) -> None:
-        with open(path, "w", newline="", encoding="utf-8-sig") as fh:
-            w = csv.writer(fh)
-            w.writerow(["line", "field", "reason"])
-            w.writerows([e.line, e.field, e.reason] for e in self.errors)
+def report_for(path: Path) -> ImportReport:
+    """The residents' import report (rows, created, errors by line, field and reason; ``write_errors``)."""
+    return ImportReport(file=path.name)
 
 
 def _row(rec: dict, actor) -> dict:
@@ -68,13 +57,13 @@ def _row(rec: dict, actor) -> dict:
             "registered_on": on}
 
 
-def import_key_workers(path, *, actor=None) -> KeyWorkerReport:
+def import_key_workers(path, *, actor=None) -> ImportReport:
     """Register every good row (each in its own transaction); the file as a whole is refused first
     (ImportFileError) when it cannot be read or lacks a required column."""
     from cordon.core import access
 
     path = Path(path)
-    report = KeyWorkerReport(file=path.name)
+    report = report_for(path)
     for line, rec in iter_records(path, COLUMNS, REQUIRED):
         report.rows += 1
         try:

@@ -108,23 +108,26 @@ def overdue_counts(user, on: dt.date | None = None, cap: str = access.KEYWORKERS
             "new": sum(r["new"] for r in by_emp)}
 
 
-def group_label(key: str) -> str:
-    """A pack group's title in the page's language (the key itself when the pack in force lacks it)."""
+def group_labels() -> dict[str, str]:
+    """The pack groups' titles in the page's language (read the pack once per list, not per row)."""
     from cordon.core.packs import active_pack
     from cordon.web.pages import reads_chinese
 
-    for c in active_pack().key_populations:
-        if c.key == key:
-            return c.title.get("zh" if reads_chinese() else "en")
-    return key
+    lang = "zh" if reads_chinese() else "en"
+    return {c.key: c.title.get(lang) for c in active_pack().key_populations}
 
 
-def row(w: KeyWorker, on: dt.date | None = None) -> dict:
+def group_label(key: str) -> str:
+    """A pack group's title (the key itself when the pack in force lacks it)."""
+    return group_labels().get(key, key)
+
+
+def row(w: KeyWorker, on: dt.date | None = None, labels: dict | None = None) -> dict:
     """One worker as lists, exports and the API show them (name masked, no ID number)."""
     from cordon.core.ids import mask_name
 
     due = due_of(w)
-    return {"id": w.pk, "name": mask_name(w.person.name), "group": w.group, "group_label": group_label(w.group),
+    return {"id": w.pk, "name": mask_name(w.person.name), "group": w.group, "group_label": (labels.get(w.group, w.group) if labels is not None else group_label(w.group)),
             "employer": w.employer.name,
             "employer_id": w.employer_id, "status": status_of(w, on), "due": due,
             "overdue_from": w.overdue_from, "last_negative": w.last_negative, "registered_on": w.registered_on,

@@ -39,8 +39,9 @@ def worker_list(request):
     user = request.user
     f = _filters(request)
     page = paginate(request, _workers(request), 50)
+    labels = queries.group_labels()
     return render(request, "keyworkers/list.html", {
-        "page": page, "rows": [queries.row(w, f["on"]) for w in page.object_list], "f": f,
+        "page": page, "rows": [queries.row(w, f["on"], labels) for w in page.object_list], "f": f,
         "statuses": STATUSES, "employers": list(queries.employers_for(user).order_by("name")[:200]),
         "querystring": query_without_page(request), "mine": queries.employer_of(user)
         if queries._employer_only(user, access.KEYWORKERS_READ) else None,
