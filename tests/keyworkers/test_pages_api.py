@@ -10,7 +10,7 @@ import pytest
 from cordon.core import clock
 from cordon.core.actions import do_create_user
 from cordon.core.models import AuditEntry
-from cordon.keyworkers.actions import do_create_employer, do_link_contact, do_record_sample, do_register_key_worker
+from cordon.keyworkers.actions import do_create_employer, do_record_sample, do_register_key_worker
 from cordon.keyworkers.models import KeyWorker
 from tests.conftest import PASSWORD
 

@@ -34,7 +34,7 @@ def _log(msg: str) -> None:
 def seed(args, today: dt.date) -> dict:
     """Employers, workers and their samples; returns counts."""
     from cordon.bench.contacts import _analyze, _insert
-    from cordon.keyworkers.models import Employer, EmployerKind, KeyWorker, OnSiteSample
+    from cordon.keyworkers.models import Employer, EmployerKind, KeyWorker
     from cordon.places.models import Resident
 
     rng = random.Random(args.seed)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from cordon.core import access, clock
 from cordon.keyworkers.models import Employer, EmployerContact, KeyWorker
 from cordon.places.models import Area
+from cordon.core.actions import ActionError
+from cordon.core.packs import active_pack
+from cordon.policy import cadence
 from cordon.policy.cadence import CURRENT, OVERDUE, STATUSES  # noqa: F401 - STATUSES is part of this module's API
 
 EMPLOYER_ROLE = "employer_contact"
@@ -141,3 +145,60 @@ def overdue_among(person_ids, day: dt.date) -> set[int]:
         return set()
     return set(KeyWorker.objects.filter(person_id__in=ids).filter(status_q(OVERDUE, day))
                .values_list("person_id", flat=True))
+
+
+#: Employers are city-wide records: set up (and their contacts linked) by staff holding keyworkers.write over
+#: the whole city, a district or a street, not by a community worker or an employer contact.
+MANAGING_LEVELS = ("district", "street")
+
+
+def may_manage(user) -> bool:
+    return any(access.role_has(g.role, access.KEYWORKERS_WRITE) and g.role != EMPLOYER_ROLE
+               and (g.area_id is None or g.area.kind in MANAGING_LEVELS) for g in access.grants_of(user))
+
+
+def first_overdue(registered: dt.date, last_negative: dt.date | None, positive_on: dt.date | None,
+                  n: int) -> dt.date:
+    """``policy.cadence`` with a positive sample: overdue from its day unless a later negative sample exists."""
+    start = cadence.overdue_from(registered, last_negative, n)
+    if positive_on is not None and (last_negative is None or positive_on >= last_negative):
+        return min(start, positive_on)
+    return start
+
+
+def group_interval(group: str, on: dt.date | None = None) -> int:
+    try:
+        return cadence.group_interval(active_pack(on), group)
+    except KeyError:
+        keys = ", ".join(cadence.groups(active_pack(on)))
+        raise ActionError(_("group is one of the pack's key populations: %(keys)s") % {"keys": keys},
+                          field="group") from None
+
+
+def latest_negatives(rows, worker_ids) -> dict[int, dt.date]:
+    """person -> latest sampling day (the city's day) among ``rows`` (sampled_at, people bytes), for the
+    residents in ``worker_ids`` (a sorted numpy array)."""
+    import numpy as np
+
+    from cordon.screening.models import decode_ids
+
+    best: dict[int, dt.date] = {}
+    if not rows or not len(worker_ids):
+        return best
+    people = [np.asarray(decode_ids(p), dtype=np.int64) for _t, p in rows]
+    sizes = np.array([len(p) for p in people], dtype=np.int64)
+    flat = np.concatenate(people) if people else np.zeros(0, dtype=np.int64)
+    hit = np.isin(flat, worker_ids)
+    if not hit.any():
+        return best
+    which = np.repeat(np.arange(len(rows)), sizes)[hit]
+    tz = clock.tz()
+    for person, r in zip(flat[hit].tolist(), which.tolist()):
+        t = rows[r][0]
+        t = t if isinstance(t, dt.datetime) else dt.datetime.fromisoformat(str(t))
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=dt.UTC)
+        day = t.astimezone(tz).date()
+        if person not in best or day > best[person]:
+            best[person] = day
+    return best
