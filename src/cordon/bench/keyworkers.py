@@ -5,6 +5,7 @@ the bench that is present, each in its own module with its own options (prefixed
 ``bench/files.py`` does:
 
 - ``_keyworkers_overdue``: 200 000 key workers with a year of samples; today's overdue list for the whole city;
+- ``_keyworkers_feed``: what the screening results hook adds to the import of a city round;
 - ``_keyworkers_checks``: pass checks against the key workers' status (when present).
 
 Each part's ``measure(args, vendor, city, state)`` makes the further data it needs (``state``: what earlier
@@ -17,7 +18,7 @@ import time
 
 from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, present_parts
 
-PARTS = ("_keyworkers_overdue", "_keyworkers_checks")
+PARTS = ("_keyworkers_overdue", "_keyworkers_feed", "_keyworkers_checks")
 
 
 def parts() -> list:

@@ -208,11 +208,8 @@ def do_take_screening_batch(batch, *, actor="system") -> int:
             c.execute(_PG_UPDATE, [persons, days])
             n = c.rowcount
         else:
-            n = 0
-            for p, d in zip(persons, days):
-                iso = d.isoformat()
-                c.execute(_SQLITE_UPDATE, [iso, iso, iso, iso, p, iso])
-                n += c.rowcount
+            c.executemany(_SQLITE_UPDATE, [[d.isoformat()] * 4 + [p, d.isoformat()] for p, d in zip(persons, days)])
+            n = c.rowcount
     audit.record("keyworker.screening_samples", actor=actor, object_type="importbatch", object_id=batch.pk,
                  after={"batch": batch.pk, "kind": batch.kind, "workers": n})
     return n

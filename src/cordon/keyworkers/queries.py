@@ -185,9 +185,10 @@ def latest_negatives(rows, worker_ids) -> dict[int, dt.date]:
     best: dict[int, dt.date] = {}
     if not rows or not len(worker_ids):
         return best
-    people = [np.asarray(decode_ids(p), dtype=np.int64) for _t, p in rows]
-    sizes = np.array([len(p) for p in people], dtype=np.int64)
-    flat = np.concatenate(people) if people else np.zeros(0, dtype=np.int64)
+    raw = [bytes(p) if isinstance(p, (bytes, bytearray, memoryview)) else
+           np.asarray(decode_ids(p), dtype="<i8").tobytes() for _t, p in rows]
+    sizes = np.fromiter((len(b) // 8 for b in raw), dtype=np.int64, count=len(raw))
+    flat = np.frombuffer(b"".join(raw), dtype="<i8")  # every tube's people at once
     hit = np.isin(flat, worker_ids)
     if not hit.any():
         return best
