@@ -51,7 +51,7 @@ def area_in_scope(user, pk):
     """An area the user may see (for filtering their lists): 404 otherwise."""
     if pk is None:
         return None
-    return access.access(Area, user, pk)
+    return access.access(Area, user, pk, read=access.KEYWORKERS_READ)
 
 
 @router.get("/keyworkers/workers", response=WorkerList)

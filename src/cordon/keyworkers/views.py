@@ -24,7 +24,7 @@ def _filters(request) -> dict:
     area = query_id(request, "area")
     return {"status": status if status in STATUSES else None, "on": parse_day(request.GET.get("on")) or clock.today(),
             "employer": query_id(request, "employer"),
-            "area": access.access(Area, request.user, area) if area else None,
+            "area": access.access(Area, request.user, area, read=access.KEYWORKERS_READ) if area else None,
             "became": request.GET.get("became") == "1"}
 
 
