@@ -193,6 +193,26 @@ def latest_negatives(rows, worker_ids) -> dict[int, dt.date]:
     if not hit.any():
         return best
     which = np.repeat(np.arange(len(rows)), sizes)[hit]
+    persons = flat[hit].astype(np.int64)
+    tz = clock.tz()
+    row_day = np.zeros(len(rows), dtype=np.int64)
+    ordinals: dict = {}  # a round has few distinct sampling minutes: each converted once
+    for r in np.unique(which).tolist():
+        t = rows[r][0]
+        d = ordinals.get(t)
+        if d is None:
+            when = t if isinstance(t, dt.datetime) else dt.datetime.fromisoformat(str(t))
+            when = when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+            d = ordinals[t] = when.astimezone(tz).date().toordinal()
+        row_day[r] = d
+    days = row_day[which]
+    order = np.lexsort((days, persons))  # by person, then day: each person's last is their latest
+    p_sorted, d_sorted = persons[order], days[order]
+    last = np.ones(len(p_sorted), dtype=bool)
+    last[:-1] = p_sorted[1:] != p_sorted[:-1]
+    best.update(zip(p_sorted[last].tolist(), map(dt.date.fromordinal, d_sorted[last].tolist())))
+    return best
+    which = np.repeat(np.arange(len(rows)), sizes)[hit]
     tz = clock.tz()
     for person, r in zip(flat[hit].tolist(), which.tolist()):
         t = rows[r][0]
