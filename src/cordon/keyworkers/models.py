@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields
+from cordon.core.models import LeanScopedFields
 
 
 class EmployerKind(models.TextChoices):
@@ -39,23 +39,29 @@ class EmployerContact(models.Model):
     linked_at = models.DateTimeField()
 
 
-class KeyWorker(ScopedFields):
-    """A resident registered as a key worker; scoped by their home (ancestor ids down to the unit)."""
+class KeyWorker(LeanScopedFields):
+    """A resident registered as a key worker; scoped by their home (ancestor ids down to the unit).
+
+    Few indexes (a screening round updates every worker sampled in it, and an update that moves
+    ``overdue_from`` enters every index): the scope and the employer each lead a composite index ending in
+    ``overdue_from``, so an overdue list within a jurisdiction or an employer is one range of one index; the
+    city-wide list reads ``overdue_from`` alone."""
 
     person = models.OneToOneField("places.Resident", on_delete=models.PROTECT, related_name="+",
                                   db_constraint=False)
     group = models.CharField(max_length=40)
-    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="workers")
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="workers", db_index=False)
     workplace = models.ForeignKey("places.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                  db_constraint=False)
+                                  db_constraint=False, db_index=False)
     registered_on = models.DateField()
     cadence_days = models.PositiveSmallIntegerField(help_text="N: days a negative sample covers after its own day")
-    last_negative = models.DateField(null=True, blank=True, db_index=True)
+    last_negative = models.DateField(null=True, blank=True)
     positive_on = models.DateField(null=True, blank=True)
     overdue_from = models.DateField(db_index=True)
 
     class Meta:
-        indexes = [models.Index(fields=["employer", "overdue_from"], name="keyworker_employer_overdue")]
+        indexes = [models.Index(fields=["employer", "overdue_from"], name="keyworker_employer_overdue"),
+                   models.Index(fields=["district", "street", "community", "overdue_from"], name="keyworker_scope")]
 
 
 class SampleResult(models.TextChoices):
@@ -63,10 +69,10 @@ class SampleResult(models.TextChoices):
     POSITIVE = "positive", _("Positive")
 
 
-class OnSiteSample(ScopedFields):
+class OnSiteSample(LeanScopedFields):
     """A sample taken on site (at the workplace or by a mobile team), single tube."""
 
-    worker = models.ForeignKey(KeyWorker, on_delete=models.PROTECT, related_name="samples")
+    worker = models.ForeignKey(KeyWorker, on_delete=models.PROTECT, related_name="samples", db_index=False)
     on = models.DateField()
     result = models.CharField(max_length=8, choices=SampleResult.choices)
     infection = models.ForeignKey("cases.Infection", null=True, blank=True, on_delete=models.PROTECT,
@@ -75,4 +81,5 @@ class OnSiteSample(ScopedFields):
     actor = models.CharField(max_length=150)
 
     class Meta:
-        indexes = [models.Index(fields=["worker", "on"], name="keyworker_sample_day")]
+        indexes = [models.Index(fields=["worker", "on"], name="keyworker_sample_day"),
+                   models.Index(fields=["district", "street", "community"], name="keyworker_sample_scope")]
