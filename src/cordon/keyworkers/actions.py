@@ -202,7 +202,8 @@ def do_take_screening_batch(batch, *, actor="system") -> int:
     best = latest_negatives(rows, ids)
     if not best:
         return 0
-    persons, days = list(best), [best[p] for p in best]
+    persons = sorted(best)  # in the order of the person index: the update walks it once
+    days = [best[p] for p in persons]
     with connection.cursor() as c:
         if connection.vendor == "postgresql":
             c.execute(_PG_UPDATE, [persons, days])

@@ -57,10 +57,11 @@ class KeyWorker(LeanScopedFields):
     cadence_days = models.PositiveSmallIntegerField(help_text="N: days a negative sample covers after its own day")
     last_negative = models.DateField(null=True, blank=True)
     positive_on = models.DateField(null=True, blank=True)
-    overdue_from = models.DateField(db_index=True)
+    overdue_from = models.DateField()
 
     class Meta:
-        indexes = [models.Index(fields=["employer", "overdue_from"], name="keyworker_employer_overdue"),
+        indexes = [models.Index(fields=["overdue_from", "id"], name="keyworker_overdue"),  # the lists' order
+                   models.Index(fields=["employer", "overdue_from"], name="keyworker_employer_overdue"),
                    models.Index(fields=["district", "street", "community", "overdue_from"], name="keyworker_scope")]
 
 
