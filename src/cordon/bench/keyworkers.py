@@ -14,9 +14,7 @@ last line is the JSON figures of every part run.
 """
 from __future__ import annotations
 
-import time
-
-from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, present_parts
+from cordon.bench.common import city_arguments, present_parts, run_composed
 
 PARTS = ("_keyworkers_overdue", "_keyworkers_feed", "_keyworkers_checks")
 
@@ -33,21 +31,6 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    run_parts = parts()
-    rows: list[tuple[str, str]] = []
-    figures: dict = {}
-    state: dict = {}
-    t0 = time.perf_counter()
-    with city_database(args, f"keyworkers bench ({', '.join(p.__name__.rsplit('.', 1)[-1] for p in run_parts)})") \
-            as (vendor, city, city_s):
-        rows += [("database", vendor),
-                 ("city", f"{args.population:,} residents, built in {city_s:.1f} s (not counted)")]
-        for part in run_parts:
-            part_rows, part_figures = part.measure(args, vendor, city, state)
-            rows += part_rows
-            figures.update(part_figures)
-    seconds = time.perf_counter() - t0 - city_s
-    rows.append(("peak memory (RSS)", f"{peak_rss_mb():,.0f} MB"))
-    emit("keyworkers", rows, {"seconds": round(seconds, 3), "peak_rss_mb": peak_rss_mb(), "database": vendor,
-                              "population": args.population, **figures})
-    return 0 if all(v is not False for k, v in figures.items() if k.endswith("_ok")) else 1
+    state: dict = {}  # what earlier parts made (the workers) for the later ones
+    return run_composed("keyworkers", args, parts(),
+                        lambda part, vendor, city: part.measure(args, vendor, city, state))
