@@ -45,6 +45,11 @@ def _world(city, commander) -> dict:
     records.update(desk_objects(city))
     records["round_a"] = do_create_round(name="五泉社区", on=clock.today(), areas=[city["community_a"]], actor="test")
     records["bulletin"] = do_draft_bulletin(clock.today(), actor=commander)
+    from cordon.keyworkers.actions import do_create_employer, do_register_key_worker
+
+    records["employer"] = do_create_employer("美团", kind="delivery_platform", actor="test")
+    records["keyworker"] = do_register_key_worker(city["resident_a"], group="delivery", employer=records["employer"],
+                                                  actor="test")
     return records
 
 

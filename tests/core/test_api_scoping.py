@@ -192,6 +192,22 @@ ROUTES = {
         "kind": "write", "params": {"delivery_id": "delivery_a"}, "body": {"reason": "nobody home"},
         "action": "delivery.failed"},
     ("GET", "/api/supplies/prices"): {"kind": "list"},
+    # key workers: keyworker_a lives in community A (an employer's records are the city's: commanders, districts
+    # and streets set them up; tests/keyworkers/test_pages_api.py covers who may)
+    ("GET", "/api/keyworkers/workers"): {"kind": "list"},
+    ("GET", "/api/keyworkers/overdue"): {"kind": "list"},
+    ("GET", "/api/keyworkers/employers"): {"kind": "list"},
+    ("GET", "/api/keyworkers/workers/{worker_id}"): {"kind": "object", "params": {"worker_id": "keyworker_a"}},
+    ("POST", "/api/keyworkers/workers"): {
+        "kind": "write", "params": {}, "action": "keyworker.register",
+        "body": lambda c: {"id_number": c["resident_a2"].id_number, "group": "delivery",
+                           "employer_id": c["employer_a"].pk}},
+    ("POST", "/api/keyworkers/workers/{worker_id}/samples"): {
+        "kind": "write", "params": {"worker_id": "keyworker_a"}, "body": {"result": "negative"},
+        "action": "keyworker.sample"},
+    ("POST", "/api/keyworkers/employers"): {"kind": "commander", "body": {"name": "顺丰", "kind": "courier"}},
+    ("POST", "/api/keyworkers/employers/{employer_id}/contacts"): {
+        "kind": "commander", "params": {"employer_id": "employer_a"}, "body": {"username": "employer"}},
     # situation: figures over the caller's jurisdiction; bulletins are the city's (city-wide commander only;
     # the id below only has to be a number: anonymous callers get 401 before any lookup)
     ("GET", "/api/situation"): {"kind": "list"},
@@ -237,7 +253,15 @@ def city(city):
 
     return {**city, **units, "designation_a": designation, "lifted_a": lifted,
             "proposal_a": Proposal.objects.get(area=units["unit_a5"]), **_screening_records(city),
-            **_cases_records(city), **_desk_records(city)}
+            **_cases_records(city), **_desk_records(city), **_keyworker_records(city)}
+
+
+def _keyworker_records(city) -> dict:
+    from cordon.keyworkers.actions import do_create_employer, do_register_key_worker
+
+    e = do_create_employer("美团", kind="delivery_platform", actor="test")
+    return {"employer_a": e,
+            "keyworker_a": do_register_key_worker(city["resident_a"], group="delivery", employer=e, actor="test")}
 
 
 def _desk_records(city) -> dict:

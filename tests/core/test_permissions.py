@@ -210,6 +210,8 @@ def _page_kwargs(world) -> dict:
         "cases_order_extend": {"pk": world["order_a"].pk},
         "resident_new": {"pk": world["unit_a"].pk},
         "resident_edit": {"pk": world["resident_a"].pk},
+        "keyworkers_detail": {"pk": world["keyworker_a"].pk},
+        "keyworkers_employer_contact": {"pk": world["employer_a"].pk},
     }
 
 
@@ -220,6 +222,17 @@ OUTSIDE = {
     ("keyplace_manager", "situation_district"),
     ("street_officer", "situation_district"),
     ("community_worker", "situation_district"),
+    # an employer contact linked to no employer sees no key worker and no employer
+    ("employer_contact", "keyworkers_detail"),
+    ("employer_contact", "keyworkers_employer_contact"),
+    ("employer_contact", ("GET", "/api/keyworkers/workers/{worker_id}")),
+    ("employer_contact", ("POST", "/api/keyworkers/workers")),
+    ("employer_contact", ("POST", "/api/keyworkers/workers/{worker_id}/samples")),
+    # employers are the city's records: set up by city, district and street staff
+    ("employer_contact", ("POST", "/api/keyworkers/employers")),
+    ("employer_contact", ("POST", "/api/keyworkers/employers/{employer_id}/contacts")),
+    ("community_worker", ("POST", "/api/keyworkers/employers")),
+    ("community_worker", ("POST", "/api/keyworkers/employers/{employer_id}/contacts")),
 }
 
 #: Pages that answer a GET with a redirect when open (to today's report; home for a signed-in user).

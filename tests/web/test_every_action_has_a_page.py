@@ -53,6 +53,11 @@ PAGES = {
     "POST /facilities/{facility_id}/place": "cases_facility_admit",
     "POST /placements/{placement_id}/discharge": "cases_discharge",
     "POST /outside-regions": "cases_region_upsert",
+    # key workers
+    "POST /keyworkers/workers": "keyworkers_register",
+    "POST /keyworkers/workers/{worker_id}/samples": "keyworkers_detail",
+    "POST /keyworkers/employers": "keyworkers_employer_new",
+    "POST /keyworkers/employers/{employer_id}/contacts": "keyworkers_employer_contact",
     # care
     "POST /care/requests": "care_new",
     "POST /care/requests/{request_id}/dispatch": "care_request_action",

@@ -40,6 +40,44 @@ def reset_peak() -> bool:
         return False
 
 
+def present_parts(names) -> list:
+    """The part modules of a composed bench (``cordon.bench.<name>``) present in this tree, in order: a part
+    another change adds later joins its bench without the bench changing."""
+    import importlib
+
+    found = []
+    for name in names:
+        try:
+            found.append(importlib.import_module(f"cordon.bench.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"cordon.bench.{name}":
+                raise
+    return found
+
+
+def run_composed(name: str, args, parts: list, measure) -> int:
+    """A composed bench (``files``, ``keyworkers``): the city once, then ``measure(part, vendor, city)`` -> (table
+    rows, JSON figures) of each part in turn; the table and the last-line JSON of every part's figures. Exit 1 when
+    a figure named ``*_ok`` is False."""
+    rows: list[tuple[str, str]] = []
+    figures: dict = {}
+    t0 = time.perf_counter()
+    with city_database(args, f"{name} bench ({', '.join(p.__name__.rsplit('.', 1)[-1] for p in parts)})") \
+            as (vendor, city, city_s):
+        rows += [("database", vendor),
+                 ("city", f"{args.population:,} residents, {city.get('units', 0):,} units, built in {city_s:.1f} s "
+                          "(not counted)")]
+        for part in parts:
+            part_rows, part_figures = measure(part, vendor, city)
+            rows += part_rows
+            figures.update(part_figures)
+    seconds = time.perf_counter() - t0 - city_s
+    rows.append(("peak memory (RSS)", f"{peak_rss_mb():,.0f} MB"))
+    emit(name, rows, {"seconds": round(seconds, 3), "peak_rss_mb": peak_rss_mb(), "database": vendor,
+                      "population": args.population, **figures})
+    return 0 if all(v is not False for k, v in figures.items() if k.endswith("_ok")) else 1
+
+
 def table(rows: list[tuple], headers: tuple) -> str:
     cells = [tuple(str(c) for c in headers)] + [tuple(str(c) for c in r) for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]

@@ -12,24 +12,14 @@ JSON figures (keys prefixed by the part). The last line is the JSON figures of e
 """
 from __future__ import annotations
 
-import importlib
-import time
-
-from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb
+from cordon.bench.common import city_arguments, present_parts, run_composed
 
 PARTS = ("_files_export", "_files_upload", "_files_search")
 
 
 def parts() -> list:
     """The part modules present in this tree, in order."""
-    found = []
-    for name in PARTS:
-        try:
-            found.append(importlib.import_module(f"cordon.bench.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"cordon.bench.{name}":
-                raise
-    return found
+    return present_parts(PARTS)
 
 
 def add_arguments(p) -> None:
@@ -42,21 +32,4 @@ def run(args) -> int:
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = list(settings.ALLOWED_HOSTS) + ["testserver"]
-    run_parts = parts()
-    rows: list[tuple[str, str]] = []
-    figures: dict = {}
-    t0 = time.perf_counter()
-    with city_database(args, f"files bench ({', '.join(p.__name__.rsplit('.', 1)[-1] for p in run_parts)})") \
-            as (vendor, city, city_s):
-        rows += [("database", vendor),
-                 ("city", f"{args.population:,} residents, {city['units']:,} units, built in {city_s:.1f} s "
-                          "(not counted)")]
-        for part in run_parts:
-            part_rows, part_figures = part.measure(args, vendor, city)
-            rows += part_rows
-            figures.update(part_figures)
-    seconds = time.perf_counter() - t0 - city_s
-    rows.append(("peak memory (RSS)", f"{peak_rss_mb():,.0f} MB"))
-    emit("files", rows, {"seconds": round(seconds, 3), "peak_rss_mb": peak_rss_mb(), "database": vendor,
-                         "population": args.population, **figures})
-    return 0 if all(v is not False for k, v in figures.items() if k.endswith("_ok")) else 1
+    return run_composed("files", args, parts(), lambda part, vendor, city: part.measure(args, vendor, city))

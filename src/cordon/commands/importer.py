@@ -5,7 +5,7 @@ from pathlib import Path
 
 
 def add_arguments(p):
-    p.add_argument("kind", choices=["residents", "areas", "samples", "results", "counts"], help="what the file holds")
+    p.add_argument("kind", choices=["residents", "areas", "samples", "results", "counts", "keyworkers"], help="what the file holds")
     p.add_argument("file")
     p.add_argument("--as", dest="as_user", default=None, help="import as this user (their jurisdiction applies)")
     p.add_argument("--errors", default=None, help="where to write the error report (default FILE.errors.csv)")
@@ -61,6 +61,8 @@ def run(args) -> int:
         return run_counts(args, actor)
     if args.kind == "areas":
         return run_areas(args, actor)
+    if args.kind == "keyworkers":
+        return run_keyworkers(args, actor)
     t0 = time.monotonic()
 
     def progress(rep):
@@ -146,6 +148,19 @@ def run_counts(args, actor) -> int:
         return 2
     print(f"{args.file}: series {name!r}: {rep.rows} rows: {rep.created} created, {rep.updated} updated, "
           f"{rep.unchanged} unchanged, {len(rep.errors)} bad")
+    return _report_errors(args, rep)
+
+
+def run_keyworkers(args, actor) -> int:
+    """``cordon import keyworkers FILE``: key workers registered in bulk (keyworkers.importer)."""
+    from cordon.keyworkers.importer import ImportFileError, import_key_workers
+
+    try:
+        rep = import_key_workers(args.file, actor=actor)
+    except ImportFileError as exc:
+        print(_file_error(args, exc), file=sys.stderr)
+        return 2
+    print(f"{args.file}: {rep.rows} rows: {rep.created} key workers registered, {len(rep.errors)} bad rows")
     return _report_errors(args, rep)
 
 

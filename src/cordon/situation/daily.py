@@ -138,6 +138,14 @@ def groups(s: dict, day: dt.date) -> list[dict]:
         rows += [_row(_label(DeliveryStatus, k), v, p["links"]["deliveries"]) for k, v in sorted(p["deliveries"].items())]
         rows.append(_row(_("Allocations short of stock"), p["allocations_short"], link))
         out.append({"key": "supplies", "title": _("Supplies reconciliation"), "rows": rows})
+    if "keyworkers" in s:
+        k = s["keyworkers"]
+        rows = [_row(_("Key workers registered"), k["registered"], k["links"]["keyworkers"]),
+                _row(_("Overdue for a test"), k["overdue"], k["links"]["overdue"], k.get("ids", {}).get("overdue")),
+                _row(_("Overdue from this day"), k["new"], k["links"]["overdue"])]
+        rows += [_row(e["employer"], e["overdue"], e["url"], note=_("%(n)s from this day") % {"n": e["new"]})
+                 for e in k["employers"]]
+        out.append({"key": "keyworkers", "title": _("Key workers overdue per employer"), "rows": rows})
     return out
 
 

@@ -28,6 +28,8 @@ from cordon.core.packs import active_pack
 from cordon.epi import rt as epi_rt
 from cordon.hotline.models import OPEN_STATUSES as TICKET_OPEN
 from cordon.hotline.models import Ticket
+from cordon.keyworkers.models import KeyWorker
+from cordon.keyworkers.queries import status_q
 from cordon.places.models import Area, Resident
 from cordon.situation.registry import SituationScope, end_of, start_of
 from cordon.supplies.models import Allocation, DeliveryOrder, Reconciliation, Warehouse
@@ -444,4 +446,24 @@ def supplies(view: SituationScope, on: dt.date, detail: bool = False) -> dict | 
     if detail:
         out["ids"] = {"reconciliations": list(rec.order_by("id").values_list("id", flat=True)),
                       "unbalanced": list(rec.filter(balanced=False).order_by("id").values_list("id", flat=True))}
+    return out
+
+
+def keyworkers(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
+    """Key workers overdue for a test on the day, per employer (home within the view), and how many of them became
+    overdue that day (POLICY.md: on their employer's list from that day)."""
+    if not apps.is_installed("cordon.keyworkers"):
+        return None
+    qs = view.filter(KeyWorker.objects.filter(status_q("overdue", on)))
+    rows = list(qs.order_by().values("employer_id", "employer__name").annotate(
+        n=Count("id"), new=Count("id", filter=Q(overdue_from=on))).order_by("employer__name"))
+    url = _url("keyworkers_list", query="status=overdue")
+    out = {"registered": view.filter(KeyWorker.objects.filter(registered_on__lte=on)).count(),
+           "overdue": sum(r["n"] for r in rows), "new": sum(r["new"] for r in rows),
+           "employers": [{"employer": r["employer__name"], "overdue": r["n"], "new": r["new"],
+                          "url": _url("keyworkers_list", query=f"status=overdue&employer={r['employer_id']}")}
+                         for r in rows],
+           "links": {"keyworkers": url, "overdue": _url("keyworkers_overdue")}}
+    if detail:
+        out["ids"] = {"overdue": _ids(qs)}
     return out

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from cordon.core import audit, clock
 from cordon.core.actions import ActionError
 
+from .. import hooks
 from ..models import BatchKind, BatchStatus, ImportBatch, Round, RoundArea, RoundStatus, RowError
 
 
@@ -124,6 +125,8 @@ def _finish(b: ImportBatch, actor, seconds: float) -> None:
                          object_repr=b.source or b.key[:16], scope=scope,
                          after={"key": b.key, "round": b.round_id, "rows_ok": b.rows_ok, "rows_bad": b.rows_bad,
                                 "rows_duplicate": b.rows_duplicate, "seconds": round(seconds, 2)})
+            for _name, fn in hooks.AFTER_BATCH:  # in the batch's finishing transaction: a rerun calls them again
+                fn(b)
 
 
 def _commit_chunk(b: ImportBatch, start: int, end: int, lines_done: int, ok: int, dup: int,
