@@ -83,7 +83,6 @@ def measure(args, vendor: str, city: dict) -> tuple[list[tuple[str, str]], dict]
 
     from cordon.bench import contacts, desk
     from cordon.cases.models import OrderStatus, PersonOrder
-    from cordon.core import clock
     from cordon.core.actions import do_create_user
 
     n = args.export_rows
