@@ -68,6 +68,12 @@ class Pass(ScopedFields):
         return f"pass {self.pk} {self.kind}"
 
     @property
+    def masked_holder(self) -> str:
+        from cordon.core.ids import mask_name
+
+        return mask_name(self.holder_name)
+
+    @property
     def area_paths(self) -> list[str]:
         return [a["path"] for a in self.areas]
 
