@@ -134,7 +134,7 @@ def to_reassign(user, day: dt.date) -> list:
 
 def day_counts(qs_filter, on: dt.date) -> dict:
     """The daily close's figures of ``on`` for the records ``qs_filter`` keeps (a situation scope's filter)."""
-    issued = qs_filter(Pass.objects.filter(issued_at__date=on)).count()
+    issued = qs_filter(Pass.objects.filter(events__kind="issue", events__on=on)).count()
     revoked = qs_filter(Pass.objects.filter(events__kind="revoke", events__on=on)).count()
     checks = qs_filter(CheckLog.objects.filter(on=on))
     return {"issued": issued, "revoked": revoked, "checks": checks.count(),

@@ -138,6 +138,13 @@ def groups(s: dict, day: dt.date) -> list[dict]:
         rows += [_row(_label(DeliveryStatus, k), v, p["links"]["deliveries"]) for k, v in sorted(p["deliveries"].items())]
         rows.append(_row(_("Allocations short of stock"), p["allocations_short"], link))
         out.append({"key": "supplies", "title": _("Supplies reconciliation"), "rows": rows})
+    if "passes" in s:
+        p = s["passes"]
+        out.append({"key": "passes", "title": _("Passes and checkpoints"), "rows": [
+            *_figures(p, p["links"]["passes"], (_("Passes issued"), "issued", "issued"), (_("Passes revoked"), "revoked"),
+                      (_("Passes valid today"), "active")),
+            *_figures(p, p["links"]["checks"], (_("Checks"), "checks"), (_("Refusals"), "refusals", "refusals"),
+                      (_("Eligible drivers refused (#8 flags)"), "flagged"))]})
     return out
 
 
