@@ -13,7 +13,7 @@ from cordon.core import access, audit, clock, ids
 from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.core.packs import active_pack
 from cordon.passes import queries, signing
-from cordon.passes.models import Cause, Checkpoint, CheckLog, Kind, Pass, PassEvent, PassStatus, Result
+from cordon.passes.models import Cause, Checkpoint, CheckLog, Kind, Pass, PassEvent, PassStatus
 from cordon.places.models import Area
 from cordon.policy import guardrails, passes as rule
 from cordon.zones.actions import do_record_flag
