@@ -35,7 +35,7 @@ PER_PATTERN = 3
 SEARCH_TERMS = ("城关", "王", "0001")
 SKIP_PREFIXES = ("/api/", "/static/", "/i18n/", "/logout/", "/admin/")
 ROLES = ["commander", "district", "street", "community", "hotline", "dispatcher", "logistics", "keyplace",
-         "auditor", None]
+         "checkpoint", "auditor", None]
 LANGS = ["zh-hans", "en"]
 
 #: a raw key looks like one of the program's keys (``aged80``, ``at_hospital``) or is one
@@ -192,6 +192,7 @@ WRITE_PAGES = {
     "cases_infection_new": None, "cases_order_new": None, "cases_spillover_new": None,
     "cases_checkins_bulk": None, "zones_proposals_bulk": None, "supplies_deliveries_bulk": None,
     "account_tokens": None, "settings_pack": None, "hotline_assign_bulk": None,
+    "passes_new": None, "passes_check": None, "passes_checkpoint_new": None,
     "cases_order_extend": lambda user: _writable("cases.PersonOrder", user, "cases.write", status="active"),
     "resident_new": lambda user: _writable("places.Area", user, "places.write", kind="unit"),
     "resident_edit": lambda user: _writable("places.Resident", user, "places.write"),

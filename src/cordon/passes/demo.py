@@ -39,7 +39,7 @@ def run(today: dt.date | None = None) -> None:
     exit_gate = actions.do_create_checkpoint("兰州东收费站出城卡口", area=district, city_exit=True, actor=issuer,
                                              reason="demo")
     morning = clock.now().replace(hour=8, minute=0, second=0, microsecond=0)
-    other = streets[-1]
+    other = district  # outside the first delivery pass's street
     checks = [(made[0], gate, None), (made[2], gate, None), (made[3], gate, None), (revoked, gate, None),
               (made[0], None, other), (driver, gate, None), (made[4], exit_gate, None)]
     for n, (p, cp, area) in enumerate(checks):

@@ -96,6 +96,10 @@ class PassEvent(models.Model):
     class Meta:
         ordering = ["on", "id"]
 
+    @property
+    def cause_label(self) -> str:
+        return str(Cause(self.cause).label) if self.cause in Cause.values else self.cause
+
 
 class Checkpoint(ScopedFields):
     """A checkpoint (卡口) at an area; ``city_exit``: people leave the city through it (the 48-hour test)."""
@@ -106,6 +110,19 @@ class Checkpoint(ScopedFields):
 
     def __str__(self) -> str:
         return self.name
+
+
+#: The check's reasons (POLICY.md's codes, in order) as people read them.
+REASON_LABELS = {
+    "revoked": _("revoked"),
+    "not_yet_valid": _("not yet valid"),
+    "expired": _("expired"),
+    "area_not_covered": _("area not covered by the pass"),
+    "holder_under_order": _("holder under a quarantine or isolation order"),
+    "test_overdue": _("holder overdue for a test"),
+    "no_negative_48h": _("no negative test within 48 hours before leaving the city"),
+    "invalid": _("forged, damaged or unknown code"),
+}
 
 
 class Result(models.TextChoices):
@@ -129,6 +146,10 @@ class CheckLog(ScopedFields):
 
     class Meta:
         indexes = [models.Index(fields=["on", "result"], name="checklog_day")]
+
+    @property
+    def reason_label(self) -> str:
+        return str(REASON_LABELS.get(self.reason, self.reason))
 
 
 class SigningKey(models.Model):
