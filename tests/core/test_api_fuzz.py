@@ -45,6 +45,11 @@ def _world(city, commander) -> dict:
     records.update(desk_objects(city))
     records["round_a"] = do_create_round(name="五泉社区", on=clock.today(), areas=[city["community_a"]], actor="test")
     records["bulletin"] = do_draft_bulletin(clock.today(), actor=commander)
+    from cordon.passes.actions import do_create_checkpoint, do_issue_pass
+
+    records["pass_a"] = do_issue_pass(kind="delivery", areas=[city["community_a"]], valid_from=clock.today(),
+                                      valid_to=clock.today(), holder=city["resident_a2"], actor="test")
+    records["checkpoint_a"] = do_create_checkpoint("五泉卡口", area=city["community_a"], actor="test")
     return records
 
 
