@@ -133,6 +133,13 @@ def test_delivery_into_a_sealed_unit_needs_a_rider_with_a_pass(city):
 
         boss, _g = do_create_user("boss", "pw", role="commander", actor="test", check_password=False)
         assert [o.pk for o in to_reassign(boss, clock.today())] == [order.pk]
+        from django.test import Client
+
+        c = Client()
+        c.force_login(boss)
+        body = c.get("/supplies/deliveries/").content.decode()
+        assert f"/passes/deliveries/{order.pk}/assign/" in body
+        assert f"/passes/deliveries/{order.pk}/assign/" in c.get("/passes/").content.decode()
     finally:
         hooks.OVERDUE[:] = [h for h in hooks.OVERDUE if h[0] != "test.overdue"]
         OVERDUE_FROM.clear()

@@ -14,3 +14,4 @@ class PassesConfig(AppConfig):
 
         hooks.connect("passes.care_transfer", links.care_transfer_pass, care_hooks.DISPATCHED)
         hooks.connect("passes.delivery_rider", links.check_rider, supplies_hooks.ASSIGN)
+        hooks.connect("passes.overdue_riders", links.riders_to_replace, supplies_hooks.REASSIGN)

@@ -36,3 +36,8 @@ def check_rider(order, rider, day: dt.date) -> str | None:
     if not any(rule.covers(p.area_paths, unit.path) for p in queries.rider_passes(rider.pk, day)):
         return _("the rider holds no valid delivery or supply pass covering %(unit)s") % {"unit": unit.path}
     return None
+
+
+def riders_to_replace(user, day: dt.date) -> list:
+    """The open deliveries whose rider is overdue on ``day`` (the supplies deliveries page lists them)."""
+    return queries.to_reassign(user, day)

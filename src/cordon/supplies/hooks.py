@@ -5,12 +5,16 @@
   ``day``? A function answers the reason it may not (a sentence), None when it may. Passes registers: a
   delivery into a sealed unit goes only to a current key worker holding a valid delivery or supply pass
   covering the unit.
+- ``REASSIGN``: ``(name, fn(user, day) -> list[DeliveryOrder])``: the open deliveries (within the user's
+  jurisdiction) whose rider may no longer carry them on ``day`` (passes: the rider is overdue for a test), shown
+  on the deliveries page to give to another rider.
 """
 from __future__ import annotations
 
 from typing import Callable
 
 ASSIGN: list[tuple[str, Callable]] = []
+REASSIGN: list[tuple[str, Callable]] = []
 
 
 def refusal(order, rider, day) -> str | None:
@@ -20,3 +24,11 @@ def refusal(order, rider, day) -> str | None:
         if why:
             return why
     return None
+
+
+def to_reassign(user, day) -> list:
+    """The open deliveries the registered functions give for reassignment (none when nothing registers)."""
+    out = []
+    for _name, fn in REASSIGN:
+        out += [o for o in fn(user, day) if o not in out]
+    return out
