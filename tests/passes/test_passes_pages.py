@@ -68,6 +68,13 @@ def test_pages_as_each_role(city, officers, as_user, commander, worker, auditor)
         r = c.get(f"/passes/{p.pk}/")
         assert b"<svg" in r.content and p.code.encode() in r.content and "王**".encode() in r.content
         assert "王秀英".encode() not in r.content
+    c = as_user(commander)
+    assert f"/passes/{p.pk}/".encode() in c.get("/passes/?status=current&kind=medical&q=王").content
+    assert f"/passes/{p.pk}/".encode() not in c.get("/passes/?kind=driver").content
+    assert f"/passes/{p.pk}/".encode() in c.get(f"/passes/?q={p.pk}").content
+    assert c.get("/passes/?q=" + "9" * 40).status_code == 200
+    r = c.get("/passes/export/?format=csv&kind=medical")
+    assert r.status_code == 200 and "王**".encode() in b"".join(r.streaming_content if r.streaming else [r.content])
     assert as_user(officers["checkpoint"]).get("/passes/new/").status_code == 403
     assert as_user(officers["checkpoint"]).get("/passes/check/").status_code == 200
     assert as_user(worker).get("/passes/check/").status_code == 403

@@ -98,7 +98,8 @@ def pass_list(user, *, status: str = "", kind: str = "", q: str = "", today: dt.
         qs = qs.filter(kind=kind)
     q = (q or "").strip()
     if q:
-        qs = qs.filter(Q(holder_name__icontains=q) | Q(code=q.upper()) | Q(pk=int(q) if q.isdigit() else 0))
+        number = int(q) if q.isascii() and q.isdigit() and len(q) <= 18 else 0  # a pass number, within bigint
+        qs = qs.filter(Q(holder_name__icontains=q) | Q(code=q.upper()) | Q(pk=number))
     return qs.order_by("-issued_at", "-id")
 
 
