@@ -5,7 +5,8 @@ In the bench's city database it issues ``--check-passes`` passes (bulk, as a cit
 them over weeks: kinds mixed, a street or a district each, a tenth revoked), creates a city-wide checkpoint officer
 with an API token, starts ``cordon serve`` (``--check-workers`` workers x ``--check-threads`` threads) on a free
 localhost port, then ``--check-clients`` clients (one event loop, one keep-alive connection each) each post
-``POST /api/passes/check`` back to back with a random pass's typed code at a random unit for ``--check-seconds``
+``POST /api/passes/check`` with a random pass's typed code at a random unit, one every ``--check-think`` seconds
+on average (exponential), for ``--check-seconds``
 (every check is the real action: the pass read, the holder's orders and key-worker status, the log row and its
 audit row). Reports p50/p99 as the clients saw it and throughput. ``run(args, vendor, city)`` returns
 (table rows, JSON figures), keys prefixed ``check_``; a composer adds ``add_arguments``'s options."""
@@ -28,6 +29,9 @@ def add_arguments(p) -> None:
     p.add_argument("--check-seconds", type=float, default=20.0)
     p.add_argument("--check-workers", type=int, default=2)
     p.add_argument("--check-threads", type=int, default=4)
+    p.add_argument("--check-think", type=float, default=1.0,
+                   help="mean seconds between one client's checks (exponential; a car or rider every second at "
+                        "each of the 50 checkpoints; 0 = back to back, which measures the queue, not a check)")
 
 
 def _seed(n: int, seed: int) -> tuple[list[str], list[int], str]:
@@ -72,10 +76,13 @@ def _url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-async def _client(port: int, token: str, codes, units, deadline: float, rng, out: list, statuses: dict):
+async def _client(port: int, token: str, codes, units, deadline: float, rng, out: list, statuses: dict,
+                  think: float):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while time.perf_counter() < deadline:
+            if think > 0:
+                await asyncio.sleep(rng.expovariate(1 / think))
             body = json.dumps({"code": rng.choice(codes), "area_id": rng.choice(units)}).encode()
             req = (f"POST /api/passes/check HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
@@ -96,12 +103,12 @@ async def _client(port: int, token: str, codes, units, deadline: float, rng, out
         writer.close()
 
 
-async def _load(port, token, codes, units, clients, seconds, seed):
+async def _load(port, token, codes, units, clients, seconds, seed, think):
     out: list[float] = []
     statuses: dict[int, int] = {}
     deadline = time.perf_counter() + seconds
-    await asyncio.gather(*[_client(port, token, codes, units, deadline, random.Random(seed + i), out, statuses)
-                           for i in range(clients)])
+    await asyncio.gather(*[_client(port, token, codes, units, deadline, random.Random(seed + i), out, statuses,
+                                   think) for i in range(clients)])
     return out, statuses
 
 
@@ -127,20 +134,22 @@ def run(args, vendor: str, city: dict) -> tuple[list[tuple[str, str]], dict]:
     proc = start_server(args, _url(), port, log)
     try:
         wait_ready(port, proc)
-        asyncio.run(_load(port, token, codes, units, min(5, args.check_clients), 2.0, args.seed + 1000))  # warm-up
+        asyncio.run(_load(port, token, codes, units, min(5, args.check_clients), 2.0, args.seed + 1000, 0))  # warm-up
         times, statuses = asyncio.run(_load(port, token, codes, units, args.check_clients, args.check_seconds,
-                                            args.seed))
+                                            args.seed, args.check_think))
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
     p50, p99 = _pct(times, 0.5), _pct(times, 0.99)
     ok = statuses.get(200, 0) == len(times) and p99 < GOAL_P99_MS
     rows = [("passes issued (bulk, not timed)", f"{len(codes):,} in {seed_s:.1f} s"),
-            (f"pass checks: {args.check_clients} clients x {args.check_seconds:.0f} s, requests (all 200)",
+            (f"pass checks: {args.check_clients} clients x {args.check_seconds:.0f} s, a check every "
+             f"{args.check_think:g} s each on average, requests (all 200)",
              f"{len(times):,} ({statuses})"),
             ("pass check p50 / p99 (ms)", f"{p50:.1f} / {p99:.1f}  (goal: p99 < {GOAL_P99_MS:.0f})"),
             ("pass checks per second", f"{len(times) / args.check_seconds:,.0f}")]
-    return rows, {"check_passes": len(codes), "check_clients": args.check_clients, "check_requests": len(times),
+    return rows, {"check_passes": len(codes), "check_clients": args.check_clients, "check_think_s": args.check_think,
+                  "check_requests": len(times),
                   "check_p50_ms": round(p50, 2), "check_p99_ms": round(p99, 2),
                   "check_per_s": round(len(times) / args.check_seconds, 1), "check_ok": ok}
 
