@@ -210,6 +210,9 @@ def _page_kwargs(world) -> dict:
         "cases_order_extend": {"pk": world["order_a"].pk},
         "resident_new": {"pk": world["unit_a"].pk},
         "resident_edit": {"pk": world["resident_a"].pk},
+        "passes_detail": {"pk": world["pass_a"].pk},
+        "passes_revoke": {"pk": world["pass_a"].pk},
+        "passes_assign": {"pk": world["delivery_a"].pk},
     }
 
 

@@ -104,8 +104,12 @@ def test_care_transfer_out_of_a_sealed_building_gets_a_pass(city):
     vehicle = ca.do_add_vehicle("甘A·120B1", team="t", actor="test")
     req = ca.do_create_request(person="王秀英", area=city["unit_a"], need="elderly", resident=city["resident_a"],
                                actor="test")
-    ca.do_dispatch_request(req, vehicle=vehicle, hospital=hospital, actor="test")
+    dispatcher, _g = do_create_user("disp", "pw", role="medical_dispatcher", area=city["district"], actor="test",
+                                    check_password=False)
+    ca.do_dispatch_request(req, vehicle=vehicle, hospital=hospital, actor=dispatcher)
     p = Pass.objects.get(care_request=req.pk)
+    e = AuditEntry.objects.get(action="pass.issue", object_id=str(p.pk))
+    assert (e.actor_name, e.rule[:20]) == ("disp", "nine-prohibitions-6:")
     assert (p.kind, p.holder_id, p.area_paths, p.valid_to - p.valid_from) == (
         "care_transfer", city["resident_a"].pk, [city["unit_a"].path], dt.timedelta(days=1))
 

@@ -62,8 +62,10 @@ def check_holder(holder, holder_name: str, holder_id_number: str, *, number_need
 @transaction.atomic
 def do_issue_pass(*, kind: str, areas, valid_from: dt.date, valid_to: dt.date, holder=None, holder_name: str = "",
                   holder_id_number: str = "", label: str = "", care_request: int | None = None, actor=None,
-                  reason: str = "") -> Pass:
-    """Issue a pass for ``areas`` (area nodes) from ``valid_from`` to ``valid_to`` inclusive."""
+                  reason: str = "", by_rule: str = "") -> Pass:
+    """Issue a pass for ``areas`` (area nodes) from ``valid_from`` to ``valid_to`` inclusive. ``by_rule``: the
+    pass follows from another action by a rule (a care transfer's pass comes with its dispatch, #6), so the
+    actor of that action needs no issuing capability of their own; the rule is on the audit row."""
     if kind not in Kind.values:
         raise ActionError(_("kind is one of %(values)s") % {"values": ", ".join(Kind.values)}, field="kind")
     areas = list({a.pk: a for a in areas or []}.values())
@@ -81,13 +83,13 @@ def do_issue_pass(*, kind: str, areas, valid_from: dt.date, valid_to: dt.date, h
              code="".join(secrets.choice(_CODE) for _ in range(10)), label=(label or "")[:40],
              care_request=care_request, issued_at=clock.now(), issued_by=audit.actor_name(actor))
     p.set_scope_from(_common_area(areas))
-    for a in areas:
+    for a in areas if not by_rule else ():
         _check_actor(actor, a, access.PASSES_ISSUE)
     p.save()
     _event(p, PassEvent.ISSUE, today, actor=actor, reason=reason)
     audit.record("pass.issue", actor=actor, obj=p, object_type="pass",
                  after={"kind": kind, "holder": holder.pk if holder else ids.mask_name(name),
-                        "areas": p.area_paths, "from": valid_from, "to": valid_to}, reason=reason)
+                        "areas": p.area_paths, "from": valid_from, "to": valid_to}, reason=reason, rule=by_rule)
     return p
 
 

@@ -21,8 +21,8 @@ def care_transfer_pass(req, *, actor=None):
     holder = req.resident if req.resident_id else None
     return do_issue_pass(kind=Kind.CARE_TRANSFER, areas=[req.area], valid_from=day,
                          valid_to=day + dt.timedelta(days=1), holder=holder, holder_name=req.person,
-                         holder_id_number="", care_request=req.pk, actor="system",
-                         reason=f"care transfer {req.ref} (nine-prohibitions-6)")
+                         holder_id_number="", care_request=req.pk, actor=actor, reason=f"care transfer {req.ref}",
+                         by_rule="nine-prohibitions-6: a care transfer out of a sealed area gets its pass")
 
 
 def check_rider(order, rider, day: dt.date) -> str | None:
