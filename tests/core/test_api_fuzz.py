@@ -50,6 +50,11 @@ def _world(city, commander) -> dict:
     records["employer"] = do_create_employer("美团", kind="delivery_platform", actor="test")
     records["keyworker"] = do_register_key_worker(city["resident_a"], group="delivery", employer=records["employer"],
                                                   actor="test")
+    from cordon.passes.actions import do_create_checkpoint, do_issue_pass
+
+    records["pass_a"] = do_issue_pass(kind="delivery", areas=[city["community_a"]], valid_from=clock.today(),
+                                      valid_to=clock.today(), holder=city["resident_a2"], actor="test")
+    records["checkpoint_a"] = do_create_checkpoint("五泉卡口", area=city["community_a"], actor="test")
     return records
 
 

@@ -208,6 +208,19 @@ ROUTES = {
     ("POST", "/api/keyworkers/employers"): {"kind": "commander", "body": {"name": "顺丰", "kind": "courier"}},
     ("POST", "/api/keyworkers/employers/{employer_id}/contacts"): {
         "kind": "commander", "params": {"employer_id": "employer_a"}, "body": {"username": "employer"}},
+    # passes: reads scoped by passes.read; the writes need passes.issue / passes.check, which a community worker
+    # does not hold (tests/passes/test_passes_api.py checks them as the roles that do)
+    ("GET", "/api/passes"): {"kind": "list"},
+    ("GET", "/api/passes/revocations"): {"kind": "list"},
+    ("GET", "/api/passes/public-key"): {"kind": "list"},
+    ("GET", "/api/passes/{pass_id}"): {"kind": "object", "params": {"pass_id": "pass_a"}},
+    ("POST", "/api/passes"): {"kind": "passes", "body": lambda c: {
+        "kind": "delivery", "area_ids": [c["community_a"].pk], "valid_from": str(c["today"]),
+        "valid_to": str(c["today"]), "holder_id": c["resident_a2"].pk}},
+    ("POST", "/api/passes/{pass_id}/revoke"): {"kind": "passes", "params": {"pass_id": "pass_a"},
+                                               "body": {"reason": "lost"}},
+    ("POST", "/api/passes/check"): {"kind": "passes", "body": lambda c: {"code": c["pass_a"].code,
+                                                                         "area_id": c["unit_a"].pk}},
     # situation: figures over the caller's jurisdiction; bulletins are the city's (city-wide commander only;
     # the id below only has to be a number: anonymous callers get 401 before any lookup)
     ("GET", "/api/situation"): {"kind": "list"},
@@ -253,7 +266,7 @@ def city(city):
 
     return {**city, **units, "designation_a": designation, "lifted_a": lifted,
             "proposal_a": Proposal.objects.get(area=units["unit_a5"]), **_screening_records(city),
-            **_cases_records(city), **_desk_records(city), **_keyworker_records(city)}
+            **_cases_records(city), **_desk_records(city), **_keyworker_records(city), **_pass_records(city)}
 
 
 def _keyworker_records(city) -> dict:
@@ -262,6 +275,14 @@ def _keyworker_records(city) -> dict:
     e = do_create_employer("美团", kind="delivery_platform", actor="test")
     return {"employer_a": e,
             "keyworker_a": do_register_key_worker(city["resident_a"], group="delivery", employer=e, actor="test")}
+
+
+def _pass_records(city) -> dict:
+    from cordon.core import clock
+    from cordon.passes.actions import do_issue_pass
+
+    return {"pass_a": do_issue_pass(kind="delivery", areas=[city["community_a"]], valid_from=clock.today(),
+                                    valid_to=clock.today(), holder=city["resident_a2"], actor="test")}
 
 
 def _desk_records(city) -> dict:

@@ -212,6 +212,9 @@ def _page_kwargs(world) -> dict:
         "resident_edit": {"pk": world["resident_a"].pk},
         "keyworkers_detail": {"pk": world["keyworker_a"].pk},
         "keyworkers_employer_contact": {"pk": world["employer_a"].pk},
+        "passes_detail": {"pk": world["pass_a"].pk},
+        "passes_revoke": {"pk": world["pass_a"].pk},
+        "passes_assign": {"pk": world["delivery_a"].pk},
     }
 
 

@@ -24,11 +24,12 @@ def test_rule_ids_and_actions_match_policy(pack):
         ("nine-prohibitions-5", "extension_without_positive"): "block",
         ("nine-prohibitions-6", "care_refused"): "block",
         ("nine-prohibitions-7", "student_low_area_quarantine"): "block",
+        ("nine-prohibitions-8", "driver_refused"): "flag",
         ("nine-prohibitions-9", "essential_place_closure"): "flag",
     }
     for (rule, key), action in expected.items():
         assert pack.check(rule, key).action == action
-    assert not pack.guardrails["nine-prohibitions-8"].in_scope
+    assert pack.guardrails["nine-prohibitions-8"].in_scope
 
 
 @pytest.mark.parametrize("pack", [NINTH, TWENTY])
@@ -81,3 +82,10 @@ def test_messages_come_from_the_pack(tmp_path):
 def test_designation_level_must_exist():
     with pytest.raises(ValueError):
         g.check_designation(TWENTY, node_kind="unit", level="medium")
+
+
+@pytest.mark.parametrize("pack", [NINTH, TWENTY])
+def test_driver_refusal_is_a_flag(pack):
+    v = g.driver_refused(pack, pass_label="通行证 7", area="城关区/卡口", reason="test_overdue")
+    assert (v.rule, v.action, v.check, v.blocks) == ("nine-prohibitions-8", "flag", "driver_refused", False)
+    assert "城关区/卡口" in v.message_zh and "refused" in v.message_en

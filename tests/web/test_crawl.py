@@ -35,7 +35,7 @@ PER_PATTERN = 3
 SEARCH_TERMS = ("城关", "王", "0001")
 SKIP_PREFIXES = ("/api/", "/static/", "/i18n/", "/logout/", "/admin/")
 ROLES = ["commander", "district", "street", "community", "hotline", "dispatcher", "logistics", "keyplace",
-         "employer", "auditor", None]
+         "employer", "checkpoint", "auditor", None]
 LANGS = ["zh-hans", "en"]
 
 #: a raw key looks like one of the program's keys (``aged80``, ``at_hospital``) or is one
@@ -193,6 +193,7 @@ WRITE_PAGES = {
     "cases_checkins_bulk": None, "zones_proposals_bulk": None, "supplies_deliveries_bulk": None,
     "account_tokens": None, "settings_pack": None, "hotline_assign_bulk": None,
     "keyworkers_register": None, "keyworkers_employer_new": None,
+    "passes_new": None, "passes_check": None, "passes_checkpoint_new": None,
     "cases_order_extend": lambda user: _writable("cases.PersonOrder", user, "cases.write", status="active"),
     "resident_new": lambda user: _writable("places.Area", user, "places.write", kind="unit"),
     "resident_edit": lambda user: _writable("places.Resident", user, "places.write"),
@@ -468,8 +469,9 @@ def _close_loop_pages() -> list[str]:
     return urls + ([f"/screening/{closed.pk}/"] if closed else [])
 
 
-#: demo accounts whose role reads no area, round or daily close (``view``): an employer contact sees their staff only
-NO_VIEW = ("employer",)
+#: demo accounts whose role reads no area, round or daily close (``view``): an employer contact sees their staff
+#: only, a checkpoint officer passes and the check log only
+NO_VIEW = ("employer", "checkpoint")
 
 
 @pytest.mark.parametrize("username", [r for r in ROLES[:-1] if r not in NO_VIEW])

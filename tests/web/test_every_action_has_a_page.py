@@ -81,6 +81,10 @@ PAGES = {
     "POST /supplies/warehouses/{warehouse_id}/movements": "supplies_action",
     "POST /supplies/deliveries/{delivery_id}/delivered": "supplies_delivery_action",
     "POST /supplies/deliveries/{delivery_id}/failed": "supplies_delivery_action",
+    # passes
+    "POST /passes": "passes_new",
+    "POST /passes/{pass_id}/revoke": "passes_revoke",
+    "POST /passes/check": "passes_check",
     # situation
     "POST /bulletins": "situation_bulletin_draft",
     "PATCH /bulletins/{bulletin_id}": "situation_bulletin",

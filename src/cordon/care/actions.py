@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from cordon.care import perms, triage
+from cordon.care import hooks, perms, triage
 from cordon.care.models import (CareNeed, CareRequest, Hospital, Outcome, ProactiveTask,
                                 RequestEvent, Source, Status, Vehicle)
 from cordon.cases.models import FacilityKind
@@ -301,6 +301,8 @@ def do_dispatch_request(req: CareRequest, *, vehicle: Vehicle, facility=None, ho
                  after={"vehicle": vehicle.plate, "hospital": dest, "designated": facility is not None,
                         "sealed": req.sealed, "late": req.dispatched_at > req.deadline}, reason=reason or "",
                  rule="nine-prohibitions-6: sealed status never blocks dispatch" if req.sealed else "")
+    if req.sealed:
+        hooks.dispatched(req, actor=actor)  # the transfer's pass (passes); never blocks (#6)
     return req
 
 

@@ -39,6 +39,7 @@ DEMO_STEPS = [
     "cordon.hotline.demo:run",
     "cordon.supplies.demo:run",
     "cordon.keyworkers.demo:run",
+    "cordon.passes.demo:run",
     "cordon.situation.demo:run",
 ]
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "cordon.hotline",
     "cordon.supplies",
     "cordon.keyworkers",
+    "cordon.passes",
     "cordon.situation",
 ]
 

@@ -31,5 +31,6 @@ urlpatterns = [
     path("", include("cordon.hotline.urls")),
     path("", include("cordon.supplies.urls")),
     path("", include("cordon.keyworkers.urls")),
+    path("", include("cordon.passes.urls")),
     path("", include("cordon.situation.urls")),
 ]

@@ -9,6 +9,7 @@ DAY_START_JOBS = [
     ("orders", "cordon.cases.actions:do_release_due"),  # orders that have ended are released
     ("care_tasks", "cordon.care.actions:do_sync_proactive_tasks"),  # special-group needs inside seals
     ("supplies", "cordon.supplies.actions:do_close_day"),  # yesterday's stock reconciled per warehouse
+    ("passes", "cordon.passes.actions:do_sync_passes"),  # passes suspended / active again by their holders
 ]
 
 

@@ -109,6 +109,7 @@ def home(request):
         "can_unmask": access.has_perm(user, access.UNMASK),
         "can_write": access.has_perm(user, access.WRITE),
         "can_read_personal": access.has_perm(user, access.READ_PERSONAL),
+        "can_view": access.has_perm(user, access.VIEW),  # a checkpoint officer or employer contact reads no area
     }
     return render(request, "places/home.html", context)
 

@@ -125,6 +125,11 @@ def check_place_closure(pack: Pack, *, place_kind: str, area_level: str | None, 
     return []
 
 
+def driver_refused(pack: Pack, *, pass_label: str, area: str, reason: str) -> Verdict:
+    """#8: a checkpoint refused a driver whose pass is valid and whose 48-hour test is negative -> flag."""
+    return verdict(pack, "nine-prohibitions-8", "driver_refused", pass_label, area=area, reason=reason)
+
+
 # ----------------------------------------------------------------------------- persons (#2, #4, #5, #7)
 
 def check_order(pack: Pack, category: str, *, person: str | None = None, has_link: bool = True,

@@ -44,7 +44,7 @@ GUARDRAIL_CHECKS: dict[str, tuple[str, ...]] = {
     "nine-prohibitions-5": ("extension_without_positive",),
     "nine-prohibitions-6": ("care_refused",),
     "nine-prohibitions-7": ("student_low_area_quarantine",),
-    "nine-prohibitions-8": (),
+    "nine-prohibitions-8": ("driver_refused",),
     "nine-prohibitions-9": ("essential_place_closure",),
 }
 

@@ -146,6 +146,13 @@ def groups(s: dict, day: dt.date) -> list[dict]:
         rows += [_row(e["employer"], e["overdue"], e["url"], note=_("%(n)s from this day") % {"n": e["new"]})
                  for e in k["employers"]]
         out.append({"key": "keyworkers", "title": _("Key workers overdue per employer"), "rows": rows})
+    if "passes" in s:
+        p = s["passes"]
+        out.append({"key": "passes", "title": _("Passes and checkpoints"), "rows": [
+            *_figures(p, p["links"]["passes"], (_("Passes issued"), "issued", "issued"), (_("Passes revoked"), "revoked"),
+                      (_("Passes valid today"), "active")),
+            *_figures(p, p["links"]["checks"], (_("Checks"), "checks"), (_("Refusals"), "refusals", "refusals"),
+                      (_("Eligible drivers refused (#8 flags)"), "flagged"))]})
     return out
 
 

@@ -28,6 +28,7 @@ SECTIONS = [
     "cordon.situation.sections:hotline",
     "cordon.situation.sections:supplies",
     "cordon.situation.sections:keyworkers",
+    "cordon.passes.sections:passes",
 ]
 
 

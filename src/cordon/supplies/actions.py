@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from cordon.care import perms
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock, serialize
+from cordon.supplies import hooks
 from cordon.supplies.config import config
 from cordon.supplies.queries import (ZERO, ceil_qty, headcount, households_inside, on_hand, reconciliation_lines,
                                      rise_pct, seal_days)
@@ -248,6 +249,27 @@ def do_issue_allocation(a: Allocation, *, team: DeliveryTeam | None = None, due_
                  after={"issued": issue, "shortage": a.shortage, "orders": len(orders),
                         "team": team.name if team else None}, reason=reason or "")
     return orders
+
+
+@transaction.atomic
+def do_assign_delivery(o: DeliveryOrder, *, rider, actor=None, reason=None) -> DeliveryOrder:
+    """Give a planned delivery to a rider (a resident). Into a sealed unit only a current key worker with a valid
+    delivery or supply pass covering the unit may take it (``hooks.ASSIGN``, registered by passes)."""
+    if rider is None:
+        raise ActionError(_("choose the rider"), field="rider")
+    lock(o)
+    if o.status != DeliveryStatus.PLANNED:
+        raise Conflict(_("this delivery is already %(status)s") % {"status": o.status}, field="status")
+    _check_actor(actor, o)
+    why = hooks.refusal(o, rider, clock.today())
+    if why:
+        raise ActionError(why, field="rider", rule="passes: delivery into a sealed unit")
+    before = {"rider": o.rider_id}
+    o.rider = rider
+    o.save(update_fields=["rider"])
+    audit.record("delivery.assign", actor=actor, obj=o, object_type="delivery", before=before,
+                 after={"rider": rider.pk, "household": o.household_id}, reason=reason or "")
+    return o
 
 
 @transaction.atomic

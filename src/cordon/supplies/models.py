@@ -131,6 +131,8 @@ class DeliveryOrder(ScopedFields):
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(max_digits=10, decimal_places=2)
     team = models.ForeignKey(DeliveryTeam, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    rider = models.ForeignKey("places.Resident", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                              db_constraint=False, help_text="the key worker assigned to carry it")
     due_on = models.DateField()
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PLANNED,
                               db_index=True)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from cordon.care import perms
 from cordon.care.views import DESK
 from cordon.core import access, clock
-from cordon.supplies import actions, config, exports, forms, queries
+from cordon.supplies import actions, config, exports, forms, hooks, queries
 from cordon.supplies.models import (Allocation, DeliveryOrder, DeliveryStatus, DeliveryTeam, Item, PriceReport,
                                     Reconciliation, Warehouse)
 from cordon.places.models import Area
@@ -191,7 +191,7 @@ def deliveries(request):
     return render(request, "supplies/deliveries.html", {
         "page": page, "rows": [{"o": o, "unit": units.get(o.unit_id)} for o in page.object_list],
         "querystring": query_without_page(request), "fail_form": forms.FailForm(),
-        "building": query_id(request, "building"),
+        "building": query_id(request, "building"), "reassign": hooks.to_reassign(user, clock.today()),
         "can_write": perms.has_desk_role(user, perms.SUPPLY_ROLES)})
 
 

@@ -19,6 +19,9 @@ NAV = [
     ("care_board", _("Medical requests"), ("care_",), access.CARE_READ),
     ("hotline_list", _("Hotline"), ("hotline_",), access.HOTLINE_READ),
     ("supplies_dashboard", _("Supplies"), ("supplies_",), access.SUPPLIES_READ),
+    ("passes_check", _("Checkpoint"), ("passes_check",), access.PASSES_CHECK),
+    ("passes_list", _("Passes"), ("passes_list", "passes_new", "passes_detail", "passes_revoke", "passes_checkpoint",
+                                   "passes_assign"), access.PASSES_READ),
     ("screening_list", _("Screening"), ("screening_",), access.VIEW),
     ("keyworkers_list", _("Key workers"), ("keyworkers_",), access.KEYWORKERS_READ),
     ("cases_facilities", _("Facilities"), ("cases_facilit",), access.VIEW),
@@ -38,6 +41,7 @@ LEAD = {
     "medical_dispatcher": ("care_board", "cases_infections", "cases_facilities"),
     "logistics_officer": ("supplies_dashboard",),
     "employer_contact": ("keyworkers_list",),
+    "checkpoint_officer": ("passes_check", "passes_list"),
 }
 
 

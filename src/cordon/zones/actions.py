@@ -130,6 +130,13 @@ def _flag(v: guardrails.Verdict, d: Designation | None, on: dt.date, *, actor=No
     return f
 
 
+@transaction.atomic
+def do_record_flag(v: guardrails.Verdict, on: dt.date, *, scope=None, actor=None, reason: str = "") -> Flag | None:
+    """Record a guardrail flag an app above zones raised (passes: #8), placed in ``scope``'s jurisdiction; None
+    when the same flag is already recorded that day."""
+    return _flag(v, None, on, actor=actor, reason=reason, scope=scope)
+
+
 # ------------------------------------------------------------------------------------------ designations
 
 def _check_level(pack: Pack, level: str) -> None:
