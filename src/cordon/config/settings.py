@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "cordon.care",
     "cordon.hotline",
     "cordon.supplies",
+    "cordon.keyplaces",
     "cordon.situation",
 ]
 

@@ -9,6 +9,7 @@ DAY_START_JOBS = [
     ("orders", "cordon.cases.actions:do_release_due"),  # orders that have ended are released
     ("care_tasks", "cordon.care.actions:do_sync_proactive_tasks"),  # special-group needs inside seals
     ("supplies", "cordon.supplies.actions:do_close_day"),  # yesterday's stock reconciled per warehouse
+    ("keyplaces", "cordon.keyplaces.actions:do_flag_untested"),  # people inside a closed loop past their test
 ]
 
 

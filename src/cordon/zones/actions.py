@@ -130,6 +130,16 @@ def _flag(v: guardrails.Verdict, d: Designation | None, on: dt.date, *, actor=No
     return f
 
 
+@transaction.atomic
+def do_raise_flag(v: guardrails.Verdict, *, on: dt.date, scope, actor=None, reason: str = "") -> Flag | None:
+    """Record a guardrail flag an app above raises about its own record (no designation): ``scope`` (an area or
+    a scoped record) places it in a jurisdiction; it shows in the day's flags and on the daily report. None
+    when the same flag (rule, check, subject) was already recorded that day."""
+    if Flag.objects.filter(rule=v.rule, check_key=v.check, on=on, designation=None, subject=v.subject or "").exists():
+        return None
+    return _flag(v, None, on, actor=actor, reason=reason, scope=scope)
+
+
 # ------------------------------------------------------------------------------------------ designations
 
 def _check_level(pack: Pack, level: str) -> None:
