@@ -30,5 +30,6 @@ urlpatterns = [
     path("", include("cordon.care.urls")),
     path("", include("cordon.hotline.urls")),
     path("", include("cordon.supplies.urls")),
+    path("", include("cordon.keyplaces.urls")),
     path("", include("cordon.situation.urls")),
 ]

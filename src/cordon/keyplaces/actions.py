@@ -22,7 +22,7 @@ from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.core.packs import active_pack
 from cordon.keyplaces import queries
 from cordon.keyplaces.models import (Breach, BreachKind, Category, Direction, Kind, KeyPlace, Movement, MoveReason,
-                                     Person, PlaceStatus, Result, Role, StatusChange, Test)
+                                     Person, PlaceStatus, Result, Role, StatusChange, SiteTest)
 from cordon.policy import guardrails
 from cordon.zones.actions import do_raise_flag
 
@@ -269,7 +269,7 @@ def do_change_shift(place: KeyPlace, *, leaving, coming, rotate_on: dt.date | No
 
 
 @transaction.atomic
-def do_record_test(person: Person, *, result: str, on: dt.date | None = None, actor=None, reason: str = "") -> Test:
+def do_record_test(person: Person, *, result: str, on: dt.date | None = None, actor=None, reason: str = "") -> SiteTest:
     """An on-site test of a person on the place's list, and its result."""
     if result not in Result.values:
         raise ActionError(_("result must be negative or positive"), field="result")
@@ -277,7 +277,7 @@ def do_record_test(person: Person, *, result: str, on: dt.date | None = None, ac
     day = _day(on)
     if day > clock.today():
         raise ActionError(_("a test cannot be dated in the future"), field="on")
-    t = Test(place_id=person.place_id, person=person, on=day, result=result, actor=audit.actor_name(actor))
+    t = SiteTest(place_id=person.place_id, person=person, on=day, result=result, actor=audit.actor_name(actor))
     t.set_scope_from(person)
     t.save()
     audit.record("keyplace_test.record", actor=actor, obj=t, object_type="keyplace_test",

@@ -8,6 +8,6 @@ class KeyplacesConfig(AppConfig):
 
     def ready(self):
         from cordon.core import stamps
-        from cordon.keyplaces.models import Breach, KeyPlace, Movement, Person, Test
+        from cordon.keyplaces.models import Breach, KeyPlace, Movement, Person, SiteTest
 
-        stamps.watch("keyplaces", KeyPlace, Person, Movement, Test, Breach)
+        stamps.watch("keyplaces", KeyPlace, Person, Movement, SiteTest, Breach)

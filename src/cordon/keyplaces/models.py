@@ -6,7 +6,7 @@
 * ``StatusChange``: each dated, reasoned change of status (the place's history; #9 flags point here).
 * ``Person``: someone the place tracks by name: staff on shifts, and the residents, inmates, patients or
   pupils inside the loop: inside or not, since when, the staff's rotation date and off-shift monitoring end.
-* ``Movement``: an entry or exit with its reason; ``Test``: an on-site test and its result;
+* ``Movement``: an entry or exit with its reason; ``SiteTest``: an on-site test and its result;
   ``Breach``: an exit outside a shift change while in closed loop, or a person inside past their test.
 """
 from __future__ import annotations
@@ -140,7 +140,7 @@ class Result(models.TextChoices):
     POSITIVE = "positive", _("Positive")
 
 
-class Test(ScopedFields):
+class SiteTest(ScopedFields):
     place = models.ForeignKey(KeyPlace, on_delete=models.CASCADE, related_name="tests")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="tests")
     on = models.DateField(db_index=True)

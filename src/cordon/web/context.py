@@ -20,6 +20,7 @@ NAV = [
     ("hotline_list", _("Hotline"), ("hotline_",), access.HOTLINE_READ),
     ("supplies_dashboard", _("Supplies"), ("supplies_",), access.SUPPLIES_READ),
     ("screening_list", _("Screening"), ("screening_",), access.VIEW),
+    ("keyplaces_list", _("Key places"), ("keyplaces_",), access.KEYPLACES_READ),
     ("cases_facilities", _("Facilities"), ("cases_facilit",), access.VIEW),
     ("cases_arrivals", _("Arrivals"), ("cases_arrivals",), access.READ_HEALTH),
     ("uploads", _("Files in"), ("upload",), access.UPLOAD),
@@ -36,6 +37,7 @@ LEAD = {
     "hotline_operator": ("hotline_list", "care_board"),
     "medical_dispatcher": ("care_board", "cases_infections", "cases_facilities"),
     "logistics_officer": ("supplies_dashboard",),
+    "keyplace_manager": ("keyplaces_list",),
 }
 
 
