@@ -35,9 +35,34 @@ def market(city):
 
 @pytest.fixture
 def manager(city):
-    from cordon.core.actions import do_create_user
+    return _manager_of("keyplace_a", COMPOUND_A)
+
+
+def keyplace_records(city) -> dict:
+    """For the API's scoping cases: a nursing home in compound A with one staff member inside."""
+    from cordon.keyplaces.actions import do_add_person, do_register_place
     from cordon.places.models import Area
 
-    user, _ = do_create_user("keyplace_a", "test-pass-2022", role="keyplace_manager",
-                             area=Area.objects.get(path=COMPOUND_A), actor="test")
+    place = do_register_place(ref="KP-A", name="五泉养老院", kind="nursing_home",
+                              area=Area.objects.get(path=COMPOUND_A), counts={"residents": 80}, actor="test")
+    staff = do_add_person(place, name="护工甲", role="staff", actor="test")
+    return {"keyplace_a": place, "keyplace_staff_a": staff}
+
+
+def _manager_of(username, path):
+    from cordon.core.actions import do_create_user
+    from cordon.places.actions import do_ensure_area
+
+    user, _ = do_create_user(username, "test-pass-2022", role="keyplace_manager",
+                             area=do_ensure_area(path, actor="test"), actor="test")
     return user
+
+
+@pytest.fixture
+def keyplace_manager_a(city):
+    return _manager_of("keyplace_a", COMPOUND_A)
+
+
+@pytest.fixture
+def keyplace_manager_b(city):
+    return _manager_of("keyplace_b", "城关区/皋兰路街道/白银路社区/白银小区")

@@ -75,6 +75,14 @@ PAGES = {
     "POST /supplies/warehouses/{warehouse_id}/movements": "supplies_action",
     "POST /supplies/deliveries/{delivery_id}/delivered": "supplies_delivery_action",
     "POST /supplies/deliveries/{delivery_id}/failed": "supplies_delivery_action",
+    # key places
+    "POST /keyplaces": "keyplaces_new",
+    "POST /keyplaces/{place_id}/status": "keyplaces_action",
+    "POST /keyplaces/{place_id}/counts": "keyplaces_action",
+    "POST /keyplaces/{place_id}/people": "keyplaces_action",
+    "POST /keyplaces/{place_id}/shift": "keyplaces_action",
+    "POST /keyplaces/people/{person_id}/movements": "keyplaces_action",
+    "POST /keyplaces/people/{person_id}/tests": "keyplaces_action",
     # situation
     "POST /bulletins": "situation_bulletin_draft",
     "PATCH /bulletins/{bulletin_id}": "situation_bulletin",

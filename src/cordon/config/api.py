@@ -22,6 +22,7 @@ from cordon.core.actions import ActionError, Conflict
 from cordon.core.api import BodyNotJson, BodyNotObject, ObjectParser, TokenAuth, core_router
 from cordon.core.schemas import ErrorOut
 from cordon.hotline.api import router as hotline_router
+from cordon.keyplaces.api import router as keyplaces_router
 from cordon.places.api import router as places_router
 from cordon.screening.api import router as screening_router
 from cordon.situation.api import router as situation_router
@@ -155,7 +156,7 @@ def _conflict(request, exc):
 
 # The routers, in the order of the OpenAPI document.
 for _router in (core_router, places_router, zones_router, screening_router, cases_router, care_router,
-                hotline_router, supplies_router, situation_router):
+                hotline_router, supplies_router, keyplaces_router, situation_router):
     api.add_router("/", _router)
 
 
