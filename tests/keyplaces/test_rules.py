@@ -181,3 +181,31 @@ def test_a_manager_writes_only_in_their_compound(home, market, manager):
         with pytest.raises(access.Forbidden):
             ka.do_set_place_status(market, status="closed", reason="x", on=day(1), actor=manager)
     assert list(KeyPlace.objects.for_user(manager, access.KEYPLACES_READ)) == [home]
+
+
+def test_daily_close_counts_places_in_closed_loop_and_the_days_breaches(home, market, city):
+    from cordon.situation import daily, sections
+    from cordon.situation.registry import SituationScope
+    from cordon.core import access
+
+    loop(home, 1)
+    with on(3):
+        p = ka.do_add_person(home, name="护工甲", role="staff", on=day(3), actor="test")
+        ka.do_record_movement(p, direction="exit", reason="release", on=day(3), actor="test")
+        ka.do_set_place_status(market, status="closed", reason="x", on=day(3), actor="test")
+    b = Breach.objects.get()
+    out = sections.keyplaces(SituationScope.city(), day(3), detail=True)
+    assert {k: out[k] for k in ("places", "closed_loop", "closed", "breaches", "breaches_exit")} == \
+        {"places": 2, "closed_loop": 1, "closed": 1, "breaches": 1, "breaches_exit": 1}
+    assert out["ids"] == {"breaches": [b.pk]}
+    assert sections.keyplaces(SituationScope.city(), day(4))["breaches"] == 0
+    # community B's view: only the market
+    view_b = SituationScope(access.scope_of([type("G", (), {"area_id": city["community_b"].pk,
+                                                             "area": city["community_b"]})()]))
+    assert {k: sections.keyplaces(view_b, day(3))[k] for k in ("places", "closed_loop", "breaches")} == \
+        {"places": 1, "closed_loop": 0, "breaches": 0}
+    report = daily.report(SituationScope.city(), day(3))
+    group = [g for g in report["groups"] if g["key"] == "keyplaces"][0]
+    assert [r["value"] for r in group["rows"]] == [2, 1, 1, 1, 1, 0]
+    flags = [g for g in report["groups"] if g["key"] == "flags"][0]
+    assert any(r["value"] == f"白银路市场 ({city['unit_b'].path})" for r in flags["rows"])

@@ -138,6 +138,13 @@ def groups(s: dict, day: dt.date) -> list[dict]:
         rows += [_row(_label(DeliveryStatus, k), v, p["links"]["deliveries"]) for k, v in sorted(p["deliveries"].items())]
         rows.append(_row(_("Allocations short of stock"), p["allocations_short"], link))
         out.append({"key": "supplies", "title": _("Supplies reconciliation"), "rows": rows})
+    if "keyplaces" in s:
+        k = s["keyplaces"]
+        out.append({"key": "keyplaces", "title": _("Key places"), "rows": _figures(
+            k, k["links"]["places"], (_("Key places"), "places"), (_("In closed loop"), "closed_loop"),
+            (_("Closed"), "closed"), (_("Breaches of the day"), "breaches", "breaches"),
+            (_("Exits outside a shift change"), "breaches_exit"),
+            (_("People inside past their on-site test"), "breaches_untested"))})
     return out
 
 

@@ -28,6 +28,8 @@ from cordon.core.packs import active_pack
 from cordon.epi import rt as epi_rt
 from cordon.hotline.models import OPEN_STATUSES as TICKET_OPEN
 from cordon.hotline.models import Ticket
+from cordon.keyplaces.models import Breach, KeyPlace
+from cordon.keyplaces.queries import day_counts
 from cordon.places.models import Area, Resident
 from cordon.situation.registry import SituationScope, end_of, start_of
 from cordon.supplies.models import Allocation, DeliveryOrder, Reconciliation, Warehouse
@@ -445,3 +447,16 @@ def supplies(view: SituationScope, on: dt.date, detail: bool = False) -> dict | 
         out["ids"] = {"reconciliations": list(rec.order_by("id").values_list("id", flat=True)),
                       "unbalanced": list(rec.filter(balanced=False).order_by("id").values_list("id", flat=True))}
     return out
+
+
+def keyplaces(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
+    """Key places on the day: how many were open, in closed loop or closed (from their dated history), and the
+    day's breaches (exits outside a shift change, people inside past their on-site test)."""
+    if not apps.is_installed("cordon.keyplaces"):
+        return None
+    breaches = view.filter(Breach.objects.all())
+    out = {**day_counts(view.filter(KeyPlace.objects.all()), breaches, on), "links": {"places": _url("keyplaces_list")}}
+    if detail:
+        out["ids"] = {"breaches": _ids(breaches.filter(on=on))}
+    return out
+
