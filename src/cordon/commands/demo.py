@@ -38,6 +38,7 @@ DEMO_STEPS = [
     "cordon.care.demo:run",
     "cordon.hotline.demo:run",
     "cordon.supplies.demo:run",
+    "cordon.keyplaces.demo:run",
     "cordon.situation.demo:run",
 ]
 
