@@ -210,6 +210,8 @@ def _page_kwargs(world) -> dict:
         "cases_order_extend": {"pk": world["order_a"].pk},
         "resident_new": {"pk": world["unit_a"].pk},
         "resident_edit": {"pk": world["resident_a"].pk},
+        "keyplaces_place": {"pk": world["keyplace_a"].pk},
+        "keyplaces_action": {"pk": world["keyplace_a"].pk, "action": "test"},
     }
 
 

@@ -52,7 +52,7 @@ def place_list(request):
 
 
 @route("keyplaces/export/", "keyplaces_export")
-@access.require(READ)
+@access.require(access.EXPORT)
 def place_export(request):
     today = clock.today()
     f, qs, rows = _filtered(request, today)
