@@ -25,7 +25,7 @@ PLACES = KeyPlace.objects.select_related("area")
 Count = integer(0, 1_000_000)
 
 
-class PlaceOut(Schema):
+class KeyPlaceOut(Schema):
     id: int
     ref: str
     name: str
@@ -46,11 +46,11 @@ class PlaceOut(Schema):
     breaches_week: int
 
 
-class PlaceList(Page):
-    items: list[PlaceOut]
+class KeyPlaceList(Page):
+    items: list[KeyPlaceOut]
 
 
-class PersonOut(Schema):
+class KeyPlacePersonOut(Schema):
     id: int
     name: str
     role: str
@@ -63,14 +63,14 @@ class PersonOut(Schema):
     test_overdue: bool
 
 
-class BreachOut(Schema):
+class KeyPlaceBreachOut(Schema):
     on: dt.date
     kind: str
     person_id: int
     detail: str
 
 
-class HistoryOut(Schema):
+class KeyPlaceHistoryOut(Schema):
     on: dt.date
     kind: str
     what: str
@@ -79,10 +79,10 @@ class HistoryOut(Schema):
     flag: bool
 
 
-class PlaceDetail(PlaceOut):
-    people: list[PersonOut]
-    breaches: list[BreachOut]
-    history: list[HistoryOut]
+class KeyPlaceDetail(KeyPlaceOut):
+    people: list[KeyPlacePersonOut]
+    breaches: list[KeyPlaceBreachOut]
+    history: list[KeyPlaceHistoryOut]
 
 
 def _out(row: dict) -> dict:
@@ -114,15 +114,15 @@ def _detail(user, place: KeyPlace) -> dict:
                          for b in place.breaches.order_by("-on", "-id")[:100]]}
 
 
-class PlaceFilter(PageQuery):
+class KeyPlaceFilter(PageQuery):
     kind: one_of(Kind.values) | None = None
     status: one_of(PlaceStatus.values) | None = None
     q: QueryText = ""
     problems: bool = False
 
 
-@router.get("/keyplaces", response=PlaceList)
-def list_places(request, f: Query[PlaceFilter]):
+@router.get("/keyplaces", response=KeyPlaceList)
+def list_places(request, f: Query[KeyPlaceFilter]):
     rows = queries.place_list(KeyPlace.objects.for_user(current_user(request), READ), kind=f.kind or "",
                               status=f.status or "", q=f.q.strip(), problems=f.problems, on=clock.today())
     start = (f.page - 1) * f.page_size
@@ -131,13 +131,13 @@ def list_places(request, f: Query[PlaceFilter]):
             "has_next": len(rows) > start + f.page_size}
 
 
-@router.get("/keyplaces/{place_id}", response=PlaceDetail)
+@router.get("/keyplaces/{place_id}", response=KeyPlaceDetail)
 def get_place(request, place_id: QueryId):
     user = current_user(request)
     return _detail(user, access.access(PLACES, user, place_id, read=READ))
 
 
-class PlaceIn(Schema):
+class KeyPlaceIn(Schema):
     ref: text_of(KeyPlace, "ref", min_length=1)
     name: text_of(KeyPlace, "name", min_length=1)
     kind: one_of(Kind.values)
@@ -149,8 +149,8 @@ class PlaceIn(Schema):
     reason: Reason = ""
 
 
-@router.post("/keyplaces", response={201: PlaceDetail})
-def create_place(request, payload: PlaceIn):
+@router.post("/keyplaces", response={201: KeyPlaceDetail})
+def create_place(request, payload: KeyPlaceIn):
     user = current_user(request)
     area = area_for_write(user, payload.area_id, WRITE)
     p = actions.do_register_place(ref=payload.ref, name=payload.name, kind=payload.kind, area=area,
@@ -160,34 +160,34 @@ def create_place(request, payload: PlaceIn):
     return HttpStatus(201, _detail(user, p))
 
 
-class StatusIn(Schema):
+class KeyPlaceStatusIn(Schema):
     status: one_of(PlaceStatus.values)
     reason: Reason
     on: Day | None = None
 
 
-@router.post("/keyplaces/{place_id}/status", response=PlaceDetail)
-def set_status(request, place_id: QueryId, payload: StatusIn):
+@router.post("/keyplaces/{place_id}/status", response=KeyPlaceDetail)
+def set_status(request, place_id: QueryId, payload: KeyPlaceStatusIn):
     user, place = writable(request, PLACES, place_id, WRITE, read=READ)
     actions.do_set_place_status(place, status=payload.status, reason=payload.reason, on=payload.on, actor=user)
     return _detail(user, place)
 
 
-class CountsIn(Schema):
+class KeyPlaceCountsIn(Schema):
     counts: dict[one_of(Category.values), Count]
     capacity: Count | None = None
     reason: Reason = ""
 
 
-@router.post("/keyplaces/{place_id}/counts", response=PlaceDetail)
-def set_counts(request, place_id: QueryId, payload: CountsIn):
+@router.post("/keyplaces/{place_id}/counts", response=KeyPlaceDetail)
+def set_counts(request, place_id: QueryId, payload: KeyPlaceCountsIn):
     user, place = writable(request, PLACES, place_id, WRITE, read=READ)
     actions.do_set_place_counts(place, counts=dict(payload.counts), capacity=payload.capacity, actor=user,
                                 reason=payload.reason)
     return _detail(user, place)
 
 
-class PersonIn(Schema):
+class KeyPlacePersonIn(Schema):
     name: text_of(Person, "name", min_length=1)
     role: one_of(Role.values)
     phone: text_of(Person, "phone") = ""
@@ -196,15 +196,15 @@ class PersonIn(Schema):
     reason: Reason = ""
 
 
-@router.post("/keyplaces/{place_id}/people", response={201: PlaceDetail})
-def add_person(request, place_id: QueryId, payload: PersonIn):
+@router.post("/keyplaces/{place_id}/people", response={201: KeyPlaceDetail})
+def add_person(request, place_id: QueryId, payload: KeyPlacePersonIn):
     user, place = writable(request, PLACES, place_id, WRITE, read=READ)
     actions.do_add_person(place, name=payload.name, role=payload.role, phone=payload.phone, inside=payload.inside,
                           rotate_on=payload.rotate_on, actor=user, reason=payload.reason)
     return HttpStatus(201, _detail(user, place))
 
 
-class ShiftIn(Schema):
+class KeyPlaceShiftIn(Schema):
     leaving: list[Id] = []
     coming: list[Id] = []
     rotate_on: Day | None = None
@@ -219,8 +219,8 @@ def _people(place, pks, field) -> list[Person]:
     return [found[pk] for pk in dict.fromkeys(pks)]
 
 
-@router.post("/keyplaces/{place_id}/shift", response=PlaceDetail)
-def change_shift(request, place_id: QueryId, payload: ShiftIn):
+@router.post("/keyplaces/{place_id}/shift", response=KeyPlaceDetail)
+def change_shift(request, place_id: QueryId, payload: KeyPlaceShiftIn):
     user, place = writable(request, PLACES, place_id, WRITE, read=READ)
     actions.do_change_shift(place, leaving=_people(place, payload.leaving[:200], "leaving"),
                             coming=_people(place, payload.coming[:200], "coming"), rotate_on=payload.rotate_on,
@@ -228,28 +228,28 @@ def change_shift(request, place_id: QueryId, payload: ShiftIn):
     return _detail(user, place)
 
 
-class MovementIn(Schema):
+class KeyPlaceMovementIn(Schema):
     direction: one_of(Direction.values)
     reason: one_of(MoveReason.values)
     note: Reason = ""
     rotate_on: Day | None = None
 
 
-@router.post("/keyplaces/people/{person_id}/movements", response=PlaceDetail)
-def record_movement(request, person_id: QueryId, payload: MovementIn):
+@router.post("/keyplaces/people/{person_id}/movements", response=KeyPlaceDetail)
+def record_movement(request, person_id: QueryId, payload: KeyPlaceMovementIn):
     user, person = writable(request, Person.objects.select_related("place"), person_id, WRITE, read=READ)
     actions.do_record_movement(person, direction=payload.direction, reason=payload.reason, note=payload.note,
                                rotate_on=payload.rotate_on, actor=user)
     return _detail(user, person.place)
 
 
-class TestIn(Schema):
+class KeyPlaceTestIn(Schema):
     result: one_of(Result.values)
     reason: Reason = ""
 
 
-@router.post("/keyplaces/people/{person_id}/tests", response=PlaceDetail)
-def record_test(request, person_id: QueryId, payload: TestIn):
+@router.post("/keyplaces/people/{person_id}/tests", response=KeyPlaceDetail)
+def record_test(request, person_id: QueryId, payload: KeyPlaceTestIn):
     user, person = writable(request, Person.objects.select_related("place"), person_id, WRITE, read=READ)
     actions.do_record_test(person, result=payload.result, actor=user, reason=payload.reason)
     return _detail(user, person.place)
