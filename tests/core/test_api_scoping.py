@@ -11,6 +11,7 @@ import pytest
 
 from cordon.config.api import api
 from cordon.core.models import AuditEntry
+from tests.keyplaces._kfixtures import keyplace_manager_a, keyplace_manager_b  # noqa: F401
 
 # (method, path template) -> how to call it: path params from the city fixture, a body, and what it is.
 #   "object": the route addresses one record of community A (404 for the outsider)
@@ -221,6 +222,32 @@ ROUTES = {
                                                "body": {"reason": "lost"}},
     ("POST", "/api/passes/check"): {"kind": "passes", "body": lambda c: {"code": c["pass_a"].code,
                                                                          "area_id": c["unit_a"].pk}},
+    # key places: a nursing home in compound A (tests/keyplaces/_kfixtures.py); writes need keyplaces.write,
+    # which community workers lack: "as" names who writes (a key-place manager of compound A) and who is the
+    # outsider holding the capability elsewhere (the manager of compound B)
+    ("GET", "/api/keyplaces"): {"kind": "list"},
+    ("GET", "/api/keyplaces/{place_id}"): {"kind": "object", "params": {"place_id": "keyplace_a"}},
+    ("POST", "/api/keyplaces"): {"kind": "write", "params": {}, "action": "keyplace.register", "as": "keyplace",
+                                 "body": lambda c: {"ref": "KP-NEW", "name": "五泉小学", "kind": "school",
+                                                    "area_id": c["unit_a"].pk}},
+    ("POST", "/api/keyplaces/{place_id}/status"): {
+        "kind": "write", "params": {"place_id": "keyplace_a"}, "action": "keyplace.status", "as": "keyplace",
+        "body": {"status": "closed_loop", "reason": "本区出现病例"}},
+    ("POST", "/api/keyplaces/{place_id}/counts"): {
+        "kind": "write", "params": {"place_id": "keyplace_a"}, "action": "keyplace.counts", "as": "keyplace",
+        "body": {"counts": {"residents": 81}}},
+    ("POST", "/api/keyplaces/{place_id}/people"): {
+        "kind": "write", "params": {"place_id": "keyplace_a"}, "action": "keyplace_person.add", "as": "keyplace",
+        "body": {"name": "护工丁", "role": "staff"}},
+    ("POST", "/api/keyplaces/{place_id}/shift"): {
+        "kind": "write", "params": {"place_id": "keyplace_a"}, "action": "keyplace.shift_change", "as": "keyplace",
+        "body": lambda c: {"leaving": [c["keyplace_staff_a"].pk], "reason": "轮换"}},
+    ("POST", "/api/keyplaces/people/{person_id}/movements"): {
+        "kind": "write", "params": {"person_id": "keyplace_staff_a"}, "action": "keyplace_person.exit",
+        "as": "keyplace", "body": {"direction": "exit", "reason": "medical"}},
+    ("POST", "/api/keyplaces/people/{person_id}/tests"): {
+        "kind": "write", "params": {"person_id": "keyplace_staff_a"}, "action": "keyplace_test.record",
+        "as": "keyplace", "body": {"result": "negative"}},
     # situation: figures over the caller's jurisdiction; bulletins are the city's (city-wide commander only;
     # the id below only has to be a number: anonymous callers get 401 before any lookup)
     ("GET", "/api/situation"): {"kind": "list"},
@@ -266,7 +293,8 @@ def city(city):
 
     return {**city, **units, "designation_a": designation, "lifted_a": lifted,
             "proposal_a": Proposal.objects.get(area=units["unit_a5"]), **_screening_records(city),
-            **_cases_records(city), **_desk_records(city), **_keyworker_records(city), **_pass_records(city)}
+            **_cases_records(city), **_desk_records(city), **_keyworker_records(city), **_pass_records(city),
+            **_keyplace_records(city)}
 
 
 def _keyworker_records(city) -> dict:
@@ -283,6 +311,22 @@ def _pass_records(city) -> dict:
 
     return {"pass_a": do_issue_pass(kind="delivery", areas=[city["community_a"]], valid_from=clock.today(),
                                     valid_to=clock.today(), holder=city["resident_a2"], actor="test")}
+
+
+def _keyplace_records(city) -> dict:
+    from tests.keyplaces._kfixtures import keyplace_records
+
+    return keyplace_records(city)
+
+
+#: who makes the writes and who is the outsider, for routes whose spec names "as"
+AS = {"keyplace": ("keyplace_manager_a", "keyplace_manager_b")}
+
+
+def _persona(request, spec, which: int, default):
+    if "as" not in spec:
+        return default
+    return request.getfixturevalue(AS[spec["as"]][which])
 
 
 def _desk_records(city) -> dict:
@@ -381,11 +425,11 @@ def _call(client, method, path, body=None):
 
 @pytest.mark.parametrize("route", sorted(r for r, s in ROUTES.items() if s["kind"] in ("object", "write")
                                          and s.get("params")))
-def test_outsider_gets_404(route, city, outsider, as_user):
+def test_outsider_gets_404(route, city, outsider, as_user, request):
     method, template = route
     spec = ROUTES[route]
     path = _fill(template, spec["params"], city)
-    c = as_user(outsider)
+    c = as_user(_persona(request, spec, 1, outsider))
     before = AuditEntry.objects.count()
     r = _call(c, method, path, _body(spec, city))
     assert r.status_code == 404, (route, r.status_code, r.content)
@@ -418,10 +462,11 @@ def test_read_only_gets_403_on_writes(route, city, auditor, as_user):
 
 
 @pytest.mark.parametrize("route", sorted(r for r, s in ROUTES.items() if s["kind"] == "write"))
-def test_write_succeeds_with_one_audit_row(route, city, worker, as_user):
+def test_write_succeeds_with_one_audit_row(route, city, worker, as_user, request):
     method, template = route
     spec = ROUTES[route]
     path = _fill(template, spec.get("params", {}), city)
+    worker = _persona(request, spec, 0, worker)
     c = as_user(worker)
     before = AuditEntry.objects.count()
     r = _call(c, method, path, _body(spec, city))
@@ -430,12 +475,12 @@ def test_write_succeeds_with_one_audit_row(route, city, worker, as_user):
     if "action" in spec:
         main = [e for e in new if e.action == spec["action"]]
         assert len(main) == 1, [e.action for e in new]
-        assert main[0].actor_name == "worker_a"
-        assert all(e.actor_name == "worker_a" for e in new)
+        assert main[0].actor_name == worker.username
+        assert all(e.actor_name == worker.username for e in new)
         return
     actions = [e.action for e in new if not e.action.startswith("household.")]
     assert len(actions) == 1, actions
-    assert new[0].actor_name == "worker_a"
+    assert new[0].actor_name == worker.username
 
 
 def test_anonymous_gets_401_everywhere(city, client):

@@ -215,6 +215,8 @@ def _page_kwargs(world) -> dict:
         "passes_detail": {"pk": world["pass_a"].pk},
         "passes_revoke": {"pk": world["pass_a"].pk},
         "passes_assign": {"pk": world["delivery_a"].pk},
+        "keyplaces_place": {"pk": world["keyplace_a"].pk},
+        "keyplaces_action": {"pk": world["keyplace_a"].pk, "action": "test"},
     }
 
 

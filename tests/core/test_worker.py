@@ -290,7 +290,7 @@ def test_workers_killed_mid_tick_leave_the_day_to_the_others_which_apply_it_once
     status, attempts, result = _run_row(t)
     result = json.loads(result) if isinstance(result, str) else result
     assert (status, attempts) == ("done", 3)
-    assert set(result) == {"date", "areas", "orders", "care_tasks", "supplies", "passes"}
+    assert set(result) == {"date", "areas", "orders", "care_tasks", "supplies", "passes", "keyplaces"}
     assert result["areas"]["changes"] == n  # the second worker's areas result, kept and not re-run
     assert t.one(changes)[0] == n
     assert t.one("SELECT count(*) FROM zones_event WHERE kind = 'change' AND \"on\" = ?", DAY.isoformat())[0] == n

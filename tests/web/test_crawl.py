@@ -191,7 +191,7 @@ def untranslated(texts: list[str], keys: set[str], allowed: set[str]) -> list[st
 WRITE_PAGES = {
     "cases_infection_new": None, "cases_order_new": None, "cases_spillover_new": None,
     "cases_checkins_bulk": None, "zones_proposals_bulk": None, "supplies_deliveries_bulk": None,
-    "account_tokens": None, "settings_pack": None, "hotline_assign_bulk": None,
+    "account_tokens": None, "settings_pack": None, "hotline_assign_bulk": None, "keyplaces_new": None,
     "keyworkers_register": None, "keyworkers_employer_new": None,
     "passes_new": None, "passes_check": None, "passes_checkpoint_new": None,
     "cases_order_extend": lambda user: _writable("cases.PersonOrder", user, "cases.write", status="active"),
@@ -402,7 +402,8 @@ def test_public_risk_areas_give_the_real_basis(demo_city, db):
 EXPORTS = [("/zones/export/?tab=active", "view"), ("/cases/contacts/export/", "read_health"),
            ("/cases/arrivals/export/", "read_health"), ("/hotline/export/?tab=all", "hotline.read"),
            ("/care/export/", "care.read"), ("/care/special/export/", "read_personal"),
-           ("/supplies/deliveries/export/", "supplies.read"), ("/audit/export/", "audit")]
+           ("/supplies/deliveries/export/", "supplies.read"), ("/keyplaces/export/", "keyplaces.read"),
+           ("/audit/export/", "audit")]
 
 
 @pytest.mark.parametrize("username", ROLES, ids=[r or "anonymous" for r in ROLES])

@@ -85,6 +85,14 @@ PAGES = {
     "POST /passes": "passes_new",
     "POST /passes/{pass_id}/revoke": "passes_revoke",
     "POST /passes/check": "passes_check",
+    # key places
+    "POST /keyplaces": "keyplaces_new",
+    "POST /keyplaces/{place_id}/status": "keyplaces_action",
+    "POST /keyplaces/{place_id}/counts": "keyplaces_action",
+    "POST /keyplaces/{place_id}/people": "keyplaces_action",
+    "POST /keyplaces/{place_id}/shift": "keyplaces_action",
+    "POST /keyplaces/people/{person_id}/movements": "keyplaces_action",
+    "POST /keyplaces/people/{person_id}/tests": "keyplaces_action",
     # situation
     "POST /bulletins": "situation_bulletin_draft",
     "PATCH /bulletins/{bulletin_id}": "situation_bulletin",

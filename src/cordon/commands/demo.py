@@ -40,6 +40,7 @@ DEMO_STEPS = [
     "cordon.supplies.demo:run",
     "cordon.keyworkers.demo:run",
     "cordon.passes.demo:run",
+    "cordon.keyplaces.demo:run",
     "cordon.situation.demo:run",
 ]
 

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "cordon.supplies",
     "cordon.keyworkers",
     "cordon.passes",
+    "cordon.keyplaces",
     "cordon.situation",
 ]
 

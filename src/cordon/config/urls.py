@@ -32,5 +32,6 @@ urlpatterns = [
     path("", include("cordon.supplies.urls")),
     path("", include("cordon.keyworkers.urls")),
     path("", include("cordon.passes.urls")),
+    path("", include("cordon.keyplaces.urls")),
     path("", include("cordon.situation.urls")),
 ]

@@ -10,6 +10,7 @@ DAY_START_JOBS = [
     ("care_tasks", "cordon.care.actions:do_sync_proactive_tasks"),  # special-group needs inside seals
     ("supplies", "cordon.supplies.actions:do_close_day"),  # yesterday's stock reconciled per warehouse
     ("passes", "cordon.passes.actions:do_sync_passes"),  # passes suspended / active again by their holders
+    ("keyplaces", "cordon.keyplaces.actions:do_flag_untested"),  # people inside a closed loop past their test
 ]
 
 

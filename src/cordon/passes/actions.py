@@ -16,7 +16,7 @@ from cordon.passes import queries, signing
 from cordon.passes.models import Cause, Checkpoint, CheckLog, Kind, Pass, PassEvent, PassStatus
 from cordon.places.models import Area
 from cordon.policy import guardrails, passes as rule
-from cordon.zones.actions import do_record_flag
+from cordon.zones.actions import do_raise_flag
 
 #: the longest a pass may run (days, inclusive)
 MAX_DAYS = 92
@@ -211,5 +211,5 @@ def do_check_pass(*, token: str = "", code: str = "", area=None, checkpoint: Che
     if flagged:
         v = guardrails.driver_refused(active_pack(day), pass_label=f"pass {p.pk}", area=area.path,
                                       reason=answer.reason or "")
-        do_record_flag(v, day, scope=area, actor=actor, reason=answer.reason or "")
+        do_raise_flag(v, on=day, scope=area, actor=actor, reason=answer.reason or "")
     return log, answer

@@ -17,8 +17,8 @@ from cordon.places.models import Area
 from cordon.scenario.spec import EVENT_TYPES, Scenario
 
 #: Modules that register event types and collectors.
-PLUGINS = ["cordon.zones.scenario", "cordon.cases.scenario", "cordon.care.scenario", "cordon.passes.scenario",
-           "cordon.keyworkers.scenario"]
+PLUGINS = ["cordon.zones.scenario", "cordon.cases.scenario", "cordon.care.scenario", "cordon.keyplaces.scenario",
+           "cordon.passes.scenario", "cordon.keyworkers.scenario"]
 
 #: Per-day output: (key, function(ctx, date) -> list), in output order.
 COLLECTORS: list[tuple[str, Callable]] = []

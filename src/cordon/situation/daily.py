@@ -153,6 +153,13 @@ def groups(s: dict, day: dt.date) -> list[dict]:
                       (_("Passes valid today"), "active")),
             *_figures(p, p["links"]["checks"], (_("Checks"), "checks"), (_("Refusals"), "refusals", "refusals"),
                       (_("Eligible drivers refused (#8 flags)"), "flagged"))]})
+    if "keyplaces" in s:
+        k = s["keyplaces"]
+        out.append({"key": "keyplaces", "title": _("Key places"), "rows": _figures(
+            k, k["links"]["places"], (_("Key places"), "places"), (_("In closed loop"), "closed_loop"),
+            (_("Closed"), "closed"), (_("Breaches of the day"), "breaches", "breaches"),
+            (_("Exits outside a shift change"), "breaches_exit"),
+            (_("People inside past their on-site test"), "breaches_untested"))})
     return out
 
 

@@ -29,6 +29,7 @@ SECTIONS = [
     "cordon.situation.sections:supplies",
     "cordon.situation.sections:keyworkers",
     "cordon.passes.sections:passes",
+    "cordon.situation.sections:keyplaces",
 ]
 
 

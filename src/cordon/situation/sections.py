@@ -30,6 +30,8 @@ from cordon.hotline.models import OPEN_STATUSES as TICKET_OPEN
 from cordon.hotline.models import Ticket
 from cordon.keyworkers.models import KeyWorker
 from cordon.keyworkers.queries import status_q
+from cordon.keyplaces.models import Breach, KeyPlace
+from cordon.keyplaces.queries import day_counts
 from cordon.places.models import Area, Resident
 from cordon.situation.registry import SituationScope, end_of, start_of
 from cordon.supplies.models import Allocation, DeliveryOrder, Reconciliation, Warehouse
@@ -467,3 +469,14 @@ def keyworkers(view: SituationScope, on: dt.date, detail: bool = False) -> dict 
     if detail:
         out["ids"] = {"overdue": _ids(qs)}
     return out
+def keyplaces(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
+    """Key places on the day: how many were open, in closed loop or closed (from their dated history), and the
+    day's breaches (exits outside a shift change, people inside past their on-site test)."""
+    if not apps.is_installed("cordon.keyplaces"):
+        return None
+    breaches = view.filter(Breach.objects.all())
+    out = {**day_counts(view.filter(KeyPlace.objects.all()), breaches, on), "links": {"places": _url("keyplaces_list")}}
+    if detail:
+        out["ids"] = {"breaches": _ids(breaches.filter(on=on))}
+    return out
+

@@ -24,6 +24,7 @@ NAV = [
                                    "passes_assign"), access.PASSES_READ),
     ("screening_list", _("Screening"), ("screening_",), access.VIEW),
     ("keyworkers_list", _("Key workers"), ("keyworkers_",), access.KEYWORKERS_READ),
+    ("keyplaces_list", _("Key places"), ("keyplaces_",), access.KEYPLACES_READ),
     ("cases_facilities", _("Facilities"), ("cases_facilit",), access.VIEW),
     ("cases_arrivals", _("Arrivals"), ("cases_arrivals",), access.READ_HEALTH),
     ("uploads", _("Files in"), ("upload",), access.UPLOAD),
@@ -42,6 +43,7 @@ LEAD = {
     "logistics_officer": ("supplies_dashboard",),
     "employer_contact": ("keyworkers_list",),
     "checkpoint_officer": ("passes_check", "passes_list"),
+    "keyplace_manager": ("keyplaces_list",),
 }
 
 

@@ -131,9 +131,12 @@ def _flag(v: guardrails.Verdict, d: Designation | None, on: dt.date, *, actor=No
 
 
 @transaction.atomic
-def do_record_flag(v: guardrails.Verdict, on: dt.date, *, scope=None, actor=None, reason: str = "") -> Flag | None:
-    """Record a guardrail flag an app above zones raised (passes: #8), placed in ``scope``'s jurisdiction; None
-    when the same flag is already recorded that day."""
+def do_raise_flag(v: guardrails.Verdict, *, on: dt.date, scope, actor=None, reason: str = "") -> Flag | None:
+    """Record a guardrail flag an app above raises about its own record (key places: #9; passes: #8), with no
+    designation: ``scope`` (an area or a scoped record) places it in a jurisdiction; it shows in the day's flags
+    and on the daily report. None when the same flag (rule, check, subject) was already recorded that day."""
+    if Flag.objects.filter(rule=v.rule, check_key=v.check, on=on, designation=None, subject=v.subject or "").exists():
+        return None
     return _flag(v, None, on, actor=actor, reason=reason, scope=scope)
 
 
