@@ -165,13 +165,13 @@ def create_employer(request, payload: EmployerIn):
     return HttpStatus(201, {"id": e.pk, "name": e.name, "kind": e.kind})
 
 
-class ContactIn(Schema):
+class EmployerContactIn(Schema):
     username: text(150, min_length=1)
     reason: Reason = ""
 
 
 @router.post("/keyworkers/employers/{employer_id}/contacts", response=EmployerOut)
-def link_contact(request, employer_id: QueryId, payload: ContactIn):
+def link_contact(request, employer_id: QueryId, payload: EmployerContactIn):
     """Link a user with the employer-contact role to this employer (they see its staff only)."""
     user = current_user(request)
     e = queries.access_employer(user, employer_id, access.KEYWORKERS_WRITE)
