@@ -79,6 +79,10 @@ ROUTES = {
                                                 "action": "task.done"},
     ("POST", "/api/tasks/{task_id}/note"): {"kind": "write", "params": {"task_id": "task_a"},
                                             "body": {"text": "bed confirmed", "check": 0}, "action": "task.note"},
+    ("POST", "/api/tasks/{task_id}/playbook"): {"kind": "write", "params": {"task_id": "task_a"},
+                                                "body": {"playbook": "seal_unit"}, "action": "task.playbook"},
+    ("GET", "/api/playbooks"): {"kind": "list"},
+    ("GET", "/api/playbooks/{key}"): {"kind": "own"},  # the pack's library: no jurisdiction, no personal data
     ("GET", "/api/orders"): {"kind": "list"},
     ("POST", "/api/orders"): {"kind": "write", "params": {}, "action": "order.create",
                               "body": {"person": "C-K1", "category": "from_high_area", "reason": "manual"}},

@@ -43,6 +43,7 @@ PAGES = {
     "POST /infections/{infection_id}/contacts": "cases_infection_action",
     "POST /tasks/{task_id}/complete": "cases_task_action",
     "POST /tasks/{task_id}/note": "cases_task_action",
+    "POST /tasks/{task_id}/playbook": "cases_task_action",
     "POST /orders": "cases_order_new",
     "POST /orders/{order_id}/checkins": "cases_checkin",
     "POST /orders/{order_id}/extend": "cases_order_extend",

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "axes",
     "cordon.core",
     "cordon.places",
+    "cordon.playbooks",
     "cordon.cases",
     "cordon.zones",
     "cordon.screening",
