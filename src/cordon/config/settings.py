@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "cordon.care",
     "cordon.hotline",
     "cordon.supplies",
+    "cordon.resources",
     "cordon.situation",
 ]
 

@@ -31,5 +31,6 @@ urlpatterns = [
     path("", include("cordon.care.urls")),
     path("", include("cordon.hotline.urls")),
     path("", include("cordon.supplies.urls")),
+    path("", include("cordon.resources.urls")),
     path("", include("cordon.situation.urls")),
 ]

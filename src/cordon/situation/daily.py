@@ -138,6 +138,13 @@ def groups(s: dict, day: dt.date) -> list[dict]:
         rows += [_row(_label(DeliveryStatus, k), v, p["links"]["deliveries"]) for k, v in sorted(p["deliveries"].items())]
         rows.append(_row(_("Allocations short of stock"), p["allocations_short"], link))
         out.append({"key": "supplies", "title": _("Supplies reconciliation"), "rows": rows})
+    if "resources" in s:
+        r = s["resources"]
+        out.append({"key": "resources", "title": _("Resource gaps"), "rows": _figures(
+            r, r["links"]["today"], (_("Sealed buildings"), "sealed_buildings"),
+            (_("Sealed buildings with no volunteer on duty"), "uncovered", "uncovered"),
+            (_("Labs over capacity for the next round"), "labs_over", "labs_over"),
+            (_("Labs near capacity for the next round"), "labs_near"))})
     return out
 
 

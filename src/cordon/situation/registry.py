@@ -27,6 +27,7 @@ SECTIONS = [
     "cordon.situation.sections:care",
     "cordon.situation.sections:hotline",
     "cordon.situation.sections:supplies",
+    "cordon.situation.sections:resources",
 ]
 
 
