@@ -21,7 +21,7 @@ def test_sealed_building_without_a_volunteer_is_a_gap(city, res):
     assert set(queries.sealed_buildings(on)) == {res["building_1"].pk, res["building_2"].pk}
     gaps = queries.uncovered_sealed_buildings(CITY, on)
     assert [(g["building"].path, g["other_shift"]) for g in gaps] == [
-        ("城关区/皋兰路街道/五泉社区/五泉小区/2号楼", True)]
+        ("城关区/皋兰路街道/五泉社区/五泉小区/6号楼", True)]
     # the volunteer stood down: building 1 has nobody left from its team
     ra.do_assign_person(res["volunteer_a"], team=res["team_a"], active=False, actor="test")
     assert [g["building"].pk for g in queries.uncovered_sealed_buildings(CITY, on)] == [
@@ -79,7 +79,8 @@ def test_gaps_are_scoped(city, res, outsider, worker):
     assert queries.uncovered_sealed_buildings(Within.of(outsider), on) == []
     assert [x["area"].name for x in queries.lab_load(Within.of(outsider), on)] == ["白银路社区"]
     assert len(queries.uncovered_sealed_buildings(Within.of(worker), on)) == 1
-    assert [x["area"].name for x in queries.lab_load(Within.of(worker), on)] == []  # the district's lab
+    # not the district's catchment; the compound's lab, with no round of its own coming
+    assert [(x["area"].name, x["day"]) for x in queries.lab_load(Within.of(worker), on)] == [("五泉小区", None)]
 
 
 def test_daily_close_counts_the_gaps(city, res, commander):

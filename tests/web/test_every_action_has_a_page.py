@@ -54,6 +54,15 @@ PAGES = {
     "POST /facilities/{facility_id}/place": "cases_facility_admit",
     "POST /placements/{placement_id}/discharge": "cases_discharge",
     "POST /outside-regions": "cases_region_upsert",
+    # resources
+    "POST /resources/people": "resources_person_new",
+    "POST /resources/people/{person_id}/assign": "resources_person_assign",
+    "POST /resources/teams": "resources_team_new",
+    "POST /resources/vans": "resources_van_new",
+    "POST /resources/labs": "resources_lab_new",
+    "POST /resources/labs/{lab_id}/capacity": "resources_lab_capacity",
+    "POST /resources/shifts": "resources_shift_new",
+    "POST /resources/shifts/{shift_id}/cancel": "resources_shift_cancel",
     # care
     "POST /care/requests": "care_new",
     "POST /care/requests/{request_id}/dispatch": "care_request_action",

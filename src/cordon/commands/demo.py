@@ -34,10 +34,12 @@ DEMO_STEPS = [
     "cordon.places.demo:run",
     "cordon.zones.demo:run",
     "cordon.cases.demo:run",
+    "cordon.cases.demo:playbooks",
     "cordon.screening.demo:run",
     "cordon.care.demo:run",
     "cordon.hotline.demo:run",
     "cordon.supplies.demo:run",
+    "cordon.resources.demo:run",
     "cordon.situation.demo:run",
 ]
 

@@ -5,7 +5,9 @@ jurisdiction, through ``resources.actions``. Names and phones are masked."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
+from pydantic import Field
 from ninja import Query, Router, Schema, Status as HttpStatus
 
 from cordon.core import access, clock, ids
@@ -17,6 +19,9 @@ from cordon.resources import actions, queries
 from cordon.resources.models import Lab, Person, PersonKind, Shift, Skill, Team, TeamKind, Van
 
 router = Router(tags=["resources"])
+#: a time of day, HH:MM (24 h, local time)
+Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, local time",
+                             examples=["08:00"])]
 W, R = access.RESOURCES_WRITE, access.RESOURCES_READ
 
 
@@ -217,8 +222,8 @@ class ShiftOut(Schema):
     id: int
     area: str
     on: dt.date
-    start: dt.time
-    end: dt.time
+    start: Clock
+    end: Clock
     team: str | None
     van: str | None
     people: list[str]                # masked names of everyone on duty (named and the team's members)
@@ -236,7 +241,7 @@ class ShiftFilter(PageQuery):
 
 
 def shift_out(s: Shift) -> dict:
-    return {"id": s.pk, "area": s.area.path, "on": s.on, "start": s.start, "end": s.end,
+    return {"id": s.pk, "area": s.area.path, "on": s.on, "start": f"{s.start:%H:%M}", "end": f"{s.end:%H:%M}",
             "team": s.team.name if s.team_id else None, "van": s.van.plate if s.van_id else None,
             "people": [ids.mask_name(p.name) for p in queries.on_duty(s)], "note": s.note, "cancelled": s.cancelled}
 
@@ -252,8 +257,8 @@ def list_shifts(request, f: Query[ShiftFilter]):
 class ShiftIn(Schema):
     area_id: Id
     on: Day
-    start: dt.time
-    end: dt.time
+    start: Clock
+    end: Clock
     team_id: Id | None = None
     person_ids: list[Id] = []
     van_id: Id | None = None
@@ -268,7 +273,8 @@ def _shift(pk: int) -> Shift:
 @router.post("/resources/shifts", response={201: ShiftOut})
 def plan_shift(request, payload: ShiftIn):
     user = current_user(request)
-    s = actions.do_plan_shift(area=_area(user, payload.area_id), on=payload.on, start=payload.start, end=payload.end,
+    start, end = dt.time.fromisoformat(payload.start), dt.time.fromisoformat(payload.end)
+    s = actions.do_plan_shift(area=_area(user, payload.area_id), on=payload.on, start=start, end=end,
                               team=_pick(Team, user, payload.team_id),
                               people=[_pick(Person, user, pk) for pk in payload.person_ids[:200]],
                               van=_pick(Van, user, payload.van_id), note=payload.note, actor=user,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from cordon.resources.models import PersonKind, Skill, TeamKind
 from cordon.web.forms import CheckedForm
@@ -15,23 +15,23 @@ def _area(label):
 
 
 class PersonForm(CheckedForm):
-    name = forms.CharField(label=_("Name"), max_length=40)
+    name = forms.CharField(label=_("Full name"), max_length=40)
     kind = forms.ChoiceField(label=_("Role"), choices=PersonKind.choices)
     area = _area(_("Based in (address path)"))
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     skills = forms.MultipleChoiceField(label=_("Skills"), choices=Skill.choices, required=False,
                                        widget=forms.CheckboxSelectMultiple)
-    team = forms.TypedChoiceField(label=_("Team"), coerce=int, required=False, empty_value=None)
+    team = forms.TypedChoiceField(label=pgettext_lazy("resources", "Team"), coerce=int, required=False, empty_value=None)
 
 
 class AssignForm(CheckedForm):
-    team = forms.TypedChoiceField(label=_("Team"), coerce=int, required=False, empty_value=None)
+    team = forms.TypedChoiceField(label=pgettext_lazy("resources", "Team"), coerce=int, required=False, empty_value=None)
     active = forms.BooleanField(label=_("On the roster (not stood down)"), required=False, initial=True)
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
 
 class TeamForm(CheckedForm):
-    name = forms.CharField(label=_("Team name"), max_length=80)
+    name = forms.CharField(label=_("Name of the team"), max_length=80)
     kind = forms.ChoiceField(label=_("Kind"), choices=TeamKind.choices)
     area = _area(_("Based in (address path)"))
 
@@ -39,7 +39,7 @@ class TeamForm(CheckedForm):
 class VanForm(CheckedForm):
     plate = forms.CharField(label=_("Plate"), max_length=20)
     area = _area(_("Based in (address path)"))
-    team = forms.TypedChoiceField(label=_("Team"), coerce=int, required=False, empty_value=None)
+    team = forms.TypedChoiceField(label=pgettext_lazy("resources", "Team"), coerce=int, required=False, empty_value=None)
     closed_loop = forms.BooleanField(label=_("Closed-loop vehicle (闭环转运)"), required=False, initial=True)
 
 
@@ -57,10 +57,10 @@ class CapacityForm(CheckedForm):
 class ShiftForm(CheckedForm):
     area = _area(_("Where (address path)"))
     on = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
-    start = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
-    end = forms.TimeField(label=_("To"), widget=forms.TimeInput(attrs={"type": "time"}))
-    team = forms.TypedChoiceField(label=_("Team"), coerce=int, required=False, empty_value=None)
-    people = forms.TypedMultipleChoiceField(label=_("People"), coerce=int, required=False,
+    start = forms.TimeField(label=_("Starts at"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end = forms.TimeField(label=_("Ends at"), widget=forms.TimeInput(attrs={"type": "time"}))
+    team = forms.TypedChoiceField(label=pgettext_lazy("resources", "Team"), coerce=int, required=False, empty_value=None)
+    people = forms.TypedMultipleChoiceField(label=_("People on the shift"), coerce=int, required=False,
                                             widget=forms.CheckboxSelectMultiple)
     van = forms.TypedChoiceField(label=_("Van"), coerce=int, required=False, empty_value=None)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
