@@ -63,8 +63,8 @@ def test_worker_checks_a_playbook_step_on_a_phone(live_server, browser, city, wo
     page.goto(live_server.url + f"/cases/infections/{inf.pk}/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     task = page.locator(f"#task-{t.pk}")
-    task.locator("form:has(input[name=step][value=s1]) button").tap()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        task.locator("form:has(input[name=step][value=s1]) button").tap()
     assert StepCheck.objects.get().step == "s1"
     assert "worker_a" in page.locator(f"#task-{t.pk}").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
