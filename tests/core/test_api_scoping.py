@@ -82,7 +82,8 @@ ROUTES = {
     ("POST", "/api/tasks/{task_id}/playbook"): {"kind": "write", "params": {"task_id": "task_a"},
                                                 "body": {"playbook": "seal_unit"}, "action": "task.playbook"},
     ("GET", "/api/playbooks"): {"kind": "list"},
-    ("GET", "/api/playbooks/{key}"): {"kind": "own"},  # the pack's library: no jurisdiction, no personal data
+    # the pack's library: no jurisdiction, no personal data
+    ("GET", "/api/playbooks/{key}"): {"kind": "own", "params": {"key": "playbook_key"}},
     ("GET", "/api/orders"): {"kind": "list"},
     # resources: writes need resources.write (street and district officers, logistics; not community workers)
     ("GET", "/api/resources/people"): {"kind": "list"},
@@ -271,9 +272,11 @@ def city(city):
 def _resources_records(city) -> dict:
     from tests.resources._rfixtures import resources_records
 
+    from types import SimpleNamespace
+
     records = resources_records(city)
     records.pop("today")
-    return records
+    return {**records, "playbook_key": SimpleNamespace(pk="seal_unit")}  # _fill puts a record's pk in the path
 
 
 def _desk_records(city) -> dict:

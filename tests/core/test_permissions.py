@@ -210,6 +210,11 @@ def _page_kwargs(world) -> dict:
         "cases_order_extend": {"pk": world["order_a"].pk},
         "resident_new": {"pk": world["unit_a"].pk},
         "resident_edit": {"pk": world["resident_a"].pk},
+        "playbooks_detail": {"key": "seal_unit"},
+        "resources_person": {"pk": world["volunteer_a"].pk},
+        "resources_person_assign": {"pk": 1},
+        "resources_shift_cancel": {"pk": 1},
+        "resources_lab_capacity": {"pk": world["lab_compound_a"].pk},
     }
 
 
