@@ -30,6 +30,18 @@ def _name(value: str, field: str, limit: int) -> str:
     return value
 
 
+def _new(model, key: str, value: str, exists: str, area, **fields):
+    """A new record named ``value`` (its ``key`` field, unique) placed in ``area`` (its ancestor ids); Conflict
+    when the name is taken, ``exists`` saying so (a text with ``%(name)s``)."""
+    serialize(f"resources.{model._meta.model_name}", value)
+    if model.objects.filter(**{key: value}).exists():
+        raise Conflict(exists % {"name": value}, field=key)
+    obj = model(**{key: value}, area=area, **fields)
+    obj.set_scope_from(area)
+    obj.save()
+    return obj
+
+
 def _choice(value: str, choices, field: str) -> str:
     if value not in choices.values:
         raise ActionError(_("%(field)s must be one of %(values)s") % {"field": field, "values": ", ".join(choices.values)},
@@ -42,12 +54,7 @@ def do_create_team(name: str, *, kind: str, area, actor=None, reason: str = "") 
     name = _name(name, "name", 80)
     _choice(kind, TeamKind, "kind")
     _in_scope(actor, area)
-    serialize("resources.team", name)
-    if Team.objects.filter(name=name).exists():
-        raise Conflict(_("a team named %(name)s already exists") % {"name": name}, field="name")
-    team = Team(name=name, kind=kind, area=area)
-    team.set_scope_from(area)
-    team.save()
+    team = _new(Team, "name", name, _("a team named %(name)s already exists"), area, kind=kind)
     audit.record("resources_team.create", actor=actor, obj=team, object_type="team",
                  after={"name": name, "kind": kind, "area": area.path}, reason=reason)
     return team
@@ -104,12 +111,8 @@ def do_add_van(plate: str, *, area, team: Team | None = None, closed_loop: bool 
     _in_scope(actor, area)
     if team is not None:
         _in_scope(actor, team, "team")
-    serialize("resources.van", plate)
-    if Van.objects.filter(plate=plate).exists():
-        raise Conflict(_("vehicle %(plate)s is already registered") % {"plate": plate}, field="plate")
-    van = Van(plate=plate, area=area, team=team, closed_loop=closed_loop)
-    van.set_scope_from(area)
-    van.save()
+    van = _new(Van, "plate", plate, _("vehicle %(name)s is already registered"), area, team=team,
+               closed_loop=closed_loop)
     audit.record("resources_van.create", actor=actor, obj=van, object_type="van",
                  after={"plate": plate, "area": area.path, "team": team.name if team else None,
                         "closed_loop": closed_loop}, reason=reason)
@@ -176,12 +179,7 @@ def do_register_lab(name: str, *, area, tubes_per_day: int, actor=None, reason: 
     name = _name(name, "name", 80)
     tubes_per_day = _tubes(tubes_per_day)
     _in_scope(actor, area)
-    serialize("resources.lab", name)
-    if Lab.objects.filter(name=name).exists():
-        raise Conflict(_("a lab named %(name)s already exists") % {"name": name}, field="name")
-    lab = Lab(name=name, area=area, tubes_per_day=tubes_per_day)
-    lab.set_scope_from(area)
-    lab.save()
+    lab = _new(Lab, "name", name, _("a lab named %(name)s already exists"), area, tubes_per_day=tubes_per_day)
     audit.record("resources_lab.create", actor=actor, obj=lab, object_type="lab",
                  after={"name": name, "area": area.path, "tubes_per_day": tubes_per_day}, reason=reason)
     return lab

@@ -33,6 +33,11 @@ def _pick(model, user, pk):
     return access.access(model, user, pk, perm=W, read=R) if pk is not None else None
 
 
+def _listed(request, model, ordered, out) -> list[dict]:
+    """The caller's records of ``model`` (at most 500), in the order ``ordered`` gives, as ``out`` answers."""
+    return [out(x) for x in ordered(model.objects.for_user(current_user(request), R))[:500]]
+
+
 # ------------------------------------------------------------------------------------------ people
 
 class PersonOut(Schema):
@@ -153,7 +158,7 @@ def van_out(v: Van) -> dict:
 
 @router.get("/resources/vans", response=list[VanOut])
 def list_vans(request):
-    return [van_out(v) for v in queries.vans(Van.objects.for_user(current_user(request), R))[:500]]
+    return _listed(request, Van, queries.vans, van_out)
 
 
 class VanIn(Schema):
@@ -187,7 +192,7 @@ def lab_out(lab: Lab) -> dict:
 
 @router.get("/resources/labs", response=list[LabOut])
 def list_labs(request):
-    return [lab_out(x) for x in queries.labs(Lab.objects.for_user(current_user(request), R))[:500]]
+    return _listed(request, Lab, queries.labs, lab_out)
 
 
 class LabIn(Schema):

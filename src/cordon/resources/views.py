@@ -149,22 +149,31 @@ def _team_choices(user):
     return _choices(Team.objects.for_user(user, W).filter(active=True).order_by("name"), str)
 
 
+def _new_page(request, form, title, submit, crumbs, create, *, lead=""):
+    """A page registering one record: ``create(cleaned_data, user)`` runs the action and answers (name, where
+    to go: a URL name and its arguments)."""
+    user = request.user
+    if "team" in form.fields:
+        form.fields["team"].choices = _team_choices(user)
+
+    def act(c):
+        name, to = create(c, user)
+        return done(request, _("%(name)s registered.") % {"name": name}, *to)
+
+    return form_page(request, form, FORM_PAGE, form_context(title, submit, crumbs=crumbs, lead=lead), act=act)
+
+
+def _person_created(c, user):
+    p = actions.do_register_person(c["name"], kind=c["kind"], area=_write_area(user, c["area"]), phone=c["phone"],
+                                   skills=c["skills"], team=_pick(Team, user, c["team"]), actor=user)
+    return ids.mask_name(p.name), ("resources_person", p.pk)
+
+
 @route("resources/people/new/", "resources_person_new")
 @access.require(W)
 def person_new(request):
-    user = request.user
-    f = forms.PersonForm(request.POST or None)
-    f.fields["team"].choices = _team_choices(user)
-
-    def act(c):
-        p = actions.do_register_person(c["name"], kind=c["kind"], area=_write_area(user, c["area"]),
-                                       phone=c["phone"], skills=c["skills"], team=_pick(Team, user, c["team"]),
-                                       actor=user)
-        return done(request, _("%(name)s registered.") % {"name": ids.mask_name(p.name)}, "resources_person", pk=p.pk)
-
-    page = form_context(_("Register staff or a volunteer"), _("Register"),
-                        crumbs=[(reverse("resources_people"), _("Staff and volunteers"))])
-    return form_page(request, f, FORM_PAGE, page, act=act)
+    return _new_page(request, forms.PersonForm(request.POST or None), _("Register staff or a volunteer"),
+                     _("Register"), [(reverse("resources_people"), _("Staff and volunteers"))], _person_created)
 
 
 @route("resources/people/<int:pk>/", "resources_person")
@@ -209,17 +218,16 @@ def teams(request):
         "can_write": access.has_perm(request.user, W)})
 
 
+def _team_created(c, user):
+    t = actions.do_create_team(c["name"], kind=c["kind"], area=_write_area(user, c["area"]), actor=user)
+    return t.name, ("resources_teams",)
+
+
 @route("resources/teams/new/", "resources_team_new")
 @access.require(W)
 def team_new(request):
-    user = request.user
-
-    def act(c):
-        t = actions.do_create_team(c["name"], kind=c["kind"], area=_write_area(user, c["area"]), actor=user)
-        return done(request, _("%(name)s registered.") % {"name": t.name}, "resources_teams")
-
-    page = form_context(_("New team"), _("Create"), crumbs=[(reverse("resources_teams"), _("Teams"))])
-    return form_page(request, forms.TeamForm(request.POST or None), FORM_PAGE, page, act=act)
+    return _new_page(request, forms.TeamForm(request.POST or None), _("New team"), _("Create"),
+                     [(reverse("resources_teams"), _("Teams"))], _team_created)
 
 
 @route("resources/vehicles/", "resources_vehicles")
@@ -232,20 +240,17 @@ def vehicles(request):
         "can_write": access.has_perm(request.user, W)})
 
 
+def _van_created(c, user):
+    v = actions.do_add_van(c["plate"], area=_write_area(user, c["area"]), team=_pick(Team, user, c["team"]),
+                           closed_loop=c["closed_loop"], actor=user)
+    return v.plate, ("resources_vehicles",)
+
+
 @route("resources/vans/new/", "resources_van_new")
 @access.require(W)
 def van_new(request):
-    user = request.user
-    f = forms.VanForm(request.POST or None)
-    f.fields["team"].choices = _team_choices(user)
-
-    def act(c):
-        v = actions.do_add_van(c["plate"], area=_write_area(user, c["area"]), team=_pick(Team, user, c["team"]),
-                               closed_loop=c["closed_loop"], actor=user)
-        return done(request, _("%(name)s registered.") % {"name": v.plate}, "resources_vehicles")
-
-    page = form_context(_("New delivery van"), _("Register"), crumbs=[(reverse("resources_vehicles"), _("Vehicles"))])
-    return form_page(request, f, FORM_PAGE, page, act=act)
+    return _new_page(request, forms.VanForm(request.POST or None), _("New delivery van"), _("Register"),
+                     [(reverse("resources_vehicles"), _("Vehicles"))], _van_created)
 
 
 @route("resources/labs/", "resources_labs")
@@ -258,19 +263,18 @@ def labs(request):
         "near": int(queries.NEAR * 100)})
 
 
+def _lab_created(c, user):
+    lab = actions.do_register_lab(c["name"], area=_write_area(user, c["area"]), tubes_per_day=c["tubes_per_day"],
+                                  actor=user)
+    return lab.name, ("resources_labs",)
+
+
 @route("resources/labs/new/", "resources_lab_new")
 @access.require(W)
 def lab_new(request):
-    user = request.user
-
-    def act(c):
-        lab = actions.do_register_lab(c["name"], area=_write_area(user, c["area"]), tubes_per_day=c["tubes_per_day"],
-                                      actor=user)
-        return done(request, _("%(name)s registered.") % {"name": lab.name}, "resources_labs")
-
-    page = form_context(_("New lab"), _("Register"), crumbs=[(reverse("resources_labs"), _("Labs"))],
-                        lead=_("Rounds of areas inside the catchment send their tubes to it."))
-    return form_page(request, forms.LabForm(request.POST or None), FORM_PAGE, page, act=act)
+    return _new_page(request, forms.LabForm(request.POST or None), _("New lab"), _("Register"),
+                     [(reverse("resources_labs"), _("Labs"))], _lab_created,
+                     lead=_("Rounds of areas inside the catchment send their tubes to it."))
 
 
 @route("resources/labs/<int:pk>/capacity/", "resources_lab_capacity")
