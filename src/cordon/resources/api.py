@@ -40,7 +40,7 @@ def _listed(request, model, ordered, out) -> list[dict]:
 
 # ------------------------------------------------------------------------------------------ people
 
-class PersonOut(Schema):
+class StaffOut(Schema):
     id: int
     name: str                       # masked
     kind: str
@@ -52,11 +52,11 @@ class PersonOut(Schema):
     active: bool
 
 
-class PersonList(Page):
-    items: list[PersonOut]
+class StaffList(Page):
+    items: list[StaffOut]
 
 
-class PersonFilter(PageQuery):
+class StaffFilter(PageQuery):
     kind: one_of(PersonKind.values) | None = None
     skill: one_of(Skill.values) | None = None
     team: QueryId | None = None
@@ -69,14 +69,14 @@ def person_out(p: Person) -> dict:
             "area": p.area.path, "active": p.active}
 
 
-@router.get("/resources/people", response=PersonList)
-def list_people(request, f: Query[PersonFilter]):
+@router.get("/resources/people", response=StaffList)
+def list_people(request, f: Query[StaffFilter]):
     qs = queries.people_list(Person.objects.for_user(current_user(request), R), kind=f.kind or "",
                              team=f.team, skill=f.skill or "", q=f.q or "")
     return page_of(qs, f, lambda items: [person_out(p) for p in items])
 
 
-class PersonIn(Schema):
+class StaffIn(Schema):
     name: text_of(Person, "name", min_length=1)
     kind: one_of(PersonKind.values)
     area_id: Id
@@ -86,8 +86,8 @@ class PersonIn(Schema):
     reason: Reason = ""
 
 
-@router.post("/resources/people", response={201: PersonOut})
-def register_person(request, payload: PersonIn):
+@router.post("/resources/people", response={201: StaffOut})
+def register_person(request, payload: StaffIn):
     user = current_user(request)
     p = actions.do_register_person(payload.name, kind=payload.kind, area=_area(user, payload.area_id),
                                    phone=payload.phone, skills=payload.skills[:20],
@@ -101,7 +101,7 @@ class AssignIn(Schema):
     reason: Reason = ""
 
 
-@router.post("/resources/people/{person_id}/assign", response=PersonOut)
+@router.post("/resources/people/{person_id}/assign", response=StaffOut)
 def assign_person(request, person_id: QueryId, payload: AssignIn):
     user, p = writable(request, Person, person_id, W, read=R)
     p = actions.do_assign_person(p, team=_pick(Team, user, payload.team_id), active=payload.active, actor=user,
@@ -111,7 +111,7 @@ def assign_person(request, person_id: QueryId, payload: AssignIn):
 
 # ------------------------------------------------------------------------------------------ teams, vans, labs
 
-class TeamOut(Schema):
+class ResourceTeamOut(Schema):
     id: int
     name: str
     kind: str
@@ -120,21 +120,21 @@ class TeamOut(Schema):
     active: bool
 
 
-@router.get("/resources/teams", response=list[TeamOut])
+@router.get("/resources/teams", response=list[ResourceTeamOut])
 def list_teams(request):
     return [{"id": t.pk, "name": t.name, "kind": t.kind, "area": t.area.path, "members": t.n_members,
              "active": t.active} for t in queries.team_list(Team.objects.for_user(current_user(request), R))[:500]]
 
 
-class TeamIn(Schema):
+class ResourceTeamIn(Schema):
     name: text_of(Team, "name", min_length=1)
     kind: one_of(TeamKind.values)
     area_id: Id
     reason: Reason = ""
 
 
-@router.post("/resources/teams", response={201: TeamOut})
-def create_team(request, payload: TeamIn):
+@router.post("/resources/teams", response={201: ResourceTeamOut})
+def create_team(request, payload: ResourceTeamIn):
     user = current_user(request)
     t = actions.do_create_team(payload.name, kind=payload.kind, area=_area(user, payload.area_id), actor=user,
                                reason=payload.reason)
