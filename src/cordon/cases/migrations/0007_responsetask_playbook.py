@@ -22,5 +22,8 @@ class Migration(migrations.Migration):
             name='playbook',
             field=models.CharField(blank=True, max_length=40),
         ),
+        # SQLite adds the column by rebuilding the table, which loses the plain-SQL index of 0005: make it again
+        migrations.RunSQL("CREATE INDEX IF NOT EXISTS situation_task_done_at ON cases_responsetask (done_at)",
+                          migrations.RunSQL.noop),
         migrations.RunPython(default_playbooks, migrations.RunPython.noop),
     ]
