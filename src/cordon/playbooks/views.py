@@ -45,7 +45,9 @@ def detail(request, key: str):
     pb = queries.get(key, clock.today())
     if pb is None:
         raise access.NotFound
-    steps = [{**s, "other": pb.steps[s["n"] - 1].text.get(other)} for s in queries.checklist(pb, None, lang)]
+    # an English page also gives each step's Chinese (what residents and most staff read)
+    steps = [{**s, "other": pb.steps[s["n"] - 1].text.get(other) if lang == "en" else ""}
+             for s in queries.checklist(pb, None, lang)]
     pack = active_pack(clock.today())
     return render(request, "playbooks/detail.html", {
         "pb": pb, "title": pb.title.get(lang), "summary": pb.summary.get(lang) if pb.summary else "",
