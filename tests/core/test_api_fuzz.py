@@ -40,11 +40,13 @@ def _world(city, commander) -> dict:
     from tests.care._fixtures import desk_objects
     from tests.cases._cfixtures import cases_records
     from tests.keyplaces._kfixtures import keyplace_records
+    from tests.resources._rfixtures import resources_records
 
     records = {"designation_a": do_designate(city["unit_a"], "high", reason="C-P1", actor="test")}
     records.update(cases_records(city))
     records.update(desk_objects(city))
     records.update(keyplace_records(city))
+    records.update(resources_records(city))
     records["round_a"] = do_create_round(name="五泉社区", on=clock.today(), areas=[city["community_a"]], actor="test")
     records["bulletin"] = do_draft_bulletin(clock.today(), actor=commander)
     from cordon.keyworkers.actions import do_create_employer, do_register_key_worker

@@ -80,7 +80,43 @@ ROUTES = {
                                                 "action": "task.done"},
     ("POST", "/api/tasks/{task_id}/note"): {"kind": "write", "params": {"task_id": "task_a"},
                                             "body": {"text": "bed confirmed", "check": 0}, "action": "task.note"},
+    ("POST", "/api/tasks/{task_id}/playbook"): {"kind": "write", "params": {"task_id": "task_a"},
+                                                "body": {"playbook": "seal_unit"}, "action": "task.playbook"},
+    ("GET", "/api/playbooks"): {"kind": "list"},
+    # the pack's library: no jurisdiction, no personal data
+    ("GET", "/api/playbooks/{key}"): {"kind": "own", "params": {"key": "playbook_key"}},
     ("GET", "/api/orders"): {"kind": "list"},
+    # resources: writes need resources.write (street and district officers, logistics; not community workers)
+    ("GET", "/api/resources/people"): {"kind": "list"},
+    ("POST", "/api/resources/people"): {"kind": "resources", "params": {}, "action": "resources_person.create",
+                                        "body": lambda c: {"name": "吴志愿", "kind": "volunteer",
+                                                           "area_id": c["community_a"].pk, "skills": ["delivery"]}},
+    ("POST", "/api/resources/people/{person_id}/assign"): {
+        "kind": "resources", "params": {"person_id": "volunteer_a"}, "action": "resources_person.assign",
+        "body": {"team_id": None, "active": True}},
+    ("GET", "/api/resources/teams"): {"kind": "list"},
+    ("POST", "/api/resources/teams"): {"kind": "resources", "params": {}, "action": "resources_team.create",
+                                       "body": lambda c: {"name": "五泉采样队", "kind": "sampling",
+                                                          "area_id": c["community_a"].pk}},
+    ("GET", "/api/resources/vans"): {"kind": "list"},
+    ("POST", "/api/resources/vans"): {"kind": "resources", "params": {}, "action": "resources_van.create",
+                                      "body": lambda c: {"plate": "甘A·V009", "area_id": c["community_a"].pk}},
+    ("GET", "/api/resources/labs"): {"kind": "list"},
+    ("POST", "/api/resources/labs"): {"kind": "resources", "params": {}, "action": "resources_lab.create",
+                                      "body": lambda c: {"name": "五泉检测点", "area_id": c["community_a"].pk,
+                                                         "tubes_per_day": 500}},
+    ("POST", "/api/resources/labs/{lab_id}/capacity"): {
+        "kind": "resources", "params": {"lab_id": "lab_compound_a"}, "action": "resources_lab.capacity",
+        "body": {"tubes_per_day": 150}},
+    ("GET", "/api/resources/shifts"): {"kind": "list"},
+    ("POST", "/api/resources/shifts"): {"kind": "resources", "params": {}, "action": "resources_shift.create",
+                                        "body": lambda c: {"area_id": c["unit_a2"].pk, "on": str(c["today"]),
+                                                           "start": "08:00", "end": "12:00",
+                                                           "person_ids": [c["volunteer_a"].pk]}},
+    ("POST", "/api/resources/shifts/{shift_id}/cancel"): {
+        "kind": "resources", "params": {"shift_id": "shift_a"}, "action": "resources_shift.cancel",
+        "body": {"reason": "rain"}},
+    ("GET", "/api/resources/gaps"): {"kind": "list"},
     ("POST", "/api/orders"): {"kind": "write", "params": {}, "action": "order.create",
                               "body": {"person": "C-K1", "category": "from_high_area", "reason": "manual"}},
     ("GET", "/api/orders/{order_id}"): {"kind": "object", "params": {"order_id": "order_a"}},
@@ -294,7 +330,7 @@ def city(city):
     return {**city, **units, "designation_a": designation, "lifted_a": lifted,
             "proposal_a": Proposal.objects.get(area=units["unit_a5"]), **_screening_records(city),
             **_cases_records(city), **_desk_records(city), **_keyworker_records(city), **_pass_records(city),
-            **_keyplace_records(city)}
+            **_keyplace_records(city), **_resources_records(city)}
 
 
 def _keyworker_records(city) -> dict:
@@ -327,6 +363,16 @@ def _persona(request, spec, which: int, default):
     if "as" not in spec:
         return default
     return request.getfixturevalue(AS[spec["as"]][which])
+
+
+def _resources_records(city) -> dict:
+    from tests.resources._rfixtures import resources_records
+
+    from types import SimpleNamespace
+
+    records = resources_records(city)
+    records.pop("today")
+    return {**records, "playbook_key": SimpleNamespace(pk="seal_unit")}  # _fill puts a record's pk in the path
 
 
 def _desk_records(city) -> dict:
@@ -449,7 +495,7 @@ def test_outsider_cannot_create_in_other_community(city, outsider, as_user):
     assert AuditEntry.objects.count() == before
 
 
-@pytest.mark.parametrize("route", sorted(r for r, s in ROUTES.items() if s["kind"] == "write"))
+@pytest.mark.parametrize("route", sorted(r for r, s in ROUTES.items() if s["kind"] in ("write", "resources")))
 def test_read_only_gets_403_on_writes(route, city, auditor, as_user):
     method, template = route
     spec = ROUTES[route]
@@ -622,3 +668,38 @@ def test_list_query_budget(city, commander, as_user, django_assert_max_num_queri
         c.get(f"/api/areas/{city['unit_a'].pk}/households")
     with django_assert_max_num_queries(6):
         c.get("/api/residents")
+
+
+RESOURCE_WRITES = sorted(r for r, s in ROUTES.items() if s["kind"] == "resources")
+
+
+@pytest.mark.parametrize("route", RESOURCE_WRITES)
+def test_resources_write_by_a_street_officer_with_one_audit_row(route, city, as_user):
+    from tests.conftest import _user
+
+    officer = _user("street_a", "street_officer", city["street"])
+    method, template = route
+    spec = ROUTES[route]
+    c = as_user(officer)
+    before = AuditEntry.objects.count()
+    r = _call(c, method, _fill(template, spec.get("params", {}), city), _body(spec, city))
+    assert r.status_code in (200, 201), (route, r.status_code, r.content)
+    new = list(AuditEntry.objects.order_by("-id")[: AuditEntry.objects.count() - before])
+    assert [e.action for e in new] == [spec["action"]] and new[0].actor_name == "street_a"
+
+
+@pytest.mark.parametrize("route", RESOURCE_WRITES)
+def test_resources_write_outside_the_jurisdiction_is_404(route, city, worker, as_user):
+    """A logistics officer of community B writes nothing in community A; a community worker (resources.read
+    only) is refused outright."""
+    from tests.conftest import _user
+
+    other = _user("logistics_b", "logistics_officer", city["community_b"])
+    method, template = route
+    spec = ROUTES[route]
+    path = _fill(template, spec.get("params", {}), city)
+    c_other, c_worker = as_user(other), as_user(worker)
+    before = AuditEntry.objects.count()
+    assert _call(c_other, method, path, _body(spec, city)).status_code == 404, route
+    assert _call(c_worker, method, path, _body(spec, city)).status_code == 403, route
+    assert AuditEntry.objects.count() == before

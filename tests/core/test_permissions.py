@@ -217,6 +217,11 @@ def _page_kwargs(world) -> dict:
         "passes_assign": {"pk": world["delivery_a"].pk},
         "keyplaces_place": {"pk": world["keyplace_a"].pk},
         "keyplaces_action": {"pk": world["keyplace_a"].pk, "action": "test"},
+        "playbooks_detail": {"key": "seal_unit"},
+        "resources_person": {"pk": world["volunteer_a"].pk},
+        "resources_person_assign": {"pk": 1},
+        "resources_shift_cancel": {"pk": 1},
+        "resources_lab_capacity": {"pk": world["lab_compound_a"].pk},
     }
 
 

@@ -43,6 +43,7 @@ PAGES = {
     "POST /infections/{infection_id}/contacts": "cases_infection_action",
     "POST /tasks/{task_id}/complete": "cases_task_action",
     "POST /tasks/{task_id}/note": "cases_task_action",
+    "POST /tasks/{task_id}/playbook": "cases_task_action",
     "POST /orders": "cases_order_new",
     "POST /orders/{order_id}/checkins": "cases_checkin",
     "POST /orders/{order_id}/extend": "cases_order_extend",
@@ -58,6 +59,15 @@ PAGES = {
     "POST /keyworkers/workers/{worker_id}/samples": "keyworkers_detail",
     "POST /keyworkers/employers": "keyworkers_employer_new",
     "POST /keyworkers/employers/{employer_id}/contacts": "keyworkers_employer_contact",
+    # resources
+    "POST /resources/people": "resources_person_new",
+    "POST /resources/people/{person_id}/assign": "resources_person_assign",
+    "POST /resources/teams": "resources_team_new",
+    "POST /resources/vans": "resources_van_new",
+    "POST /resources/labs": "resources_lab_new",
+    "POST /resources/labs/{lab_id}/capacity": "resources_lab_capacity",
+    "POST /resources/shifts": "resources_shift_new",
+    "POST /resources/shifts/{shift_id}/cancel": "resources_shift_cancel",
     # care
     "POST /care/requests": "care_new",
     "POST /care/requests/{request_id}/dispatch": "care_request_action",

@@ -15,7 +15,10 @@ from cordon.core.packs import active_pack
 from cordon.cases.models import (Arrival, ArrivalKind, CheckIn, Facility, FacilityKind, Found, Infection,
                                  InfectionKind, OrderStatus, OutsideRegion, PersonOrder, Placement, ResponseTask,
                                  TaskNote, TaskStatus)
+from cordon.playbooks import actions as playbook_actions, queries as playbook_queries
+from cordon.playbooks.models import Subject
 from cordon.policy import guardrails, persons
+from cordon.policy.pack import task_playbook_key
 from cordon.cases.queries import has_link, resident_with, seen_by
 
 
@@ -79,7 +82,7 @@ def _open_response(inf: Infection, *, actor=None) -> list:
         task = ResponseTask(infection=inf, step=key, title=f"{t.title.zh} / {t.title.en}", owner=owner,
                             deadline=start + dt.timedelta(hours=t.deadline_hours),
                             checklist=[{"zh": p.zh, "en": p.en, "done": False} for p in t.playbook],
-                            rule=f"{pack.name}: tasks.{key} ({t.deadline_hours} h)")
+                            rule=f"{pack.name}: tasks.{key} ({t.deadline_hours} h)", playbook=t.playbook_key)
         task.set_scope_from(inf)
         tasks.append(task)
     ResponseTask.objects.bulk_create(tasks)
@@ -126,10 +129,54 @@ def do_note_task(task, text: str, *, actor=None, check: int | None = None):
     if check is not None:
         if not 0 <= check < len(task.checklist):
             raise ActionError(gettext("no such checklist item"), field="check")
+        was_done = task.checklist[check].get("done")
         task.checklist = [{**c, "done": True} if i == check else c for i, c in enumerate(task.checklist)]
         task.save(update_fields=["checklist"])
+        if not was_done and task.playbook == task_playbook_key(task.step):  # the same step of its playbook
+            step = f"s{check + 1}"
+            run = playbook_queries.run_of(Subject.TASK, task.pk, task.playbook)
+            if step not in playbook_queries.checks_of(run):
+                playbook_actions.do_check_step(Subject.TASK, task, task.playbook, step, actor=actor, note=text)
     TaskNote.objects.create(task=task, at=clock.now(), actor=audit.actor_name(actor), text=text or "")
     audit.record("task.note", actor=actor, obj=task, object_type="task", after={"check": check}, reason=text)
+    return task
+
+
+@transaction.atomic
+def do_check_task_step(task, step: str, *, actor=None, note: str = "", reason: str = ""):
+    """Check off one step of the task's playbook (who and when: ``playbooks``' audited check); on the task's
+    default playbook the matching item of its checklist is ticked too, and the timeline says which step."""
+    audit.check_text(note, "note")
+    lock(task)
+    if task.status == TaskStatus.DONE:
+        raise Conflict(gettext("this task is already done"), field="task")
+    if not task.playbook:
+        raise ActionError(gettext("this task follows no playbook"), field="step")
+    playbook_actions.do_check_step(Subject.TASK, task, task.playbook, step, actor=actor, note=note, reason=reason)
+    pb = playbook_queries.get(task.playbook)
+    i = [s.key for s in pb.steps].index(step)
+    if task.playbook == task_playbook_key(task.step) and i < len(task.checklist):
+        task.checklist = [{**c, "done": True} if j == i else c for j, c in enumerate(task.checklist)]
+        task.save(update_fields=["checklist"])
+    TaskNote.objects.create(task=task, at=clock.now(), actor=audit.actor_name(actor),
+                            text=f"✓ {pb.steps[i].text.zh} / {pb.steps[i].text.en}" + (f": {note}" if note else ""))
+    return task
+
+
+@transaction.atomic
+def do_set_task_playbook(task, playbook: str, *, actor=None, reason: str = ""):
+    """Make the task follow another playbook of the pack (or none: ""); the checks made on the previous one
+    stay on its run."""
+    playbook = (playbook or "").strip()
+    if playbook and playbook_queries.get(playbook) is None:
+        raise ActionError(gettext("no playbook %(key)s in the pack in force") % {"key": playbook}, field="playbook")
+    lock(task)
+    if playbook == task.playbook:
+        return task
+    before, task.playbook = task.playbook, playbook
+    task.save(update_fields=["playbook"])
+    audit.record("task.playbook", actor=actor, obj=task, object_type="task", before={"playbook": before},
+                 after={"playbook": playbook}, reason=reason)
     return task
 
 

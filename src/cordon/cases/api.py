@@ -101,6 +101,7 @@ class ResponseTaskOut(Schema):
     escalated_to: str
     checklist: list[CheckItem]
     rule: str
+    playbook: str                      # the playbook the task follows (GET /api/playbooks/{key}); "" for none
 
 
 class TaskDetail(ResponseTaskOut):
@@ -190,7 +191,7 @@ def task_out(t: ResponseTask, now: dt.datetime, label: str | None = None) -> dic
     return {"id": t.pk, "infection_id": t.infection_id, "infection": label or t.infection.label, "step": t.step,
             "title": t.title, "owner": t.owner, "deadline": t.deadline, "status": t.status, "done_at": t.done_at,
             "overdue": st["overdue"], "escalation": t.escalation, "escalated_to": st["escalated_to"],
-            "checklist": t.checklist, "rule": t.rule}
+            "checklist": t.checklist, "rule": t.rule, "playbook": t.playbook}
 
 
 def infection_detail(user, inf: Infection) -> dict:
@@ -349,6 +350,12 @@ class CompleteIn(Schema):
 class TaskNoteIn(Schema):
     text: Reason = ""
     check: integer(0, 1000) | None = None
+    step: text_of(ResponseTask, "playbook") | None = None   # a step key of the task's playbook: checks it off
+
+
+class TaskPlaybookIn(Schema):
+    playbook: text_of(ResponseTask, "playbook") = ""         # a key of the pack's playbooks; "" for none
+    reason: Reason = ""
 
 
 @router.post("/tasks/{task_id}/complete", response=TaskDetail)
@@ -359,11 +366,21 @@ def complete_task(request, task_id: QueryId, payload: CompleteIn):
 
 @router.post("/tasks/{task_id}/note", response=TaskDetail)
 def note_task(request, task_id: QueryId, payload: TaskNoteIn):
-    """Add a note to the task's timeline and/or tick a checklist item (``check``: its index)."""
+    """Add a note to the task's timeline and/or tick a checklist item (``check``: its index), or check off a
+    step of the task's playbook (``step``: its key; who and when are recorded, audited)."""
     user, t = writable(request, ResponseTask, task_id, access.CASES_WRITE)
+    if payload.step:
+        return _task_detail(actions.do_check_task_step(t, payload.step, actor=user, note=payload.text.strip()))
     if not payload.text.strip() and payload.check is None:
         raise ActionError(_("write a note or tick a checklist item"), field="text")
     return _task_detail(actions.do_note_task(t, payload.text.strip(), actor=user, check=payload.check))
+
+
+@router.post("/tasks/{task_id}/playbook", response=TaskDetail)
+def set_task_playbook(request, task_id: QueryId, payload: TaskPlaybookIn):
+    """Make the task follow another playbook of the pack (or none)."""
+    user, t = writable(request, ResponseTask, task_id, access.CASES_WRITE)
+    return _task_detail(actions.do_set_task_playbook(t, payload.playbook, actor=user, reason=payload.reason))
 
 
 # ------------------------------------------------------------------------------------------ orders
@@ -699,6 +716,7 @@ access.declare_operations(router, {
     "list_orders": access.READ_HEALTH, "get_order": access.READ_HEALTH, "list_arrivals": access.READ_HEALTH,
     "create_infection": access.CASES_WRITE, "reclassify_infection": access.CASES_WRITE,
     "register_contact": access.CASES_WRITE, "complete_task": access.CASES_WRITE, "note_task": access.CASES_WRITE,
+    "set_task_playbook": access.CASES_WRITE,
     "manual_order": access.CASES_WRITE, "record_checkin": access.CASES_WRITE, "extend_order": access.CASES_WRITE,
     "register_spillover": access.CASES_WRITE, "register_arrival": access.CASES_WRITE,
     "record_arrival_test": access.CASES_WRITE, "create_facility": access.CASES_WRITE, "place": access.CASES_WRITE,

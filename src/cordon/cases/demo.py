@@ -18,7 +18,8 @@ import random
 
 from cordon.core import clock
 from cordon.cases import actions as ca
-from cordon.cases.models import Arrival, Facility, Infection, OrderStatus, OutsideRegion, PersonOrder, ResponseTask
+from cordon.cases.models import (Arrival, Facility, Infection, OrderStatus, OutsideRegion, PersonOrder, ResponseTask,
+                                 TaskStatus)
 from cordon.core.actions import ActionError
 from cordon.core.jobs import DAY_START_JOBS
 from cordon.cases.queries import residents_not_yet_infections
@@ -277,3 +278,30 @@ def _respond(inf, short, day, today, rng, infections, sites, hospital, shelter, 
             t = inf.tasks.get(step=LEFT_OPEN[short][0])
             ca.do_note_task(t, "人手不足，已上报街道 / short of staff, reported to the street", actor=actor)
     return n
+
+
+def playbooks(today: dt.date | None = None) -> None:
+    """Playbooks followed on open response tasks: the first steps of their own checklists checked by the
+    community worker (or the commander outside 五泉社区), and one designation task switched to the sealing
+    playbook with two of its steps checked."""
+    from django.contrib.auth import get_user_model
+
+    from cordon.core import access
+
+    User = get_user_model()
+    commander = User.objects.get(username="commander")
+    worker = User.objects.filter(username="community").first() or commander
+    tasks = list(ResponseTask.objects.filter(status=TaskStatus.OPEN).select_related("infection")
+                 .order_by("-infection__reported_at", "deadline", "id")[:12])
+    checked = 0
+    for i, t in enumerate(tasks):
+        actor = worker if access.scope_for(worker, access.CASES_WRITE).contains(t) else commander
+        if t.step == "designation" and t.playbook != "seal_unit":
+            ca.do_set_task_playbook(t, "seal_unit", actor=actor, reason="按单元落实封控")
+            for step in ("confirm_notice", "post_notice"):
+                ca.do_check_task_step(t, step, actor=actor)
+                checked += 1
+        elif i % 2 == 0 and t.playbook:
+            ca.do_check_task_step(t, "s1", actor=actor, note="已完成")
+            checked += 1
+    print(f"Demo playbooks: {checked} steps checked on {len(tasks)} open response tasks")

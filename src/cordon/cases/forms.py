@@ -22,6 +22,8 @@ class CheckInForm(CheckedForm):
 class NoteForm(CheckedForm):
     text = forms.CharField(label=_("Note"), max_length=1000, required=False)
     check = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    step = forms.RegexField(r"^[a-z][a-z0-9_]*$", max_length=40, required=False, widget=forms.HiddenInput)
+    playbook = forms.RegexField(r"^[a-z][a-z0-9_]*$", label=_("Playbook"), max_length=40, required=False)
 
 
 class ContactForm(CheckedForm):

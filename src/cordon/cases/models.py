@@ -62,6 +62,9 @@ class ResponseTask(ScopedFields):
     escalation = models.PositiveSmallIntegerField(default=0, help_text="0 none, 1 street, 2 district, 3 city")
     escalated_at = models.DateTimeField(null=True, blank=True)
     rule = models.CharField(max_length=120, blank=True)
+    #: the playbook the task follows (a key of the pack's library; its steps are checked off on the task page);
+    #: the pack's default for the step when the task opens, changed with ``do_set_task_playbook``
+    playbook = models.CharField(max_length=40, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["infection", "step"], name="task_once_per_step")]

@@ -29,6 +29,9 @@ from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
 from cordon.places.views import scope_roots
+from cordon.playbooks import queries as playbook_queries
+from cordon.playbooks.models import Subject
+from cordon.policy.pack import task_playbook_key
 from cordon.web import exports as web_exports
 from cordon.web.pages import (attempt, choice_label, in_language, paginate, posted, posted_text, query_id,
                               query_without_page, reads_chinese, route)
@@ -69,14 +72,29 @@ def _not_done(exc: ActionError) -> str:
 
 # ---------------------------------------------------------------------------------------------- infections
 
+def _checklist(t, runs, lang_zh: bool) -> tuple[list[dict], object]:
+    """The task's checklist: its playbook's steps (who checked each, when) or, for a task following none,
+    its own list. On the task's default playbook an item ticked on the list counts as checked."""
+    pb = playbook_queries.get(t.playbook)
+    if pb is None:
+        return [{"i": i, "text": c["zh"] if lang_zh else c["en"], "done": c.get("done")}
+                for i, c in enumerate(t.checklist)], None
+    own = t.playbook == task_playbook_key(t.step)
+    items = playbook_queries.checklist(pb, runs.get((t.pk, t.playbook)), "zh" if lang_zh else "en")
+    for i, c in enumerate(items):
+        c["done"] = bool(c["check"]) or (own and i < len(t.checklist) and bool(t.checklist[i].get("done")))
+    return items, pb
+
+
 def _task_rows(tasks, now, lang_zh: bool) -> list[dict]:
     rows = []
+    runs = playbook_queries.runs_for(Subject.TASK, [t.pk for t in tasks])
     for t in tasks:
         zh, _sep, en = t.title.partition(" / ")
         st = queries.task_state(t, now)
-        rows.append({"t": t, "title": zh if lang_zh or not en else en, **st,
-                     "checklist": [{"i": i, "text": c["zh"] if lang_zh else c["en"], "done": c.get("done")}
-                                   for i, c in enumerate(t.checklist)]})
+        checklist, pb = _checklist(t, runs, lang_zh)
+        rows.append({"t": t, "title": zh if lang_zh or not en else en, **st, "checklist": checklist,
+                     "playbook": pb, "playbook_title": pb.title.get("zh" if lang_zh else "en") if pb else ""})
     return rows
 
 
@@ -149,6 +167,7 @@ def infection_detail(request, pk: int):
         "reclassify_form": forms.ReclassifyForm(initial={"kind": "confirmed" if inf.kind == "asymptomatic"
                                                          else "asymptomatic"}),
         "status_labels": STATUS_LABELS,
+        "library": [(p.key, p.title.get("zh" if reads_chinese() else "en")) for p in playbook_queries.library(today)],
     }
     return render(request, "cases/infection.html", context)
 
@@ -166,6 +185,12 @@ def task_action(request, pk: int, action: str):
         if action == "complete":
             actions.do_complete_task(t, actor=user, note=f.cleaned_data["text"])
             messages.success(request, _("Task done."))
+        elif action == "check" and f.cleaned_data["step"]:
+            actions.do_check_task_step(t, f.cleaned_data["step"], actor=user, note=f.cleaned_data["text"].strip())
+            messages.success(request, _("Step checked."))
+        elif action == "playbook":
+            actions.do_set_task_playbook(t, f.cleaned_data["playbook"], actor=user)
+            messages.success(request, _("The task follows another playbook."))
         elif action == "check":
             if f.cleaned_data["check"] is None:
                 raise ActionError(_("no such checklist item"), field="check")

@@ -34,6 +34,7 @@ DEMO_STEPS = [
     "cordon.places.demo:run",
     "cordon.zones.demo:run",
     "cordon.cases.demo:run",
+    "cordon.cases.demo:playbooks",
     "cordon.screening.demo:run",
     "cordon.care.demo:run",
     "cordon.hotline.demo:run",
@@ -41,6 +42,7 @@ DEMO_STEPS = [
     "cordon.keyworkers.demo:run",
     "cordon.passes.demo:run",
     "cordon.keyplaces.demo:run",
+    "cordon.resources.demo:run",
     "cordon.situation.demo:run",
 ]
 

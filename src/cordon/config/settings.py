@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "axes",
     "cordon.core",
     "cordon.places",
+    "cordon.playbooks",
     "cordon.cases",
     "cordon.zones",
     "cordon.screening",
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "cordon.keyworkers",
     "cordon.passes",
     "cordon.keyplaces",
+    "cordon.resources",
     "cordon.situation",
 ]
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("account/tokens/<int:pk>/revoke/", web_views.account_token_revoke, name="account_token_revoke"),
     path("settings/pack/", web_views.settings_pack, name="settings_pack"),
     path("", include("cordon.places.urls")),
+    path("", include("cordon.playbooks.urls")),
     path("", include("cordon.zones.urls")),
     path("", include("cordon.cases.urls")),
     path("", include("cordon.screening.urls")),
@@ -33,5 +34,6 @@ urlpatterns = [
     path("", include("cordon.keyworkers.urls")),
     path("", include("cordon.passes.urls")),
     path("", include("cordon.keyplaces.urls")),
+    path("", include("cordon.resources.urls")),
     path("", include("cordon.situation.urls")),
 ]

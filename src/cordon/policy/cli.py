@@ -23,7 +23,7 @@ L = {
         "alt": "alternative {p}-in-1", "round_h": "a round within {h} h", "essential": "Essential places",
         "guardrails": "Guardrails", "out": "out of scope", "unverified": "unverified", "source": "source",
         "centralized": "centralized", "home_quarantine": "home quarantine", "home_monitoring": "home health monitoring",
-        "period_day": "day", "home_day": "period day",
+        "period_day": "day", "home_day": "period day", "playbooks": "Playbooks", "for": "for",
     },
     "zh": {
         "effective": "施行", "designation": "划定单元", "by": "不需说明理由的最大划定单元", "default": "默认",
@@ -36,7 +36,7 @@ L = {
         "every": "每{d}天{t}次", "screening": "区域核酸筛查", "pool": "{p}合1混采", "alt": "备选{p}合1",
         "round_h": "{h}小时内完成一轮", "essential": "保障生活的场所", "guardrails": "九不准", "out": "暂不适用",
         "unverified": "未核实", "source": "来源", "centralized": "集中隔离", "home_quarantine": "居家隔离",
-        "home_monitoring": "居家健康监测", "period_day": "第", "home_day": "期内第",
+        "home_monitoring": "居家健康监测", "period_day": "第", "home_day": "期内第", "playbooks": "工作指引", "for": "适用",
     },
 }
 
@@ -84,7 +84,8 @@ def _check(file: str) -> int:
     unverified = _count_unverified(pack)
     print(f"ok: {pack.name} ({pack.title.en}), effective {pack.effective.isoformat()}; "
           f"levels {', '.join(pack.level_order)}; {len(pack.persons)} person categories; "
-          f"{len(pack.tasks)} tasks; {len(pack.guardrails)} guardrails; {unverified} figures marked unverified")
+          f"{len(pack.tasks)} tasks; {len(pack.guardrails)} guardrails; {len(pack.playbooks)} playbooks "
+          f"({sum(len(pb.steps) for pb in pack.playbooks.values())} steps); {unverified} figures marked unverified")
     return 0
 
 
@@ -97,6 +98,7 @@ def _count_unverified(pack: Pack) -> int:
         n += int(c.unverified) + sum(1 for p in c.periods if p.unverified)
     n += sum(1 for t in pack.tasks.values() if t.unverified)
     n += sum(1 for k in pack.key_populations if k.unverified)
+    n += sum(1 for pb in pack.playbooks.values() for s in pb.steps if s.unverified or (pb.unverified and not s.source))
     return n
 
 
@@ -221,4 +223,10 @@ def render(pack: Pack, lang: str = "zh", sources: bool = False) -> str:
             w(f"    ({t['out']})")
         for chk in g.checks:
             w(f"    {chk.action} {chk.key}: {chk.message.get(lang)}")
+    w("")
+    w(f"{t['playbooks']}:")
+    for pb in pack.playbooks.values():
+        w(f"  {pb.key} {pb.title.get(lang)} ({t['for']}: {', '.join(pb.audience)}){mark(pb.unverified, pb.source)}")
+        for i, st in enumerate(pb.steps, 1):
+            w(f"    {i}. [{st.key}] {st.text.get(lang)}{mark(st.unverified, st.source) if st.source else ''}")
     return "\n".join(out)

@@ -13,6 +13,7 @@ Validation composes the YAML into nodes first, so every error carries the line i
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ CATEGORY_KEYS = ("close_contact", "contact_of_contact", "inbound", "from_high_ar
                  "from_low_area")
 PERIOD_KINDS = ("centralized", "home_quarantine", "home_monitoring")
 FOUND_KINDS = ("community", "controlled_area", "quarantine_site")
+AUDIENCES = ("staff", "volunteer", "hotline", "sampling", "medical", "driver")
 REQUIRED_TASKS = ("transfer", "investigation", "contact_tracing", "designation", "disinfection", "area_round")
 ACTIONS = ("block", "flag")
 # guardrail rule -> the check keys the engines look up (each needs a message in the pack)
@@ -161,6 +163,42 @@ class Task(Cited):
     deadline_hours: int
     playbook: tuple[Text, ...]
 
+    @property
+    def playbook_key(self) -> str:
+        """The task's default playbook in the pack's library."""
+        return task_playbook_key(self.key)
+
+
+@dataclass(frozen=True)
+class Step(Cited):
+    """One checkable step of a playbook; `key` is stable across pack versions while the step means the same."""
+    key: str
+    text: Text
+
+
+@dataclass(frozen=True)
+class Playbook(Cited):
+    """A checklist (工作指引) for one job: who it is for, its steps in order. A response task's inline checklist
+    is a playbook too (key ``task_<step>``, step keys ``s1``..), so every task has a default playbook."""
+    key: str
+    title: Text
+    steps: tuple[Step, ...]
+    audience: tuple[str, ...] = ()
+    summary: Text | None = None
+
+    def step(self, key: str) -> Step | None:
+        return next((s for s in self.steps if s.key == key), None)
+
+    @property
+    def digest(self) -> str:
+        """Identifies this wording of the steps: a run records it, so a later pack's changed text shows."""
+        blob = "\n".join(f"{s.key}\t{s.text.zh}\t{s.text.en}" for s in self.steps)
+        return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:12]
+
+
+def task_playbook_key(task_key: str) -> str:
+    return f"task_{task_key}"
+
 
 @dataclass(frozen=True)
 class Cadence(Cited):
@@ -216,6 +254,7 @@ class Pack:
     screening: Screening
     essential_places: tuple[str, ...]
     guardrails: Mapping[str, Guardrail]
+    playbooks: Mapping[str, Playbook] = field(default_factory=lambda: MappingProxyType({}))
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     path: str | None = None
 
@@ -276,6 +315,10 @@ class Pack:
                 return c
         raise KeyError(f"pack {self.name}: guardrail {rule} has no check {key!r}")
 
+    # playbooks
+    def playbook(self, key: str) -> Playbook | None:
+        return self.playbooks.get(key)
+
     def cite(self, source: str) -> str:
         return self.sources.get(source, source)
 
@@ -305,6 +348,10 @@ SCREENING = Struct({"pool_size": (Int(min=1), True), "alt_pool_size": (Opt(Int(m
 CHECK = Struct({"key": (Str(pattern=IDENT), True), "action": (Str(choices=ACTIONS), True), "message": (TEXT, True)})
 GUARDRAIL = Struct({"rule": (Str(pattern=r"nine-prohibitions-[1-9]"), True), "prohibits": (TEXT, True),
                     "in_scope": (Bool(), False), "checks": (ListOf(CHECK), True)}, sourced=True)
+STEP = Struct({"key": (Str(pattern=IDENT), True), "text": (TEXT, True)}, sourced="optional")
+PLAYBOOK = Struct({"title": (TEXT, True), "summary": (TEXT, False),
+                   "audience": (ListOf(Str(choices=AUDIENCES), unique=True, min_len=1), True),
+                   "steps": (ListOf(STEP, min_len=1), True)}, sourced=True)
 DESIGNATION = Struct({"granularity": (Str(), True), "default_kind": (Str(), True)}, sourced=True)
 PACK = Struct({
     "format": (Int(min=FORMAT_VERSION, max=FORMAT_VERSION), True),
@@ -325,6 +372,7 @@ PACK = Struct({
     "screening": (SCREENING, True),
     "essential_places": (ListOf(Str(pattern=IDENT), unique=True), True),
     "guardrails": (ListOf(GUARDRAIL), True),
+    "playbooks": (MapOf(Str(pattern=IDENT), PLAYBOOK), False),
 })
 
 
@@ -417,6 +465,8 @@ def _semantic(d: dict, ctx: Ctx) -> None:
             ctx.err(L(f"key_populations[{i}].key"), f"key_populations[{i}].key", f"{c['key']!r} appears twice")
         seen.add(c.get("key"))
 
+    _semantic_playbooks(d, ctx)
+
     if "guardrails" in d:
         rules: dict[str, int] = {}
         for i, g in enumerate(d["guardrails"]):
@@ -447,6 +497,24 @@ def _semantic(d: dict, ctx: Ctx) -> None:
                 ctx.err(L("guardrails"), "guardrails", f"{rule} is missing")
 
 
+def _semantic_playbooks(d: dict, ctx: Ctx) -> None:
+    L = ctx.line
+    tasks = d.get("tasks") or {}
+    for key, pb in (d.get("playbooks") or {}).items():
+        p = f"playbooks.{key}"
+        if key.startswith("task_") and key[5:] in tasks:
+            ctx.err(L(p), p, f"{key!r} is the name of task {key[5:]!r}'s own checklist; choose another key")
+        seen: set[str] = set()
+        for i, step in enumerate(pb.get("steps") or []):
+            k = step.get("key")
+            if k in seen:
+                ctx.err(L(f"{p}.steps[{i}].key"), f"{p}.steps[{i}].key", f"{k!r} appears twice in this playbook")
+            seen.add(k)
+            if step.get("unverified") and not step.get("source"):
+                ctx.err(L(f"{p}.steps[{i}]"), f"{p}.steps[{i}].source",
+                        "an unverified step says where it comes from (a source)")
+
+
 # --------------------------------------------------------------------------------------------- build
 
 def _text(v: dict | None) -> Text | None:
@@ -456,6 +524,20 @@ def _text(v: dict | None) -> Text | None:
 def _exit(v: dict) -> Exit:
     return Exit(clean_days=v["clean_days"], to=v["to"], round_on_day=v.get("round_on_day"),
                 **_cited(v))
+
+
+def _playbooks(d: dict) -> dict[str, Playbook]:
+    out = {}
+    for key, pb in (d.get("playbooks") or {}).items():
+        out[key] = Playbook(key=key, title=_text(pb["title"]), summary=_text(pb.get("summary")),
+                            audience=tuple(pb["audience"]),
+                            steps=tuple(Step(key=s["key"], text=_text(s["text"]), **_cited(s)) for s in pb["steps"]),
+                            **_cited(pb))
+    for key, t in d["tasks"].items():
+        out[task_playbook_key(key)] = Playbook(
+            key=task_playbook_key(key), title=_text(t["title"]), audience=("staff",),
+            steps=tuple(Step(key=f"s{i}", text=_text(x)) for i, x in enumerate(t["playbook"], 1)), **_cited(t))
+    return out
 
 
 def _build(d: dict, path: str | None) -> Pack:
@@ -502,6 +584,7 @@ def _build(d: dict, path: str | None) -> Pack:
         screening=Screening(s["pool_size"], s["round_hours"], s.get("alt_pool_size"), _text(s.get("note")),
                             **_cited(s)),
         essential_places=tuple(d["essential_places"]), guardrails=MappingProxyType(guardrails),
+        playbooks=MappingProxyType(_playbooks(d)),
         sources=MappingProxyType(dict(d.get("sources") or {})), path=path)
 
 

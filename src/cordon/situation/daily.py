@@ -160,6 +160,13 @@ def groups(s: dict, day: dt.date) -> list[dict]:
             (_("Closed"), "closed"), (_("Breaches of the day"), "breaches", "breaches"),
             (_("Exits outside a shift change"), "breaches_exit"),
             (_("People inside past their on-site test"), "breaches_untested"))})
+    if "resources" in s:
+        r = s["resources"]
+        out.append({"key": "resources", "title": _("Resource gaps"), "rows": _figures(
+            r, r["links"]["today"], (_("Sealed buildings"), "sealed_buildings"),
+            (_("Sealed buildings with no volunteer on duty"), "uncovered", "uncovered"),
+            (_("Labs over capacity for the next round"), "labs_over", "labs_over"),
+            (_("Labs near capacity for the next round"), "labs_near"))})
     return out
 
 

@@ -30,6 +30,7 @@ SECTIONS = [
     "cordon.situation.sections:keyworkers",
     "cordon.passes.sections:passes",
     "cordon.situation.sections:keyplaces",
+    "cordon.situation.sections:resources",
 ]
 
 

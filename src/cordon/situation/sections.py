@@ -480,3 +480,16 @@ def keyplaces(view: SituationScope, on: dt.date, detail: bool = False) -> dict |
         out["ids"] = {"breaches": _ids(breaches.filter(on=on))}
     return out
 
+def resources(view: SituationScope, on: dt.date, detail: bool = False) -> dict | None:
+    """Resource gaps of the day (``resources.queries``): sealed buildings with no volunteer on duty, lab
+    catchments over (or near) their capacity for the next screening round."""
+    if not apps.is_installed("cordon.resources"):
+        return None
+    from cordon.resources.queries import Within, gap_counts
+
+    g = gap_counts(Within(view.scope, view.district.pk if view.district is not None else None), on)
+    out = {k: g[k] for k in ("sealed_buildings", "uncovered", "labs_over", "labs_near")}
+    out["links"] = {"today": _url("resources_today", query=f"on={on.isoformat()}"), "labs": _url("resources_labs")}
+    if detail:
+        out["ids"] = {"uncovered": g["uncovered_ids"][:ID_CAP], "labs_over": g["labs_over_ids"][:ID_CAP]}
+    return out

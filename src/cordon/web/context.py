@@ -27,6 +27,8 @@ NAV = [
     ("keyplaces_list", _("Key places"), ("keyplaces_",), access.KEYPLACES_READ),
     ("cases_facilities", _("Facilities"), ("cases_facilit",), access.VIEW),
     ("cases_arrivals", _("Arrivals"), ("cases_arrivals",), access.READ_HEALTH),
+    ("resources_today", _("Resources"), ("resources_",), access.RESOURCES_READ),
+    ("playbooks_list", _("Playbooks"), ("playbooks_",), access.SIGNED_IN),
     ("uploads", _("Files in"), ("upload",), access.UPLOAD),
     ("audit_list", _("Audit log"), ("audit_",), access.AUDIT),
     ("settings_pack", _("Policy pack"), ("settings_",), access.COMMAND),
