@@ -17,6 +17,8 @@ NOW_JOBS = {
     "escalate": "cordon.cases.actions:do_escalate_overdue",            # response tasks past their deadline
     "hotline_escalate": "cordon.hotline.actions:do_escalate_overdue",  # tickets past their deadline
     "screening_close": "cordon.screening.actions:do_close_complete_rounds",  # rounds whose results are all in
+    "notify": "cordon.core.notify:job",                                # notifications not yet sent, retried
+    "orders_escalate": "cordon.command.actions:do_escalate_orders",    # orders unacknowledged or overdue
 }
 
 
