@@ -17,6 +17,7 @@ from ninja.security import django_auth
 
 from cordon.care.api import router as care_router
 from cordon.cases.api import router as cases_router
+from cordon.command.api import router as command_router
 from cordon.core import access, fields
 from cordon.core.actions import ActionError, Conflict
 from cordon.core.api import BodyNotJson, BodyNotObject, ObjectParser, TokenAuth, core_router
@@ -155,7 +156,7 @@ def _conflict(request, exc):
 
 # The routers, in the order of the OpenAPI document.
 for _router in (core_router, places_router, zones_router, screening_router, cases_router, care_router,
-                hotline_router, supplies_router, situation_router):
+                hotline_router, supplies_router, situation_router, command_router):
     api.add_router("/", _router)
 
 
