@@ -420,5 +420,5 @@ def do_escalate_orders(now=None, *, actor="system") -> dict:
         for labels, uids in by_count.items():
             shown = ", ".join(lb.rsplit("/", 1)[-1] for lb in labels[:5]) + ("…" if len(labels) > 5 else "")
             notify.emit(uids, "escalation", texts[why], {"n": len(labels), "ref": order.ref, "units": shown},
-                        url=f"/orders/{order.pk}/matrix/", obj=order, object_type="order")
+                        url=f"/orders/{order.pk}/", obj=order, object_type="order")
     return counts

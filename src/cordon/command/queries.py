@@ -135,7 +135,7 @@ def day_counts(on, q: Q | None = None) -> dict:
     }
 
 
-def daily_section(view, on, detail: bool = False) -> dict:
+def commands(view, on, detail: bool = False) -> dict:
     """The daily close's section (``situation.registry.SECTIONS``): orders sent, acknowledged, overdue."""
     from django.urls import reverse
 

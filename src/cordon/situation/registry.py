@@ -27,6 +27,7 @@ SECTIONS = [
     "cordon.situation.sections:care",
     "cordon.situation.sections:hotline",
     "cordon.situation.sections:supplies",
+    "cordon.command.queries:commands",  # orders sent, acknowledged, overdue (an app above: named, not imported)
 ]
 
 
