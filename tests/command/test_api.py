@@ -58,3 +58,9 @@ def test_bad_input_is_refused_clearly(city, commander, district_officer, as_user
     r = _post(as_user(district_officer), "/api/commands", {"title": "t", "text": "x", "due": "2028-01-01T10:00:00",
                                                          "to": ["*"], "level": "community"})
     assert r.status_code == 400 and r.json()["rule"] == "order-outside-jurisdiction"
+
+
+def test_a_deadline_without_time_zone_is_city_time(city, commander, as_user):
+    r = _post(as_user(commander), "/api/commands", {"title": "t", "text": "x", "due": "2028-01-01T10:00:00",
+                                                    "to": ["城关区"]})
+    assert r.status_code == 201 and r.json()["due"] == "2028-01-01T10:00:00+08:00"  # the city's time

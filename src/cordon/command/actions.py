@@ -49,6 +49,13 @@ def _store(uploaded, folder: str) -> tuple[str, str]:
     return str(dest), name
 
 
+def _aware(when):
+    """A deadline given without a time zone is the city's time."""
+    if isinstance(when, dt.datetime) and when.tzinfo is None:
+        return when.replace(tzinfo=clock.tz())
+    return when
+
+
 def _check_fields(title, text, priority, due, basis) -> None:
     if not (title or "").strip() or len(title) > 200:
         raise ActionError(_("a title of 1 to 200 characters is required"), field="title")
@@ -156,6 +163,7 @@ def do_send_order(*, title: str, text: str, due, to=(), level: str = "", role: s
     kind ``level``, to the holders of ``role`` and to the named ``users``. Set-based: the recipients and their
     notifications are inserted in bulk; one audit row records the order and its recipients."""
     user = _user(actor)
+    due = _aware(due)
     _check_fields(title, text, priority, due, basis)
     scope = (access.scope_for(user, access.ORDERS_SEND) if user is not None
              else access.Scope(True, {lv: frozenset() for lv in LEVEL_ORDER}))
@@ -229,7 +237,7 @@ def do_revise_order(order, *, actor, reason: str, **changes) -> CommandOrder:
     if unknown:
         raise ActionError(_("only %(v)s can be revised") % {"v": ", ".join(REVISABLE)}, field=sorted(unknown)[0])
     new = {k: getattr(order, k) for k in REVISABLE}
-    new.update({k: v for k, v in changes.items() if v is not None})
+    new.update({k: _aware(v) for k, v in changes.items() if v is not None})
     _check_fields(new["title"], new["text"], new["priority"], new["due"], new["basis"])
     changed = [k for k in REVISABLE if new[k] != getattr(order, k)]
     if not changed:

@@ -8,7 +8,7 @@ Thin: parse, authorize (``for_user`` / ``access.access``), call ``command.action
 from __future__ import annotations
 
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -71,17 +71,19 @@ def _order_context(request, o, bound=None) -> dict:
 
 
 @route("orders/<int:pk>/", "command_order")
-@access.require(access.SIGNED_IN)
+@access.require(access.ORDERS_RECEIVE)
 def order(request, pk):
-    """The sender's view (the matrix); a recipient who follows a notification's link goes to their own row."""
+    """The sender's view (the matrix); for a recipient (a notification's link) the order as their unit sees it.
+    Every role that sends orders receives them too."""
     user = request.user
     o = queries.sent_orders(user).filter(pk=pk).first() if access.has_perm(user, access.ORDERS_SEND) else None
     if o is None:
-        mine = queries.received(user, everything=True).filter(order_id=pk).first() \
-            if access.has_perm(user, access.ORDERS_RECEIVE) else None
+        received = queries.received(user)
+        mine = received.filter(order_id=pk).first() or queries.received(user, everything=True).filter(
+            order_id=pk).first()
         if mine is None:
             raise access.NotFound
-        return redirect("command_inbox_item", pk=mine.pk)
+        return _show_item(request, mine)
     return render(request, "command/order.html", _order_context(request, o))
 
 
@@ -156,7 +158,10 @@ def _recipient(request, pk):
 @access.require(access.ORDERS_RECEIVE)
 def inbox_item(request, pk):
     """The order as the unit sees it. Opening it is the read receipt (of this version)."""
-    r = _recipient(request, pk)
+    return _show_item(request, _recipient(request, pk))
+
+
+def _show_item(request, r):
     context = _item_context(request, r)  # what changed since the version read before this opening
     if r.order.status == "active" and r.read_version < r.order.version and access.can(
             request.user, access.ORDERS_RECEIVE, r):
