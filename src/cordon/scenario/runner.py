@@ -17,7 +17,7 @@ from cordon.places.models import Area
 from cordon.scenario.spec import EVENT_TYPES, Scenario
 
 #: Modules that register event types and collectors.
-PLUGINS = ["cordon.zones.scenario", "cordon.cases.scenario", "cordon.care.scenario"]
+PLUGINS = ["cordon.zones.scenario", "cordon.cases.scenario", "cordon.care.scenario", "cordon.command.scenario"]
 
 #: Per-day output: (key, function(ctx, date) -> list), in output order.
 COLLECTORS: list[tuple[str, Callable]] = []
