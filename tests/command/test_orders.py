@@ -46,7 +46,7 @@ def test_fan_out_to_every_community_of_a_street(commander, worker, outsider, str
     told = sorted(Notification.objects.filter(kind="order").values_list("user__username", flat=True))
     assert told == ["worker_a", "worker_b"]
     n = Notification.objects.get(user=worker, kind="order")
-    assert n.text_en == "New order O20260302-0001 (urgent): 全员核酸" and n.url == f"/orders/{order.pk}/"
+    assert (n.text_en, n.text_zh) == ("New order O20260302-0001 (Urgent): 全员核酸", "新指令 O20260302-0001（紧急）：全员核酸") and n.url == f"/orders/{order.pk}/"
     assert AuditEntry.objects.filter(action="order.send", object_id=str(order.pk)).count() == 1
     assert OrderVersion.objects.filter(order=order).count() == 1
 

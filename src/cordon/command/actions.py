@@ -196,7 +196,7 @@ def do_send_order(*, title: str, text: str, due, to=(), level: str = "", role: s
     Recipient.objects.bulk_create(_recipient_rows(order, areas, people), batch_size=5000)
     stamps.bump("command")
     notified = notify.emit(recipient_users(order), "order", gettext_lazy("New order %(ref)s (%(priority)s): %(title)s"),
-                           {"ref": order.ref, "priority": priority, "title": order.title[:120]},
+                           {"ref": order.ref, "priority": Priority(priority).label, "title": order.title[:120]},
                            url=f"/orders/{order.pk}/", obj=order, object_type="order")
     audit.record("order.send", actor=actor, obj=order, object_type="order", scope=order, reason=reason,
                  rule=basis[:400] if basis else "",

@@ -18,12 +18,20 @@ from cordon.core.models import AuditEntry
 
 #: The situation sections the screen shows (``situation.registry``), and the figures of each it shows.
 SECTIONS = {
-    "epi": ("new_today", "confirmed_today", "asymptomatic_today", "total"),
-    "areas": ("high", "medium", "low", "sealed"),
+    "epi": ("window_total", "window_community", "days_since_community"),
+    "areas": ("active_total", "residents_inside"),
     "response": ("open", "overdue"),
     "care": ("open", "overdue", "received"),
     "hotline": ("open", "overdue", "received"),
 }
+
+
+def _labels() -> dict:
+    return {"window_total": _("New infections (window)"), "window_community": _("Found in the community"),
+            "days_since_community": _("Days since a community case"), "active_total": _("Risk areas in force"),
+            "residents_inside": _("Residents inside"), "open": _("Open"), "overdue": _("Overdue"),
+            "received": _("Received today"), "sent": _("Not acknowledged"), "read": _("Read, not acknowledged"),
+            "acknowledged": _("Acknowledged"), "in_progress": _("In progress"), "done": _("Done")}
 
 
 def version() -> int:
@@ -32,14 +40,8 @@ def version() -> int:
 
 
 def _flat(data: dict, keys) -> list[tuple[str, object]]:
-    out = []
-    for k in keys:
-        v = data.get(k)
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            out.append((k, v))
-    if not out:  # a section whose figures have other names: its plain numbers
-        out = [(k, v) for k, v in data.items() if isinstance(v, int) and not isinstance(v, bool)][:4]
-    return out
+    """The section's figures the screen shows (those it has: a number each)."""
+    return [(k, data[k]) for k in keys if isinstance(data.get(k), (int, float)) and not isinstance(data[k], bool)]
 
 
 def figures(user) -> dict:
@@ -50,14 +52,16 @@ def figures(user) -> dict:
     today = clock.today()
     collected = registry.collect(view, today, names=set(SECTIONS))
     panels = []
+    labels = _labels()
     titles = {"epi": _("Infections"), "areas": _("Risk areas"), "response": _("Response tasks"),
               "care": _("Medical requests in flight"), "hotline": _("Hotline load")}
     for name, keys in SECTIONS.items():
         if name in collected:
             panels.append({"name": name, "title": titles[name],
-                           "figures": [{"key": k, "value": v} for k, v in _flat(collected[name], keys)]})
+                           "figures": [{"key": k, "label": labels[k], "value": v}
+                                       for k, v in _flat(collected[name], keys)]})
     scope = access.scope_for(user, access.ORDERS_SEND)
     orders = queries.open_by_status(None if scope.everything else scope.q())
     panels.append({"name": "orders", "title": _("Open orders by status"),
-                   "figures": [{"key": k, "value": v} for k, v in orders.items()]})
+                   "figures": [{"key": k, "label": labels[k], "value": v} for k, v in orders.items()]})
     return {"at": clock.now().strftime("%H:%M:%S"), "panels": panels}

@@ -39,6 +39,7 @@ DEMO_STEPS = [
     "cordon.hotline.demo:run",
     "cordon.supplies.demo:run",
     "cordon.situation.demo:run",
+    "cordon.command.demo:run",
 ]
 
 

@@ -75,7 +75,8 @@ def _both(text, params) -> tuple[str, str]:
     out = []
     for lang in ("zh-hans", "en"):
         with translation.override(lang):
-            out.append((str(text) % params if params else str(text))[:300])
+            values = {k: str(v) for k, v in (params or {}).items()}  # lazy texts in this language too
+            out.append((str(text) % values if params else str(text))[:300])
     return out[0], out[1]
 
 
