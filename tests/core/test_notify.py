@@ -84,3 +84,19 @@ def test_preferences_and_read(worker, commander):
     assert notify.unread_count(worker) == 1
     assert do_mark_notifications_read(worker, actor=worker) == 1
     assert notify.unread_count(worker) == 0 and notify.unread_count(commander) == 1
+
+
+def test_the_apps_tell_local_staff(city, worker, outsider, commander):
+    """A new medical request tells the care staff of its street and community (not the other community's,
+    not the city-wide commander); an overdue ticket tells the hotline staff there."""
+    from cordon.care.actions import do_create_request
+    from cordon.hotline.actions import do_create_ticket, do_escalate_overdue
+
+    r = do_create_request(person="王秀英", area=city["unit_a"], need="elderly", actor="test")
+    n = Notification.objects.get(kind="care_request")
+    assert (n.user, n.url, n.text_en) == (worker, f"/care/requests/{r.pk}/",
+                                          f"New medical request {r.ref} in {city['unit_a'].path}")
+    t = do_create_ticket(phone="13909310001", category="supplies", text="需要米面", area=city["unit_a"], actor="test")
+    assert do_escalate_overdue(t.respond_by + dt.timedelta(minutes=1)) == 1
+    assert list(Notification.objects.filter(kind="overdue_ticket").values_list("user__username", flat=True)) == [
+        "worker_a"]

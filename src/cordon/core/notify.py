@@ -80,6 +80,23 @@ def _both(text, params) -> tuple[str, str]:
     return out[0], out[1]
 
 
+def local_staff(records, cap: str, levels=("street", "community")) -> list[int]:
+    """The users who hold ``cap`` on a grant at the street or community of any of ``records`` (anything with
+    ancestor ids): the local staff to tell of a record in their area (city-wide holders are not told of each
+    one). One query."""
+    from django.db.models import Q
+
+    from cordon.core import access
+    from cordon.core.models import Grant
+
+    areas = {getattr(r, f"{lv}_id") for r in records for lv in levels} - {None}
+    if not areas:
+        return []
+    roles = [r for r in access.ROLE_CAPS if access.role_has(r, cap)]
+    return sorted(set(Grant.objects.filter(Q(area_id__in=sorted(areas)), role__in=roles, user__is_active=True)
+                      .values_list("user_id", flat=True)))
+
+
 def channels_for(user_ids, kind: str) -> dict[int, list[str]]:
     """user id -> the outside channels that user wants ``kind`` by (their preference, else the default)."""
     from cordon.core.models import NotifyPreference
