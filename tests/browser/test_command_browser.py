@@ -9,17 +9,10 @@ import time
 import pytest
 
 from tests.browser.test_browser import browser  # noqa: F401  (the shared launch fixture)
+from tests.browser.test_care_browser import _login
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, url, username):
-    page.goto(url + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(url + "/")
 
 
 def test_screen_updates_within_two_seconds(live_server, browser, city):  # noqa: F811

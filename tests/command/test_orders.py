@@ -12,17 +12,7 @@ from cordon.core import access, clock, notify
 from cordon.core.actions import ActionError
 from cordon.core.models import AuditEntry, Delivery, Notification
 from tests.conftest import _user
-
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=clock.tz())
-
-
-@pytest.fixture(autouse=True)
-def _outbox(settings):
-    settings.CORDON_NOTIFY_BACKEND = "cordon.core.notify.OutboxBackend"
-    notify.OutboxBackend.outbox = []
-    notify.OutboxBackend.fail = False
-    with clock.frozen(T0):
-        yield
+from tests.core.test_notify import T0, _outbox  # noqa: F401  (the test sender and the clock at T0, autouse)
 
 
 @pytest.fixture

@@ -338,16 +338,23 @@ def do_acknowledge_order(rec, *, actor, reason: str = "") -> Recipient:
     return rec
 
 
-@transaction.atomic
-def do_report_progress(rec, *, note: str, actor, reason: str = "") -> Recipient:
+def _working(rec, actor, text: str, field: str, limit: int, before_ack, empty) -> Recipient:
+    """The recipient locked, checked (the actor's, acknowledged and not done) with ``text`` given."""
     rec = lock(rec)
     _check_recipient(rec, actor)
     if rec.status not in (RS.ACKNOWLEDGED, RS.IN_PROGRESS):
-        raise ActionError(_("acknowledge the order before reporting progress") if rec.status != RS.DONE
-                          else _("this order is done here"), field="status", rule="order-transition")
-    if not (note or "").strip():
-        raise ActionError(_("say how far the work has got"), field="note")
-    audit.check_text(note, "note", 1000)
+        raise ActionError(before_ack if rec.status != RS.DONE else _("this order is done here"), field="status",
+                          rule="order-transition")
+    if not (text or "").strip():
+        raise ActionError(empty, field=field)
+    audit.check_text(text, field, limit)
+    return rec
+
+
+@transaction.atomic
+def do_report_progress(rec, *, note: str, actor, reason: str = "") -> Recipient:
+    rec = _working(rec, actor, note, "note", 1000, _("acknowledge the order before reporting progress"),
+                   _("say how far the work has got"))
     rec.progress_at, rec.progress_note = clock.now(), note
     _advance(rec, RS.IN_PROGRESS, actor, reason, note=note)
     return rec
@@ -358,14 +365,8 @@ def do_complete_order(rec, *, evidence: str, numbers: dict | None = None, photo=
                       reason: str = "") -> Recipient:
     """Done, with evidence: what was done (text), figures (name -> number) and a photo (kept under
     CORDON_HOME/orders/evidence/)."""
-    rec = lock(rec)
-    _check_recipient(rec, actor)
-    if rec.status not in (RS.ACKNOWLEDGED, RS.IN_PROGRESS):
-        raise ActionError(_("acknowledge the order before completing it") if rec.status != RS.DONE
-                          else _("this order is done here"), field="status", rule="order-transition")
-    if not (evidence or "").strip():
-        raise ActionError(_("completion needs evidence: say what was done"), field="evidence")
-    audit.check_text(evidence, "evidence", 4000)
+    rec = _working(rec, actor, evidence, "evidence", 4000, _("acknowledge the order before completing it"),
+                   _("completion needs evidence: say what was done"))
     nums = {}
     for k, v in (numbers or {}).items():
         if not str(k).strip() or len(str(k)) > 60 or isinstance(v, bool) or not isinstance(v, (int, float)):

@@ -19,6 +19,13 @@ def _at(day: dt.date, h: int, m: int = 0):
     return clock.frozen(dt.datetime.combine(day, dt.time(h, m), tzinfo=clock.tz()))
 
 
+def _send(day: dt.date, by: int, title: str, text: str, priority: str, basis: str, commander):
+    """An order from the command centre to every community of the district, due at ``by`` o'clock on ``day``."""
+    return actions.do_send_order(title=title, text=text, due=dt.datetime.combine(day, dt.time(by), tzinfo=clock.tz()),
+                                 to=[DISTRICT], level="community", priority=priority, basis=basis, actor=commander,
+                                 reason="demo")
+
+
 def run(today: dt.date | None = None) -> None:
     from django.contrib.auth import get_user_model
 
@@ -28,10 +35,8 @@ def run(today: dt.date | None = None) -> None:
     if not Area.objects.filter(path=DISTRICT).exists():
         return
     with _at(yesterday, 8):
-        sampling = actions.do_send_order(
-            title="全员核酸采样", text="今日 20:00 前完成本社区全员核酸采样，报告应采、实采人数。",
-            due=dt.datetime.combine(yesterday, dt.time(20), tzinfo=clock.tz()), to=[DISTRICT], level="community",
-            priority="urgent", basis="市指挥部第 12 号决定", actor=commander, reason="demo")
+        sampling = _send(yesterday, 20, "全员核酸采样", "今日 20:00 前完成本社区全员核酸采样，报告应采、实采人数。",
+                         "urgent", "市指挥部第 12 号决定", commander)
     recs = list(Recipient.objects.filter(order=sampling).order_by("label"))
     for i, r in enumerate(recs):
         with _at(yesterday, 9, i % 60):
@@ -44,10 +49,8 @@ def run(today: dt.date | None = None) -> None:
     with _at(yesterday, 21):
         actions.do_escalate_orders(actor="demo")
     with _at(today, 7, 30):
-        visits = actions.do_send_order(
-            title="入户排查独居老人", text="今日 18:00 前完成辖区独居老人入户排查，登记用药和就医需求。",
-            due=dt.datetime.combine(today, dt.time(18), tzinfo=clock.tz()), to=[DISTRICT], level="community",
-            priority="routine", basis="区指挥部部署", actor=commander, reason="demo")
+        visits = _send(today, 18, "入户排查独居老人", "今日 18:00 前完成辖区独居老人入户排查，登记用药和就医需求。",
+                       "routine", "区指挥部部署", commander)
     recs = list(Recipient.objects.filter(order=visits).order_by("label"))
     for i, r in enumerate(recs):
         with _at(today, 7, 40):

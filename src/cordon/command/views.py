@@ -97,28 +97,37 @@ def matrix_export(request, pk):
     return web_exports.respond(request, exports.matrix(_status_label), qs, scope=o if o.district_id else None)
 
 
+def _run_action(request, action: str, table: dict, template: str, context):
+    """One of a record's action forms posted: ``table`` maps the action to (form class, act(cleaned) -> message,
+    URL name, pk); a refusal shows the record's page again with the reason by that form (``context(bound)``)."""
+    if action not in table:
+        raise access.NotFound
+    form_class, act, to, pk = table[action]
+    form = form_class(request.POST, request.FILES or None, prefix=action)
+    return submit(form, lambda c: done(request, act(c), to, pk=pk),
+                  lambda exc: refused_box(request, template, context({action: form}), action, form, exc))
+
+
 @route("orders/<int:pk>/<slug:action>/", "command_order_action")
 @access.require(access.ORDERS_SEND)
 @require_POST
 def order_action(request, pk, action):
     o = access.access(CommandOrder, request.user, pk, read=access.ORDERS_SEND, perm=access.ORDERS_SEND)
-    if action == "revise":
-        form = forms.ReviseForm(request.POST, prefix="revise")
+    user = request.user
 
-        def act(c):
-            actions.do_revise_order(o, title=c["title"], text=c["text"], priority=c["priority"], due=c["due"],
-                                    basis=c["basis"], actor=request.user, reason=c["reason"])
-            return done(request, _("Order revised; the units are told what changed."), "command_order", pk=o.pk)
-    elif action == "withdraw":
-        form = forms.ReasonForm(request.POST, prefix="withdraw")
+    def revise(c):
+        actions.do_revise_order(o, title=c["title"], text=c["text"], priority=c["priority"], due=c["due"],
+                                basis=c["basis"], actor=user, reason=c["reason"])
+        return _("Order revised; the units are told what changed.")
 
-        def act(c):
-            actions.do_withdraw_order(o, actor=request.user, reason=c["reason"])
-            return done(request, _("Order withdrawn; the units are told."), "command_order", pk=o.pk)
-    else:
-        raise access.NotFound
-    return submit(form, act, lambda exc: refused_box(request, "command/order.html",
-                                                     _order_context(request, o, {action: form}), action, form, exc))
+    def withdraw(c):
+        actions.do_withdraw_order(o, actor=user, reason=c["reason"])
+        return _("Order withdrawn; the units are told.")
+
+    table = {"revise": (forms.ReviseForm, revise, "command_order", o.pk),
+             "withdraw": (forms.ReasonForm, withdraw, "command_order", o.pk)}
+    return _run_action(request, action, table, "command/order.html",
+                       lambda bound: _order_context(request, o, bound))
 
 
 # ------------------------------------------------------------------------------------------ a unit's inbox
@@ -177,28 +186,24 @@ def _show_item(request, r):
 def inbox_action(request, pk, action):
     r = _recipient(request, pk)
     user = request.user
-    if action == "acknowledge":
-        form = forms.AckForm(request.POST, prefix="acknowledge")
 
-        def act(c):
-            actions.do_acknowledge_order(r, actor=user, reason=c["reason"])
-            return done(request, _("Acknowledged (已签收)."), "command_inbox_item", pk=r.pk)
-    elif action == "progress":
-        form = forms.ProgressForm(request.POST, prefix="progress")
+    def acknowledge(c):
+        actions.do_acknowledge_order(r, actor=user, reason=c["reason"])
+        return _("Acknowledged (已签收).")
 
-        def act(c):
-            actions.do_report_progress(r, note=c["note"], actor=user)
-            return done(request, _("Progress reported."), "command_inbox_item", pk=r.pk)
-    elif action == "complete":
-        form = forms.CompleteForm(request.POST, request.FILES, prefix="complete")
+    def progress(c):
+        actions.do_report_progress(r, note=c["note"], actor=user)
+        return _("Progress reported.")
 
-        def act(c):
-            actions.do_complete_order(r, evidence=c["evidence"], numbers=c["numbers"], photo=c["photo"], actor=user)
-            return done(request, _("Completed, with its evidence."), "command_inbox_item", pk=r.pk)
-    else:
-        raise access.NotFound
-    return submit(form, act, lambda exc: refused_box(request, "command/inbox_item.html",
-                                                     _item_context(request, r, {action: form}), action, form, exc))
+    def complete(c):
+        actions.do_complete_order(r, evidence=c["evidence"], numbers=c["numbers"], photo=c["photo"], actor=user)
+        return _("Completed, with its evidence.")
+
+    table = {"acknowledge": (forms.AckForm, acknowledge, "command_inbox_item", r.pk),
+             "progress": (forms.ProgressForm, progress, "command_inbox_item", r.pk),
+             "complete": (forms.CompleteForm, complete, "command_inbox_item", r.pk)}
+    return _run_action(request, action, table, "command/inbox_item.html",
+                       lambda bound: _item_context(request, r, bound))
 
 
 # ------------------------------------------------------------------------------------------ the command screen
