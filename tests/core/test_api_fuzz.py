@@ -45,6 +45,9 @@ def _world(city, commander) -> dict:
     records.update(desk_objects(city))
     records["round_a"] = do_create_round(name="五泉社区", on=clock.today(), areas=[city["community_a"]], actor="test")
     records["bulletin"] = do_draft_bulletin(clock.today(), actor=commander)
+    from tests.command.test_api import command_records
+
+    records.update(command_records(city))
     return records
 
 

@@ -18,7 +18,7 @@ from cordon.core.schemas import Page
 router = Router(tags=["command orders"])
 
 
-class OrderOut(Schema):
+class CommandOut(Schema):
     id: int
     ref: str
     title: str
@@ -34,11 +34,11 @@ class OrderOut(Schema):
     attachment: str
 
 
-class OrderList(Page):
-    items: list[OrderOut]
+class CommandList(Page):
+    items: list[CommandOut]
 
 
-class OrderDetail(OrderOut):
+class CommandDetail(CommandOut):
     counts: dict[str, int]
 
 
@@ -48,7 +48,7 @@ def order_out(o: CommandOrder) -> dict:
             "created": o.created, "targets": o.targets, "attachment": o.attachment_name}
 
 
-class RecipientOut(Schema):
+class CommandRecipientOut(Schema):
     id: int
     order_id: int
     order_ref: str
@@ -64,8 +64,8 @@ class RecipientOut(Schema):
     escalated: bool
 
 
-class RecipientList(Page):
-    items: list[RecipientOut]
+class CommandRecipientList(Page):
+    items: list[CommandRecipientOut]
 
 
 def recipient_out(r: Recipient, now=None) -> dict:
@@ -81,7 +81,7 @@ def _rows(items):
     return [recipient_out(r, now) for r in items]
 
 
-class OrderIn(Schema):
+class CommandIn(Schema):
     title: text_of(CommandOrder, "title", min_length=1)
     text: txt(10000, min_length=1)
     priority: one_of(Priority.values) = Priority.ROUTINE
@@ -94,14 +94,14 @@ class OrderIn(Schema):
     reason: Reason = ""
 
 
-@router.get("/commands", response=OrderList)
+@router.get("/commands", response=CommandList)
 def list_orders(request, f: Query[PageQuery]):
     """The orders the caller follows as a sender (within their jurisdiction), newest first."""
     return page_of(queries.sent_orders(current_user(request)), f, lambda items: [order_out(o) for o in items])
 
 
-@router.post("/commands", response={201: OrderDetail})
-def send_order(request, payload: OrderIn):
+@router.post("/commands", response={201: CommandDetail})
+def send_order(request, payload: CommandIn):
     """Send an order: ``to`` area paths (``"*"``: the whole city) fanned out to their areas of kind ``level``,
     the holders of ``role``, the named ``users``; every one within the caller's jurisdiction (else 400,
     rule order-outside-jurisdiction)."""
@@ -112,27 +112,27 @@ def send_order(request, payload: OrderIn):
     return HttpStatus(201, {**order_out(o), "counts": queries.matrix_counts(o)})
 
 
-@router.get("/commands/{order_id}", response=OrderDetail)
+@router.get("/commands/{order_id}", response=CommandDetail)
 def get_order(request, order_id: QueryId):
     o = access.access(CommandOrder, current_user(request), order_id, read=access.ORDERS_SEND)
     return {**order_out(o), "counts": queries.matrix_counts(o)}
 
 
-class MatrixFilter(PageQuery):
+class CommandMatrixFilter(PageQuery):
     status: one_of(RecipientStatus.values) | None = None
     text: QueryText = ""
     overdue: bool = False
 
 
-@router.get("/commands/{order_id}/matrix", response=RecipientList)
-def order_matrix(request, order_id: QueryId, f: Query[MatrixFilter]):
+@router.get("/commands/{order_id}/matrix", response=CommandRecipientList)
+def order_matrix(request, order_id: QueryId, f: Query[CommandMatrixFilter]):
     """The status matrix: every recipient of the order and how far it got (filters: status, unit text, overdue)."""
     o = access.access(CommandOrder, current_user(request), order_id, read=access.ORDERS_SEND)
     qs = queries.matrix(o, status=f.status or "", text=f.text, overdue=f.overdue).select_related("order")
     return page_of(qs, f, _rows)
 
 
-class ReviseIn(Schema):
+class CommandReviseIn(Schema):
     title: text_of(CommandOrder, "title", min_length=1) | None = None
     text: txt(10000, min_length=1) | None = None
     priority: one_of(Priority.values) | None = None
@@ -141,8 +141,8 @@ class ReviseIn(Schema):
     reason: Reason = Field(min_length=1)
 
 
-@router.post("/commands/{order_id}/revise", response=OrderDetail)
-def revise_order(request, order_id: QueryId, payload: ReviseIn):
+@router.post("/commands/{order_id}/revise", response=CommandDetail)
+def revise_order(request, order_id: QueryId, payload: CommandReviseIn):
     """A new version of the order (the old one kept); the open recipients are told what changed."""
     user, o = writable(request, CommandOrder, order_id, access.ORDERS_SEND, read=access.ORDERS_SEND)
     changes = payload.dict(exclude={"reason"}, exclude_none=True)
@@ -150,23 +150,23 @@ def revise_order(request, order_id: QueryId, payload: ReviseIn):
     return {**order_out(o), "counts": queries.matrix_counts(o)}
 
 
-class WithdrawIn(Schema):
+class CommandWithdrawIn(Schema):
     reason: Reason = Field(min_length=1)
 
 
-@router.post("/commands/{order_id}/withdraw", response=OrderDetail)
-def withdraw_order(request, order_id: QueryId, payload: WithdrawIn):
+@router.post("/commands/{order_id}/withdraw", response=CommandDetail)
+def withdraw_order(request, order_id: QueryId, payload: CommandWithdrawIn):
     user, o = writable(request, CommandOrder, order_id, access.ORDERS_SEND, read=access.ORDERS_SEND)
     o = actions.do_withdraw_order(o, actor=user, reason=payload.reason)
     return {**order_out(o), "counts": queries.matrix_counts(o)}
 
 
-class MineFilter(PageQuery):
+class CommandMineFilter(PageQuery):
     all: bool = False  # every recipient in the caller's jurisdiction, not only their own unit's
 
 
-@router.get("/command-inbox", response=RecipientList)
-def my_orders(request, f: Query[MineFilter]):
+@router.get("/command-inbox", response=CommandRecipientList)
+def my_orders(request, f: Query[CommandMineFilter]):
     """The orders addressed to the caller's unit (or to the caller), newest first."""
     return page_of(queries.received(current_user(request), everything=f.all), f, _rows)
 
@@ -176,41 +176,41 @@ def _mine(request, recipient_id):
                     read=access.ORDERS_RECEIVE)
 
 
-@router.get("/command-inbox/{recipient_id}", response=RecipientOut)
+@router.get("/command-inbox/{recipient_id}", response=CommandRecipientOut)
 def get_my_order(request, recipient_id: QueryId):
     r = access.access(Recipient.objects.select_related("order"), current_user(request), recipient_id,
                       read=access.ORDERS_RECEIVE)
     return recipient_out(r)
 
 
-class NoteIn(Schema):
+class CommandNoteIn(Schema):
     reason: Reason = ""
 
 
-@router.post("/command-inbox/{recipient_id}/acknowledge", response=RecipientOut)
-def acknowledge_order(request, recipient_id: QueryId, payload: NoteIn):
+@router.post("/command-inbox/{recipient_id}/acknowledge", response=CommandRecipientOut)
+def acknowledge_order(request, recipient_id: QueryId, payload: CommandNoteIn):
     """已签收: the unit has the order."""
     user, r = _mine(request, recipient_id)
     return recipient_out(actions.do_acknowledge_order(r, actor=user, reason=payload.reason))
 
 
-class ProgressIn(Schema):
+class CommandProgressIn(Schema):
     note: txt(1000, min_length=1)
 
 
-@router.post("/command-inbox/{recipient_id}/progress", response=RecipientOut)
-def report_progress(request, recipient_id: QueryId, payload: ProgressIn):
+@router.post("/command-inbox/{recipient_id}/progress", response=CommandRecipientOut)
+def report_progress(request, recipient_id: QueryId, payload: CommandProgressIn):
     user, r = _mine(request, recipient_id)
     return recipient_out(actions.do_report_progress(r, note=payload.note, actor=user))
 
 
-class CompleteIn(Schema):
+class CommandCompleteIn(Schema):
     evidence: txt(4000, min_length=1)
     numbers: dict[txt(60, min_length=1), Finite] = Field(default_factory=dict, max_length=50)
 
 
-@router.post("/command-inbox/{recipient_id}/complete", response=RecipientOut)
-def complete_order(request, recipient_id: QueryId, payload: CompleteIn):
+@router.post("/command-inbox/{recipient_id}/complete", response=CommandRecipientOut)
+def complete_order(request, recipient_id: QueryId, payload: CommandCompleteIn):
     """Done, with evidence (what was done; figures). A photo is attached on the page."""
     user, r = _mine(request, recipient_id)
     return recipient_out(actions.do_complete_order(r, evidence=payload.evidence, numbers=payload.numbers,

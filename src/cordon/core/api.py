@@ -198,12 +198,12 @@ def list_notifications(request, f: Query[NotificationQuery]):
                        "read_at": n.read_at} for n in items]}
 
 
-class ReadIn(Schema):
+class NotificationsReadIn(Schema):
     ids: list[fields.Id] | None = None  # none: every unread one
 
 
 @core_router.post("/notifications/read", response={200: dict})
-def read_notifications(request, payload: ReadIn):
+def read_notifications(request, payload: NotificationsReadIn):
     """Mark the caller's notifications read (the given ones, or all)."""
     from cordon.core.actions import do_mark_notifications_read
 
