@@ -157,3 +157,19 @@ def test_a_district_officer_cannot_change_the_citys_order(commander, district_of
     order = _send(commander)
     with pytest.raises(access.Forbidden):
         actions.do_withdraw_order(order, actor=district_officer, reason="x")
+
+
+def test_daily_close_counts(commander, worker, outsider):
+    from cordon.situation import registry
+
+    order = _send(commander)  # 09:00, due 17:00, two communities
+    mine = Recipient.objects.get(order=order, label__endswith="五泉社区")
+    with clock.frozen(T0 + dt.timedelta(hours=1)):
+        actions.do_acknowledge_order(mine, actor=worker)
+    day = T0.date()
+    section = registry.collect(registry.SituationScope.city(), day, names={"commands"})["commands"]
+    assert (section["orders_sent"], section["recipients"], section["acknowledged"], section["overdue"]) == (1, 2, 1, 2)
+    actions.do_complete_order(mine, evidence="完成", actor=worker)
+    section = registry.collect(registry.SituationScope.city(), day, names={"commands"}, detail=True)["commands"]
+    assert (section["overdue"], section["ids"]) == (1, ["O20260302-0001"])
+    assert queries.day_counts(day + dt.timedelta(days=1))["orders_sent"] == 0
