@@ -16,7 +16,7 @@ from cordon.command import actions, exports, forms, queries, screen
 from cordon.command.models import CommandOrder, OrderVersion, Recipient, RecipientStatus
 from cordon.core import access
 from cordon.web import exports as web_exports
-from cordon.web.pages import (FORM_PAGE, choice_label, done, form_context, form_page, paginate,
+from cordon.web.pages import (FORM_PAGE, choice_label, done, form_context, form_page, paginate, parse_id,
                               query_without_page, refused_box, route, submit)
 
 _status_label = choice_label(Recipient, "status")
@@ -76,6 +76,8 @@ def order(request, pk):
     """The sender's view (the matrix); for a recipient (a notification's link) the order as their unit sees it.
     Every role that sends orders receives them too."""
     user = request.user
+    if parse_id(str(pk)) is None:  # beyond the ids the database holds
+        raise access.NotFound
     o = queries.sent_orders(user).filter(pk=pk).first() if access.has_perm(user, access.ORDERS_SEND) else None
     if o is None:
         received = queries.received(user)
