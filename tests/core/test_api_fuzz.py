@@ -59,6 +59,9 @@ def _world(city, commander) -> dict:
     records["pass_a"] = do_issue_pass(kind="delivery", areas=[city["community_a"]], valid_from=clock.today(),
                                       valid_to=clock.today(), holder=city["resident_a2"], actor="test")
     records["checkpoint_a"] = do_create_checkpoint("五泉卡口", area=city["community_a"], actor="test")
+    from tests.command.test_api import command_records
+
+    records.update(command_records(city))
     return records
 
 

@@ -301,6 +301,27 @@ ROUTES = {
         "district_id": c["district"].pk, "day": str(c["today"]), "note": "all done"}},
     ("POST", "/api/situation/closes/{close_id}/reopen"): {"kind": "close_day", "params": {"close_id": "designation_a"},
                                                           "body": {"reason": "a late result"}},
+    # Command orders: sending, revising, withdrawing and the matrix are a sender's (orders.send); a unit's
+    # orders, acknowledgement, progress and completion are the unit's (orders.receive, recipient in scope).
+    ("GET", "/api/commands"): {"kind": "commander"},
+    ("POST", "/api/commands"): {"kind": "commander", "body": {"title": "t", "text": "x", "due": "2028-01-01T10:00:00",
+                                                           "to": ["城关区"], "level": "community"}},
+    ("GET", "/api/commands/{order_id}"): {"kind": "commander", "params": {"order_id": "command_a"}},
+    ("GET", "/api/commands/{order_id}/matrix"): {"kind": "commander", "params": {"order_id": "command_a"}},
+    ("POST", "/api/commands/{order_id}/revise"): {"kind": "commander", "params": {"order_id": "command_a"},
+                                                "body": {"text": "y", "reason": "r"}},
+    ("POST", "/api/commands/{order_id}/withdraw"): {"kind": "commander", "params": {"order_id": "command_a"},
+                                                  "body": {"reason": "r"}},
+    ("GET", "/api/command-inbox"): {"kind": "list"},
+    ("GET", "/api/command-inbox/{recipient_id}"): {"kind": "object", "params": {"recipient_id": "recipient_a"}},
+    ("POST", "/api/command-inbox/{recipient_id}/acknowledge"): {"kind": "write", "params": {"recipient_id": "recipient_a"},
+                                                            "body": {}},
+    ("POST", "/api/command-inbox/{recipient_id}/progress"): {"kind": "write", "params": {"recipient_id": "acked_a"},
+                                                         "body": {"note": "half done"}},
+    ("POST", "/api/command-inbox/{recipient_id}/complete"): {"kind": "write", "params": {"recipient_id": "acked_a"},
+                                                         "body": {"evidence": "done", "numbers": {"sampled": 12}}},
+    ("GET", "/api/notifications"): {"kind": "own"},
+    ("POST", "/api/notifications/read"): {"kind": "own", "body": {}},
 }
 
 ZONE_UNITS = {"unit_a2": "城关区/皋兰路街道/五泉社区/五泉小区/1号楼/2单元",
@@ -330,7 +351,7 @@ def city(city):
     return {**city, **units, "designation_a": designation, "lifted_a": lifted,
             "proposal_a": Proposal.objects.get(area=units["unit_a5"]), **_screening_records(city),
             **_cases_records(city), **_desk_records(city), **_keyworker_records(city), **_pass_records(city),
-            **_keyplace_records(city), **_resources_records(city)}
+            **_keyplace_records(city), **_resources_records(city), **_command_records(city)}
 
 
 def _keyworker_records(city) -> dict:
@@ -373,6 +394,12 @@ def _resources_records(city) -> dict:
     records = resources_records(city)
     records.pop("today")
     return {**records, "playbook_key": SimpleNamespace(pk="seal_unit")}  # _fill puts a record's pk in the path
+
+
+def _command_records(city) -> dict:
+    from tests.command.test_api import command_records
+
+    return command_records(city)
 
 
 def _desk_records(city) -> dict:

@@ -222,6 +222,11 @@ def _page_kwargs(world) -> dict:
         "resources_person_assign": {"pk": 1},
         "resources_shift_cancel": {"pk": 1},
         "resources_lab_capacity": {"pk": world["lab_compound_a"].pk},
+        "command_order": {"pk": world["command_a"].pk},
+        "command_matrix_export": {"pk": world["command_a"].pk},
+        "command_order_action": {"pk": world["command_a"].pk, "action": "revise"},
+        "command_inbox_item": {"pk": world["recipient_a"].pk},
+        "command_inbox_action": {"pk": world["recipient_a"].pk, "action": "acknowledge"},
     }
 
 
@@ -243,6 +248,14 @@ OUTSIDE = {
     ("employer_contact", ("POST", "/api/keyworkers/employers/{employer_id}/contacts")),
     ("community_worker", ("POST", "/api/keyworkers/employers")),
     ("community_worker", ("POST", "/api/keyworkers/employers/{employer_id}/contacts")),
+    # orders go to communities here: below them, a compound's key-place manager reads none of theirs
+    ("keyplace_manager", "command_order"),
+    ("keyplace_manager", "command_inbox_item"),
+    ("keyplace_manager", ("GET", "/api/command-inbox/{recipient_id}")),
+    # the city's order is above a district officer's sending jurisdiction (they see it as a recipient)
+    ("district_officer", "command_matrix_export"),
+    ("district_officer", ("GET", "/api/commands/{order_id}")),
+    ("district_officer", ("GET", "/api/commands/{order_id}/matrix")),
 }
 
 #: Pages that answer a GET with a redirect when open (to today's report; home for a signed-in user).

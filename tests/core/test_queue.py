@@ -39,17 +39,21 @@ def test_a_task_runs_end_to_end_on_the_queue():
     assert result.status == TaskResultStatus.SUCCESSFUL and result.return_value == out[0]
 
 
+#: The periodic jobs due at any moment (the day start and core.jobs.NOW_JOBS).
+JOBS = {"day_start", "escalate", "hotline_escalate", "screening_close", "notify", "orders_escalate"}
+
+
 @pytest.mark.django_db
 def test_due_jobs_are_enqueued_once_per_period():
     cfg = Config(owner="w1")
     with clock.frozen(DAY):
         first = tasks.enqueue_due(cfg)
-        assert {n for n, _k in first} == {"day_start", "escalate", "hotline_escalate", "screening_close"}
+        assert {n for n, _k in first} == JOBS
         assert tasks.enqueue_due(cfg) == []  # already waiting
         done = [v for v in queue.drain(cfg) if "result" in v]
-        assert {d["job"] for d in done} == {"day_start", "escalate", "hotline_escalate", "screening_close"}
+        assert {d["job"] for d in done} == JOBS
         assert tasks.enqueue_due(cfg) == []  # done for this period
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count() == 4
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count() == 6
 
 
 @pytest.mark.django_db

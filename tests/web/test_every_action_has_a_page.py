@@ -16,6 +16,14 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 #: "METHOD path" of the operation -> the URL name of the page whose form makes that write
 PAGES = {
     "POST /tokens": "account_tokens",
+    "POST /notifications/read": "notifications",
+    # command orders
+    "POST /commands": "command_new",
+    "POST /commands/{order_id}/revise": "command_order_action",
+    "POST /commands/{order_id}/withdraw": "command_order_action",
+    "POST /command-inbox/{recipient_id}/acknowledge": "command_inbox_action",
+    "POST /command-inbox/{recipient_id}/progress": "command_inbox_action",
+    "POST /command-inbox/{recipient_id}/complete": "command_inbox_action",
     "DELETE /tokens/{token_id}": "account_token_revoke",
     # places
     "POST /residents": "resident_new",

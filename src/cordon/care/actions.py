@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 
 from cordon.care import hooks, perms, triage
 from cordon.care.models import (CareNeed, CareRequest, Hospital, Outcome, ProactiveTask,
@@ -217,6 +217,11 @@ def do_create_request(*, person: str, area, need: str, urgency: str = "", source
                                 note=f"{Source(source).label}: {req.need_text}"[:400])
     _move(req, Status.TRIAGED, actor="triage", note=triage.rule(p))
     req.save(update_fields=["status", "triaged_at"])
+    from cordon.core import notify
+
+    notify.emit(notify.local_staff([req], access.CARE_READ), "care_request",
+                gettext_lazy("New medical request %(ref)s in %(area)s"), {"ref": req.ref, "area": area.path},
+                url=f"/care/requests/{req.pk}/", obj=req, object_type="care_request")
     audit.record("care_request.create", actor=actor, obj=req, object_type="care_request",
                  after={"ref": req.ref, "area": area.path, "need": req.need, "need_text": req.need_text,
                         "priority": p.key, "deadline": req.deadline, "sealed": req.sealed, "designated": req.needs_designated,

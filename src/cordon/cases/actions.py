@@ -200,7 +200,20 @@ def do_escalate_overdue(now=None, *, actor="system") -> int:
                 n += 1
         TaskNote.objects.bulk_create(notes)
         AuditEntry.objects.bulk_create(rows)
+        _tell_overdue([note.task for note in notes])
     return n
+
+
+def _tell_overdue(tasks) -> None:
+    """The local staff of each escalated response task's area are notified (one notice per task)."""
+    from django.utils.translation import gettext_lazy
+
+    from cordon.core import notify
+
+    for t in tasks:
+        notify.emit(notify.local_staff([t], access.CASES_WRITE), "overdue_task",
+                    gettext_lazy("Response task overdue: %(task)s (escalation %(level)s)"),
+                    {"task": t.title[:120], "level": t.escalation}, obj=t, object_type="task")
 
 
 # ============================================================================ people under orders

@@ -44,6 +44,7 @@ DEMO_STEPS = [
     "cordon.keyplaces.demo:run",
     "cordon.resources.demo:run",
     "cordon.situation.demo:run",
+    "cordon.command.demo:run",
 ]
 
 

@@ -19,6 +19,7 @@ from cordon.care.api import router as care_router
 from cordon.playbooks.api import router as playbooks_router
 from cordon.resources.api import router as resources_router
 from cordon.cases.api import router as cases_router
+from cordon.command.api import router as command_router
 from cordon.core import access, fields
 from cordon.core.actions import ActionError, Conflict
 from cordon.core.api import BodyNotJson, BodyNotObject, ObjectParser, TokenAuth, core_router
@@ -161,7 +162,7 @@ def _conflict(request, exc):
 # The routers, in the order of the OpenAPI document.
 for _router in (core_router, places_router, playbooks_router, zones_router, screening_router, cases_router,
                 care_router, hotline_router, supplies_router, resources_router, keyplaces_router, passes_router,
-                keyworkers_router, situation_router):
+                keyworkers_router, situation_router, command_router):
     api.add_router("/", _router)
 
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "cordon.keyplaces",
     "cordon.resources",
     "cordon.situation",
+    "cordon.command",
 ]
 
 MIDDLEWARE = [
@@ -248,3 +249,6 @@ except OSError:
 
 # The API's page size cap.
 CORDON_PAGE_MAX = 200
+
+# The sender of notifications by SMS, e-mail and WeCom (``core.notify``): a class with send(channel, user, text).
+CORDON_NOTIFY_BACKEND = os.environ.get("CORDON_NOTIFY_BACKEND", "cordon.core.notify.LogBackend")

@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 
 from cordon.core import access
 from cordon.config.api import api
+from cordon.web import notifications as web_notifications
 from cordon.web import uploads as web_uploads
 from cordon.web import views as web_views
 from cordon.web.pages import routes
@@ -36,4 +37,6 @@ urlpatterns = [
     path("", include("cordon.keyplaces.urls")),
     path("", include("cordon.resources.urls")),
     path("", include("cordon.situation.urls")),
+    path("", include("cordon.command.urls")),
+    path("", include(routes(web_notifications))),
 ]

@@ -184,3 +184,43 @@ def do_record_export(listing: str, *, filters: dict, rows: int, fmt: str, masked
                         object_id=listing, object_repr=listing,
                         after={"filters": filters, "rows": rows, "format": fmt, "masked": masked},
                         reason=reason, scope=scope)
+
+
+@transaction.atomic
+def do_mark_notifications_read(user, ids=None, *, actor, reason: str = "") -> int:
+    """Mark the user's own notifications read (``ids``; all unread when None). Reading one's own notices is
+    not a change to the city's records: no audit row (the notification keeps when it was read)."""
+    from cordon.core import clock
+    from cordon.core.models import Notification
+
+    if actor is not None and not isinstance(actor, str) and actor.pk != user.pk:
+        raise access.Forbidden
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=clock.now())
+
+
+@transaction.atomic
+def do_set_notify_preferences(user, prefs: dict, *, actor, reason: str = "") -> dict:
+    """Set by which outside channels ``user`` gets each kind of notification (``prefs``: kind -> channels)."""
+    from cordon.core import notify
+    from cordon.core.models import NotifyPreference
+
+    if actor is not None and not isinstance(actor, str) and actor.pk != user.pk:
+        raise access.Forbidden
+    clean = {}
+    for kind, chans in prefs.items():
+        if kind not in notify.KINDS:
+            raise ActionError(_("unknown kind of notification %(kind)s") % {"kind": repr(kind)}, field="kind")
+        bad = [c for c in chans if c not in notify.CHANNELS]
+        if bad:
+            raise ActionError(_("unknown channel %(c)s; channels: %(all)s")
+                              % {"c": repr(bad[0]), "all": ", ".join(notify.CHANNELS)}, field="channels")
+        clean[kind] = sorted(set(chans))
+    before = dict(NotifyPreference.objects.filter(user=user, kind__in=list(clean)).values_list("kind", "channels"))
+    for kind, chans in clean.items():
+        NotifyPreference.objects.update_or_create(user=user, kind=kind, defaults={"channels": chans})
+    audit.record("notify.preferences", actor=actor, obj=user, object_type="user", before=before, after=clean,
+                 reason=reason)
+    return clean

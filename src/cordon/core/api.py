@@ -9,7 +9,7 @@ import datetime as dt
 import json
 
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
@@ -163,5 +163,59 @@ def revoke_token(request, token_id: fields.QueryId):
     return Status(204, None)
 
 
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    text: str
+    url: str
+    created: dt.datetime
+    read_at: dt.datetime | None
+
+
+class NotificationList(Schema):
+    unread: int
+    items: list[NotificationOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+class NotificationQuery(Schema):
+    page: fields.PageNo = 1
+    page_size: fields.PageSize = 50
+    unread: bool = False
+
+
+@core_router.get("/notifications", response=NotificationList)
+def list_notifications(request, f: Query[NotificationQuery]):
+    """The caller's own notifications, newest first, in the caller's language (``unread``: only those)."""
+    from cordon.core import notify
+    from cordon.core.models import Notification
+
+    user = current_user(request)
+    qs = Notification.objects.filter(user=user)
+    if f.unread:
+        qs = qs.filter(read_at__isnull=True)
+    items, meta = paginate(qs, f.page, f.page_size)
+    return {"unread": notify.unread_count(user), **meta,
+            "items": [{"id": n.pk, "kind": n.kind, "text": notify.text_of(n), "url": n.url, "created": n.created,
+                       "read_at": n.read_at} for n in items]}
+
+
+class NotificationsReadIn(Schema):
+    ids: list[fields.Id] | None = None  # none: every unread one
+
+
+@core_router.post("/notifications/read", response={200: dict})
+def read_notifications(request, payload: NotificationsReadIn):
+    """Mark the caller's notifications read (the given ones, or all)."""
+    from cordon.core.actions import do_mark_notifications_read
+
+    user = current_user(request)
+    return {"marked": do_mark_notifications_read(user, payload.ids, actor=user)}
+
+
 access.declare_operations(core_router, {"me": access.SIGNED_IN, "create_token": access.SIGNED_IN,
-                                        "list_tokens": access.SIGNED_IN, "revoke_token": access.SIGNED_IN})
+                                        "list_tokens": access.SIGNED_IN, "revoke_token": access.SIGNED_IN,
+                                        "list_notifications": access.SIGNED_IN,
+                                        "read_notifications": access.SIGNED_IN})

@@ -20,6 +20,8 @@ NOW_JOBS = {
     "hotline_escalate": "cordon.hotline.actions:do_escalate_overdue",  # tickets past their deadline
     "screening_close": "cordon.screening.actions:do_close_complete_rounds",  # rounds whose results are all in
     "upload_files": "cordon.core.actions:do_delete_upload_files",  # uploaded files past their retention
+    "notify": "cordon.core.notify:job",                                # notifications not yet sent, retried
+    "orders_escalate": "cordon.command.actions:do_escalate_orders",    # orders unacknowledged or overdue
 }
 
 

@@ -256,3 +256,57 @@ class Upload(ScopedFields):
 
     def audit_repr(self) -> str:
         return f"upload {self.pk} {self.kind} {self.name}"[:400]
+
+
+class Notification(models.Model):
+    """An in-app notification for one user (``core.notify``): written in the transaction of the action that
+    causes it, in both languages (the reader's picks one), with a link to the record."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(max_length=20)
+    text_zh = models.CharField(max_length=300)
+    text_en = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    created = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread"),
+                   models.Index(fields=["user", "created"], name="notification_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.text_en[:40]}"
+
+
+class Delivery(models.Model):
+    """One notification to send by one outside channel (SMS, e-mail, WeCom): stored with the notification,
+    sent after the commit and retried by the worker until sent (``core.notify``). ``log`` keeps every try."""
+
+    PENDING, SENDING, SENT = "pending", "sending", "sent"
+    STATUSES = [(PENDING, "pending"), (SENDING, "sending"), (SENT, "sent")]
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=10)
+    status = models.CharField(max_length=10, choices=STATUSES, default=PENDING)
+    next_try = models.DateTimeField()  # pending: not before; sending: the claim's lease end
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    log = models.JSONField(default=list, blank=True)  # [[at, ok, error], ...]
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_try"], name="delivery_due",
+                                condition=~models.Q(status="sent"))]
+
+
+class NotifyPreference(models.Model):
+    """By which outside channels a user wants one kind of notification (in-app is always on)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    channels = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notifypref_unique")]

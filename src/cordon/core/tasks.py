@@ -53,3 +53,4 @@ def enqueue_due(cfg=None) -> list[tuple[str, str]]:
         run_job.enqueue(name, key)
         out.append((name, key))
     return out
+

@@ -257,7 +257,21 @@ def do_escalate_overdue(now: dt.datetime | None = None, *, actor="system") -> in
                 n += 1
         TicketEvent.objects.bulk_create(events)
         AuditEntry.objects.bulk_create(rows)
+        _tell_overdue([e.ticket for e in events])
     return n
+
+
+def _tell_overdue(tickets) -> None:
+    """The local hotline staff of each escalated ticket's area are notified (one notice per ticket)."""
+    from django.utils.translation import gettext_lazy
+
+    from cordon.core import notify
+
+    for t in tickets:
+        notify.emit(notify.local_staff([t], access.HOTLINE_WRITE), "overdue_ticket",
+                    gettext_lazy("Ticket %(number)s is overdue (escalation %(level)s)"),
+                    {"number": t.number, "level": t.escalation}, url=f"/hotline/tickets/{t.pk}/", obj=t,
+                    object_type="ticket")
 
 
 # ============================================================================== shifts

@@ -18,7 +18,7 @@ from cordon.scenario.spec import EVENT_TYPES, Scenario
 
 #: Modules that register event types and collectors.
 PLUGINS = ["cordon.zones.scenario", "cordon.cases.scenario", "cordon.care.scenario", "cordon.keyplaces.scenario",
-           "cordon.passes.scenario", "cordon.keyworkers.scenario"]
+           "cordon.passes.scenario", "cordon.keyworkers.scenario", "cordon.command.scenario"]
 
 #: Per-day output: (key, function(ctx, date) -> list), in output order.
 COLLECTORS: list[tuple[str, Callable]] = []

@@ -31,6 +31,7 @@ SECTIONS = [
     "cordon.passes.sections:passes",
     "cordon.situation.sections:keyplaces",
     "cordon.situation.sections:resources",
+    "cordon.command.queries:commands",  # orders sent, acknowledged, overdue (an app above: named, not imported)
 ]
 
 

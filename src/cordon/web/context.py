@@ -29,6 +29,10 @@ NAV = [
     ("cases_arrivals", _("Arrivals"), ("cases_arrivals",), access.READ_HEALTH),
     ("resources_today", _("Resources"), ("resources_",), access.RESOURCES_READ),
     ("playbooks_list", _("Playbooks"), ("playbooks_",), access.SIGNED_IN),
+    ("command_orders", _("Command orders"), ("command_order", "command_new", "command_matrix"), access.ORDERS_SEND),
+    ("command_inbox", _("Orders to my unit"), ("command_inbox",), access.ORDERS_RECEIVE),
+    ("command_screen", _("Command screen"), ("command_screen",), access.COMMAND),
+    ("notifications", _("Notifications"), ("notification",), access.SIGNED_IN),
     ("uploads", _("Files in"), ("upload",), access.UPLOAD),
     ("audit_list", _("Audit log"), ("audit_",), access.AUDIT),
     ("settings_pack", _("Policy pack"), ("settings_",), access.COMMAND),
@@ -82,4 +86,11 @@ def cordon(request):
         "can_audit": access.AUDIT in caps,
         "nav_bar": bar,
         "nav_more": more,
+        "unread_notifications": _unread(user),
     }
+
+
+def _unread(user) -> int:
+    from cordon.core import notify
+
+    return notify.unread_count(user) if user is not None else 0

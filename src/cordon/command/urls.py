@@ -1,0 +1,4 @@
+from cordon.command import views
+from cordon.web.pages import routes
+
+urlpatterns = routes(views)

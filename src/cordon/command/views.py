@@ -1,0 +1,233 @@
+"""Command-order pages: the sender's list, a new order, an order with its status matrix (filters, export), its
+revision and withdrawal; a unit's inbox and an order as the unit sees it (read receipt on opening, what changed
+since the version it read, acknowledge, progress, complete with evidence: phone-first); the live command
+screen and the cheap version it polls.
+
+Thin: parse, authorize (``for_user`` / ``access.access``), call ``command.actions``, render.
+"""
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cordon.command import actions, exports, forms, queries, screen
+from cordon.command.models import CommandOrder, OrderVersion, Recipient, RecipientStatus
+from cordon.core import access
+from cordon.web import exports as web_exports
+from cordon.web.pages import (FORM_PAGE, choice_label, done, form_context, form_page, paginate, parse_id,
+                              query_without_page, refused_box, route, submit)
+
+_status_label = choice_label(Recipient, "status")
+
+
+@route("orders/", "command_orders")
+@access.require(access.ORDERS_SEND)
+def orders(request):
+    page = paginate(request, queries.sent_orders(request.user), 30)
+    rows = [{"o": o, "counts": queries.matrix_counts(o)} for o in page.object_list]
+    return render(request, "command/orders.html", {"page": page, "rows": rows,
+                                                   "querystring": query_without_page(request)})
+
+
+@route("orders/new/", "command_new")
+@access.require(access.ORDERS_SEND)
+def new_order(request):
+    def act(c):
+        o = actions.do_send_order(title=c["title"], text=c["text"], priority=c["priority"], due=c["due"],
+                                  to=c["to"], level=c["level"], role=c["role"].strip(), users=c["users"],
+                                  basis=c["basis"], attachment=c["attachment"], actor=request.user,
+                                  reason=c["reason"])
+        return done(request, _("Order %(ref)s sent to %(n)s recipients.")
+                    % {"ref": o.ref, "n": o.recipients.count()}, "command_order", pk=o.pk)
+
+    page = form_context(_("New command order"), _("Send"), crumbs=[(reversed_url("command_orders"), _("Orders"))],
+                        lead=_("The order goes straight to the executing units; each acknowledges, reports and "
+                               "completes. Only units within your jurisdiction can be addressed."))
+    return form_page(request, forms.OrderForm(request.POST or None, request.FILES or None), FORM_PAGE, page, act=act)
+
+
+def reversed_url(name, *args):
+    from django.urls import reverse
+
+    return reverse(name, args=args)
+
+
+def _order_context(request, o, bound=None) -> dict:
+    bound = bound or {}
+    f = forms.MatrixFilter(request.GET or None)
+    flt = f.cleaned_data if f.is_valid() else {}
+    page = paginate(request, queries.matrix(o, status=flt.get("status", ""), text=flt.get("text", ""),
+                                            overdue=flt.get("overdue", False)).select_related("order"), 100)
+    revise = bound.get("revise") or forms.ReviseForm(prefix="revise", initial={
+        "title": o.title, "text": o.text, "priority": o.priority, "due": o.due, "basis": o.basis})
+    return {"o": o, "counts": queries.matrix_counts(o), "filter": f, "page": page,
+            "rows": [{"r": r, "status": queries.status_of(r)} for r in page.object_list],
+            "versions": list(OrderVersion.objects.filter(order=o)), "querystring": query_without_page(request),
+            "can_write": access.can(request.user, access.ORDERS_SEND, o) and o.status == "active",
+            "revise_form": revise,
+            "withdraw_form": bound.get("withdraw") or forms.ReasonForm(prefix="withdraw")}
+
+
+@route("orders/<int:pk>/", "command_order")
+@access.require(access.ORDERS_RECEIVE)
+def order(request, pk):
+    """The sender's view (the matrix); for a recipient (a notification's link) the order as their unit sees it.
+    Every role that sends orders receives them too."""
+    user = request.user
+    if parse_id(str(pk)) is None:  # beyond the ids the database holds
+        raise access.NotFound
+    o = queries.sent_orders(user).filter(pk=pk).first() if access.has_perm(user, access.ORDERS_SEND) else None
+    if o is None:
+        received = queries.received(user)
+        mine = received.filter(order_id=pk).first() or queries.received(user, everything=True).filter(
+            order_id=pk).first()
+        if mine is None:
+            raise access.NotFound
+        return _show_item(request, mine)
+    return render(request, "command/order.html", _order_context(request, o))
+
+
+@route("orders/<int:pk>/export/", "command_matrix_export")
+@access.require(access.ORDERS_SEND)
+def matrix_export(request, pk):
+    o = access.access(CommandOrder, request.user, pk, read=access.ORDERS_SEND)
+    f = forms.MatrixFilter(request.GET or None)
+    flt = f.cleaned_data if f.is_valid() else {}
+    qs = queries.matrix(o, status=flt.get("status", ""), text=flt.get("text", ""), overdue=flt.get("overdue", False))
+    return web_exports.respond(request, exports.matrix(_status_label), qs, scope=o if o.district_id else None)
+
+
+def _run_action(request, action: str, table: dict, template: str, context):
+    """One of a record's action forms posted: ``table`` maps the action to (form class, act(cleaned) -> message,
+    URL name, pk); a refusal shows the record's page again with the reason by that form (``context(bound)``)."""
+    if action not in table:
+        raise access.NotFound
+    form_class, act, to, pk = table[action]
+    form = form_class(request.POST, request.FILES or None, prefix=action)
+    return submit(form, lambda c: done(request, act(c), to, pk=pk),
+                  lambda exc: refused_box(request, template, context({action: form}), action, form, exc))
+
+
+@route("orders/<int:pk>/<slug:action>/", "command_order_action")
+@access.require(access.ORDERS_SEND)
+@require_POST
+def order_action(request, pk, action):
+    o = access.access(CommandOrder, request.user, pk, read=access.ORDERS_SEND, perm=access.ORDERS_SEND)
+    user = request.user
+
+    def revise(c):
+        actions.do_revise_order(o, title=c["title"], text=c["text"], priority=c["priority"], due=c["due"],
+                                basis=c["basis"], actor=user, reason=c["reason"])
+        return _("Order revised; the units are told what changed.")
+
+    def withdraw(c):
+        actions.do_withdraw_order(o, actor=user, reason=c["reason"])
+        return _("Order withdrawn; the units are told.")
+
+    table = {"revise": (forms.ReviseForm, revise, "command_order", o.pk),
+             "withdraw": (forms.ReasonForm, withdraw, "command_order", o.pk)}
+    return _run_action(request, action, table, "command/order.html",
+                       lambda bound: _order_context(request, o, bound))
+
+
+# ------------------------------------------------------------------------------------------ a unit's inbox
+
+@route("inbox/", "command_inbox")
+@access.require(access.ORDERS_RECEIVE)
+def inbox(request):
+    everything = request.GET.get("all") == "1"
+    page = paginate(request, queries.received(request.user, everything=everything), 30)
+    rows = [{"r": r, "status": queries.status_of(r), "label": _status_label(queries.status_of(r))
+             if queries.status_of(r) != "overdue" else _("Overdue")} for r in page.object_list]
+    return render(request, "command/inbox.html", {"page": page, "rows": rows, "everything": everything,
+                                                  "querystring": query_without_page(request)})
+
+
+def _item_context(request, r, bound=None) -> dict:
+    bound = bound or {}
+    versions = list(OrderVersion.objects.filter(order=r.order))
+    changes = [v for v in versions if v.version > max(r.read_version, 1) and v.changed]
+    return {"r": r, "o": r.order, "status": queries.status_of(r), "status_label": _status_label(r.status),
+            "changes": changes, "previous": {v.version: v for v in versions},
+            "can_act": access.can(request.user, access.ORDERS_RECEIVE, r) and r.order.status == "active",
+            "ack_form": bound.get("acknowledge") or forms.AckForm(prefix="acknowledge"),
+            "progress_form": bound.get("progress") or forms.ProgressForm(prefix="progress"),
+            "complete_form": bound.get("complete") or forms.CompleteForm(prefix="complete"),
+            "open_statuses": (RecipientStatus.SENT, RecipientStatus.READ)}
+
+
+def _recipient(request, pk):
+    r = access.access(Recipient.objects.select_related("order"), request.user, pk, read=access.ORDERS_RECEIVE)
+    if r.user_id is not None and r.user_id != request.user.pk:
+        raise access.NotFound
+    return r
+
+
+@route("inbox/<int:pk>/", "command_inbox_item")
+@access.require(access.ORDERS_RECEIVE)
+def inbox_item(request, pk):
+    """The order as the unit sees it. Opening it is the read receipt (of this version)."""
+    return _show_item(request, _recipient(request, pk))
+
+
+def _show_item(request, r):
+    context = _item_context(request, r)  # what changed since the version read before this opening
+    if r.order.status == "active" and r.read_version < r.order.version and access.can(
+            request.user, access.ORDERS_RECEIVE, r):
+        actions.do_read_order(r, actor=request.user)
+        r.refresh_from_db()
+        context["r"], context["status"] = r, queries.status_of(r)
+    return render(request, "command/inbox_item.html", context)
+
+
+@route("inbox/<int:pk>/<slug:action>/", "command_inbox_action")
+@access.require(access.ORDERS_RECEIVE)
+@require_POST
+def inbox_action(request, pk, action):
+    r = _recipient(request, pk)
+    user = request.user
+
+    def acknowledge(c):
+        actions.do_acknowledge_order(r, actor=user, reason=c["reason"])
+        return _("Acknowledged (已签收).")
+
+    def progress(c):
+        actions.do_report_progress(r, note=c["note"], actor=user)
+        return _("Progress reported.")
+
+    def complete(c):
+        actions.do_complete_order(r, evidence=c["evidence"], numbers=c["numbers"], photo=c["photo"], actor=user)
+        return _("Completed, with its evidence.")
+
+    table = {"acknowledge": (forms.AckForm, acknowledge, "command_inbox_item", r.pk),
+             "progress": (forms.ProgressForm, progress, "command_inbox_item", r.pk),
+             "complete": (forms.CompleteForm, complete, "command_inbox_item", r.pk)}
+    return _run_action(request, action, table, "command/inbox_item.html",
+                       lambda bound: _item_context(request, r, bound))
+
+
+# ------------------------------------------------------------------------------------------ the command screen
+
+@route("screen/", "command_screen")
+@access.require(access.COMMAND)
+def command_screen(request):
+    """The wall screen: read-only, large type; it polls ``screen/version`` each second and reloads its figures
+    (``screen/data``) when the version moved (see ``command.screen`` for why a poll and not a stream)."""
+    return render(request, "command/screen.html", {"data": screen.figures(request.user),
+                                                   "version": screen.version()})
+
+
+@route("screen/version/", "command_screen_version")
+@access.require(access.COMMAND)
+def command_screen_version(request):
+    return JsonResponse({"version": screen.version()})
+
+
+@route("screen/data/", "command_screen_data")
+@access.require(access.COMMAND)
+def command_screen_data(request):
+    return JsonResponse({"version": screen.version(), "data": screen.figures(request.user)})
+
+
