@@ -40,7 +40,7 @@ def test_a_task_runs_end_to_end_on_the_queue():
 
 
 #: The periodic jobs due at any moment (the day start and core.jobs.NOW_JOBS).
-JOBS = {"day_start", "escalate", "hotline_escalate", "screening_close", "notify", "orders_escalate"}
+JOBS = {"day_start", "escalate", "hotline_escalate", "screening_close", "upload_files", "notify", "orders_escalate"}
 
 
 @pytest.mark.django_db

@@ -11,10 +11,8 @@ def places(rows: list[dict], kind_label, status_label) -> Listing:
     """Key places with the figures the page shows (``rows``: the page's ``queries.place_list`` rows)."""
     by_id = {r["place"].pk: r for r in rows}
 
-    def prepare(row: dict) -> dict:
-        figures = by_id.get(row["id"], {})
-        row.update({k: figures.get(k, 0) for k in FIGURES})
-        return row
+    def figure(key):
+        return lambda place_id: by_id.get(place_id, {}).get(key, 0)
 
-    return declared(__package__, "key-places", computed=FIGURES, prepare=prepare, reads=("id",),
+    return declared(__package__, "key-places", computed={k: (("id",), figure(k)) for k in FIGURES},
                     kind=kind_label, status=status_label)

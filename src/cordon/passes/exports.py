@@ -5,11 +5,11 @@ from cordon.web.exports import Listing, declared
 
 
 def passes(kind_label, status_label) -> Listing:
-    def prepare(row: dict) -> dict:
-        row["areas"] = "; ".join(a["path"] for a in row["areas"] or [])
-        return row
+    def area_paths(areas) -> str:
+        return "; ".join(a["path"] for a in areas or [])
 
-    return declared(__package__, "passes", kind=kind_label, status=status_label, prepare=prepare)
+    return declared(__package__, "passes", kind=kind_label, status=status_label,
+                    computed={"area_paths": (("areas",), area_paths)})
 
 
 def checks(result_label) -> Listing:
