@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 from django.core.exceptions import PermissionDenied
-from django.db import connections
+from django.db import connections, transaction
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -474,15 +474,20 @@ def _fetched(qs) -> Iterator[tuple]:
 
     def read():
         try:
-            batch = []
-            for row in qs.iterator(chunk_size=CHUNK):
-                batch.append(row)
-                if len(batch) == CHUNK:
-                    if not _put(chunks, batch, stop):
-                        return
-                    batch = []
-            _put(chunks, batch, stop)
-            _put(chunks, None, stop)
+            # In a transaction of its own the cursor streams (outside one, PostgreSQL would run the whole query
+            # and keep its result before the first row came back), and the page's sort stays in memory.
+            with transaction.atomic(using=qs.db):
+                with connections[qs.db].cursor() as cursor:
+                    cursor.execute("SET LOCAL work_mem = '64MB'")
+                batch = []
+                for row in qs.iterator(chunk_size=CHUNK):
+                    batch.append(row)
+                    if len(batch) == CHUNK:
+                        if not _put(chunks, batch, stop):
+                            return
+                        batch = []
+                _put(chunks, batch, stop)
+                _put(chunks, None, stop)
         except BaseException as exc:  # handed to the writer, which raises it
             _put(chunks, exc, stop)
         finally:
