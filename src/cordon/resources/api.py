@@ -95,14 +95,14 @@ def register_person(request, payload: StaffIn):
     return HttpStatus(201, person_out(p))
 
 
-class AssignIn(Schema):
+class PersonAssignIn(Schema):
     team_id: Id | None = None
     active: bool = True
     reason: Reason = ""
 
 
 @router.post("/resources/people/{person_id}/assign", response=StaffOut)
-def assign_person(request, person_id: QueryId, payload: AssignIn):
+def assign_person(request, person_id: QueryId, payload: PersonAssignIn):
     user, p = writable(request, Person, person_id, W, read=R)
     p = actions.do_assign_person(p, team=_pick(Team, user, payload.team_id), active=payload.active, actor=user,
                                  reason=payload.reason)
