@@ -477,8 +477,6 @@ def do_release_due(on: dt.date | None = None, *, actor="system") -> int:
             Facility.objects.filter(pk=fid).update(occupied=F("occupied") - n)
         # One audit row per released order (what audit.entry("order.release", obj=order, ...) holds).
         au = AuditEntry._meta
-        fields = ["at", "actor", "actor_name", "action", "object_type", "object_id", "object_repr", "before",
-                  "after", "reason", "rule", *access.LEVELS]
         pg = connection.vendor == "postgresql"
         after = ("jsonb_build_object('released_on', %s::date, 'free_on', {f})" if pg
                  else "json_object('released_on', %s, 'free_on', {f})").format(f=col(po, "free_on"))
@@ -488,7 +486,7 @@ def do_release_due(on: dt.date | None = None, *, actor="system") -> int:
         for i in range(0, len(ids), chunk):
             part = ids[i:i + chunk]
             cur.execute(
-                f"INSERT INTO {qn(au.db_table)} ({', '.join(col(au, f) for f in fields)}) "
+                f"INSERT INTO {qn(au.db_table)} ({', '.join(col(au, f) for f in _AUDIT_COLUMNS)}) "
                 f"SELECT %s, %s, %s, 'order.release', 'order', {oid}, SUBSTR({col(po, 'label')}, 1, 400), NULL, "
                 f"{after}, '', 'order end (pack)', {scope} FROM {qn(po.db_table)} "
                 f"WHERE {col(po, 'id')} IN ({', '.join(['%s'] * len(part))})",
@@ -555,8 +553,6 @@ def _discharge_after_centralized_pg(on: dt.date, actor) -> int:
     po, pl, au, fa = PersonOrder._meta, Placement._meta, AuditEntry._meta, Facility._meta
     col = lambda meta, name: qn(meta.get_field(name).column)  # noqa: E731
     scope = ", ".join(f"f.{col(fa, lv)}" for lv in access.LEVELS)
-    fields = ["at", "actor", "actor_name", "action", "object_type", "object_id", "object_repr", "before", "after",
-              "reason", "rule", *access.LEVELS]
     p_, o_, f_ = qn(pl.db_table), qn(po.db_table), qn(fa.db_table)
     sql = f"""
         WITH dis AS (
@@ -568,7 +564,7 @@ def _discharge_after_centralized_pg(on: dt.date, actor) -> int:
             RETURNING p.{col(pl, 'id')} AS id, p.{col(pl, 'facility')} AS facility_id,
                       p.{col(pl, 'discharged_on')} AS day, o.{col(po, 'label')} AS person
         ), ins AS (
-            INSERT INTO {qn(au.db_table)} ({', '.join(col(au, f) for f in fields)})
+            INSERT INTO {qn(au.db_table)} ({', '.join(col(au, f) for f in _AUDIT_COLUMNS)})
             SELECT %(at)s, %(actor_id)s, %(actor)s, 'facility.discharge', 'facility', CAST(f.{col(fa, 'id')} AS text),
                    SUBSTR(f.{col(fa, 'name')}, 1, 400), NULL,
                    jsonb_build_object('placement', dis.id, 'person', dis.person, 'on', dis.day), %(reason)s,
@@ -583,13 +579,7 @@ def _discharge_after_centralized_pg(on: dt.date, actor) -> int:
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM dis), (SELECT count(*) FROM ins), (SELECT count(*) FROM beds)"""
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("SET LOCAL work_mem = '64MB'")
-        cur.execute("SET LOCAL jit = off")
-        cur.execute(sql, {"on": on, "at": clock.now(), "actor": audit.actor_name(actor), "reason": STEP_DOWN_REASON,
-                          "rule": STEP_DOWN_RULE,
-                          "actor_id": None if (actor is None or isinstance(actor, str)) else actor.pk})
-        return cur.fetchone()[0]
+    return _run_day_start(sql, {"on": on, "reason": STEP_DOWN_REASON, "rule": STEP_DOWN_RULE}, actor)
 
 
 def _release_due_pg(on: dt.date, actor) -> int:
@@ -602,8 +592,6 @@ def _release_due_pg(on: dt.date, actor) -> int:
     po, pl, au, fa = PersonOrder._meta, Placement._meta, AuditEntry._meta, Facility._meta
     col = lambda meta, name: qn(meta.get_field(name).column)  # noqa: E731
     scope = ", ".join(col(po, lv) for lv in access.LEVELS)
-    fields = ["at", "actor", "actor_name", "action", "object_type", "object_id", "object_repr", "before", "after",
-              "reason", "rule", *access.LEVELS]
     sql = f"""
         WITH rel AS (
             UPDATE {qn(po.db_table)} SET {col(po, 'status')} = 'released', {col(po, 'released_on')} = %(on)s
@@ -614,7 +602,7 @@ def _release_due_pg(on: dt.date, actor) -> int:
             FROM rel WHERE {col(pl, 'discharged_on')} IS NULL AND {col(pl, 'order')} = rel.id
             RETURNING {col(pl, 'facility')} AS facility_id
         ), ins AS (
-            INSERT INTO {qn(au.db_table)} ({', '.join(col(au, f) for f in fields)})
+            INSERT INTO {qn(au.db_table)} ({', '.join(col(au, f) for f in _AUDIT_COLUMNS)})
             SELECT %(at)s, %(actor_id)s, %(actor)s, 'order.release', 'order', CAST(id AS text), SUBSTR(label, 1, 400),
                    NULL, jsonb_build_object('released_on', %(on)s::date, 'free_on', free_on), '',
                    'order end (pack)', {scope}
@@ -628,16 +616,29 @@ def _release_due_pg(on: dt.date, actor) -> int:
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM rel), (SELECT count(*) FROM ins), (SELECT count(*) FROM beds)"""
+    return _run_day_start(sql, {"on": on}, actor)
+
+
+#: the audit row's columns a day-start statement fills (what ``audit.entry`` fills)
+_AUDIT_COLUMNS = ("at", "actor", "actor_name", "action", "object_type", "object_id", "object_repr", "before", "after",
+                  "reason", "rule", *access.LEVELS)
+
+
+def _run_day_start(sql: str, params: dict, actor) -> int:
+    """Run one of the day start's set-based statements on PostgreSQL in its own transaction, with the audit
+    rows' moment and actor (``%(at)s``, ``%(actor)s``, ``%(actor_id)s``) added to ``params``; the first number
+    it answers."""
+    from django.db import connection
+
     with transaction.atomic(), connection.cursor() as cur:
-        # Room to hash the released ids in memory (the default 4 MB spills a day's 100 k ids to disk and
-        # turns the placements' discharge into one index probe per order); no JIT compilation (on a larger
-        # table the plan's cost passes jit_above_cost, and compiling takes longer than the plan saves).
+        # Room to hash a day's ids in memory (the default 4 MB spills 100 k ids to disk and turns a join into
+        # one index probe per row); no JIT compilation (on a larger table the plan's cost passes
+        # jit_above_cost, and compiling takes longer than the plan saves).
         cur.execute("SET LOCAL work_mem = '64MB'")
         cur.execute("SET LOCAL jit = off")
-        cur.execute(sql, {"on": on, "at": clock.now(), "actor": audit.actor_name(actor),
+        cur.execute(sql, {**params, "at": clock.now(), "actor": audit.actor_name(actor),
                           "actor_id": None if (actor is None or isinstance(actor, str)) else actor.pk})
-        released = cur.fetchone()[0]
-    return released
+        return cur.fetchone()[0]
 
 
 # ============================================================================ arrivals and outside regions
