@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "cordon.resources",
     "cordon.situation",
     "cordon.command",
+    "cordon.maps",
+    "cordon.phone",
 ]
 
 MIDDLEWARE = [

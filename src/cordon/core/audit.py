@@ -1,6 +1,8 @@
 """Writing audit rows. Actions call ``record`` explicitly inside their transaction."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import decimal
 import uuid
@@ -17,6 +19,21 @@ from cordon.core.models import AuditEntry
 MAX_REASON = 2000
 #: The longest text an audit row keeps in one value of its before/after change (clipped with "…").
 MAX_VALUE = 2000
+
+
+#: When the actions being run now really happened, if earlier than their arrival (see ``occurred``).
+_OCCURRED: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("audit_occurred", default=None)
+
+
+@contextlib.contextmanager
+def occurred(when: dt.datetime | None):
+    """Audit rows written inside this block record ``when`` as the moment the action happened (a change made
+    offline and synced later); ``at`` stays the moment it reached the server."""
+    token = _OCCURRED.set(when)
+    try:
+        yield
+    finally:
+        _OCCURRED.reset(token)
 
 
 def check_text(value, field: str = "reason", limit: int = MAX_REASON) -> str:
@@ -89,6 +106,7 @@ def entry(action: str, *, actor, obj=None, object_type: str = "", object_id="", 
         after=_plain(after),
         reason=_clip(reason or "", MAX_REASON),
         rule=rule or "",
+        occurred_at=_OCCURRED.get(),
     )
     src = scope if scope is not None else obj
     if src is not None and hasattr(src, "district_id"):

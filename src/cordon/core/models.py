@@ -125,6 +125,9 @@ class AuditEntry(LeanScopedFields):
     after = models.JSONField(null=True, blank=True)
     reason = models.TextField(blank=True)
     rule = models.CharField(max_length=400, blank=True)
+    #: When the action happened where it was done, when that is not when it reached the server (a change made
+    #: offline on a phone and synced later: ``at`` is its arrival, ``occurred_at`` the phone's time).
+    occurred_at = models.DateTimeField(null=True, blank=True)
 
     objects = AppendOnlyManager()
 
