@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _, gettext_lazy
 from cordon.command.models import (OPEN_STATUSES, CommandOrder, OrderStatus, OrderVersion, Priority, Recipient,
                                    RecipientStatus as RS)
 from cordon.command.queries import receive_roles, recipient_users, superiors_of
-from cordon.core import access, audit, clock, notify, stamps
+from cordon.core import access, audit, bulk, clock, notify, stamps
 from cordon.core.actions import ActionError, lock, serialize
 from cordon.core.models import AuditEntry, Grant
 from cordon.places.models import Area
@@ -132,18 +132,21 @@ def _target_users(scope: access.Scope, role: str, usernames, areas) -> dict[int,
     return out
 
 
-def _recipient_rows(order, areas, users) -> list[Recipient]:
-    rows = []
-    for a in areas:
-        r = Recipient(order=order, area_id=a["id"], label=a["path"])
-        for lv in LEVEL_ORDER:
-            setattr(r, f"{lv}_id", a[f"{lv}_id"])
-        rows.append(r)
+def _insert_recipients(order, areas, users) -> None:
+    """The order's recipient rows: one per unit (its path as the label, its ancestors as its scope), one per
+    named person (scoped as their grant), set-based (``core.bulk``: a city-wide fan-out is thousands of rows)."""
+    people = []
     for uid, (name, area) in users.items():
         r = Recipient(order=order, user_id=uid, label=name)
         r.set_scope_from(area)
-        rows.append(r)
-    return rows
+        people.append(r)
+    columns = {"area_id": [a["id"] for a in areas], "user_id": [None] * len(areas),
+               "label": [a["path"] for a in areas],
+               **{f"{lv}_id": [a[f"{lv}_id"] for a in areas] for lv in LEVEL_ORDER}}
+    for r in people:
+        for k, values in columns.items():
+            values.append(getattr(r, k))
+    bulk.insert_columns(Recipient, columns, {"order_id": order.pk})
 
 
 def _next_ref(on: dt.date) -> str:
@@ -193,7 +196,7 @@ def do_send_order(*, title: str, text: str, due, to=(), level: str = "", role: s
     order.set_scope_from(grant_area)
     order.save()
     _version(order, now, actor, [], reason)
-    Recipient.objects.bulk_create(_recipient_rows(order, areas, people), batch_size=5000)
+    _insert_recipients(order, areas, people)
     stamps.bump("command")
     notified = notify.emit(recipient_users(order), "order", gettext_lazy("New order %(ref)s (%(priority)s): %(title)s"),
                            {"ref": order.ref, "priority": Priority(priority).label, "title": order.title[:120]},

@@ -24,7 +24,7 @@ from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import clock
+from cordon.core import bulk, clock
 
 log = logging.getLogger("cordon.notify")
 
@@ -127,17 +127,17 @@ def emit(user_ids, kind: str, text, params: dict | None = None, *, url: str = ""
     now = clock.now()
     otype = object_type or (obj._meta.model_name if obj is not None else "")
     oid = str(object_id or (obj.pk if obj is not None else ""))
-    rows = Notification.objects.bulk_create([
-        Notification(user_id=u, kind=kind, text_zh=zh, text_en=en, url=url[:300], object_type=otype,
-                     object_id=oid, created=now) for u in ids])
-    if any(n.pk is None for n in rows):  # a backend that returns no ids (not SQLite >= 3.35, not PostgreSQL)
-        rows = list(Notification.objects.filter(user_id__in=ids, created=now, kind=kind, object_id=oid))
+    rows = bulk.insert_columns(Notification, {"user_id": ids},
+                               {"kind": kind, "text_zh": zh, "text_en": en, "url": url[:300], "object_type": otype,
+                                "object_id": oid, "created": now}, returning=("id", "user"))
     chans = channels_for(ids, kind)
-    deliveries = Delivery.objects.bulk_create([Delivery(notification=n, channel=c, next_try=now)
-                                               for n in rows for c in chans.get(n.user_id, ())])
-    if deliveries:
-        if len(deliveries) <= INLINE_MAX:
-            pks = [d.pk for d in deliveries]
+    pairs = [(nid, c) for nid, uid in rows for c in chans.get(uid, ())]
+    if pairs:
+        made = bulk.insert_columns(Delivery, {"notification_id": [p[0] for p in pairs],
+                                              "channel": [p[1] for p in pairs]}, {"next_try": now},
+                                   returning=("id",))
+        if len(made) <= INLINE_MAX:
+            pks = [d[0] for d in made]
             transaction.on_commit(lambda: send_due(ids=pks))
         else:
             send_notifications.enqueue()
