@@ -76,8 +76,12 @@ def recipient_out(r: Recipient, now=None) -> dict:
             "escalated": bool(r.ack_escalated_at or r.due_escalated_at)}
 
 
-def _rows(items):
+def _rows(items, order=None):
+    """Recipients as the API gives them; ``order``: all of them are that order's (not read again per row)."""
     now = clock.now()
+    if order is not None:
+        for r in items:
+            r.order = order
     return [recipient_out(r, now) for r in items]
 
 
@@ -128,8 +132,8 @@ class CommandMatrixFilter(PageQuery):
 def order_matrix(request, order_id: QueryId, f: Query[CommandMatrixFilter]):
     """The status matrix: every recipient of the order and how far it got (filters: status, unit text, overdue)."""
     o = access.access(CommandOrder, current_user(request), order_id, read=access.ORDERS_SEND)
-    qs = queries.matrix(o, status=f.status or "", text=f.text, overdue=f.overdue).select_related("order")
-    return page_of(qs, f, _rows)
+    qs = queries.matrix(o, status=f.status or "", text=f.text, overdue=f.overdue)
+    return page_of(qs, f, lambda items: _rows(items, o))
 
 
 class CommandReviseIn(Schema):

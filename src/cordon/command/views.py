@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from cordon.command import actions, exports, forms, queries, screen
 from cordon.command.models import CommandOrder, OrderVersion, Recipient, RecipientStatus
-from cordon.core import access
+from cordon.core import access, clock
 from cordon.web import exports as web_exports
 from cordon.web.pages import (FORM_PAGE, choice_label, done, form_context, form_page, paginate, parse_id,
                               query_without_page, refused_box, route, submit)
@@ -59,15 +59,41 @@ def _order_context(request, o, bound=None) -> dict:
     f = forms.MatrixFilter(request.GET or None)
     flt = f.cleaned_data if f.is_valid() else {}
     page = paginate(request, queries.matrix(o, status=flt.get("status", ""), text=flt.get("text", ""),
-                                            overdue=flt.get("overdue", False)).select_related("order"), 100)
+                                            overdue=flt.get("overdue", False)), 100)
     revise = bound.get("revise") or forms.ReviseForm(prefix="revise", initial={
         "title": o.title, "text": o.text, "priority": o.priority, "due": o.due, "basis": o.basis})
     return {"o": o, "counts": queries.matrix_counts(o), "filter": f, "page": page,
-            "rows": [{"r": r, "status": queries.status_of(r)} for r in page.object_list],
+            "rows": _matrix_rows(o, page.object_list),
             "versions": list(OrderVersion.objects.filter(order=o)), "querystring": query_without_page(request),
             "can_write": access.can(request.user, access.ORDERS_SEND, o) and o.status == "active",
             "revise_form": revise,
             "withdraw_form": bound.get("withdraw") or forms.ReasonForm(prefix="withdraw")}
+
+
+def _matrix_rows(o, recipients) -> list[dict]:
+    """The matrix's rows with their cells' text made here, once (the sender's page is reloaded all day long by
+    every sender following an order: the template only places them)."""
+    now = clock.now()
+    tz = clock.tz()
+
+    def at(when) -> str:
+        return when.astimezone(tz).strftime("%m-%d %H:%M") if when else ""
+
+    overdue, escalated = _("Overdue"), _("Escalated")
+    labels = dict(RecipientStatus.choices)
+    rows = []
+    for r in recipients:
+        r.order = o  # one order: not read again for each row
+        status = queries.status_of(r, now)
+        state = [str(labels.get(r.status, r.status))]
+        if status == "overdue":
+            state.append(overdue)
+        if r.ack_escalated_at or r.due_escalated_at:
+            state.append(escalated)
+        rows.append({"status": status, "label": r.label, "state": " · ".join(map(str, state)), "read": at(r.read_at),
+                     "ack": f"{at(r.acknowledged_at)} {r.acknowledged_by}".strip(), "progress": r.progress_note,
+                     "done": f"{at(r.done_at)} {r.evidence_text}".strip()})
+    return rows
 
 
 @route("orders/<int:pk>/", "command_order")
