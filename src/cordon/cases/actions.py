@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 
 from cordon.cases import hooks
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError, Conflict, lock, serialize
+from cordon.core.actions import ActionError, Conflict, lock, raise_escalation, serialize
 from cordon.core.models import AuditEntry
 from cordon.core.packs import active_pack
 from cordon.cases.models import (Arrival, ArrivalKind, CheckIn, Facility, FacilityKind, Found, Infection,
@@ -190,13 +190,9 @@ def do_escalate_overdue(now=None, *, actor="system") -> int:
             span = max((t.deadline - t.infection.reported_at).total_seconds() if t.infection.reported_at else 0, 3600)
             level = min(3, 1 + int((now - t.deadline).total_seconds() // span))
             if level > t.escalation:
-                before = t.escalation
-                t.escalation, t.escalated_at = level, now
-                t.save(update_fields=["escalation", "escalated_at"])
+                rows.append(raise_escalation(t, level, now, actor=actor, object_type="task", rule=t.rule))
                 notes.append(TaskNote(task=t, at=now, actor=audit.actor_name(actor),
                                       text=f"overdue: escalated to level {level}"))
-                rows.append(audit.entry("task.escalate", actor=actor, obj=t, object_type="task",
-                                        before={"escalation": before}, after={"escalation": level}, rule=t.rule))
                 n += 1
         TaskNote.objects.bulk_create(notes)
         AuditEntry.objects.bulk_create(rows)
@@ -210,10 +206,9 @@ def _tell_overdue(tasks) -> None:
 
     from cordon.core import notify
 
-    for t in tasks:
-        notify.emit(notify.local_staff([t], access.CASES_WRITE), "overdue_task",
-                    gettext_lazy("Response task overdue: %(task)s (escalation %(level)s)"),
-                    {"task": t.title[:120], "level": t.escalation}, obj=t, object_type="task")
+    notify.tell_local_staff(tasks, access.CASES_WRITE, "overdue_task",
+                            gettext_lazy("Response task overdue: %(task)s (escalation %(level)s)"),
+                            lambda t: {"task": t.title[:120], "level": t.escalation}, object_type="task")
 
 
 # ============================================================================ people under orders

@@ -31,6 +31,17 @@ def lock(obj):
     return obj
 
 
+def raise_escalation(obj, level: int, now, *, actor, object_type: str, rule: str):
+    """Raise ``obj``'s escalation to ``level`` at ``now`` and save it (a record with ``escalation`` and
+    ``escalated_at``: response tasks, hotline tickets). Answers its unsaved ``<object_type>.escalate`` audit row,
+    for the caller's periodic job to bulk-create with the others."""
+    before = obj.escalation
+    obj.escalation, obj.escalated_at = level, now
+    obj.save(update_fields=["escalation", "escalated_at"])
+    return audit.entry(f"{object_type}.escalate", actor=actor, obj=obj, object_type=object_type,
+                       before={"escalation": before}, after={"escalation": level}, rule=rule)
+
+
 def serialize(*key) -> None:
     """Hold a transaction-scoped lock on ``key`` (any values; e.g. ("hotline.caller", phone, category)) until
     the transaction ends: concurrent transactions asking for the same key run one after the other. Used where

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from cordon.care import perms
 from cordon.care.actions import do_create_request
 from cordon.core import access, audit, clock, ids
-from cordon.core.actions import ActionError, Conflict, lock, serialize
+from cordon.core.actions import ActionError, Conflict, lock, raise_escalation, serialize
 from cordon.core.models import AuditEntry
 from cordon.hotline.config import desk
 from cordon.hotline.queries import deadlines, find_duplicate, may_edit_roster, resolve_location, route
@@ -245,15 +245,11 @@ def do_escalate_overdue(now: dt.datetime | None = None, *, actor="system") -> in
                 if now > t.resolve_by + (t.resolve_by - t.created_at):
                     level = 3
             if level > t.escalation:
-                before = t.escalation
-                t.escalation, t.escalated_at = level, now
-                t.save(update_fields=["escalation", "escalated_at"])
+                rows.append(raise_escalation(t, level, now, actor=actor, object_type="ticket",
+                                             rule=f"hotline: {t.deadline_class} deadlines"))
                 text = texts[level]
                 events.append(TicketEvent(ticket=t, at=now, kind="escalated", actor=audit.actor_name(actor),
                                           note=f"{text['zh']} / {text['en']}"))
-                rows.append(audit.entry("ticket.escalate", actor=actor, obj=t, object_type="ticket",
-                                        before={"escalation": before}, after={"escalation": level},
-                                        rule=f"hotline: {t.deadline_class} deadlines"))
                 n += 1
         TicketEvent.objects.bulk_create(events)
         AuditEntry.objects.bulk_create(rows)
@@ -267,11 +263,10 @@ def _tell_overdue(tickets) -> None:
 
     from cordon.core import notify
 
-    for t in tickets:
-        notify.emit(notify.local_staff([t], access.HOTLINE_WRITE), "overdue_ticket",
-                    gettext_lazy("Ticket %(number)s is overdue (escalation %(level)s)"),
-                    {"number": t.number, "level": t.escalation}, url=f"/hotline/tickets/{t.pk}/", obj=t,
-                    object_type="ticket")
+    notify.tell_local_staff(tickets, access.HOTLINE_WRITE, "overdue_ticket",
+                            gettext_lazy("Ticket %(number)s is overdue (escalation %(level)s)"),
+                            lambda t: {"number": t.number, "level": t.escalation},
+                            url=lambda t: f"/hotline/tickets/{t.pk}/", object_type="ticket")
 
 
 # ============================================================================== shifts
