@@ -5,10 +5,10 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from cordon.cases import hooks
-from cordon.core import access, audit, clock
+from cordon.core import access, audit, clock, notify
 from cordon.core.actions import ActionError, Conflict, lock, raise_escalation, serialize
 from cordon.core.models import AuditEntry
 from cordon.core.packs import active_pack
@@ -196,19 +196,10 @@ def do_escalate_overdue(now=None, *, actor="system") -> int:
                 n += 1
         TaskNote.objects.bulk_create(notes)
         AuditEntry.objects.bulk_create(rows)
-        _tell_overdue([note.task for note in notes])
+        notify.tell_local_staff([note.task for note in notes], access.CASES_WRITE, "overdue_task",
+                                gettext_lazy("Response task overdue: %(task)s (escalation %(level)s)"),
+                                lambda t: {"task": t.title[:120], "level": t.escalation}, object_type="task")
     return n
-
-
-def _tell_overdue(tasks) -> None:
-    """The local staff of each escalated response task's area are notified (one notice per task)."""
-    from django.utils.translation import gettext_lazy
-
-    from cordon.core import notify
-
-    notify.tell_local_staff(tasks, access.CASES_WRITE, "overdue_task",
-                            gettext_lazy("Response task overdue: %(task)s (escalation %(level)s)"),
-                            lambda t: {"task": t.title[:120], "level": t.escalation}, object_type="task")
 
 
 # ============================================================================ people under orders

@@ -13,11 +13,11 @@ import secrets
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from cordon.care import perms
 from cordon.care.actions import do_create_request
-from cordon.core import access, audit, clock, ids
+from cordon.core import access, audit, clock, ids, notify
 from cordon.core.actions import ActionError, Conflict, lock, raise_escalation, serialize
 from cordon.core.models import AuditEntry
 from cordon.hotline.config import desk
@@ -253,20 +253,11 @@ def do_escalate_overdue(now: dt.datetime | None = None, *, actor="system") -> in
                 n += 1
         TicketEvent.objects.bulk_create(events)
         AuditEntry.objects.bulk_create(rows)
-        _tell_overdue([e.ticket for e in events])
+        notify.tell_local_staff([e.ticket for e in events], access.HOTLINE_WRITE, "overdue_ticket",
+                                gettext_lazy("Ticket %(number)s is overdue (escalation %(level)s)"),
+                                lambda t: {"number": t.number, "level": t.escalation},
+                                url=lambda t: f"/hotline/tickets/{t.pk}/", object_type="ticket")
     return n
-
-
-def _tell_overdue(tickets) -> None:
-    """The local hotline staff of each escalated ticket's area are notified (one notice per ticket)."""
-    from django.utils.translation import gettext_lazy
-
-    from cordon.core import notify
-
-    notify.tell_local_staff(tickets, access.HOTLINE_WRITE, "overdue_ticket",
-                            gettext_lazy("Ticket %(number)s is overdue (escalation %(level)s)"),
-                            lambda t: {"number": t.number, "level": t.escalation},
-                            url=lambda t: f"/hotline/tickets/{t.pk}/", object_type="ticket")
 
 
 # ============================================================================== shifts
