@@ -9,7 +9,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from cordon.cases import hooks
 from cordon.core import access, audit, clock, notify
-from cordon.core.actions import ActionError, Conflict, lock, raise_escalation, serialize
+from cordon.core.actions import ActionError, Conflict, escalate, lock, serialize
 from cordon.core.models import AuditEntry
 from cordon.core.packs import active_pack
 from cordon.cases.models import (Arrival, ArrivalKind, CheckIn, Facility, FacilityKind, Found, Infection,
@@ -181,25 +181,23 @@ def do_set_task_playbook(task, playbook: str, *, actor=None, reason: str = ""):
 
 
 def do_escalate_overdue(now=None, *, actor="system") -> int:
-    """Overdue open tasks climb a level (1 street, 2 district, 3 city) for each deadline-length overdue."""
+    """Overdue open tasks climb a level (1 street, 2 district, 3 city) for each deadline-length overdue; the
+    local staff are told."""
     now = now or clock.now()
-    n = 0
-    rows, notes = [], []
+
+    def level_of(t) -> int:
+        span = max((t.deadline - t.infection.reported_at).total_seconds() if t.infection.reported_at else 0, 3600)
+        return min(3, 1 + int((now - t.deadline).total_seconds() // span))
+
     with transaction.atomic():
-        for t in ResponseTask.objects.filter(status=TaskStatus.OPEN, deadline__lt=now, escalation__lt=3):
-            span = max((t.deadline - t.infection.reported_at).total_seconds() if t.infection.reported_at else 0, 3600)
-            level = min(3, 1 + int((now - t.deadline).total_seconds() // span))
-            if level > t.escalation:
-                rows.append(raise_escalation(t, level, now, actor=actor, object_type="task", rule=t.rule))
-                notes.append(TaskNote(task=t, at=now, actor=audit.actor_name(actor),
-                                      text=f"overdue: escalated to level {level}"))
-                n += 1
-        TaskNote.objects.bulk_create(notes)
-        AuditEntry.objects.bulk_create(rows)
-        notify.tell_local_staff([note.task for note in notes], access.CASES_WRITE, "overdue_task",
+        raised = escalate(ResponseTask.objects.filter(status=TaskStatus.OPEN, deadline__lt=now, escalation__lt=3),
+                          now, level_of, actor=actor, object_type="task", rule=lambda t: t.rule)
+        TaskNote.objects.bulk_create([TaskNote(task=t, at=now, actor=audit.actor_name(actor),
+                                               text=f"overdue: escalated to level {t.escalation}") for t in raised])
+        notify.tell_local_staff(raised, access.CASES_WRITE, "overdue_task",
                                 gettext_lazy("Response task overdue: %(task)s (escalation %(level)s)"),
                                 lambda t: {"task": t.title[:120], "level": t.escalation}, object_type="task")
-    return n
+    return len(raised)
 
 
 # ============================================================================ people under orders
