@@ -8,7 +8,7 @@ import datetime as dt
 from ninja import Query, Router, Schema, Status as HttpStatus
 
 from cordon.core import access, clock
-from cordon.core.api import PageQuery, current_user, page_of
+from cordon.core.api import DayQuery, PageQuery, current_user, page_of
 from cordon.core.fields import Day, Id, PageSize, QueryId, Reason, one_of, text, text_of
 from cordon.core.schemas import Page
 from cordon.keyworkers import actions, queries
@@ -92,12 +92,8 @@ class OverdueOut(Schema):
     communities: list[CommunityCount]
 
 
-class OnQuery(Schema):
-    on: Day | None = None
-
-
 @router.get("/keyworkers/overdue", response=OverdueOut)
-def overdue_summary(request, f: Query[OnQuery]):
+def overdue_summary(request, f: Query[DayQuery]):
     """Overdue workers on a day per employer and per community (``new``: became overdue that day)."""
     return queries.overdue_counts(current_user(request), f.on)
 
