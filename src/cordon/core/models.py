@@ -56,6 +56,18 @@ class LeanScopedFields(ScopedFields):
         abstract = True
 
 
+class TimelineEntry(models.Model):
+    """An entry of a record's timeline (a care request's, a response task's, a hotline ticket's): when it was
+    written and by whom (a user name, or "system"), shown oldest first."""
+
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+
 class Role(models.TextChoices):
     COMMANDER = "commander", _("Commander")
     DISTRICT_OFFICER = "district_officer", _("District officer")
