@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cordon.core import clock
-from cordon.core.models import LeanScopedFields, ScopedFields, TimelineEntry
+from cordon.core.models import LeanScopedFields, ScopedFields, TaskStatus, TimelineEntry
 
 
 class Found(models.TextChoices):
@@ -40,11 +40,6 @@ class Infection(ScopedFields):
 
     def __str__(self) -> str:
         return self.label
-
-
-class TaskStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    DONE = "done", _("Done")
 
 
 class ResponseTask(ScopedFields):

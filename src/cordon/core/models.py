@@ -68,6 +68,21 @@ class TimelineEntry(models.Model):
         ordering = ["at", "id"]
 
 
+class TaskStatus(models.TextChoices):
+    """A task's status: response tasks (cases) and recall tasks (screening)."""
+
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+
+
+class TestResult(models.TextChoices):
+    """A test's result where an invalid sample is not recorded: key places' on-site tests, key workers'
+    samples (screening's tubes add "invalid")."""
+
+    NEGATIVE = "negative", _("Negative")
+    POSITIVE = "positive", _("Positive")
+
+
 class Role(models.TextChoices):
     COMMANDER = "commander", _("Commander")
     DISTRICT_OFFICER = "district_officer", _("District officer")

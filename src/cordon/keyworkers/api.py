@@ -12,7 +12,8 @@ from cordon.core.api import DayQuery, PageQuery, current_user, page_of
 from cordon.core.fields import Day, Id, PageSize, QueryId, Reason, one_of, text, text_of
 from cordon.core.schemas import Page
 from cordon.keyworkers import actions, queries
-from cordon.keyworkers.models import Employer, EmployerKind, SampleResult
+from cordon.keyworkers.models import Employer, EmployerKind
+from cordon.core.models import TestResult
 from cordon.places.models import Area, Resident
 from cordon.policy.cadence import STATUSES
 
@@ -122,7 +123,7 @@ def register_worker(request, payload: RegisterIn):
 
 
 class SampleIn(Schema):
-    result: one_of(SampleResult.values)
+    result: one_of(TestResult.values)
     on: Day | None = None
     reason: Reason = ""
 
