@@ -235,8 +235,7 @@ def do_retriage_request(req: CareRequest, *, priority: str, actor=None, reason=N
     t = triage.table()
     if priority not in t:
         raise ActionError(_("priority must be one of %(values)s") % {"values": ', '.join(t)}, field="priority")
-    if not (reason or "").strip():
-        raise ActionError(_("changing the triage needs a reason"), field="reason")
+    audit.require_reason(reason, _("changing the triage needs a reason"))
     lock(req)
     if req.status not in (Status.RECEIVED, Status.TRIAGED):
         raise Conflict(_("the triage can change only before dispatch"), field="status", rule="care-transition")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields
+from cordon.core.models import ScopedFields, TimelineEntry
 
 WEEKDAYS = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
 
@@ -194,17 +194,12 @@ class CareRequest(ScopedFields):
         return self.status != Status.CLOSED
 
 
-class RequestEvent(models.Model):
+class RequestEvent(TimelineEntry):
     """The request's timeline."""
 
     request = models.ForeignKey(CareRequest, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField()
     status = models.CharField(max_length=12, blank=True)
-    actor = models.CharField(max_length=150)
     note = models.CharField(max_length=400, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
 
     @property
     def status_label(self) -> str:

@@ -5,11 +5,11 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from cordon.cases import hooks
-from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError, Conflict, lock, serialize
+from cordon.core import access, audit, clock, notify
+from cordon.core.actions import ActionError, Conflict, escalate, lock, serialize
 from cordon.core.models import AuditEntry
 from cordon.core.packs import active_pack
 from cordon.cases.models import (Arrival, ArrivalKind, CheckIn, Facility, FacilityKind, Found, Infection,
@@ -181,39 +181,23 @@ def do_set_task_playbook(task, playbook: str, *, actor=None, reason: str = ""):
 
 
 def do_escalate_overdue(now=None, *, actor="system") -> int:
-    """Overdue open tasks climb a level (1 street, 2 district, 3 city) for each deadline-length overdue."""
+    """Overdue open tasks climb a level (1 street, 2 district, 3 city) for each deadline-length overdue; the
+    local staff are told."""
     now = now or clock.now()
-    n = 0
-    rows, notes = [], []
+
+    def level_of(t) -> int:
+        span = max((t.deadline - t.infection.reported_at).total_seconds() if t.infection.reported_at else 0, 3600)
+        return min(3, 1 + int((now - t.deadline).total_seconds() // span))
+
     with transaction.atomic():
-        for t in ResponseTask.objects.filter(status=TaskStatus.OPEN, deadline__lt=now, escalation__lt=3):
-            span = max((t.deadline - t.infection.reported_at).total_seconds() if t.infection.reported_at else 0, 3600)
-            level = min(3, 1 + int((now - t.deadline).total_seconds() // span))
-            if level > t.escalation:
-                before = t.escalation
-                t.escalation, t.escalated_at = level, now
-                t.save(update_fields=["escalation", "escalated_at"])
-                notes.append(TaskNote(task=t, at=now, actor=audit.actor_name(actor),
-                                      text=f"overdue: escalated to level {level}"))
-                rows.append(audit.entry("task.escalate", actor=actor, obj=t, object_type="task",
-                                        before={"escalation": before}, after={"escalation": level}, rule=t.rule))
-                n += 1
-        TaskNote.objects.bulk_create(notes)
-        AuditEntry.objects.bulk_create(rows)
-        _tell_overdue([note.task for note in notes])
-    return n
-
-
-def _tell_overdue(tasks) -> None:
-    """The local staff of each escalated response task's area are notified (one notice per task)."""
-    from django.utils.translation import gettext_lazy
-
-    from cordon.core import notify
-
-    for t in tasks:
-        notify.emit(notify.local_staff([t], access.CASES_WRITE), "overdue_task",
-                    gettext_lazy("Response task overdue: %(task)s (escalation %(level)s)"),
-                    {"task": t.title[:120], "level": t.escalation}, obj=t, object_type="task")
+        raised = escalate(ResponseTask.objects.filter(status=TaskStatus.OPEN, deadline__lt=now, escalation__lt=3),
+                          now, level_of, actor=actor, object_type="task", rule=lambda t: t.rule)
+        TaskNote.objects.bulk_create([TaskNote(task=t, at=now, actor=audit.actor_name(actor),
+                                               text=f"overdue: escalated to level {t.escalation}") for t in raised])
+        notify.tell_local_staff(raised, access.CASES_WRITE, "overdue_task",
+                                gettext_lazy("Response task overdue: %(task)s (escalation %(level)s)"),
+                                lambda t: {"task": t.title[:120], "level": t.escalation}, object_type="task")
+    return len(raised)
 
 
 # ============================================================================ people under orders

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cordon.core import clock
-from cordon.core.models import LeanScopedFields, ScopedFields
+from cordon.core.models import LeanScopedFields, ScopedFields, TaskStatus, TimelineEntry
 
 
 class Found(models.TextChoices):
@@ -42,11 +42,6 @@ class Infection(ScopedFields):
         return self.label
 
 
-class TaskStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    DONE = "done", _("Done")
-
-
 class ResponseTask(ScopedFields):
     """One step of an infection's response (转运、流调、密接追踪、划定、消毒、核酸), with a deadline from the pack,
     an owner (the responsible community or team) and the pack's checklist."""
@@ -70,16 +65,11 @@ class ResponseTask(ScopedFields):
         constraints = [models.UniqueConstraint(fields=["infection", "step"], name="task_once_per_step")]
 
 
-class TaskNote(models.Model):
+class TaskNote(TimelineEntry):
     """The task's timeline."""
 
     task = models.ForeignKey(ResponseTask, on_delete=models.CASCADE, related_name="notes")
-    at = models.DateTimeField()
-    actor = models.CharField(max_length=150)
     text = models.TextField()
-
-    class Meta:
-        ordering = ["at", "id"]
 
 
 class FacilityKind(models.TextChoices):

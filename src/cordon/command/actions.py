@@ -234,8 +234,7 @@ def do_revise_order(order, *, actor, reason: str, **changes) -> CommandOrder:
     open recipients notified of what changed. A reason is required (never silently)."""
     order = lock(order)
     _check_sender(order, actor)
-    if not (reason or "").strip():
-        raise ActionError(_("a revision needs a reason"), field="reason")
+    audit.require_reason(reason, _("a revision needs a reason"))
     unknown = set(changes) - set(REVISABLE)
     if unknown:
         raise ActionError(_("only %(v)s can be revised") % {"v": ", ".join(REVISABLE)}, field=sorted(unknown)[0])
@@ -270,8 +269,7 @@ def do_withdraw_order(order, *, actor, reason: str) -> CommandOrder:
     """Withdraw an order (with a reason): it stays on record, its open recipients are told."""
     order = lock(order)
     _check_sender(order, actor)
-    if not (reason or "").strip():
-        raise ActionError(_("withdrawing an order needs a reason"), field="reason")
+    audit.require_reason(reason, _("withdrawing an order needs a reason"))
     order.status, order.withdrawn_at, order.withdraw_reason = OrderStatus.WITHDRAWN, clock.now(), reason
     order.save(update_fields=["status", "withdrawn_at", "withdraw_reason"])
     notify.emit(_open_user_ids(order), "order_change", gettext_lazy("Order %(ref)s withdrawn: %(reason)s"),

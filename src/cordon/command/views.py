@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cordon.command import actions, exports, forms, queries, screen
@@ -17,7 +17,7 @@ from cordon.command.models import CommandOrder, OrderVersion, Recipient, Recipie
 from cordon.core import access, clock
 from cordon.web import exports as web_exports
 from cordon.web.pages import (FORM_PAGE, choice_label, done, form_context, form_page, paginate, parse_id,
-                              query_without_page, refused_box, route, submit)
+                              query_without_page, record_action, route)
 
 _status_label = choice_label(Recipient, "status")
 
@@ -125,15 +125,17 @@ def matrix_export(request, pk):
     return web_exports.respond(request, exports.matrix(_status_label), qs, scope=o if o.district_id else None)
 
 
-def _run_action(request, action: str, table: dict, template: str, context):
-    """One of a record's action forms posted: ``table`` maps the action to (form class, act(cleaned) -> message,
-    URL name, pk); a refusal shows the record's page again with the reason by that form (``context(bound)``)."""
-    if action not in table:
-        raise access.NotFound
-    form_class, act, to, pk = table[action]
-    form = form_class(request.POST, request.FILES or None, prefix=action)
-    return submit(form, lambda c: done(request, act(c), to, pk=pk),
-                  lambda exc: refused_box(request, template, context({action: form}), action, form, exc))
+#: What an order's page may do (``record_action``): slug -> (form, the action run with the order, the form's fields
+#: and the user, the message when done).
+ORDER_STEPS = {
+    "revise": (forms.ReviseForm,
+               lambda o, c, user: actions.do_revise_order(o, title=c["title"], text=c["text"], priority=c["priority"],
+                                                          due=c["due"], basis=c["basis"], actor=user,
+                                                          reason=c["reason"]),
+               gettext_lazy("Order revised; the units are told what changed.")),
+    "withdraw": (forms.ReasonForm, lambda o, c, user: actions.do_withdraw_order(o, actor=user, reason=c["reason"]),
+                 gettext_lazy("Order withdrawn; the units are told.")),
+}
 
 
 @route("orders/<int:pk>/<slug:action>/", "command_order_action")
@@ -141,21 +143,8 @@ def _run_action(request, action: str, table: dict, template: str, context):
 @require_POST
 def order_action(request, pk, action):
     o = access.access(CommandOrder, request.user, pk, read=access.ORDERS_SEND, perm=access.ORDERS_SEND)
-    user = request.user
-
-    def revise(c):
-        actions.do_revise_order(o, title=c["title"], text=c["text"], priority=c["priority"], due=c["due"],
-                                basis=c["basis"], actor=user, reason=c["reason"])
-        return _("Order revised; the units are told what changed.")
-
-    def withdraw(c):
-        actions.do_withdraw_order(o, actor=user, reason=c["reason"])
-        return _("Order withdrawn; the units are told.")
-
-    table = {"revise": (forms.ReviseForm, revise, "command_order", o.pk),
-             "withdraw": (forms.ReasonForm, withdraw, "command_order", o.pk)}
-    return _run_action(request, action, table, "command/order.html",
-                       lambda bound: _order_context(request, o, bound))
+    return record_action(request, action, ORDER_STEPS, o, to="command_order", template="command/order.html",
+                         context=lambda bound: _order_context(request, o, bound))
 
 
 # ------------------------------------------------------------------------------------------ a unit's inbox
@@ -208,30 +197,27 @@ def _show_item(request, r):
     return render(request, "command/inbox_item.html", context)
 
 
+#: What a unit's page of an order may do (``record_action``): slug -> (form, the action run with the recipient row,
+#: the form's fields and the user, the message when done).
+INBOX_STEPS = {
+    "acknowledge": (forms.AckForm, lambda r, c, user: actions.do_acknowledge_order(r, actor=user, reason=c["reason"]),
+                    gettext_lazy("Acknowledged (已签收).")),
+    "progress": (forms.ProgressForm, lambda r, c, user: actions.do_report_progress(r, note=c["note"], actor=user),
+                 gettext_lazy("Progress reported.")),
+    "complete": (forms.CompleteForm,
+                 lambda r, c, user: actions.do_complete_order(r, evidence=c["evidence"], numbers=c["numbers"],
+                                                              photo=c["photo"], actor=user),
+                 gettext_lazy("Completed, with its evidence.")),
+}
+
+
 @route("inbox/<int:pk>/<slug:action>/", "command_inbox_action")
 @access.require(access.ORDERS_RECEIVE)
 @require_POST
 def inbox_action(request, pk, action):
     r = _recipient(request, pk)
-    user = request.user
-
-    def acknowledge(c):
-        actions.do_acknowledge_order(r, actor=user, reason=c["reason"])
-        return _("Acknowledged (已签收).")
-
-    def progress(c):
-        actions.do_report_progress(r, note=c["note"], actor=user)
-        return _("Progress reported.")
-
-    def complete(c):
-        actions.do_complete_order(r, evidence=c["evidence"], numbers=c["numbers"], photo=c["photo"], actor=user)
-        return _("Completed, with its evidence.")
-
-    table = {"acknowledge": (forms.AckForm, acknowledge, "command_inbox_item", r.pk),
-             "progress": (forms.ProgressForm, progress, "command_inbox_item", r.pk),
-             "complete": (forms.CompleteForm, complete, "command_inbox_item", r.pk)}
-    return _run_action(request, action, table, "command/inbox_item.html",
-                       lambda bound: _item_context(request, r, bound))
+    return record_action(request, action, INBOX_STEPS, r, to="command_inbox_item", template="command/inbox_item.html",
+                         context=lambda bound: _item_context(request, r, bound))
 
 
 # ------------------------------------------------------------------------------------------ the command screen

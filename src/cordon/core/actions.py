@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from cordon.core import access, audit, packs
 from cordon.core.errors import ActionError, Conflict  # noqa: F401 (raised by every app's actions)
-from cordon.core.models import ApiToken, Grant, PackSetting, Role
+from cordon.core.models import ApiToken, AuditEntry, Grant, PackSetting, Role
 from cordon.policy.pack import PackInvalid
 
 
@@ -29,6 +29,25 @@ def lock(obj):
                        field=model._meta.model_name)
     obj.refresh_from_db()
     return obj
+
+
+def escalate(records, now, level_of, *, actor, object_type: str, rule) -> list:
+    """The overdue escalation both response tasks and hotline tickets run (records with ``escalation`` and
+    ``escalated_at``): each of ``records`` whose ``level_of(record)`` is above its escalation rises to it at
+    ``now``, with an ``<object_type>.escalate`` audit row citing ``rule(record)`` (bulk-inserted). Answers the
+    records raised, for the caller's timeline entries and notices. Run it inside the caller's transaction."""
+    raised, rows = [], []
+    for r in records:
+        level = level_of(r)
+        if level > r.escalation:
+            before = r.escalation
+            r.escalation, r.escalated_at = level, now
+            r.save(update_fields=["escalation", "escalated_at"])
+            rows.append(audit.entry(f"{object_type}.escalate", actor=actor, obj=r, object_type=object_type,
+                                    before={"escalation": before}, after={"escalation": level}, rule=rule(r)))
+            raised.append(r)
+    AuditEntry.objects.bulk_create(rows)
+    return raised
 
 
 def serialize(*key) -> None:

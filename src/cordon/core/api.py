@@ -16,7 +16,7 @@ from ninja.security import HttpBearer
 from cordon.core import access, fields
 from cordon.core.actions import do_create_token, do_revoke_token
 from cordon.core.models import ApiToken
-from cordon.core.schemas import Page, PageQuery  # noqa: F401  (the shared list fields, re-exported)
+from cordon.core.schemas import DayQuery, Page, PageQuery  # noqa: F401  (the shared list fields, re-exported)
 
 
 class TokenAuth(HttpBearer):

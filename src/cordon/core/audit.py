@@ -45,6 +45,13 @@ def check_text(value, field: str = "reason", limit: int = MAX_REASON) -> str:
     return text
 
 
+def require_reason(reason, message, *, rule: str = "") -> None:
+    """Refuse (ActionError on ``reason``, citing ``rule`` when given) an action whose reason is missing or blank:
+    ``message`` says which action needs one."""
+    if not (reason or "").strip():
+        raise ActionError(message, field="reason", rule=rule)
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -56,6 +56,33 @@ class LeanScopedFields(ScopedFields):
         abstract = True
 
 
+class TimelineEntry(models.Model):
+    """An entry of a record's timeline (a care request's, a response task's, a hotline ticket's): when it was
+    written and by whom (a user name, or "system"), shown oldest first."""
+
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+
+class TaskStatus(models.TextChoices):
+    """A task's status: response tasks (cases) and recall tasks (screening)."""
+
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+
+
+class TestResult(models.TextChoices):
+    """A test's result where an invalid sample is not recorded: key places' on-site tests, key workers'
+    samples (screening's tubes add "invalid")."""
+
+    NEGATIVE = "negative", _("Negative")
+    POSITIVE = "positive", _("Positive")
+
+
 class Role(models.TextChoices):
     COMMANDER = "commander", _("Commander")
     DISTRICT_OFFICER = "district_officer", _("District officer")

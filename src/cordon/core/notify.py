@@ -97,6 +97,13 @@ def local_staff(records, cap: str, levels=("street", "community")) -> list[int]:
                       .values_list("user_id", flat=True)))
 
 
+def tell_local_staff(records, cap: str, kind: str, text, params, *, url=None, object_type: str = "") -> None:
+    """One notice of ``kind`` per record to its own local staff (``local_staff`` holding ``cap``): ``text``
+    filled with ``params(record)``, linked to ``url(record)`` when given."""
+    for r in records:
+        emit(local_staff([r], cap), kind, text, params(r), url=url(r) if url else "", obj=r, object_type=object_type)
+
+
 def channels_for(user_ids, kind: str) -> dict[int, list[str]]:
     """user id -> the outside channels that user wants ``kind`` by (their preference, else the default)."""
     from cordon.core.models import NotifyPreference

@@ -1,10 +1,11 @@
-"""Schemas every app's API shares: the error body, the page of a list and the page asked for. Imports no app."""
+"""Schemas every app's API shares: the error body, the page of a list, the page and the day asked for. Imports no
+app."""
 from __future__ import annotations
 
 from ninja import Schema
 from pydantic import Field
 
-from cordon.core.fields import MAX_PAGE, MAX_PAGE_SIZE, PageNo, PageSize
+from cordon.core.fields import MAX_PAGE, MAX_PAGE_SIZE, Day, PageNo, PageSize
 
 
 class FieldError(Schema):
@@ -36,3 +37,9 @@ class PageQuery(Schema):
 
     page: PageNo = 1
     page_size: PageSize = 50
+
+
+class DayQuery(Schema):
+    """The day a read is about (``on``); the caller's today when omitted."""
+
+    on: Day | None = None

@@ -13,13 +13,12 @@ import secrets
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from cordon.care import perms
 from cordon.care.actions import do_create_request
-from cordon.core import access, audit, clock, ids
-from cordon.core.actions import ActionError, Conflict, lock, serialize
-from cordon.core.models import AuditEntry
+from cordon.core import access, audit, clock, ids, notify
+from cordon.core.actions import ActionError, Conflict, escalate, lock, serialize
 from cordon.hotline.config import desk
 from cordon.hotline.queries import deadlines, find_duplicate, may_edit_roster, resolve_location, route
 from cordon.hotline.models import (OPEN_STATUSES, Category, RateCounter, Shift, Source, Status, Ticket,
@@ -228,50 +227,34 @@ def do_close_ticket(t: Ticket, *, satisfaction: int | None = None, actor=None, r
 
 def do_escalate_overdue(now: dt.datetime | None = None, *, actor="system") -> int:
     """Raise the escalation of tickets whose deadline passed: 1 first response overdue, 2 resolution
-    overdue, 3 resolution overdue by as long again. Run by ``cordon worker`` every few minutes."""
+    overdue, 3 resolution overdue by as long again; the local hotline staff are told. Run by ``cordon worker``
+    every few minutes."""
     now = now or clock.now()
     texts = desk()["escalation"]
-    n = 0
+
+    def level_of(t) -> int:
+        level = t.escalation
+        if t.responded_at is None and now > t.respond_by:
+            level = max(level, 1)
+        if t.feedback_at is None and now > t.resolve_by:
+            level = max(level, 2)
+            if now > t.resolve_by + (t.resolve_by - t.created_at):
+                level = 3
+        return level
+
     with transaction.atomic():
         qs = Ticket.objects.select_for_update(skip_locked=True).filter(
             status__in=OPEN_STATUSES, escalation__lt=3, respond_by__lt=now)
-        rows, events = [], []
-        for t in qs:
-            level = t.escalation
-            if t.responded_at is None and now > t.respond_by:
-                level = max(level, 1)
-            if t.feedback_at is None and now > t.resolve_by:
-                level = max(level, 2)
-                if now > t.resolve_by + (t.resolve_by - t.created_at):
-                    level = 3
-            if level > t.escalation:
-                before = t.escalation
-                t.escalation, t.escalated_at = level, now
-                t.save(update_fields=["escalation", "escalated_at"])
-                text = texts[level]
-                events.append(TicketEvent(ticket=t, at=now, kind="escalated", actor=audit.actor_name(actor),
-                                          note=f"{text['zh']} / {text['en']}"))
-                rows.append(audit.entry("ticket.escalate", actor=actor, obj=t, object_type="ticket",
-                                        before={"escalation": before}, after={"escalation": level},
-                                        rule=f"hotline: {t.deadline_class} deadlines"))
-                n += 1
-        TicketEvent.objects.bulk_create(events)
-        AuditEntry.objects.bulk_create(rows)
-        _tell_overdue([e.ticket for e in events])
-    return n
-
-
-def _tell_overdue(tickets) -> None:
-    """The local hotline staff of each escalated ticket's area are notified (one notice per ticket)."""
-    from django.utils.translation import gettext_lazy
-
-    from cordon.core import notify
-
-    for t in tickets:
-        notify.emit(notify.local_staff([t], access.HOTLINE_WRITE), "overdue_ticket",
-                    gettext_lazy("Ticket %(number)s is overdue (escalation %(level)s)"),
-                    {"number": t.number, "level": t.escalation}, url=f"/hotline/tickets/{t.pk}/", obj=t,
-                    object_type="ticket")
+        raised = escalate(qs, now, level_of, actor=actor, object_type="ticket",
+                          rule=lambda t: f"hotline: {t.deadline_class} deadlines")
+        TicketEvent.objects.bulk_create([
+            TicketEvent(ticket=t, at=now, kind="escalated", actor=audit.actor_name(actor),
+                        note=f"{texts[t.escalation]['zh']} / {texts[t.escalation]['en']}") for t in raised])
+        notify.tell_local_staff(raised, access.HOTLINE_WRITE, "overdue_ticket",
+                                gettext_lazy("Ticket %(number)s is overdue (escalation %(level)s)"),
+                                lambda t: {"number": t.number, "level": t.escalation},
+                                url=lambda t: f"/hotline/tickets/{t.pk}/", object_type="ticket")
+    return len(raised)
 
 
 # ============================================================================== shifts

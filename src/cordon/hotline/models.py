@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields
+from cordon.core.models import ScopedFields, TimelineEntry
 
 
 class Category(models.TextChoices):
@@ -91,15 +91,12 @@ EVENT_LABELS = {
 }
 
 
-class TicketEvent(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField()
-    kind = models.CharField(max_length=20)
-    actor = models.CharField(max_length=150)
-    note = models.TextField(blank=True)
+class TicketEvent(TimelineEntry):
+    """The ticket's timeline."""
 
-    class Meta:
-        ordering = ["at", "id"]
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20)
+    note = models.TextField(blank=True)
 
     @property
     def kind_label(self) -> str:

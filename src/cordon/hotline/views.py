@@ -25,8 +25,8 @@ from cordon.web import exports as web_exports
 from cordon.hotline.models import OPEN_STATUSES, Category, Shift, Status, Ticket
 from cordon.web.forms import BulkDecisionForm
 from cordon.web.pages import (BULK_PAGE, FORM_PAGE, bulk_context, bulk_done, cached_part, choice_label, desk_page,
-                              done, form_context, form_page, paginate, query_without_page, refused_box, route,
-                              run_rows, submit)
+                              done, form_context, form_page, paginate, query_without_page, record_action, route,
+                              run_rows)
 
 TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]
 
@@ -192,7 +192,8 @@ def ticket_detail(request, pk: int):
     return render(request, "hotline/ticket.html", _context(request.user, t))
 
 
-#: What a ticket's page may do: slug -> (form, the action run with the ticket, its fields and the user, message).
+#: What a ticket's page may do (``record_action``): slug -> (form, the action run with the ticket, its fields and
+#: the user, the message when done).
 TICKET_STEPS = {
     "respond": (forms.NoteForm, lambda t, c, user: actions.do_respond_ticket(t, note=c["note"], actor=user),
                 gettext_lazy("Response recorded.")),
@@ -210,19 +211,10 @@ TICKET_STEPS = {
 @require_POST
 def ticket_action(request, pk: int, action: str):
     user = request.user
-    if action not in TICKET_STEPS:
-        raise access.NotFound
-    cls, run, message = TICKET_STEPS[action]
     t = perms.access_write(Ticket.objects.select_related("duplicate_of"), user, pk, perms.HOTLINE,
                            read=access.HOTLINE_READ)
-    form = cls(request.POST, prefix=action)
-
-    def act(c):
-        run(t, c, user)
-        return done(request, message, "hotline_ticket", pk=t.pk)
-
-    return submit(form, act, lambda exc: refused_box(request, "hotline/ticket.html", _context(user, t, {action: form}),
-                                                     action, form, exc))
+    return record_action(request, action, TICKET_STEPS, t, to="hotline_ticket", template="hotline/ticket.html",
+                         context=lambda bound: _context(user, t, bound))
 
 
 @route("hotline/roster/", "hotline_roster")

@@ -22,7 +22,8 @@ from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.core.packs import active_pack
 from cordon.keyplaces import queries
 from cordon.keyplaces.models import (Breach, BreachKind, Category, Direction, Kind, KeyPlace, Movement, MoveReason,
-                                     Person, PlaceStatus, Result, Role, StatusChange, SiteTest)
+                                     Person, PlaceStatus, Role, StatusChange, SiteTest)
+from cordon.core.models import TestResult
 from cordon.policy import guardrails
 from cordon.zones.actions import do_raise_flag
 
@@ -271,7 +272,7 @@ def do_change_shift(place: KeyPlace, *, leaving, coming, rotate_on: dt.date | No
 @transaction.atomic
 def do_record_test(person: Person, *, result: str, on: dt.date | None = None, actor=None, reason: str = "") -> SiteTest:
     """An on-site test of a person on the place's list, and its result."""
-    if result not in Result.values:
+    if result not in TestResult.values:
         raise ActionError(_("result must be negative or positive"), field="result")
     _check_actor(actor, person)
     day = _day(on)

@@ -16,8 +16,8 @@ from cordon.core.api import current_user, writable
 from cordon.core.fields import Day, Id, QueryId, QueryText, Reason, integer, one_of, text_of
 from cordon.core.schemas import Page, PageQuery
 from cordon.keyplaces import actions, queries
-from cordon.keyplaces.models import (Category, Direction, Kind, KeyPlace, MoveReason, Person, PlaceStatus, Result,
-                                     Role)
+from cordon.keyplaces.models import Category, Direction, Kind, KeyPlace, MoveReason, Person, PlaceStatus, Role
+from cordon.core.models import TestResult
 
 router = Router(tags=["key places"])
 READ, WRITE = access.KEYPLACES_READ, access.KEYPLACES_WRITE
@@ -244,7 +244,7 @@ def record_movement(request, person_id: QueryId, payload: KeyPlaceMovementIn):
 
 
 class KeyPlaceTestIn(Schema):
-    result: one_of(Result.values)
+    result: one_of(TestResult.values)
     reason: Reason = ""
 
 

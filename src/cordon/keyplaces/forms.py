@@ -4,7 +4,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cordon.keyplaces.models import Category, Direction, Kind, MoveReason, PlaceStatus, Result, Role
+from cordon.keyplaces.models import Category, Direction, Kind, MoveReason, PlaceStatus, Role
+from cordon.core.models import TestResult
 from cordon.web.forms import CheckedForm
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -67,4 +68,4 @@ class ShiftForm(CheckedForm):
 
 class ResultForm(CheckedForm):
     person = forms.TypedChoiceField(label=_("Person"), coerce=int)
-    result = forms.ChoiceField(label=_("Result"), choices=Result.choices)
+    result = forms.ChoiceField(label=_("Result"), choices=TestResult.choices)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields
+from cordon.core.models import ScopedFields, TestResult
 
 
 class Kind(models.TextChoices):
@@ -135,16 +135,11 @@ class Movement(ScopedFields):
         ordering = ["on", "id"]
 
 
-class Result(models.TextChoices):
-    NEGATIVE = "negative", _("Negative")
-    POSITIVE = "positive", _("Positive")
-
-
 class SiteTest(ScopedFields):
     place = models.ForeignKey(KeyPlace, on_delete=models.CASCADE, related_name="tests")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="tests")
     on = models.DateField(db_index=True)
-    result = models.CharField(max_length=8, choices=Result.choices)
+    result = models.CharField(max_length=8, choices=TestResult.choices)
     actor = models.CharField(max_length=150)
 
     class Meta:

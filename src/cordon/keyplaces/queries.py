@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q
 
-from cordon.keyplaces.models import Breach, KeyPlace, Person, PlaceStatus, Result, Role, StatusChange, SiteTest
+from cordon.keyplaces.models import Breach, KeyPlace, Person, PlaceStatus, Role, StatusChange, SiteTest
+from cordon.core.models import TestResult
 
 
 def last_negative(people, on: dt.date) -> dict[int, dt.date]:
@@ -22,7 +23,7 @@ def last_negative(people, on: dt.date) -> dict[int, dt.date]:
     ids = [p.pk for p in people]
     out: dict[int, dt.date] = {}
     for i in range(0, len(ids), 5000):
-        out.update(SiteTest.objects.filter(person_id__in=ids[i:i + 5000], result=Result.NEGATIVE, on__lte=on)
+        out.update(SiteTest.objects.filter(person_id__in=ids[i:i + 5000], result=TestResult.NEGATIVE, on__lte=on)
                    .order_by().values("person_id").annotate(last=Max("on")).values_list("person_id", "last"))
     return out
 
@@ -136,7 +137,7 @@ def history(place: KeyPlace, limit: int = 200) -> list[dict]:
                       "note": m.note, "actor": m.actor, "flag": m.breach, "key": (m.on, 2, m.pk)})
     for t in place.tests.select_related("person").order_by("-on", "-id")[:limit]:
         items.append({"on": t.on, "kind": "test", "what": t.person.name, "reason": t.get_result_display(), "note": "",
-                      "actor": t.actor, "flag": t.result == Result.POSITIVE, "key": (t.on, 1, t.pk)})
+                      "actor": t.actor, "flag": t.result == TestResult.POSITIVE, "key": (t.on, 1, t.pk)})
     for b in place.breaches.select_related("person").order_by("-on", "-id")[:limit]:
         items.append({"on": b.on, "kind": "breach", "what": b.person.name, "reason": b.get_kind_display(),
                       "note": b.detail, "actor": "", "flag": True, "key": (b.on, 0, b.pk)})

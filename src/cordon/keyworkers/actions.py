@@ -18,8 +18,8 @@ from cordon.cases.actions import do_record_infection
 from cordon.cases.models import Found
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock, serialize
-from cordon.keyworkers.models import (Employer, EmployerContact, EmployerKind, KeyWorker, OnSiteSample,
-                                      SampleResult)
+from cordon.keyworkers.models import Employer, EmployerContact, EmployerKind, KeyWorker, OnSiteSample
+from cordon.core.models import TestResult
 from cordon.keyworkers.queries import (EMPLOYER_ROLE, _employer_only, employer_of, first_overdue, group_interval, latest_negatives,
                                       may_manage)
 from cordon.places.models import Area, Resident
@@ -131,7 +131,7 @@ def do_record_sample(worker: KeyWorker, *, result: str, on: dt.date | None = Non
     """An on-site single-tube sample taken on ``on``. Negative: the worker is current from its day (when it is
     their newest). Positive: an infection (cases, found in the community) and overdue from that day."""
     on = on or clock.today()
-    if result not in SampleResult.values:
+    if result not in TestResult.values:
         raise ActionError(_("result must be negative or positive"), field="result")
     if on > clock.today():
         raise ActionError(_("a sample cannot be taken in the future"), field="on")
@@ -140,7 +140,7 @@ def do_record_sample(worker: KeyWorker, *, result: str, on: dt.date | None = Non
     before = {"last_negative": w.last_negative, "overdue_from": w.overdue_from}
     s = OnSiteSample(worker=w, on=on, result=result, recorded_at=clock.now(), actor=audit.actor_name(actor))
     s.set_scope_from(w)
-    if result == SampleResult.POSITIVE:
+    if result == TestResult.POSITIVE:
         person = Resident.objects.get(pk=w.person_id)
         s.infection = do_record_infection(
             label=f"KW{w.pk}-{on:%Y%m%d}", home=_home_unit(person), found=Found.COMMUNITY, confirmed_on=on,

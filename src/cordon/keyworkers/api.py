@@ -8,11 +8,12 @@ import datetime as dt
 from ninja import Query, Router, Schema, Status as HttpStatus
 
 from cordon.core import access, clock
-from cordon.core.api import PageQuery, current_user, page_of
+from cordon.core.api import DayQuery, PageQuery, current_user, page_of
 from cordon.core.fields import Day, Id, PageSize, QueryId, Reason, one_of, text, text_of
 from cordon.core.schemas import Page
 from cordon.keyworkers import actions, queries
-from cordon.keyworkers.models import Employer, EmployerKind, SampleResult
+from cordon.keyworkers.models import Employer, EmployerKind
+from cordon.core.models import TestResult
 from cordon.places.models import Area, Resident
 from cordon.policy.cadence import STATUSES
 
@@ -92,12 +93,8 @@ class OverdueOut(Schema):
     communities: list[CommunityCount]
 
 
-class OnQuery(Schema):
-    on: Day | None = None
-
-
 @router.get("/keyworkers/overdue", response=OverdueOut)
-def overdue_summary(request, f: Query[OnQuery]):
+def overdue_summary(request, f: Query[DayQuery]):
     """Overdue workers on a day per employer and per community (``new``: became overdue that day)."""
     return queries.overdue_counts(current_user(request), f.on)
 
@@ -126,7 +123,7 @@ def register_worker(request, payload: RegisterIn):
 
 
 class SampleIn(Schema):
-    result: one_of(SampleResult.values)
+    result: one_of(TestResult.values)
     on: Day | None = None
     reason: Reason = ""
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cordon.keyworkers.models import EmployerKind, SampleResult
+from cordon.keyworkers.models import EmployerKind
+from cordon.core.models import TestResult
 from cordon.web.forms import CheckedForm
 
 
@@ -18,7 +19,7 @@ class RegisterForm(CheckedForm):
 
 
 class SampleForm(CheckedForm):
-    result = forms.ChoiceField(label=_("Result"), choices=SampleResult.choices)
+    result = forms.ChoiceField(label=_("Result"), choices=TestResult.choices)
     on = forms.DateField(label=_("Sampled on (empty: today)"), required=False)
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import LeanScopedFields
+from cordon.core.models import LeanScopedFields, TestResult
 
 
 class EmployerKind(models.TextChoices):
@@ -65,17 +65,12 @@ class KeyWorker(LeanScopedFields):
                    models.Index(fields=["district", "street", "community", "overdue_from"], name="keyworker_scope")]
 
 
-class SampleResult(models.TextChoices):
-    NEGATIVE = "negative", _("Negative")
-    POSITIVE = "positive", _("Positive")
-
-
 class OnSiteSample(LeanScopedFields):
     """A sample taken on site (at the workplace or by a mobile team), single tube."""
 
     worker = models.ForeignKey(KeyWorker, on_delete=models.PROTECT, related_name="samples", db_index=False)
     on = models.DateField()
-    result = models.CharField(max_length=8, choices=SampleResult.choices)
+    result = models.CharField(max_length=8, choices=TestResult.choices)
     infection = models.ForeignKey("cases.Infection", null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
     recorded_at = models.DateTimeField()

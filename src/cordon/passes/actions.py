@@ -96,8 +96,7 @@ def do_issue_pass(*, kind: str, areas, valid_from: dt.date, valid_to: dt.date, h
 @transaction.atomic
 def do_revoke_pass(p: Pass, *, reason: str, actor=None) -> Pass:
     """Revoke a pass (a person's decision, with its reason; final). It joins the revocation list checkpoints sync."""
-    if not (reason or "").strip():
-        raise ActionError(_("a revocation needs its reason"), field="reason")
+    audit.require_reason(reason, _("a revocation needs its reason"))
     lock(p)
     if p.status == PassStatus.REVOKED:
         raise Conflict(_("this pass is already revoked"), field="status")

@@ -153,8 +153,7 @@ def do_plan_shift(*, area, on: dt.date, start: dt.time, end: dt.time, team: Team
 
 @transaction.atomic
 def do_cancel_shift(shift: Shift, *, actor=None, reason: str = "") -> Shift:
-    if not (reason or "").strip():
-        raise ActionError(_("say why the shift is cancelled"), field="reason")
+    audit.require_reason(reason, _("say why the shift is cancelled"))
     lock(shift)
     _in_scope(actor, shift, "shift")
     if shift.cancelled:

@@ -11,7 +11,7 @@ from pydantic import Field
 from ninja import Query, Router, Schema, Status as HttpStatus
 
 from cordon.core import access, clock, ids
-from cordon.core.api import PageQuery, current_user, page_of, writable
+from cordon.core.api import DayQuery, PageQuery, current_user, page_of, writable
 from cordon.core.fields import Day, Id, QueryId, QueryText, Reason, integer, one_of, text_of
 from cordon.core.schemas import Page
 from cordon.places.queries import area_of
@@ -326,12 +326,8 @@ class GapsOut(Schema):
     labs: list[LabLoadOut]
 
 
-class GapsFilter(Schema):
-    on: Day | None = None
-
-
 @router.get("/resources/gaps", response=GapsOut)
-def gaps(request, f: Query[GapsFilter]):
+def gaps(request, f: Query[DayQuery]):
     on = f.on or clock.today()
     within = queries.Within.of(current_user(request))
     return {"on": on,

@@ -388,8 +388,7 @@ def do_reopen_round(r: Round, *, actor=None, reason: str = "") -> Round:
         access_round(actor, r.pk, write=True)
     if r.status != RoundStatus.CLOSED:
         raise Conflict(_("round %(name)s is not closed") % {"name": r.name}, field="status")
-    if not (reason or "").strip():
-        raise ActionError(_("reopening a round needs a reason"), field="reason")
+    audit.require_reason(reason, _("reopening a round needs a reason"))
     r.status = RoundStatus.OPEN
     r.save(update_fields=["status"])
     audit.record("screening.round_reopen", actor=actor, obj=r, before={"status": RoundStatus.CLOSED},

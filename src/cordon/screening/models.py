@@ -14,7 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cordon.core.access import scope_for
-from cordon.core.models import LEVELS, LeanScopedFields, ScopedFields
+from cordon.core.models import LEVELS, LeanScopedFields, ScopedFields, TaskStatus
 
 
 class Coverage(models.TextChoices):
@@ -250,11 +250,6 @@ class RowError(models.Model):
 
     class Meta:
         ordering = ["batch", "line"]
-
-
-class TaskStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    DONE = "done", _("Done")
 
 
 class RecallTask(ScopedFields):

@@ -61,14 +61,11 @@ def resolve(q: str, gen=None) -> tuple[list, str]:
     return resolve_indexed(ix, q)
 
 
-def resolve_indexed(ix, q: str) -> tuple[list, str]:
-    """``resolve_db`` step for step (same candidates, order and limits) over an ``addressindex.Index``."""
-    s = normalize(q)
-    if len(s) < 2:
-        return [], s
-    names_of, code, depth, ids, cols = ix.names, ix.code, ix.depth, ix.ids, ix.cols
-    first = ix.top(_prefixes(s))[:MAX_CANDIDATES]
-    frontier = [(p, s[len(names_of[code[p]]):]) for p in first]
+def _walk(frontier: list, advance) -> list:
+    """The walk both resolvers take down the levels: ``frontier`` holds (place, text still to match) pairs; a
+    pair whose text is used up is done; the others go to ``advance(going, names)`` with every name their rest
+    could start with, which answers the next frontier (places below, with what remains) and the pairs it could
+    not take further (done where they stand). At most ``MAX_CANDIDATES`` go on at each level."""
     done = []
     for _level in range(len(LEVELS)):
         going = [(p, rest) for p, rest in frontier if rest]
@@ -78,6 +75,23 @@ def resolve_indexed(ix, q: str) -> tuple[list, str]:
         names = set()
         for rest in {rest for _p, rest in going}:
             names.update(_prefixes(rest))
+        frontier, stuck = advance(going, names)
+        done += stuck
+        frontier = frontier[:MAX_CANDIDATES]
+    else:
+        done += frontier
+    return done
+
+
+def resolve_indexed(ix, q: str) -> tuple[list, str]:
+    """``resolve_db`` step for step (same candidates, order and limits) over an ``addressindex.Index``."""
+    s = normalize(q)
+    if len(s) < 2:
+        return [], s
+    names_of, code, depth, ids, cols = ix.names, ix.code, ix.depth, ix.ids, ix.cols
+    first = ix.top(_prefixes(s))[:MAX_CANDIDATES]
+
+    def advance(going, names):
         rest_of = {ids[p]: rest for p, rest in going}
         found = [c for c in ix.below([p for p, _rest in going], names) if ids[c] not in rest_of]
         found.sort(key=ix.rank.__getitem__)  # by (depth, id)
@@ -95,10 +109,9 @@ def resolve_indexed(ix, q: str) -> tuple[list, str]:
                 if rest is not None and rest.startswith(cname):
                     nxt.append((c, rest[len(cname):]))
                     advanced.add(anc)
-        done += [(p, rest) for p, rest in going if ids[p] not in advanced]
-        frontier = nxt[:MAX_CANDIDATES]
-    else:
-        done += frontier
+        return nxt, [(p, rest) for p, rest in going if ids[p] not in advanced]
+
+    done = _walk([(p, s[len(names_of[code[p]]):]) for p in first], advance)
     if not done:
         return [], s
     best = min(len(rest) for _p, rest in done)
@@ -114,16 +127,8 @@ def resolve_db(q: str) -> tuple[list, str]:
     fields = ("id", "kind", "name", "path", "parent_id", "depth", *(f"{lv}_id" for lv in LEVELS))
     first = list(Area.objects.filter(name__in=_prefixes(s), kind__in=TOP_KINDS).only(*fields)
                  .order_by("depth", "id")[:MAX_CANDIDATES])
-    frontier = [(a, s[len(a.name):]) for a in first]
-    done = []
-    for _level in range(len(LEVELS)):
-        going = [(a, rest) for a, rest in frontier if rest]
-        done += [(a, rest) for a, rest in frontier if not rest]
-        if not going:
-            break
-        names = set()
-        for _a, rest in going:
-            names.update(_prefixes(rest))
+
+    def advance(going, names):
         rest_of = {a.pk: rest for a, rest in going}
         # descendants at any depth (a level may be skipped: "街道 + 小区" without the community)
         below = Q(pk__in=[])
@@ -142,10 +147,9 @@ def resolve_db(q: str) -> tuple[list, str]:
                 if rest is not None and rest.startswith(c.name):
                     nxt.append((c, rest[len(c.name):]))
                     advanced.add(anc)
-        done += [(a, rest) for a, rest in going if a.pk not in advanced]
-        frontier = nxt[:MAX_CANDIDATES]
-    else:
-        done += frontier
+        return nxt, [(a, rest) for a, rest in going if a.pk not in advanced]
+
+    done = _walk([(a, s[len(a.name):]) for a in first], advance)
     if not done:
         return [], s
     # best: the most text consumed, then the deepest place

@@ -117,8 +117,7 @@ def do_move_stock(warehouse: Warehouse, item: Item, *, direction: str, quantity,
         raise ActionError(_("quantity must be more than 0"), field="quantity")
     if direction not in Direction.values:
         raise ActionError(_("direction is in or out"), field="direction")
-    if not (reason or "").strip():
-        raise ActionError(_("a stock movement needs its reason"), field="reason")
+    audit.require_reason(reason, _("a stock movement needs its reason"))
     _check_actor(actor, warehouse)
     if direction == Direction.OUT:
         lock(warehouse)  # stock goes out one movement at a time: two issues cannot both spend the same stock
@@ -287,8 +286,7 @@ def do_mark_delivered(o: DeliveryOrder, *, actor=None, reason=None) -> DeliveryO
 
 @transaction.atomic
 def do_mark_failed(o: DeliveryOrder, *, reason: str, actor=None) -> DeliveryOrder:
-    if not (reason or "").strip():
-        raise ActionError(_("a failed delivery needs its reason"), field="reason")
+    audit.require_reason(reason, _("a failed delivery needs its reason"))
     lock(o)
     if o.status != DeliveryStatus.PLANNED:
         raise Conflict(_("this delivery is already %(status)s") % {"status": o.status}, field="status")

@@ -235,6 +235,26 @@ def refused_box(request, template: str, context: dict, action: str, form, exc, *
     return render(request, template, {**context, "error": error, "error_action": action}, status=400)
 
 
+def record_action(request, action: str, steps: dict, record, *, to: str, template: str, context,
+                  errors=form_errors_text):
+    """A record's page with one form per action (``prefix`` = the action's slug), one of them posted:
+    ``steps`` maps the slug to (form class, ``run(record, cleaned_data, user)``, the message when done). Done:
+    back to the record's page ``to`` (a URL name taking its pk); refused or invalid: ``template`` again with
+    ``context(bound)`` (``bound``: {slug: the posted form}) and the reason by that form (``refused_box``). An
+    unknown slug is not found."""
+    if action not in steps:
+        raise access.NotFound
+    form_class, run, message = steps[action]
+    form = form_class(request.POST, request.FILES or None, prefix=action)
+
+    def act(c):
+        run(record, c, request.user)
+        return done(request, message, to, pk=record.pk)
+
+    return submit(form, act, lambda exc: refused_box(request, template, context({action: form}), action, form, exc,
+                                                     errors=errors))
+
+
 # ---------------------------------------------------------------------------------------------- bulk actions
 
 #: the most rows one submit of a bulk page acts on (a page of a list)

@@ -249,8 +249,7 @@ def do_reseal(d: Designation, *, level: str = "high", on: dt.date | None = None,
     on = on or clock.today()
     pack = pack_of(d)
     _check_level(pack, level)
-    if not (reason or "").strip():
-        raise ActionError(_("a re-seal needs a reason"), field="reason")
+    audit.require_reason(reason, _("a re-seal needs a reason"))
     lock(d.area)
     lock(d)
     if d.status == Status.ACTIVE:
@@ -282,8 +281,7 @@ def do_reseal(d: Designation, *, level: str = "high", on: dt.date | None = None,
 
 def _lock_designated(d: Designation, reason: str, no_reason: str, not_designated: str, rule: str = "") -> None:
     """A change to a designated area: its reason is required, then the row is locked and still designated."""
-    if not (reason or "").strip():
-        raise ActionError(no_reason, field="reason", rule=rule)
+    audit.require_reason(reason, no_reason, rule=rule)
     lock(d)
     if d.status != Status.ACTIVE:
         raise Conflict(not_designated, field="designation")
@@ -367,8 +365,7 @@ def do_lift(d: Designation, *, on: dt.date | None = None, reason: str, level: st
             actor=None) -> Designation:
     """Lift by hand (to low, or step down to ``level``). The area then stays under observation."""
     on = on or clock.today()
-    if not (reason or "").strip():
-        raise ActionError(_("a lift needs a reason (the assessment)"), field="reason")
+    audit.require_reason(reason, _("a lift needs a reason (the assessment)"))
     # The row lock and the re-read status make a second, concurrent lift of the same designation a conflict
     # (it used to apply twice: two lift events, two audit rows).
     lock(d)
@@ -476,8 +473,7 @@ def do_confirm_proposal(p: Proposal, *, actor=None, on: dt.date | None = None, r
 
 @transaction.atomic
 def do_dismiss_proposal(p: Proposal, *, reason: str, actor=None, on: dt.date | None = None) -> Proposal:
-    if not (reason or "").strip():
-        raise ActionError(_("dismissing a proposal needs a reason"), field="reason")
+    audit.require_reason(reason, _("dismissing a proposal needs a reason"))
     lock(p)
     if p.status != ProposalStatus.OPEN:
         raise Conflict(_("this proposal is already decided"), field="proposal")

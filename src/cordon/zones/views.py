@@ -28,7 +28,7 @@ from cordon.places.models import Area
 from cordon.places.queries import area_of
 from cordon.web.pages import (BULK_PAGE, FORM_PAGE, MAX_BULK_ROWS, attempt, bulk_context, bulk_done, choice_label,
                               done, form_context, form_page, in_language, paginate, query_id, query_without_page,
-                              reads_chinese, refused_box, route, run_rows, submit)
+                              reads_chinese, record_action, route, run_rows)
 from cordon.web import exports as web_exports
 from cordon.zones import actions, exports, forms, kpi, queries
 from cordon.web.forms import BulkDecisionForm
@@ -147,10 +147,6 @@ def zone_list(request):
 
 # ---------------------------------------------------------------------------------------------- detail
 
-ACTION_FORMS = {"round": forms.RoundForm, "keep": forms.ReasonForm, "resume": forms.ReasonForm,
-                "lift": forms.LiftForm, "reseal": forms.ResealForm, "adjust": forms.AdjustForm}
-
-
 def _adjust(d, c, user):
     add, remove = [], []
     if c.get("add"):
@@ -165,21 +161,24 @@ def _adjust(d, c, user):
     actions.do_adjust_extent(d, add=add, remove=remove, reason=c["reason"], actor=user)
 
 
-#: What a designation's page does for each of ACTION_FORMS: (the action run with the designation, the form's
-#: fields and the user; the message when done).
+#: What a designation's page may do (``record_action``): slug -> (its form, the action run with the designation, the
+#: form's fields and the user, the message when done).
 ACTION_STEPS = {
-    "round": (lambda d, c, user: actions.do_record_round(d, result="" if c["result"] == "pending" else c["result"],
+    "round": (forms.RoundForm,
+              lambda d, c, user: actions.do_record_round(d, result="" if c["result"] == "pending" else c["result"],
                                                          reason=c["reason"], actor=user),
               gettext_lazy("Round result recorded.")),
-    "keep": (lambda d, c, user: actions.do_keep(d, reason=c["reason"], actor=user),
+    "keep": (forms.ReasonForm, lambda d, c, user: actions.do_keep(d, reason=c["reason"], actor=user),
              gettext_lazy("The area is kept at its level; this is flagged every day it holds.")),
-    "resume": (lambda d, c, user: actions.do_resume(d, reason=c["reason"], actor=user),
+    "resume": (forms.ReasonForm, lambda d, c, user: actions.do_resume(d, reason=c["reason"], actor=user),
                gettext_lazy("The keep ended: the pack's clock decides again.")),
-    "lift": (lambda d, c, user: actions.do_lift(d, reason=c["reason"], level=c["level"] or None, actor=user),
+    "lift": (forms.LiftForm,
+             lambda d, c, user: actions.do_lift(d, reason=c["reason"], level=c["level"] or None, actor=user),
              gettext_lazy("The area was lifted.")),
-    "reseal": (lambda d, c, user: actions.do_reseal(d, level=c["level"], reason=c["reason"], actor=user),
+    "reseal": (forms.ResealForm,
+               lambda d, c, user: actions.do_reseal(d, level=c["level"], reason=c["reason"], actor=user),
                gettext_lazy("The area was re-sealed.")),
-    "adjust": (_adjust, gettext_lazy("The extent was adjusted.")),
+    "adjust": (forms.AdjustForm, _adjust, gettext_lazy("The extent was adjusted.")),
 }
 
 
@@ -198,7 +197,7 @@ def _detail_context(user, d: Designation, bound: dict | None = None) -> dict:
         current = {m.area_id for m in row["members"]}
         neighbours = [a for a in Area.objects.for_user(user, access.ZONES_WRITE).filter(parent_id=d.area.parent_id)
                       .order_by("id")[:60] if a.pk not in current]
-    fs = {k: (bound or {}).get(k) or cls(prefix=k) for k, cls in ACTION_FORMS.items()}
+    fs = {k: (bound or {}).get(k) or cls(prefix=k) for k, (cls, _run, _message) in ACTION_STEPS.items()}
     if d.level != "high":  # only a high-risk area may be lifted to medium
         fs["lift"].fields.pop("level", None)
     return {
@@ -232,22 +231,14 @@ def zone_detail(request, pk: int):
 @require_POST
 def zone_action(request, pk: int, action: str):
     user = request.user
-    if action not in ACTION_FORMS:
-        raise access.NotFound
     d = access.access(_with_related(Designation.objects.all()), user, pk, perm=access.ZONES_WRITE)
-    form = ACTION_FORMS[action](request.POST, prefix=action)
 
-    def act(c):
-        run, message = ACTION_STEPS[action]
-        run(d, c, user)
-        return done(request, message, "zones_detail", pk=d.pk)
-
-    def fail(exc):
+    def context(bound):
         fresh = access.access(_with_related(Designation.objects.all()), user, pk)
-        return refused_box(request, "zones/detail.html", _detail_context(user, fresh, {action: form}), action, form,
-                           exc, errors=_labelled_errors)
+        return _detail_context(user, fresh, bound)
 
-    return submit(form, act, fail)
+    return record_action(request, action, ACTION_STEPS, d, to="zones_detail", template="zones/detail.html",
+                         context=context, errors=_labelled_errors)
 
 
 def _labelled_errors(form) -> str:
