@@ -4,12 +4,15 @@ from __future__ import annotations
 import json
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cordon.citygen.geometry import layout, polygon
-from cordon.core import audit
+from cordon.core import audit, stamps
+from cordon.core.actions import ActionError
 from cordon.core.models import LEVELS
 from cordon.maps.models import Shape, Source
 from cordon.places.models import Area
+from cordon.zones.actions import do_designate
 
 BATCH = 5000
 
@@ -46,6 +49,19 @@ def do_generate_shapes(*, actor=None) -> int:
                               **dict(zip(anc_cols, anc))))
         Shape.objects.bulk_create(objs, batch_size=1000)
         written += len(objs)
+    stamps.bump("shapes")  # bulk writes send no signals
     audit.record("maps.generate", actor=actor, object_type="shape", object_repr="synthetic city geometry",
                  after={"shapes": written, "kept_imported": len(keep)})
     return written
+
+
+@transaction.atomic
+def do_designate_selection(areas, level: str, *, reason: str, infections=(), exposure_note: str = "",
+                           actor=None) -> list:
+    """Designate each area selected on the map at ``level``, all or none: each through
+    ``zones.actions.do_designate`` (its checks, its audit rows and guardrail flags, as from the list page)."""
+    areas = list(areas)
+    if not areas:
+        raise ActionError(_("select at least one area on the map"), field="areas")
+    return [do_designate(a, level, reason=reason, infections=infections, exposure_note=exposure_note, actor=actor)
+            for a in areas]

@@ -18,3 +18,10 @@ class MapsConfig(AppConfig):
 
     def ready(self):
         hooks.connect("map_shapes", _generate_shapes)
+        from cordon.core import stamps
+        from cordon.maps.models import Shape
+        from cordon.zones.models import Designation, Member
+
+        # the public GeoJSON is kept while no designation or shape changes (core.stamps)
+        stamps.watch("risk_areas", Designation, Member)
+        stamps.watch("shapes", Shape)
