@@ -25,3 +25,8 @@ class MapsConfig(AppConfig):
         # the public GeoJSON is kept while no designation or shape changes (core.stamps)
         stamps.watch("risk_areas", Designation, Member)
         stamps.watch("shapes", Shape)
+        from cordon.maps import situation
+        from cordon.situation import hooks as situation_hooks
+
+        hooks.connect("maps", situation.panel, situation_hooks.MAP_PANEL)
+        hooks.connect("maps", situation.report_map, situation_hooks.REPORT_MAP)

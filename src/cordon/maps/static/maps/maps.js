@@ -169,7 +169,8 @@
         .catch(function (e) { if (e.name !== "AbortError") { node.dataset.error = String(e); } });
     }
     function active() {
-      return ["basemap"].concat(Array.prototype.map.call(
+      var fixed = d.layers ? d.layers.split(",") : [];  // a panel draws its layers without choosing
+      return ["basemap"].concat(fixed, Array.prototype.map.call(
         document.querySelectorAll('input[name="layer"]:checked'), function (i) { return i.value; }));
     }
     function refresh() { active().forEach(load); }
