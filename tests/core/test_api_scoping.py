@@ -313,6 +313,8 @@ ROUTES = {
     ("POST", "/api/commands/{order_id}/withdraw"): {"kind": "commander", "params": {"order_id": "command_a"},
                                                   "body": {"reason": "r"}},
     ("GET", "/api/command-inbox"): {"kind": "list"},
+    # maps: each layer reads within the jurisdiction (tests/maps/test_layers.py checks what each user sees)
+    ("GET", "/api/maps/layers/{name}"): {"kind": "list", "params": {"name": "=risk"}},
     ("GET", "/api/command-inbox/{recipient_id}"): {"kind": "object", "params": {"recipient_id": "recipient_a"}},
     ("POST", "/api/command-inbox/{recipient_id}/acknowledge"): {"kind": "write", "params": {"recipient_id": "recipient_a"},
                                                             "body": {}},
@@ -453,7 +455,8 @@ def test_every_route_is_covered():
 def _fill(template, params, city):
     path = template
     for name, key in params.items():
-        path = path.replace("{" + name + "}", str(city[key].pk))
+        value = key[1:] if key.startswith("=") else city[key].pk  # "=text": the text itself (a layer's name)
+        path = path.replace("{" + name + "}", str(value))
     return path
 
 

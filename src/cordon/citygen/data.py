@@ -137,3 +137,20 @@ def cn_number(n: int) -> str:
     rest = n % 100
     tail = "" if rest == 0 else ("零" + CN_DIGITS[rest] if rest < 10 else ("一" if rest < 20 else "") + cn_number(rest))
     return CN_DIGITS[n // 100] + "百" + tail
+
+# Where each district lies (lon0, lat0, lon1, lat1 in WGS 84 degrees): boxes that do not overlap, placed and
+# sized roughly as the real districts and counties (the urban four along the Yellow River valley around
+# 103.6-104.0 E, 36.0-36.2 N; 红古 far west, 永登 north, 皋兰 north-east, 榆中 south-east), all inside
+# Lanzhou's extent (102.4-104.6 E, 35.5-37.1 N). ``citygen.geometry`` lays each district's tree out in its box.
+DISTRICT_BOXES: dict[str, tuple[float, float, float, float]] = {
+    "城关区": (103.78, 36.02, 103.98, 36.12),
+    "七里河区": (103.62, 35.80, 103.78, 36.08),
+    "西固区": (103.40, 35.98, 103.62, 36.16),
+    "安宁区": (103.62, 36.08, 103.78, 36.16),
+    "红古区": (102.70, 36.20, 103.05, 36.40),
+    "永登县": (102.80, 36.42, 103.60, 37.08),
+    "皋兰县": (103.60, 36.17, 104.20, 36.60),
+    "榆中县": (103.99, 35.52, 104.58, 36.15),
+}
+#: Lanzhou's extent (lon0, lat0, lon1, lat1).
+EXTENT = (102.4, 35.5, 104.6, 37.1)

@@ -32,6 +32,7 @@ DEMO_ACCOUNTS = [
 #: Demo steps of each app, run in order after the city and accounts exist: "module:function".
 DEMO_STEPS = [
     "cordon.places.demo:run",
+    "cordon.maps.demo:run",
     "cordon.zones.demo:run",
     "cordon.cases.demo:run",
     "cordon.cases.demo:playbooks",

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from cordon.cases.models import Found, InfectionKind
 from cordon.zones.models import Level
 from cordon.core import clock
+from cordon.situation import hooks
 from cordon.situation.registry import SituationScope, collect
 from cordon.situation.sections import step_title
 from cordon.supplies.models import DeliveryStatus
@@ -208,7 +209,15 @@ def _register_font() -> None:
         pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
 
 
-def render_pdf(data: dict) -> bytes:
+def report_maps(view: SituationScope | None, day: dt.date) -> list:
+    """The static maps the apps above draw for the report (``hooks.REPORT_MAP``), for the PDF."""
+    if view is None:
+        return []
+    return [f for _name, fn in hooks.REPORT_MAP if (f := fn(view, day)) is not None]
+
+
+def render_pdf(data: dict, view: SituationScope | None = None) -> bytes:
+    """The report as an A4 PDF; with ``view``, the maps of ``report_maps`` after the heading."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -230,6 +239,7 @@ def render_pdf(data: dict) -> bytes:
              Paragraph(x(f'{data["scope"]} | ' + _("generated %(at)s") % {"at": data["generated"][:16].replace("T", " ")}),
                        small),
              Spacer(1, 4)]
+    story += report_maps(view, day)
     for g in data["groups"]:
         story.append(Paragraph(x(g["title"]), h2))
         rows = []
@@ -270,5 +280,5 @@ def render(view: SituationScope, day: dt.date, fmt: str, *, base_url: str = "htt
         if fmt == "html":
             return render_html(data).encode()
         if fmt == "pdf":
-            return render_pdf(data)
+            return render_pdf(data, view)
     raise ValueError(f"unknown format {fmt!r} (json, html, pdf)")

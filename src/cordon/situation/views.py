@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cordon.core import access, clock
 from cordon.places.models import Area
-from cordon.situation import actions, charts, closeday, daily, public
+from cordon.situation import actions, charts, closeday, daily, hooks, public
 from cordon.situation.models import Bulletin, BulletinStatus, DailyCount, DayClose
 from cordon.situation.registry import SituationScope, collect
 from cordon.situation.sections import rt_series
@@ -95,7 +95,8 @@ def _render_situation(request, view: SituationScope, heading: str):
            "districts": _districts_for(request.user), "district": view.district,
            "json_url": reverse("api:situation") + (f"?district={view.district.pk}" if view.district else ""),
            "epi_rows": list(zip(s["epi"]["days"], s["epi"]["community"], s["epi"]["under_control"]))
-           if "epi" in s else []}
+           if "epi" in s else [],
+           "panels": [p for _name, fn in hooks.MAP_PANEL if (p := fn(request.user, view)) is not None]}
     return render(request, "situation/page.html", ctx)
 
 
@@ -130,7 +131,7 @@ def daily_page(request, day: str):
         return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
     if fmt == "pdf":
         data = daily.absolute(data, request.build_absolute_uri("/"))
-        resp = HttpResponse(daily.render_pdf(data), content_type="application/pdf")
+        resp = HttpResponse(daily.render_pdf(data, view), content_type="application/pdf")
         resp["Content-Disposition"] = f'inline; filename="daily-{on.isoformat()}.pdf"'
         return resp
     districts = access.drop_closed_links(closeday.board(request.user, on), request.user)

@@ -14,6 +14,7 @@ NAV = [
     ("situation", _("Situation"), ("situation",), access.VIEW),
     ("area_list", _("Jurisdiction"), ("area_", "resident_"), access.VIEW),
     ("zones_list", _("Risk areas"), ("zones_",), access.VIEW),
+    ("maps_map", _("Map"), ("maps_",), access.VIEW),
     ("cases_infections", _("Infections"), ("cases_infection",), access.READ_HEALTH),
     ("cases_contacts", _("People under orders"), ("cases_contacts",), access.READ_HEALTH),
     ("care_board", _("Medical requests"), ("care_",), access.CARE_READ),

@@ -231,3 +231,15 @@ def release_board(designations, on: dt.date, days: int = 3, lang: str = "zh") ->
                      "kept": st.kept is not None})
     rows.sort(key=lambda r: (r["on"] is None, r["on"] or on, r["d"].area.path))
     return rows
+
+
+#: The levels the public list shows.
+PUBLIC_LEVELS = ("high", "medium")
+
+
+def public_current():
+    """The risk areas the public list shows (``/public/risk-areas``, its JSON, the public map and its GeoJSON):
+    active high and medium designations with their area's path, ordered by path. No personal data."""
+    return (Designation.objects.filter(status=Status.ACTIVE, level__in=PUBLIC_LEVELS)
+            .select_related("area").only("id", "level", "since", "next_level", "next_on", "public_reason",
+                                         "area__path", "area__kind", "area__building_id").order_by("area__path"))

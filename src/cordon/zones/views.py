@@ -249,6 +249,18 @@ def _labelled_errors(form) -> str:
 
 # ---------------------------------------------------------------------------------------------- designate
 
+def linked_infections(user, text: str) -> list:
+    """The infections named in ``text`` (case references separated by commas or spaces) within the user's
+    jurisdiction; ActionError on the field "infections" naming those not found (the designate forms)."""
+    labels = [x for x in re.split(r"[,，;；\s]+", text or "") if x]
+    found = {i.label: i for i in Infection.objects.for_user(user).filter(label__in=labels)}
+    missing = [x for x in labels if x not in found]
+    if missing:
+        raise ActionError(_("No infection %(l)s in your jurisdiction") % {"l": ", ".join(missing)},
+                          field="infections")
+    return [found[x] for x in labels]
+
+
 @route("zones/new/", "zones_new")
 @access.require(access.ZONES_WRITE)
 def zone_new(request):
@@ -262,13 +274,7 @@ def zone_new(request):
             area = area_of(user, c["area"], perm=access.ZONES_WRITE)
         except (access.NotFound, access.Forbidden):
             raise ActionError(_("No such area in your jurisdiction: %(a)s") % {"a": c["area"]}, field="area") from None
-        labels = [x for x in re.split(r"[,，;；\s]+", c["infections"] or "") if x]
-        found = {i.label: i for i in Infection.objects.for_user(user).filter(label__in=labels)}
-        missing = [x for x in labels if x not in found]
-        if missing:
-            raise ActionError(_("No infection %(l)s in your jurisdiction") % {"l": ", ".join(missing)},
-                              field="infections")
-        d = actions.do_designate(area, c["level"], reason=c["reason"], infections=[found[x] for x in labels],
+        d = actions.do_designate(area, c["level"], reason=c["reason"], infections=linked_infections(user, c["infections"]),
                                  exposure_note=c["exposure_note"], actor=user)
         return done(request, _("Designated: %(a)s") % {"a": d.area.path}, "zones_detail", pk=d.pk)
 
@@ -361,9 +367,7 @@ def public_data(q: str = "") -> dict:
     address path, level, dates and the public reason only. Four queries whatever the size."""
     today = clock.today()
     q = (q or "").strip()[:100]
-    current = (Designation.objects.filter(status=Status.ACTIVE, level__in=("high", "medium"))
-               .select_related("area").only("id", "level", "since", "next_level", "next_on", "public_reason",
-                                            "area__path").order_by("area__path"))
+    current = queries.public_current()
     lifted = (Designation.objects.exclude(status=Status.ACTIVE)
               .filter(lifted_on__gte=today - dt.timedelta(days=PUBLIC_LIFTED_DAYS), lifted_on__lte=today)
               .select_related("area").only("id", "lifted_on", "area__path").order_by("-lifted_on", "area__path"))

@@ -1,0 +1,40 @@
+"""Area geometry: one shape per area from district down to building (a unit is drawn as its building).
+
+``geometry`` is the GeoJSON geometry as compact text (coordinates rounded to 6 decimals), so a layer's
+response is assembled from stored text without parsing it; ``x0 y0 x1 y1`` is its bounding box and
+``cx cy`` a point inside it (the label and the marker at low zoom), indexed for viewport queries. Shapes
+carry the ancestor ids of their area (``ScopedFields``), so every read is scoped like any other record.
+"""
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cordon.core.models import ScopedFields
+
+
+class Source(models.TextChoices):
+    GENERATED = "generated", _("Generated with the synthetic city")
+    IMPORTED = "imported", _("Imported from a file")
+
+
+class Shape(ScopedFields):
+    # no database constraint: the city's bulk load may replace the area table under it (the shapes are then
+    # generated again by the load's hook)
+    area = models.OneToOneField("places.Area", primary_key=True, on_delete=models.DO_NOTHING,
+                                db_constraint=False, related_name="shape")
+    kind = models.CharField(max_length=12)
+    geometry = models.TextField()
+    x0 = models.FloatField()
+    y0 = models.FloatField()
+    x1 = models.FloatField()
+    y1 = models.FloatField()
+    cx = models.FloatField()
+    cy = models.FloatField()
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.GENERATED)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "cx", "cy"], name="maps_shape_kind_point")]
+
+    def __str__(self) -> str:
+        return f"shape of area {self.area_id}"

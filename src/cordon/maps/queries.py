@@ -1,0 +1,382 @@
+"""Reads of the maps app: the layers (GeoJSON FeatureCollections as text) and the public risk-area GeoJSON.
+
+Every layer is read within the user's jurisdiction (``for_user`` on the records it draws, under the layer's
+capability, and on the shapes). A layer is answered for a viewport (``west, south, east, north`` in degrees)
+and a zoom level: below ``DETAIL_ZOOM`` each record is a point (the label point of its area's shape) with a few
+short properties, so the whole city's risk areas stay small; from ``DETAIL_ZOOM`` on, the shapes inside the
+viewport are drawn as polygons, one feature per shape (the sealed units of a building are listed on their
+building's feature). Geometry is stored as text (``Shape.geometry``) and pasted into the answer unparsed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable
+
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from cordon.cases.models import Facility, Infection
+from cordon.core import access, clock, stamps
+from cordon.keyplaces.models import KeyPlace
+from cordon.core.models import LEVELS
+from cordon.maps.models import Shape
+from cordon.places.models import Area, Resident
+from cordon.screening.models import CoverageRow, Round
+from cordon.zones import queries as zq
+from cordon.zones.models import Designation, Status
+
+#: From this zoom level on a layer draws polygons (buildings and their sealed units), below it points.
+DETAIL_ZOOM = 15
+#: How far (degrees) a building's label point may lie from its footprint's edge (citygen footprints are
+#: at most ~90 m; imported ones larger are found through their bounding box like the larger kinds).
+BUILDING_REACH = 0.002
+#: The days of infections the infection layer counts.
+INFECTION_DAYS = 14
+CHUNK = 5000
+LEVEL_RANK = {"high": 3, "medium": 2, "low": 1}
+
+
+@dataclass(frozen=True)
+class View:
+    """A viewport and a zoom level."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+    zoom: int
+
+    @property
+    def detail(self) -> bool:
+        return self.zoom >= DETAIL_ZOOM
+
+    def holds(self, x: float, y: float) -> bool:
+        return self.west <= x <= self.east and self.south <= y <= self.north
+
+
+CITY = View(-180.0, -90.0, 180.0, 90.0, 0)
+
+
+# ---------------------------------------------------------------------------------------------- GeoJSON text
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def feature(geometry: str | None, props: dict) -> str:
+    """One Feature as text; ``geometry`` is stored GeoJSON text (None: a feature without a location)."""
+    return f'{{"type":"Feature","geometry":{geometry or "null"},"properties":{_dumps(props)}}}'
+
+
+def point(x: float, y: float) -> str:
+    return f'{{"type":"Point","coordinates":[{x},{y}]}}'
+
+
+def collection(features) -> str:
+    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+
+
+# ---------------------------------------------------------------------------------------------- shapes
+def shape_key(area) -> int:
+    """The area whose shape draws ``area``: a unit is drawn as its building."""
+    return area.building_id if area.kind == "unit" and area.building_id else area.pk
+
+
+def shapes_of(keys, *, geometry: bool = False) -> dict[int, tuple]:
+    """area id -> (cx, cy[, geometry text]) for the shapes of ``keys``, in chunks of ``CHUNK`` ids."""
+    cols = ("area_id", "cx", "cy", "geometry") if geometry else ("area_id", "cx", "cy")
+    keys = sorted(set(keys))
+    out = {}
+    for lo in range(0, len(keys), CHUNK):
+        for row in Shape.objects.filter(area_id__in=keys[lo:lo + CHUNK]).values_list(*cols):
+            out[row[0]] = row[1:]
+    return out
+
+
+def shapes_in(user, view: View, kinds=None, cap: str = access.VIEW):
+    """The user's shapes (under ``cap``) meeting the viewport: buildings by their label point (indexed), the
+    larger kinds by their bounding box."""
+    qs = Shape.objects.for_user(user, cap)
+    box = Q(x0__lte=view.east, x1__gte=view.west, y0__lte=view.north, y1__gte=view.south)
+    r = BUILDING_REACH
+    buildings = Q(kind="building", cx__gte=view.west - r, cx__lte=view.east + r, cy__gte=view.south - r,
+                  cy__lte=view.north + r) & box
+    larger = Q(kind__in=[k for k in LEVELS[:4] if kinds is None or k in kinds]) & box
+    if kinds is not None and "building" not in kinds:
+        return qs.filter(larger)
+    return qs.filter(buildings | larger)
+
+
+# ---------------------------------------------------------------------------------------------- layers
+def _url(name: str, pk: int) -> str:
+    return reverse(name, args=[pk])
+
+
+def _designation_layer(user, view: View, status: str) -> str:
+    ds = Designation.objects.for_user(user).filter(status=status)
+    if not view.detail:
+        rows = list(ds.annotate(key=Coalesce("building_id", "area_id")).values_list("id", "level", "key"))
+        where = shapes_of([k for _i, _lv, k in rows])
+        feats = []
+        for did, level, key in rows:
+            at = where.get(key)
+            if at is not None and view.holds(at[0], at[1]):
+                feats.append(feature(point(at[0], at[1]), {"id": did, "level": level}))
+        return collection(feats)
+    shapes = {s[0]: s[1:] for s in shapes_in(user, view).values_list("area_id", "kind", "geometry")}
+    buildings = [i for i, (k, _g) in shapes.items() if k == "building"]
+    larger = [i for i, (k, _g) in shapes.items() if k != "building"]
+    found = ds.filter(Q(building_id__in=buildings) | Q(area_id__in=larger)).values_list(
+        "id", "level", "since", "area_id", "area__kind", "area__path", "area__building_id")
+    by_shape: dict[int, list] = defaultdict(list)
+    for did, level, since, area_id, kind, path, building in found:
+        key = building if kind == "unit" and building else area_id
+        if key in shapes:
+            by_shape[key].append({"id": did, "level": level, "since": since.isoformat(), "path": path,
+                                  "kind": kind, "url": _url("zones_detail", did)})
+    feats = []
+    for key, items in by_shape.items():
+        items.sort(key=lambda it: (-LEVEL_RANK.get(it["level"], 0), it["path"]))
+        feats.append(feature(shapes[key][1], {"area": key, "level": items[0]["level"], "items": items,
+                                              "url": _url("area_detail", key)}))
+    return collection(feats)
+
+
+def risk_layer(user, view: View) -> str:
+    """Risk areas (active designations) by level; the sealed units of a building on its feature."""
+    return _designation_layer(user, view, Status.ACTIVE)
+
+
+def observation_layer(user, view: View) -> str:
+    """Areas lifted and under observation."""
+    return _designation_layer(user, view, Status.OBSERVATION)
+
+
+def _counts_layer(view: View, counts: dict[int, int], label: str) -> str:
+    """Points at buildings (detail) or communities, with a count each (``counts`` by area id, read within the
+    user's jurisdiction by the caller)."""
+    where = shapes_of(counts)
+    feats = []
+    for key, n in counts.items():
+        at = where.get(key)
+        if at is None or not view.holds(at[0], at[1]):
+            continue
+        feats.append(feature(point(at[0], at[1]), {"area": key, label: n, "url": _url("area_detail", key)}))
+    return collection(feats)
+
+
+def infections_layer(user, view: View) -> str:
+    """Infections confirmed in the last ``INFECTION_DAYS`` days, counted per building (never a household or a
+    person); per community below ``DETAIL_ZOOM``."""
+    since = clock.today() - dt.timedelta(days=INFECTION_DAYS)
+    col = "building_id" if view.detail else "community_id"
+    rows = (Infection.objects.for_user(user, access.READ_HEALTH).filter(confirmed_on__gte=since)
+            .exclude(**{f"{col}__isnull": True}).order_by().values(col).annotate(n=Count("id")))
+    return _counts_layer(view, {r[col]: r["n"] for r in rows}, "infections")
+
+
+def special_layer(user, view: View) -> str:
+    """Residents of a special group living in sealed areas (active designations), counted per building (per
+    community below ``DETAIL_ZOOM``): counts only."""
+    by_kind: dict[str, set[int]] = defaultdict(set)
+    for kind, aid in (Designation.objects.for_user(user).filter(status=Status.ACTIVE)
+                      .values_list("area__kind", "area_id")):
+        by_kind[kind].add(aid)
+    if not by_kind:
+        return collection([])
+    sealed = Q(pk__in=[])
+    for kind, ids in by_kind.items():
+        sealed |= Q(**{f"{kind}_id__in": sorted(ids)})
+    col = "building_id" if view.detail else "community_id"
+    rows = (Resident.objects.for_user(user, access.READ_PERSONAL).filter(sealed).filter(zq.special_q(clock.today()))
+            .order_by().values(col).annotate(n=Count("id")))
+    return _counts_layer(view, {r[col]: r["n"] for r in rows if r[col]}, "special")
+
+
+def _records_layer(view: View, rows, props) -> str:
+    """Points at the shapes of records placed on an area (``record.area``), ``props(record)`` each."""
+    where = shapes_of(shape_key(r.area) for r in rows)
+    feats = []
+    for r in rows:
+        at = where.get(shape_key(r.area))
+        if at is not None and view.holds(at[0], at[1]):
+            feats.append(feature(point(at[0], at[1]), props(r)))
+    return collection(feats)
+
+
+def facilities_layer(user, view: View) -> str:
+    """Quarantine sites and hospitals with their occupancy."""
+    rows = list(Facility.objects.for_user(user).select_related("area")
+                .only("id", "name", "kind", "capacity", "occupied", "area__kind", "area__building_id"))
+    return _records_layer(view, rows, lambda f: {"id": f.pk, "name": f.name, "kind": f.kind, "capacity": f.capacity,
+                                                 "occupied": f.occupied, "url": _url("cases_facility", f.pk)})
+
+
+def keyplaces_layer(user, view: View) -> str:
+    """Key places (schools, hospitals, nursing homes, ...) with their status."""
+    rows = list(KeyPlace.objects.for_user(user, access.KEYPLACES_READ).select_related("area")
+                .only("id", "name", "kind", "status", "area__kind", "area__building_id"))
+    return _records_layer(view, rows, lambda p: {"id": p.pk, "name": p.name, "kind": p.kind, "status": p.status,
+                                                 "url": _url("keyplaces_place", p.pk)})
+
+
+def screening_layer(user, view: View) -> str:
+    """Screening coverage of the latest round the user sees, by community (people sampled of people due)."""
+    r = Round.objects.for_user(user).order_by("-on", "-id").first()
+    if r is None:
+        return collection([])
+    rows = list(CoverageRow.objects.for_user(user).filter(round=r, kind="community")
+                .values_list("area_id", "due", "sampled"))
+    where = shapes_of([a for a, _d, _s in rows], geometry=view.detail or len(rows) < 400)
+    feats = []
+    for area_id, due, sampled in rows:
+        at = where.get(area_id)
+        if at is None or not view.holds(at[0], at[1]):
+            continue
+        geom = at[2] if len(at) > 2 else point(at[0], at[1])
+        feats.append(feature(geom, {"area": area_id, "round": r.pk, "due": due, "sampled": sampled,
+                                    "share": round(sampled / due, 3) if due else None,
+                                    "url": _url("screening_detail", r.pk)}))
+    return collection(feats)
+
+
+def basemap_layer(user, view: View) -> str:
+    """Outlines and names: districts and streets at low zoom, communities and compounds nearer, buildings at
+    ``DETAIL_ZOOM``; the user's shapes and the outlines of the nodes above their grants."""
+    kinds = ["district", "street"] if view.zoom < 12 else (
+        ["district", "street", "community"] if view.zoom < 14 else
+        ["community", "compound"] if view.zoom < DETAIL_ZOOM else ["compound", "building"])
+    qs = shapes_in(user, view, kinds).filter(kind__in=kinds).select_related("area").only(
+        "area_id", "kind", "geometry", "cx", "cy", "area__name")
+    above = {i for g in access.grants_of(user) if g.area_id for _lv, i in access.ancestors_above(g.area)}
+    rows = list(qs)
+    if above:
+        rows += [s for s in Shape.objects.filter(area_id__in=sorted(above), kind__in=kinds).select_related("area")
+                 .only("area_id", "kind", "geometry", "cx", "cy", "area__name")]
+    units: dict[int, list] = defaultdict(list)
+    buildings = [s.area_id for s in rows if s.kind == "building"]
+    for lo in range(0, len(buildings), CHUNK):
+        for b, uid, name in (Area.objects.filter(building_id__in=buildings[lo:lo + CHUNK], kind="unit")
+                             .order_by("id").values_list("building_id", "id", "name")):
+            units[b].append([uid, name])
+    feats = []
+    for s in rows:
+        props = {"area": s.area_id, "kind": s.kind, "name": s.area.name, "label": [s.cx, s.cy],
+                 "url": _url("area_detail", s.area_id)}
+        if s.kind == "building":
+            props["units"] = units.get(s.area_id, [])
+        feats.append(feature(s.geometry, props))
+    return collection(feats)
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    cap: str
+    read: Callable[[object, View], str]
+    title: str
+
+
+LAYERS: dict[str, Layer] = {ly.name: ly for ly in (
+    Layer("basemap", access.VIEW, basemap_layer, "Basemap"),
+    Layer("risk", access.VIEW, risk_layer, "Risk areas"),
+    Layer("observation", access.VIEW, observation_layer, "Under observation"),
+    Layer("infections", access.READ_HEALTH, infections_layer, "Infections"),
+    Layer("facilities", access.VIEW, facilities_layer, "Facilities"),
+    Layer("keyplaces", access.KEYPLACES_READ, keyplaces_layer, "Key places"),
+    Layer("screening", access.VIEW, screening_layer, "Screening coverage"),
+    Layer("special", access.READ_PERSONAL, special_layer, "Special groups in sealed areas"),
+)}
+
+
+def layers_for(user) -> list[Layer]:
+    """The layers the user's roles may read."""
+    return [ly for ly in LAYERS.values() if access.has_perm(user, ly.cap)]
+
+
+def layer(user, name: str, view: View) -> str:
+    """The layer ``name`` for ``view`` within the user's jurisdiction (NotFound when unknown or not allowed)."""
+    ly = LAYERS.get(name)
+    if ly is None or not access.has_perm(user, ly.cap):
+        raise access.NotFound
+    return ly.read(user, view)
+
+
+# ---------------------------------------------------------------------------------------------- public
+def public_geojson(q: str = "") -> str:
+    """The public risk-area list (``zones.queries.public_current``, the list's own query) as an RFC 7946
+    FeatureCollection: one feature per listed area (properties path, level, since, next_on), WGS 84
+    geometry of its shape (a unit: its building), null when the area has none. Cached while no designation
+    changes (and for the minute)."""
+    q = (q or "").strip()[:100]
+
+    def render() -> str:
+        current = zq.public_current()
+        if q:
+            current = current.filter(area__path__icontains=q)
+        current = list(current)
+        geoms = shapes_of((shape_key(d.area) for d in current), geometry=True)
+        feats = []
+        for d in current:
+            g = geoms.get(shape_key(d.area))
+            feats.append(feature(g[2] if g else None, {
+                "path": d.area.path, "level": d.level, "since": d.since.isoformat(),
+                "next_on": d.next_on.isoformat() if d.next_on else None}))
+        return collection(feats)
+
+    return stamps.cached(("risk_areas", "shapes"), ("public-geojson", q), render)
+
+
+def area_shape(area: Area) -> Shape | None:
+    return Shape.objects.filter(area_id=shape_key(area)).first()
+
+
+# ---------------------------------------------------------------------------------------------- designate
+MAX_SELECTION = 200
+
+
+def selection(user, ids, perm: str = access.ZONES_WRITE) -> list[Area]:
+    """The selected areas (units, buildings, ...) the user may designate, in path order; NotFound for an id
+    outside the jurisdiction (or absent)."""
+    ids = sorted({int(i) for i in ids})[:MAX_SELECTION]
+    found = list(Area.objects.for_user(user, perm).filter(pk__in=ids).order_by("path"))
+    if len(found) != len(ids):
+        raise access.NotFound
+    return found
+
+
+def who_lives_inside(areas: list[Area], today: dt.date) -> list[dict]:
+    """Per selected area: households, residents and residents of each special group (counts, no names)."""
+    from cordon.places.models import Household, SPECIAL_GROUP_LABELS, special_groups
+
+    out = []
+    for a in areas:
+        inside = {f"{a.kind}_id": a.pk}
+        groups: dict[str, int] = defaultdict(int)
+        residents = 0
+        for r in Resident.objects.filter(**inside).filter(zq.special_q(today)).only(
+                "birth_date", "lives_alone", "pregnant_due", "treatment", "disability", "chronic_illness").iterator():
+            for g in special_groups(r, today):
+                groups[g] += 1
+        residents = Resident.objects.filter(**inside).count()
+        out.append({"area": a, "households": Household.objects.filter(**inside).count(), "residents": residents,
+                    "groups": [(SPECIAL_GROUP_LABELS[k], groups[k]) for k in SPECIAL_GROUP_LABELS if groups.get(k)]})
+    return out
+
+
+def guardrail_preview(areas: list[Area], level: str, *, infections=(), exposure_note: str = "") -> list[tuple]:
+    """``(area, verdicts)``: the guardrail flags (#1 no linked infection or place, #4 above the pack's
+    granularity) designating each area at ``level`` would raise, as ``zones.actions.do_designate`` checks them."""
+    from cordon.core.packs import active_pack
+    from cordon.policy import guardrails
+
+    pack = active_pack(clock.today())
+    if level not in pack.designated_levels:
+        return []
+    return [(a, guardrails.check_designation(pack, node_kind=a.kind, level=level, area=a.path,
+                                             linked_infections=list(infections),
+                                             linked_places=[exposure_note] if exposure_note else []))
+            for a in areas]

@@ -1,0 +1,195 @@
+/* The jurisdiction's map (maps/map.html) and the public map (maps/public_map.html), on Leaflet served by the
+   app. Layers are GeoJSON read from the app for the viewport and zoom; nothing is drawn from outside. */
+(function () {
+  "use strict";
+  var COLORS = {high: "#c62828", medium: "#ef6c00", low: "#f9a825", observation: "#f9a825", infections: "#6a1b9a",
+                facilities: "#1565c0", keyplaces: "#00838f", screening: "#2e7d32", special: "#ef6c00"};
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) { e.textContent = text; }
+    if (cls) { e.className = cls; }
+    return e;
+  }
+  function link(href, text) { var a = el("a", text); a.href = href; return a; }
+  function bounds(extent) {
+    var v = extent.split(",").map(Number);
+    return [[v[1], v[0]], [v[3], v[2]]];
+  }
+  function newMap(node) {
+    var map = L.map(node, {minZoom: 6, maxZoom: 19, attributionControl: false});
+    map.fitBounds(bounds(node.dataset.extent));
+    return map;
+  }
+
+  // ------------------------------------------------------------------ the public map
+  function publicMap(node) {
+    var map = newMap(node);
+    fetch(node.dataset.geojson, {headers: {Accept: "application/geo+json"}}).then(function (r) { return r.json(); })
+      .then(function (fc) {
+        var layer = L.geoJSON(fc, {
+          style: function (f) { return {color: COLORS[f.properties.level] || "#555", weight: 2, fillOpacity: 0.35}; },
+          onEachFeature: function (f, ly) {
+            var p = f.properties, box = el("div", null, "map-popup");
+            box.appendChild(el("strong", p.path));
+            box.appendChild(el("div", (node.dataset["t" + p.level[0].toUpperCase() + p.level.slice(1)] || p.level)));
+            box.appendChild(el("div", node.dataset.tSince + " " + p.since + (p.next_on ? " → " + p.next_on : "")));
+            ly.bindPopup(box);
+          }
+        }).addTo(map);
+        if (fc.features.length && layer.getBounds().isValid()) { map.fitBounds(layer.getBounds(), {maxZoom: 16}); }
+        node.dataset.loaded = String(fc.features.length);
+      });
+  }
+
+  // ------------------------------------------------------------------ the jurisdiction's map
+  function staffMap(node) {
+    var map = newMap(node), d = node.dataset, detail = Number(d.detailZoom);
+    var drawn = {}, pending = {}, selection = {};
+    var canDesignate = d.canDesignate === "1";
+
+    function url(name) {
+      var b = map.getBounds(), q = new URLSearchParams({
+        west: b.getWest().toFixed(6), south: b.getSouth().toFixed(6), east: b.getEast().toFixed(6),
+        north: b.getNorth().toFixed(6), zoom: String(map.getZoom())});
+      return d.layerUrl + name + "?" + q.toString();
+    }
+    function levelText(level) { return d["t" + level[0].toUpperCase() + level.slice(1)] || level; }
+
+    function renderSelection() {
+      var list = document.getElementById("selection"), ids = Object.keys(selection);
+      if (!list) { return; }
+      list.textContent = "";
+      ids.forEach(function (id) {
+        var li = el("li", selection[id] + " ");
+        var x = el("button", "×", "btn-link");
+        x.type = "button";
+        x.setAttribute("aria-label", "remove " + selection[id]);
+        x.addEventListener("click", function () { delete selection[id]; renderSelection(); });
+        li.appendChild(x);
+        list.appendChild(li);
+      });
+      document.getElementById("selection-areas").value = ids.join(",");
+      document.getElementById("propose").disabled = ids.length === 0;
+    }
+    function selectButton(id, label, text) {
+      var b = el("button", text + ": " + label, "btn small");
+      b.type = "button";
+      b.dataset.select = id;
+      b.addEventListener("click", function () { selection[id] = label; renderSelection(); b.textContent = d.tSelected + ": " + label; });
+      return b;
+    }
+
+    function popupFor(name, p) {
+      var box = el("div", null, "map-popup");
+      if (name === "basemap") {
+        box.appendChild(link(p.url, p.name));
+        if (p.kind === "building" && canDesignate) {
+          box.appendChild(el("div"));
+          box.appendChild(selectButton(p.area, p.name, d.tBuilding));
+          var ul = el("ul");
+          (p.units || []).forEach(function (u) {
+            var li = el("li");
+            li.appendChild(selectButton(u[0], p.name + u[1], d.tSelect));
+            ul.appendChild(li);
+          });
+          if (p.units && p.units.length) { box.appendChild(el("div", d.tUnits)); box.appendChild(ul); }
+        }
+        return box;
+      }
+      if (p.items) {  // designations drawn on their shape
+        var list = el("ul");
+        p.items.forEach(function (it) {
+          var li = el("li");
+          li.appendChild(link(it.url, it.path));
+          li.appendChild(document.createTextNode(" · " + levelText(it.level) + " · " + d.tSince + " " + it.since));
+          list.appendChild(li);
+        });
+        box.appendChild(list);
+        return box;
+      }
+      if (p.name) { box.appendChild(el("strong", p.name)); }
+      if (p.level) { box.appendChild(el("div", levelText(p.level))); }
+      if (p.capacity !== undefined) { box.appendChild(el("div", d.tCapacity + ": " + p.occupied + " / " + p.capacity)); }
+      if (p.infections !== undefined) { box.appendChild(el("div", d.tInfections + ": " + p.infections)); }
+      if (p.special !== undefined) { box.appendChild(el("div", d.tSpecial + ": " + p.special)); }
+      if (p.due !== undefined) { box.appendChild(el("div", d.tSampled + ": " + p.sampled + " / " + p.due)); }
+      if (p.status) { box.appendChild(el("div", p.status)); }
+      // a designation drawn as a point carries its id only (the city-wide layer stays small)
+      var target = p.url || (p.id ? d.zoneUrl.replace("/0/", "/" + p.id + "/") : null);
+      if (target) { box.appendChild(link(target, d.tOpen)); }
+      return box;
+    }
+
+    function styleFor(name, p) {
+      if (name === "basemap") {
+        var w = {district: 2.5, street: 1.5, community: 1, compound: 1, building: 1}[p.kind] || 1;
+        return {color: p.kind === "building" ? "#667" : "#8a8fa3", weight: w, fill: p.kind === "building",
+                fillColor: "#dde", fillOpacity: 0.6, dashArray: p.kind === "street" ? "4 3" : null};
+      }
+      var c = COLORS[p.level] || COLORS[name] || "#555";
+      if (name === "screening" && p.share !== null && p.share !== undefined) {
+        return {color: COLORS.screening, weight: 1, fillOpacity: 0.15 + 0.5 * p.share};
+      }
+      return {color: c, weight: 2, fillOpacity: 0.4};
+    }
+
+    function pointFor(name, f, latlng) {
+      var p = f.properties, n = p.infections || p.special;
+      if (n !== undefined) {
+        return L.marker(latlng, {icon: L.divIcon({className: "map-count", html: String(n), iconSize: [28, 18]}),
+                                 keyboard: true, title: String(n)});
+      }
+      return L.circleMarker(latlng, {radius: name === "risk" || name === "observation" ? 5 : 7,
+                                     color: COLORS[p.level] || COLORS[name] || "#555", weight: 1, fillOpacity: 0.8});
+    }
+
+    function load(name) {
+      if (pending[name]) { pending[name].abort(); }
+      var ctrl = new AbortController();
+      pending[name] = ctrl;
+      return fetch(url(name), {signal: ctrl.signal, credentials: "same-origin"})
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (fc) {
+          if (drawn[name]) { map.removeLayer(drawn[name]); }
+          drawn[name] = L.geoJSON(fc, {
+            style: function (f) { return styleFor(name, f.properties); },
+            pointToLayer: function (f, latlng) { return pointFor(name, f, latlng); },
+            onEachFeature: function (f, ly) {
+              ly.bindPopup(function () { return popupFor(name, f.properties); });
+              if (name === "basemap" && f.properties.kind !== "building" && map.getZoom() < detail) {
+                ly.bindTooltip(f.properties.name, {permanent: false, direction: "center", className: "map-label"});
+              }
+              if (ly.getElement) { ly.on("add", function () { var e = ly.getElement(); if (e) { e.dataset.area = f.properties.area || ""; e.dataset.layer = name; } }); }
+            }
+          }).addTo(map);
+          if (name === "basemap") { drawn[name].bringToBack(); }
+          node.dataset["loaded" + name[0].toUpperCase() + name.slice(1)] = String(fc.features.length);
+        })
+        .catch(function (e) { if (e.name !== "AbortError") { node.dataset.error = String(e); } });
+    }
+    function active() {
+      var fixed = d.layers ? d.layers.split(",") : [];  // a panel draws its layers without choosing
+      return ["basemap"].concat(fixed, Array.prototype.map.call(
+        document.querySelectorAll('input[name="layer"]:checked'), function (i) { return i.value; }));
+    }
+    function refresh() { active().forEach(load); }
+    document.querySelectorAll('input[name="layer"]').forEach(function (box) {
+      box.addEventListener("change", function () {
+        if (box.checked) { load(box.value); } else if (drawn[box.value]) { map.removeLayer(drawn[box.value]); delete drawn[box.value]; }
+      });
+    });
+    var clear = document.getElementById("clear-selection");
+    if (clear) { clear.addEventListener("click", function () { selection = {}; renderSelection(); }); }
+    map.on("moveend", refresh);
+    refresh();
+    window.cordonMap = map;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var node = document.getElementById("map");
+    if (!node || typeof L === "undefined") { return; }
+    L.Icon.Default.imagePath = node.dataset.images || "";
+    if (node.dataset.geojson) { publicMap(node); } else { staffMap(node); }
+  });
+})();

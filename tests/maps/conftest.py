@@ -1,0 +1,14 @@
+import pytest
+
+
+@pytest.fixture
+def mapped(city, commander):
+    """The tiny city with its geometry, unit A designated high and unit B medium, and a third area (community B's
+    compound) lifted-and-kept out of the public list by being low."""
+    from cordon.maps.actions import do_generate_shapes
+    from cordon.zones.actions import do_designate
+
+    do_generate_shapes(actor="test")
+    a = do_designate(city["unit_a"], "high", reason="P1 lives here", exposure_note="P1", actor=commander)
+    b = do_designate(city["unit_b"], "medium", reason="P2 stayed here", exposure_note="P2", actor=commander)
+    return {**city, "d_a": a, "d_b": b}
