@@ -38,5 +38,6 @@ urlpatterns = [
     path("", include("cordon.resources.urls")),
     path("", include("cordon.situation.urls")),
     path("", include("cordon.command.urls")),
+    path("", include("cordon.phone.urls")),
     path("", include(routes(web_notifications))),
 ]
