@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from cordon.care.forms import PRIORITY_CHOICES
 from cordon.care.models import TaskKind
+from cordon.places.models import Sex
 
 #: key -> text; ``%(name)s`` placeholders are filled by the app.
 TEXTS = {
@@ -107,6 +108,7 @@ def catalog() -> dict[str, dict[str, str]]:
             texts = {k: str(v) for k, v in TEXTS.items()}
             texts.update({f"need_{k}": str(v) for k, v in PRIORITY_CHOICES})
             texts.update({f"visit_{k}": str(v) for k, v in TaskKind.choices})
+            texts.update({f"sex_{k}": str(v) for k, v in Sex.choices})
             out[lang] = texts
     return out
 

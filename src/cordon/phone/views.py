@@ -42,13 +42,15 @@ def assets_version() -> str:
 
 
 @route("app/", "phone_app")
-@access.require(access.SIGNED_IN)
+@access.require(access.PHONE_USE)
 @require_GET
 def app_shell(request):
     return render(request, "phone/app.html", {
         "texts": strings.catalog(), "needs": strings.NEEDS, "version": assets_version(),
         "config": {"api": "/api/phone/", "sw": SCOPE + "sw.js", "scope": SCOPE, "login": "/login/?next=" + SCOPE,
-                   "needs": strings.NEEDS, "version": assets_version()}})
+                   "needs": strings.NEEDS, "version": assets_version(),
+                   # a pass checked on the phone is logged by the server only for these roles
+                   "pass_check_roles": [r for r in access.ROLE_CAPS if access.role_has(r, access.PASSES_CHECK)]}})
 
 
 @route("app/manifest.webmanifest", "phone_manifest")

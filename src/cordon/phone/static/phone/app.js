@@ -178,7 +178,7 @@ const SCREENS = {
     const n = {
       tubes: (s.rounds || []).length,
       deliveries: (s.deliveries || []).filter((d) => !mine("delivery").some((c) => c.data.order === d.id)).length,
-      checkins: (s.checkins || []).filter((x) => !checkedIn(x.order)).length,
+      checkins: (s.checkins || []).filter((x) => x.due && !checkedIn(x.order)).length,
       visits: (s.visits || []).filter((v) => !mine("visit").some((c) => c.data.task === v.task)).length,
       buildings: (s.buildings || []).length, care: null, pass: null, playbooks: (s.playbooks || []).length,
       queue: pending() || null,
@@ -263,7 +263,7 @@ const SCREENS = {
   },
 
   checkins() {
-    const due = (state.slice.checkins || []).filter((x) => !checkedIn(x.order));
+    const due = (state.slice.checkins || []).filter((x) => x.due && !checkedIn(x.order));
     const list = due.map((x) => {
       const temp = h("input.big", {name: "temperature", type: "number", step: "0.1", min: "34", max: "43", inputmode: "decimal"});
       const sym = h("input", {name: "symptoms"});
@@ -322,7 +322,7 @@ const SCREENS = {
       out.replaceChildren(h("h3." + cls, {}, t(key)),
         v.data ? h("p", {}, `#${v.data.p} · ${v.data.n} · ${v.data.f} – ${v.data.t}`) : null,
         v.data ? h("p", {}, t("pass_area", {a: (v.data.a || []).join("、")})) : null);
-      if (token.value.trim()) await change("pass_check", {token: token.value.trim(), checked_at_area: areas.length ? Number(at.value) : null});
+      if (token.value.trim() && mayCheck()) await change("pass_check", {token: token.value.trim(), checked_at_area: areas.length ? Number(at.value) : null});
     };
     return [field(t("token"), token),
       canScan() ? h("button.btn.secondary", {type: "button", onclick: () => camera(video, ["qr_code"], (v) => { token.value = v; check(); })}, t("scan")) : null,
@@ -352,18 +352,27 @@ const SCREENS = {
   },
 };
 
+/** Does one of the user's roles check passes (the server refuses a check from other roles)? */
+function mayCheck() {
+  const roles = (state.slice.user && state.slice.user.roles) || [];
+  return roles.some((r) => CONFIG.pass_check_roles.indexOf(r) >= 0) && (state.slice.areas || []).length > 0;
+}
+
+/** A check-in made on this phone today: still waiting to be sent, or sent and dated today (once synced, the
+ *  next slice says whether the order still needs one). */
 function checkedIn(order) {
-  return mine("checkin").some((c) => c.data.order === order && c.at.slice(0, 10) === today() && c.status !== "rejected");
+  return mine("checkin").some((c) => c.data.order === order && c.status !== "rejected" &&
+                                     (c.status === "pending" || c.at.slice(0, 10) >= today()));
 }
 
 function person(r) {
-  return [h("b", {}, r.name_masked), ` ${r.age ?? ""} ${r.sex || ""} `,
+  return [h("b", {}, r.name_masked), ` ${r.age ?? ""} ${r.sex ? t("sex_" + r.sex) : ""} `,
     (r.special || []).map((s) => h("span.badge", {}, s)),
     r.order ? h("span.badge.danger", {}, t("under_order", {d: r.order.until || ""})) : null];
 }
 
 function items(v) {
-  if (Array.isArray(v)) return v.map((i) => (typeof i === "object" && i ? `${i.name || i.item || ""} ×${i.qty ?? i.quantity ?? ""}` : String(i))).join("，");
+  if (Array.isArray(v)) return v.map((i) => (typeof i === "object" && i ? `${i.name || ""} ${i.quantity ?? ""} ${i.unit || ""}`.trim() : String(i))).join("，");
   if (v && typeof v === "object") return Object.entries(v).map(([k, q]) => `${k} ×${q}`).join("，");
   return v || "";
 }
@@ -426,27 +435,29 @@ async function camera(video, formats, found) {
 function renderStatus() {
   const online = navigator.onLine;
   const n = pending();
-  statusBox.replaceChildren(
+  statusBox.replaceChildren(...[
     h("span.pill." + (online ? "on" : "off"), {id: "net"}, t(online ? "online" : "offline")),
     n ? h("span.pill", {id: "pending"}, t("pending", {n})) : null,
     state.syncing ? h("span.pill", {}, t("syncing")) : null,
-    state.slice ? h("small", {}, t("synced_at", {t: String(state.slice.generated_at).slice(0, 16).replace("T", " ")})) : null);
+    state.slice ? h("small", {}, t("synced_at", {t: String(state.slice.generated_at).slice(0, 16).replace("T", " ")})) : null,
+  ].filter(Boolean));
 }
 
 const FORMS = new Set(["tubes", "care", "pass"]);
 function render(afterSync) {
   renderStatus();
   const [name, arg] = (location.hash.slice(1) || "home").split("/");
-  if (afterSync === true && FORMS.has(name) && main.childElementCount) return;  // keep what is being typed
+  if (afterSync === true && FORMS.has(name) && main.dataset.screen === name) return;  // keep what is being typed
   if (stopCamera) { stopCamera(); stopCamera = null; }
   document.getElementById("back").hidden = name === "home";
   document.getElementById("title").textContent = name === "home" ? t("app") : t(name === "building" ? "buildings" : name === "playbook" ? "playbooks" : name);
   if (!state.slice) {
     main.replaceChildren(h("p.card", {}, navigator.onLine ? t("setup") : t("need_network")));
+    main.dataset.screen = "";
     return;
   }
   const screen = SCREENS[name] || SCREENS.home;
-  main.replaceChildren(...[screen(arg)].flat().filter(Boolean));
+  main.replaceChildren(...[screen(arg)].flat(Infinity).filter(Boolean));
   main.dataset.screen = name;
 }
 

@@ -120,9 +120,9 @@ export async function wipe(dev, keepUnsent) {
   for (const r of rows.filter((x) => x.status === "pending")) {
     if (keepUnsent && dev) { try { unsent.push(await open(dev.key, r.box)); } catch (e) { /* unreadable */ } }
   }
-  await tx("queue", "readwrite", (s) => s.clear());
+  await tx("device", "readwrite", (s) => s.clear());  // the key first: without it the rest cannot be read
   await tx("slice", "readwrite", (s) => s.clear());
-  await tx("device", "readwrite", (s) => s.clear());
+  await tx("queue", "readwrite", (s) => s.clear());
   return {unsent, lost: rows.filter((x) => x.status === "pending").length - unsent.length};
 }
 
