@@ -28,6 +28,7 @@ from cordon.hotline.api import router as hotline_router
 from cordon.keyworkers.api import router as keyworkers_router
 from cordon.maps.api import router as maps_router
 from cordon.passes.api import router as passes_router
+from cordon.phone.api import router as phone_router
 from cordon.keyplaces.api import router as keyplaces_router
 from cordon.places.api import router as places_router
 from cordon.screening.api import router as screening_router
@@ -163,7 +164,7 @@ def _conflict(request, exc):
 # The routers, in the order of the OpenAPI document.
 for _router in (core_router, places_router, playbooks_router, zones_router, screening_router, cases_router,
                 care_router, hotline_router, supplies_router, resources_router, keyplaces_router, passes_router,
-                keyworkers_router, situation_router, command_router, maps_router):
+                keyworkers_router, situation_router, command_router, maps_router, phone_router):
     api.add_router("/", _router)
 
 

@@ -39,5 +39,6 @@ urlpatterns = [
     path("", include("cordon.situation.urls")),
     path("", include("cordon.command.urls")),
     path("", include("cordon.maps.urls")),
+    path("", include("cordon.phone.urls")),
     path("", include(routes(web_notifications))),
 ]

@@ -52,6 +52,7 @@ ORDERS_SEND = "orders.send"
 ORDERS_RECEIVE = "orders.receive"
 RESOURCES_READ = "resources.read"
 RESOURCES_WRITE = "resources.write"
+PHONE_USE = "phone.use"
 
 #: What each capability opens (docs/permissions.md shows this text).
 CAPABILITY_TEXT: dict[str, str] = {
@@ -100,6 +101,10 @@ CAPABILITY_TEXT: dict[str, str] = {
     ORDERS_RECEIVE: "receive command orders addressed to one's unit: acknowledge, report progress, complete",
     RESOURCES_READ: "staff, volunteers, teams, shifts, vehicles, sampling teams and lab capacity; resource gaps",
     RESOURCES_WRITE: "register and assign staff, volunteers, teams, shifts, vehicles and lab capacity",
+    PHONE_USE: ("the field phone app (/app/): the jurisdiction's buildings, households (masked), open tasks and today's "
+                "lists kept offline on a registered device, changes queued there and synced through the same actions "
+                "(each write still needs its own capability); the device's key is revoked by logging out or locking "
+                "the account"),
 }
 
 #: Every capability, in the order the documentation lists them.
@@ -127,9 +132,9 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
     "commander": frozenset(_STAFF | _KEY | _ORDERS | {PASSES_ISSUE, PASSES_CHECK, ORDERS_SEND, HOTLINE_ROSTER,
                                                       COMMAND, CLOSE_DAY, AUDIT, MANAGE_USERS}),
     "district_officer": frozenset(_STAFF | _KEY | _ORDERS | {PASSES_ISSUE, PASSES_CHECK, ORDERS_SEND, CLOSE_DAY}),
-    "street_officer": frozenset(_STAFF | _KEY | _ORDERS | {PASSES_ISSUE, PASSES_CHECK}),
+    "street_officer": frozenset(_STAFF | _KEY | _ORDERS | {PASSES_ISSUE, PASSES_CHECK, PHONE_USE}),
     "community_worker": frozenset(_STAFF | {KEYPLACES_READ, KEYWORKERS_READ, KEYWORKERS_WRITE, PASSES_READ,
-                                            ORDERS_RECEIVE, RESOURCES_READ}),
+                                            ORDERS_RECEIVE, RESOURCES_READ, PHONE_USE}),
     "hotline_operator": frozenset({VIEW, CARE_READ, CARE_CREATE, HOTLINE_READ, HOTLINE_WRITE, HOTLINE_ROSTER,
                                    ORDERS_RECEIVE}),
     "medical_dispatcher": frozenset({VIEW, READ_PERSONAL, READ_HEALTH, CARE_READ, CARE_CREATE, CARE_DISPATCH,

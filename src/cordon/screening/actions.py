@@ -6,6 +6,9 @@
   (GROUP BY on the ancestor ids the units carry).
 - ``do_record_retest``: a single-tube retest result for one person of a positive pool; a positive one
   becomes an infection through ``cases.actions.do_record_infection``.
+- ``do_register_tube``: one pooled tube registered by hand (a sampling team's phone, synced later): the same
+  tube row, bitmaps and tally as an import, its own audit row; a tube or person already registered in the round
+  is a ``DuplicateTube`` (nothing written).
 - ``do_close_round`` / ``do_reopen_round`` (``do_set_round_status`` picks one): a closed round takes no more
   registrations; closing records its outcome as the full round of every designated area it covers whole
   (``zones.actions.do_record_round``). A round closes itself when every registered tube has a result
@@ -23,17 +26,22 @@ from django.utils.translation import gettext as _
 from cordon.cases.actions import do_record_infection
 from cordon.cases.models import Found
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError, Conflict, lock
+from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.core.models import LEVELS
 from cordon.places.models import Area, Resident
 from cordon.zones.actions import do_record_round
 from cordon.zones.models import Event, EventKind, Member
 
+from . import hooks
 from .ingest import id_in
-from .models import (ROUND_TRANSITIONS, Coverage, CoverageDay, CoverageRow, ImportBatch, RecallMember, RecallTask,
-                     Retest, Round, RoundArea, RoundStatus, Sample, SampleTally, TaskStatus, TubeResult, decode_ids)
+from .ingest.batches import _refuse_closed
+from .ingest.parse import _barcode_error, _text_error
+from .ingest.samples import register_people, tally_rows, write_tally
+from .models import (ROUND_TRANSITIONS, BatchKind, BatchStatus, Coverage, CoverageDay, CoverageRow, ImportBatch,
+                     RecallMember, RecallTask, Retest, Round, RoundArea, RoundStatus, Sample, SampleTally, TaskStatus,
+                     TubeResult, decode_ids)
 from .queries import (MATERIALISED, SAMPLED_IN_UNIT, access_round, covered_filter, designations_covered,
-                      positive_inside, tube_figures)
+                      positive_inside, registered_in, tube_figures)
 
 POOL_SIZES = (10, 5)   # POLICY.md: pooled 10-in-1, 5-in-1 alternative
 
@@ -284,6 +292,79 @@ def _aside(fn, *args):
 
     threading.Thread(target=run, name="cordon-aside", daemon=True).start()
     return fut
+
+
+# ---------------------------------------------------------------------------------------------- one tube
+
+
+class DuplicateTube(Conflict):
+    """The tube, or one of its people, is registered in the round already: reported, nothing written."""
+
+
+#: how long before and after the round's day a tube may be sampled (the importers' window)
+TUBE_WINDOW = (dt.timedelta(days=1), dt.timedelta(days=3))
+
+
+@transaction.atomic
+def do_register_tube(r: Round, *, barcode: str, residents, sampled_at: dt.datetime | None = None, site: str = "",
+                     actor=None, reason: str = "") -> Sample:
+    """Register one pooled tube by hand: its people (resident ids, at most the round's pool size) sampled at
+    ``sampled_at`` (now by default). Written as an import writes a tube (the ``Sample`` row under a batch of its
+    own, the people set in the round's bitmaps, the day's tally, ``hooks.AFTER_BATCH``), audited
+    ``screening.tube_register``. A person outside the actor's jurisdiction is answered as an unknown one; a
+    barcode or a person already registered in the round raises ``DuplicateTube``."""
+    barcode = (barcode or "").strip()
+    bad = _barcode_error(barcode) or _text_error("site", site or "")
+    if bad:
+        raise ActionError(bad[1], field=bad[0])
+    if not isinstance(residents, (list, tuple)) or not all(isinstance(x, int) and not isinstance(x, bool)
+                                                           and 0 < x < 2**63 for x in residents):
+        raise ActionError(_("a list of resident ids is required"), field="residents")
+    people = list(dict.fromkeys(residents))
+    if not people or len(people) > r.pool_size:
+        raise ActionError(_("a tube holds 1 to %(n)s people in this round") % {"n": r.pool_size}, field="residents")
+    if actor is not None and not isinstance(actor, str):
+        access_round(actor, r.pk, write=True)
+    _refuse_closed(r.pk)
+    found = {x.pk: x for x in Resident.objects.filter(pk__in=people)}
+    scope = access.scope_for(actor, access.SCREENING_WRITE) if actor is not None and not isinstance(actor, str) \
+        else None
+    unknown = [p for p in people if p not in found or (scope is not None and not scope.contains(found[p]))]
+    if unknown:
+        raise ActionError(_("no resident %(id)s in your jurisdiction") % {"id": unknown[0]}, field="residents")
+    now = clock.now()
+    when = sampled_at or now
+    day0 = dt.datetime.combine(r.on, dt.time(0), tzinfo=clock.tz())
+    if not (day0 - TUBE_WINDOW[0] <= when <= day0 + TUBE_WINDOW[1]):
+        raise ActionError(_("outside the round's sampling window (%(on)s)") % {"on": r.on}, field="sampled_at")
+    serialize("screening.tube", r.pk, barcode)  # two phones syncing the same tube at once: one goes first
+    if Sample.objects.filter(round=r, barcode=barcode).exists():
+        raise DuplicateTube(_("tube %(barcode)s is already registered in round %(name)s")
+                            % {"barcode": barcode, "name": r.name}, field="barcode")
+    again = sorted(Resident.objects.filter(pk__in=people).filter(registered_in(r)).values_list("pk", flat=True))
+    if again:
+        raise DuplicateTube(_("resident %(id)s is already registered in round %(name)s")
+                            % {"id": again[0], "name": r.name}, field="residents")
+    import uuid
+
+    import numpy as np
+
+    b = ImportBatch.objects.create(kind=BatchKind.SAMPLES, key=f"tube:{uuid.uuid4().hex}", round=r, source="tube",
+                                   size=1, status=BatchStatus.DONE, line=1, rows_ok=len(people), started=now,
+                                   finished=now, actor=audit.actor_name(actor))
+    sample = Sample.objects.create(round=r, batch_id=b.pk, barcode=barcode, site=(site or "")[:80], sampled_at=when,
+                                   people=people)
+    register_people(r.pk, np.array(people, dtype=np.int64))
+    day = when.astimezone(clock.tz()).date().toordinal()
+    write_tally(tally_rows(r.pk, np.array([found[p].unit_id for p in people], dtype=np.int64),
+                           np.full(len(people), day, dtype=np.int64)))
+    audit.record("screening.tube_register", actor=actor, object_type="sample", object_id=sample.pk,
+                 object_repr=f"{r.name} {barcode}"[:400], scope=found[people[0]],
+                 after={"round": r.pk, "barcode": barcode, "residents": people, "sampled_at": when, "site": site},
+                 reason=reason)
+    for _name, fn in hooks.AFTER_BATCH:
+        fn(b)
+    return sample
 
 
 # ---------------------------------------------------------------------------------------------- recall

@@ -55,6 +55,39 @@ def write_tally(rows: list[tuple]) -> None:
             c.executemany(f"INSERT INTO {table} (round_id, unit_id, day, n) VALUES (%s, %s, %s, %s)", rows)
 
 
+def register_people(round_id: int, people: np.ndarray) -> None:
+    """Set ``people`` (resident ids) in the round's ``Registered`` bitmaps: an import chunk's, or one tube's
+    (``actions.do_register_tube``). The touched blocks are locked (created first when new), so another import
+    into the same round waits; a person it registered after this import started stops this chunk (nothing of
+    it is kept) and the import asks for a rerun, which reads the bitmaps again and reports them as
+    duplicates."""
+    table = Registered._meta.db_table
+    people = np.sort(people)
+    blocks = np.unique(people // BLOCK)
+    empty = bytes(BLOCK // 8)
+    cond, param = id_in("block", blocks.tolist())
+    with connection.cursor() as c:
+        c.executemany(f"INSERT INTO {table} (round_id, block, bits) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                      [(round_id, b, empty) for b in blocks.tolist()])
+        lock = " ORDER BY block FOR UPDATE" if connection.vendor == "postgresql" else ""
+        c.execute(f"SELECT block, bits FROM {table} WHERE round_id = %s AND {cond}{lock}", [round_id, param])
+        have = {b: np.frombuffer(bytes(bits), dtype=np.uint8) for b, bits in c.fetchall()}
+        cut = np.searchsorted(people // BLOCK, blocks, side="right")
+        rows, lo = [], 0
+        for b, hi in zip(blocks.tolist(), cut.tolist()):
+            mask = np.zeros(BLOCK, dtype=bool)
+            mask[people[lo:hi] - b * BLOCK] = True
+            lo = hi
+            new = np.packbits(mask, bitorder="little")
+            old = have[b]
+            if (old & new).any():
+                raise ActionError(gettext("people of this file were registered in the round by another import "
+                                          "at the same time; run the import again to continue (they will be "
+                                          "reported as duplicates)"), field="batch")
+            rows.append(((old | new).tobytes(), round_id, b))
+        c.executemany(f"UPDATE {table} SET bits = %s WHERE round_id = %s AND block = %s", rows)
+
+
 class _SampleWriter:
     """Resolves and writes registration rows for one batch of one round."""
 
@@ -330,35 +363,7 @@ class _SampleWriter:
         write_tally(self._tally_of(prep) if prep.tally is None else prep.tally)
 
     def _register(self, people: np.ndarray) -> None:
-        """Set the chunk's people in the round's ``Registered`` bitmaps. The touched blocks are locked (created
-        first when new), so an import of another file into the same round waits; a person it registered
-        after this import started stops this chunk (nothing of it is kept) and the import asks for a rerun,
-        which reads the bitmaps again and reports them as duplicates."""
-        table = Registered._meta.db_table
-        people = np.sort(people)
-        blocks = np.unique(people // BLOCK)
-        empty = bytes(BLOCK // 8)
-        cond, param = id_in("block", blocks.tolist())
-        with connection.cursor() as c:
-            c.executemany(f"INSERT INTO {table} (round_id, block, bits) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                          [(self.round.pk, b, empty) for b in blocks.tolist()])
-            lock = " ORDER BY block FOR UPDATE" if self.pg else ""
-            c.execute(f"SELECT block, bits FROM {table} WHERE round_id = %s AND {cond}{lock}", [self.round.pk, param])
-            have = {b: np.frombuffer(bytes(bits), dtype=np.uint8) for b, bits in c.fetchall()}
-            cut = np.searchsorted(people // BLOCK, blocks, side="right")
-            rows, lo = [], 0
-            for b, hi in zip(blocks.tolist(), cut.tolist()):
-                mask = np.zeros(BLOCK, dtype=bool)
-                mask[people[lo:hi] - b * BLOCK] = True
-                lo = hi
-                new = np.packbits(mask, bitorder="little")
-                old = have[b]
-                if (old & new).any():
-                    raise ActionError(gettext("people of this file were registered in the round by another import "
-                                              "at the same time; run the import again to continue (they will be "
-                                              "reported as duplicates)"), field="batch")
-                rows.append(((old | new).tobytes(), self.round.pk, b))
-            c.executemany(f"UPDATE {table} SET bits = %s WHERE round_id = %s AND block = %s", rows)
+        register_people(self.round.pk, people)
 
     def _day(self, ts: str) -> int:
         """City-time day (ordinal) of a converted time (PostgreSQL: city time text; SQLite: UTC text)."""

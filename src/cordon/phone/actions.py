@@ -1,0 +1,354 @@
+"""Actions of the phone app: registering and revoking devices, recording a slice handed to a device, and the
+sync that applies a phone's queued changes.
+
+A sync applies each change through the same action the pages call (``screening.do_register_tube``,
+``supplies.do_mark_delivered`` / ``do_mark_failed``, ``cases.do_record_checkin``, ``care.do_complete_task`` /
+``do_create_request``, ``passes.do_check_pass``), inside ``audit.occurred(<the phone's time>)`` so its audit row
+keeps when it was done and when it arrived. Each change is its own transaction, stored (``Change``) with its
+result in that transaction: a change sent again returns the stored result and writes nothing, so a batch may be
+resent whole or in part. Written rules for conflicts (nothing silently dropped, every change gets a result):
+
+- a tube whose barcode, or one of whose people, is registered in the round already: ``duplicate``;
+- a delivery outcome for a delivery already given the same outcome: ``duplicate``; for one closed otherwise since
+  (failed, delivered by someone else): kept (the change and an audit row ``phone.flag``) and ``flagged``;
+- a delivery confirmed for a household whose sealing ended (its designation lifted or closed): applied and
+  ``flagged``; likewise a check-in for an order released since;
+- a care visit already done: ``duplicate``; a pass the server's re-check refuses: applied (the check is logged)
+  and ``flagged``;
+- anything invalid, out of the jurisdiction or beyond the user's roles: ``rejected`` with field and reason,
+  nothing written but the stored result.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+import uuid
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cordon.core import access, audit, clock
+from cordon.core.actions import ActionError, Conflict, serialize
+
+from . import queries
+from .models import Change, Device, Kind, Status
+
+#: how far ahead of the server's clock a phone's time may be, and how old a queued change may be
+SKEW = dt.timedelta(minutes=5)
+MAX_AGE = dt.timedelta(days=7)
+#: changes per sync request
+MAX_CHANGES = 1000
+
+
+def _place(user):
+    """Where the user's phone rows go in the audit log: the first area their phone grants cover (None for a
+    city-wide grant)."""
+    return next((g.area for g in access.grants_of(user)
+                 if g.area_id is not None and access.role_has(g.role, access.PHONE_USE)), None)
+
+
+def _new_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
+
+
+@transaction.atomic
+def do_register_device(user, name: str, *, actor=None, reason: str = "") -> Device:
+    """A new device for ``user`` with a fresh slice key, valid ``queries.DEVICE_HOURS`` hours."""
+    name = audit.check_text((name or "").strip(), "name", 80)
+    if not name:
+        raise ActionError(_("a name for the device is required"), field="name")
+    if not access.has_perm(user, access.PHONE_USE):
+        raise access.Forbidden
+    now = clock.now()
+    d = Device.objects.create(user=user, name=name, key=_new_key(), created=now,
+                              expires_at=now + dt.timedelta(hours=queries.DEVICE_HOURS))
+    audit.record("phone.device.register", actor=actor or user, obj=d, object_type="device",
+                 after={"user": user.get_username(), "name": name, "expires_at": d.expires_at}, reason=reason,
+                 scope=_place(user))
+    return d
+
+
+@transaction.atomic
+def do_revoke_devices(user, *, reason: str, actor=None, device: Device | None = None) -> int:
+    """Revoke the user's devices (or only ``device``): each phone wipes its slice and key at its next contact.
+    Logging out, locking or deactivating the account call this. Returns how many were revoked (0: nothing
+    written)."""
+    qs = queries.live_devices(user)
+    if device is not None:
+        qs = qs.filter(pk=device.pk)
+    revoked = [str(i) for i in qs.select_for_update().values_list("pk", flat=True)]
+    if not revoked:
+        return 0
+    Device.objects.filter(pk__in=revoked).update(revoked_at=clock.now(), revoked_reason=(reason or "")[:200])
+    audit.record("phone.device.revoke", actor=actor or "system", object_type="user", object_id=user.pk,
+                 object_repr=f"user {user.pk}", after={"user": user.get_username(), "devices": revoked},
+                 reason=reason or "", scope=_place(user))
+    return len(revoked)
+
+
+@transaction.atomic
+def do_record_slice(device: Device, counts: dict, *, actor) -> Device:
+    """A slice handed to ``device``: when the device was last seen, and an audit row saying how many masked
+    records left for the phone (personal data kept offline: minimum necessary, accounted for)."""
+    now = clock.now()
+    Device.objects.filter(pk=device.pk).update(last_seen=now)
+    device.last_seen = now
+    audit.record("phone.slice", actor=actor, obj=device, object_type="device", after=counts,
+                 scope=_place(device.user))
+    return device
+
+
+# ------------------------------------------------------------------------------------------ sync
+
+
+class _Outcome(Exception):
+    """A change's result other than ``applied`` (raised out of its savepoint, so nothing of it is kept)."""
+
+    def __init__(self, status: str, message: str, field: str = ""):
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+
+
+def _flag(message: str, record=None):
+    """A change applied but needing a person (its result ``flagged``)."""
+    return Status.FLAGGED, message, record
+
+
+def _int(data: dict, name: str) -> int:
+    v = data.get(name)
+    if not isinstance(v, int) or isinstance(v, bool) or not (0 < v < 2**63):
+        raise ActionError(_("an id is required"), field=name)
+    return v
+
+
+def _text(data: dict, name: str, limit: int, *, required: bool = False) -> str:
+    v = data.get(name, "")
+    if v is None:
+        v = ""
+    if not isinstance(v, str) or "\x00" in v:
+        raise ActionError(_("must be text"), field=name)
+    v = audit.check_text(v.strip(), name, limit)
+    if required and not v:
+        raise ActionError(_("this field is required"), field=name)
+    return v
+
+
+def _apply_tube(data, user, at):
+    from cordon.screening.actions import DuplicateTube, do_register_tube
+    from cordon.screening.queries import access_round
+
+    r = access_round(user, _int(data, "round"), write=True)
+    residents = data.get("residents")
+    try:
+        s = do_register_tube(r, barcode=_text(data, "barcode", 32, required=True), residents=residents,
+                             sampled_at=at, actor=user, reason=_("registered on a phone"))
+    except DuplicateTube as exc:
+        raise _Outcome(Status.DUPLICATE, str(exc), exc.field) from None
+    return Status.APPLIED, "", {"type": "sample", "id": s.pk, "round": r.pk, "barcode": s.barcode}, \
+        _first_resident(residents)
+
+
+def _first_resident(residents):
+    from cordon.places.models import Resident
+
+    if isinstance(residents, list) and residents and isinstance(residents[0], int):
+        return Resident.objects.filter(pk=residents[0]).first()
+    return None
+
+
+def _sealing_ended(o) -> bool:
+    from cordon.zones.models import Status as ZStatus
+
+    a = o.allocation
+    return a is not None and a.designation.status != ZStatus.ACTIVE
+
+
+def _apply_delivery(data, user, at):
+    from cordon.supplies.actions import do_mark_delivered, do_mark_failed
+    from cordon.supplies.models import DeliveryOrder, DeliveryStatus
+
+    delivered = data.get("delivered")
+    if not isinstance(delivered, bool):
+        raise ActionError(_("must be true or false"), field="delivered")
+    reason = _text(data, "reason", 200, required=not delivered)
+    o = access.access(DeliveryOrder.objects.select_related("allocation__designation"), user, _int(data, "order"),
+                      perm=access.SUPPLIES_WRITE, read=access.SUPPLIES_READ)
+    want = DeliveryStatus.DELIVERED if delivered else DeliveryStatus.FAILED
+    record = {"type": "delivery", "id": o.pk, "status": o.status}
+    if o.status == want:
+        raise _Outcome(Status.DUPLICATE, _("this delivery is already %(status)s") % {"status": o.get_status_display()})
+    if o.status != DeliveryStatus.PLANNED:
+        # the office closed it otherwise meanwhile: the phone's outcome is kept (the change) and flagged
+        audit.record("phone.flag", actor=user, obj=o, object_type="delivery",
+                     after={"phone": want, "server": o.status, "at": at}, reason=_("delivery outcome from a phone "
+                                                                                   "conflicts with the record"))
+        return (*_flag(_("kept for review: the delivery was already %(status)s")
+                       % {"status": o.get_status_display()}, record), o)
+    o = do_mark_delivered(o, actor=user) if delivered else do_mark_failed(o, reason=reason, actor=user)
+    record["status"] = o.status
+    if delivered and _sealing_ended(o):
+        return (*_flag(_("applied; the household's sealing had ended: check it was needed"), record), o)
+    return Status.APPLIED, "", record, o
+
+
+def _apply_checkin(data, user, at):
+    from decimal import Decimal, InvalidOperation
+
+    from cordon.cases.actions import do_record_checkin
+    from cordon.cases.models import OrderStatus, PersonOrder
+
+    t = data.get("temperature")
+    if t is not None:
+        try:
+            t = Decimal(str(t)).quantize(Decimal("0.1")) if not isinstance(t, bool) else None
+        except (InvalidOperation, ValueError):
+            t = None
+        if t is None or not (Decimal("30") <= t <= Decimal("45")):
+            raise ActionError(_("a temperature between 30 and 45 °C"), field="temperature")
+    symptoms = _text(data, "symptoms", 200)
+    o = access.access(PersonOrder, user, _int(data, "order"), perm=access.CASES_WRITE, read=access.READ_HEALTH)
+    c = do_record_checkin(o, on=at.astimezone(clock.tz()).date(), temperature=t, symptoms=symptoms, actor=user)
+    record = {"type": "checkin", "id": c.pk, "order": o.pk, "on": c.on.isoformat()}
+    if o.status != OrderStatus.ACTIVE:
+        return (*_flag(_("applied; the order had ended (%(status)s)") % {"status": o.get_status_display()}, record),
+                o)
+    return Status.APPLIED, "", record, o
+
+
+def _apply_visit(data, user, at):
+    from cordon.care import perms
+    from cordon.care.actions import do_complete_task
+    from cordon.care.models import ProactiveTask
+
+    note = _text(data, "note", 300)
+    t = perms.access_write(ProactiveTask, user, _int(data, "task"), perms.DISPATCH, read=access.READ_PERSONAL)
+    try:
+        t = do_complete_task(t, actor=user, reason=note)
+    except Conflict as exc:
+        raise _Outcome(Status.DUPLICATE, str(exc), exc.field) from None
+    return Status.APPLIED, "", {"type": "care_task", "id": t.pk}, t
+
+
+def _apply_care_request(data, user, at):
+    from cordon.care import perms
+    from cordon.care.actions import do_create_request
+    from cordon.care.models import Source
+    from cordon.places.models import Area, Resident
+
+    need = _text(data, "need", 300, required=True)
+    urgency = _text(data, "urgency", 12)
+    r = access.access(Resident, user, _int(data, "resident"), read=access.READ_PERSONAL)
+    if not perms.can_write(user, perms.CREATE, r):
+        raise access.Forbidden
+    req = do_create_request(person="", resident=r, area=Area.objects.get(pk=r.unit_id), need=need, urgency=urgency,
+                            source=Source.COMMUNITY, actor=user)
+    return Status.APPLIED, "", {"type": "care_request", "id": req.pk, "ref": req.ref}, req
+
+
+def _apply_pass_check(data, user, at):
+    from cordon.passes.actions import do_check_pass
+    from cordon.places.models import Area
+
+    token = _text(data, "token", 2000, required=True)
+    area = access.access(Area, user, _int(data, "checked_at_area"), perm=access.PASSES_CHECK)
+    log, answer = do_check_pass(token=token, area=area, at=at, actor=user, reason=_("checked offline on a phone"))
+    record = {"type": "pass_check", "id": log.pk, "result": answer.result, "reason": answer.reason or ""}
+    if not answer.allowed:
+        return (*_flag(_("the server's re-check refuses this pass: %(reason)s")
+                       % {"reason": answer.reason or answer.result}, record), log)
+    return Status.APPLIED, "", record, log
+
+
+APPLY = {Kind.TUBE: _apply_tube, Kind.DELIVERY: _apply_delivery, Kind.CHECKIN: _apply_checkin,
+         Kind.VISIT: _apply_visit, Kind.CARE_REQUEST: _apply_care_request, Kind.PASS_CHECK: _apply_pass_check}
+
+
+def _moment(text) -> dt.datetime:
+    if not isinstance(text, str):
+        raise ActionError(_("must be a date and time (ISO 8601)"), field="at")
+    try:
+        at = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ActionError(_("must be a date and time (ISO 8601)"), field="at") from None
+    if at.tzinfo is None:
+        raise ActionError(_("the time needs its offset (e.g. +08:00)"), field="at")
+    now = clock.now()
+    if at > now + SKEW:
+        raise ActionError(_("in the future (the phone's clock is wrong?)"), field="at")
+    if at < now - MAX_AGE:
+        raise ActionError(_("older than 7 days: enter it on the pages with a reason"), field="at")
+    return at
+
+
+def _rejected(change_id, message: str, field: str = "") -> dict:
+    text = f"{field}: {message}" if field else message
+    return {"id": change_id, "status": Status.REJECTED, "message": text[:400], "record": None}
+
+
+def _one(device: Device, batch: uuid.UUID, raw, user) -> dict:
+    """Apply one change (its own transaction) and store it with its result; a change seen before answers its
+    stored result."""
+    if not isinstance(raw, dict):
+        return _rejected(None, _("must be a JSON object"))
+    cid = raw.get("id")
+    try:
+        cid = uuid.UUID(str(cid)) if isinstance(cid, str) else None
+    except ValueError:
+        cid = None
+    if cid is None:
+        return _rejected(raw.get("id") if isinstance(raw.get("id"), str) else None,
+                         _("a change needs its id (a UUID made on the phone)"), "id")
+    with transaction.atomic():
+        serialize("phone.change", cid)  # the same change in two concurrent syncs: the second waits, then finds it
+        seen = Change.objects.filter(pk=cid).first()
+        if seen is not None:
+            if seen.user_id != user.pk:
+                return _rejected(str(cid), _("this change id was used before by another account"), "id")
+            return seen.result()
+        kind, data = raw.get("kind"), raw.get("data")
+        now = clock.now()
+        change = Change(id=cid, device=device, user=user, batch=batch, kind=str(kind)[:16], received=now, at=now,
+                        data=data if isinstance(data, dict) else {})
+        try:
+            if kind not in APPLY:
+                raise ActionError(_("must be one of: %(kinds)s") % {"kinds": ", ".join(APPLY)}, field="kind")
+            if not isinstance(data, dict):
+                raise ActionError(_("must be a JSON object"), field="data")
+            change.at = _moment(raw.get("at"))
+            with transaction.atomic(), audit.occurred(change.at):
+                status, message, record, place = APPLY[kind](data, user, change.at)
+        except _Outcome as exc:
+            status, message, record, place = exc.status, exc.message, None, None
+        except ActionError as exc:
+            status, message, record, place = Status.REJECTED, (f"{exc.field}: {exc}" if exc.field else str(exc)), \
+                None, None
+        except access.NotFound:
+            status, message, record, place = Status.REJECTED, _("not found in your jurisdiction"), None, None
+        except access.Forbidden:
+            status, message, record, place = Status.REJECTED, _("your roles do not allow this here"), None, None
+        change.status, change.message, change.record = status, message[:400], record
+        if place is not None and hasattr(place, "district_id"):
+            change.set_scope_from(place)
+        change.save(force_insert=True)
+        return change.result()
+
+
+def do_sync(device: Device, *, batch, changes: list, actor) -> list[dict]:
+    """Apply a batch of a phone's changes, each in its own transaction (see the module's rules); returns one
+    result per change, in order. The sync itself is audited (``phone.sync``: how many of each result), in the
+    transaction of its last step."""
+    if not isinstance(changes, list):
+        raise ActionError(_("must be a list"), field="changes")
+    if len(changes) > MAX_CHANGES:
+        raise ActionError(_("at most %(n)s changes per sync") % {"n": MAX_CHANGES}, field="changes")
+    results = [_one(device, batch, raw, actor) for raw in changes]
+    with transaction.atomic():
+        now = clock.now()
+        Device.objects.filter(pk=device.pk).update(last_seen=now)
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        audit.record("phone.sync", actor=actor, obj=device, object_type="device",
+                     after={"batch": str(batch), "changes": len(results), **counts}, scope=_place(actor))
+    return results
