@@ -230,7 +230,8 @@ def attempt(request, act, *, ok=None, refused=str):
 
 def refused_box(request, template: str, context: dict, action: str, form, exc, *, errors=form_errors_text):
     """A detail page with one form per action (``action``), shown again after that form was refused: the
-    reason (``exc``, or the form's errors when it was invalid) next to the box, status 400."""
+    reason (``exc``, or the form's errors when it was invalid) next to the box and atop the page (the page
+    includes ``web/_refused.html``), status 400."""
     error = str(exc) if exc is not None else errors(form)
     return render(request, template, {**context, "error": error, "error_action": action}, status=400)
 
