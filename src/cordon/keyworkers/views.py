@@ -8,21 +8,21 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _, gettext_lazy
 
-from cordon.core import access, clock
+from cordon.core import access
 from cordon.core.actions import ActionError
 from cordon.keyworkers import actions, exports, forms, queries
 from cordon.places.models import Area, Resident
 from cordon.policy.cadence import STATUSES, groups
 from cordon.core.packs import active_pack
 from cordon.web import exports as web_exports
-from cordon.web.pages import (FORM_PAGE, done, form_context, form_page, paginate, parse_day, query_id,
+from cordon.web.pages import (FORM_PAGE, done, form_context, form_page, paginate, query_day, query_id,
                               query_without_page, route)
 
 
 def _filters(request) -> dict:
     status = request.GET.get("status") or ""
     area = query_id(request, "area")
-    return {"status": status if status in STATUSES else None, "on": parse_day(request.GET.get("on")) or clock.today(),
+    return {"status": status if status in STATUSES else None, "on": query_day(request),
             "employer": query_id(request, "employer"),
             "area": access.access(Area, request.user, area, read=access.KEYWORKERS_READ) if area else None,
             "became": request.GET.get("became") == "1"}
@@ -58,7 +58,7 @@ def worker_export(request):
 @route("keyworkers/overdue/", "keyworkers_overdue")
 @access.require(access.KEYWORKERS_READ)
 def overdue(request):
-    on = parse_day(request.GET.get("on")) or clock.today()
+    on = query_day(request)
     return render(request, "keyworkers/overdue.html", {"s": queries.overdue_counts(request.user, on)})
 
 

@@ -16,18 +16,14 @@ from cordon.places.queries import area_of
 from cordon.resources import actions, exports, forms, queries
 from cordon.resources.models import Lab, Person, PersonKind, Shift, Skill, Team, Van
 from cordon.web import exports as web_exports
-from cordon.web.pages import (FORM_PAGE, attempt, choice_label, done, form_context, form_page, paginate, parse_day, posted,
-                              posted_text, query_id, query_without_page, route, search_text)
+from cordon.web.pages import (FORM_PAGE, attempt, choice_label, done, form_context, form_page, paginate, posted,
+                              posted_text, query_day, query_id, query_without_page, route, search_text)
 
 W = access.RESOURCES_WRITE
 R = access.RESOURCES_READ
 _kind_label = choice_label(Person, "kind")
 _skill_label = dict(Skill.choices)
 CHOICES_MAX = 300  # a form's choice list of teams, people or vans
-
-
-def _day(request):
-    return parse_day(request.GET.get("on")) or clock.today()
 
 
 def _area_filter(request) -> Area | None:
@@ -56,13 +52,13 @@ def _choices(qs, label, blank=True):
 
 def _shifts(request):
     """The shifts of the day page's filters (the page and its export)."""
-    return queries.shift_list(Shift.objects.for_user(request.user, R), _day(request), area=_area_filter(request))
+    return queries.shift_list(Shift.objects.for_user(request.user, R), query_day(request), area=_area_filter(request))
 
 
 @route("resources/", "resources_today")
 @access.require(R)
 def today(request):
-    user, on = request.user, _day(request)
+    user, on = request.user, query_day(request)
     within = queries.Within.of(user)
     rows = [{"s": s, "people": [ids.mask_name(p.name) for p in queries.on_duty(s)]} for s in _shifts(request)[:300]]
     load = [x for x in queries.lab_load(within, on) if x["over"] or x["near"]]
@@ -233,7 +229,7 @@ def team_new(request):
 @route("resources/vehicles/", "resources_vehicles")
 @access.require(R)
 def vehicles(request):
-    on = _day(request)
+    on = query_day(request)
     return render(request, "resources/vehicles.html", {
         "on": on, "ambulances": queries.ambulances_today(on),
         "vans": queries.vans(Van.objects.for_user(request.user, R))[:300],
@@ -256,7 +252,7 @@ def van_new(request):
 @route("resources/labs/", "resources_labs")
 @access.require(R)
 def labs(request):
-    user, on = request.user, _day(request)
+    user, on = request.user, query_day(request)
     return render(request, "resources/labs.html", {
         "on": on, "labs": queries.labs(Lab.objects.for_user(user, R))[:300],
         "load": queries.lab_load(queries.Within.of(user), on), "can_write": access.has_perm(user, W),
@@ -297,7 +293,7 @@ def lab_capacity(request, pk: int):
 @access.require(R)
 def areas(request):
     """What each area has (people, teams, vans) and uses on a day (shifts, people on duty, ambulance trips)."""
-    user, on = request.user, _day(request)
+    user, on = request.user, query_day(request)
     parent = _area_filter(request)
     return render(request, "resources/areas.html", {
         "on": on, "parent": parent, "rows": queries.area_summary(queries.Within.of(user), parent, on)})

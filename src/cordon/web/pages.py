@@ -25,7 +25,7 @@ from django.utils.encoding import force_str
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from cordon.core import access, stamps
+from cordon.core import access, clock, stamps
 from cordon.core.actions import ActionError
 from cordon.web.forms import MAX_DAY, MAX_ID, MIN_DAY
 
@@ -57,6 +57,11 @@ def parse_day(value) -> dt.date | None:
     except ValueError:
         return None
     return day if MIN_DAY <= day <= MAX_DAY else None
+
+
+def query_day(request) -> dt.date:
+    """The day a page is about: ``?on=`` when a valid date, else today."""
+    return parse_day(request.GET.get("on")) or clock.today()
 
 
 def posted_text(request, name: str, max_length: int, default: str = "") -> str:
@@ -230,7 +235,8 @@ def attempt(request, act, *, ok=None, refused=str):
 
 def refused_box(request, template: str, context: dict, action: str, form, exc, *, errors=form_errors_text):
     """A detail page with one form per action (``action``), shown again after that form was refused: the
-    reason (``exc``, or the form's errors when it was invalid) next to the box, status 400."""
+    reason (``exc``, or the form's errors when it was invalid) next to the box and atop the page (the page
+    includes ``web/_refused.html``), status 400."""
     error = str(exc) if exc is not None else errors(form)
     return render(request, template, {**context, "error": error, "error_action": action}, status=400)
 
