@@ -29,6 +29,7 @@ from cordon.places.models import Area, Resident
 from cordon.zones.actions import do_record_round
 from cordon.zones.models import Event, EventKind, Member
 
+from . import hooks
 from .ingest import id_in
 from .models import (ROUND_TRANSITIONS, Coverage, CoverageDay, CoverageRow, ImportBatch, RecallMember, RecallTask,
                      Retest, Round, RoundArea, RoundStatus, Sample, SampleTally, TaskStatus, TubeResult, decode_ids)
@@ -326,6 +327,8 @@ def do_record_retest(member: RecallMember, *, result: str, actor=None, reason: s
                  before={"retest": before or "pending"},
                  after={"retest": result, "infection": member.infection.label if member.infection else None},
                  reason=reason)
+    for _name, fn in hooks.AFTER_RETEST:
+        fn(member.resident_id, result, member.retested_at.astimezone(clock.tz()).date(), member.infection)
     return member
 
 
