@@ -12,5 +12,5 @@ def after_screening_batch(batch) -> None:
     do_take_screening_batch(batch)
 
 
-def after_retest(resident_id, result, sampled_on, infection) -> None:
-    do_take_retest(resident_id, result=result, on=sampled_on, infection=infection)
+def after_retest(resident_id, result, sampled_on, infection, actor) -> None:
+    do_take_retest(resident_id, result=result, on=sampled_on, infection=infection, actor=actor)
