@@ -157,12 +157,9 @@ def test_delivery_into_a_sealed_unit_needs_a_rider_with_a_pass(city):
         with pytest.raises(ActionError):
             sa.do_assign_delivery(order, rider=rider, actor="test")
         from cordon.passes.queries import to_reassign
-        from cordon.core.actions import do_create_user
 
         boss, _g = do_create_user("boss", "pw", role="commander", actor="test", check_password=False)
         assert [o.pk for o in to_reassign(boss, clock.today())] == [order.pk]
-        from django.test import Client
-
         c = Client()
         c.force_login(boss)
         body = c.get("/supplies/deliveries/").content.decode()
