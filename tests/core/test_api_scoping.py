@@ -225,6 +225,9 @@ ROUTES = {
     ("GET", "/api/supplies/deliveries"): {"kind": "list"},
     ("POST", "/api/supplies/deliveries/{delivery_id}/delivered"): {
         "kind": "write", "params": {"delivery_id": "delivery_a"}, "body": {}, "action": "delivery.delivered"},
+    ("POST", "/api/supplies/deliveries/{delivery_id}/assign"): {
+        "kind": "write", "params": {"delivery_id": "delivery_a"}, "body": lambda c: {"rider_id": c["resident_a2"].pk},
+        "action": "delivery.assign"},
     ("POST", "/api/supplies/deliveries/{delivery_id}/failed"): {
         "kind": "write", "params": {"delivery_id": "delivery_a"}, "body": {"reason": "nobody home"},
         "action": "delivery.failed"},
@@ -552,7 +555,7 @@ def test_write_succeeds_with_one_audit_row(route, city, worker, as_user, request
         main = [e for e in new if e.action == spec["action"]]
         assert len(main) == 1, [e.action for e in new]
         assert main[0].actor_name == worker.username
-        assert all(e.actor_name == worker.username for e in new)
+        assert all(e.actor_name == worker.username for e in new), [(e.action, e.actor_name) for e in new]
         return
     actions = [e.action for e in new if not e.action.startswith("household.")]
     assert len(actions) == 1, actions

@@ -208,6 +208,36 @@ def test_screening_feed_counts_negative_tubes(kw, city):
     assert KeyWorker.objects.get(pk=kw["b"].pk).last_negative == D(2022, 11, 19)
 
 
+def test_screening_retest_is_a_key_workers_sample(kw, city):
+    """A recalled key worker's single-tube retest counts without any extra step: positive, overdue from its day
+    (and the infection screening records); a key worker retested negative is current from the retest's day."""
+    from cordon.screening.actions import do_create_round, do_record_retest, do_refresh_round
+    from cordon.screening.ingest import import_rows
+    from cordon.screening.models import RecallMember
+
+    r = do_create_round(name="全员", on=D(2022, 11, 20), areas=[city["community_a"], city["community_b"]],
+                        actor="test")
+    import_rows("samples", "s1", [{"id_number": city["resident_a"].id_number, "barcode": "LZT0010",
+                                   "sampled_at": "2022-11-20 07:00"},
+                                  {"id_number": city["resident_b"].id_number, "barcode": "LZT0011",
+                                   "sampled_at": "2022-11-20 07:10"}], round=r, actor="test")
+    import_rows("results", "r1", [{"barcode": "LZT0010", "result": "positive", "reported_at": "2022-11-20 09:00"},
+                                  {"barcode": "LZT0011", "result": "positive", "reported_at": "2022-11-20 09:00"}],
+                round=None, actor="test")
+    do_refresh_round(r, actor="test")
+    members = {m.resident_id: m for m in RecallMember.objects.filter(task__round=r)}
+    a, b = kw["a"], kw["b"]
+    assert (a.last_negative, a.overdue_from) == (D(2022, 11, 18), D(2022, 11, 22))  # current before the retest
+    do_record_retest(members[city["resident_a"].pk], result="positive", actor="test")
+    a = KeyWorker.objects.get(pk=a.pk)
+    assert (a.positive_on, a.overdue_from, a.last_negative) == (TODAY, TODAY, D(2022, 11, 18))
+    do_record_retest(members[city["resident_b"].pk], result="negative", actor="test")
+    b = KeyWorker.objects.get(pk=b.pk)
+    assert (b.last_negative, b.overdue_from) == (TODAY, D(2022, 11, 24))  # delivery: every 3 days
+    rows = {e.object_id: e for e in AuditEntry.objects.filter(action="keyworker.retest")}
+    assert set(rows) == {str(a.pk), str(b.pk)} and rows[str(a.pk)].after["infection"]
+
+
 def test_passes_hook_overdue(kw, city):
     from cordon.passes import hooks
 

@@ -133,6 +133,23 @@ def test_delivery_into_a_sealed_unit_needs_a_rider_with_a_pass(city):
     assert e.value.field == "rider"
     actions.do_issue_pass(kind="delivery", areas=[city["street"]], valid_from=clock.today(), valid_to=clock.today(),
                           holder=rider, actor="test")
+    from django.test import Client
+
+    logi, _g = do_create_user("logi", "pw", role="logistics_officer", area=city["community_a"], actor="test",
+                     check_password=False)
+    api = Client()
+    api.force_login(logi)
+    url = f"/api/supplies/deliveries/{order.pk}/assign"
+    r = api.post(url, {"rider_id": city["resident_a2"].pk}, content_type="application/json")  # no pass
+    assert r.status_code == 400 and r.json()["field"] == "rider", r.content
+    r = api.post(url, {"rider_id": 10 ** 12}, content_type="application/json")
+    assert r.status_code == 400 and r.json()["field"] == "rider_id", r.content
+    r = api.post(url, {"rider_id": rider.pk, "reason": "on shift"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["rider_id"] == rider.pk, r.content
+    assert AuditEntry.objects.get(action="delivery.assign", object_id=str(order.pk)).actor_name == "logi"
+    order.refresh_from_db()
+    order.rider = None
+    order.save(update_fields=["rider"])
     assert sa.do_assign_delivery(order, rider=rider, actor="test").rider_id == rider.pk
     connect("test.overdue", fake_overdue, hooks.OVERDUE)
     try:
@@ -140,12 +157,9 @@ def test_delivery_into_a_sealed_unit_needs_a_rider_with_a_pass(city):
         with pytest.raises(ActionError):
             sa.do_assign_delivery(order, rider=rider, actor="test")
         from cordon.passes.queries import to_reassign
-        from cordon.core.actions import do_create_user
 
         boss, _g = do_create_user("boss", "pw", role="commander", actor="test", check_password=False)
         assert [o.pk for o in to_reassign(boss, clock.today())] == [order.pk]
-        from django.test import Client
-
         c = Client()
         c.force_login(boss)
         body = c.get("/supplies/deliveries/").content.decode()

@@ -159,6 +159,28 @@ def do_record_sample(worker: KeyWorker, *, result: str, on: dt.date | None = Non
 
 # ============================================================================== the screening results feed
 
+@transaction.atomic
+def do_take_retest(resident_id: int, *, result: str, on: dt.date, infection=None, actor="system") -> KeyWorker | None:
+    """A recalled person's single-tube retest (``screening.hooks.AFTER_RETEST``) as the sample of the key worker
+    they are, if they are one: negative, the latest sample when it is their newest; positive, overdue from its
+    day (screening has recorded the infection already). Returns the worker, None for anyone else."""
+    w = KeyWorker.objects.select_for_update().filter(person_id=resident_id).first()
+    if w is None:
+        return None
+    before = {"last_negative": w.last_negative, "positive_on": w.positive_on, "overdue_from": w.overdue_from}
+    if result == SampleResult.POSITIVE:
+        w.positive_on = max(on, w.positive_on) if w.positive_on else on
+        w.overdue_from = first_overdue(w.registered_on, w.last_negative, w.positive_on, w.cadence_days)
+    else:
+        _take_negative(w, on)
+    w.save(update_fields=["last_negative", "positive_on", "overdue_from"])
+    audit.record("keyworker.retest", actor=actor, obj=w, object_type="keyworker", before=before,
+                 after={"on": on, "result": result, "last_negative": w.last_negative, "positive_on": w.positive_on,
+                        "overdue_from": w.overdue_from, "infection": infection.label if infection else None},
+                 reason="single-tube retest (screening recall)")
+    return w
+
+
 _PG_UPDATE = """
 UPDATE keyworkers_keyworker w SET last_negative = v.day,
   overdue_from = CASE WHEN w.positive_on IS NOT NULL AND w.positive_on >= v.day

@@ -14,4 +14,5 @@ class KeyWorkersConfig(AppConfig):
 
         hooks.connect("keyworkers.overdue", links.overdue_among, passes_hooks.OVERDUE)
         hooks.connect("keyworkers.screening", links.after_screening_batch, screening_hooks.AFTER_BATCH)
+        hooks.connect("keyworkers.retest", links.after_retest, screening_hooks.AFTER_RETEST)
         kw_uploads.register()

@@ -407,6 +407,8 @@ def do_record_retest(member: RecallMember, *, result: str, actor=None, reason: s
                  before={"retest": before or "pending"},
                  after={"retest": result, "infection": member.infection.label if member.infection else None},
                  reason=reason)
+    for _name, fn in hooks.AFTER_RETEST:
+        fn(member.resident_id, result, member.retested_at.astimezone(clock.tz()).date(), member.infection, actor)
     return member
 
 

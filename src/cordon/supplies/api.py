@@ -14,6 +14,7 @@ from cordon.core.api import PageQuery, current_user, page_of, writable
 from cordon.core.actions import ActionError
 from cordon.core.fields import Day, Id, PageSize, QueryId, Reason, decimal_of, one_of, text_of
 from cordon.core.schemas import Page
+from cordon.places.models import Resident
 from cordon.supplies import actions, queries
 from cordon.supplies.models import (DeliveryOrder, DeliveryStatus, DeliveryTeam, Direction, Item, ItemKind,
                                     PriceReport, StockMovement, Warehouse)
@@ -158,6 +159,7 @@ class DeliveryOut(Schema):
     due_on: dt.date
     status: str
     failed_reason: str
+    rider_id: int | None
 
 
 class DeliveryList(Page):
@@ -173,7 +175,8 @@ class DeliveryFilter(PageQuery):
 def delivery_out(o: DeliveryOrder) -> dict:
     return {"id": o.pk, "building_id": o.building_id, "unit_id": o.unit_id, "household": o.household.number,
             "item": o.item.name, "quantity": o.quantity, "team": o.team.name if o.team_id else "",
-            "due_on": o.due_on, "status": o.status, "failed_reason": o.failed_reason}
+            "due_on": o.due_on, "status": o.status, "failed_reason": o.failed_reason,
+            "rider_id": o.rider_id}
 
 
 @router.get("/supplies/deliveries", response=DeliveryList)
@@ -194,6 +197,22 @@ class DeliveryReasonIn(Schema):
 def delivered(request, delivery_id: QueryId, payload: DeliveryReasonIn):
     user, o = writable(request, DELIVERIES, delivery_id, perms.SUPPLY_ROLES)
     return delivery_out(actions.do_mark_delivered(o, actor=user, reason=payload.reason))
+
+
+class AssignIn(Schema):
+    rider_id: Id
+    reason: Reason = ""
+
+
+@router.post("/supplies/deliveries/{delivery_id}/assign", response=DeliveryOut)
+def assign_delivery(request, delivery_id: QueryId, payload: AssignIn):
+    """Give a planned delivery to a rider (a resident, by id): into a sealed unit only a current key worker with a
+    valid delivery or supply pass covering the unit (400 on ``rider`` with the reason otherwise)."""
+    user, o = writable(request, DELIVERIES, delivery_id, perms.SUPPLY_ROLES)
+    rider = Resident.objects.filter(pk=payload.rider_id).first()
+    if rider is None:
+        raise ActionError(_("No resident with this id"), field="rider_id")
+    return delivery_out(actions.do_assign_delivery(o, rider=rider, actor=user, reason=payload.reason))
 
 
 @router.post("/supplies/deliveries/{delivery_id}/failed", response=DeliveryOut)
@@ -237,5 +256,5 @@ access.declare_operations(router, {
     "list_prices": access.SUPPLIES_READ,
     "create_warehouse": access.SUPPLIES_WRITE, "create_item": access.SUPPLIES_WRITE,
     "create_team": access.SUPPLIES_WRITE, "move_stock": access.SUPPLIES_WRITE, "delivered": access.SUPPLIES_WRITE,
-    "failed": access.SUPPLIES_WRITE,
+    "failed": access.SUPPLIES_WRITE, "assign_delivery": access.SUPPLIES_WRITE,
 })
