@@ -168,7 +168,7 @@ def do_take_retest(resident_id: int, *, result: str, on: dt.date, infection=None
     if w is None:
         return None
     before = {"last_negative": w.last_negative, "positive_on": w.positive_on, "overdue_from": w.overdue_from}
-    if result == SampleResult.POSITIVE:
+    if result == TestResult.POSITIVE:
         w.positive_on = max(on, w.positive_on) if w.positive_on else on
         w.overdue_from = first_overdue(w.registered_on, w.last_negative, w.positive_on, w.cadence_days)
     else:
