@@ -11,30 +11,19 @@ import pytest
 from playwright.sync_api import expect
 
 from cordon.core import clock
-from tests.browser.test_browser import ARGS, CHROMIUM, REQUIRED, browser  # noqa: F401
-from tests.conftest import PASSWORD
+from tests.browser.test_browser import browser, logged_in  # noqa: F401
 from tests.phone.test_phone_api import field  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"viewport": {"width": 360, "height": 740}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
-         "has_touch": True, "is_mobile": True}
+PHONE = {"timezone_id": "Asia/Shanghai", "has_touch": True, "is_mobile": True}
 
 
 def _phone(browser, url, user):  # noqa: F811
     """A phone context signed in as ``user`` with the app open and its first sync done."""
-    ctx = browser.new_context(**PHONE)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(url + "/login/?next=/app/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(url + "/app/")
+    page, errors = logged_in(browser, url, user, 360, 740, then="/app/", **PHONE)
     page.wait_for_selector("body[data-ready='1']")
-    return ctx, page, errors
+    return page.context, page, errors
 
 
 def _controlled(page):
