@@ -25,11 +25,11 @@ import datetime as dt
 import secrets
 import uuid
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError, Conflict, serialize
+from cordon.core.actions import ActionError, Conflict
 
 from . import queries
 from .models import Change, Device, Kind, Status
@@ -136,25 +136,18 @@ def _text(data: dict, name: str, limit: int, *, required: bool = False) -> str:
 
 def _apply_tube(data, user, at):
     from cordon.screening.actions import DuplicateTube, do_register_tube
-    from cordon.screening.queries import access_round
+    from cordon.screening.models import Round
 
-    r = access_round(user, _int(data, "round"), write=True)
+    r = Round.objects.filter(pk=_int(data, "round")).first()
+    if r is None:
+        raise access.NotFound
     residents = data.get("residents")
     try:
         s = do_register_tube(r, barcode=_text(data, "barcode", 32, required=True), residents=residents,
                              sampled_at=at, actor=user, reason=_("registered on a phone"))
     except DuplicateTube as exc:
         raise _Outcome(Status.DUPLICATE, str(exc), exc.field) from None
-    return Status.APPLIED, "", {"type": "sample", "id": s.pk, "round": r.pk, "barcode": s.barcode}, \
-        _first_resident(residents)
-
-
-def _first_resident(residents):
-    from cordon.places.models import Resident
-
-    if isinstance(residents, list) and residents and isinstance(residents[0], int):
-        return Resident.objects.filter(pk=residents[0]).first()
-    return None
+    return Status.APPLIED, "", {"type": "sample", "id": s.pk, "round": r.pk, "barcode": s.barcode}, s.place
 
 
 def _sealing_ended(o) -> bool:
@@ -286,9 +279,17 @@ def _rejected(change_id, message: str, field: str = "") -> dict:
     return {"id": change_id, "status": Status.REJECTED, "message": text[:400], "record": None}
 
 
-def _one(device: Device, batch: uuid.UUID, raw, user) -> dict:
-    """Apply one change (its own transaction) and store it with its result; a change seen before answers its
-    stored result."""
+def _stored(cid: uuid.UUID, user, seen: Change | None = None) -> dict:
+    seen = seen or Change.objects.filter(pk=cid).first()
+    if seen is None or seen.user_id != user.pk:
+        return _rejected(str(cid), _("this change id was used before by another account"), "id")
+    return seen.result()
+
+
+def _one(device: Device, batch: uuid.UUID, raw, user, seen: dict) -> dict:
+    """Apply one change and store it with its result, in one savepoint; a change seen before (``seen``, read
+    once per sync, or stored meanwhile by a concurrent sync: the insert of its id fails) answers its stored
+    result."""
     if not isinstance(raw, dict):
         return _rejected(None, _("must be a JSON object"))
     cid = raw.get("id")
@@ -299,50 +300,64 @@ def _one(device: Device, batch: uuid.UUID, raw, user) -> dict:
     if cid is None:
         return _rejected(raw.get("id") if isinstance(raw.get("id"), str) else None,
                          _("a change needs its id (a UUID made on the phone)"), "id")
-    with transaction.atomic():
-        serialize("phone.change", cid)  # the same change in two concurrent syncs: the second waits, then finds it
-        seen = Change.objects.filter(pk=cid).first()
-        if seen is not None:
-            if seen.user_id != user.pk:
-                return _rejected(str(cid), _("this change id was used before by another account"), "id")
-            return seen.result()
-        kind, data = raw.get("kind"), raw.get("data")
-        now = clock.now()
-        change = Change(id=cid, device=device, user=user, batch=batch, kind=str(kind)[:16], received=now, at=now,
-                        data=data if isinstance(data, dict) else {})
-        try:
-            if kind not in APPLY:
-                raise ActionError(_("must be one of: %(kinds)s") % {"kinds": ", ".join(APPLY)}, field="kind")
-            if not isinstance(data, dict):
-                raise ActionError(_("must be a JSON object"), field="data")
-            change.at = _moment(raw.get("at"))
-            with transaction.atomic(), audit.occurred(change.at):
-                status, message, record, place = APPLY[kind](data, user, change.at)
-        except _Outcome as exc:
-            status, message, record, place = exc.status, exc.message, None, None
-        except ActionError as exc:
-            status, message, record, place = Status.REJECTED, (f"{exc.field}: {exc}" if exc.field else str(exc)), \
-                None, None
-        except access.NotFound:
-            status, message, record, place = Status.REJECTED, _("not found in your jurisdiction"), None, None
-        except access.Forbidden:
-            status, message, record, place = Status.REJECTED, _("your roles do not allow this here"), None, None
-        change.status, change.message, change.record = status, message[:400], record
-        if place is not None and hasattr(place, "district_id"):
-            change.set_scope_from(place)
-        change.save(force_insert=True)
-        return change.result()
+    if str(cid) in seen:
+        return _stored(cid, user, seen[str(cid)])
+    kind, data = raw.get("kind"), raw.get("data")
+    now = clock.now()
+    change = Change(id=cid, device=device, user=user, batch=batch, kind=str(kind)[:16], received=now, at=now,
+                    data=data if isinstance(data, dict) else {})
+    try:
+        with transaction.atomic():
+            try:
+                if kind not in APPLY:
+                    raise ActionError(_("must be one of: %(kinds)s") % {"kinds": ", ".join(APPLY)}, field="kind")
+                if not isinstance(data, dict):
+                    raise ActionError(_("must be a JSON object"), field="data")
+                change.at = _moment(raw.get("at"))
+                with transaction.atomic(), audit.occurred(change.at):
+                    status, message, record, place = APPLY[kind](data, user, change.at)
+            except _Outcome as exc:
+                status, message, record, place = exc.status, exc.message, None, None
+            except ActionError as exc:
+                status, record, place = Status.REJECTED, None, None
+                message = f"{exc.field}: {exc}" if exc.field else str(exc)
+            except access.NotFound:
+                status, message, record, place = Status.REJECTED, _("not found in your jurisdiction"), None, None
+            except access.Forbidden:
+                status, message, record, place = Status.REJECTED, _("your roles do not allow this here"), None, None
+            change.status, change.message, change.record = status, message[:400], record
+            if place is not None and hasattr(place, "district_id"):
+                change.set_scope_from(place)
+            change.save(force_insert=True)
+    except IntegrityError:  # the same id stored meanwhile (a concurrent sync, or twice in this batch)
+        return _stored(cid, user)
+    seen[str(cid)] = change
+    return change.result()
+
+
+#: changes committed together (each still in its own savepoint): a lost connection keeps the chunks before it
+CHUNK = 100
 
 
 def do_sync(device: Device, *, batch, changes: list, actor) -> list[dict]:
-    """Apply a batch of a phone's changes, each in its own transaction (see the module's rules); returns one
-    result per change, in order. The sync itself is audited (``phone.sync``: how many of each result), in the
+    """Apply a batch of a phone's changes, each in its own savepoint, committed ``CHUNK`` at a time (see the
+    module's rules); returns one result per change, in order. The sync itself is audited (``phone.sync``: how many of each result), in the
     transaction of its last step."""
     if not isinstance(changes, list):
         raise ActionError(_("must be a list"), field="changes")
     if len(changes) > MAX_CHANGES:
         raise ActionError(_("at most %(n)s changes per sync") % {"n": MAX_CHANGES}, field="changes")
-    results = [_one(device, batch, raw, actor) for raw in changes]
+    ids_ = []
+    for raw in changes:
+        try:
+            ids_.append(uuid.UUID(raw["id"]))
+        except (TypeError, KeyError, ValueError, AttributeError):
+            pass
+    seen = queries.change_results(ids_)
+    results = []
+    for i in range(0, len(changes), CHUNK):
+        with transaction.atomic():
+            results += [_one(device, batch, raw, actor, seen) for raw in changes[i:i + CHUNK]]
     with transaction.atomic():
         now = clock.now()
         Device.objects.filter(pk=device.pk).update(last_seen=now)

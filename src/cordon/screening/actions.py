@@ -364,6 +364,7 @@ def do_register_tube(r: Round, *, barcode: str, residents, sampled_at: dt.dateti
                  reason=reason)
     for _name, fn in hooks.AFTER_BATCH:
         fn(b)
+    sample.place = found[people[0]]  # where the tube was taken (its first person's home), for the caller
     return sample
 
 
