@@ -134,30 +134,39 @@ def _text(data: dict, name: str, limit: int, *, required: bool = False) -> str:
     return v
 
 
-def _apply_tube(data, user, at):
+def _apply_tube(data, user, at, ctx):
     from cordon.screening.actions import DuplicateTube, do_register_tube
-    from cordon.screening.models import Round
+    from cordon.screening.queries import access_round
 
-    r = Round.objects.filter(pk=_int(data, "round")).first()
-    if r is None:
-        raise access.NotFound
+    rid = _int(data, "round")
+    rounds = ctx.setdefault("rounds", {})
+    if rid not in rounds:  # checked once per sync (NotFound, Forbidden), then given to the action as checked
+        rounds[rid] = access_round(user, rid, write=True)
+    r = rounds[rid]
     residents = data.get("residents")
     try:
         s = do_register_tube(r, barcode=_text(data, "barcode", 32, required=True), residents=residents,
-                             sampled_at=at, actor=user, reason=_("registered on a phone"))
+                             sampled_at=at, actor=user, reason=_("registered on a phone"), round_checked=True)
     except DuplicateTube as exc:
         raise _Outcome(Status.DUPLICATE, str(exc), exc.field) from None
     return Status.APPLIED, "", {"type": "sample", "id": s.pk, "round": r.pk, "barcode": s.barcode}, s.place
 
 
-def _sealing_ended(o) -> bool:
+def _sealing_ended(o, ctx) -> bool:
+    """Has the sealing the delivery was planned for ended (its designation lifted or closed)?"""
+    from cordon.supplies.models import Allocation
     from cordon.zones.models import Status as ZStatus
 
-    a = o.allocation
-    return a is not None and a.designation.status != ZStatus.ACTIVE
+    if o.allocation_id is None:
+        return False
+    ended = ctx.setdefault("ended", {})
+    if o.allocation_id not in ended:
+        status = Allocation.objects.filter(pk=o.allocation_id).values_list("designation__status", flat=True).first()
+        ended[o.allocation_id] = status != ZStatus.ACTIVE
+    return ended[o.allocation_id]
 
 
-def _apply_delivery(data, user, at):
+def _apply_delivery(data, user, at, ctx):
     from cordon.supplies.actions import do_mark_delivered, do_mark_failed
     from cordon.supplies.models import DeliveryOrder, DeliveryStatus
 
@@ -165,7 +174,7 @@ def _apply_delivery(data, user, at):
     if not isinstance(delivered, bool):
         raise ActionError(_("must be true or false"), field="delivered")
     reason = _text(data, "reason", 200, required=not delivered)
-    o = access.access(DeliveryOrder.objects.select_related("allocation__designation"), user, _int(data, "order"),
+    o = access.access(DeliveryOrder, user, _int(data, "order"),
                       perm=access.SUPPLIES_WRITE, read=access.SUPPLIES_READ)
     want = DeliveryStatus.DELIVERED if delivered else DeliveryStatus.FAILED
     record = {"type": "delivery", "id": o.pk, "status": o.status}
@@ -180,12 +189,12 @@ def _apply_delivery(data, user, at):
                        % {"status": o.get_status_display()}, record), o)
     o = do_mark_delivered(o, actor=user) if delivered else do_mark_failed(o, reason=reason, actor=user)
     record["status"] = o.status
-    if delivered and _sealing_ended(o):
+    if delivered and _sealing_ended(o, ctx):
         return (*_flag(_("applied; the household's sealing had ended: check it was needed"), record), o)
     return Status.APPLIED, "", record, o
 
 
-def _apply_checkin(data, user, at):
+def _apply_checkin(data, user, at, ctx):
     from decimal import Decimal, InvalidOperation
 
     from cordon.cases.actions import do_record_checkin
@@ -209,7 +218,7 @@ def _apply_checkin(data, user, at):
     return Status.APPLIED, "", record, o
 
 
-def _apply_visit(data, user, at):
+def _apply_visit(data, user, at, ctx):
     from cordon.care import perms
     from cordon.care.actions import do_complete_task
     from cordon.care.models import ProactiveTask
@@ -223,7 +232,7 @@ def _apply_visit(data, user, at):
     return Status.APPLIED, "", {"type": "care_task", "id": t.pk}, t
 
 
-def _apply_care_request(data, user, at):
+def _apply_care_request(data, user, at, ctx):
     from cordon.care import perms
     from cordon.care.actions import do_create_request
     from cordon.care.models import Source
@@ -239,7 +248,7 @@ def _apply_care_request(data, user, at):
     return Status.APPLIED, "", {"type": "care_request", "id": req.pk, "ref": req.ref}, req
 
 
-def _apply_pass_check(data, user, at):
+def _apply_pass_check(data, user, at, ctx):
     from cordon.passes.actions import do_check_pass
     from cordon.places.models import Area
 
@@ -286,10 +295,10 @@ def _stored(cid: uuid.UUID, user, seen: Change | None = None) -> dict:
     return seen.result()
 
 
-def _one(device: Device, batch: uuid.UUID, raw, user, seen: dict) -> dict:
+def _one(device: Device, batch: uuid.UUID, raw, user, seen: dict, ctx: dict) -> dict:
     """Apply one change and store it with its result, in one savepoint; a change seen before (``seen``, read
     once per sync, or stored meanwhile by a concurrent sync: the insert of its id fails) answers its stored
-    result."""
+    result. ``ctx`` keeps what one sync reads once (rounds checked, sealings ended)."""
     if not isinstance(raw, dict):
         return _rejected(None, _("must be a JSON object"))
     cid = raw.get("id")
@@ -315,7 +324,7 @@ def _one(device: Device, batch: uuid.UUID, raw, user, seen: dict) -> dict:
                     raise ActionError(_("must be a JSON object"), field="data")
                 change.at = _moment(raw.get("at"))
                 with transaction.atomic(), audit.occurred(change.at):
-                    status, message, record, place = APPLY[kind](data, user, change.at)
+                    status, message, record, place = APPLY[kind](data, user, change.at, ctx)
             except _Outcome as exc:
                 status, message, record, place = exc.status, exc.message, None, None
             except ActionError as exc:
@@ -354,10 +363,11 @@ def do_sync(device: Device, *, batch, changes: list, actor) -> list[dict]:
         except (TypeError, KeyError, ValueError, AttributeError):
             pass
     seen = queries.change_results(ids_)
-    results = []
+    results: list[dict] = []
+    ctx: dict = {}
     for i in range(0, len(changes), CHUNK):
         with transaction.atomic():
-            results += [_one(device, batch, raw, actor, seen) for raw in changes[i:i + CHUNK]]
+            results += [_one(device, batch, raw, actor, seen, ctx) for raw in changes[i:i + CHUNK]]
     with transaction.atomic():
         now = clock.now()
         Device.objects.filter(pk=device.pk).update(last_seen=now)
