@@ -23,18 +23,13 @@ import gzip
 import http.client
 import json
 import math
-import os
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 import uuid
 from pathlib import Path
 
-from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, timed
+from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, served, timed
 
 
 def add_arguments(p) -> None:
@@ -135,50 +130,6 @@ def _many_workers(args, s: dict) -> list[dict]:
     return out
 
 
-def _serve(vendor: str, home: Path):
-    from django.conf import settings
-    from django.db import connections
-
-    from cordon.bench.public import free_port
-
-    db = settings.DATABASES["default"]
-    if vendor == "postgresql":
-        url = (f"postgres://{urllib.parse.quote(db['USER'])}:{urllib.parse.quote(db['PASSWORD'] or '')}"
-               f"@{db['HOST']}:{db['PORT']}/{db['NAME']}")
-    else:
-        url = f"sqlite:///{db['NAME']}"
-    connections.close_all()
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CORDON_HOME": str(home)}
-    env.pop("CORDON_DEBUG", None)
-    server = subprocess.Popen([sys.executable, "-m", "cordon.cli", "serve", "--host", "127.0.0.1", "--port",
-                               str(port), "--workers", "2"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.time() + 120
-    while True:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", "/api/openapi.json")
-            r = c.getresponse()
-            r.read()
-            if r.status == 200:
-                return server, port
-        except OSError:
-            pass
-        if server.poll() is not None or time.time() > deadline:
-            raise RuntimeError("the server did not start: " + (server.stderr.read() or b"").decode()[-2000:])
-        time.sleep(0.3)
-
-
-def _stop(server) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-
-
 def _at_once(port: int, fields: list[dict], rounds: int, batch: int) -> dict:
     """Every worker's thread sends a batch at the same moment, ``rounds`` times (a barrier between rounds)."""
     lat: list[float] = []
@@ -255,11 +206,10 @@ def run(args) -> int:
             by_status[r["status"]] = by_status.get(r["status"], 0) + 1
         fields, fields_s = timed(_many_workers, args, s)
         home = Path(tempfile.mkdtemp(prefix="cordon-bench-phone-"))
-        server, port = _serve(vendor, home)
         try:
-            crowd = _at_once(port, fields, args.rounds, args.batch)
+            with served({"CORDON_HOME": str(home)}, args.server_workers, "/api/openapi.json") as port:
+                crowd = _at_once(port, fields, args.rounds, args.batch)
         finally:
-            _stop(server)
             import shutil
 
             shutil.rmtree(home, ignore_errors=True)
@@ -277,7 +227,7 @@ def run(args) -> int:
                  + f"; +{after['samples'] - before['samples']:,} tubes"),
         ("same batch again", f"{resend_s:.2f} s, nothing written: {idempotent}"),
         ("workers at once", f"{len(fields)} workers x {args.rounds} batches of {args.batch} check-ins over HTTP "
-                            f"(cordon serve --workers 2): p50 {crowd['p50_ms']} ms, p99 {crowd['p99_ms']} ms, "
+                            f"(cordon serve --workers {args.server_workers}): p50 {crowd['p50_ms']} ms, p99 {crowd['p99_ms']} ms, "
                             f"max {crowd['max_ms']} ms, {crowd['rps']} req/s, {crowd['errors']} errors"),
         ("peak memory (RSS)", f"{peak_rss_mb():,.0f} MB"),
     ]
