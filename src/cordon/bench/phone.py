@@ -40,6 +40,8 @@ def add_arguments(p) -> None:
     p.add_argument("--batch", type=int, default=5, help="changes per worker batch")
     p.add_argument("--buildings", type=int, default=6, help="sealed buildings whose households get deliveries")
     p.add_argument("--server-workers", type=int, default=2)
+    p.add_argument("--spread", type=float, default=0.0,
+                   help="seconds over which each round's batches start (0: all at the same instant)")
 
 
 def _pct(values: list[float], q: float):
@@ -130,8 +132,11 @@ def _many_workers(args, s: dict) -> list[dict]:
     return out
 
 
-def _at_once(port: int, fields: list[dict], rounds: int, batch: int) -> dict:
-    """Every worker's thread sends a batch at the same moment, ``rounds`` times (a barrier between rounds)."""
+def _at_once(port: int, fields: list[dict], rounds: int, batch: int, spread: float = 0.0) -> dict:
+    """Every worker's thread sends a batch at the same moment (or at a random moment within ``spread`` seconds of
+    it), ``rounds`` times (a barrier between rounds)."""
+    import random
+
     lat: list[float] = []
     errors: list[int] = []
     statuses: dict[str, int] = {}
@@ -147,6 +152,8 @@ def _at_once(port: int, fields: list[dict], rounds: int, batch: int) -> dict:
                                             "data": {"order": f["order"], "temperature": 36.5, "symptoms": ""}}
                                            for _ in range(batch)]})
             gate.wait()
+            if spread:
+                time.sleep(random.uniform(0, spread))
             t = time.perf_counter()
             try:
                 conn.request("POST", "/api/phone/sync", body=body, headers={
@@ -208,7 +215,7 @@ def run(args) -> int:
         home = Path(tempfile.mkdtemp(prefix="cordon-bench-phone-"))
         try:
             with served({"CORDON_HOME": str(home)}, args.server_workers, "/api/openapi.json") as port:
-                crowd = _at_once(port, fields, args.rounds, args.batch)
+                crowd = _at_once(port, fields, args.rounds, args.batch, args.spread)
         finally:
             import shutil
 
@@ -227,7 +234,7 @@ def run(args) -> int:
                  + f"; +{after['samples'] - before['samples']:,} tubes"),
         ("same batch again", f"{resend_s:.2f} s, nothing written: {idempotent}"),
         ("workers at once", f"{len(fields)} workers x {args.rounds} batches of {args.batch} check-ins over HTTP "
-                            f"(cordon serve --workers {args.server_workers}): p50 {crowd['p50_ms']} ms, p99 {crowd['p99_ms']} ms, "
+                            f"started within {args.spread:g} s (cordon serve --workers {args.server_workers}): p50 {crowd['p50_ms']} ms, p99 {crowd['p99_ms']} ms, "
                             f"max {crowd['max_ms']} ms, {crowd['rps']} req/s, {crowd['errors']} errors"),
         ("peak memory (RSS)", f"{peak_rss_mb():,.0f} MB"),
     ]
@@ -237,7 +244,7 @@ def run(args) -> int:
                "slice_mb": round(len(body) / 1e6, 3), "slice_gzip_mb": round(len(gz) / 1e6, 3),
                "sync_changes": len(batch), "sync_s": round(sync_s, 3), "resend_s": round(resend_s, 3),
                "sync_results": by_status, "idempotent_ok": idempotent, "workers": len(fields),
-               "crowd_errors": crowd["errors"], "crowd_results": crowd["statuses"],
+               "crowd_errors": crowd["errors"], "spread_s": args.spread, "crowd_results": crowd["statuses"],
                "slice_ok": best < 2 and len(gz) < 2e6, "sync_ok": sync_s < 5 * len(batch) / 1000 if batch else True}
     emit("phone", rows, figures)
     return 0 if idempotent and figures["slice_ok"] else 1
