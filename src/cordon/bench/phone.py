@@ -105,11 +105,8 @@ def _counts() -> dict:
 
 def _many_workers(args, s: dict) -> list[dict]:
     """``--workers`` accounts over the community, each with a token, a device and a home order to check in."""
-    from cordon.cases.actions import do_record_infection, do_register_contact
+    from cordon.cases.actions import do_record_infection
     from cordon.core import clock
-    from cordon.core.actions import do_create_token, do_create_user
-    from cordon.phone.actions import do_register_device
-    from cordon.phone.queries import scope_hash
     from cordon.places.models import Area, Resident
 
     out = []
@@ -119,6 +116,23 @@ def _many_workers(args, s: dict) -> list[dict]:
     inf = do_record_infection(label="BENCH-P1", home=first_unit, found="community", confirmed_on=today, actor="bench")
     residents = list(Resident.objects.filter(community_id=s["community"].pk).order_by("-id")
                      .values_list("pk", "unit_id")[: args.workers])
+    from django.test.utils import override_settings
+
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])  # bench accounts
+    fast.enable()
+    try:
+        return _accounts(args, s, inf, residents, today, out)
+    finally:
+        fast.disable()
+
+
+def _accounts(args, s, inf, residents, today, out) -> list[dict]:
+    from cordon.cases.actions import do_register_contact
+    from cordon.core.actions import do_create_token, do_create_user
+    from cordon.phone.actions import do_register_device
+    from cordon.phone.queries import scope_hash
+    from cordon.places.models import Area, Resident
+
     for n in range(args.workers):
         u, _ = do_create_user(f"bench_field_{n}", "bench-pass-2022-x", role="community_worker", area=s["community"],
                               actor="bench", check_password=False)
