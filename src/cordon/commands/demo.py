@@ -45,6 +45,7 @@ DEMO_STEPS = [
     "cordon.resources.demo:run",
     "cordon.situation.demo:run",
     "cordon.command.demo:run",
+    "cordon.phone.demo:run",
 ]
 
 
