@@ -223,3 +223,54 @@ def test_pass_checked_offline_and_revoked_device_wipes(live_server, browser, cit
     assert Device.objects.filter(revoked_at__isnull=True).count() == 1
     ctx.close()
     assert not [e for e in errors if "Failed to load resource" not in e], errors
+
+
+def test_visit_and_care_request_offline_every_screen_fits_and_scoping(live_server, browser, city, worker, outsider,
+                                                                      field):  # noqa: F811
+    from cordon.care.models import CareRequest, ProactiveTask
+
+    url = live_server.url
+    ctx, page, errors = _phone(browser, url, worker)
+    for screen in ("", "buildings", f"building/{city['unit_a'].parent_id}", "tubes", "deliveries", "checkins",
+                   "visits", "care", "pass", "playbooks", "playbook/door_sampling", "queue"):
+        page.goto(f"{url}/app/#{screen}")
+        page.wait_for_timeout(50)
+        assert page.locator("main").inner_text().strip(), screen
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, screen
+    page.goto(url + "/app/#building/" + str(city["unit_a"].parent_id))
+    text = page.locator("main").inner_text()
+    assert "王**" in text and "王秀英" not in page.content()
+
+    ctx.set_offline(True)
+    task = field["task"]
+    page.goto(url + "/app/#visits")
+    page.fill(f"section.visit[data-task='{task.pk}'] textarea[name=note]", "上门送药")
+    page.click(f"section.visit[data-task='{task.pk}'] button.btn")
+    expect(page.locator(f"section.visit[data-task='{task.pk}']")).to_have_count(0)
+    page.goto(url + "/app/#care")
+    page.click("#send-care")
+    expect(page.locator("main p.msg")).to_have_text("请选择人员和需求。")  # nothing chosen: nothing queued
+    page.select_option("select[name=building]", str(city["unit_a"].parent_id))
+    page.select_option("select[name=unit]", str(city["unit_a"].pk))
+    page.check(f"input[name=res][value='{city['resident_a'].pk}']")
+    page.select_option("select[name=need]", "elderly")
+    page.click("#send-care")
+    expect(page.locator("main p.msg")).to_have_text("就医需求已记录，待上传。")
+    assert not CareRequest.objects.exists()
+
+    ctx.set_offline(False)
+    page.goto(url + "/app/#queue")
+    expect(page.locator("li.change")).to_have_count(2)
+    expect(page.locator("li.change[data-status=applied]")).to_have_count(2, timeout=20000)
+    assert ProactiveTask.objects.get(pk=task.pk).done_at is not None
+    req = CareRequest.objects.get()
+    assert req.resident_id == city["resident_a"].pk and req.source == "community"
+    ctx.close()
+
+    # A worker of another community: none of community A's buildings or people on their phone.
+    ctx, page, errors2 = _phone(browser, url, outsider)
+    page.goto(url + "/app/#buildings")
+    text = page.locator("main").inner_text()
+    assert "白银小区" in text and "五泉" not in text
+    ctx.close()
+    assert not [e for e in errors + errors2 if "Failed to load resource" not in e], errors + errors2
