@@ -265,6 +265,14 @@ def test_visit_and_care_request_offline_every_screen_fits_and_scoping(live_serve
     assert ProactiveTask.objects.get(pk=task.pk).done_at is not None
     req = CareRequest.objects.get()
     assert req.resident_id == city["resident_a"].pk and req.source == "community"
+
+    # English, online: the account's language follows, and the slice comes again with English playbooks.
+    page.goto(url + "/app/#playbooks")
+    assert "楼栋单元封控" in page.locator("main").inner_text()
+    page.click("#lang")
+    expect(page.locator("#title")).to_have_text("Playbooks")
+    expect(page.locator("main")).to_contain_text("sealing a building unit", timeout=20000)
+    assert {c["name"]: c["value"] for c in ctx.cookies()}.get("django_language") == "en"
     ctx.close()
 
     # A worker of another community: none of community A's buildings or people on their phone.

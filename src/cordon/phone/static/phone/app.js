@@ -470,7 +470,13 @@ function applyLang() {
 
 async function start() {
   applyLang();
-  document.getElementById("lang").addEventListener("click", () => { setLang(otherLang()); applyLang(); render(); });
+  document.getElementById("lang").addEventListener("click", async () => {
+    setLang(otherLang());
+    applyLang();
+    render();
+    // online: the server answers in this language too, and the slice's playbooks come again in it
+    if (navigator.onLine && (await net.setLanguage(getLang())) && state.dev) syncNow();
+  });
   document.getElementById("back").addEventListener("click", () => { if (history.length > 1) history.back(); else location.hash = ""; });
   if ("serviceWorker" in navigator) navigator.serviceWorker.register(CONFIG.sw, {scope: CONFIG.scope}).catch(() => {});
   state.dev = await store.device();
