@@ -323,7 +323,9 @@ def _one(device: Device, batch: uuid.UUID, raw, user, seen: dict, ctx: dict) -> 
                 if not isinstance(data, dict):
                     raise ActionError(_("must be a JSON object"), field="data")
                 change.at = _moment(raw.get("at"))
-                with transaction.atomic(), audit.occurred(change.at):
+                # each action is atomic itself (its savepoint undoes it when it refuses); the checks before it
+                # write nothing, so the change's own savepoint keeps the stored result of a refused change
+                with audit.occurred(change.at):
                     status, message, record, place = APPLY[kind](data, user, change.at, ctx)
             except _Outcome as exc:
                 status, message, record, place = exc.status, exc.message, None, None
