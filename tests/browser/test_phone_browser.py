@@ -35,6 +35,13 @@ def _controlled(page):
     raise AssertionError("no service worker controls the page")
 
 
+def _pick(page, city, resident):
+    """Tick a resident of unit A in the screen's building -> unit -> household picker."""
+    page.select_option("select[name=building]", str(city["unit_a"].parent_id))
+    page.select_option("select[name=unit]", str(city["unit_a"].pk))
+    page.check(f"input[name=res][value='{city[resident].pk}']")
+
+
 def _queue_statuses(page) -> list[str]:
     page.goto(page.url.split("#")[0] + "#queue")
     page.wait_for_selector("main[data-screen=queue]")
@@ -97,9 +104,7 @@ def test_offline_field_work_syncs_once_with_its_phone_times(live_server, browser
     # barcode the office registered (the server will say duplicate).
     page.goto(url + "/app/#tubes")
     page.wait_for_selector("#register-tube")
-    page.select_option("select[name=building]", str(city["unit_a"].parent_id))
-    page.select_option("select[name=unit]", str(city["unit_a"].pk))
-    page.check(f"input[name=res][value='{city['resident_a'].pk}']")
+    _pick(page, city, "resident_a")
     page.fill("#barcode", "t0001")
     page.click("#register-tube")
     expect(page.locator("#tube-msg")).to_have_text("试管 T0001 已记录，待上传。")
@@ -250,9 +255,7 @@ def test_visit_and_care_request_offline_every_screen_fits_and_scoping(live_serve
     page.goto(url + "/app/#care")
     page.click("#send-care")
     expect(page.locator("main p.msg")).to_have_text("请选择人员和需求。")  # nothing chosen: nothing queued
-    page.select_option("select[name=building]", str(city["unit_a"].parent_id))
-    page.select_option("select[name=unit]", str(city["unit_a"].pk))
-    page.check(f"input[name=res][value='{city['resident_a'].pk}']")
+    _pick(page, city, "resident_a")
     page.select_option("select[name=need]", "elderly")
     page.click("#send-care")
     expect(page.locator("main p.msg")).to_have_text("就医需求已记录，待上传。")
