@@ -285,3 +285,33 @@ def test_visit_and_care_request_offline_every_screen_fits_and_scoping(live_serve
     assert "白银小区" in text and "五泉" not in text
     ctx.close()
     assert not [e for e in errors + errors2 if "Failed to load resource" not in e], errors + errors2
+
+
+def test_changed_grants_make_the_slice_stale_and_unsent_changes_survive(live_server, browser, city, worker):  # noqa: F811
+    """The worker's grants change while a change waits on the phone: the sync answers 409 stale, the phone deletes
+    its slice and key, registers again and sends the kept change under the new key (applied once)."""
+    from cordon.care.models import CareRequest
+    from cordon.core.models import Grant
+    from cordon.phone.models import Device
+
+    url = live_server.url
+    ctx, page, errors = _phone(browser, url, worker)
+    ctx.set_offline(True)
+    page.goto(url + "/app/#care")
+    _pick(page, city, "resident_a")
+    page.select_option("select[name=need]", "other")
+    page.click("#send-care")
+    expect(page.locator("main p.msg")).to_have_text("就医需求已记录，待上传。")
+    Grant.objects.create(user=worker, role="community_worker", area=city["community_b"])
+    ctx.set_offline(False)
+    expect(page.locator("#notice")).to_contain_text("已入库 1", timeout=20000)
+    assert "工作范围已变更" in page.locator("#notice").inner_text()
+    page.goto(url + "/app/#queue")
+    expect(page.locator("li.change[data-status=applied]")).to_have_count(1)
+    assert CareRequest.objects.filter(resident=city["resident_a"]).count() == 1
+    assert Device.objects.count() == 2  # the first one's key is gone from the phone; a new one holds the slice
+    # the new slice covers both communities
+    page.goto(url + "/app/#buildings")
+    expect(page.locator("main")).to_contain_text("白银小区")
+    ctx.close()
+    assert not [e for e in errors if "Failed to load resource" not in e], errors
