@@ -50,17 +50,18 @@ def browser():
             connections.close_all()
 
 
-def logged_in(browser, url: str, user, width: int, height: int):  # noqa: F811
-    """A page of the given size, logged in as ``user``, and the list its console and page errors go to."""
+def logged_in(browser, url: str, user, width: int, height: int, *, then: str = "/", **options):  # noqa: F811
+    """A page of the given size (in a context of its own, with Playwright's ``options``), logged in as ``user`` and
+    sent on to ``then``, and the list its console and page errors go to."""
     errors: list[str] = []
-    page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
+    page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN", **options)
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url + "/login/")
+    page.goto(url + "/login/" + ("" if then == "/" else f"?next={then}"))
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.click("form.stack button[type=submit]")
-    page.wait_for_url(url + "/")
+    page.wait_for_url(url + then)
     return page, errors
 
 

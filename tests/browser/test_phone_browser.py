@@ -11,30 +11,19 @@ import pytest
 from playwright.sync_api import expect
 
 from cordon.core import clock
-from tests.browser.test_browser import ARGS, CHROMIUM, REQUIRED, browser  # noqa: F401
-from tests.conftest import PASSWORD
+from tests.browser.test_browser import browser, logged_in  # noqa: F401
 from tests.phone.test_phone_api import field  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"viewport": {"width": 360, "height": 740}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
-         "has_touch": True, "is_mobile": True}
+PHONE = {"timezone_id": "Asia/Shanghai", "has_touch": True, "is_mobile": True}
 
 
 def _phone(browser, url, user):  # noqa: F811
     """A phone context signed in as ``user`` with the app open and its first sync done."""
-    ctx = browser.new_context(**PHONE)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(url + "/login/?next=/app/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(url + "/app/")
+    page, errors = logged_in(browser, url, user, 360, 740, then="/app/", **PHONE)
     page.wait_for_selector("body[data-ready='1']")
-    return ctx, page, errors
+    return page.context, page, errors
 
 
 def _controlled(page):
@@ -44,6 +33,13 @@ def _controlled(page):
             return
         page.wait_for_timeout(100)
     raise AssertionError("no service worker controls the page")
+
+
+def _pick(page, city, resident):
+    """Tick a resident of unit A in the screen's building -> unit -> household picker."""
+    page.select_option("select[name=building]", str(city["unit_a"].parent_id))
+    page.select_option("select[name=unit]", str(city["unit_a"].pk))
+    page.check(f"input[name=res][value='{city[resident].pk}']")
 
 
 def _queue_statuses(page) -> list[str]:
@@ -108,9 +104,7 @@ def test_offline_field_work_syncs_once_with_its_phone_times(live_server, browser
     # barcode the office registered (the server will say duplicate).
     page.goto(url + "/app/#tubes")
     page.wait_for_selector("#register-tube")
-    page.select_option("select[name=building]", str(city["unit_a"].parent_id))
-    page.select_option("select[name=unit]", str(city["unit_a"].pk))
-    page.check(f"input[name=res][value='{city['resident_a'].pk}']")
+    _pick(page, city, "resident_a")
     page.fill("#barcode", "t0001")
     page.click("#register-tube")
     expect(page.locator("#tube-msg")).to_have_text("试管 T0001 已记录，待上传。")
@@ -232,5 +226,92 @@ def test_pass_checked_offline_and_revoked_device_wipes(live_server, browser, cit
     page.reload()
     expect(page.locator("textarea[name=token]")).to_be_visible(timeout=20000)
     assert Device.objects.filter(revoked_at__isnull=True).count() == 1
+    ctx.close()
+    assert not [e for e in errors if "Failed to load resource" not in e], errors
+
+
+def test_visit_and_care_request_offline_every_screen_fits_and_scoping(live_server, browser, city, worker, outsider,
+                                                                      field):  # noqa: F811
+    from cordon.care.models import CareRequest, ProactiveTask
+
+    url = live_server.url
+    ctx, page, errors = _phone(browser, url, worker)
+    for screen in ("", "buildings", f"building/{city['unit_a'].parent_id}", "tubes", "deliveries", "checkins",
+                   "visits", "care", "pass", "playbooks", "playbook/door_sampling", "queue"):
+        page.goto(f"{url}/app/#{screen}")
+        page.wait_for_timeout(50)
+        assert page.locator("main").inner_text().strip(), screen
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, screen
+    page.goto(url + "/app/#building/" + str(city["unit_a"].parent_id))
+    text = page.locator("main").inner_text()
+    assert "王**" in text and "王秀英" not in page.content()
+
+    ctx.set_offline(True)
+    task = field["task"]
+    page.goto(url + "/app/#visits")
+    page.fill(f"section.visit[data-task='{task.pk}'] textarea[name=note]", "上门送药")
+    page.click(f"section.visit[data-task='{task.pk}'] button.btn")
+    expect(page.locator(f"section.visit[data-task='{task.pk}']")).to_have_count(0)
+    page.goto(url + "/app/#care")
+    page.click("#send-care")
+    expect(page.locator("main p.msg")).to_have_text("请选择人员和需求。")  # nothing chosen: nothing queued
+    _pick(page, city, "resident_a")
+    page.select_option("select[name=need]", "elderly")
+    page.click("#send-care")
+    expect(page.locator("main p.msg")).to_have_text("就医需求已记录，待上传。")
+    assert not CareRequest.objects.exists()
+
+    ctx.set_offline(False)
+    page.goto(url + "/app/#queue")
+    expect(page.locator("li.change")).to_have_count(2)
+    expect(page.locator("li.change[data-status=applied]")).to_have_count(2, timeout=20000)
+    assert ProactiveTask.objects.get(pk=task.pk).done_at is not None
+    req = CareRequest.objects.get()
+    assert req.resident_id == city["resident_a"].pk and req.source == "community"
+
+    # English, online: the account's language follows, and the slice comes again with English playbooks.
+    page.goto(url + "/app/#playbooks")
+    assert "楼栋单元封控" in page.locator("main").inner_text()
+    page.click("#lang")
+    expect(page.locator("#title")).to_have_text("Playbooks")
+    expect(page.locator("main")).to_contain_text("sealing a building unit", timeout=20000)
+    assert {c["name"]: c["value"] for c in ctx.cookies()}.get("django_language") == "en"
+    ctx.close()
+
+    # A worker of another community: none of community A's buildings or people on their phone.
+    ctx, page, errors2 = _phone(browser, url, outsider)
+    page.goto(url + "/app/#buildings")
+    text = page.locator("main").inner_text()
+    assert "白银小区" in text and "五泉" not in text
+    ctx.close()
+    assert not [e for e in errors + errors2 if "Failed to load resource" not in e], errors + errors2
+
+
+def test_changed_grants_make_the_slice_stale_and_unsent_changes_survive(live_server, browser, city, worker):  # noqa: F811
+    """The worker's grants change while a change waits on the phone: the sync answers 409 stale, the phone deletes
+    its slice and key, registers again and sends the kept change under the new key (applied once)."""
+    from cordon.care.models import CareRequest
+    from cordon.core.models import Grant
+    from cordon.phone.models import Device
+
+    url = live_server.url
+    ctx, page, errors = _phone(browser, url, worker)
+    ctx.set_offline(True)
+    page.goto(url + "/app/#care")
+    _pick(page, city, "resident_a")
+    page.select_option("select[name=need]", "other")
+    page.click("#send-care")
+    expect(page.locator("main p.msg")).to_have_text("就医需求已记录，待上传。")
+    Grant.objects.create(user=worker, role="community_worker", area=city["community_b"])
+    ctx.set_offline(False)
+    expect(page.locator("#notice")).to_contain_text("已入库 1", timeout=20000)
+    assert "工作范围已变更" in page.locator("#notice").inner_text()
+    page.goto(url + "/app/#queue")
+    expect(page.locator("li.change[data-status=applied]")).to_have_count(1)
+    assert CareRequest.objects.filter(resident=city["resident_a"]).count() == 1
+    assert Device.objects.count() == 2  # the first one's key is gone from the phone; a new one holds the slice
+    # the new slice covers both communities
+    page.goto(url + "/app/#buildings")
+    expect(page.locator("main")).to_contain_text("白银小区")
     ctx.close()
     assert not [e for e in errors if "Failed to load resource" not in e], errors

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+from types import SimpleNamespace
+
 import pytest
 
 from cordon.config.api import api
@@ -22,6 +24,14 @@ ROUTES = {
     ("POST", "/api/tokens"): {"kind": "own", "body": {"name": "t"}},
     ("GET", "/api/tokens"): {"kind": "own"},
     ("DELETE", "/api/tokens/{token_id}"): {"kind": "own", "params": {"token_id": "resident_a"}},
+    # the phone app: the caller's own devices and slice (scoping, revocation and sync: tests/phone)
+    ("POST", "/api/phone/devices"): {"kind": "own", "body": {"name": "t"}},
+    ("DELETE", "/api/phone/devices"): {"kind": "own"},
+    ("GET", "/api/phone/devices/{device_id}"): {"kind": "own", "params": {"device_id": "device_a"}},
+    ("GET", "/api/phone/slice"): {"kind": "own"},
+    ("POST", "/api/phone/sync"): {"kind": "own", "body": {"device": "00000000-0000-4000-8000-000000000000",
+                                                        "batch": "00000000-0000-4000-8000-000000000001",
+                                                        "scope_hash": "", "changes": []}},
     ("GET", "/api/areas"): {"kind": "list"},
     ("GET", "/api/areas/{area_id}"): {"kind": "object", "params": {"area_id": "unit_a"}},
     ("GET", "/api/areas/{area_id}/households"): {"kind": "object", "params": {"area_id": "unit_a"}},
@@ -356,7 +366,8 @@ def city(city):
     return {**city, **units, "designation_a": designation, "lifted_a": lifted,
             "proposal_a": Proposal.objects.get(area=units["unit_a5"]), **_screening_records(city),
             **_cases_records(city), **_desk_records(city), **_keyworker_records(city), **_pass_records(city),
-            **_keyplace_records(city), **_resources_records(city), **_command_records(city)}
+            **_keyplace_records(city), **_resources_records(city), **_command_records(city),
+            "device_a": SimpleNamespace(pk="00000000-0000-4000-8000-000000000000")}
 
 
 def _keyworker_records(city) -> dict:

@@ -258,6 +258,10 @@ OUTSIDE = {
     ("district_officer", ("GET", "/api/commands/{order_id}/matrix")),
 }
 
+#: The phone's reads of one device, asked with no device of the caller's: past the capability check they answer
+#: 410 (the phone wipes) for an unknown device and 400 for the slice without its ``device`` query.
+DEVICE_READS = {("GET", "/api/phone/devices/{device_id}"): 410, ("GET", "/api/phone/slice"): 400}
+
 #: Pages that answer a GET with a redirect when open (to today's report; home for a signed-in user).
 REDIRECTS = {"situation_daily_today", "logout", "login", "screening_print_latest"}
 
@@ -317,6 +321,8 @@ def test_api_answers_as_the_table_says(role, world):
             ok = r.status_code == 403
         elif (role, route) in OUTSIDE:
             ok = r.status_code == 404
+        elif route in DEVICE_READS:
+            ok = r.status_code == DEVICE_READS[route]
         elif method == "GET":
             ok = r.status_code == 200
         else:

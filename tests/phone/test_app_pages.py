@@ -90,3 +90,18 @@ def test_every_text_key_used_by_the_app_exists():
         used |= set(re.findall(r'\bt\("([a-z_]+)"\s*[,)]', src))
     keys = set(strings.TEXTS)
     assert used and used <= keys, used - keys
+
+
+def test_shell_is_for_phone_roles_only_and_carries_no_personal_data(as_user, worker, auditor, commander, city):
+    """The shell is the same for every field worker (it is cached on the phone): the data come from the slice."""
+    html = as_user(worker).get("/app/").content.decode()
+    for r in ("resident_a", "resident_a2", "resident_b"):
+        assert city[r].name not in html and city[r].id_number not in html
+    assert "五泉" not in html and "worker_a" not in html
+    assert as_user(auditor).get("/app/").status_code == 403
+    assert as_user(commander).get("/app/").status_code == 403
+
+
+def test_field_app_in_the_navigation_of_phone_roles_only(as_user, worker, auditor):
+    assert 'href="/app/"' in as_user(worker).get("/").content.decode()
+    assert 'href="/app/"' not in as_user(auditor).get("/").content.decode()

@@ -355,3 +355,42 @@ def test_pass_check_needs_passes_check(city, worker, as_user):
     assert data["pass_key"]
     out = _sync(c, device, data["scope_hash"], [{**change, "id": str(uuid.uuid4())}]).json()["results"]
     assert out[0]["status"] in ("applied", "flagged") and out[0]["record"]["type"] == "pass_check"
+
+
+def test_account_locked_by_failed_sign_ins_revokes_devices(city, worker, as_user):
+    from axes.signals import user_locked_out
+
+    got = _device(as_user(worker))
+    user_locked_out.send(sender="axes", request=None, username="worker_a", ip_address="127.0.0.1")
+    d = Device.objects.get(pk=got["device"])
+    assert d.revoked_at is not None and d.revoked_reason == "account locked after failed sign-ins"
+    assert as_user(worker).get(f"/api/phone/devices/{got['device']}").status_code == 410
+
+
+def test_checkin_for_an_ended_order_is_kept_and_flagged(city, field, worker, as_user):
+    from cordon.cases.models import CheckIn, PersonOrder
+
+    c = as_user(worker)
+    device = _device(c)["device"]
+    scope = _slice(c, device)["scope_hash"]
+    PersonOrder.objects.filter(pk=field["order"].pk).update(status="released", released_on=clock.today())
+    [res] = _sync(c, device, scope, [_change("checkin", {"order": field["order"].pk, "temperature": 36.8})]).json()[
+        "results"]
+    assert res["status"] == "flagged" and res["record"]["order"] == field["order"].pk
+    assert CheckIn.objects.filter(order=field["order"]).count() == 1
+
+
+def test_a_change_id_is_one_account_s(city, field, worker, as_user):
+    """Another account resending a change id it saw gets no result of it (and writes nothing)."""
+    from tests.conftest import _user
+
+    c = as_user(worker)
+    device = _device(c)["device"]
+    scope = _slice(c, device)["scope_hash"]
+    change = _change("delivery", {"order": field["delivery"].pk, "delivered": True})
+    assert _sync(c, device, scope, [change]).json()["results"][0]["status"] == "applied"
+    colleague = _user("worker_a2", "community_worker", city["community_a"])
+    c2 = as_user(colleague)
+    d2 = _device(c2)["device"]
+    [res] = _sync(c2, d2, _slice(c2, d2)["scope_hash"], [change]).json()["results"]
+    assert res["status"] == "rejected" and res["message"].startswith("id") and res["record"] is None

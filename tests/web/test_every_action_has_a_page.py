@@ -122,6 +122,13 @@ PAGES = {
 
 #: "METHOD path" -> why the write has no form of its own
 API_ONLY = {
+    "POST /phone/devices": "the installed phone app (/app/) registers its own device and keeps the slice key it is "
+                           "given in the browser; no form types a key",
+    "POST /phone/sync": "the installed phone app sends its queued offline changes; each goes through the same action "
+                        "as the page for that record (tube, delivery, check-in, visit, care request, pass check)",
+    "DELETE /phone/devices": "a lost phone's devices are revoked by signing out on any browser (the logout page "
+                             "revokes them all), by locking or by deactivating the account; this is the phone app's own "
+                             "button for it",
     "POST /screening/samples": "batches of tube scans posted by the sampling points' scanners, thousands of "
                                     "rows at a time; people bring such batches as files (the round's uploads)",
     "POST /screening/results": "batches of pooled-tube results posted by the laboratories' systems; people "

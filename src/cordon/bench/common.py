@@ -231,3 +231,70 @@ def database_size_mb() -> float:
     with connection.cursor() as c:
         c.execute("SELECT pg_database_size(current_database())")
         return c.fetchone()[0] / 1e6
+
+
+# ---------------------------------------------------------------------------------- a served database
+
+
+def database_url() -> str:
+    """The URL of the ``default`` connection (a scratch database), for a server started on it."""
+    import urllib.parse
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        return (f"postgres://{urllib.parse.quote(db['USER'])}:{urllib.parse.quote(db['PASSWORD'] or '')}"
+                f"@{db['HOST']}:{db['PORT']}/{db['NAME']}")
+    return f"sqlite:///{db['NAME']}"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(env: dict, workers: int, probe: str):
+    """``cordon serve --workers N`` on a free localhost port with ``env`` (the process environment plus these),
+    on the ``default`` database; yields the port once ``probe`` (a path) answers 200; stopped afterwards."""
+    import http.client
+    import signal
+    import subprocess
+
+    from django.db import connections
+
+    url = database_url()
+    connections.close_all()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, **env}
+    env.pop("CORDON_DEBUG", None)
+    server = subprocess.Popen([sys.executable, "-m", "cordon.cli", "serve", "--host", "127.0.0.1", "--port",
+                               str(port), "--workers", str(workers)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("GET", probe)
+                r = c.getresponse()
+                r.read()
+                if r.status == 200:
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None or time.time() > deadline:
+                raise RuntimeError("the server did not start: " + (server.stderr.read() or b"").decode()[-2000:])
+            time.sleep(0.3)
+        yield port
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()

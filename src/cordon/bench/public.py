@@ -18,18 +18,13 @@ import http.client
 import json
 import math
 import multiprocessing as mp
-import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
 from pathlib import Path
-from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, timed
+from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, served, timed
 
 
 def add_arguments(p) -> None:
@@ -40,12 +35,6 @@ def add_arguments(p) -> None:
     p.add_argument("--warmup", type=float, default=3.0)
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--workers", type=int, default=2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _client(args) -> tuple[int, int, list[float]]:
@@ -120,8 +109,6 @@ def addresses(n: int, seed: int) -> list[str]:
 
 
 def run(args) -> int:
-    from django.conf import settings
-    from django.db import connections
 
     from cordon.bench.tick import seed_designations
     from cordon.situation import public
@@ -139,59 +126,28 @@ def run(args) -> int:
 
         index = addressindex.stats()  # built by the lookups above, as each server process builds its own
         body = json.dumps(sample, ensure_ascii=False).encode()
-        db = settings.DATABASES["default"]
-        if vendor == "postgresql":
-            url = (f"postgres://{urllib.parse.quote(db['USER'])}:{urllib.parse.quote(db['PASSWORD'] or '')}"
-                   f"@{db['HOST']}:{db['PORT']}/{db['NAME']}")
-        else:
-            url = f"sqlite:///{db['NAME']}"
-        connections.close_all()
         home = Path(tempfile.mkdtemp(prefix="cordon-bench-public-"))
         static_dir = home / "static" / "bench"
         static_dir.mkdir(parents=True)
         (static_dir / "baseline.json").write_bytes(body)
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "CORDON_HOME": str(home), "CORDON_TODAY": day.isoformat()}
-        env.pop("CORDON_DEBUG", None)
-        server = subprocess.Popen([sys.executable, "-m", "cordon.cli", "serve", "--host", "127.0.0.1", "--port",
-                                   str(port), "--workers", str(args.workers)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         try:
-            deadline = time.time() + 120
-            while True:
-                try:
-                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    c.request("GET", "/static/bench/baseline.json")
-                    r = c.getresponse()
-                    r.read()
-                    if r.status == 200:
-                        break
-                except OSError:
-                    pass
-                if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("the server did not start: " + (server.stderr.read() or b"").decode()[-2000:])
-                time.sleep(0.3)
-            lookup_paths = ["/public/lookup.json?q=" + urllib.parse.quote(q) for q in qs]
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            c.request("GET", lookup_paths[0])
-            r = c.getresponse()
-            served = r.read()
-            cache_control = r.getheader("Cache-Control")
-            c.request("GET", "/static/bench/baseline.json")
-            r = c.getresponse()
-            static_size = len(r.read())
-            c.close()
-            t = time.perf_counter()
-            lk = hammer(port, lookup_paths, args.clients, args.warmup, args.seconds)
-            st = hammer(port, ["/static/bench/baseline.json"], args.clients, args.warmup, args.seconds)
-            measured = time.perf_counter() - t
+            with served({"CORDON_HOME": str(home), "CORDON_TODAY": day.isoformat()}, args.workers,
+                        "/static/bench/baseline.json") as port:
+                lookup_paths = ["/public/lookup.json?q=" + urllib.parse.quote(q) for q in qs]
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                c.request("GET", lookup_paths[0])
+                r = c.getresponse()
+                answer = r.read()
+                cache_control = r.getheader("Cache-Control")
+                c.request("GET", "/static/bench/baseline.json")
+                r = c.getresponse()
+                static_size = len(r.read())
+                c.close()
+                t = time.perf_counter()
+                lk = hammer(port, lookup_paths, args.clients, args.warmup, args.seconds)
+                st = hammer(port, ["/static/bench/baseline.json"], args.clients, args.warmup, args.seconds)
+                measured = time.perf_counter() - t
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
             import shutil
 
             shutil.rmtree(home, ignore_errors=True)
@@ -204,7 +160,7 @@ def run(args) -> int:
         ("address index", (f"{index['areas']:,} areas, {index['names']:,} distinct names: {index['mb']} MB, built in "
                            f"{index['build_s']} s (once per server process)") if index.get("usable")
                           else f"not used ({index.get('why') or 'not built'})"),
-        ("answer size", f"lookup {len(served):,} B, static {static_size:,} B; Cache-Control: {cache_control}"),
+        ("answer size", f"lookup {len(answer):,} B, static {static_size:,} B; Cache-Control: {cache_control}"),
         ("server", f"cordon serve --workers {args.workers} on 127.0.0.1:{port}; {args.clients} keep-alive clients, "
                    f"{args.seconds:.0f} s each after {args.warmup:.0f} s warm-up"),
         ("lookup.json", f"{lk['rps']:,} req/s, p50 {lk['p50_ms']} ms, p99 {lk['p99_ms']} ms, {lk['errors']} errors"),

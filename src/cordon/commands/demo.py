@@ -46,6 +46,7 @@ DEMO_STEPS = [
     "cordon.resources.demo:run",
     "cordon.situation.demo:run",
     "cordon.command.demo:run",
+    "cordon.phone.demo:run",
 ]
 
 
@@ -88,6 +89,8 @@ def run(args) -> int:
         create_accounts()
         run_steps()
     print_accounts()
+    print(f"\nField app for phones (sign in as community or street; works offline once opened): "
+          f"http://{args.host}:{args.port}/app/")
     print(f"Ready in {time.monotonic() - t0:.0f}s.")
     if args.no_serve:
         return 0

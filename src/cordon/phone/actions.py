@@ -25,11 +25,11 @@ import datetime as dt
 import secrets
 import uuid
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError, Conflict, serialize
+from cordon.core.actions import ActionError, Conflict
 
 from . import queries
 from .models import Change, Device, Kind, Status
@@ -134,37 +134,39 @@ def _text(data: dict, name: str, limit: int, *, required: bool = False) -> str:
     return v
 
 
-def _apply_tube(data, user, at):
+def _apply_tube(data, user, at, ctx):
     from cordon.screening.actions import DuplicateTube, do_register_tube
     from cordon.screening.queries import access_round
 
-    r = access_round(user, _int(data, "round"), write=True)
+    rid = _int(data, "round")
+    rounds = ctx.setdefault("rounds", {})
+    if rid not in rounds:  # checked once per sync (NotFound, Forbidden), then given to the action as checked
+        rounds[rid] = access_round(user, rid, write=True)
+    r = rounds[rid]
     residents = data.get("residents")
     try:
         s = do_register_tube(r, barcode=_text(data, "barcode", 32, required=True), residents=residents,
-                             sampled_at=at, actor=user, reason=_("registered on a phone"))
+                             sampled_at=at, actor=user, reason=_("registered on a phone"), round_checked=True)
     except DuplicateTube as exc:
         raise _Outcome(Status.DUPLICATE, str(exc), exc.field) from None
-    return Status.APPLIED, "", {"type": "sample", "id": s.pk, "round": r.pk, "barcode": s.barcode}, \
-        _first_resident(residents)
+    return Status.APPLIED, "", {"type": "sample", "id": s.pk, "round": r.pk, "barcode": s.barcode}, s.place
 
 
-def _first_resident(residents):
-    from cordon.places.models import Resident
-
-    if isinstance(residents, list) and residents and isinstance(residents[0], int):
-        return Resident.objects.filter(pk=residents[0]).first()
-    return None
-
-
-def _sealing_ended(o) -> bool:
+def _sealing_ended(o, ctx) -> bool:
+    """Has the sealing the delivery was planned for ended (its designation lifted or closed)?"""
+    from cordon.supplies.models import Allocation
     from cordon.zones.models import Status as ZStatus
 
-    a = o.allocation
-    return a is not None and a.designation.status != ZStatus.ACTIVE
+    if o.allocation_id is None:
+        return False
+    ended = ctx.setdefault("ended", {})
+    if o.allocation_id not in ended:
+        status = Allocation.objects.filter(pk=o.allocation_id).values_list("designation__status", flat=True).first()
+        ended[o.allocation_id] = status != ZStatus.ACTIVE
+    return ended[o.allocation_id]
 
 
-def _apply_delivery(data, user, at):
+def _apply_delivery(data, user, at, ctx):
     from cordon.supplies.actions import do_mark_delivered, do_mark_failed
     from cordon.supplies.models import DeliveryOrder, DeliveryStatus
 
@@ -172,7 +174,7 @@ def _apply_delivery(data, user, at):
     if not isinstance(delivered, bool):
         raise ActionError(_("must be true or false"), field="delivered")
     reason = _text(data, "reason", 200, required=not delivered)
-    o = access.access(DeliveryOrder.objects.select_related("allocation__designation"), user, _int(data, "order"),
+    o = access.access(DeliveryOrder, user, _int(data, "order"),
                       perm=access.SUPPLIES_WRITE, read=access.SUPPLIES_READ)
     want = DeliveryStatus.DELIVERED if delivered else DeliveryStatus.FAILED
     record = {"type": "delivery", "id": o.pk, "status": o.status}
@@ -187,12 +189,12 @@ def _apply_delivery(data, user, at):
                        % {"status": o.get_status_display()}, record), o)
     o = do_mark_delivered(o, actor=user) if delivered else do_mark_failed(o, reason=reason, actor=user)
     record["status"] = o.status
-    if delivered and _sealing_ended(o):
+    if delivered and _sealing_ended(o, ctx):
         return (*_flag(_("applied; the household's sealing had ended: check it was needed"), record), o)
     return Status.APPLIED, "", record, o
 
 
-def _apply_checkin(data, user, at):
+def _apply_checkin(data, user, at, ctx):
     from decimal import Decimal, InvalidOperation
 
     from cordon.cases.actions import do_record_checkin
@@ -216,7 +218,7 @@ def _apply_checkin(data, user, at):
     return Status.APPLIED, "", record, o
 
 
-def _apply_visit(data, user, at):
+def _apply_visit(data, user, at, ctx):
     from cordon.care import perms
     from cordon.care.actions import do_complete_task
     from cordon.care.models import ProactiveTask
@@ -230,7 +232,7 @@ def _apply_visit(data, user, at):
     return Status.APPLIED, "", {"type": "care_task", "id": t.pk}, t
 
 
-def _apply_care_request(data, user, at):
+def _apply_care_request(data, user, at, ctx):
     from cordon.care import perms
     from cordon.care.actions import do_create_request
     from cordon.care.models import Source
@@ -246,7 +248,7 @@ def _apply_care_request(data, user, at):
     return Status.APPLIED, "", {"type": "care_request", "id": req.pk, "ref": req.ref}, req
 
 
-def _apply_pass_check(data, user, at):
+def _apply_pass_check(data, user, at, ctx):
     from cordon.passes.actions import do_check_pass
     from cordon.places.models import Area
 
@@ -286,9 +288,17 @@ def _rejected(change_id, message: str, field: str = "") -> dict:
     return {"id": change_id, "status": Status.REJECTED, "message": text[:400], "record": None}
 
 
-def _one(device: Device, batch: uuid.UUID, raw, user) -> dict:
-    """Apply one change (its own transaction) and store it with its result; a change seen before answers its
-    stored result."""
+def _stored(cid: uuid.UUID, user, seen: Change | None = None) -> dict:
+    seen = seen or Change.objects.filter(pk=cid).first()
+    if seen is None or seen.user_id != user.pk:
+        return _rejected(str(cid), _("this change id was used before by another account"), "id")
+    return seen.result()
+
+
+def _one(device: Device, batch: uuid.UUID, raw, user, seen: dict, ctx: dict) -> dict:
+    """Apply one change and store it with its result, in one savepoint; a change seen before (``seen``, read
+    once per sync, or stored meanwhile by a concurrent sync: the insert of its id fails) answers its stored
+    result. ``ctx`` keeps what one sync reads once (rounds checked, sealings ended)."""
     if not isinstance(raw, dict):
         return _rejected(None, _("must be a JSON object"))
     cid = raw.get("id")
@@ -299,50 +309,67 @@ def _one(device: Device, batch: uuid.UUID, raw, user) -> dict:
     if cid is None:
         return _rejected(raw.get("id") if isinstance(raw.get("id"), str) else None,
                          _("a change needs its id (a UUID made on the phone)"), "id")
-    with transaction.atomic():
-        serialize("phone.change", cid)  # the same change in two concurrent syncs: the second waits, then finds it
-        seen = Change.objects.filter(pk=cid).first()
-        if seen is not None:
-            if seen.user_id != user.pk:
-                return _rejected(str(cid), _("this change id was used before by another account"), "id")
-            return seen.result()
-        kind, data = raw.get("kind"), raw.get("data")
-        now = clock.now()
-        change = Change(id=cid, device=device, user=user, batch=batch, kind=str(kind)[:16], received=now, at=now,
-                        data=data if isinstance(data, dict) else {})
-        try:
-            if kind not in APPLY:
-                raise ActionError(_("must be one of: %(kinds)s") % {"kinds": ", ".join(APPLY)}, field="kind")
-            if not isinstance(data, dict):
-                raise ActionError(_("must be a JSON object"), field="data")
-            change.at = _moment(raw.get("at"))
-            with transaction.atomic(), audit.occurred(change.at):
-                status, message, record, place = APPLY[kind](data, user, change.at)
-        except _Outcome as exc:
-            status, message, record, place = exc.status, exc.message, None, None
-        except ActionError as exc:
-            status, message, record, place = Status.REJECTED, (f"{exc.field}: {exc}" if exc.field else str(exc)), \
-                None, None
-        except access.NotFound:
-            status, message, record, place = Status.REJECTED, _("not found in your jurisdiction"), None, None
-        except access.Forbidden:
-            status, message, record, place = Status.REJECTED, _("your roles do not allow this here"), None, None
-        change.status, change.message, change.record = status, message[:400], record
-        if place is not None and hasattr(place, "district_id"):
-            change.set_scope_from(place)
-        change.save(force_insert=True)
-        return change.result()
+    if str(cid) in seen:
+        return _stored(cid, user, seen[str(cid)])
+    kind, data = raw.get("kind"), raw.get("data")
+    now = clock.now()
+    change = Change(id=cid, device=device, user=user, batch=batch, kind=str(kind)[:16], received=now, at=now,
+                    data=data if isinstance(data, dict) else {})
+    try:
+        with transaction.atomic():
+            try:
+                if kind not in APPLY:
+                    raise ActionError(_("must be one of: %(kinds)s") % {"kinds": ", ".join(APPLY)}, field="kind")
+                if not isinstance(data, dict):
+                    raise ActionError(_("must be a JSON object"), field="data")
+                change.at = _moment(raw.get("at"))
+                # each action is atomic itself (its savepoint undoes it when it refuses); the checks before it
+                # write nothing, so the change's own savepoint keeps the stored result of a refused change
+                with audit.occurred(change.at):
+                    status, message, record, place = APPLY[kind](data, user, change.at, ctx)
+            except _Outcome as exc:
+                status, message, record, place = exc.status, exc.message, None, None
+            except ActionError as exc:
+                status, record, place = Status.REJECTED, None, None
+                message = f"{exc.field}: {exc}" if exc.field else str(exc)
+            except access.NotFound:
+                status, message, record, place = Status.REJECTED, _("not found in your jurisdiction"), None, None
+            except access.Forbidden:
+                status, message, record, place = Status.REJECTED, _("your roles do not allow this here"), None, None
+            change.status, change.message, change.record = status, message[:400], record
+            if place is not None and hasattr(place, "district_id"):
+                change.set_scope_from(place)
+            change.save(force_insert=True)
+    except IntegrityError:  # the same id stored meanwhile (a concurrent sync, or twice in this batch)
+        return _stored(cid, user)
+    seen[str(cid)] = change
+    return change.result()
+
+
+#: changes committed together (each still in its own savepoint): a lost connection keeps the chunks before it
+CHUNK = 100
 
 
 def do_sync(device: Device, *, batch, changes: list, actor) -> list[dict]:
-    """Apply a batch of a phone's changes, each in its own transaction (see the module's rules); returns one
-    result per change, in order. The sync itself is audited (``phone.sync``: how many of each result), in the
+    """Apply a batch of a phone's changes, each in its own savepoint, committed ``CHUNK`` at a time (see the
+    module's rules); returns one result per change, in order. The sync itself is audited (``phone.sync``: how many of each result), in the
     transaction of its last step."""
     if not isinstance(changes, list):
         raise ActionError(_("must be a list"), field="changes")
     if len(changes) > MAX_CHANGES:
         raise ActionError(_("at most %(n)s changes per sync") % {"n": MAX_CHANGES}, field="changes")
-    results = [_one(device, batch, raw, actor) for raw in changes]
+    ids_ = []
+    for raw in changes:
+        try:
+            ids_.append(uuid.UUID(raw["id"]))
+        except (TypeError, KeyError, ValueError, AttributeError):
+            pass
+    seen = queries.change_results(ids_)
+    results: list[dict] = []
+    ctx: dict = {}
+    for i in range(0, len(changes), CHUNK):
+        with transaction.atomic():
+            results += [_one(device, batch, raw, actor, seen, ctx) for raw in changes[i:i + CHUNK]]
     with transaction.atomic():
         now = clock.now()
         Device.objects.filter(pk=device.pk).update(last_seen=now)

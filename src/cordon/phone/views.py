@@ -11,6 +11,7 @@ from pathlib import Path
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -48,6 +49,9 @@ def app_shell(request):
     return render(request, "phone/app.html", {
         "texts": strings.catalog(), "needs": strings.NEEDS, "version": assets_version(),
         "config": {"api": "/api/phone/", "sw": SCOPE + "sw.js", "scope": SCOPE, "login": "/login/?next=" + SCOPE,
+                   "setlang": reverse("set_language"),
+                   # the first language on this phone: the account's (Chinese unless English was chosen)
+                   "lang": "en" if request.LANGUAGE_CODE == "en" else "zh-hans",
                    "needs": strings.NEEDS, "version": assets_version(),
                    # a pass checked on the phone is logged by the server only for these roles
                    "pass_check_roles": [r for r in access.ROLE_CAPS if access.role_has(r, access.PASSES_CHECK)]}})

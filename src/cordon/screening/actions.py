@@ -307,12 +307,14 @@ TUBE_WINDOW = (dt.timedelta(days=1), dt.timedelta(days=3))
 
 @transaction.atomic
 def do_register_tube(r: Round, *, barcode: str, residents, sampled_at: dt.datetime | None = None, site: str = "",
-                     actor=None, reason: str = "") -> Sample:
+                     actor=None, reason: str = "", round_checked: bool = False) -> Sample:
     """Register one pooled tube by hand: its people (resident ids, at most the round's pool size) sampled at
     ``sampled_at`` (now by default). Written as an import writes a tube (the ``Sample`` row under a batch of its
     own, the people set in the round's bitmaps, the day's tally, ``hooks.AFTER_BATCH``), audited
     ``screening.tube_register``. A person outside the actor's jurisdiction is answered as an unknown one; a
-    barcode or a person already registered in the round raises ``DuplicateTube``."""
+    barcode or a person already registered in the round raises ``DuplicateTube``. ``round_checked``: the caller
+    has checked the actor's write access to the round already (``queries.access_round(actor, r.pk, write=True)``;
+    the phone sync checks each round once per sync)."""
     barcode = (barcode or "").strip()
     bad = _barcode_error(barcode) or _text_error("site", site or "")
     if bad:
@@ -323,7 +325,7 @@ def do_register_tube(r: Round, *, barcode: str, residents, sampled_at: dt.dateti
     people = list(dict.fromkeys(residents))
     if not people or len(people) > r.pool_size:
         raise ActionError(_("a tube holds 1 to %(n)s people in this round") % {"n": r.pool_size}, field="residents")
-    if actor is not None and not isinstance(actor, str):
+    if actor is not None and not isinstance(actor, str) and not round_checked:
         access_round(actor, r.pk, write=True)
     _refuse_closed(r.pk)
     found = {x.pk: x for x in Resident.objects.filter(pk__in=people)}
@@ -364,6 +366,7 @@ def do_register_tube(r: Round, *, barcode: str, residents, sampled_at: dt.dateti
                  reason=reason)
     for _name, fn in hooks.AFTER_BATCH:
         fn(b)
+    sample.place = found[people[0]]  # where the tube was taken (its first person's home), for the caller
     return sample
 
 

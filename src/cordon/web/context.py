@@ -33,6 +33,7 @@ NAV = [
     ("command_orders", _("Command orders"), ("command_order", "command_new", "command_matrix"), access.ORDERS_SEND),
     ("command_inbox", _("Orders to my unit"), ("command_inbox",), access.ORDERS_RECEIVE),
     ("command_screen", _("Command screen"), ("command_screen",), access.COMMAND),
+    ("phone_app", _("Field app"), ("phone_",), access.PHONE_USE),
     ("notifications", _("Notifications"), ("notification",), access.SIGNED_IN),
     ("uploads", _("Files in"), ("upload",), access.UPLOAD),
     ("audit_list", _("Audit log"), ("audit_",), access.AUDIT),

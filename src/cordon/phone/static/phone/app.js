@@ -10,7 +10,7 @@ import {field, getLang, h, otherLang, select, setLang, t, textIn} from "./ui.js"
 
 const CONFIG = net.CONFIG;
 const state = {dev: null, slice: null, changes: [], scopeHash: null, syncing: false, keep: null, again: false,
-               lastBatch: [], form: {}};
+               lastBatch: [], form: {}, wipeText: ""};
 const main = document.getElementById("main");
 const statusBox = document.getElementById("status");
 const noticeBox = document.getElementById("notice");
@@ -81,6 +81,7 @@ async function wipe(why, signedOut) {
   index();
   let text = t(why === "stale" ? "wiped_stale" : "wiped_device");
   if (lost) text += " " + t("lost_unsent", {n: lost});
+  state.wipeText = text;  // still said next to the results of the sync that follows
   notice(text, signedOut ? h("a.btn", {href: CONFIG.login}, t("sign_in")) : null);
   state.again = why === "stale";  // a new assignment: set the phone up again at once
 }
@@ -98,7 +99,9 @@ async function sendQueue() {
   }
   const shown = [];
   for (const [batch, list] of batches) {
-    const r = await net.sync({device: state.dev.device, batch, scope_hash: state.scopeHash,
+    // the slice's scope: changed grants since it was made answer 409 (stale), and the phone starts afresh
+    const scopeHash = (state.slice && state.slice.scope_hash) || state.scopeHash;
+    const r = await net.sync({device: state.dev.device, batch, scope_hash: scopeHash,
                               changes: list.map(({id, kind, at, data}) => ({id, kind, at, data}))});
     if (!(await answered(r))) return false;
     await store.saveResults(state.dev, r.data.results || []);
@@ -108,7 +111,8 @@ async function sendQueue() {
   state.lastBatch = shown.map((x) => x.id);
   const n = (s) => shown.filter((x) => x.status === s).length;
   const counts = ["applied", "duplicate", "flagged", "rejected"].filter((s) => n(s)).map((s) => `${t("status_" + s)} ${n(s)}`);
-  notice(t("results") + ": " + counts.join(" · "), h("a.btn", {href: "#queue"}, t("queue")));
+  notice((state.wipeText ? state.wipeText + " " : "") + t("results") + ": " + counts.join(" · "),
+         h("a.btn", {href: "#queue"}, t("queue")));
   return true;
 }
 
@@ -135,6 +139,7 @@ async function syncNow() {
       state.slice = s.data;
       await store.saveSlice(state.dev, s.data);
       index();
+      state.wipeText = "";
     } while (state.again && navigator.onLine);
   } finally {
     state.syncing = false;
@@ -470,7 +475,13 @@ function applyLang() {
 
 async function start() {
   applyLang();
-  document.getElementById("lang").addEventListener("click", () => { setLang(otherLang()); applyLang(); render(); });
+  document.getElementById("lang").addEventListener("click", async () => {
+    setLang(otherLang());
+    applyLang();
+    render();
+    // online: the server answers in this language too, and the slice's playbooks come again in it
+    if (navigator.onLine && (await net.setLanguage(getLang())) && state.dev) syncNow();
+  });
   document.getElementById("back").addEventListener("click", () => { if (history.length > 1) history.back(); else location.hash = ""; });
   if ("serviceWorker" in navigator) navigator.serviceWorker.register(CONFIG.sw, {scope: CONFIG.scope}).catch(() => {});
   state.dev = await store.device();

@@ -29,6 +29,18 @@ async function call(method, path, body) {
   return {error: resp.status, data};
 }
 
+/** The account's language on the server too (the slice's playbooks and the sync's messages follow it). */
+export async function setLanguage(lang) {
+  try {
+    await fetch(CONFIG.setlang, {method: "POST", credentials: "same-origin", redirect: "manual",
+      headers: {"Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": csrf()},
+      body: new URLSearchParams({language: lang, next: CONFIG.scope})});
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
 export const register = (name) => call("POST", "devices", {name});
 export const checkDevice = (id) => call("GET", "devices/" + encodeURIComponent(id));
 export const slice = (id) => call("GET", "slice?device=" + encodeURIComponent(id));

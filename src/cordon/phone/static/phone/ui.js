@@ -2,7 +2,7 @@
 const TEXTS = JSON.parse(document.getElementById("phone-texts").textContent);
 const LANGS = ["zh-hans", "en"];
 let lang = localStorage.getItem("cordon.phone.lang");
-if (LANGS.indexOf(lang) < 0) lang = "zh-hans";
+if (LANGS.indexOf(lang) < 0) lang = JSON.parse(document.getElementById("phone-config").textContent).lang || "zh-hans";
 
 export const getLang = () => lang;
 export function setLang(l) { lang = l; localStorage.setItem("cordon.phone.lang", l); }
