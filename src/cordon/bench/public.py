@@ -14,12 +14,14 @@ the server is stopped at the end. The last line is the JSON figures (``seconds``
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import math
 import multiprocessing as mp
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -50,7 +52,7 @@ def free_port() -> int:
 
 def _client(args) -> tuple[int, int, list[float]]:
     """One client: keep-alive GETs of ``paths`` (cycled) until ``until``; latencies of those after ``measure_from``."""
-    port, paths, measure_from, until, seed = args
+    port, paths, measure_from, until, seed, headers = args
     rng = random.Random(seed)
     paths = list(paths)
     rng.shuffle(paths)
@@ -66,7 +68,7 @@ def _client(args) -> tuple[int, int, list[float]]:
         i += 1
         t = time.perf_counter()
         try:
-            conn.request("GET", path, headers={"Accept": "application/json"})
+            conn.request("GET", path, headers={"Accept": "application/json", **headers})
             resp = conn.getresponse()
             resp.read()
             good = resp.status == 200
@@ -85,12 +87,13 @@ def _client(args) -> tuple[int, int, list[float]]:
     return ok, errors, lat
 
 
-def hammer(port: int, paths: list[str], clients: int, warmup: float, seconds: float) -> dict:
+def hammer(port: int, paths: list[str], clients: int, warmup: float, seconds: float, headers=None) -> dict:
+    """``clients`` keep-alive clients (processes) GET ``paths`` for ``seconds`` after ``warmup``: req/s, p50, p99."""
     start = time.time() + 0.5
     measure_from = start + warmup
     until = measure_from + seconds
     with mp.get_context("fork").Pool(clients) as pool:
-        res = pool.map(_client, [(port, paths, measure_from, until, i) for i in range(clients)])
+        res = pool.map(_client, [(port, paths, measure_from, until, i, headers or {}) for i in range(clients)])
     ok = sum(r[0] for r in res)
     errors = sum(r[1] for r in res)
     lat = sorted(x for r in res for x in r[2])
@@ -119,10 +122,60 @@ def addresses(n: int, seed: int) -> list[str]:
     return out
 
 
-def run(args) -> int:
+@contextlib.contextmanager
+def serving(vendor: str, day, static: dict[str, bytes], workers: int):
+    """``cordon serve --workers N`` on a free localhost port against the bench's database (its connections here
+    closed first), with ``static`` files under ``/static/bench/``, the clock pinned to ``day``; yields the port
+    once a static file answers, and stops the server (its process group) afterwards."""
     from django.conf import settings
     from django.db import connections
 
+    db = settings.DATABASES["default"]
+    if vendor == "postgresql":
+        url = (f"postgres://{urllib.parse.quote(db['USER'])}:{urllib.parse.quote(db['PASSWORD'] or '')}"
+               f"@{db['HOST']}:{db['PORT']}/{db['NAME']}")
+    else:
+        url = f"sqlite:///{db['NAME']}"
+    connections.close_all()
+    home = Path(tempfile.mkdtemp(prefix="cordon-bench-serve-"))
+    static_dir = home / "static" / "bench"
+    static_dir.mkdir(parents=True)
+    for name, data in static.items():
+        (static_dir / name).write_bytes(data)
+    probe = "/static/bench/" + next(iter(static))
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "CORDON_HOME": str(home), "CORDON_TODAY": day.isoformat()}
+    env.pop("CORDON_DEBUG", None)
+    server = subprocess.Popen([sys.executable, "-m", "cordon.cli", "serve", "--host", "127.0.0.1", "--port",
+                               str(port), "--workers", str(workers)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("GET", probe)
+                r = c.getresponse()
+                r.read()
+                if r.status == 200:
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None or time.time() > deadline:
+                raise RuntimeError("the server did not start: " + (server.stderr.read() or b"").decode()[-2000:])
+            time.sleep(0.3)
+        yield port
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def run(args) -> int:
     from cordon.bench.tick import seed_designations
     from cordon.situation import public
 
@@ -139,38 +192,7 @@ def run(args) -> int:
 
         index = addressindex.stats()  # built by the lookups above, as each server process builds its own
         body = json.dumps(sample, ensure_ascii=False).encode()
-        db = settings.DATABASES["default"]
-        if vendor == "postgresql":
-            url = (f"postgres://{urllib.parse.quote(db['USER'])}:{urllib.parse.quote(db['PASSWORD'] or '')}"
-                   f"@{db['HOST']}:{db['PORT']}/{db['NAME']}")
-        else:
-            url = f"sqlite:///{db['NAME']}"
-        connections.close_all()
-        home = Path(tempfile.mkdtemp(prefix="cordon-bench-public-"))
-        static_dir = home / "static" / "bench"
-        static_dir.mkdir(parents=True)
-        (static_dir / "baseline.json").write_bytes(body)
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "CORDON_HOME": str(home), "CORDON_TODAY": day.isoformat()}
-        env.pop("CORDON_DEBUG", None)
-        server = subprocess.Popen([sys.executable, "-m", "cordon.cli", "serve", "--host", "127.0.0.1", "--port",
-                                   str(port), "--workers", str(args.workers)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-        try:
-            deadline = time.time() + 120
-            while True:
-                try:
-                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    c.request("GET", "/static/bench/baseline.json")
-                    r = c.getresponse()
-                    r.read()
-                    if r.status == 200:
-                        break
-                except OSError:
-                    pass
-                if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("the server did not start: " + (server.stderr.read() or b"").decode()[-2000:])
-                time.sleep(0.3)
+        with serving(vendor, day, {"baseline.json": body}, args.workers) as port:
             lookup_paths = ["/public/lookup.json?q=" + urllib.parse.quote(q) for q in qs]
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             c.request("GET", lookup_paths[0])
@@ -185,16 +207,6 @@ def run(args) -> int:
             lk = hammer(port, lookup_paths, args.clients, args.warmup, args.seconds)
             st = hammer(port, ["/static/bench/baseline.json"], args.clients, args.warmup, args.seconds)
             measured = time.perf_counter() - t
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-            import shutil
-
-            shutil.rmtree(home, ignore_errors=True)
     ratio = round(lk["rps"] / st["rps"], 3) if st["rps"] else None
     rows = [
         ("database", vendor),
