@@ -108,3 +108,14 @@ def test_map_page(mapped, worker, commander):
     assert 'id="map"' in html and "leaflet.js" in html and 'value="infections"' in html
     assert 'id="selection"' in html  # community workers designate in their community
     assert client_for(None).get("/maps/").status_code in (302, 403)
+
+
+@pytest.mark.parametrize("role", ["commander", "worker"])
+def test_fuzz_layers(mapped, commander, worker, role):
+    """The layers' operation under the API fuzzer (the whole-API fuzz covers it too; this one runs on a city with
+    shapes and designations): no server error, answers conforming to the schema."""
+    from tests.core.test_api_fuzz import fuzz
+
+    out = fuzz({"commander": commander, "worker": worker}[role], examples=40, only="/api/maps/layers/{name}")
+    assert out["counts"]["operations"] == 1
+    assert not out["failures"], "\n\n".join(out["failures"])

@@ -19,6 +19,7 @@ from typing import Callable
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from cordon.cases.models import Facility, Infection
 from cordon.core import access, clock, stamps
@@ -281,18 +282,18 @@ class Layer:
     name: str
     cap: str
     read: Callable[[object, View], str]
-    title: str
+    title: object  # a lazy translation
 
 
 LAYERS: dict[str, Layer] = {ly.name: ly for ly in (
-    Layer("basemap", access.VIEW, basemap_layer, "Basemap"),
-    Layer("risk", access.VIEW, risk_layer, "Risk areas"),
-    Layer("observation", access.VIEW, observation_layer, "Under observation"),
-    Layer("infections", access.READ_HEALTH, infections_layer, "Infections"),
-    Layer("facilities", access.VIEW, facilities_layer, "Facilities"),
-    Layer("keyplaces", access.KEYPLACES_READ, keyplaces_layer, "Key places"),
-    Layer("screening", access.VIEW, screening_layer, "Screening coverage"),
-    Layer("special", access.READ_PERSONAL, special_layer, "Special groups in sealed areas"),
+    Layer("basemap", access.VIEW, basemap_layer, gettext_lazy("Basemap")),
+    Layer("risk", access.VIEW, risk_layer, gettext_lazy("Risk areas")),
+    Layer("observation", access.VIEW, observation_layer, gettext_lazy("Under observation")),
+    Layer("infections", access.READ_HEALTH, infections_layer, gettext_lazy("Infections")),
+    Layer("facilities", access.VIEW, facilities_layer, gettext_lazy("Facilities")),
+    Layer("keyplaces", access.KEYPLACES_READ, keyplaces_layer, gettext_lazy("Key places")),
+    Layer("screening", access.VIEW, screening_layer, gettext_lazy("Screening coverage")),
+    Layer("special", access.READ_PERSONAL, special_layer, gettext_lazy("Special groups in sealed areas")),
 )}
 
 

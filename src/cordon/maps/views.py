@@ -49,7 +49,7 @@ def map_page(request):
     user = request.user
     layers = [ly for ly in queries.layers_for(user) if ly.name != "basemap"]
     return render(request, "maps/map.html", {
-        "layers": [(ly.name, _(ly.title)) for ly in layers],
+        "layers": [(ly.name, str(ly.title)) for ly in layers],
         "extent": _extent(user, parse_id(request.GET.get("at"))),
         "can_designate": access.has_perm(user, access.ZONES_WRITE),
         "detail_zoom": queries.DETAIL_ZOOM,
