@@ -258,8 +258,9 @@ OUTSIDE = {
     ("district_officer", ("GET", "/api/commands/{order_id}/matrix")),
 }
 
-#: Pages that answer a GET with a redirect when open (to today's report; home for a signed-in user).
-REDIRECTS = {"situation_daily_today", "logout", "login", "screening_print_latest"}
+#: Pages that answer a GET with a redirect when open (to today's report; home for a signed-in user; the map to
+#: select what to designate).
+REDIRECTS = {"situation_daily_today", "logout", "login", "screening_print_latest", "maps_designate"}
 
 
 def _expect(role, cap) -> bool:

@@ -17,7 +17,7 @@ from cordon.zones.actions import do_designate
 BATCH = 5000
 
 
-def dumps(geometry: dict) -> str:
+def _dumps(geometry: dict) -> str:
     """A geometry as the compact text a shape stores."""
     return json.dumps(geometry, separators=(",", ":"))
 
@@ -44,7 +44,7 @@ def do_generate_shapes(*, actor=None) -> int:
         objs = []
         for aid, kind, *anc in areas:
             x0, y0, x1, y1 = rect = rects[aid]
-            objs.append(Shape(area_id=aid, kind=kind, geometry=dumps(polygon(rect)), x0=x0, y0=y0, x1=x1, y1=y1,
+            objs.append(Shape(area_id=aid, kind=kind, geometry=_dumps(polygon(rect)), x0=x0, y0=y0, x1=x1, y1=y1,
                               cx=round((x0 + x1) / 2, 6), cy=round((y0 + y1) / 2, 6), source=Source.GENERATED,
                               **dict(zip(anc_cols, anc))))
         Shape.objects.bulk_create(objs, batch_size=1000)
