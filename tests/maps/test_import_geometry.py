@@ -102,3 +102,24 @@ def test_as_a_user_only_their_jurisdiction(shaped, tmp_path, capsys, outsider):
     path = _write(tmp_path, [_feature(COMMUNITY_A, {"type": "Polygon", "coordinates": [SQUARE]})])
     assert main(["import", "geometry", str(path), "--as", outsider.username]) == 1
     assert "in your jurisdiction" in capsys.readouterr().out
+
+
+def test_detailed_rings_get_an_outline_for_low_zoom(shaped, tmp_path, capsys, commander):
+    import math
+
+    from cordon.maps.models import Shape
+    from tests.conftest import client_for
+
+    # a 200-point circle of ~1 km around the community: its low-zoom outline has far fewer points
+    ring = [[103.80 + 0.01 * math.cos(2 * math.pi * i / 200), 36.05 + 0.008 * math.sin(2 * math.pi * i / 200)]
+            for i in range(200)]
+    ring.append(ring[0])
+    path = _write(tmp_path, [_feature(COMMUNITY_A, {"type": "Polygon", "coordinates": [ring]})])
+    assert main(["import", "geometry", str(path)]) == 0
+    s = Shape.objects.get(area__path=COMMUNITY_A)
+    full, outline = json.loads(s.geometry), json.loads(s.outline)
+    assert len(full["coordinates"][0]) == 201 and 4 <= len(outline["coordinates"][0]) < 60
+    box = {"west": 103.7, "south": 36.0, "east": 103.9, "north": 36.1}
+    low = client_for(commander).get("/api/maps/layers/basemap", {**box, "zoom": 13}).json()
+    mine = [f for f in low["features"] if f["properties"]["area"] == s.area_id]
+    assert mine and mine[0]["geometry"] == outline

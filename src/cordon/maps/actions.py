@@ -76,7 +76,7 @@ def do_import_shapes(accepted, *, file: str, refused: int = 0, actor=None) -> di
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for a in accepted:
         (x0, y0, x1, y1), (cx, cy) = a.bbox, a.point
-        values = {"kind": a.area.kind, "geometry": a.geometry, "x0": x0, "y0": y0, "x1": x1, "y1": y1, "cx": cx,
+        values = {"kind": a.area.kind, "geometry": a.geometry, "outline": a.outline, "x0": x0, "y0": y0, "x1": x1, "y1": y1, "cx": cx,
                   "cy": cy, "source": Source.IMPORTED, **{c: getattr(a.area, c) for c in anc_cols}}
         old = existing.get(a.area.pk)
         if old is not None and all(getattr(old, k) == v for k, v in values.items()):

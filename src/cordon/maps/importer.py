@@ -40,10 +40,15 @@ class GeometryReport(ImportReport):
     number_column = "feature"
 
 
+#: degrees (~50 m): how far an outline may stray from the geometry it simplifies
+OUTLINE_TOLERANCE = 0.0005
+
+
 @dataclass
 class Accepted:
     area: Area
     geometry: str
+    outline: str
     bbox: tuple[float, float, float, float]
     point: tuple[float, float]
 
@@ -81,6 +86,20 @@ def _check_geometry(raw, kind: str) -> tuple[object | None, str]:
     if not geom.is_valid or geom.is_empty:
         return None, f"invalid geometry once rounded to {DIGITS} decimals: {explain_validity(geom)}"
     return geom, ""
+
+
+def _text(geom) -> str:
+    return json.dumps(mapping(geom), separators=(",", ":"))
+
+
+def _outline(geom) -> str:
+    """The geometry simplified for low zoom (topology kept, so still valid); blank when it has no fewer points."""
+    if geom.geom_type == "Point":
+        return ""
+    simple = _normalized(geom.simplify(OUTLINE_TOLERANCE, preserve_topology=True))
+    if simple.is_empty or not simple.is_valid or shapely.get_num_coordinates(simple) >= shapely.get_num_coordinates(geom):
+        return ""
+    return _text(simple)
 
 
 def read(path, *, user=None) -> tuple[list[Accepted], GeometryReport]:
@@ -131,6 +150,6 @@ def read(path, *, user=None) -> tuple[list[Accepted], GeometryReport]:
             report.errors.append(RowError(n, "geometry", reason))
             continue
         pt = geom if geom.geom_type == "Point" else geom.representative_point()
-        accepted.append(Accepted(area, json.dumps(mapping(geom), separators=(",", ":")),
+        accepted.append(Accepted(area, _text(geom), _outline(geom),
                                  tuple(round(v, DIGITS) for v in geom.bounds), (round(pt.x, DIGITS), round(pt.y, DIGITS))))
     return accepted, report

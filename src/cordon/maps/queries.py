@@ -16,8 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
-from django.db.models import Count, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
@@ -87,13 +87,15 @@ def shape_key(area) -> int:
     return area.building_id if area.kind == "unit" and area.building_id else area.pk
 
 
-def shapes_of(keys, *, geometry: bool = False) -> dict[int, tuple]:
-    """area id -> (cx, cy[, geometry text]) for the shapes of ``keys``, in chunks of ``CHUNK`` ids."""
-    cols = ("area_id", "cx", "cy", "geometry") if geometry else ("area_id", "cx", "cy")
+def shapes_of(keys, *, geometry: bool = False, simple: bool = False) -> dict[int, tuple]:
+    """area id -> (cx, cy[, geometry text]) for the shapes of ``keys``, in chunks of ``CHUNK`` ids (``simple``:
+    the outline for low zoom where there is one)."""
+    cols = ("area_id", "cx", "cy", "g") if geometry else ("area_id", "cx", "cy")
+    g = Coalesce(NullIf("outline", Value("")), "geometry") if simple else F("geometry")
     keys = sorted(set(keys))
     out = {}
     for lo in range(0, len(keys), CHUNK):
-        for row in Shape.objects.filter(area_id__in=keys[lo:lo + CHUNK]).values_list(*cols):
+        for row in Shape.objects.filter(area_id__in=keys[lo:lo + CHUNK]).annotate(g=g).values_list(*cols):
             out[row[0]] = row[1:]
     return out
 
@@ -235,7 +237,7 @@ def screening_layer(user, view: View) -> str:
         return collection([])
     rows = list(CoverageRow.objects.for_user(user).filter(round=r, kind="community")
                 .values_list("area_id", "due", "sampled"))
-    where = shapes_of([a for a, _d, _s in rows], geometry=view.detail or len(rows) < 400)
+    where = shapes_of([a for a, _d, _s in rows], geometry=view.detail or len(rows) < 400, simple=not view.detail)
     feats = []
     for area_id, due, sampled in rows:
         at = where.get(area_id)
@@ -254,13 +256,14 @@ def basemap_layer(user, view: View) -> str:
     kinds = ["district", "street"] if view.zoom < 12 else (
         ["district", "street", "community"] if view.zoom < 14 else
         ["community", "compound"] if view.zoom < DETAIL_ZOOM else ["compound", "building"])
+    geometry = "geometry" if view.detail else "outline"
     qs = shapes_in(user, view, kinds).filter(kind__in=kinds).select_related("area").only(
-        "area_id", "kind", "geometry", "cx", "cy", "area__name")
+        "area_id", "kind", "geometry", "outline", "cx", "cy", "area__name")
     above = {i for g in access.grants_of(user) if g.area_id for _lv, i in access.ancestors_above(g.area)}
     rows = list(qs)
     if above:
         rows += [s for s in Shape.objects.filter(area_id__in=sorted(above), kind__in=kinds).select_related("area")
-                 .only("area_id", "kind", "geometry", "cx", "cy", "area__name")]
+                 .only("area_id", "kind", "geometry", "outline", "cx", "cy", "area__name")]
     units: dict[int, list] = defaultdict(list)
     buildings = [s.area_id for s in rows if s.kind == "building"]
     for lo in range(0, len(buildings), CHUNK):
@@ -273,7 +276,7 @@ def basemap_layer(user, view: View) -> str:
                  "url": _url("area_detail", s.area_id)}
         if s.kind == "building":
             props["units"] = units.get(s.area_id, [])
-        feats.append(feature(s.geometry, props))
+        feats.append(feature(getattr(s, geometry) or s.geometry, props))
     return collection(feats)
 
 
