@@ -119,3 +119,18 @@ def test_fuzz_layers(mapped, commander, worker, role):
     out = fuzz({"commander": commander, "worker": worker}[role], examples=40, only="/api/maps/layers/{name}")
     assert out["counts"]["operations"] == 1
     assert not out["failures"], "\n\n".join(out["failures"])
+
+
+def test_city_wide_layer_follows_a_new_designation(mapped, commander):
+    from cordon.places.actions import do_ensure_area
+    from cordon.zones.actions import do_designate, do_lift
+
+    _r, before = _layer(commander, "risk", zoom=10)
+    unit2 = do_ensure_area("城关区/皋兰路街道/五泉社区/五泉小区/1号楼/2单元", actor="test")
+    d = do_designate(unit2, "medium", reason="P3 stayed here", exposure_note="P3", actor=commander)
+    _r, after = _layer(commander, "risk", zoom=10)
+    assert len(after["features"]) == len(before["features"]) + 1
+    assert d.pk in {f["properties"]["id"] for f in after["features"]}
+    do_lift(mapped["d_b"], reason="assessed", actor=commander)
+    _r, lifted = _layer(commander, "risk", zoom=10)
+    assert mapped["d_b"].pk not in {f["properties"]["id"] for f in lifted["features"]}

@@ -122,17 +122,25 @@ def _url(name: str, pk: int) -> str:
     return reverse(name, args=[pk])
 
 
+def _designation_points(ds, view: View) -> str:
+    rows = list(ds.annotate(key=Coalesce("building_id", "area_id")).values_list("id", "level", "key"))
+    where = shapes_of([k for _i, _lv, k in rows])
+    feats = []
+    for did, level, key in rows:
+        at = where.get(key)
+        if at is not None and view.holds(at[0], at[1]):
+            feats.append(feature(point(at[0], at[1]), {"id": did, "level": level}))
+    return collection(feats)
+
+
 def _designation_layer(user, view: View, status: str) -> str:
     ds = Designation.objects.for_user(user).filter(status=status)
     if not view.detail:
-        rows = list(ds.annotate(key=Coalesce("building_id", "area_id")).values_list("id", "level", "key"))
-        where = shapes_of([k for _i, _lv, k in rows])
-        feats = []
-        for did, level, key in rows:
-            at = where.get(key)
-            if at is not None and view.holds(at[0], at[1]):
-                feats.append(feature(point(at[0], at[1]), {"id": did, "level": level}))
-        return collection(feats)
+        # the same answer for everyone of one jurisdiction until a designation or a shape changes (or the
+        # minute turns: the day start's bulk updates send no signal): kept in the cache (core.stamps)
+        key = ("designation-points", status, access.scope_key(access.scope_for(user)),
+               *(round(v, 3) for v in (view.west, view.south, view.east, view.north)))
+        return stamps.cached(("risk_areas", "shapes"), key, lambda: _designation_points(ds, view))
     shapes = {s[0]: s[1:] for s in shapes_in(user, view).values_list("area_id", "kind", "geometry")}
     buildings = [i for i, (k, _g) in shapes.items() if k == "building"]
     larger = [i for i, (k, _g) in shapes.items() if k != "building"]
