@@ -51,6 +51,6 @@ def test_worker_clicks_a_unit_and_designates_it(live_server, browser, city, work
 
     anon = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
     anon.goto(url + "/public/map")
-    anon.wait_for_function("document.getElementById('map').dataset.loaded === '1'")
+    anon.locator('#map[data-loaded="1"]').wait_for()
     assert anon.locator("path.leaflet-interactive").count() == 1
     assert not errors, errors

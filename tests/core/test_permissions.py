@@ -262,8 +262,9 @@ OUTSIDE = {
 #: 410 (the phone wipes) for an unknown device and 400 for the slice without its ``device`` query.
 DEVICE_READS = {("GET", "/api/phone/devices/{device_id}"): 410, ("GET", "/api/phone/slice"): 400}
 
-#: Pages that answer a GET with a redirect when open (to today's report; home for a signed-in user).
-REDIRECTS = {"situation_daily_today", "logout", "login", "screening_print_latest"}
+#: Pages that answer a GET with a redirect when open (to today's report; home for a signed-in user; the map to
+#: select what to designate).
+REDIRECTS = {"situation_daily_today", "logout", "login", "screening_print_latest", "maps_designate"}
 
 
 def _expect(role, cap) -> bool:

@@ -12,3 +12,12 @@ def mapped(city, commander):
     a = do_designate(city["unit_a"], "high", reason="P1 lives here", exposure_note="P1", actor=commander)
     b = do_designate(city["unit_b"], "medium", reason="P2 stayed here", exposure_note="P2", actor=commander)
     return {**city, "d_a": a, "d_b": b}
+
+
+@pytest.fixture(autouse=True)
+def _public_geojson_fresh(monkeypatch):
+    """Each request reads the public GeoJSON afresh (a server process keeps it ``PUBLIC_TTL`` seconds)."""
+    from cordon.maps import queries
+
+    monkeypatch.setattr(queries, "PUBLIC_TTL", 0.0)
+    queries._PUBLIC_MEMO.clear()

@@ -56,6 +56,7 @@ def test_refusals(shaped, worker, outsider, auditor):
     assert client_for(outsider).post("/maps/designate/", {"areas": str(unit_a), "level": "high", "reason": "x",
                                                           "confirm": "1"}).status_code == 404
     assert client_for(auditor).get("/maps/designate/", {"areas": str(unit_a)}).status_code == 403
+    assert client_for(worker).get("/maps/designate/")["Location"] == "/maps/"  # nothing selected: the map
     for bad in ("", "x", "0", "1,,y", ",".join(["1"] * 300)):
         assert client_for(worker).get("/maps/designate/", {"areas": bad}).status_code == 404, bad
     # no reason: the form again, 400, nothing designated

@@ -108,3 +108,29 @@ def test_map_page(mapped, worker, commander):
     assert 'id="map"' in html and "leaflet.js" in html and 'value="infections"' in html
     assert 'id="selection"' in html  # community workers designate in their community
     assert client_for(None).get("/maps/").status_code in (302, 403)
+
+
+@pytest.mark.parametrize("role", ["commander", "worker"])
+def test_fuzz_layers(mapped, commander, worker, role):
+    """The layers' operation under the API fuzzer (the whole-API fuzz covers it too; this one runs on a city with
+    shapes and designations): no server error, answers conforming to the schema."""
+    from tests.core.test_api_fuzz import fuzz
+
+    out = fuzz({"commander": commander, "worker": worker}[role], examples=40, only="/api/maps/layers/{name}")
+    assert out["counts"]["operations"] == 1
+    assert not out["failures"], "\n\n".join(out["failures"])
+
+
+def test_city_wide_layer_follows_a_new_designation(mapped, commander):
+    from cordon.places.actions import do_ensure_area
+    from cordon.zones.actions import do_designate, do_lift
+
+    _r, before = _layer(commander, "risk", zoom=10)
+    unit2 = do_ensure_area("城关区/皋兰路街道/五泉社区/五泉小区/1号楼/2单元", actor="test")
+    d = do_designate(unit2, "medium", reason="P3 stayed here", exposure_note="P3", actor=commander)
+    _r, after = _layer(commander, "risk", zoom=10)
+    assert len(after["features"]) == len(before["features"]) + 1
+    assert d.pk in {f["properties"]["id"] for f in after["features"]}
+    do_lift(mapped["d_b"], reason="assessed", actor=commander)
+    _r, lifted = _layer(commander, "risk", zoom=10)
+    assert mapped["d_b"].pk not in {f["properties"]["id"] for f in lifted["features"]}

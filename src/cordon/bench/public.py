@@ -14,11 +14,13 @@ the server is stopped at the end. The last line is the JSON figures (``seconds``
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import math
 import multiprocessing as mp
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -39,7 +41,7 @@ def add_arguments(p) -> None:
 
 def _client(args) -> tuple[int, int, list[float]]:
     """One client: keep-alive GETs of ``paths`` (cycled) until ``until``; latencies of those after ``measure_from``."""
-    port, paths, measure_from, until, seed = args
+    port, paths, measure_from, until, seed, headers = args
     rng = random.Random(seed)
     paths = list(paths)
     rng.shuffle(paths)
@@ -55,7 +57,7 @@ def _client(args) -> tuple[int, int, list[float]]:
         i += 1
         t = time.perf_counter()
         try:
-            conn.request("GET", path, headers={"Accept": "application/json"})
+            conn.request("GET", path, headers={"Accept": "application/json", **headers})
             resp = conn.getresponse()
             resp.read()
             good = resp.status == 200
@@ -74,12 +76,13 @@ def _client(args) -> tuple[int, int, list[float]]:
     return ok, errors, lat
 
 
-def hammer(port: int, paths: list[str], clients: int, warmup: float, seconds: float) -> dict:
+def hammer(port: int, paths: list[str], clients: int, warmup: float, seconds: float, headers=None) -> dict:
+    """``clients`` keep-alive clients (processes) GET ``paths`` for ``seconds`` after ``warmup``: req/s, p50, p99."""
     start = time.time() + 0.5
     measure_from = start + warmup
     until = measure_from + seconds
     with mp.get_context("fork").Pool(clients) as pool:
-        res = pool.map(_client, [(port, paths, measure_from, until, i) for i in range(clients)])
+        res = pool.map(_client, [(port, paths, measure_from, until, i, headers or {}) for i in range(clients)])
     ok = sum(r[0] for r in res)
     errors = sum(r[1] for r in res)
     lat = sorted(x for r in res for x in r[2])
@@ -108,8 +111,24 @@ def addresses(n: int, seed: int) -> list[str]:
     return out
 
 
-def run(args) -> int:
+@contextlib.contextmanager
+def serving(day, static: dict[str, bytes], workers: int):
+    """``cordon serve --workers N`` (``common.served``) with ``static`` files under ``/static/bench/`` and the clock
+    pinned to ``day``; yields the port once the first static file answers."""
+    home = Path(tempfile.mkdtemp(prefix="cordon-bench-serve-"))
+    static_dir = home / "static" / "bench"
+    static_dir.mkdir(parents=True)
+    for name, data in static.items():
+        (static_dir / name).write_bytes(data)
+    try:
+        with served({"CORDON_HOME": str(home), "CORDON_TODAY": day.isoformat()}, workers,
+                    "/static/bench/" + next(iter(static))) as port:
+            yield port
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
+
+def run(args) -> int:
     from cordon.bench.tick import seed_designations
     from cordon.situation import public
 
@@ -126,31 +145,21 @@ def run(args) -> int:
 
         index = addressindex.stats()  # built by the lookups above, as each server process builds its own
         body = json.dumps(sample, ensure_ascii=False).encode()
-        home = Path(tempfile.mkdtemp(prefix="cordon-bench-public-"))
-        static_dir = home / "static" / "bench"
-        static_dir.mkdir(parents=True)
-        (static_dir / "baseline.json").write_bytes(body)
-        try:
-            with served({"CORDON_HOME": str(home), "CORDON_TODAY": day.isoformat()}, args.workers,
-                        "/static/bench/baseline.json") as port:
-                lookup_paths = ["/public/lookup.json?q=" + urllib.parse.quote(q) for q in qs]
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                c.request("GET", lookup_paths[0])
-                r = c.getresponse()
-                answer = r.read()
-                cache_control = r.getheader("Cache-Control")
-                c.request("GET", "/static/bench/baseline.json")
-                r = c.getresponse()
-                static_size = len(r.read())
-                c.close()
-                t = time.perf_counter()
-                lk = hammer(port, lookup_paths, args.clients, args.warmup, args.seconds)
-                st = hammer(port, ["/static/bench/baseline.json"], args.clients, args.warmup, args.seconds)
-                measured = time.perf_counter() - t
-        finally:
-            import shutil
-
-            shutil.rmtree(home, ignore_errors=True)
+        with serving(day, {"baseline.json": body}, args.workers) as port:
+            lookup_paths = ["/public/lookup.json?q=" + urllib.parse.quote(q) for q in qs]
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            c.request("GET", lookup_paths[0])
+            r = c.getresponse()
+            answer = r.read()
+            cache_control = r.getheader("Cache-Control")
+            c.request("GET", "/static/bench/baseline.json")
+            r = c.getresponse()
+            static_size = len(r.read())
+            c.close()
+            t = time.perf_counter()
+            lk = hammer(port, lookup_paths, args.clients, args.warmup, args.seconds)
+            st = hammer(port, ["/static/bench/baseline.json"], args.clients, args.warmup, args.seconds)
+            measured = time.perf_counter() - t
     ratio = round(lk["rps"] / st["rps"], 3) if st["rps"] else None
     rows = [
         ("database", vendor),

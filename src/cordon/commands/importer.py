@@ -5,7 +5,7 @@ from pathlib import Path
 
 
 def add_arguments(p):
-    p.add_argument("kind", choices=["residents", "areas", "samples", "results", "counts", "keyworkers"], help="what the file holds")
+    p.add_argument("kind", choices=["residents", "areas", "samples", "results", "counts", "keyworkers", "geometry"], help="what the file holds")
     p.add_argument("file")
     p.add_argument("--as", dest="as_user", default=None, help="import as this user (their jurisdiction applies)")
     p.add_argument("--errors", default=None, help="where to write the error report (default FILE.errors.csv)")
@@ -27,7 +27,7 @@ def _report_errors(args, report) -> int:
     out = Path(args.errors or f"{args.file}.errors.csv")
     report.write_errors(out)
     for e in report.errors[:20]:
-        print(f"  line {e.line}: {e.field}: {e.reason}")
+        print(f"  {getattr(report, 'number_column', 'line')} {e.line}: {e.field}: {e.reason}")
     if len(report.errors) > 20:
         print(f"  ... {len(report.errors) - 20} more")
     print(f"error report: {out}")
@@ -63,6 +63,8 @@ def run(args) -> int:
         return run_areas(args, actor)
     if args.kind == "keyworkers":
         return run_keyworkers(args, actor)
+    if args.kind == "geometry":
+        return run_geometry(args, actor)
     t0 = time.monotonic()
 
     def progress(rep):
@@ -189,3 +191,20 @@ def run_areas(args, actor) -> int:
     print(f"{rep.file}: {rep.rows} rows in {time.monotonic() - t0:.1f}s: {rep.created} areas created ({kinds}), "
           f"{rep.unchanged} rows already present, {len(rep.errors)} bad rows")
     return _report_errors(args, rep)
+
+
+def run_geometry(args, actor) -> int:
+    """``cordon import geometry FILE.geojson``: the areas' own geometry (maps.importer): refused features by
+    number, field and reason in ``FILE.errors.csv``; exit 1 if any, 2 if the file cannot be read."""
+    from cordon.maps.actions import do_import_shapes
+    from cordon.maps.importer import GeometryFileError, read
+
+    try:
+        accepted, report = read(args.file, user=None if isinstance(actor, str) else actor)
+    except GeometryFileError as exc:
+        print(_file_error(args, exc), file=sys.stderr)
+        return 2
+    counts = do_import_shapes(accepted, file=str(args.file), refused=len(report.errors), actor=actor)
+    print(f"{args.file}: {report.rows} features: {counts['created']} created, {counts['updated']} updated, "
+          f"{counts['unchanged']} unchanged, {len(report.errors)} refused")
+    return _report_errors(args, report)

@@ -17,7 +17,7 @@ from cordon.zones.actions import do_designate
 BATCH = 5000
 
 
-def dumps(geometry: dict) -> str:
+def _dumps(geometry: dict) -> str:
     """A geometry as the compact text a shape stores."""
     return json.dumps(geometry, separators=(",", ":"))
 
@@ -44,7 +44,7 @@ def do_generate_shapes(*, actor=None) -> int:
         objs = []
         for aid, kind, *anc in areas:
             x0, y0, x1, y1 = rect = rects[aid]
-            objs.append(Shape(area_id=aid, kind=kind, geometry=dumps(polygon(rect)), x0=x0, y0=y0, x1=x1, y1=y1,
+            objs.append(Shape(area_id=aid, kind=kind, geometry=_dumps(polygon(rect)), x0=x0, y0=y0, x1=x1, y1=y1,
                               cx=round((x0 + x1) / 2, 6), cy=round((y0 + y1) / 2, 6), source=Source.GENERATED,
                               **dict(zip(anc_cols, anc))))
         Shape.objects.bulk_create(objs, batch_size=1000)
@@ -65,3 +65,25 @@ def do_designate_selection(areas, level: str, *, reason: str, infections=(), exp
         raise ActionError(_("select at least one area on the map"), field="areas")
     return [do_designate(a, level, reason=reason, infections=infections, exposure_note=exposure_note, actor=actor)
             for a in areas]
+
+
+@transaction.atomic
+def do_import_shapes(accepted, *, file: str, refused: int = 0, actor=None) -> dict:
+    """Store the shapes a geometry file gave (``maps.importer.read``'s accepted features): each replaces its
+    area's shape (generated or imported before); one that is already the same is left alone. One audit row."""
+    anc_cols = [f"{lv}_id" for lv in LEVELS]
+    existing = {s.area_id: s for s in Shape.objects.filter(area_id__in=[a.area.pk for a in accepted])}
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for a in accepted:
+        (x0, y0, x1, y1), (cx, cy) = a.bbox, a.point
+        values = {"kind": a.area.kind, "geometry": a.geometry, "outline": a.outline, "x0": x0, "y0": y0, "x1": x1, "y1": y1, "cx": cx,
+                  "cy": cy, "source": Source.IMPORTED, **{c: getattr(a.area, c) for c in anc_cols}}
+        old = existing.get(a.area.pk)
+        if old is not None and all(getattr(old, k) == v for k, v in values.items()):
+            counts["unchanged"] += 1
+            continue
+        Shape.objects.update_or_create(area_id=a.area.pk, defaults=values)
+        counts["created" if old is None else "updated"] += 1
+    audit.record("maps.import", actor=actor, object_type="shape", object_repr=file[:400],
+                 after={**counts, "refused": refused})
+    return counts

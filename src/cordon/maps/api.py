@@ -39,7 +39,7 @@ def get_layer(request, name: one_of(queries.LAYERS), f: Query[ViewQuery]):
     if f.north <= f.south:
         raise ActionError(_("north must be greater than south"), field="north")
     text = queries.layer(user, name, queries.View(f.west, f.south, f.east, f.north, f.zoom))
-    return HttpResponse(text, content_type="application/geo+json")
+    return HttpResponse(text, content_type="application/json")  # GeoJSON, as the schema documents it
 
 
 access.declare_operations(router, {"get_layer": access.VIEW})

@@ -1,6 +1,7 @@
 """Area geometry: one shape per area from district down to building (a unit is drawn as its building).
 
-``geometry`` is the GeoJSON geometry as compact text (coordinates rounded to 6 decimals), so a layer's
+``geometry`` is the GeoJSON geometry as compact text (coordinates rounded to 6 decimals; ``outline`` the same
+simplified for the views below building zoom, where an imported city's detailed rings would only cost bytes), so a layer's
 response is assembled from stored text without parsing it; ``x0 y0 x1 y1`` is its bounding box and
 ``cx cy`` a point inside it (the label and the marker at low zoom), indexed for viewport queries. Shapes
 carry the ancestor ids of their area (``ScopedFields``), so every read is scoped like any other record.
@@ -25,6 +26,9 @@ class Shape(ScopedFields):
                                 db_constraint=False, related_name="shape")
     kind = models.CharField(max_length=12)
     geometry = models.TextField()
+    # the geometry simplified for views below building zoom (~50 m tolerance); blank: the same as ``geometry``
+    # (the synthetic city's rectangles)
+    outline = models.TextField(blank=True, default="")
     x0 = models.FloatField()
     y0 = models.FloatField()
     x1 = models.FloatField()

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
-from django.db.models import Count, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from cordon.cases.models import Facility, Infection
 from cordon.core import access, clock, stamps
@@ -85,29 +87,34 @@ def shape_key(area) -> int:
     return area.building_id if area.kind == "unit" and area.building_id else area.pk
 
 
-def shapes_of(keys, *, geometry: bool = False) -> dict[int, tuple]:
-    """area id -> (cx, cy[, geometry text]) for the shapes of ``keys``, in chunks of ``CHUNK`` ids."""
-    cols = ("area_id", "cx", "cy", "geometry") if geometry else ("area_id", "cx", "cy")
+def shapes_of(keys, *, geometry: bool = False, simple: bool = False) -> dict[int, tuple]:
+    """area id -> (cx, cy[, geometry text]) for the shapes of ``keys``, in chunks of ``CHUNK`` ids (``simple``:
+    the outline for low zoom where there is one)."""
+    cols = ("area_id", "cx", "cy", "g") if geometry else ("area_id", "cx", "cy")
+    g = Coalesce(NullIf("outline", Value("")), "geometry") if simple else F("geometry")
     keys = sorted(set(keys))
     out = {}
     for lo in range(0, len(keys), CHUNK):
-        for row in Shape.objects.filter(area_id__in=keys[lo:lo + CHUNK]).values_list(*cols):
+        for row in Shape.objects.filter(area_id__in=keys[lo:lo + CHUNK]).annotate(g=g).values_list(*cols):
             out[row[0]] = row[1:]
     return out
 
 
 def shapes_in(user, view: View, kinds=None, cap: str = access.VIEW):
-    """The user's shapes (under ``cap``) meeting the viewport: buildings by their label point (indexed), the
-    larger kinds by their bounding box."""
+    """The user's shapes (under ``cap``) meeting the viewport: buildings found by their label point (the
+    (kind, cx, cy) index), the larger kinds by their bounding box among their kind's rows; two indexed reads
+    whose ids make the returned queryset (an OR of both would read the whole table)."""
     qs = Shape.objects.for_user(user, cap)
     box = Q(x0__lte=view.east, x1__gte=view.west, y0__lte=view.north, y1__gte=view.south)
     r = BUILDING_REACH
-    buildings = Q(kind="building", cx__gte=view.west - r, cx__lte=view.east + r, cy__gte=view.south - r,
-                  cy__lte=view.north + r) & box
-    larger = Q(kind__in=[k for k in LEVELS[:4] if kinds is None or k in kinds]) & box
-    if kinds is not None and "building" not in kinds:
-        return qs.filter(larger)
-    return qs.filter(buildings | larger)
+    ids = []
+    if kinds is None or "building" in kinds:
+        ids += qs.filter(box, kind="building", cx__gte=view.west - r, cx__lte=view.east + r,
+                         cy__gte=view.south - r, cy__lte=view.north + r).values_list("area_id", flat=True)
+    larger = [k for k in LEVELS[:4] if kinds is None or k in kinds]
+    if larger:
+        ids += qs.filter(box, kind__in=larger).values_list("area_id", flat=True)
+    return Shape.objects.filter(area_id__in=ids)
 
 
 # ---------------------------------------------------------------------------------------------- layers
@@ -115,17 +122,25 @@ def _url(name: str, pk: int) -> str:
     return reverse(name, args=[pk])
 
 
+def _designation_points(ds, view: View) -> str:
+    rows = list(ds.annotate(key=Coalesce("building_id", "area_id")).values_list("id", "level", "key"))
+    where = shapes_of([k for _i, _lv, k in rows])
+    feats = []
+    for did, level, key in rows:
+        at = where.get(key)
+        if at is not None and view.holds(at[0], at[1]):
+            feats.append(feature(point(at[0], at[1]), {"id": did, "level": level}))
+    return collection(feats)
+
+
 def _designation_layer(user, view: View, status: str) -> str:
     ds = Designation.objects.for_user(user).filter(status=status)
     if not view.detail:
-        rows = list(ds.annotate(key=Coalesce("building_id", "area_id")).values_list("id", "level", "key"))
-        where = shapes_of([k for _i, _lv, k in rows])
-        feats = []
-        for did, level, key in rows:
-            at = where.get(key)
-            if at is not None and view.holds(at[0], at[1]):
-                feats.append(feature(point(at[0], at[1]), {"id": did, "level": level}))
-        return collection(feats)
+        # the same answer for everyone of one jurisdiction until a designation or a shape changes (or the
+        # minute turns: the day start's bulk updates send no signal): kept in the cache (core.stamps)
+        key = ("designation-points", status, access.scope_key(access.scope_for(user)),
+               *(round(v, 3) for v in (view.west, view.south, view.east, view.north)))
+        return stamps.cached(("risk_areas", "shapes"), key, lambda: _designation_points(ds, view))
     shapes = {s[0]: s[1:] for s in shapes_in(user, view).values_list("area_id", "kind", "geometry")}
     buildings = [i for i, (k, _g) in shapes.items() if k == "building"]
     larger = [i for i, (k, _g) in shapes.items() if k != "building"]
@@ -230,7 +245,7 @@ def screening_layer(user, view: View) -> str:
         return collection([])
     rows = list(CoverageRow.objects.for_user(user).filter(round=r, kind="community")
                 .values_list("area_id", "due", "sampled"))
-    where = shapes_of([a for a, _d, _s in rows], geometry=view.detail or len(rows) < 400)
+    where = shapes_of([a for a, _d, _s in rows], geometry=view.detail or len(rows) < 400, simple=not view.detail)
     feats = []
     for area_id, due, sampled in rows:
         at = where.get(area_id)
@@ -249,13 +264,14 @@ def basemap_layer(user, view: View) -> str:
     kinds = ["district", "street"] if view.zoom < 12 else (
         ["district", "street", "community"] if view.zoom < 14 else
         ["community", "compound"] if view.zoom < DETAIL_ZOOM else ["compound", "building"])
+    geometry = "geometry" if view.detail else "outline"
     qs = shapes_in(user, view, kinds).filter(kind__in=kinds).select_related("area").only(
-        "area_id", "kind", "geometry", "cx", "cy", "area__name")
+        "area_id", "kind", "geometry", "outline", "cx", "cy", "area__name")
     above = {i for g in access.grants_of(user) if g.area_id for _lv, i in access.ancestors_above(g.area)}
     rows = list(qs)
     if above:
         rows += [s for s in Shape.objects.filter(area_id__in=sorted(above), kind__in=kinds).select_related("area")
-                 .only("area_id", "kind", "geometry", "cx", "cy", "area__name")]
+                 .only("area_id", "kind", "geometry", "outline", "cx", "cy", "area__name")]
     units: dict[int, list] = defaultdict(list)
     buildings = [s.area_id for s in rows if s.kind == "building"]
     for lo in range(0, len(buildings), CHUNK):
@@ -268,7 +284,7 @@ def basemap_layer(user, view: View) -> str:
                  "url": _url("area_detail", s.area_id)}
         if s.kind == "building":
             props["units"] = units.get(s.area_id, [])
-        feats.append(feature(s.geometry, props))
+        feats.append(feature(getattr(s, geometry) or s.geometry, props))
     return collection(feats)
 
 
@@ -277,18 +293,18 @@ class Layer:
     name: str
     cap: str
     read: Callable[[object, View], str]
-    title: str
+    title: object  # a lazy translation
 
 
 LAYERS: dict[str, Layer] = {ly.name: ly for ly in (
-    Layer("basemap", access.VIEW, basemap_layer, "Basemap"),
-    Layer("risk", access.VIEW, risk_layer, "Risk areas"),
-    Layer("observation", access.VIEW, observation_layer, "Under observation"),
-    Layer("infections", access.READ_HEALTH, infections_layer, "Infections"),
-    Layer("facilities", access.VIEW, facilities_layer, "Facilities"),
-    Layer("keyplaces", access.KEYPLACES_READ, keyplaces_layer, "Key places"),
-    Layer("screening", access.VIEW, screening_layer, "Screening coverage"),
-    Layer("special", access.READ_PERSONAL, special_layer, "Special groups in sealed areas"),
+    Layer("basemap", access.VIEW, basemap_layer, gettext_lazy("Basemap")),
+    Layer("risk", access.VIEW, risk_layer, gettext_lazy("Risk areas")),
+    Layer("observation", access.VIEW, observation_layer, gettext_lazy("Under observation")),
+    Layer("infections", access.READ_HEALTH, infections_layer, gettext_lazy("Infections")),
+    Layer("facilities", access.VIEW, facilities_layer, gettext_lazy("Facilities")),
+    Layer("keyplaces", access.KEYPLACES_READ, keyplaces_layer, gettext_lazy("Key places")),
+    Layer("screening", access.VIEW, screening_layer, gettext_lazy("Screening coverage")),
+    Layer("special", access.READ_PERSONAL, special_layer, gettext_lazy("Special groups in sealed areas")),
 )}
 
 
@@ -310,7 +326,7 @@ def public_geojson(q: str = "") -> str:
     """The public risk-area list (``zones.queries.public_current``, the list's own query) as an RFC 7946
     FeatureCollection: one feature per listed area (properties path, level, since, next_on), WGS 84
     geometry of its shape (a unit: its building), null when the area has none. Cached while no designation
-    changes (and for the minute)."""
+    changes (and for the minute), and in the process's memory for ``PUBLIC_TTL`` seconds."""
     q = (q or "").strip()[:100]
 
     def render() -> str:
@@ -327,7 +343,21 @@ def public_geojson(q: str = "") -> str:
                 "next_on": d.next_on.isoformat() if d.next_on else None}))
         return collection(feats)
 
-    return stamps.cached(("risk_areas", "shapes"), ("public-geojson", q), render)
+    now = time.monotonic()
+    kept = _PUBLIC_MEMO.get(q)
+    if kept is not None and now - kept[0] < PUBLIC_TTL:
+        return kept[1]
+    text = stamps.cached(("risk_areas", "shapes"), ("public-geojson", q), render)
+    if len(_PUBLIC_MEMO) > 256:
+        _PUBLIC_MEMO.clear()
+    _PUBLIC_MEMO[q] = (now, text)
+    return text
+
+
+#: Seconds a process answers the public GeoJSON from its own memory without asking whether a designation
+#: changed (the public pages say ``max-age=60``; a rush then costs no query at all).
+PUBLIC_TTL = 5.0
+_PUBLIC_MEMO: dict[str, tuple[float, str]] = {}
 
 
 def area_shape(area: Area) -> Shape | None:

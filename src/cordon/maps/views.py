@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -49,7 +49,7 @@ def map_page(request):
     user = request.user
     layers = [ly for ly in queries.layers_for(user) if ly.name != "basemap"]
     return render(request, "maps/map.html", {
-        "layers": [(ly.name, _(ly.title)) for ly in layers],
+        "layers": [(ly.name, str(ly.title)) for ly in layers],
         "extent": _extent(user, parse_id(request.GET.get("at"))),
         "can_designate": access.has_perm(user, access.ZONES_WRITE),
         "detail_zoom": queries.DETAIL_ZOOM,
@@ -69,9 +69,12 @@ def _selected_ids(raw: str) -> list[int]:
 @access.require(access.ZONES_WRITE)
 def designate(request):
     """The units and buildings selected on the map: who lives inside (households, residents, special groups)
-    and the guardrail flags designating them would raise, then the designation (zones' action, audited)."""
+    and the guardrail flags designating them would raise, then the designation (zones' action, audited). Without
+    a selection, the map to make one."""
     user = request.user
     raw = request.POST.get("areas") if request.method == "POST" else request.GET.get("areas")
+    if raw is None and request.method == "GET":
+        return redirect("maps_map")  # nothing selected yet: the selection is made on the map
     areas = queries.selection(user, _selected_ids(raw))
     form = forms.SelectionForm(request.POST or None, initial={"areas": ",".join(str(a.pk) for a in areas)})
     confirm = request.method == "POST" and "confirm" in request.POST

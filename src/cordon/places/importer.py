@@ -62,6 +62,8 @@ class ImportReport:
     households_created: int = 0
     errors: list[RowError] = field(default_factory=list)
     errors_before: int = 0  # bad rows of a resumed import's earlier run (already in its report)
+    #: what an error's number counts (the report's first column; ``maps.importer``: the feature)
+    number_column = "line"
 
     @property
     def ok(self) -> int:
@@ -74,7 +76,7 @@ class ImportReport:
     def write_errors(self, path: Path) -> None:
         with open(path, "w", newline="", encoding="utf-8-sig") as fh:
             w = csv.writer(fh)
-            w.writerow(["line", "field", "reason"])
+            w.writerow([self.number_column, "field", "reason"])
             for e in self.errors:
                 w.writerow([e.line, e.field, e.reason])
 

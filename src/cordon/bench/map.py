@@ -1,0 +1,137 @@
+"""``cordon bench map [--population N] [--designations D] [--clients C] [--seconds S]``: the maps at city scale.
+
+Builds the synthetic city in a scratch database (its geometry laid out by the load's hook, timed), seeds
+``--designations`` unit designations (as the tick bench does) and a city-wide commander with an API token, then
+
+1. the city-wide risk-area layer (``/api/maps/layers/risk`` at zoom 10, the whole city: one point per
+   designation) from ``cordon serve``, ``--repeat`` times after one request per worker process: median and worst
+   time and the size of the answer (goals: < 300 ms, < 2 MB);
+2. building-zoom views (zoom 17 viewports around designated and other buildings, risk layer and basemap
+   alternately) under ``--clients`` concurrent keep-alive clients against ``cordon serve`` (goal: p99 < 100 ms);
+3. ``/public/risk-areas.geojson`` under a rush of the same clients against a static file of the same size served
+   by the same server (goal: >= 0.5 of the static file's rate).
+
+Only localhost traffic; the server is stopped at the end. The last line is the JSON figures.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import random
+import statistics
+import time
+
+from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, timed
+from cordon.bench.public import hammer, serving
+
+
+def add_arguments(p) -> None:
+    city_arguments(p, "cordon_bench_map")
+    p.add_argument("--designations", type=int, default=10_000)
+    p.add_argument("--views", type=int, default=2_000, help="distinct building-zoom viewports")
+    p.add_argument("--repeat", type=int, default=7, help="city-wide layer requests timed")
+    p.add_argument("--seconds", type=float, default=15.0, help="measured time per rush")
+    p.add_argument("--warmup", type=float, default=3.0)
+    p.add_argument("--clients", type=int, default=50)
+    p.add_argument("--workers", type=int, default=2)
+
+
+def _viewports(n: int, seed: int) -> list[str]:
+    """Building-zoom views (~350 m x 250 m) centred on buildings, half of them holding a designated unit."""
+    from cordon.maps.models import Shape
+    from cordon.zones.models import Designation
+
+    rng = random.Random(seed)
+    sealed = list(Designation.objects.filter(status="active").values_list("building_id", flat=True)[:n])
+    ids = list(Shape.objects.filter(kind="building").values_list("area_id", flat=True))
+    pick = [sealed[i % len(sealed)] if sealed and i % 2 == 0 else rng.choice(ids) for i in range(n)]
+    at = {a: (x, y) for a, x, y in Shape.objects.filter(area_id__in=set(pick)).values_list("area_id", "cx", "cy")}
+    out = []
+    for i, b in enumerate(pick):
+        if b not in at:
+            continue
+        x, y = at[b]
+        layer = "risk" if i % 2 == 0 else "basemap"
+        out.append(f"/api/maps/layers/{layer}?west={x - 0.002:.6f}&south={y - 0.0012:.6f}&east={x + 0.002:.6f}"
+                   f"&north={y + 0.0012:.6f}&zoom=17")
+    return out
+
+
+def run(args) -> int:
+    from cordon.bench.tick import seed_designations
+    from cordon.core.actions import do_create_token, do_create_user
+    from cordon.maps import queries
+    from cordon.maps.models import Shape
+
+    day = dt.date(2022, 11, 20)
+    with city_database(args, f"map bench: {args.designations:,} designations") as (vendor, city, city_s):
+        shapes_s = city["timings"].get("map_shapes")
+        if not Shape.objects.exists():  # the load ran inside a transaction: its hook did not run
+            from cordon.maps.actions import do_generate_shapes
+
+            _n, shapes_s = timed(do_generate_shapes, actor="bench")
+        n_shapes = Shape.objects.count()
+        _seeded, seed_s = timed(seed_designations, args.designations, day, args.seed)
+        user, _grant = do_create_user("bench-commander", "bench-pass-2022-x", role="commander", actor="bench",
+                                      check_password=False)
+        _token, secret = do_create_token(user, "bench", actor="bench")
+        views = _viewports(args.views, args.seed)
+        public_body = queries.public_geojson().encode()
+        with serving(day, {"baseline.geojson": public_body}, args.workers) as port:
+            auth = {"Authorization": f"Bearer {secret}"}
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            times, size, body = [], 0, b""
+            for i in range(args.repeat + args.workers):  # the first of each worker process is not counted
+                t = time.perf_counter()
+                c.request("GET", "/api/maps/layers/risk?zoom=10", headers=auth)
+                r = c.getresponse()
+                body = r.read()
+                if r.status != 200:
+                    raise RuntimeError(f"city-wide layer: HTTP {r.status}: {body[:300]!r}")
+                if i >= args.workers:
+                    times.append((time.perf_counter() - t) * 1000)
+                size = len(body)
+            features = body.count(b'"type":"Feature"')
+            c.request("GET", views[0], headers=auth)
+            r = c.getresponse()
+            view_size = len(r.read())
+            view_status = r.status
+            c.close()
+            t = time.perf_counter()
+            zoom = hammer(port, views, args.clients, args.warmup, args.seconds, headers=auth)
+            pub = hammer(port, ["/public/risk-areas.geojson"], args.clients, args.warmup, args.seconds)
+            st = hammer(port, ["/static/bench/baseline.geojson"], args.clients, args.warmup, args.seconds)
+            measured = time.perf_counter() - t
+    median, worst = statistics.median(times), max(times)
+    ratio = round(pub["rps"] / st["rps"], 3) if st["rps"] else None
+
+    def goal(ok) -> str:
+        return "met" if ok else "NOT met"
+
+    rows = [
+        ("database", vendor),
+        ("city", f"{args.population:,} residents, {city['units']:,} units, {n_shapes:,} shapes laid out in "
+                 f"{shapes_s if shapes_s is not None else float('nan'):.1f} s (in the load's {city['seconds']:.0f} s)"),
+        ("designations", f"{args.designations:,} seeded in {seed_s:.0f} s (not counted)"),
+        ("city-wide risk layer", f"{features:,} features, {size / 1e6:.2f} MB; median {median:.0f} ms, worst "
+                                 f"{worst:.0f} ms of {args.repeat} (goals < 300 ms: {goal(worst < 300)}, < 2 MB: "
+                                 f"{goal(size < 2e6)})"),
+        ("building-zoom views", f"{len(views):,} viewports, first answer {view_size:,} B (HTTP {view_status}); "
+                                f"{zoom['rps']:,} req/s, p50 {zoom['p50_ms']} ms, p99 {zoom['p99_ms']} ms, "
+                                f"{zoom['errors']} errors (goal p99 < 100 ms: "
+                                f"{goal(zoom['p99_ms'] is not None and zoom['p99_ms'] < 100)})"),
+        ("public GeoJSON", f"{len(public_body):,} B; {pub['rps']:,} req/s, p99 {pub['p99_ms']} ms, {pub['errors']} errors"),
+        ("static baseline", f"{st['rps']:,} req/s, p99 {st['p99_ms']} ms"),
+        ("ratio public/static", f"{ratio} (goal >= 0.5: {goal(ratio is not None and ratio >= 0.5)})"),
+        ("server", f"cordon serve --workers {args.workers}; {args.clients} keep-alive clients, {args.seconds:.0f} s "
+                   f"each after {args.warmup:.0f} s warm-up"),
+    ]
+    emit("map", rows, {
+        "seconds": round(measured, 2), "peak_rss_mb": peak_rss_mb(), "database": vendor,
+        "population": args.population, "units": city["units"], "designations": args.designations,
+        "shapes": n_shapes, "shapes_s": round(shapes_s, 2) if shapes_s is not None else None,
+        "citywide_ms_median": round(median, 1), "citywide_ms_max": round(worst, 1), "citywide_bytes": size,
+        "citywide_features": features, "zoom_rps": zoom["rps"], "zoom_p50_ms": zoom["p50_ms"],
+        "zoom_p99_ms": zoom["p99_ms"], "zoom_errors": zoom["errors"], "public_rps": pub["rps"],
+        "public_p99_ms": pub["p99_ms"], "static_rps": st["rps"], "ratio": ratio, "clients": args.clients})
+    return 0
