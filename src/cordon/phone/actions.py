@@ -4,9 +4,10 @@ sync that applies a phone's queued changes.
 A sync applies each change through the same action the pages call (``screening.do_register_tube``,
 ``supplies.do_mark_delivered`` / ``do_mark_failed``, ``cases.do_record_checkin``, ``care.do_complete_task`` /
 ``do_create_request``, ``passes.do_check_pass``), inside ``audit.occurred(<the phone's time>)`` so its audit row
-keeps when it was done and when it arrived. Each change is its own transaction, stored (``Change``) with its
-result in that transaction: a change sent again returns the stored result and writes nothing, so a batch may be
-resent whole or in part. Written rules for conflicts (nothing silently dropped, every change gets a result):
+keeps when it was done and when it arrived. Each change is stored (``Change``) with its result in the
+transaction of its chunk (``CHUNK`` changes, their rows inserted together): a change sent again returns the
+stored result and writes nothing, so a batch may be resent whole or in part. Written rules for conflicts
+(nothing silently dropped, every change gets a result):
 
 - a tube whose barcode, or one of whose people, is registered in the round already: ``duplicate``;
 - a delivery outcome for a delivery already given the same outcome: ``duplicate``; for one closed otherwise since
@@ -386,9 +387,9 @@ def _chunk(device: Device, batch: uuid.UUID, raws: list, user, seen: dict, ctx: 
 
 
 def do_sync(device: Device, *, batch, changes: list, actor) -> list[dict]:
-    """Apply a batch of a phone's changes, each in its own savepoint, committed ``CHUNK`` at a time (see the
-    module's rules); returns one result per change, in order. The sync itself is audited (``phone.sync``: how many of each result), in the
-    transaction of its last step."""
+    """Apply a batch of a phone's changes, committed ``CHUNK`` at a time (see ``_chunk`` and the module's
+    rules); returns one result per change, in order. The sync itself is audited (``phone.sync``: how many of
+    each result), in the transaction of its last step."""
     if not isinstance(changes, list):
         raise ActionError(_("must be a list"), field="changes")
     if len(changes) > MAX_CHANGES:
