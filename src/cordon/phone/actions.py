@@ -4,9 +4,10 @@ sync that applies a phone's queued changes.
 A sync applies each change through the same action the pages call (``screening.do_register_tube``,
 ``supplies.do_mark_delivered`` / ``do_mark_failed``, ``cases.do_record_checkin``, ``care.do_complete_task`` /
 ``do_create_request``, ``passes.do_check_pass``), inside ``audit.occurred(<the phone's time>)`` so its audit row
-keeps when it was done and when it arrived. Each change is its own transaction, stored (``Change``) with its
-result in that transaction: a change sent again returns the stored result and writes nothing, so a batch may be
-resent whole or in part. Written rules for conflicts (nothing silently dropped, every change gets a result):
+keeps when it was done and when it arrived. Each change is stored (``Change``) with its result in the
+transaction of its chunk (``CHUNK`` changes, their rows inserted together): a change sent again returns the
+stored result and writes nothing, so a batch may be resent whole or in part. Written rules for conflicts
+(nothing silently dropped, every change gets a result):
 
 - a tube whose barcode, or one of whose people, is registered in the round already: ``duplicate``;
 - a delivery outcome for a delivery already given the same outcome: ``duplicate``; for one closed otherwise since
@@ -295,10 +296,16 @@ def _stored(cid: uuid.UUID, user, seen: Change | None = None) -> dict:
     return seen.result()
 
 
-def _one(device: Device, batch: uuid.UUID, raw, user, seen: dict, ctx: dict) -> dict:
-    """Apply one change and store it with its result, in one savepoint; a change seen before (``seen``, read
-    once per sync, or stored meanwhile by a concurrent sync: the insert of its id fails) answers its stored
-    result. ``ctx`` keeps what one sync reads once (rounds checked, sealings ended)."""
+def _one(device: Device, batch: uuid.UUID, raw, user, seen: dict, ctx: dict, pending: list | None = None) -> dict:
+    """Apply one change and store it with its result; a change seen before (``seen``, read once per sync, or
+    stored meanwhile by a concurrent sync: the insert of its id fails) answers its stored result. ``ctx`` keeps
+    what one sync reads once (rounds checked, sealings ended).
+
+    With ``pending`` (the fast path, inside the chunk's transaction) the change is not inserted but appended to
+    ``pending``, inserted in bulk at the chunk's end, and no savepoint of its own is taken (each action's own
+    undoes it when it refuses, the checks before it write nothing); an IntegrityError propagates to the chunk,
+    which is then undone and done again the slow way. Without it, the change has its own savepoint and its own
+    insert (the retry path)."""
     if not isinstance(raw, dict):
         return _rejected(None, _("must be a JSON object"))
     cid = raw.get("id")
@@ -315,30 +322,14 @@ def _one(device: Device, batch: uuid.UUID, raw, user, seen: dict, ctx: dict) -> 
     now = clock.now()
     change = Change(id=cid, device=device, user=user, batch=batch, kind=str(kind)[:16], received=now, at=now,
                     data=data if isinstance(data, dict) else {})
+    if pending is not None:
+        _apply(change, kind, data, raw, user, ctx)
+        pending.append(change)
+        seen[str(cid)] = change
+        return change.result()
     try:
         with transaction.atomic():
-            try:
-                if kind not in APPLY:
-                    raise ActionError(_("must be one of: %(kinds)s") % {"kinds": ", ".join(APPLY)}, field="kind")
-                if not isinstance(data, dict):
-                    raise ActionError(_("must be a JSON object"), field="data")
-                change.at = _moment(raw.get("at"))
-                # each action is atomic itself (its savepoint undoes it when it refuses); the checks before it
-                # write nothing, so the change's own savepoint keeps the stored result of a refused change
-                with audit.occurred(change.at):
-                    status, message, record, place = APPLY[kind](data, user, change.at, ctx)
-            except _Outcome as exc:
-                status, message, record, place = exc.status, exc.message, None, None
-            except ActionError as exc:
-                status, record, place = Status.REJECTED, None, None
-                message = f"{exc.field}: {exc}" if exc.field else str(exc)
-            except access.NotFound:
-                status, message, record, place = Status.REJECTED, _("not found in your jurisdiction"), None, None
-            except access.Forbidden:
-                status, message, record, place = Status.REJECTED, _("your roles do not allow this here"), None, None
-            change.status, change.message, change.record = status, message[:400], record
-            if place is not None and hasattr(place, "district_id"):
-                change.set_scope_from(place)
+            _apply(change, kind, data, raw, user, ctx)
             change.save(force_insert=True)
     except IntegrityError:  # the same id stored meanwhile (a concurrent sync, or twice in this batch)
         return _stored(cid, user)
@@ -346,14 +337,59 @@ def _one(device: Device, batch: uuid.UUID, raw, user, seen: dict, ctx: dict) -> 
     return change.result()
 
 
-#: changes committed together (each still in its own savepoint): a lost connection keeps the chunks before it
+def _apply(change: Change, kind, data, raw, user, ctx: dict) -> None:
+    """Apply one change through its action and set its result on ``change`` (not saved)."""
+    try:
+        if kind not in APPLY:
+            raise ActionError(_("must be one of: %(kinds)s") % {"kinds": ", ".join(APPLY)}, field="kind")
+        if not isinstance(data, dict):
+            raise ActionError(_("must be a JSON object"), field="data")
+        change.at = _moment(raw.get("at"))
+        # each action is atomic itself (its savepoint undoes it when it refuses); the checks before it write
+        # nothing, so a refused change leaves nothing but its stored result
+        with audit.occurred(change.at):
+            status, message, record, place = APPLY[kind](data, user, change.at, ctx)
+    except _Outcome as exc:
+        status, message, record, place = exc.status, exc.message, None, None
+    except ActionError as exc:
+        status, record, place = Status.REJECTED, None, None
+        message = f"{exc.field}: {exc}" if exc.field else str(exc)
+    except access.NotFound:
+        status, message, record, place = Status.REJECTED, _("not found in your jurisdiction"), None, None
+    except access.Forbidden:
+        status, message, record, place = Status.REJECTED, _("your roles do not allow this here"), None, None
+    change.status, change.message, change.record = status, message[:400], record
+    if place is not None and hasattr(place, "district_id"):
+        change.set_scope_from(place)
+
+
+#: changes committed together: a lost connection keeps the chunks before it
 CHUNK = 100
 
 
+def _chunk(device: Device, batch: uuid.UUID, raws: list, user, seen: dict, ctx: dict) -> list[dict]:
+    """One chunk in one transaction: its changes applied one after the other, their ``Change`` rows inserted
+    together at its end. When an insert fails (an id stored meanwhile by a concurrent sync) the whole chunk is
+    undone and done again with a savepoint and an insert per change, which answers such a change its stored
+    result (the fast path and the retry give the same results)."""
+    before = dict(seen)
+    try:
+        with transaction.atomic():
+            pending: list[Change] = []
+            results = [_one(device, batch, raw, user, seen, ctx, pending) for raw in raws]
+            Change.objects.bulk_create(pending)
+        return results
+    except IntegrityError:
+        seen.clear()
+        seen.update(before)
+    with transaction.atomic():
+        return [_one(device, batch, raw, user, seen, ctx) for raw in raws]
+
+
 def do_sync(device: Device, *, batch, changes: list, actor) -> list[dict]:
-    """Apply a batch of a phone's changes, each in its own savepoint, committed ``CHUNK`` at a time (see the
-    module's rules); returns one result per change, in order. The sync itself is audited (``phone.sync``: how many of each result), in the
-    transaction of its last step."""
+    """Apply a batch of a phone's changes, committed ``CHUNK`` at a time (see ``_chunk`` and the module's
+    rules); returns one result per change, in order. The sync itself is audited (``phone.sync``: how many of
+    each result), in the transaction of its last step."""
     if not isinstance(changes, list):
         raise ActionError(_("must be a list"), field="changes")
     if len(changes) > MAX_CHANGES:
@@ -368,8 +404,7 @@ def do_sync(device: Device, *, batch, changes: list, actor) -> list[dict]:
     results: list[dict] = []
     ctx: dict = {}
     for i in range(0, len(changes), CHUNK):
-        with transaction.atomic():
-            results += [_one(device, batch, raw, actor, seen, ctx) for raw in changes[i:i + CHUNK]]
+        results += _chunk(device, batch, changes[i:i + CHUNK], actor, seen, ctx)
     with transaction.atomic():
         now = clock.now()
         Device.objects.filter(pk=device.pk).update(last_seen=now)
