@@ -9,3 +9,5 @@ def run() -> None:
 
     if not Shape.objects.exists():
         do_generate_shapes(actor="demo")
+    print(f"Demo maps: {Shape.objects.count()} area shapes inside Lanzhou's extent; the map at /maps/ (designate "
+          f"from it), the public map at /public/map and /public/risk-areas.geojson")
