@@ -99,6 +99,7 @@ PAGES = {
     "POST /supplies/warehouses/{warehouse_id}/movements": "supplies_action",
     "POST /supplies/deliveries/{delivery_id}/delivered": "supplies_delivery_action",
     "POST /supplies/deliveries/{delivery_id}/failed": "supplies_delivery_action",
+    "POST /supplies/deliveries/{delivery_id}/assign": "passes_assign",
     # passes
     "POST /passes": "passes_new",
     "POST /passes/{pass_id}/revoke": "passes_revoke",

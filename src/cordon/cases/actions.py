@@ -9,7 +9,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from cordon.cases import hooks
 from cordon.core import access, audit, clock, notify
-from cordon.core.actions import ActionError, Conflict, escalate, lock, serialize
+from cordon.core.actions import ActionError, Conflict, do_escalate, lock, serialize
 from cordon.core.models import AuditEntry
 from cordon.core.packs import active_pack
 from cordon.cases.models import (Arrival, ArrivalKind, CheckIn, Facility, FacilityKind, Found, Infection,
@@ -190,7 +190,7 @@ def do_escalate_overdue(now=None, *, actor="system") -> int:
         return min(3, 1 + int((now - t.deadline).total_seconds() // span))
 
     with transaction.atomic():
-        raised = escalate(ResponseTask.objects.filter(status=TaskStatus.OPEN, deadline__lt=now, escalation__lt=3),
+        raised = do_escalate(ResponseTask.objects.filter(status=TaskStatus.OPEN, deadline__lt=now, escalation__lt=3),
                           now, level_of, actor=actor, object_type="task", rule=lambda t: t.rule)
         TaskNote.objects.bulk_create([TaskNote(task=t, at=now, actor=audit.actor_name(actor),
                                                text=f"overdue: escalated to level {t.escalation}") for t in raised])

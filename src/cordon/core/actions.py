@@ -31,7 +31,8 @@ def lock(obj):
     return obj
 
 
-def escalate(records, now, level_of, *, actor, object_type: str, rule) -> list:
+@transaction.atomic
+def do_escalate(records, now, level_of, *, actor, object_type: str, rule) -> list:
     """The overdue escalation both response tasks and hotline tickets run (records with ``escalation`` and
     ``escalated_at``): each of ``records`` whose ``level_of(record)`` is above its escalation rises to it at
     ``now``, with an ``<object_type>.escalate`` audit row citing ``rule(record)`` (bulk-inserted). Answers the

@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_lazy
 from cordon.care import perms
 from cordon.care.actions import do_create_request
 from cordon.core import access, audit, clock, ids, notify
-from cordon.core.actions import ActionError, Conflict, escalate, lock, serialize
+from cordon.core.actions import ActionError, Conflict, do_escalate, lock, serialize
 from cordon.hotline.config import desk
 from cordon.hotline.queries import deadlines, find_duplicate, may_edit_roster, resolve_location, route
 from cordon.hotline.models import (OPEN_STATUSES, Category, RateCounter, Shift, Source, Status, Ticket,
@@ -245,7 +245,7 @@ def do_escalate_overdue(now: dt.datetime | None = None, *, actor="system") -> in
     with transaction.atomic():
         qs = Ticket.objects.select_for_update(skip_locked=True).filter(
             status__in=OPEN_STATUSES, escalation__lt=3, respond_by__lt=now)
-        raised = escalate(qs, now, level_of, actor=actor, object_type="ticket",
+        raised = do_escalate(qs, now, level_of, actor=actor, object_type="ticket",
                           rule=lambda t: f"hotline: {t.deadline_class} deadlines")
         TicketEvent.objects.bulk_create([
             TicketEvent(ticket=t, at=now, kind="escalated", actor=audit.actor_name(actor),

@@ -209,18 +209,12 @@ def _negative_tubes(batch) -> list:
         return c.fetchall()
 
 
+@transaction.atomic
 def do_take_screening_batch(batch, *, actor="system") -> int:
     """A finished screening batch's negative tubes as the latest samples of the key workers in them: one read of
-    the batch's tubes and one update of the workers (``screening.hooks.AFTER_BATCH``). Returns workers updated.
-    Without any key worker nothing is read but that (no savepoint either: a hand-registered tube, a phone's
-    tube, calls this once each)."""
-    if not KeyWorker.objects.exists():
-        return 0
-    return _take_screening_batch(batch, actor)
-
-
-@transaction.atomic
-def _take_screening_batch(batch, actor) -> int:
+    the batch's tubes and one update of the workers (``screening.hooks.AFTER_BATCH``, which calls it only when
+    the city has key workers: a hand-registered tube, a phone's tube, call the hook once each). Returns workers
+    updated."""
     import numpy as np
 
     rows = _negative_tubes(batch)

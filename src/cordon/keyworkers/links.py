@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from cordon.keyworkers.actions import do_take_retest, do_take_screening_batch
-from cordon.keyworkers.queries import overdue_among
+from cordon.keyworkers.queries import any_key_workers, overdue_among
 
 __all__ = ["after_retest", "after_screening_batch", "overdue_among"]
 
 
 def after_screening_batch(batch) -> None:
-    do_take_screening_batch(batch)
+    if any_key_workers():  # else nothing to take, and no savepoint for every tube registered by hand
+        do_take_screening_batch(batch)
 
 
 def after_retest(resident_id, result, sampled_on, infection, actor) -> None:

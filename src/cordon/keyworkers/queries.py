@@ -138,6 +138,10 @@ def row(w: KeyWorker, on: dt.date | None = None, labels: dict | None = None) -> 
             "workplace": w.workplace.path if w.workplace_id else "", "positive_on": w.positive_on}
 
 
+def any_key_workers() -> bool:
+    return KeyWorker.objects.exists()
+
+
 def overdue_among(person_ids, day: dt.date) -> set[int]:
     """Which of these residents are key workers overdue on ``day`` (passes.hooks.OVERDUE)."""
     ids = list(person_ids)

@@ -199,13 +199,13 @@ def delivered(request, delivery_id: QueryId, payload: DeliveryReasonIn):
     return delivery_out(actions.do_mark_delivered(o, actor=user, reason=payload.reason))
 
 
-class AssignIn(Schema):
+class DeliveryAssignIn(Schema):
     rider_id: Id
     reason: Reason = ""
 
 
 @router.post("/supplies/deliveries/{delivery_id}/assign", response=DeliveryOut)
-def assign_delivery(request, delivery_id: QueryId, payload: AssignIn):
+def assign_delivery(request, delivery_id: QueryId, payload: DeliveryAssignIn):
     """Give a planned delivery to a rider (a resident, by id): into a sealed unit only a current key worker with a
     valid delivery or supply pass covering the unit (400 on ``rider`` with the reason otherwise)."""
     user, o = writable(request, DELIVERIES, delivery_id, perms.SUPPLY_ROLES)
