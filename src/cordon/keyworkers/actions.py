@@ -125,6 +125,16 @@ def _take_negative(w: KeyWorker, on: dt.date) -> None:
     w.overdue_from = first_overdue(w.registered_on, w.last_negative, w.positive_on, w.cadence_days)
 
 
+def _take_result(w: KeyWorker, result: str, on: dt.date) -> None:
+    """A single-tube sample of ``on`` on the worker (unsaved): positive, overdue from its day; negative, the
+    latest sample when it is their newest."""
+    if result == TestResult.POSITIVE:
+        w.positive_on = max(on, w.positive_on) if w.positive_on else on
+        w.overdue_from = first_overdue(w.registered_on, w.last_negative, w.positive_on, w.cadence_days)
+    else:
+        _take_negative(w, on)
+
+
 @transaction.atomic
 def do_record_sample(worker: KeyWorker, *, result: str, on: dt.date | None = None, actor=None,
                      reason: str = "") -> OnSiteSample:
@@ -145,10 +155,7 @@ def do_record_sample(worker: KeyWorker, *, result: str, on: dt.date | None = Non
         s.infection = do_record_infection(
             label=f"KW{w.pk}-{on:%Y%m%d}", home=_home_unit(person), found=Found.COMMUNITY, confirmed_on=on,
             resident=person, actor=actor, reason=f"key worker's on-site sample positive ({w.employer.name})")
-        w.positive_on = max(on, w.positive_on) if w.positive_on else on
-        w.overdue_from = first_overdue(w.registered_on, w.last_negative, w.positive_on, w.cadence_days)
-    else:
-        _take_negative(w, on)
+    _take_result(w, result, on)
     w.save(update_fields=["last_negative", "positive_on", "overdue_from"])
     s.save()
     audit.record("keyworker.sample", actor=actor, obj=w, object_type="keyworker", before=before,
@@ -168,11 +175,7 @@ def do_take_retest(resident_id: int, *, result: str, on: dt.date, infection=None
     if w is None:
         return None
     before = {"last_negative": w.last_negative, "positive_on": w.positive_on, "overdue_from": w.overdue_from}
-    if result == TestResult.POSITIVE:
-        w.positive_on = max(on, w.positive_on) if w.positive_on else on
-        w.overdue_from = first_overdue(w.registered_on, w.last_negative, w.positive_on, w.cadence_days)
-    else:
-        _take_negative(w, on)
+    _take_result(w, result, on)
     w.save(update_fields=["last_negative", "positive_on", "overdue_from"])
     audit.record("keyworker.retest", actor=actor, obj=w, object_type="keyworker", before=before,
                  after={"on": on, "result": result, "last_negative": w.last_negative, "positive_on": w.positive_on,
