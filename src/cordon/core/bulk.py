@@ -49,7 +49,7 @@ def insert_columns(model, columns: dict[str, list], same: dict | None = None, *,
     cols = ", ".join(qn(f.column) for f in [*varying, *(f for f, _ in fixed)])
     picks = ", ".join([f"u.c{i}" for i in range(len(varying))]
                       + [f"%s::{f.db_type(connection)}" for f, _ in fixed])
-    arrays = ", ".join(f"%s::{_array_type(f, connection)}" for f in varying)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in varying)
     names = ", ".join(f"c{i}" for i in range(len(varying)))
     back = f" RETURNING {', '.join(qn(meta.get_field(r).column) for r in returning)}" if returning else ""
     sql = (f"INSERT INTO {qn(meta.db_table)} ({cols}) SELECT {picks} FROM unnest({arrays}) AS u({names}){back}")
@@ -64,11 +64,6 @@ def insert_columns(model, columns: dict[str, list], same: dict | None = None, *,
             if returning:
                 out.extend(cur.fetchall())
     return out
-
-
-def _array_type(f, connection) -> str:
-    base = f.db_type(connection)
-    return f"{base}[]"
 
 
 def _needs_prep(f) -> bool:
