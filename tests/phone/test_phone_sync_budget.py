@@ -46,9 +46,9 @@ def _setup(city, worker, n):
     return rnd, device, _residents(city, n)
 
 
-#: statements per tube change: the tube action's own (its round locked, its people read and set, its batch,
-#: sample and audit row, the screening hook: no key worker here) and nothing of the sync's but a share of its chunk
-PER_TUBE = 14
+#: statements per tube change: a chunk's tubes are registered together (screening.do_register_tubes: one read of
+#: their people, barcodes and registrations, one insert of each kind of row), the screening hook once per tube
+PER_TUBE = 2
 
 
 def test_tube_sync_statements_per_change(city, worker, capsys):

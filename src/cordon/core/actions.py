@@ -56,15 +56,30 @@ def serialize(*key) -> None:
     the transaction ends: concurrent transactions asking for the same key run one after the other. Used where
     the thing to lock is a row that does not exist yet. PostgreSQL: an advisory lock; SQLite: writers are
     serialised already (``BEGIN IMMEDIATE``). Must run inside ``transaction.atomic``."""
+    serialize_all([key])
+
+
+def _lock_key(key) -> int:
     import hashlib
 
+    digest = hashlib.blake2b("\x1f".join(map(str, key)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def serialize_all(keys) -> None:
+    """``serialize`` each of ``keys`` (tuples), in one statement, in the order of their lock numbers (two
+    transactions asking for overlapping sets never wait for each other in a cycle)."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not keys:
         return
-    digest = hashlib.blake2b("\x1f".join(map(str, key)).encode(), digest_size=8).digest()
+    numbers = sorted({_lock_key(k) for k in keys})
     with connection.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
+        if len(numbers) == 1:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", numbers)
+        else:
+            cur.execute("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY k) s",
+                        [numbers])
 
 
 def _check_role(role: str) -> None:

@@ -135,22 +135,44 @@ def _text(data: dict, name: str, limit: int, *, required: bool = False) -> str:
     return v
 
 
-def _apply_tube(data, user, at, ctx):
-    from cordon.screening.actions import DuplicateTube, do_register_tube
+def _tube_round(data, user, ctx):
+    """The tube's round (its write access checked once per sync: a refusal, NotFound or Forbidden, is kept and
+    raised again for the next tube of that round) and its barcode as text."""
     from cordon.screening.queries import access_round
 
     rid = _int(data, "round")
     rounds = ctx.setdefault("rounds", {})
-    if rid not in rounds:  # checked once per sync (NotFound, Forbidden), then given to the action as checked
-        rounds[rid] = access_round(user, rid, write=True)
-    r = rounds[rid]
-    residents = data.get("residents")
-    try:
-        s = do_register_tube(r, barcode=_text(data, "barcode", 32, required=True), residents=residents,
-                             sampled_at=at, actor=user, reason=_("registered on a phone"), round_checked=True)
-    except DuplicateTube as exc:
-        raise _Outcome(Status.DUPLICATE, str(exc), exc.field) from None
+    if rid not in rounds:
+        try:
+            rounds[rid] = access_round(user, rid, write=True)
+        except (access.NotFound, access.Forbidden) as exc:
+            rounds[rid] = exc
+    if isinstance(rounds[rid], Exception):
+        raise type(rounds[rid])
+    return rounds[rid], _text(data, "barcode", 32, required=True)
+
+
+def _tube_outcome(r, s):
+    """A tube's result from the action's answer (a ``Sample`` or the refusal it raised)."""
+    from cordon.screening.actions import DuplicateTube
+
+    if isinstance(s, DuplicateTube):
+        raise _Outcome(Status.DUPLICATE, str(s), s.field)
+    if isinstance(s, Exception):
+        raise s
     return Status.APPLIED, "", {"type": "sample", "id": s.pk, "round": r.pk, "barcode": s.barcode}, s.place
+
+
+def _apply_tube(data, user, at, ctx):
+    from cordon.screening.actions import DuplicateTube, do_register_tube
+
+    r, barcode = _tube_round(data, user, ctx)
+    try:
+        s = do_register_tube(r, barcode=barcode, residents=data.get("residents"), sampled_at=at, actor=user,
+                             reason=_("registered on a phone"), round_checked=True)
+    except DuplicateTube as exc:
+        s = exc
+    return _tube_outcome(r, s)
 
 
 def _sealing_ended(o, ctx) -> bool:
@@ -296,18 +318,12 @@ def _stored(cid: uuid.UUID, user, seen: Change | None = None) -> dict:
     return seen.result()
 
 
-def _one(device: Device, batch: uuid.UUID, raw, user, seen: dict, ctx: dict, pending: list | None = None) -> dict:
-    """Apply one change and store it with its result; a change seen before (``seen``, read once per sync, or
-    stored meanwhile by a concurrent sync: the insert of its id fails) answers its stored result. ``ctx`` keeps
-    what one sync reads once (rounds checked, sealings ended).
-
-    With ``pending`` (the fast path, inside the chunk's transaction) the change is not inserted but appended to
-    ``pending``, inserted in bulk at the chunk's end, and no savepoint of its own is taken (each action's own
-    undoes it when it refuses, the checks before it write nothing); an IntegrityError propagates to the chunk,
-    which is then undone and done again the slow way. Without it, the change has its own savepoint and its own
-    insert (the retry path)."""
+def _new(device: Device, batch: uuid.UUID, raw, user, seen: dict) -> tuple[dict | Change | None, Change | None]:
+    """``(answer, None)`` for a change malformed or seen before (``seen``: read once per sync, or earlier in this
+    sync: then the answer is that ``Change``, its result read when the chunk is done), else ``(None, change)``:
+    its new ``Change`` row (not saved, no result yet)."""
     if not isinstance(raw, dict):
-        return _rejected(None, _("must be a JSON object"))
+        return _rejected(None, _("must be a JSON object")), None
     cid = raw.get("id")
     try:
         cid = uuid.UUID(str(cid)) if isinstance(cid, str) else None
@@ -315,40 +331,50 @@ def _one(device: Device, batch: uuid.UUID, raw, user, seen: dict, ctx: dict, pen
         cid = None
     if cid is None:
         return _rejected(raw.get("id") if isinstance(raw.get("id"), str) else None,
-                         _("a change needs its id (a UUID made on the phone)"), "id")
+                         _("a change needs its id (a UUID made on the phone)"), "id"), None
     if str(cid) in seen:
-        return _stored(cid, user, seen[str(cid)])
-    kind, data = raw.get("kind"), raw.get("data")
+        earlier = seen[str(cid)]
+        return (earlier if earlier._state.adding else _stored(cid, user, earlier)), None
+    data = raw.get("data")
     now = clock.now()
-    change = Change(id=cid, device=device, user=user, batch=batch, kind=str(kind)[:16], received=now, at=now,
-                    data=data if isinstance(data, dict) else {})
-    if pending is not None:
-        _apply(change, kind, data, raw, user, ctx)
-        pending.append(change)
-        seen[str(cid)] = change
-        return change.result()
+    return None, Change(id=cid, device=device, user=user, batch=batch, kind=str(raw.get("kind"))[:16], received=now,
+                        at=now, data=data if isinstance(data, dict) else {})
+
+
+def _one(device: Device, batch: uuid.UUID, raw, user, seen: dict, ctx: dict) -> dict:
+    """Apply one change in a savepoint of its own and insert it (the retry path, see ``_chunk``); a change seen
+    before, or stored meanwhile by a concurrent sync (the insert of its id fails), answers its stored result.
+    ``ctx`` keeps what one sync reads once (rounds checked, sealings ended)."""
+    answer, change = _new(device, batch, raw, user, seen)
+    if change is None:
+        return answer.result() if isinstance(answer, Change) else answer
     try:
         with transaction.atomic():
-            _apply(change, kind, data, raw, user, ctx)
+            _apply(change, raw.get("kind"), raw.get("data"), raw, user, ctx)
             change.save(force_insert=True)
     except IntegrityError:  # the same id stored meanwhile (a concurrent sync, or twice in this batch)
-        return _stored(cid, user)
-    seen[str(cid)] = change
+        return _stored(change.pk, user)
+    seen[str(change.pk)] = change
     return change.result()
 
 
-def _apply(change: Change, kind, data, raw, user, ctx: dict) -> None:
-    """Apply one change through its action and set its result on ``change`` (not saved)."""
+def _checked(change: Change, kind, data, raw) -> None:
+    """A change's own checks before its action: its kind, its data, its time (set on ``change``)."""
+    if kind not in APPLY:
+        raise ActionError(_("must be one of: %(kinds)s") % {"kinds": ", ".join(APPLY)}, field="kind")
+    if not isinstance(data, dict):
+        raise ActionError(_("must be a JSON object"), field="data")
+    change.at = _moment(raw.get("at"))
+
+
+def _settle(change: Change, fn) -> None:
+    """Set ``change``'s result from what ``fn()`` returns ((status, message, record, place)) or raises; when it
+    returns None the change waits for its batch (its result is settled later)."""
     try:
-        if kind not in APPLY:
-            raise ActionError(_("must be one of: %(kinds)s") % {"kinds": ", ".join(APPLY)}, field="kind")
-        if not isinstance(data, dict):
-            raise ActionError(_("must be a JSON object"), field="data")
-        change.at = _moment(raw.get("at"))
-        # each action is atomic itself (its savepoint undoes it when it refuses); the checks before it write
-        # nothing, so a refused change leaves nothing but its stored result
-        with audit.occurred(change.at):
-            status, message, record, place = APPLY[kind](data, user, change.at, ctx)
+        got = fn()
+        if got is None:
+            return
+        status, message, record, place = got
     except _Outcome as exc:
         status, message, record, place = exc.status, exc.message, None, None
     except ActionError as exc:
@@ -363,23 +389,84 @@ def _apply(change: Change, kind, data, raw, user, ctx: dict) -> None:
         change.set_scope_from(place)
 
 
+def _apply(change: Change, kind, data, raw, user, ctx: dict) -> None:
+    """Apply one change through its action and set its result on ``change`` (not saved). Each action is atomic
+    itself (its savepoint undoes it when it refuses); the checks before it write nothing, so a refused change
+    leaves nothing but its stored result."""
+    def run():
+        _checked(change, kind, data, raw)
+        with audit.occurred(change.at):
+            return APPLY[kind](data, user, change.at, ctx)
+
+    _settle(change, run)
+
+
+class _Retry(Exception):
+    """The fast path met a concurrent sync: the chunk is undone and done again change by change."""
+
+
+def _queue_tube(change: Change, data, raw, user, ctx: dict, tubes: dict) -> None:
+    _checked(change, Kind.TUBE, data, raw)
+    r, barcode = _tube_round(data, user, ctx)
+    tubes.setdefault(r.pk, (r, []))[1].append((change, barcode, data.get("residents")))
+
+
+def _register_tubes(tubes: dict, user) -> None:
+    """The chunk's tubes, round by round, through ``screening.do_register_tubes`` (one set of reads and writes
+    for all; the same rules, rows and audit as ``do_register_tube`` per change), each change's result set."""
+    from cordon.screening.actions import do_register_tubes
+
+    for r, queued in tubes.values():
+        try:
+            got = do_register_tubes(r, [{"barcode": b, "residents": people, "sampled_at": c.at, "occurred": c.at}
+                                        for c, b, people in queued],
+                                    actor=user, reason=_("registered on a phone"), round_checked=True)
+        except ActionError:  # people registered by a concurrent sync meanwhile (the round's bitmaps)
+            raise _Retry from None
+        for (c, _b, _p), s in zip(queued, got):
+            _settle(c, lambda s=s: _tube_outcome(r, s))
+
+
+def _fast(device: Device, batch: uuid.UUID, raws: list, user, seen: dict, ctx: dict) -> tuple[list, list[Change]]:
+    """The chunk's changes applied in order, the tubes together at the end (they touch nothing the other
+    kinds read); returns their results and the new ``Change`` rows (inserted by the caller)."""
+    results: list = []
+    pending: list[Change] = []
+    tubes: dict = {}
+    for raw in raws:
+        answer, change = _new(device, batch, raw, user, seen)
+        if change is None:
+            results.append(answer)
+            continue
+        kind, data = raw.get("kind"), raw.get("data")
+        if kind == Kind.TUBE:
+            _settle(change, lambda: _queue_tube(change, data, raw, user, ctx, tubes))
+        else:
+            _apply(change, kind, data, raw, user, ctx)
+        pending.append(change)
+        seen[str(change.pk)] = change
+        results.append(change)
+    _register_tubes(tubes, user)
+    return [x.result() if isinstance(x, Change) else x for x in results], pending
+
+
 #: changes committed together: a lost connection keeps the chunks before it
 CHUNK = 100
 
 
 def _chunk(device: Device, batch: uuid.UUID, raws: list, user, seen: dict, ctx: dict) -> list[dict]:
-    """One chunk in one transaction: its changes applied one after the other, their ``Change`` rows inserted
-    together at its end. When an insert fails (an id stored meanwhile by a concurrent sync) the whole chunk is
-    undone and done again with a savepoint and an insert per change, which answers such a change its stored
-    result (the fast path and the retry give the same results)."""
+    """One chunk in one transaction (``_fast``): its changes applied, their ``Change`` rows inserted together at
+    its end. When an insert fails (an id stored meanwhile by a concurrent sync) or a concurrent sync registered
+    some of its tubes' people meanwhile, the whole chunk is undone and done again with a savepoint and an insert
+    per change, which answers such a change its stored result or its refusal (the fast path and the retry give
+    the same results)."""
     before = dict(seen)
     try:
         with transaction.atomic():
-            pending: list[Change] = []
-            results = [_one(device, batch, raw, user, seen, ctx, pending) for raw in raws]
+            results, pending = _fast(device, batch, raws, user, seen, ctx)
             Change.objects.bulk_create(pending)
         return results
-    except IntegrityError:
+    except (IntegrityError, _Retry):
         seen.clear()
         seen.update(before)
     with transaction.atomic():

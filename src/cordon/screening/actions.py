@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from cordon.cases.actions import do_record_infection
 from cordon.cases.models import Found
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError, Conflict, lock, serialize
-from cordon.core.models import LEVELS
+from cordon.core.actions import ActionError, Conflict, lock, serialize, serialize_all
+from cordon.core.models import LEVELS, AuditEntry
 from cordon.places.models import Area, Resident
 from cordon.zones.actions import do_record_round
 from cordon.zones.models import Event, EventKind, Member
@@ -305,16 +305,8 @@ class DuplicateTube(Conflict):
 TUBE_WINDOW = (dt.timedelta(days=1), dt.timedelta(days=3))
 
 
-@transaction.atomic
-def do_register_tube(r: Round, *, barcode: str, residents, sampled_at: dt.datetime | None = None, site: str = "",
-                     actor=None, reason: str = "", round_checked: bool = False) -> Sample:
-    """Register one pooled tube by hand: its people (resident ids, at most the round's pool size) sampled at
-    ``sampled_at`` (now by default). Written as an import writes a tube (the ``Sample`` row under a batch of its
-    own, the people set in the round's bitmaps, the day's tally, ``hooks.AFTER_BATCH``), audited
-    ``screening.tube_register``. A person outside the actor's jurisdiction is answered as an unknown one; a
-    barcode or a person already registered in the round raises ``DuplicateTube``. ``round_checked``: the caller
-    has checked the actor's write access to the round already (``queries.access_round(actor, r.pk, write=True)``;
-    the phone sync checks each round once per sync)."""
+def _tube_input(r: Round, barcode, residents, site) -> tuple[str, list[int]]:
+    """A tube's own checks (nothing read): its barcode and site, its people (1 to the round's pool size)."""
     barcode = (barcode or "").strip()
     bad = _barcode_error(barcode) or _text_error("site", site or "")
     if bad:
@@ -325,20 +317,44 @@ def do_register_tube(r: Round, *, barcode: str, residents, sampled_at: dt.dateti
     people = list(dict.fromkeys(residents))
     if not people or len(people) > r.pool_size:
         raise ActionError(_("a tube holds 1 to %(n)s people in this round") % {"n": r.pool_size}, field="residents")
+    return barcode, people
+
+
+def _tube_scope(actor):
+    return access.scope_for(actor, access.SCREENING_WRITE) if actor is not None and not isinstance(actor, str) \
+        else None
+
+
+def _tube_placed(r: Round, people: list[int], found: dict, scope, when: dt.datetime) -> None:
+    """Its people known in the actor's jurisdiction (``found``: resident id -> Resident), its time in the
+    round's sampling window."""
+    unknown = [p for p in people if p not in found or (scope is not None and not scope.contains(found[p]))]
+    if unknown:
+        raise ActionError(_("no resident %(id)s in your jurisdiction") % {"id": unknown[0]}, field="residents")
+    day0 = dt.datetime.combine(r.on, dt.time(0), tzinfo=clock.tz())
+    if not (day0 - TUBE_WINDOW[0] <= when <= day0 + TUBE_WINDOW[1]):
+        raise ActionError(_("outside the round's sampling window (%(on)s)") % {"on": r.on}, field="sampled_at")
+
+
+@transaction.atomic
+def do_register_tube(r: Round, *, barcode: str, residents, sampled_at: dt.datetime | None = None, site: str = "",
+                     actor=None, reason: str = "", round_checked: bool = False) -> Sample:
+    """Register one pooled tube by hand: its people (resident ids, at most the round's pool size) sampled at
+    ``sampled_at`` (now by default). Written as an import writes a tube (the ``Sample`` row under a batch of its
+    own, the people set in the round's bitmaps, the day's tally, ``hooks.AFTER_BATCH``), audited
+    ``screening.tube_register``. A person outside the actor's jurisdiction is answered as an unknown one; a
+    barcode or a person already registered in the round raises ``DuplicateTube``. ``round_checked``: the caller
+    has checked the actor's write access to the round already (``queries.access_round(actor, r.pk, write=True)``;
+    the phone sync checks each round once per sync)."""
+    barcode, people = _tube_input(r, barcode, residents, site)
     if actor is not None and not isinstance(actor, str) and not round_checked:
         access_round(actor, r.pk, write=True)
     _refuse_closed(r.pk)
     found = {x.pk: x for x in Resident.objects.filter(pk__in=people)}
-    scope = access.scope_for(actor, access.SCREENING_WRITE) if actor is not None and not isinstance(actor, str) \
-        else None
-    unknown = [p for p in people if p not in found or (scope is not None and not scope.contains(found[p]))]
-    if unknown:
-        raise ActionError(_("no resident %(id)s in your jurisdiction") % {"id": unknown[0]}, field="residents")
+    scope = _tube_scope(actor)
     now = clock.now()
     when = sampled_at or now
-    day0 = dt.datetime.combine(r.on, dt.time(0), tzinfo=clock.tz())
-    if not (day0 - TUBE_WINDOW[0] <= when <= day0 + TUBE_WINDOW[1]):
-        raise ActionError(_("outside the round's sampling window (%(on)s)") % {"on": r.on}, field="sampled_at")
+    _tube_placed(r, people, found, scope, when)
     serialize("screening.tube", r.pk, barcode)  # two phones syncing the same tube at once: one goes first
     if Sample.objects.filter(round=r, barcode=barcode).exists():
         raise DuplicateTube(_("tube %(barcode)s is already registered in round %(name)s")
@@ -368,6 +384,100 @@ def do_register_tube(r: Round, *, barcode: str, residents, sampled_at: dt.dateti
         fn(b)
     sample.place = found[people[0]]  # where the tube was taken (its first person's home), for the caller
     return sample
+
+
+@transaction.atomic
+def do_register_tubes(r: Round, tubes: list[dict], *, actor=None, reason: str = "",
+                      round_checked: bool = False) -> list:
+    """Register many tubes of one round as ``do_register_tube`` registers each, one after the other in the
+    order given (the same checks and refusals, the same rows, audit rows and hooks), with the reads and
+    writes done once for all: ``tubes`` are dicts with ``barcode``, ``residents``, ``sampled_at`` (None: now),
+    ``site`` and ``occurred`` (the moment the audit row says it happened, ``audit.occurred``). Returns, per
+    tube, its ``Sample`` (``place`` set) or the ``ActionError`` / ``DuplicateTube`` the single action would
+    have raised (a tube refused writes nothing; a later tube sees the earlier ones registered). Used by the
+    phone sync (a phone's batch of tubes)."""
+    import uuid
+
+    import numpy as np
+
+    audit.check_text(reason, "reason")
+    out: list = [None] * len(tubes)
+    todo = []  # (index, barcode, people, tube)
+    for i, t in enumerate(tubes):
+        try:
+            todo.append((i, *_tube_input(r, t.get("barcode"), t.get("residents"), t.get("site", ""))))
+        except ActionError as exc:
+            out[i] = exc
+    if not todo:
+        return out
+    if actor is not None and not isinstance(actor, str) and not round_checked:
+        access_round(actor, r.pk, write=True)
+    try:
+        _refuse_closed(r.pk)
+    except ActionError as exc:
+        for i, *_rest in todo:
+            out[i] = exc
+        return out
+    found = {x.pk: x for x in Resident.objects.filter(pk__in={p for _i, _b, people in todo for p in people})}
+    scope = _tube_scope(actor)
+    now = clock.now()
+    placed = []
+    for i, barcode, people in todo:
+        try:
+            _tube_placed(r, people, found, scope, tubes[i].get("sampled_at") or now)
+            placed.append((i, barcode, people))
+        except ActionError as exc:
+            out[i] = exc
+    serialize_all([("screening.tube", r.pk, b) for _i, b, _p in placed])
+    barcodes = set(Sample.objects.filter(round=r, barcode__in={b for _i, b, _p in placed})
+                   .values_list("barcode", flat=True))
+    taken = set(Resident.objects.filter(pk__in={p for _i, _b, people in placed for p in people})
+                .filter(registered_in(r)).values_list("pk", flat=True))
+    kept = []
+    for i, barcode, people in placed:
+        again = sorted(p for p in people if p in taken)
+        if barcode in barcodes:
+            out[i] = DuplicateTube(_("tube %(barcode)s is already registered in round %(name)s")
+                                   % {"barcode": barcode, "name": r.name}, field="barcode")
+        elif again:
+            out[i] = DuplicateTube(_("resident %(id)s is already registered in round %(name)s")
+                                   % {"id": again[0], "name": r.name}, field="residents")
+        else:
+            barcodes.add(barcode)
+            taken.update(people)
+            kept.append((i, barcode, people))
+    if not kept:
+        return out
+    name = audit.actor_name(actor)
+    batches = ImportBatch.objects.bulk_create([
+        ImportBatch(kind=BatchKind.SAMPLES, key=f"tube:{uuid.uuid4().hex}", round=r, source="tube", size=1,
+                    status=BatchStatus.DONE, line=1, rows_ok=len(people), started=now, finished=now, actor=name)
+        for _i, _b, people in kept])
+    samples = Sample.objects.bulk_create([
+        Sample(round=r, batch_id=b.pk, barcode=barcode, site=(tubes[i].get("site") or "")[:80],
+               sampled_at=tubes[i].get("sampled_at") or now, people=people)
+        for (i, barcode, people), b in zip(kept, batches)])
+    everyone = [p for _i, _b, people in kept for p in people]
+    register_people(r.pk, np.array(everyone, dtype=np.int64))
+    days = [(s.sampled_at.astimezone(clock.tz()).date().toordinal(),) * len(s.people) for s in samples]
+    write_tally(tally_rows(r.pk, np.array([found[p].unit_id for p in everyone], dtype=np.int64),
+                           np.array([d for ds in days for d in ds], dtype=np.int64)))
+    rows = []
+    for (i, barcode, people), s in zip(kept, samples):
+        t = tubes[i]
+        with audit.occurred(t.get("occurred")):
+            rows.append(audit.entry(
+                "screening.tube_register", actor=actor, object_type="sample", object_id=s.pk,
+                object_repr=f"{r.name} {barcode}"[:400], scope=found[people[0]],
+                after={"round": r.pk, "barcode": barcode, "residents": people, "sampled_at": s.sampled_at,
+                       "site": t.get("site", "")}, reason=reason))
+        s.place = found[people[0]]
+        out[i] = s
+    AuditEntry.objects.bulk_create(rows)
+    for b in batches:
+        for _name, fn in hooks.AFTER_BATCH:
+            fn(b)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- recall
