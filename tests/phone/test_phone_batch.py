@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.db import transaction
@@ -165,3 +166,80 @@ def _people_free(scene):
 
     return list(Resident.objects.filter(name__startswith="居民").exclude(registered_in(scene["round"]))
                 .order_by("id").values_list("pk", flat=True)[:3])
+
+
+@pytest.fixture
+def checkins(city, worker, outsider):
+    from cordon.cases import actions as ca
+    from cordon.cases.models import PersonOrder
+
+    today = clock.today()
+    inf = ca.do_record_infection(label="P-9", home=city["unit_a"], found="community", confirmed_on=today,
+                                 actor="test")
+    orders = [ca.do_register_contact(inf, label=f"K-{i}", last_exposure=today - dt.timedelta(days=1),
+                                     identified_on=today, home=home, resident=who, actor="test")
+              for i, (home, who) in enumerate([(city["unit_a"], city["resident_a"]),
+                                               (city["unit_a"], city["resident_a2"]),
+                                               (city["unit_a"], None), (city["unit_b"], city["resident_b"])])]
+    PersonOrder.objects.filter(pk=orders[2].pk).update(status="released", released_on=today)
+    device = Device.objects.get(pk=actions.do_register_device(worker, "手机").pk)
+    now = clock.now() - dt.timedelta(minutes=20)
+
+    def ci(order, **data):
+        return {"id": str(uuid.uuid4()), "kind": "checkin", "at": (data.pop("at", now)).isoformat(),
+                "data": {"order": order, **data}}
+
+    a, b, ended, other = (o.pk for o in orders)
+    changes = [ci(a, temperature=36.5), ci(b, temperature=37.9, symptoms="咳嗽"),
+               ci(a, temperature=36.9, at=now + dt.timedelta(minutes=5)),   # the same day again: replaces
+               ci(ended, temperature=36.6),                                   # an ended order: flagged
+               ci(other, temperature=36.6),                                   # another community's: rejected
+               ci(a, temperature=52), ci(a, temperature="hot"), ci(a, symptoms=7), ci(999_999, temperature=36.6),
+               _tube(1, "TX-1", [1]),                                         # no such round, in between
+               ci(b, temperature=None, at=now - dt.timedelta(days=1))]        # the day before: a row of its own
+    changes.append(dict(changes[1]))
+    return {"device": device, "changes": changes, "orders": orders}
+
+
+def _checkin_snapshot(results):
+    from cordon.cases.models import CheckIn
+
+    by_id = {c.pk: (c.order_id, c.on) for c in CheckIn.objects.all()}
+    plain = [{**x, "record": x["record"] and {**x["record"], "id": by_id[x["record"]["id"]]}} for x in results]
+    return {
+        "results": plain,
+        "rows": sorted((c.order_id, c.on, c.temperature, c.symptoms, c.test_result, c.actor)
+                       for c in CheckIn.objects.all()),
+        "audit": [(a.object_id, a.after, a.occurred_at, a.actor_name, a.community_id, a.unit_id)
+                  for a in AuditEntry.objects.filter(action="order.checkin").order_by("id")],
+        "changes": sorted((str(c.pk), c.status, c.message, c.at, c.community_id, c.unit_id)
+                          for c in Change.objects.filter(kind="checkin")),
+    }
+
+
+def test_checkins_batch_and_per_change_paths_give_the_same_records(checkins, worker, monkeypatch):
+    snaps = []
+    for fast in (True, False):
+        with monkeypatch.context() as m:
+            m.setattr(actions, "CHUNK", 7)
+            if not fast:
+                m.setattr(actions, "_fast", lambda *_a, **_k: (_ for _ in ()).throw(actions._Retry()))
+            try:
+                with transaction.atomic():
+                    out = actions.do_sync(checkins["device"], batch=uuid.uuid4(), changes=checkins["changes"],
+                                          actor=worker)
+                    snaps.append(_checkin_snapshot(out))
+                    again = actions.do_sync(checkins["device"], batch=uuid.uuid4(), changes=checkins["changes"],
+                                            actor=worker)
+                    assert again == out and _checkin_snapshot(again) == snaps[-1]
+                    raise _Undo
+            except _Undo:
+                pass
+    fast, slow = snaps
+    assert [x["status"] for x in fast["results"]] == [Status.APPLIED] * 3 + [Status.FLAGGED] + [
+        Status.REJECTED] * 6 + [Status.APPLIED] * 2
+    for key in fast:
+        assert fast[key] == slow[key], key
+    a = checkins["orders"][0].pk
+    assert [r[2] for r in fast["rows"] if r[0] == a] == [Decimal("36.9")]  # the later one of the day
+    assert len(fast["rows"]) == 4 and len(fast["audit"]) == 5

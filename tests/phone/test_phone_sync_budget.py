@@ -2,6 +2,7 @@
 every change would repeat (the device, the user's grants, the round, the ids seen) are read once per sync."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -80,3 +81,27 @@ def test_an_id_stored_meanwhile_answers_its_stored_result_and_the_chunk_is_appli
     assert [out[0]["status"], out[2]["status"]] == [Status.APPLIED, Status.APPLIED]
     assert Change.objects.count() == 3
     assert AuditEntry.objects.filter(action="screening.tube_register").count() == 3
+
+
+def test_checkins_are_recorded_together(city, worker):
+    """A sync's check-ins cost one read of their orders, one insert-or-update of the day's rows and one insert of
+    their audit rows, whatever their number (the 200-workers-at-once goal: each small sync a few statements)."""
+    from cordon.cases import actions as ca
+
+    today = clock.today()
+    inf = ca.do_record_infection(label="P-7", home=city["unit_a"], found="community", confirmed_on=today,
+                                 actor="test")
+    orders = [ca.do_register_contact(inf, label=f"K-{i}", last_exposure=today - dt.timedelta(days=1),
+                                     identified_on=today, home=city["unit_a"], actor="test") for i in range(N)]
+    device = Device.objects.get(pk=actions.do_register_device(worker, "手机").pk)
+    now = clock.now().isoformat()
+
+    def checkins(some):
+        return [{"id": str(uuid.uuid4()), "kind": "checkin", "at": now, "data": {"order": o.pk, "temperature": 36.6}}
+                for o in some]
+
+    actions.do_sync(device, batch=uuid.uuid4(), changes=checkins(orders[:1]), actor=worker)  # warm-up
+    _, one = _statements(worker, device, checkins(orders[:1]))
+    out, many = _statements(worker, device, checkins(orders))
+    assert [r["status"] for r in out] == [Status.APPLIED] * N
+    assert len(many) == len(one), many

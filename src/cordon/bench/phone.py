@@ -201,6 +201,19 @@ def _at_once(port: int, fields: list[dict], rounds: int, batch: int, spread: flo
             "seconds": round(took, 2), "statuses": statuses}
 
 
+def _server_ms(log: Path) -> dict:
+    """The workers' own time per sync request (the access log's last field, ``serve.ACCESS_LOG_FORMAT``): what a
+    request costs the server, apart from its wait in the queue."""
+    ms = []
+    for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
+        if '"POST /api/phone/sync ' in line:
+            try:
+                ms.append(int(line.rsplit(" ", 1)[1]) / 1000)
+            except (IndexError, ValueError):
+                continue
+    return {"server_p50_ms": _pct(ms, 50), "server_p99_ms": _pct(ms, 99)}
+
+
 def run(args) -> int:
     from cordon.phone import actions, queries
     from cordon.phone.models import Device
@@ -227,9 +240,14 @@ def run(args) -> int:
             by_status[r["status"]] = by_status.get(r["status"], 0) + 1
         fields, fields_s = timed(_many_workers, args, s)
         home = Path(tempfile.mkdtemp(prefix="cordon-bench-phone-"))
+        log = home / "access.log"
         try:
-            with served({"CORDON_HOME": str(home)}, args.server_workers, "/api/openapi.json") as port:
+            with served({"CORDON_HOME": str(home), "CORDON_ACCESS_LOG": str(log)}, args.server_workers,
+                        "/api/openapi.json") as port:
+                cpu0 = time.process_time()
                 crowd = _at_once(port, fields, args.rounds, args.batch, args.spread)
+                crowd["client_cpu_ms"] = round((time.process_time() - cpu0) * 1000 / max(1, crowd["requests"]), 2)
+            crowd.update(_server_ms(log))
         finally:
             import shutil
 
@@ -250,6 +268,9 @@ def run(args) -> int:
         ("workers at once", f"{len(fields)} workers x {args.rounds} batches of {args.batch} check-ins over HTTP "
                             f"started within {args.spread:g} s (cordon serve --workers {args.server_workers}): p50 {crowd['p50_ms']} ms, p99 {crowd['p99_ms']} ms, "
                             f"max {crowd['max_ms']} ms, {crowd['rps']} req/s, {crowd['errors']} errors"),
+        ("per sync request", f"in the server's worker p50 {crowd['server_p50_ms']} ms, p99 {crowd['server_p99_ms']} "
+                             f"ms (the rest of the latency is the queue); the bench's client threads "
+                             f"{crowd['client_cpu_ms']} ms of CPU (same machine)"),
         ("peak memory (RSS)", f"{peak_rss_mb():,.0f} MB"),
     ]
     figures = {"seconds": round(best + sync_s + resend_s + crowd["seconds"], 2), "peak_rss_mb": peak_rss_mb(),
@@ -258,7 +279,8 @@ def run(args) -> int:
                "slice_mb": round(len(body) / 1e6, 3), "slice_gzip_mb": round(len(gz) / 1e6, 3),
                "sync_changes": len(batch), "sync_s": round(sync_s, 3), "resend_s": round(resend_s, 3),
                "sync_results": by_status, "idempotent_ok": idempotent, "workers": len(fields),
-               "crowd_errors": crowd["errors"], "spread_s": args.spread, "crowd_results": crowd["statuses"],
+               "crowd_errors": crowd["errors"], "server_p50_ms": crowd["server_p50_ms"],
+               "server_p99_ms": crowd["server_p99_ms"], "client_cpu_ms": crowd["client_cpu_ms"], "spread_s": args.spread, "crowd_results": crowd["statuses"],
                "slice_ok": best < 2 and len(gz) < 2e6, "sync_ok": sync_s < 5 * len(batch) / 1000 if batch else True}
     emit("phone", rows, figures)
     return 0 if idempotent and figures["slice_ok"] else 1

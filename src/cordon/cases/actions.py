@@ -365,15 +365,33 @@ def do_manual_order(*, label: str, category: str, reason: str, on: dt.date | Non
 @transaction.atomic
 def do_record_checkin(order, *, on: dt.date | None = None, temperature=None, symptoms: str = "",
                       test_result: str = "", actor=None):
-    on = on or clock.today()
-    if test_result not in ("", "negative", "positive"):
-        raise ActionError(gettext("test_result must be negative, positive or empty"), field="test_result")
-    c, _ = CheckIn.objects.update_or_create(order=order, on=on, defaults={
-        "temperature": temperature, "symptoms": symptoms, "test_result": test_result,
-        "actor": audit.actor_name(actor)})
-    audit.record("order.checkin", actor=actor, obj=order, object_type="order",
-                 after={"on": on, "temperature": temperature, "test_result": test_result})
-    return c
+    return do_record_checkins([{"order": order, "on": on, "temperature": temperature, "symptoms": symptoms,
+                                "test_result": test_result}], actor=actor)[0]
+
+
+@transaction.atomic
+def do_record_checkins(items: list[dict], *, actor=None) -> list:
+    """Check-ins (dicts: ``order``, ``on`` (today), ``temperature``, ``symptoms``, ``test_result``, ``occurred``:
+    when its audit row says it happened) recorded in the order given: an order's day has one check-in, a later
+    one replaces its values. One insert-or-update of the rows, each audited ``order.checkin``. Returns each
+    item's ``CheckIn``."""
+    rows, keys = {}, []
+    for it in items:
+        on, result = it.get("on") or clock.today(), it.get("test_result", "")
+        if result not in ("", "negative", "positive"):
+            raise ActionError(gettext("test_result must be negative, positive or empty"), field="test_result")
+        keys.append((it["order"].pk, on))
+        rows[keys[-1]] = CheckIn(order=it["order"], on=on, temperature=it.get("temperature"), test_result=result,
+                                 symptoms=it.get("symptoms", ""), actor=audit.actor_name(actor))
+    CheckIn.objects.bulk_create(list(rows.values()), update_conflicts=True, unique_fields=["order", "on"],
+                                update_fields=["temperature", "symptoms", "test_result", "actor"])
+    entries = []
+    for it, (_o, on) in zip(items, keys):
+        with audit.occurred(it.get("occurred", audit.occurred_now())):
+            entries.append(audit.entry("order.checkin", actor=actor, obj=it["order"], object_type="order", after={
+                "on": on, "temperature": it.get("temperature"), "test_result": it.get("test_result", "")}))
+    AuditEntry.objects.bulk_create(entries)
+    return [rows[k] for k in keys]
 
 
 #: the longest one extension of an order may be (a longer one is a new decision, not an extension)

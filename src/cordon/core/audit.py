@@ -36,6 +36,11 @@ def occurred(when: dt.datetime | None):
         _OCCURRED.reset(token)
 
 
+def occurred_now() -> dt.datetime | None:
+    """The moment set by the ``occurred`` block around this call (None outside one)."""
+    return _OCCURRED.get()
+
+
 def check_text(value, field: str = "reason", limit: int = MAX_REASON) -> str:
     """``value`` as text, refused (ActionError on ``field``) when longer than ``limit`` characters."""
     text = "" if value is None else str(value)

@@ -217,11 +217,12 @@ def _apply_delivery(data, user, at, ctx):
     return Status.APPLIED, "", record, o
 
 
-def _apply_checkin(data, user, at, ctx):
+def _checkin_input(data, user, ctx):
+    """A check-in's temperature, symptoms and order (read once per chunk when ``ctx`` has the chunk's
+    ``orders``, as ``access.access`` reads it: NotFound, then Forbidden)."""
     from decimal import Decimal, InvalidOperation
 
-    from cordon.cases.actions import do_record_checkin
-    from cordon.cases.models import OrderStatus, PersonOrder
+    from cordon.cases.models import PersonOrder
 
     t = data.get("temperature")
     if t is not None:
@@ -232,13 +233,32 @@ def _apply_checkin(data, user, at, ctx):
         if t is None or not (Decimal("30") <= t <= Decimal("45")):
             raise ActionError(_("a temperature between 30 and 45 °C"), field="temperature")
     symptoms = _text(data, "symptoms", 200)
-    o = access.access(PersonOrder, user, _int(data, "order"), perm=access.CASES_WRITE, read=access.READ_HEALTH)
-    c = do_record_checkin(o, on=at.astimezone(clock.tz()).date(), temperature=t, symptoms=symptoms, actor=user)
+    pk, orders = _int(data, "order"), ctx.get("orders")
+    if orders is None:
+        return t, symptoms, access.access(PersonOrder, user, pk, perm=access.CASES_WRITE, read=access.READ_HEALTH)
+    if pk not in orders:
+        raise access.NotFound
+    if not ctx.setdefault("cases_write", access.scope_for(user, access.CASES_WRITE)).contains(orders[pk]):
+        raise access.Forbidden
+    return t, symptoms, orders[pk]
+
+
+def _checkin_outcome(o, c):
+    from cordon.cases.models import OrderStatus
+
     record = {"type": "checkin", "id": c.pk, "order": o.pk, "on": c.on.isoformat()}
     if o.status != OrderStatus.ACTIVE:
         return (*_flag(_("applied; the order had ended (%(status)s)") % {"status": o.get_status_display()}, record),
                 o)
     return Status.APPLIED, "", record, o
+
+
+def _apply_checkin(data, user, at, ctx):
+    from cordon.cases.actions import do_record_checkin
+
+    t, symptoms, o = _checkin_input(data, user, ctx)
+    c = do_record_checkin(o, on=at.astimezone(clock.tz()).date(), temperature=t, symptoms=symptoms, actor=user)
+    return _checkin_outcome(o, c)
 
 
 def _apply_visit(data, user, at, ctx):
@@ -427,12 +447,54 @@ def _register_tubes(tubes: dict, user) -> None:
             _settle(c, lambda s=s: _tube_outcome(r, s))
 
 
+def _queue_checkin(change: Change, data, raw, user, ctx: dict, checkins: list) -> None:
+    _checked(change, Kind.CHECKIN, data, raw)
+    checkins.append((change, *_checkin_input(data, user, ctx)))
+
+
+def _record_checkins(checkins: list, user) -> None:
+    """The chunk's check-ins through ``cases.do_record_checkins`` (one insert-or-update, one audit insert)."""
+    from cordon.cases.actions import do_record_checkins
+
+    if not checkins:
+        return
+    got = do_record_checkins([{"order": o, "on": c.at.astimezone(clock.tz()).date(), "temperature": t,
+                               "symptoms": symptoms, "occurred": c.at} for c, t, symptoms, o in checkins], actor=user)
+    for (c, _t, _s, o), row in zip(checkins, got):
+        _settle(c, lambda o=o, row=row: _checkin_outcome(o, row))
+
+
+def _chunk_orders(raws: list, user) -> dict:
+    """The home orders the chunk's check-ins name, read once (what the user may read of them)."""
+    from cordon.cases.models import PersonOrder
+
+    wanted = {r["data"].get("order") for r in raws if isinstance(r, dict) and r.get("kind") == Kind.CHECKIN
+              and isinstance(r.get("data"), dict)}
+    wanted = [x for x in wanted if isinstance(x, int) and not isinstance(x, bool) and 0 < x < 2**63]
+    return {o.pk: o for o in PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(pk__in=wanted)}
+
+
 def _fast(device: Device, batch: uuid.UUID, raws: list, user, seen: dict, ctx: dict) -> tuple[list, list[Change]]:
-    """The chunk's changes applied in order, the tubes together at the end (they touch nothing the other
-    kinds read); returns their results and the new ``Change`` rows (inserted by the caller)."""
+    """The chunk's changes applied in order, the tubes and the check-ins together at the end (they touch
+    nothing the other kinds read); returns their results and the new ``Change`` rows (inserted by the
+    caller)."""
     results: list = []
     pending: list[Change] = []
     tubes: dict = {}
+    checkins: list = []
+    ctx["orders"] = _chunk_orders(raws, user)  # this chunk's only: the per-change path reads each order itself
+    try:
+        _walk(device, batch, raws, user, seen, ctx, results, pending, tubes, checkins)
+    finally:
+        del ctx["orders"]
+    _register_tubes(tubes, user)
+    _record_checkins(checkins, user)
+    return [x.result() if isinstance(x, Change) else x for x in results], pending
+
+
+def _walk(device, batch, raws, user, seen, ctx, results, pending, tubes, checkins) -> None:
+    """Each change of the chunk in order: answered (seen before, malformed), applied, or checked and queued
+    (tubes, check-ins) for the batch actions; its ``Change`` row and its place in the results kept."""
     for raw in raws:
         answer, change = _new(device, batch, raw, user, seen)
         if change is None:
@@ -441,42 +503,58 @@ def _fast(device: Device, batch: uuid.UUID, raws: list, user, seen: dict, ctx: d
         kind, data = raw.get("kind"), raw.get("data")
         if kind == Kind.TUBE:
             _settle(change, lambda: _queue_tube(change, data, raw, user, ctx, tubes))
+        elif kind == Kind.CHECKIN:
+            _settle(change, lambda: _queue_checkin(change, data, raw, user, ctx, checkins))
         else:
             _apply(change, kind, data, raw, user, ctx)
         pending.append(change)
         seen[str(change.pk)] = change
         results.append(change)
-    _register_tubes(tubes, user)
-    return [x.result() if isinstance(x, Change) else x for x in results], pending
 
 
 #: changes committed together: a lost connection keeps the chunks before it
 CHUNK = 100
 
 
-def _chunk(device: Device, batch: uuid.UUID, raws: list, user, seen: dict, ctx: dict) -> list[dict]:
+def _chunk(device: Device, batch: uuid.UUID, raws: list, user, seen: dict, ctx: dict, finish=None) -> list[dict]:
     """One chunk in one transaction (``_fast``): its changes applied, their ``Change`` rows inserted together at
     its end. When an insert fails (an id stored meanwhile by a concurrent sync) or a concurrent sync registered
     some of its tubes' people meanwhile, the whole chunk is undone and done again with a savepoint and an insert
     per change, which answers such a change its stored result or its refusal (the fast path and the retry give
-    the same results)."""
+    the same results). ``finish(results)``, when given, runs last in the chunk's transaction."""
     before = dict(seen)
     try:
         with transaction.atomic():
             results, pending = _fast(device, batch, raws, user, seen, ctx)
             Change.objects.bulk_create(pending)
+            if finish:
+                finish(results)
         return results
     except (IntegrityError, _Retry):
         seen.clear()
         seen.update(before)
     with transaction.atomic():
-        return [_one(device, batch, raw, user, seen, ctx) for raw in raws]
+        results = [_one(device, batch, raw, user, seen, ctx) for raw in raws]
+        if finish:
+            finish(results)
+        return results
+
+
+def _synced(device: Device, batch, results: list[dict], actor) -> None:
+    """The sync's own record: when the device was last seen, and the audit row ``phone.sync`` (how many of each
+    result)."""
+    Device.objects.filter(pk=device.pk).update(last_seen=clock.now())
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    audit.record("phone.sync", actor=actor, obj=device, object_type="device",
+                 after={"batch": str(batch), "changes": len(results), **counts}, scope=_place(actor))
 
 
 def do_sync(device: Device, *, batch, changes: list, actor) -> list[dict]:
     """Apply a batch of a phone's changes, committed ``CHUNK`` at a time (see ``_chunk`` and the module's
     rules); returns one result per change, in order. The sync itself is audited (``phone.sync``: how many of
-    each result), in the transaction of its last step."""
+    each result) in the transaction of its last chunk (one commit for a small sync)."""
     if not isinstance(changes, list):
         raise ActionError(_("must be a list"), field="changes")
     if len(changes) > MAX_CHANGES:
@@ -491,13 +569,9 @@ def do_sync(device: Device, *, batch, changes: list, actor) -> list[dict]:
     results: list[dict] = []
     ctx: dict = {}
     for i in range(0, len(changes), CHUNK):
-        results += _chunk(device, batch, changes[i:i + CHUNK], actor, seen, ctx)
-    with transaction.atomic():
-        now = clock.now()
-        Device.objects.filter(pk=device.pk).update(last_seen=now)
-        counts: dict[str, int] = {}
-        for r in results:
-            counts[r["status"]] = counts.get(r["status"], 0) + 1
-        audit.record("phone.sync", actor=actor, obj=device, object_type="device",
-                     after={"batch": str(batch), "changes": len(results), **counts}, scope=_place(actor))
+        finish = (lambda last: _synced(device, batch, results + last, actor)) if i + CHUNK >= len(changes) else None
+        results += _chunk(device, batch, changes[i:i + CHUNK], actor, seen, ctx, finish)
+    if not changes:
+        with transaction.atomic():
+            _synced(device, batch, results, actor)
     return results
