@@ -11,7 +11,8 @@ import cordon
 
 #: public non-``do_`` functions allowed in an actions module, with the reason
 ALLOWED = {
-    "cordon.core.actions": {"lock": "the row lock every action takes", "serialize": "the advisory lock actions take"},
+    "cordon.core.actions": {"lock": "the row lock every action takes", "serialize": "the advisory lock actions take",
+                            "serialize_all": "the advisory locks a batch action takes, in one statement"},
     "cordon.places.actions": {"masked": "the audit form of a resident field, shared with the bulk importer's rows"},
     "cordon.zones.actions": {"save_cached": "writes the engine's cached answers (no domain change): the tick's "
                                             "bulk write, also the tick bench's set-up"},

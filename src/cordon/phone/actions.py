@@ -4,7 +4,10 @@ sync that applies a phone's queued changes.
 A sync applies each change through the same action the pages call (``screening.do_register_tube``,
 ``supplies.do_mark_delivered`` / ``do_mark_failed``, ``cases.do_record_checkin``, ``care.do_complete_task`` /
 ``do_create_request``, ``passes.do_check_pass``), inside ``audit.occurred(<the phone's time>)`` so its audit row
-keeps when it was done and when it arrived. Each change is stored (``Change``) with its result in the
+keeps when it was done and when it arrived. Within a chunk the tubes and the check-ins go through the batch
+forms of those actions (``screening.do_register_tubes``, ``cases.do_record_checkins``: the same rules, rows and
+audit rows, one set of reads and writes for all; they touch nothing the other kinds read), in the order the
+phone made them. Each change is stored (``Change``) with its result in the
 transaction of its chunk (``CHUNK`` changes, their rows inserted together): a change sent again returns the
 stored result and writes nothing, so a batch may be resent whole or in part. Written rules for conflicts
 (nothing silently dropped, every change gets a result):
@@ -387,11 +390,11 @@ def _checked(change: Change, kind, data, raw) -> None:
     change.at = _moment(raw.get("at"))
 
 
-def _settle(change: Change, fn) -> None:
-    """Set ``change``'s result from what ``fn()`` returns ((status, message, record, place)) or raises; when it
-    returns None the change waits for its batch (its result is settled later)."""
+def _settle(change: Change, fn, *args) -> None:
+    """Set ``change``'s result from what ``fn(*args)`` returns ((status, message, record, place)) or raises; when
+    it returns None the change waits for its batch (its result is settled later)."""
     try:
-        got = fn()
+        got = fn(*args)
         if got is None:
             return
         status, message, record, place = got
@@ -444,7 +447,7 @@ def _register_tubes(tubes: dict, user) -> None:
         except ActionError:  # people registered by a concurrent sync meanwhile (the round's bitmaps)
             raise _Retry from None
         for (c, _b, _p), s in zip(queued, got):
-            _settle(c, lambda s=s: _tube_outcome(r, s))
+            _settle(c, _tube_outcome, r, s)
 
 
 def _queue_checkin(change: Change, data, raw, user, ctx: dict, checkins: list) -> None:
@@ -461,7 +464,7 @@ def _record_checkins(checkins: list, user) -> None:
     got = do_record_checkins([{"order": o, "on": c.at.astimezone(clock.tz()).date(), "temperature": t,
                                "symptoms": symptoms, "occurred": c.at} for c, t, symptoms, o in checkins], actor=user)
     for (c, _t, _s, o), row in zip(checkins, got):
-        _settle(c, lambda o=o, row=row: _checkin_outcome(o, row))
+        _settle(c, _checkin_outcome, o, row)
 
 
 def _chunk_orders(raws: list, user) -> dict:
@@ -502,9 +505,9 @@ def _walk(device, batch, raws, user, seen, ctx, results, pending, tubes, checkin
             continue
         kind, data = raw.get("kind"), raw.get("data")
         if kind == Kind.TUBE:
-            _settle(change, lambda: _queue_tube(change, data, raw, user, ctx, tubes))
+            _settle(change, _queue_tube, change, data, raw, user, ctx, tubes)
         elif kind == Kind.CHECKIN:
-            _settle(change, lambda: _queue_checkin(change, data, raw, user, ctx, checkins))
+            _settle(change, _queue_checkin, change, data, raw, user, ctx, checkins)
         else:
             _apply(change, kind, data, raw, user, ctx)
         pending.append(change)
@@ -551,6 +554,10 @@ def _synced(device: Device, batch, results: list[dict], actor) -> None:
                  after={"batch": str(batch), "changes": len(results), **counts}, scope=_place(actor))
 
 
+def _then_synced(device: Device, batch, earlier: list[dict], actor):
+    return lambda last: _synced(device, batch, earlier + last, actor)
+
+
 def do_sync(device: Device, *, batch, changes: list, actor) -> list[dict]:
     """Apply a batch of a phone's changes, committed ``CHUNK`` at a time (see ``_chunk`` and the module's
     rules); returns one result per change, in order. The sync itself is audited (``phone.sync``: how many of
@@ -569,7 +576,7 @@ def do_sync(device: Device, *, batch, changes: list, actor) -> list[dict]:
     results: list[dict] = []
     ctx: dict = {}
     for i in range(0, len(changes), CHUNK):
-        finish = (lambda last: _synced(device, batch, results + last, actor)) if i + CHUNK >= len(changes) else None
+        finish = _then_synced(device, batch, list(results), actor) if i + CHUNK >= len(changes) else None
         results += _chunk(device, batch, changes[i:i + CHUNK], actor, seen, ctx, finish)
     if not changes:
         with transaction.atomic():
