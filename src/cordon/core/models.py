@@ -136,9 +136,11 @@ class AuditEntry(LeanScopedFields):
     """Append-only record of an action. Updates and deletes are refused by the model and by DB triggers.
 
     The table written most: every bulk action (the day-start release, the tick) adds a row per record, so it
-    carries few indexes (a row enters five): time, action, object (id, type), and one (district, street,
-    community, at) index for scoping at every level (``access.Scope`` names the whole ancestor chain) in the
-    log's order; the actor index holds only rows with a user (system rows stay out); no ``LIKE`` twins."""
+    carries few indexes (a row enters four): time, object (id, type), and one (district, street, community, at)
+    index for scoping at every level (``access.Scope`` names the whole ancestor chain) in the log's order; the
+    actor index holds only rows with a user (system rows stay out); no ``LIKE`` twins. None on ``action``: the
+    log's action filter is a prefix (``LIKE 'order.%'``), which a plain index serves only under the C collation,
+    and the log is read newest first through ``at`` (core 0015: 120 k release rows about 0.1 s faster)."""
 
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
@@ -161,7 +163,6 @@ class AuditEntry(LeanScopedFields):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["district", "street", "community", "at"], name="audit_scope"),
-                   models.Index(fields=["action"], name="audit_action"),
                    models.Index(fields=["object_id", "object_type"], name="audit_object"),
                    models.Index(fields=["actor"], name="audit_actor", condition=models.Q(actor__isnull=False))]
 
