@@ -88,7 +88,7 @@
       var ring = pts.map(function (p) { return [p.lng, p.lat]; });
       stop();
       var n = pick(ring);
-      say(map.getZoom() < Number(d.detailZoom) ? d.tLassoZoom : d.tLassoFound.replace("%(n)s", String(n)));
+      say(map.getZoom() < Number(d.detailZoom) ? d.tLassoZoom : d.tLassoFound.replace("__N__", String(n)));
     }
     function start() {
       clear(); on = true;
