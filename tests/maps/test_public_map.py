@@ -54,3 +54,33 @@ def test_public_map_page_has_no_personal_data(mapped):
     html = resp.content.decode()
     assert "/public/risk-areas.geojson" in html and "leaflet.js" in html
     assert "王秀英" not in html and "13909310001" not in html
+
+
+def test_geojson_fast_path_answers_as_the_full_stack(mapped, settings, monkeypatch):
+    """A rush on the GeoJSON is answered right after WhiteNoise (``situation.hooks.PUBLIC_FAST``): the same body
+    and headers as the view under the full middleware stack; a request with a cookie goes through the stack."""
+    from django.test import override_settings
+    from django.urls import reverse
+
+    from cordon.maps import apps, queries
+    from cordon.situation import hooks, middleware
+
+    assert reverse("public_risk_areas_geojson") == apps.PUBLIC_GEOJSON and apps.PUBLIC_GEOJSON in hooks.PUBLIC_FAST
+    served = []
+    answer = middleware.PublicLookupMiddleware.answer
+    monkeypatch.setattr(middleware.PublicLookupMiddleware, "answer",
+                        lambda self, request: served.append(request.path) or answer(self, request))
+    fast_mw = "cordon.situation.middleware.PublicLookupMiddleware"
+    for q in ("", "白银", "  白银 ", "不存在"):
+        for headers in ({}, {"HTTP_ACCEPT_LANGUAGE": "en"}, {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}):
+            fast = Client().get(apps.PUBLIC_GEOJSON, {"q": q} if q else {}, **headers)
+            assert served.pop() == apps.PUBLIC_GEOJSON
+            with override_settings(MIDDLEWARE=[m for m in settings.MIDDLEWARE if m != fast_mw]):
+                slow = Client().get(apps.PUBLIC_GEOJSON, {"q": q} if q else {}, **headers)
+            assert not served
+            assert fast.status_code == slow.status_code == 200
+            assert fast.content == slow.content == queries.public_geojson(q).encode()
+            assert dict(fast.headers) == dict(slow.headers), (q, headers)
+    c = Client()
+    c.cookies["sessionid"] = "x"
+    assert c.get(apps.PUBLIC_GEOJSON).status_code == 200 and not served

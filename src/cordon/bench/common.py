@@ -9,6 +9,7 @@ import shutil
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 
 def peak_rss_mb(children: bool = True) -> float:
@@ -221,6 +222,43 @@ def scratch_database(url: str | None = None, scratch: str = "cordon_bench", *, k
                     admin.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
         else:
             print(f"kept the database at {where}", file=sys.stderr)
+
+
+def keep_database(scratch: str, copy: Path) -> None:
+    """Keep the ``default`` (scratch) database as it is now for a later run (``restore_database``): PostgreSQL as
+    database ``SCRATCH_city`` (``CREATE DATABASE ... TEMPLATE``), SQLite as a copy of its file at ``copy``."""
+    from django.db import connection, connections
+
+    db = dict(connection.settings_dict)
+    connections.close_all()
+    if db["ENGINE"].endswith("postgresql"):
+        with _pg_admin(db) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{scratch}_city" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{scratch}_city" TEMPLATE "{db["NAME"]}" STRATEGY FILE_COPY')
+    else:
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(db["NAME"], copy)
+
+
+def restore_database(scratch: str, copy: Path) -> bool:
+    """The database kept by ``keep_database`` copied into the ``default`` (scratch) one; False when none is kept."""
+    from django.db import connection, connections
+
+    db = dict(connection.settings_dict)
+    connections.close_all()
+    if db["ENGINE"].endswith("postgresql"):
+        with _pg_admin(db) as admin:
+            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [f"{scratch}_city"]).fetchone():
+                return False
+            admin.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{db["NAME"]}" TEMPLATE "{scratch}_city" STRATEGY FILE_COPY')
+        return True
+    if not copy.is_file():
+        return False
+    for tail in ("-wal", "-shm"):
+        Path(db["NAME"] + tail).unlink(missing_ok=True)
+    shutil.copyfile(copy, db["NAME"])
+    return True
 
 
 def database_size_mb() -> float:

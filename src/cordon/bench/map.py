@@ -7,21 +7,29 @@ Builds the synthetic city in a scratch database (its geometry laid out by the lo
    designation) from ``cordon serve``, ``--repeat`` times after one request per worker process: median and worst
    time and the size of the answer (goals: < 300 ms, < 2 MB);
 2. building-zoom views (zoom 17 viewports around designated and other buildings, risk layer and basemap
-   alternately) under ``--clients`` concurrent keep-alive clients against ``cordon serve`` (goal: p99 < 100 ms);
+   alternately) under ``--clients`` concurrent keep-alive clients against ``cordon serve``, each waiting
+   ``--think`` seconds on average (exponential) before each request, as people panning a map do (goal: p99
+   < 100 ms); then the same clients back to back, which measures the server's capacity (their latency is the
+   queue: 50 clients on 2 workers wait for each other);
 3. ``/public/risk-areas.geojson`` under a rush of the same clients against a static file of the same size served
    by the same server (goal: >= 0.5 of the static file's rate).
 
-Only localhost traffic; the server is stopped at the end. The last line is the JSON figures.
+``--reuse-city`` keeps the city with its shapes and designations for the next run (a run then costs the copy
+and the measures: about a minute instead of many at 4.4 M). Only localhost traffic; the server is stopped at the end. The last line is the JSON figures.
 """
 from __future__ import annotations
 
 import datetime as dt
 import http.client
+import json
 import random
 import statistics
+import sys
 import time
+from pathlib import Path
 
-from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, timed
+from cordon.bench.common import (city_arguments, emit, keep_database, peak_rss_mb, restore_database,
+                                 scratch_database, timed)
 from cordon.bench.public import hammer, serving
 
 
@@ -34,6 +42,55 @@ def add_arguments(p) -> None:
     p.add_argument("--warmup", type=float, default=3.0)
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--think", type=float, default=1.0,
+                   help="seconds each building-zoom client waits on average (exponential) before each request, as a "
+                        "person panning a map does (the goal's measure); the same views are also sent back to back")
+    p.add_argument("--reuse-city", action="store_true",
+                   help="keep the built city (with its shapes and designations) for the next run with the same "
+                        "--population, --seed and --designations, and start from it when it is there: PostgreSQL "
+                        "keeps database SCRATCH_city (copied with CREATE DATABASE ... TEMPLATE), SQLite a copy of "
+                        "its file under CORDON_HOME/bench/")
+
+
+def _kept(args) -> Path:
+    from django.conf import settings
+
+    return Path(settings.HOME) / "bench" / f"map-{args.population}-{args.seed}-{args.designations}"
+
+
+def _keep_city(args, built: dict) -> None:
+    """``--reuse-city``: the city with its shapes and designations kept (a template database / a file copy)."""
+    kept = _kept(args)
+    keep_database(args.scratch, kept / "city.sqlite3")
+    (kept / "city.json").write_text(json.dumps(built))
+
+
+def _reused_city(args) -> dict | None:
+    """``--reuse-city``: what built the kept city (its statistics and timings), copied into the scratch
+    database; None when there is none."""
+    try:
+        built = json.loads((_kept(args) / "city.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return built if restore_database(args.scratch, _kept(args) / "city.sqlite3") else None
+
+
+def _build_city(args) -> dict:
+    """The synthetic city with its shapes and ``--designations`` designations, settled; its statistics."""
+    from cordon.bench.screening import settle
+    from cordon.bench.tick import seed_designations
+    from cordon.maps.actions import do_generate_shapes
+    from cordon.maps.models import Shape
+    from cordon.places.bulk import load_city
+
+    city, city_s = timed(load_city, args.population, args.seed, progress=False)
+    shapes_s = city["timings"].get("map_shapes")
+    if not Shape.objects.exists():  # the load ran inside a transaction: its hook did not run
+        _n, shapes_s = timed(do_generate_shapes, actor="bench")
+    _seeded, seed_s = timed(seed_designations, args.designations, DAY, args.seed)
+    settle()
+    return {"units": city["units"], "seconds": city["seconds"], "city_s": city_s, "shapes_s": shapes_s,
+            "seed_s": seed_s}
 
 
 def _viewports(n: int, seed: int) -> list[str]:
@@ -57,21 +114,26 @@ def _viewports(n: int, seed: int) -> list[str]:
     return out
 
 
+DAY = dt.date(2022, 11, 20)
+
+
 def run(args) -> int:
-    from cordon.bench.tick import seed_designations
     from cordon.core.actions import do_create_token, do_create_user
     from cordon.maps import queries
     from cordon.maps.models import Shape
 
-    day = dt.date(2022, 11, 20)
-    with city_database(args, f"map bench: {args.designations:,} designations") as (vendor, city, city_s):
-        shapes_s = city["timings"].get("map_shapes")
-        if not Shape.objects.exists():  # the load ran inside a transaction: its hook did not run
-            from cordon.maps.actions import do_generate_shapes
-
-            _n, shapes_s = timed(do_generate_shapes, actor="bench")
+    day = DAY
+    with scratch_database(args.database, args.scratch, keep=args.keep) as (vendor, _where, _migrate_s):
+        print(f"map bench: {args.designations:,} designations, {args.population:,} residents, {vendor}",
+              file=sys.stderr, flush=True)
+        city = _reused_city(args) if args.reuse_city else None
+        reused = city is not None
+        if city is None:
+            city = _build_city(args)
+            if args.reuse_city:
+                _keep_city(args, city)
+        shapes_s, seed_s = city["shapes_s"], city["seed_s"]
         n_shapes = Shape.objects.count()
-        _seeded, seed_s = timed(seed_designations, args.designations, day, args.seed)
         user, _grant = do_create_user("bench-commander", "bench-pass-2022-x", role="commander", actor="bench",
                                       check_password=False)
         _token, secret = do_create_token(user, "bench", actor="bench")
@@ -98,7 +160,8 @@ def run(args) -> int:
             view_status = r.status
             c.close()
             t = time.perf_counter()
-            zoom = hammer(port, views, args.clients, args.warmup, args.seconds, headers=auth)
+            zoom = hammer(port, views, args.clients, args.warmup, args.seconds, headers=auth, think=args.think)
+            flood = hammer(port, views, args.clients, args.warmup, args.seconds, headers=auth)
             pub = hammer(port, ["/public/risk-areas.geojson"], args.clients, args.warmup, args.seconds)
             st = hammer(port, ["/static/bench/baseline.geojson"], args.clients, args.warmup, args.seconds)
             measured = time.perf_counter() - t
@@ -111,15 +174,20 @@ def run(args) -> int:
     rows = [
         ("database", vendor),
         ("city", f"{args.population:,} residents, {city['units']:,} units, {n_shapes:,} shapes laid out in "
-                 f"{shapes_s if shapes_s is not None else float('nan'):.1f} s (in the load's {city['seconds']:.0f} s)"),
+                 f"{shapes_s if shapes_s is not None else float('nan'):.1f} s (in the load's {city['seconds']:.0f} s)"
+                 + ("; kept by an earlier run, copied (--reuse-city)" if reused else "")),
         ("designations", f"{args.designations:,} seeded in {seed_s:.0f} s (not counted)"),
         ("city-wide risk layer", f"{features:,} features, {size / 1e6:.2f} MB; median {median:.0f} ms, worst "
                                  f"{worst:.0f} ms of {args.repeat} (goals < 300 ms: {goal(worst < 300)}, < 2 MB: "
                                  f"{goal(size < 2e6)})"),
         ("building-zoom views", f"{len(views):,} viewports, first answer {view_size:,} B (HTTP {view_status}); "
+                                f"{args.clients} clients each {args.think:g} s apart on average: "
                                 f"{zoom['rps']:,} req/s, p50 {zoom['p50_ms']} ms, p99 {zoom['p99_ms']} ms, "
                                 f"{zoom['errors']} errors (goal p99 < 100 ms: "
                                 f"{goal(zoom['p99_ms'] is not None and zoom['p99_ms'] < 100)})"),
+        ("building-zoom, back to back", f"{args.clients} clients without pause (the server's capacity, queued): "
+                                        f"{flood['rps']:,} req/s, p50 {flood['p50_ms']} ms, p99 {flood['p99_ms']} ms, "
+                                        f"{flood['errors']} errors"),
         ("public GeoJSON", f"{len(public_body):,} B; {pub['rps']:,} req/s, p99 {pub['p99_ms']} ms, {pub['errors']} errors"),
         ("static baseline", f"{st['rps']:,} req/s, p99 {st['p99_ms']} ms"),
         ("ratio public/static", f"{ratio} (goal >= 0.5: {goal(ratio is not None and ratio >= 0.5)})"),
@@ -129,9 +197,10 @@ def run(args) -> int:
     emit("map", rows, {
         "seconds": round(measured, 2), "peak_rss_mb": peak_rss_mb(), "database": vendor,
         "population": args.population, "units": city["units"], "designations": args.designations,
-        "shapes": n_shapes, "shapes_s": round(shapes_s, 2) if shapes_s is not None else None,
+        "shapes": n_shapes, "reused_city": reused, "shapes_s": round(shapes_s, 2) if shapes_s is not None else None,
         "citywide_ms_median": round(median, 1), "citywide_ms_max": round(worst, 1), "citywide_bytes": size,
         "citywide_features": features, "zoom_rps": zoom["rps"], "zoom_p50_ms": zoom["p50_ms"],
-        "zoom_p99_ms": zoom["p99_ms"], "zoom_errors": zoom["errors"], "public_rps": pub["rps"],
+        "zoom_p99_ms": zoom["p99_ms"], "zoom_errors": zoom["errors"], "zoom_think_s": args.think,
+        "flood_rps": flood["rps"], "flood_p50_ms": flood["p50_ms"], "flood_p99_ms": flood["p99_ms"], "public_rps": pub["rps"],
         "public_p99_ms": pub["p99_ms"], "static_rps": st["rps"], "ratio": ratio, "clients": args.clients})
     return 0

@@ -40,8 +40,10 @@ def add_arguments(p) -> None:
 
 
 def _client(args) -> tuple[int, int, list[float]]:
-    """One client: keep-alive GETs of ``paths`` (cycled) until ``until``; latencies of those after ``measure_from``."""
-    port, paths, measure_from, until, seed, headers = args
+    """One client: keep-alive GETs of ``paths`` (cycled) until ``until``, back to back or, with ``think`` > 0,
+    after a pause of ``think`` seconds on average (exponential) before each; latencies of those after
+    ``measure_from``."""
+    port, paths, measure_from, until, seed, headers, think = args
     rng = random.Random(seed)
     paths = list(paths)
     rng.shuffle(paths)
@@ -50,6 +52,8 @@ def _client(args) -> tuple[int, int, list[float]]:
     lat: list[float] = []
     i = 0
     while True:
+        if think > 0:
+            time.sleep(rng.expovariate(1 / think))
         now = time.time()
         if now >= until:
             break
@@ -76,13 +80,15 @@ def _client(args) -> tuple[int, int, list[float]]:
     return ok, errors, lat
 
 
-def hammer(port: int, paths: list[str], clients: int, warmup: float, seconds: float, headers=None) -> dict:
-    """``clients`` keep-alive clients (processes) GET ``paths`` for ``seconds`` after ``warmup``: req/s, p50, p99."""
+def hammer(port: int, paths: list[str], clients: int, warmup: float, seconds: float, headers=None,
+           think: float = 0.0) -> dict:
+    """``clients`` keep-alive clients (processes) GET ``paths`` for ``seconds`` after ``warmup``, back to back or
+    ``think`` seconds apart on average: req/s, p50, p99."""
     start = time.time() + 0.5
     measure_from = start + warmup
     until = measure_from + seconds
     with mp.get_context("fork").Pool(clients) as pool:
-        res = pool.map(_client, [(port, paths, measure_from, until, i, headers or {}) for i in range(clients)])
+        res = pool.map(_client, [(port, paths, measure_from, until, i, headers or {}, think) for i in range(clients)])
     ok = sum(r[0] for r in res)
     errors = sum(r[1] for r in res)
     lat = sorted(x for r in res for x in r[2])

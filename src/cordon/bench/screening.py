@@ -190,19 +190,10 @@ def _keep_city(args, vendor: str, built: tuple) -> None:
     """``--reuse-city``: the settled city database kept (a template database / a file) with what built it."""
     import pickle
 
-    from django.db import connection, connections
-
-    from cordon.bench.common import _pg_admin
+    from cordon.bench.common import keep_database
 
     cache = _cache(args)
-    db = dict(connection.settings_dict)
-    connections.close_all()
-    if vendor == "postgresql":
-        with _pg_admin(db) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{args.scratch}_city" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{args.scratch}_city" TEMPLATE "{db["NAME"]}" STRATEGY FILE_COPY')
-    else:
-        shutil.copyfile(db["NAME"], cache / "city.sqlite3")
+    keep_database(args.scratch, cache / "city.sqlite3")
     (cache / "city.pickle").write_bytes(pickle.dumps(built))
 
 
@@ -211,9 +202,7 @@ def _reused_city(args, vendor: str):
     database (then settled, and the resident index ready on disk as after a bulk load), or None."""
     import pickle
 
-    from django.db import connection, connections
-
-    from cordon.bench.common import _pg_admin
+    from cordon.bench.common import restore_database
     from cordon.screening.ingest import ResidentIndex
 
     cache = _cache(args)
@@ -223,20 +212,8 @@ def _reused_city(args, vendor: str):
         return None
     if not all(Path(f).is_file() for f in (built[3].samples, built[3].results, built[3].samples_late)):
         return None
-    db = dict(connection.settings_dict)
-    connections.close_all()
-    if vendor == "postgresql":
-        with _pg_admin(db) as admin:
-            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [f"{args.scratch}_city"]).fetchone():
-                return None
-            admin.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{db["NAME"]}" TEMPLATE "{args.scratch}_city" STRATEGY FILE_COPY')
-    else:
-        if not (cache / "city.sqlite3").is_file():
-            return None
-        for tail in ("-wal", "-shm"):
-            Path(db["NAME"] + tail).unlink(missing_ok=True)
-        shutil.copyfile(cache / "city.sqlite3", db["NAME"])
+    if not restore_database(args.scratch, cache / "city.sqlite3"):
+        return None
     ResidentIndex.get()  # as the bulk load leaves it: on disk, mapped by the round's first import
     ResidentIndex._cache.clear()
     return built

@@ -3,6 +3,9 @@ from django.apps import AppConfig
 
 from cordon.places import hooks
 
+#: The public risk-area GeoJSON's path (``maps.views.public_geojson``; its tests check ``reverse`` gives it).
+PUBLIC_GEOJSON = "/public/risk-areas.geojson"
+
 
 def _generate_shapes():
     """After a bulk load of the synthetic city: lay out its geometry (``citygen.geometry``)."""
@@ -30,3 +33,7 @@ class MapsConfig(AppConfig):
 
         hooks.connect("maps", situation.panel, situation_hooks.MAP_PANEL)
         hooks.connect("maps", situation.report_map, situation_hooks.REPORT_MAP)
+        from cordon.maps.queries import public_geojson_body
+
+        # a rush on the public GeoJSON is answered right after WhiteNoise (its view answers the same)
+        situation_hooks.PUBLIC_FAST[PUBLIC_GEOJSON] = public_geojson_body

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
-from django.db.models import Count, F, Q, Value
+from django.db.models import Count, F, Q, TextField, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
@@ -100,21 +100,25 @@ def shapes_of(keys, *, geometry: bool = False, simple: bool = False) -> dict[int
     return out
 
 
-def shapes_in(user, view: View, kinds=None, cap: str = access.VIEW):
-    """The user's shapes (under ``cap``) meeting the viewport: buildings found by their label point (the
-    (kind, cx, cy) index), the larger kinds by their bounding box among their kind's rows; two indexed reads
-    whose ids make the returned queryset (an OR of both would read the whole table)."""
-    qs = Shape.objects.for_user(user, cap)
+def shapes_in(user, view: View, kinds=None, cols=("area_id",), cap: str = access.VIEW, **annotations) -> list[tuple]:
+    """``cols`` of the user's shapes (under ``cap``) meeting the viewport, one query: buildings found by their
+    label point (the (kind, cx, cy) index), the larger kinds by their bounding box among their kind's rows, the
+    two indexed reads joined by UNION ALL (an OR of both would read the whole table). ``annotations`` may
+    name further columns."""
+    qs = Shape.objects.for_user(user, cap).annotate(**annotations)
     box = Q(x0__lte=view.east, x1__gte=view.west, y0__lte=view.north, y1__gte=view.south)
     r = BUILDING_REACH
-    ids = []
+    parts = []
     if kinds is None or "building" in kinds:
-        ids += qs.filter(box, kind="building", cx__gte=view.west - r, cx__lte=view.east + r,
-                         cy__gte=view.south - r, cy__lte=view.north + r).values_list("area_id", flat=True)
+        parts.append(qs.filter(box, kind="building", cx__gte=view.west - r, cx__lte=view.east + r,
+                               cy__gte=view.south - r, cy__lte=view.north + r))
     larger = [k for k in LEVELS[:4] if kinds is None or k in kinds]
     if larger:
-        ids += qs.filter(box, kind__in=larger).values_list("area_id", flat=True)
-    return Shape.objects.filter(area_id__in=ids)
+        parts.append(qs.filter(box, kind__in=larger))
+    if not parts:
+        return []
+    first, *rest = [p.order_by().values_list(*cols) for p in parts]
+    return list(first.union(*rest, all=True) if rest else first)
 
 
 # ---------------------------------------------------------------------------------------------- layers
@@ -141,7 +145,7 @@ def _designation_layer(user, view: View, status: str) -> str:
         key = ("designation-points", status, access.scope_key(access.scope_for(user)),
                *(round(v, 3) for v in (view.west, view.south, view.east, view.north)))
         return stamps.cached(("risk_areas", "shapes"), key, lambda: _designation_points(ds, view))
-    shapes = {s[0]: s[1:] for s in shapes_in(user, view).values_list("area_id", "kind", "geometry")}
+    shapes = {s[0]: s[1:] for s in shapes_in(user, view, cols=("area_id", "kind", "geometry"))}
     buildings = [i for i, (k, _g) in shapes.items() if k == "building"]
     larger = [i for i, (k, _g) in shapes.items() if k != "building"]
     found = ds.filter(Q(building_id__in=buildings) | Q(area_id__in=larger)).values_list(
@@ -264,27 +268,25 @@ def basemap_layer(user, view: View) -> str:
     kinds = ["district", "street"] if view.zoom < 12 else (
         ["district", "street", "community"] if view.zoom < 14 else
         ["community", "compound"] if view.zoom < DETAIL_ZOOM else ["compound", "building"])
-    geometry = "geometry" if view.detail else "outline"
-    qs = shapes_in(user, view, kinds).filter(kind__in=kinds).select_related("area").only(
-        "area_id", "kind", "geometry", "outline", "cx", "cy", "area__name")
+    drawn = F("geometry") if view.detail else Coalesce(NullIf("outline", Value("")), "geometry",
+                                                           output_field=TextField())
+    cols = ("area_id", "kind", "drawn", "cx", "cy", "area__name")
+    rows = shapes_in(user, view, kinds, cols, drawn=drawn)
     above = {i for g in access.grants_of(user) if g.area_id for _lv, i in access.ancestors_above(g.area)}
-    rows = list(qs)
     if above:
-        rows += [s for s in Shape.objects.filter(area_id__in=sorted(above), kind__in=kinds).select_related("area")
-                 .only("area_id", "kind", "geometry", "outline", "cx", "cy", "area__name")]
+        rows += Shape.objects.filter(area_id__in=sorted(above), kind__in=kinds).annotate(drawn=drawn).values_list(*cols)
     units: dict[int, list] = defaultdict(list)
-    buildings = [s.area_id for s in rows if s.kind == "building"]
+    buildings = [r[0] for r in rows if r[1] == "building"]
     for lo in range(0, len(buildings), CHUNK):
         for b, uid, name in (Area.objects.filter(building_id__in=buildings[lo:lo + CHUNK], kind="unit")
                              .order_by("id").values_list("building_id", "id", "name")):
             units[b].append([uid, name])
     feats = []
-    for s in rows:
-        props = {"area": s.area_id, "kind": s.kind, "name": s.area.name, "label": [s.cx, s.cy],
-                 "url": _url("area_detail", s.area_id)}
-        if s.kind == "building":
-            props["units"] = units.get(s.area_id, [])
-        feats.append(feature(getattr(s, geometry) or s.geometry, props))
+    for area_id, kind, geometry, cx, cy, name in rows:
+        props = {"area": area_id, "kind": kind, "name": name, "label": [cx, cy], "url": _url("area_detail", area_id)}
+        if kind == "building":
+            props["units"] = units.get(area_id, [])
+        feats.append(feature(geometry, props))
     return collection(feats)
 
 
@@ -323,6 +325,17 @@ def layer(user, name: str, view: View) -> str:
 
 # ---------------------------------------------------------------------------------------------- public
 def public_geojson(q: str = "") -> str:
+    """The public risk-area GeoJSON of ``q`` as text (``_public``)."""
+    return _public(q)[0]
+
+
+def public_geojson_body(q: str | None = "") -> tuple[bytes, str]:
+    """The public GeoJSON of ``q`` as the bytes of the answer (encoded once per change, not per request) and
+    its content type: the view and the public fast path (``situation.hooks.PUBLIC_FAST``) both send this."""
+    return _public(q)[1], "application/geo+json"
+
+
+def _public(q: str | None) -> tuple[str, bytes]:
     """The public risk-area list (``zones.queries.public_current``, the list's own query) as an RFC 7946
     FeatureCollection: one feature per listed area (properties path, level, since, next_on), WGS 84
     geometry of its shape (a unit: its building), null when the area has none. Cached while no designation
@@ -346,18 +359,35 @@ def public_geojson(q: str = "") -> str:
     now = time.monotonic()
     kept = _PUBLIC_MEMO.get(q)
     if kept is not None and now - kept[0] < PUBLIC_TTL:
-        return kept[1]
+        return kept[1:]
     text = stamps.cached(("risk_areas", "shapes"), ("public-geojson", q), render)
+    if kept is not None and kept[1] == text:
+        body = kept[2]  # unchanged: the bytes made before
+    else:
+        body = text.encode()
     if len(_PUBLIC_MEMO) > 256:
         _PUBLIC_MEMO.clear()
-    _PUBLIC_MEMO[q] = (now, text)
-    return text
+    _PUBLIC_MEMO[q] = (now, text, body)
+    return text, body
 
 
 #: Seconds a process answers the public GeoJSON from its own memory without asking whether a designation
 #: changed (the public pages say ``max-age=60``; a rush then costs no query at all).
 PUBLIC_TTL = 5.0
-_PUBLIC_MEMO: dict[str, tuple[float, str]] = {}
+_PUBLIC_MEMO: dict[str, tuple[float, str, bytes]] = {}
+
+
+def district_outlines() -> dict:
+    """The city's districts as a GeoJSON FeatureCollection (the low-zoom outline, properties ``name`` only):
+    the public map's background. Public: geometry and names of districts, nothing about anyone. Kept while no
+    shape changes."""
+    def render() -> dict:
+        rows = (Shape.objects.filter(kind="district").order_by("area__path")
+                .annotate(g=Coalesce(NullIf("outline", Value("")), "geometry", output_field=TextField()))
+                .values_list("area__name", "g"))
+        return json.loads(collection(feature(g, {"name": name}) for name, g in rows))
+
+    return stamps.cached(("shapes",), ("district-outlines",), render)
 
 
 def area_shape(area: Area) -> Shape | None:

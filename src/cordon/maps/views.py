@@ -53,6 +53,7 @@ def map_page(request):
         "extent": _extent(user, parse_id(request.GET.get("at"))),
         "can_designate": access.has_perm(user, access.ZONES_WRITE),
         "detail_zoom": queries.DETAIL_ZOOM,
+        "max_selection": queries.MAX_SELECTION,
         "layer_url": reverse("api:maps_layer", args=["basemap"]).rsplit("basemap", 1)[0],
         "designate_url": reverse("maps_designate"),
     })
@@ -108,10 +109,11 @@ def designate(request):
 @require_GET
 @cache_control(**PUBLIC_CACHE)
 def public_map(request):
-    """The public risk-area list on a map: the same areas, nothing more (the features of the GeoJSON)."""
+    """The public risk-area list on a map: the same areas, nothing more (the features of the GeoJSON), over the
+    city's district outlines (geometry and names only)."""
     q = search_text(request)
     return render(request, "maps/public_map.html", {
-        "q": q, "geojson_url": reverse("public_risk_areas_geojson") + ("?" + urlencode({"q": q}) if q else ""),
+        "q": q, "districts": queries.district_outlines(), "geojson_url": reverse("public_risk_areas_geojson") + ("?" + urlencode({"q": q}) if q else ""),
         "extent": list(citygen_data.EXTENT), "updated": clock.now()})
 
 
@@ -121,6 +123,7 @@ def public_map(request):
 @cache_control(**PUBLIC_CACHE)
 def public_geojson(request):
     """The public risk-area list as RFC 7946 GeoJSON (one feature per listed area)."""
-    resp = HttpResponse(queries.public_geojson(search_text(request)), content_type="application/geo+json")
+    body, content_type = queries.public_geojson_body(search_text(request))
+    resp = HttpResponse(body, content_type=content_type)
     resp["Access-Control-Allow-Origin"] = "*"
     return resp

@@ -1,4 +1,5 @@
-"""``PublicLookupMiddleware``: ``GET /public/lookup.json`` answered right after WhiteNoise.
+"""``PublicLookupMiddleware``: ``GET /public/lookup.json`` (and the public paths of ``hooks.PUBLIC_FAST``: the
+public risk-area GeoJSON) answered right after WhiteNoise.
 
 The public address lookup is the one dynamic page a whole city may hit at once. Its view needs nothing the
 middleware below it provides (no session, user, CSRF token or messages), so for a cookie-less ``GET`` this
@@ -23,6 +24,8 @@ from django.http import HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.csp import CSP, build_policy
+
+from cordon.situation import hooks
 
 PATH = "/public/lookup.json"
 _NEUTRAL = {  # middleware below this one that add nothing to a cookie-less GET of the lookup, or whose part is done here
@@ -53,8 +56,8 @@ class PublicLookupMiddleware:
         setting_changed.connect(self._forget, weak=True)
 
     def __call__(self, request):
-        if (not self.enabled or request.method != "GET" or request.path_info != PATH
-                or request.META.get("HTTP_COOKIE")):
+        if (not self.enabled or request.method != "GET" or request.META.get("HTTP_COOKIE")
+                or (request.path_info != PATH and request.path_info not in hooks.PUBLIC_FAST)):
             return self.get_response(request)
         if self.locale:
             i18n_patterns_used, _prefixed = is_language_prefix_patterns_used(
@@ -69,10 +72,14 @@ class PublicLookupMiddleware:
         return self.answer(request)
 
     def answer(self, request):
-        from cordon.situation import public
+        fast = hooks.PUBLIC_FAST.get(request.path_info)
+        if fast is not None:
+            body, content_type = fast(request.GET.get("q"))
+        else:
+            from cordon.situation import public
 
-        body = public.json_answer(request.GET.get("q"))
-        response = HttpResponse(body, content_type="application/json")
+            body, content_type = public.json_answer(request.GET.get("q")), "application/json"
+        response = HttpResponse(body, content_type=content_type)
         headers = response.headers
         for name, value in self.fixed_headers():
             headers[name] = value

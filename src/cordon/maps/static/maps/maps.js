@@ -24,11 +24,17 @@
 
   // ------------------------------------------------------------------ the public map
   function publicMap(node) {
-    var map = newMap(node);
+    var map = newMap(node), outlines = document.getElementById("map-districts");
+    if (outlines) {  // the city's districts (outlines and names), under the risk areas
+      L.geoJSON(JSON.parse(outlines.textContent), {
+        style: function () { return {color: "#8a8fa3", weight: 2, fill: false, className: "map-district"}; },
+        onEachFeature: function (f, ly) { ly.bindTooltip(f.properties.name, {direction: "center", className: "map-label"}); }
+      }).addTo(map);
+    }
     fetch(node.dataset.geojson, {headers: {Accept: "application/geo+json"}}).then(function (r) { return r.json(); })
       .then(function (fc) {
         var layer = L.geoJSON(fc, {
-          style: function (f) { return {color: COLORS[f.properties.level] || "#555", weight: 2, fillOpacity: 0.35}; },
+          style: function (f) { return {color: COLORS[f.properties.level] || "#555", weight: 2, fillOpacity: 0.35, className: "map-risk"}; },
           onEachFeature: function (f, ly) {
             var p = f.properties, box = el("div", null, "map-popup");
             box.appendChild(el("strong", p.path));
@@ -40,6 +46,83 @@
         if (fc.features.length && layer.getBounds().isValid()) { map.fitBounds(layer.getBounds(), {maxZoom: 16}); }
         node.dataset.loaded = String(fc.features.length);
       });
+  }
+
+  // ------------------------------------------------------------------ lasso selection
+  function inside(x, y, ring) {  // ray casting; ring: [[lng, lat], ...]
+    var hit = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) { hit = !hit; }
+    }
+    return hit;
+  }
+
+  /* The lasso (button #lasso): while on, dragging the pointer draws a freehand ring, closed when it is released;
+     clicks instead add corners one by one, closed by the button (now "finish") or a double click. The map does
+     not pan meanwhile. ``pick(ring)`` selects what lies inside and answers how many it took. */
+  function lassoTool(map, node, pick) {
+    var button = document.getElementById("lasso"), status = document.getElementById("lasso-status");
+    if (!button) { return null; }
+    var d = node.dataset, on = false, down = null, dragged = false, pts = [], line = null, shape = null;
+    function say(text) { if (status) { status.textContent = text; } }
+    function draw() {
+      if (line) { map.removeLayer(line); }
+      line = pts.length ? L.polyline(pts, {color: "#1565c0", weight: 2, dashArray: "5 4", interactive: false}).addTo(map) : null;
+    }
+    function clear() {
+      pts = []; draw();
+      if (shape) { map.removeLayer(shape); shape = null; }
+    }
+    function stop() {
+      on = false; down = null; pts = []; draw();
+      map.dragging.enable(); map.doubleClickZoom.enable();
+      node.classList.remove("lassoing");
+      button.setAttribute("aria-pressed", "false");
+      button.textContent = d.tLasso;
+    }
+    function finish() {
+      if (pts.length < 3) { stop(); say(d.tLassoHint); return; }
+      if (shape) { map.removeLayer(shape); }
+      shape = L.polygon(pts, {color: "#1565c0", weight: 2, fillOpacity: 0.08, interactive: false, className: "map-lasso"}).addTo(map);
+      var ring = pts.map(function (p) { return [p.lng, p.lat]; });
+      stop();
+      var n = pick(ring);
+      say(map.getZoom() < Number(d.detailZoom) ? d.tLassoZoom : d.tLassoFound.replace("__N__", String(n)));
+    }
+    function start() {
+      clear(); on = true;
+      map.dragging.disable(); map.doubleClickZoom.disable();
+      node.classList.add("lassoing");
+      button.setAttribute("aria-pressed", "true");
+      button.textContent = d.tLassoFinish;
+      say(map.getZoom() < Number(d.detailZoom) ? d.tLassoZoom : d.tLassoHint);
+    }
+    button.addEventListener("click", function () { if (on) { finish(); } else { start(); } });
+    function at(e) { return map.mouseEventToLatLng(e); }
+    function swallow(e) { if (on) { e.stopPropagation(); e.preventDefault(); } }
+    node.addEventListener("pointerdown", function (e) {
+      if (!on || e.button > 0) { return; }
+      swallow(e);
+      down = {x: e.clientX, y: e.clientY}; dragged = false;
+      if (node.setPointerCapture) { try { node.setPointerCapture(e.pointerId); } catch (err) { /* not capturable */ } }
+    }, true);
+    node.addEventListener("pointermove", function (e) {
+      if (!on || !down) { return; }
+      swallow(e);
+      if (!dragged && Math.abs(e.clientX - down.x) + Math.abs(e.clientY - down.y) > 6) { dragged = true; pts = [at({clientX: down.x, clientY: down.y})]; }
+      if (dragged) { pts.push(at(e)); draw(); }
+    }, true);
+    node.addEventListener("pointerup", function (e) {
+      if (!on || !down) { return; }
+      swallow(e);
+      down = null;
+      if (dragged) { finish(); } else { pts.push(at(e)); draw(); }
+    }, true);
+    ["mousedown", "mouseup", "click", "touchstart"].forEach(function (type) { node.addEventListener(type, swallow, true); });
+    node.addEventListener("dblclick", function (e) { if (on) { swallow(e); pts.pop(); finish(); } }, true);
+    document.addEventListener("keydown", function (e) { if (on && e.key === "Escape") { stop(); clear(); say(""); } });
+    return {clear: clear};
   }
 
   // ------------------------------------------------------------------ the jurisdiction's map
@@ -179,8 +262,22 @@
         if (box.checked) { load(box.value); } else if (drawn[box.value]) { map.removeLayer(drawn[box.value]); delete drawn[box.value]; }
       });
     });
+    var lasso = canDesignate ? lassoTool(map, node, function (ring) {
+      // the buildings of the basemap drawn now whose label point lies inside the ring
+      var max = Number(d.maxSelection) || 200, n = Object.keys(selection).length, found = 0;
+      if (drawn.basemap) {
+        drawn.basemap.eachLayer(function (ly) {
+          var p = ly.feature && ly.feature.properties;
+          if (p && p.kind === "building" && p.label && inside(p.label[0], p.label[1], ring) && !selection[p.area] && n < max) {
+            selection[p.area] = p.name; n += 1; found += 1;
+          }
+        });
+      }
+      renderSelection();
+      return found;
+    }) : null;
     var clear = document.getElementById("clear-selection");
-    if (clear) { clear.addEventListener("click", function () { selection = {}; renderSelection(); }); }
+    if (clear) { clear.addEventListener("click", function () { selection = {}; renderSelection(); if (lasso) { lasso.clear(); } }); }
     map.on("moveend", refresh);
     refresh();
     window.cordonMap = map;
