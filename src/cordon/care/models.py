@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields, TimelineEntry
+from cordon.core.models import ScopedFields, TimelineEntry, text_choices
 
 WEEKDAYS = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
 
@@ -113,10 +113,7 @@ class Status(models.TextChoices):
 OPEN_STATUSES = (Status.RECEIVED, Status.TRIAGED, Status.DISPATCHED, Status.ARRIVED, Status.AT_HOSPITAL)
 
 
-class Source(models.TextChoices):
-    RESIDENT = "resident", _("Resident")
-    COMMUNITY = "community", _("Community worker")
-    HOTLINE = "hotline", _("Hotline")
+Source = text_choices("Source", resident=_("Resident"), community=_("Community worker"), hotline=_("Hotline"))
 
 
 class Outcome(models.TextChoices):

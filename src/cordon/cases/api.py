@@ -269,9 +269,8 @@ class ReclassifyIn(Schema):
 
 @router.post("/infections/{infection_id}/reclassify", response=InfectionOut)
 def reclassify_infection(request, infection_id: QueryId, payload: ReclassifyIn):
-    user = current_user(request)
-    inf = access.access(Infection.objects.select_related("home"), user, infection_id, perm=access.CASES_WRITE,
-                        read=access.READ_HEALTH)
+    user, inf = writable(request, Infection.objects.select_related("home"), infection_id, access.CASES_WRITE,
+                         read=access.READ_HEALTH)
     actions.do_reclassify_infection(inf, payload.kind, actor=user, reason=payload.reason)
     return infection_rows([inf], clock.now())[0]
 

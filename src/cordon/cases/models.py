@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cordon.core import clock
-from cordon.core.models import LeanScopedFields, ScopedFields, TaskStatus, TimelineEntry
+from cordon.core.models import LeanScopedFields, ScopedFields, TaskStatus, TimelineEntry, text_choices
 
 
 class Found(models.TextChoices):
@@ -14,9 +14,7 @@ class Found(models.TextChoices):
     QUARANTINE_SITE = "quarantine_site", _("In a quarantine site")
 
 
-class InfectionKind(models.TextChoices):
-    CONFIRMED = "confirmed", _("Confirmed case")
-    ASYMPTOMATIC = "asymptomatic", _("Asymptomatic infection")
+InfectionKind = text_choices("InfectionKind", confirmed=_("Confirmed case"), asymptomatic=_("Asymptomatic infection"))
 
 
 class Infection(ScopedFields):

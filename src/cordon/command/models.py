@@ -10,18 +10,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import LeanScopedFields, ScopedFields
+from cordon.core.models import LeanScopedFields, ScopedFields, text_choices
 
 
-class Priority(models.TextChoices):
-    ROUTINE = "routine", _("Routine")
-    URGENT = "urgent", _("Urgent")
-    CRITICAL = "critical", _("Critical")
+Priority = text_choices("Priority", routine=_("Routine"), urgent=_("Urgent"), critical=_("Critical"))
 
 
-class OrderStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+OrderStatus = text_choices("OrderStatus", active=_("Active"), withdrawn=_("Withdrawn"))
 
 
 class RecipientStatus(models.TextChoices):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sys
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,17 @@ def _anc(index: bool = True):
         "places.Area", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
         related_name="+", db_index=index,
     )
+
+
+def text_choices(name: str, **labels) -> type[models.TextChoices]:
+    """A short ``TextChoices`` as one table of ``value=label``, each member named by its value in capitals:
+    ``Direction = text_choices("Direction", entry=_("Entry"), exit=_("Exit"))`` has ``Direction.ENTRY``
+    (value "entry", label "Entry"), ``.choices``, ``.values`` and ``.labels`` as a class would. The labels stay
+    ``gettext_lazy`` literals where the enum is declared (``makemessages`` finds them there). An enum whose
+    values are not names, or too long for a line, is declared as a class."""
+    module = sys._getframe(1).f_globals["__name__"]  # where it is declared, as for a class (pickling, repr)
+    members = [(value.upper(), (value, label)) for value, label in labels.items()]
+    return models.TextChoices(name, members, module=module)
 
 
 class ScopedFields(models.Model):
@@ -68,11 +80,8 @@ class TimelineEntry(models.Model):
         ordering = ["at", "id"]
 
 
-class TaskStatus(models.TextChoices):
-    """A task's status: response tasks (cases) and recall tasks (screening)."""
-
-    OPEN = "open", _("Open")
-    DONE = "done", _("Done")
+#: A task's status: response tasks (cases) and recall tasks (screening).
+TaskStatus = text_choices("TaskStatus", open=_("Open"), done=_("Done"))
 
 
 class TestResult(models.TextChoices):

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields, TimelineEntry
+from cordon.core.models import ScopedFields, TimelineEntry, text_choices
 
 
 class Category(models.TextChoices):
@@ -17,9 +17,7 @@ class Category(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Source(models.TextChoices):
-    CALL = "call", _("Phone call")
-    WEB = "web", _("Public web form")
+Source = text_choices("Source", call=_("Phone call"), web=_("Public web form"))
 
 
 class Status(models.TextChoices):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields, TestResult
+from cordon.core.models import ScopedFields, TestResult, text_choices
 
 
 class Kind(models.TextChoices):
@@ -27,10 +27,7 @@ class Kind(models.TextChoices):
     CLINIC = "clinic", _("Clinic")
 
 
-class PlaceStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    CLOSED_LOOP = "closed_loop", _("Closed loop")
-    CLOSED = "closed", _("Closed")
+PlaceStatus = text_choices("PlaceStatus", open=_("Open"), closed_loop=_("Closed loop"), closed=_("Closed"))
 
 
 class Category(models.TextChoices):
@@ -107,9 +104,7 @@ class Person(ScopedFields):
         return f"keyplace person {self.pk}"
 
 
-class Direction(models.TextChoices):
-    ENTRY = "entry", _("Entry")
-    EXIT = "exit", _("Exit")
+Direction = text_choices("Direction", entry=_("Entry"), exit=_("Exit"))
 
 
 class MoveReason(models.TextChoices):

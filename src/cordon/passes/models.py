@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields
+from cordon.core.models import ScopedFields, text_choices
 
 
 class Kind(models.TextChoices):
@@ -18,10 +18,7 @@ class Kind(models.TextChoices):
     DRIVER = "driver", _("Driver")
 
 
-class PassStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    SUSPENDED = "suspended", _("Suspended")
-    REVOKED = "revoked", _("Revoked")
+PassStatus = text_choices("PassStatus", active=_("Active"), suspended=_("Suspended"), revoked=_("Revoked"))
 
 
 class Cause(models.TextChoices):
@@ -125,9 +122,7 @@ REASON_LABELS = {
 }
 
 
-class Result(models.TextChoices):
-    ALLOWED = "allowed", _("Allowed")
-    REFUSED = "refused", _("Refused")
+Result = text_choices("Result", allowed=_("Allowed"), refused=_("Refused"))
 
 
 class CheckLog(ScopedFields):

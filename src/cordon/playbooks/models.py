@@ -6,12 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields
+from cordon.core.models import ScopedFields, text_choices
 
 
-class Subject(models.TextChoices):
-    TASK = "task", _("Response task")
-    ORDER = "order", _("Command order")
+Subject = text_choices("Subject", task=_("Response task"), order=_("Command order"))
 
 
 class PlaybookRun(ScopedFields):

@@ -14,7 +14,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from cordon.core import access, audit, ids
-from cordon.core.api import PageQuery, current_user, page_of
+from cordon.core.api import PageQuery, current_user, page_of, writable
 from cordon.core.actions import ActionError
 from cordon.core.fields import Day, Id, QueryId, Reason, one_of, text_of
 from cordon.core.schemas import Page
@@ -199,9 +199,8 @@ class RetestIn(Schema):
 
 @router.post("/screening/recall/{member_id}/retest", response=RecallMemberOut)
 def retest(request, member_id: QueryId, payload: RetestIn):
-    user = current_user(request)
-    m = access.access(RecallMember.objects.select_related("resident"), user, member_id,
-                      perm=access.SCREENING_WRITE, read=access.READ_HEALTH)
+    user, m = writable(request, RecallMember.objects.select_related("resident"), member_id, access.SCREENING_WRITE,
+                       read=access.READ_HEALTH)
     m = actions.do_record_retest(m, result=payload.result, actor=user, reason=payload.reason)
     m.resident = m.resident if hasattr(m, "_resident_cache") else m.resident
     return {"id": m.pk, "resident": _masked(m.resident), "barcode": m.barcode, "retest": m.retest}

@@ -14,7 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cordon.core.access import scope_for
-from cordon.core.models import LEVELS, LeanScopedFields, ScopedFields, TaskStatus
+from cordon.core.models import LEVELS, LeanScopedFields, ScopedFields, TaskStatus, text_choices
 
 
 class Coverage(models.TextChoices):
@@ -23,9 +23,7 @@ class Coverage(models.TextChoices):
     DESIGNATED = "designated", _("Designated risk areas")
 
 
-class RoundStatus(models.TextChoices):
-    OPEN = "open", _("Open (sampling and results)")
-    CLOSED = "closed", _("Closed")
+RoundStatus = text_choices("RoundStatus", open=_("Open (sampling and results)"), closed=_("Closed"))
 
 
 #: allowed status changes (DESIGN.md #4)
@@ -177,10 +175,7 @@ class Registered(models.Model):
     bits = models.BinaryField()
 
 
-class Result(models.TextChoices):
-    NEGATIVE = "negative", _("Negative")
-    POSITIVE = "positive", _("Positive")
-    INVALID = "invalid", _("Invalid (resample)")
+Result = text_choices("Result", negative=_("Negative"), positive=_("Positive"), invalid=_("Invalid (resample)"))
 
 
 class TubeResult(models.Model):
@@ -194,15 +189,10 @@ class TubeResult(models.Model):
     line = models.IntegerField()
 
 
-class BatchKind(models.TextChoices):
-    SAMPLES = "samples", _("Sample registrations")
-    RESULTS = "results", _("Tube results")
+BatchKind = text_choices("BatchKind", samples=_("Sample registrations"), results=_("Tube results"))
 
 
-class BatchStatus(models.TextChoices):
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
+BatchStatus = text_choices("BatchStatus", running=_("Running"), done=_("Done"), failed=_("Failed"))
 
 
 class ImportBatch(models.Model):

@@ -8,7 +8,7 @@ import datetime as dt
 from ninja import Router, Schema, Status
 
 from cordon.core import access, clock
-from cordon.core.api import current_user
+from cordon.core.api import current_user, writable
 from cordon.core.fields import Day, Id, QueryId, Reason, finite, integer, text, text_of
 from cordon.places.models import Area
 from cordon.situation import actions, daily
@@ -173,16 +173,14 @@ def _close_out(c: DayClose) -> dict:
 def sign_off_day(request, payload: SignOffIn):
     """A district signs off its daily close (the same action as the daily close page): the items still open
     are kept with the sign-off and carried over. A district outside the caller's jurisdiction is 404."""
-    user = current_user(request)
-    district = access.access(Area.objects.filter(kind="district"), user, payload.district_id, perm=access.CLOSE_DAY)
+    user, district = writable(request, Area.objects.filter(kind="district"), payload.district_id, access.CLOSE_DAY)
     return Status(201, _close_out(actions.do_sign_off_day(district, payload.day, note=payload.note, actor=user)))
 
 
 @router.post("/situation/closes/{close_id}/reopen", response=DayCloseOut)
 def reopen_day(request, close_id: QueryId, payload: ReopenIn):
     """Reopen a signed-off daily close, with a reason (the daily close page's reopen)."""
-    user = current_user(request)
-    c = access.access(DayClose.objects.select_related("district"), user, close_id, perm=access.CLOSE_DAY)
+    user, c = writable(request, DayClose.objects.select_related("district"), close_id, access.CLOSE_DAY)
     return _close_out(actions.do_reopen_day(c, reason=payload.reason, actor=user))
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields
+from cordon.core.models import ScopedFields, text_choices
 
 
 class DailyCount(models.Model):
@@ -43,10 +43,7 @@ class DailyCount(models.Model):
         return f"{self.series} {self.day}: {self.new_local}"
 
 
-class BulletinStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    APPROVED = "approved", _("Approved")
-    PUBLISHED = "published", _("Published")
+BulletinStatus = text_choices("BulletinStatus", draft=_("Draft"), approved=_("Approved"), published=_("Published"))
 
 
 class Bulletin(models.Model):
@@ -73,9 +70,7 @@ class Bulletin(models.Model):
         return self.title
 
 
-class DayCloseStatus(models.TextChoices):
-    SIGNED = "signed", _("Signed off")
-    REOPENED = "reopened", _("Reopened")
+DayCloseStatus = text_choices("DayCloseStatus", signed=_("Signed off"), reopened=_("Reopened"))
 
 
 class DayClose(ScopedFields):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields
+from cordon.core.models import ScopedFields, text_choices
 
 
 class ItemKind(models.TextChoices):
@@ -84,9 +84,7 @@ class Reconciliation(ScopedFields):
         constraints = [models.UniqueConstraint(fields=["warehouse", "on"], name="reconciliation_once")]
 
 
-class AllocationStatus(models.TextChoices):
-    PLANNED = "planned", _("Planned")
-    ISSUED = "issued", _("Issued from stock")
+AllocationStatus = text_choices("AllocationStatus", planned=_("Planned"), issued=_("Issued from stock"))
 
 
 class Allocation(ScopedFields):
@@ -115,10 +113,7 @@ class DeliveryTeam(ScopedFields):
         return self.name
 
 
-class DeliveryStatus(models.TextChoices):
-    PLANNED = "planned", _("Planned")
-    DELIVERED = "delivered", _("Delivered")
-    FAILED = "failed", _("Failed")
+DeliveryStatus = text_choices("DeliveryStatus", planned=_("Planned"), delivered=_("Delivered"), failed=_("Failed"))
 
 
 class DeliveryOrder(ScopedFields):

@@ -196,8 +196,7 @@ def _infections(user, labels: list[str]) -> list[Infection]:
 
 @router.post("/designations", response={201: DesignationOut})
 def create_designation(request, payload: DesignationCreate):
-    user = current_user(request)
-    area = access.access(Area, user, payload.area_id, perm=access.ZONES_WRITE)
+    user, area = writable(request, Area, payload.area_id, access.ZONES_WRITE)
     d = actions.do_designate(area, payload.level, reason=payload.reason,
                              infections=_infections(user, payload.infections),
                              exposure_note=payload.exposure_note, actor=user)

@@ -10,19 +10,13 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields
+from cordon.core.models import ScopedFields, text_choices
 
 
-class Level(models.TextChoices):
-    HIGH = "high", _("High risk (高风险区)")
-    MEDIUM = "medium", _("Medium risk (中风险区)")
-    LOW = "low", _("Low risk (低风险区)")
+Level = text_choices("Level", high=_("High risk (高风险区)"), medium=_("Medium risk (中风险区)"), low=_("Low risk (低风险区)"))
 
 
-class Status(models.TextChoices):
-    ACTIVE = "active", _("Designated")
-    OBSERVATION = "observation", _("Lifted, under observation")
-    CLOSED = "closed", _("Closed")
+Status = text_choices("Status", active=_("Designated"), observation=_("Lifted, under observation"), closed=_("Closed"))
 
 
 class Designation(ScopedFields):
