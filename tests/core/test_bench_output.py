@@ -18,3 +18,22 @@ def test_emit_prints_table_then_json_with_calibration(capsys, monkeypatch):
 
 def test_calibration_loop_is_timed():
     assert 0 < common.calibration_s() < 120
+
+
+def test_keyworkers_bench_runs_the_parts_named():
+    import argparse
+
+    import pytest
+
+    from cordon.bench import keyworkers
+
+    def names(parts):
+        p = argparse.ArgumentParser()
+        keyworkers.add_arguments(p)
+        return [m.__name__.rsplit(".", 1)[-1] for m in keyworkers.chosen(p.parse_args(["--parts", parts]))]
+
+    assert names("") == list(keyworkers.PARTS)
+    assert names("checks") == ["_keyworkers_checks"]
+    assert names("feed, overdue") == ["_keyworkers_overdue", "_keyworkers_feed"]  # in the bench's order
+    with pytest.raises(SystemExit):
+        names("check")

@@ -249,6 +249,25 @@ def test_passes_hook_overdue(kw, city):
     assert fn([], D(2022, 11, 22)) == set()
 
 
+def test_pass_check_reads_the_overdue_status_with_the_pass(kw, city):
+    """``passes.hooks.OVERDUE_EXISTS``: a check reads the holder's key-worker status in the pass's statement and
+    answers as the set-based hook does (B never sampled: overdue from registration; A from 11-22)."""
+    from cordon.passes import actions as passes, hooks, queries
+
+    assert "keyworkers.overdue" in dict(hooks.OVERDUE_EXISTS)
+    passes_of = {who: passes.do_issue_pass(kind="delivery", areas=[city["street"]], valid_from=D(2022, 11, 18),
+                                           valid_to=D(2022, 11, 25), holder=city[who], actor="test")
+                 for who in ("resident_a", "resident_b", "resident_a2")}
+    for day in (D(2022, 11, 21), D(2022, 11, 22)):
+        late = dict(hooks.OVERDUE)["keyworkers.overdue"]([city[w].pk for w in passes_of], day)
+        for who, p in passes_of.items():
+            read = queries.pass_for_check(day, pk=p.pk)
+            assert read == queries.pass_for_check(day, code=p.code)
+            assert read.holder_late_0 == (city[who].pk in late), (who, day)
+            assert queries.answer(read, city["unit_a"].path, day).reason == \
+                ("test_overdue" if city[who].pk in late else None), (who, day)
+
+
 def test_daily_close_section(kw, city):
     from cordon.situation.registry import SituationScope, collect
 

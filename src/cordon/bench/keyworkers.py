@@ -26,11 +26,22 @@ def parts() -> list:
 
 def add_arguments(p) -> None:
     city_arguments(p, "cordon_bench_keyworkers", population=1_000_000)
+    p.add_argument("--parts", default="", help="run only these parts (comma-separated: overdue, feed, checks; "
+                                              "default: all present)")
     for part in parts():
         part.add_arguments(p)
 
 
+def chosen(args) -> list:
+    """The parts ``--parts`` names (all present ones by default), in the bench's order."""
+    names = {n.strip() for n in (getattr(args, "parts", "") or "").split(",") if n.strip()}
+    unknown = names - {n.removeprefix("_keyworkers_") for n in PARTS}
+    if unknown:
+        raise SystemExit(f"unknown parts: {', '.join(sorted(unknown))}")
+    return [m for m in parts() if not names or m.__name__.rsplit("_", 1)[-1] in names]
+
+
 def run(args) -> int:
     state: dict = {}  # what earlier parts made (the workers) for the later ones
-    return run_composed("keyworkers", args, parts(),
+    return run_composed("keyworkers", args, chosen(args),
                         lambda part, vendor, city: part.measure(args, vendor, city, state))

@@ -13,6 +13,7 @@ class KeyWorkersConfig(AppConfig):
         from cordon.screening import hooks as screening_hooks
 
         hooks.connect("keyworkers.overdue", links.overdue_among, passes_hooks.OVERDUE)
+        hooks.connect("keyworkers.overdue", links.overdue_exists, passes_hooks.OVERDUE_EXISTS)
         hooks.connect("keyworkers.screening", links.after_screening_batch, screening_hooks.AFTER_BATCH)
         hooks.connect("keyworkers.retest", links.after_retest, screening_hooks.AFTER_RETEST)
         kw_uploads.register()

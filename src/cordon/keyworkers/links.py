@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cordon.keyworkers.actions import do_take_retest, do_take_screening_batch
-from cordon.keyworkers.queries import any_key_workers, overdue_among
+from cordon.keyworkers.queries import any_key_workers, overdue_among, overdue_exists
 
-__all__ = ["after_retest", "after_screening_batch", "overdue_among"]
+__all__ = ["after_retest", "after_screening_batch", "overdue_among", "overdue_exists"]
 
 
 def after_screening_batch(batch) -> None:

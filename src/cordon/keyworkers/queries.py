@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Q
 from django.utils.translation import gettext as _
 
 from cordon.core import access, clock
@@ -149,6 +149,13 @@ def overdue_among(person_ids, day: dt.date) -> set[int]:
         return set()
     return set(KeyWorker.objects.filter(person_id__in=ids).filter(status_q(OVERDUE, day))
                .values_list("person_id", flat=True))
+
+
+
+def overdue_exists(person, day: dt.date) -> Exists:
+    """Is the resident ``person`` (an expression: ``OuterRef("holder_id")``) a key worker overdue on ``day``
+    (passes.hooks.OVERDUE_EXISTS: a pass check reads it with the pass)."""
+    return Exists(KeyWorker.objects.filter(person_id=person).filter(status_q(OVERDUE, day)))
 
 
 #: Employers are city-wide records: set up (and their contacts linked) by staff holding keyworkers.write over

@@ -158,13 +158,14 @@ def do_create_checkpoint(name: str, *, area, city_exit: bool = False, actor=None
     return c
 
 
-def _find(token: str, code: str) -> Pass | None:
-    """The pass a signed token or a typed code names; None for a forged, altered or unknown one."""
+def _find(token: str, code: str, day: dt.date) -> Pass | None:
+    """The pass a signed token or a typed code names, with its holder's status on ``day`` (one statement);
+    None for a forged, altered or unknown one."""
     if token:
         data = signing.verify(token)
-        return Pass.objects.filter(pk=data["p"]).first() if data else None
+        return queries.pass_for_check(day, pk=data["p"]) if data else None
     code = (code or "").strip().upper()
-    return Pass.objects.filter(code=code).first() if code else None
+    return queries.pass_for_check(day, code=code) if code else None
 
 
 @transaction.atomic
@@ -182,7 +183,7 @@ def do_check_pass(*, token: str = "", code: str = "", area=None, checkpoint: Che
         raise access.Forbidden
     at = at or clock.now()
     day = at.astimezone(clock.tz()).date()
-    p = _find(token, code)
+    p = _find(token, code, day)
     negative = False
     if p is None:
         answer = rule.Answer(False, "invalid")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from cordon.cases import hooks as case_hooks
 from cordon.cases.models import PersonOrder
@@ -25,9 +25,12 @@ def under_order(resident_ids, day: dt.date) -> set[int]:
     ids = [i for i in resident_ids if i]
     if not ids:
         return set()
-    qs = PersonOrder.objects.filter(resident_id__in=ids, identified_on__lte=day).exclude(status="void") \
+    return set(_orders_on(day).filter(resident_id__in=ids).values_list("resident_id", flat=True))
+
+
+def _orders_on(day: dt.date):
+    return PersonOrder.objects.filter(identified_on__lte=day).exclude(status="void") \
         .filter(Q(free_on__isnull=True) | Q(free_on__gt=day)).filter(Q(released_on__isnull=True) | Q(released_on__gt=day))
-    return set(qs.values_list("resident_id", flat=True))
 
 
 def overdue(resident_ids, day: dt.date) -> set[int]:
@@ -71,12 +74,57 @@ def low_risk(area, day: dt.date) -> bool:
     return area is None or case_hooks.risk_level(area, day) is None
 
 
-def answer(p: Pass, path: str, day: dt.date) -> rule.Answer:
-    """The check of pass ``p`` on ``day`` at the area ``path``, from the records (POLICY.md's order)."""
+def with_holder_status(qs, day: dt.date):
+    """``qs`` (passes) with their holder's status on ``day`` read in the same statement: ``holder_ordered`` and,
+    for each ``hooks.OVERDUE_EXISTS`` entry, ``holder_late_<i>``."""
+    holder = OuterRef("holder_id")
+    marks = {"holder_ordered": Exists(_orders_on(day).filter(resident_id=holder))}
+    marks.update({f"holder_late_{i}": fn(holder, day) for i, (_n, fn) in enumerate(hooks.OVERDUE_EXISTS)})
+    return qs.annotate(**marks)
+
+
+#: the statement of ``pass_for_check`` as compiled once per (database, day, lookup, hooks): building and compiling
+#: its subqueries took more time than running it. The pass and its holder's status are read afresh each time.
+_CHECK_SQL: dict = {}
+_MARK = {"pk": -7_000_000_001, "code": "\x00mark"}
+
+
+def pass_for_check(day: dt.date, *, pk: int | None = None, code: str = "") -> Pass | None:
+    """The pass with this id or typed code and its holder's status on ``day`` (``with_holder_status``), in one
+    statement; ``answer`` takes the status from it instead of asking again."""
+    field, value = ("pk", pk) if pk is not None else ("code", code)
+    key = (connection.alias, connection.vendor, day, field, tuple(n for n, _fn in hooks.OVERDUE_EXISTS))
+    compiled = _CHECK_SQL.get(key)
+    if compiled is None:
+        sql, params = with_holder_status(Pass.objects.filter(**{field: _MARK[field]}), day)[:1].query.sql_with_params()
+        if len(_CHECK_SQL) > 64:
+            _CHECK_SQL.clear()
+        compiled = _CHECK_SQL[key] = (sql, tuple(params), list(params).index(_MARK[field]))
+    sql, params, at = compiled
+    found = list(Pass.objects.raw(sql, [*params[:at], value, *params[at + 1:]]))
+    for p in found:
+        p.holder_day = day
+    return found[0] if found else None
+
+
+def _holder_overdue(p: Pass, day: dt.date) -> bool:
     who = [p.holder_id] if p.holder_id else []
+    if getattr(p, "holder_day", None) != day:  # not read with the pass for this day: ask each source
+        return bool(overdue(who, day))
+    if any(getattr(p, f"holder_late_{i}", False) for i in range(len(hooks.OVERDUE_EXISTS))):
+        return True
+    read = {n for n, _fn in hooks.OVERDUE_EXISTS}
+    return bool(who) and any(fn(who, day) for n, fn in hooks.OVERDUE if n not in read)
+
+
+def answer(p: Pass, path: str, day: dt.date) -> rule.Answer:
+    """The check of pass ``p`` on ``day`` at the area ``path``, from the records (POLICY.md's order); the
+    holder's status as ``pass_for_check`` read it with the pass, or read now."""
+    who = [p.holder_id] if p.holder_id else []
+    ordered = p.holder_ordered if getattr(p, "holder_day", None) == day else bool(under_order(who, day))
     return rule.check_pass(day=day, revoked=p.status == PassStatus.REVOKED, valid_from=p.valid_from,
                            valid_to=p.valid_to, covered=rule.covers(p.area_paths, path),
-                           under_order=bool(under_order(who, day)), overdue=bool(overdue(who, day)))
+                           under_order=ordered, overdue=_holder_overdue(p, day))
 
 
 def pass_is_valid(p: Pass, a: rule.Answer) -> bool:

@@ -53,7 +53,7 @@ def _private() -> Ed25519PrivateKey:
 
 
 def public_key() -> bytes:
-    """The raw 32-byte public key (cached per process and database key)."""
+    """The raw 32-byte public key (read from the database each time; `verify` keeps it)."""
     k = _key()
     return bytes(k.public)
 
@@ -68,11 +68,28 @@ def token_for(p: Pass) -> str:
     return body + "." + b64(_private().sign(body.encode("ascii")))
 
 
+#: the public key this process last read (the deployment's key is made once and never changes): a check verifies
+#: with it without reading the key again; a signature it refuses is tried once more with the key read afresh
+_VERIFIER: list[Ed25519PublicKey] = []
+
+
+def _verify_signature(sig: bytes, body: bytes) -> None:
+    """Raises InvalidSignature unless ``sig`` is the deployment key's signature of ``body``."""
+    if _VERIFIER:
+        try:
+            return _VERIFIER[0].verify(sig, body)
+        except InvalidSignature:
+            pass
+    key = Ed25519PublicKey.from_public_bytes(public_key())
+    _VERIFIER[:] = [key]
+    key.verify(sig, body)
+
+
 def verify(token: str) -> dict | None:
     """The token's payload when its signature is the deployment's, None otherwise (forged, altered, garbled)."""
     try:
         body, sig = (token or "").strip().split(".")
-        Ed25519PublicKey.from_public_bytes(public_key()).verify(unb64(sig), body.encode("ascii"))
+        _verify_signature(unb64(sig), body.encode("ascii"))
         data = json.loads(unb64(body).decode("utf-8"))
     except (ValueError, InvalidSignature, binascii.Error, UnicodeError):
         return None

@@ -142,6 +142,7 @@ def check(request):
             status = 400
     return render(request, "passes/check.html", {
         "form": form, "result": result, "checkpoints": cps, "crumbs": _crumbs(),
+        "paths": {c.pk: c.area.path for c in cps},  # the offline check: is the checkpoint's area covered
         "api": {"key": "/api/passes/public-key", "revocations": "/api/passes/revocations", "check": "/api/passes/check"},
     }, status=status)
 
