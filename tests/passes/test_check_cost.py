@@ -41,7 +41,7 @@ def _statements(token, body):
     with CaptureQueriesContext(connection) as q:
         r = _post(token, body)
     assert r.status_code == 200, r.content
-    return r.json(), [x["sql"] for x in q.captured_queries if not x["sql"].split()[0] in ("SAVEPOINT", "RELEASE")]
+    return r.json(), [x["sql"] for x in q.captured_queries if x["sql"].split()[0] not in ("SAVEPOINT", "RELEASE")]
 
 
 def test_a_check_over_http_is_five_statements_and_sees_a_revocation_at_once(city, officer, rider_pass):
