@@ -61,6 +61,7 @@ def _kept(args) -> Path:
 def _keep_city(args, built: dict) -> None:
     """``--reuse-city``: the city with its shapes and designations kept (a template database / a file copy)."""
     kept = _kept(args)
+    kept.mkdir(parents=True, exist_ok=True)  # PostgreSQL keeps a template database, but the statistics live here
     keep_database(args.scratch, kept / "city.sqlite3")
     (kept / "city.json").write_text(json.dumps(built))
 
