@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from cordon.cases.actions import do_record_infection
 from cordon.cases.models import Found
 from cordon.core import access, audit, clock
-from cordon.core.actions import ActionError, Conflict, lock, serialize, serialize_all
+from cordon.core.actions import ActionError, Conflict, lock, serialize_all
 from cordon.core.models import LEVELS, AuditEntry
 from cordon.places.models import Area, Resident
 from cordon.zones.actions import do_record_round
@@ -346,52 +346,19 @@ def do_register_tube(r: Round, *, barcode: str, residents, sampled_at: dt.dateti
     barcode or a person already registered in the round raises ``DuplicateTube``. ``round_checked``: the caller
     has checked the actor's write access to the round already (``queries.access_round(actor, r.pk, write=True)``;
     the phone sync checks each round once per sync)."""
-    barcode, people = _tube_input(r, barcode, residents, site)
-    if actor is not None and not isinstance(actor, str) and not round_checked:
-        access_round(actor, r.pk, write=True)
-    _refuse_closed(r.pk)
-    found = {x.pk: x for x in Resident.objects.filter(pk__in=people)}
-    scope = _tube_scope(actor)
-    now = clock.now()
-    when = sampled_at or now
-    _tube_placed(r, people, found, scope, when)
-    serialize("screening.tube", r.pk, barcode)  # two phones syncing the same tube at once: one goes first
-    if Sample.objects.filter(round=r, barcode=barcode).exists():
-        raise DuplicateTube(_("tube %(barcode)s is already registered in round %(name)s")
-                            % {"barcode": barcode, "name": r.name}, field="barcode")
-    again = sorted(Resident.objects.filter(pk__in=people).filter(registered_in(r)).values_list("pk", flat=True))
-    if again:
-        raise DuplicateTube(_("resident %(id)s is already registered in round %(name)s")
-                            % {"id": again[0], "name": r.name}, field="residents")
-    import uuid
-
-    import numpy as np
-
-    b = ImportBatch.objects.create(kind=BatchKind.SAMPLES, key=f"tube:{uuid.uuid4().hex}", round=r, source="tube",
-                                   size=1, status=BatchStatus.DONE, line=1, rows_ok=len(people), started=now,
-                                   finished=now, actor=audit.actor_name(actor))
-    sample = Sample.objects.create(round=r, batch_id=b.pk, barcode=barcode, site=(site or "")[:80], sampled_at=when,
-                                   people=people)
-    register_people(r.pk, np.array(people, dtype=np.int64))
-    day = when.astimezone(clock.tz()).date().toordinal()
-    write_tally(tally_rows(r.pk, np.array([found[p].unit_id for p in people], dtype=np.int64),
-                           np.full(len(people), day, dtype=np.int64)))
-    audit.record("screening.tube_register", actor=actor, object_type="sample", object_id=sample.pk,
-                 object_repr=f"{r.name} {barcode}"[:400], scope=found[people[0]],
-                 after={"round": r.pk, "barcode": barcode, "residents": people, "sampled_at": when, "site": site},
-                 reason=reason)
-    for _name, fn in hooks.AFTER_BATCH:
-        fn(b)
-    sample.place = found[people[0]]  # where the tube was taken (its first person's home), for the caller
-    return sample
+    (result,) = do_register_tubes(r, [{"barcode": barcode, "residents": residents, "sampled_at": sampled_at,
+                                       "site": site, "occurred": audit.occurred_now()}],
+                                  actor=actor, reason=reason, round_checked=round_checked)
+    if isinstance(result, Exception):
+        raise result
+    return result  # its place (the first person's home) set, for the caller
 
 
 @transaction.atomic
 def do_register_tubes(r: Round, tubes: list[dict], *, actor=None, reason: str = "",
                       round_checked: bool = False) -> list:
-    """Register many tubes of one round as ``do_register_tube`` registers each, one after the other in the
-    order given (the same checks and refusals, the same rows, audit rows and hooks), with the reads and
-    writes done once for all: ``tubes`` are dicts with ``barcode``, ``residents``, ``sampled_at`` (None: now),
+    """Register many tubes of one round, each as if registered alone, one after the other in the order given
+    (``do_register_tube`` is its one-tube case), with the reads and writes done once for all: ``tubes`` are dicts with ``barcode``, ``residents``, ``sampled_at`` (None: now),
     ``site`` and ``occurred`` (the moment the audit row says it happened, ``audit.occurred``). Returns, per
     tube, its ``Sample`` (``place`` set) or the ``ActionError`` / ``DuplicateTube`` the single action would
     have raised (a tube refused writes nothing; a later tube sees the earlier ones registered). Used by the
@@ -400,7 +367,6 @@ def do_register_tubes(r: Round, tubes: list[dict], *, actor=None, reason: str = 
 
     import numpy as np
 
-    audit.check_text(reason, "reason")
     out: list = [None] * len(tubes)
     todo = []  # (index, barcode, people, tube)
     for i, t in enumerate(tubes):
@@ -448,6 +414,7 @@ def do_register_tubes(r: Round, tubes: list[dict], *, actor=None, reason: str = 
             kept.append((i, barcode, people))
     if not kept:
         return out
+    audit.check_text(reason, "reason")  # where the single action's audit row checked it: after the tubes' own
     name = audit.actor_name(actor)
     batches = ImportBatch.objects.bulk_create([
         ImportBatch(kind=BatchKind.SAMPLES, key=f"tube:{uuid.uuid4().hex}", round=r, source="tube", size=1,
