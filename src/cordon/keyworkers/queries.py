@@ -151,7 +151,6 @@ def overdue_among(person_ids, day: dt.date) -> set[int]:
                .values_list("person_id", flat=True))
 
 
-
 def overdue_exists(person, day: dt.date) -> Exists:
     """Is the resident ``person`` (an expression: ``OuterRef("holder_id")``) a key worker overdue on ``day``
     (passes.hooks.OVERDUE_EXISTS: a pass check reads it with the pass)."""
