@@ -9,6 +9,10 @@ pagination, the first rows of each list) and the choices of each GET filter form
 - no drawn link answers 403 or 404 to the viewer it was drawn for;
 - no Chinese page shows an untranslated key (a lowercase Latin word such as ``critical`` or ``aged80``) in its
   visible text;
+- no page carries an inline ``style`` attribute (the Content-Security-Policy allows style sheets from 'self'
+  only, so the browser would drop it);
+- one page of each kind, drawn in Chromium 360 px wide with the site's own style sheets and scripts, is no
+  wider than the screen (``test_pages_fit_a_phone``);
 - templates fail on invalid variables (``string_if_invalid`` raises, tests/conftest.py).
 """
 from __future__ import annotations
@@ -92,12 +96,15 @@ class _Page(HTMLParser):
         self.links: list[str] = []
         self.forms: list[dict] = []
         self.text: list[str] = []
+        self.styled: list[str] = []  # elements with an inline style attribute
         self._stack: list[bool] = []  # per open element: is its content hidden from the check
         self._form: dict | None = None
         self._select: dict | None = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if "style" in a:
+            self.styled.append(tag)
         if tag not in _VOID:
             hidden = tag in ("script", "style", "template", "code", "pre") or a.get("translate") == "no"
             self._stack.append(hidden or (bool(self._stack) and self._stack[-1]))
@@ -229,8 +236,9 @@ def write_pages(user) -> list[str]:
     return urls
 
 
-def crawl(client, lang: str, keys: set[str], allowed: set[str], start=()) -> dict:
-    """Breadth-first from the home page (and the ``start`` pages); returns counts and the problems found."""
+def crawl(client, lang: str, keys: set[str], allowed: set[str], start=(), pages_out: dict | None = None) -> dict:
+    """Breadth-first from the home page (and the ``start`` pages); returns counts and the problems found.
+    ``pages_out``, when given, receives the first HTML page of each URL pattern (pattern -> (url, html))."""
     client.cookies["django_language"] = lang
     queue = [("/", "(start)"), *[(url, "(write pages)") for url in start]]
     seen = {"/", *start}
@@ -249,7 +257,8 @@ def crawl(client, lang: str, keys: set[str], allowed: set[str], start=()) -> dic
     try:
         while queue and pages < MAX_PAGES[lang] + len(start):
             url, source = queue.pop(0)
-            _visit(client, url, source, lang, keys, allowed, queue, seen, per_pattern, problems, statuses, errors)
+            _visit(client, url, source, lang, keys, allowed, queue, seen, per_pattern, problems, statuses, errors,
+                   pages_out)
             pages += 1
     finally:
         got_request_exception.disconnect(record)
@@ -257,7 +266,8 @@ def crawl(client, lang: str, keys: set[str], allowed: set[str], start=()) -> dic
             "left": len(queue)}
 
 
-def _visit(client, url, source, lang, keys, allowed, queue, seen, per_pattern, problems, statuses, errors):
+def _visit(client, url, source, lang, keys, allowed, queue, seen, per_pattern, problems, statuses, errors,
+           pages_out=None):
     errors.clear()
     response = client.get(url)
     statuses[response.status_code] += 1
@@ -276,7 +286,13 @@ def _visit(client, url, source, lang, keys, allowed, queue, seen, per_pattern, p
     if "text/html" not in response.get("Content-Type", ""):
         return
     page = _Page()
-    page.feed(response.content.decode())
+    html = response.content.decode()
+    page.feed(html)
+    if pages_out is not None:
+        pages_out.setdefault(pattern(url), (url, html))
+    if page.styled:
+        problems.append(f"inline style attribute on {url} ({', '.join(sorted(set(page.styled)))}): the "
+                        "Content-Security-Policy drops it; use a class of the app's style sheet")
     if lang == "zh-hans":
         words = untranslated(page.text, keys, allowed)
         if words:
@@ -362,6 +378,69 @@ def test_crawl(demo_city, db, username, request):
         problems += [f"[{lang}] {p}" for p in result["problems"]]
         assert result["pages"] > (1 if username is None else 5), result
     assert not problems, "\n".join(problems)
+
+
+#: the viewers whose pages are drawn at a phone's width: between them they reach every app's pages
+PHONE_ROLES = ["commander", "community", "auditor", "checkpoint", "keyplace", "logistics", "dispatcher"]
+PHONE_WIDTH = 360
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("username", PHONE_ROLES)
+def test_pages_fit_a_phone(demo_city, db, username):
+    """One page of each kind a viewer reaches (the crawl's first of each URL pattern, in Chinese, with the demo
+    city's data in it), drawn by Chromium at 360 px with the site's own style sheets and scripts (the API calls
+    a page's script makes are not answered): the page is no wider than the screen. A table wider than the
+    screen scrolls inside its own box (or is stacked into cards) instead of widening the page."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.staticfiles import finders
+    from django.test import Client
+
+    from tests.browser.test_browser import ARGS, CHROMIUM, REQUIRED
+
+    if not CHROMIUM.exists():
+        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium); set CORDON_REQUIRE_BROWSER=1 to fail"
+        if REQUIRED:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    user = get_user_model().objects.get(username=username)
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    pages: dict[str, tuple[str, str]] = {}
+    crawl(client, "zh-hans", demo_city["keys"], demo_city["allowed"], write_pages(user), pages_out=pages)
+    assert len(pages) > 5, sorted(pages)
+    documents = {url: html for url, html in pages.values()}
+
+    def answer(route):
+        parts = urlsplit(route.request.url)
+        url = parts.path + ("?" + parts.query if parts.query else "")
+        if parts.path.startswith(settings.STATIC_URL):
+            found = finders.find(parts.path[len(settings.STATIC_URL):])
+            return route.fulfill(path=found) if found else route.abort()
+        if route.request.resource_type == "document" and url in documents:
+            return route.fulfill(body=documents[url], content_type="text/html; charset=utf-8")
+        return route.abort()
+
+    from playwright.sync_api import sync_playwright
+
+    # (the pages are drawn from what the crawl kept: the browser makes no database call, so the module's
+    # transaction holding the demo city is not touched from Playwright's context)
+    wide = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": PHONE_WIDTH, "height": 780}, locale="zh-CN",
+                                    is_mobile=True, has_touch=True)
+            page.route("http://testserver/**", answer)
+            for url in documents:
+                page.goto("http://testserver" + url, wait_until="load")
+                width = page.evaluate("document.documentElement.scrollWidth")
+                if width > PHONE_WIDTH:
+                    wide.append(f"{url}: {width} px")
+        finally:
+            browser.close()
+    assert not wide, f"pages wider than a {PHONE_WIDTH} px phone as {username}:\n" + "\n".join(wide)
 
 
 def test_demo_writes_nothing_dated_after_its_now(demo_city, db):
