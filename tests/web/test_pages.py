@@ -310,3 +310,13 @@ def test_search_below_an_area(personas, city, as_user):
     assert f'/areas/{city["unit_b"].pk}/' not in body  # another community
     # An out-of-scope node cannot be searched below at all.
     assert as_user(personas["outsider"]).get(f'/areas/{city["community_a"].pk}/', {"q": "1"}).status_code == 404
+
+
+def test_favicon_points_at_the_site_icon(db):
+    """A browser asks /favicon.ico on an answer with no icon of its own (a JSON file): it gets the site's icon,
+    signed in or not, instead of a 404."""
+    from django.contrib.staticfiles import finders
+
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("/cordon/icon.svg")
+    assert finders.find(response["Location"].split("/static/", 1)[1])
