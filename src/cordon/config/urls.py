@@ -1,7 +1,5 @@
 """The root URL conf: the API, the site shell (sign-in, language, audit log) and every app's pages."""
 from django.conf import settings
-from django.templatetags.static import static
-from django.views.generic import RedirectView
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
@@ -16,7 +14,7 @@ from cordon.web.pages import routes
 urlpatterns = [
     path("api/", api.urls),
     # (a browser asks for it on a page with no icon of its own, such as a JSON answer)
-    path("favicon.ico", access.public(RedirectView.as_view(url=static("cordon/icon.svg"), permanent=True))),
+    path("favicon.ico", web_views.favicon, name="favicon"),
     path("i18n/setlang/", access.public(set_language), name="set_language"),
     path("login/", access.public(auth_views.LoginView.as_view(
         template_name="web/login.html", redirect_authenticated_user=True,

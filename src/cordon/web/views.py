@@ -28,6 +28,18 @@ def audit_entries(request):
     return form, qs.order_by("-at", "-id")
 
 
+@access.public
+def favicon(request):
+    """The site's icon at /favicon.ico, where a browser asks for it on an answer with no icon of its own (a JSON
+    file), instead of a 404."""
+    from django.contrib.staticfiles import finders
+    from django.http import FileResponse
+
+    response = FileResponse(open(finders.find("cordon/icon.svg"), "rb"), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @access.require(access.AUDIT)
 def audit_list(request):
     form, qs = audit_entries(request)
