@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status as HttpStatus
 from pydantic import Field
 
@@ -145,7 +146,7 @@ class CheckOut(Schema):
 def check_pass(request, payload: CheckIn):
     user = current_user(request)
     if not payload.token and not payload.code:
-        raise ActionError("give the token read from the QR code or the typed code", field="token")
+        raise ActionError(_("give the token read from the QR code or the typed code"), field="token")
     checkpoint = area = None
     if payload.checkpoint_id:
         checkpoint = access.access(Checkpoint, user, payload.checkpoint_id, perm=access.PASSES_CHECK,
@@ -153,7 +154,7 @@ def check_pass(request, payload: CheckIn):
     elif payload.area_id:
         area = access.access(Area, user, payload.area_id, perm=access.PASSES_CHECK, read=access.PASSES_READ)
     else:
-        raise ActionError("choose the checkpoint or the area checked", field="area_id")
+        raise ActionError(_("choose the checkpoint or the area checked"), field="area_id")
     log, answer = actions.do_check_pass(token=payload.token, code=payload.code, area=area, checkpoint=checkpoint,
                                         actor=user)
     p = log.pass_ref
