@@ -130,7 +130,7 @@ def test_true_is_not_an_id_and_null_is_not_stored(records, commander, as_user):
     assert Resident.objects.get(pk=records["resident_a"].pk).phone == "13909310001"
 
 
-def test_errors_in_chinese(records, commander, as_user):
+def test_errors_in_chinese(records, commander, worker, as_user):
     c = as_user(commander)
     r = _send(c, "post", f"/api/orders/{records['order_a'].pk}/extend", {"days": 0, "reason": "x"}, lang="zh-hans")
     assert r.status_code == 400 and r.json()["detail"] == "不能小于 1", r.json()
@@ -142,6 +142,12 @@ def test_errors_in_chinese(records, commander, as_user):
     assert r.json()["detail"] == "请求体必须是 JSON 对象"
     r = _send(c, "get", "/api/areas/987654321", lang="zh-hans")
     assert r.status_code == 404 and r.json()["detail"] == "未找到"
+    # a UUID field (the phone's device and batch) and an endpoint's own refusal (the pass check's)
+    r = _send(as_user(worker), "post", "/api/phone/sync", {"device": "x", "batch": "", "scope_hash": "s", "changes": []},
+              lang="zh-hans")
+    assert r.status_code == 400 and r.json()["detail"].startswith("须为 UUID"), r.json()
+    r = _send(c, "post", "/api/passes/check", {"area_id": records["unit_b"].pk}, lang="zh-hans")
+    assert r.status_code == 400 and r.json()["field"] == "token" and "令牌" in r.json()["detail"], r.json()
 
 
 def test_action_errors_in_chinese(records, commander, as_user):

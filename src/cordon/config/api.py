@@ -68,6 +68,7 @@ def _messages() -> dict[str, str]:
     integer, number = _("must be an integer"), _("must be a number")
     date, moment = _("must be a date (YYYY-MM-DD)"), _("must be a date and time (ISO 8601)")
     obj = _("must be a JSON object")
+    uuid = _("must be a UUID (such as 123e4567-e89b-12d3-a456-426614174000)")
     return {
         "missing": _("this field is required"),
         "int_type": integer, "int_parsing": integer, "int_from_float": integer, "int_parsing_size": integer,
@@ -91,6 +92,7 @@ def _messages() -> dict[str, str]:
         "too_short": _("must have at least {min_length} items"),
         "dict_type": obj, "model_type": obj, "model_attributes_type": obj,
         "none_required": _("must be null"),
+        "uuid_type": uuid, "uuid_parsing": uuid, "uuid_version": uuid,
     }
 
 
