@@ -142,6 +142,9 @@ def test_errors_in_chinese(records, commander, worker, as_user):
     assert r.json()["detail"] == "请求体必须是 JSON 对象"
     r = _send(c, "get", "/api/areas/987654321", lang="zh-hans")
     assert r.status_code == 404 and r.json()["detail"] == "未找到"
+    # a path no route serves answers the API's JSON too, not the site's page
+    r = _send(c, "get", "/api/maps/no-such-route?bbox=1,2", lang="zh-hans")
+    assert r.status_code == 404 and r.json() == {"detail": "未找到", "field": ""}
     # a UUID field (the phone's device and batch) and an endpoint's own refusal (the pass check's)
     r = _send(as_user(worker), "post", "/api/phone/sync", {"device": "x", "batch": "", "scope_hash": "s", "changes": []},
               lang="zh-hans")

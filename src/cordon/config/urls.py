@@ -44,3 +44,15 @@ urlpatterns = [
     path("", include("cordon.phone.urls")),
     path("", include(routes(web_notifications))),
 ]
+
+
+def handler404(request, exception=None):
+    """A path nobody serves: under /api/ the API's own JSON answer (what a client parses), elsewhere the page."""
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+        from django.utils.translation import gettext as _
+
+        return JsonResponse({"detail": _("Not found"), "field": ""}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
