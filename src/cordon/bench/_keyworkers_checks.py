@@ -8,8 +8,9 @@ localhost port, then ``--check-clients`` clients (one event loop, one keep-alive
 ``POST /api/passes/check`` with a random pass's typed code at a random unit, one every ``--check-think`` seconds
 on average (exponential), for ``--check-seconds``
 (every check is the real action: the pass read, the holder's orders and key-worker status, the log row and its
-audit row). Reports p50/p99 as the clients saw it and throughput. ``run(args, vendor, city)`` returns
-(table rows, JSON figures), keys prefixed ``check_``; a composer adds ``add_arguments``'s options."""
+audit row). Reports p50/p99 as the clients saw it, throughput, and the CPU per check of the server's
+processes and of its database backends. ``run(args, vendor, city)`` returns (table rows, JSON figures),
+keys prefixed ``check_``; a composer adds ``add_arguments``'s options."""
 from __future__ import annotations
 
 import asyncio
@@ -118,6 +119,42 @@ async def _load(port, token, codes, units, clients, seconds, seed, think):
     return out, statuses
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used; 0 when it is gone or unreadable (no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            f = fh.read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _cpu_snapshot(server_pid: int) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of the server's processes (its session: master and workers) and of the PostgreSQL
+    backends connected to the bench's database (the server is on this machine: /proc)."""
+    from django.db import connection
+
+    server = {}
+    for name in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if name.isdigit():
+            try:
+                if os.getsid(int(name)) == server_pid:
+                    server[int(name)] = _cpu_s(int(name))
+            except OSError:
+                continue
+    with connection.cursor() as c:
+        c.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        backends = {pid: _cpu_s(pid) for (pid,) in c.fetchall()}
+    connection.close()
+    return {"server": server, "backends": backends}
+
+
+def _cpu_ms_per(before: dict, after: dict, n: int) -> dict[str, float]:
+    """CPU ms per request of each group between two snapshots (processes that appeared count from zero)."""
+    return {k: round(1000 * sum(v - before[k].get(pid, 0.0) for pid, v in after[k].items()) / max(n, 1), 2)
+            for k in after}
+
+
 def _pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))] if xs else float("nan")
@@ -141,8 +178,10 @@ def run(args, vendor: str, city: dict, state: dict | None = None) -> tuple[list[
     try:
         wait_ready(port, proc)
         asyncio.run(_load(port, token, codes, units, min(5, args.check_clients), 2.0, args.seed + 1000, 0))  # warm-up
+        cpu0 = _cpu_snapshot(proc.pid)
         times, statuses = asyncio.run(_load(port, token, codes, units, args.check_clients, args.check_seconds,
                                             args.seed, args.check_think))
+        cpu = _cpu_ms_per(cpu0, _cpu_snapshot(proc.pid), len(times))
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
@@ -153,11 +192,14 @@ def run(args, vendor: str, city: dict, state: dict | None = None) -> tuple[list[
              f"{args.check_think:g} s each on average, requests (all 200)",
              f"{len(times):,} ({statuses})"),
             ("pass check p50 / p99 (ms)", f"{p50:.1f} / {p99:.1f}  (goal: p99 < {GOAL_P99_MS:.0f})"),
-            ("pass checks per second", f"{len(times) / args.check_seconds:,.0f}")]
+            ("pass checks per second", f"{len(times) / args.check_seconds:,.0f}"),
+            ("CPU per check (ms): server workers / PostgreSQL backends (/proc; clock ticks of 10 ms)",
+             f"{cpu['server']:.2f} / {cpu['backends']:.2f}")]
     return rows, {"check_passes": len(codes), "check_clients": args.check_clients, "check_think_s": args.check_think,
                   "check_requests": len(times),
                   "check_p50_ms": round(p50, 2), "check_p99_ms": round(p99, 2),
-                  "check_per_s": round(len(times) / args.check_seconds, 1), "check_ok": ok}
+                  "check_per_s": round(len(times) / args.check_seconds, 1),
+                  "check_server_cpu_ms": cpu["server"], "check_db_cpu_ms": cpu["backends"], "check_ok": ok}
 
 
 measure = run  # the name the other benches' parts use

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields, text_choices
+from cordon.core.models import LeanScopedFields, ScopedFields, text_choices
 
 
 class Kind(models.TextChoices):
@@ -125,13 +125,17 @@ REASON_LABELS = {
 Result = text_choices("Result", allowed=_("Allowed"), refused=_("Refused"))
 
 
-class CheckLog(ScopedFields):
+class CheckLog(LeanScopedFields):
     """One check at a checkpoint (every check is logged, refusals and forged tokens too). Scoped to the area
-    checked."""
+    checked. Append-only and written once a second per checkpoint: its indexes are the two its reads use (the
+    day's checks, a jurisdiction's latest); none per scope level or per reference, which no read asks by
+    (passes, checkpoints and areas are never deleted)."""
 
-    pass_ref = models.ForeignKey(Pass, null=True, blank=True, on_delete=models.PROTECT, related_name="checks")
-    checkpoint = models.ForeignKey(Checkpoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    area = models.ForeignKey("places.Area", on_delete=models.PROTECT, related_name="+")
+    pass_ref = models.ForeignKey(Pass, null=True, blank=True, on_delete=models.PROTECT, related_name="checks",
+                                 db_index=False)
+    checkpoint = models.ForeignKey(Checkpoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                   db_index=False)
+    area = models.ForeignKey("places.Area", on_delete=models.PROTECT, related_name="+", db_index=False)
     on = models.DateField()
     at = models.DateTimeField()
     result = models.CharField(max_length=8, choices=Result.choices)
@@ -140,7 +144,8 @@ class CheckLog(ScopedFields):
     officer = models.CharField(max_length=150)
 
     class Meta:
-        indexes = [models.Index(fields=["on", "result"], name="checklog_day")]
+        indexes = [models.Index(fields=["on", "result"], name="checklog_day"),
+                   models.Index(fields=["district", "street", "community", "at"], name="checklog_scope")]
 
     @property
     def reason_label(self) -> str:
