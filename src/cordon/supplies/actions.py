@@ -333,7 +333,8 @@ def do_mark_deliveries(items: list[dict], *, actor=None) -> list:
     applied ones updated together, their audit rows (``delivery.delivered`` / ``delivery.failed``) inserted
     together. Returns, for each item, its ``DeliveryOrder`` or the refusal (ActionError, Conflict, Forbidden)
     that left it unwritten."""
-    current = DeliveryOrder._base_manager.select_for_update().in_bulk(sorted({it["order"].pk for it in items}))
+    current = {o.pk: o for o in DeliveryOrder._base_manager.select_for_update()  # locked in id order: no deadlock
+               .filter(pk__in={it["order"].pk for it in items}).order_by("pk")}
     now, out, entries, changed = clock.now(), [], [], {}
     for it in items:
         try:
