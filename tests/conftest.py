@@ -123,6 +123,12 @@ def outsider(city):
 
 
 @pytest.fixture
+def volunteer(city):
+    """Volunteer of 五泉社区 (community A): the phone app and delivery outcomes only."""
+    return _user("volunteer_a", "volunteer", city["community_a"])
+
+
+@pytest.fixture
 def auditor(city):
     return _user("auditor", "auditor", None)
 

@@ -315,3 +315,31 @@ def test_changed_grants_make_the_slice_stale_and_unsent_changes_survive(live_ser
     expect(page.locator("main")).to_contain_text("白银小区")
     ctx.close()
     assert not [e for e in errors if "Failed to load resource" not in e], errors
+
+
+def test_a_volunteer_confirms_a_delivery_offline(live_server, browser, city, volunteer, field):  # noqa: F811
+    """A volunteer's phone: only the deliveries (no building, resident or order on it); one confirmed offline is
+    applied once when the network is back, its audit row under the volunteer's name with the phone's time."""
+    from cordon.core.models import AuditEntry
+    from cordon.supplies.models import DeliveryOrder
+
+    ctx, page, errors = _phone(browser, live_server.url, volunteer)
+    assert page.locator("#tile-deliveries .count").inner_text() == "2"
+    ctx.set_offline(True)
+    page.wait_for_selector("#net.off")
+    page.goto(live_server.url + "/app/#deliveries")
+    first = field["delivery"].pk
+    expect(page.locator(f"section.delivery[data-order='{first}'] h3")).to_contain_text("101")
+    assert "王" not in page.locator("main").inner_text()
+    page.click(f"section.delivery[data-order='{first}'] button.ok")
+    expect(page.locator(f"section.delivery[data-order='{first}']")).to_have_count(0)
+    assert DeliveryOrder.objects.get(pk=first).status == "planned"
+    assert _queue_statuses(page) == ["pending"]
+    ctx.set_offline(False)
+    expect(page.locator("li.change[data-kind=delivery][data-status=applied]")).to_have_count(1, timeout=20000)
+    assert DeliveryOrder.objects.get(pk=first).status == "delivered"
+    [row] = AuditEntry.objects.filter(action="delivery.delivered", object_id=str(first))
+    assert row.actor_name == "volunteer_a" and row.occurred_at is not None and row.occurred_at < row.at
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    ctx.close()
+    assert not [e for e in errors if "Failed to load resource" not in e], errors

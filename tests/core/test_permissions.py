@@ -33,6 +33,7 @@ DEMO_ROLES = {
     "keyplace_manager": "compound_a",
     "employer_contact": None,
     "checkpoint_officer": "district",
+    "volunteer": "community_a",
     "auditor": None,
 }
 
@@ -148,7 +149,7 @@ def test_every_role_and_capability_is_known():
         assert caps <= set(access.CAPABILITIES), role
     # the auditor is read-only: no capability that changes anything
     writes = {c for c in access.CAPABILITIES if c.endswith((".write", ".create", ".dispatch", ".special",
-                                                             ".roster"))} | {access.COMMAND, access.UNMASK,
+                                                             ".roster", ".deliver"))} | {access.COMMAND, access.UNMASK,
                                                                              access.MANAGE_USERS}
     assert not access.ROLE_CAPS["auditor"] & writes
 

@@ -39,7 +39,7 @@ PER_PATTERN = 3
 SEARCH_TERMS = ("城关", "王", "0001")
 SKIP_PREFIXES = ("/api/", "/static/", "/i18n/", "/logout/", "/admin/")
 ROLES = ["commander", "district", "street", "community", "hotline", "dispatcher", "logistics", "keyplace",
-         "employer", "checkpoint", "auditor", None]
+         "employer", "checkpoint", "volunteer", "auditor", None]
 LANGS = ["zh-hans", "en"]
 
 #: a raw key looks like one of the program's keys (``aged80``, ``at_hospital``) or is one
@@ -555,8 +555,8 @@ def _close_loop_pages() -> list[str]:
 
 
 #: demo accounts whose role reads no area, round or daily close (``view``): an employer contact sees their staff
-#: only, a checkpoint officer passes and the check log only
-NO_VIEW = ("employer", "checkpoint")
+#: only, a checkpoint officer passes and the check log only, a volunteer their deliveries on the field app
+NO_VIEW = ("employer", "checkpoint", "volunteer")
 
 
 @pytest.mark.parametrize("username", [r for r in ROLES[:-1] if r not in NO_VIEW])

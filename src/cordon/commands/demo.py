@@ -26,6 +26,7 @@ DEMO_ACCOUNTS = [
     ("keyplace", "keyplace_manager", "城关区/皋兰路街道/五泉社区/五泉小区"),
     ("employer", "employer_contact", None),   # a delivery platform's contact: their own riders only
     ("checkpoint", "checkpoint_officer", "城关区"),
+    ("volunteer", "volunteer", "城关区/皋兰路街道/五泉社区"),  # the field app's deliveries; a volunteer of the team
     ("auditor", "auditor", None),
 ]
 
@@ -89,7 +90,7 @@ def run(args) -> int:
         create_accounts()
         run_steps()
     print_accounts()
-    print(f"\nField app for phones (sign in as community or street; works offline once opened): "
+    print(f"\nField app for phones (sign in as community, street or volunteer; works offline once opened): "
           f"http://{args.host}:{args.port}/app/")
     print(f"Ready in {time.monotonic() - t0:.0f}s.")
     if args.no_serve:

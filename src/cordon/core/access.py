@@ -30,6 +30,7 @@ HOTLINE_WRITE = "hotline.write"
 HOTLINE_ROSTER = "hotline.roster"
 SUPPLIES_READ = "supplies.read"
 SUPPLIES_WRITE = "supplies.write"
+SUPPLIES_DELIVER = "supplies.deliver"
 ZONES_WRITE = "zones.write"
 CASES_WRITE = "cases.write"
 SCREENING_WRITE = "screening.write"
@@ -69,6 +70,9 @@ CAPABILITY_TEXT: dict[str, str] = {
     HOTLINE_ROSTER: "add and remove shifts of the city-wide roster (needs a city-wide grant)",
     SUPPLIES_READ: "warehouses, stock, allocations, deliveries, price reports",
     SUPPLIES_WRITE: "stock movements, allocations, deliveries, warehouses, teams, items",
+    SUPPLIES_DELIVER: ("confirm at the door that a planned delivery was delivered, or failed with its reason; the "
+                       "planned deliveries themselves (household number, unit, item, quantity; no names) are read "
+                       "on the field phone app"),
     ZONES_WRITE: "designate, adjust, lift, reseal risk areas; proposals",
     CASES_WRITE: "infections, contacts, orders, check-ins, facilities, arrivals, tasks",
     SCREENING_WRITE: "screening rounds, samples, results, retests",
@@ -116,8 +120,8 @@ SIGNED_IN = "signed_in"
 
 _STAFF = frozenset({
     VIEW, READ_PERSONAL, READ_HEALTH, CARE_READ, CARE_CREATE, CARE_DISPATCH, CARE_SPECIAL, HOTLINE_READ,
-    HOTLINE_WRITE, SUPPLIES_READ, SUPPLIES_WRITE, ZONES_WRITE, CASES_WRITE, SCREENING_WRITE, PLACES_WRITE, UPLOAD,
-    UNMASK, EXPORT,
+    HOTLINE_WRITE, SUPPLIES_READ, SUPPLIES_WRITE, SUPPLIES_DELIVER, ZONES_WRITE, CASES_WRITE, SCREENING_WRITE,
+    PLACES_WRITE, UPLOAD, UNMASK, EXPORT,
 })
 
 #: Key places, key workers and passes (issue 17): what jurisdiction staff above the community hold.
@@ -128,6 +132,10 @@ _ORDERS = frozenset({ORDERS_RECEIVE, RESOURCES_READ, RESOURCES_WRITE})
 #: What each role may do within its jurisdiction (MISSION.md "Who uses it"; least privilege, PIPL minimum
 #: necessary). Hotline operators and logistics officers read no resident, contact or infection; hotline
 #: operators create medical requests but do not triage, dispatch or close them; auditors are read-only.
+#: Volunteers (志愿者) carry supplies to the doors of sealed buildings (终端配送) and read the playbooks (signed in):
+#: on the phone app they see only the planned deliveries of their grant (a community, a compound or a building)
+#: and confirm them; no resident, order or result (sampling help and check-ins stay with staff: both name people
+#: and their health), no page of the operational data, nothing to manage.
 ROLE_CAPS: dict[str, frozenset[str]] = {
     "commander": frozenset(_STAFF | _KEY | _ORDERS | {PASSES_ISSUE, PASSES_CHECK, ORDERS_SEND, HOTLINE_ROSTER,
                                                       COMMAND, CLOSE_DAY, AUDIT, MANAGE_USERS}),
@@ -139,11 +147,12 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
                                    ORDERS_RECEIVE}),
     "medical_dispatcher": frozenset({VIEW, READ_PERSONAL, READ_HEALTH, CARE_READ, CARE_CREATE, CARE_DISPATCH,
                                      UNMASK, PASSES_READ, PASSES_ISSUE, ORDERS_RECEIVE, RESOURCES_READ}),
-    "logistics_officer": frozenset({VIEW, SUPPLIES_READ, SUPPLIES_WRITE, PASSES_READ, PASSES_ISSUE, ORDERS_RECEIVE,
-                                    RESOURCES_READ, RESOURCES_WRITE}),
+    "logistics_officer": frozenset({VIEW, SUPPLIES_READ, SUPPLIES_WRITE, SUPPLIES_DELIVER, PASSES_READ, PASSES_ISSUE,
+                                    ORDERS_RECEIVE, RESOURCES_READ, RESOURCES_WRITE}),
     "keyplace_manager": frozenset({VIEW, KEYPLACES_READ, KEYPLACES_WRITE, ORDERS_RECEIVE}),
     "employer_contact": frozenset({KEYWORKERS_READ, KEYWORKERS_WRITE}),
     "checkpoint_officer": frozenset({PASSES_READ, PASSES_CHECK}),
+    "volunteer": frozenset({PHONE_USE, SUPPLIES_DELIVER}),
     "auditor": frozenset({VIEW, READ_PERSONAL, READ_HEALTH, CARE_READ, HOTLINE_READ, SUPPLIES_READ, EXPORT,
                           AUDIT, KEYPLACES_READ, KEYWORKERS_READ, PASSES_READ, RESOURCES_READ}),
 }

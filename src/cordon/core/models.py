@@ -103,6 +103,7 @@ class Role(models.TextChoices):
     KEYPLACE_MANAGER = "keyplace_manager", _("Key-place manager")
     EMPLOYER_CONTACT = "employer_contact", _("Employer contact")
     CHECKPOINT_OFFICER = "checkpoint_officer", _("Checkpoint officer")
+    VOLUNTEER = "volunteer", _("Volunteer")
     AUDITOR = "auditor", _("Auditor (read-only)")
 
 

@@ -4,10 +4,10 @@ sync that applies a phone's queued changes.
 A sync applies each change through the same action the pages call (``screening.do_register_tube``,
 ``supplies.do_mark_delivered`` / ``do_mark_failed``, ``cases.do_record_checkin``, ``care.do_complete_task`` /
 ``do_create_request``, ``passes.do_check_pass``), inside ``audit.occurred(<the phone's time>)`` so its audit row
-keeps when it was done and when it arrived. Within a chunk the tubes and the check-ins go through the batch
-forms of those actions (``screening.do_register_tubes``, ``cases.do_record_checkins``: the same rules, rows and
-audit rows, one set of reads and writes for all; they touch nothing the other kinds read), in the order the
-phone made them. Each change is stored (``Change``) with its result in the
+keeps when it was done and when it arrived. Within a chunk the tubes, the check-ins and the delivery outcomes go
+through the batch forms of those actions (``screening.do_register_tubes``, ``cases.do_record_checkins``,
+``supplies.do_mark_deliveries``: the same rules, rows and audit rows, one set of reads and writes for all; they
+touch nothing the other kinds read), in the order the phone made them. Each change is stored (``Change``) with its result in the
 transaction of its chunk (``CHUNK`` changes, their rows inserted together): a change sent again returns the
 stored result and writes nothing, so a batch may be resent whole or in part. Written rules for conflicts
 (nothing silently dropped, every change gets a result):
@@ -178,46 +178,72 @@ def _apply_tube(data, user, at, ctx):
     return _tube_outcome(r, s)
 
 
-def _sealing_ended(o, ctx) -> bool:
-    """Has the sealing the delivery was planned for ended (its designation lifted or closed)?"""
-    from cordon.supplies.models import Allocation
-    from cordon.zones.models import Status as ZStatus
+def _ended(ctx: dict, allocations) -> dict:
+    """Which of these allocations' sealings have ended (their designation lifted or closed), each read once per
+    sync (``ctx["ended"]``: allocation id -> bool)."""
+    from cordon.supplies.queries import sealing_ended
 
-    if o.allocation_id is None:
-        return False
     ended = ctx.setdefault("ended", {})
-    if o.allocation_id not in ended:
-        status = Allocation.objects.filter(pk=o.allocation_id).values_list("designation__status", flat=True).first()
-        ended[o.allocation_id] = status != ZStatus.ACTIVE
-    return ended[o.allocation_id]
+    new = {a for a in allocations if a is not None and a not in ended}
+    if new:
+        gone = sealing_ended(new)
+        ended.update({a: a in gone for a in new})
+    return ended
 
 
-def _apply_delivery(data, user, at, ctx):
-    from cordon.supplies.actions import do_mark_delivered, do_mark_failed
-    from cordon.supplies.models import DeliveryOrder, DeliveryStatus
+def _delivery_input(data, user, ctx):
+    """A delivery outcome's order, delivered (bool) and reason; the order read once per chunk when ``ctx`` has the
+    chunk's ``deliveries`` (NotFound outside what the user may read, then Forbidden without
+    ``supplies.deliver`` on it)."""
+    from cordon.supplies.queries import confirmable
 
     delivered = data.get("delivered")
     if not isinstance(delivered, bool):
         raise ActionError(_("must be true or false"), field="delivered")
     reason = _text(data, "reason", 200, required=not delivered)
-    o = access.access(DeliveryOrder, user, _int(data, "order"),
-                      perm=access.SUPPLIES_WRITE, read=access.SUPPLIES_READ)
+    pk, orders = _int(data, "order"), ctx.get("deliveries")
+    o = confirmable(user).filter(pk=pk).first() if orders is None else orders.get(pk)
+    if o is None:
+        raise access.NotFound
+    if not ctx.setdefault("deliver", access.scope_for(user, access.SUPPLIES_DELIVER)).contains(o):
+        raise access.Forbidden
+    return o, delivered, reason
+
+
+def _delivery_outcome(o, delivered: bool, got, user, at, ctx):
+    """A delivery change's result from the action's answer (the order, or the refusal it returned or raised): an
+    outcome the order already has is a duplicate; one closed otherwise meanwhile is kept for review (an audit row
+    ``phone.flag``) and flagged; a delivery into a sealing that has ended is applied and flagged."""
+    from cordon.supplies.actions import DeliveryClosed
+    from cordon.supplies.models import DeliveryStatus
+
     want = DeliveryStatus.DELIVERED if delivered else DeliveryStatus.FAILED
-    record = {"type": "delivery", "id": o.pk, "status": o.status}
-    if o.status == want:
-        raise _Outcome(Status.DUPLICATE, _("this delivery is already %(status)s") % {"status": o.get_status_display()})
-    if o.status != DeliveryStatus.PLANNED:
+    if isinstance(got, DeliveryClosed):
+        if got.status == want:
+            raise _Outcome(Status.DUPLICATE, _("this delivery is already %(status)s") % {"status": got.status_label})
         # the office closed it otherwise meanwhile: the phone's outcome is kept (the change) and flagged
         audit.record("phone.flag", actor=user, obj=o, object_type="delivery",
-                     after={"phone": want, "server": o.status, "at": at}, reason=_("delivery outcome from a phone "
-                                                                                   "conflicts with the record"))
-        return (*_flag(_("kept for review: the delivery was already %(status)s")
-                       % {"status": o.get_status_display()}, record), o)
-    o = do_mark_delivered(o, actor=user) if delivered else do_mark_failed(o, reason=reason, actor=user)
-    record["status"] = o.status
-    if delivered and _sealing_ended(o, ctx):
+                     after={"phone": want, "server": got.status, "at": at}, reason=_("delivery outcome from a phone "
+                                                                                     "conflicts with the record"))
+        return (*_flag(_("kept for review: the delivery was already %(status)s") % {"status": got.status_label},
+                       {"type": "delivery", "id": o.pk, "status": got.status}), o)
+    if isinstance(got, Exception):
+        raise got
+    record = {"type": "delivery", "id": o.pk, "status": got.status}
+    if delivered and _ended(ctx, [o.allocation_id]).get(o.allocation_id):
         return (*_flag(_("applied; the household's sealing had ended: check it was needed"), record), o)
     return Status.APPLIED, "", record, o
+
+
+def _apply_delivery(data, user, at, ctx):
+    from cordon.supplies.actions import DeliveryClosed, do_mark_delivered, do_mark_failed
+
+    o, delivered, reason = _delivery_input(data, user, ctx)
+    try:
+        got = do_mark_delivered(o, actor=user) if delivered else do_mark_failed(o, reason=reason, actor=user)
+    except DeliveryClosed as exc:
+        got = exc
+    return _delivery_outcome(o, delivered, got, user, at, ctx)
 
 
 def _checkin_input(data, user, ctx):
@@ -467,47 +493,83 @@ def _record_checkins(checkins: list, user) -> None:
         _settle(c, _checkin_outcome, o, row)
 
 
+def _chunk_ids(raws: list, kind: str, key: str) -> list[int]:
+    """The ids the chunk's changes of ``kind`` name in ``data[key]`` (the well-formed ones)."""
+    wanted = {r["data"].get(key) for r in raws if isinstance(r, dict) and r.get("kind") == kind
+              and isinstance(r.get("data"), dict)}
+    return [x for x in wanted if isinstance(x, int) and not isinstance(x, bool) and 0 < x < 2**63]
+
+
 def _chunk_orders(raws: list, user) -> dict:
     """The home orders the chunk's check-ins name, read once (what the user may read of them)."""
     from cordon.cases.models import PersonOrder
 
-    wanted = {r["data"].get("order") for r in raws if isinstance(r, dict) and r.get("kind") == Kind.CHECKIN
-              and isinstance(r.get("data"), dict)}
-    wanted = [x for x in wanted if isinstance(x, int) and not isinstance(x, bool) and 0 < x < 2**63]
-    return {o.pk: o for o in PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(pk__in=wanted)}
+    return {o.pk: o for o in PersonOrder.objects.for_user(user, access.READ_HEALTH)
+            .filter(pk__in=_chunk_ids(raws, Kind.CHECKIN, "order"))}
+
+
+def _chunk_deliveries(raws: list, user) -> dict:
+    """The delivery orders the chunk's delivery outcomes name, read once (what the user may read to confirm)."""
+    from cordon.supplies.queries import confirmable
+
+    return {o.pk: o for o in confirmable(user).filter(pk__in=_chunk_ids(raws, Kind.DELIVERY, "order"))}
+
+
+def _queue_delivery(change: Change, data, raw, user, ctx: dict, deliveries: list) -> None:
+    _checked(change, Kind.DELIVERY, data, raw)
+    deliveries.append((change, *_delivery_input(data, user, ctx)))
+
+
+def _mark_deliveries(deliveries: list, user, ctx: dict) -> None:
+    """The chunk's delivery outcomes through ``supplies.do_mark_deliveries`` (one locking read, one update, one
+    audit insert), each change's result set as the per-change path sets it (in its ``audit.occurred``)."""
+    from cordon.supplies.actions import do_mark_deliveries
+
+    if not deliveries:
+        return
+    got = do_mark_deliveries([{"order": o, "delivered": d, "reason": "" if d else r, "occurred": c.at}
+                              for c, o, d, r in deliveries], actor=user)
+    _ended(ctx, {o.allocation_id for (_c, o, d, _r), g in zip(deliveries, got) if d and not isinstance(g, Exception)})
+    for (c, o, d, _r), g in zip(deliveries, got):
+        with audit.occurred(c.at):
+            _settle(c, _delivery_outcome, o, d, g, user, c.at, ctx)
 
 
 def _fast(device: Device, batch: uuid.UUID, raws: list, user, seen: dict, ctx: dict) -> tuple[list, list[Change]]:
-    """The chunk's changes applied in order, the tubes and the check-ins together at the end (they touch
-    nothing the other kinds read); returns their results and the new ``Change`` rows (inserted by the
-    caller)."""
+    """The chunk's changes applied in order, the tubes, the check-ins and the delivery outcomes together at the
+    end (each touches nothing the other kinds read); returns their results and the new ``Change`` rows (inserted
+    by the caller)."""
     results: list = []
     pending: list[Change] = []
-    tubes: dict = {}
-    checkins: list = []
-    ctx["orders"] = _chunk_orders(raws, user)  # this chunk's only: the per-change path reads each order itself
+    queued: dict = {Kind.TUBE: {}, Kind.CHECKIN: [], Kind.DELIVERY: []}
+    # this chunk's only: the per-change path reads each order itself
+    ctx["orders"], ctx["deliveries"] = _chunk_orders(raws, user), _chunk_deliveries(raws, user)
     try:
-        _walk(device, batch, raws, user, seen, ctx, results, pending, tubes, checkins)
+        _walk(device, batch, raws, user, seen, ctx, results, pending, queued)
     finally:
-        del ctx["orders"]
-    _register_tubes(tubes, user)
-    _record_checkins(checkins, user)
+        del ctx["orders"], ctx["deliveries"]
+    _register_tubes(queued[Kind.TUBE], user)
+    _record_checkins(queued[Kind.CHECKIN], user)
+    _mark_deliveries(queued[Kind.DELIVERY], user, ctx)
     return [x.result() if isinstance(x, Change) else x for x in results], pending
 
 
-def _walk(device, batch, raws, user, seen, ctx, results, pending, tubes, checkins) -> None:
+#: the kinds whose changes are checked and queued for their batch action
+QUEUE = {Kind.TUBE: _queue_tube, Kind.CHECKIN: _queue_checkin, Kind.DELIVERY: _queue_delivery}
+
+
+def _walk(device, batch, raws, user, seen, ctx, results, pending, queued) -> None:
     """Each change of the chunk in order: answered (seen before, malformed), applied, or checked and queued
-    (tubes, check-ins) for the batch actions; its ``Change`` row and its place in the results kept."""
+    (``QUEUE``: tubes, check-ins, delivery outcomes) for the batch actions; its ``Change`` row and its place in
+    the results kept."""
     for raw in raws:
         answer, change = _new(device, batch, raw, user, seen)
         if change is None:
             results.append(answer)
             continue
         kind, data = raw.get("kind"), raw.get("data")
-        if kind == Kind.TUBE:
-            _settle(change, _queue_tube, change, data, raw, user, ctx, tubes)
-        elif kind == Kind.CHECKIN:
-            _settle(change, _queue_checkin, change, data, raw, user, ctx, checkins)
+        if kind in QUEUE:
+            _settle(change, QUEUE[kind], change, data, raw, user, ctx, queued[kind])
         else:
             _apply(change, kind, data, raw, user, ctx)
         pending.append(change)

@@ -165,19 +165,21 @@ def _tubes(phone, rounds, today) -> list[dict]:
 
 
 def _deliveries(user, phone) -> list[dict]:
+    """The planned deliveries the user may confirm (``supplies.deliver``) within the phone scope: the household's
+    number, its unit, the item and quantity; no name or phone of anyone."""
     from cordon.places.models import Area
     from cordon.supplies.models import DeliveryOrder, DeliveryStatus
 
-    if not access.has_perm(user, access.SUPPLIES_READ):
+    if not access.has_perm(user, access.SUPPLIES_DELIVER):
         return []
-    rows = list(_scoped(DeliveryOrder.objects.all(), user, access.SUPPLIES_READ, phone)
+    rows = list(_scoped(DeliveryOrder.objects.all(), user, access.SUPPLIES_DELIVER, phone)
                 .filter(status=DeliveryStatus.PLANNED).order_by("due_on", "id")
-                .values_list("id", "household_id", "unit_id", "item__name", "item__unit", "quantity", "status",
-                             "due_on")[:20000])
-    paths = dict(Area.objects.filter(pk__in={r[2] for r in rows}).values_list("id", "path")) if rows else {}
-    return [{"id": i, "household": h, "unit_path": paths.get(u, ""),
+                .values_list("id", "household_id", "household__number", "unit_id", "item__name", "item__unit",
+                             "quantity", "status", "due_on")[:20000])
+    paths = dict(Area.objects.filter(pk__in={r[3] for r in rows}).values_list("id", "path")) if rows else {}
+    return [{"id": i, "household": h, "household_label": label, "unit_path": paths.get(u, ""),
              "items": [{"name": name, "quantity": float(q), "unit": unit}], "status": st, "due_on": due.isoformat()}
-            for i, h, u, name, unit, q, st, due in rows]
+            for i, h, label, u, name, unit, q, st, due in rows]
 
 
 def _checkins(user, phone, today) -> list[dict]:

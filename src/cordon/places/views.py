@@ -79,6 +79,7 @@ ROLE_BLURBS = {
     Role.MEDICAL_DISPATCHER: "medical",
     Role.LOGISTICS_OFFICER: "logistics",
     Role.KEYPLACE_MANAGER: "keyplace",
+    Role.VOLUNTEER: "volunteer",
     Role.AUDITOR: "auditor",
 }
 

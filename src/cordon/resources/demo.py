@@ -1,7 +1,8 @@
 """Demo step for resources: a volunteer team in each community with sealed buildings, with staff, samplers and
 drivers; delivery vans; today's shifts in the sealed buildings (one building with staff only: the gap the
 pages and the daily close flag); the district's lab, its capacity just above the tubes of its next round
-(near capacity)."""
+(near capacity). A volunteer account (the demo's ``volunteer``) is the record of one volunteer of its community's
+team (``Person.user``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +26,13 @@ def _name(i: int) -> str:
 def run(today: dt.date | None = None) -> None:
     from django.contrib.auth import get_user_model
 
+    from cordon.core.models import Grant, Role
+
     today = today or clock.today()
     actor = get_user_model().objects.get(username="commander")
+    # volunteer accounts by the community they are granted: each becomes one volunteer's record
+    accounts = {g.area_id: g.user for g in Grant.objects.filter(role=Role.VOLUNTEER, area__kind="community")
+                .select_related("user").order_by("id")}
     buildings = list(Area.objects.filter(pk__in=list(queries.sealed_buildings(today))).order_by("path"))
     n, teams, shifts = 0, {}, 0
     for b in buildings:
@@ -39,10 +45,15 @@ def run(today: dt.date | None = None) -> None:
         for kind in (PersonKind.VOLUNTEER,) * 4 + (PersonKind.STAFF, PersonKind.DRIVER):
             members.append(ra.do_register_person(
                 _name(n), kind=kind, area=community, phone=f"1390931{5000 + n:04d}", skills=SKILLS[kind],
-                team=team if kind == PersonKind.VOLUNTEER else None, actor=actor, reason="demo"))
+                team=team if kind == PersonKind.VOLUNTEER else None, actor=actor, reason="demo",
+                user=accounts.pop(community.pk, None) if kind == PersonKind.VOLUNTEER else None))
             n += 1
         van = ra.do_add_van(f"甘A·P{len(teams) + 1:04d}", area=community, team=team, actor=actor, reason="demo")
         teams[community.pk] = (team, members, van)
+    for community_id, account in accounts.items():  # a community with no sealed building: no team there
+        ra.do_register_person(_name(n), kind=PersonKind.VOLUNTEER, area=Area.objects.get(pk=community_id),
+                              skills=SKILLS[PersonKind.VOLUNTEER], user=account, actor=actor, reason="demo")
+        n += 1
     district = Area.objects.filter(kind="district").order_by("id").first()
     if district is not None:
         sampling = ra.do_create_team("城关区采样一队", kind="sampling", area=district, actor=actor, reason="demo")

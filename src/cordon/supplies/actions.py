@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from cordon.care import perms
 from cordon.core import access, audit, clock
 from cordon.core.actions import ActionError, Conflict, lock, serialize
+from cordon.core.models import AuditEntry
 from cordon.supplies import hooks
 from cordon.supplies.config import config
 from cordon.supplies.queries import (ZERO, ceil_qty, headcount, households_inside, on_hand, reconciliation_lines,
@@ -29,8 +30,8 @@ from cordon.supplies.models import (Allocation, AllocationStatus, DeliveryOrder,
                                     Warehouse)
 from cordon.zones.models import Status as ZStatus
 
-def _check_actor(actor, record) -> None:
-    if actor is not None and not isinstance(actor, str) and not perms.can_write(actor, perms.SUPPLY_ROLES, record):
+def _check_actor(actor, record, cap: str = perms.SUPPLY_ROLES) -> None:
+    if actor is not None and not isinstance(actor, str) and not perms.can_write(actor, cap, record):
         raise access.Forbidden
 
 
@@ -271,32 +272,82 @@ def do_assign_delivery(o: DeliveryOrder, *, rider, actor=None, reason=None) -> D
     return o
 
 
+class DeliveryClosed(Conflict):
+    """An outcome for a delivery that is no longer planned; ``status`` is what it is now."""
+
+    def __init__(self, o: DeliveryOrder):
+        super().__init__(_("this delivery is already %(status)s") % {"status": o.status}, field="status")
+        self.status, self.status_label = o.status, o.get_status_display()
+
+
+def _first(got: list):
+    if isinstance(got[0], Exception):
+        raise got[0]
+    return got[0]
+
+
 @transaction.atomic
 def do_mark_delivered(o: DeliveryOrder, *, actor=None, reason=None) -> DeliveryOrder:
-    lock(o)
-    if o.status != DeliveryStatus.PLANNED:
-        raise Conflict(_("this delivery is already %(status)s") % {"status": o.status}, field="status")
-    _check_actor(actor, o)
-    o.status, o.done_at, o.actor = DeliveryStatus.DELIVERED, clock.now(), audit.actor_name(actor)
-    o.save(update_fields=["status", "done_at", "actor"])
-    audit.record("delivery.delivered", actor=actor, obj=o, object_type="delivery",
-                 after={"household": o.household_id, "item": o.item_id, "quantity": o.quantity}, reason=reason or "")
-    return o
+    return _first(do_mark_deliveries([{"order": o, "delivered": True, "reason": reason}], actor=actor))
 
 
 @transaction.atomic
 def do_mark_failed(o: DeliveryOrder, *, reason: str, actor=None) -> DeliveryOrder:
-    audit.require_reason(reason, _("a failed delivery needs its reason"))
-    lock(o)
+    return _first(do_mark_deliveries([{"order": o, "delivered": False, "reason": reason}], actor=actor))
+
+
+def _outcome(it: dict, current: dict, now, actor):
+    """One item of ``do_mark_deliveries`` applied to its order (``current``: the locked rows by id, as the
+    items before it left them); its audit row, or the refusal raised."""
+    o, delivered, reason = it["order"], it["delivered"], (it.get("reason") or "")
+    if not delivered:
+        audit.require_reason(reason, _("a failed delivery needs its reason"))
+    row = current.get(o.pk)
+    if row is None:
+        raise Conflict(_("this %(kind)s no longer exists") % {"kind": DeliveryOrder._meta.verbose_name},
+                       field=DeliveryOrder._meta.model_name)
+    if row is not o:  # the caller's copy takes the committed state (as ``lock`` reloads it)
+        for f in DeliveryOrder._meta.concrete_fields:
+            setattr(o, f.attname, getattr(row, f.attname))
+        current[o.pk] = o
     if o.status != DeliveryStatus.PLANNED:
-        raise Conflict(_("this delivery is already %(status)s") % {"status": o.status}, field="status")
-    _check_actor(actor, o)
-    o.status, o.done_at, o.failed_reason = DeliveryStatus.FAILED, clock.now(), reason.strip()[:200]
-    o.actor = audit.actor_name(actor)
-    o.save(update_fields=["status", "done_at", "failed_reason", "actor"])
-    audit.record("delivery.failed", actor=actor, obj=o, object_type="delivery",
-                 after={"household": o.household_id, "item": o.item_id}, reason=reason)
-    return o
+        raise DeliveryClosed(o)
+    _check_actor(actor, o, access.SUPPLIES_DELIVER)
+    audit.check_text(reason, "reason")
+    o.status, o.done_at, o.actor = (DeliveryStatus.DELIVERED if delivered else DeliveryStatus.FAILED), now, \
+        audit.actor_name(actor)
+    if not delivered:
+        o.failed_reason = reason.strip()[:200]
+    after = {"household": o.household_id, "item": o.item_id}
+    with audit.occurred(it.get("occurred", audit.occurred_now())):
+        return audit.entry(f"delivery.{o.status}", actor=actor, obj=o, object_type="delivery",
+                           after={**after, "quantity": o.quantity} if delivered else after, reason=reason)
+
+
+@transaction.atomic
+def do_mark_deliveries(items: list[dict], *, actor=None) -> list:
+    """Delivery outcomes (dicts: ``order``, ``delivered`` (true, or false for a failed one), ``reason`` (needed
+    when failed), ``occurred``: when its audit row says it happened) applied in the order given, with the rules
+    of one delivered or failed outcome each: the order must still be planned (a second outcome for it is refused
+    with ``DeliveryClosed``) and within the actor's ``supplies.deliver``. The orders are locked and read once, the
+    applied ones updated together, their audit rows (``delivery.delivered`` / ``delivery.failed``) inserted
+    together. Returns, for each item, its ``DeliveryOrder`` or the refusal (ActionError, Conflict, Forbidden)
+    that left it unwritten."""
+    current = {o.pk: o for o in DeliveryOrder._base_manager.select_for_update()  # locked in id order: no deadlock
+               .filter(pk__in={it["order"].pk for it in items}).order_by("pk")}
+    now, out, entries, changed = clock.now(), [], [], {}
+    for it in items:
+        try:
+            entries.append(_outcome(it, current, now, actor))
+        except (ActionError, access.Forbidden) as exc:
+            out.append(exc)
+            continue
+        changed[it["order"].pk] = it["order"]
+        out.append(it["order"])
+    if changed:
+        DeliveryOrder.objects.bulk_update(list(changed.values()), ["status", "done_at", "actor", "failed_reason"])
+        AuditEntry.objects.bulk_create(entries)
+    return out
 
 
 # ============================================================================== prices

@@ -13,7 +13,7 @@ from cordon.supplies.config import config
 from cordon.supplies.models import (Allocation, AllocationStatus, DeliveryStatus, Direction, Item, StockCount,
                                     StockMovement, Warehouse)
 from cordon.places.models import Area, Household
-from cordon.zones.models import Member
+from cordon.zones.models import Member, Status as ZStatus
 from cordon.zones.queries import people_inside
 
 ZERO = Decimal("0")
@@ -91,6 +91,28 @@ def delivery_list(user, building: int | None = None, status: str = ""):
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("status", "unit_id", "household_id", "id")
+
+
+def confirmable(user):
+    """The deliveries the user may read to confirm at the door: within ``supplies.read`` or ``supplies.deliver``
+    (a volunteer holds only the latter; whether the user may confirm one is the action's check)."""
+    from cordon.supplies.models import DeliveryOrder
+
+    read, deliver = access.scope_for(user, access.SUPPLIES_READ), access.scope_for(user, access.SUPPLIES_DELIVER)
+    if read.everything or deliver.everything:
+        return DeliveryOrder.objects.all()
+    if read.nothing and deliver.nothing:
+        return DeliveryOrder.objects.none()
+    return DeliveryOrder.objects.filter(read.q() | deliver.q())
+
+
+def sealing_ended(allocation_ids) -> set[int]:
+    """Of these allocations, those whose sealing has ended (their designation lifted or closed). One query."""
+    ids_ = [i for i in set(allocation_ids) if i is not None]
+    if not ids_:
+        return set()
+    return set(Allocation.objects.filter(pk__in=ids_).exclude(designation__status=ZStatus.ACTIVE)
+               .values_list("pk", flat=True))
 
 
 def deliveries_by_building(qs) -> list[dict]:

@@ -51,6 +51,7 @@ LEAD = {
     "logistics_officer": ("supplies_dashboard",),
     "employer_contact": ("keyworkers_list",),
     "checkpoint_officer": ("passes_check", "passes_list"),
+    "volunteer": ("phone_app",),
     "keyplace_manager": ("keyplaces_list",),
 }
 

@@ -257,7 +257,7 @@ const SCREENS = {
           await change("delivery", {order: d.id, delivered: false, reason: reason.value.trim()}); render(true);
         }}, t("not_delivered")));
       return h("section.card.delivery", {dataset: {order: d.id}},
-        h("h3", {}, d.unit_path, " ", h("b", {}, (idx.households.get(d.household) || {}).label || "")),
+        h("h3", {}, d.unit_path, " ", h("b", {}, d.household_label || (idx.households.get(d.household) || {}).label || "")),
         h("p", {}, items(d.items)), d.due_on ? h("small", {}, t("due", {d: d.due_on})) : null,
         h("div.btn-row", {},
           h("button.btn.ok", {type: "button", onclick: async () => { await change("delivery", {order: d.id, delivered: true}); render(true); }}, t("delivered")),
