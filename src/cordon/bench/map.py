@@ -7,7 +7,9 @@ Builds the synthetic city in a scratch database (its geometry laid out by the lo
    designation) from ``cordon serve``, ``--repeat`` times after one request per worker process: median and worst
    time and the size of the answer (goals: < 300 ms, < 2 MB);
 2. building-zoom views (zoom 17 viewports around designated and other buildings, risk layer and basemap
-   alternately) under ``--clients`` concurrent keep-alive clients against ``cordon serve``, each waiting
+   alternately), each asked as the map page asks it: the tiles of ``maps.tiles``'s grid it meets (``--viewports``:
+   one request for the viewport, as the page did before tiles), under ``--clients`` concurrent keep-alive
+   clients against ``cordon serve``, each waiting
    ``--think`` seconds on average (exponential) before each request, as people panning a map do (goal: p99
    < 100 ms); then the same clients back to back, which measures the server's capacity (their latency is the
    queue: 50 clients on 2 workers wait for each other);
@@ -45,6 +47,9 @@ def add_arguments(p) -> None:
     p.add_argument("--think", type=float, default=1.0,
                    help="seconds each building-zoom client waits on average (exponential) before each request, as a "
                         "person panning a map does (the goal's measure); the same views are also sent back to back")
+    p.add_argument("--viewports", action="store_true",
+                   help="building-zoom views as one viewport request each (the map page before tiles), instead of "
+                        "the tiles the page asks for each view")
     p.add_argument("--reuse-city", action="store_true",
                    help="keep the built city (with its shapes and designations) for the next run with the same "
                         "--population, --seed and --designations, and start from it when it is there: PostgreSQL "
@@ -94,9 +99,12 @@ def _build_city(args) -> dict:
             "seed_s": seed_s}
 
 
-def _viewports(n: int, seed: int) -> list[str]:
-    """Building-zoom views (~350 m x 250 m) centred on buildings, half of them holding a designated unit."""
+def _viewports(n: int, seed: int, tiled: bool = True) -> list[list[str]]:
+    """Building-zoom views (~350 m x 250 m) centred on buildings, half of them holding a designated unit: the
+    requests of each, its tiles (``maps.tiles``, as the map page asks for them) or, ``tiled`` false, the
+    viewport itself (as the page asked before tiles)."""
     from cordon.maps.models import Shape
+    from cordon.maps.tiles import covering
     from cordon.zones.models import Designation
 
     rng = random.Random(seed)
@@ -110,8 +118,12 @@ def _viewports(n: int, seed: int) -> list[str]:
             continue
         x, y = at[b]
         layer = "risk" if i % 2 == 0 else "basemap"
-        out.append(f"/api/maps/layers/{layer}?west={x - 0.002:.6f}&south={y - 0.0012:.6f}&east={x + 0.002:.6f}"
-                   f"&north={y + 0.0012:.6f}&zoom=17")
+        box = (x - 0.002, y - 0.0012, x + 0.002, y + 0.0012)
+        if tiled:  # as the map page asks from building zoom on: the grid's tiles the view meets
+            out.append([f"/api/maps/layers/{layer}?tx={tx}&ty={ty}&zoom=17" for tx, ty in covering(*box)])
+        else:
+            out.append([f"/api/maps/layers/{layer}?west={box[0]:.6f}&south={box[1]:.6f}&east={box[2]:.6f}"
+                        f"&north={box[3]:.6f}&zoom=17"])
     return out
 
 
@@ -138,7 +150,8 @@ def run(args) -> int:
         user, _grant = do_create_user("bench-commander", "bench-pass-2022-x", role="commander", actor="bench",
                                       check_password=False)
         _token, secret = do_create_token(user, "bench", actor="bench")
-        views = _viewports(args.views, args.seed)
+        per_view = _viewports(args.views, args.seed, tiled=not args.viewports)
+        views = [path for paths in per_view for path in paths]
         public_body = queries.public_geojson().encode()
         with serving(day, {"baseline.geojson": public_body}, args.workers) as port:
             auth = {"Authorization": f"Bearer {secret}"}
@@ -181,7 +194,9 @@ def run(args) -> int:
         ("city-wide risk layer", f"{features:,} features, {size / 1e6:.2f} MB; median {median:.0f} ms, worst "
                                  f"{worst:.0f} ms of {args.repeat} (goals < 300 ms: {goal(worst < 300)}, < 2 MB: "
                                  f"{goal(size < 2e6)})"),
-        ("building-zoom views", f"{len(views):,} viewports, first answer {view_size:,} B (HTTP {view_status}); "
+        ("building-zoom views", f"{len(per_view):,} viewports as {len(views):,} "
+                                f"{'viewport requests' if args.viewports else 'tile requests'} "
+                                f"({len(set(views)):,} distinct), first answer {view_size:,} B (HTTP {view_status}); "
                                 f"{args.clients} clients each {args.think:g} s apart on average: "
                                 f"{zoom['rps']:,} req/s, p50 {zoom['p50_ms']} ms, p99 {zoom['p99_ms']} ms, "
                                 f"{zoom['errors']} errors (goal p99 < 100 ms: "
@@ -202,6 +217,7 @@ def run(args) -> int:
         "citywide_ms_median": round(median, 1), "citywide_ms_max": round(worst, 1), "citywide_bytes": size,
         "citywide_features": features, "zoom_rps": zoom["rps"], "zoom_p50_ms": zoom["p50_ms"],
         "zoom_p99_ms": zoom["p99_ms"], "zoom_errors": zoom["errors"], "zoom_think_s": args.think,
+        "zoom_requests_per_view": round(len(views) / max(1, len(per_view)), 2), "zoom_tiles": not args.viewports,
         "flood_rps": flood["rps"], "flood_p50_ms": flood["p50_ms"], "flood_p99_ms": flood["p99_ms"], "public_rps": pub["rps"],
         "public_p99_ms": pub["p99_ms"], "static_rps": st["rps"], "ratio": ratio, "clients": args.clients})
     return 0

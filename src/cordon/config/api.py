@@ -163,10 +163,12 @@ def _conflict(request, exc):
     return _refused(request, exc, 409)
 
 
-# The routers, in the order of the OpenAPI document.
-for _router in (core_router, places_router, playbooks_router, zones_router, screening_router, cases_router,
-                care_router, hotline_router, supplies_router, resources_router, keyplaces_router, passes_router,
-                keyworkers_router, situation_router, command_router, maps_router, phone_router):
+# The routers, in the order of the OpenAPI document. Django tries the URL patterns in this order too, so the
+# maps' layers (a tile per request of every map page panned: the API's busiest read) come right after core's
+# few routes instead of after some 150 others (resolving cost a quarter of a kept tile's CPU).
+for _router in (core_router, maps_router, places_router, playbooks_router, zones_router, screening_router,
+                cases_router, care_router, hotline_router, supplies_router, resources_router, keyplaces_router,
+                passes_router, keyworkers_router, situation_router, command_router, phone_router):
     api.add_router("/", _router)
 
 

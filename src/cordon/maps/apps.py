@@ -23,11 +23,14 @@ class MapsConfig(AppConfig):
         hooks.connect("map_shapes", _generate_shapes)
         from cordon.core import stamps
         from cordon.maps.models import Shape
+        from cordon.places.models import Area
         from cordon.zones.models import Designation, Member
 
-        # the public GeoJSON is kept while no designation or shape changes (core.stamps)
+        # the public GeoJSON and the building-zoom tiles are kept while no designation, shape or area (their
+        # names, units, paths) changes (core.stamps)
         stamps.watch("risk_areas", Designation, Member)
         stamps.watch("shapes", Shape)
+        stamps.watch("areas", Area)
         from cordon.maps import situation
         from cordon.situation import hooks as situation_hooks
 

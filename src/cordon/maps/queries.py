@@ -18,7 +18,7 @@ from typing import Callable
 
 from django.db.models import Count, F, Q, TextField, Value
 from django.db.models.functions import Coalesce, NullIf
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext_lazy
 
 from cordon.cases.models import Facility, Infection
@@ -122,8 +122,19 @@ def shapes_in(user, view: View, kinds=None, cols=("area_id",), cap: str = access
 
 
 # ---------------------------------------------------------------------------------------------- layers
+_MARK = 987654321
+_URLS: dict[tuple[str, str], tuple[str, str]] = {}
+
+
 def _url(name: str, pk: int) -> str:
-    return reverse(name, args=[pk])
+    """``reverse(name, args=[pk])`` for a route taking one id, from its reversed form kept per script prefix (a
+    layer names one per feature: reversing each cost more than the rest of the feature)."""
+    key = (name, get_script_prefix())
+    parts = _URLS.get(key)
+    if parts is None:
+        head, tail = reverse(name, args=[_MARK]).split(str(_MARK))
+        parts = _URLS[key] = (head, tail)
+    return f"{parts[0]}{pk}{parts[1]}"
 
 
 def _designation_points(ds, view: View) -> str:

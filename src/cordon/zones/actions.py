@@ -12,7 +12,7 @@ from collections import defaultdict
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from cordon.core import audit, clock
+from cordon.core import audit, clock, stamps
 from cordon.core.actions import ActionError, Conflict, lock, serialize
 from cordon.core.models import AuditEntry
 from cordon.core.packs import active_pack
@@ -100,6 +100,7 @@ def save_cached(designations: list[Designation]) -> None:
             for d in designations]
     with connection.cursor() as cur:
         cur.executemany(sql, rows)
+    stamps.bump("risk_areas")  # no signal from a raw write: what is kept of the designations (maps) is stale
 
 
 @transaction.atomic

@@ -128,7 +128,8 @@
   // ------------------------------------------------------------------ the jurisdiction's map
   function staffMap(node) {
     var map = newMap(node), d = node.dataset, detail = Number(d.detailZoom);
-    var drawn = {}, pending = {}, selection = {};
+    var drawn = {}, pending = {}, selection = {}, tiles = {}, owner = {}, adding = null;
+    var TILE = 360 / 65536, TILE_TTL = 60000, MAX_TILES = 400;  // maps.tiles.TILE_DEG
     var canDesignate = d.canDesignate === "1";
 
     function url(name) {
@@ -227,7 +228,30 @@
                                      color: COLORS[p.level] || COLORS[name] || "#555", weight: 1, fillOpacity: 0.8});
     }
 
+    function options(name) {
+      return {
+        style: function (f) { return styleFor(name, f.properties); },
+        pointToLayer: function (f, latlng) { return pointFor(name, f, latlng); },
+        onEachFeature: function (f, ly) {
+          ly.cordonTile = adding;
+          ly.bindPopup(function () { return popupFor(name, f.properties); });
+          if (name === "basemap" && f.properties.kind !== "building" && map.getZoom() < detail) {
+            ly.bindTooltip(f.properties.name, {permanent: false, direction: "center", className: "map-label"});
+          }
+          if (ly.getElement) { ly.on("add", function () { var e = ly.getElement(); if (e) { e.dataset.area = f.properties.area || ""; e.dataset.layer = name; } }); }
+        }
+      };
+    }
+    function counted(name, n) { node.dataset["loaded" + name[0].toUpperCase() + name.slice(1)] = String(n); }
+    function forget(name) {  // the layer off the map, with its tiles
+      if (pending[name]) { pending[name].abort(); delete pending[name]; }
+      if (drawn[name]) { map.removeLayer(drawn[name]); delete drawn[name]; }
+      delete tiles[name]; delete owner[name];
+    }
+
+    /* Below building zoom: the layer for the viewport, asked again at each move. */
     function load(name) {
+      if (tiles[name]) { forget(name); }
       if (pending[name]) { pending[name].abort(); }
       var ctrl = new AbortController();
       pending[name] = ctrl;
@@ -235,31 +259,72 @@
         .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
         .then(function (fc) {
           if (drawn[name]) { map.removeLayer(drawn[name]); }
-          drawn[name] = L.geoJSON(fc, {
-            style: function (f) { return styleFor(name, f.properties); },
-            pointToLayer: function (f, latlng) { return pointFor(name, f, latlng); },
-            onEachFeature: function (f, ly) {
-              ly.bindPopup(function () { return popupFor(name, f.properties); });
-              if (name === "basemap" && f.properties.kind !== "building" && map.getZoom() < detail) {
-                ly.bindTooltip(f.properties.name, {permanent: false, direction: "center", className: "map-label"});
-              }
-              if (ly.getElement) { ly.on("add", function () { var e = ly.getElement(); if (e) { e.dataset.area = f.properties.area || ""; e.dataset.layer = name; } }); }
-            }
-          }).addTo(map);
+          adding = null;
+          drawn[name] = L.geoJSON(fc, options(name)).addTo(map);
           if (name === "basemap") { drawn[name].bringToBack(); }
-          node.dataset["loaded" + name[0].toUpperCase() + name.slice(1)] = String(fc.features.length);
+          counted(name, fc.features.length);
         })
         .catch(function (e) { if (e.name !== "AbortError") { node.dataset.error = String(e); } });
     }
+
+    /* From building zoom on: the tiles of a fixed grid (maps.tiles) the view meets that the page does not have
+       yet (or has had for over TILE_TTL ms); a feature met by several tiles is drawn once (by its area or id). */
+    function featureKey(f) { var p = f.properties || {}; return p.area !== undefined ? "a" + p.area : "i" + p.id; }
+    function dropTile(name, k) {
+      var gone = [];
+      drawn[name].eachLayer(function (ly) { if (ly.cordonTile === k) { gone.push(ly); } });
+      gone.forEach(function (ly) { drawn[name].removeLayer(ly); delete owner[name][featureKey(ly.feature)]; });
+    }
+    function loadTiles(name) {
+      if (!tiles[name] || Object.keys(tiles[name]).length > MAX_TILES) {
+        forget(name);
+        tiles[name] = {}; owner[name] = {};
+        adding = null;
+        drawn[name] = L.geoJSON(null, options(name)).addTo(map);
+      }
+      var table = tiles[name], b = map.getBounds(), now = Date.now();
+      var x0 = Math.floor((b.getWest() + 180) / TILE), x1 = Math.floor((b.getEast() + 180) / TILE);
+      var y0 = Math.floor((b.getSouth() + 90) / TILE), y1 = Math.floor((b.getNorth() + 90) / TILE);
+      for (var y = y0; y <= y1; y++) {
+        for (var x = x0; x <= x1; x++) {
+          var k = x + "/" + y, have = table[k];
+          if (have && (have.loading || now - have.at < TILE_TTL)) { continue; }
+          table[k] = {loading: true, at: 0};
+          fetchTile(name, table, k, x, y);
+        }
+      }
+    }
+    function fetchTile(name, table, k, x, y) {
+      var q = new URLSearchParams({tx: String(x), ty: String(y), zoom: String(detail)});
+      fetch(d.layerUrl + name + "?" + q.toString(), {credentials: "same-origin"})
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (fc) {
+          if (tiles[name] !== table) { return; }  // the layer was dropped or zoomed out meanwhile
+          dropTile(name, k);
+          fc.features.forEach(function (f) {
+            var fk = featureKey(f);
+            if (owner[name][fk] !== undefined) { return; }
+            owner[name][fk] = k;
+            adding = k;
+            drawn[name].addData(f);
+          });
+          adding = null;
+          table[k] = {at: Date.now()};
+          if (name === "basemap") { drawn[name].bringToBack(); }
+          counted(name, Object.keys(owner[name]).length);
+        })
+        .catch(function (e) { if (tiles[name] === table) { delete table[k]; } node.dataset.error = String(e); });
+    }
+    function show(name) { if (map.getZoom() >= detail) { loadTiles(name); } else { load(name); } }
     function active() {
       var fixed = d.layers ? d.layers.split(",") : [];  // a panel draws its layers without choosing
       return ["basemap"].concat(fixed, Array.prototype.map.call(
         document.querySelectorAll('input[name="layer"]:checked'), function (i) { return i.value; }));
     }
-    function refresh() { active().forEach(load); }
+    function refresh() { active().forEach(show); }
     document.querySelectorAll('input[name="layer"]').forEach(function (box) {
       box.addEventListener("change", function () {
-        if (box.checked) { load(box.value); } else if (drawn[box.value]) { map.removeLayer(drawn[box.value]); delete drawn[box.value]; }
+        if (box.checked) { show(box.value); } else { forget(box.value); }
       });
     });
     var lasso = canDesignate ? lassoTool(map, node, function (ring) {
