@@ -32,13 +32,10 @@ class CareNeed(ScopedFields):
         return f"needs of resident {self.resident_id}"
 
 
-class TaskKind(models.TextChoices):
-    DIALYSIS = "dialysis", _("Dialysis session")
-    TREATMENT = "treatment", _("Regular treatment")
-    DUE = "due", _("Due date (delivery)")
-    OXYGEN = "oxygen", _("Oxygen supply")
-    MEDICATION = "medication", _("Medication supply")
-    CHECK = "check", _("Welfare check")
+TaskKind = text_choices(
+    "TaskKind", dialysis=_("Dialysis session"), treatment=_("Regular treatment"), due=_("Due date (delivery)"),
+    oxygen=_("Oxygen supply"), medication=_("Medication supply"), check=_("Welfare check"),
+)
 
 
 class ProactiveTask(ScopedFields):
@@ -101,13 +98,10 @@ class Vehicle(models.Model):
         return self.plate
 
 
-class Status(models.TextChoices):
-    RECEIVED = "received", _("Received")
-    TRIAGED = "triaged", _("Triaged")
-    DISPATCHED = "dispatched", _("Dispatched")
-    ARRIVED = "arrived", _("Vehicle arrived")
-    AT_HOSPITAL = "at_hospital", _("At hospital")
-    CLOSED = "closed", _("Closed")
+Status = text_choices(
+    "Status", received=_("Received"), triaged=_("Triaged"), dispatched=_("Dispatched"), arrived=_("Vehicle arrived"),
+    at_hospital=_("At hospital"), closed=_("Closed"),
+)
 
 
 OPEN_STATUSES = (Status.RECEIVED, Status.TRIAGED, Status.DISPATCHED, Status.ARRIVED, Status.AT_HOSPITAL)

@@ -8,10 +8,10 @@ from cordon.core import clock
 from cordon.core.models import LeanScopedFields, ScopedFields, TaskStatus, TimelineEntry, text_choices
 
 
-class Found(models.TextChoices):
-    COMMUNITY = "community", _("In the community (社会面)")
-    CONTROLLED_AREA = "controlled_area", _("In a controlled area")
-    QUARANTINE_SITE = "quarantine_site", _("In a quarantine site")
+Found = text_choices(
+    "Found", community=_("In the community (社会面)"), controlled_area=_("In a controlled area"),
+    quarantine_site=_("In a quarantine site"),
+)
 
 
 InfectionKind = text_choices("InfectionKind", confirmed=_("Confirmed case"), asymptomatic=_("Asymptomatic infection"))
@@ -70,10 +70,10 @@ class TaskNote(TimelineEntry):
     text = models.TextField()
 
 
-class FacilityKind(models.TextChoices):
-    QUARANTINE_SITE = "quarantine_site", _("Centralized quarantine site (集中隔离点)")
-    DESIGNATED_HOSPITAL = "designated_hospital", _("Designated hospital (定点医院)")
-    SHELTER_HOSPITAL = "shelter_hospital", _("Shelter hospital (方舱医院)")
+FacilityKind = text_choices(
+    "FacilityKind", quarantine_site=_("Centralized quarantine site (集中隔离点)"),
+    designated_hospital=_("Designated hospital (定点医院)"), shelter_hospital=_("Shelter hospital (方舱医院)"),
+)
 
 
 class Facility(ScopedFields):
@@ -107,11 +107,10 @@ class OutsideRegion(models.Model):
         return str(OUTSIDE_LEVELS.get(self.level, self.level))
 
 
-class ArrivalKind(models.TextChoices):
-    RESIDENT = "resident", _("Returning resident")
-    STUDENT = "student", _("College student returning home")
-    DRIVER = "driver", _("Passenger or freight driver")
-    OTHER = "other", _("Other traveller")
+ArrivalKind = text_choices(
+    "ArrivalKind", resident=_("Returning resident"), student=_("College student returning home"),
+    driver=_("Passenger or freight driver"), other=_("Other traveller"),
+)
 
 
 class Arrival(ScopedFields):
@@ -132,10 +131,10 @@ class Arrival(ScopedFields):
         return str(OUTSIDE_LEVELS.get(self.from_level, self.from_level))
 
 
-class OrderStatus(models.TextChoices):
-    ACTIVE = "active", _("Under the order")
-    RELEASED = "released", _("Released")
-    VOID = "void", _("No order (identified after it would have ended)")
+OrderStatus = text_choices(
+    "OrderStatus", active=_("Under the order"), released=_("Released"),
+    void=_("No order (identified after it would have ended)"),
+)
 
 
 class ReleaseMark(models.Model):

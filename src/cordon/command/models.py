@@ -19,12 +19,10 @@ Priority = text_choices("Priority", routine=_("Routine"), urgent=_("Urgent"), cr
 OrderStatus = text_choices("OrderStatus", active=_("Active"), withdrawn=_("Withdrawn"))
 
 
-class RecipientStatus(models.TextChoices):
-    SENT = "sent", _("Sent")
-    READ = "read", _("Read")
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-    IN_PROGRESS = "in_progress", _("In progress")
-    DONE = "done", _("Done")
+RecipientStatus = text_choices(
+    "RecipientStatus", sent=_("Sent"), read=_("Read"), acknowledged=_("Acknowledged"), in_progress=_("In progress"),
+    done=_("Done"),
+)
 
 
 #: A recipient's statuses in order of progress (a report never moves a recipient back).

@@ -22,8 +22,9 @@ def text_choices(name: str, **labels) -> type[models.TextChoices]:
     """A short ``TextChoices`` as one table of ``value=label``, each member named by its value in capitals:
     ``Direction = text_choices("Direction", entry=_("Entry"), exit=_("Exit"))`` has ``Direction.ENTRY``
     (value "entry", label "Entry"), ``.choices``, ``.values`` and ``.labels`` as a class would. The labels stay
-    ``gettext_lazy`` literals where the enum is declared (``makemessages`` finds them there). An enum whose
-    values are not names, or too long for a line, is declared as a class."""
+    ``gettext_lazy`` literals where the enum is declared (``makemessages`` finds them there). A longer table
+    wraps over a few lines; an enum whose values are not names (or are Python keywords, or whose members are
+    named otherwise) is declared as a class."""
     module = sys._getframe(1).f_globals["__name__"]  # where it is declared, as for a class (pickling, repr)
     members = [(value.upper(), (value, label)) for value, label in labels.items()]
     return models.TextChoices(name, members, module=module)
@@ -84,27 +85,18 @@ class TimelineEntry(models.Model):
 TaskStatus = text_choices("TaskStatus", open=_("Open"), done=_("Done"))
 
 
-class TestResult(models.TextChoices):
-    """A test's result where an invalid sample is not recorded: key places' on-site tests, key workers'
-    samples (screening's tubes add "invalid")."""
-
-    NEGATIVE = "negative", _("Negative")
-    POSITIVE = "positive", _("Positive")
+#: A test's result where an invalid sample is not recorded: key places' on-site tests, key workers' samples
+#: (screening's tubes add "invalid").
+TestResult = text_choices("TestResult", negative=_("Negative"), positive=_("Positive"))
 
 
-class Role(models.TextChoices):
-    COMMANDER = "commander", _("Commander")
-    DISTRICT_OFFICER = "district_officer", _("District officer")
-    STREET_OFFICER = "street_officer", _("Street officer")
-    COMMUNITY_WORKER = "community_worker", _("Community worker")
-    HOTLINE_OPERATOR = "hotline_operator", _("Hotline operator")
-    MEDICAL_DISPATCHER = "medical_dispatcher", _("Medical dispatcher")
-    LOGISTICS_OFFICER = "logistics_officer", _("Logistics officer")
-    KEYPLACE_MANAGER = "keyplace_manager", _("Key-place manager")
-    EMPLOYER_CONTACT = "employer_contact", _("Employer contact")
-    CHECKPOINT_OFFICER = "checkpoint_officer", _("Checkpoint officer")
-    VOLUNTEER = "volunteer", _("Volunteer")
-    AUDITOR = "auditor", _("Auditor (read-only)")
+Role = text_choices(
+    "Role", commander=_("Commander"), district_officer=_("District officer"), street_officer=_("Street officer"),
+    community_worker=_("Community worker"), hotline_operator=_("Hotline operator"),
+    medical_dispatcher=_("Medical dispatcher"), logistics_officer=_("Logistics officer"),
+    keyplace_manager=_("Key-place manager"), employer_contact=_("Employer contact"),
+    checkpoint_officer=_("Checkpoint officer"), volunteer=_("Volunteer"), auditor=_("Auditor (read-only)"),
+)
 
 
 class Grant(models.Model):

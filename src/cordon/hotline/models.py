@@ -20,12 +20,10 @@ class Category(models.TextChoices):
 Source = text_choices("Source", call=_("Phone call"), web=_("Public web form"))
 
 
-class Status(models.TextChoices):
-    OPEN = "open", _("Awaiting first response")
-    RESPONDED = "responded", _("Being handled")
-    ANSWERED = "answered", _("Feedback given")
-    CLOSED = "closed", _("Closed")
-    DUPLICATE = "duplicate", _("Duplicate")
+Status = text_choices(
+    "Status", open=_("Awaiting first response"), responded=_("Being handled"), answered=_("Feedback given"),
+    closed=_("Closed"), duplicate=_("Duplicate"),
+)
 
 
 OPEN_STATUSES = (Status.OPEN, Status.RESPONDED, Status.ANSWERED)

@@ -17,33 +17,24 @@ from django.utils.translation import gettext_lazy as _
 from cordon.core.models import ScopedFields, TestResult, text_choices
 
 
-class Kind(models.TextChoices):
-    SCHOOL = "school", _("School")
-    HOSPITAL = "hospital", _("Hospital")
-    NURSING_HOME = "nursing_home", _("Nursing home")
-    PRISON = "prison", _("Prison")
-    MARKET = "market", _("Market")
-    PHARMACY = "pharmacy", _("Pharmacy")
-    CLINIC = "clinic", _("Clinic")
+Kind = text_choices(
+    "Kind", school=_("School"), hospital=_("Hospital"), nursing_home=_("Nursing home"), prison=_("Prison"),
+    market=_("Market"), pharmacy=_("Pharmacy"), clinic=_("Clinic"),
+)
 
 
 PlaceStatus = text_choices("PlaceStatus", open=_("Open"), closed_loop=_("Closed loop"), closed=_("Closed"))
 
 
-class Category(models.TextChoices):
-    """Who a place holds besides its staff (the people-inside counts and a person's role)."""
-    RESIDENTS = "residents", _("Residents")
-    INMATES = "inmates", _("Inmates")
-    PATIENTS = "patients", _("Patients")
-    PUPILS = "pupils", _("Pupils")
+#: Who a place holds besides its staff (the people-inside counts and a person's role).
+Category = text_choices(
+    "Category", residents=_("Residents"), inmates=_("Inmates"), patients=_("Patients"), pupils=_("Pupils"),
+)
 
 
-class Role(models.TextChoices):
-    STAFF = "staff", _("Staff")
-    RESIDENT = "resident", _("Resident")
-    INMATE = "inmate", _("Inmate")
-    PATIENT = "patient", _("Patient")
-    PUPIL = "pupil", _("Pupil")
+Role = text_choices(
+    "Role", staff=_("Staff"), resident=_("Resident"), inmate=_("Inmate"), patient=_("Patient"), pupil=_("Pupil"),
+)
 
 
 class KeyPlace(ScopedFields):
@@ -107,12 +98,10 @@ class Person(ScopedFields):
 Direction = text_choices("Direction", entry=_("Entry"), exit=_("Exit"))
 
 
-class MoveReason(models.TextChoices):
-    SHIFT_CHANGE = "shift_change", _("Shift change")
-    MEDICAL = "medical", _("Medical care")
-    RELEASE = "release", _("Release / discharge")
-    ADMISSION = "admission", _("Admission")
-    OTHER = "other", _("Other")
+MoveReason = text_choices(
+    "MoveReason", shift_change=_("Shift change"), medical=_("Medical care"), release=_("Release / discharge"),
+    admission=_("Admission"), other=_("Other"),
+)
 
 
 class Movement(ScopedFields):
@@ -142,9 +131,9 @@ class SiteTest(ScopedFields):
         indexes = [models.Index(fields=["person", "on"])]
 
 
-class BreachKind(models.TextChoices):
-    EXIT = "exit", _("Exit outside a shift change")
-    UNTESTED = "untested", _("Inside past the on-site test")
+BreachKind = text_choices(
+    "BreachKind", exit=_("Exit outside a shift change"), untested=_("Inside past the on-site test"),
+)
 
 
 class Breach(ScopedFields):

@@ -8,16 +8,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import LeanScopedFields, TestResult
+from cordon.core.models import LeanScopedFields, TestResult, text_choices
 
 
-class EmployerKind(models.TextChoices):
-    DELIVERY_PLATFORM = "delivery_platform", _("Delivery platform")
-    COURIER = "courier", _("Courier")
-    MARKET = "market", _("Market")
-    TRANSPORT = "transport", _("Transport")
-    QUARANTINE_SITE = "quarantine_site", _("Quarantine site")
-    FEVER_CLINIC = "fever_clinic", _("Fever clinic")
+EmployerKind = text_choices(
+    "EmployerKind", delivery_platform=_("Delivery platform"), courier=_("Courier"), market=_("Market"),
+    transport=_("Transport"), quarantine_site=_("Quarantine site"), fever_clinic=_("Fever clinic"),
+)
 
 
 class Employer(models.Model):

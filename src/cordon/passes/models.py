@@ -9,23 +9,19 @@ from django.utils.translation import gettext_lazy as _
 from cordon.core.models import LeanScopedFields, ScopedFields, text_choices
 
 
-class Kind(models.TextChoices):
-    DELIVERY = "delivery", _("Delivery")
-    MEDICAL = "medical", _("Medical")
-    UTILITY = "utility", _("Utility")
-    SUPPLY = "supply", _("Supply")
-    CARE_TRANSFER = "care_transfer", _("Care transfer")
-    DRIVER = "driver", _("Driver")
+Kind = text_choices(
+    "Kind", delivery=_("Delivery"), medical=_("Medical"), utility=_("Utility"), supply=_("Supply"),
+    care_transfer=_("Care transfer"), driver=_("Driver"),
+)
 
 
 PassStatus = text_choices("PassStatus", active=_("Active"), suspended=_("Suspended"), revoked=_("Revoked"))
 
 
-class Cause(models.TextChoices):
-    """Why a pass is suspended (the day-start job sets and clears it)."""
-
-    OVERDUE = "overdue", _("Holder overdue for a test")
-    ORDER = "order", _("Holder under a quarantine or isolation order")
+#: Why a pass is suspended (the day-start job sets and clears it).
+Cause = text_choices(
+    "Cause", overdue=_("Holder overdue for a test"), order=_("Holder under a quarantine or isolation order"),
+)
 
 
 class Pass(ScopedFields):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import LeanScopedFields
+from cordon.core.models import LeanScopedFields, text_choices
 
 
 class Device(models.Model):
@@ -37,20 +37,16 @@ class Device(models.Model):
         return f"device {str(self.pk)[:8]}"
 
 
-class Status(models.TextChoices):
-    APPLIED = "applied", _("Applied")
-    DUPLICATE = "duplicate", _("Duplicate (already there)")
-    FLAGGED = "flagged", _("Applied, needs a person to look")
-    REJECTED = "rejected", _("Rejected (nothing written)")
+Status = text_choices(
+    "Status", applied=_("Applied"), duplicate=_("Duplicate (already there)"),
+    flagged=_("Applied, needs a person to look"), rejected=_("Rejected (nothing written)"),
+)
 
 
-class Kind(models.TextChoices):
-    TUBE = "tube", _("Tube registered")
-    DELIVERY = "delivery", _("Delivery outcome")
-    CHECKIN = "checkin", _("Daily check-in")
-    VISIT = "visit", _("Care visit done")
-    CARE_REQUEST = "care_request", _("Medical request")
-    PASS_CHECK = "pass_check", _("Pass checked")
+Kind = text_choices(
+    "Kind", tube=_("Tube registered"), delivery=_("Delivery outcome"), checkin=_("Daily check-in"),
+    visit=_("Care visit done"), care_request=_("Medical request"), pass_check=_("Pass checked"),
+)
 
 
 class Change(LeanScopedFields):

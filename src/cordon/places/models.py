@@ -13,15 +13,13 @@ from django.db import models
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import LEVELS, ScopedFields
+from cordon.core.models import LEVELS, ScopedFields, text_choices
 
-class Kind(models.TextChoices):
-    DISTRICT = "district", _("District")
-    STREET = "street", _("Street")
-    COMMUNITY = "community", _("Community")
-    COMPOUND = "compound", _("Compound")
-    BUILDING = "building", _("Building")
-    UNIT = "unit", _("Unit")
+
+Kind = text_choices(
+    "Kind", district=_("District"), street=_("Street"), community=_("Community"), compound=_("Compound"),
+    building=_("Building"), unit=_("Unit"),
+)
 
 
 class Area(ScopedFields):

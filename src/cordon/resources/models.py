@@ -13,34 +13,26 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core.models import ScopedFields
+from cordon.core.models import ScopedFields, text_choices
 
 
-class PersonKind(models.TextChoices):
-    STAFF = "staff", _("Community staff")
-    VOLUNTEER = "volunteer", _("Volunteer")
-    MEDICAL = "medical", _("Medical staff")
-    SAMPLER = "sampler", _("Sampler")
-    DRIVER = "driver", _("Driver")
+PersonKind = text_choices(
+    "PersonKind", staff=_("Community staff"), volunteer=_("Volunteer"), medical=_("Medical staff"),
+    sampler=_("Sampler"), driver=_("Driver"),
+)
 
 
-class Skill(models.TextChoices):
-    FIRST_AID = "first_aid", _("First aid")
-    SAMPLING = "sampling", _("Swab sampling")
-    DRIVING = "driving", _("Driving")
-    DELIVERY = "delivery", _("Delivery")
-    DISINFECTION = "disinfection", _("Disinfection")
-    COUNSELLING = "counselling", _("Counselling")
-    SIGN_LANGUAGE = "sign_language", _("Sign language")
-    ELDER_CARE = "elder_care", _("Elder care")
+Skill = text_choices(
+    "Skill", first_aid=_("First aid"), sampling=_("Swab sampling"), driving=_("Driving"), delivery=_("Delivery"),
+    disinfection=_("Disinfection"), counselling=_("Counselling"), sign_language=_("Sign language"),
+    elder_care=_("Elder care"),
+)
 
 
-class TeamKind(models.TextChoices):
-    VOLUNTEER = "volunteer", _("Volunteer team")
-    SAMPLING = "sampling", _("Sampling team")
-    DELIVERY = "delivery", _("Delivery team")
-    TRANSFER = "transfer", _("Transfer team")
-    DISINFECTION = "disinfection", _("Disinfection team")
+TeamKind = text_choices(
+    "TeamKind", volunteer=_("Volunteer team"), sampling=_("Sampling team"), delivery=_("Delivery team"),
+    transfer=_("Transfer team"), disinfection=_("Disinfection team"),
+)
 
 
 class Team(ScopedFields):

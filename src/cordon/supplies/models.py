@@ -8,11 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from cordon.core.models import ScopedFields, text_choices
 
 
-class ItemKind(models.TextChoices):
-    STAPLE = "staple", _("Staple pack")
-    VEGETABLES = "vegetables", _("Vegetables")
-    MEDICINE = "medicine", _("Medicine")
-    OTHER = "other", _("Other")
+ItemKind = text_choices(
+    "ItemKind", staple=_("Staple pack"), vegetables=_("Vegetables"), medicine=_("Medicine"), other=_("Other"),
+)
 
 
 class Item(models.Model):

@@ -66,16 +66,11 @@ class Member(models.Model):
         indexes = [models.Index(fields=["area", "removed_on"])]
 
 
-class EventKind(models.TextChoices):
-    DESIGNATE = "designate", _("Designated")
-    INFECTION = "infection", _("Infection counted")
-    ROUND = "round", _("Full-area test round")
-    KEEP = "keep", _("Kept past its change date")
-    RESUME = "resume", _("Keep ended")
-    LIFT = "lift", _("Lifted by hand")
-    RESEAL = "reseal", _("Re-sealed")
-    CHANGE = "change", _("Level changed")
-    ADJUST = "adjust", _("Extent adjusted")
+EventKind = text_choices(
+    "EventKind", designate=_("Designated"), infection=_("Infection counted"), round=_("Full-area test round"),
+    keep=_("Kept past its change date"), resume=_("Keep ended"), lift=_("Lifted by hand"), reseal=_("Re-sealed"),
+    change=_("Level changed"), adjust=_("Extent adjusted"),
+)
 
 
 class Event(models.Model):
@@ -101,10 +96,9 @@ class Event(models.Model):
         indexes = [models.Index(fields=["designation", "on"])]
 
 
-class ProposalStatus(models.TextChoices):
-    OPEN = "open", _("Awaiting decision")
-    CONFIRMED = "confirmed", _("Confirmed")
-    DISMISSED = "dismissed", _("Dismissed")
+ProposalStatus = text_choices(
+    "ProposalStatus", open=_("Awaiting decision"), confirmed=_("Confirmed"), dismissed=_("Dismissed"),
+)
 
 
 class Proposal(ScopedFields):
