@@ -1,4 +1,4 @@
-"""The phone app's server side (PHONE-PROTOCOL.md): devices and their revocation, the slice (scoped, masked,
+"""The phone app's server side (docs/phone-protocol.md): devices and their revocation, the slice (scoped, masked,
 gzip), and the sync (idempotent, resumable, each change through the pages' action with the phone's time kept in
 its audit row; duplicates reported, ended orders flagged, nothing silently dropped)."""
 from __future__ import annotations

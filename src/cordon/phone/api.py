@@ -1,4 +1,4 @@
-"""API of the phone app (PHONE-PROTOCOL.md): register a device (its slice key), ask whether a device may still hold
+"""API of the phone app (docs/phone-protocol.md): register a device (its slice key), ask whether a device may still hold
 its slice, fetch the slice (gzip when the phone accepts it), sync queued changes, and revoke the caller's devices
 (a lost phone). Every operation needs ``phone.use``; a device that is revoked, expired, or someone else's answers
 410 ``{"wipe": true}``; a slice made under other grants answers 409 ``{"stale": true, "wipe": true}``."""

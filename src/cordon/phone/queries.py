@@ -226,7 +226,7 @@ def _passes(user) -> tuple[str, list[int]]:
 
 
 def build_slice(user, *, lang: str = "zh") -> dict:
-    """The user's slice (see PHONE-PROTOCOL.md): masked as the pages mask for the user's roles, only within the
+    """The user's slice (see docs/phone-protocol.md): masked as the pages mask for the user's roles, only within the
     grants that carry ``phone.use``; each section only when the user's roles read that kind of record."""
     today = clock.today()
     phone = _phone_scope(user)
