@@ -200,3 +200,46 @@ def _templates_fail_on_invalid_variables():
             engine.setdefault("OPTIONS", {})["string_if_invalid"] = InvalidTemplateVariable("")
     with override_settings(TEMPLATES=templates):
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _live_server_one_request_at_a_time_on_in_memory_sqlite():
+    """The browser tests' live server shares the test's in-memory SQLite connection with its request threads
+    (pytest-django passes it as ``connections_override``); two requests at once (a page's map asking for several
+    tiles) then use one sqlite3 connection from two threads, which fails ("bad parameter or other API misuse").
+    On that database the live server answers one request at a time (the response read out under the same lock);
+    PostgreSQL, and a deployment's SQLite file, give each thread its own connection."""
+    import threading
+
+    from django.conf import settings
+    from django.test.testcases import LiveServerThread
+
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("sqlite3"):
+        yield
+        return
+    lock = threading.Lock()
+    create = LiveServerThread._create_server
+
+    def one_at_a_time(app):
+        def serve(environ, start_response):
+            with lock:
+                result = app(environ, start_response)
+                try:
+                    return [b"".join(result)]
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+        return serve
+
+    def create_server(self, *args, **kwargs):
+        server = create(self, *args, **kwargs)
+        set_app = server.set_app
+        server.set_app = lambda app: set_app(one_at_a_time(app))
+        return server
+
+    LiveServerThread._create_server = create_server
+    try:
+        yield
+    finally:
+        LiveServerThread._create_server = create
