@@ -4,10 +4,9 @@ scale.
 Builds the synthetic city in a scratch database (``bench/common.scratch_database``), then bulk-inserts
 ``I`` infections over the four weeks before the bench day and ``C`` orders of their contacts (close contacts
 and contacts of contacts living near each infection, dates from ``policy.persons.compute_order``, about
-a quarter of them ending on the bench day; orders that ended earlier are already released, and the mark of the
-day start of the day before written; all of them written in the order of the day they were identified, as a city
-writes them), with facility placements for most people under an order. ``--reuse-seed`` keeps the city with its
-orders for the next run and starts from it (A/B runs of the release). Then it measures, as a logged-in community worker of the busiest
+a quarter of them ending on the bench day; orders that ended earlier are already released; all of them written in
+the order of the day they were identified, as a city writes them), with facility
+placements for most people under an order. Then it measures, as a logged-in community worker of the busiest
 community, the contact-list page (``/cases/contacts/``) and the API list page (``/api/orders``) over
 ``--requests`` requests each (p50/p99), and the day-start release ``cases.actions.do_release_due`` of the bench
 day (``seconds``: the beds of people whose centralized days ended the day before given back, then the orders
@@ -17,15 +16,11 @@ discharged (those at the end of centralized days with their own audit rows). The
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import json
 import random
 import sys
 import time
-from pathlib import Path
-
-from cordon.bench.common import city_arguments, emit, peak_rss_mb, timed
+from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, timed
 
 DAY = dt.date(2022, 11, 20)
 
@@ -37,10 +32,6 @@ def add_arguments(p) -> None:
     p.add_argument("--requests", type=int, default=50)
     p.add_argument("--share", type=float, default=0.25,
                    help="share of infections confirmed ten days before the bench day (their contacts end on it)")
-    p.add_argument("--reuse-seed", action="store_true",
-                   help="keep the city with its seeded orders (before the release) for the next run with the same "
-                        "sizes and seed, and start from it when it is there (PostgreSQL: database SCRATCH_city, "
-                        "SQLite: a file under CORDON_HOME/bench/); for A/B runs of the release")
 
 
 def _log(msg: str) -> None:
@@ -51,7 +42,7 @@ def seed(n_inf: int, n_contacts: int, seed_: int, share: float = 0.25) -> dict:
     """Bulk-insert infections, orders and placements (what the actions would have left on the bench day)."""
     from django.db import transaction
 
-    from cordon.cases.models import Facility, Infection, OrderStatus, PersonOrder, Placement, ReleaseMark
+    from cordon.cases.models import Facility, Infection, OrderStatus, PersonOrder, Placement
     from cordon.core.models import LEVELS
     from cordon.places.models import Area
     from cordon.policy import persons
@@ -160,8 +151,6 @@ def seed(n_inf: int, n_contacts: int, seed_: int, share: float = 0.25) -> dict:
             f.occupied = n
         Facility.objects.bulk_update(facilities, ["occupied"], batch_size=1000)
         _log(f"  {len(placements):,} placements in {time.perf_counter() - t:.1f} s")
-        # the day start of the day before completed (its orders are released above): its mark bounds the release
-        ReleaseMark.objects.create(day=DAY - dt.timedelta(days=1))
     _analyze()
     return {"infections": n_inf, "orders": made, "due": due_today, "placements": len(pending_placements),
             "facilities": n_fac}
@@ -191,47 +180,6 @@ def _analyze() -> None:
 
     with connection.cursor() as c:
         c.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-
-
-def _kept(args) -> Path:
-    from django.conf import settings
-
-    return (Path(settings.HOME) / "bench"
-            / f"contacts-{args.population}-{args.seed}-{args.infections}-{args.contacts}-{args.share}")
-
-
-@contextlib.contextmanager
-def _seeded_city(args):
-    """The scratch database with the city and the seeded orders: built (``city_database``, ``seed``), or with
-    ``--reuse-seed`` copied from the kept one when there is one (then kept for the next run after building);
-    yields ``(vendor, city statistics, city seconds, seeded, seed seconds)``."""
-    from cordon.bench.common import keep_database, restore_database, scratch_database
-
-    what = f"contacts bench: {args.infections:,} infections, {args.contacts:,} contacts"
-    kept = _kept(args)
-    with scratch_database(args.database, args.scratch, keep=args.keep) as (vendor, _where, _migrate_s):
-        print(f"{what}, {args.population:,} residents, {vendor}", file=sys.stderr, flush=True)
-        built = None
-        if args.reuse_seed:
-            try:
-                built = json.loads((kept / "seeded.json").read_text())
-            except (OSError, ValueError):
-                built = None
-            if built is not None and not restore_database(args.scratch, kept / "seeded.sqlite3"):
-                built = None
-        if built is None:
-            from cordon.places.bulk import load_city
-
-            city, city_s = timed(load_city, args.population, args.seed, progress=False)
-            seeded, seed_s = timed(seed, args.infections, args.contacts, args.seed, args.share)
-            built = {"city": city, "city_s": city_s, "seeded": seeded, "seed_s": seed_s}
-            if args.reuse_seed:
-                kept.mkdir(parents=True, exist_ok=True)
-                keep_database(args.scratch, kept / "seeded.sqlite3")
-                (kept / "seeded.json").write_text(json.dumps(built))
-        else:
-            print(f"  the city and orders kept by an earlier run ({kept.name})", file=sys.stderr, flush=True)
-        yield vendor, built["city"], built["city_s"], built["seeded"], built["seed_s"]
 
 
 def _timed(client, url: str, n: int) -> list[float]:
@@ -266,7 +214,9 @@ def run(args) -> int:
     from cordon.places.models import Area
 
     settings.ALLOWED_HOSTS = list(settings.ALLOWED_HOSTS) + ["testserver"]
-    with _seeded_city(args) as (vendor, city, city_s, seeded, seed_s):
+    with city_database(args, f"contacts bench: {args.infections:,} infections, {args.contacts:,} contacts") \
+            as (vendor, city, city_s):
+        seeded, seed_s = timed(seed, args.infections, args.contacts, args.seed, args.share)
         busiest = (PersonOrder.objects.filter(status=OrderStatus.ACTIVE).order_by().values("community_id")
                    .annotate(n=Count("id")).order_by("-n").first())
         community = Area.objects.get(pk=busiest["community_id"])

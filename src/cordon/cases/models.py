@@ -137,16 +137,6 @@ OrderStatus = text_choices(
 )
 
 
-class ReleaseMark(models.Model):
-    """The day start's bound (one row): every active order has ``free_on`` after ``day``. The release of a day
-    writes it (never backwards) in its own transaction, so it reads only the orders with ``free_on`` in (``day``,
-    the day] through the ``free_on`` index instead of every order ever made; an order made later with a free day
-    on or before it (identified late, backdated) moves it back to the day before (``cases.actions``). No row:
-    no release has completed, and the release reads every order."""
-
-    day = models.DateField()
-
-
 class PersonOrder(LeanScopedFields):
     """A person under a category's measures (密接、次密接、入境、风险区外溢...), computed from the pack and the
     anchor day; released automatically when it ends."""
