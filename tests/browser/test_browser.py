@@ -23,8 +23,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def browser():
+def require_chromium():
+    """Playwright's ``sync_playwright``, or the test skipped (failed under CORDON_REQUIRE_BROWSER=1) with the
+    reason printed where Chromium or Playwright is absent."""
     if not CHROMIUM.exists():
         reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium); set CORDON_REQUIRE_BROWSER=1 to fail"
         if REQUIRED:
@@ -37,8 +38,19 @@ def browser():
         if REQUIRED:
             raise
         pytest.skip(f"playwright not installed: {exc}")
+    return sync_playwright
+
+
+def launch(p):
+    """Debian's Chromium, headless, from Playwright ``p``."""
+    return p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+
+
+@pytest.fixture
+def browser():
+    sync_playwright = require_chromium()
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        b = launch(p)
         try:
             yield b
         finally:

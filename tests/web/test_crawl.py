@@ -397,13 +397,9 @@ def test_pages_fit_a_phone(demo_city, db, username):
     from django.contrib.staticfiles import finders
     from django.test import Client
 
-    from tests.browser.test_browser import ARGS, CHROMIUM, REQUIRED
+    from tests.browser.test_browser import launch, require_chromium
 
-    if not CHROMIUM.exists():
-        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium); set CORDON_REQUIRE_BROWSER=1 to fail"
-        if REQUIRED:
-            pytest.fail(reason)
-        pytest.skip(reason)
+    sync_playwright = require_chromium()
     user = get_user_model().objects.get(username=username)
     client = Client(raise_request_exception=False)
     client.force_login(user)
@@ -422,13 +418,11 @@ def test_pages_fit_a_phone(demo_city, db, username):
             return route.fulfill(body=documents[url], content_type="text/html; charset=utf-8")
         return route.abort()
 
-    from playwright.sync_api import sync_playwright
-
     # (the pages are drawn from what the crawl kept: the browser makes no database call, so the module's
     # transaction holding the demo city is not touched from Playwright's context)
     wide = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": PHONE_WIDTH, "height": 780}, locale="zh-CN",
                                     is_mobile=True, has_touch=True)

@@ -41,7 +41,8 @@ api = NinjaAPI(title="Cordon API", version="1", urls_namespace="api", auth=[Toke
 
 
 @api.exception_handler(access.NotFound)
-def _not_found(request, exc):
+def not_found(request, exc=None):
+    """The API's 404 answer (also for a path under /api/ that no route serves: ``config.urls.handler404``)."""
     return api.create_response(request, {"detail": _("Not found"), "field": ""}, status=404)
 
 

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from cordon.core import access
-from cordon.config.api import api
+from cordon.config.api import api, not_found
 from cordon.web import notifications as web_notifications
 from cordon.web import uploads as web_uploads
 from cordon.web import views as web_views
@@ -49,10 +49,7 @@ urlpatterns = [
 def handler404(request, exception=None):
     """A path nobody serves: under /api/ the API's own JSON answer (what a client parses), elsewhere the page."""
     if request.path.startswith("/api/"):
-        from django.http import JsonResponse
-        from django.utils.translation import gettext as _
-
-        return JsonResponse({"detail": _("Not found"), "field": ""}, status=404)
+        return not_found(request)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)

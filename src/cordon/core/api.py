@@ -46,9 +46,9 @@ _TOKEN_SQL: dict[str, tuple] = {}
 
 
 def _token_sql(conn) -> tuple:
-    """(sql, [(model, attnames, converters, first column, last column)]) of ``token_grants``, built once per
-    database vendor: the token's user, each of their grants (none: NULLs) with its area (none: NULLs), the
-    token's id and last use."""
+    """(sql, [(model, attnames, converters, first column, last column)], last use's converters, last use's
+    column) of ``token_grants``, built once per database vendor: the statement reads the token's user, each of
+    their grants (none: NULLs) with its area (none: NULLs), the token's id and last use."""
     from django.apps import apps as django_apps
     from django.contrib.auth import get_user_model
 
@@ -83,11 +83,17 @@ def _token_sql(conn) -> tuple:
     return kept
 
 
+def _converted(conn, value, col, convs):
+    """``value`` as the ORM would give it for column ``col`` (its database converters applied)."""
+    for c in convs:
+        value = c(value, col, conn)
+    return value
+
+
 def _from_row(conn, row, model, attnames, converters, lo, hi):
     values = list(row[lo:hi])
     for i, col, convs in converters:
-        for c in convs:
-            values[i] = c(values[i], col, conn)
+        values[i] = _converted(conn, values[i], col, convs)
     return model.from_db(conn.alias, attnames, values)
 
 
@@ -113,10 +119,7 @@ def token_grants(digest: str):
         Grant._meta.get_field("area").set_cached_value(grant, area)
         grant.user = user
         grants.append(grant)
-    last_used = rows[0][-1]
-    for conv in last_conv:
-        last_used = conv(last_used, last_col, connection)
-    return user, grants, rows[0][-2], last_used
+    return user, grants, rows[0][-2], _converted(connection, rows[0][-1], last_col, last_conv)
 
 
 class BodyNotObject(ValueError):
