@@ -92,3 +92,90 @@ def test_board_and_ticket_list_show_changes_at_once(city, commander, worker, out
         assert t.number not in as_user(outsider).get("/hotline/").content.decode()
         ha.do_record_feedback(t, feedback="已送达", actor="test")
         assert "st-answered" in c.get("/hotline/").content.decode()
+
+
+def _renders(user, cap="care.read"):
+    """A counter of how often ``stamps.cached`` renders a part for ``user``'s jurisdiction."""
+    from cordon.core import access
+
+    scope = access.scope_for(user, cap)
+    calls = []
+
+    def get():
+        return stamps.cached(("care",), ("board", access.scope_key(scope)), lambda: calls.append(1) or len(calls),
+                             scope=scope)
+    return get, calls
+
+
+def test_a_change_renders_again_only_the_jurisdictions_that_hold_it(city, commander, worker, outsider):
+    """A care request made in community A moves the stamps of A (and its street and district) and the city's, so
+    the city-wide board and A's worker render afresh, while community B's worker keeps what it rendered."""
+    from cordon.care import actions as ca
+
+    with clock.frozen(dt.datetime(2022, 11, 8, 8, 0, 10, tzinfo=clock.tz())):
+        boards = {u.username: _renders(u) for u in (commander, worker, outsider)}
+        for get, _calls in boards.values():
+            get()
+        r = ca.do_create_request(person="王秀英", area=city["unit_a"], need="elderly", actor="test")
+        for get, _calls in boards.values():
+            get()
+        assert {k: len(c) for k, (_g, c) in boards.items()} == {"commander": 2, "worker_a": 2, "worker_b": 1}
+        # a change the stamps cannot place (a vehicle: no area) renders every jurisdiction again
+        ca.do_add_vehicle("甘A2", actor="test")
+        for get, _calls in boards.values():
+            get()
+        assert {k: len(c) for k, (_g, c) in boards.items()} == {"commander": 3, "worker_a": 3, "worker_b": 2}
+        # a record read and moved to community B counts on the areas it left and those it joined
+        from cordon.care.models import CareRequest
+
+        moved = CareRequest.objects.get(pk=r.pk)
+        moved.set_scope_from(city["unit_b"])
+        moved.save()
+        for get, _calls in boards.values():
+            get()
+        assert {k: len(c) for k, (_g, c) in boards.items()} == {"commander": 4, "worker_a": 4, "worker_b": 3}
+
+
+def test_changes_whose_areas_are_not_known_count_everywhere(city, worker, outsider):
+    """A record saved without the areas it was read with (made in memory with its key, or read without its area
+    fields) cannot say which areas it left: every jurisdiction renders again."""
+    from cordon.care import actions as ca
+    from cordon.care.models import CareRequest
+
+    r = ca.do_create_request(person="王秀英", area=city["unit_a"], need="elderly", actor="test")
+    got = CareRequest.objects.only("id", "status").get(pk=r.pk)
+    assert stamps.record_areas(got) is None  # its areas were not read: none are assumed
+    before = stamps.read("care!", f"care@{city['community_b'].pk}")
+    got.save(update_fields=["status"])
+    after = stamps.read("care!", f"care@{city['community_b'].pk}")
+    assert after[0] == before[0] + 1 and after[1] == before[1]
+    full = CareRequest.objects.get(pk=r.pk)
+    assert stamps.record_areas(full) == {city["unit_a"].district_id, city["unit_a"].street_id,
+                                         city["unit_a"].community_id}
+
+
+def test_a_jurisdiction_below_a_community_keys_on_its_community(city):
+    from cordon.core import access
+    from cordon.core.actions import do_create_user
+
+    building = city["unit_a"].parent.parent
+    u, _g = do_create_user("bldg", "a-Long-pass-2022", role="community_worker", area=building, actor="test",
+                           check_password=False)
+    names = stamps.scope_names(("care",), access.scope_for(u, "care.read"))
+    assert names == ("care!", f"care@{city['community_a'].pk}")
+    assert stamps.scope_names(("care",), None) == ("care",)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_area_stamps_count_once_per_transaction_with_every_area(city):
+    """In a transaction the areas of every change are gathered and counted once at the commit."""
+    from cordon.care import actions as ca
+
+    a, b = city["community_a"].pk, city["community_b"].pk
+    before = stamps.read("care", f"care@{a}", f"care@{b}", "care!")
+    with transaction.atomic():
+        ca.do_create_request(person="甲", area=city["unit_a"], need="elderly", actor="test")
+        ca.do_create_request(person="乙", area=city["unit_b"], need="elderly", actor="test")
+        assert stamps.read("care", f"care@{a}", f"care@{b}", "care!") == before
+    after = stamps.read("care", f"care@{a}", f"care@{b}", "care!")
+    assert [y - x for x, y in zip(before, after)] == [1, 1, 1, 0]

@@ -52,6 +52,15 @@ class ScopedFields(models.Model):
     def scope_dict(self) -> dict:
         return {f"{lv}_id": getattr(self, f"{lv}_id") for lv in LEVELS}
 
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        obj = super().from_db(db, field_names, values, **kwargs)
+        if getattr(cls, "_cordon_watched", False):  # a domain's busy pages key on its records' areas
+            from cordon.core import stamps
+
+            stamps.remember_areas(obj)
+        return obj
+
 
 class LeanScopedFields(ScopedFields):
     """The same ancestor ids without an index each, for tables written in bulk (orders, audit rows, coverage

@@ -122,11 +122,11 @@ def query_without_page(request) -> str:
 
 def cached_part(request, domains: tuple[str, ...], name: str, build, cap: str = access.VIEW):
     """``build()``'s result for this page as this user sees it (their jurisdiction under ``cap``, the query, the
-    language), reused until a change stamp of ``domains`` or the minute moves (``core.stamps``). For the list
-    parts of pages a whole desk reloads."""
-    key = (name, cap, access.scope_key(access.scope_for(request.user, cap)), request.GET.urlencode(),
-           translation.get_language())
-    return stamps.cached(domains, key, build)
+    language), reused until a change stamp of ``domains`` (of the jurisdiction's areas, for a jurisdiction smaller
+    than the city) or the minute moves (``core.stamps``). For the list parts of pages a whole desk reloads."""
+    scope = access.scope_for(request.user, cap)
+    key = (name, cap, access.scope_key(scope), request.GET.urlencode(), translation.get_language())
+    return stamps.cached(domains, key, build, scope=scope)
 
 
 #: Stand-ins for what differs between two loads of one desk page by two people of the same roles (the CSP
