@@ -61,8 +61,26 @@ def test_cached_reuses_until_stamp_or_minute_changes(db):
         assert stamps.cached(("care",), ("other",), render) == 2
         stamps.bump("care")
         assert stamps.cached(("care",), ("k",), render) == 3
-    with clock.frozen(dt.datetime(2022, 11, 8, 8, 1, 0, tzinfo=clock.tz())):
+    with clock.frozen(dt.datetime(2022, 11, 8, 8, 1, 10, tzinfo=clock.tz())):  # a minute later: afresh
         assert stamps.cached(("care",), ("k",), render) == 4
+
+
+def test_each_key_turns_its_minute_at_a_second_of_its_own(db):
+    """Keys are reused for a minute, but their minutes do not all start at the same second (a desk's parts would
+    otherwise all render again at once)."""
+    import hashlib
+
+    turns = set()
+    for k in range(40):
+        own = hashlib.sha256(f"key{k}".encode()).digest()
+        marks = []
+        for second in range(0, 150):
+            with clock.frozen(dt.datetime(2022, 11, 8, 8, 0, 0, tzinfo=clock.tz()) + dt.timedelta(seconds=second)):
+                marks.append(stamps.minute(own))
+        changes = [s for s in range(1, 150) if marks[s] != marks[s - 1]]
+        assert len(changes) in (2, 3) and {b - a for a, b in zip(changes, changes[1:])} == {60}  # one a minute
+        turns.add(changes[0] % 60)
+    assert len(turns) > 20  # spread over the minute
 
 
 def test_board_and_ticket_list_show_changes_at_once(city, commander, worker, outsider, as_user,

@@ -1,10 +1,10 @@
 """Change stamps: one counter per domain, bumped after each committed change to the domain's records.
 
 Busy pages (the dispatcher board, the hotline ticket list: 200 staff reloading them) keep what they rendered
-under a key made of the domain's stamp, the minute (their texts say "12 minutes left") and everything else the
-rendering depends on (the user's jurisdiction, the tab, the page, the language). A change anywhere in the
-domain bumps the stamp, so the next load renders afresh; with no change, a process renders each key once a
-minute. Reading the stamps is one primary-key query.
+under a key made of the domain's stamp, the minute (their texts say "12 minutes left"; each key's minute starts
+at a second of its own, ``minute``) and everything else the rendering depends on (the user's jurisdiction, the
+tab, the page, the language). A change anywhere in the domain bumps the stamp, so the next load renders afresh;
+with no change, a process renders each key once a minute. Reading the stamps is one primary-key query.
 
 Bumps come from ``post_save``/``post_delete`` of the domain's models (``watch``), so every action and every
 ``save()`` counts; a bulk ``QuerySet.update()`` on a watched model must call ``bump`` itself. The bump runs
@@ -190,6 +190,14 @@ def scope_names(names: tuple[str, ...], scope) -> tuple[str, ...]:
     return tuple(n for name in names for n in (f"{name}!", *(f"{name}@{a}" for a in sorted(areas))))
 
 
+def minute(own: bytes) -> int:
+    """The number of the minute a key is in: each key's minutes start at a second of their own (from ``own``, its
+    digest), so the parts of a busy desk do not all render again at the same second every minute (200 staff
+    reloading: one burst of every jurisdiction's renders, the slowest loads of the minute). A part still shows
+    the time as it was at most a minute ago."""
+    return (int(clock.now().timestamp()) + int.from_bytes(own[:2], "big") % 60) // 60
+
+
 def cached(names: tuple[str, ...], key: tuple, render, *, ttl: int = 90, scope=None):
     """``render()``'s result for ``key`` while the stamps of ``names`` and the minute stay the same. ``scope``
     (an ``access.Scope``; ``key`` must name it too): the reader's jurisdiction, whose areas' stamps count
@@ -200,8 +208,9 @@ def cached(names: tuple[str, ...], key: tuple, render, *, ttl: int = 90, scope=N
     # the stamps (one per area of a wide jurisdiction) and the page's own part (jurisdiction, query, language) as
     # a digest: a long query or many grants would otherwise make a key longer than shared caches accept
     # (memcached: 250 characters)
-    digest = hashlib.sha256("\x1f".join(map(str, (*names, *stamp, *key))).encode("utf-8", "surrogatepass"))
-    full = f"{PREFIX}:{clock.now():%Y%m%d%H%M}:{digest.hexdigest()[:40]}"
+    own = hashlib.sha256("\x1f".join(map(str, key)).encode("utf-8", "surrogatepass")).digest()
+    digest = hashlib.sha256(own + "\x1f".join(map(str, (*names, *stamp))).encode("utf-8", "surrogatepass"))
+    full = f"{PREFIX}:{minute(own)}:{digest.hexdigest()[:40]}"
     value = cache.get(full)
     if value is not None:
         return value
