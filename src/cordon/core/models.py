@@ -52,13 +52,19 @@ class ScopedFields(models.Model):
     def scope_dict(self) -> dict:
         return {f"{lv}_id": getattr(self, f"{lv}_id") for lv in LEVELS}
 
+    def area_ids(self) -> tuple | None:
+        """The record's district, street and community ids (what ``core.stamps`` counts a change on), or None when
+        some are not loaded (a deferred field is not read here: that would cost a query)."""
+        d = self.__dict__
+        if "district_id" in d and "street_id" in d and "community_id" in d:
+            return d["district_id"], d["street_id"], d["community_id"]
+        return None
+
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):
         obj = super().from_db(db, field_names, values, **kwargs)
-        if getattr(cls, "_cordon_watched", False):  # a domain's busy pages key on its records' areas
-            from cordon.core import stamps
-
-            stamps.remember_areas(obj)
+        if getattr(cls, "_cordon_watched", False):  # a change stamp's domain (``core.stamps.watch``)
+            obj._cordon_areas = obj.area_ids()  # the areas it leaves if it moves
         return obj
 
 

@@ -44,7 +44,8 @@ _LOCKS = tuple(threading.RLock() for _ in range(64))
 _WAIT_S = 10.0
 
 
-#: The levels whose areas have stamps of their own (a jurisdiction below a community keys on its community's).
+#: The levels whose areas have stamps of their own (``ScopedFields.area_ids``; a jurisdiction below a community
+#: keys on its community's).
 AREA_LEVELS = ("district", "street", "community")
 
 
@@ -124,21 +125,13 @@ def _placed(obj) -> bool:
     return isinstance(obj, ScopedFields)
 
 
-def _areas_of(obj) -> tuple | None:
-    """``obj``'s district, street and community ids, or None when some are not loaded (a deferred field is not
-    read here: that would cost a query)."""
-    d = obj.__dict__
-    names = [f"{lv}_id" for lv in AREA_LEVELS]
-    return tuple(d[n] for n in names) if all(n in d for n in names) else None
-
-
 def record_areas(obj, *, created: bool = False) -> set[int] | None:
     """The areas (district, street, community ids) a change to ``obj`` touches: where it is now and, when it has
     moved since it was read (``remember_areas``), where it was. None for a record that carries no areas, or one
     whose earlier areas are not known (not read from the database, not just made)."""
     if not _placed(obj):
         return None
-    now = _areas_of(obj)
+    now = obj.area_ids()
     loaded = getattr(obj, "_cordon_areas", None)
     if now is None or (loaded is None and not created):
         return None
@@ -148,7 +141,7 @@ def record_areas(obj, *, created: bool = False) -> set[int] | None:
 def remember_areas(obj) -> None:
     """Note the areas ``obj`` has as read from the database (``ScopedFields.from_db``) or as last saved, so a
     later save that moves it counts on the areas it left too (nothing when some are not loaded)."""
-    obj._cordon_areas = _areas_of(obj)
+    obj._cordon_areas = obj.area_ids()
 
 
 def _saved(name: str, instance, created: bool = False, **kw) -> None:
