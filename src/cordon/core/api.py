@@ -13,7 +13,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
-from cordon.core import access, fields
+from cordon.core import access, fields, rows as dbrows
 from cordon.core.actions import do_create_token, do_revoke_token
 from cordon.core.models import ApiToken, Grant
 from cordon.core.schemas import DayQuery, Page, PageQuery  # noqa: F401  (the shared list fields, re-exported)
@@ -46,8 +46,8 @@ _TOKEN_SQL: dict[str, tuple] = {}
 
 
 def _token_sql(conn) -> tuple:
-    """(sql, [(model, attnames, converters, first column, last column)], last use's converters, last use's
-    column) of ``token_grants``, built once per database vendor: the statement reads the token's user, each of
+    """(sql, [(model, attnames, converters, first column, last column)], last use's converters) of
+    ``token_grants``, built once per database vendor: the statement reads the token's user, each of
     their grants (none: NULLs) with its area (none: NULLs), the token's id and last use."""
     from django.apps import apps as django_apps
     from django.contrib.auth import get_user_model
@@ -59,12 +59,7 @@ def _token_sql(conn) -> tuple:
     parts, cols, at = [], [], 0
     for model, alias in ((get_user_model(), "u"), (Grant, "g"), (django_apps.get_model("places", "Area"), "a")):
         fields = model._meta.concrete_fields
-        converters = []  # (index, column, converters) of the fields whose values the database layer converts
-        for i, f in enumerate(fields):
-            col = f.get_col(alias)
-            convs = [*conn.ops.get_db_converters(col), *col.get_db_converters(conn)]
-            if convs:
-                converters.append((i, col, convs))
+        converters = dbrows.converters(conn, [f.get_col(alias) for f in fields])
         cols += [f"{alias}.{qn(f.column)}" for f in fields]
         parts.append((model, [f.attname for f in fields], converters, at, at + len(fields)))
         at += len(fields)
@@ -77,24 +72,13 @@ def _token_sql(conn) -> tuple:
            f"LEFT JOIN {qn(a.db_table)} a ON a.{qn(a.pk.column)} = g.{qn(g.get_field('area').column)} "
            f"WHERE t.{qn(t.get_field('digest').column)} = %s AND t.{qn(t.get_field('revoked').column)} = %s "
            f"ORDER BY g.{qn(g.pk.column)}")
-    last_used = ApiToken._meta.get_field("last_used").get_col("t")
-    last_conv = [*conn.ops.get_db_converters(last_used), *last_used.get_db_converters(conn)]
-    kept = _TOKEN_SQL[conn.vendor] = (sql, parts, last_conv, last_used)
+    last_conv = dbrows.converters(conn, [ApiToken._meta.get_field("last_used").get_col("t")])
+    kept = _TOKEN_SQL[conn.vendor] = (sql, parts, last_conv)
     return kept
 
 
-def _converted(conn, value, col, convs):
-    """``value`` as the ORM would give it for column ``col`` (its database converters applied)."""
-    for c in convs:
-        value = c(value, col, conn)
-    return value
-
-
 def _from_row(conn, row, model, attnames, converters, lo, hi):
-    values = list(row[lo:hi])
-    for i, col, convs in converters:
-        values[i] = _converted(conn, values[i], col, convs)
-    return model.from_db(conn.alias, attnames, values)
+    return model.from_db(conn.alias, attnames, dbrows.convert(conn, list(row[lo:hi]), converters))
 
 
 def token_grants(digest: str):
@@ -102,7 +86,7 @@ def token_grants(digest: str):
     what the ORM's ``Grant ... select_related("user", "area")`` read, as one written-out statement."""
     from django.db import connection
 
-    sql, parts, last_conv, last_col = _token_sql(connection)
+    sql, parts, last_conv = _token_sql(connection)
     with connection.cursor() as c:
         c.execute(sql, [digest, False])
         rows = c.fetchall()
@@ -119,7 +103,7 @@ def token_grants(digest: str):
         Grant._meta.get_field("area").set_cached_value(grant, area)
         grant.user = user
         grants.append(grant)
-    return user, grants, rows[0][-2], _converted(connection, rows[0][-1], last_col, last_conv)
+    return user, grants, rows[0][-2], dbrows.convert(connection, [rows[0][-1]], last_conv)[0]
 
 
 class BodyNotObject(ValueError):

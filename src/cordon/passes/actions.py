@@ -168,13 +168,17 @@ def _find(token: str, code: str, day: dt.date) -> Pass | None:
     return queries.pass_for_check(day, code=code) if code else None
 
 
-@transaction.atomic
 def do_check_pass(*, token: str = "", code: str = "", area=None, checkpoint: Checkpoint | None = None,
                   at: dt.datetime | None = None, actor=None, reason: str = "") -> tuple[CheckLog, rule.Answer]:
     """Check a pass (its signed token, or its typed code) at a checkpoint or an area now (or at ``at``): allowed,
     or refused with the first failing reason; ``invalid`` for a forged or unknown token. An exit checkpoint also
     asks a negative sample within 48 h of departure when the holder leaves from a low-risk area. Every check is
-    logged; refusing an eligible driver (valid pass, negative 48-hour test) is flagged (#8)."""
+    logged; refusing an eligible driver (valid pass, negative 48-hour test) is flagged (#8).
+
+    The reads come first; the writes are atomic: the log row and its audit row in one statement on PostgreSQL
+    (``audit.save_with_entry``: outside a caller's transaction a transaction of its own, so a check is four
+    round trips in all), the log, its audit row and the flag in one ``transaction.atomic`` when a refusal is
+    flagged."""
     if checkpoint is not None:
         area = checkpoint.area
     if area is None:
@@ -203,12 +207,16 @@ def do_check_pass(*, token: str = "", code: str = "", area=None, checkpoint: Che
     log = CheckLog(pass_ref=p, checkpoint=checkpoint, area=area, on=day, at=at, result=answer.result,
                    reason=answer.reason or "", flagged=flagged, officer=audit.actor_name(actor))
     log.set_scope_from(area)
-    log.save()
-    audit.record("pass.check", actor=actor, obj=log, object_type="pass_check",
-                 object_repr=f"check {p.pk if p else 'invalid'} at {area.path}"[:400],
-                 after={"pass": p.pk if p else None, "area": area.path, "result": answer.result,
-                        "reason": answer.reason, "flagged": flagged}, reason=reason)
-    if flagged:
+    audit.check_text(reason, "reason")  # as audit.record refuses it (entry clips it)
+    entry = audit.entry("pass.check", actor=actor, obj=log, object_type="pass_check",
+                        object_repr=f"check {p.pk if p else 'invalid'} at {area.path}"[:400],
+                        after={"pass": p.pk if p else None, "area": area.path, "result": answer.result,
+                               "reason": answer.reason, "flagged": flagged}, reason=reason)
+    if not flagged:
+        audit.save_with_entry(log, entry)
+        return log, answer
+    with transaction.atomic():
+        audit.save_with_entry(log, entry)
         v = guardrails.driver_refused(active_pack(day), pass_label=f"pass {p.pk}", area=area.path,
                                       reason=answer.reason or "")
         do_raise_flag(v, on=day, scope=area, actor=actor, reason=answer.reason or "")

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from cordon.cases import hooks as case_hooks
 from cordon.cases.models import PersonOrder
-from cordon.core import access
+from cordon.core import access, rows
 from cordon.passes import hooks
 from cordon.passes.models import CheckLog, Pass, PassStatus
 from cordon.policy import passes as rule
@@ -91,20 +91,34 @@ _MARK = {"pk": -7_000_000_001, "code": "\x00mark"}
 
 def pass_for_check(day: dt.date, *, pk: int | None = None, code: str = "") -> Pass | None:
     """The pass with this id or typed code and its holder's status on ``day`` (``with_holder_status``), in one
-    statement; ``answer`` takes the status from it instead of asking again."""
+    statement; ``answer`` takes the status from it instead of asking again. The instance is built from the row
+    as the ORM would (``rows.convert``, ``Pass.from_db``) with the holder's marks as attributes."""
     field, value = ("pk", pk) if pk is not None else ("code", code)
     key = (connection.alias, connection.vendor, day, field, tuple(n for n, _fn in hooks.OVERDUE_EXISTS))
     compiled = _CHECK_SQL.get(key)
     if compiled is None:
-        sql, params = with_holder_status(Pass.objects.filter(**{field: _MARK[field]}), day)[:1].query.sql_with_params()
+        compiler = with_holder_status(Pass.objects.filter(**{field: _MARK[field]}), day)[:1] \
+            .query.get_compiler(connection.alias)
+        sql, params = compiler.as_sql()
+        exprs = [expr for expr, _sql, _alias in compiler.select]
+        names = [alias or expr.target.attname for expr, _sql, alias in compiler.select]
+        fields = sum(1 for _e, _s, alias in compiler.select if not alias)
         if len(_CHECK_SQL) > 64:
             _CHECK_SQL.clear()
-        compiled = _CHECK_SQL[key] = (sql, tuple(params), list(params).index(_MARK[field]))
-    sql, params, at = compiled
-    found = list(Pass.objects.raw(sql, [*params[:at], value, *params[at + 1:]]))
-    for p in found:
-        p.holder_day = day
-    return found[0] if found else None
+        compiled = _CHECK_SQL[key] = (sql, tuple(params), list(params).index(_MARK[field]), names, fields,
+                                      rows.converters(connection, exprs))
+    sql, params, at, names, fields, convs = compiled
+    with connection.cursor() as c:
+        c.execute(sql, [*params[:at], value, *params[at + 1:]])
+        row = c.fetchone()
+    if row is None:
+        return None
+    values = rows.convert(connection, list(row), convs)
+    p = Pass.from_db(connection.alias, names[:fields], values[:fields])
+    for name, v in zip(names[fields:], values[fields:]):
+        setattr(p, name, v)
+    p.holder_day = day
+    return p
 
 
 def _holder_overdue(p: Pass, day: dt.date) -> bool:
