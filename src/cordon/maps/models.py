@@ -3,7 +3,9 @@
 ``geometry`` is the GeoJSON geometry as compact text (coordinates rounded to 6 decimals; ``outline`` the same
 simplified for the views below building zoom, where an imported city's detailed rings would only cost bytes), so a layer's
 response is assembled from stored text without parsing it; ``x0 y0 x1 y1`` is its bounding box and
-``cx cy`` a point inside it (the label and the marker at low zoom), indexed for viewport queries. Shapes
+``cx cy`` a point inside it (the label and the marker at low zoom), both indexed for viewport queries (the
+bounding box with the area id, so the few large shapes meeting a viewport are found among the city's thousands
+without reading their rows). Shapes
 carry the ancestor ids of their area (``ScopedFields``), so every read is scoped like any other record.
 """
 from __future__ import annotations
@@ -38,7 +40,9 @@ class Shape(ScopedFields):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.GENERATED)
 
     class Meta:
-        indexes = [models.Index(fields=["kind", "cx", "cy"], name="maps_shape_kind_point")]
+        indexes = [models.Index(fields=["kind", "cx", "cy"], name="maps_shape_kind_point"),
+                   # the larger kinds meeting a viewport, read from the index alone (``queries.shapes_in``)
+                   models.Index(fields=["kind", "y0", "y1", "x0", "x1", "area"], name="maps_shape_kind_box")]
 
     def __str__(self) -> str:
         return f"shape of area {self.area_id}"

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
+from django.db import connection
 from django.db.models import Count, F, Q, TextField, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import get_script_prefix, reverse
@@ -102,23 +103,65 @@ def shapes_of(keys, *, geometry: bool = False, simple: bool = False) -> dict[int
 
 def shapes_in(user, view: View, kinds=None, cols=("area_id",), cap: str = access.VIEW, **annotations) -> list[tuple]:
     """``cols`` of the user's shapes (under ``cap``) meeting the viewport, one query: buildings found by their
-    label point (the (kind, cx, cy) index), the larger kinds by their bounding box among their kind's rows, the
-    two indexed reads joined by UNION ALL (an OR of both would read the whole table). ``annotations`` may
-    name further columns."""
-    qs = Shape.objects.for_user(user, cap).annotate(**annotations)
-    box = Q(x0__lte=view.east, x1__gte=view.west, y0__lte=view.north, y1__gte=view.south)
+    label point (the (kind, cx, cy) index), the larger kinds by their bounding box (their ids from the (kind,
+    y0, y1, x0, x1, area) index alone, then their rows), the two indexed reads joined by UNION ALL (an OR of
+    both would read the whole table). ``annotations`` may name further columns.
+
+    The statement is built by the ORM once per jurisdiction and shape of query (``_shapes_sql``) and run with
+    each view's bounds: building it afresh cost more than running it."""
+    scope = access.scope_for(user, cap)
+    if scope.nothing:
+        return []
+    key = (connection.vendor, cap, access.scope_key(scope), tuple(sorted(scope.above.items())),
+           None if kinds is None else tuple(kinds), tuple(cols), tuple((k, str(v)) for k, v in annotations.items()))
+    compiled = _SHAPES_SQL.get(key)
+    if compiled is None:
+        compiled = _shapes_sql(user, kinds, cols, cap, annotations)
+        if len(_SHAPES_SQL) >= 512:
+            _SHAPES_SQL.clear()
+        _SHAPES_SQL[key] = compiled
+    sql, params, slots = compiled
+    if sql is None:
+        return []
     r = BUILDING_REACH
+    bounds = (view.west, view.south, view.east, view.north, view.west - r, view.south - r, view.east + r,
+              view.north + r)
+    with connection.cursor() as c:
+        c.execute(sql, [p if i is None else bounds[i] for p, i in zip(params, slots)])
+        return c.fetchall()
+
+
+#: (database, capability, jurisdiction, query) -> the statement ``shapes_in`` runs (``_shapes_sql``).
+_SHAPES_SQL: dict[tuple, tuple] = {}
+#: Stand-ins for the bounds while the ORM builds the statement: each parameter equal to one is a bound.
+_PROBES = tuple(1.0e12 + i for i in range(8))
+
+
+def _shapes_sql(user, kinds, cols, cap, annotations) -> tuple:
+    """``shapes_in``'s statement as the ORM writes it for the user's jurisdiction, with ``_PROBES`` for the
+    bounds (west, south, east, north, then the same less or plus ``BUILDING_REACH``): (sql, params, the index
+    of the bound each parameter is, or None); (None, None, None) when it reads nothing."""
+    west, south, east, north, west_r, south_r, east_r, north_r = _PROBES
+    qs = Shape.objects.for_user(user, cap).annotate(**annotations)
+    box = Q(x0__lte=east, x1__gte=west, y0__lte=north, y1__gte=south)
     parts = []
     if kinds is None or "building" in kinds:
-        parts.append(qs.filter(box, kind="building", cx__gte=view.west - r, cx__lte=view.east + r,
-                               cy__gte=view.south - r, cy__lte=view.north + r))
+        parts.append(qs.filter(box, kind="building", cx__gte=west_r, cx__lte=east_r, cy__gte=south_r,
+                               cy__lte=north_r))
     larger = [k for k in LEVELS[:4] if kinds is None or k in kinds]
     if larger:
-        parts.append(qs.filter(box, kind__in=larger))
+        meeting = Shape.objects.filter(box, kind__in=larger).values("area_id")
+        parts.append(qs.filter(kind__in=larger, area_id__in=meeting))
     if not parts:
-        return []
+        return None, None, None
     first, *rest = [p.order_by().values_list(*cols) for p in parts]
-    return list(first.union(*rest, all=True) if rest else first)
+    qs = first.union(*rest, all=True) if rest else first
+    sql, params = qs.query.get_compiler(using=qs.db).as_sql()
+    slots = [_PROBES.index(p) if isinstance(p, float) and p in _PROBES else None for p in params]
+    used = range(8) if kinds is None or "building" in kinds else range(4)
+    if {i for i in slots if i is not None} != set(used):  # every bound the reads name is a parameter
+        raise RuntimeError("shapes_in: a bound is not a parameter of the statement")
+    return sql, list(params), slots
 
 
 # ---------------------------------------------------------------------------------------------- layers

@@ -1,0 +1,115 @@
+"""The building-zoom reads (``maps.queries.shapes_in``): the statement built once per jurisdiction and run with each
+view's bounds finds exactly the shapes a plain reading of the rule finds, for every user in turn (one user's
+statement is never run for another), and a view costs a bounded number of statements however many shapes it
+draws."""
+from __future__ import annotations
+
+import random
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_statements():
+    from cordon.maps import queries, tiles
+
+    queries._SHAPES_SQL.clear()
+    tiles.clear()
+    yield
+    queries._SHAPES_SQL.clear()
+    tiles.clear()
+
+
+def _expected(user, view, kinds=None) -> set[int]:
+    """The rule read plainly: the user's shapes of ``kinds`` whose box meets the view, a building only when its
+    label point lies within ``BUILDING_REACH`` of the view."""
+    from cordon.core import access
+    from cordon.maps.models import Shape
+    from cordon.maps.queries import BUILDING_REACH as r
+
+    out = set()
+    for s in Shape.objects.for_user(user, access.VIEW):
+        if kinds is not None and s.kind not in kinds:
+            continue
+        meets = s.x0 <= view.east and s.x1 >= view.west and s.y0 <= view.north and s.y1 >= view.south
+        if s.kind == "building":
+            meets = meets and view.west - r <= s.cx <= view.east + r and view.south - r <= s.cy <= view.north + r
+        if meets:
+            out.add(s.area_id)
+    return out
+
+
+def _views(n=25, seed=7):
+    """Views around the city's shapes, from building size to a whole district, and a few off the map."""
+    from cordon.maps.models import Shape
+    from cordon.maps.queries import View
+
+    rng = random.Random(seed)
+    shapes = list(Shape.objects.all())
+    out = [View(0.0, 0.0, 1.0, 1.0, 17), View(-180.0, -90.0, 180.0, 90.0, 17)]
+    for _ in range(n):
+        s = rng.choice(shapes)
+        w = rng.choice([0.0005, 0.002, 0.004, 0.02, 0.2])
+        x, y = rng.uniform(s.x0, s.x1), rng.uniform(s.y0, s.y1)
+        out.append(View(x - w, y - w * 0.6, x + w, y + w * 0.6, 17))
+    return out
+
+
+def test_shapes_in_finds_what_the_rule_says_for_each_jurisdiction(mapped, commander, worker, outsider):
+    from cordon.maps.queries import shapes_in
+
+    views = _views()
+    for _round in range(2):  # the second round runs the statements kept by the first
+        for view in views:
+            for user in (worker, outsider, commander):
+                for kinds in (None, ["compound", "building"], ["district", "street"]):
+                    got = [row[0] for row in shapes_in(user, view, kinds)]
+                    assert len(got) == len(set(got))
+                    assert set(got) == _expected(user, view, kinds), (user.username, view, kinds)
+
+
+def test_the_other_jurisdictions_shapes_are_never_read(mapped, worker, outsider):
+    from cordon.maps.models import Shape
+    from cordon.maps.queries import View, shapes_in
+
+    s = Shape.objects.get(area_id=mapped["unit_a"].building_id)
+    view = View(s.x0 - 0.001, s.y0 - 0.001, s.x1 + 0.001, s.y1 + 0.001, 17)
+    assert s.area_id in {row[0] for row in shapes_in(worker, view)}
+    assert s.area_id not in {row[0] for row in shapes_in(outsider, view)}
+    assert s.area_id in {row[0] for row in shapes_in(worker, view)}
+
+
+def test_a_shape_change_is_read_by_the_kept_statement(mapped, worker):
+    from cordon.maps.models import Shape
+    from cordon.maps.queries import View, shapes_in
+
+    s = Shape.objects.get(area_id=mapped["unit_a"].building_id)
+    view = View(s.x0 - 0.001, s.y0 - 0.001, s.x1 + 0.001, s.y1 + 0.001, 17)
+    assert s.area_id in {row[0] for row in shapes_in(worker, view)}
+    Shape.objects.filter(pk=s.pk).update(x0=s.x0 + 1, x1=s.x1 + 1, cx=s.cx + 1)
+    assert s.area_id not in {row[0] for row in shapes_in(worker, view)}
+
+
+@pytest.mark.parametrize("name, most", [("risk", 2), ("basemap", 3), ("observation", 2)])
+def test_a_building_zoom_view_costs_a_bounded_number_of_statements(mapped, commander, worker, name, most):
+    """The shapes (one statement), the designations or the units of the buildings drawn (one) and, for the
+    basemap of a user granted below district level, the outlines above the grant (one), whatever the number of
+    buildings in the view; nothing per feature."""
+    from cordon.core import access
+    from cordon.maps import queries
+    from cordon.maps.models import Shape
+
+    access.grants_of(worker)  # the grants come with the user's request (its session or token statement)
+    access.grants_of(commander)
+    district = Shape.objects.get(area_id=mapped["district"].pk)
+    small = Shape.objects.get(area_id=mapped["unit_a"].building_id)
+    for user in (worker, commander):
+        for s in (small, district):
+            view = queries.View(s.x0, s.y0, s.x1, s.y1, 17)
+            with CaptureQueriesContext(connection) as q:
+                queries.layer(user, name, view)
+            assert len(q.captured_queries) <= most, [x["sql"] for x in q.captured_queries]
