@@ -40,7 +40,8 @@ def device_of(user, device_id) -> Device | None:
     if not access.has_perm(user, access.PHONE_USE):
         return None
     try:
-        d = Device.objects.filter(pk=device_id, user=user).first()
+        # (by primary key: no ORDER BY, no LIMIT to build; the user's id rather than the instance to resolve)
+        d = next(iter(Device.objects.filter(pk=device_id, user_id=user.pk)), None)
     except (ValueError, TypeError, ValidationError):  # a malformed id is as unknown as an absent one
         return None
     if d is None or d.revoked_at is not None or d.expires_at <= clock.now():
