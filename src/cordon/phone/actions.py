@@ -507,7 +507,7 @@ def _chunk_orders(raws: list, user) -> dict:
     wanted = _chunk_ids(raws, Kind.CHECKIN, "order")
     if not wanted:  # no check-in in the chunk: nothing to read (nor a query to build)
         return {}
-    return {o.pk: o for o in PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(pk__in=wanted)}
+    return {o.pk: o for o in PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(pk__in=wanted).order_by()}
 
 
 def _chunk_deliveries(raws: list, user) -> dict:
@@ -517,7 +517,7 @@ def _chunk_deliveries(raws: list, user) -> dict:
     wanted = _chunk_ids(raws, Kind.DELIVERY, "order")
     if not wanted:  # no delivery outcome in the chunk: nothing to read (nor a query to build)
         return {}
-    return {o.pk: o for o in confirmable(user).filter(pk__in=wanted)}
+    return {o.pk: o for o in confirmable(user).filter(pk__in=wanted).order_by()}
 
 
 def _queue_delivery(change: Change, data, raw, user, ctx: dict, deliveries: list) -> None:
