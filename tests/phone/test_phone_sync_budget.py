@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from cordon.core import clock, ids
@@ -105,3 +106,80 @@ def test_checkins_are_recorded_together(city, worker):
     out, many = _statements(worker, device, checkins(orders))
     assert [r["status"] for r in out] == [Status.APPLIED] * N
     assert len(many) == len(one), many
+
+
+#: the statements of one sync of check-ins over HTTP (200 workers at once, each with a few: the whole cost of a
+#: request must stay small): the token with its user and grants, the device, the ids seen, the orders, the
+#: check-ins' insert-or-update and their audit rows, the changes, the device's last contact and the sync's audit
+#: row; plus the chunk's transaction (BEGIN and COMMIT, or a savepoint inside a test's transaction)
+SYNC_STATEMENTS = 9
+
+
+def _home_orders(city, n):
+    from cordon.cases import actions as ca
+
+    today = clock.today()
+    inf = ca.do_record_infection(label="P-8", home=city["unit_a"], found="community", confirmed_on=today,
+                                 actor="test")
+    return [ca.do_register_contact(inf, label=f"H-{i}", last_exposure=today - dt.timedelta(days=1),
+                                   identified_on=today, home=city["unit_a"], actor="test") for i in range(n)]
+
+
+def test_a_sync_of_five_checkins_over_http_is_a_fixed_few_statements(city, worker, as_user):
+    """POST /api/phone/sync with a bearer token and 5 check-ins (``cordon bench phone``'s part 3): a bounded
+    number of statements whatever the number of check-ins, no savepoint inside the chunk's transaction, and no
+    read of the kinds of record the batch does not name (no delivery order read for a batch of check-ins)."""
+    import json
+
+    from cordon.core.actions import do_create_token
+    from cordon.core.models import AuditEntry
+    from cordon.phone.queries import scope_hash
+
+    orders = _home_orders(city, 5)
+    device = actions.do_register_device(worker, "手机")
+    _t, secret = do_create_token(worker, "phone", actor=worker)
+    c = Client()
+
+    def sync(some):
+        now = (clock.now() - dt.timedelta(minutes=5)).isoformat()
+        body = {"device": str(device.pk), "batch": str(uuid.uuid4()), "scope_hash": scope_hash(worker),
+                "changes": [{"id": str(uuid.uuid4()), "kind": "checkin", "at": now,
+                             "data": {"order": o.pk, "temperature": 36.5, "symptoms": ""}} for o in some]}
+        with CaptureQueriesContext(connection) as q:
+            r = c.post("/api/phone/sync", data=json.dumps(body), content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Bearer {secret}")
+        assert r.status_code == 200, r.content
+        return r.json()["results"], [x["sql"] for x in q.captured_queries]
+
+    sync(orders[:1])  # warm-up (the token's last use is written at most once a minute)
+    out, sql = sync(orders)
+    assert [r["status"] for r in out] == [Status.APPLIED] * 5
+    assert AuditEntry.objects.filter(action="order.checkin").count() == 6
+    control = [s for s in sql if s.split()[0].upper() in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")]
+    work = [s for s in sql if s not in control]
+    assert len(work) <= SYNC_STATEMENTS, "\n".join(work)
+    assert len([s for s in control if s.upper().startswith("SAVEPOINT")]) <= 1, control  # the chunk's only
+    assert not [s for s in work if "supplies_" in s], work
+    _again, more = sync(orders[:2])
+    assert len(more) == len(sql)  # not one statement more or less for 2 check-ins than for 5
+
+
+def test_checkins_refused_before_any_write_leave_the_callers_transaction_usable(city):
+    """``do_record_checkins`` checks its items before it writes (its writes take no savepoint of their own): a
+    refused item inside a caller's transaction writes nothing and leaves that transaction usable."""
+    from django.db import transaction
+
+    from cordon.cases import actions as ca
+    from cordon.cases.models import CheckIn
+    from cordon.core.actions import ActionError
+    from cordon.core.models import AuditEntry
+
+    o1, o2 = _home_orders(city, 2)
+    with transaction.atomic():
+        with pytest.raises(ActionError):
+            ca.do_record_checkins([{"order": o1, "temperature": None}, {"order": o2, "test_result": "maybe"}],
+                                  actor="test")
+        assert not CheckIn.objects.exists() and not AuditEntry.objects.filter(action="order.checkin").exists()
+        ca.do_record_checkins([{"order": o1, "test_result": "negative"}], actor="test")
+    assert CheckIn.objects.get().test_result == "negative"
+    assert AuditEntry.objects.filter(action="order.checkin").count() == 1

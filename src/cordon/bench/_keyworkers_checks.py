@@ -142,6 +142,8 @@ def _cpu_snapshot(server_pid: int) -> dict[str, dict[int, float]]:
                     server[int(name)] = _cpu_s(int(name))
             except OSError:
                 continue
+    if connection.vendor != "postgresql":  # (SQLite works inside the server's processes: no backends)
+        return {"server": server, "backends": {}}
     with connection.cursor() as c:
         c.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
         backends = {pid: _cpu_s(pid) for (pid,) in c.fetchall()}

@@ -296,9 +296,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(env: dict, workers: int, probe: str):
+def served(env: dict, workers: int, probe: str, started: dict | None = None):
     """``cordon serve --workers N`` on a free localhost port with ``env`` (the process environment plus these),
-    on the ``default`` database; yields the port once ``probe`` (a path) answers 200; stopped afterwards."""
+    on the ``default`` database; yields the port once ``probe`` (a path) answers 200; stopped afterwards.
+    ``started["pid"]``, when given, is set to the server's process id (its session: master and workers)."""
     import http.client
     import signal
     import subprocess
@@ -313,6 +314,8 @@ def served(env: dict, workers: int, probe: str):
     server = subprocess.Popen([sys.executable, "-m", "cordon.cli", "serve", "--host", "127.0.0.1", "--port",
                                str(port), "--workers", str(workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    if started is not None:
+        started["pid"] = server.pid
     try:
         deadline = time.time() + 120
         while True:

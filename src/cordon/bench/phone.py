@@ -29,6 +29,7 @@ import time
 import uuid
 from pathlib import Path
 
+from cordon.bench._keyworkers_checks import _cpu_ms_per, _cpu_snapshot
 from cordon.bench.common import city_arguments, city_database, emit, peak_rss_mb, served, timed
 
 
@@ -242,11 +243,15 @@ def run(args) -> int:
         home = Path(tempfile.mkdtemp(prefix="cordon-bench-phone-"))
         log = home / "access.log"
         try:
+            started: dict = {}
             with served({"CORDON_HOME": str(home), "CORDON_ACCESS_LOG": str(log)}, args.server_workers,
-                        "/api/openapi.json") as port:
+                        "/api/openapi.json", started) as port:
+                server0 = _cpu_snapshot(started["pid"])
                 cpu0 = time.process_time()
                 crowd = _at_once(port, fields, args.rounds, args.batch, args.spread)
                 crowd["client_cpu_ms"] = round((time.process_time() - cpu0) * 1000 / max(1, crowd["requests"]), 2)
+                crowd.update({f"{k}_cpu_ms": v for k, v in
+                              _cpu_ms_per(server0, _cpu_snapshot(started["pid"]), crowd["requests"]).items()})
             crowd.update(_server_ms(log))
         finally:
             import shutil
@@ -271,6 +276,8 @@ def run(args) -> int:
         ("per sync request", f"in the server's worker p50 {crowd['server_p50_ms']} ms, p99 {crowd['server_p99_ms']} "
                              f"ms (the rest of the latency is the queue); the bench's client threads "
                              f"{crowd['client_cpu_ms']} ms of CPU (same machine)"),
+        ("CPU per sync request", f"server processes {crowd['server_cpu_ms']} ms, PostgreSQL backends "
+                                 f"{crowd['backends_cpu_ms']} ms (/proc; clock ticks of 10 ms)"),
         ("peak memory (RSS)", f"{peak_rss_mb():,.0f} MB"),
     ]
     figures = {"seconds": round(best + sync_s + resend_s + crowd["seconds"], 2), "peak_rss_mb": peak_rss_mb(),
@@ -280,7 +287,8 @@ def run(args) -> int:
                "sync_changes": len(batch), "sync_s": round(sync_s, 3), "resend_s": round(resend_s, 3),
                "sync_results": by_status, "idempotent_ok": idempotent, "workers": len(fields),
                "crowd_errors": crowd["errors"], "server_p50_ms": crowd["server_p50_ms"],
-               "server_p99_ms": crowd["server_p99_ms"], "client_cpu_ms": crowd["client_cpu_ms"], "spread_s": args.spread, "crowd_results": crowd["statuses"],
+               "server_p99_ms": crowd["server_p99_ms"], "client_cpu_ms": crowd["client_cpu_ms"],
+               "server_cpu_ms": crowd["server_cpu_ms"], "db_cpu_ms": crowd["backends_cpu_ms"], "spread_s": args.spread, "crowd_results": crowd["statuses"],
                "slice_ok": best < 2 and len(gz) < 2e6, "sync_ok": sync_s < 5 * len(batch) / 1000 if batch else True}
     emit("phone", rows, figures)
     return 0 if idempotent and figures["slice_ok"] else 1

@@ -504,15 +504,20 @@ def _chunk_orders(raws: list, user) -> dict:
     """The home orders the chunk's check-ins name, read once (what the user may read of them)."""
     from cordon.cases.models import PersonOrder
 
-    return {o.pk: o for o in PersonOrder.objects.for_user(user, access.READ_HEALTH)
-            .filter(pk__in=_chunk_ids(raws, Kind.CHECKIN, "order"))}
+    wanted = _chunk_ids(raws, Kind.CHECKIN, "order")
+    if not wanted:  # no check-in in the chunk: nothing to read (nor a query to build)
+        return {}
+    return {o.pk: o for o in PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(pk__in=wanted).order_by()}
 
 
 def _chunk_deliveries(raws: list, user) -> dict:
     """The delivery orders the chunk's delivery outcomes name, read once (what the user may read to confirm)."""
     from cordon.supplies.queries import confirmable
 
-    return {o.pk: o for o in confirmable(user).filter(pk__in=_chunk_ids(raws, Kind.DELIVERY, "order"))}
+    wanted = _chunk_ids(raws, Kind.DELIVERY, "order")
+    if not wanted:  # no delivery outcome in the chunk: nothing to read (nor a query to build)
+        return {}
+    return {o.pk: o for o in confirmable(user).filter(pk__in=wanted).order_by()}
 
 
 def _queue_delivery(change: Change, data, raw, user, ctx: dict, deliveries: list) -> None:

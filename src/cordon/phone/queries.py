@@ -40,7 +40,8 @@ def device_of(user, device_id) -> Device | None:
     if not access.has_perm(user, access.PHONE_USE):
         return None
     try:
-        d = Device.objects.filter(pk=device_id, user=user).first()
+        # (by primary key: no ordering or LIMIT to compile; the user's id rather than the instance to resolve)
+        d = next(iter(Device.objects.filter(pk=device_id, user_id=user.pk).order_by()), None)
     except (ValueError, TypeError, ValidationError):  # a malformed id is as unknown as an absent one
         return None
     if d is None or d.revoked_at is not None or d.expires_at <= clock.now():
@@ -53,8 +54,8 @@ def live_devices(user):
 
 
 def change_results(ids_) -> dict[str, Change]:
-    """The changes already received among ``ids_`` (phone-made ids), by id text."""
-    return {str(c.pk): c for c in Change.objects.filter(pk__in=list(ids_))}
+    """The changes already received among ``ids_`` (phone-made ids), by id text (unordered: a dict)."""
+    return {str(c.pk): c for c in Change.objects.filter(pk__in=list(ids_)).order_by()}
 
 
 # ------------------------------------------------------------------------------------------ the slice
