@@ -6,28 +6,17 @@ import os
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s'
 
 
-#: Seconds a thread of a worker holds the interpreter while another thread of it waits (``sys.setswitchinterval``).
-SWITCH_INTERVAL = 0.005
-
-
 def add_arguments(p):
     p.add_argument("--host", default=os.environ.get("CORDON_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("CORDON_PORT", "8000")))
     p.add_argument("--workers", type=int, default=int(os.environ.get("CORDON_WORKERS", "2")))
     p.add_argument("--threads", type=int, default=int(os.environ.get("CORDON_THREADS", "4")))
-    p.add_argument("--switch-interval", type=float,
-                   default=float(os.environ.get("CORDON_SWITCH_INTERVAL", str(SWITCH_INTERVAL))),
-                   help="seconds a worker's thread may hold the interpreter while another waits (Python's "
-                        "sys.setswitchinterval; Python's own default is 0.005)")
     p.add_argument("--keepalive", type=int, default=int(os.environ.get("CORDON_KEEPALIVE", "75")),
                    help="seconds an idle keep-alive connection stays open (staff reload their desk pages every few "
                         "seconds: a short timeout makes every other reload open a new connection)")
 
 
-def serve(host: str, port: int, workers: int = 2, threads: int = 4, keepalive: int = 75,
-          switch_interval: float = SWITCH_INTERVAL) -> None:
-    import sys
-
+def serve(host: str, port: int, workers: int = 2, threads: int = 4, keepalive: int = 75) -> None:
     from gunicorn.app.base import BaseApplication
 
     from cordon.config.wsgi import application
@@ -43,7 +32,6 @@ def serve(host: str, port: int, workers: int = 2, threads: int = 4, keepalive: i
             self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
             self.cfg.set("timeout", 120)
             self.cfg.set("graceful_timeout", 5)
-            self.cfg.set("post_fork", lambda server, worker: sys.setswitchinterval(switch_interval))
 
         def load(self):
             return application
@@ -56,5 +44,5 @@ def run(args) -> int:
 
     connections.close_all()  # workers open their own connections after the fork
     print(f"Cordon serving on http://{args.host}:{args.port}/ ({args.workers} workers)", flush=True)
-    serve(args.host, args.port, args.workers, args.threads, args.keepalive, args.switch_interval)
+    serve(args.host, args.port, args.workers, args.threads, args.keepalive)
     return 0
