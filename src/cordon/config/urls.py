@@ -14,7 +14,6 @@ from cordon.web import views as web_views
 from cordon.web.pages import routes
 
 
-
 class _ApiResolver(URLResolver):
     """The API's routes, tried only among those whose first segment is the path's: Django tries a resolver's
     routes one after the other, and ``/api/passes/check`` (a checkpoint's scanner, every second) came after some

@@ -76,7 +76,7 @@ class _Pending:
     """The count a transaction makes on a domain when it commits: its areas gathered over the transaction."""
 
     def __init__(self, name: str):
-        self.cordon_stamp = name
+        self.name = name
         self.areas: set[int] | None = set()
 
     def add(self, areas) -> None:
@@ -86,7 +86,7 @@ class _Pending:
             self.areas.update(areas)
 
     def __call__(self) -> None:
-        _apply(self.cordon_stamp, self.areas)
+        _apply(self.name, self.areas)
 
 
 def bump(name: str, areas=None) -> None:
@@ -96,7 +96,7 @@ def bump(name: str, areas=None) -> None:
     if connection.in_atomic_block:
         for entry in connection.run_on_commit:
             pending = entry[1]
-            if getattr(pending, "cordon_stamp", None) == name and isinstance(pending, _Pending):
+            if isinstance(pending, _Pending) and pending.name == name:
                 pending.add(areas)
                 return
     pending = _Pending(name)
@@ -195,8 +195,7 @@ def cached(names: tuple[str, ...], key: tuple, render, *, ttl: int = 90, scope=N
     """``render()``'s result for ``key`` while the stamps of ``names`` and the minute stay the same. ``scope``
     (an ``access.Scope``; ``key`` must name it too): the reader's jurisdiction, whose areas' stamps count
     instead of the domains' when it is not the whole city."""
-    if scope is not None and not scope.everything:
-        names = scope_names(names, scope)
+    names = scope_names(names, scope)
     stamp = read(*names)
     # the stamps (one per area of a wide jurisdiction) and the page's own part (jurisdiction, query, language) as
     # a digest: a long query or many grants would otherwise make a key longer than shared caches accept
