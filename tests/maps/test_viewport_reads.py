@@ -25,20 +25,15 @@ def _fresh_statements():
 
 
 def _expected(user, view, kinds=None) -> set[int]:
-    """The rule read plainly: the user's shapes of ``kinds`` whose box meets the view, a building only when its
-    label point lies within ``BUILDING_REACH`` of the view."""
+    """The rule read plainly: the user's shapes of ``kinds`` whose bounding box meets the view."""
     from cordon.core import access
     from cordon.maps.models import Shape
-    from cordon.maps.queries import BUILDING_REACH as r
 
     out = set()
     for s in Shape.objects.for_user(user, access.VIEW):
         if kinds is not None and s.kind not in kinds:
             continue
-        meets = s.x0 <= view.east and s.x1 >= view.west and s.y0 <= view.north and s.y1 >= view.south
-        if s.kind == "building":
-            meets = meets and view.west - r <= s.cx <= view.east + r and view.south - r <= s.cy <= view.north + r
-        if meets:
+        if s.x0 <= view.east and s.x1 >= view.west and s.y0 <= view.north and s.y1 >= view.south:
             out.add(s.area_id)
     return out
 
@@ -70,6 +65,29 @@ def test_shapes_in_finds_what_the_rule_says_for_each_jurisdiction(mapped, comman
                     got = [row[0] for row in shapes_in(user, view, kinds)]
                     assert len(got) == len(set(got))
                     assert set(got) == _expected(user, view, kinds), (user.username, view, kinds)
+
+
+def test_a_wide_building_is_found_by_its_box_wherever_its_label_point_lies(mapped, commander, worker):
+    """An imported building wider than ``BUILDING_REACH`` meets a view far from its label point: it is drawn
+    (found through the partial index of wide buildings), once, and only where its box meets the view; the
+    synthetic city's buildings are all narrower."""
+    from cordon.maps.models import BUILDING_REACH as r
+    from cordon.maps.models import WIDE, Shape
+    from cordon.maps.queries import View, shapes_in
+
+    assert not Shape.objects.filter(WIDE).exists()
+    s = Shape.objects.get(area_id=mapped["unit_a"].building_id)
+    Shape.objects.filter(pk=s.pk).update(x1=s.x0 + 10 * r, cx=s.x0 + r / 10)  # 10 reaches wide, labelled at the west
+    east_end = View(s.x0 + 9 * r, s.y0, s.x0 + 9.5 * r, s.y1, 17)  # the east end only: the label point 8 reaches off
+    beyond = View(s.x0 + 11 * r, s.y0, s.x0 + 12 * r, s.y1, 17)  # past the east edge
+    for user in (worker, commander):
+        for kinds in (None, ["building"]):
+            got = [row[0] for row in shapes_in(user, east_end, kinds)]
+            assert got.count(s.area_id) == 1, (user.username, kinds)
+            assert s.area_id not in {row[0] for row in shapes_in(user, beyond, kinds)}
+            assert set(got) == _expected(user, east_end, kinds)
+    Shape.objects.filter(pk=s.pk).update(cx=s.x0 + 9.2 * r)  # the label point in the view: found once still
+    assert [row[0] for row in shapes_in(worker, east_end)].count(s.area_id) == 1
 
 
 def test_the_other_jurisdictions_shapes_are_never_read(mapped, worker, outsider):

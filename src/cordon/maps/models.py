@@ -11,6 +11,7 @@ carry the ancestor ids of their area (``ScopedFields``), so every read is scoped
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from cordon.core.models import ScopedFields
@@ -19,6 +20,16 @@ from cordon.core.models import ScopedFields
 class Source(models.TextChoices):
     GENERATED = "generated", _("Generated with the synthetic city")
     IMPORTED = "imported", _("Imported from a file")
+
+
+#: How far (degrees) a building's label point may lie from its footprint's edge (citygen footprints are
+#: at most ~90 m): a building no wider nor taller than this whose footprint meets a view has its label point
+#: within this reach of the view. A wider one (imported) is found through its bounding box, from the partial
+#: index of wide buildings (``WIDE``).
+BUILDING_REACH = 0.002
+#: A building wider or taller than ``BUILDING_REACH`` (the condition of the partial index ``maps_shape_wide``:
+#: a query names it as written here, so the planner may read that index).
+WIDE = Q(kind="building") & (Q(x1__gt=F("x0") + BUILDING_REACH) | Q(y1__gt=F("y0") + BUILDING_REACH))
 
 
 class Shape(ScopedFields):
@@ -42,7 +53,9 @@ class Shape(ScopedFields):
     class Meta:
         indexes = [models.Index(fields=["kind", "cx", "cy"], name="maps_shape_kind_point"),
                    # the larger kinds meeting a viewport, read from the index alone (``queries.shapes_in``)
-                   models.Index(fields=["kind", "y0", "y1", "x0", "x1", "area"], name="maps_shape_kind_box")]
+                   models.Index(fields=["kind", "y0", "y1", "x0", "x1", "area"], name="maps_shape_kind_box"),
+                   # the wide buildings (imported; none in the synthetic city) meeting a viewport
+                   models.Index(fields=["y0", "y1", "x0", "x1", "area"], name="maps_shape_wide", condition=WIDE)]
 
     def __str__(self) -> str:
         return f"shape of area {self.area_id}"

@@ -26,7 +26,7 @@ from cordon.cases.models import Facility, Infection
 from cordon.core import access, clock, stamps
 from cordon.keyplaces.models import KeyPlace
 from cordon.core.models import LEVELS
-from cordon.maps.models import Shape
+from cordon.maps.models import BUILDING_REACH, WIDE, Shape
 from cordon.places.models import Area, Resident
 from cordon.screening.models import CoverageRow, Round
 from cordon.zones import queries as zq
@@ -34,9 +34,6 @@ from cordon.zones.models import Designation, Status
 
 #: From this zoom level on a layer draws polygons (buildings and their sealed units), below it points.
 DETAIL_ZOOM = 15
-#: How far (degrees) a building's label point may lie from its footprint's edge (citygen footprints are
-#: at most ~90 m; imported ones larger are found through their bounding box like the larger kinds).
-BUILDING_REACH = 0.002
 #: The days of infections the infection layer counts.
 INFECTION_DAYS = 14
 CHUNK = 5000
@@ -102,10 +99,12 @@ def shapes_of(keys, *, geometry: bool = False, simple: bool = False) -> dict[int
 
 
 def shapes_in(user, view: View, kinds=None, cols=("area_id",), cap: str = access.VIEW, **annotations) -> list[tuple]:
-    """``cols`` of the user's shapes (under ``cap``) meeting the viewport, one query: buildings found by their
-    label point (the (kind, cx, cy) index), the larger kinds by their bounding box (their ids from the (kind,
-    y0, y1, x0, x1, area) index alone, then their rows), the two indexed reads joined by UNION ALL (an OR of
-    both would read the whole table). ``annotations`` may name further columns.
+    """``cols`` of the user's shapes (under ``cap``) whose bounding box meets the viewport, one query: buildings
+    found by their label point (the (kind, cx, cy) index: within ``BUILDING_REACH`` of the view), wide buildings
+    whose label point lies farther by their bounding box (the partial index of ``WIDE`` ones), the larger kinds
+    by their bounding box (their ids from the (kind, y0, y1, x0, x1, area) index alone, then their rows), the
+    indexed reads joined by UNION ALL (an OR of them would read the whole table). ``annotations`` may name
+    further columns.
 
     The statement is built by the ORM once per jurisdiction and shape of query (``_shapes_sql``) and run with
     each view's bounds: building it afresh cost more than running it."""
@@ -146,8 +145,9 @@ def _shapes_sql(user, kinds, cols, cap, annotations) -> tuple:
     box = Q(x0__lte=east, x1__gte=west, y0__lte=north, y1__gte=south)
     parts = []
     if kinds is None or "building" in kinds:
-        parts.append(qs.filter(box, kind="building", cx__gte=west_r, cx__lte=east_r, cy__gte=south_r,
-                               cy__lte=north_r))
+        near = Q(cx__gte=west_r, cx__lte=east_r, cy__gte=south_r, cy__lte=north_r)
+        parts.append(qs.filter(box, near, kind="building"))
+        parts.append(qs.filter(WIDE).filter(box).exclude(near))  # the label point beyond the reach: not above
     larger = [k for k in LEVELS[:4] if kinds is None or k in kinds]
     if larger:
         meeting = Shape.objects.filter(box, kind__in=larger).values("area_id")
