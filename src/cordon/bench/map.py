@@ -108,8 +108,9 @@ def _viewports(n: int, seed: int, tiled: bool = True) -> list[list[str]]:
     from cordon.zones.models import Designation
 
     rng = random.Random(seed)
-    sealed = list(Designation.objects.filter(status="active").values_list("building_id", flat=True)[:n])
-    ids = list(Shape.objects.filter(kind="building").values_list("area_id", flat=True))
+    # in a fixed order, so an index (which may change the order rows come in) does not change the views drawn
+    sealed = list(Designation.objects.filter(status="active").order_by("id").values_list("building_id", flat=True)[:n])
+    ids = list(Shape.objects.filter(kind="building").order_by("area_id").values_list("area_id", flat=True))
     pick = [sealed[i % len(sealed)] if sealed and i % 2 == 0 else rng.choice(ids) for i in range(n)]
     at = {a: (x, y) for a, x, y in Shape.objects.filter(area_id__in=set(pick)).values_list("area_id", "cx", "cy")}
     out = []
