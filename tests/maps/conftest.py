@@ -21,3 +21,4 @@ def _public_geojson_fresh(monkeypatch):
 
     monkeypatch.setattr(queries, "PUBLIC_TTL", 0.0)
     queries._PUBLIC_MEMO.clear()
+    queries.forget_wide()  # whether the city has wide buildings: each test's city is its own

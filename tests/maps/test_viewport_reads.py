@@ -71,13 +71,15 @@ def test_a_wide_building_is_found_by_its_box_wherever_its_label_point_lies(mappe
     """An imported building wider than ``BUILDING_REACH`` meets a view far from its label point: it is drawn
     (found through the partial index of wide buildings), once, and only where its box meets the view; the
     synthetic city's buildings are all narrower."""
+    from cordon.maps import queries
     from cordon.maps.models import BUILDING_REACH as r
     from cordon.maps.models import WIDE, Shape
     from cordon.maps.queries import View, shapes_in
 
-    assert not Shape.objects.filter(WIDE).exists()
+    assert not Shape.objects.filter(WIDE).exists() and not queries.wide_buildings()
     s = Shape.objects.get(area_id=mapped["unit_a"].building_id)
     Shape.objects.filter(pk=s.pk).update(x1=s.x0 + 10 * r, cx=s.x0 + r / 10)  # 10 reaches wide, labelled at the west
+    queries.forget_wide()  # as an import of shapes does in its process (other processes within WIDE_TTL)
     east_end = View(s.x0 + 9 * r, s.y0, s.x0 + 9.5 * r, s.y1, 17)  # the east end only: the label point 8 reaches off
     beyond = View(s.x0 + 11 * r, s.y0, s.x0 + 12 * r, s.y1, 17)  # past the east edge
     for user in (worker, commander):
@@ -88,6 +90,28 @@ def test_a_wide_building_is_found_by_its_box_wherever_its_label_point_lies(mappe
             assert set(got) == _expected(user, east_end, kinds)
     Shape.objects.filter(pk=s.pk).update(cx=s.x0 + 9.2 * r)  # the label point in the view: found once still
     assert [row[0] for row in shapes_in(worker, east_end)].count(s.area_id) == 1
+
+
+def test_without_wide_buildings_a_view_reads_no_wide_part_and_looks_again_after_a_while(mapped, worker, monkeypatch):
+    """The city has no wide building: the view's statement leaves that part out (its condition would make the
+    planner start parallel workers for every view); a process looks again after ``WIDE_TTL``."""
+    from cordon.maps import queries
+    from cordon.maps.models import BUILDING_REACH as r
+    from cordon.maps.models import Shape
+
+    s = Shape.objects.get(area_id=mapped["unit_a"].building_id)
+    view = queries.View(s.x0 + 4 * r, s.y0, s.x0 + 5 * r, s.y1, 17)
+    assert s.area_id not in {row[0] for row in queries.shapes_in(worker, view)}
+    (sql, _p, _s), = queries._SHAPES_SQL.values()
+    assert sql.count("SELECT") == 3  # buildings near, the larger kinds and their ids: no wide part
+    Shape.objects.filter(pk=s.pk).update(x1=s.x0 + 10 * r)
+    now = [1000.0]
+    monkeypatch.setattr(queries, "_clock", lambda: now[0])
+    queries.forget_wide()
+    queries._WIDE_SEEN[:] = [now[0], False]  # looked just before the change
+    assert s.area_id not in {row[0] for row in queries.shapes_in(worker, view)}
+    now[0] += queries.WIDE_TTL + 1
+    assert s.area_id in {row[0] for row in queries.shapes_in(worker, view)}
 
 
 def test_the_other_jurisdictions_shapes_are_never_read(mapped, worker, outsider):
@@ -123,6 +147,7 @@ def test_a_building_zoom_view_costs_a_bounded_number_of_statements(mapped, comma
 
     access.grants_of(worker)  # the grants come with the user's request (its session or token statement)
     access.grants_of(commander)
+    queries.wide_buildings()  # a process looks at most once a minute
     district = Shape.objects.get(area_id=mapped["district"].pk)
     small = Shape.objects.get(area_id=mapped["unit_a"].building_id)
     for user in (worker, commander):

@@ -10,6 +10,7 @@ from cordon.citygen.geometry import layout, polygon
 from cordon.core import audit, stamps
 from cordon.core.actions import ActionError
 from cordon.core.models import LEVELS
+from cordon.maps import queries
 from cordon.maps.models import Shape, Source
 from cordon.places.models import Area
 from cordon.zones.actions import do_designate
@@ -86,4 +87,5 @@ def do_import_shapes(accepted, *, file: str, refused: int = 0, actor=None) -> di
         counts["created" if old is None else "updated"] += 1
     audit.record("maps.import", actor=actor, object_type="shape", object_repr=file[:400],
                  after={**counts, "refused": refused})
+    transaction.on_commit(queries.forget_wide)  # a wide building imported: this process's views find it at once
     return counts
