@@ -154,3 +154,23 @@ def test_orders_read_by_key_are_those_the_scope_reads(scene, worker, outsider):
         for cap in (access.READ_HEALTH, access.CASES_WRITE, access.VIEW):
             assert set(access.scoped_by_pks(PersonOrder, user, keys, cap)) == \
                 set(PersonOrder.objects.for_user(user, cap).filter(pk__in=keys).values_list("pk", flat=True))
+
+
+@postgresql
+def test_parameters_are_written_in_as_psycopg_writes_them():
+    import datetime as dt
+    from decimal import Decimal
+
+    from psycopg.types.json import Jsonb
+
+    sql = "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s"
+    params = [None, "it's 100% 'quoted' \\ 王", 7, -2**62, Decimal("36.5"), dt.date(2026, 12, 7),
+              dt.datetime(2026, 12, 7, 4, 5, 6, 789, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+              uuid.UUID(int=12345), Jsonb({"a": [1, "%s"], "b": None}), True, ""]
+    with connection.cursor() as c:
+        assert rows.inline(sql, params, c) == c.cursor.mogrify(sql, params)
+        c.execute(rows.inline(sql, params, c))
+        assert list(c.fetchone()) == [None, params[1], 7, -2**62, Decimal("36.5"), params[5], params[6], params[7],
+                                      '{"a": [1, "%s"], "b": null}', True, ""]  # (Django reads jsonb as text)
+        with pytest.raises(ValueError):
+            rows.inline(sql, params[:-1], c)

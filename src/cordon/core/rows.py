@@ -109,7 +109,7 @@ class Writes:
     def __init__(self, connection):
         if connection.vendor != "postgresql":
             raise ValueError("data-modifying CTEs are PostgreSQL's")
-        self.connection = connection
+        self.connection = connections[connection.alias]  # (not ``django.db.connection``'s proxy: read per value)
         self._ctes: list[str] = []
         self._params: list = []
         self._then = None
@@ -162,7 +162,28 @@ class Writes:
         qn = self.connection.ops.quote_name
         last = f"SELECT * FROM {qn(self._then[0])}" if self._then else "SELECT 1"
         with self.connection.cursor() as c:
-            c.execute(f"WITH {', '.join(self._ctes)} {last}", self._params)
+            c.execute(inline(f"WITH {', '.join(self._ctes)} {last}", self._params, c))
             found = c.fetchall()
         if self._then:
             self._then[1](found)
+
+
+def inline(sql: str, params: list, cursor) -> str:
+    """``sql`` with ``params`` written in as literals, as psycopg's client-side binding writes them (the cursor's
+    adapters: ``Transformer.as_literal``, NULL for None); ``cursor`` is Django's. psycopg would first split the
+    statement at its placeholders with a regular expression, and caches that only for statements of at most
+    4 096 characters and 50 parameters: a sync's writes are longer and have a few hundred, and the split cost
+    about as much CPU as everything else the statement needs in Python. The placeholders must all be ``%s``
+    (no ``%%``, no named ones: ``Writes`` makes its own), so a plain split finds them."""
+    from psycopg.adapt import Transformer
+
+    parts = sql.split("%s")
+    if len(parts) != len(params) + 1:
+        raise ValueError("a statement's placeholders and parameters differ in number")
+    tx = Transformer(cursor.cursor)
+    encoding = cursor.cursor.connection.info.encoding
+    out = [parts[0]]
+    for value, part in zip(params, parts[1:]):
+        out.append("NULL" if value is None else tx.as_literal(value).decode(encoding))
+        out.append(part)
+    return "".join(out)
