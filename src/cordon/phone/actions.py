@@ -483,16 +483,19 @@ def _queue_checkin(change: Change, data, raw, user, ctx: dict, checkins: list) -
     checkins.append((change, *_checkin_input(data, user, ctx)))
 
 
-def _record_checkins(checkins: list, user) -> None:
-    """The chunk's check-ins through ``cases.do_record_checkins`` (one insert-or-update, one audit insert)."""
+def _record_checkins(checkins: list, user, writes=None) -> list:
+    """The chunk's check-ins through ``cases.do_record_checkins`` (one insert-or-update, one audit insert; with
+    ``writes``, part of the caller's one statement), each change's result set; returns their ``CheckIn`` rows."""
     from cordon.cases.actions import do_record_checkins
 
     if not checkins:
-        return
+        return []
     got = do_record_checkins([{"order": o, "on": c.at.astimezone(clock.tz()).date(), "temperature": t,
-                               "symptoms": symptoms, "occurred": c.at} for c, t, symptoms, o in checkins], actor=user)
+                               "symptoms": symptoms, "occurred": c.at} for c, t, symptoms, o in checkins],
+                             actor=user, writes=writes)
     for (c, _t, _s, o), row in zip(checkins, got):
         _settle(c, _checkin_outcome, o, row)
+    return got
 
 
 def _chunk_ids(raws: list, kind: str, key: str) -> list[int]:
@@ -647,8 +650,6 @@ def _at_once(device: Device, batch, raws: list, user, seen: dict) -> list[dict] 
     device's last contact, the sync's audit row) as ONE statement (``core.rows.Writes``; outside a transaction,
     so no BEGIN and COMMIT: 200 workers syncing at once). None, with nothing written, when that statement fails
     on a change id stored meanwhile (a concurrent sync): the caller then takes ``_chunk``'s way."""
-    from cordon.cases.actions import do_record_checkins
-
     before = dict(seen)
     ctx: dict = {"orders": _chunk_orders(raws, user)}
     results: list = []
@@ -657,15 +658,12 @@ def _at_once(device: Device, batch, raws: list, user, seen: dict) -> list[dict] 
     _walk(device, batch, raws, user, seen, ctx, results, pending, queued)
     writes = rows.Writes(connection)
     checkins = queued[Kind.CHECKIN]
-    got = do_record_checkins([{"order": o, "on": c.at.astimezone(clock.tz()).date(), "temperature": t,
-                               "symptoms": symptoms, "occurred": c.at} for c, t, symptoms, o in checkins],
-                             actor=user, writes=writes) if checkins else []
+    got = _record_checkins(checkins, user, writes)
     at = {id(c): i for i, c in enumerate(pending)}
     record = ("(SELECT jsonb_build_object('type', 'checkin', 'id', k.id, 'order', k.order_id, 'on', "
               "to_char(k.on, 'YYYY-MM-DD')) FROM checkins k WHERE k.order_id = %s AND k.on = %s)")
     exprs = {}
     for (c, _t, _s, o), row in zip(checkins, got):
-        _settle(c, _checkin_outcome, o, row)
         if c.record is not None:  # its check-in's id comes from the insert-or-update
             exprs[at[id(c)]] = {"record": (record, [o.pk, row.on])}
     if pending:
