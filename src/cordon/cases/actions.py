@@ -369,16 +369,13 @@ def do_record_checkin(order, *, on: dt.date | None = None, temperature=None, sym
                                 "test_result": test_result}], actor=actor)[0]
 
 
-def do_record_checkins(items: list[dict], *, actor=None) -> list:
+def do_record_checkins(items: list[dict], *, actor=None, writes=None) -> list:
     """Check-ins (dicts: ``order``, ``on`` (today), ``temperature``, ``symptoms``, ``test_result``, ``occurred``:
     when its audit row says it happened) recorded in the order given: an order's day has one check-in, a later
     one replaces its values. One insert-or-update of the rows, each audited ``order.checkin``. Returns each
-    item's ``CheckIn``.
-
-    The items are checked before anything is written, so the two writes need no savepoint of their own inside
-    a caller's transaction (``savepoint=False``: a failed write undoes the caller's whole transaction, as it
-    must, since the rows and their audit rows go together; the phone's sync of 200 workers at once saves the
-    two round trips)."""
+    item's ``CheckIn``. Items are checked before anything is written: the writes need no savepoint in a caller's
+    transaction (a failed write undoes it all, as it must: rows and audit rows go together). With ``writes``
+    (``core.rows.Writes``, PostgreSQL) they join the caller's one statement (CTE ``checkins``; ids set when run)."""
     rows, keys = {}, []
     for it in items:
         on, result = it.get("on") or clock.today(), it.get("test_result", "")
@@ -392,9 +389,15 @@ def do_record_checkins(items: list[dict], *, actor=None) -> list:
         with audit.occurred(it.get("occurred", audit.occurred_now())):
             entries.append(audit.entry("order.checkin", actor=actor, obj=it["order"], object_type="order", after={
                 "on": on, "temperature": it.get("temperature"), "test_result": it.get("test_result", "")}))
+    update = ["temperature", "symptoms", "test_result", "actor"]
+    if writes is not None:
+        writes.insert("checkins", CheckIn, rows.values(), upsert=(["order", "on"], update),
+                      returning=["id", "order", "on"], then=lambda got: [setattr(rows[o, d], "pk", i) for i, o, d in got])
+        writes.insert("checkin_audit", AuditEntry, entries)
+        return [rows[k] for k in keys]
     with transaction.atomic(savepoint=False):
         CheckIn.objects.bulk_create(list(rows.values()), update_conflicts=True, unique_fields=["order", "on"],
-                                    update_fields=["temperature", "symptoms", "test_result", "actor"])
+                                    update_fields=update)
         AuditEntry.objects.bulk_create(entries)
     return [rows[k] for k in keys]
 

@@ -10,7 +10,7 @@ import uuid
 from django.db.models import Q
 from django.utils.translation import gettext
 
-from cordon.core import clock
+from cordon.core import clock, rows
 from cordon.core.errors import ActionError
 from cordon.core.models import AuditEntry
 
@@ -151,22 +151,12 @@ def select(qs, text: str = "", **given):
 _WITH_ENTRY_SQL: dict = {}
 
 
-def _insert_columns(model, connection):
-    """The fields an INSERT of a new ``model`` row names (its concrete fields but an auto primary key), None when
-    the model has one this helper does not write as the ORM would (a database default or a generated field)."""
-    fields = [f for f in model._meta.local_concrete_fields if not (f.primary_key and f.auto_created or
-                                                                   getattr(f, "db_returning", False))]
-    if any(getattr(f, "generated", False) or getattr(f, "has_db_default", lambda: False)() for f in fields):
-        return None
-    return fields
-
-
 def _with_entry_sql(model, connection):
     key = (connection.alias, model)
     kept = _WITH_ENTRY_SQL.get(key)
     if kept is None:
         qn = connection.ops.quote_name
-        mine, theirs = _insert_columns(model, connection), _insert_columns(AuditEntry, connection)
+        mine, theirs = rows.insert_columns(model), rows.insert_columns(AuditEntry)
         if mine is None or theirs is None:
             kept = _WITH_ENTRY_SQL[key] = (None, None, None)
             return kept

@@ -25,15 +25,17 @@ stored result and writes nothing, so a batch may be resent whole or in part. Wri
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import secrets
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
-from cordon.core import access, audit, clock
+from cordon.core import access, audit, clock, rows
 from cordon.core.actions import ActionError, Conflict
+from cordon.core.models import AuditEntry
 
 from . import queries
 from .models import Change, Device, Kind, Status
@@ -481,16 +483,19 @@ def _queue_checkin(change: Change, data, raw, user, ctx: dict, checkins: list) -
     checkins.append((change, *_checkin_input(data, user, ctx)))
 
 
-def _record_checkins(checkins: list, user) -> None:
-    """The chunk's check-ins through ``cases.do_record_checkins`` (one insert-or-update, one audit insert)."""
+def _record_checkins(checkins: list, user, writes=None) -> list:
+    """The chunk's check-ins through ``cases.do_record_checkins`` (one insert-or-update, one audit insert; with
+    ``writes``, part of the caller's one statement), each change's result set; returns their ``CheckIn`` rows."""
     from cordon.cases.actions import do_record_checkins
 
     if not checkins:
-        return
+        return []
     got = do_record_checkins([{"order": o, "on": c.at.astimezone(clock.tz()).date(), "temperature": t,
-                               "symptoms": symptoms, "occurred": c.at} for c, t, symptoms, o in checkins], actor=user)
+                               "symptoms": symptoms, "occurred": c.at} for c, t, symptoms, o in checkins],
+                             actor=user, writes=writes)
     for (c, _t, _s, o), row in zip(checkins, got):
         _settle(c, _checkin_outcome, o, row)
+    return got
 
 
 def _chunk_ids(raws: list, kind: str, key: str) -> list[int]:
@@ -501,13 +506,11 @@ def _chunk_ids(raws: list, kind: str, key: str) -> list[int]:
 
 
 def _chunk_orders(raws: list, user) -> dict:
-    """The home orders the chunk's check-ins name, read once (what the user may read of them)."""
+    """The home orders the chunk's check-ins name, read once (what the user may read of them: by their keys, then
+    ``Scope.contains``, as ``access.access`` reads one)."""
     from cordon.cases.models import PersonOrder
 
-    wanted = _chunk_ids(raws, Kind.CHECKIN, "order")
-    if not wanted:  # no check-in in the chunk: nothing to read (nor a query to build)
-        return {}
-    return {o.pk: o for o in PersonOrder.objects.for_user(user, access.READ_HEALTH).filter(pk__in=wanted).order_by()}
+    return access.scoped_by_pks(PersonOrder, user, _chunk_ids(raws, Kind.CHECKIN, "order"), access.READ_HEALTH)
 
 
 def _chunk_deliveries(raws: list, user) -> dict:
@@ -610,19 +613,83 @@ def _chunk(device: Device, batch: uuid.UUID, raws: list, user, seen: dict, ctx: 
         return results
 
 
-def _synced(device: Device, batch, results: list[dict], actor) -> None:
-    """The sync's own record: when the device was last seen, and the audit row ``phone.sync`` (how many of each
-    result)."""
-    Device.objects.filter(pk=device.pk).update(last_seen=clock.now())
+def _seen_now(device: Device):
+    """The moment to write as the device's last contact, None when the one it has is recent enough
+    (``Device.SEEN_EVERY``: a phone syncing every few seconds does not rewrite its row each time)."""
+    now = clock.now()
+    if device.last_seen is not None and now - device.last_seen < Device.SEEN_EVERY:
+        return None
+    device.last_seen = now
+    return now
+
+
+def _sync_entry(device: Device, batch, results: list[dict], actor):
+    """The sync's audit row ``phone.sync`` (how many of each result), unsaved."""
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    audit.record("phone.sync", actor=actor, obj=device, object_type="device",
-                 after={"batch": str(batch), "changes": len(results), **counts}, scope=_place(actor))
+    return audit.entry("phone.sync", actor=actor, obj=device, object_type="device",
+                       after={"batch": str(batch), "changes": len(results), **counts}, scope=_place(actor))
+
+
+def _synced(device: Device, batch, results: list[dict], actor) -> None:
+    """The sync's own record: when the device was last seen (``_seen_now``), and the audit row ``phone.sync``."""
+    now = _seen_now(device)
+    if now is not None:
+        Device.objects.filter(pk=device.pk).update(last_seen=now)
+    _sync_entry(device, batch, results, actor).save()
 
 
 def _then_synced(device: Device, batch, earlier: list[dict], actor):
     return lambda last: _synced(device, batch, earlier + last, actor)
+
+
+def _at_once(device: Device, batch, raws: list, user, seen: dict) -> list[dict] | None:
+    """A small sync of check-ins on PostgreSQL (one chunk, every change a check-in): the same checks and results
+    as ``_chunk``, and its writes (the check-ins' insert-or-update and their audit rows, the ``Change`` rows, the
+    device's last contact, the sync's audit row) as ONE statement (``core.rows.Writes``; outside a transaction,
+    so no BEGIN and COMMIT: 200 workers syncing at once). None, with nothing written, when that statement fails
+    on a change id stored meanwhile (a concurrent sync): the caller then takes ``_chunk``'s way."""
+    before = dict(seen)
+    ctx: dict = {"orders": _chunk_orders(raws, user)}
+    results: list = []
+    pending: list[Change] = []
+    queued: dict = {Kind.CHECKIN: []}
+    _walk(device, batch, raws, user, seen, ctx, results, pending, queued)
+    writes = rows.Writes(connection)
+    checkins = queued[Kind.CHECKIN]
+    got = _record_checkins(checkins, user, writes)
+    at = {id(c): i for i, c in enumerate(pending)}
+    record = ("(SELECT jsonb_build_object('type', 'checkin', 'id', k.id, 'order', k.order_id, 'on', "
+              "to_char(k.on, 'YYYY-MM-DD')) FROM checkins k WHERE k.order_id = %s AND k.on = %s)")
+    exprs = {}
+    for (c, _t, _s, o), row in zip(checkins, got):
+        if c.record is not None:  # its check-in's id comes from the insert-or-update
+            exprs[at[id(c)]] = {"record": (record, [o.pk, row.on])}
+    if pending:
+        writes.insert("changes", Change, pending, exprs=exprs)
+    last, now = device.last_seen, _seen_now(device)
+    if now is not None:
+        qn, pk, seen_f = connection.ops.quote_name, Device._meta.pk, Device._meta.get_field("last_seen")
+        writes.add("device", f"UPDATE {qn(Device._meta.db_table)} SET {qn(seen_f.column)} = %s "
+                   f"WHERE {qn(pk.column)} = %s",
+                   [seen_f.get_db_prep_save(now, connection), pk.get_db_prep_save(device.pk, connection)])
+    answers = [x.result() if isinstance(x, Change) else x for x in results]
+    writes.insert("sync_audit", AuditEntry, [_sync_entry(device, batch, answers, user)])
+    try:  # inside a caller's transaction a savepoint (a failed statement leaves it usable)
+        with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+            writes.execute()
+    except IntegrityError:
+        seen.clear()
+        seen.update(before)
+        device.last_seen = last
+        return None
+    for (c, _t, _s, _o), row in zip(checkins, got):
+        if c.record is not None:
+            c.record["id"] = row.pk
+    for c in pending:
+        c._state.adding, c._state.db = False, connection.alias
+    return [x.result() if isinstance(x, Change) else x for x in results]
 
 
 def do_sync(device: Device, *, batch, changes: list, actor) -> list[dict]:
@@ -640,6 +707,11 @@ def do_sync(device: Device, *, batch, changes: list, actor) -> list[dict]:
         except (TypeError, KeyError, ValueError, AttributeError):
             pass
     seen = queries.change_results(ids_)
+    if connection.vendor == "postgresql" and 0 < len(changes) <= CHUNK and all(
+            isinstance(raw, dict) and raw.get("kind") == Kind.CHECKIN for raw in changes):
+        done = _at_once(device, batch, changes, actor, seen)
+        if done is not None:
+            return done
     results: list[dict] = []
     ctx: dict = {}
     for i in range(0, len(changes), CHUNK):

@@ -2,6 +2,7 @@
 the changes phones sent, each kept with its result (a change sent again gets the same answer, nothing written)."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -14,7 +15,14 @@ from cordon.core.models import LeanScopedFields, text_choices
 class Device(models.Model):
     """A phone a field worker registered: its slice's key, and until when it may hold the slice. Revoked (the
     phone is told to wipe at its next contact) by logging out, by locking or deactivating the account, or by
-    hand."""
+    hand.
+
+    ``last_seen`` (its last sync or slice) is written at most once a minute (``SEEN_EVERY``): a sync within a
+    minute of the last contact leaves the row as it is, so it may be up to a minute behind the phone's latest
+    sync (each sync has its own audit row ``phone.sync`` with its time)."""
+
+    #: how often a device's ``last_seen`` is rewritten at most (by syncs)
+    SEEN_EVERY = dt.timedelta(minutes=1)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone_devices")

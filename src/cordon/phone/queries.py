@@ -8,10 +8,11 @@ import hashlib
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
+from django.db import router
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from cordon.core import access, clock, ids
+from cordon.core import access, clock, ids, rows
 
 from .models import Change, Device, Kind, Status
 
@@ -40,11 +41,11 @@ def device_of(user, device_id) -> Device | None:
     if not access.has_perm(user, access.PHONE_USE):
         return None
     try:
-        # (by primary key: no ordering or LIMIT to compile; the user's id rather than the instance to resolve)
-        d = next(iter(Device.objects.filter(pk=device_id, user_id=user.pk).order_by()), None)
-    except (ValueError, TypeError, ValidationError):  # a malformed id is as unknown as an absent one
+        # by primary key, a statement compiled once (core.rows), the owner compared here: every sync reads it
+        d = rows.by_pk(Device, device_id, router.db_for_read(Device))
+    except (ValueError, TypeError, ValidationError, OverflowError):  # a malformed id: as unknown as an absent one
         return None
-    if d is None or d.revoked_at is not None or d.expires_at <= clock.now():
+    if d is None or d.user_id != user.pk or d.revoked_at is not None or d.expires_at <= clock.now():
         return None
     return d
 
@@ -54,8 +55,9 @@ def live_devices(user):
 
 
 def change_results(ids_) -> dict[str, Change]:
-    """The changes already received among ``ids_`` (phone-made ids), by id text (unordered: a dict)."""
-    return {str(c.pk): c for c in Change.objects.filter(pk__in=list(ids_)).order_by()}
+    """The changes already received among ``ids_`` (phone-made ids), by id text (a statement compiled once per
+    number of ids, ``core.rows.by_pks``)."""
+    return {str(c.pk): c for c in rows.by_pks(Change, ids_, router.db_for_read(Change))}
 
 
 # ------------------------------------------------------------------------------------------ the slice
