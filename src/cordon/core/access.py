@@ -340,8 +340,7 @@ def access(model_or_qs, user, pk, *, write: bool = False, perm: str | None = Non
     user learns nothing more than an in-scope reader would. A model with the plain ``ScopedManager`` is read by
     its key and tested against the scope in Python (``_scoped_by_pk``: the same answer, no query built).
     """
-    if isinstance(model_or_qs, type) and type(getattr(model_or_qs, "objects", None)) is ScopedManager \
-            and not model_or_qs._meta.parents and not model_or_qs._meta.proxy:  # one table holds the row
+    if isinstance(model_or_qs, type) and _read_by_key(model_or_qs):
         obj = _scoped_by_pk(model_or_qs, user, pk, read)
     else:
         qs = model_or_qs if isinstance(model_or_qs, models.QuerySet) else model_or_qs.objects.all()
@@ -353,6 +352,13 @@ def access(model_or_qs, user, pk, *, write: bool = False, perm: str | None = Non
     if need and not scope_for(user, need).contains(obj):
         raise Forbidden
     return obj
+
+
+def _read_by_key(model) -> bool:
+    """May ``model``'s records be read by key and tested with ``Scope.contains``? Its manager is the plain
+    ``ScopedManager`` (no filtering of its own) and one table holds its rows (no parent, not a proxy)."""
+    return type(getattr(model, "objects", None)) is ScopedManager and not model._meta.parents \
+        and not model._meta.proxy
 
 
 def _scoped_by_pk(model, user, pk, read: str):
@@ -385,8 +391,7 @@ def scoped_by_pks(model, user, pks, read: str = VIEW) -> dict:
 
     from cordon.core import rows
 
-    if not (type(getattr(model, "objects", None)) is ScopedManager and not model._meta.parents
-            and not model._meta.proxy):
+    if not _read_by_key(model):
         raise TypeError(f"{model.__name__}: not read by key (its manager filters, or two tables hold a row)")
     scope = scope_for(user, read)
     if scope.nothing or not pks:

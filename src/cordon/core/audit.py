@@ -192,12 +192,9 @@ def save_with_entry(obj, e) -> None:
             e.object_id = str(obj.pk)
             e.save()
         return
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in mine]
-    params += [f.get_db_prep_save(f.pre_save(e, True), connection) for f in theirs]
-    # inside a caller's transaction a savepoint, as ``transaction.atomic`` would make; alone, the statement is
-    # its own transaction
-    with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext(), \
-            connection.cursor() as c:
+    params = [rows.insert_value(f, obj, connection) for f in mine]
+    params += [rows.insert_value(f, e, connection) for f in theirs]
+    with rows.alone_or_savepoint(connection), connection.cursor() as c:
         c.execute(sql, params)
         e.pk, obj.pk = c.fetchone()
     e.object_id = str(obj.pk)

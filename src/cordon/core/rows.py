@@ -3,7 +3,9 @@ scanner makes every second (issue 17) compile their statement once and build the
 ``Model.from_db`` and the columns' database converters, as the ORM itself would."""
 from __future__ import annotations
 
-from django.db import connections
+import contextlib
+
+from django.db import connections, transaction
 from django.db.models.constants import OnConflict
 
 #: (database alias, model) -> (statement, attnames, converters) of ``by_pk``
@@ -31,6 +33,18 @@ def convert(conn, values: list, convs) -> list:
     return values
 
 
+def _select(conn, model) -> tuple[str, list, list]:
+    """(``SELECT <every concrete column> FROM <table>``, their attnames, their converters) of ``model``."""
+    qn, table = conn.ops.quote_name, model._meta.db_table
+    fields = model._meta.concrete_fields
+    sql = f"SELECT {', '.join(f'{qn(table)}.{qn(f.column)}' for f in fields)} FROM {qn(table)}"  # noqa: S608
+    return sql, [f.attname for f in fields], converters(conn, [f.get_col(table) for f in fields])
+
+
+def _where_pk(conn, model) -> str:
+    return f"WHERE {conn.ops.quote_name(model._meta.db_table)}.{conn.ops.quote_name(model._meta.pk.column)}"
+
+
 def by_pk(model, pk, using: str = "default"):
     """The ``model`` row with primary key ``pk`` (through its base manager: no filtering), None when absent;
     ValueError/TypeError for a key its field refuses, as the ORM raises."""
@@ -38,12 +52,8 @@ def by_pk(model, pk, using: str = "default"):
     key = (conn.alias, model)
     kept = _BY_PK.get(key)
     if kept is None:
-        qn = conn.ops.quote_name
-        fields = model._meta.concrete_fields
-        cols = [f.get_col(model._meta.db_table) for f in fields]
-        sql = (f"SELECT {', '.join(f'{qn(model._meta.db_table)}.{qn(f.column)}' for f in fields)} "  # noqa: S608
-               f"FROM {qn(model._meta.db_table)} WHERE {qn(model._meta.db_table)}.{qn(model._meta.pk.column)} = %s")
-        kept = _BY_PK[key] = (sql, [f.attname for f in fields], converters(conn, cols))
+        select, attnames, convs = _select(conn, model)
+        kept = _BY_PK[key] = (f"{select} {_where_pk(conn, model)} = %s", attnames, convs)
     sql, attnames, convs = kept
     value = model._meta.pk.get_db_prep_value(model._meta.pk.get_prep_value(pk), conn)
     with conn.cursor() as c:
@@ -68,14 +78,11 @@ def by_pks(model, pks, using: str = "default") -> list:
     key = (conn.alias, model, len(values))
     kept = _BY_PKS.get(key)
     if kept is None:
-        qn, table = conn.ops.quote_name, model._meta.db_table
-        fields = model._meta.concrete_fields
-        sql = (f"SELECT {', '.join(f'{qn(table)}.{qn(f.column)}' for f in fields)} FROM {qn(table)} "  # noqa: S608
-               f"WHERE {qn(table)}.{qn(pk.column)} IN ({', '.join(['%s'] * len(values))})")
+        select, attnames, convs = _select(conn, model)
         if len(_BY_PKS) > 256:
             _BY_PKS.clear()
-        kept = _BY_PKS[key] = (sql, [f.attname for f in fields],
-                               converters(conn, [f.get_col(table) for f in fields]))
+        kept = _BY_PKS[key] = (f"{select} {_where_pk(conn, model)} IN ({', '.join(['%s'] * len(values))})",
+                               attnames, convs)
     sql, attnames, convs = kept
     with conn.cursor() as c:
         c.execute(sql, values)
@@ -92,6 +99,19 @@ def insert_columns(model):
     if any(getattr(f, "generated", False) or getattr(f, "has_db_default", lambda: False)() for f in fields):
         return None
     return fields
+
+
+def insert_value(field, obj, conn):
+    """``field``'s value of the new ``obj`` as ``Model.save`` writes it (its ``pre_save``, then its database
+    preparation)."""
+    return field.get_db_prep_save(field.pre_save(obj, True), conn)
+
+
+def alone_or_savepoint(conn):
+    """Where one statement writes several rows at once: inside a caller's transaction a savepoint (a failed
+    statement leaves the transaction usable, as ``transaction.atomic`` would), alone nothing (the statement is a
+    transaction of its own: no BEGIN and COMMIT round trips)."""
+    return transaction.atomic(using=conn.alias) if conn.in_atomic_block else contextlib.nullcontext()
 
 
 class Writes:
@@ -149,7 +169,7 @@ class Writes:
                     params += list(p)
                 else:
                     marks.append("%s")
-                    params.append(f.get_db_prep_save(f.pre_save(obj, True), conn))
+                    params.append(insert_value(f, obj, conn))
             rows.append(f"({', '.join(marks)})")
         sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
                f"VALUES {', '.join(rows)} {tail}")

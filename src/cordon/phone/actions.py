@@ -25,7 +25,6 @@ stored result and writes nothing, so a batch may be resent whole or in part. Wri
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import secrets
 import uuid
@@ -676,8 +675,8 @@ def _at_once(device: Device, batch, raws: list, user, seen: dict) -> list[dict] 
                    [seen_f.get_db_prep_save(now, connection), pk.get_db_prep_save(device.pk, connection)])
     answers = [x.result() if isinstance(x, Change) else x for x in results]
     writes.insert("sync_audit", AuditEntry, [_sync_entry(device, batch, answers, user)])
-    try:  # inside a caller's transaction a savepoint (a failed statement leaves it usable)
-        with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+    try:
+        with rows.alone_or_savepoint(connection):
             writes.execute()
     except IntegrityError:
         seen.clear()
