@@ -40,7 +40,7 @@ def serve(host: str, port: int, workers: int = 2, threads: int = 4, keepalive: i
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("worker_class", "cordon.commands.serve_worker.Worker" if threads > 1 else "sync")
             self.cfg.set("keepalive", keepalive)
             self.cfg.set("accesslog", os.environ.get("CORDON_ACCESS_LOG") or None)
             self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
