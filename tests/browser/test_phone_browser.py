@@ -343,3 +343,31 @@ def test_a_volunteer_confirms_a_delivery_offline(live_server, browser, city, vol
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     ctx.close()
     assert not [e for e in errors if "Failed to load resource" not in e], errors
+
+
+def test_tiles_follow_the_roles_and_buildings_are_told_apart(live_server, browser, city, worker, volunteer):  # noqa: F811
+    """A volunteer's phone shows only what a volunteer does (deliveries; the pass check, playbooks and queue
+    for everyone) and a screen of another role's falls back to the tiles; two buildings of one name in the
+    worker's community are told apart by their estate."""
+    from cordon.places.actions import do_ensure_area
+
+    parts = city["unit_a"].path.split("/")  # district/street/community/estate/building/unit
+    parts[-3] += "二期"
+    do_ensure_area("/".join(parts), actor="test")
+    url = live_server.url
+    _ctx, page, errors = _phone(browser, url, worker)
+    page.goto(url + "/app/#care")
+    page.wait_for_selector("main[data-screen=care]")
+    labels = page.eval_on_selector_all("select[name=building] option:not([value=''])", "os => os.map(o => o.text)")
+    name = city["unit_a"].parent.name
+    assert sorted(labels) == sorted([f"{city['unit_a'].parent.parent.name} {name}", f"{parts[-3]} {name}"])
+    page.context.close()
+
+    _ctx, page, more = _phone(browser, url, volunteer)
+    tiles = page.eval_on_selector_all("a.tile", "els => els.map(e => e.id)")
+    assert tiles == ["tile-deliveries", "tile-pass", "tile-playbooks", "tile-queue"]
+    page.goto(url + "/app/#care")
+    page.wait_for_selector("main[data-screen=home]")
+    assert page.locator("#back").is_hidden()
+    page.context.close()
+    assert errors + more == []

@@ -152,6 +152,7 @@ def test_slice_is_scoped_masked_and_compressed(city, field, worker, outsider, as
     c = as_user(worker)
     data = _slice(c, _device(c)["device"])
     assert data["version"] == 1 and data["user"]["username"] == "worker_a"
+    assert data["user"]["screens"] == ["tubes", "deliveries", "checkins", "visits", "buildings", "care"]
     assert [a["path"] for a in data["areas"]] == ["城关区/皋兰路街道/五泉社区"]
     people = {p["id"]: p for b in data["buildings"] for u in b["units"] for h in u["households"]
               for p in h["residents"]}
@@ -394,3 +395,19 @@ def test_a_change_id_is_one_account_s(city, field, worker, as_user):
     d2 = _device(c2)["device"]
     [res] = _sync(c2, d2, _slice(c2, d2)["scope_hash"], [change]).json()["results"]
     assert res["status"] == "rejected" and res["message"].startswith("id") and res["record"] is None
+
+
+def test_the_slice_s_screens_are_the_phone_grants_capabilities(city, worker):
+    """``user.screens`` is read from ``core.access``'s table over the grants that carry ``phone.use`` only: a
+    role held elsewhere without it adds nothing to the phone."""
+    from cordon.core import access
+    from cordon.core.models import Grant
+    from cordon.phone import queries
+
+    want = [s for s, cap in queries.SCREEN_CAPS.items() if access.role_has("community_worker", cap)]
+    assert queries.screens(worker) == want
+    Grant.objects.filter(user=worker).delete()
+    Grant.objects.create(user=worker, role="hotline_operator", area=city["community_a"])  # care.create, no phone
+    Grant.objects.create(user=worker, role="volunteer", area=city["community_a"])
+    del worker._cordon_grants  # (grants are read once per request)
+    assert queries.screens(worker) == ["deliveries"]

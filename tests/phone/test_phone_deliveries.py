@@ -199,6 +199,7 @@ def test_a_volunteer_confirms_their_communitys_deliveries_only(city, supplies, v
     assert {d["household_label"] for d in data["deliveries"]} == {"101", "501"}
     assert data["buildings"] == [] and data["rounds"] == [] and data["checkins"] == [] and data["visits"] == []
     assert data["pass_key"] == "" and data["user"]["roles"] == ["volunteer"]
+    assert data["user"]["screens"] == ["deliveries"]  # the app shows no tile it could not use
     text = str(data)
     assert "王秀英" not in text and "13909310001" not in text and city["resident_a"].name[0] + "*" not in text
 

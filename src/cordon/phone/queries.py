@@ -22,6 +22,12 @@ VERSION = 1
 DEVICE_HOURS = 12
 #: the audiences of the pack's playbooks that field workers read (staff, volunteers, sampling teams)
 FIELD_AUDIENCES = frozenset({"staff", "volunteer", "sampling"})
+#: the app's screens that need a capability (read from ``core.access`` as the pages' navigation is): a screen
+#: shows on the phone only when a role of the user's phone grants carries it. The pass check (verified on the
+#: phone; logged only for ``passes.check``), the playbooks and the queue are for every phone user.
+SCREEN_CAPS = {"tubes": access.SCREENING_WRITE, "deliveries": access.SUPPLIES_DELIVER,
+               "checkins": access.CASES_WRITE, "visits": access.CARE_DISPATCH, "buildings": access.VIEW,
+               "care": access.CARE_CREATE}
 
 
 def scope_hash(user) -> str:
@@ -72,6 +78,12 @@ def _scoped(qs, user, cap: str, phone: access.Scope):
     elsewhere: the phone carries only what the field role's grants cover)."""
     qs = qs.for_user(user, cap)
     return qs if phone.everything else qs.filter(phone.q())
+
+
+def screens(user) -> list[str]:
+    """The capability-bound screens (``SCREEN_CAPS``) the roles of the user's phone grants allow, in its order."""
+    roles = {g.role for g in access.grants_of(user) if access.role_has(g.role, access.PHONE_USE)}
+    return [name for name, cap in SCREEN_CAPS.items() if any(access.role_has(r, cap) for r in roles)]
 
 
 def roots(user, phone: access.Scope) -> list:
@@ -238,7 +250,7 @@ def build_slice(user, *, lang: str = "zh") -> dict:
     pass_key, revoked = _passes(user)
     return {
         "version": VERSION, "generated_at": clock.now().isoformat(), "scope_hash": scope_hash(user),
-        "user": {"username": user.get_username(), "roles": sorted(access.roles_of(user))},
+        "user": {"username": user.get_username(), "roles": sorted(access.roles_of(user)), "screens": screens(user)},
         "today": today.isoformat(),
         "areas": [{"id": a.pk, "path": a.path, "name": a.name} for a in roots(user, phone)],
         "buildings": _buildings(user, phone, people),

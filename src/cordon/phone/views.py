@@ -17,7 +17,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from cordon.core import access
-from cordon.phone import strings
+from cordon.phone import queries, strings
 from cordon.web.pages import route
 
 STATIC_DIR = Path(__file__).parent / "static" / "phone"
@@ -54,7 +54,9 @@ def app_shell(request):
                    "lang": "en" if request.LANGUAGE_CODE == "en" else "zh-hans",
                    "needs": strings.NEEDS, "version": assets_version(),
                    # a pass checked on the phone is logged by the server only for these roles
-                   "pass_check_roles": [r for r in access.ROLE_CAPS if access.role_has(r, access.PASSES_CHECK)]}})
+                   "pass_check_roles": [r for r in access.ROLE_CAPS if access.role_has(r, access.PASSES_CHECK)],
+                   # the screens shown only when the slice's ``user.screens`` lists them
+                   "bound_screens": list(queries.SCREEN_CAPS)}})
 
 
 @route("app/manifest.webmanifest", "phone_manifest")

@@ -26,10 +26,16 @@ const JOB_PLAYBOOK = {tubes: "door_sampling", deliveries: "sealed_delivery", car
 let idx = null;
 function index() {
   const s = state.slice;
-  idx = {res: new Map(), units: new Map(), buildings: new Map(), households: new Map()};
+  idx = {res: new Map(), units: new Map(), buildings: new Map(), households: new Map(), label: new Map()};
   if (!s) return;
+  // a building's label: its name, with the area above it (the estate, 小区) when another building of the slice
+  // has the same name (every estate has its 1号楼)
+  const named = new Map();
+  for (const b of s.buildings || []) named.set(b.name, (named.get(b.name) || 0) + 1);
   for (const b of s.buildings || []) {
     idx.buildings.set(b.id, b);
+    const up = String(b.path || "").split("/").slice(-2, -1)[0];
+    idx.label.set(b.id, named.get(b.name) > 1 && up ? `${up} ${b.name}` : b.name);
     for (const u of b.units || []) {
       idx.units.set(u.id, {unit: u, building: b});
       for (const hh of u.households || []) {
@@ -43,7 +49,14 @@ function index() {
 const today = () => (state.slice && state.slice.today) || store.localIso(new Date()).slice(0, 10);
 const mine = (kind) => state.changes.filter((c) => c.kind === kind);
 const who = (id) => { const x = idx.res.get(id); return x ? x.r.name_masked : "#" + id; };
-const where = (id) => { const x = idx.res.get(id); return x ? `${x.building.name} ${x.unit.name} ${x.household.label}` : ""; };
+const bname = (b) => idx.label.get(b.id) || b.name;
+const where = (id) => { const x = idx.res.get(id); return x ? `${bname(x.building)} ${x.unit.name} ${x.household.label}` : ""; };
+/** May the user's phone roles use this screen? (``user.screens`` lists the capability-bound ones they may.) */
+function allowed(name) {
+  const key = name === "building" ? "buildings" : name;
+  const may = state.slice && state.slice.user && state.slice.user.screens;
+  return !may || CONFIG.bound_screens.indexOf(key) < 0 || may.indexOf(key) >= 0;
+}
 const pending = () => state.changes.filter((c) => c.status === "pending").length;
 
 function tubeBarcodes() {
@@ -189,19 +202,20 @@ const SCREENS = {
       queue: pending() || null,
     };
     return [h("h2", {}, t("today") + " · " + s.today),
-      h("nav.tiles", {}, Object.entries(n).map(([k, v]) => h("a.tile", {href: "#" + k, id: "tile-" + k},
+      h("nav.tiles", {}, Object.entries(n).filter(([k]) => allowed(k)).map(([k, v]) => h("a.tile", {href: "#" + k, id: "tile-" + k},
         h("span", {}, t(k)), v !== null ? h("b.count", {}, v) : null)))];
   },
 
   buildings() {
-    return h("ul.list", {}, (state.slice.buildings || []).map((b) => h("li", {},
-      h("a.row", {href: "#building/" + b.id}, h("b", {}, b.name), h("small", {}, b.path)))));
+    if (!(state.slice.buildings || []).length) return h("p.card", {}, t("nothing"));
+    return h("ul.list", {}, state.slice.buildings.map((b) => h("li", {},
+      h("a.row", {href: "#building/" + b.id}, h("b", {}, bname(b)), h("small", {}, b.path)))));
   },
 
   building(id) {
     const b = idx.buildings.get(Number(id));
     if (!b) return h("p", {}, t("nothing"));
-    return [h("h2", {}, b.name), ...(b.units || []).map((u) => h("section.card", {},
+    return [h("h2", {}, bname(b)), ...(b.units || []).map((u) => h("section.card", {},
       h("h3", {}, u.name, " ", h("small", {}, t("households", {n: (u.households || []).length}))),
       (u.households || []).map((hh) => h("div.household", {}, h("b", {}, hh.label),
         h("ul.people", {}, (hh.residents || []).map((r) => h("li", {}, person(r))))))))];
@@ -406,7 +420,7 @@ function queuedList(kind) {
 function residentPicker(key, type, note, onchange) {
   const f = state.form[key + "Pick"] || (state.form[key + "Pick"] = {building: "", unit: ""});
   const blds = state.slice.buildings || [];
-  const bSel = select("building", [["", t("choose")], ...blds.map((b) => [b.id, b.name])], f.building);
+  const bSel = select("building", [["", t("choose")], ...blds.map((b) => [b.id, bname(b)])], f.building);
   const uSel = h("select", {name: "unit"});
   const people = h("div.people-pick");
   const fillUnits = () => {
@@ -451,7 +465,8 @@ function renderStatus() {
 const FORMS = new Set(["tubes", "care", "pass"]);
 function render(afterSync) {
   renderStatus();
-  const [name, arg] = (location.hash.slice(1) || "home").split("/");
+  let [name, arg] = (location.hash.slice(1) || "home").split("/");
+  if (!allowed(name)) [name, arg] = ["home", undefined];  // a screen the user's roles do not use
   if (afterSync === true && FORMS.has(name) && main.dataset.screen === name) return;  // keep what is being typed
   if (stopCamera) { stopCamera(); stopCamera = null; }
   document.getElementById("back").hidden = name === "home";
