@@ -192,8 +192,8 @@ def save_with_entry(obj, e) -> None:
             e.object_id = str(obj.pk)
             e.save()
         return
-    params = [rows.insert_value(f, obj, connection) for f in mine]
-    params += [rows.insert_value(f, e, connection) for f in theirs]
+    params = rows.insert_values(type(obj), mine, obj, connection) + rows.insert_values(AuditEntry, theirs, e,
+                                                                                        connection)
     with rows.alone_or_savepoint(connection), connection.cursor() as c:
         c.execute(sql, params)
         e.pk, obj.pk = c.fetchone()
