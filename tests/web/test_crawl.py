@@ -454,6 +454,25 @@ def test_demo_writes_nothing_dated_after_its_now(demo_city, db):
     assert not Designation.objects.filter(designated_at__gt=now).exists()
 
 
+def test_demo_field_phones_have_work_to_do(demo_city, db):
+    """The demo's field accounts open the phone app onto real work: deliveries to confirm at the door (the
+    community's sealed unit's boxes are left planned), and for the community worker a round's tubes and households."""
+    from django.contrib.auth import get_user_model
+
+    from cordon.phone import queries
+
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=("community", "volunteer"))}
+    worker, volunteer = queries.build_slice(users["community"]), queries.build_slice(users["volunteer"])
+    from cordon.supplies.models import DeliveryOrder
+
+    # every box of the community's sealed areas but the one the phone demo confirmed is still to be confirmed
+    theirs = DeliveryOrder.objects.filter(household__unit__path__startswith=users["community"].grants.get().area.path + "/")
+    assert len(worker["deliveries"]) == len(volunteer["deliveries"]) == theirs.filter(status="planned").count() \
+        == theirs.count() - 1 > 0
+    assert worker["rounds"] and worker["buildings"]
+    assert volunteer["user"]["screens"] == ["deliveries"] and not volunteer["buildings"]
+
+
 def test_public_risk_areas_give_the_real_basis(demo_city, db):
     """Only a designation with a linked infection is published as where an infected person lives or stayed;
     one designated on an exposure place without a linked infection says so."""

@@ -40,11 +40,16 @@ def run(today: dt.date | None = None) -> None:
         sa.do_count_stock(w, med, counted=20, on=yesterday, actor=actor)
     sa.do_close_day(today, actor="demo")
     active = list(Designation.objects.filter(status=Status.ACTIVE).select_related("area").order_by("id")[:3])
-    orders = []
+    # the field accounts' community (the ``community`` and ``volunteer`` demo accounts): its boxes are left
+    # planned, so the phone app has deliveries to confirm at the door
+    field = User.objects.filter(username="community").first()
+    home = next((g.area.path + "/" for g in field.grants.select_related("area") if g.area_id), None) if field else None
+    orders, planned = [], []
     for i, d in enumerate(active):
         for item in (staple, veg) + ((med,) if i == 0 else ()):
             a = sa.do_allocate(d, warehouse=w, item=item, actor=actor, reason="封控区生活物资保障")
-            orders += sa.do_issue_allocation(a, team=team, actor=actor)
+            made = sa.do_issue_allocation(a, team=team, actor=actor)
+            (planned if home and d.area.path.startswith(home) else orders).extend(made)
     for k, o in enumerate(orders):
         if k % 7 == 3:
             continue  # still planned
@@ -55,7 +60,8 @@ def run(today: dt.date | None = None) -> None:
     for market, price, item in (("东岗农贸市场", "1.25", cabbage), ("张掖路综合市场", "1.45", cabbage),
                                 ("西站农贸市场", "27", veg)):
         sa.do_report_price(item, market=market, price=price, area=district, actor=actor)
-    print(f"Demo supplies: {len(active)} sealed areas supplied, {len(orders)} deliveries to the door "
+    print(f"Demo supplies: {len(active)} sealed areas supplied, {len(orders) + len(planned)} deliveries to the door "
           f"({DeliveryOrder.objects.filter(status='delivered').count()} delivered, "
-          f"{DeliveryOrder.objects.filter(status='failed').count()} failed); price alerts: "
+          f"{DeliveryOrder.objects.filter(status='failed').count()} failed; {len(planned)} in the field accounts' "
+          f"community left to confirm on the phone app); price alerts: "
           f"{PriceReport.objects.filter(alert=True).count()}.")
