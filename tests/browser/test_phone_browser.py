@@ -361,6 +361,10 @@ def test_tiles_follow_the_roles_and_buildings_are_told_apart(live_server, browse
     labels = page.eval_on_selector_all("select[name=building] option:not([value=''])", "os => os.map(o => o.text)")
     name = city["unit_a"].parent.name
     assert sorted(labels) == sorted([f"{city['unit_a'].parent.parent.name} {name}", f"{parts[-3]} {name}"])
+    page.goto(url + "/app/#buildings")  # paths below the worker's community, which every card would repeat
+    page.wait_for_selector("main[data-screen=buildings]")
+    paths = page.eval_on_selector_all("main a.row small", "els => els.map(e => e.textContent)")
+    assert sorted(paths) == sorted([f"{city['unit_a'].parent.parent.name}/{name}", f"{parts[-3]}/{name}"])
     page.context.close()
 
     _ctx, page, more = _phone(browser, url, volunteer)

@@ -50,6 +50,14 @@ const today = () => (state.slice && state.slice.today) || store.localIso(new Dat
 const mine = (kind) => state.changes.filter((c) => c.kind === kind);
 const who = (id) => { const x = idx.res.get(id); return x ? x.r.name_masked : "#" + id; };
 const bname = (b) => idx.label.get(b.id) || b.name;
+/** A path below the phone's own areas (五泉小区/1号楼/3单元 rather than from the district down): the area the
+ * worker covers is the same on every card. */
+function below(path) {
+  const p = String(path || "");
+  const top = (state.slice.areas || []).map((a) => a.path + "/").filter((a) => p.startsWith(a))
+    .sort((x, y) => y.length - x.length)[0];
+  return top ? p.slice(top.length) : p;
+}
 const where = (id) => { const x = idx.res.get(id); return x ? `${bname(x.building)} ${x.unit.name} ${x.household.label}` : ""; };
 /** May the user's phone roles use this screen? (``user.screens`` lists the capability-bound ones they may.) */
 function allowed(name) {
@@ -209,7 +217,7 @@ const SCREENS = {
   buildings() {
     if (!(state.slice.buildings || []).length) return h("p.card", {}, t("nothing"));
     return h("ul.list", {}, state.slice.buildings.map((b) => h("li", {},
-      h("a.row", {href: "#building/" + b.id}, h("b", {}, bname(b)), h("small", {}, b.path)))));
+      h("a.row", {href: "#building/" + b.id}, h("b", {}, bname(b)), h("small", {}, below(b.path))))));
   },
 
   building(id) {
@@ -271,7 +279,7 @@ const SCREENS = {
           await change("delivery", {order: d.id, delivered: false, reason: reason.value.trim()}); render(true);
         }}, t("not_delivered")));
       return h("section.card.delivery", {dataset: {order: d.id}},
-        h("h3", {}, d.unit_path, " ", h("b", {}, d.household_label || (idx.households.get(d.household) || {}).label || "")),
+        h("h3", {}, below(d.unit_path), " ", h("b", {}, d.household_label || (idx.households.get(d.household) || {}).label || "")),
         h("p", {}, items(d.items)), d.due_on ? h("small", {}, t("due", {d: d.due_on})) : null,
         h("div.btn-row", {},
           h("button.btn.ok", {type: "button", onclick: async () => { await change("delivery", {order: d.id, delivered: true}); render(true); }}, t("delivered")),
