@@ -147,7 +147,8 @@ def select(qs, text: str = "", **given):
     return qs
 
 
-#: (database alias, model) -> (INSERT statement, fields in its order) of ``save_with_entry`` (built once)
+#: (database alias, model) -> (INSERT statement, ``rows.plan`` of the record's and the audit row's fields in its
+#: order) of ``save_with_entry`` (built once)
 _WITH_ENTRY_SQL: dict = {}
 
 
@@ -168,7 +169,7 @@ def _with_entry_sql(model, connection):
                f"{qn(AuditEntry._meta.get_field('object_id').column)}) "
                f"SELECT {', '.join(['%s'] * len(theirs))}, CAST(r.{pk} AS text) FROM r "
                f"RETURNING {qn(AuditEntry._meta.pk.column)}, (SELECT {pk} FROM r)")
-        kept = _WITH_ENTRY_SQL[key] = (sql, mine, theirs)
+        kept = _WITH_ENTRY_SQL[key] = (sql, rows.plan(mine), rows.plan(theirs))
     return kept
 
 
@@ -192,8 +193,7 @@ def save_with_entry(obj, e) -> None:
             e.object_id = str(obj.pk)
             e.save()
         return
-    params = rows.insert_values(type(obj), mine, obj, connection) + rows.insert_values(AuditEntry, theirs, e,
-                                                                                        connection)
+    params = rows.insert_values(mine, obj, connection) + rows.insert_values(theirs, e, connection)
     with rows.alone_or_savepoint(connection), connection.cursor() as c:
         c.execute(sql, params)
         e.pk, obj.pk = c.fetchone()

@@ -113,7 +113,7 @@ _PLAIN = {models.CharField: str, models.TextField: str, models.IntegerField: int
           models.SmallIntegerField: int, models.PositiveIntegerField: int, models.PositiveSmallIntegerField: int,
           models.BooleanField: bool}
 _KEYS = (models.AutoField, models.BigAutoField, models.IntegerField, models.BigIntegerField)
-#: model -> [(field, the type its values are written as they are, or None)] of ``insert_values``
+#: model -> ``plan`` of its ``insert_columns`` (``Writes.insert``)
 _PLANS: dict = {}
 
 
@@ -125,11 +125,20 @@ def _plain_type(field):
     return _PLAIN.get(type(field))
 
 
-def _plan(model, fields) -> list:
-    plan = _PLANS.get(model)
-    if plan is None or len(plan) != len(fields):
-        plan = _PLANS[model] = [(f, _plain_type(f)) for f in fields]
-    return plan
+def plan(fields) -> list:
+    """[(field, the type its values are written as they are, or None)] of ``fields``: how ``insert_values`` takes
+    each (built once by its caller for a statement it keeps)."""
+    return [(f, _plain_type(f)) for f in fields]
+
+
+def _plan(model) -> list:
+    kept = _PLANS.get(model)
+    if kept is None:
+        fields = insert_columns(model)
+        if fields is None:
+            raise ValueError(f"{model.__name__}: a column with a database default or generated")
+        kept = _PLANS[model] = plan(fields)
+    return kept
 
 
 def _value(f, kind, obj, conn):
@@ -140,12 +149,12 @@ def _value(f, kind, obj, conn):
     return insert_value(f, obj, conn)
 
 
-def insert_values(model, fields, obj, conn) -> list:
-    """``insert_value`` of each of ``fields`` (``insert_columns(model)``) of the new ``obj``: a value of a plain
+def insert_values(fields_plan, obj, conn) -> list:
+    """``insert_value`` of each field of ``fields_plan`` (``plan(fields)``) of the new ``obj``: a value of a plain
     field (a text, number, flag or key field without a ``pre_save`` of its own) that already has the type it is
     written as, or is None, is taken as it is; every other value goes through ``insert_value``. A sync writes a
     few hundred values: this is most of what writing them costs in Python."""
-    return [_value(f, kind, obj, conn) for f, kind in _plan(model, fields)]
+    return [_value(f, kind, obj, conn) for f, kind in fields_plan]
 
 
 def alone_or_savepoint(conn):
@@ -196,19 +205,12 @@ class Writes:
             tail = conn.ops.on_conflict_suffix_sql(None, OnConflict.UPDATE, col(upsert[1]), col(upsert[0]))
         if returning:
             tail += f" RETURNING {', '.join(qn(model._meta.get_field(n).column) for n in returning)}"
-        fields = insert_columns(model)
-        if fields is None:
-            raise ValueError(f"{model.__name__}: a column with a database default or generated")
+        columns = _plan(model)
         rows, params = [], []
-        plain = "(" + ", ".join(["%s"] * len(fields)) + ")"
         for i, obj in enumerate(objs):
-            own = (exprs or {}).get(i)
-            if not own:
-                params += insert_values(model, fields, obj, conn)
-                rows.append(plain)
-                continue
+            own = (exprs or {}).get(i, {})
             marks = []
-            for f, kind in _plan(model, fields):
+            for f, kind in columns:
                 if f.attname in own:
                     sql, p = own[f.attname]
                     marks.append(sql)
@@ -217,7 +219,7 @@ class Writes:
                     marks.append("%s")
                     params.append(_value(f, kind, obj, conn))
             rows.append(f"({', '.join(marks)})")
-        sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
+        sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f, _k in columns)}) "  # noqa: S608
                f"VALUES {', '.join(rows)} {tail}")
         self.add(name, sql, params, then=then)
 

@@ -80,9 +80,15 @@ def _scoped(qs, user, cap: str, phone: access.Scope):
     return qs if phone.everything else qs.filter(phone.q())
 
 
+def phone_grants(user) -> list:
+    """The user's grants whose role carries ``phone.use`` (a user may hold other roles elsewhere: the phone is for
+    these only)."""
+    return [g for g in access.grants_of(user) if access.role_has(g.role, access.PHONE_USE)]
+
+
 def screens(user) -> list[str]:
     """The capability-bound screens (``SCREEN_CAPS``) the roles of the user's phone grants allow, in its order."""
-    roles = {g.role for g in access.grants_of(user) if access.role_has(g.role, access.PHONE_USE)}
+    roles = {g.role for g in phone_grants(user)}
     return [name for name, cap in SCREEN_CAPS.items() if any(access.role_has(r, cap) for r in roles)]
 
 
@@ -91,8 +97,7 @@ def roots(user, phone: access.Scope) -> list:
 
     if phone.everything:
         return list(Area.objects.filter(kind="district").order_by("id"))
-    granted = {g.area_id: g.area for g in access.grants_of(user)
-               if g.area_id is not None and access.role_has(g.role, access.PHONE_USE)}
+    granted = {g.area_id: g.area for g in phone_grants(user) if g.area_id is not None}
     out = [a for a in granted.values()
            if not any(i in granted for _lv, i in access.ancestors_above(a))]
     return sorted(out, key=lambda a: (a.depth, a.path))
