@@ -147,3 +147,22 @@ def test_worker_lassos_buildings_and_sees_them_in_the_preview(live_server, brows
     districts = Shape.objects.filter(kind="district").count()
     assert districts and anon.locator("path.map-district").count() == districts
     assert "Legend" in anon.locator(".map-legend").inner_text()
+
+
+def test_zoom_buttons_speak_the_pages_language(live_server, browser, city, worker):  # noqa: F811
+    """Leaflet's zoom buttons are titled (tooltip and accessible name) in the page's language on the map, the
+    situation page's map panel and the public map: Leaflet's own titles are English."""
+    from cordon.maps.actions import do_generate_shapes
+
+    do_generate_shapes(actor="test")
+    url = live_server.url
+    page, errors = logged_in(browser, url, worker, 360, 780)
+    anon = browser.new_page(viewport={"width": 360, "height": 780}, locale="zh-CN")
+    for p, path in ((page, "/maps/"), (page, "/situation/"), (anon, "/public/map")):
+        p.goto(url + path)
+        zoom_in = p.locator(".leaflet-control-zoom-in")
+        zoom_in.wait_for()
+        titles = [(p.locator(f".leaflet-control-zoom-{b}").get_attribute("title"),
+                   p.locator(f".leaflet-control-zoom-{b}").get_attribute("aria-label")) for b in ("in", "out")]
+        assert titles == [("放大", "放大"), ("缩小", "缩小")], (path, titles)
+    assert not errors, errors

@@ -5,6 +5,8 @@ Thin: parse, authorize (``for_user`` / ``access.access`` / ``care.perms``), call
 """
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -38,6 +40,17 @@ def priority_title(key: str) -> str:
 
 
 _status_label = choice_label(CareRequest, "status")
+#: the note triage writes on its event (``triage.rule``: the rule applied, in English as the audit row has it)
+_TRIAGE_NOTE = re.compile(r"care-triage: (\w+) \(rank \d+, dispatch within (\d+) min; .*\)")
+
+
+def event_note(note: str) -> str:
+    """An event's note for the page: triage's rule in the reader's language, any other note as written."""
+    found = _TRIAGE_NOTE.fullmatch(note)
+    if not found:
+        return note
+    return _("%(priority)s: dispatch within %(m)s min") % {"priority": priority_title(found.group(1)),
+                                                            "m": found.group(2)}
 
 
 def _row(r: CareRequest, now) -> dict:
@@ -125,7 +138,10 @@ def _dispatch_form(r: CareRequest, data=None):
 def _context(user, r: CareRequest, bound=None) -> dict:
     now = clock.now()
     bound = bound or {}
-    return {"row": _row(r, now), "r": r, "events": list(r.events.all()),
+    events = list(r.events.all())
+    for e in events:
+        e.note_shown = event_note(e.note)
+    return {"row": _row(r, now), "r": r, "events": events,
             "can_write": perms.can_write(user, perms.DISPATCH, r),
             "phone": ids.mask_phone(r.phone), "next": sorted(actions.TRANSITIONS[r.status]),
             "retriage_form": bound.get("retriage") or forms.RetriageForm(prefix="retriage",

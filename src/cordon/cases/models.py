@@ -1,8 +1,10 @@
 """Infections. (Response tasks, contacts, orders, facilities and arrivals build on this.)"""
 from __future__ import annotations
 
+import re
+
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from cordon.core import clock
 from cordon.core.models import LeanScopedFields, ScopedFields, TaskStatus, TimelineEntry, text_choices
@@ -63,11 +65,21 @@ class ResponseTask(ScopedFields):
         constraints = [models.UniqueConstraint(fields=["infection", "step"], name="task_once_per_step")]
 
 
+#: the note a deadline escalation writes (``actions.do_escalate_overdue``), stored in English as the API gives it
+_ESCALATED = re.compile(r"overdue: escalated to level (\d)")
+
+
 class TaskNote(TimelineEntry):
     """The task's timeline."""
 
     task = models.ForeignKey(ResponseTask, on_delete=models.CASCADE, related_name="notes")
     text = models.TextField()
+
+    @property
+    def shown_text(self) -> str:
+        """The note in the reader's language where the program wrote it (an escalation), else as written."""
+        found = _ESCALATED.fullmatch(self.text)
+        return gettext("Overdue: escalated to level %(n)s") % {"n": found.group(1)} if found else self.text
 
 
 FacilityKind = text_choices(

@@ -48,6 +48,20 @@ def level_label(level: str) -> str:
         return level
 
 
+#: the reasons the program itself writes on a history event (stored as keys: a closed round's events are found
+#: by theirs), shown in the reader's language; a person's reason is shown as written
+EVENT_REASONS = {"due under the pack": gettext_lazy("Due under the policy pack"),
+                 "lifted by hand": gettext_lazy("Lifted by hand")}
+_ROUND_REASON = re.compile(r"screening round (\d+)")
+
+
+def event_reason(reason: str) -> str:
+    if reason in EVENT_REASONS:
+        return str(EVENT_REASONS[reason])
+    found = _ROUND_REASON.fullmatch(reason)
+    return _("Screening round %(n)s") % {"n": found.group(1)} if found else reason
+
+
 def _is_commander(user) -> bool:
     return access.has_perm(user, access.COMMAND)
 
@@ -190,6 +204,7 @@ def _detail_context(user, d: Designation, bound: dict | None = None) -> dict:
     for e in events:
         e.level_label = level_label(e.level) if e.level else ""
         e.result_label = results.get(e.result, e.result)
+        e.reason_label = event_reason(e.reason)
     all_members = list(d.members.select_related("area").order_by("removed_on", "area__path"))
     can_write = access.scope_for(user, access.ZONES_WRITE).contains(d)
     neighbours = []

@@ -17,7 +17,10 @@
     return [[v[1], v[0]], [v[3], v[2]]];
   }
   function newMap(node) {
-    var map = L.map(node, {minZoom: 6, maxZoom: 19, attributionControl: false});
+    var map = L.map(node, {minZoom: 6, maxZoom: 19, attributionControl: false, zoomControl: false});
+    // the zoom buttons' titles in the page's language (Leaflet's own are English)
+    L.control.zoom({zoomInTitle: node.dataset.tZoomIn || "Zoom in", zoomOutTitle: node.dataset.tZoomOut || "Zoom out"})
+      .addTo(map);
     map.fitBounds(bounds(node.dataset.extent));
     return map;
   }
