@@ -454,6 +454,17 @@ def test_demo_writes_nothing_dated_after_its_now(demo_city, db):
     assert not Designation.objects.filter(designated_at__gt=now).exists()
 
 
+def test_demo_audit_rows_name_their_records(demo_city, db):
+    """Every audit row the demo writes names its record readably: a model with neither ``audit_repr`` nor
+    ``__str__`` is named by its kind and id ("delivery order 12"), never Django's "DeliveryOrder object (12)"."""
+    from cordon.core.models import AuditEntry
+
+    rows = AuditEntry.objects.filter(object_repr__regex=r" object \([0-9]+\)$")
+    assert not rows.exists(), sorted(set(rows.values_list("action", "object_repr")[:20]))
+    delivered = AuditEntry.objects.filter(action="delivery.delivered").first()
+    assert delivered.object_repr == f"delivery order {delivered.object_id}"
+
+
 def test_demo_field_phones_have_work_to_do(demo_city, db):
     """The demo's field accounts open the phone app onto real work: deliveries to confirm at the door (the
     community's sealed unit's boxes are left planned), and for the community worker a round's tubes and households."""
@@ -599,3 +610,35 @@ def test_close_loop_pages_as_every_role(demo_city, db, username):
     assert not problems, "\n".join(problems)
     if username == "commander":  # the whole city's board has the demo's areas
         assert client.get("/zones/release/").content.decode().count('class="zone-card') >= 1
+
+
+def test_notes_the_program_writes_read_in_chinese(demo_city, db):
+    """What the program itself writes on a record's history is shown in the page's language, not as its stored
+    English: a risk area's change due under the pack and a closed screening round counted for it, a response task's
+    escalation, triage's rule on an emergency medical request. A unit's inbox opened on every unit of the
+    jurisdiction says so when it is empty. (Found walking the demo on a phone in Chinese.)"""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from cordon.care.models import RequestEvent
+    from cordon.cases.models import TaskNote
+    from cordon.zones.models import Event
+
+    client = Client(raise_request_exception=False)
+    client.force_login(get_user_model().objects.get(username="commander"))
+    client.cookies["django_language"] = "zh-hans"
+    change = Event.objects.filter(reason="due under the pack").first()
+    counted = Event.objects.filter(reason__startswith="screening round ").first()
+    note = TaskNote.objects.filter(text__startswith="overdue: escalated to level ").first()
+    triaged = RequestEvent.objects.filter(note__startswith="care-triage: ").first()
+    assert change and counted and note and triaged
+    pages = {f"/zones/{change.designation_id}/": ("due under the pack", "按政策包规则到期调整"),
+             f"/zones/{counted.designation_id}/": ("screening round", "核酸筛查轮次 #"),
+             f"/cases/infections/{note.task.infection_id}/": ("escalated to level", "逾期未完成，升级至"),
+             f"/care/requests/{triaged.request_id}/": ("dispatch within", "分钟内派车")}
+    for url, (english, chinese) in pages.items():
+        html = client.get(url).content.decode()
+        assert english not in html and chinese in html, url
+    client.force_login(get_user_model().objects.get(username="keyplace"))
+    html = client.get("/inbox/?all=1").content.decode()
+    assert "O2" in html or ("辖区内各单位暂无指令" in html and "本单位暂无指令" not in html)

@@ -7,7 +7,9 @@ import datetime as dt
 import decimal
 import uuid
 
+from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext
 
 from cordon.core import clock, rows
@@ -77,11 +79,17 @@ def _plain(value):
 
 def object_repr_of(obj) -> str:
     """How an audit row names a record: ``audit_repr()`` where the model defines one (people are named by
-    their id, never by name, ID number or phone), else ``str(obj)``."""
+    their id, never by name, ID number or phone), else ``str(obj)``; a model with neither is named by its kind
+    in English and its id ("delivery order 12"), not by Django's "DeliveryOrder object (12)"."""
     if obj is None:
         return ""
     named = getattr(obj, "audit_repr", None)
-    return named() if callable(named) else str(obj)
+    if callable(named):
+        return named()
+    if type(obj).__str__ is models.Model.__str__:
+        with translation.override("en"):
+            return f"{obj._meta.verbose_name} {obj.pk}"
+    return str(obj)
 
 
 def actor_name(actor) -> str:
