@@ -252,6 +252,32 @@ def test_openapi_document(client):
     assert {"items", "page", "page_size", "has_next"} <= set(page["properties"])
 
 
+def test_decimal_fields_in_the_document_say_what_is_accepted(records, commander, as_user, client):
+    """A decimal field is documented as a number within the range its digits allow, or a text of that shape (not
+    pydantic's "a number or any string", which promised that "abc" or 8e-62 would be taken); the server accepts
+    what the document allows at the edges, and refuses what it rules out."""
+    doc = client.get("/api/openapi.json").json()
+    quantity = _resolve(doc, doc["components"]["schemas"]["MovementIn"]["properties"]["quantity"])
+    number, text = quantity["anyOf"]
+    assert number == {"type": "number", "minimum": 0, "maximum": 9999999999.99}
+    assert text["type"] == "string" and "10 digits before the point and 2 after" in quantity["description"]
+    pattern = re.compile(text["pattern"])
+    assert all(pattern.match(v) for v in ("0", "9999999999.99", ".5", "+3.1"))
+    assert not any(pattern.match(v) for v in ("abc", "", "-1", "1e3", "12345678901", "1.234", "1.2.3", " 1"))
+    c = as_user(commander)
+    url = f"/api/supplies/warehouses/{records['warehouse_a'].pk}/movements"
+    body = {"item_id": records["desk_item"].pk, "direction": "in", "reason": "x"}
+    for ok in (".5", "+3.1", 9999999999.99):
+        r = _send(c, "post", url, {**body, "quantity": ok})
+        assert r.status_code == 201, (ok, r.content)
+    for bad in ("abc", "1.234", "12345678901"):
+        r = _send(c, "post", url, {**body, "quantity": bad})
+        assert r.status_code == 400 and r.json()["field"] == "quantity", (bad, r.content)
+    temperature = _resolve(doc, doc["components"]["schemas"]["CheckInIn"]["properties"]["temperature"])
+    decimal, null = temperature["anyOf"]
+    assert decimal["anyOf"][0] == {"type": "number", "minimum": 30, "maximum": 45} and null == {"type": "null"}
+
+
 # ------------------------------------------------------------------------------------------ tokens
 
 

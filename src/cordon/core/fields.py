@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from django.utils.translation import gettext as _
 from annotated_types import Interval
-from pydantic import AfterValidator, AllowInfNan, BeforeValidator, Field
+from pydantic import AfterValidator, AllowInfNan, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from cordon.core import clock
 
@@ -107,9 +107,23 @@ def finite(ge: float | None = None, le: float | None = None):
 
 def decimal(max_digits: int, decimal_places: int, *, ge: Decimal | int | None = None,
             le: Decimal | int | None = None):
-    """A finite decimal within ``max_digits``/``decimal_places`` (and ``ge``/``le``)."""
+    """A finite decimal within ``max_digits``/``decimal_places`` (and ``ge``/``le``). The document states what
+    is accepted: a number within the range the digits allow (``ge``/``le`` where tighter), or its text form
+    (a pattern with as many digits before and after the point), not pydantic's "a number or any string"."""
+    whole = max_digits - decimal_places
+    top = Decimal(10) ** whole - Decimal(10) ** -decimal_places
+    hi = top if le is None else min(Decimal(le), top)
+    lo = -top if ge is None else max(Decimal(ge), -top)
+    digits = rf"\d{{1,{whole}}}" if whole else "0"
+    sign = "[+-]?" if lo < 0 else r"\+?"
+    pattern = (rf"^{sign}(?:{digits}(?:\.\d{{0,{decimal_places}}})?|\.\d{{1,{decimal_places}}})$" if decimal_places
+               else rf"^{sign}{digits}$")
+    schema = {"anyOf": [{"type": "number", "minimum": float(lo), "maximum": float(hi)},
+                        {"type": "string", "pattern": pattern}],
+              "description": f"a decimal number with at most {whole} digits before the point and {decimal_places} "
+                             f"after it, between {lo} and {hi}"}
     return Annotated[Decimal, Field(allow_inf_nan=False, max_digits=max_digits, decimal_places=decimal_places, ge=ge,
-                                    le=le), BeforeValidator(_not_bool)]
+                                    le=le), BeforeValidator(_not_bool), WithJsonSchema(schema)]
 
 
 def decimal_of(model, name: str, *, ge: Decimal | int | None = None, le: Decimal | int | None = None):
