@@ -229,3 +229,34 @@ def test_public_form_rate_limited(city, client):
     assert Ticket.objects.count() == 5
     codes = [client.post("/public/hotline/status", {"number": "H-X", "last4": "1234"}).status_code for _ in range(22)]
     assert codes[-1] == 429 and codes[0] == 200
+
+
+def test_timeline_notes_the_desk_writes_read_in_the_pages_language(city, worker, as_user):
+    """The notes the desk itself writes on a ticket's timeline (stored in English: the source and the unit, a
+    duplicate, the caller asking again, the emergency request raised, the escalation kept "中文 / English", the
+    satisfaction, a duplicate closed with its first call) read in Chinese on a Chinese page and in English on an
+    English one; what people write (the feedback) is shown as written."""
+    from cordon.care.models import CareRequest
+
+    first = new(city, "medical", text="发烧", raise_care=True, need="发烧三天")
+    again = new(city, "medical", h=8, m=5)
+    assert again.duplicate_of_id == first.pk
+    with at(9):
+        assert ha.do_escalate_overdue(actor="test") >= 1
+        ha.do_record_feedback(first, feedback="已转120 sent to 120", actor="test")
+        ha.do_close_ticket(first, satisfaction=4, actor="test")
+    c = as_user(worker)
+    english = ("duplicate of an earlier call", "the caller asked again", "emergency medical request",
+               "satisfaction 4", "closed with", "Phone call")
+    for t, chinese in ((first, ("来电人再次来电", "紧急就医需求 " + CareRequest.objects.get(pk=first.care_request).ref, "满意度 4/5",
+                               "电话 · 医疗保障组（120调度）<")),
+                       (again, ("与此前来电重复", f"随 {first.number} 一并办结"))):
+        c.cookies["django_language"] = "zh-hans"
+        html = c.get(f"/hotline/tickets/{t.pk}/").content.decode()
+        assert not [e for e in english if e in html] and all(z in html for z in chinese), t.number
+        assert t != first or "已转120 sent to 120" in html
+        c.cookies["django_language"] = "en"
+        html = c.get(f"/hotline/tickets/{t.pk}/").content.decode()
+        assert ("The caller asked again" if t == first else "Duplicate of an earlier call") in html
+        assert t != first or "Phone call · Medical dispatch desk (120)<" in html
+    assert TicketEvent.objects.filter(ticket=first, kind="escalated").exists()

@@ -4,12 +4,14 @@ limited per client, CSRF protected, showing only the caller's own ticket)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils import translation
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,11 +24,11 @@ from cordon.core.actions import ActionError
 from cordon.hotline import actions, config, exports, forms, queries
 from cordon.hotline.queries import overdue
 from cordon.web import exports as web_exports
-from cordon.hotline.models import OPEN_STATUSES, Category, Shift, Status, Ticket
+from cordon.hotline.models import OPEN_STATUSES, Category, Shift, Source, Status, Ticket
 from cordon.web.forms import BulkDecisionForm
 from cordon.web.pages import (BULK_PAGE, FORM_PAGE, bulk_context, bulk_done, cached_part, choice_label, desk_page,
-                              done, form_context, form_page, paginate, query_without_page, record_action, route,
-                              run_rows)
+                              done, form_context, form_page, half_in_language, paginate, query_without_page,
+                              record_action, route, run_rows)
 
 TABS = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]
 
@@ -169,12 +171,55 @@ def ticket_new(request):
     return form_page(request, forms.TicketForm(request.POST or None), FORM_PAGE, page, act=act)
 
 
+#: the notes the desk itself writes on a ticket's timeline (``actions._event``), stored in English, by event kind;
+#: shown in the reader's language (what people write, responses and feedback, is shown as written)
+_NOTES = {"duplicate": gettext_lazy("Duplicate of an earlier call (same number and category)"),
+          "duplicate_call": gettext_lazy("The caller asked again")}
+_NOTE_FORMS = {"care_request": (re.compile(r"emergency medical request (\S+)"),
+                                gettext_lazy("Emergency medical request %(x)s")),
+               "closed": (re.compile(r"satisfaction ([1-5])"), gettext_lazy("Satisfaction %(x)s of 5"))}
+_CLOSED_WITH = (re.compile(r"closed with (\S+)"), gettext_lazy("Closed with %(x)s"))
+
+
+def _source_label(text: str) -> str | None:
+    """A ticket source's label in the reader's language, from its label as written (in either language)."""
+    here = translation.get_language()
+    for value, label in Source.choices:
+        for lang in ("en", "zh-hans"):
+            with translation.override(lang):
+                if str(label) == text:
+                    with translation.override(here):
+                        return str(Source(value).label)
+    return None
+
+
+def event_note(kind: str, note: str) -> str:
+    """A timeline event's note for the page: the desk's own notes in the reader's language, others as written."""
+    if kind in _NOTES and note:
+        return str(_NOTES[kind])
+    if kind == "escalated":
+        return half_in_language(note)
+    if kind == "created":
+        source, sep, where = note.partition(" · ")
+        label = _source_label(source) if sep else None
+        return f"{label} · {half_in_language(where)}" if label else note
+    forms_of_kind = [f for f in (_NOTE_FORMS.get(kind), _CLOSED_WITH if kind == "closed" else None) if f]
+    for pattern, shown in forms_of_kind:
+        found = pattern.fullmatch(note)
+        if found:
+            return str(shown) % {"x": found.group(1)}
+    return note
+
+
 def _context(user, t: Ticket, bound=None) -> dict:
     now = clock.now()
     bound = bound or {}
     # Linked calls (the first call, repeat calls) only within the viewer's jurisdiction.
     visible = Ticket.objects.for_user(user, access.HOTLINE_READ)
-    return {"row": _row(t, now), "t": t, "events": list(t.events.all()),
+    events = list(t.events.all())
+    for e in events:
+        e.note_shown = event_note(e.kind, e.note)
+    return {"row": _row(t, now), "t": t, "events": events,
             "original": visible.filter(pk=t.duplicate_of_id).first() if t.duplicate_of_id else None,
             "duplicates": list(visible.filter(duplicate_of=t).order_by("id")),
             "can_write": perms.can_write(user, perms.HOTLINE, t),

@@ -88,6 +88,12 @@ def in_language(zh: str, en: str) -> str:
     return zh if reads_chinese() or not en else en
 
 
+def half_in_language(text: str) -> str:
+    """A stored "中文 / English" text: the half in the page's language (the whole text when it has no " / ")."""
+    zh, _sep, en = (text or "").partition(" / ")
+    return in_language(zh, en)
+
+
 def search_text(request, max_length: int = 100) -> str:
     """The page's search box (``q``), trimmed and cut to ``max_length``."""
     return (request.GET.get("q") or "").strip()[:max_length]

@@ -27,7 +27,7 @@ from cordon.core.actions import ActionError
 from cordon.places.models import Area
 from cordon.places.queries import area_of
 from cordon.web.pages import (BULK_PAGE, FORM_PAGE, MAX_BULK_ROWS, attempt, bulk_context, bulk_done, choice_label,
-                              done, form_context, form_page, in_language, paginate, query_id, query_without_page,
+                              done, form_context, form_page, half_in_language, in_language, paginate, query_id, query_without_page,
                               reads_chinese, record_action, route, run_rows)
 from cordon.web import exports as web_exports
 from cordon.zones import actions, exports, forms, kpi, queries
@@ -82,8 +82,7 @@ def _tree(rows: list[dict]) -> list[dict]:
 
 def waiting_text(waiting: str) -> str:
     """The cached waiting text is "zh / en": the half in the page's language."""
-    zh, _sep, en = (waiting or "").partition(" / ")
-    return in_language(zh, en)
+    return half_in_language(waiting)
 
 
 def _rows(designations, today) -> list[dict]:
