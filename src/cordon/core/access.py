@@ -78,7 +78,8 @@ CAPABILITY_TEXT: dict[str, str] = {
     SCREENING_WRITE: "screening rounds, samples, results, retests",
     PLACES_WRITE: "residents and households (records, imports)",
     UPLOAD: ("the Files in page: upload files and follow their imports, of each kind whose own capability the "
-             "role holds (residents: places.write; registrations, results: screening.write; counts: command)"),
+             "role holds (residents: places.write; registrations, results: screening.write; counts: command; "
+             "key workers: keyworkers.write)"),
     COMMAND: "city command: risk-area notices, bulletins (a second commander approves), outside-region levels",
     CLOSE_DAY: "sign off (and reopen, with a reason) a district's daily close",
     UNMASK: "reveal an ID number or phone (with a reason, audited)",
