@@ -255,8 +255,12 @@ def test_timeline_notes_the_desk_writes_read_in_the_pages_language(city, worker,
         html = c.get(f"/hotline/tickets/{t.pk}/").content.decode()
         assert not [e for e in english if e in html] and all(z in html for z in chinese), t.number
         assert t != first or "已转120 sent to 120" in html
+        assert "Medical dispatch desk (120)" not in html     # the desk's "中文 / English" name: its half, header too
         c.cookies["django_language"] = "en"
         html = c.get(f"/hotline/tickets/{t.pk}/").content.decode()
         assert ("The caller asked again" if t == first else "Duplicate of an earlier call") in html
         assert t != first or "Phone call · Medical dispatch desk (120)<" in html
     assert TicketEvent.objects.filter(ticket=first, kind="escalated").exists()
+    c.cookies["django_language"] = "zh-hans"
+    listed = c.get("/hotline/?tab=all").content.decode()
+    assert first.number in listed and "医疗保障组（120调度）" in listed and "Medical dispatch desk" not in listed

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from cordon.core import access
 from cordon.hotline.models import Ticket
 from cordon.places.hooks import Section
+from cordon.web.pages import half_in_language
 
 
 def search_tickets(user, q: str, limit: int) -> Section | None:
@@ -22,6 +23,6 @@ def search_tickets(user, q: str, limit: int) -> Section | None:
                 empty=_("No ticket you may read matches."))
     for t in rows[:limit]:
         s.add(reverse("hotline_ticket", args=[t.pk]), t.number, t.get_category_display(), t.get_status_display(),
-              t.created_at.strftime("%Y-%m-%d %H:%M"), t.unit_name)
+              t.created_at.strftime("%Y-%m-%d %H:%M"), half_in_language(t.unit_name))
     s.more = len(rows) > limit
     return s

@@ -49,7 +49,8 @@ def _row(t: Ticket, now) -> dict:
         due = _("respond by %(d)s") % {"d": f"{timezone.localtime(t.respond_by):%m-%d %H:%M}"}
     caller, phone = ids.mask_name(t.caller), ids.mask_phone(t.phone)
     return {"t": t, "caller": caller, "phone": phone, "overdue": overdue(t, now),
-            "meta": f"{caller or '—'} · {phone} · {t.unit_name} · {due}" + (f" · → {t.assignee}" if t.assignee else ""),
+            "meta": f"{caller or '—'} · {phone} · {half_in_language(t.unit_name)} · {due}"
+                    + (f" · → {t.assignee}" if t.assignee else ""),
             "category": _category_label(t.category), "status": _status_label(t.status),
             "text": t.text if len(t.text) <= 100 else t.text[:99] + "…",
             "escalated": _("Escalated L%(n)s") % {"n": t.escalation} if t.escalation else ""}
@@ -160,7 +161,7 @@ def ticket_new(request):
                 "n": t.number})
         else:
             messages.success(request, _("Ticket %(n)s created, routed to %(u)s.") % {"n": t.number,
-                                                                                    "u": t.unit_name})
+                                                                                    "u": half_in_language(t.unit_name)})
         return redirect("hotline_ticket", pk=t.pk)
 
     page = form_context(_("New ticket"), _("Create ticket"), heading=_("New ticket from a call"), **DESK,
@@ -219,7 +220,7 @@ def _context(user, t: Ticket, bound=None) -> dict:
     events = list(t.events.all())
     for e in events:
         e.note_shown = event_note(e.kind, e.note)
-    return {"row": _row(t, now), "t": t, "events": events,
+    return {"row": _row(t, now), "t": t, "events": events, "unit": half_in_language(t.unit_name),
             "original": visible.filter(pk=t.duplicate_of_id).first() if t.duplicate_of_id else None,
             "duplicates": list(visible.filter(duplicate_of=t).order_by("id")),
             "can_write": perms.can_write(user, perms.HOTLINE, t),
@@ -341,7 +342,7 @@ def public_status(request):
                           "status": main.get_status_display(), "status_key": main.status,
                           "merged": t.duplicate_of_id is not None, "responded": main.responded_at is not None,
                           "feedback": main.feedback if main.feedback_at else "",
-                          "closed": main.closed_at is not None, "unit": main.unit_name}
+                          "closed": main.closed_at is not None, "unit": half_in_language(main.unit_name)}
     # A miss answers 200 with a message (not 404): nothing tells a number that exists from one that does not.
     return render(request, "hotline/public_status.html", {"form": form, "ticket": ticket,
                                                           "not_found": status == 404})
