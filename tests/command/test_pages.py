@@ -76,3 +76,24 @@ def test_notifications_page_and_screen(city, commander, worker, as_user):
     actions.do_send_order(title="t2", text="x", due=clock.now() + dt.timedelta(hours=3), to=["城关区"],
                           actor=commander)
     assert c.get("/screen/version/").json()["version"] > v
+
+
+def test_order_page_in_chinese_keeps_the_deadline_and_says_when_no_unit_matches(city, commander, as_user):
+    """The sender's page in Chinese: the revise form's deadline is filled (a date-and-time input takes only
+    2026-12-07T18:00; Django wrote the language's 2026/12/07 18:00, which the browser dropped, leaving the field
+    empty), and a filter matching no unit says so under the matrix's headings. (Found walking the demo.)"""
+    from django.utils import timezone
+
+    from cordon.command import actions
+    from cordon.core import clock
+
+    due = (clock.now() + dt.timedelta(hours=3)).replace(second=0, microsecond=0)
+    o = actions.do_send_order(title="t", text="x", due=due, to=["城关区/皋兰路街道"], level="community",
+                              actor=commander)
+    c = as_user(commander)
+    c.cookies["django_language"] = "zh-hans"
+    html = c.get(f"/orders/{o.pk}/").content.decode()
+    assert f'value="{timezone.localtime(due):%Y-%m-%dT%H:%M}"' in html and "没有匹配的单位" not in html
+    assert "没有匹配的单位" in c.get(f"/orders/{o.pk}/?status=done").content.decode()
+    c.cookies["django_language"] = "en"
+    assert "No unit matches." in c.get(f"/orders/{o.pk}/?text=不存在").content.decode()

@@ -109,6 +109,26 @@ def test_register_plan_assign_and_cancel_as_a_street_officer(city, res, as_user)
     assert c.post(f"/resources/labs/{res['lab_a'].pk}/capacity/", {"tubes_per_day": "80"}).status_code == 404
 
 
+def test_day_page_area_box_takes_part_of_a_path(city, res, commander, outsider, as_user):
+    """The day page's area box, like the other lists' search boxes, takes part of an address path: typing "5号楼"
+    or "五泉" lists the shifts there, a text matching no path lists none (it answered "page not found" to
+    anything but a whole path or an id); a whole path or an id still names the area, the export follows."""
+    c = lang(as_user(commander), "en")
+    for value, shown, hidden in (("5号楼", "5号楼", "6号楼"), ("五泉", "5号楼", None),
+                                 (res["unit_a2"].path, "6号楼", "5号楼"), (str(res["unit_a2"].pk), "6号楼", "5号楼"),
+                                 ("不存在的楼", None, "号楼")):
+        r = c.get("/resources/", {"area": value})
+        assert r.status_code == 200, value
+        shifts = r.content.decode().split('id="shifts-h"')[1]
+        assert (shown is None or shown in shifts) and (hidden is None or hidden not in shifts), value
+        assert shown is not None or "No shifts on this day." in shifts
+    r = c.get("/resources/shifts/export/", {"area": "6号楼", "format": "csv"})
+    assert r.status_code == 200 and r["X-Rows"] == "1"
+    # part of a path never reaches outside the viewer's jurisdiction
+    page = lang(as_user(outsider), "en").get("/resources/", {"area": "五泉"})
+    assert page.status_code == 200 and "号楼" not in page.content.decode().split('id="shifts-h"')[1]
+
+
 def test_community_worker_reads_but_does_not_write(city, res, worker, as_user):
     c = as_user(worker)
     assert "/resources/shifts/new/" not in c.get("/resources/").content.decode()

@@ -127,6 +127,27 @@ def test_order_page(records, city, commander, worker, outsider, as_user):
     assert as_user(logistics).get(f"/cases/orders/{o.pk}/").status_code == 403
 
 
+def test_order_page_links_only_what_its_viewer_may_open(records, city, commander, worker, as_user):
+    """An order's page links its facility and the order it came through only where they lie within the viewer's
+    jurisdiction (a person of 五泉社区 placed in a site of 白银路社区 showed a link answering 404: found walking
+    the demo as the district and street officers); outside it the name is shown without a link."""
+    today = clock.today()
+    away = ca.do_create_facility(name="白银路隔离点", kind="quarantine_site", area=city["community_b"], capacity=5)
+    first = ca.do_register_contact(records["inf"], label="P1-B", last_exposure=today - dt.timedelta(days=1),
+                                   home=city["unit_b"], actor=commander)
+    second = ca.do_register_contact(records["inf"], label="P1-B-1", category="contact_of_contact", via=first,
+                                    last_exposure=today - dt.timedelta(days=1), home=city["unit_a"], actor=commander)
+    ca.do_place(away, order=second, actor=commander, note="家中无独立卫生间")
+    w = as_user(worker)
+    assert w.get(f"/cases/facilities/{away.pk}/").status_code == 404
+    assert w.get(f"/cases/orders/{first.pk}/").status_code == 404
+    html = w.get(f"/cases/orders/{second.pk}/").content.decode()
+    assert "白银路隔离点" in html and f"/cases/facilities/{away.pk}/" not in html
+    assert "P1-B<" in html and f"/cases/orders/{first.pk}/" not in html
+    html = as_user(commander).get(f"/cases/orders/{second.pk}/").content.decode()
+    assert f"/cases/facilities/{away.pk}/" in html and f"/cases/orders/{first.pk}/" in html
+
+
 def test_contact_list_links_order_and_resident(records, city, worker, as_user):
     html = as_user(worker).get("/cases/contacts/").content.decode()
     assert f"/cases/orders/{records['contact'].pk}/" in html

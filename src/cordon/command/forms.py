@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cordon.command.actions import LEVEL_ORDER
 from cordon.command.models import Priority, RecipientStatus
+from cordon.web.forms import CheckedForm
 
 LEVEL_CHOICES = [("", _("each addressed area itself")), ("district", _("every district")),
                  ("street", _("every street")), ("community", _("every community")),
@@ -13,7 +14,7 @@ LEVEL_CHOICES = [("", _("each addressed area itself")), ("district", _("every di
 assert [c for c, _l in LEVEL_CHOICES[1:]] == list(LEVEL_ORDER)
 
 
-class OrderForm(forms.Form):
+class OrderForm(CheckedForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     text = forms.CharField(label=_("Order"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.ROUTINE)
@@ -37,7 +38,7 @@ class OrderForm(forms.Form):
         return [u for u in self.cleaned_data["users"].replace(",", " ").split() if u]
 
 
-class ReviseForm(forms.Form):
+class ReviseForm(CheckedForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     text = forms.CharField(label=_("Order"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
@@ -46,19 +47,19 @@ class ReviseForm(forms.Form):
     reason = forms.CharField(label=_("Why it changes"), max_length=2000)
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(CheckedForm):
     reason = forms.CharField(label=_("Reason"), max_length=2000)
 
 
-class AckForm(forms.Form):
+class AckForm(CheckedForm):
     reason = forms.CharField(label=_("Note"), max_length=2000, required=False)
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(CheckedForm):
     note = forms.CharField(label=_("How far it got"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class CompleteForm(forms.Form):
+class CompleteForm(CheckedForm):
     evidence = forms.CharField(label=_("What was done"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
     numbers = forms.CharField(label=_("Figures"), required=False, max_length=1000,
                               help_text=_("name=number, one a line (e.g. sampled=2413)."))
@@ -79,7 +80,7 @@ class CompleteForm(forms.Form):
         return out
 
 
-class MatrixFilter(forms.Form):
+class MatrixFilter(CheckedForm):
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("", _("All")), *RecipientStatus.choices])
     text = forms.CharField(label=_("Unit"), required=False, max_length=100)

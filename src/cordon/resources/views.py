@@ -51,8 +51,15 @@ def _choices(qs, label, blank=True):
 
 
 def _shifts(request):
-    """The shifts of the day page's filters (the page and its export)."""
-    return queries.shift_list(Shift.objects.for_user(request.user, R), query_day(request), area=_area_filter(request))
+    """The shifts of the day page's filters (the page and its export). Its area box takes an area (id or address
+    path) or, as the other lists' search boxes, any part of a path ("五泉", "6号楼"): the shifts of the areas whose
+    path holds it, none when none does."""
+    qs = Shift.objects.for_user(request.user, R)
+    try:
+        area = _area_filter(request)
+    except access.NotFound:
+        area, qs = None, qs.filter(area__path__icontains=(request.GET.get("area") or "").strip().strip("/")[:200])
+    return queries.shift_list(qs, query_day(request), area=area)
 
 
 @route("resources/", "resources_today")

@@ -27,12 +27,19 @@ def reject_surrogates(value) -> None:
         raise ValidationError(_("The text holds a character that is not valid Unicode."), code="surrogate")
 
 
+def day_within_bounds(value) -> None:
+    """A date and time whose day lies within ``MIN_DAY`` .. ``MAX_DAY``."""
+    if value is not None:
+        validators.MinValueValidator(MIN_DAY)(value.date())
+        validators.MaxValueValidator(MAX_DAY)(value.date())
+
+
 class CheckedForm(forms.Form):
     """The base of every page form: bounds the database would otherwise enforce differently per engine (or
     answer with a server error) become form errors. Text: no NUL (Django's own check), no lone surrogates,
     at most ``MAX_TEXT`` characters where the field names no maximum; whole numbers within a database
-    integer; decimals within ``MAX_DIGITS`` digits; dates within ``MIN_DAY`` .. ``MAX_DAY`` (a date input
-    filled in ISO form, the only one it shows)."""
+    integer; decimals within ``MAX_DIGITS`` digits; dates, and the days of dates and times, within ``MIN_DAY`` ..
+    ``MAX_DAY`` (a date or date-and-time input filled in ISO form, the only one it shows)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,6 +65,11 @@ class CheckedForm(forms.Form):
                 if getattr(field.widget, "input_type", "") == "date":
                     # a date input shows only an ISO value (the language's format, 2022/11/08, shows empty)
                     field.widget.format = "%Y-%m-%d"
+            elif isinstance(field, forms.DateTimeField):
+                field.validators.append(day_within_bounds)
+                if getattr(field.widget, "input_type", "") == "datetime-local":
+                    # likewise a date-and-time input: 2022-11-08T18:00 (2022/11/08 18:00 shows empty)
+                    field.widget.format = "%Y-%m-%dT%H:%M"
 
 
 class AuditFilterForm(CheckedForm):
