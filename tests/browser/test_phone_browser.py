@@ -245,6 +245,10 @@ def test_visit_and_care_request_offline_every_screen_fits_and_scoping(live_serve
     page.goto(url + "/app/#building/" + str(city["unit_a"].parent_id))
     text = page.locator("main").inner_text()
     assert "王**" in text and "王秀英" not in page.content()
+    # a person's special groups are badges (a list among the line's parts, not "[object HTMLSpanElement],...")
+    assert "[object" not in text
+    assert page.eval_on_selector_all("ul.people span.badge:not(.danger)", "els => els.map(e => e.textContent)") == [
+        "80岁以上", "独居"]
 
     ctx.set_offline(True)
     task = field["task"]

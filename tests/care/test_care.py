@@ -167,6 +167,21 @@ def test_cancel_needs_requester_confirmation(city):
     assert AuditEntry.objects.get(action="care_request.close").after["confirmed_by"] == "女儿"
 
 
+def test_closing_notes_read_in_the_page_language(city, commander, as_user):
+    """The request's timeline: the notes Cordon writes on closing (the outcome, who confirmed a cancellation) in
+    the reader's language; the reason and the name as written."""
+    r = req(city, "elderly")
+    ca.do_close_request(r, outcome="cancelled", reason="家属自行驾车送医", confirmed_by="患者女儿", actor="test")
+    c = as_user(commander)
+    c.cookies["django_language"] = "zh-hans"
+    body = c.get(f"/care/requests/{r.pk}/").content.decode()
+    assert "求助人取消: 家属自行驾车送医（确认人：患者女儿）" in body and "confirmed by" not in body
+    assert "cancelled:" not in body
+    c.cookies["django_language"] = "en"
+    body = c.get(f"/care/requests/{r.pk}/").content.decode()
+    assert "Cancelled by the requester: 家属自行驾车送医 (confirmed by 患者女儿)" in body
+
+
 def test_done_before_arrival_needs_reason(city):
     r = req(city, "other")
     with pytest.raises(ActionError):

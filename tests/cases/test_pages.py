@@ -53,6 +53,17 @@ def test_overdue_tasks_are_listed_with_escalation(city, worker, as_user):
         assert "Overdue response tasks" in body and "Escalated · level 2" in body
         page = en(as_user(worker)).get(f"/cases/infections/{inf.pk}/").content.decode()
         assert "is-overdue" in page and "Escalated · level 2" in page
+        # a team's owner and a task's title, kept "中文 / English", read in the page's language only
+        assert "Owner: transfer team" in page and "转运组" not in page and "transfer team</span>" in body
+        page = zh(as_user(worker)).get(f"/cases/infections/{inf.pk}/").content.decode()
+        assert "责任方: 120 转运组<" in page and "transfer team" not in page
+        assert "transfer team" not in zh(as_user(worker)).get("/cases/").content.decode()
+    # the worker is told of the overdue task, its title in each language's own half
+    from cordon.core.models import Notification
+
+    n = Notification.objects.filter(user=worker, kind="overdue_task", text_en__contains="transfer").first()
+    assert n.text_en.startswith("Response task overdue: transfer") and "转运" not in n.text_en
+    assert n.text_zh.startswith("处置任务逾期：转运") and "transfer" not in n.text_zh
 
 
 def test_infection_page_timeline_checklist_and_completion(city, worker, cases, as_user):

@@ -59,7 +59,20 @@ def test_sign_off_reopen_and_carry_over(city, overdue, district_officer):
     with _at(nxt, 9):
         row = closeday.board(district_officer, nxt)[0]
     assert row["carried"] and all(x["still_open"] for x in row["carried"])
-    assert {x["owner"] for x in row["carried"]} == {i["owner"] for i in items}
+    assert {x["owner"] for x in row["carried"]} == {closeday.shown(i)["owner"] for i in items}
+
+
+def test_team_owners_read_in_the_page_language(city, overdue, district_officer):
+    """A team's owner is kept "中文 / English" (a task's team, a ticket's desk): the list shows one half."""
+    from django.utils import translation
+
+    with _at(DAY):
+        row = closeday.board(district_officer, DAY)[0]
+        with translation.override("zh-hans"):
+            zh_owners = {x["owner"] for x in closeday.board(district_officer, DAY)[0]["items"]}
+    owners = {x["owner"] for x in row["items"]}
+    assert "transfer team" in owners and not [o for o in owners | zh_owners if " / " in o]
+    assert "120 转运组" in zh_owners
 
 
 def test_who_may_sign_off(city, overdue, worker, outsider, commander, as_user):

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cordon.care import actions, exports, forms, perms, queries, triage
-from cordon.care.models import OPEN_STATUSES, WEEKDAYS, CareNeed, CareRequest, Hospital, ProactiveTask, Status, Vehicle
+from cordon.care.models import (OPEN_STATUSES, WEEKDAYS, CareNeed, CareRequest, Hospital, Outcome, ProactiveTask,
+                                Status, Vehicle)
 from cordon.cases.models import Facility, FacilityKind
 from cordon.core import access, clock, ids
 from cordon.places.models import SPECIAL_GROUP_LABELS, Area, Resident
@@ -44,13 +45,28 @@ _status_label = choice_label(CareRequest, "status")
 _TRIAGE_NOTE = re.compile(r"care-triage: (\w+) \(rank \d+, dispatch within (\d+) min; .*\)")
 
 
-def event_note(note: str) -> str:
-    """An event's note for the page: triage's rule in the reader's language, any other note as written."""
+#: the note closing writes (``actions.do_close_request``): the outcome, the reason as written, who confirmed a
+#: cancellation
+_CLOSE_NOTE = re.compile(r"(done|cancelled): (.*?)(?: \(confirmed by (.*)\))?", re.S)
+#: the note of a request triaged when it is dispatched (``actions.do_dispatch``)
+_DISPATCH_TRIAGE_NOTE = "triaged at dispatch"
+
+
+def event_note(note: str, status: str = "") -> str:
+    """An event's note for the page: the notes Cordon writes (triage's rule, the closing outcome and who confirmed
+    a cancellation) in the reader's language, what people wrote as written."""
     found = _TRIAGE_NOTE.fullmatch(note)
+    if found:
+        return _("%(priority)s: dispatch within %(m)s min") % {"priority": priority_title(found.group(1)),
+                                                                "m": found.group(2)}
+    if note == _DISPATCH_TRIAGE_NOTE and status == Status.TRIAGED:
+        return _("triaged at dispatch")
+    found = _CLOSE_NOTE.fullmatch(note) if status == Status.CLOSED else None
     if not found:
         return note
-    return _("%(priority)s: dispatch within %(m)s min") % {"priority": priority_title(found.group(1)),
-                                                            "m": found.group(2)}
+    outcome, reason, who = found.groups()
+    shown = f"{Outcome(outcome).label}: {reason}" if reason else str(Outcome(outcome).label)
+    return _("%(outcome)s (confirmed by %(who)s)") % {"outcome": shown, "who": who} if who else shown
 
 
 def _row(r: CareRequest, now) -> dict:
@@ -140,7 +156,7 @@ def _context(user, r: CareRequest, bound=None) -> dict:
     bound = bound or {}
     events = list(r.events.all())
     for e in events:
-        e.note_shown = event_note(e.note)
+        e.note_shown = event_note(e.note, e.status)
     return {"row": _row(r, now), "r": r, "events": events,
             "can_write": perms.can_write(user, perms.DISPATCH, r),
             "phone": ids.mask_phone(r.phone), "next": sorted(actions.TRANSITIONS[r.status]),

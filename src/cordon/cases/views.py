@@ -33,8 +33,8 @@ from cordon.playbooks import queries as playbook_queries
 from cordon.playbooks.models import Subject
 from cordon.policy.pack import task_playbook_key
 from cordon.web import exports as web_exports
-from cordon.web.pages import (attempt, choice_label, in_language, paginate, posted, posted_text, query_id,
-                              query_without_page, reads_chinese, route)
+from cordon.web.pages import (attempt, choice_label, half_in_language, in_language, paginate, posted, posted_text,
+                              query_id, query_without_page, reads_chinese, route)
 
 PAGE_SIZE = 50
 
@@ -90,11 +90,12 @@ def _task_rows(tasks, now, lang_zh: bool) -> list[dict]:
     rows = []
     runs = playbook_queries.runs_for(Subject.TASK, [t.pk for t in tasks])
     for t in tasks:
-        zh, _sep, en = t.title.partition(" / ")
         st = queries.task_state(t, now)
         checklist, pb = _checklist(t, runs, lang_zh)
-        rows.append({"t": t, "title": zh if lang_zh or not en else en, **st, "checklist": checklist,
-                     "playbook": pb, "playbook_title": pb.title.get("zh" if lang_zh else "en") if pb else ""})
+        # the title and a team's owner are kept "中文 / English" (a community's owner is its path)
+        rows.append({"t": t, "title": half_in_language(t.title), "owner": half_in_language(t.owner), **st,
+                     "checklist": checklist, "playbook": pb,
+                     "playbook_title": pb.title.get("zh" if lang_zh else "en") if pb else ""})
     return rows
 
 

@@ -16,6 +16,7 @@ from cordon.places.models import Area
 from cordon.situation.models import DayClose
 from cordon.situation.registry import end_of
 from cordon.situation.sections import step_title
+from cordon.web.pages import half_in_language
 from cordon.zones.models import Designation, Status
 from cordon.zones.queries import missing_rounds
 
@@ -59,7 +60,9 @@ def open_items(district: Area, day: dt.date) -> list[dict]:
 def shown(item: dict) -> dict:
     """An item as the reader sees it: its kind, label and owner in the page's language (items are kept with
     their facts, not their words, so a list carried over reads in the language of whoever opens it)."""
-    out = {**item, "kind_label": KIND_LABELS.get(item["kind"], item["kind"])}
+    # a team's owner (a task's, a ticket's desk) is kept "中文 / English" as written; a community's is its path
+    out = {**item, "kind_label": KIND_LABELS.get(item["kind"], item["kind"]),
+           "owner": half_in_language(item.get("owner") or "")}
     if item["kind"] == "task" and "step" in item:
         out["label"] = f"{step_title(item['step'])} · {item['case']}"
     elif item["kind"] == "round" and "day_n" in item:

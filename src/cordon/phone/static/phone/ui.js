@@ -17,7 +17,8 @@ export function t(key, args) {
 }
 export const textIn = (l, key) => TEXTS[l][key];
 
-/** h("button.big", {onclick}, "text", child, ...): an element; attributes starting with "on" are listeners. */
+/** h("button.big", {onclick}, "text", child, ...): an element; attributes starting with "on" are listeners; a
+ *  child may be a list, of lists too (a screen's parts are built as nested lists). */
 export function h(spec, attrs, ...children) {
   const [tag, ...classes] = spec.split(".");
   const el = document.createElement(tag || "div");
@@ -29,7 +30,7 @@ export function h(spec, attrs, ...children) {
     else if (k in el && typeof v !== "string") el[k] = v;
     else el.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : String(c));
   }
