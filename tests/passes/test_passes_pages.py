@@ -112,6 +112,15 @@ def test_care_transfer_out_of_a_sealed_building_gets_a_pass(city):
     assert (e.actor_name, e.rule[:20]) == ("disp", "nine-prohibitions-6:")
     assert (p.kind, p.holder_id, p.area_paths, p.valid_to - p.valid_from) == (
         "care_transfer", city["resident_a"].pk, [city["unit_a"].path], dt.timedelta(days=1))
+    # the pass's history names the transfer in the page's language (the reason is stored in English)
+    from django.test import Client
+
+    c = Client()
+    c.force_login(dispatcher)
+    for lang, shown in (("zh-hans", f"就医转运 {req.ref}"), ("en", f"Care transfer {req.ref}")):
+        c.cookies["django_language"] = lang
+        html = c.get(f"/passes/{p.pk}/").content.decode()
+        assert shown in html and f"care transfer {req.ref}" not in html, lang
 
 
 def test_delivery_into_a_sealed_unit_needs_a_rider_with_a_pass(city):

@@ -3,8 +3,10 @@ deployment's signing key (the QR code carries a token signed with it; ../shared/
 places, passes and checkpoints")."""
 from __future__ import annotations
 
+import re
+
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from cordon.core.models import LeanScopedFields, ScopedFields, text_choices
 
@@ -92,6 +94,17 @@ class PassEvent(models.Model):
     @property
     def cause_label(self) -> str:
         return str(Cause(self.cause).label) if self.cause in Cause.values else self.cause
+
+    @property
+    def reason_label(self) -> str:
+        """The reason in the reader's language where the program wrote it (a care transfer's pass, issued with
+        its dispatch: ``links.care_transfer_pass``), else as written."""
+        found = _CARE_TRANSFER.fullmatch(self.reason)
+        return gettext("Care transfer %(ref)s") % {"ref": found.group(1)} if found else self.reason
+
+
+#: the reason a care transfer's pass is issued with (``links.care_transfer_pass``), stored in English
+_CARE_TRANSFER = re.compile(r"care transfer (\S+)")
 
 
 class Checkpoint(ScopedFields):
