@@ -5,7 +5,6 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy
 
 from cordon.cases import hooks
@@ -21,7 +20,7 @@ from cordon.playbooks.models import Subject
 from cordon.policy import guardrails, persons
 from cordon.policy.pack import task_playbook_key
 from cordon.cases.queries import has_link, resident_with, seen_by
-from cordon.web.pages import half_in_language
+from cordon.web.pages import lazy_half
 
 
 @transaction.atomic
@@ -182,12 +181,6 @@ def do_set_task_playbook(task, playbook: str, *, actor=None, reason: str = ""):
     return task
 
 
-def _title_in_language(task):
-    """A task's title (kept "中文 / English") as a lazy text: a notification is written in both languages, each
-    with its own half."""
-    return lazy(lambda: half_in_language(task.title)[:120], str)()
-
-
 def do_escalate_overdue(now=None, *, actor="system") -> int:
     """Overdue open tasks climb a level (1 street, 2 district, 3 city) for each deadline-length overdue; the
     local staff are told."""
@@ -204,7 +197,7 @@ def do_escalate_overdue(now=None, *, actor="system") -> int:
                                                text=f"overdue: escalated to level {t.escalation}") for t in raised])
         notify.tell_local_staff(raised, access.CASES_WRITE, "overdue_task",
                                 gettext_lazy("Response task overdue: %(task)s (escalation %(level)s)"),
-                                lambda t: {"task": _title_in_language(t), "level": t.escalation}, object_type="task")
+                                lambda t: {"task": lazy_half(t.title, 120), "level": t.escalation}, object_type="task")
     return len(raised)
 
 
@@ -495,10 +488,8 @@ def do_release_due(on: dt.date | None = None, *, actor="system") -> int:
             Facility.objects.filter(pk=fid).update(occupied=F("occupied") - n)
         # One audit row per released order (what audit.entry("order.release", obj=order, ...) holds).
         au = AuditEntry._meta
-        pg = connection.vendor == "postgresql"
-        after = ("jsonb_build_object('released_on', %s::date, 'free_on', {f})" if pg
-                 else "json_object('released_on', %s, 'free_on', {f})").format(f=col(po, "free_on"))
-        oid = f"CAST({col(po, 'id')} AS {'text' if pg else 'TEXT'})"
+        after = "json_object('released_on', %s, 'free_on', {f})".format(f=col(po, "free_on"))  # PostgreSQL returned
+        oid = f"CAST({col(po, 'id')} AS TEXT)"
         at = connection.ops.adapt_datetimefield_value(clock.now())
         actor_id = None if (actor is None or isinstance(actor, str)) else actor.pk
         for i in range(0, len(ids), chunk):

@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.encoding import force_str
+from django.utils.functional import lazy
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
@@ -92,6 +93,15 @@ def half_in_language(text: str) -> str:
     """A stored "中文 / English" text: the half in the page's language (the whole text when it has no " / ")."""
     zh, _sep, en = (text or "").partition(" / ")
     return in_language(zh, en)
+
+
+def _half_cut(text: str, limit: int | None) -> str:
+    return half_in_language(text)[:limit]
+
+
+#: ``lazy_half(text, limit)``: ``half_in_language`` as a lazy text, read in the language active when it is shown
+#: (a notification is written once for both languages: each reads its own half)
+lazy_half = lazy(_half_cut, str)
 
 
 def search_text(request, max_length: int = 100) -> str:
