@@ -48,7 +48,7 @@ def _as_role(role, city):
 
 
 @pytest.fixture
-def world(city):
+def world(city, tmp_path):
     """The API scoping records plus what the pages need: the compound of unit A (the key-place manager's
     jurisdiction), an imported count series and a published bulletin."""
     from cordon.core import clock
@@ -63,16 +63,14 @@ def world(city):
     sa.do_approve_bulletin(b, actor="test-deputy")  # a second person approves
     sa.do_publish_bulletin(b, actor="test")
     return {**city, "compound_a": Area.objects.get(path="城关区/皋兰路街道/五泉社区/五泉小区"), "bulletin_day": day,
-            "upload_a": _upload(city["community_a"])}
+            "upload_a": _upload(city["community_a"], tmp_path)}
 
 
-def _upload(area):
-    """A finished upload of community A with its report of bad rows (the "Files in" pages read one)."""
-    import tempfile
-
+def _upload(area, folder: Path):
+    """A finished upload of community A with its report of bad rows (the "Files in" pages read one), its files in
+    the test's own temporary folder (removed by pytest)."""
     from cordon.core.models import Upload
 
-    folder = Path(tempfile.mkdtemp(prefix="cordon-upload-"))
     (folder / "errors.csv").write_text("line,field,reason\n3,id_number,bad check character\n", encoding="utf-8")
     u = Upload(kind="residents", name="a.csv", path=str(folder / "a.csv"), sha256="0" * 64, size=10,
                user_name="test", status="done", errors=1, report=str(folder / "errors.csv"), counts={"rows": 2})
