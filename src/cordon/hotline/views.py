@@ -176,21 +176,21 @@ def ticket_new(request):
 #: shown in the reader's language (what people write, responses and feedback, is shown as written)
 _NOTES = {"duplicate": gettext_lazy("Duplicate of an earlier call (same number and category)"),
           "duplicate_call": gettext_lazy("The caller asked again")}
-_NOTE_FORMS = {"care_request": (re.compile(r"emergency medical request (\S+)"),
-                                gettext_lazy("Emergency medical request %(x)s")),
-               "closed": (re.compile(r"satisfaction ([1-5])"), gettext_lazy("Satisfaction %(x)s of 5"))}
-_CLOSED_WITH = (re.compile(r"closed with (\S+)"), gettext_lazy("Closed with %(x)s"))
+_NOTE_FORMS = {"care_request": [(re.compile(r"emergency medical request (\S+)"),
+                                 gettext_lazy("Emergency medical request %(x)s"))],
+               "closed": [(re.compile(r"satisfaction ([1-5])"), gettext_lazy("Satisfaction %(x)s of 5")),
+                          (re.compile(r"closed with (\S+)"), gettext_lazy("Closed with %(x)s"))]}
 
 
 def _source_label(text: str) -> str | None:
     """A ticket source's label in the reader's language, from its label as written (in either language)."""
-    here = translation.get_language()
-    for value, label in Source.choices:
+    for _value, label in Source.choices:
+        written = set()
         for lang in ("en", "zh-hans"):
             with translation.override(lang):
-                if str(label) == text:
-                    with translation.override(here):
-                        return str(Source(value).label)
+                written.add(str(label))
+        if text in written:
+            return str(label)
     return None
 
 
@@ -204,8 +204,7 @@ def event_note(kind: str, note: str) -> str:
         source, sep, where = note.partition(" · ")
         label = _source_label(source) if sep else None
         return f"{label} · {half_in_language(where)}" if label else note
-    forms_of_kind = [f for f in (_NOTE_FORMS.get(kind), _CLOSED_WITH if kind == "closed" else None) if f]
-    for pattern, shown in forms_of_kind:
+    for pattern, shown in _NOTE_FORMS.get(kind, ()):
         found = pattern.fullmatch(note)
         if found:
             return str(shown) % {"x": found.group(1)}
