@@ -7,7 +7,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext, gettext_lazy
 
-from cordon.cases import hooks
+from cordon.cases import daystart, hooks
+from cordon.cases.daystart import AUDIT_COLUMNS as _AUDIT_COLUMNS, STEP_DOWN_REASON, STEP_DOWN_RULE
 from cordon.core import access, audit, clock, notify
 from cordon.core.actions import ActionError, Conflict, do_escalate, lock, serialize
 from cordon.core.models import AuditEntry
@@ -446,20 +447,23 @@ def _as_engine_order(order, pack):
     return o
 
 
-def do_release_due(on: dt.date | None = None, *, actor="system") -> int:
+def do_release_due(on: dt.date | None = None, *, actor="system", parts: int | None = None) -> int:
     """Day start: every order whose free day has come is released, with one audit row each, and the
     person's open facility placement is discharged (its bed given back). First, the beds of people whose
     centralized days are over and whose home days follow are given back (``do_discharge_after_centralized``).
 
-    A bulk path, measured by ``cordon bench contacts`` (500 k orders, a day on which a quarter end): one
-    ``UPDATE ... RETURNING`` releases the due orders and reports exactly which (no race between a read and
-    the write), placements are discharged by id in chunks (``RETURNING`` their facility, so the beds are
-    counted without another read), and the ``order.release`` audit rows are written by the database from
-    the released rows (``INSERT ... SELECT``), with the columns ``audit.entry`` would fill."""
+    A bulk path, measured by ``cordon bench contacts`` (500 k orders, a day on which a quarter end). PostgreSQL:
+    ``cases.daystart`` (one statement each, in ``parts`` block ranges at once on a large day). SQLite: one
+    ``UPDATE ... RETURNING`` releases the due orders and reports exactly which (no race between a read and the
+    write), placements are discharged by id in chunks (``RETURNING`` their facility, so the beds are counted
+    without another read), and the ``order.release`` audit rows are written by the database from the released
+    rows (``INSERT ... SELECT``), with the columns ``audit.entry`` would fill."""
     from django.db import connection
     from django.db.models import F
 
     on = on or clock.today()
+    if connection.vendor == "postgresql":
+        return daystart.release_due(on, actor, parts=parts)
     do_discharge_after_centralized(on, actor=actor)
     qn = connection.ops.quote_name
     po = PersonOrder._meta
@@ -467,8 +471,6 @@ def do_release_due(on: dt.date | None = None, *, actor="system") -> int:
     col = lambda meta, name: qn(meta.get_field(name).column)  # noqa: E731
     scope = ", ".join(col(po, lv) for lv in access.LEVELS)
     chunk = 20000
-    if connection.vendor == "postgresql":
-        return _release_due_pg(on, actor)
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"UPDATE {qn(po.db_table)} SET {col(po, 'status')} = %s, {col(po, 'released_on')} = %s "
                     f"WHERE {col(po, 'status')} = %s AND {col(po, 'free_on')} <= %s RETURNING {col(po, 'id')}",
@@ -503,10 +505,6 @@ def do_release_due(on: dt.date | None = None, *, actor="system") -> int:
     return len(ids)
 
 
-STEP_DOWN_REASON = "centralized quarantine over: home days follow"
-STEP_DOWN_RULE = "order centralized days (pack)"
-
-
 @transaction.atomic
 def do_discharge_after_centralized(on: dt.date | None = None, *, actor="system") -> int:
     """Day start: a person whose centralized quarantine is over (the pack's centralized days, then home days)
@@ -522,7 +520,7 @@ def do_discharge_after_centralized(on: dt.date | None = None, *, actor="system")
 
     on = on or clock.today()
     if connection.vendor == "postgresql":
-        return _discharge_after_centralized_pg(on, actor)
+        return daystart.discharge_after_centralized(on, actor)
     due = list(Placement.objects.filter(discharged_on__isnull=True, order__status=OrderStatus.ACTIVE,
                                         order__centralized_until__lt=on,
                                         admitted_on__lte=F("order__centralized_until"))
@@ -549,110 +547,6 @@ def do_discharge_after_centralized(on: dt.date | None = None, *, actor="system")
                      reason=STEP_DOWN_REASON, rule=STEP_DOWN_RULE, scope=p.facility)
          for p in rows], batch_size=2000)
     return len(rows)
-
-
-def _discharge_after_centralized_pg(on: dt.date, actor) -> int:
-    """PostgreSQL: ``do_discharge_after_centralized`` as one statement, as the release is (a day's cohort can be a
-    hundred thousand beds): the open placements of active orders whose centralized days ended before ``on`` are
-    discharged on the day after (compare-and-set: ``discharged_on IS NULL``), and the rows they return feed the
-    ``facility.discharge`` audit rows (the columns ``audit.entry`` fills for a facility) and the beds given back."""
-    from django.db import connection
-
-    qn = connection.ops.quote_name
-    po, pl, au, fa = PersonOrder._meta, Placement._meta, AuditEntry._meta, Facility._meta
-    col = lambda meta, name: qn(meta.get_field(name).column)  # noqa: E731
-    scope = ", ".join(f"f.{col(fa, lv)}" for lv in access.LEVELS)
-    p_, o_, f_ = qn(pl.db_table), qn(po.db_table), qn(fa.db_table)
-    sql = f"""
-        WITH dis AS (
-            UPDATE {p_} p SET {col(pl, 'discharged_on')} = o.{col(po, 'centralized_until')} + 1
-            FROM {o_} o
-            WHERE p.{col(pl, 'discharged_on')} IS NULL AND p.{col(pl, 'order')} = o.{col(po, 'id')}
-              AND o.{col(po, 'status')} = 'active' AND o.{col(po, 'centralized_until')} < %(on)s
-              AND p.{col(pl, 'admitted_on')} <= o.{col(po, 'centralized_until')}
-            RETURNING p.{col(pl, 'id')} AS id, p.{col(pl, 'facility')} AS facility_id,
-                      p.{col(pl, 'discharged_on')} AS day, o.{col(po, 'label')} AS person
-        ), ins AS (
-            INSERT INTO {qn(au.db_table)} ({', '.join(col(au, f) for f in _AUDIT_COLUMNS)})
-            SELECT %(at)s, %(actor_id)s, %(actor)s, 'facility.discharge', 'facility', CAST(f.{col(fa, 'id')} AS text),
-                   SUBSTR(f.{col(fa, 'name')}, 1, 400), NULL,
-                   jsonb_build_object('placement', dis.id, 'person', dis.person, 'on', dis.day), %(reason)s,
-                   %(rule)s, {scope}
-            FROM dis JOIN {f_} f ON f.{col(fa, 'id')} = dis.facility_id
-            RETURNING 1
-        ), freed AS (
-            SELECT facility_id, count(*) AS n FROM dis GROUP BY facility_id
-        ), beds AS (
-            UPDATE {f_} SET {col(fa, 'occupied')} = {col(fa, 'occupied')} - freed.n
-            FROM freed WHERE {f_}.{col(fa, 'id')} = freed.facility_id
-            RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM dis), (SELECT count(*) FROM ins), (SELECT count(*) FROM beds)"""
-    return _run_day_start(sql, {"on": on, "reason": STEP_DOWN_REASON, "rule": STEP_DOWN_RULE}, actor)
-
-
-def _release_due_pg(on: dt.date, actor) -> int:
-    """PostgreSQL: the same four writes as one statement (data-modifying CTEs), no id lists sent back and
-    forth: the released rows feed the placements' discharge and the audit rows inside the server, and the
-    discharged placements give their beds back (``occupied`` less the count per facility)."""
-    from django.db import connection
-
-    qn = connection.ops.quote_name
-    po, pl, au, fa = PersonOrder._meta, Placement._meta, AuditEntry._meta, Facility._meta
-    col = lambda meta, name: qn(meta.get_field(name).column)  # noqa: E731
-    scope = ", ".join(col(po, lv) for lv in access.LEVELS)
-    sql = f"""
-        WITH rel AS (
-            UPDATE {qn(po.db_table)} SET {col(po, 'status')} = 'released', {col(po, 'released_on')} = %(on)s
-            WHERE {col(po, 'status')} = 'active' AND {col(po, 'free_on')} <= %(on)s
-            RETURNING {col(po, 'id')} AS id, {col(po, 'label')} AS label, {col(po, 'free_on')} AS free_on, {scope}
-        ), dis AS (
-            UPDATE {qn(pl.db_table)} SET {col(pl, 'discharged_on')} = %(on)s
-            FROM rel WHERE {col(pl, 'discharged_on')} IS NULL AND {col(pl, 'order')} = rel.id
-            RETURNING {col(pl, 'facility')} AS facility_id
-        ), ins AS (
-            INSERT INTO {qn(au.db_table)} ({', '.join(col(au, f) for f in _AUDIT_COLUMNS)})
-            SELECT %(at)s, %(actor_id)s, %(actor)s, 'order.release', 'order', CAST(id AS text), SUBSTR(label, 1, 400),
-                   NULL, jsonb_build_object('released_on', %(on)s::date, 'free_on', free_on), '',
-                   'order end (pack)', {scope}
-            FROM rel
-            RETURNING 1
-        ), freed AS (
-            SELECT facility_id, count(*) AS n FROM dis GROUP BY facility_id
-        ), beds AS (
-            UPDATE {qn(fa.db_table)} SET {col(fa, 'occupied')} = {col(fa, 'occupied')} - freed.n
-            FROM freed WHERE {qn(fa.db_table)}.{col(fa, 'id')} = freed.facility_id
-            RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM rel), (SELECT count(*) FROM ins), (SELECT count(*) FROM beds)"""
-    return _run_day_start(sql, {"on": on}, actor)
-
-
-#: the audit row's columns a day-start statement fills (what ``audit.entry`` fills)
-_AUDIT_COLUMNS = ("at", "actor", "actor_name", "action", "object_type", "object_id", "object_repr", "before", "after",
-                  "reason", "rule", *access.LEVELS)
-
-
-def _run_day_start(sql: str, params: dict, actor) -> int:
-    """Run one of the day start's set-based statements on PostgreSQL in its own transaction, with the audit
-    rows' moment and actor (``%(at)s``, ``%(actor)s``, ``%(actor_id)s``) added to ``params``; the first number
-    it answers."""
-    from django.db import connection
-
-    with transaction.atomic(), connection.cursor() as cur:
-        # Room to hash a day's ids in memory (the default 4 MB spills 100 k ids to disk and turns a join into
-        # one index probe per row); no JIT compilation (on a larger table the plan's cost passes
-        # jit_above_cost, and compiling takes longer than the plan saves). The orders are read in file order:
-        # the orders of past days (released long ago) are most of the table and match ``free_on <= day`` too,
-        # so the free_on index would lead to nearly every row, one buffer lookup each (500 k orders: 0.31-0.43 s
-        # through the index against 0.16-0.18 s read in order, on a busy machine).
-        cur.execute("SET LOCAL work_mem = '64MB'")
-        cur.execute("SET LOCAL jit = off")
-        cur.execute("SET LOCAL enable_indexscan = off")
-        cur.execute("SET LOCAL enable_bitmapscan = off")
-        cur.execute(sql, {**params, "at": clock.now(), "actor": audit.actor_name(actor),
-                          "actor_id": None if (actor is None or isinstance(actor, str)) else actor.pk})
-        return cur.fetchone()[0]
 
 
 # ============================================================================ arrivals and outside regions

@@ -189,7 +189,7 @@ class PersonOrder(LeanScopedFields):
     class Meta:
         # No index names status or released_on, so releasing an order touches no index on PostgreSQL (a HOT
         # update) and only the row on SQLite. free_on: orders still running after a day (situation, passes) and
-        # SQLite's day-start release (PostgreSQL's reads the table in order, see cases.actions._run_day_start);
+        # SQLite's day-start release (PostgreSQL's reads the table in order, see cases.daystart);
         # (district, street, community, free_on, id): scoping at every level (``access.Scope`` names the whole
         # ancestor chain) and a community's list page in its display order; the links to an infection, a close
         # contact, an arrival, a resident are partial indexes (rows without the link stay out); identified_on

@@ -249,6 +249,10 @@ try:
 except OSError:
     pass
 
+# The day start's release on PostgreSQL: on a day with many orders ending, this many connections release parts of
+# the orders table at once, each in its own transaction (``cases.daystart``); 1 keeps one connection.
+CORDON_DAY_START_PARTS = int(os.environ.get("CORDON_DAY_START_PARTS", "2"))
+
 # The API's page size cap.
 CORDON_PAGE_MAX = 200
 
