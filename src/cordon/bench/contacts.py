@@ -12,7 +12,9 @@ community, the contact-list page (``/cases/contacts/``) and the API list page (`
 day (``seconds``: the beds of people whose centralized days ended the day before given back, then the orders
 ending on the day released; beds of people already in their home days were given back on earlier days), and
 checks its result: every released order has its audit row, and the beds given back are the placements
-discharged (those at the end of centralized days with their own audit rows). The last line is the JSON figures.
+discharged (those at the end of centralized days with their own audit rows). On PostgreSQL the release runs in
+``--parts`` block ranges at once (``cases.daystart``; the setting's number by default, ``--parts 1`` for one
+connection). The last line is the JSON figures.
 """
 from __future__ import annotations
 
@@ -30,6 +32,9 @@ def add_arguments(p) -> None:
     p.add_argument("--infections", type=int, default=50_000)
     p.add_argument("--contacts", type=int, default=500_000)
     p.add_argument("--requests", type=int, default=50)
+    p.add_argument("--parts", type=int, default=None,
+                   help="PostgreSQL: connections releasing block ranges at once (default: CORDON_DAY_START_PARTS, "
+                        "used on a day with 20 000 or more orders due; 1: one connection)")
     p.add_argument("--share", type=float, default=0.25,
                    help="share of infections confirmed ten days before the bench day (their contacts end on it)")
 
@@ -237,9 +242,14 @@ def run(args) -> int:
         before_discharges = AuditEntry.objects.filter(action="facility.discharge").count()
         open_before = Placement.objects.filter(discharged_on__isnull=True).count()
         occ_before = sum(Facility.objects.values_list("occupied", flat=True))
+        parts = 1
+        if vendor == "postgresql":
+            from cordon.cases import daystart
+
+            parts = len(daystart._ranges(DAY, args.parts) or [None])
         with clock.frozen(DAY):
-            released, release_s = timed(do_release_due, DAY, actor="bench")
-            again, again_s = timed(do_release_due, DAY, actor="bench")
+            released, release_s = timed(do_release_due, DAY, actor="bench", parts=args.parts)
+            again, again_s = timed(do_release_due, DAY, actor="bench", parts=args.parts)
         audit_rows = AuditEntry.objects.filter(action="order.release").count() - before_audit
         discharge_rows = AuditEntry.objects.filter(action="facility.discharge").count() - before_discharges
         discharged = open_before - Placement.objects.filter(discharged_on__isnull=True).count()
@@ -257,6 +267,8 @@ def run(args) -> int:
         ("  page 5, at home, p50 / p99", f"{_pct(page2_ms, 50)} / {_pct(page2_ms, 99)} ms"),
         ("API /api/orders p50 / p99", f"{_pct(api_ms, 50)} / {_pct(api_ms, 99)} ms"),
         ("release_due", f"{released:,} released in {release_s * 1000:.0f} ms; {discharged:,} placements discharged"),
+        ("  parts at once", f"{parts} (block ranges of the orders table, each on its own connection)"
+                            if parts > 1 else "1 (one connection)"),
         ("  audit rows / beds back", f"{audit_rows:,} / {beds:,} ({'consistent' if ok else 'INCONSISTENT'}); "
                                      f"{discharge_rows:,} beds given back at the end of centralized days"),
         ("  same day again", f"{again} released in {again_s * 1000:.0f} ms"),
@@ -265,7 +277,7 @@ def run(args) -> int:
     emit("contacts", rows, {"seconds": round(release_s, 3), "peak_rss_mb": peak_rss_mb(),
                             "p50_ms": _pct(page_ms, 50), "p99_ms": _pct(page_ms, 99),
                             "api_p50_ms": _pct(api_ms, 50), "api_p99_ms": _pct(api_ms, 99),
-                            "released": released, "database": vendor, "population": args.population,
+                            "released": released, "parts": parts, "database": vendor, "population": args.population,
                             "infections": seeded["infections"], "orders": seeded["orders"],
                             "page_queries": page_queries, "consistent": ok})
     return 0 if ok else 1
