@@ -144,3 +144,24 @@ def test_a_small_day_stays_on_one_connection(city, settings):
     assert daystart._ranges(DAY, None) is None  # 24 due, well under PARTS_FROM
     settings.CORDON_DAY_START_PARTS = 1
     assert daystart._ranges(DAY, None) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_workers_day_start_releases_in_parts_and_checkpoints_the_step(city, parts, monkeypatch, settings):
+    """Through the worker's run of the day start (``core.periodic``: each step in a transaction with its
+    checkpoint): the orders step goes to parts, since nothing is written before it in the step's transaction."""
+    from cordon.cases import daystart
+    from cordon.core import clock, periodic
+    from cordon.core.models import JobRun
+
+    _scene(city)
+    settings.CORDON_DAY_START_PARTS = 2
+    monkeypatch.setattr(daystart, "PARTS_FROM", 10)  # the scene's 24 orders count as a large day
+    cfg = periodic.Config()
+    with clock.frozen(dt.datetime.combine(DAY, dt.time(0, 10), tzinfo=clock.tz())):
+        run = periodic.claim("day_start", DAY.isoformat(), cfg)
+        out = periodic.run_claimed(run, cfg)
+    assert out["result"]["orders"] == 2 * EACH
+    assert len(parts) == 2 and sum(p["released"] for p in parts) == 2 * EACH
+    assert JobRun.objects.get(name="day_start", key=DAY.isoformat()).status == JobRun.DONE
+    assert _state() == _expected()
