@@ -148,6 +148,19 @@ def test_bad_device_name_is_400_with_field(city, worker, as_user):
 # ------------------------------------------------------------------------------------------ slice
 
 
+def test_slice_lists_buildings_and_units_with_numbers_in_number_order(city, worker, as_user):
+    """2号楼 before 10号楼, 2单元 before 10单元 (a text order put 10 before 2)."""
+    from cordon.places.actions import do_ensure_area
+
+    estate = "城关区/皋兰路街道/五泉社区/五泉小区"
+    for path in ("10号楼/1单元", "2号楼/10单元", "2号楼/2单元", "11号楼/1单元"):
+        do_ensure_area(f"{estate}/{path}", actor="test")
+    c = as_user(worker)
+    data = _slice(c, _device(c)["device"])
+    assert [b["name"] for b in data["buildings"]] == ["1号楼", "2号楼", "10号楼", "11号楼"]
+    assert [u["name"] for u in data["buildings"][1]["units"]] == ["2单元", "10单元"]
+
+
 def test_slice_is_scoped_masked_and_compressed(city, field, worker, outsider, as_user):
     c = as_user(worker)
     data = _slice(c, _device(c)["device"])

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from cordon.core import access, clock, ids, rows
+from cordon.places.queries import natural_key
 
 from .models import Change, Device, Kind, Status
 
@@ -153,7 +154,9 @@ def _buildings(user, phone, people: dict) -> list[dict]:
     for i, kind, name, _path, parent in areas:
         if kind == "unit" and parent in buildings:
             buildings[parent]["units"].append({"id": i, "name": name, "households": homes.get(i, [])})
-    return list(buildings.values())
+    for b in buildings.values():
+        b["units"].sort(key=lambda u: natural_key(u["name"]))
+    return sorted(buildings.values(), key=lambda b: natural_key(b["path"]))
 
 
 def _rounds(user, phone, today) -> list:

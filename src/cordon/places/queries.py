@@ -18,6 +18,14 @@ from cordon.places.models import ID_TAIL_FROM, Area, Resident
 FTS_TABLE = "places_resident_fts"
 
 
+_NUMBER = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple:
+    """A sort key that orders the numbers inside names as numbers: 2号楼 before 10号楼, 1单元 before 3单元."""
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(_NUMBER.split(text)))
+
+
 def area_of(user, value: int | str | None, *, perm: str | None = None) -> Area | None:
     """The area a page or an API call names, by id (a number, or a string of ASCII digits) or by address path
     (``城关区/皋兰路街道/...``, surrounding slashes ignored), within the user's jurisdiction: NotFound when it is
