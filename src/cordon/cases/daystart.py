@@ -1,7 +1,8 @@
 """The day start's set-based writes on PostgreSQL: the step-down (the beds of people whose centralized days are over
 given back, ``cases.actions.do_discharge_after_centralized``) and the release of the orders whose free day has come
-(``cases.actions.do_release_due``), each one statement (data-modifying CTEs) that writes its rows, their audit rows
-and the beds given back inside the server, with no id lists sent back and forth.
+(``cases.actions.do_release_due``), each one statement (data-modifying CTEs) that writes its rows and their audit
+rows inside the server, with no id lists sent back and forth; the beds they free are given back after them, in one
+more statement.
 
 **In parts, at once.** A day on which a hundred thousand orders end keeps one PostgreSQL backend busy for about two
 seconds (``cordon bench contacts``), while the database has more cores. On such a day, and when the caller's
