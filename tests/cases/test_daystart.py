@@ -165,3 +165,22 @@ def test_the_workers_day_start_releases_in_parts_and_checkpoints_the_step(city, 
     assert len(parts) == 2 and sum(p["released"] for p in parts) == 2 * EACH
     assert JobRun.objects.get(name="day_start", key=DAY.isoformat()).status == JobRun.DONE
     assert _state() == _expected()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_in_a_statement_is_the_error_raised(city, monkeypatch):
+    """The statements' settings are put back only after they succeeded: on an error the transaction is rolled back
+    (which undoes them), and the error raised is the statement's, not "current transaction is aborted"."""
+    from django.db import DataError
+
+    from cordon.cases import actions as ca
+    from cordon.cases import daystart
+
+    _scene(city)
+
+    def dividing(cur, day, blocks, freed):
+        cur.execute("SELECT 1 / 0")
+
+    monkeypatch.setattr(daystart, "_release", dividing)
+    with pytest.raises(DataError, match="division by zero"):
+        ca.do_release_due(DAY, parts=1)

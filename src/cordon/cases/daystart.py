@@ -178,15 +178,15 @@ def _give_beds_back(cur, freed: Counter) -> None:
 
 def _run(work) -> int:
     """``work(cursor)`` in a transaction (a savepoint inside the caller's) with the statements' settings, which are
-    put back afterwards (the caller's transaction goes on)."""
+    put back after it succeeded (the caller's transaction goes on); on an error the rollback undoes them, and the
+    error raised is the statement's (a statement in the failed transaction would raise "transaction aborted")."""
     with transaction.atomic(), connection.cursor() as cur:
         for name, value in _SETTINGS:
             cur.execute(f"SET LOCAL {name} = '{value}'")
-        try:
-            return work(cur)
-        finally:
-            for name, _value in _SETTINGS:
-                cur.execute(f"SET LOCAL {name} TO DEFAULT")
+        out = work(cur)
+        for name, _value in _SETTINGS:
+            cur.execute(f"SET LOCAL {name} TO DEFAULT")
+        return out
 
 
 def discharge_after_centralized(on: dt.date, actor) -> int:
