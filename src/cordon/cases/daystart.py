@@ -19,8 +19,8 @@ caller's transaction that has written (a test's, a scenario's), everything runs 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -209,25 +209,16 @@ def release_due(on: dt.date, actor, *, parts: int | None = None) -> int:
     ranges = _ranges(on, parts)
     if ranges is None:
         return _run(lambda cur: _part(cur, day, None))
-    done: list[int | None] = [None] * len(ranges)
-    failed: list[BaseException] = []
 
-    def work(i: int) -> None:
+    def on_own_connection(blocks) -> int:
         try:
-            done[i] = _run(lambda cur: _part(cur, day, ranges[i]))
-        except BaseException as exc:  # noqa: BLE001 - raised again by the caller's thread
-            failed.append(exc)
+            return _run(lambda cur: _part(cur, day, blocks))
         finally:
             connection.close()  # this thread's own connection
 
-    threads = [threading.Thread(target=work, args=(i,), name=f"day-start-{i + 1}") for i in range(len(ranges))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if failed:
-        raise failed[0]
-    return sum(done)
+    with ThreadPoolExecutor(len(ranges), thread_name_prefix="day-start-") as pool:
+        done = [pool.submit(on_own_connection, blocks) for blocks in ranges]
+    return sum(f.result() for f in done)  # every part has ended; a part's error is raised here
 
 
 def _part(cur, day: _Day, blocks) -> int:
